@@ -1,0 +1,143 @@
+"""`nntui` command line: run, list, check, schema.
+
+Every user error ends in one line per problem on stderr and exit code 2;
+never a traceback. torch is imported only by commands that train.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from .errors import NntuiError
+from .scenario import Scenario, json_schema, list_builtin, load
+
+app = typer.Typer(
+    name="nntui",
+    help="Watch neural networks learn, live in your terminal.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+
+
+class DeviceChoice(str, Enum):
+    auto = "auto"
+    cpu = "cpu"
+    cuda = "cuda"
+    mps = "mps"
+
+
+def _with_steps(scenario: Scenario, steps: int) -> Scenario:
+    variants = tuple(dataclasses.replace(v, train=v.train.model_copy(update={"steps": steps, "epochs": None}))
+                     for v in scenario.variants)
+    return dataclasses.replace(scenario, variants=variants)
+
+
+@app.command()
+def run(
+    scenario: Annotated[str, typer.Argument(help="A built-in name (see `nntui list`) or a path to a .toml file.")],
+    headless: Annotated[bool, typer.Option("--headless", help="No TUI: progress on stderr, summary and chart on stdout.")] = False,
+    steps: Annotated[Optional[int], typer.Option(min=1, max=10_000_000, help="Train this many steps (overrides the scenario).")] = None,
+    device: Annotated[Optional[DeviceChoice], typer.Option(help="auto picks cuda, then mps, then cpu. Overrides the scenario.")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="Write the JSON record here (headless).", dir_okay=False)] = None,
+    seed: Annotated[Optional[int], typer.Option(min=0, help="Override the scenario's seed.")] = None,
+    paused: Annotated[bool, typer.Option("--paused", help="Open the app paused (space starts).")] = False,
+) -> None:
+    """Train a scenario: live in the terminal UI, or --headless."""
+    sc = load(scenario, seed=seed)
+    if steps is not None:
+        sc = _with_steps(sc, steps)
+    dev = device.value if device else None
+    if headless:
+        from .headless import run_headless
+
+        raise typer.Exit(run_headless(sc, device=dev, out=out))
+    if out is not None:
+        raise typer.BadParameter("needs --headless (the app does not write a record)", param_hint="'--out'")
+    wanted = dev or sc.meta.device
+    if wanted in ("cuda", "mps"):
+        # fail before the app opens; only explicit GPU requests pay torch's import here
+        from .engine.device import resolve_device
+
+        resolve_device(wanted, source="--device" if dev else f"{sc.path}: scenario.device")
+    from .ui.app import NNTuiApp
+
+    NNTuiApp(sc, device=dev, autoplay=False if paused else None).run()
+
+
+@app.command("list")
+def list_scenarios() -> None:
+    """List the built-in scenarios, grouped by topic in teaching order."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(box=None, show_header=True, pad_edge=False)
+    table.add_column("name", style="bold cyan", no_wrap=True)
+    table.add_column("title")
+    table.add_column("summary", style="dim")
+    topic = None
+    for info in list_builtin():
+        if info.topic != topic:
+            topic = info.topic
+            table.add_row(f"[bold]{topic}[/bold]", "", "")
+        table.add_row("  " + info.name, info.title, info.summary)
+    Console().print(table)
+
+
+@app.command()
+def check(files: Annotated[list[Path], typer.Argument(help="Scenario files to validate.")]) -> None:
+    """Validate scenario files: exit 0 if all are valid, else 2 with one line per problem."""
+    failed = False
+    for path in files:
+        try:
+            sc = load(str(path))
+        except NntuiError as exc:
+            failed = True
+            for problem in exc.problems:
+                typer.echo(str(problem), err=True)
+        else:
+            typer.echo(f"ok: {path} ({len(sc.variants)} variant{'s' * (len(sc.variants) != 1)}, "
+                       f"{sc.max_steps} steps)")
+    if failed:
+        raise typer.Exit(2)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of the scenario format (for editor completion)."""
+    typer.echo(json.dumps(json_schema(), indent=2))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: turns usage and scenario errors into one-line messages (exit 2)."""
+    command = typer.main.get_command(app)
+    try:
+        code = command.main(args=argv, prog_name="nntui", standalone_mode=False)
+    except NntuiError as exc:
+        for problem in exc.problems:
+            print(str(problem), file=sys.stderr)
+        code = 2
+    except (typer.Abort, KeyboardInterrupt):
+        code = 130
+    except Exception as exc:
+        if not _is_usage_error(exc):
+            raise
+        ctx = getattr(exc, "ctx", None)
+        where = ctx.command_path if ctx is not None else "nntui"
+        print(f"{where}: error: {exc.format_message()} (see `{where} --help`)", file=sys.stderr)
+        code = 2
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _is_usage_error(exc: Exception) -> bool:
+    # typer's click (vendored in new typer, a dependency in old) raises ClickException
+    # subclasses; they carry format_message() and exit_code. Matched by shape, not import path.
+    return callable(getattr(exc, "format_message", None)) and getattr(exc, "exit_code", None) == 2

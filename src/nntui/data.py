@@ -1,0 +1,171 @@
+"""Datasets as plain numpy arrays (no torch), built deterministically from a data spec.
+
+The engine turns these into tensors on the chosen device; the UI can draw
+them without importing torch.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .errors import Problem, ScenarioError
+from .scenario.spec import MAX_FEATURES, MAX_SAMPLES, BlobsData, CirclesData, CsvData, LinearData
+
+Task = str  # "regression" | "binary" | "multiclass"
+MAX_CSV_BYTES = 200 * 1024 * 1024
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    x_train: np.ndarray  # (N, F) float32
+    y_train: np.ndarray  # (N, 1) float32 for regression/binary, (N,) int64 for multiclass
+    x_val: np.ndarray
+    y_val: np.ndarray
+    task: Task
+    n_classes: int = 0
+    feature_names: tuple[str, ...] = ("x",)
+    target_name: str = "y"
+    stats: dict[str, list[float]] = field(default_factory=dict)  # standardization mean/std
+
+    @property
+    def n_train(self) -> int:
+        return len(self.x_train)
+
+    @property
+    def n_features(self) -> int:
+        return self.x_train.shape[1]
+
+
+def _linear(spec: LinearData, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    if spec.step is not None:
+        count = math.ceil((spec.stop - spec.start) / spec.step - 1e-9)
+        x = spec.start + spec.step * np.arange(count, dtype=np.float64)
+    else:
+        x = np.linspace(spec.start, spec.stop, spec.n)
+    y = spec.slope * x + spec.intercept + spec.noise * rng.standard_normal(len(x))
+    return x[:, None], y
+
+
+def _circles(spec: CirclesData, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    n_out = spec.n // 2
+    n_in = spec.n - n_out
+    t_out = np.linspace(0, 2 * np.pi, n_out, endpoint=False)
+    t_in = np.linspace(0, 2 * np.pi, n_in, endpoint=False)
+    outer = np.stack([np.cos(t_out), np.sin(t_out)], 1)
+    inner = spec.factor * np.stack([np.cos(t_in), np.sin(t_in)], 1)
+    x = np.concatenate([outer, inner]) + spec.noise * rng.standard_normal((spec.n, 2))
+    y = np.concatenate([np.zeros(n_out), np.ones(n_in)])
+    order = rng.permutation(spec.n)
+    return x[order], y[order]
+
+
+def _blobs(spec: BlobsData, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    if isinstance(spec.centers, int):
+        centers = rng.uniform(spec.box[0], spec.box[1], size=(spec.centers, spec.dim))
+    else:
+        centers = np.asarray(spec.centers, dtype=np.float64)
+    k = len(centers)
+    y = np.arange(spec.n) % k
+    rng.shuffle(y)
+    x = centers[y] + spec.std * rng.standard_normal((spec.n, spec.dim))
+    return x, y
+
+
+def _read_csv(spec: CsvData, base_dir: Path, source: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    def fail(msg: str, fld: str = "data.path") -> ScenarioError:
+        return ScenarioError([Problem(source, msg, fld)])
+
+    base = base_dir.resolve()
+    path = (base / spec.path).resolve()
+    if not path.is_relative_to(base):
+        raise fail(f"'{spec.path}' points outside the scenario's folder; put the CSV next to the scenario file")
+    if not path.is_file():
+        raise fail(f"CSV file '{spec.path}' not found (looked in {base}); fix the path, relative to the scenario file")
+    if path.stat().st_size > MAX_CSV_BYTES:
+        raise fail(f"CSV file '{spec.path}' is larger than {MAX_CSV_BYTES // 2**20} MB")
+    with path.open(newline="", encoding="utf-8", errors="replace") as fh:
+        rows = list(csv.reader(fh))
+    rows = [r for r in rows if any(cell.strip() for cell in r)]
+    if len(rows) < 3:
+        raise fail(f"CSV file '{spec.path}' needs a header line and at least 2 rows of data")
+    header = [h.strip() for h in rows[0]]
+    if spec.target not in header:
+        raise fail(f"no column '{spec.target}' in '{spec.path}' (columns: {', '.join(header)})", "data.target")
+    features = spec.features or [h for h in header if h != spec.target]
+    missing = [f for f in features if f not in header]
+    if missing:
+        raise fail(f"no column '{missing[0]}' in '{spec.path}' (columns: {', '.join(header)})", "data.features")
+    if not features:
+        raise fail("no feature columns left besides the target", "data.features")
+    if len(rows) - 1 > MAX_SAMPLES or len(features) > MAX_FEATURES:
+        raise fail(f"CSV too large: at most {MAX_SAMPLES:,} rows and {MAX_FEATURES} features")
+    cols = [header.index(f) for f in features] + [header.index(spec.target)]
+    values = np.empty((len(rows) - 1, len(cols)), dtype=np.float64)
+    for r, row in enumerate(rows[1:], start=2):
+        if len(row) != len(header):
+            raise fail(f"'{spec.path}' line {r} has {len(row)} cells, the header has {len(header)}")
+        for c, col in enumerate(cols):
+            try:
+                values[r - 2, c] = float(row[col])
+            except ValueError:
+                raise fail(f"'{spec.path}' line {r}, column '{header[col]}': '{row[col]}' is not a number") from None
+    if not np.isfinite(values).all():
+        raise fail(f"'{spec.path}' contains NaN or Inf values; clean the file")
+    return values[:, :-1], values[:, -1], features
+
+
+def make_dataset(spec, *, loss: str, seed: int, base_dir: Path, source: str) -> Dataset:
+    """Build the dataset for `spec`; `loss` decides how targets are typed."""
+    rng = np.random.default_rng(spec.seed if spec.seed is not None else seed)
+    names: tuple[str, ...] = ("x",)
+    target = "y"
+    if isinstance(spec, LinearData):
+        x, y = _linear(spec, rng)
+    elif isinstance(spec, CirclesData):
+        x, y = _circles(spec, rng)
+        names = ("x1", "x2")
+    elif isinstance(spec, BlobsData):
+        x, y = _blobs(spec, rng)
+        names = tuple(f"x{i + 1}" for i in range(spec.dim))
+    else:
+        x, y, feats = _read_csv(spec, base_dir, source)
+        names, target = tuple(feats), spec.target
+
+    task, n_classes = "regression", 0
+    if loss in ("bce_with_logits", "cross_entropy"):
+        if not np.all(y == np.round(y)) or y.min() < 0:
+            raise ScenarioError([Problem(source, f"loss '{loss}' needs class labels 0, 1, 2, … as targets", "train.loss")])
+        n_classes = int(y.max()) + 1
+        if loss == "bce_with_logits":
+            if n_classes > 2:
+                raise ScenarioError([Problem(source, f"bce_with_logits needs labels 0/1, the data has {n_classes} classes; use cross_entropy", "train.loss")])
+            task, n_classes = "binary", 2
+        else:
+            task = "multiclass"
+
+    n = len(x)
+    order = rng.permutation(n)
+    n_val = int(round(spec.validation * n))
+    if spec.validation > 0 and (n_val < 1 or n - n_val < 1):
+        raise ScenarioError([Problem(source, f"a validation split of {spec.validation} leaves no samples on one side", "data.validation")])
+    val_idx, train_idx = np.sort(order[:n_val]), np.sort(order[n_val:])
+
+    stats: dict[str, list[float]] = {}
+    if spec.standardize:
+        mean = x[train_idx].mean(0)
+        std = x[train_idx].std(0)
+        std[std == 0] = 1.0
+        x = (x - mean) / std
+        stats = {"mean": mean.tolist(), "std": std.tolist()}
+
+    x = x.astype(np.float32)
+    if task == "multiclass":
+        y = y.astype(np.int64)
+    else:
+        y = y.astype(np.float32)[:, None]
+    return Dataset(x[train_idx], y[train_idx], x[val_idx], y[val_idx], task, n_classes, names, target, stats)

@@ -1,0 +1,6 @@
+"""The torch side of nntui: builds and trains models, publishes numpy Frames."""
+
+from .device import resolve_device
+from .engine import Engine
+
+__all__ = ["Engine", "resolve_device"]

@@ -1,0 +1,63 @@
+"""Build torch models, losses and optimizers from validated specs."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ..scenario.spec import ModelSpec, TrainSpec
+
+ACTIVATIONS = {
+    "relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "leaky_relu": nn.LeakyReLU,
+    "elu": nn.ELU, "selu": nn.SELU, "silu": nn.SiLU, "gelu": nn.GELU, "identity": nn.Identity,
+}
+
+
+def _init_linear(layer: nn.Linear, spec: ModelSpec) -> None:
+    if spec.init == "default":
+        return  # PyTorch's own (Kaiming-uniform with a = √5)
+    with torch.no_grad():
+        if spec.init == "zeros":
+            layer.weight.zero_()
+        elif spec.init == "normal":
+            layer.weight.normal_(0.0, spec.init_std)
+        elif spec.init == "xavier":
+            nn.init.xavier_normal_(layer.weight)  # σ = √(2 / (fan_in + fan_out))
+        elif spec.init == "he":
+            nn.init.kaiming_normal_(layer.weight, nonlinearity="relu")  # σ = √(2 / fan_in)
+        if layer.bias is not None:
+            layer.bias.zero_()
+
+
+def build_model(spec: ModelSpec, n_in: int, n_out: int) -> nn.Module:
+    """linear: nn.Linear(n_in, n_out); mlp: Linear → act → … → Linear (in an nn.Sequential)."""
+    if spec.kind == "linear":
+        model: nn.Module = nn.Linear(n_in, n_out, bias=spec.bias)
+        _init_linear(model, spec)
+        return model
+    layers: list[nn.Module] = []
+    width = n_in
+    for hidden in spec.layers:
+        layers += [nn.Linear(width, hidden, bias=spec.bias), ACTIVATIONS[spec.activation]()]
+        width = hidden
+    layers.append(nn.Linear(width, n_out, bias=spec.bias))
+    for layer in layers:
+        if isinstance(layer, nn.Linear):
+            _init_linear(layer, spec)
+    return nn.Sequential(*layers)
+
+
+def build_loss(name: str) -> nn.Module:
+    return {"mse": nn.MSELoss, "bce_with_logits": nn.BCEWithLogitsLoss, "cross_entropy": nn.CrossEntropyLoss}[name]()
+
+
+def build_optimizer(spec: TrainSpec, params) -> torch.optim.Optimizer:
+    if spec.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=spec.lr, momentum=spec.momentum, nesterov=spec.nesterov,
+                               weight_decay=spec.weight_decay)
+    if spec.optimizer == "adam":
+        return torch.optim.Adam(params, lr=spec.lr, betas=spec.betas, eps=spec.eps, weight_decay=spec.weight_decay)
+    if spec.optimizer == "rmsprop":
+        return torch.optim.RMSprop(params, lr=spec.lr, alpha=spec.alpha, eps=spec.eps, momentum=spec.momentum,
+                                   weight_decay=spec.weight_decay)
+    return torch.optim.Adagrad(params, lr=spec.lr, eps=spec.eps, weight_decay=spec.weight_decay)

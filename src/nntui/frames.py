@@ -1,0 +1,42 @@
+"""Frames: what the engine publishes. Plain numbers and numpy arrays, never torch objects.
+
+A Frame carries every loss since the previous frame (so histories are
+complete however rarely frames are taken) plus a snapshot of each run's
+parameters' statistics at the frame's step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+HIST_BINS = 30
+
+
+@dataclass(frozen=True, eq=False)
+class RunFrame:
+    label: str
+    step: int                   # updates done so far
+    loss_steps: np.ndarray      # int64: step index of each new loss (loss of θ before that update)
+    losses: np.ndarray          # float64, may hold NaN/Inf at the step where the run diverged
+    val_steps: np.ndarray
+    val_losses: np.ndarray
+    diverged_at: int | None
+    finished: bool
+    update_cos: float           # cosine of the last two updates; < 0 means the run zig-zags
+    param_names: tuple[str, ...]
+    weight_norms: np.ndarray    # per parameter tensor
+    grad_norms: np.ndarray      # per parameter tensor (NaN before the first backward)
+    hist_counts: np.ndarray     # (n_params, HIST_BINS) weight histograms
+    hist_ranges: np.ndarray     # (n_params, 2) [low, high] of each histogram
+
+
+@dataclass(frozen=True, eq=False)
+class Frame:
+    step: int
+    runs: tuple[RunFrame, ...]
+
+    @property
+    def finished(self) -> bool:
+        return all(r.finished for r in self.runs)

@@ -1,0 +1,102 @@
+"""Headless runs: no TUI, works with no TTY. Progress on stderr, summary + chart on stdout, JSON on request."""
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+from typing import TextIO
+
+import numpy as np
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from .record import History, dumps
+from .scenario import Scenario
+
+CHUNK = 50  # steps between frames: fixed, so the record is the same run after run
+
+
+def train(scenario: Scenario, device: str | None, progress: Progress | None = None):
+    """Train every variant to the end; returns (engine, history, complete)."""
+    from .engine import Engine  # torch loads here, not at CLI start-up
+
+    engine = Engine(scenario, device)
+    history = History([v.label for v in scenario.variants], [v.settings() for v in scenario.variants])
+    history.add(engine.frame())
+    task = progress.add_task(scenario.name, total=scenario.max_steps) if progress else None
+    try:
+        while not engine.finished:
+            engine.advance(CHUNK)
+            history.add(engine.frame())
+            if progress is not None:
+                progress.update(task, completed=engine.step)
+    except KeyboardInterrupt:
+        return engine, history, False
+    return engine, history, True
+
+
+def record_of(scenario: Scenario, engine, history: History, complete: bool) -> dict:
+    return history.to_record(scenario=scenario.name, title=scenario.title, device=engine.device,
+                             seed=scenario.meta.seed, parameters=engine.final_parameters(), complete=complete)
+
+
+def summary_table(history: History) -> Table:
+    table = Table(title="Final state", title_justify="left")
+    for col in ("variant", "lr", "batch", "optimizer", "steps", "final loss", "status"):
+        table.add_column(col, justify="left" if col in ("variant", "optimizer", "status") else "right")
+    for h in history.runs:
+        s = h.settings
+        status = h.status + (f" @{h.latest.diverged_at}" if h.latest and h.latest.diverged_at is not None else "")
+        table.add_row(h.label, f"{s['lr']:g}", str(s["batch_size"]), s["optimizer"],
+                      str(h.latest.step if h.latest else 0), f"{h.current_loss:.6g}", status)
+    return table
+
+
+def loss_chart(history: History, *, log_y: bool, color: bool, width: int = 100, height: int = 22) -> str:
+    import plotext as plt
+
+    from .ui.palette import variant_rgb
+
+    plt.clear_figure()
+    plt.plotsize(width, height)
+    plt.theme("pro" if color else "clear")
+    plt.title("Loss" + (" (log scale)" if log_y else ""))
+    plt.xlabel("step")
+    if log_y:
+        plt.yscale("log")
+    for i, h in enumerate(history.runs):
+        steps, losses = h.loss.points()
+        ok = np.isfinite(losses) & ((losses > 0) if log_y else True)
+        if ok.any():
+            plt.plot(steps[ok].tolist(), losses[ok].tolist(), label=h.label,
+                     color=variant_rgb(i) if color else "default", marker="braille")
+    text = plt.build()
+    return text if color else plt.uncolorize(text)
+
+
+def run_headless(scenario: Scenario, *, device: str | None, out: Path | None,
+                 stdout: TextIO = sys.stdout, stderr: TextIO = sys.stderr) -> int:
+    """The `nntui run --headless` command; returns the exit code."""
+    err = Console(file=stderr)
+    console = Console(file=stdout, highlight=False)
+    columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("steps"),
+               TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=False, disable=not err.is_terminal) as progress:
+        engine, history, complete = train(scenario, device, progress)
+    if not err.is_terminal:
+        err.print(f"{scenario.name}: trained {engine.step} steps on {engine.device}" +
+                  ("" if complete else " (interrupted)"))
+    console.print(summary_table(history))
+    console.print(loss_chart(history, log_y=scenario.view.log_y, color=console.is_terminal,
+                             width=min(console.width, 120)), markup=False, highlight=False, soft_wrap=True)
+    if out is not None:
+        out.write_text(dumps(record_of(scenario, engine, history, complete)) + "\n", encoding="utf-8")
+        err.print(f"wrote {out}" + ("" if complete else " (incomplete: interrupted)"))
+    if not complete:
+        return 130
+    diverged = sum(1 for h in history.runs if h.latest and h.latest.diverged_at is not None)
+    if diverged and not math.isnan(diverged):
+        err.print(f"{diverged} of {len(history.runs)} runs diverged (see the status column)")
+    return 0

@@ -1,0 +1,177 @@
+"""The record: bounded histories of every run, built from Frames, and the JSON export.
+
+No torch here. A Series keeps at most `capacity` points however long the run:
+when full, neighbouring buckets merge (keeping each bucket's min and max), so
+spikes and divergence stay visible in a million-step run.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .frames import Frame, RunFrame
+
+SERIES_CAPACITY = 2048  # buckets per series; each bucket keeps its min and max point
+RECORD_VERSION = 1
+
+
+class Series:
+    """A decimating (step, value) series: bucket width doubles whenever capacity is reached."""
+
+    def __init__(self, capacity: int = SERIES_CAPACITY):
+        self.capacity = capacity
+        self.width = 1  # steps per bucket
+        self.n = 0
+        self.ids = np.zeros(capacity + 1, np.int64)  # bucket index = step // width
+        self.lo = np.zeros((capacity + 1, 2))        # (step, value) of each bucket's minimum
+        self.hi = np.zeros((capacity + 1, 2))        # (step, value) of each bucket's maximum
+        self.last: tuple[int, float] | None = None
+
+    def __len__(self) -> int:
+        return self.n
+
+    def extend(self, steps: np.ndarray, values: np.ndarray) -> None:
+        if len(steps) == 0:
+            return
+        self.last = (int(steps[-1]), float(values[-1]))
+        for s, v in zip(steps.tolist(), values.tolist()):  # chunks are small: one frame's worth
+            self._add(s, v)
+
+    def _add(self, step: int, value: float) -> None:
+        b = step // self.width
+        n = self.n
+        if n and self.ids[n - 1] == b:
+            if _less(value, self.lo[n - 1, 1]):
+                self.lo[n - 1] = (step, value)
+            if _less(self.hi[n - 1, 1], value):
+                self.hi[n - 1] = (step, value)
+            return
+        self.ids[n] = b
+        self.lo[n] = self.hi[n] = (step, value)
+        self.n = n + 1
+        if self.n > self.capacity:
+            self._halve()
+
+    def _halve(self) -> None:
+        """Merge neighbouring buckets: half as many, twice as wide."""
+        self.width *= 2
+        ids, lo, hi = self.ids[: self.n] // 2, self.lo[: self.n].copy(), self.hi[: self.n].copy()
+        out = 0
+        for i in range(self.n):
+            if out and self.ids[out - 1] == ids[i]:
+                if _less(lo[i, 1], self.lo[out - 1, 1]):
+                    self.lo[out - 1] = lo[i]
+                if _less(self.hi[out - 1, 1], hi[i, 1]):
+                    self.hi[out - 1] = hi[i]
+            else:
+                self.ids[out], self.lo[out], self.hi[out] = ids[i], lo[i], hi[i]
+                out += 1
+        self.n = out
+
+    def points(self) -> tuple[np.ndarray, np.ndarray]:
+        """(steps, values) in step order: every point while width is 1, else each bucket's min and max."""
+        if not self.n:
+            return np.zeros(0, np.int64), np.zeros(0)
+        both = np.concatenate([self.lo[: self.n], self.hi[: self.n]])
+        both = both[np.argsort(both[:, 0], kind="stable")]
+        keep = np.ones(len(both), bool)
+        keep[1:] = both[1:, 0] != both[:-1, 0]  # the same point twice when a bucket holds one value
+        both = both[keep]
+        return both[:, 0].astype(np.int64), both[:, 1]
+
+
+def _less(a: float, b: float) -> bool:
+    """Ordering in which NaN counts as larger than anything: divergence is never decimated away."""
+    return (not math.isnan(a)) and (math.isnan(b) or a < b)
+
+
+def run_status(frame: RunFrame | None) -> str:
+    """converging / oscillating / diverged (or waiting before the first step)."""
+    if frame is None or (frame.step == 0 and frame.diverged_at is None):
+        return "waiting"
+    if frame.diverged_at is not None:
+        return "diverged"
+    if frame.update_cos < 0:
+        return "oscillating"  # consecutive updates point against each other: it overshoots
+    return "converging"
+
+
+@dataclass
+class RunHistory:
+    label: str
+    settings: dict[str, Any]
+    loss: Series = field(default_factory=Series)
+    val_loss: Series = field(default_factory=Series)
+    latest: RunFrame | None = None
+
+    @property
+    def current_loss(self) -> float:
+        return self.loss.last[1] if self.loss.last else math.nan
+
+    @property
+    def status(self) -> str:
+        return run_status(self.latest)
+
+
+class History:
+    """Everything recorded so far for one scenario run."""
+
+    def __init__(self, labels: list[str], settings: list[dict[str, Any]]):
+        self.runs = [RunHistory(label, s) for label, s in zip(labels, settings)]
+        self.step = 0
+        self.frames = 0
+
+    def add(self, frame: Frame) -> None:
+        for hist, rf in zip(self.runs, frame.runs):
+            hist.loss.extend(rf.loss_steps, rf.losses)
+            hist.val_loss.extend(rf.val_steps, rf.val_losses)
+            hist.latest = rf
+        self.step = frame.step
+        self.frames += 1
+
+    def to_record(self, *, scenario: str, title: str, device: str, seed: int,
+                  parameters: list[dict[str, list]] | None = None, complete: bool = True) -> dict[str, Any]:
+        runs = []
+        for i, h in enumerate(self.runs):
+            steps, losses = h.loss.points()
+            vsteps, vlosses = h.val_loss.points()
+            runs.append({
+                "label": h.label,
+                "settings": h.settings,
+                "steps_done": h.latest.step if h.latest else 0,
+                "steps": steps.tolist(),
+                "loss": [_num(v) for v in losses],
+                "decimation": h.loss.width,
+                "val_steps": vsteps.tolist(),
+                "val_loss": [_num(v) for v in vlosses],
+                "final_loss": _num(h.current_loss),
+                "diverged_at": h.latest.diverged_at if h.latest else None,
+                "status": h.status,
+                "parameters": _clean(parameters[i]) if parameters else None,
+            })
+        return {"nntui_record": RECORD_VERSION, "scenario": scenario, "title": title, "device": device,
+                "seed": seed, "complete": complete, "runs": runs}
+
+
+def _num(v: float) -> float | None:
+    """JSON has no NaN/Inf: they are written as null."""
+    return float(v) if math.isfinite(v) else None
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, float):
+        return _num(value)
+    return value
+
+
+def dumps(record: dict[str, Any]) -> str:
+    return json.dumps(record, indent=1, allow_nan=False)

@@ -1,0 +1,241 @@
+"""Run the engine on a background thread and publish snapshots for the UI.
+
+The UI never waits for training: it reads `Runner.view()` (a small
+immutable snapshot, rebuilt only when something changed) on a timer. The
+trainer never waits for the UI: it appends to the History under a short
+lock. torch is imported on the trainer thread, so the UI paints first.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections import deque
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import NntuiError
+from .record import History
+from .scenario import Scenario
+
+SPEEDS: tuple[int | None, ...] = (1, 2, 5, 10, 20, 30, 60, 120, 250, 500, 1000, None)  # steps/s; None = max
+FRAME_SECONDS = 0.05  # at full speed, publish a frame about every 50 ms
+
+
+@dataclass(frozen=True)
+class RunView:
+    label: str
+    settings: dict
+    steps: np.ndarray
+    losses: np.ndarray
+    loss: float
+    status: str
+    diverged_at: int | None
+    step: int
+
+
+@dataclass(frozen=True)
+class View:
+    version: int
+    state: str            # loading | ready | error
+    device: str
+    step: int
+    total: int
+    playing: bool
+    finished: bool
+    speed: int | None
+    rate: float           # measured steps/s while playing
+    error: str | None
+    runs: tuple[RunView, ...]
+
+
+class Runner:
+    def __init__(self, scenario: Scenario, *, device: str | None = None, playing: bool = True,
+                 speed: int | str | None = 50, run_steps: int | None = None):
+        self.scenario = scenario
+        self.requested_device = device
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._stop = False
+        self._reset = False
+        self._single = 0
+        self._budget = run_steps  # run exactly this many steps at full speed, then pause
+        self.playing = playing and run_steps is None
+        self.speed: int | None = None if speed in (None, "max") else int(speed)
+        self.state = "loading"
+        self.error: str | None = None
+        self.device = device or scenario.meta.device
+        self.rate = 0.0
+        self.version = 0
+        self._new_history()
+        self._view: View | None = None
+
+    # ------------------------------------------------------------------ controls (UI thread)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._main, name="nntui-trainer", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop = True
+        self._wake.set()
+
+    def toggle(self) -> None:
+        self.playing = not self.playing
+        if self.playing and self._finished:
+            self._reset = True  # play after the end replays from the start
+        self._touch()
+
+    def step_once(self) -> None:
+        self.playing = False
+        self._single += 1
+        self._touch()
+
+    def reset(self) -> None:
+        self._reset = True
+        self._touch()
+
+    def faster(self) -> None:
+        i = SPEEDS.index(self.speed) if self.speed in SPEEDS else 6
+        self.speed = SPEEDS[min(i + 1, len(SPEEDS) - 1)]
+        self._touch()
+
+    def slower(self) -> None:
+        i = SPEEDS.index(self.speed) if self.speed in SPEEDS else 6
+        self.speed = SPEEDS[max(i - 1, 0)]
+        self._touch()
+
+    @property
+    def idle(self) -> bool:
+        """Nothing left to do until the user acts (used by tests to wait for a step budget)."""
+        return self.state != "loading" and not self._budget and not self._single and not self._reset and (
+            not self.playing or self._finished)
+
+    def view(self) -> View:
+        """The latest snapshot; cheap when nothing changed since the last call."""
+        with self._lock:
+            v = self._view
+            if v is None or v.version != self.version or v.playing != self.playing or v.speed != self.speed:
+                v = self._view = self._build_view()
+            return v
+
+    # ------------------------------------------------------------------ trainer thread
+
+    @property
+    def _finished(self) -> bool:
+        return self._engine is not None and self._engine.finished
+
+    def _touch(self) -> None:
+        with self._lock:
+            self.version += 1
+        self._wake.set()
+
+    def _new_history(self) -> None:
+        self._engine = None
+        self.history = History([v.label for v in self.scenario.variants],
+                               [v.settings() for v in self.scenario.variants])
+
+    def _main(self) -> None:
+        try:
+            from .engine import Engine  # imports torch: the slow part of start-up
+
+            engine = Engine(self.scenario, self.requested_device)
+            self.device = engine.device
+            self._publish(engine)
+            self.state = "ready"
+            self._touch()
+            self._loop(engine)
+        except NntuiError as exc:
+            self._fail(str(exc))
+        except Exception as exc:  # never let a trainer crash take the app down
+            self._fail(f"training stopped: {type(exc).__name__}: {exc}")
+
+    def _fail(self, message: str) -> None:
+        self.state, self.error, self.playing = "error", message.splitlines()[0], False
+        self._budget = None
+        self._touch()
+
+    def _publish(self, engine) -> None:
+        frame = engine.frame()
+        with self._lock:
+            self._engine = engine
+            self.history.add(frame)
+            self.version += 1
+
+    def _loop(self, engine) -> None:
+        from .engine import Engine
+
+        step_time = 1e-3  # running estimate of seconds per step
+        paced_from: tuple[float, int] | None = None  # (time, step) where paced playing began
+        window: deque[tuple[float, int]] = deque()  # (time, step) samples for the measured rate
+        while not self._stop:
+            if self._reset:
+                self._reset = False
+                engine = Engine(self.scenario, self.requested_device)
+                with self._lock:
+                    self._new_history()
+                self._publish(engine)
+                self.playing = self.playing or engine.finished
+                paced_from = None
+                continue
+            if self._budget:
+                n = self._budget
+            elif self._single:
+                self._single -= 1
+                n = 1
+            elif self.playing and not engine.finished:
+                if self.speed is None:
+                    n = max(1, int(FRAME_SECONDS / step_time))
+                    paced_from = None
+                else:
+                    now = time.perf_counter()
+                    if paced_from is None:
+                        paced_from = (now - 1.0 / self.speed, engine.step)
+                    due = int((now - paced_from[0]) * self.speed) - (engine.step - paced_from[1])
+                    if due <= 0:
+                        self._wake.wait(min(FRAME_SECONDS, 1.0 / self.speed))
+                        self._wake.clear()
+                        continue
+                    n = min(due, max(1, int(FRAME_SECONDS / step_time)))
+            else:
+                paced_from = None
+                window.clear()
+                self.rate = 0.0
+                if engine.finished:
+                    self.playing = False
+                self._wake.wait(0.25)
+                self._wake.clear()
+                continue
+
+            started = time.perf_counter()
+            taken = engine.advance(n, should_stop=lambda: self._stop or self._reset)
+            if taken:
+                step_time = 0.7 * step_time + 0.3 * (time.perf_counter() - started) / taken
+            if self._budget:
+                self._budget = max(0, self._budget - taken) if not engine.finished else 0
+            self._publish(engine)
+            if self.playing:
+                # steps over the last second of wall time (waiting, stepping, publishing): what the user gets
+                now = time.perf_counter()
+                window.append((now, engine.step))
+                while len(window) > 2 and now - window[0][0] > 1.0:
+                    window.popleft()
+                (t0, s0) = window[0]
+                if now > t0:
+                    self.rate = (engine.step - s0) / (now - t0)
+            if engine.finished:
+                self.playing = False
+
+    def _build_view(self) -> View:
+        runs = []
+        for h in self.history.runs:
+            steps, losses = h.loss.points()
+            latest = h.latest
+            runs.append(RunView(h.label, h.settings, steps, losses, h.current_loss, h.status,
+                                latest.diverged_at if latest else None, latest.step if latest else 0))
+        return View(self.version, self.state, self.device, self.history.step, self.scenario.max_steps,
+                    self.playing, self._finished, self.speed, self.rate if self.playing else math.nan,
+                    self.error, tuple(runs))

@@ -1,0 +1,305 @@
+"""Load a scenario file: TOML → validated spec → expanded variants → frozen Scenario.
+
+Loading is pure data handling (tomllib + pydantic + numpy for the data):
+nothing from the file is ever executed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import itertools
+import math
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, get_args, get_origin
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from ..data import Dataset, make_dataset
+from ..errors import Problem, ScenarioError
+from .locate import locate
+from .spec import (
+    MAX_VARIANTS,
+    DataSpec,
+    Lesson,
+    ModelSpec,
+    ScenarioFile,
+    ScenarioMeta,
+    TrainSpec,
+    ViewSpec,
+)
+
+_DATA = TypeAdapter(DataSpec)
+_SECTIONS: dict[str, Any] = {"data": _DATA, "model": ModelSpec, "train": TrainSpec}
+MAX_FILE_BYTES = 1024 * 1024
+
+
+@dataclass(frozen=True, eq=False)
+class Variant:
+    """One run to train: fully resolved settings and its dataset."""
+
+    label: str
+    data: Any  # one of the DataSpec classes
+    model: ModelSpec
+    train: TrainSpec
+    dataset: Dataset
+    changed: tuple[str, ...] = ()  # fields this variant sets, e.g. ("train.lr",)
+
+    @property
+    def steps(self) -> int:
+        """Training length in steps (epochs are converted with the train-split size)."""
+        if self.train.steps is not None:
+            return self.train.steps
+        if self.train.epochs is not None:
+            return self.train.epochs * math.ceil(self.dataset.n_train / self.batch_size)
+        return 100
+
+    @property
+    def batch_size(self) -> int:
+        b = self.train.batch_size
+        return self.dataset.n_train if b == "full" else min(b, self.dataset.n_train)
+
+    def settings(self) -> dict[str, Any]:
+        """The settings a record or a table shows for this run."""
+        t = self.train
+        return {"lr": t.lr, "batch_size": t.batch_size, "optimizer": t.optimizer, "loss": t.loss,
+                "momentum": t.momentum, "model": self.model.kind, "activation": self.model.activation,
+                "init": self.model.init, "steps": self.steps}
+
+
+@dataclass(frozen=True, eq=False)
+class Scenario:
+    name: str
+    path: Path
+    meta: ScenarioMeta
+    lesson: Lesson
+    variants: tuple[Variant, ...]
+    view: ViewSpec
+    sweep_fields: tuple[str, ...]  # e.g. ("train.lr",): columns worth showing
+
+    @property
+    def title(self) -> str:
+        return self.meta.title
+
+    @property
+    def max_steps(self) -> int:
+        return max(v.steps for v in self.variants)
+
+
+# ---------------------------------------------------------------------------
+# error formatting
+
+
+def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
+    """Field names valid at `loc` (the path of an unknown key's parent)."""
+    node: Any = ScenarioFile
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if isinstance(node, type) and issubclass(node, BaseModel):
+            if part not in node.model_fields:
+                return []
+            node = node.model_fields[part].annotation
+        else:
+            # a discriminated union: pydantic puts the tag (e.g. 'linear') in the path
+            for arg in _flatten(node):
+                if isinstance(arg, type) and issubclass(arg, BaseModel):
+                    kind = arg.model_fields.get("kind")
+                    if kind is not None and part in get_args(kind.annotation):
+                        node = arg
+                        break
+            else:
+                return []
+        args = [a for a in _flatten(node) if isinstance(a, type) and issubclass(a, BaseModel)]
+        if get_origin(node) is list and args:
+            node = args[0]
+    if isinstance(node, type) and issubclass(node, BaseModel):
+        return list(node.model_fields)
+    return []
+
+
+def _flatten(tp: Any) -> list[Any]:
+    out = []
+    for a in get_args(tp) or [tp]:
+        out.extend(_flatten(a) if get_args(a) and get_origin(a) is not list else [a])
+    return out
+
+
+def _path(loc: tuple[Any, ...]) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _close(word: str, options: list[str]) -> str:
+    match = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+    return f"; did you mean '{match[0]}'?" if match else (f"; expected one of: {', '.join(options)}" if options else "")
+
+
+def _problems(err: ValidationError, source: str, text: str, prefix: tuple[Any, ...] = ()) -> list[Problem]:
+    problems = []
+    for e in err.errors():
+        raw = prefix + tuple(e["loc"])
+        # drop discriminator tags ('linear') and pydantic's union branch names ('int', 'literal[...]')
+        loc = tuple(p for i, p in enumerate(raw) if not _is_tag(raw, i))
+        kind = e["type"]
+        if kind == "extra_forbidden":
+            parent = tuple(p for p in raw[:-1])
+            msg = f"unknown key '{loc[-1]}'{_close(str(loc[-1]), _allowed_keys(parent))}"
+        elif kind == "missing":
+            msg = f"required key '{loc[-1]}' is missing; add it"
+        elif kind == "literal_error":
+            options = [str(o).strip("'") for o in str(e.get("ctx", {}).get("expected", "")).replace(" or ", ", ").split(", ")]
+            got = e.get("input")
+            msg = f"{got!r} is not allowed{_close(str(got), options)}"
+        elif kind == "union_tag_invalid":
+            msg = f"unknown kind {e['input'].get('kind')!r}; expected one of: {e['ctx']['expected_tags']}"
+        elif kind == "union_tag_not_found":
+            msg = "needs a `kind`, e.g. kind = 'linear'"
+        else:
+            msg = e["msg"][0].lower() + e["msg"][1:]
+            if kind == "value_error":
+                msg = msg.removeprefix("value error, ")
+            if "input" in e and not isinstance(e["input"], (dict, list)):
+                msg += f" (got {e['input']!r})"
+        problems.append(Problem(source, msg, _path(loc), locate(text, tuple(p for p in loc))))
+    # pydantic reports one error per union branch; keep each message once per field
+    unique: dict[tuple[str, str], Problem] = {}
+    for p in problems:
+        unique.setdefault((p.field, p.message), p)
+    return list(unique.values())
+
+
+def _is_tag(loc: tuple[Any, ...], i: int) -> bool:
+    part = loc[i]
+    if not isinstance(part, str):
+        return False
+    if part in ("int", "str", "float", "bool", "list[...]") or part.startswith(("literal[", "list[", "tuple[", "function-")):
+        return True
+    return i > 0 and loc[i - 1] in ("data",) and part in ("linear", "csv", "circles", "blobs")
+
+
+# ---------------------------------------------------------------------------
+# loading
+
+
+def parse_toml(text: str, source: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        msg = str(exc)
+        line = None
+        if "(at line " in msg:
+            head, _, tail = msg.partition(" (at line ")
+            line = int(tail.split(",")[0])
+            msg = head
+        raise ScenarioError([Problem(source, f"TOML syntax error: {msg}; fix the syntax", "", line)]) from None
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    # changing the data kind replaces the whole section (other kinds have other fields)
+    if "kind" in override and override["kind"] != base.get("kind"):
+        return dict(override)
+    return {**base, **override}
+
+
+def _sweep_targets(raw_sweep: dict[str, Any], source: str, text: str) -> list[tuple[str, str, list[Any]]]:
+    targets = []
+    for key, values in raw_sweep.items():
+        section, _, fld = key.rpartition(".")
+        section = section or "train"
+        valid = list(TrainSpec.model_fields) if section == "train" else (
+            list(ModelSpec.model_fields) if section == "model" else None)
+        if section not in _SECTIONS or (valid is not None and fld not in valid):
+            options = [*TrainSpec.model_fields, *(f"model.{f}" for f in ModelSpec.model_fields)]
+            raise ScenarioError([Problem(source, f"cannot sweep '{key}'{_close(key, options)}",
+                                         f"sweep.{key}", locate(text, ("sweep", key)))])
+        if not values:
+            raise ScenarioError([Problem(source, "needs at least one value", f"sweep.{key}", locate(text, ("sweep", key)))])
+        targets.append((section, fld, values))
+    return targets
+
+
+def load_text(text: str, *, source: str, base_dir: Path, name: str = "scenario", seed: int | None = None) -> Scenario:
+    """Validate and expand a scenario; `seed` overrides the file's (data, weights, batch order)."""
+    raw = parse_toml(text, source)
+    try:
+        spec = ScenarioFile.model_validate(raw)
+    except ValidationError as err:
+        raise ScenarioError(_problems(err, source, text)) from None
+    if seed is not None:
+        spec = spec.model_copy(update={"scenario": spec.scenario.model_copy(update={"seed": seed})})
+
+    bases = {s: raw.get(s, {}) for s in _SECTIONS}
+    explicit = spec.variant or []
+    sweeps = _sweep_targets(spec.sweep, source, text)
+    n_variants = max(1, len(explicit)) * math.prod(len(v) for _, _, v in sweeps)
+    if n_variants > MAX_VARIANTS:
+        raise ScenarioError([Problem(source, f"{n_variants} variants; at most {MAX_VARIANTS} can train side by side",
+                                     "sweep" if sweeps else "variant")])
+
+    datasets: dict[str, Dataset] = {}
+    variants: list[Variant] = []
+    problems: list[Problem] = []
+    rows = list(enumerate(explicit)) if explicit else [(None, None)]
+    for (idx, override), combo in itertools.product(rows, itertools.product(*(v for _, _, v in sweeps))):
+        sections = {s: dict(bases[s]) for s in _SECTIONS}
+        changed: list[str] = []
+        labels: list[str] = []
+        if override is not None:
+            for s in _SECTIONS:
+                sections[s] = _merge(sections[s], getattr(override, s))
+                changed += [f"{s}.{k}" for k in getattr(override, s)]
+            if override.label:
+                labels.append(override.label)
+        for (section, fld, _), value in zip(sweeps, combo):
+            sections[section] = {**sections[section], fld: value}
+            changed.append(f"{section}.{fld}")
+            labels.append(f"{fld}={value}")
+        resolved: dict[str, Any] = {}
+        for s, adapter in _SECTIONS.items():
+            prefix: tuple[Any, ...] = ("variant", idx, s) if idx is not None else (s,)
+            try:
+                resolved[s] = (adapter.validate_python(sections[s]) if isinstance(adapter, TypeAdapter)
+                               else adapter.model_validate(sections[s]))
+            except ValidationError as err:
+                problems += _problems(err, source, text, prefix if override is not None else ("sweep",))
+        if problems:
+            continue
+        data_key = resolved["data"].model_dump_json() + resolved["train"].loss
+        if data_key not in datasets:
+            datasets[data_key] = make_dataset(resolved["data"], loss=resolved["train"].loss,
+                                              seed=spec.scenario.seed, base_dir=base_dir, source=source)
+        label = ", ".join(labels) or (f"variant {idx + 1}" if idx is not None else "run")
+        variants.append(Variant(label, resolved["data"], resolved["model"], resolved["train"],
+                                datasets[data_key], tuple(dict.fromkeys(changed))))
+    if problems:
+        raise ScenarioError(list(dict.fromkeys(problems)))
+    seen: set[str] = set()
+    for v in variants:
+        if v.label in seen:
+            raise ScenarioError([Problem(source, f"two variants are labelled '{v.label}'; give each a unique label", "variant")])
+        seen.add(v.label)
+
+    sweep_fields = tuple(dict.fromkeys(f"{s}.{f}" for s, f, _ in sweeps))
+    return Scenario(name, Path(source), spec.scenario, spec.lesson, tuple(variants), spec.view, sweep_fields)
+
+
+def load_path(path: Path, seed: int | None = None) -> Scenario:
+    source = str(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise ScenarioError([Problem(source, f"file is {size:,} bytes; scenario files are limited to 1 MB")])
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError([Problem(source, "no such file; check the path")]) from None
+    except IsADirectoryError:
+        raise ScenarioError([Problem(source, "is a folder; give a .toml scenario file")]) from None
+    except UnicodeDecodeError:
+        raise ScenarioError([Problem(source, "is not UTF-8 text; save it as UTF-8")]) from None
+    except OSError as exc:
+        raise ScenarioError([Problem(source, f"cannot read: {exc.strerror}")]) from None
+    return load_text(text, source=source, base_dir=path.parent, name=path.stem, seed=seed)

@@ -1,0 +1,220 @@
+"""The scenario format: pydantic models of one TOML scenario file.
+
+These models are the single source of truth for validation, defaults, the
+JSON Schema (`nntui schema`) and the docs. No torch here: the UI loads
+scenarios before torch has finished importing.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Device = Literal["auto", "cpu", "cuda", "mps"]
+Activation = Literal["relu", "sigmoid", "tanh", "leaky_relu", "elu", "selu", "silu", "gelu", "identity"]
+Init = Literal["default", "zeros", "normal", "xavier", "he"]
+Loss = Literal["mse", "bce_with_logits", "cross_entropy"]
+Optimizer = Literal["sgd", "adam", "rmsprop", "adagrad"]
+Panel = Literal["loss", "variants", "lesson"]
+
+# Limits that keep a typo from asking for a multi-GB run (documented in the README).
+MAX_SAMPLES = 1_000_000
+MAX_FEATURES = 1_024
+MAX_LAYER_WIDTH = 4_096
+MAX_LAYERS = 64
+MAX_STEPS = 10_000_000
+MAX_VARIANTS = 16
+
+
+class Strict(BaseModel):
+    """Unknown keys are errors (with a close match), values are never coerced silently."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False, allow_inf_nan=False)
+
+
+class ScenarioMeta(Strict):
+    title: str = Field(min_length=1, max_length=120, description="Shown in the header and in `nntui list`.")
+    summary: str = Field("", max_length=200, description="One line for `nntui list`.")
+    topic: str = Field("Basics", max_length=60, description="Group in `nntui list`.")
+    order: int = Field(100, description="Teaching order within all lessons (smaller first).")
+    seed: int = Field(0, ge=0, le=2**32 - 1, description="Seeds data, initial weights and batch order.")
+    device: Device = Field("auto", description="auto picks cuda, then mps, then cpu. `--device` overrides.")
+
+
+class Beat(Strict):
+    at: int = Field(ge=0, description="Training step at which this beat becomes current.")
+    say: str = Field(min_length=1, max_length=2_000, description="Markdown shown in the lesson panel.")
+
+
+class Lesson(Strict):
+    text: str = Field("", max_length=50_000, description="Markdown lesson text.")
+    beats: list[Beat] = Field(default_factory=list, description="Guided beats, shown as training reaches them.")
+
+    @model_validator(mode="after")
+    def _sorted(self) -> "Lesson":
+        ats = [b.at for b in self.beats]
+        if ats != sorted(ats):
+            raise ValueError("beats must be listed in increasing order of `at`")
+        return self
+
+
+class DataCommon(Strict):
+    standardize: bool = Field(False, description="Standardize features to mean 0, std 1 (train-split statistics).")
+    validation: float = Field(0.0, ge=0.0, lt=0.9, description="Fraction of samples held out for validation.")
+    seed: int | None = Field(None, ge=0, description="Data seed; defaults to the scenario seed.")
+
+
+class LinearData(DataCommon):
+    """y = slope·x + intercept + N(0, noise²) on a 1-D grid."""
+
+    kind: Literal["linear"]
+    start: float = 0.0
+    stop: float = Field(description="End of the x grid (excluded with `step`, included with `n`).")
+    step: float | None = Field(None, gt=0, description="Grid spacing, like arange(start, stop, step).")
+    n: int | None = Field(None, ge=2, le=MAX_SAMPLES, description="Number of points, like linspace(start, stop, n).")
+    slope: float = 1.0
+    intercept: float = 0.0
+    noise: float = Field(0.0, ge=0, description="Standard deviation of the Gaussian noise on y.")
+
+    @model_validator(mode="after")
+    def _grid(self) -> "LinearData":
+        if (self.step is None) == (self.n is None):
+            raise ValueError("give exactly one of `step` or `n` for the x grid")
+        if self.stop <= self.start:
+            raise ValueError("`stop` must be greater than `start`")
+        if self.step is not None:
+            count = math.ceil((self.stop - self.start) / self.step - 1e-9)
+            if count < 2 or count > MAX_SAMPLES:
+                raise ValueError(f"the grid has {count} points; it needs 2 to {MAX_SAMPLES:,}")
+        return self
+
+
+class CsvData(DataCommon):
+    """Rows of a CSV file with a header line; the target column is what the model predicts."""
+
+    kind: Literal["csv"]
+    path: str = Field(min_length=1, description="Relative to the scenario file, inside its folder.")
+    target: str = Field(min_length=1, description="Name of the target column.")
+    features: list[str] | None = Field(None, min_length=1, description="Feature columns; default: all others.")
+
+
+class CirclesData(DataCommon):
+    """Two noisy concentric circles (binary classification)."""
+
+    kind: Literal["circles"]
+    n: int = Field(300, ge=4, le=MAX_SAMPLES)
+    noise: float = Field(0.1, ge=0)
+    factor: float = Field(0.5, gt=0, lt=1, description="Inner radius ÷ outer radius.")
+
+
+class BlobsData(DataCommon):
+    """Gaussian blobs, one class per center (multiclass classification)."""
+
+    kind: Literal["blobs"]
+    n: int = Field(200, ge=2, le=MAX_SAMPLES)
+    centers: int | list[list[float]] = Field(4, description="Number of random centers, or their coordinates.")
+    std: float = Field(0.15, gt=0, description="Standard deviation of each blob.")
+    box: tuple[float, float] = Field((-1.2, 1.2), description="Range of random centers.")
+    dim: int = Field(2, ge=1, le=MAX_FEATURES)
+
+    @model_validator(mode="after")
+    def _centers(self) -> "BlobsData":
+        if isinstance(self.centers, int):
+            if not 2 <= self.centers <= 64:
+                raise ValueError("`centers` must be 2 to 64 classes")
+        else:
+            if not 2 <= len(self.centers) <= 64:
+                raise ValueError("`centers` must list 2 to 64 points")
+            if any(len(c) != self.dim for c in self.centers):
+                raise ValueError(f"every center needs `dim` = {self.dim} coordinates")
+        if self.box[0] >= self.box[1]:
+            raise ValueError("`box` must be [low, high] with low < high")
+        return self
+
+
+DataSpec = Annotated[Union[LinearData, CsvData, CirclesData, BlobsData], Field(discriminator="kind")]
+
+
+class ModelSpec(Strict):
+    kind: Literal["linear", "mlp"] = Field(description="linear: one Linear layer; mlp: hidden layers + activation.")
+    layers: list[Annotated[int, Field(ge=1, le=MAX_LAYER_WIDTH)]] = Field(
+        default_factory=list, max_length=MAX_LAYERS, description="Hidden layer widths of an mlp."
+    )
+    activation: Activation = "relu"
+    init: Init = Field("default", description="default is PyTorch's own; normal uses `init_std`.")
+    init_std: float = Field(0.01, gt=0, description="Standard deviation for init = 'normal'.")
+    bias: bool = True
+
+    @model_validator(mode="after")
+    def _shape(self) -> "ModelSpec":
+        if self.kind == "linear" and self.layers:
+            raise ValueError("a linear model has no hidden `layers`; use kind = 'mlp'")
+        if self.kind == "mlp" and not self.layers:
+            raise ValueError("an mlp needs at least one hidden layer, e.g. layers = [16]")
+        return self
+
+
+class TrainSpec(Strict):
+    loss: Loss = "mse"
+    optimizer: Optimizer = "sgd"
+    lr: float = Field(0.01, gt=0, le=1e6, description="Learning rate.")
+    momentum: float = Field(0.0, ge=0, lt=1, description="sgd and rmsprop.")
+    nesterov: bool = Field(False, description="sgd with momentum > 0 only.")
+    weight_decay: float = Field(0.0, ge=0)
+    betas: tuple[float, float] = Field((0.9, 0.999), description="adam.")
+    eps: float = Field(1e-8, gt=0, description="adam, rmsprop, adagrad.")
+    alpha: float = Field(0.99, gt=0, lt=1, description="rmsprop smoothing constant.")
+    batch_size: int | Literal["full"] = Field("full", description="Samples per step, or 'full' for the whole train split.")
+    steps: int | None = Field(None, ge=1, le=MAX_STEPS, description="Training length in steps.")
+    epochs: int | None = Field(None, ge=1, le=MAX_STEPS, description="Training length in epochs (instead of steps).")
+    diverge_factor: float = Field(
+        1e4, gt=1, description="A run is diverged once its loss is NaN/Inf or exceeds this × its first loss."
+    )
+    eval_every: int = Field(10, ge=1, description="Steps between validation-loss evaluations.")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "TrainSpec":
+        if self.steps is not None and self.epochs is not None:
+            raise ValueError("give `steps` or `epochs`, not both")
+        if isinstance(self.batch_size, int) and self.batch_size < 1:
+            raise ValueError("`batch_size` must be at least 1")
+        if self.nesterov and (self.optimizer != "sgd" or self.momentum == 0):
+            raise ValueError("`nesterov` needs optimizer = 'sgd' and momentum > 0")
+        if not all(0 <= b < 1 for b in self.betas):
+            raise ValueError("`betas` must both be in [0, 1)")
+        return self
+
+
+class VariantOverride(Strict):
+    """One explicit variant: a label and any fields of data / model / train to change."""
+
+    label: str | None = Field(None, min_length=1, max_length=40)
+    data: dict[str, Any] = Field(default_factory=dict)
+    model: dict[str, Any] = Field(default_factory=dict)
+    train: dict[str, Any] = Field(default_factory=dict)
+
+
+class ViewSpec(Strict):
+    panels: list[Panel] = Field(default_factory=lambda: ["loss", "variants", "lesson"], min_length=1)
+    log_y: bool = Field(False, description="Start the loss panel on a log scale.")
+    speed: int | Literal["max"] = Field(50, description="Initial training speed in steps per second, or 'max'.")
+    autoplay: bool = Field(True, description="Start training as soon as the app opens.")
+
+
+class ScenarioFile(Strict):
+    """A whole scenario file, as written."""
+
+    scenario: ScenarioMeta
+    lesson: Lesson = Field(default_factory=Lesson)
+    data: DataSpec
+    model: ModelSpec
+    train: TrainSpec = Field(default_factory=TrainSpec)
+    sweep: dict[str, list[Any]] = Field(
+        default_factory=dict,
+        description="One variant per value (several keys: every combination). Keys: a train field "
+        "such as lr, or section.field such as model.activation.",
+    )
+    variant: list[VariantOverride] = Field(default_factory=list, description="Explicit variants.")
+    view: ViewSpec = Field(default_factory=ViewSpec)

@@ -1,0 +1,1 @@
+"""The Textual user interface (never imports torch)."""

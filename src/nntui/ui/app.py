@@ -1,0 +1,133 @@
+"""The Textual app: header, loss panel, variants table, lesson panel, footer.
+
+Attributes flow down: a 5 Hz timer pulls the Runner's latest View and hands
+it to each panel. Nothing here imports torch or waits for the trainer.
+"""
+
+from __future__ import annotations
+
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Footer
+
+from ..runner import Runner, View
+from ..scenario import Scenario
+from .header import RunHeader
+from .help import HelpScreen
+from .lesson import LessonPanel
+from .loss import LossPlot
+from .variants import VariantsTable
+
+REFRESH_SECONDS = 0.2  # panels redraw at most 5 times a second, never per step
+
+SETTING_COLUMNS = {"train.lr": "lr", "train.batch_size": "batch_size", "train.optimizer": "optimizer",
+                   "train.momentum": "momentum", "model.activation": "activation", "model.init": "init"}
+
+
+class NNTuiApp(App[None]):
+    CSS = """
+    #body { height: 1fr; }
+    #main { width: 2fr; }
+    LessonPanel { width: 1fr; min-width: 28; }
+    """
+    BINDINGS = [
+        Binding("space", "toggle_play", "Play/Pause"),
+        Binding("n", "step_once", "Step"),
+        Binding("r", "reset", "Reset"),
+        Binding("plus,equals_sign", "faster", "Faster", key_display="+"),
+        Binding("minus,underscore", "slower", "Slower", key_display="−"),
+        Binding("l", "toggle_log", "Log-y"),
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    def __init__(self, scenario: Scenario, *, device: str | None = None, autoplay: bool | None = None,
+                 run_steps: int | None = None, speed: int | str | None = None):
+        """`run_steps` trains exactly that many steps at full speed, then pauses (tests, snapshots)."""
+        super().__init__()
+        self.scenario = scenario
+        self.title = scenario.title
+        self.runner = Runner(scenario, device=device,
+                             playing=scenario.view.autoplay if autoplay is None else autoplay,
+                             speed=scenario.view.speed if speed is None else speed, run_steps=run_steps)
+        self.log_y = scenario.view.log_y
+        self._shown_version = -1
+        self._shown_error: str | None = None
+
+    def compose(self) -> ComposeResult:
+        panels = set(self.scenario.view.panels)
+        yield RunHeader(self.scenario.title)
+        with Horizontal(id="body"):
+            with Vertical(id="main"):
+                if "loss" in panels:
+                    yield LossPlot(id="loss")
+                if "variants" in panels:
+                    yield VariantsTable(self._setting_columns(), [v.label for v in self.scenario.variants], id="variants")
+            if "lesson" in panels:
+                yield LessonPanel(self.scenario.lesson, id="lesson")
+        yield Footer()
+
+    def _setting_columns(self) -> list[str]:
+        fields = [f for f in self.scenario.sweep_fields if f in SETTING_COLUMNS] or ["train.lr"]
+        return [SETTING_COLUMNS[f] for f in fields]
+
+    def on_mount(self) -> None:
+        self.runner.start()
+        self.set_interval(REFRESH_SECONDS, self.refresh_panels)
+        self.refresh_panels()
+
+    def on_unmount(self) -> None:
+        self.runner.stop()
+
+    def refresh_panels(self, force: bool = False) -> None:
+        view = self.runner.view()
+        for header in self.query(RunHeader):
+            header.show(view)
+        if view.version == self._shown_version and not force:
+            return
+        self._shown_version = view.version
+        self._show(view)
+        if view.error and view.error != self._shown_error:
+            self._shown_error = view.error
+            self.notify(view.error, title="Training stopped", severity="error", timeout=30)
+
+    def _show(self, view: View) -> None:
+        for plot in self.query(LossPlot):
+            plot.show(view, log_y=self.log_y)
+        for table in self.query(VariantsTable):
+            table.show(view)
+        for lesson in self.query(LessonPanel):
+            lesson.show_step(view.step)
+
+    # ------------------------------------------------------------------ actions
+
+    def action_toggle_play(self) -> None:
+        self.runner.toggle()
+        self.refresh_panels()
+
+    def action_step_once(self) -> None:
+        self.runner.step_once()
+        self.refresh_panels()
+
+    def action_reset(self) -> None:
+        self.runner.reset()
+        self.refresh_panels()
+
+    def action_faster(self) -> None:
+        self.runner.faster()
+        self.refresh_panels()
+
+    def action_slower(self) -> None:
+        self.runner.slower()
+        self.refresh_panels()
+
+    def action_toggle_log(self) -> None:
+        self.log_y = not self.log_y
+        for plot in self.query(LossPlot):
+            plot.show(log_y=self.log_y)
+
+    def action_help(self) -> None:
+        rows = [(b.key_display or b.key, b.description) for b in self.BINDINGS]
+        rows += [("tab", "Move focus (then ↑↓ to scroll the lesson)"), ("ctrl+p", "Command palette")]
+        self.push_screen(HelpScreen(rows, self.scenario.title))

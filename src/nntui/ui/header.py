@@ -1,0 +1,44 @@
+"""One-line header: scenario title on the left, device / step / speed on the right."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.widgets import Static
+
+from ..runner import View
+
+
+class RunHeader(Static):
+    DEFAULT_CSS = """
+    RunHeader { dock: top; height: 1; background: $primary-background; color: $text; padding: 0 1; }
+    """
+
+    def __init__(self, title: str, **kwargs):
+        super().__init__(**kwargs)
+        self.title_text = title
+
+    def show(self, view: View) -> None:
+        grid = Table.grid(expand=True)
+        grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
+        grid.add_column(justify="right", no_wrap=True)
+        status = Text()
+        if view.state == "loading":
+            status.append("loading PyTorch…", style="italic")
+        elif view.state == "error":
+            status.append("✗ error", style="bold red")
+        else:
+            status.append(view.device, style="bold")
+            status.append("  step ")
+            status.append(f"{view.step}/{view.total}", style="bold")
+            status.append("  ")
+            if view.finished:
+                status.append("✓ done", style="bold green")
+            elif view.playing:
+                rate = f"{view.rate:,.0f}" if view.rate == view.rate and view.rate > 0 else "…"
+                status.append(f"▶ {rate} steps/s", style="bold")
+            else:
+                status.append("⏸ paused", style="bold yellow")
+            status.append(f"  speed {'max' if view.speed is None else view.speed}", style="dim")
+        grid.add_row(Text.assemble(("nntui ", "bold"), self.title_text), status)
+        self.update(grid)

@@ -1,0 +1,49 @@
+"""The lesson panel: the current guided beat above the scenario's markdown text."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Markdown
+
+from ..scenario.spec import Beat, Lesson
+
+
+def current_beat(beats: list[Beat], step: int) -> Beat | None:
+    """The last beat whose step has been reached."""
+    reached = [b for b in beats if b.at <= step]
+    return reached[-1] if reached else None
+
+
+class LessonPanel(VerticalScroll):
+    DEFAULT_CSS = """
+    LessonPanel { border: round $secondary; padding: 0 1; }
+    LessonPanel:focus { border: round $accent; }
+    LessonPanel #beat { background: $boost; border-left: thick $warning; margin: 1 0 0 0; padding: 0 1; }
+    LessonPanel #beat.-empty { display: none; }
+    LessonPanel Markdown { margin: 0; padding: 0; }
+    """
+
+    def __init__(self, lesson: Lesson, **kwargs):
+        super().__init__(**kwargs)
+        self.lesson = lesson
+        self._beat: Beat | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Markdown("", id="beat", classes="-empty")
+        yield Markdown(self.lesson.text.strip() or "*No lesson text.*", id="text")
+
+    def on_mount(self) -> None:
+        self.border_title = "Lesson"
+        self.border_subtitle = "tab: focus · ↑↓ scroll"
+
+    def show_step(self, step: int) -> None:
+        beat = current_beat(self.lesson.beats, step)
+        if beat is self._beat:
+            return
+        self._beat = beat
+        box = self.query_one("#beat", Markdown)
+        box.set_class(beat is None, "-empty")
+        if beat is not None:
+            box.update(f"**▶ step {beat.at}** · {beat.say}")
+            self.scroll_home(animate=False)

@@ -1,0 +1,53 @@
+"""The variants table: one row per run with its color, settings, current loss and status."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import DataTable
+
+from ..runner import View
+from .palette import STATUS_STYLES, fmt_num, variant_color
+
+
+class VariantsTable(DataTable):
+    DEFAULT_CSS = """
+    VariantsTable { height: auto; max-height: 50%; border: round $secondary; }
+    """
+    can_focus = False  # nothing to select: it only reports
+
+    def __init__(self, columns: list[str], labels: list[str], **kwargs):
+        super().__init__(cursor_type="none", zebra_stripes=True, **kwargs)
+        self.settings_columns = columns
+        self.label_width = min(max(len(label) for label in labels), 28)
+
+    def on_mount(self) -> None:
+        self.border_title = "Variants"
+        # fixed widths: DataTable sizes columns by their first contents, which change as training runs
+        self.add_column("variant", key="label", width=self.label_width + 3)
+        for col in self.settings_columns:
+            self.add_column(col, key=col, width=max(len(col), 9))
+        self.add_column("loss", key="loss", width=10)
+        self.add_column("status", key="status", width=16)
+
+    def show(self, view: View) -> None:
+        for i, run in enumerate(view.runs):
+            label = Text.assemble(("━━ ", variant_color(i)), run.label)
+            status = run.status if view.state != "loading" else "waiting"
+            if status == "diverged":
+                status_text = Text(f"diverged @{run.diverged_at}", style=STATUS_STYLES[status])
+            else:
+                status_text = Text(status, style=STATUS_STYLES.get(status, ""))
+            cells = [label, *(Text(_setting(run.settings.get(c)), justify="right") for c in self.settings_columns),
+                     Text(fmt_num(run.loss), justify="right"), status_text]
+            key = str(i)
+            if key in self.rows:
+                for col, cell in zip(["label", *self.settings_columns, "loss", "status"], cells):
+                    self.update_cell(key, col, cell)
+            else:
+                self.add_row(*cells, key=key)
+
+
+def _setting(value) -> str:
+    if isinstance(value, float):
+        return fmt_num(value)
+    return "" if value is None else str(value)
