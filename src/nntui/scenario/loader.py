@@ -134,7 +134,8 @@ def _path(loc: tuple[Any, ...]) -> str:
 
 
 def _close(word: str, options: list[str]) -> str:
-    match = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+    match = difflib.get_close_matches(word, options, n=1, cutoff=0.6) or [
+        o for o in options if len(o) >= 2 and (word.startswith(o) or o.startswith(word))][:1]
     return f"; did you mean '{match[0]}'?" if match else (f"; expected one of: {', '.join(options)}" if options else "")
 
 

@@ -1,0 +1,103 @@
+"""The command line: headless runs, the JSON record, list/check/schema, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from nntui.cli import main
+
+from .conftest import MINIMAL
+
+
+def cli(*args: str) -> tuple[int, str, str]:
+    proc = subprocess.run([sys.executable, "-m", "nntui", *args], capture_output=True, text=True, timeout=300,
+                          stdin=subprocess.DEVNULL)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def test_headless_run_writes_json_record(tmp_path):
+    out = tmp_path / "run.json"
+    code, stdout, stderr = cli("run", "lr_sweep", "--headless", "--out", str(out), "--device", "cpu")
+    assert code == 0, stderr
+    assert "Traceback" not in stderr and "diverged @229" in stdout and "Loss" in stdout
+    rec = json.loads(out.read_text())
+    assert rec["scenario"] == "lr_sweep" and rec["device"] == "cpu" and rec["seed"] == 0 and rec["complete"]
+    assert rec["title"].startswith("Learning rate")
+    runs = {r["label"]: r for r in rec["runs"]}
+    assert len(runs) == 6
+    bad, good = runs["lr=0.03"], runs["lr=0.028"]
+    assert bad["diverged_at"] == 229 and bad["status"] == "diverged"
+    assert good["diverged_at"] is None and good["steps"] == list(range(300)) and len(good["loss"]) == 300
+    assert good["settings"]["lr"] == 0.028 and good["settings"]["batch_size"] == "full"
+    assert good["settings"]["optimizer"] == "sgd"
+    assert good["final_loss"] == pytest.approx(good["loss"][-1])
+    assert set(good["parameters"]) == {"weight", "bias"} and good["parameters"]["weight"][0][0] == pytest.approx(3, abs=0.1)
+
+
+def test_headless_is_deterministic(tmp_path):
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    for path in (a, b):
+        assert cli("run", "lr_sweep", "--headless", "--steps", "60", "--out", str(path))[0] == 0
+    assert a.read_bytes() == b.read_bytes()
+    rec = json.loads(a.read_text())
+    assert all(r["steps_done"] == 60 for r in rec["runs"])
+
+
+def test_seed_override_changes_data(tmp_path):
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    assert cli("run", "lr_sweep", "--headless", "--steps", "5", "--out", str(a))[0] == 0
+    assert cli("run", "lr_sweep", "--headless", "--steps", "5", "--seed", "7", "--out", str(b))[0] == 0
+    ra, rb = json.loads(a.read_text()), json.loads(b.read_text())
+    assert rb["seed"] == 7 and ra["runs"][0]["loss"][0] != rb["runs"][0]["loss"][0]
+
+
+def run_main(capsys, *args: str) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as info:
+        main(list(args))
+    captured = capsys.readouterr()
+    return info.value.code, captured.out, captured.err
+
+
+def test_list_names_builtin_scenarios(capsys):
+    code, out, _ = run_main(capsys, "list")
+    assert code == 0 and "lr_sweep" in out and "Gradient descent" in out
+
+
+def test_schema_is_json(capsys):
+    code, out, _ = run_main(capsys, "schema")
+    assert code == 0 and json.loads(out)["title"] == "nntui scenario file"
+
+
+def test_check_valid_and_invalid(capsys, write_scenario):
+    good = write_scenario(MINIMAL, "good.toml")
+    bad = write_scenario(MINIMAL.replace("lr = 0.1", "lr = 'fast'"), "bad.toml")
+    assert run_main(capsys, "check", str(good))[0] == 0
+    code, out, err = run_main(capsys, "check", str(good), str(bad))
+    assert code == 2 and "ok: " in out
+    assert err.strip().count("\n") == 0 and "bad.toml:12: train.lr" in err
+
+
+@pytest.mark.parametrize("args, expect", [
+    (("run", "lr_sweep", "--device", "gpu"), "'gpu' is not one of"),
+    (("run", "lr_sweep", "--steps", "0"), "--steps"),
+    (("run", "lr_sweep", "--out", "x.json"), "needs --headless"),
+    (("run", "lr_sweeep"), "did you mean 'lr_sweep'?"),
+    (("run",), "Missing argument"),
+    (("frobnicate",), "No such command"),
+])
+def test_bad_arguments_are_one_line(capsys, args, expect):
+    code, _, err = run_main(capsys, *args)
+    assert code == 2 and expect in err and err.strip().count("\n") == 0 and "Traceback" not in err
+
+
+def test_missing_device_is_one_line():
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("a CUDA device is present")
+    code, _, err = cli("run", "lr_sweep", "--device", "cuda")
+    assert code == 2 and err.strip().count("\n") == 0 and "cuda was asked for but is not available" in err

@@ -1,0 +1,42 @@
+"""The record: bounded histories that keep spikes and divergence; JSON without NaN."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+
+from nntui.record import Series, dumps, run_status
+
+
+def test_series_is_exact_while_small():
+    s = Series(capacity=100)
+    s.extend(np.arange(50), np.arange(50) * 2.0)
+    steps, values = s.points()
+    assert steps.tolist() == list(range(50)) and values.tolist() == [2.0 * i for i in range(50)]
+
+
+def test_series_stays_bounded_and_keeps_extremes():
+    s = Series(capacity=256)
+    steps = np.arange(1_000_000)
+    values = np.sin(steps / 1000.0)
+    values[777_777] = 50.0      # a spike
+    values[999_998] = math.nan  # divergence at the end
+    for start in range(0, len(steps), 10_000):
+        s.extend(steps[start:start + 10_000], values[start:start + 10_000])
+    pts, vals = s.points()
+    assert len(s) <= 256 and len(pts) <= 512
+    assert 777_777 in pts.tolist() and 50.0 in vals.tolist()
+    assert np.isnan(vals).any()
+    assert np.all(np.diff(pts) > 0)
+    assert s.last == (999_999, values[-1])
+
+
+def test_json_writes_non_finite_as_null():
+    text = dumps({"a": [1.0, None]})
+    assert json.loads(text) == {"a": [1.0, None]}
+
+
+def test_status_names():
+    assert run_status(None) == "waiting"

@@ -1,0 +1,214 @@
+"""Scenario parsing and validation: every error names file, line, field and a fix, on one line."""
+
+from __future__ import annotations
+
+import pytest
+
+from nntui.errors import ScenarioError
+from nntui.scenario import builtin_dir, json_schema, list_builtin, load
+from nntui.scenario.loader import load_path
+
+from .conftest import MINIMAL
+
+
+def errors_of(path) -> list[str]:
+    with pytest.raises(ScenarioError) as info:
+        load_path(path)
+    lines = [str(p) for p in info.value.problems]
+    for line in lines:
+        assert "\n" not in line and str(path) in line
+    return lines
+
+
+def test_lr_sweep_expands_one_variant_per_lr():
+    sc = load("lr_sweep")
+    assert [v.train.lr for v in sc.variants] == [0.0005, 0.001, 0.005, 0.025, 0.028, 0.03]
+    assert [v.label for v in sc.variants][0] == "lr=0.0005"
+    assert sc.sweep_fields == ("train.lr",)
+    ds = sc.variants[0].dataset
+    assert ds.n_train == 100 and ds.x_train[1, 0] == pytest.approx(0.1) and ds.x_train[-1, 0] == pytest.approx(9.9)
+    assert all(v.dataset is ds for v in sc.variants), "variants share one dataset"
+    assert sc.max_steps == 300
+
+
+def test_minimal_file_gets_defaults(write_scenario):
+    sc = load_path(write_scenario(MINIMAL))
+    (v,) = sc.variants
+    assert v.label == "run" and v.train.optimizer == "sgd" and v.batch_size == 20 and v.steps == 5
+
+
+def test_explicit_variants_override_any_section(write_scenario):
+    sc = load_path(write_scenario(MINIMAL.replace('kind = "linear"\n[train]', 'kind = "mlp"\nlayers = [4]\n[train]') + """
+[[variant]]
+label = "sigmoid"
+model = { activation = "sigmoid" }
+[[variant]]
+label = "tanh, adam"
+model.activation = "tanh"
+train.optimizer = "adam"
+"""))
+    assert [(v.label, v.model.activation, v.train.optimizer) for v in sc.variants] == [
+        ("sigmoid", "sigmoid", "sgd"), ("tanh, adam", "tanh", "adam")]
+    assert sc.variants[1].changed == ("model.activation", "train.optimizer")
+
+
+def test_sweep_times_variants_and_epochs(write_scenario):
+    text = MINIMAL.replace("steps = 5", "epochs = 3\nbatch_size = 8") + """
+[sweep]
+lr = [0.1, 0.2]
+"model.bias" = [true, false]
+"""
+    sc = load_path(write_scenario(text))
+    assert len(sc.variants) == 4
+    assert sc.variants[0].label == "lr=0.1, bias=True"
+    assert sc.variants[0].steps == 3 * 3  # ceil(20 / 8) batches per epoch
+
+
+def test_toml_syntax_error_has_line(write_scenario):
+    (line,) = errors_of(write_scenario('[scenario]\ntitle = "x"\nseed = = 3\n'))
+    assert ":3:" in line and "TOML syntax error" in line
+
+
+def test_unknown_key_suggests_close_match(write_scenario):
+    (line,) = errors_of(write_scenario(MINIMAL.replace("lr = 0.1", "lrr = 0.1")))
+    assert "train.lrr" in line and "did you mean 'lr'?" in line and ":12:" in line
+
+
+def test_unknown_key_in_data_union_suggests_match(write_scenario):
+    (line,) = errors_of(write_scenario(MINIMAL.replace("slope = 2.0", "slop = 2.0")))
+    assert "data.slop" in line and "did you mean 'slope'?" in line and ":8:" in line
+
+
+def test_wrong_type_names_field_and_value(write_scenario):
+    (line,) = errors_of(write_scenario(MINIMAL.replace("steps = 5", 'steps = "many"')))
+    assert "train.steps" in line and "'many'" in line
+
+
+def test_missing_required_key(write_scenario):
+    (line,) = errors_of(write_scenario(MINIMAL.replace('title = "t"', "")))
+    assert "scenario.title" in line and "missing" in line
+
+
+def test_missing_section(write_scenario):
+    text = MINIMAL.split("[model]")[0]
+    (line,) = errors_of(write_scenario(text))
+    assert "model" in line and "missing" in line
+
+
+def test_bad_choice_suggests_close_match(write_scenario):
+    (line,) = errors_of(write_scenario(MINIMAL.replace("steps = 5", 'steps = 5\noptimizer = "adma"')))
+    assert "train.optimizer" in line and "did you mean 'adam'?" in line
+
+
+def test_unknown_data_kind(write_scenario):
+    lines = errors_of(write_scenario(MINIMAL.replace('kind = "linear"\nstop', 'kind = "spiral"\nstop')))
+    assert any("unknown kind 'spiral'" in line and "data" in line for line in lines)
+
+
+def test_nonpositive_values_rejected(write_scenario):
+    assert any("train.lr" in line for line in errors_of(write_scenario(MINIMAL.replace("lr = 0.1", "lr = -1"))))
+    assert any("train.lr" in line for line in errors_of(write_scenario(MINIMAL.replace("lr = 0.1", "lr = nan"))))
+
+
+def test_cross_field_rule_explains_fix(write_scenario):
+    (line,) = errors_of(write_scenario(MINIMAL.replace("lr = 0.1", "lr = 0.1\nnesterov = true")))
+    assert "nesterov" in line and "momentum > 0" in line
+
+
+def test_bad_sweep_key(write_scenario):
+    (line,) = errors_of(write_scenario(MINIMAL + "[sweep]\nlrate = [0.1]\n"))
+    assert "sweep.lrate" in line and "did you mean 'lr'?" in line
+
+
+def test_too_many_variants(write_scenario):
+    values = ", ".join(str(0.01 * (i + 1)) for i in range(17))
+    (line,) = errors_of(write_scenario(MINIMAL + f"[sweep]\nlr = [{values}]\n"))
+    assert "17 variants" in line and "at most 16" in line
+
+
+def test_variant_override_error_points_at_variant(write_scenario):
+    lines = errors_of(write_scenario(MINIMAL + '[[variant]]\nlabel = "a"\ntrain = { lr = 0.1 }\n'
+                                     '[[variant]]\nlabel = "b"\ntrain = { optimizer = "sgdd" }\n'))
+    assert any("variant[1].train.optimizer" in line and "did you mean 'sgd'?" in line for line in lines)
+
+
+def test_duplicate_labels(write_scenario):
+    (line,) = errors_of(write_scenario(MINIMAL + '[[variant]]\nlabel = "a"\n[[variant]]\nlabel = "a"\n'))
+    assert "unique label" in line
+
+
+def test_loss_needs_matching_targets(write_scenario):
+    (line,) = errors_of(write_scenario(MINIMAL.replace("lr = 0.1", 'lr = 0.1\nloss = "cross_entropy"')))
+    assert "train.loss" in line and "class labels" in line
+
+
+def test_csv_data(write_scenario, tmp_path):
+    (tmp_path / "d.csv").write_text("a,b,y\n1,2,3\n2,3,5\n3,4,7\n4,5,9\n")
+    text = MINIMAL.replace('kind = "linear"\nstop = 1.0\nn = 20\nslope = 2.0',
+                           'kind = "csv"\npath = "d.csv"\ntarget = "y"\nstandardize = true')
+    sc = load_path(write_scenario(text))
+    ds = sc.variants[0].dataset
+    assert ds.feature_names == ("a", "b") and ds.n_train == 4
+    assert abs(ds.x_train.mean()) < 1e-6  # standardized
+    assert ds.y_train[:, 0].tolist() == [3, 5, 7, 9]
+
+
+@pytest.mark.parametrize("content, expect", [
+    (None, "not found"),
+    ("a,y\n", "at least 2 rows"),
+    ("a,y\n1,2\nx,3\n", "'x' is not a number"),
+    ("a,y\n1,2\n1,2,3\n", "has 3 cells"),
+    ("a,z\n1,2\n2,3\n", "no column 'y'"),
+])
+def test_csv_errors(write_scenario, tmp_path, content, expect):
+    if content is not None:
+        (tmp_path / "d.csv").write_text(content)
+    text = MINIMAL.replace('kind = "linear"\nstop = 1.0\nn = 20\nslope = 2.0', 'kind = "csv"\npath = "d.csv"\ntarget = "y"')
+    (line,) = errors_of(write_scenario(text))
+    assert expect in line and "data." in line
+
+
+def test_csv_path_cannot_escape_scenario_folder(write_scenario, tmp_path):
+    outside = tmp_path.parent / "secret.csv"
+    outside.write_text("a,y\n1,2\n2,3\n")
+    text = MINIMAL.replace('kind = "linear"\nstop = 1.0\nn = 20\nslope = 2.0',
+                           f'kind = "csv"\npath = "../{outside.name}"\ntarget = "y"')
+    (line,) = errors_of(write_scenario(text))
+    assert "outside the scenario's folder" in line
+
+
+def test_loading_never_executes_code(write_scenario, tmp_path):
+    marker = tmp_path / "pwned"
+    evil = f"__import__('pathlib').Path('{marker}').touch()"
+    lines = errors_of(write_scenario(MINIMAL.replace("lr = 0.1", f'lr = "{evil}"')))
+    assert any("train.lr" in line for line in lines)
+    assert not marker.exists()
+
+
+def test_missing_file_and_unknown_builtin():
+    with pytest.raises(ScenarioError, match="no such file"):
+        load("nowhere/x.toml")
+    with pytest.raises(ScenarioError, match="did you mean 'lr_sweep'"):
+        load("lr_sweeep")
+
+
+def test_every_builtin_scenario_loads_and_is_listed():
+    names = {p.stem for p in builtin_dir().glob("*.toml")}
+    assert {i.name for i in list_builtin()} == names and "lr_sweep" in names
+    for name in names:
+        assert load(name).variants
+
+
+def test_json_schema_describes_the_format():
+    schema = json_schema()
+    assert set(schema["properties"]) >= {"scenario", "lesson", "data", "model", "train", "sweep", "variant", "view"}
+    assert "Learning rate." in str(schema)
+
+
+def test_loader_does_not_import_torch():
+    import subprocess
+    import sys
+
+    code = "import sys; import nntui.scenario as s; s.load('lr_sweep'); import nntui.ui.app; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
