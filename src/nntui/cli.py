@@ -6,7 +6,6 @@ never a traceback. torch is imported only by commands that train.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import sys
 from enum import Enum
@@ -16,7 +15,7 @@ from typing import Annotated, Optional
 import typer
 
 from .errors import NntuiError
-from .scenario import Scenario, json_schema, list_builtin, load
+from .scenario import json_schema, list_builtin, load
 
 app = typer.Typer(
     name="nntui",
@@ -35,12 +34,6 @@ class DeviceChoice(str, Enum):
     mps = "mps"
 
 
-def _with_steps(scenario: Scenario, steps: int) -> Scenario:
-    variants = tuple(dataclasses.replace(v, train=v.train.model_copy(update={"steps": steps, "epochs": None}))
-                     for v in scenario.variants)
-    return dataclasses.replace(scenario, variants=variants)
-
-
 @app.command()
 def run(
     scenario: Annotated[str, typer.Argument(help="A built-in name (see `nntui list`) or a path to a .toml file.")],
@@ -54,7 +47,7 @@ def run(
     """Train a scenario: live in the terminal UI, or --headless."""
     sc = load(scenario, seed=seed)
     if steps is not None:
-        sc = _with_steps(sc, steps)
+        sc = sc.with_steps(steps)
     dev = device.value if device else None
     if headless:
         from .headless import run_headless

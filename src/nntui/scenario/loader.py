@@ -10,7 +10,7 @@ import difflib
 import itertools
 import math
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, get_args, get_origin
 
@@ -85,6 +85,12 @@ class Scenario:
     @property
     def max_steps(self) -> int:
         return max(v.steps for v in self.variants)
+
+    def with_steps(self, steps: int) -> "Scenario":
+        """The same scenario with every variant trained for `steps` steps."""
+        variants = tuple(replace(v, train=v.train.model_copy(update={"steps": steps, "epochs": None}))
+                         for v in self.variants)
+        return replace(self, variants=variants)
 
 
 # ---------------------------------------------------------------------------

@@ -29,8 +29,12 @@ class NNTuiApp(App[None]):
     CSS = """
     #body { height: 1fr; }
     #main { width: 2fr; }
-    LessonPanel { width: 1fr; min-width: 28; }
+    LessonPanel { width: 1fr; min-width: 26; }
+    .-narrow LessonPanel { min-width: 24; }
     """
+    # Textual sets these classes on the screen: at 80x24 every row and column counts.
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
     BINDINGS = [
         Binding("space", "toggle_play", "Play/Pause"),
         Binding("n", "step_once", "Step"),
@@ -63,10 +67,11 @@ class NNTuiApp(App[None]):
                 if "loss" in panels:
                     yield LossPlot(id="loss")
                 if "variants" in panels:
-                    yield VariantsTable(self._setting_columns(), [v.label for v in self.scenario.variants], id="variants")
+                    yield VariantsTable(self._setting_columns(), [v.label for v in self.scenario.variants],
+                                        [v.settings() for v in self.scenario.variants], id="variants")
             if "lesson" in panels:
                 yield LessonPanel(self.scenario.lesson, id="lesson")
-        yield Footer()
+        yield Footer(show_command_palette=False)
 
     def _setting_columns(self) -> list[str]:
         fields = [f for f in self.scenario.sweep_fields if f in SETTING_COLUMNS] or ["train.lr"]

@@ -17,6 +17,7 @@ class RunHeader(Static):
     def __init__(self, title: str, **kwargs):
         super().__init__(**kwargs)
         self.title_text = title
+        self.status_text = ""
 
     def show(self, view: View) -> None:
         grid = Table.grid(expand=True)
@@ -41,4 +42,5 @@ class RunHeader(Static):
                 status.append("⏸ paused", style="bold yellow")
             status.append(f"  speed {'max' if view.speed is None else view.speed}", style="dim")
         grid.add_row(Text.assemble(("nntui ", "bold"), self.title_text), status)
+        self.status_text = status.plain
         self.update(grid)

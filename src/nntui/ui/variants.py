@@ -12,12 +12,14 @@ from .palette import STATUS_STYLES, fmt_num, variant_color
 class VariantsTable(DataTable):
     DEFAULT_CSS = """
     VariantsTable { height: auto; max-height: 50%; border: round $secondary; }
+    .-short VariantsTable { border: none; }
     """
     can_focus = False  # nothing to select: it only reports
 
-    def __init__(self, columns: list[str], labels: list[str], **kwargs):
+    def __init__(self, columns: list[str], labels: list[str], settings: list[dict], **kwargs):
         super().__init__(cursor_type="none", zebra_stripes=True, **kwargs)
         self.settings_columns = columns
+        self.settings = settings
         self.label_width = min(max(len(label) for label in labels), 28)
 
     def on_mount(self) -> None:
@@ -25,9 +27,10 @@ class VariantsTable(DataTable):
         # fixed widths: DataTable sizes columns by their first contents, which change as training runs
         self.add_column("variant", key="label", width=self.label_width + 3)
         for col in self.settings_columns:
-            self.add_column(col, key=col, width=max(len(col), 9))
-        self.add_column("loss", key="loss", width=10)
-        self.add_column("status", key="status", width=16)
+            width = max([len(col)] + [len(_setting(s.get(col))) for s in self.settings])
+            self.add_column(col, key=col, width=width)
+        self.add_column("loss", key="loss", width=9)
+        self.add_column("status", key="status", width=13)
 
     def show(self, view: View) -> None:
         for i, run in enumerate(view.runs):
@@ -49,5 +52,5 @@ class VariantsTable(DataTable):
 
 def _setting(value) -> str:
     if isinstance(value, float):
-        return fmt_num(value)
+        return f"{value:g}"  # settings are typed by people: show them as written (0.0005)
     return "" if value is None else str(value)

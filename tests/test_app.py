@@ -1,0 +1,145 @@
+"""Pilot tests: every key binding does what the footer says, while training runs."""
+
+from __future__ import annotations
+
+import asyncio
+
+from textual.events import Key
+
+from nntui.scenario import load
+from nntui.ui.app import NNTuiApp
+from nntui.ui.help import HelpScreen
+from nntui.ui.loss import LossPlot
+
+from .conftest import wait_idle
+
+
+def make_app(steps: int | None = None, **kwargs) -> NNTuiApp:
+    kwargs.setdefault("device", "cpu")
+    scenario = load("lr_sweep")
+    return NNTuiApp(scenario.with_steps(steps) if steps else scenario, **kwargs)
+
+
+async def test_space_toggles_play_and_pause():
+    app = make_app(autoplay=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_idle(app, pilot)
+        assert not app.runner.playing and app.runner.view().step == 0
+        await pilot.press("space")
+        assert app.runner.playing
+        await asyncio.sleep(0.3)
+        await pilot.press("space")
+        assert not app.runner.playing
+        await wait_idle(app, pilot)
+        assert app.runner.view().step > 0
+
+
+async def test_n_takes_exactly_one_step():
+    app = make_app(run_steps=10)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_idle(app, pilot)
+        assert app.runner.view().step == 10
+        await pilot.press("n")
+        await wait_idle(app, pilot)
+        assert app.runner.view().step == 11
+        assert not app.runner.playing
+
+
+async def test_r_resets_to_step_zero():
+    app = make_app(run_steps=40)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_idle(app, pilot)
+        first_losses = [r.losses[:40].copy() for r in app.runner.view().runs]
+        await pilot.press("r")
+        await wait_idle(app, pilot)
+        view = app.runner.view()
+        assert view.step == 0 and all(len(r.losses) == 0 for r in view.runs)
+        await pilot.press("n", "n")
+        await wait_idle(app, pilot)
+        view = app.runner.view()
+        assert view.step == 2
+        assert all(r.losses[:2].tolist() == f[:2].tolist() for r, f in zip(view.runs, first_losses))
+
+
+async def test_plus_and_minus_change_speed():
+    app = make_app(autoplay=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        start = app.runner.speed
+        await pilot.press("plus")
+        assert app.runner.speed > start
+        await pilot.press("minus", "minus")
+        assert app.runner.speed < start
+        for _ in range(20):
+            await pilot.press("plus")
+        assert app.runner.speed is None  # max
+        assert "speed max" in app.query_one("RunHeader").status_text
+
+
+async def test_l_toggles_log_scale():
+    app = make_app(run_steps=20)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_idle(app, pilot)
+        plot = app.query_one(LossPlot)
+        assert plot.log_y and "log" in str(plot.border_title)
+        await pilot.press("l")
+        assert not plot.log_y and "log" not in str(plot.border_title)
+
+
+async def test_question_mark_opens_help_and_escape_closes_it():
+    app = make_app(autoplay=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        assert ("space", "Play/Pause") in app.screen.rows
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def wait_loaded(app) -> None:
+    while app.runner.view().state == "loading":
+        await asyncio.sleep(0.05)
+
+
+async def test_q_quits_at_once_while_training_flat_out():
+    # Pilot.press waits for an idle app, which a flat-out run never is: post the key instead.
+    app = make_app(speed="max", steps=100_000)
+    async with app.run_test(size=(120, 40)):
+        await wait_loaded(app)
+        await asyncio.sleep(0.3)
+        assert app.runner.playing and app.runner.view().step > 0
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        app.post_message(Key("q", "q"))
+        while app.is_running:
+            assert loop.time() - started < 1.0, "quit took more than a second"
+            await asyncio.sleep(0.01)
+    assert not app.runner._thread.is_alive(), "the trainer stopped with the app"
+
+
+async def test_keys_answer_while_training_runs_flat_out():
+    app = make_app(speed="max", steps=100_000)
+    async with app.run_test(size=(120, 40)):
+        await wait_loaded(app)
+        plot = app.query_one(LossPlot)
+        loop = asyncio.get_running_loop()
+        for _ in range(5):
+            want = not plot.log_y
+            started = loop.time()
+            app.post_message(Key("l", "l"))
+            while plot.log_y != want:
+                assert loop.time() - started < 0.5, "key took more than 0.5 s while training"
+                await asyncio.sleep(0.005)
+        assert app.runner.playing
+
+
+async def test_beats_follow_training():
+    app = make_app(run_steps=130)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_idle(app, pilot)
+        beat = app.query_one("#beat")
+        assert "step 120" in beat._markdown and "diverge" in beat._markdown
+        table = app.query_one("VariantsTable")
+        statuses = [str(table.get_cell(str(i), "status")) for i in range(6)]
+        assert statuses[0] == "converging" and statuses[-1] in ("oscillating", "diverged @229")
