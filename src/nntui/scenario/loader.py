@@ -155,6 +155,8 @@ def _problems(err: ValidationError, source: str, text: str, prefix: tuple[Any, .
         if kind == "extra_forbidden":
             parent = tuple(p for p in raw[:-1])
             msg = f"unknown key '{loc[-1]}'{_close(str(loc[-1]), _allowed_keys(parent))}"
+        elif kind == "missing" and len(loc) == 1:
+            msg = f"the [{loc[0]}] table is missing; add it"
         elif kind == "missing":
             msg = f"required key '{loc[-1]}' is missing; add it"
         elif kind == "literal_error":
