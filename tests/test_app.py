@@ -143,3 +143,10 @@ async def test_beats_follow_training():
         table = app.query_one("VariantsTable")
         statuses = [str(table.get_cell(str(i), "status")) for i in range(6)]
         assert statuses[:5] == ["converging"] * 5 and statuses[-1] == "diverged @229"
+
+
+def test_step_axis_grows_in_steps_and_stops_at_the_end():
+    from nntui.ui.loss import x_extent
+
+    assert [x_extent(s, 300) for s in (0, 12, 50, 120, 200, 300)] == [10, 20, 100, 200, 300, 300]
+    assert x_extent(5, 3) == 3

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from textual_plotext import PlotextPlot
 
@@ -70,7 +72,7 @@ class LossPlot(PlotextPlot):
             if run.diverged_at is not None:  # ✗ at the step where it diverged (on the top edge if clipped)
                 y = top if top is not None and losses[-1] >= top else float(losses[-1])
                 plt.scatter([float(run.diverged_at)], [y], color=variant_rgb(i), marker="✗")
-        plt.xlim(0, max(view.total, 1))
+        plt.xlim(0, x_extent(view.step, view.total))
         if top is not None:
             plt.ylim(0, top)
         if self.log_y and drawn:  # plotext cannot draw an empty log axis
@@ -81,6 +83,15 @@ class LossPlot(PlotextPlot):
             return super().render()
         except Exception as exc:  # a plotting bug must never take a live demo down
             return f"(loss plot unavailable: {type(exc).__name__})"
+
+
+def x_extent(step: int, total: int) -> int:
+    """Right end of the step axis: it grows with training in 1-2-5 jumps (so the first,
+    most interesting steps are not squeezed into a corner) and stops at the run's length."""
+    want = max(10, step * 1.15)
+    magnitude = 10 ** math.floor(math.log10(want))
+    nice = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= want)
+    return max(1, min(total, int(nice)))
 
 
 def _clip_above(steps: np.ndarray, values: np.ndarray, top: float) -> tuple[np.ndarray, np.ndarray]:

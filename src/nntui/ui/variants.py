@@ -11,7 +11,7 @@ from .palette import STATUS_STYLES, fmt_num, variant_color
 
 class VariantsTable(DataTable):
     DEFAULT_CSS = """
-    VariantsTable { height: auto; max-height: 50%; border: round $secondary; }
+    VariantsTable { height: auto; max-height: 50%; border: round $primary; }
     .-short VariantsTable { border: none; }
     """
     can_focus = False  # nothing to select: it only reports
