@@ -101,3 +101,19 @@ def test_missing_device_is_one_line():
         pytest.skip("a CUDA device is present")
     code, _, err = cli("run", "lr_sweep", "--device", "cuda")
     assert code == 2 and err.strip().count("\n") == 0 and "cuda was asked for but is not available" in err
+
+
+def test_ctrl_c_in_headless_keeps_the_record(tmp_path):
+    import signal
+    import time
+
+    out = tmp_path / "partial.json"
+    proc = subprocess.Popen([sys.executable, "-m", "nntui", "run", "lr_sweep", "--headless", "--steps", "10000000",
+                             "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(6)  # torch import + some training
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "incomplete" in err
+    rec = json.loads(out.read_text())
+    assert rec["complete"] is False and rec["runs"][0]["steps_done"] > 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import sys
 from pathlib import Path
 from typing import TextIO
@@ -15,6 +14,7 @@ from rich.table import Table
 from .record import History, dumps
 from .scenario import Scenario
 
+PLAIN_MARKERS = "ox+*#@%=~^sdvhak"
 CHUNK = 50  # steps between frames: fixed, so the record is the same run after run
 
 
@@ -70,8 +70,10 @@ def loss_chart(history: History, *, log_y: bool, color: bool, width: int = 100, 
         steps, losses = h.loss.points()
         ok = np.isfinite(losses) & ((losses > 0) if log_y else True)
         if ok.any():
+            # without color (pipes, logs), each run gets its own marker character instead
             plt.plot(steps[ok].tolist(), losses[ok].tolist(), label=h.label,
-                     color=variant_rgb(i) if color else "default", marker="braille")
+                     color=variant_rgb(i) if color else "default",
+                     marker="braille" if color else PLAIN_MARKERS[i % len(PLAIN_MARKERS)])
     text = plt.build()
     return text if color else plt.uncolorize(text)
 
@@ -97,6 +99,6 @@ def run_headless(scenario: Scenario, *, device: str | None, out: Path | None,
     if not complete:
         return 130
     diverged = sum(1 for h in history.runs if h.latest and h.latest.diverged_at is not None)
-    if diverged and not math.isnan(diverged):
+    if diverged:
         err.print(f"{diverged} of {len(history.runs)} runs diverged (see the status column)")
     return 0
