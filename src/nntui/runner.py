@@ -190,11 +190,11 @@ class Runner:
                 self.playing = self.playing or engine.finished
                 paced_from = None
                 continue
+            single = False
             if self._budget:
                 n = self._budget
             elif self._single:
-                self._single -= 1
-                n = 1
+                n, single = 1, True
             elif self.playing and not engine.finished:
                 if self.speed is None:
                     n = max(1, int(FRAME_SECONDS / step_time))
@@ -223,9 +223,12 @@ class Runner:
             taken = engine.advance(n, should_stop=self._between_steps)
             if taken:
                 step_time = 0.7 * step_time + 0.3 * (time.perf_counter() - started) / taken
+            self._publish(engine)
+            # counters drop only after publishing, so `idle` never reports a step whose frame is unpublished
             if self._budget:
                 self._budget = max(0, self._budget - taken) if not engine.finished else 0
-            self._publish(engine)
+            elif single:
+                self._single -= 1
             if self.playing:
                 # steps over the last second of wall time (waiting, stepping, publishing): what the user gets
                 now = time.perf_counter()
