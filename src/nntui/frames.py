@@ -30,12 +30,29 @@ class RunFrame:
     grad_norms: np.ndarray      # per parameter tensor (NaN before the first backward)
     hist_counts: np.ndarray     # (n_params, HIST_BINS) weight histograms
     hist_ranges: np.ndarray     # (n_params, 2) [low, high] of each histogram
+    path_steps: np.ndarray | None = None  # contour: step of each new point of the parameter path
+    path: np.ndarray | None = None        # contour: (k, 2) parameters θ_step (before that update)
+    position: np.ndarray | None = None    # contour: (2,) parameters now
+
+
+@dataclass(frozen=True, eq=False)
+class Surface:
+    """The loss over a 2-D grid of parameter values, for the contour panel."""
+
+    x_name: str
+    y_name: str
+    x_range: tuple[float, float]
+    y_range: tuple[float, float]
+    z: np.ndarray               # (ny, nx) loss; row 0 is y_range[0]; may hold NaN/Inf
+    version: int                # bumps whenever the grid is recomputed
+    members: tuple[int, ...]    # indices of the runs whose paths live on this surface
 
 
 @dataclass(frozen=True, eq=False)
 class Frame:
     step: int
     runs: tuple[RunFrame, ...]
+    surface: Surface | None = None  # only when (re)computed
 
     @property
     def finished(self) -> bool:

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .frames import Frame, RunFrame
+from .frames import Frame, RunFrame, Surface
 
 SERIES_CAPACITY = 2048  # buckets per series; each bucket keeps its min and max point
 RECORD_VERSION = 1
@@ -85,6 +85,36 @@ class Series:
         return both[:, 0].astype(np.int64), both[:, 1]
 
 
+class PathSeries:
+    """A bounded path of 2-D points: when full, every other point is dropped and the stride doubles."""
+
+    def __init__(self, capacity: int = SERIES_CAPACITY):
+        self.capacity = capacity
+        self.stride = 1
+        self.seen = 0
+        self.steps = np.zeros(capacity + 1, np.int64)
+        self.points = np.zeros((capacity + 1, 2))
+        self.n = 0
+
+    def __len__(self) -> int:
+        return self.n
+
+    def extend(self, steps: np.ndarray, points: np.ndarray) -> None:
+        for step, point in zip(steps.tolist(), points.tolist()):
+            if self.seen % self.stride == 0:
+                self.steps[self.n], self.points[self.n] = step, point
+                self.n += 1
+                if self.n > self.capacity:
+                    keep = slice(0, self.n, 2)
+                    kept = len(range(*keep.indices(self.n)))
+                    self.steps[:kept], self.points[:kept] = self.steps[keep].copy(), self.points[keep].copy()
+                    self.n, self.stride = kept, self.stride * 2
+            self.seen += 1
+
+    def view(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.steps[: self.n].copy(), self.points[: self.n].copy()
+
+
 def _less(a: float, b: float) -> bool:
     """Ordering in which NaN counts as larger than anything: divergence is never decimated away."""
     return (not math.isnan(a)) and (math.isnan(b) or a < b)
@@ -107,6 +137,7 @@ class RunHistory:
     settings: dict[str, Any]
     loss: Series = field(default_factory=Series)
     val_loss: Series = field(default_factory=Series)
+    path: PathSeries = field(default_factory=PathSeries)
     latest: RunFrame | None = None
 
     @property
@@ -125,12 +156,17 @@ class History:
         self.runs = [RunHistory(label, s) for label, s in zip(labels, settings)]
         self.step = 0
         self.frames = 0
+        self.surface: Surface | None = None
 
     def add(self, frame: Frame) -> None:
         for hist, rf in zip(self.runs, frame.runs):
             hist.loss.extend(rf.loss_steps, rf.losses)
             hist.val_loss.extend(rf.val_steps, rf.val_losses)
+            if rf.path is not None:
+                hist.path.extend(rf.path_steps, rf.path)
             hist.latest = rf
+        if frame.surface is not None:
+            self.surface = frame.surface
         self.step = frame.step
         self.frames += 1
 

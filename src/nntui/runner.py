@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import NntuiError
+from .frames import Surface
 from .record import History
 from .scenario import Scenario
 
@@ -34,6 +35,8 @@ class RunView:
     status: str
     diverged_at: int | None
     step: int
+    path: np.ndarray | None = None       # (k, 2) parameter path, for the contour panel
+    position: np.ndarray | None = None   # (2,) parameters now
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,7 @@ class View:
     rate: float           # measured steps/s while playing
     error: str | None
     runs: tuple[RunView, ...]
+    surface: Surface | None = None
 
 
 class Runner:
@@ -246,8 +250,10 @@ class Runner:
         for h in self.history.runs:
             steps, losses = h.loss.points()
             latest = h.latest
+            path = h.path.view()[1] if len(h.path) else None
             runs.append(RunView(h.label, h.settings, steps, losses, h.current_loss, h.status,
-                                latest.diverged_at if latest else None, latest.step if latest else 0))
+                                latest.diverged_at if latest else None, latest.step if latest else 0,
+                                path, latest.position if latest else None))
         return View(self.version, self.state, self.device, self.history.step, self.scenario.max_steps,
                     self.playing, self._finished, self.speed, self.rate if self.playing else math.nan,
-                    self.error, tuple(runs))
+                    self.error, tuple(runs), self.history.surface)

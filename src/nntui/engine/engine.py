@@ -13,8 +13,9 @@ from typing import Callable
 import numpy as np
 import torch
 
-from ..frames import HIST_BINS, Frame, RunFrame
+from ..frames import HIST_BINS, Frame, RunFrame, Surface
 from ..scenario import Scenario, Variant
+from . import surface as surfaces
 from .build import build_loss, build_model, build_optimizer
 from .device import resolve_device
 
@@ -22,7 +23,8 @@ from .device import resolve_device
 class RunState:
     """One variant's model, optimizer, batches and bookkeeping."""
 
-    def __init__(self, variant: Variant, device: str, seed: int, tensors: dict[int, tuple[torch.Tensor, ...]]):
+    def __init__(self, variant: Variant, device: str, seed: int, tensors: dict[int, tuple[torch.Tensor, ...]],
+                 track_path: bool = False):
         self.variant = variant
         self.label = variant.label
         ds = variant.dataset
@@ -56,6 +58,10 @@ class RunState:
         self.val_log: list[tuple[int, float]] = []
         self.last_update: torch.Tensor | None = None
         self.update_cos = math.nan
+        # contour panel: every θ_step, and the box of points worth framing (loss ≤ 2× the first)
+        self.track_path = track_path
+        self.path_log: list[tuple[int, float, float]] = []
+        self.box: list[float] | None = None
         self._evaluate()
 
     @property
@@ -84,6 +90,8 @@ class RunState:
         self.loss_log.append((self.step, value))
         if self.first_loss is None:
             self.first_loss = value
+        if self.track_path:
+            self._record_position(value)
         if not math.isfinite(value) or value > self.limit_factor * max(self.first_loss, 1.0):
             self.diverged_at = self.step  # stop here; the parameters stay those that gave this loss
             return
@@ -99,6 +107,19 @@ class RunState:
             self.last_update = update
         if self.step % self.eval_every == 0:
             self._evaluate()
+
+    def _record_position(self, loss: float) -> None:
+        p0, p1 = self._flat().tolist()
+        self.path_log.append((self.step, p0, p1))
+        if math.isfinite(p0) and math.isfinite(p1) and loss <= 2 * self.first_loss:
+            if self.box is None:
+                self.box = [p0, p0, p1, p1]
+            else:
+                b = self.box
+                b[0], b[1], b[2], b[3] = min(b[0], p0), max(b[1], p0), min(b[2], p1), max(b[3], p1)
+
+    def position(self) -> np.ndarray:
+        return self._flat().double().cpu().numpy()
 
     @torch.no_grad()
     def _evaluate(self) -> None:
@@ -125,16 +146,28 @@ class RunState:
         loss_steps, losses = _split(self.loss_log)
         val_steps, val_losses = _split(self.val_log)
         self.loss_log, self.val_log = [], []
+        path_steps = path = position = None
+        if self.track_path:
+            log, self.path_log = self.path_log, []
+            path_steps = np.array([s for s, _, _ in log], np.int64)
+            path = np.array([(a, b) for _, a, b in log], np.float64).reshape(-1, 2)
+            position = self.position()
         return RunFrame(
             label=self.label, step=self.step, loss_steps=loss_steps, losses=losses,
             val_steps=val_steps, val_losses=val_losses, diverged_at=self.diverged_at,
             finished=not self.active, update_cos=self.update_cos, param_names=self.names,
             weight_norms=norms_np[:k], grad_norms=norms_np[k:],
             hist_counts=hists.cpu().numpy().astype(np.int64), hist_ranges=bounds,
+            path_steps=path_steps, path=path, position=position,
         )
 
     def parameters(self) -> dict[str, list]:
         return {name: p.detach().cpu().double().tolist() for name, p in zip(self.names, self.params)}
+
+
+def _surface_key(v: Variant) -> tuple:
+    m = v.model
+    return (id(v.dataset), v.train.loss, m.kind, tuple(m.layers), m.activation, m.bias)
 
 
 def _split(log: list[tuple[int, float]]) -> tuple[np.ndarray, np.ndarray]:
@@ -152,7 +185,13 @@ class Engine:
         self.device = resolve_device(device or scenario.meta.device,
                                      source="--device" if device else f"{scenario.path}: scenario.device")
         tensors: dict[int, tuple[torch.Tensor, ...]] = {}
-        self.runs = [RunState(v, self.device, scenario.meta.seed, tensors) for v in scenario.variants]
+        self.contour = "contour" in scenario.view.panels
+        self.runs = [RunState(v, self.device, scenario.meta.seed, tensors, track_path=self.contour)
+                     for v in scenario.variants]
+        # the surface is that of the first run; runs with the same data, loss and architecture share it
+        key = _surface_key(scenario.variants[0])
+        self.surface_members = tuple(i for i, v in enumerate(scenario.variants) if _surface_key(v) == key)
+        self._surface: Surface | None = None
 
     @property
     def step(self) -> int:
@@ -178,8 +217,38 @@ class Engine:
         return done
 
     def frame(self) -> Frame:
-        """The latest statistics plus every loss since the previous frame."""
-        return Frame(self.step, tuple(r.frame() for r in self.runs))
+        """The latest statistics plus every loss since the previous frame (and the surface if it moved)."""
+        runs = tuple(r.frame() for r in self.runs)
+        return Frame(self.step, runs, self._update_surface(runs) if self.contour else None)
+
+    def _update_surface(self, frames: tuple[RunFrame, ...]) -> Surface | None:
+        """Recompute the loss grid only when the region the paths cover has outgrown it (or shrunk a lot)."""
+        # frame the points whose loss stayed below 2× the start: a run heading for divergence does not drag
+        # the view along with it
+        boxes = [tuple(self.runs[i].box) for i in self.surface_members
+                 if self.runs[i].box is not None and self.runs[i].diverged_at is None]
+        if not boxes:  # before the first step, or every member diverged: frame the starting points
+            boxes = [tuple(r.box) for r in self.runs if r.box is not None] or [
+                (f.position[0], f.position[0], f.position[1], f.position[1]) for f in frames
+                if f.position is not None and np.isfinite(f.position).all()]
+        if not boxes:
+            return None
+        raw = ((min(b[0] for b in boxes), max(b[1] for b in boxes)), (min(b[2] for b in boxes), max(b[3] for b in boxes)))
+        padded = surfaces.region(boxes)
+        current = self._surface
+        if current is not None:
+            cur = (current.x_range, current.y_range)
+            too_big = any((c[1] - c[0]) > 3 * (p[1] - p[0]) for c, p in zip(cur, padded))
+            if surfaces.contains(cur, raw) and not too_big:
+                return None
+        first = self.runs[self.surface_members[0]]
+        xs = np.linspace(*padded[0], surfaces.GRID[0])
+        ys = np.linspace(*padded[1], surfaces.GRID[1])
+        z = surfaces.loss_grid(first.model, first.loss_fn, first.x, first.y, xs, ys)
+        names = surfaces.flat_names(first.model)
+        self._surface = Surface(names[0], names[1], padded[0], padded[1], z,
+                                (current.version + 1) if current else 1, self.surface_members)
+        return self._surface
 
     def final_parameters(self) -> list[dict[str, list]]:
         return [r.parameters() for r in self.runs]

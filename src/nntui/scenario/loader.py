@@ -292,8 +292,24 @@ def load_text(text: str, *, source: str, base_dir: Path, name: str = "scenario",
             raise ScenarioError([Problem(source, f"two variants are labelled '{v.label}'; give each a unique label", "variant")])
         seen.add(v.label)
 
+    if "contour" in spec.view.panels:
+        count = parameter_count(variants[0])
+        if count != 2:
+            raise ScenarioError([Problem(
+                source, f"the contour panel draws the loss over exactly 2 parameters; this model has {count} "
+                "(use kind = 'linear' on 1-D data, or remove 'contour')", "view.panels",
+                locate(text, ("view", "panels")))])
+
     sweep_fields = tuple(dict.fromkeys(f"{s}.{f}" for s, f, _ in sweeps))
     return Scenario(name, Path(source), spec.scenario, spec.lesson, tuple(variants), spec.view, sweep_fields)
+
+
+def parameter_count(variant: Variant) -> int:
+    """Trainable parameters of the variant's model, computed from its spec (no torch)."""
+    ds, m = variant.dataset, variant.model
+    n_out = ds.n_classes if ds.task == "multiclass" else ds.y_train.shape[1]
+    widths = [ds.n_features, *m.layers, n_out]
+    return sum(a * b + (b if m.bias else 0) for a, b in zip(widths, widths[1:]))
 
 
 def load_path(path: Path, seed: int | None = None) -> Scenario:

@@ -13,6 +13,7 @@ from textual.widgets import Footer
 
 from ..runner import Runner, View
 from ..scenario import Scenario
+from .contour import ContourPanel
 from .header import RunHeader
 from .help import HelpScreen
 from .lesson import LessonPanel
@@ -29,6 +30,7 @@ class NNTuiApp(App[None]):
     CSS = """
     #body { height: 1fr; }
     #main { width: 2fr; }
+    #plots { height: 1fr; }
     LessonPanel { width: 1fr; min-width: 26; }
     .-narrow LessonPanel { min-width: 24; }
     """
@@ -42,6 +44,7 @@ class NNTuiApp(App[None]):
         Binding("plus,equals_sign", "faster", "Faster", key_display="+"),
         Binding("minus,underscore", "slower", "Slower", key_display="−"),
         Binding("l", "toggle_log", "Log-y"),
+        Binding("m", "toggle_maximize", "Maximize"),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("q", "quit", "Quit"),
     ]
@@ -64,8 +67,11 @@ class NNTuiApp(App[None]):
         yield RunHeader(self.scenario.title)
         with Horizontal(id="body"):
             with Vertical(id="main"):
-                if "loss" in panels:
-                    yield LossPlot(id="loss")
+                with Horizontal(id="plots"):
+                    if "loss" in panels:
+                        yield LossPlot(id="loss")
+                    if "contour" in panels:
+                        yield ContourPanel(id="contour")
                 if "variants" in panels:
                     yield VariantsTable(self._setting_columns(), [v.label for v in self.scenario.variants],
                                         [v.settings() for v in self.scenario.variants], id="variants")
@@ -100,6 +106,8 @@ class NNTuiApp(App[None]):
     def _show(self, view: View) -> None:
         for plot in self.query(LossPlot):
             plot.show(view, log_y=self.log_y)
+        for contour in self.query(ContourPanel):
+            contour.show(view)
         for table in self.query(VariantsTable):
             table.show(view)
         for lesson in self.query(LessonPanel):
@@ -132,7 +140,14 @@ class NNTuiApp(App[None]):
         for plot in self.query(LossPlot):
             plot.show(log_y=self.log_y)
 
+    def action_toggle_maximize(self) -> None:
+        """Fill the screen with the focused panel (tab picks it); again to restore."""
+        if self.screen.maximized is not None:
+            self.screen.minimize()
+        elif self.focused is not None:
+            self.screen.maximize(self.focused, container=False)
+
     def action_help(self) -> None:
         rows = [(b.key_display or b.key, b.description) for b in self.BINDINGS]
-        rows += [("tab", "Move focus (then ↑↓ to scroll the lesson)"), ("ctrl+p", "Command palette")]
+        rows += [("tab", "Move focus between panels (↑↓ scroll the lesson)"), ("ctrl+p", "Command palette")]
         self.push_screen(HelpScreen(rows, self.scenario.title))

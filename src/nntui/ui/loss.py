@@ -13,9 +13,10 @@ from .palette import variant_rgb
 FLOOR = 1e-12  # log scale: losses of exactly zero are drawn at this floor
 
 
-class LossPlot(PlotextPlot):
+class LossPlot(PlotextPlot, can_focus=True):
     DEFAULT_CSS = """
     LossPlot { height: 1fr; min-height: 8; border: round $primary; }
+    LossPlot:focus { border: round $accent; }
     """
 
     def __init__(self, **kwargs):

@@ -1,0 +1,68 @@
+"""Exact loss surfaces over two parameters, evaluated in one batched call on the device.
+
+For a model with exactly two scalar parameters (e.g. ŷ = w·x + b) the loss is
+a function of (p0, p1): we evaluate it on a whole grid at once with
+torch.func.vmap over functional_call — no Python loop per grid point.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from torch.func import functional_call, vmap
+
+GRID = (96, 64)      # samples along x and y: the panel resamples to its own size
+CHUNK = 8192         # grid points per batched call (bounds memory for big datasets)
+PAD = 0.25           # margin around the region of interest, as a fraction of its span
+
+
+def flat_names(model: torch.nn.Module) -> list[str]:
+    """Names of the scalar parameters: 'weight' for a 1-element tensor, 'weight[1]' otherwise."""
+    names = []
+    for name, p in model.named_parameters():
+        names += [name] if p.numel() == 1 else [f"{name}[{i}]" for i in range(p.numel())]
+    return names
+
+
+@torch.no_grad()
+def loss_grid(model, loss_fn, x, y, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """Loss at every (xs[j], ys[i]) as an array of shape (len(ys), len(xs))."""
+    shapes = [(name, p.shape) for name, p in model.named_parameters()]
+    device = next(model.parameters()).device
+    gx, gy = np.meshgrid(xs, ys)
+    points = torch.as_tensor(np.stack([gx.ravel(), gy.ravel()], 1), dtype=torch.float32, device=device)
+
+    def loss_at(flat: torch.Tensor) -> torch.Tensor:
+        params, start = {}, 0
+        for name, shape in shapes:
+            n = math.prod(shape)
+            params[name] = flat[start:start + n].reshape(shape)
+            start += n
+        return loss_fn(functional_call(model, params, (x,)), y)
+
+    batched = vmap(loss_at)
+    out = torch.cat([batched(points[i:i + CHUNK]) for i in range(0, len(points), CHUNK)])
+    return out.reshape(len(ys), len(xs)).double().cpu().numpy()
+
+
+def region(boxes: list[tuple[float, float, float, float]]) -> tuple[tuple[float, float], tuple[float, float]]:
+    """A padded (x_range, y_range) around the union of boxes (xmin, xmax, ymin, ymax)."""
+    x0 = min(b[0] for b in boxes)
+    x1 = max(b[1] for b in boxes)
+    y0 = min(b[2] for b in boxes)
+    y1 = max(b[3] for b in boxes)
+    ranges = []
+    for lo, hi in ((x0, x1), (y0, y1)):
+        span = max(hi - lo, 0.1 * max(abs(lo), abs(hi)), 0.5)
+        mid = (lo + hi) / 2
+        half = span * (0.5 + PAD)
+        ranges.append((mid - half, mid + half))
+    return ranges[0], ranges[1]
+
+
+def contains(outer: tuple[tuple[float, float], tuple[float, float]],
+             inner: tuple[tuple[float, float], tuple[float, float]]) -> bool:
+    (ox, oy), (ix, iy) = outer, inner
+    return ox[0] <= ix[0] and ix[1] <= ox[1] and oy[0] <= iy[0] and iy[1] <= oy[1]

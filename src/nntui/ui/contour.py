@@ -1,0 +1,206 @@
+"""The contour panel: the loss surface as a banded heatmap with each run's path across it.
+
+Drawn with half blocks: every cell is '▀' with the upper pixel as foreground
+and the lower as background, so a W×H panel shows W×2H pixels. Colors come
+from a small fixed palette (16 bands, their contour lines, path colors),
+whose Styles are built once: that keeps a redraw near 10 ms and the terminal
+output small over SSH. Strips are rebuilt only when the data or the size change.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from rich.color import Color
+from rich.segment import Segment
+from rich.style import Style
+from textual.strip import Strip
+from textual.widget import Widget
+
+from ..frames import Surface
+from ..runner import View
+from .palette import fmt_num, variant_rgb
+
+BANDS = 16
+MARGIN = 8           # columns for the y-axis labels
+MAX_PATH_PIXELS = 200_000
+
+# dark (low loss, the valley floor) → light (high loss): muted blues, so run colors stand out
+_LOW, _HIGH = np.array([12, 22, 48]), np.array([120, 150, 190])
+BAND_RGB = [tuple(int(v) for v in _LOW + (_HIGH - _LOW) * (i / (BANDS - 1)) ** 0.9) for i in range(BANDS)]
+LINE_RGB = [tuple(int(v + (255 - v) * 0.25) for v in rgb) for rgb in BAND_RGB]  # contour lines: lighter
+NONFINITE_RGB = (110, 20, 60)  # NaN/Inf loss: a color no band uses
+START_RGB = (255, 255, 255)
+
+
+class ContourPanel(Widget, can_focus=True):
+    DEFAULT_CSS = """
+    ContourPanel { width: 1fr; height: 1fr; min-height: 8; border: round $primary; }
+    ContourPanel:focus { border: round $accent; }
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._view: View | None = None
+        self._key: tuple | None = None
+        self._strips: list[Strip] = []
+        self._styles: dict[tuple, Style] = {}
+
+    def on_mount(self) -> None:
+        self.border_title = "Loss surface"
+        self.border_subtitle = "◆ start  ● now"
+
+    def show(self, view: View) -> None:
+        self._view = view
+        key = (view.version, self.size)
+        if key != self._key:
+            self._key = key
+            self._rebuild()
+            self.refresh()
+
+    def on_resize(self) -> None:
+        self._key = None
+        if self._view is not None:
+            self.show(self._view)
+
+    def render_line(self, y: int) -> Strip:
+        if y < len(self._strips):
+            return self._strips[y]
+        return Strip.blank(self.size.width, self.rich_style)
+
+    # ------------------------------------------------------------------ drawing
+
+    def _rebuild(self) -> None:
+        width, height = self.size.width, self.size.height
+        view = self._view
+        surface = view.surface if view is not None else None
+        if surface is None or width <= MARGIN + 4 or height < 3:
+            message = "loading PyTorch…" if view is None or view.state == "loading" else "waiting for the first step…"
+            self._strips = [_centered(message if i == height // 2 else "", width, self.rich_style) for i in range(height)]
+            return
+        self.border_title = f"Loss surface · x: {surface.x_name}  y: {surface.y_name}"
+        pw, ph = width - MARGIN, height - 1
+        pix = self._pixels(surface, pw, 2 * ph)
+        markers = self._paint_paths(view, surface, pix, pw, 2 * ph)
+        self._strips = self._to_strips(surface, pix, markers, pw, ph)
+
+    def _pixels(self, s: Surface, pw: int, py: int) -> np.ndarray:
+        """Palette index per pixel: bands, contour lines on band edges, and non-finite values."""
+        ny, nx = s.z.shape
+        rows = np.minimum(((np.arange(py) + 0.5) / py * ny).astype(int), ny - 1)[::-1]  # top pixel = high y
+        cols = np.minimum(((np.arange(pw) + 0.5) / pw * nx).astype(int), nx - 1)
+        z = s.z[np.ix_(rows, cols)]
+        band = np.full(z.shape, -1)
+        finite = np.isfinite(z)
+        if finite.any():
+            lo, hi = float(z[finite].min()), float(z[finite].max())
+            eps = max(hi - lo, 1e-12) * 1e-2
+            t = np.log((np.where(finite, z, lo) - lo) + eps)  # log bands: valleys get as much detail as walls
+            t0, t1 = math.log(eps), math.log(hi - lo + eps)
+            band = np.clip(((t - t0) / max(t1 - t0, 1e-12) * BANDS).astype(int), 0, BANDS - 1)
+        level = band // 2  # a contour line on every second band edge: lines, not stripes
+        edge = np.zeros(z.shape, bool)
+        edge[:, :-1] |= level[:, :-1] != level[:, 1:]
+        edge[:-1, :] |= level[:-1, :] != level[1:, :]
+        pix = np.where(edge, band + BANDS, band)
+        pix[~finite] = 2 * BANDS
+        return pix
+
+    def _paint_paths(self, view: View, s: Surface, pix: np.ndarray, pw: int, py: int) -> dict:
+        """Draw each member run's path into `pix`; return {(row, col): (char, rgb)} cell markers."""
+        (x0, x1), (y0, y1) = s.x_range, s.y_range
+
+        def to_pixel(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            return ((points[:, 0] - x0) / (x1 - x0) * (pw - 1), (y1 - points[:, 1]) / (y1 - y0) * (py - 1))
+
+        markers: dict[tuple[int, int], tuple[str, tuple[int, int, int]]] = {}
+        for i in reversed(s.members):  # the first variants (usually the tamest) end up on top
+            run = view.runs[i]
+            if run.path is None or not len(run.path):
+                continue
+            points = run.path if run.position is None else np.vstack([run.path, run.position])
+            points = points[np.isfinite(points).all(1)]
+            if not len(points):
+                continue
+            px, py_ = to_pixel(points)
+            xs, ys = _segments(px, py_)
+            inside = (xs >= 0) & (xs < pw) & (ys >= 0) & (ys < py)
+            pix[ys[inside], xs[inside]] = 2 * BANDS + 1 + i
+            cx, cy = int(round(px[-1])), int(round(py_[-1]))
+            if 0 <= cx < pw and 0 <= cy < py:
+                markers[(cy // 2, cx)] = ("●" if run.diverged_at is None else "✗", variant_rgb(i))
+        for i in s.members[:1]:  # all members start from the same initial weights
+            run = view.runs[i]
+            if run.path is not None and len(run.path):
+                sx, sy = to_pixel(run.path[:1])
+                cx, cy = int(round(sx[0])), int(round(sy[0]))
+                if 0 <= cx < pw and 0 <= cy < py:
+                    markers[(cy // 2, cx)] = ("◆", START_RGB)
+        return markers
+
+    def _to_strips(self, s: Surface, pix: np.ndarray, markers: dict, pw: int, ph: int) -> list[Strip]:
+        (x0, x1), (y0, y1) = s.x_range, s.y_range
+        base = self.rich_style
+        label_rows = {0: y1, ph - 1: y0, (ph - 1) // 2: (y0 + y1) / 2}
+        strips = []
+        for r in range(ph):
+            label = fmt_num(label_rows[r]) if r in label_rows else ""
+            segments = [Segment(f"{label[:MARGIN - 2]:>{MARGIN - 2}} ┤" if label else " " * (MARGIN - 1) + "│", base)]
+            top, bottom = pix[2 * r], pix[2 * r + 1]
+            for c in range(pw):
+                mark = markers.get((r, c))
+                if mark is not None:  # on the darkest band color: a dot on its own path would vanish
+                    segments.append(Segment(mark[0], self._style(("m", mark[1], 0))))
+                else:
+                    segments.append(Segment("▀", self._style((int(top[c]), int(bottom[c])))))
+            strips.append(Strip(segments, MARGIN + pw).simplify())
+        ticks = [" "] * pw
+        free_from = 0
+        for frac in (0.0, 0.5, 1.0):  # a label is skipped when it would touch the previous one
+            text = fmt_num(x0 + frac * (x1 - x0))
+            start = min(max(int(frac * (pw - 1)) - len(text) // 2, 0), pw - len(text))
+            if start >= free_from:
+                ticks[start:start + len(text)] = list(text)
+                free_from = start + len(text) + 1
+        strips.append(Strip([Segment(" " * MARGIN + "".join(ticks), base)], MARGIN + pw))
+        return strips
+
+    def _style(self, key: tuple) -> Style:
+        style = self._styles.get(key)
+        if style is None:
+            if key[0] == "m":
+                _, rgb, bottom = key
+                style = Style(color=Color.from_rgb(*rgb), bgcolor=Color.from_rgb(*_rgb(bottom)), bold=True)
+            else:
+                style = Style(color=Color.from_rgb(*_rgb(key[0])), bgcolor=Color.from_rgb(*_rgb(key[1])))
+            self._styles[key] = style
+        return style
+
+
+def _rgb(index: int) -> tuple[int, int, int]:
+    if index < BANDS:
+        return BAND_RGB[max(index, 0)]
+    if index < 2 * BANDS:
+        return LINE_RGB[index - BANDS]
+    if index == 2 * BANDS:
+        return NONFINITE_RGB
+    return variant_rgb(index - 2 * BANDS - 1)
+
+
+def _segments(px: np.ndarray, py: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Integer pixels along the polyline through (px, py), vectorized (no loop per pixel)."""
+    if len(px) == 1:
+        return np.round(px).astype(int), np.round(py).astype(int)
+    dx, dy = np.diff(px), np.diff(py)
+    lengths = np.minimum(np.maximum(np.abs(dx), np.abs(dy)).astype(int) + 1, 4096)
+    if lengths.sum() > MAX_PATH_PIXELS:  # absurdly long paths: sample segments evenly
+        lengths = np.maximum(1, (lengths * MAX_PATH_PIXELS / lengths.sum()).astype(int))
+    seg = np.repeat(np.arange(len(dx)), lengths)
+    offsets = np.arange(len(seg)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    t = offsets / np.repeat(np.maximum(lengths - 1, 1), lengths)
+    return np.round(px[seg] + t * dx[seg]).astype(int), np.round(py[seg] + t * dy[seg]).astype(int)
+
+
+def _centered(text: str, width: int, style: Style) -> Strip:
+    return Strip([Segment(text.center(width)[:width], style)], width)

@@ -1,0 +1,114 @@
+"""The contour panel: the exact surface, the recorded paths, NaN/Inf drawing, keys and snapshots."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+from textual.app import App, ComposeResult
+
+from nntui.engine import Engine
+from nntui.errors import ScenarioError
+from nntui.frames import Surface
+from nntui.runner import RunView, View
+from nntui.scenario import load
+from nntui.scenario.loader import load_path
+from nntui.ui.app import NNTuiApp
+from nntui.ui.contour import BANDS, NONFINITE_RGB, ContourPanel
+
+from .conftest import MINIMAL, wait_idle
+
+
+def test_exact_grid_matches_the_loss_computed_directly():
+    sc = load("lr_sweep")
+    engine = Engine(sc, "cpu")
+    engine.advance(30)
+    surface = engine.frame().surface
+    assert (surface.x_name, surface.y_name) == ("weight", "bias")
+    ds = sc.variants[0].dataset
+    x, y = ds.x_train[:, 0].astype(np.float64), ds.y_train[:, 0].astype(np.float64)
+    xs = np.linspace(*surface.x_range, surface.z.shape[1])
+    ys = np.linspace(*surface.y_range, surface.z.shape[0])
+    rng = np.random.default_rng(0)
+    for i, j in zip(rng.integers(0, len(ys), 25), rng.integers(0, len(xs), 25)):
+        direct = np.mean((xs[j] * x + ys[i] - y) ** 2)
+        assert surface.z[i, j] == pytest.approx(direct, rel=1e-4)
+
+
+def test_paths_start_together_and_follow_every_step():
+    sc = load("lr_sweep")
+    engine = Engine(sc, "cpu")
+    engine.advance(20)
+    frame = engine.frame()
+    for run in frame.runs:
+        assert run.path_steps.tolist() == list(range(20))
+        assert run.path[0].tolist() == [0.0, 0.0]  # zero init
+    assert frame.surface.members == tuple(range(6))
+    # the region covers the converging runs' paths; lr=0.03's runaway points are left out
+    good = np.vstack([r.path for r in frame.runs[:5]])
+    (x0, x1), (y0, y1) = frame.surface.x_range, frame.surface.y_range
+    assert x0 <= good[:, 0].min() and good[:, 0].max() <= x1 and y0 <= good[:, 1].min() and good[:, 1].max() <= y1
+
+
+def test_surface_is_recomputed_only_when_the_paths_outgrow_it():
+    engine = Engine(load("lr_sweep"), "cpu")
+    versions = []
+    for _ in range(30):
+        engine.advance(10)
+        s = engine.frame().surface
+        versions.append(None if s is None else s.version)
+    assert versions.count(None) > 20, "most frames reuse the grid"
+
+
+def test_contour_needs_two_parameters(write_scenario):
+    text = MINIMAL.replace('[model]\nkind = "linear"', '[model]\nkind = "mlp"\nlayers = [4]') + '[view]\npanels = ["contour"]\n'
+    with pytest.raises(ScenarioError, match="exactly 2 parameters; this model has 13"):
+        load_path(write_scenario(text))
+
+
+class PanelApp(App):
+    def compose(self) -> ComposeResult:
+        yield ContourPanel()
+
+
+async def test_nan_and_inf_draw_a_marker_not_a_crash():
+    z = np.linspace(1, 100, 96 * 64).reshape(64, 96)
+    z[10:30, 10:50] = np.nan
+    z[40:50, 60:90] = np.inf
+    surface = Surface("w", "b", (-1.0, 1.0), (-2.0, 2.0), z, 1, (0,))
+    path = np.array([[0.0, 0.0], [np.nan, 1.0], [0.5, np.inf], [0.9, 1.5]])
+    run = RunView("a", {}, np.zeros(0), np.zeros(0), np.nan, "diverged", 3, 3, path, np.array([np.nan, np.nan]))
+    view = View(1, "ready", "cpu", 3, 10, False, True, 60, np.nan, None, (run,), surface)
+    app = PanelApp()
+    async with app.run_test(size=(60, 20)) as pilot:
+        panel = app.query_one(ContourPanel)
+        panel.show(view)
+        await pilot.pause()
+        colors = {seg.style.bgcolor.triplet for strip in panel._strips for seg in strip if seg.style and seg.style.bgcolor}
+        assert tuple(NONFINITE_RGB) in {tuple(c) for c in colors if c}
+        assert len(panel._strips) == panel.size.height
+
+
+async def test_tab_focuses_and_m_maximizes_the_contour():
+    app = NNTuiApp(load("lr_sweep"), device="cpu", run_steps=20)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_idle(app, pilot)
+        app.query_one(ContourPanel).focus()
+        await pilot.press("m")
+        assert app.screen.maximized is app.query_one(ContourPanel)
+        await pilot.press("m")
+        assert app.screen.maximized is None
+        await pilot.press("tab")
+        assert app.focused is not None
+
+
+def test_contour_maximized_snapshot(snap_compare):
+    app = NNTuiApp(load("lr_sweep"), device="cpu", run_steps=60)
+
+    async def run_before(pilot):
+        await wait_idle(pilot.app, pilot)
+        pilot.app.query_one(ContourPanel).focus()
+        await pilot.press("m")
+
+    assert snap_compare(app, terminal_size=(100, 30), run_before=run_before)
