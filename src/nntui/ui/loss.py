@@ -23,6 +23,8 @@ class LossPlot(PlotextPlot, can_focus=True):
         super().__init__(**kwargs)
         self.log_y = False
         self._view: View | None = None
+        self._rendered_key: tuple | None = None
+        self._rendered = None
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -35,11 +37,21 @@ class LossPlot(PlotextPlot, can_focus=True):
             self.log_y = log_y
         self.border_title = "Loss (log scale)" if self.log_y else "Loss"
         self.border_subtitle = "l: log/linear"
-        self._draw()
         self.refresh()
 
-    def on_resize(self) -> None:
-        self._draw()
+    def render(self):
+        # plotext applies the log scale to its stored data in place, so a figure can be built only
+        # once: rebuild it from the view whenever something changed, and reuse the result otherwise
+        # (focus changes and other repaints cost nothing).
+        key = (self._view.version if self._view else None, self.size, self.log_y, self.app.theme)
+        if key != self._rendered_key:
+            try:
+                self._draw()
+                self._rendered = super().render()
+            except Exception as exc:  # a plotting bug must never take a live demo down
+                self._rendered = f"(loss plot unavailable: {type(exc).__name__})"
+            self._rendered_key = key
+        return self._rendered
 
     def _draw(self) -> None:
         plt = self.plt
@@ -53,7 +65,7 @@ class LossPlot(PlotextPlot, can_focus=True):
         width = max(self.size.width, 20)
         series = []
         for run in view.runs:
-            steps, losses = _thin(run.steps, run.losses, 2 * width)
+            steps, losses = _thin(run.steps, run.losses, width)  # lines join the points: one per column is enough
             ok = np.isfinite(losses)
             series.append((steps[ok], np.maximum(losses[ok], FLOOR) if self.log_y else losses[ok]))
         top = None
@@ -78,12 +90,6 @@ class LossPlot(PlotextPlot, can_focus=True):
             plt.ylim(0, top)
         if self.log_y and drawn:  # plotext cannot draw an empty log axis
             plt.yscale("log")
-
-    def render(self):
-        try:
-            return super().render()
-        except Exception as exc:  # a plotting bug must never take a live demo down
-            return f"(loss plot unavailable: {type(exc).__name__})"
 
 
 def x_extent(step: int, total: int) -> int:
