@@ -150,3 +150,18 @@ def test_step_axis_grows_in_steps_and_stops_at_the_end():
 
     assert [x_extent(s, 300) for s in (0, 12, 50, 120, 200, 300)] == [10, 20, 100, 200, 300, 300]
     assert x_extent(5, 3) == 3
+
+
+async def test_loss_plot_survives_repeated_renders_on_log_scale():
+    # plotext logs its stored data in place: building one figure twice used to fail
+    app = make_app(run_steps=30)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_idle(app, pilot)
+        plot = app.query_one(LossPlot)
+        assert plot.log_y
+        for _ in range(3):
+            plot._rendered_key = None
+            assert "unavailable" not in str(plot.render())
+        plot.focus()
+        await pilot.pause()
+        assert "unavailable" not in str(plot.render())
