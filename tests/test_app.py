@@ -91,7 +91,7 @@ async def test_question_mark_opens_help_and_escape_closes_it():
         await pilot.press("question_mark")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
-        assert ("space", "Play/Pause") in app.screen.rows
+        assert ("space", "Play / pause training (after the end: replay)") in app.screen.rows
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, HelpScreen)

@@ -26,6 +26,7 @@ class RunFrame:
     finished: bool
     update_cos: float           # cosine of the last two updates; < 0 means the run zig-zags
     param_names: tuple[str, ...]
+    param_shapes: tuple[tuple[int, ...], ...]
     weight_norms: np.ndarray    # per parameter tensor
     grad_norms: np.ndarray      # per parameter tensor (NaN before the first backward)
     hist_counts: np.ndarray     # (n_params, HIST_BINS) weight histograms

@@ -17,6 +17,7 @@ import numpy as np
 from .frames import Frame, RunFrame, Surface
 
 SERIES_CAPACITY = 2048  # buckets per series; each bucket keeps its min and max point
+GRAD_CAPACITY = 512     # frames of per-layer gradient norms kept for the gradient-flow panel
 RECORD_VERSION = 1
 
 
@@ -85,34 +86,34 @@ class Series:
         return both[:, 0].astype(np.int64), both[:, 1]
 
 
-class PathSeries:
-    """A bounded path of 2-D points: when full, every other point is dropped and the stride doubles."""
+class Thinned:
+    """A bounded series of vectors (a 2-D path, per-layer norms): when full, every other row is dropped
+    and from then on only every `stride`-th incoming row is kept, so it spans the whole run evenly."""
 
-    def __init__(self, capacity: int = SERIES_CAPACITY):
+    def __init__(self, dim: int, capacity: int = SERIES_CAPACITY):
         self.capacity = capacity
         self.stride = 1
         self.seen = 0
         self.steps = np.zeros(capacity + 1, np.int64)
-        self.points = np.zeros((capacity + 1, 2))
+        self.rows = np.zeros((capacity + 1, dim))
         self.n = 0
 
     def __len__(self) -> int:
         return self.n
 
-    def extend(self, steps: np.ndarray, points: np.ndarray) -> None:
-        for step, point in zip(steps.tolist(), points.tolist()):
+    def extend(self, steps: np.ndarray, rows: np.ndarray) -> None:
+        for step, row in zip(np.atleast_1d(steps).tolist(), np.atleast_2d(rows)):
             if self.seen % self.stride == 0:
-                self.steps[self.n], self.points[self.n] = step, point
+                self.steps[self.n], self.rows[self.n] = step, row
                 self.n += 1
                 if self.n > self.capacity:
-                    keep = slice(0, self.n, 2)
-                    kept = len(range(*keep.indices(self.n)))
-                    self.steps[:kept], self.points[:kept] = self.steps[keep].copy(), self.points[keep].copy()
+                    kept = (self.n + 1) // 2
+                    self.steps[:kept], self.rows[:kept] = self.steps[: self.n: 2].copy(), self.rows[: self.n: 2].copy()
                     self.n, self.stride = kept, self.stride * 2
             self.seen += 1
 
     def view(self) -> tuple[np.ndarray, np.ndarray]:
-        return self.steps[: self.n].copy(), self.points[: self.n].copy()
+        return self.steps[: self.n].copy(), self.rows[: self.n].copy()
 
 
 def _less(a: float, b: float) -> bool:
@@ -137,7 +138,8 @@ class RunHistory:
     settings: dict[str, Any]
     loss: Series = field(default_factory=Series)
     val_loss: Series = field(default_factory=Series)
-    path: PathSeries = field(default_factory=PathSeries)
+    path: Thinned = field(default_factory=lambda: Thinned(2))
+    grads: Thinned | None = None  # per-parameter gradient norms, one row per frame
     latest: RunFrame | None = None
 
     @property
@@ -164,6 +166,10 @@ class History:
             hist.val_loss.extend(rf.val_steps, rf.val_losses)
             if rf.path is not None:
                 hist.path.extend(rf.path_steps, rf.path)
+            if rf.step > 0 and (hist.latest is None or rf.step > hist.latest.step):  # one row per new step
+                if hist.grads is None:
+                    hist.grads = Thinned(len(rf.grad_norms), capacity=GRAD_CAPACITY)
+                hist.grads.extend(np.array([rf.step]), rf.grad_norms[None, :])
             hist.latest = rf
         if frame.surface is not None:
             self.surface = frame.surface

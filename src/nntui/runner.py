@@ -37,6 +37,10 @@ class RunView:
     step: int
     path: np.ndarray | None = None       # (k, 2) parameter path, for the contour panel
     position: np.ndarray | None = None   # (2,) parameters now
+    param_names: tuple[str, ...] = ()
+    param_shapes: tuple[tuple[int, ...], ...] = ()
+    grad_steps: np.ndarray | None = None  # (k,) steps of the rows below
+    grads: np.ndarray | None = None       # (k, n_params) gradient norms over time
 
 
 @dataclass(frozen=True)
@@ -251,9 +255,12 @@ class Runner:
             steps, losses = h.loss.points()
             latest = h.latest
             path = h.path.view()[1] if len(h.path) else None
+            grad_steps, grads = h.grads.view() if h.grads is not None else (None, None)
             runs.append(RunView(h.label, h.settings, steps, losses, h.current_loss, h.status,
                                 latest.diverged_at if latest else None, latest.step if latest else 0,
-                                path, latest.position if latest else None))
+                                path, latest.position if latest else None,
+                                latest.param_names if latest else (), latest.param_shapes if latest else (),
+                                grad_steps, grads))
         return View(self.version, self.state, self.device, self.history.step, self.scenario.max_steps,
                     self.playing, self._finished, self.speed, self.rate if self.playing else math.nan,
                     self.error, tuple(runs), self.history.surface)

@@ -156,6 +156,7 @@ class RunState:
             label=self.label, step=self.step, loss_steps=loss_steps, losses=losses,
             val_steps=val_steps, val_losses=val_losses, diverged_at=self.diverged_at,
             finished=not self.active, update_cos=self.update_cos, param_names=self.names,
+            param_shapes=tuple(tuple(p.shape) for p in self.params),
             weight_norms=norms_np[:k], grad_norms=norms_np[k:],
             hist_counts=hists.cpu().numpy().astype(np.int64), hist_ranges=bounds,
             path_steps=path_steps, path=path, position=position,

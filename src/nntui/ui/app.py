@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Grid, Horizontal, Vertical
 from textual.widgets import Footer
 
 from ..runner import Runner, View
 from ..scenario import Scenario
 from .contour import ContourPanel
+from .gradient_flow import GradientFlowPanel
 from .header import RunHeader
 from .help import HelpScreen
 from .lesson import LessonPanel
@@ -21,6 +22,20 @@ from .loss import LossPlot
 from .variants import VariantsTable
 
 REFRESH_SECONDS = 0.2  # panels redraw at most 5 times a second, never per step
+
+HELP_TEXT = {  # the footer is terse (it must fit 80 columns); the help screen explains
+    "toggle_play": "Play / pause training (after the end: replay)",
+    "step_once": "Take one training step (pauses first)",
+    "reset": "Reset every run to step 0 (same seed, same numbers)",
+    "faster": "Faster: 1 … 1000 steps/s, then max",
+    "slower": "Slower",
+    "toggle_log": "Loss axis: log / linear",
+    "toggle_maximize": "Zoom: maximize the focused panel, or restore",
+    "help": "This help",
+    "quit": "Quit (at once, even mid-step)",
+}
+
+PLOT_PANELS = {"loss": LossPlot, "contour": ContourPanel, "gradient_flow": GradientFlowPanel}
 
 SETTING_COLUMNS = {"train.lr": "lr", "train.batch_size": "batch_size", "train.optimizer": "optimizer",
                    "train.momentum": "momentum", "model.activation": "activation", "model.init": "init"}
@@ -30,7 +45,7 @@ class NNTuiApp(App[None]):
     CSS = """
     #body { height: 1fr; }
     #main { width: 2fr; }
-    #plots { height: 1fr; }
+    #plots { height: 1fr; grid-gutter: 0; }
     LessonPanel { width: 1fr; min-width: 26; }
     .-narrow LessonPanel { min-width: 24; }
     """
@@ -38,13 +53,13 @@ class NNTuiApp(App[None]):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
     BINDINGS = [
-        Binding("space", "toggle_play", "Play/Pause"),
+        Binding("space", "toggle_play", "Play"),
         Binding("n", "step_once", "Step"),
         Binding("r", "reset", "Reset"),
         Binding("plus,equals_sign", "faster", "Faster", key_display="+"),
         Binding("minus,underscore", "slower", "Slower", key_display="−"),
         Binding("l", "toggle_log", "Log-y"),
-        Binding("m", "toggle_maximize", "Maximize"),
+        Binding("m", "toggle_maximize", "Zoom"),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("q", "quit", "Quit"),
     ]
@@ -67,11 +82,11 @@ class NNTuiApp(App[None]):
         yield RunHeader(self.scenario.title)
         with Horizontal(id="body"):
             with Vertical(id="main"):
-                with Horizontal(id="plots"):
-                    if "loss" in panels:
-                        yield LossPlot(id="loss")
-                    if "contour" in panels:
-                        yield ContourPanel(id="contour")
+                plots = [cls(id=name) for name, cls in PLOT_PANELS.items() if name in panels]
+                grid = Grid(id="plots")
+                grid.styles.grid_size_columns = min(len(plots), 2)  # two side by side, then more rows
+                with grid:
+                    yield from plots
                 if "variants" in panels:
                     yield VariantsTable(self._setting_columns(), [v.label for v in self.scenario.variants],
                                         [v.settings() for v in self.scenario.variants], id="variants")
@@ -108,6 +123,8 @@ class NNTuiApp(App[None]):
             plot.show(view, log_y=self.log_y)
         for contour in self.query(ContourPanel):
             contour.show(view)
+        for flow in self.query(GradientFlowPanel):
+            flow.show(view)
         for table in self.query(VariantsTable):
             table.show(view)
         for lesson in self.query(LessonPanel):
@@ -148,6 +165,10 @@ class NNTuiApp(App[None]):
             self.screen.maximize(self.focused, container=False)
 
     def action_help(self) -> None:
-        rows = [(b.key_display or b.key, b.description) for b in self.BINDINGS]
+        rows = [(b.key_display or b.key, HELP_TEXT.get(b.action, b.description)) for b in self.BINDINGS]
         rows += [("tab", "Move focus between panels (↑↓ scroll the lesson)"), ("ctrl+p", "Command palette")]
+        for name, cls in PLOT_PANELS.items():  # keys that work while a panel has focus
+            if name in self.scenario.view.panels:
+                rows += [(b.key_display or b.key, f"{b.description} ({name.replace('_', ' ')}, when focused)")
+                         for b in cls.BINDINGS if isinstance(b, Binding)]
         self.push_screen(HelpScreen(rows, self.scenario.title))

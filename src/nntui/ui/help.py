@@ -13,8 +13,9 @@ from textual.widgets import Static
 class HelpScreen(ModalScreen[None]):
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
-    HelpScreen > Vertical { width: auto; max-width: 90%; height: auto; max-height: 90%;
+    HelpScreen > Vertical { width: 72; max-width: 95%; height: auto; max-height: 95%;
                             border: thick $accent; background: $surface; padding: 1 2; }
+    HelpScreen Static { width: 100%; }
     """
     BINDINGS = [Binding("escape,question_mark,q", "dismiss", "Close")]
 

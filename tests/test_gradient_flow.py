@@ -1,0 +1,81 @@
+"""The gradient-flow panel: its numbers are the engine's, its keys switch runs, NaN never crashes it."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from textual.app import App, ComposeResult
+
+from nntui.engine import Engine
+from nntui.runner import RunView, View
+from nntui.scenario import load
+from nntui.ui.app import NNTuiApp
+from nntui.ui.gradient_flow import NONFINITE_RGB, GradientFlowPanel, scale_rgb, weight_layers
+
+from .conftest import wait_idle
+
+DEEP = "tests/data/deep_mlp.toml"
+
+
+def test_sigmoid_gradients_vanish_toward_the_input_and_relu_keeps_them():
+    engine = Engine(load(DEEP), "cpu")
+    engine.advance(20)
+    sigmoid, relu = engine.frame().runs
+    layers = [i for i, shape in enumerate(sigmoid.param_shapes) if len(shape) == 2]
+    s, r = sigmoid.grad_norms[layers], relu.grad_norms[layers]
+    assert s[0] < 0.1 * s[-1], "sigmoid: the first layer gets far less gradient than the last"
+    assert r.max() < 10 * r.min(), "relu + he: all layers within 10x"
+
+
+async def test_panel_shows_the_engine_numbers_and_brackets_switch_runs():
+    app = NNTuiApp(load(DEEP), device="cpu", run_steps=20)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_idle(app, pilot)
+        panel = app.query_one(GradientFlowPanel)
+        view = app.runner.view()
+        run = view.runs[0]
+        layers = weight_layers(run)
+        assert len(layers) == 7 and run.grads.shape[1] == len(run.param_names)
+        first_row = "".join(seg.text for seg in panel._strips[0])
+        assert first_row.startswith("L1 (in)") and f"{run.grads[-1, layers[0]]:.1e}" in first_row
+        assert "sigmoid" in str(panel.border_title)
+        panel.focus()
+        await pilot.press("right_square_bracket")
+        assert panel.run_index == 1 and "relu" in str(panel.border_title)
+        await pilot.press("left_square_bracket", "left_square_bracket")
+        assert panel.run_index == 1
+
+
+class PanelApp(App):
+    def compose(self) -> ComposeResult:
+        yield GradientFlowPanel()
+
+
+async def test_nan_and_inf_gradients_draw_a_marker():
+    grads = np.array([[1e-3, 0.1, 1e-2, 0.1], [np.nan, 0.1, np.inf, 0.1], [0.0, 0.0, 1e-9, 0.0]])
+    run = RunView("a", {}, np.zeros(0), np.zeros(0), math.nan, "diverged", 2, 2, None, None,
+                  ("0.weight", "0.bias", "2.weight", "2.bias"), ((4, 2), (4,), (1, 4), (1,)),
+                  np.array([1, 2, 3]), grads)
+    view = View(1, "ready", "cpu", 2, 10, False, True, 60, math.nan, None, (run,))
+    app = PanelApp()
+    async with app.run_test(size=(70, 12)) as pilot:
+        panel = app.query_one(GradientFlowPanel)
+        panel.show(view)
+        await pilot.pause()
+        texts = "".join(seg.text for strip in panel._strips for seg in strip)
+        assert "×" in texts and "L1 (in)" in texts and "L2 (out)" in texts
+        styles = {seg.style.color.triplet for strip in panel._strips for seg in strip if seg.style and seg.style.color}
+        assert tuple(NONFINITE_RGB) in {tuple(c) for c in styles if c}
+
+
+def test_color_scale_is_monotone_in_brightness_from_vanishing_to_healthy():
+    lum = [sum(scale_rgb(k)) for k in range(-8, 1)]
+    assert lum == sorted(lum)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_gradient_flow_snapshots(snap_compare, size):
+    app = NNTuiApp(load(DEEP), device="cpu", run_steps=40)
+    assert snap_compare(app, terminal_size=size, run_before=lambda pilot: wait_idle(pilot.app, pilot))
