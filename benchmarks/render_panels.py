@@ -1,5 +1,5 @@
 """Render cost of each panel at 100x30: loss and contour on lr_sweep after 300 steps,
-gradient flow on a 6-hidden-layer MLP (tests/data/deep_mlp.toml) after 60 steps.
+gradient flow and histograms on a 7-layer MLP (tests/data/deep_mlp.toml) after 60 steps.
 
     python -m benchmarks.render_panels
 
@@ -20,6 +20,7 @@ from nntui.runner import Runner
 from nntui.scenario import load
 from nntui.ui.contour import ContourPanel
 from nntui.ui.gradient_flow import GradientFlowPanel
+from nntui.ui.histograms import HistogramPanel
 from nntui.ui.loss import LossPlot
 
 TARGET_MS = 15.0
@@ -77,7 +78,8 @@ def main() -> None:
     deep = trained_view(str(Path(__file__).resolve().parents[1] / "tests/data/deep_mlp.toml"), 60)
     rows = []
     cases = (("loss", LossPlot(), redraw_loss, lr_sweep), ("contour", ContourPanel(), redraw_widget, lr_sweep),
-             ("gradient_flow", GradientFlowPanel(), redraw_widget, deep))
+             ("gradient_flow", GradientFlowPanel(), redraw_widget, deep),
+             ("histograms", HistogramPanel(), redraw_widget, deep))
     for name, panel, redraw, view in cases:
         times = asyncio.run(measure(panel, redraw, view))
         rows.append((name, statistics.median(times), max(times)))

@@ -12,6 +12,19 @@ from dataclasses import dataclass
 import numpy as np
 
 HIST_BINS = 30
+# TensorBoard's distribution bands: min, ±1.5σ, ±1σ, ±0.5σ, median (for a normal distribution), max
+PERCENTILES = (0.0, 6.68, 15.87, 30.85, 50.0, 69.15, 84.13, 93.32, 100.0)
+
+
+@dataclass(frozen=True, eq=False)
+class Distributions:
+    """One quantity (weights, activations or gradients) of every layer of one run, at one moment."""
+
+    names: tuple[str, ...]
+    counts: np.ndarray        # (layers, HIST_BINS) histogram over `ranges`
+    ranges: np.ndarray        # (layers, 2) [low, high]: only ever grows during a run
+    percentiles: np.ndarray   # (layers, len(PERCENTILES)), NaN for a layer with no finite values
+    nonfinite: np.ndarray | None = None  # (layers,) count of NaN/Inf values left out
 
 
 @dataclass(frozen=True, eq=False)
@@ -34,6 +47,7 @@ class RunFrame:
     path_steps: np.ndarray | None = None  # contour: step of each new point of the parameter path
     path: np.ndarray | None = None        # contour: (k, 2) parameters θ_step (before that update)
     position: np.ndarray | None = None    # contour: (2,) parameters now
+    dists: dict[str, Distributions] | None = None  # histograms panel: weights / activations / gradients
 
 
 @dataclass(frozen=True, eq=False)

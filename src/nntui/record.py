@@ -17,7 +17,7 @@ import numpy as np
 from .frames import Frame, RunFrame, Surface
 
 SERIES_CAPACITY = 2048  # buckets per series; each bucket keeps its min and max point
-GRAD_CAPACITY = 512     # frames of per-layer gradient norms kept for the gradient-flow panel
+GRAD_CAPACITY = 512     # frames of per-layer statistics kept for the gradient-flow and histogram panels
 RECORD_VERSION = 1
 
 
@@ -140,6 +140,7 @@ class RunHistory:
     val_loss: Series = field(default_factory=Series)
     path: Thinned = field(default_factory=lambda: Thinned(2))
     grads: Thinned | None = None  # per-parameter gradient norms, one row per frame
+    bands: dict[str, Thinned] = field(default_factory=dict)  # per quantity: every layer's percentiles
     latest: RunFrame | None = None
 
     @property
@@ -170,6 +171,10 @@ class History:
                 if hist.grads is None:
                     hist.grads = Thinned(len(rf.grad_norms), capacity=GRAD_CAPACITY)
                 hist.grads.extend(np.array([rf.step]), rf.grad_norms[None, :])
+                for quantity, d in (rf.dists or {}).items():
+                    if quantity not in hist.bands:
+                        hist.bands[quantity] = Thinned(d.percentiles.size, capacity=GRAD_CAPACITY)
+                    hist.bands[quantity].extend(np.array([rf.step]), d.percentiles.reshape(1, -1))
             hist.latest = rf
         if frame.surface is not None:
             self.surface = frame.surface

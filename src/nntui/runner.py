@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import NntuiError
-from .frames import Surface
+from .frames import PERCENTILES, Surface
 from .record import History
 from .scenario import Scenario
 
@@ -41,6 +41,8 @@ class RunView:
     param_shapes: tuple[tuple[int, ...], ...] = ()
     grad_steps: np.ndarray | None = None  # (k,) steps of the rows below
     grads: np.ndarray | None = None       # (k, n_params) gradient norms over time
+    dists: dict | None = None             # quantity → Distributions now (histograms panel)
+    bands: dict | None = None             # quantity → (steps (k,), percentiles (k, layers, 9)) over time
 
 
 @dataclass(frozen=True)
@@ -256,11 +258,15 @@ class Runner:
             latest = h.latest
             path = h.path.view()[1] if len(h.path) else None
             grad_steps, grads = h.grads.view() if h.grads is not None else (None, None)
+            bands = {}
+            for quantity, series in h.bands.items():
+                band_steps, rows = series.view()
+                bands[quantity] = (band_steps, rows.reshape(len(rows), -1, len(PERCENTILES)))
             runs.append(RunView(h.label, h.settings, steps, losses, h.current_loss, h.status,
                                 latest.diverged_at if latest else None, latest.step if latest else 0,
                                 path, latest.position if latest else None,
                                 latest.param_names if latest else (), latest.param_shapes if latest else (),
-                                grad_steps, grads))
+                                grad_steps, grads, latest.dists if latest else None, bands or None))
         return View(self.version, self.state, self.device, self.history.step, self.scenario.max_steps,
                     self.playing, self._finished, self.speed, self.rate if self.playing else math.nan,
                     self.error, tuple(runs), self.history.surface)

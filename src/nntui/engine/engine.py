@@ -18,13 +18,14 @@ from ..scenario import Scenario, Variant
 from . import surface as surfaces
 from .build import build_loss, build_model, build_optimizer
 from .device import resolve_device
+from .probe import Probe
 
 
 class RunState:
     """One variant's model, optimizer, batches and bookkeeping."""
 
     def __init__(self, variant: Variant, device: str, seed: int, tensors: dict[int, tuple[torch.Tensor, ...]],
-                 track_path: bool = False):
+                 track_path: bool = False, probe: bool = False):
         self.variant = variant
         self.label = variant.label
         ds = variant.dataset
@@ -60,6 +61,7 @@ class RunState:
         self.update_cos = math.nan
         # contour panel: every θ_step, and the box of points worth framing (loss ≤ 2× the first)
         self.track_path = track_path
+        self.probe = Probe(self.model, self.x) if probe else None
         self.path_log: list[tuple[int, float, float]] = []
         self.box: list[float] | None = None
         self._evaluate()
@@ -160,6 +162,7 @@ class RunState:
             weight_norms=norms_np[:k], grad_norms=norms_np[k:],
             hist_counts=hists.cpu().numpy().astype(np.int64), hist_ranges=bounds,
             path_steps=path_steps, path=path, position=position,
+            dists=self.probe.measure() if self.probe is not None else None,
         )
 
     def parameters(self) -> dict[str, list]:
@@ -187,7 +190,8 @@ class Engine:
                                      source="--device" if device else f"{scenario.path}: scenario.device")
         tensors: dict[int, tuple[torch.Tensor, ...]] = {}
         self.contour = "contour" in scenario.view.panels
-        self.runs = [RunState(v, self.device, scenario.meta.seed, tensors, track_path=self.contour)
+        probe = "histograms" in scenario.view.panels
+        self.runs = [RunState(v, self.device, scenario.meta.seed, tensors, track_path=self.contour, probe=probe)
                      for v in scenario.variants]
         # the surface is that of the first run; runs with the same data, loss and architecture share it
         key = _surface_key(scenario.variants[0])

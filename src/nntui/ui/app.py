@@ -17,6 +17,7 @@ from .contour import ContourPanel
 from .gradient_flow import GradientFlowPanel
 from .header import RunHeader
 from .help import HelpScreen
+from .histograms import HistogramPanel
 from .lesson import LessonPanel
 from .loss import LossPlot
 from .variants import VariantsTable
@@ -35,7 +36,8 @@ HELP_TEXT = {  # the footer is terse (it must fit 80 columns); the help screen e
     "quit": "Quit (at once, even mid-step)",
 }
 
-PLOT_PANELS = {"loss": LossPlot, "contour": ContourPanel, "gradient_flow": GradientFlowPanel}
+PLOT_PANELS = {"loss": LossPlot, "contour": ContourPanel, "gradient_flow": GradientFlowPanel,
+               "histograms": HistogramPanel}
 
 SETTING_COLUMNS = {"train.lr": "lr", "train.batch_size": "batch_size", "train.optimizer": "optimizer",
                    "train.momentum": "momentum", "model.activation": "activation", "model.init": "init"}
@@ -56,8 +58,8 @@ class NNTuiApp(App[None]):
         Binding("space", "toggle_play", "Play"),
         Binding("n", "step_once", "Step"),
         Binding("r", "reset", "Reset"),
-        Binding("plus,equals_sign", "faster", "Faster", key_display="+"),
-        Binding("minus,underscore", "slower", "Slower", key_display="−"),
+        Binding("plus,equals_sign", "faster", "Fast", key_display="+"),
+        Binding("minus,underscore", "slower", "Slow", key_display="−"),
         Binding("l", "toggle_log", "Log-y"),
         Binding("m", "toggle_maximize", "Zoom"),
         Binding("question_mark", "help", "Help", key_display="?"),
@@ -85,6 +87,8 @@ class NNTuiApp(App[None]):
                 plots = [cls(id=name) for name, cls in PLOT_PANELS.items() if name in panels]
                 grid = Grid(id="plots")
                 grid.styles.grid_size_columns = min(len(plots), 2)  # two side by side, then more rows
+                if len(plots) % 2 and len(plots) > 1:
+                    plots[0].styles.column_span = 2  # an odd count: the first panel takes a whole row
                 with grid:
                     yield from plots
                 if "variants" in panels:
@@ -123,8 +127,10 @@ class NNTuiApp(App[None]):
             plot.show(view, log_y=self.log_y)
         for contour in self.query(ContourPanel):
             contour.show(view)
-        for flow in self.query(GradientFlowPanel):
-            flow.show(view)
+        for panel in self.query(GradientFlowPanel):
+            panel.show(view)
+        for panel in self.query(HistogramPanel):
+            panel.show(view)
         for table in self.query(VariantsTable):
             table.show(view)
         for lesson in self.query(LessonPanel):

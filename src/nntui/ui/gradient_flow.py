@@ -51,8 +51,8 @@ class GradientFlowPanel(Widget, can_focus=True):
     GradientFlowPanel:focus { border: round $accent; }
     """
     BINDINGS = [
-        Binding("left_square_bracket", "cycle_run(-1)", "Prev run", key_display="["),
-        Binding("right_square_bracket", "cycle_run(1)", "Next run", key_display="]"),
+        Binding("left_square_bracket", "cycle_run(-1)", "Prev run", key_display="[", show=False),
+        Binding("right_square_bracket", "cycle_run(1)", "Next run", key_display="]", show=False),
     ]
 
     def __init__(self, **kwargs):

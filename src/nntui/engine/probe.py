@@ -1,0 +1,80 @@
+"""Distributions of weights, activations and gradients per layer, measured on the device.
+
+Activations are captured with forward hooks during one extra forward pass on a
+probe batch, at frame time only: training steps never carry hooks.
+Each layer's histogram uses a range that only ever grows, so histograms of
+different moments can be compared bin for bin.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..frames import HIST_BINS, PERCENTILES, Distributions
+
+PROBE_SAMPLES = 256
+QUANTILE_SAMPLES = 100_000  # torch.quantile on more values than this uses a strided subsample
+
+
+class Probe:
+    """Per-run state: the probe batch and the running ranges of every (quantity, layer)."""
+
+    def __init__(self, model: nn.Module, x: torch.Tensor):
+        self.model = model
+        self.x = x[:PROBE_SAMPLES]
+        self.weights = [(name, p) for name, p in model.named_parameters() if p.dim() >= 2]
+        # activation modules: the output of each nonlinearity (or of each hidden Linear if there is none)
+        mods = [(n, m) for n, m in model.named_modules() if n and not list(m.children())]
+        acts = [(n, m) for n, m in mods if not isinstance(m, nn.Linear)]
+        self.activation_modules = acts or [(n, m) for n, m in mods if isinstance(m, nn.Linear)][:-1]
+        self.ranges: dict[str, np.ndarray] = {}
+        self.q = torch.tensor([p / 100 for p in PERCENTILES], device=x.device)
+
+    @torch.no_grad()
+    def measure(self) -> dict[str, Distributions]:
+        captured: list[torch.Tensor] = []
+        hooks = [m.register_forward_hook(lambda _m, _i, out: captured.append(out.detach()))
+                 for _, m in self.activation_modules]
+        try:
+            self.model(self.x)
+        finally:
+            for h in hooks:
+                h.remove()
+        grads = [p.grad if p.grad is not None else torch.full_like(p, float("nan")) for _, p in self.weights]
+        return {
+            "weights": self._dists("weights", [n for n, _ in self.weights], [p.detach() for _, p in self.weights]),
+            "activations": self._dists("activations", [f"{n}: {type(m).__name__}" for n, m in self.activation_modules],
+                                       captured),
+            "gradients": self._dists("gradients", [n for n, _ in self.weights], grads),
+        }
+
+    def _dists(self, quantity: str, names: list[str], tensors: list[torch.Tensor]) -> Distributions:
+        if not tensors:
+            empty = np.zeros((0, HIST_BINS), np.int64)
+            return Distributions((), empty, np.zeros((0, 2)), np.zeros((0, len(PERCENTILES))))
+        flat = [t.float().reshape(-1) for t in tensors]
+        finite = [f[torch.isfinite(f)] for f in flat]
+        # percentiles and this frame's min/max, on the device, one transfer
+        rows = []
+        for f in finite:
+            if f.numel() == 0:
+                rows.append(torch.full((len(PERCENTILES),), float("nan"), device=f.device))
+            else:
+                sample = f[:: max(1, f.numel() // QUANTILE_SAMPLES)]
+                rows.append(torch.quantile(sample, self.q))
+        pct = torch.stack(rows).double().cpu().numpy()
+        lo_hi = np.stack([pct[:, 0], pct[:, -1]], 1)  # percentiles 0 and 100 are the min and max
+        shared = self.ranges.get(quantity)
+        if shared is None or len(shared) != len(lo_hi):
+            shared = np.where(np.isfinite(lo_hi), lo_hi, 0.0)
+        else:
+            shared = np.stack([np.fmin(shared[:, 0], lo_hi[:, 0]), np.fmax(shared[:, 1], lo_hi[:, 1])], 1)
+        flat_rows = shared[:, 1] <= shared[:, 0]  # a layer of equal values: centre a unit-wide range
+        shared[flat_rows] = shared[flat_rows, :1] + np.array([-0.5, 0.5])
+        self.ranges[quantity] = shared
+        counts = torch.stack([torch.histc(f, HIST_BINS, float(lo), float(hi)) if f.numel() else
+                              torch.zeros(HIST_BINS, device=f.device) for f, (lo, hi) in zip(finite, shared)])
+        nonfinite = np.array([int(f.numel() - g.numel()) for f, g in zip(flat, finite)], np.int64)
+        return Distributions(tuple(names), counts.cpu().numpy().astype(np.int64), shared.copy(), pct, nonfinite)

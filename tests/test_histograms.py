@@ -1,0 +1,115 @@
+"""The distributions panel: percentiles match numpy, ranges only grow, keys move, NaN is marked."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from textual.app import App, ComposeResult
+
+from nntui.engine import Engine
+from nntui.frames import PERCENTILES, Distributions
+from nntui.runner import RunView, View
+from nntui.scenario import load
+from nntui.ui.app import NNTuiApp
+from nntui.ui.histograms import NONFINITE_RGB, HistogramPanel
+
+from .conftest import wait_idle
+
+DEEP = "tests/data/deep_mlp.toml"
+
+
+def test_percentiles_and_histograms_match_numpy():
+    engine = Engine(load(DEEP), "cpu")
+    engine.advance(5)
+    frame = engine.frame().runs[0]
+    run = engine.runs[0]
+    weights = [p.detach().numpy().ravel() for name, p in run.model.named_parameters() if p.dim() == 2]
+    d = frame.dists["weights"]
+    assert len(d.names) == len(weights) == 7
+    for i, w in enumerate(weights):
+        assert d.percentiles[i] == pytest.approx(np.percentile(w, PERCENTILES), rel=1e-5, abs=1e-7)
+        counts, _ = np.histogram(w, bins=30, range=tuple(d.ranges[i]))
+        assert abs(int(d.counts[i].sum()) - w.size) <= 1 and np.abs(counts - d.counts[i]).sum() <= 2
+    grads = [p.grad.numpy().ravel() for _, p in run.model.named_parameters() if p.dim() == 2]
+    g = frame.dists["gradients"]
+    assert g.percentiles[0, 4] == pytest.approx(np.median(grads[0]), abs=1e-9)
+
+
+def test_activations_come_from_a_probe_pass_with_no_hooks_left_behind():
+    engine = Engine(load(DEEP), "cpu")
+    engine.advance(3)
+    frame = engine.frame().runs[0]
+    acts = frame.dists["activations"]
+    assert len(acts.names) == 6  # one per sigmoid
+    assert 0.0 <= acts.percentiles[:, 0].min() and acts.percentiles[:, -1].max() <= 1.0  # sigmoid outputs
+    model = engine.runs[0].model
+    assert all(not m._forward_hooks for m in model.modules())
+
+
+def test_shared_range_only_grows():
+    engine = Engine(load(DEEP), "cpu")
+    ranges = []
+    for _ in range(5):
+        engine.advance(10)
+        ranges.append(engine.frame().runs[1].dists["weights"].ranges.copy())
+    for before, after in zip(ranges, ranges[1:]):
+        assert (after[:, 0] <= before[:, 0]).all() and (after[:, 1] >= before[:, 1]).all()
+
+
+async def test_keys_move_between_layers_quantities_and_runs():
+    app = NNTuiApp(load(DEEP), device="cpu", run_steps=10)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_idle(app, pilot)
+        panel = app.query_one(HistogramPanel)
+        panel.focus()
+        await pilot.press("down", "down")
+        assert panel.layer_index == 2 and "L3/7" in str(panel.border_title)
+        await pilot.press("right")
+        assert panel.quantity == "activations" and "Activations" in str(panel.border_title)
+        await pilot.press("right", "right")
+        assert panel.quantity == "weights"
+        await pilot.press("left")
+        assert panel.quantity == "gradients"
+        await pilot.press("right_square_bracket")
+        assert "relu" in str(panel.border_title)
+        for _ in range(10):
+            await pilot.press("down")
+        assert panel.layer_index == 6  # clamped at the last layer
+
+
+class PanelApp(App):
+    def compose(self) -> ComposeResult:
+        yield HistogramPanel()
+
+
+async def test_nan_values_are_counted_and_marked():
+    pct = np.tile(np.linspace(-1, 1, 9), (2, 1))
+    dists = {"weights": Distributions(("0.weight", "2.weight"), np.ones((2, 30), np.int64),
+                                      np.array([[-1.0, 1.0], [-1.0, 1.0]]), pct, np.array([0, 5]))}
+    bands = {"weights": (np.array([1, 2, 3]), np.stack([pct, pct * np.nan, pct]))}
+    run = RunView("a", {}, np.zeros(0), np.zeros(0), math.nan, "diverged", 3, 3, dists=dists, bands=bands)
+    view = View(1, "ready", "cpu", 3, 10, False, True, 60, math.nan, None, (run,))
+    app = PanelApp()
+    async with app.run_test(size=(60, 20)) as pilot:
+        panel = app.query_one(HistogramPanel)
+        panel.layer_index = 1
+        panel.show(view)
+        await pilot.pause()
+        assert "5 NaN/Inf" in str(panel.border_title)
+        colors = {seg.style.bgcolor.triplet for strip in panel._strips for seg in strip if seg.style and seg.style.bgcolor}
+        assert tuple(NONFINITE_RGB) in {tuple(c) for c in colors if c}
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_histogram_snapshots(snap_compare, size):
+    app = NNTuiApp(load(DEEP), device="cpu", run_steps=30)
+
+    async def run_before(pilot):
+        await wait_idle(pilot.app, pilot)
+        panel = pilot.app.query_one(HistogramPanel)
+        panel.focus()
+        await pilot.press("right", "down", "down")  # activations of layer 3
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
