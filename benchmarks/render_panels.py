@@ -1,5 +1,6 @@
 """Render cost of each panel at 100x30: loss and contour on lr_sweep after 300 steps,
-gradient flow and histograms on a 7-layer MLP (tests/data/deep_mlp.toml) after 60 steps.
+gradient flow and histograms on a 7-layer MLP (tests/data/deep_mlp.toml) after 60 steps,
+boundary on two circles (tests/data/circles.toml) after 100 steps.
 
     python -m benchmarks.render_panels
 
@@ -18,12 +19,14 @@ from textual.app import App, ComposeResult
 
 from nntui.runner import Runner
 from nntui.scenario import load
+from nntui.ui.boundary import BoundaryPanel
 from nntui.ui.contour import ContourPanel
 from nntui.ui.gradient_flow import GradientFlowPanel
 from nntui.ui.histograms import HistogramPanel
 from nntui.ui.loss import LossPlot
 
 TARGET_MS = 15.0
+DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
 REPEATS = 30
 
 
@@ -75,11 +78,14 @@ async def measure(panel, redraw, view) -> list[float]:
 
 def main() -> None:
     lr_sweep = trained_view("lr_sweep", 300)
-    deep = trained_view(str(Path(__file__).resolve().parents[1] / "tests/data/deep_mlp.toml"), 60)
+    deep = trained_view(str(DATA / "deep_mlp.toml"), 60)
+    circles = trained_view(str(DATA / "circles.toml"), 100)
     rows = []
     cases = (("loss", LossPlot(), redraw_loss, lr_sweep), ("contour", ContourPanel(), redraw_widget, lr_sweep),
              ("gradient_flow", GradientFlowPanel(), redraw_widget, deep),
-             ("histograms", HistogramPanel(), redraw_widget, deep))
+             ("histograms", HistogramPanel(), redraw_widget, deep),
+             ("boundary", BoundaryPanel([v.dataset for v in load(str(DATA / "circles.toml")).variants]),
+              redraw_widget, circles))
     for name, panel, redraw, view in cases:
         times = asyncio.run(measure(panel, redraw, view))
         rows.append((name, statistics.median(times), max(times)))

@@ -40,6 +40,11 @@ class Dataset:
     def n_features(self) -> int:
         return self.x_train.shape[1]
 
+    @property
+    def drawable(self) -> bool:
+        """The boundary panel can draw it: 2-D classification, or 1-D regression."""
+        return (self.task != "regression" and self.n_features == 2) or (self.task == "regression" and self.n_features == 1)
+
 
 def _linear(spec: LinearData, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     if spec.step is not None:

@@ -48,6 +48,19 @@ class RunFrame:
     path: np.ndarray | None = None        # contour: (k, 2) parameters θ_step (before that update)
     position: np.ndarray | None = None    # contour: (2,) parameters now
     dists: dict[str, Distributions] | None = None  # histograms panel: weights / activations / gradients
+    boundary: Boundary | None = None      # boundary panel
+
+
+@dataclass(frozen=True, eq=False)
+class Boundary:
+    """What the model predicts over the input space: class regions (2-D inputs) or a fit curve (1-D)."""
+
+    x_range: tuple[float, float]
+    y_range: tuple[float, float]
+    classes: np.ndarray | None = None     # (ny, nx) predicted class per grid point; row 0 is y_range[0]
+    confidence: np.ndarray | None = None  # (ny, nx) probability of that class
+    curve_x: np.ndarray | None = None     # 1-D regression: inputs …
+    curve_y: np.ndarray | None = None     # … and the model's outputs
 
 
 @dataclass(frozen=True, eq=False)

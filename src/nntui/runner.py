@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import NntuiError
-from .frames import PERCENTILES, Surface
+from .frames import PERCENTILES, Boundary, Surface
 from .record import History
 from .scenario import Scenario
 
@@ -43,6 +43,7 @@ class RunView:
     grads: np.ndarray | None = None       # (k, n_params) gradient norms over time
     dists: dict | None = None             # quantity → Distributions now (histograms panel)
     bands: dict | None = None             # quantity → (steps (k,), percentiles (k, layers, 9)) over time
+    boundary: Boundary | None = None      # predictions over the input space (boundary panel)
 
 
 @dataclass(frozen=True)
@@ -266,7 +267,8 @@ class Runner:
                                 latest.diverged_at if latest else None, latest.step if latest else 0,
                                 path, latest.position if latest else None,
                                 latest.param_names if latest else (), latest.param_shapes if latest else (),
-                                grad_steps, grads, latest.dists if latest else None, bands or None))
+                                grad_steps, grads, latest.dists if latest else None, bands or None,
+                                latest.boundary if latest else None))
         return View(self.version, self.state, self.device, self.history.step, self.scenario.max_steps,
                     self.playing, self._finished, self.speed, self.rate if self.playing else math.nan,
                     self.error, tuple(runs), self.history.surface)

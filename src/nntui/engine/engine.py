@@ -17,6 +17,7 @@ from ..frames import HIST_BINS, Frame, RunFrame, Surface
 from ..scenario import Scenario, Variant
 from . import surface as surfaces
 from .build import build_loss, build_model, build_optimizer
+from .boundary import BoundaryProbe
 from .device import resolve_device
 from .probe import Probe
 
@@ -25,7 +26,7 @@ class RunState:
     """One variant's model, optimizer, batches and bookkeeping."""
 
     def __init__(self, variant: Variant, device: str, seed: int, tensors: dict[int, tuple[torch.Tensor, ...]],
-                 track_path: bool = False, probe: bool = False):
+                 track_path: bool = False, probe: bool = False, boundary: bool = False):
         self.variant = variant
         self.label = variant.label
         ds = variant.dataset
@@ -62,6 +63,7 @@ class RunState:
         # contour panel: every θ_step, and the box of points worth framing (loss ≤ 2× the first)
         self.track_path = track_path
         self.probe = Probe(self.model, self.x) if probe else None
+        self.boundary = BoundaryProbe(self.model, ds, device) if boundary else None
         self.path_log: list[tuple[int, float, float]] = []
         self.box: list[float] | None = None
         self._evaluate()
@@ -163,6 +165,7 @@ class RunState:
             hist_counts=hists.cpu().numpy().astype(np.int64), hist_ranges=bounds,
             path_steps=path_steps, path=path, position=position,
             dists=self.probe.measure() if self.probe is not None else None,
+            boundary=self.boundary.measure() if self.boundary is not None else None,
         )
 
     def parameters(self) -> dict[str, list]:
@@ -191,8 +194,9 @@ class Engine:
         tensors: dict[int, tuple[torch.Tensor, ...]] = {}
         self.contour = "contour" in scenario.view.panels
         probe = "histograms" in scenario.view.panels
-        self.runs = [RunState(v, self.device, scenario.meta.seed, tensors, track_path=self.contour, probe=probe)
-                     for v in scenario.variants]
+        boundary = "boundary" in scenario.view.panels
+        self.runs = [RunState(v, self.device, scenario.meta.seed, tensors, track_path=self.contour, probe=probe,
+                              boundary=boundary) for v in scenario.variants]
         # the surface is that of the first run; runs with the same data, loss and architecture share it
         key = _surface_key(scenario.variants[0])
         self.surface_members = tuple(i for i, v in enumerate(scenario.variants) if _surface_key(v) == key)

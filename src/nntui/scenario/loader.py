@@ -300,6 +300,14 @@ def load_text(text: str, *, source: str, base_dir: Path, name: str = "scenario",
                 "(use kind = 'linear' on 1-D data, or remove 'contour')", "view.panels",
                 locate(text, ("view", "panels")))])
 
+    if "boundary" in spec.view.panels:
+        ds = variants[0].dataset
+        if not ds.drawable:
+            raise ScenarioError([Problem(
+                source, f"the boundary panel draws 2-D classification or 1-D regression; this data is "
+                f"{ds.task} with {ds.n_features} feature(s) (remove 'boundary' or change the data)",
+                "view.panels", locate(text, ("view", "panels")))])
+
     sweep_fields = tuple(dict.fromkeys(f"{s}.{f}" for s, f, _ in sweeps))
     return Scenario(name, Path(source), spec.scenario, spec.lesson, tuple(variants), spec.view, sweep_fields)
 

@@ -17,7 +17,7 @@ Activation = Literal["relu", "sigmoid", "tanh", "leaky_relu", "elu", "selu", "si
 Init = Literal["default", "zeros", "normal", "xavier", "he"]
 Loss = Literal["mse", "bce_with_logits", "cross_entropy"]
 Optimizer = Literal["sgd", "adam", "rmsprop", "adagrad"]
-Panel = Literal["loss", "variants", "lesson", "contour", "gradient_flow", "histograms"]
+Panel = Literal["loss", "variants", "lesson", "contour", "gradient_flow", "histograms", "boundary"]
 
 # Limits that keep a typo from asking for a multi-GB run (documented in the README).
 MAX_SAMPLES = 1_000_000

@@ -13,6 +13,7 @@ from textual.widgets import Footer
 
 from ..runner import Runner, View
 from ..scenario import Scenario
+from .boundary import BoundaryPanel
 from .contour import ContourPanel
 from .gradient_flow import GradientFlowPanel
 from .header import RunHeader
@@ -37,7 +38,7 @@ HELP_TEXT = {  # the footer is terse (it must fit 80 columns); the help screen e
 }
 
 PLOT_PANELS = {"loss": LossPlot, "contour": ContourPanel, "gradient_flow": GradientFlowPanel,
-               "histograms": HistogramPanel}
+               "histograms": HistogramPanel, "boundary": BoundaryPanel}
 
 SETTING_COLUMNS = {"train.lr": "lr", "train.batch_size": "batch_size", "train.optimizer": "optimizer",
                    "train.momentum": "momentum", "model.activation": "activation", "model.init": "init"}
@@ -84,7 +85,7 @@ class NNTuiApp(App[None]):
         yield RunHeader(self.scenario.title)
         with Horizontal(id="body"):
             with Vertical(id="main"):
-                plots = [cls(id=name) for name, cls in PLOT_PANELS.items() if name in panels]
+                plots = [self._make_panel(name, cls) for name, cls in PLOT_PANELS.items() if name in panels]
                 grid = Grid(id="plots")
                 grid.styles.grid_size_columns = min(len(plots), 2)  # two side by side, then more rows
                 if len(plots) % 2 and len(plots) > 1:
@@ -97,6 +98,11 @@ class NNTuiApp(App[None]):
             if "lesson" in panels:
                 yield LessonPanel(self.scenario.lesson, id="lesson")
         yield Footer(show_command_palette=False)
+
+    def _make_panel(self, name: str, cls):
+        if cls is BoundaryPanel:  # it draws the data points itself, from the torch-free datasets
+            return cls([v.dataset for v in self.scenario.variants], id=name)
+        return cls(id=name)
 
     def _setting_columns(self) -> list[str]:
         fields = [f for f in self.scenario.sweep_fields if f in SETTING_COLUMNS] or ["train.lr"]
@@ -130,6 +136,8 @@ class NNTuiApp(App[None]):
         for panel in self.query(GradientFlowPanel):
             panel.show(view)
         for panel in self.query(HistogramPanel):
+            panel.show(view)
+        for panel in self.query(BoundaryPanel):
             panel.show(view)
         for table in self.query(VariantsTable):
             table.show(view)

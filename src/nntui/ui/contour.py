@@ -20,11 +20,10 @@ from textual.widget import Widget
 
 from ..frames import Surface
 from ..runner import View
-from .palette import fmt_num, variant_rgb
+from .palette import variant_rgb
+from .raster import MARGIN, centered_message, polyline_pixels, to_pixels, x_ticks, y_label
 
 BANDS = 16
-MARGIN = 8           # columns for the y-axis labels
-MAX_PATH_PIXELS = 200_000
 
 # dark (low loss, the valley floor) → light (high loss): muted blues, so run colors stand out
 _LOW, _HIGH = np.array([12, 22, 48]), np.array([120, 150, 190])
@@ -77,7 +76,7 @@ class ContourPanel(Widget, can_focus=True):
         surface = view.surface if view is not None else None
         if surface is None or width <= MARGIN + 4 or height < 3:
             message = "loading PyTorch…" if view is None or view.state == "loading" else "waiting for the first step…"
-            self._strips = [_centered(message if i == height // 2 else "", width, self.rich_style) for i in range(height)]
+            self._strips = centered_message(message, width, height, self.rich_style)
             return
         self.border_title = f"Loss surface · x: {surface.x_name}  y: {surface.y_name}"
         pw, ph = width - MARGIN, height - 1
@@ -109,10 +108,8 @@ class ContourPanel(Widget, can_focus=True):
 
     def _paint_paths(self, view: View, s: Surface, pix: np.ndarray, pw: int, py: int) -> dict:
         """Draw each member run's path into `pix`; return {(row, col): (char, rgb)} cell markers."""
-        (x0, x1), (y0, y1) = s.x_range, s.y_range
-
         def to_pixel(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            return ((points[:, 0] - x0) / (x1 - x0) * (pw - 1), (y1 - points[:, 1]) / (y1 - y0) * (py - 1))
+            return to_pixels(points, s.x_range, s.y_range, pw, py)
 
         markers: dict[tuple[int, int], tuple[str, tuple[int, int, int]]] = {}
         for i in reversed(s.members):  # the first variants (usually the tamest) end up on top
@@ -124,7 +121,7 @@ class ContourPanel(Widget, can_focus=True):
             if not len(points):
                 continue
             px, py_ = to_pixel(points)
-            xs, ys = _segments(px, py_)
+            xs, ys = polyline_pixels(px, py_)
             inside = (xs >= 0) & (xs < pw) & (ys >= 0) & (ys < py)
             pix[ys[inside], xs[inside]] = 2 * BANDS + 1 + i
             cx, cy = int(round(px[-1])), int(round(py_[-1]))
@@ -140,13 +137,10 @@ class ContourPanel(Widget, can_focus=True):
         return markers
 
     def _to_strips(self, s: Surface, pix: np.ndarray, markers: dict, pw: int, ph: int) -> list[Strip]:
-        (x0, x1), (y0, y1) = s.x_range, s.y_range
         base = self.rich_style
-        label_rows = {0: y1, ph - 1: y0, (ph - 1) // 2: (y0 + y1) / 2}
         strips = []
         for r in range(ph):
-            label = fmt_num(label_rows[r]) if r in label_rows else ""
-            segments = [Segment(f"{label[:MARGIN - 2]:>{MARGIN - 2}} ┤" if label else " " * (MARGIN - 1) + "│", base)]
+            segments = [y_label(r, ph, *s.y_range, base)]
             top, bottom = pix[2 * r], pix[2 * r + 1]
             for c in range(pw):
                 mark = markers.get((r, c))
@@ -155,15 +149,7 @@ class ContourPanel(Widget, can_focus=True):
                 else:
                     segments.append(Segment("▀", self._style((int(top[c]), int(bottom[c])))))
             strips.append(Strip(segments, MARGIN + pw).simplify())
-        ticks = [" "] * pw
-        free_from = 0
-        for frac in (0.0, 0.5, 1.0):  # a label is skipped when it would touch the previous one
-            text = fmt_num(x0 + frac * (x1 - x0))
-            start = min(max(int(frac * (pw - 1)) - len(text) // 2, 0), pw - len(text))
-            if start >= free_from:
-                ticks[start:start + len(text)] = list(text)
-                free_from = start + len(text) + 1
-        strips.append(Strip([Segment(" " * MARGIN + "".join(ticks), base)], MARGIN + pw))
+        strips.append(x_ticks(*s.x_range, pw, base))
         return strips
 
     def _style(self, key: tuple) -> Style:
@@ -186,21 +172,3 @@ def _rgb(index: int) -> tuple[int, int, int]:
     if index == 2 * BANDS:
         return NONFINITE_RGB
     return variant_rgb(index - 2 * BANDS - 1)
-
-
-def _segments(px: np.ndarray, py: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Integer pixels along the polyline through (px, py), vectorized (no loop per pixel)."""
-    if len(px) == 1:
-        return np.round(px).astype(int), np.round(py).astype(int)
-    dx, dy = np.diff(px), np.diff(py)
-    lengths = np.minimum(np.maximum(np.abs(dx), np.abs(dy)).astype(int) + 1, 4096)
-    if lengths.sum() > MAX_PATH_PIXELS:  # absurdly long paths: sample segments evenly
-        lengths = np.maximum(1, (lengths * MAX_PATH_PIXELS / lengths.sum()).astype(int))
-    seg = np.repeat(np.arange(len(dx)), lengths)
-    offsets = np.arange(len(seg)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    t = offsets / np.repeat(np.maximum(lengths - 1, 1), lengths)
-    return np.round(px[seg] + t * dx[seg]).astype(int), np.round(py[seg] + t * dy[seg]).astype(int)
-
-
-def _centered(text: str, width: int, style: Style) -> Strip:
-    return Strip([Segment(text.center(width)[:width], style)], width)

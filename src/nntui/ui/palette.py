@@ -6,6 +6,8 @@ cleanly to 256 colors; under NO_COLOR the labels still carry the meaning.
 
 from __future__ import annotations
 
+import math
+
 VARIANT_COLORS = (
     "#56B4E9", "#E69F00", "#009E73", "#F0E442", "#CC79A7", "#D55E00", "#B39DDB", "#999999",
     "#8DD3C7", "#FB8072", "#80B1D3", "#FDB462", "#B3DE69", "#FCCDE5", "#BC80BD", "#CCEBC5",
@@ -38,3 +40,14 @@ def fmt_num(value: float) -> str:
     if a != 0 and (a >= 1e5 or a < 1e-3):
         return f"{value:.2e}"
     return f"{value:.4g}"
+
+
+def fmt_tick(value: float, span: float) -> str:
+    """An axis label with as many decimals as the axis span needs: 3 significant digits of the span."""
+    if not math.isfinite(value) or not math.isfinite(span) or span <= 0 or abs(value) >= 1e5:
+        return fmt_num(value)
+    decimals = max(0, 2 - math.floor(math.log10(span)))
+    if decimals > 6:
+        return fmt_num(value)
+    text = f"{value:.{decimals}f}"
+    return "0" if float(text) == 0 else text

@@ -20,7 +20,7 @@ class VariantsTable(DataTable):
         super().__init__(cursor_type="none", zebra_stripes=True, **kwargs)
         self.settings_columns = columns
         self.settings = settings
-        self.label_width = min(max(len(label) for label in labels), 28)
+        self.label_width = min(max(len("variant") - 3, *(len(label) for label in labels)), 28)
 
     def on_mount(self) -> None:
         self.border_title = "Variants"

@@ -1,0 +1,59 @@
+"""What a model predicts over its input space, for the boundary panel.
+
+2-D classification: the predicted class and its probability on a grid over the
+data (one batched forward pass). 1-D regression: the model's output along x.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from ..data import Dataset
+from ..frames import Boundary
+
+GRID = (96, 64)
+CURVE_POINTS = 200
+PAD = 0.1
+
+
+def data_ranges(ds: Dataset) -> list[tuple[float, float]]:
+    """Padded range of every feature, and of the target for regression."""
+    x = np.concatenate([ds.x_train, ds.x_val]) if len(ds.x_val) else ds.x_train
+    cols = [x[:, i] for i in range(x.shape[1])]
+    if ds.task == "regression":
+        cols.append(np.concatenate([ds.y_train[:, 0], ds.y_val[:, 0]]) if len(ds.y_val) else ds.y_train[:, 0])
+    ranges = []
+    for c in cols:
+        lo, hi = float(c.min()), float(c.max())
+        pad = max(hi - lo, 1e-6) * PAD
+        ranges.append((lo - pad, hi + pad))
+    return ranges
+
+
+class BoundaryProbe:
+    def __init__(self, model: torch.nn.Module, ds: Dataset, device: str):
+        self.model, self.ds = model, ds
+        self.ranges = data_ranges(ds)
+        if ds.task == "regression":
+            self.xs = np.linspace(*self.ranges[0], CURVE_POINTS)
+            self.inputs = torch.as_tensor(self.xs[:, None], dtype=torch.float32, device=device)
+        else:
+            gx, gy = np.meshgrid(np.linspace(*self.ranges[0], GRID[0]), np.linspace(*self.ranges[1], GRID[1]))
+            self.inputs = torch.as_tensor(np.stack([gx.ravel(), gy.ravel()], 1), dtype=torch.float32, device=device)
+
+    @torch.no_grad()
+    def measure(self) -> Boundary:
+        out = self.model(self.inputs)
+        if self.ds.task == "regression":
+            return Boundary(self.ranges[0], self.ranges[1], curve_x=self.xs,
+                            curve_y=out[:, 0].double().cpu().numpy())
+        if self.ds.task == "binary":
+            p1 = torch.sigmoid(out[:, 0])
+            probs = torch.stack([1 - p1, p1], 1)
+        else:
+            probs = torch.softmax(out, 1)
+        conf, cls = probs.max(1)
+        shape = (GRID[1], GRID[0])
+        return Boundary(self.ranges[0], self.ranges[1], classes=cls.cpu().numpy().reshape(shape),
+                        confidence=conf.double().cpu().numpy().reshape(shape))

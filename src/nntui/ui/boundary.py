@@ -1,0 +1,173 @@
+"""The boundary panel: what one run's model predicts, over its data.
+
+2-D classification: each pixel takes the color of the predicted class, more
+saturated where the model is more confident. Data points are drawn in the
+color of their true class: ● training, ○ validation, so a point on the wrong
+side stands out. 1-D regression: the data as grey dots and the model's
+current fit as a curve. `[` / `]` switch runs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from rich.color import Color
+from rich.segment import Segment
+from rich.style import Style
+from textual.binding import Binding
+from textual.strip import Strip
+from textual.widget import Widget
+
+from ..data import Dataset
+from ..frames import Boundary
+from ..runner import View
+from .palette import variant_rgb
+from .raster import MARGIN, centered_message, polyline_pixels, to_pixels, x_ticks, y_label
+
+BACKGROUND = np.array([22, 24, 30])
+LEVELS = 4                      # confidence shades per class: few colors, small terminal output
+POINT_RGB = (170, 170, 170)     # regression data
+NONFINITE_RGB = (255, 0, 200)
+
+
+def class_rgb(k: int) -> tuple[int, int, int]:
+    return variant_rgb(k)
+
+
+def region_rgb(k: int, level: int) -> tuple[int, int, int]:
+    """Class k's region color at confidence level 0 (a coin flip) … LEVELS-1 (certain)."""
+    alpha = 0.15 + 0.45 * level / (LEVELS - 1)
+    return tuple(int(v) for v in BACKGROUND + (np.array(class_rgb(k)) - BACKGROUND) * alpha)
+
+
+class BoundaryPanel(Widget, can_focus=True):
+    DEFAULT_CSS = """
+    BoundaryPanel { width: 1fr; height: 1fr; min-height: 8; border: round $primary; }
+    BoundaryPanel:focus { border: round $accent; }
+    """
+    BINDINGS = [
+        Binding("left_square_bracket", "run(-1)", "Prev run", key_display="[", show=False),
+        Binding("right_square_bracket", "run(1)", "Next run", key_display="]", show=False),
+    ]
+
+    def __init__(self, datasets: list[Dataset], **kwargs):
+        super().__init__(**kwargs)
+        self.datasets = datasets  # per run: the points to draw (numpy, no torch)
+        self.run_index = 0
+        self._view: View | None = None
+        self._key: tuple | None = None
+        self._strips: list[Strip] = []
+        self._styles: dict[tuple, Style] = {}
+
+    def on_mount(self) -> None:
+        self.border_subtitle = "● train  ○ validation  [ ] run"
+
+    def action_run(self, delta: int) -> None:
+        if self._view is not None and self._view.runs:
+            self.run_index = (self.run_index + delta) % len(self._view.runs)
+            self._key = None
+            self.show(self._view)
+
+    def show(self, view: View) -> None:
+        self._view = view
+        key = (view.version, self.size, self.run_index)
+        if key != self._key:
+            self._key = key
+            self._rebuild()
+            self.refresh()
+
+    def on_resize(self) -> None:
+        if self._view is not None:
+            self._key = None
+            self.show(self._view)
+
+    def render_line(self, y: int) -> Strip:
+        if y < len(self._strips):
+            return self._strips[y]
+        return Strip.blank(self.size.width, self.rich_style)
+
+    # ------------------------------------------------------------------ drawing
+
+    def _rebuild(self) -> None:
+        width, height = self.size.width, self.size.height
+        view = self._view
+        self.run_index %= max(len(view.runs), 1) if view is not None else 1
+        run = view.runs[self.run_index] if view is not None and view.runs else None
+        b = run.boundary if run is not None else None
+        if b is None or width <= MARGIN + 4 or height < 3:
+            self._strips = centered_message("waiting for the first step…", width, height, self.rich_style)
+            return
+        ds = self.datasets[self.run_index]
+        kind = "Decision regions" if b.classes is not None else "Fit"
+        self.border_title = f"{kind} · {run.label}"
+        self.border_subtitle = ("● train  ○ validation  [ ] run" if b.classes is not None
+                                else "grey: data · line: the model now · [ ] run")
+        pw, ph = width - MARGIN, height - 1
+        if b.classes is not None:
+            top, bottom, marks = self._regions(b, ds, pw, 2 * ph)
+        else:
+            top, bottom, marks = self._fit(b, ds, pw, 2 * ph)
+        base = self.rich_style
+        strips = []
+        for r in range(ph):
+            segments = [y_label(r, ph, *b.y_range, base)]
+            for c in range(pw):
+                mark = marks.get((r, c))
+                if mark is not None:
+                    segments.append(Segment(mark[0], self._style(mark[1], bottom[r][c], bold=True)))
+                else:
+                    segments.append(Segment("▀", self._style(top[r][c], bottom[r][c])))
+            strips.append(Strip(segments, MARGIN + pw).simplify())
+        strips.append(x_ticks(*b.x_range, pw, base))
+        self._strips = strips
+
+    def _regions(self, b: Boundary, ds: Dataset, pw: int, py: int):
+        ny, nx = b.classes.shape
+        rows = np.minimum(((np.arange(py) + 0.5) / py * ny).astype(int), ny - 1)[::-1]  # top pixel = high y
+        cols = np.minimum(((np.arange(pw) + 0.5) / pw * nx).astype(int), nx - 1)
+        cls = b.classes[np.ix_(rows, cols)]
+        conf = b.confidence[np.ix_(rows, cols)]
+        k = max(ds.n_classes, 2)
+        finite = np.isfinite(conf)
+        t = np.clip((np.where(finite, conf, 1.0) - 1 / k) / (1 - 1 / k), 0, 1)
+        level = np.where(finite, np.minimum((t * LEVELS).astype(int), LEVELS - 1), -1)  # -1: NaN/Inf
+        colors = {(c, lv): region_rgb(c, lv) for c in range(k) for lv in range(LEVELS)}
+        pix = [[colors.get((c, lv), NONFINITE_RGB) for c, lv in zip(cr, lr)]
+               for cr, lr in zip(cls.tolist(), level.tolist())]
+        marks: dict[tuple[int, int], tuple[str, tuple[int, int, int]]] = {}
+        for x, y, glyph in ((ds.x_train, ds.y_train, "●"), (ds.x_val, ds.y_val, "○")):
+            if not len(x):
+                continue
+            px, py_ = to_pixels(x, b.x_range, b.y_range, pw, py)
+            labels = y[:, 0] if y.ndim == 2 else y
+            for cx, cy, label in zip(np.round(px).astype(int), np.round(py_).astype(int), labels.astype(int)):
+                if 0 <= cx < pw and 0 <= cy < py:
+                    marks[(cy // 2, cx)] = (glyph, class_rgb(int(label)))
+        return pix[0::2], pix[1::2], marks
+
+    def _fit(self, b: Boundary, ds: Dataset, pw: int, py: int):
+        bg = tuple(int(v) for v in BACKGROUND)
+        pix = [[bg] * pw for _ in range(py)]
+        for x, y in ((ds.x_train, ds.y_train), (ds.x_val, ds.y_val)):
+            if len(x):
+                px, py_ = to_pixels(np.stack([x[:, 0], y[:, 0]], 1), b.x_range, b.y_range, pw, py)
+                for cx, cy in zip(np.round(px).astype(int), np.round(py_).astype(int)):
+                    if 0 <= cx < pw and 0 <= cy < py:
+                        pix[cy][cx] = POINT_RGB
+        curve = np.stack([b.curve_x, b.curve_y], 1)
+        ok = np.isfinite(curve).all(1)
+        if ok.any():
+            cx, cy = to_pixels(curve[ok], b.x_range, b.y_range, pw, py)
+            xs, ys = polyline_pixels(cx, cy)
+            inside = (xs >= 0) & (xs < pw) & (ys >= 0) & (ys < py)
+            color = variant_rgb(self.run_index)
+            for x, y in zip(xs[inside], ys[inside]):
+                pix[y][x] = color
+        marks = {} if ok.all() else {(0, 0): ("✗", NONFINITE_RGB)}  # NaN/Inf predictions: say so
+        return pix[0::2], pix[1::2], marks
+
+    def _style(self, fg: tuple, bg: tuple, bold: bool = False) -> Style:
+        key = (fg, bg, bold)
+        style = self._styles.get(key)
+        if style is None:
+            style = self._styles[key] = Style(color=Color.from_rgb(*fg), bgcolor=Color.from_rgb(*bg), bold=bold)
+        return style

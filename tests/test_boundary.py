@@ -1,0 +1,104 @@
+"""The boundary panel: regions and fits are the model's own predictions, drawn over the data."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from textual.app import App, ComposeResult
+
+from nntui.engine import Engine
+from nntui.errors import ScenarioError
+from nntui.frames import Boundary
+from nntui.runner import RunView, View
+from nntui.scenario import load
+from nntui.scenario.loader import load_path
+from nntui.ui.app import NNTuiApp
+from nntui.ui.boundary import NONFINITE_RGB, BoundaryPanel
+
+from .conftest import MINIMAL, wait_idle
+
+CIRCLES, FIT = "tests/data/circles.toml", "tests/data/fit.toml"
+
+
+def test_regions_are_the_models_predictions_and_separate_the_circles():
+    sc = load(CIRCLES)
+    engine = Engine(sc, "cpu")
+    engine.advance(150)
+    b = engine.frame().runs[0].boundary
+    ny, nx = b.classes.shape
+    xs, ys = np.linspace(*b.x_range, nx), np.linspace(*b.y_range, ny)
+    model = engine.runs[0].model
+    for i, j in ((5, 7), (32, 48), (60, 90), (20, 70)):
+        with torch.no_grad():
+            p = torch.sigmoid(model(torch.tensor([[xs[j], ys[i]]], dtype=torch.float32)))[0, 0].item()
+        assert b.classes[i, j] == int(p > 0.5) and b.confidence[i, j] == pytest.approx(max(p, 1 - p), abs=1e-5)
+    ds = sc.variants[0].dataset
+    cols = np.clip(np.round((ds.x_train[:, 0] - xs[0]) / (xs[1] - xs[0])).astype(int), 0, nx - 1)
+    rows = np.clip(np.round((ds.x_train[:, 1] - ys[0]) / (ys[1] - ys[0])).astype(int), 0, ny - 1)
+    assert (b.classes[rows, cols] == ds.y_train[:, 0]).mean() > 0.9
+
+
+def test_fit_curve_is_the_model_output():
+    engine = Engine(load(FIT), "cpu")
+    engine.advance(50)
+    b = engine.frame().runs[0].boundary
+    with torch.no_grad():
+        direct = engine.runs[0].model(torch.tensor(b.curve_x[:, None], dtype=torch.float32))[:, 0].numpy()
+    assert np.allclose(b.curve_y, direct, atol=1e-6) and b.classes is None
+
+
+def test_boundary_needs_drawable_data(write_scenario):
+    text = MINIMAL.replace('kind = "linear"\nstop = 1.0\nn = 20\nslope = 2.0',
+                           'kind = "blobs"\ndim = 3\ncenters = 3').replace("lr = 0.1", 'lr = 0.1\nloss = "cross_entropy"')
+    with pytest.raises(ScenarioError, match="2-D classification or 1-D regression"):
+        load_path(write_scenario(text + '[view]\npanels = ["boundary"]\n'))
+
+
+async def test_brackets_switch_runs():
+    app = NNTuiApp(load(CIRCLES), device="cpu", run_steps=20)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_idle(app, pilot)
+        panel = app.query_one(BoundaryPanel)
+        assert "lr=0.05" in str(panel.border_title)
+        panel.focus()
+        await pilot.press("right_square_bracket")
+        assert "lr=0.001" in str(panel.border_title)
+
+
+class PanelApp(App):
+    def __init__(self, datasets):
+        super().__init__()
+        self.datasets = datasets
+
+    def compose(self) -> ComposeResult:
+        yield BoundaryPanel(self.datasets)
+
+
+async def test_nan_predictions_are_marked():
+    ds = load(CIRCLES).variants[0].dataset
+    conf = np.full((64, 96), 0.9)
+    conf[:10] = np.nan
+    b = Boundary((-1.0, 1.0), (-1.0, 1.0), classes=np.zeros((64, 96), int), confidence=conf)
+    run = RunView("a", {}, np.zeros(0), np.zeros(0), math.nan, "diverged", 3, 3, boundary=b)
+    view = View(1, "ready", "cpu", 3, 10, False, True, 60, math.nan, None, (run,))
+    app = PanelApp([ds])
+    async with app.run_test(size=(60, 20)) as pilot:
+        panel = app.query_one(BoundaryPanel)
+        panel.show(view)
+        await pilot.pause()
+        colors = {seg.style.color.triplet for strip in panel._strips for seg in strip if seg.style and seg.style.color}
+        assert tuple(NONFINITE_RGB) in {tuple(c) for c in colors if c}
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_boundary_snapshots(snap_compare, size):
+    app = NNTuiApp(load(CIRCLES), device="cpu", run_steps=100)
+    assert snap_compare(app, terminal_size=size, run_before=lambda pilot: wait_idle(pilot.app, pilot))
+
+
+def test_fit_snapshot(snap_compare):
+    app = NNTuiApp(load(FIT), device="cpu", run_steps=120)
+    assert snap_compare(app, terminal_size=(100, 30), run_before=lambda pilot: wait_idle(pilot.app, pilot))
