@@ -96,6 +96,9 @@ def check(files: Annotated[list[Path], typer.Argument(help="Scenario files to va
             failed = True
             for problem in exc.problems:
                 typer.echo(str(problem), err=True)
+            continue
+        if sc.expression is not None:
+            typer.echo(f"ok: {path} (graph of {len(sc.expression.graph.nodes)} nodes)")
         else:
             typer.echo(f"ok: {path} ({len(sc.variants)} variant{'s' * (len(sc.variants) != 1)}, "
                        f"{sc.max_steps} steps)")

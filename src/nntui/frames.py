@@ -76,6 +76,15 @@ class Surface:
     members: tuple[int, ...]    # indices of the runs whose paths live on this surface
 
 
+@dataclass(frozen=True)
+class ExpressionResult:
+    """An expression graph evaluated by torch: every node's value and gradient, in node order."""
+
+    values: tuple[float, ...]
+    grads: tuple[float, ...]     # d(output)/d(node); NaN for constants
+    constant: tuple[bool, ...]   # the node depends on no variable (autograd does not track it)
+
+
 @dataclass(frozen=True, eq=False)
 class Frame:
     step: int

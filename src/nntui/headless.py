@@ -78,11 +78,44 @@ def loss_chart(history: History, *, log_y: bool, color: bool, width: int = 100, 
     return text if color else plt.uncolorize(text)
 
 
+def expression_record(scenario: Scenario, device: str | None) -> tuple[dict, Table]:
+    """A graph lesson: torch evaluates the expression; the record holds every node."""
+    from .engine import resolve_device
+    from .engine.expression import evaluate
+    from .record import json_number
+
+    lesson = scenario.expression
+    dev = resolve_device(device or scenario.meta.device)
+    result = evaluate(lesson.graph, lesson.values, dev)
+    graph = lesson.graph
+    nodes = []
+    table = Table(title=f"{lesson.output} = {graph.text}", title_justify="left")
+    for col in ("node", "op", "inputs", "value", f"∂{lesson.output}/∂node"):
+        table.add_column(col, justify="right" if col in ("value",) or col.startswith("∂") else "left")
+    for n, value, grad in zip(graph.nodes, result.values, result.grads):
+        name = lesson.output if n.id == graph.output else (n.name or n.label)
+        nodes.append({"id": n.id, "label": name, "op": n.op, "inputs": list(n.inputs),
+                      "value": json_number(value), "grad": json_number(grad)})
+        table.add_row(name, n.op, ", ".join(str(i) for i in n.inputs), f"{value:.6g}",
+                      "—" if result.constant[n.id] else f"{grad:.6g}")
+    record = {"nntui_record": 1, "scenario": scenario.name, "title": scenario.title, "device": dev,
+              "seed": scenario.meta.seed, "complete": True, "runs": [],
+              "graph": {"expression": graph.text, "output": lesson.output, "values": lesson.values, "nodes": nodes}}
+    return record, table
+
+
 def run_headless(scenario: Scenario, *, device: str | None, out: Path | None,
                  stdout: TextIO = sys.stdout, stderr: TextIO = sys.stderr) -> int:
     """The `nntui run --headless` command; returns the exit code."""
     err = Console(file=stderr)
     console = Console(file=stdout, highlight=False)
+    if scenario.expression is not None:
+        record, table = expression_record(scenario, device)
+        console.print(table)
+        if out is not None:
+            out.write_text(dumps(record) + "\n", encoding="utf-8")
+            err.print(f"wrote {out}")
+        return 0
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("steps"),
                TimeElapsedColumn())
     with Progress(*columns, console=err, transient=False, disable=not err.is_terminal) as progress:

@@ -192,11 +192,11 @@ class History:
                 "settings": h.settings,
                 "steps_done": h.latest.step if h.latest else 0,
                 "steps": steps.tolist(),
-                "loss": [_num(v) for v in losses],
+                "loss": [json_number(v) for v in losses],
                 "decimation": h.loss.width,
                 "val_steps": vsteps.tolist(),
-                "val_loss": [_num(v) for v in vlosses],
-                "final_loss": _num(h.current_loss),
+                "val_loss": [json_number(v) for v in vlosses],
+                "final_loss": json_number(h.current_loss),
                 "diverged_at": h.latest.diverged_at if h.latest else None,
                 "status": h.status,
                 "parameters": _clean(parameters[i]) if parameters else None,
@@ -205,7 +205,7 @@ class History:
                 "seed": seed, "complete": complete, "runs": runs}
 
 
-def _num(v: float) -> float | None:
+def json_number(v: float) -> float | None:
     """JSON has no NaN/Inf: they are written as null."""
     return float(v) if math.isfinite(v) else None
 
@@ -216,7 +216,7 @@ def _clean(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _clean(v) for k, v in value.items()}
     if isinstance(value, float):
-        return _num(value)
+        return json_number(value)
     return value
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import NntuiError
-from .frames import PERCENTILES, Boundary, Surface
+from .frames import PERCENTILES, Boundary, ExpressionResult, Surface
 from .record import History
 from .scenario import Scenario
 
@@ -60,6 +60,7 @@ class View:
     error: str | None
     runs: tuple[RunView, ...]
     surface: Surface | None = None
+    expression: ExpressionResult | None = None  # graph lessons: every node's value and gradient
 
 
 class Runner:
@@ -74,13 +75,14 @@ class Runner:
         self._reset = False
         self._single = 0
         self._budget = run_steps  # run exactly this many steps at full speed, then pause
-        self.playing = playing and run_steps is None
+        self.playing = playing and run_steps is None and scenario.expression is None  # graphs train nothing
         self.speed: int | None = None if speed in (None, "max") else int(speed)
         self.state = "loading"
         self.error: str | None = None
         self.device = device or scenario.meta.device
         self.rate = 0.0
         self.version = 0
+        self.expression: ExpressionResult | None = None
         self._new_history()
         self._view: View | None = None
 
@@ -160,6 +162,9 @@ class Runner:
 
     def _main(self) -> None:
         try:
+            if self.scenario.expression is not None:
+                self._evaluate_expression()
+                return
             from .engine import Engine  # imports torch: the slow part of start-up
 
             engine = Engine(self.scenario, self.requested_device)
@@ -172,6 +177,17 @@ class Runner:
             self._fail(str(exc))
         except Exception as exc:  # never let a trainer crash take the app down
             self._fail(f"training stopped: {type(exc).__name__}: {exc}")
+
+    def _evaluate_expression(self) -> None:
+        """A graph lesson trains nothing: torch evaluates the expression once, forward and backward."""
+        from .engine import resolve_device
+        from .engine.expression import evaluate
+
+        lesson = self.scenario.expression
+        self.device = resolve_device(self.requested_device or self.scenario.meta.device)
+        self.expression = evaluate(lesson.graph, lesson.values, self.device)
+        self.state = "ready"
+        self._touch()
 
     def _fail(self, message: str) -> None:
         self.state, self.error, self.playing = "error", message.splitlines()[0], False
@@ -271,4 +287,4 @@ class Runner:
                                 latest.boundary if latest else None))
         return View(self.version, self.state, self.device, self.history.step, self.scenario.max_steps,
                     self.playing, self._finished, self.speed, self.rate if self.playing else math.nan,
-                    self.error, tuple(runs), self.history.surface)
+                    self.error, tuple(runs), self.history.surface, self.expression)

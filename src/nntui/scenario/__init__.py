@@ -8,10 +8,10 @@ from importlib.resources import files
 from pathlib import Path
 
 from ..errors import Problem, ScenarioError
-from .loader import Scenario, Variant, load_path, load_text
+from .loader import ExpressionLesson, Scenario, Variant, load_path, load_text
 from .spec import ScenarioFile
 
-__all__ = ["Scenario", "Variant", "BuiltinInfo", "builtin_dir", "list_builtin", "resolve", "load", "load_text", "json_schema"]
+__all__ = ["ExpressionLesson", "Scenario", "Variant", "BuiltinInfo", "builtin_dir", "list_builtin", "resolve", "load", "load_text", "json_schema"]
 
 
 def builtin_dir() -> Path:

@@ -17,10 +17,13 @@ from typing import Any, get_args, get_origin
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from ..data import Dataset, make_dataset
+from ..expression import ExpressionError, Graph
+from ..expression import parse as parse_expression
 from ..errors import Problem, ScenarioError
 from .locate import locate
 from .spec import (
     MAX_VARIANTS,
+    TRAINING_PANELS,
     DataSpec,
     Lesson,
     ModelSpec,
@@ -69,6 +72,15 @@ class Variant:
 
 
 @dataclass(frozen=True, eq=False)
+class ExpressionLesson:
+    """A computation-graph lesson: the parsed expression and its variables' values."""
+
+    graph: Graph
+    values: dict[str, float]
+    output: str
+
+
+@dataclass(frozen=True, eq=False)
 class Scenario:
     name: str
     path: Path
@@ -77,6 +89,7 @@ class Scenario:
     variants: tuple[Variant, ...]
     view: ViewSpec
     sweep_fields: tuple[str, ...]  # e.g. ("train.lr",): columns worth showing
+    expression: ExpressionLesson | None = None  # graph lessons have this instead of variants
 
     @property
     def title(self) -> str:
@@ -84,7 +97,7 @@ class Scenario:
 
     @property
     def max_steps(self) -> int:
-        return max(v.steps for v in self.variants)
+        return max((v.steps for v in self.variants), default=0)
 
     def with_steps(self, steps: int) -> "Scenario":
         """The same scenario with every variant trained for `steps` steps."""
@@ -240,6 +253,8 @@ def load_text(text: str, *, source: str, base_dir: Path, name: str = "scenario",
         raise ScenarioError(_problems(err, source, text)) from None
     if seed is not None:
         spec = spec.model_copy(update={"scenario": spec.scenario.model_copy(update={"seed": seed})})
+    if spec.expression is not None:
+        return _expression_scenario(spec, raw, source=source, text=text, name=name)
 
     bases = {s: raw.get(s, {}) for s in _SECTIONS}
     explicit = spec.variant or []
@@ -310,6 +325,34 @@ def load_text(text: str, *, source: str, base_dir: Path, name: str = "scenario",
 
     sweep_fields = tuple(dict.fromkeys(f"{s}.{f}" for s, f, _ in sweeps))
     return Scenario(name, Path(source), spec.scenario, spec.lesson, tuple(variants), spec.view, sweep_fields)
+
+
+def _expression_scenario(spec: ScenarioFile, raw: dict, *, source: str, text: str, name: str) -> Scenario:
+    expr = spec.expression
+
+    def fail(message: str, fld: str) -> ScenarioError:
+        return ScenarioError([Problem(source, message, fld, locate(text, tuple(fld.split("."))))])
+
+    try:
+        graph = parse_expression(expr.text)
+    except ExpressionError as exc:
+        raise fail(str(exc), "expression.text") from None
+    missing = [v for v in graph.variables if v not in expr.values]
+    if missing:
+        raise fail(f"variable '{missing[0]}' has no value; add it, e.g. values = {{ {missing[0]} = 1.0, … }}",
+                   "expression.values")
+    unused = [v for v in expr.values if v not in graph.variables]
+    if unused:
+        raise fail(f"'{unused[0]}' is not in the expression{_close(unused[0], list(graph.variables))}",
+                   "expression.values")
+    view = spec.view
+    if "panels" not in raw.get("view", {}):
+        view = view.model_copy(update={"panels": ["graph", "lesson"]})
+    training = [p for p in view.panels if p in TRAINING_PANELS]
+    if training:
+        raise fail(f"'{training[0]}' needs training; an expression scenario shows 'graph' and 'lesson'", "view.panels")
+    return Scenario(name, Path(source), spec.scenario, spec.lesson, (), view, (),
+                    ExpressionLesson(graph, dict(expr.values), expr.output))
 
 
 def parameter_count(variant: Variant) -> int:

@@ -17,7 +17,8 @@ Activation = Literal["relu", "sigmoid", "tanh", "leaky_relu", "elu", "selu", "si
 Init = Literal["default", "zeros", "normal", "xavier", "he"]
 Loss = Literal["mse", "bce_with_logits", "cross_entropy"]
 Optimizer = Literal["sgd", "adam", "rmsprop", "adagrad"]
-Panel = Literal["loss", "variants", "lesson", "contour", "gradient_flow", "histograms", "boundary"]
+Panel = Literal["loss", "variants", "lesson", "contour", "gradient_flow", "histograms", "boundary", "graph"]
+TRAINING_PANELS = ("loss", "variants", "contour", "gradient_flow", "histograms", "boundary")
 
 # Limits that keep a typo from asking for a multi-GB run (documented in the README).
 MAX_SAMPLES = 1_000_000
@@ -196,6 +197,15 @@ class VariantOverride(Strict):
     train: dict[str, Any] = Field(default_factory=dict)
 
 
+class ExpressionSpec(Strict):
+    """A scalar expression whose computation graph is the lesson (instead of data, model and train)."""
+
+    text: str = Field(min_length=1, max_length=500, description="e.g. '(x + y) * z': numbers, variables, "
+                      "+ - * / **, parentheses, exp log tanh sigmoid relu. Parsed by a small grammar, never eval'd.")
+    values: dict[str, float] = Field(description="A value for every variable, e.g. { x = -2, y = 5, z = -4 }.")
+    output: str = Field("f", min_length=1, max_length=20, description="Name of the result.")
+
+
 class ViewSpec(Strict):
     panels: list[Panel] = Field(default_factory=lambda: ["loss", "variants", "lesson"], min_length=1)
     log_y: bool = Field(False, description="Start the loss panel on a log scale.")
@@ -208,8 +218,9 @@ class ScenarioFile(Strict):
 
     scenario: ScenarioMeta
     lesson: Lesson = Field(default_factory=Lesson)
-    data: DataSpec
-    model: ModelSpec
+    expression: ExpressionSpec | None = None
+    data: DataSpec | None = None
+    model: ModelSpec | None = None
     train: TrainSpec = Field(default_factory=TrainSpec)
     sweep: dict[str, list[Any]] = Field(
         default_factory=dict,
@@ -218,3 +229,12 @@ class ScenarioFile(Strict):
     )
     variant: list[VariantOverride] = Field(default_factory=list, description="Explicit variants.")
     view: ViewSpec = Field(default_factory=ViewSpec)
+
+    @model_validator(mode="after")
+    def _training_or_expression(self) -> "ScenarioFile":
+        if self.expression is None and (self.data is None or self.model is None):
+            missing = " and ".join(t for t, v in (("[data]", self.data), ("[model]", self.model)) if v is None)
+            raise ValueError(f"the {missing} table is missing; add it (or an [expression] table for a graph lesson)")
+        if self.expression is not None and (self.data or self.model or self.sweep or self.variant):
+            raise ValueError("an [expression] scenario has no [data], [model], [sweep] or [[variant]]; remove them")
+        return self

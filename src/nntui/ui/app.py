@@ -16,6 +16,7 @@ from ..scenario import Scenario
 from .boundary import BoundaryPanel
 from .contour import ContourPanel
 from .gradient_flow import GradientFlowPanel
+from .graph import GraphPanel
 from .header import RunHeader
 from .help import HelpScreen
 from .histograms import HistogramPanel
@@ -79,10 +80,19 @@ class NNTuiApp(App[None]):
         self.log_y = scenario.view.log_y
         self._shown_version = -1
         self._shown_error: str | None = None
+        self._graph_timer = None  # graph lessons: auto-advance while playing
 
     def compose(self) -> ComposeResult:
         panels = set(self.scenario.view.panels)
         yield RunHeader(self.scenario.title)
+        if self.scenario.expression is not None:
+            lesson = self.scenario.expression
+            with Horizontal(id="body"):
+                yield GraphPanel(lesson.graph, lesson.output, id="graph")
+                if "lesson" in panels:
+                    yield LessonPanel(self.scenario.lesson, unit="node", id="lesson")
+            yield Footer(show_command_palette=False)
+            return
         with Horizontal(id="body"):
             with Vertical(id="main"):
                 plots = [self._make_panel(name, cls) for name, cls in PLOT_PANELS.items() if name in panels]
@@ -118,6 +128,16 @@ class NNTuiApp(App[None]):
 
     def refresh_panels(self, force: bool = False) -> None:
         view = self.runner.view()
+        for graph in self.query(GraphPanel):
+            graph.set_result(view.expression)
+            for header in self.query(RunHeader):
+                header.show_stage(view, graph.stage, graph.stages, graph.phase)
+            for lesson in self.query(LessonPanel):
+                lesson.show_step(graph.stage)
+            if view.error and view.error != self._shown_error:
+                self._shown_error = view.error
+                self.notify(view.error, title="Evaluation failed", severity="error", timeout=30)
+            return
         for header in self.query(RunHeader):
             header.show(view)
         if view.version == self._shown_version and not force:
@@ -147,15 +167,35 @@ class NNTuiApp(App[None]):
     # ------------------------------------------------------------------ actions
 
     def action_toggle_play(self) -> None:
-        self.runner.toggle()
+        if self.scenario.expression is not None:  # play the graph: one node every 0.8 s
+            if self._graph_timer is None:
+                self._graph_timer = self.set_interval(0.8, self._graph_tick)
+            else:
+                self._graph_timer.stop()
+                self._graph_timer = None
+        else:
+            self.runner.toggle()
+        self.refresh_panels()
+
+    def _graph_tick(self) -> None:
+        graph = self.query_one(GraphPanel)
+        if not graph.advance() and self._graph_timer is not None:
+            self._graph_timer.stop()
+            self._graph_timer = None
         self.refresh_panels()
 
     def action_step_once(self) -> None:
-        self.runner.step_once()
+        if self.scenario.expression is not None:
+            self.query_one(GraphPanel).advance()
+        else:
+            self.runner.step_once()
         self.refresh_panels()
 
     def action_reset(self) -> None:
-        self.runner.reset()
+        if self.scenario.expression is not None:
+            self.query_one(GraphPanel).reset()
+        else:
+            self.runner.reset()
         self.refresh_panels()
 
     def action_faster(self) -> None:

@@ -19,10 +19,21 @@ class RunHeader(Static):
         self.title_text = title
         self.status_text = ""
 
+    def show_stage(self, view: View, stage: int, stages: int, phase: str) -> None:
+        """Graph lessons: where the walk through the graph is."""
+        status = Text()
+        if view.state == "loading":
+            status.append("loading PyTorch…", style="italic")
+        elif view.state == "error":
+            status.append("✗ error", style="bold red")
+        else:
+            status.append(view.device, style="bold")
+            status.append(f"  node {stage}/{stages}  ")
+            status.append({"ready": "press n", "forward": "▶ forward", "backward": "◀ backward"}[phase],
+                          style="bold")
+        self._update(status)
+
     def show(self, view: View) -> None:
-        grid = Table.grid(expand=True)
-        grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
-        grid.add_column(justify="right", no_wrap=True)
         status = Text()
         if view.state == "loading":
             status.append("loading PyTorch…", style="italic")
@@ -41,6 +52,12 @@ class RunHeader(Static):
             else:
                 status.append("⏸ paused", style="bold yellow")
             status.append(f"  speed {'max' if view.speed is None else view.speed}", style="dim")
+        self._update(status)
+
+    def _update(self, status: Text) -> None:
+        grid = Table.grid(expand=True)
+        grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
+        grid.add_column(justify="right", no_wrap=True)
         grid.add_row(Text.assemble(("nntui ", "bold"), self.title_text), status)
         self.status_text = status.plain
         self.update(grid)

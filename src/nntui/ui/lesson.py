@@ -24,9 +24,10 @@ class LessonPanel(VerticalScroll):
     LessonPanel Markdown { margin: 0; padding: 0; }
     """
 
-    def __init__(self, lesson: Lesson, **kwargs):
+    def __init__(self, lesson: Lesson, unit: str = "step", **kwargs):
         super().__init__(**kwargs)
         self.lesson = lesson
+        self.unit = unit  # what a beat's `at` counts: training steps, or nodes of a graph lesson
         self._beat: Beat | None = None
 
     def compose(self) -> ComposeResult:
@@ -45,5 +46,5 @@ class LessonPanel(VerticalScroll):
         box = self.query_one("#beat", Markdown)
         box.set_class(beat is None, "-empty")
         if beat is not None:
-            box.update(f"**▶ step {beat.at}** · {beat.say}")
+            box.update(f"**▶ {self.unit} {beat.at}** · {beat.say}")
             self.scroll_home(animate=False)

@@ -1,0 +1,280 @@
+"""The graph panel: an expression's computation graph, stepped forward then backward node by node.
+
+Nodes are laid out in layers (inputs on the left, the output on the right):
+an operation sits one layer right of its latest input, and a variable sits just
+left of its first user, so edges stay short. Stage 0 shows the bare graph;
+stages 1…N reveal values in evaluation order; stages N+1…2N reveal gradients
+from the output back, each with the chain-rule step that produced it.
+"""
+
+from __future__ import annotations
+
+import math
+
+from rich.style import Style
+from textual.geometry import Region
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import ScrollableContainer
+from textual.widgets import Static
+
+from ..expression import Graph, Node, local_gradients, local_rule
+from ..frames import ExpressionResult
+
+GAP = 6                # columns between layers (room for the edges' corners and the arrow)
+BOX_ROWS = 5           # border, formula, value, gradient, border
+VAR_STYLE = Style(color="#56B4E9", bold=True)
+OP_STYLE = Style(color="#DDDDDD")
+CONST_STYLE = Style(color="#999999")
+CURRENT_STYLE = Style(color="#F0B000", bold=True)
+VALUE_STYLE = Style(color="#FFFFFF", bold=True)
+GRAD_STYLE = Style(color="#E69F00", bold=True)
+EDGE_STYLE = Style(color="#777777")
+
+
+def fmt(v: float) -> str:
+    if not math.isfinite(v):
+        return "NaN" if v != v else ("Inf" if v > 0 else "-Inf")
+    return f"{v:.4g}"
+
+
+class GraphPanel(ScrollableContainer, can_focus=True):
+    DEFAULT_CSS = """
+    GraphPanel { width: 1fr; height: 1fr; border: round $primary; padding: 0 1; }
+    GraphPanel:focus { border: round $accent; }
+    GraphPanel #explain { margin-top: 1; color: $text; }
+    """
+
+    def __init__(self, graph: Graph, output: str, **kwargs):
+        super().__init__(**kwargs)
+        self.graph = graph
+        self.output_name = output
+        self.result: ExpressionResult | None = None
+        self.stage = 0
+        self.layout_cache = _layout(graph, output, None)
+
+    @property
+    def stages(self) -> int:
+        return 2 * len(self.graph.nodes)
+
+    @property
+    def phase(self) -> str:
+        if self.stage == 0:
+            return "ready"
+        return "forward" if self.stage <= len(self.graph.nodes) else "backward"
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="canvas")
+        yield Static(id="explain")
+
+    def on_mount(self) -> None:
+        self.border_title = f"Computation graph · {self.output_name} = {self.graph.text}"
+        self.border_subtitle = "n: next node · r: start over · space: play"
+        self._draw()
+
+    def set_result(self, result: ExpressionResult | None) -> None:
+        if result is not self.result:
+            self.result = result
+            self.layout_cache = _layout(self.graph, self.output_name, result)  # boxes fit the real numbers
+            self._draw()
+
+    def advance(self) -> bool:
+        """One node further; False at the end."""
+        if self.result is None or self.stage >= self.stages:
+            return False
+        self.stage += 1
+        self._draw()
+        return True
+
+    def reset(self) -> None:
+        self.stage = 0
+        self._draw()
+
+    # ------------------------------------------------------------------ drawing
+
+    def _current(self) -> Node | None:
+        n = len(self.graph.nodes)
+        if self.stage == 0:
+            return None
+        if self.stage <= n:
+            return self.graph.nodes[self.stage - 1]
+        return self.graph.nodes[2 * n - self.stage]
+
+    def _shown(self, node: Node) -> tuple[bool, bool]:
+        """(value shown, gradient shown) at the current stage."""
+        n = len(self.graph.nodes)
+        return self.stage >= node.id + 1, self.stage >= 2 * n - node.id
+
+    def _draw(self) -> None:
+        if not self.is_mounted:
+            return
+        canvas = self.query_one("#canvas", Static)
+        canvas.styles.width = self.layout_cache[1]  # wider than the panel: scroll, never wrap
+        canvas.update(self._canvas())
+        self.query_one("#explain", Static).update(self._explanation())
+        current = self._current()
+        if current is not None:  # keep the node being explained in view on a narrow screen
+            x, y, w = self.layout_cache[0][current.id]
+            self.call_after_refresh(self.scroll_to_region, Region(x, y, w, BOX_ROWS), animate=False)
+
+    def _canvas(self) -> Text:
+        positions, width, height = self.layout_cache
+        grid = [[" "] * width for _ in range(height)]
+        styles: list[list[Style | None]] = [[None] * width for _ in range(height)]
+
+        def put(x: int, y: int, text: str, style: Style) -> None:
+            for i, ch in enumerate(text):
+                if 0 <= x + i < width and 0 <= y < height:
+                    grid[y][x + i] = ch
+                    styles[y][x + i] = style
+
+        for node in self.graph.nodes:  # edges first: boxes are drawn over them
+            x, y, w = positions[node.id]
+            for i in node.inputs:
+                sx, sy, sw = positions[i]
+                _edge(put, sx + sw, sy + 2, x, y + 2)
+        current = self._current()
+        for node in self.graph.nodes:
+            x, y, w = positions[node.id]
+            style = CURRENT_STYLE if node is current else (
+                VAR_STYLE if node.op == "var" else CONST_STYLE if node.op == "const" else OP_STYLE)
+            put(x, y, "┌" + "─" * (w - 2) + "┐", style)
+            for r in (1, 2, 3):
+                put(x, y + r, "│" + " " * (w - 2) + "│", style)
+            put(x, y + 4, "└" + "─" * (w - 2) + "┘", style)
+            lines = self._box_lines(node)
+            for r, (text, text_style) in enumerate(lines, start=1):
+                put(x + 2, y + r, text, text_style or style)
+        out = Text(no_wrap=True, overflow="crop")
+        for y in range(height):
+            row = Text()
+            for ch, st in zip(grid[y], styles[y]):
+                row.append(ch, st)
+            out.append_text(row)
+            out.append("\n")
+        return out
+
+    def _box_lines(self, node: Node) -> list[tuple[str, Style | None]]:
+        value_shown, grad_shown = self._shown(node)
+        r = self.result
+        title = _formula(node, self.graph, self.output_name)
+        value = f"= {fmt(r.values[node.id])}" if r is not None and value_shown else ""
+        if r is None or not grad_shown:
+            grad = ""
+        elif r.constant[node.id]:
+            grad = "(constant)"
+        else:
+            grad = f"∂{self.output_name}/∂{_name(node, self.graph, self.output_name)} = {fmt(r.grads[node.id])}"
+        return [(title, None), (value, VALUE_STYLE), (grad, GRAD_STYLE)]
+
+    def _explanation(self) -> Text:
+        node, r = self._current(), self.result
+        out = Text()
+        if r is None:
+            return Text("torch is evaluating the graph…", style="italic")
+        if node is None:
+            return Text("Press n to evaluate the first node.", style="italic")
+        name = _name(node, self.graph, self.output_name)
+        f = self.output_name
+        if self.phase == "forward":
+            out.append("forward  ", style="bold")
+            if node.op == "var":
+                out.append(f"{name} = {fmt(r.values[node.id])}  (an input)")
+            elif node.op == "const":
+                out.append(f"the constant {fmt(r.values[node.id])}")
+            else:
+                args = ", ".join(fmt(r.values[i]) for i in node.inputs)
+                out.append(f"{_formula(node, self.graph, f)}  with inputs ({args})  → {fmt(r.values[node.id])}")
+            return out
+        out.append("backward  ", style="bold")
+        if node.id == self.graph.output:
+            out.append(f"∂{f}/∂{f} = 1: the gradient starts at the output")
+            return out
+        if r.constant[node.id]:
+            out.append(f"{name} = {fmt(r.values[node.id])} is a constant: autograd does not track it")
+            return out
+        terms, parts = [], []
+        for user in self.graph.nodes:
+            if node.id in user.inputs:
+                local = sum(g for i, g in zip(user.inputs, local_gradients(user, list(r.values))) if i == node.id)
+                uname = _name(user, self.graph, f)
+                terms.append(f"∂{f}/∂{uname}·∂{uname}/∂{name}")
+                parts.append(f"({fmt(r.grads[user.id])})·({fmt(local)})")
+        out.append(f"∂{f}/∂{name} = {' + '.join(terms)} = {' + '.join(parts)} = {fmt(r.grads[node.id])}")
+        users = [u for u in self.graph.nodes if node.id in u.inputs]
+        rules = "; ".join(local_rule(u, self.graph, {self.graph.output: f}) for u in users)
+        out.append(f"\n          local derivatives: {rules}", style="dim")
+        return out
+
+
+def _name(node: Node, graph: Graph, output: str) -> str:
+    return output if node.id == graph.output else (node.name or node.label)
+
+
+def _formula(node: Node, graph: Graph, output: str) -> str:
+    name = _name(node, graph, output)
+    args = [_name(graph.nodes[i], graph, output) for i in node.inputs]
+    if node.op in ("var", "const"):
+        return name
+    if node.op in ("add", "sub", "mul", "div", "pow"):
+        return f"{name} = {args[0]} {node.label} {args[1]}"
+    if node.op == "neg":
+        return f"{name} = −{args[0]}"
+    return f"{name} = {node.op}({args[0]})"
+
+
+def _layout(graph: Graph, output: str, result: ExpressionResult | None) -> tuple[dict[int, tuple[int, int, int]], int, int]:
+    """(x, y, width) of every node's box, and the canvas size."""
+    nodes = graph.nodes
+    users: dict[int, list[int]] = {n.id: [] for n in nodes}
+    for n in nodes:
+        for i in n.inputs:
+            users[i].append(n.id)
+    rank: dict[int, int] = {}
+    for n in nodes:  # operations: one layer right of their latest input
+        if n.inputs:
+            rank[n.id] = 1 + max(rank.get(i, 0) for i in n.inputs)
+    for n in nodes:  # leaves: just left of their first user
+        if not n.inputs:
+            rank[n.id] = max(0, min((rank[u] for u in users[n.id]), default=1) - 1)
+    layers: dict[int, list[int]] = {}
+    for n in nodes:
+        layers.setdefault(rank[n.id], []).append(n.id)
+    # order each layer by the mean row of the nodes it feeds (barycenter), so edges cross less
+    order: dict[int, float] = {}
+    for r in sorted(layers, reverse=True):
+        layers[r].sort(key=lambda i: (sum(order.get(u, 0) for u in users[i]) / max(len(users[i]), 1), i))
+        for k, i in enumerate(layers[r]):
+            order[i] = k
+    def box_width(n: Node) -> int:
+        grad = fmt(result.grads[n.id]) if result is not None else "-0.0000"  # before torch answers: a guess
+        value = fmt(result.values[n.id]) if result is not None else ""
+        lines = (_formula(n, graph, output), f"= {value}", f"∂{output}/∂{_name(n, graph, output)} = {grad}")
+        return max(len(line) for line in lines) + 4
+
+    widths = {n.id: box_width(n) for n in nodes}
+    col_width = {r: max(widths[i] for i in ids) for r, ids in layers.items()}
+    tallest = max(len(ids) for ids in layers.values())
+    positions, x = {}, 0
+    for r in sorted(layers):
+        ids = layers[r]
+        top = (tallest - len(ids)) * (BOX_ROWS + 1) // 2
+        for k, i in enumerate(ids):
+            positions[i] = (x, top + k * (BOX_ROWS + 1), widths[i])
+        x += col_width[r] + GAP
+    return positions, x - GAP + 1, tallest * (BOX_ROWS + 1)
+
+
+def _edge(put, x0: int, y0: int, x1: int, y1: int) -> None:
+    """An orthogonal edge from (x0, y0) (a box's right side) into (x1, y1) (a box's left side)."""
+    mid = x1 - 3
+    if y0 == y1:
+        put(x0, y0, "─" * (x1 - x0 - 1) + "▶", EDGE_STYLE)
+        return
+    put(x0, y0, "─" * (mid - x0), EDGE_STYLE)
+    down = y1 > y0
+    put(mid, y0, "┐" if down else "┘", EDGE_STYLE)
+    for y in range(min(y0, y1) + 1, max(y0, y1)):
+        put(mid, y, "│", EDGE_STYLE)
+    put(mid, y1, "└" if down else "┌", EDGE_STYLE)
+    put(mid + 1, y1, "─" * (x1 - mid - 2) + "▶", EDGE_STYLE)

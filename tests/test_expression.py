@@ -1,0 +1,164 @@
+"""Expression lessons: a safe grammar, the chain rule against torch.autograd, stepping, headless JSON."""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import re
+import subprocess
+import sys
+
+import pytest
+
+from nntui.engine.expression import evaluate
+from nntui.errors import ScenarioError
+from nntui.expression import ExpressionError, backward, forward, parse
+from nntui.scenario import load
+from nntui.scenario.loader import load_path
+from nntui.ui.app import NNTuiApp
+from nntui.ui.graph import GraphPanel
+
+from .conftest import wait_idle
+
+
+def test_the_lesson_example():
+    g = parse("(x + y) * z")
+    values = forward(g, {"x": -2, "y": 5, "z": -4})
+    grads = backward(g, values)
+    by_name = {n.name: (v, d) for n, v, d in zip(g.nodes, values, grads)}
+    assert by_name["q1"] == (3, -4) and by_name["q2"] == (-12, 1)
+    assert (by_name["x"][1], by_name["y"][1], by_name["z"][1]) == (-4, -4, 3)
+
+
+@pytest.mark.parametrize("text, expect", [
+    ("-x**2", -1),                      # -(x**2), as in Python
+    ("2**3**2", 512),                   # right-associative
+    ("1 - 2 - 3", -4),                  # left-associative
+    ("8 / 2 / 2", 2),
+    ("relu(-3) + sigmoid(0) + tanh(0) + exp(0) + log(1)", 1.5),
+    (".5e1 + 1.", 6),
+])
+def test_grammar(text, expect):
+    g = parse(text)
+    assert forward(g, {"x": 1.0})[g.output] == pytest.approx(expect)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("x.__class__", "unexpected '.' at column 2"),
+    ("__import__('os').system('ls')", "unexpected ''' at column 12"),
+    ("open('f')", "unexpected ''' at column 6"),
+    ("eval(x)", "unknown function 'eval' at column 1"),
+    ("x[0]", "unexpected '[' at column 2"),
+    ("lambda: 1", "unexpected ':' at column 7"),
+    ("x +", "ends too early"),
+    ("(x", "expected ')'"),
+    ("exp x", "is a function"),
+    ("", "empty"),
+])
+def test_anything_else_is_a_clear_error(text, message):
+    with pytest.raises(ExpressionError, match=re.escape(message)):
+        parse(text)
+
+
+def _random_expression(rng: random.Random, depth: int) -> str:
+    if depth == 0 or rng.random() < 0.25:
+        return rng.choice(["a", "b", "c", f"{rng.uniform(0.5, 2):.2f}"])
+    kind = rng.random()
+    if kind < 0.5:
+        op = rng.choice(["+", "-", "*", "/"])
+        return f"({_random_expression(rng, depth - 1)} {op} {_random_expression(rng, depth - 1)})"
+    if kind < 0.6:
+        return f"({_random_expression(rng, depth - 1)}) ** 2"
+    fn = rng.choice(["exp", "tanh", "sigmoid", "relu"])
+    return f"{fn}({_random_expression(rng, depth - 1)})"
+
+
+def test_chain_rule_matches_torch_autograd_on_random_expressions():
+    rng = random.Random(0)
+    checked = 0
+    for _ in range(300):
+        text = _random_expression(rng, 4)
+        g = parse(text)
+        values = {name: rng.uniform(0.3, 1.5) for name in g.variables}
+        mine_v = forward(g, values)
+        mine_g = backward(g, mine_v)
+        torch_result = evaluate(g, values)
+        if not all(math.isfinite(v) for v in torch_result.values):
+            continue
+        for n in g.nodes:
+            assert mine_v[n.id] == pytest.approx(torch_result.values[n.id], rel=1e-9, abs=1e-12), text
+            if not torch_result.constant[n.id]:
+                assert mine_g[n.id] == pytest.approx(torch_result.grads[n.id], rel=1e-7, abs=1e-10), text
+        checked += 1
+    assert checked > 250
+
+
+def test_scenario_errors(write_scenario):
+    base = '[scenario]\ntitle = "g"\n[expression]\n'
+    with pytest.raises(ScenarioError, match=r"expression.text: unknown function 'eval'"):
+        load_path(write_scenario(base + 'text = "eval(x)"\nvalues = { x = 1 }\n'))
+    with pytest.raises(ScenarioError, match=r"variable 'y' has no value"):
+        load_path(write_scenario(base + 'text = "x * y"\nvalues = { x = 1 }\n'))
+    with pytest.raises(ScenarioError, match=r"'w' is not in the expression"):
+        load_path(write_scenario(base + 'text = "x"\nvalues = { x = 1, w = 2 }\n'))
+    with pytest.raises(ScenarioError, match=r"'loss' needs training"):
+        load_path(write_scenario(base + 'text = "x"\nvalues = { x = 1 }\n[view]\npanels = ["loss", "graph"]\n'))
+    with pytest.raises(ScenarioError, match=r"has no \[data\]"):
+        load_path(write_scenario(base + 'text = "x"\nvalues = { x = 1 }\n[data]\nkind = "circles"\n'))
+
+
+async def test_n_steps_forward_then_backward_and_r_starts_over():
+    app = NNTuiApp(load("computation_graph"), device="cpu")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_idle(app, pilot)
+        panel = app.query_one(GraphPanel)
+        assert panel.stage == 0 and panel.result is not None
+        await pilot.press(*"nnnnn")
+        assert panel.phase == "forward" and "-12" in str(panel.query_one("#canvas").render())
+        assert "∂f/∂" not in str(panel.query_one("#canvas").render())
+        await pilot.press(*"nnnnn")
+        assert panel.stage == 10 and panel.phase == "backward"
+        canvas = str(panel.query_one("#canvas").render())
+        assert "∂f/∂x = -4" in canvas and "∂f/∂z = 3" in canvas
+        assert "node 10/10" in app.query_one("RunHeader").status_text
+        await pilot.press("n")
+        assert panel.stage == 10  # the end
+        await pilot.press("r")
+        assert panel.stage == 0
+
+
+async def test_space_plays_the_graph():
+    app = NNTuiApp(load("computation_graph"), device="cpu")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_idle(app, pilot)
+        panel = app.query_one(GraphPanel)
+        await pilot.press("space")
+        await pilot.pause(2.0)
+        assert panel.stage >= 2
+        await pilot.press("space")
+        stage = panel.stage
+        await pilot.pause(1.0)
+        assert panel.stage == stage
+
+
+def test_headless_json_holds_the_graph(tmp_path):
+    out = tmp_path / "g.json"
+    proc = subprocess.run([sys.executable, "-m", "nntui", "run", "computation_graph", "--headless", "--out", str(out)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    graph = json.loads(out.read_text())["graph"]
+    nodes = {n["label"]: n for n in graph["nodes"]}
+    assert nodes["q1"]["value"] == 3 and nodes["f"]["value"] == -12
+    assert (nodes["x"]["grad"], nodes["y"]["grad"], nodes["z"]["grad"]) == (-4, -4, 3)
+
+
+@pytest.mark.parametrize("size, presses", [((80, 24), 4), ((120, 40), 8)])
+def test_graph_snapshots(snap_compare, size, presses):
+    app = NNTuiApp(load("computation_graph"), device="cpu")
+
+    async def run_before(pilot):
+        await wait_idle(pilot.app, pilot)
+        await pilot.press(*("n" * presses))
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
