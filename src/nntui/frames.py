@@ -49,6 +49,7 @@ class RunFrame:
     position: np.ndarray | None = None    # contour: (2,) parameters now
     dists: dict[str, Distributions] | None = None  # histograms panel: weights / activations / gradients
     boundary: Boundary | None = None      # boundary panel
+    graph: ModelGraph | None = None       # graph panel: sent once (the structure does not change)
 
 
 @dataclass(frozen=True, eq=False)
@@ -74,6 +75,23 @@ class Surface:
     z: np.ndarray               # (ny, nx) loss; row 0 is y_range[0]; may hold NaN/Inf
     version: int                # bumps whenever the grid is recomputed
     members: tuple[int, ...]    # indices of the runs whose paths live on this surface
+
+
+@dataclass(frozen=True)
+class GraphNode:
+    label: str                 # the operation (Addmm, Relu, MseLoss, …) or the parameter's name
+    kind: str                  # "op", "param" (a leaf that gets .grad) or "loss"
+    inputs: tuple[int, ...]
+    param: int | None = None   # index into the run's parameters (for its gradient norm)
+    shape: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class ModelGraph:
+    """The autograd graph of one training step, walked from loss.grad_fn; nodes listed inputs first."""
+
+    nodes: tuple[GraphNode, ...]
+    output: int
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .frames import Frame, RunFrame, Surface
+from .frames import Frame, ModelGraph, RunFrame, Surface
 
 SERIES_CAPACITY = 2048  # buckets per series; each bucket keeps its min and max point
 GRAD_CAPACITY = 512     # frames of per-layer statistics kept for the gradient-flow and histogram panels
@@ -141,6 +141,7 @@ class RunHistory:
     path: Thinned = field(default_factory=lambda: Thinned(2))
     grads: Thinned | None = None  # per-parameter gradient norms, one row per frame
     bands: dict[str, Thinned] = field(default_factory=dict)  # per quantity: every layer's percentiles
+    graph: ModelGraph | None = None  # the autograd graph's structure (sent once)
     latest: RunFrame | None = None
 
     @property
@@ -167,6 +168,8 @@ class History:
             hist.val_loss.extend(rf.val_steps, rf.val_losses)
             if rf.path is not None:
                 hist.path.extend(rf.path_steps, rf.path)
+            if rf.graph is not None:
+                hist.graph = rf.graph
             if rf.step > 0 and (hist.latest is None or rf.step > hist.latest.step):  # one row per new step
                 if hist.grads is None:
                     hist.grads = Thinned(len(rf.grad_norms), capacity=GRAD_CAPACITY)

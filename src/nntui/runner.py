@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import NntuiError
-from .frames import PERCENTILES, Boundary, ExpressionResult, Surface
+from .frames import PERCENTILES, Boundary, ExpressionResult, ModelGraph, Surface
 from .record import History
 from .scenario import Scenario
 
@@ -44,6 +44,8 @@ class RunView:
     dists: dict | None = None             # quantity → Distributions now (histograms panel)
     bands: dict | None = None             # quantity → (steps (k,), percentiles (k, layers, 9)) over time
     boundary: Boundary | None = None      # predictions over the input space (boundary panel)
+    graph: ModelGraph | None = None       # the autograd graph of a training step (graph panel)
+    grad_norms: np.ndarray | None = None  # per parameter, now
 
 
 @dataclass(frozen=True)
@@ -284,7 +286,8 @@ class Runner:
                                 path, latest.position if latest else None,
                                 latest.param_names if latest else (), latest.param_shapes if latest else (),
                                 grad_steps, grads, latest.dists if latest else None, bands or None,
-                                latest.boundary if latest else None))
+                                latest.boundary if latest else None, h.graph,
+                                latest.grad_norms if latest else None))
         return View(self.version, self.state, self.device, self.history.step, self.scenario.max_steps,
                     self.playing, self._finished, self.speed, self.rate if self.playing else math.nan,
                     self.error, tuple(runs), self.history.surface, self.expression)

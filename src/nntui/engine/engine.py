@@ -19,14 +19,15 @@ from . import surface as surfaces
 from .build import build_loss, build_model, build_optimizer
 from .boundary import BoundaryProbe
 from .device import resolve_device
-from .probe import Probe
+from .autograd_graph import trace
+from .probe import PROBE_SAMPLES, Probe
 
 
 class RunState:
     """One variant's model, optimizer, batches and bookkeeping."""
 
     def __init__(self, variant: Variant, device: str, seed: int, tensors: dict[int, tuple[torch.Tensor, ...]],
-                 track_path: bool = False, probe: bool = False, boundary: bool = False):
+                 track_path: bool = False, probe: bool = False, boundary: bool = False, graph: bool = False):
         self.variant = variant
         self.label = variant.label
         ds = variant.dataset
@@ -64,6 +65,8 @@ class RunState:
         self.track_path = track_path
         self.probe = Probe(self.model, self.x) if probe else None
         self.boundary = BoundaryProbe(self.model, ds, device) if boundary else None
+        # the graph's structure never changes: trace it once and send it with the first frame
+        self.graph = trace(self.model, self.loss_fn, self.x[:PROBE_SAMPLES], self.y[:PROBE_SAMPLES]) if graph else None
         self.path_log: list[tuple[int, float, float]] = []
         self.box: list[float] | None = None
         self._evaluate()
@@ -166,7 +169,12 @@ class RunState:
             path_steps=path_steps, path=path, position=position,
             dists=self.probe.measure() if self.probe is not None else None,
             boundary=self.boundary.measure() if self.boundary is not None else None,
+            graph=self._take_graph(),
         )
+
+    def _take_graph(self):
+        graph, self.graph = self.graph, None
+        return graph
 
     def parameters(self) -> dict[str, list]:
         return {name: p.detach().cpu().double().tolist() for name, p in zip(self.names, self.params)}
@@ -195,8 +203,9 @@ class Engine:
         self.contour = "contour" in scenario.view.panels
         probe = "histograms" in scenario.view.panels
         boundary = "boundary" in scenario.view.panels
+        graph = "graph" in scenario.view.panels
         self.runs = [RunState(v, self.device, scenario.meta.seed, tensors, track_path=self.contour, probe=probe,
-                              boundary=boundary) for v in scenario.variants]
+                              boundary=boundary, graph=graph) for v in scenario.variants]
         # the surface is that of the first run; runs with the same data, loss and architecture share it
         key = _surface_key(scenario.variants[0])
         self.surface_members = tuple(i for i, v in enumerate(scenario.variants) if _surface_key(v) == key)

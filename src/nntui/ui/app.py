@@ -22,6 +22,7 @@ from .help import HelpScreen
 from .histograms import HistogramPanel
 from .lesson import LessonPanel
 from .loss import LossPlot
+from .model_graph import ModelGraphPanel
 from .variants import VariantsTable
 
 REFRESH_SECONDS = 0.2  # panels redraw at most 5 times a second, never per step
@@ -39,7 +40,7 @@ HELP_TEXT = {  # the footer is terse (it must fit 80 columns); the help screen e
 }
 
 PLOT_PANELS = {"loss": LossPlot, "contour": ContourPanel, "gradient_flow": GradientFlowPanel,
-               "histograms": HistogramPanel, "boundary": BoundaryPanel}
+               "histograms": HistogramPanel, "boundary": BoundaryPanel, "graph": ModelGraphPanel}
 
 SETTING_COLUMNS = {"train.lr": "lr", "train.batch_size": "batch_size", "train.optimizer": "optimizer",
                    "train.momentum": "momentum", "model.activation": "activation", "model.init": "init"}
@@ -158,6 +159,8 @@ class NNTuiApp(App[None]):
         for panel in self.query(HistogramPanel):
             panel.show(view)
         for panel in self.query(BoundaryPanel):
+            panel.show(view)
+        for panel in self.query(ModelGraphPanel):
             panel.show(view)
         for table in self.query(VariantsTable):
             table.show(view)

@@ -1,8 +1,7 @@
 """The graph panel: an expression's computation graph, stepped forward then backward node by node.
 
-Nodes are laid out in layers (inputs on the left, the output on the right):
-an operation sits one layer right of its latest input, and a variable sits just
-left of its first user, so edges stay short. Stage 0 shows the bare graph;
+Nodes are laid out in layers by ui/dag.py (inputs on the left, the output on
+the right). Stage 0 shows the bare graph;
 stages 1…N reveal values in evaluation order; stages N+1…2N reveal gradients
 from the output back, each with the chain-rule step that produced it.
 """
@@ -12,16 +11,16 @@ from __future__ import annotations
 import math
 
 from rich.style import Style
-from textual.geometry import Region
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import ScrollableContainer
+from textual.geometry import Region
 from textual.widgets import Static
 
 from ..expression import Graph, Node, local_gradients, local_rule
 from ..frames import ExpressionResult
+from .dag import Box, layout, paint
 
-GAP = 6                # columns between layers (room for the edges' corners and the arrow)
 BOX_ROWS = 5           # border, formula, value, gradient, border
 VAR_STYLE = Style(color="#56B4E9", bold=True)
 OP_STYLE = Style(color="#DDDDDD")
@@ -29,7 +28,6 @@ CONST_STYLE = Style(color="#999999")
 CURRENT_STYLE = Style(color="#F0B000", bold=True)
 VALUE_STYLE = Style(color="#FFFFFF", bold=True)
 GRAD_STYLE = Style(color="#E69F00", bold=True)
-EDGE_STYLE = Style(color="#777777")
 
 
 def fmt(v: float) -> str:
@@ -119,40 +117,11 @@ class GraphPanel(ScrollableContainer, can_focus=True):
 
     def _canvas(self) -> Text:
         positions, width, height = self.layout_cache
-        grid = [[" "] * width for _ in range(height)]
-        styles: list[list[Style | None]] = [[None] * width for _ in range(height)]
-
-        def put(x: int, y: int, text: str, style: Style) -> None:
-            for i, ch in enumerate(text):
-                if 0 <= x + i < width and 0 <= y < height:
-                    grid[y][x + i] = ch
-                    styles[y][x + i] = style
-
-        for node in self.graph.nodes:  # edges first: boxes are drawn over them
-            x, y, w = positions[node.id]
-            for i in node.inputs:
-                sx, sy, sw = positions[i]
-                _edge(put, sx + sw, sy + 2, x, y + 2)
         current = self._current()
-        for node in self.graph.nodes:
-            x, y, w = positions[node.id]
-            style = CURRENT_STYLE if node is current else (
-                VAR_STYLE if node.op == "var" else CONST_STYLE if node.op == "const" else OP_STYLE)
-            put(x, y, "┌" + "─" * (w - 2) + "┐", style)
-            for r in (1, 2, 3):
-                put(x, y + r, "│" + " " * (w - 2) + "│", style)
-            put(x, y + 4, "└" + "─" * (w - 2) + "┘", style)
-            lines = self._box_lines(node)
-            for r, (text, text_style) in enumerate(lines, start=1):
-                put(x + 2, y + r, text, text_style or style)
-        out = Text(no_wrap=True, overflow="crop")
-        for y in range(height):
-            row = Text()
-            for ch, st in zip(grid[y], styles[y]):
-                row.append(ch, st)
-            out.append_text(row)
-            out.append("\n")
-        return out
+        boxes = [Box(n.id, n.inputs, self._box_lines(n), CURRENT_STYLE if n is current else
+                     VAR_STYLE if n.op == "var" else CONST_STYLE if n.op == "const" else OP_STYLE)
+                 for n in self.graph.nodes]
+        return paint(boxes, positions, width, height, BOX_ROWS)
 
     def _box_lines(self, node: Node) -> list[tuple[str, Style | None]]:
         value_shown, grad_shown = self._shown(node)
@@ -223,58 +192,14 @@ def _formula(node: Node, graph: Graph, output: str) -> str:
     return f"{name} = {node.op}({args[0]})"
 
 
-def _layout(graph: Graph, output: str, result: ExpressionResult | None) -> tuple[dict[int, tuple[int, int, int]], int, int]:
-    """(x, y, width) of every node's box, and the canvas size."""
-    nodes = graph.nodes
-    users: dict[int, list[int]] = {n.id: [] for n in nodes}
-    for n in nodes:
-        for i in n.inputs:
-            users[i].append(n.id)
-    rank: dict[int, int] = {}
-    for n in nodes:  # operations: one layer right of their latest input
-        if n.inputs:
-            rank[n.id] = 1 + max(rank.get(i, 0) for i in n.inputs)
-    for n in nodes:  # leaves: just left of their first user
-        if not n.inputs:
-            rank[n.id] = max(0, min((rank[u] for u in users[n.id]), default=1) - 1)
-    layers: dict[int, list[int]] = {}
-    for n in nodes:
-        layers.setdefault(rank[n.id], []).append(n.id)
-    # order each layer by the mean row of the nodes it feeds (barycenter), so edges cross less
-    order: dict[int, float] = {}
-    for r in sorted(layers, reverse=True):
-        layers[r].sort(key=lambda i: (sum(order.get(u, 0) for u in users[i]) / max(len(users[i]), 1), i))
-        for k, i in enumerate(layers[r]):
-            order[i] = k
+def _layout(graph: Graph, output: str, result: ExpressionResult | None):
+    """Box positions; each box fits its formula, its value and its gradient line."""
+
     def box_width(n: Node) -> int:
         grad = fmt(result.grads[n.id]) if result is not None else "-0.0000"  # before torch answers: a guess
         value = fmt(result.values[n.id]) if result is not None else ""
         lines = (_formula(n, graph, output), f"= {value}", f"∂{output}/∂{_name(n, graph, output)} = {grad}")
         return max(len(line) for line in lines) + 4
 
-    widths = {n.id: box_width(n) for n in nodes}
-    col_width = {r: max(widths[i] for i in ids) for r, ids in layers.items()}
-    tallest = max(len(ids) for ids in layers.values())
-    positions, x = {}, 0
-    for r in sorted(layers):
-        ids = layers[r]
-        top = (tallest - len(ids)) * (BOX_ROWS + 1) // 2
-        for k, i in enumerate(ids):
-            positions[i] = (x, top + k * (BOX_ROWS + 1), widths[i])
-        x += col_width[r] + GAP
-    return positions, x - GAP + 1, tallest * (BOX_ROWS + 1)
-
-
-def _edge(put, x0: int, y0: int, x1: int, y1: int) -> None:
-    """An orthogonal edge from (x0, y0) (a box's right side) into (x1, y1) (a box's left side)."""
-    mid = x1 - 3
-    if y0 == y1:
-        put(x0, y0, "─" * (x1 - x0 - 1) + "▶", EDGE_STYLE)
-        return
-    put(x0, y0, "─" * (mid - x0), EDGE_STYLE)
-    down = y1 > y0
-    put(mid, y0, "┐" if down else "┘", EDGE_STYLE)
-    for y in range(min(y0, y1) + 1, max(y0, y1)):
-        put(mid, y, "│", EDGE_STYLE)
-    put(mid, y1, "└" if down else "┌", EDGE_STYLE)
-    put(mid + 1, y1, "─" * (x1 - mid - 2) + "▶", EDGE_STYLE)
+    boxes = [Box(n.id, n.inputs, [], OP_STYLE) for n in graph.nodes]
+    return layout(boxes, {n.id: box_width(n) for n in graph.nodes}, BOX_ROWS)

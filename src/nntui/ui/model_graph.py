@@ -1,0 +1,151 @@
+"""The model's autograd graph (graph panel on a training scenario), the way torchviz walks it.
+
+Operation nodes (Addmm, Relu, …), parameter leaves named by module path with
+their shapes and colored by the norm of their gradient (the gradient-flow
+scale), and the loss. `t` switches between the layered drawing and a compact
+tree (better for big graphs); `[` / `]` switch runs.
+"""
+
+from __future__ import annotations
+
+import math
+
+from rich.color import Color
+from rich.style import Style
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import ScrollableContainer
+from textual.widgets import Static
+
+from ..frames import ModelGraph
+from ..runner import RunView, View
+from .dag import Box, layout, paint
+from .gradient_flow import scale_rgb
+
+BOX_ROWS = 4
+OP_STYLE = Style(color="#DDDDDD")
+LOSS_STYLE = Style(color="#F0B000", bold=True)
+
+
+def grad_style(norm: float | None) -> Style:
+    if norm is None or not math.isfinite(norm) or norm <= 0:
+        return Style(color="#999999")
+    return Style(color=Color.from_rgb(*scale_rgb(math.log10(norm))), bold=True)
+
+
+def _shape(shape: tuple[int, ...]) -> str:
+    return "×".join(str(d) for d in shape)
+
+
+class ModelGraphPanel(ScrollableContainer, can_focus=True):
+    DEFAULT_CSS = """
+    ModelGraphPanel { width: 1fr; height: 1fr; border: round $primary; padding: 0 1; }
+    ModelGraphPanel:focus { border: round $accent; }
+    """
+    BINDINGS = [
+        Binding("t", "toggle_tree", "Tree / layers", show=False),
+        Binding("left_square_bracket", "run(-1)", "Prev run", key_display="[", show=False),
+        Binding("right_square_bracket", "run(1)", "Next run", key_display="]", show=False),
+    ]
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.tree_view: bool | None = None  # None: decide on first draw (tree when the layers do not fit)
+        self.run_index = 0
+        self._view: View | None = None
+        self._key: tuple | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="canvas")
+
+    def on_mount(self) -> None:
+        self.border_subtitle = "t: tree/layers · [ ] run · color: ‖∇‖"
+
+    def action_toggle_tree(self) -> None:
+        self.tree_view = not self.tree_view
+        self._redraw()
+
+    def action_run(self, delta: int) -> None:
+        if self._view is not None and self._view.runs:
+            self.run_index = (self.run_index + delta) % len(self._view.runs)
+        self._redraw()
+
+    def _redraw(self) -> None:
+        self._key = None
+        if self._view is not None:
+            self.show(self._view)
+
+    def show(self, view: View) -> None:
+        self._view = view
+        key = (view.version, self.tree_view, self.run_index)
+        if key == self._key or not self.is_mounted:
+            return
+        self._key = key
+        run = view.runs[self.run_index % len(view.runs)] if view.runs else None
+        canvas = self.query_one("#canvas", Static)
+        if run is None or run.graph is None or not run.graph.nodes:
+            canvas.styles.width = "auto"
+            canvas.update(Text("waiting for the first step…", style="italic"))
+            return
+        self.border_title = f"Autograd graph · {run.label} · {len(run.graph.nodes)} nodes"
+        layered, width = self._layers(run)
+        if self.tree_view is None:
+            self.tree_view = width > self.scrollable_content_region.width
+        text, width = (self._tree(run), None) if self.tree_view else (layered, width)
+        canvas.styles.width = width or "auto"
+        canvas.update(text)
+
+    def _norm(self, run: RunView, param: int | None) -> float | None:
+        if param is None or run.grad_norms is None or param >= len(run.grad_norms):
+            return None
+        return float(run.grad_norms[param])
+
+    def _layers(self, run: RunView) -> tuple[Text, int]:
+        g: ModelGraph = run.graph
+        boxes, widths = [], {}
+        for i, n in enumerate(g.nodes):
+            if n.kind == "param":
+                norm = self._norm(run, n.param)
+                lines = [(n.label, Style(color="#56B4E9", bold=True)),
+                         (f"{_shape(n.shape)}  ‖∇‖ {norm:.1e}" if norm is not None else _shape(n.shape),
+                          grad_style(norm))]
+                style = grad_style(norm)
+            elif n.kind == "loss":
+                lines, style = [(f"loss: {n.label}", LOSS_STYLE), ("", None)], LOSS_STYLE
+            else:
+                lines, style = [(n.label, OP_STYLE), ("", None)], OP_STYLE
+            boxes.append(Box(i, n.inputs, lines, style))
+            widths[i] = max(len(text) for text, _ in lines) + 4
+        positions, width, height = layout(boxes, widths, BOX_ROWS)
+        return paint(boxes, positions, width, height, BOX_ROWS), width
+
+    def _tree(self, run: RunView) -> Text:
+        """From the loss back to the leaves; a node met twice is shown once and then referenced."""
+        g: ModelGraph = run.graph
+        out = Text(no_wrap=True, overflow="crop")
+        shown: set[int] = set()
+
+        def walk(i: int, prefix: str, last: bool, top: bool) -> None:
+            n = g.nodes[i]
+            branch = "" if top else ("└─ " if last else "├─ ")
+            out.append(prefix + branch, Style(color="#777777"))
+            if n.kind == "param":
+                norm = self._norm(run, n.param)
+                out.append(n.label, Style(color="#56B4E9", bold=True))
+                out.append(f"  {_shape(n.shape)}")
+                if norm is not None:
+                    out.append(f"  ‖∇‖ {norm:.1e}", grad_style(norm))
+            else:
+                out.append(("loss: " if n.kind == "loss" else "") + n.label, LOSS_STYLE if n.kind == "loss" else OP_STYLE)
+            if i in shown and n.inputs:
+                out.append("  (see above)\n", Style(dim=True))
+                return
+            shown.add(i)
+            out.append("\n")
+            child_prefix = prefix + ("" if top else ("   " if last else "│  "))
+            for k, j in enumerate(n.inputs):
+                walk(j, child_prefix, k == len(n.inputs) - 1, False)
+
+        walk(g.output, "", True, True)
+        return out

@@ -1,0 +1,61 @@
+"""The autograd graph of a training step: the structure torch records, drawn as layers or a tree."""
+
+from __future__ import annotations
+
+import pytest
+
+from nntui.engine import Engine
+from nntui.scenario import load
+from nntui.ui.app import NNTuiApp
+from nntui.ui.model_graph import ModelGraphPanel
+
+from .conftest import wait_idle
+
+
+def test_every_parameter_is_a_leaf_exactly_once():
+    engine = Engine(load("mlp_graph"), "cpu")
+    graph = engine.frame().runs[0].graph
+    leaves = [n.label for n in graph.nodes if n.kind == "param"]
+    names = [name for name, _ in engine.runs[0].model.named_parameters()]
+    assert sorted(leaves) == sorted(names) and len(leaves) == len(set(leaves)) == 4
+    ops = [n.label for n in graph.nodes if n.kind == "op"]
+    assert ops.count("Addmm") == 2 and "Relu" in ops and ops.count("T") == 2
+    assert graph.nodes[graph.output].kind == "loss" and graph.output == len(graph.nodes) - 1
+    shapes = {n.label: n.shape for n in graph.nodes if n.kind == "param"}
+    assert shapes["0.weight"] == (8, 2) and shapes["2.bias"] == (1,)
+    assert engine.frame().runs[0].graph is None, "the structure is sent once"
+
+
+def test_deep_graph_links_every_layer_to_the_loss():
+    engine = Engine(load("tests/data/deep_mlp.toml").with_steps(5), "cpu")
+    run = engine.runs[0]
+    from nntui.engine.autograd_graph import trace
+
+    graph = trace(run.model, run.loss_fn, run.x, run.y)
+    reachable, stack = set(), [graph.output]
+    while stack:
+        i = stack.pop()
+        if i not in reachable:
+            reachable.add(i)
+            stack.extend(graph.nodes[i].inputs)
+    assert reachable == set(range(len(graph.nodes)))
+    assert sum(n.kind == "param" for n in graph.nodes) == 14
+
+
+async def test_t_toggles_tree_and_layers():
+    app = NNTuiApp(load("mlp_graph"), device="cpu", run_steps=10)
+    async with app.run_test(size=(200, 50)) as pilot:
+        await wait_idle(app, pilot)
+        panel = app.query_one(ModelGraphPanel)
+        first = panel.tree_view
+        panel.focus()
+        await pilot.press("t")
+        assert panel.tree_view is (not first)
+        text = str(panel.query_one("#canvas").render())
+        assert "0.weight" in text and "BinaryCrossEntropyWithLogits" in text
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_model_graph_snapshots(snap_compare, size):
+    app = NNTuiApp(load("mlp_graph"), device="cpu", run_steps=30)
+    assert snap_compare(app, terminal_size=size, run_before=lambda pilot: wait_idle(pilot.app, pilot))
