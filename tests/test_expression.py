@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import random
@@ -134,8 +135,11 @@ async def test_space_plays_the_graph():
         await wait_idle(app, pilot)
         panel = app.query_one(GraphPanel)
         await pilot.press("space")
-        await pilot.pause(2.0)
-        assert panel.stage >= 2
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 10  # one node per 0.8 s; generous under load
+        while panel.stage < 2:
+            assert loop.time() < deadline, "the graph did not play"
+            await asyncio.sleep(0.1)
         await pilot.press("space")
         stage = panel.stage
         await pilot.pause(1.0)
