@@ -49,12 +49,6 @@ class OnePanel(App):
         yield self.panel
 
 
-def redraw_loss(panel: LossPlot, view) -> None:
-    panel._rendered_key = None  # as if new data had arrived
-    panel.show(view)
-    panel.render()  # the figure is rebuilt and plotext draws it here
-
-
 def redraw_widget(panel, view) -> None:
     """Line-API panels: forget the cached strips, rebuild, and render every line."""
     panel._key = None
@@ -81,7 +75,7 @@ def main() -> None:
     deep = trained_view(str(DATA / "deep_mlp.toml"), 60)
     circles = trained_view(str(DATA / "circles.toml"), 100)
     rows = []
-    cases = (("loss", LossPlot(), redraw_loss, lr_sweep), ("contour", ContourPanel(), redraw_widget, lr_sweep),
+    cases = (("loss", LossPlot(), redraw_widget, lr_sweep), ("contour", ContourPanel(), redraw_widget, lr_sweep),
              ("gradient_flow", GradientFlowPanel(), redraw_widget, deep),
              ("histograms", HistogramPanel(), redraw_widget, deep),
              ("boundary", BoundaryPanel([v.dataset for v in load(str(DATA / "circles.toml")).variants]),
