@@ -1,6 +1,7 @@
 """Render cost of each panel at 100x30: loss and contour on lr_sweep after 300 steps,
 gradient flow and histograms on a 7-layer MLP (tests/data/deep_mlp.toml) after 60 steps,
-boundary on two circles (tests/data/circles.toml) after 100 steps.
+boundary on two circles (tests/data/circles.toml) after 100 steps, the model graph on mlp_graph,
+the expression graph on computation_graph with every node revealed.
 
     python -m benchmarks.render_panels
 
@@ -22,8 +23,10 @@ from nntui.scenario import load
 from nntui.ui.boundary import BoundaryPanel
 from nntui.ui.contour import ContourPanel
 from nntui.ui.gradient_flow import GradientFlowPanel
+from nntui.ui.graph import GraphPanel
 from nntui.ui.histograms import HistogramPanel
 from nntui.ui.loss import LossPlot
+from nntui.ui.model_graph import ModelGraphPanel
 
 TARGET_MS = 15.0
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
@@ -49,6 +52,19 @@ class OnePanel(App):
         yield self.panel
 
 
+def redraw_model_graph(panel, view) -> None:
+    """Graph panels draw into a Static: rebuild the canvas and render it."""
+    panel._key = None
+    panel.show(view)
+    panel.query_one("#canvas").render()
+
+
+def redraw_expression(panel, view) -> None:
+    panel.stage = panel.stages  # every value and gradient on show
+    panel._draw()
+    panel.query_one("#canvas").render()
+
+
 def redraw_widget(panel, view) -> None:
     """Line-API panels: forget the cached strips, rebuild, and render every line."""
     panel._key = None
@@ -61,6 +77,8 @@ async def measure(panel, redraw, view) -> list[float]:
     app = OnePanel(panel)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
+        if isinstance(panel, GraphPanel):
+            panel.set_result(view.expression)
         redraw(panel, view)  # warm caches
         times = []
         for _ in range(REPEATS):
@@ -74,12 +92,18 @@ def main() -> None:
     lr_sweep = trained_view("lr_sweep", 300)
     deep = trained_view(str(DATA / "deep_mlp.toml"), 60)
     circles = trained_view(str(DATA / "circles.toml"), 100)
+    mlp_graph = trained_view("mlp_graph", 30)
+    expression = trained_view("computation_graph", 0)
+    graph_lesson = load("computation_graph").expression
+    expression_panel = GraphPanel(graph_lesson.graph, graph_lesson.output)
     rows = []
     cases = (("loss", LossPlot(), redraw_widget, lr_sweep), ("contour", ContourPanel(), redraw_widget, lr_sweep),
              ("gradient_flow", GradientFlowPanel(), redraw_widget, deep),
              ("histograms", HistogramPanel(), redraw_widget, deep),
              ("boundary", BoundaryPanel([v.dataset for v in load(str(DATA / "circles.toml")).variants]),
-              redraw_widget, circles))
+              redraw_widget, circles),
+             ("graph (model)", ModelGraphPanel(), redraw_model_graph, mlp_graph),
+             ("graph (expr)", expression_panel, redraw_expression, expression))
     for name, panel, redraw, view in cases:
         times = asyncio.run(measure(panel, redraw, view))
         rows.append((name, statistics.median(times), max(times)))
