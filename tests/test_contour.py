@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 
 import numpy as np
 import pytest
@@ -15,7 +14,7 @@ from nntui.runner import RunView, View
 from nntui.scenario import load
 from nntui.scenario.loader import load_path
 from nntui.ui.app import NNTuiApp
-from nntui.ui.contour import BANDS, NONFINITE_RGB, ContourPanel
+from nntui.ui.contour import NONFINITE_RGB, ContourPanel
 
 from .conftest import MINIMAL, wait_idle
 

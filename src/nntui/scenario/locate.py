@@ -33,14 +33,14 @@ def locate(text: str, loc: tuple[str | int, ...]) -> int | None:
     index = loc[1] if len(loc) > 1 and isinstance(loc[1], int) else None
     rest = [str(k) for k in loc[(2 if index is not None else 1):] if not isinstance(k, int)]
 
-    headers: list[tuple[int, str, bool]] = []  # (line index, name, is array table)
+    headers: list[tuple[int, str]] = []  # (line index, table name); [[arrays]] repeat their name
     for i, line in enumerate(lines):
         m = _HEADER.match(line)
         if m:
-            headers.append((i, m.group(2).strip().strip("\"'"), m.group(1) == "[["))
+            headers.append((i, m.group(2).strip().strip("\"'")))
 
     seen = -1
-    for h, (i, name, is_array) in enumerate(headers):
+    for h, (i, name) in enumerate(headers):
         if name != table:
             continue
         seen += 1

@@ -113,7 +113,7 @@ class GradientFlowPanel(Widget, can_focus=True):
         now = run.grads[-1, layers]
         history = _columns(run.grads[:, layers], strip_width)
         strips = []
-        for r, name in enumerate(names[:rows_for_layers]):
+        for r in range(min(len(names), rows_for_layers)):
             segments = [Segment(f"{_layer_label(r, len(names)):<{NAME_WIDTH}} ", base)]
             segments += self._bar(now[r])
             segments.append(Segment(f"{_fmt(now[r]):>{VALUE_WIDTH}} ", base))
