@@ -15,12 +15,11 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding
 from textual.strip import Strip
-from textual.widget import Widget
 
 from ..data import Dataset
 from ..frames import Boundary
-from ..runner import View
 from .palette import variant_rgb
+from .panel import StripPanel
 from .raster import MARGIN, centered_message, polyline_pixels, to_pixels, x_ticks, y_label
 
 BACKGROUND = np.array([22, 24, 30])
@@ -39,11 +38,7 @@ def region_rgb(k: int, level: int) -> tuple[int, int, int]:
     return tuple(int(v) for v in BACKGROUND + (np.array(class_rgb(k)) - BACKGROUND) * alpha)
 
 
-class BoundaryPanel(Widget, can_focus=True):
-    DEFAULT_CSS = """
-    BoundaryPanel { width: 1fr; height: 1fr; min-height: 8; border: round $primary; }
-    BoundaryPanel:focus { border: round $accent; }
-    """
+class BoundaryPanel(StripPanel):
     BINDINGS = [
         Binding("left_square_bracket", "run(-1)", "Prev run", key_display="[", show=False),
         Binding("right_square_bracket", "run(1)", "Next run", key_display="]", show=False),
@@ -52,38 +47,10 @@ class BoundaryPanel(Widget, can_focus=True):
     def __init__(self, datasets: list[Dataset], **kwargs):
         super().__init__(**kwargs)
         self.datasets = datasets  # per run: the points to draw (numpy, no torch)
-        self.run_index = 0
-        self._view: View | None = None
-        self._key: tuple | None = None
-        self._strips: list[Strip] = []
         self._styles: dict[tuple, Style] = {}
 
     def on_mount(self) -> None:
         self.border_subtitle = "● train  ○ validation  [ ] run"
-
-    def action_run(self, delta: int) -> None:
-        if self._view is not None and self._view.runs:
-            self.run_index = (self.run_index + delta) % len(self._view.runs)
-            self._key = None
-            self.show(self._view)
-
-    def show(self, view: View) -> None:
-        self._view = view
-        key = (view.version, self.size, self.run_index)
-        if key != self._key:
-            self._key = key
-            self._rebuild()
-            self.refresh()
-
-    def on_resize(self) -> None:
-        if self._view is not None:
-            self._key = None
-            self.show(self._view)
-
-    def render_line(self, y: int) -> Strip:
-        if y < len(self._strips):
-            return self._strips[y]
-        return Strip.blank(self.size.width, self.rich_style)
 
     # ------------------------------------------------------------------ drawing
 

@@ -16,11 +16,11 @@ from rich.color import Color
 from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
-from textual.widget import Widget
 
 from ..frames import Surface
 from ..runner import View
 from .palette import variant_rgb
+from .panel import StripPanel
 from .raster import MARGIN, centered_message, polyline_pixels, to_pixels, x_ticks, y_label
 
 BANDS = 16
@@ -33,40 +33,17 @@ NONFINITE_RGB = (110, 20, 60)  # NaN/Inf loss: a color no band uses
 START_RGB = (255, 255, 255)
 
 
-class ContourPanel(Widget, can_focus=True):
-    DEFAULT_CSS = """
-    ContourPanel { width: 1fr; height: 1fr; min-height: 8; border: round $primary; }
-    ContourPanel:focus { border: round $accent; }
-    """
-
+class ContourPanel(StripPanel):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self._view: View | None = None
-        self._key: tuple | None = None
-        self._strips: list[Strip] = []
         self._styles: dict[tuple, Style] = {}
 
     def on_mount(self) -> None:
         self.border_title = "Loss surface"
         self.border_subtitle = "◆ start  ● now"
 
-    def show(self, view: View) -> None:
-        self._view = view
-        key = (view.version, self.size)
-        if key != self._key:
-            self._key = key
-            self._rebuild()
-            self.refresh()
-
-    def on_resize(self) -> None:
-        self._key = None
-        if self._view is not None:
-            self.show(self._view)
-
-    def render_line(self, y: int) -> Strip:
-        if y < len(self._strips):
-            return self._strips[y]
-        return Strip.blank(self.size.width, self.rich_style)
+    def state_key(self) -> tuple:
+        return ()  # every run's path is drawn: no run to choose
 
     # ------------------------------------------------------------------ drawing
 

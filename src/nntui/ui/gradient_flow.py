@@ -15,9 +15,9 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding
 from textual.strip import Strip
-from textual.widget import Widget
 
-from ..runner import RunView, View
+from ..runner import RunView
+from .panel import StripPanel
 
 LOG_LO, LOG_HI = -8.0, 2.0   # the color scale: 1e-8 … 1e2
 NAME_WIDTH = 10
@@ -45,50 +45,21 @@ def weight_layers(run: RunView) -> list[int]:
     return [i for i, shape in enumerate(run.param_shapes) if len(shape) >= 2]
 
 
-class GradientFlowPanel(Widget, can_focus=True):
+class GradientFlowPanel(StripPanel):
     DEFAULT_CSS = """
-    GradientFlowPanel { width: 1fr; height: 1fr; min-height: 5; border: round $primary; }
-    GradientFlowPanel:focus { border: round $accent; }
+    GradientFlowPanel { min-height: 5; }
     """
     BINDINGS = [
-        Binding("left_square_bracket", "cycle_run(-1)", "Prev run", key_display="[", show=False),
-        Binding("right_square_bracket", "cycle_run(1)", "Next run", key_display="]", show=False),
+        Binding("left_square_bracket", "run(-1)", "Prev run", key_display="[", show=False),
+        Binding("right_square_bracket", "run(1)", "Next run", key_display="]", show=False),
     ]
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.run_index = 0
-        self._view: View | None = None
-        self._key: tuple | None = None
-        self._strips: list[Strip] = []
         self._styles: dict[tuple, Style] = {}
 
     def on_mount(self) -> None:
         self.border_subtitle = "[ ] run · ‖∇W‖, log scale"
-
-    def action_cycle_run(self, delta: int) -> None:
-        if self._view is not None and self._view.runs:
-            self.run_index = (self.run_index + delta) % len(self._view.runs)
-            self._key = None
-            self.show(self._view)
-
-    def show(self, view: View) -> None:
-        self._view = view
-        key = (view.version, self.size, self.run_index)
-        if key != self._key:
-            self._key = key
-            self._rebuild()
-            self.refresh()
-
-    def on_resize(self) -> None:
-        if self._view is not None:
-            self._key = None
-            self.show(self._view)
-
-    def render_line(self, y: int) -> Strip:
-        if y < len(self._strips):
-            return self._strips[y]
-        return Strip.blank(self.size.width, self.rich_style)
 
     # ------------------------------------------------------------------ drawing
 

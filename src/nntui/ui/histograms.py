@@ -15,11 +15,10 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding
 from textual.strip import Strip
-from textual.widget import Widget
 
 from ..frames import HIST_BINS
-from ..runner import View
 from .palette import fmt_num
+from .panel import StripPanel
 
 QUANTITIES = ("weights", "activations", "gradients")
 QUANTITY_RGB = {"weights": (86, 180, 233), "activations": (0, 190, 140), "gradients": (230, 159, 0)}
@@ -28,11 +27,7 @@ EIGHTHS = " ▁▂▃▄▅▆▇█"
 NONFINITE_RGB = (255, 0, 200)
 
 
-class HistogramPanel(Widget, can_focus=True):
-    DEFAULT_CSS = """
-    HistogramPanel { width: 1fr; height: 1fr; min-height: 8; border: round $primary; }
-    HistogramPanel:focus { border: round $accent; }
-    """
+class HistogramPanel(StripPanel):
     BINDINGS = [
         Binding("up", "layer(-1)", "Layer up", key_display="↑", show=False),
         Binding("down", "layer(1)", "Layer down", key_display="↓", show=False),
@@ -44,12 +39,8 @@ class HistogramPanel(Widget, can_focus=True):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.run_index = 0
         self.layer_index = 0
         self.quantity = "weights"
-        self._view: View | None = None
-        self._key: tuple | None = None
-        self._strips: list[Strip] = []
         self._styles: dict[tuple, Style] = {}
 
     def on_mount(self) -> None:
@@ -59,39 +50,16 @@ class HistogramPanel(Widget, can_focus=True):
 
     def action_layer(self, delta: int) -> None:
         self.layer_index += delta
-        self._redraw()
+        self.redraw()
 
     def action_quantity(self, delta: int) -> None:
         self.quantity = QUANTITIES[(QUANTITIES.index(self.quantity) + delta) % len(QUANTITIES)]
-        self._redraw()
+        self.redraw()
 
-    def action_run(self, delta: int) -> None:
-        if self._view is not None and self._view.runs:
-            self.run_index = (self.run_index + delta) % len(self._view.runs)
-        self._redraw()
-
-    def _redraw(self) -> None:
-        self._key = None
-        if self._view is not None:
-            self.show(self._view)
+    def state_key(self) -> tuple:
+        return (self.run_index, self.layer_index, self.quantity)
 
     # ------------------------------------------------------------------ data in, strips out
-
-    def show(self, view: View) -> None:
-        self._view = view
-        key = (view.version, self.size, self.run_index, self.layer_index, self.quantity)
-        if key != self._key:
-            self._key = key
-            self._rebuild()
-            self.refresh()
-
-    def on_resize(self) -> None:
-        self._redraw()
-
-    def render_line(self, y: int) -> Strip:
-        if y < len(self._strips):
-            return self._strips[y]
-        return Strip.blank(self.size.width, self.rich_style)
 
     def _rebuild(self) -> None:
         width, height = self.size.width, self.size.height

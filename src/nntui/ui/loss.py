@@ -15,10 +15,10 @@ from rich.color import Color
 from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
-from textual.widget import Widget
 
 from ..runner import View
 from .palette import fmt_num, variant_rgb
+from .panel import StripPanel
 from .raster import MARGIN, centered_message, polyline_pixels
 
 # quadrant characters indexed by a 4-bit mask: 1 = upper left, 2 = upper right, 4 = lower left, 8 = lower right
@@ -26,44 +26,24 @@ QUADRANTS = " ▘▝▀▖▌▞▛▗▚▐▜▄▙▟█"
 FLOOR = 1e-12  # log scale: losses of exactly zero are drawn at this floor
 
 
-class LossPlot(Widget, can_focus=True):
-    DEFAULT_CSS = """
-    LossPlot { width: 1fr; height: 1fr; min-height: 8; border: round $primary; }
-    LossPlot:focus { border: round $accent; }
-    """
-
+class LossPlot(StripPanel):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.log_y = False
-        self._view: View | None = None
-        self._key: tuple | None = None
-        self._strips: list[Strip] = []
         self._styles: dict[int, Style] = {}
 
     def on_mount(self) -> None:
         self.border_title = "Loss"
         self.border_subtitle = "l: log/linear"
 
+    def state_key(self) -> tuple:
+        return (self.log_y,)
+
     def show(self, view: View | None = None, *, log_y: bool | None = None) -> None:
-        if view is not None:
-            self._view = view
         if log_y is not None:
             self.log_y = log_y
         self.border_title = "Loss (log scale)" if self.log_y else "Loss"
-        key = (self._view.version if self._view else None, self.size, self.log_y)
-        if key != self._key:
-            self._key = key
-            self._rebuild()
-            self.refresh()
-
-    def on_resize(self) -> None:
-        self._key = None
-        self.show()
-
-    def render_line(self, y: int) -> Strip:
-        if y < len(self._strips):
-            return self._strips[y]
-        return Strip.blank(self.size.width, self.rich_style)
+        super().show(view)
 
     # ------------------------------------------------------------------ drawing
 

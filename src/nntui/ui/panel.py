@@ -1,0 +1,63 @@
+"""The base of every panel that draws itself as cached strips (Textual's line API).
+
+A panel keeps the latest View and rebuilds its strips only when something it
+draws from changed: the data version, its size, or its own state (the run it
+shows, a layer, a scale…). Between rebuilds, render_line just hands out strips.
+"""
+
+from __future__ import annotations
+
+from textual.strip import Strip
+from textual.widget import Widget
+
+from ..runner import View
+
+
+class StripPanel(Widget, can_focus=True):
+    DEFAULT_CSS = """
+    StripPanel { width: 1fr; height: 1fr; min-height: 8; border: round $primary; }
+    StripPanel:focus { border: round $accent; }
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.run_index = 0
+        self._view: View | None = None
+        self._key: tuple | None = None
+        self._strips: list[Strip] = []
+
+    def state_key(self) -> tuple:
+        """The panel's own state that its drawing depends on (besides the data and the size)."""
+        return (self.run_index,)
+
+    def show(self, view: View | None = None) -> None:
+        if view is not None:
+            self._view = view
+        if self._view is None:
+            return
+        key = (self._view.version, self.size, *self.state_key())
+        if key != self._key:
+            self._key = key
+            self._rebuild()
+            self.refresh()
+
+    def redraw(self) -> None:
+        self._key = None
+        self.show()
+
+    def on_resize(self) -> None:
+        self.redraw()
+
+    def render_line(self, y: int) -> Strip:
+        if y < len(self._strips):
+            return self._strips[y]
+        return Strip.blank(self.size.width, self.rich_style)
+
+    def action_run(self, delta: int) -> None:
+        """Show the previous / next run (bound to [ and ] by panels that show one run)."""
+        if self._view is not None and self._view.runs:
+            self.run_index = (self.run_index + delta) % len(self._view.runs)
+        self.redraw()
+
+    def _rebuild(self) -> None:
+        raise NotImplementedError
