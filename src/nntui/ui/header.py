@@ -21,26 +21,16 @@ class RunHeader(Static):
 
     def show_stage(self, view: View, stage: int, stages: int, phase: str) -> None:
         """Graph lessons: where the walk through the graph is."""
-        status = Text()
-        if view.state == "loading":
-            status.append("loading PyTorch…", style="italic")
-        elif view.state == "error":
-            status.append("✗ error", style="bold red")
-        else:
-            status.append(view.device, style="bold")
+        status = self._start(view)
+        if view.state == "ready":
             status.append(f"  node {stage}/{stages}  ")
             status.append({"ready": "press n", "forward": "▶ forward", "backward": "◀ backward"}[phase],
                           style="bold")
         self._update(status)
 
     def show(self, view: View) -> None:
-        status = Text()
-        if view.state == "loading":
-            status.append("loading PyTorch…", style="italic")
-        elif view.state == "error":
-            status.append("✗ error", style="bold red")
-        else:
-            status.append(view.device, style="bold")
+        status = self._start(view)
+        if view.state == "ready":
             status.append("  step ")
             status.append(f"{view.step}/{view.total}", style="bold")
             status.append("  ")
@@ -53,6 +43,18 @@ class RunHeader(Static):
                 status.append("⏸ paused", style="bold yellow")
             status.append(f"  speed {'max' if view.speed is None else view.speed}", style="dim")
         self._update(status)
+
+    @staticmethod
+    def _start(view: View) -> Text:
+        """The status while loading or failed, else the device (the caller adds where training is)."""
+        status = Text()  # styles go on spans: Text(..., style=) would style everything appended later
+        if view.state == "loading":
+            status.append("loading PyTorch…", style="italic")
+        elif view.state == "error":
+            status.append("✗ error", style="bold red")
+        else:
+            status.append(view.device, style="bold")
+        return status
 
     def _update(self, status: Text) -> None:
         grid = Table.grid(expand=True)
