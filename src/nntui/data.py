@@ -46,6 +46,12 @@ class Dataset:
         return (self.task != "regression" and self.n_features == 2) or (self.task == "regression" and self.n_features == 1)
 
 
+def surface_dataset() -> Dataset:
+    """Surface models have no data: one dummy sample keeps the training loop uniform."""
+    zero = np.zeros((1, 1), np.float32)
+    return Dataset(zero, zero, np.zeros((0, 1), np.float32), np.zeros((0, 1), np.float32), "regression")
+
+
 def _linear(spec: LinearData, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     if spec.step is not None:
         count = math.ceil((spec.stop - spec.start) / spec.step - 1e-9)

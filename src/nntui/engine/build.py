@@ -29,8 +29,35 @@ def _init_linear(layer: nn.Linear, spec: ModelSpec) -> None:
             layer.bias.zero_()
 
 
+SURFACES = {
+    "quadratic": lambda x, y, k: 0.5 * (x * x + k * y * y),
+    "rosenbrock": lambda x, y, k: (1 - x) ** 2 + 100 * (y - x * x) ** 2,
+    "saddle": lambda x, y, k: x * x - y * y + 0.25 * y ** 4,
+    "himmelblau": lambda x, y, k: (x * x + y - 11) ** 2 + (x + y * y - 7) ** 2,
+}
+
+
+class SurfaceModel(nn.Module):
+    """Two parameters (x, y) whose 'forward' is the loss itself: an analytic surface to optimize."""
+
+    def __init__(self, spec: ModelSpec):
+        super().__init__()
+        self.x = nn.Parameter(torch.tensor(float(spec.start[0])))
+        self.y = nn.Parameter(torch.tensor(float(spec.start[1])))
+        self.kind, self.condition = spec.surface, spec.condition
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:  # the inputs are a placeholder
+        return SURFACES[self.kind](self.x, self.y, self.condition)
+
+
+def surface_loss(output: torch.Tensor, _target: torch.Tensor) -> torch.Tensor:
+    return output
+
+
 def build_model(spec: ModelSpec, n_in: int, n_out: int) -> nn.Module:
     """linear: nn.Linear(n_in, n_out); mlp: Linear → act → … → Linear (in an nn.Sequential)."""
+    if spec.kind == "surface":
+        return SurfaceModel(spec)
     if spec.kind == "linear":
         model: nn.Module = nn.Linear(n_in, n_out, bias=spec.bias)
         _init_linear(model, spec)

@@ -16,7 +16,7 @@ import torch
 from ..frames import HIST_BINS, Frame, RunFrame, Surface
 from ..scenario import Scenario, Variant
 from . import surface as surfaces
-from .build import build_loss, build_model, build_optimizer
+from .build import build_loss, build_model, build_optimizer, surface_loss
 from .boundary import BoundaryProbe
 from .device import resolve_device
 from .autograd_graph import trace
@@ -44,7 +44,7 @@ class RunState:
         self.names = tuple(name for name, _ in self.model.named_parameters())
         self.params = [p for _, p in self.model.named_parameters()]
         self.optimizer = build_optimizer(variant.train, self.params)
-        self.loss_fn = build_loss(variant.train.loss)
+        self.loss_fn = surface_loss if variant.model.kind == "surface" else build_loss(variant.train.loss)
 
         self.batch_size = variant.batch_size
         self.total = variant.steps

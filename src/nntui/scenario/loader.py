@@ -16,7 +16,7 @@ from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from ..data import Dataset, make_dataset
+from ..data import Dataset, make_dataset, surface_dataset
 from ..expression import ExpressionError, Graph
 from ..expression import parse as parse_expression
 from ..errors import Problem, ScenarioError
@@ -282,8 +282,11 @@ def load_text(text: str, *, source: str, base_dir: Path, name: str = "scenario",
             sections[section] = {**sections[section], fld: value}
             changed.append(f"{section}.{fld}")
             labels.append(f"{fld}={value}")
-        resolved: dict[str, Any] = {}
+        resolved: dict[str, Any] = {"data": None}
+        surface = sections["model"].get("kind") == "surface"  # analytic surfaces have no data
         for s, adapter in _SECTIONS.items():
+            if s == "data" and surface:
+                continue
             prefix: tuple[Any, ...] = ("variant", idx, s) if idx is not None else (s,)
             try:
                 resolved[s] = (adapter.validate_python(sections[s]) if isinstance(adapter, TypeAdapter)
@@ -292,10 +295,11 @@ def load_text(text: str, *, source: str, base_dir: Path, name: str = "scenario",
                 problems += _problems(err, source, text, prefix if override is not None else ("sweep",))
         if problems:
             continue
-        data_key = resolved["data"].model_dump_json() + resolved["train"].loss
+        data_key = "surface" if surface else resolved["data"].model_dump_json() + resolved["train"].loss
         if data_key not in datasets:
-            datasets[data_key] = make_dataset(resolved["data"], loss=resolved["train"].loss,
-                                              seed=spec.scenario.seed, base_dir=base_dir, source=source)
+            datasets[data_key] = surface_dataset() if surface else make_dataset(
+                resolved["data"], loss=resolved["train"].loss, seed=spec.scenario.seed, base_dir=base_dir,
+                source=source)
         label = ", ".join(labels) or (f"variant {idx + 1}" if idx is not None else "run")
         variants.append(Variant(label, resolved["data"], resolved["model"], resolved["train"],
                                 datasets[data_key], tuple(dict.fromkeys(changed))))
@@ -317,7 +321,7 @@ def load_text(text: str, *, source: str, base_dir: Path, name: str = "scenario",
 
     if "boundary" in spec.view.panels:
         ds = variants[0].dataset
-        if not ds.drawable:
+        if not ds.drawable or variants[0].model.kind == "surface":
             raise ScenarioError([Problem(
                 source, f"the boundary panel draws 2-D classification or 1-D regression; this data is "
                 f"{ds.task} with {ds.n_features} feature(s) (remove 'boundary' or change the data)",
@@ -358,6 +362,8 @@ def _expression_scenario(spec: ScenarioFile, raw: dict, *, source: str, text: st
 def parameter_count(variant: Variant) -> int:
     """Trainable parameters of the variant's model, computed from its spec (no torch)."""
     ds, m = variant.dataset, variant.model
+    if m.kind == "surface":
+        return 2
     n_out = ds.n_classes if ds.task == "multiclass" else ds.y_train.shape[1]
     widths = [ds.n_features, *m.layers, n_out]
     return sum(a * b + (b if m.bias else 0) for a, b in zip(widths, widths[1:]))

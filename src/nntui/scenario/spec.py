@@ -17,6 +17,7 @@ Activation = Literal["relu", "sigmoid", "tanh", "leaky_relu", "elu", "selu", "si
 Init = Literal["default", "zeros", "normal", "xavier", "he"]
 Loss = Literal["mse", "bce_with_logits", "cross_entropy"]
 Optimizer = Literal["sgd", "adam", "rmsprop", "adagrad"]
+SurfaceKind = Literal["quadratic", "rosenbrock", "saddle", "himmelblau"]
 Panel = Literal["loss", "variants", "lesson", "contour", "gradient_flow", "histograms", "boundary", "graph"]
 TRAINING_PANELS = ("loss", "variants", "contour", "gradient_flow", "histograms", "boundary")
 
@@ -139,7 +140,9 @@ DataSpec = Annotated[Union[LinearData, CsvData, CirclesData, BlobsData], Field(d
 
 
 class ModelSpec(Strict):
-    kind: Literal["linear", "mlp"] = Field(description="linear: one Linear layer; mlp: hidden layers + activation.")
+    kind: Literal["linear", "mlp", "surface"] = Field(
+        description="linear: one Linear layer; mlp: hidden layers + activation; surface: two parameters (x, y) "
+        "whose loss is an analytic function (no data).")
     layers: list[Annotated[int, Field(ge=1, le=MAX_LAYER_WIDTH)]] = Field(
         default_factory=list, max_length=MAX_LAYERS, description="Hidden layer widths of an mlp."
     )
@@ -147,9 +150,22 @@ class ModelSpec(Strict):
     init: Init = Field("default", description="default is PyTorch's own; normal uses `init_std`.")
     init_std: float = Field(0.01, gt=0, description="Standard deviation for init = 'normal'.")
     bias: bool = True
+    surface: SurfaceKind | None = Field(
+        None, description="surface models: quadratic ½(x² + κy²), rosenbrock (1−x)² + 100(y−x²)², "
+        "saddle x² − y² + y⁴/4, himmelblau (x² + y − 11)² + (x + y² − 7)².")
+    condition: float = Field(10.0, ge=1, le=1e6, description="quadratic: κ, the Hessian's condition number.")
+    start: tuple[float, float] = Field((-1.5, 1.5), description="surface models: where (x, y) starts.")
 
     @model_validator(mode="after")
     def _shape(self) -> "ModelSpec":
+        if self.kind == "surface":
+            if self.surface is None:
+                raise ValueError("a surface model needs `surface`: quadratic, rosenbrock, saddle or himmelblau")
+            if self.layers:
+                raise ValueError("a surface model has no `layers`")
+            return self
+        if self.surface is not None:
+            raise ValueError("`surface` needs kind = 'surface'")
         if self.kind == "linear" and self.layers:
             raise ValueError("a linear model has no hidden `layers`; use kind = 'mlp'")
         if self.kind == "mlp" and not self.layers:
@@ -232,8 +248,9 @@ class ScenarioFile(Strict):
 
     @model_validator(mode="after")
     def _training_or_expression(self) -> "ScenarioFile":
-        if self.expression is None and (self.data is None or self.model is None):
-            missing = " and ".join(t for t, v in (("[data]", self.data), ("[model]", self.model)) if v is None)
+        surface = self.model is not None and self.model.kind == "surface"
+        if self.expression is None and (self.model is None or (self.data is None and not surface)):
+            missing = " and ".join(t for t, v in (("[data]", self.data or surface), ("[model]", self.model)) if not v)
             raise ValueError(f"the {missing} table is missing; add it (or an [expression] table for a graph lesson)")
         if self.expression is not None and (self.data or self.model or self.sweep or self.variant):
             raise ValueError("an [expression] scenario has no [data], [model], [sweep] or [[variant]]; remove them")

@@ -1,0 +1,72 @@
+"""Analytic loss surfaces as a model kind: the functions, optimizers on them, and their exact contour."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from nntui.engine import Engine
+from nntui.engine.build import SURFACES
+from nntui.errors import ScenarioError
+from nntui.scenario import load
+from nntui.scenario.loader import load_path
+from nntui.ui.app import NNTuiApp
+
+from .conftest import wait_idle
+
+VALLEY = "tests/data/valley.toml"
+
+
+@pytest.mark.parametrize("kind, minimum", [("quadratic", (0, 0)), ("rosenbrock", (1, 1)), ("himmelblau", (3, 2))])
+def test_surfaces_vanish_at_their_minimum(kind, minimum):
+    x, y = (torch.tensor(float(v), requires_grad=True) for v in minimum)
+    value = SURFACES[kind](x, y, 10.0)
+    value.backward()
+    assert float(value.detach()) == pytest.approx(0, abs=1e-9) and float(x.grad) == 0 and float(y.grad) == 0
+
+
+def test_saddle_is_a_saddle():
+    hessian = torch.autograd.functional.hessian(lambda v: SURFACES["saddle"](v[0], v[1], 0), torch.zeros(2))
+    eig = torch.linalg.eigvalsh(hessian)
+    assert eig[0] < 0 < eig[1]
+
+
+def steps_to(engine: Engine, index: int, threshold: float, limit: int = 2000) -> int:
+    run = engine.runs[index]
+    for _ in range(limit):
+        engine.advance(1)
+        if run.loss_log and run.loss_log[-1][1] < threshold:
+            return run.step
+    return limit
+
+
+def test_momentum_reaches_the_minimum_of_the_ill_conditioned_valley_sooner():
+    sc = load(VALLEY).with_steps(2000)
+    sgd, momentum = steps_to(Engine(sc, "cpu"), 0, 1e-4), steps_to(Engine(sc, "cpu"), 1, 1e-4)
+    assert momentum < sgd / 2, (sgd, momentum)
+
+
+def test_contour_of_a_surface_is_the_function():
+    engine = Engine(load(VALLEY), "cpu")
+    engine.advance(20)
+    s = engine.frame().surface
+    assert (s.x_name, s.y_name) == ("x", "y")
+    xs, ys = np.linspace(*s.x_range, s.z.shape[1]), np.linspace(*s.y_range, s.z.shape[0])
+    for i, j in ((3, 5), (30, 50), (60, 90)):
+        assert s.z[i, j] == pytest.approx(0.5 * (xs[j] ** 2 + 25 * ys[i] ** 2), rel=1e-5)
+
+
+def test_surface_scenarios_need_no_data_but_a_surface(write_scenario):
+    head = '[scenario]\ntitle = "s"\n[model]\nkind = "surface"\n'
+    with pytest.raises(ScenarioError, match="needs `surface`"):
+        load_path(write_scenario(head))
+    sc = load_path(write_scenario(head + 'surface = "rosenbrock"\n'))
+    assert sc.variants[0].dataset.n_train == 1
+    with pytest.raises(ScenarioError, match="boundary"):
+        load_path(write_scenario(head + 'surface = "saddle"\n[view]\npanels = ["boundary"]\n'))
+
+
+def test_valley_snapshot(snap_compare):
+    app = NNTuiApp(load(VALLEY), device="cpu", run_steps=40)
+    assert snap_compare(app, terminal_size=(120, 40), run_before=lambda pilot: wait_idle(pilot.app, pilot))
