@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 
+import dataclasses
+
 import numpy as np
 import pytest
+import torch
 from textual.app import App, ComposeResult
 
 from nntui.engine import Engine
-from nntui.errors import ScenarioError
 from nntui.frames import Surface
 from nntui.runner import RunView, View
 from nntui.scenario import load
-from nntui.scenario.loader import load_path
 from nntui.ui.app import NNTuiApp
+from nntui.engine.surface import filter_normalized, slice_grid
 from nntui.ui.contour import NONFINITE_RGB, ContourPanel
 
-from .conftest import MINIMAL, wait_idle
+from .conftest import wait_idle
 
 
 def test_exact_grid_matches_the_loss_computed_directly():
@@ -60,10 +62,44 @@ def test_surface_is_recomputed_only_when_the_paths_outgrow_it():
     assert versions.count(None) > 20, "most frames reuse the grid"
 
 
-def test_contour_needs_two_parameters(write_scenario):
-    text = MINIMAL.replace('[model]\nkind = "linear"', '[model]\nkind = "mlp"\nlayers = [4]') + '[view]\npanels = ["contour"]\n'
-    with pytest.raises(ScenarioError, match="exactly 2 parameters; this model has 13"):
-        load_path(write_scenario(text))
+def _circles_with_contour():
+    sc = load("tests/data/circles.toml")
+    return dataclasses.replace(sc, view=sc.view.model_copy(update={"panels": ["loss", "contour", "variants"]}))
+
+
+def test_filter_normalized_directions_match_each_filters_norm():
+    engine = Engine(_circles_with_contour(), "cpu")
+    params = engine.runs[0].params
+    for raw in engine._slice.raw:
+        dirs = filter_normalized(raw, params)
+        for d, p in zip(dirs, params):
+            if p.dim() <= 1:
+                assert torch.count_nonzero(d) == 0  # biases are left out, as in Li et al.
+            else:
+                assert torch.allclose(d.norm(dim=1), p.detach().norm(dim=1), rtol=1e-5)
+
+
+def test_slice_goes_through_the_current_weights_and_paths_end_there():
+    engine = Engine(_circles_with_contour(), "cpu")
+    for _ in range(11):
+        engine.advance(5)
+        frame = engine.frame()
+    s = frame.surface
+    assert s is not None and s.paths is not None and s.x_name.startswith("α")
+    run = engine.runs[0]
+    center = run._flat()
+    d1, d2 = (torch.cat([d.reshape(-1) for d in filter_normalized(raw, run.params)]) for raw in engine._slice.raw)
+    at_center = slice_grid(run.model, run.loss_fn, run.x, run.y, center, d1, d2, np.zeros(1), np.zeros(1))[0, 0]
+    with torch.no_grad():
+        direct = float(run.loss_fn(run.model(run.x), run.y))
+    assert at_center == pytest.approx(direct, rel=1e-5)
+    assert np.allclose(s.paths[0][-1], 0, atol=1e-5), "the first run's path ends at the slice's centre"
+    assert len(s.paths[0]) == 11 and np.isfinite(s.z).all()  # one point per frame
+
+
+def test_slice_snapshot(snap_compare):
+    app = NNTuiApp(_circles_with_contour(), device="cpu", run_steps=60)
+    assert snap_compare(app, terminal_size=(120, 40), run_before=lambda pilot: wait_idle(pilot.app, pilot))
 
 
 class PanelApp(App):

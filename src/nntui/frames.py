@@ -75,6 +75,8 @@ class Surface:
     z: np.ndarray               # (ny, nx) loss; row 0 is y_range[0]; may hold NaN/Inf
     version: int                # bumps whenever the grid is recomputed
     members: tuple[int, ...]    # indices of the runs whose paths live on this surface
+    # a random-direction slice moves with the weights: it carries its members' paths projected onto it
+    paths: tuple[np.ndarray, ...] | None = None
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ import torch
 
 from ..frames import HIST_BINS, Frame, RunFrame, Surface
 from ..scenario import Scenario, Variant
+from ..scenario.loader import parameter_count
 from . import surface as surfaces
 from .build import build_loss, build_model, build_optimizer, surface_loss
 from .boundary import BoundaryProbe
@@ -180,6 +181,27 @@ class RunState:
         return {name: p.detach().cpu().double().tolist() for name, p in zip(self.names, self.params)}
 
 
+SLICE_EVERY = 10  # frames between recomputed slices: each costs a pass over the data per grid point
+
+
+class SliceState:
+    """Fixed random directions (seeded) and, per run, a bounded trail of its parameters, one per frame."""
+
+    TRAIL = 256
+
+    def __init__(self, params: list[torch.Tensor], seed: int, members: tuple[int, ...]):
+        gen = torch.Generator().manual_seed(seed + 1)
+        self.raw = [[torch.randn(p.shape, generator=gen).to(p.device, p.dtype) for p in params] for _ in range(2)]
+        self.trails: dict[int, list[torch.Tensor]] = {i: [] for i in members}
+        self.frames = 0
+
+    def record(self, run: int, step: int, flat: torch.Tensor) -> None:
+        trail = self.trails[run]
+        trail.append(flat)
+        if len(trail) > self.TRAIL:  # keep the start, thin the rest evenly
+            del trail[1::2]
+
+
 def _surface_key(v: Variant) -> tuple:
     m = v.model
     return (id(v.dataset), v.train.loss, m.kind, tuple(m.layers), m.activation, m.bias)
@@ -201,15 +223,19 @@ class Engine:
                                      source="--device" if device else f"{scenario.path}: scenario.device")
         tensors: dict[int, tuple[torch.Tensor, ...]] = {}
         self.contour = "contour" in scenario.view.panels
+        # two parameters: the exact surface, with every step on the path; more: a random-direction slice
+        self.exact = parameter_count(scenario.variants[0]) == 2
         probe = "histograms" in scenario.view.panels
         boundary = "boundary" in scenario.view.panels
         graph = "graph" in scenario.view.panels
-        self.runs = [RunState(v, self.device, scenario.meta.seed, tensors, track_path=self.contour, probe=probe,
-                              boundary=boundary, graph=graph) for v in scenario.variants]
+        self.runs = [RunState(v, self.device, scenario.meta.seed, tensors, track_path=self.contour and self.exact,
+                              probe=probe, boundary=boundary, graph=graph) for v in scenario.variants]
         # the surface is that of the first run; runs with the same data, loss and architecture share it
         key = _surface_key(scenario.variants[0])
         self.surface_members = tuple(i for i, v in enumerate(scenario.variants) if _surface_key(v) == key)
         self._surface: Surface | None = None
+        if self.contour and not self.exact:
+            self._slice = SliceState(self.runs[0].params, scenario.meta.seed, self.surface_members)
 
     @property
     def step(self) -> int:
@@ -237,7 +263,36 @@ class Engine:
     def frame(self) -> Frame:
         """The latest statistics plus every loss since the previous frame (and the surface if it moved)."""
         runs = tuple(r.frame() for r in self.runs)
-        return Frame(self.step, runs, self._update_surface(runs) if self.contour else None)
+        if not self.contour:
+            return Frame(self.step, runs)
+        return Frame(self.step, runs, self._update_surface(runs) if self.exact else self._update_slice())
+
+    def _update_slice(self) -> Surface | None:
+        """A slice through the first run's weights now, recomputed every few frames (the weights move)."""
+        sl = self._slice
+        for i in self.surface_members:
+            run = self.runs[i]
+            if run.diverged_at is None:
+                sl.record(i, run.step, run._flat())
+        sl.frames += 1
+        if sl.frames % SLICE_EVERY != 1:  # the first frame, then every SLICE_EVERY-th
+            return None
+        first = self.runs[self.surface_members[0]]
+        center = first._flat()
+        if not torch.isfinite(center).all():
+            return None
+        d1, d2 = (torch.cat([d.reshape(-1) for d in surfaces.filter_normalized(raw, first.params)])
+                  for raw in sl.raw)
+        grid = np.linspace(-surfaces.SLICE_EXTENT, surfaces.SLICE_EXTENT, surfaces.SLICE_GRID[0])
+        rows = np.linspace(-surfaces.SLICE_EXTENT, surfaces.SLICE_EXTENT, surfaces.SLICE_GRID[1])
+        z = surfaces.slice_grid(first.model, first.loss_fn, first.x, first.y, center, d1, d2, grid, rows)
+        paths = tuple(surfaces.project(torch.stack(sl.trails[i]), center, d1, d2) if sl.trails.get(i)
+                      else np.zeros((0, 2)) for i in self.surface_members)
+        version = (self._surface.version + 1) if self._surface else 1
+        ext = (-surfaces.SLICE_EXTENT, surfaces.SLICE_EXTENT)
+        self._surface = Surface("α (random direction 1)", "β (direction 2)", ext, ext, z, version,
+                                self.surface_members, paths)
+        return self._surface
 
     def _update_surface(self, frames: tuple[RunFrame, ...]) -> Surface | None:
         """Recompute the loss grid only when the region the paths cover has outgrown it (or shrunk a lot)."""

@@ -66,3 +66,53 @@ def contains(outer: tuple[tuple[float, float], tuple[float, float]],
              inner: tuple[tuple[float, float], tuple[float, float]]) -> bool:
     (ox, oy), (ix, iy) = outer, inner
     return ox[0] <= ix[0] and ix[1] <= ox[1] and oy[0] <= iy[0] and iy[1] <= oy[1]
+
+
+# ---------------------------------------------------------------------------- random-direction slices
+SLICE_GRID = (48, 32)  # coarser than the exact grid: every point is a full pass over the training data
+SLICE_EXTENT = 1.0     # α, β ∈ [−1, 1]: one unit is the size of the weights themselves (filter normalization)
+
+
+def filter_normalized(raw: list[torch.Tensor], params: list[torch.Tensor]) -> list[torch.Tensor]:
+    """Li et al. (2018): scale each filter (row) of a random direction to the norm of the same filter
+    of the weights; biases and other 1-D parameters are left out (zero), as in the paper."""
+    out = []
+    for d, p in zip(raw, params):
+        if p.dim() <= 1:
+            out.append(torch.zeros_like(p))
+            continue
+        rows_p = p.detach().reshape(p.shape[0], -1).norm(dim=1)
+        rows_d = d.reshape(d.shape[0], -1).norm(dim=1).clamp_min(1e-12)
+        out.append(d * (rows_p / rows_d).reshape(-1, *([1] * (p.dim() - 1))))
+    return out
+
+
+@torch.no_grad()
+def slice_grid(model, loss_fn, x, y, center: torch.Tensor, d1: torch.Tensor, d2: torch.Tensor,
+               alphas: np.ndarray, betas: np.ndarray) -> np.ndarray:
+    """Loss at center + α·d1 + β·d2 (flat parameter vectors) for every (alphas[j], betas[i])."""
+    shapes = [(name, p.shape) for name, p in model.named_parameters()]
+
+    def loss_at(flat: torch.Tensor) -> torch.Tensor:
+        params, start = {}, 0
+        for name, shape in shapes:
+            n = math.prod(shape)
+            params[name] = flat[start:start + n].reshape(shape)
+            start += n
+        return loss_fn(functional_call(model, params, (x,)), y)
+
+    ga, gb = np.meshgrid(alphas, betas)
+    a = torch.as_tensor(ga.ravel(), dtype=center.dtype, device=center.device)
+    b = torch.as_tensor(gb.ravel(), dtype=center.dtype, device=center.device)
+    chunk = max(1, min(256, 20_000_000 // max(center.numel(), 1)))  # bound memory for big models
+    batched = vmap(loss_at)
+    out = [batched(center[None] + a[i:i + chunk, None] * d1[None] + b[i:i + chunk, None] * d2[None])
+           for i in range(0, len(a), chunk)]
+    return torch.cat(out).reshape(len(betas), len(alphas)).double().cpu().numpy()
+
+
+def project(points: torch.Tensor, center: torch.Tensor, d1: torch.Tensor, d2: torch.Tensor) -> np.ndarray:
+    """Coordinates (α, β) of parameter vectors in the plane spanned by d1, d2 around the center."""
+    diff = points - center[None]
+    return torch.stack([diff @ d1 / (d1 @ d1).clamp_min(1e-30),
+                        diff @ d2 / (d2 @ d2).clamp_min(1e-30)], 1).double().cpu().numpy()

@@ -311,14 +311,6 @@ def load_text(text: str, *, source: str, base_dir: Path, name: str = "scenario",
             raise ScenarioError([Problem(source, f"two variants are labelled '{v.label}'; give each a unique label", "variant")])
         seen.add(v.label)
 
-    if "contour" in spec.view.panels:
-        count = parameter_count(variants[0])
-        if count != 2:
-            raise ScenarioError([Problem(
-                source, f"the contour panel draws the loss over exactly 2 parameters; this model has {count} "
-                "(use kind = 'linear' on 1-D data, or remove 'contour')", "view.panels",
-                locate(text, ("view", "panels")))])
-
     if "boundary" in spec.view.panels:
         ds = variants[0].dataset
         if not ds.drawable or variants[0].model.kind == "surface":

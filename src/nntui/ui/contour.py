@@ -89,12 +89,18 @@ class ContourPanel(StripPanel):
             return to_pixels(points, s.x_range, s.y_range, pw, py)
 
         markers: dict[tuple[int, int], tuple[str, tuple[int, int, int]]] = {}
+        paths = {}
+        for k, i in enumerate(s.members):
+            run = view.runs[i]
+            if s.paths is not None:  # a slice: the paths projected onto it, ending at each run now
+                paths[i] = s.paths[k]
+            elif run.path is not None and len(run.path):
+                paths[i] = run.path if run.position is None else np.vstack([run.path, run.position])
         for i in reversed(s.members):  # the first variants (usually the tamest) end up on top
             run = view.runs[i]
-            if run.path is None or not len(run.path):
+            if i not in paths or not len(paths[i]):
                 continue
-            points = run.path if run.position is None else np.vstack([run.path, run.position])
-            points = points[np.isfinite(points).all(1)]
+            points = paths[i][np.isfinite(paths[i]).all(1)]
             if not len(points):
                 continue
             px, py_ = to_pixel(points)
@@ -105,9 +111,8 @@ class ContourPanel(StripPanel):
             if 0 <= cx < pw and 0 <= cy < py:
                 markers[(cy // 2, cx)] = ("●" if run.diverged_at is None else "✗", variant_rgb(i))
         for i in s.members[:1]:  # all members start from the same initial weights
-            run = view.runs[i]
-            if run.path is not None and len(run.path):
-                sx, sy = to_pixel(run.path[:1])
+            if i in paths and len(paths[i]):
+                sx, sy = to_pixel(paths[i][:1])
                 cx, cy = int(round(sx[0])), int(round(sy[0]))
                 if 0 <= cx < pw and 0 <= cy < py:
                     markers[(cy // 2, cx)] = ("◆", START_RGB)
