@@ -166,3 +166,15 @@ def test_graph_snapshots(snap_compare, size, presses):
         await pilot.press(*("n" * presses))
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+async def test_nan_and_inf_values_are_shown_not_a_crash(write_scenario):
+    path = write_scenario('[scenario]\ntitle = "nan"\n[expression]\ntext = "log(x) + 1 / y"\nvalues = { x = -1, y = 0 }\n')
+    app = NNTuiApp(load(str(path)), device="cpu")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_idle(app, pilot)
+        panel = app.query_one(GraphPanel)
+        for _ in range(panel.stages):
+            await pilot.press("n")
+        canvas = str(panel.query_one("#canvas").render())
+        assert "NaN" in canvas and "Inf" in canvas

@@ -56,10 +56,13 @@ class ContourPanel(StripPanel):
             self._strips = centered_message(message, width, height, self.rich_style)
             return
         self.border_title = f"Loss surface · x: {surface.x_name}  y: {surface.y_name}"
-        pw, ph = width - MARGIN, height - 1
+        legend = height >= 10  # a row naming each run's color: the variants table is hidden when zoomed
+        pw, ph = width - MARGIN, height - 1 - legend
         pix = self._pixels(surface, pw, 2 * ph)
         markers = self._paint_paths(view, surface, pix, pw, 2 * ph)
         self._strips = self._to_strips(surface, pix, markers, pw, ph)
+        if legend:
+            self._strips.append(self._legend(view, surface, width))
 
     def _pixels(self, s: Surface, pw: int, py: int) -> np.ndarray:
         """Palette index per pixel: bands, contour lines on band edges, and non-finite values."""
@@ -134,12 +137,20 @@ class ContourPanel(StripPanel):
         strips.append(x_ticks(*s.x_range, pw, base))
         return strips
 
+    def _legend(self, view: View, s: Surface, width: int) -> Strip:
+        segments = [Segment(" " * MARGIN, self.rich_style)]
+        for i in s.members:
+            segments.append(Segment("━━ ", self._style(("m", variant_rgb(i), None))))
+            segments.append(Segment(f"{view.runs[i].label}  ", self.rich_style))
+        return Strip(segments).adjust_cell_length(width, self.rich_style)
+
     def _style(self, key: tuple) -> Style:
         style = self._styles.get(key)
         if style is None:
-            if key[0] == "m":
+            if key[0] == "m":  # a marker (or, with no background, a legend swatch)
                 _, rgb, bottom = key
-                style = Style(color=Color.from_rgb(*rgb), bgcolor=Color.from_rgb(*_rgb(bottom)), bold=True)
+                bg = Color.from_rgb(*_rgb(bottom)) if bottom is not None else None
+                style = Style(color=Color.from_rgb(*rgb), bgcolor=bg, bold=True)
             else:
                 style = Style(color=Color.from_rgb(*_rgb(key[0])), bgcolor=Color.from_rgb(*_rgb(key[1])))
             self._styles[key] = style
