@@ -59,3 +59,34 @@ async def test_t_toggles_tree_and_layers():
 def test_model_graph_snapshots(snap_compare, size):
     app = NNTuiApp(load("mlp_graph"), device="cpu", run_steps=30)
     assert snap_compare(app, terminal_size=size, run_before=lambda pilot: wait_idle(pilot.app, pilot))
+
+
+async def test_nan_gradients_draw_without_a_crash():
+    import math
+
+    import numpy as np
+    from textual.app import App, ComposeResult
+
+    from nntui.frames import GraphNode, ModelGraph
+    from nntui.runner import RunView, View
+
+    graph = ModelGraph((GraphNode("0.weight", "param", (), 0, (2, 2)), GraphNode("0.bias", "param", (), 1, (2,)),
+                        GraphNode("Addmm", "op", (1, 0)), GraphNode("MseLoss", "loss", (2,))), 3)
+    run = RunView("a", {}, np.zeros(0), np.zeros(0), math.nan, "diverged", 3, 3, graph=graph,
+                  grad_norms=np.array([math.nan, math.inf]))
+    view = View(1, "ready", "cpu", 3, 10, False, True, 60, math.nan, None, (run,))
+
+    class PanelApp(App):
+        def compose(self) -> ComposeResult:
+            yield ModelGraphPanel()
+
+    app = PanelApp()
+    async with app.run_test(size=(100, 20)) as pilot:
+        panel = app.query_one(ModelGraphPanel)
+        for tree in (False, True):
+            panel.tree_view = tree
+            panel._key = None
+            panel.show(view)
+            await pilot.pause()
+            text = str(panel.query_one("#canvas").render())
+            assert "0.weight" in text and "nan" in text.lower()
