@@ -26,13 +26,9 @@ def flat_names(model: torch.nn.Module) -> list[str]:
     return names
 
 
-@torch.no_grad()
-def loss_grid(model, loss_fn, x, y, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
-    """Loss at every (xs[j], ys[i]) as an array of shape (len(ys), len(xs))."""
+def loss_of_flat(model, loss_fn, x, y):
+    """The loss as a function of one flat parameter vector (the model's parameters, concatenated)."""
     shapes = [(name, p.shape) for name, p in model.named_parameters()]
-    device = next(model.parameters()).device
-    gx, gy = np.meshgrid(xs, ys)
-    points = torch.as_tensor(np.stack([gx.ravel(), gy.ravel()], 1), dtype=torch.float32, device=device)
 
     def loss_at(flat: torch.Tensor) -> torch.Tensor:
         params, start = {}, 0
@@ -42,7 +38,16 @@ def loss_grid(model, loss_fn, x, y, xs: np.ndarray, ys: np.ndarray) -> np.ndarra
             start += n
         return loss_fn(functional_call(model, params, (x,)), y)
 
-    batched = vmap(loss_at)
+    return loss_at
+
+
+@torch.no_grad()
+def loss_grid(model, loss_fn, x, y, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """Loss at every (xs[j], ys[i]) as an array of shape (len(ys), len(xs))."""
+    device = next(model.parameters()).device
+    gx, gy = np.meshgrid(xs, ys)
+    points = torch.as_tensor(np.stack([gx.ravel(), gy.ravel()], 1), dtype=torch.float32, device=device)
+    batched = vmap(loss_of_flat(model, loss_fn, x, y))
     out = torch.cat([batched(points[i:i + CHUNK]) for i in range(0, len(points), CHUNK)])
     return out.reshape(len(ys), len(xs)).double().cpu().numpy()
 
@@ -91,21 +96,11 @@ def filter_normalized(raw: list[torch.Tensor], params: list[torch.Tensor]) -> li
 def slice_grid(model, loss_fn, x, y, center: torch.Tensor, d1: torch.Tensor, d2: torch.Tensor,
                alphas: np.ndarray, betas: np.ndarray) -> np.ndarray:
     """Loss at center + α·d1 + β·d2 (flat parameter vectors) for every (alphas[j], betas[i])."""
-    shapes = [(name, p.shape) for name, p in model.named_parameters()]
-
-    def loss_at(flat: torch.Tensor) -> torch.Tensor:
-        params, start = {}, 0
-        for name, shape in shapes:
-            n = math.prod(shape)
-            params[name] = flat[start:start + n].reshape(shape)
-            start += n
-        return loss_fn(functional_call(model, params, (x,)), y)
-
     ga, gb = np.meshgrid(alphas, betas)
     a = torch.as_tensor(ga.ravel(), dtype=center.dtype, device=center.device)
     b = torch.as_tensor(gb.ravel(), dtype=center.dtype, device=center.device)
     chunk = max(1, min(256, 20_000_000 // max(center.numel(), 1)))  # bound memory for big models
-    batched = vmap(loss_at)
+    batched = vmap(loss_of_flat(model, loss_fn, x, y))
     out = [batched(center[None] + a[i:i + chunk, None] * d1[None] + b[i:i + chunk, None] * d2[None])
            for i in range(0, len(a), chunk)]
     return torch.cat(out).reshape(len(betas), len(alphas)).double().cpu().numpy()
