@@ -13,13 +13,12 @@ import numpy as np
 from rich.color import Color
 from rich.segment import Segment
 from rich.style import Style
-from textual.binding import Binding
 from textual.strip import Strip
 
 from ..data import Dataset
 from ..frames import Boundary
 from .palette import variant_rgb
-from .panel import StripPanel
+from .panel import RUN_BINDINGS, StripPanel
 from .raster import MARGIN, centered_message, polyline_pixels, to_pixels, x_ticks, y_label
 
 BACKGROUND = np.array([22, 24, 30])
@@ -39,10 +38,7 @@ def region_rgb(k: int, level: int) -> tuple[int, int, int]:
 
 
 class BoundaryPanel(StripPanel):
-    BINDINGS = [
-        Binding("left_square_bracket", "run(-1)", "Prev run", key_display="[", show=False),
-        Binding("right_square_bracket", "run(1)", "Next run", key_display="]", show=False),
-    ]
+    BINDINGS = RUN_BINDINGS
 
     def __init__(self, datasets: list[Dataset], **kwargs):
         super().__init__(**kwargs)

@@ -13,11 +13,10 @@ import numpy as np
 from rich.color import Color
 from rich.segment import Segment
 from rich.style import Style
-from textual.binding import Binding
 from textual.strip import Strip
 
 from ..runner import RunView
-from .panel import StripPanel
+from .panel import RUN_BINDINGS, StripPanel
 
 LOG_LO, LOG_HI = -8.0, 2.0   # the color scale: 1e-8 … 1e2
 NAME_WIDTH = 10
@@ -49,10 +48,7 @@ class GradientFlowPanel(StripPanel):
     DEFAULT_CSS = """
     GradientFlowPanel { min-height: 5; }
     """
-    BINDINGS = [
-        Binding("left_square_bracket", "run(-1)", "Prev run", key_display="[", show=False),
-        Binding("right_square_bracket", "run(1)", "Next run", key_display="]", show=False),
-    ]
+    BINDINGS = RUN_BINDINGS
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)

@@ -18,7 +18,7 @@ from textual.strip import Strip
 
 from ..frames import HIST_BINS
 from .palette import fmt_num
-from .panel import StripPanel
+from .panel import RUN_BINDINGS, StripPanel
 
 QUANTITIES = ("weights", "activations", "gradients")
 QUANTITY_RGB = {"weights": (86, 180, 233), "activations": (0, 190, 140), "gradients": (230, 159, 0)}
@@ -33,8 +33,7 @@ class HistogramPanel(StripPanel):
         Binding("down", "layer(1)", "Layer down", key_display="↓", show=False),
         Binding("left", "quantity(-1)", "Quantity", key_display="←", show=False),
         Binding("right", "quantity(1)", "Quantity", key_display="→", show=False),
-        Binding("left_square_bracket", "run(-1)", "Prev run", key_display="[", show=False),
-        Binding("right_square_bracket", "run(1)", "Next run", key_display="]", show=False),
+        *RUN_BINDINGS,
     ]
 
     def __init__(self, **kwargs):

@@ -22,6 +22,7 @@ from ..frames import ModelGraph
 from ..runner import RunView, View
 from .dag import Box, layout, paint
 from .gradient_flow import scale_rgb
+from .panel import RUN_BINDINGS
 
 BOX_ROWS = 4
 OP_STYLE = Style(color="#DDDDDD")
@@ -45,8 +46,7 @@ class ModelGraphPanel(ScrollableContainer, can_focus=True):
     """
     BINDINGS = [
         Binding("t", "toggle_tree", "Tree / layers", show=False),
-        Binding("left_square_bracket", "run(-1)", "Prev run", key_display="[", show=False),
-        Binding("right_square_bracket", "run(1)", "Next run", key_display="]", show=False),
+        *RUN_BINDINGS,
     ]
 
     def __init__(self, **kwargs):

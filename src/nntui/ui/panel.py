@@ -7,10 +7,18 @@ shows, a layer, a scale…). Between rebuilds, render_line just hands out strips
 
 from __future__ import annotations
 
+from textual.binding import Binding
 from textual.strip import Strip
 from textual.widget import Widget
 
 from ..runner import View
+
+
+# Panels that show one run at a time switch runs with [ and ] (listed in help, kept out of the footer).
+RUN_BINDINGS = [
+    Binding("left_square_bracket", "run(-1)", "Prev run", key_display="[", show=False),
+    Binding("right_square_bracket", "run(1)", "Next run", key_display="]", show=False),
+]
 
 
 class StripPanel(Widget, can_focus=True):
