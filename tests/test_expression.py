@@ -71,7 +71,7 @@ def _random_expression(rng: random.Random, depth: int) -> str:
         return f"({_random_expression(rng, depth - 1)} {op} {_random_expression(rng, depth - 1)})"
     if kind < 0.6:
         return f"({_random_expression(rng, depth - 1)}) ** 2"
-    fn = rng.choice(["exp", "tanh", "sigmoid", "relu"])
+    fn = rng.choice(["exp", "tanh", "sigmoid", "relu", "sin", "cos"])
     return f"{fn}({_random_expression(rng, depth - 1)})"
 
 

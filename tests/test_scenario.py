@@ -101,8 +101,8 @@ def test_bad_choice_suggests_close_match(write_scenario):
 
 
 def test_unknown_data_kind(write_scenario):
-    lines = errors_of(write_scenario(MINIMAL.replace('kind = "linear"\nstop', 'kind = "spiral"\nstop')))
-    assert any("unknown kind 'spiral'" in line and "data" in line for line in lines)
+    lines = errors_of(write_scenario(MINIMAL.replace('kind = "linear"\nstop', 'kind = "swirl"\nstop')))
+    assert any("unknown kind 'swirl'" in line and "data" in line for line in lines)
 
 
 def test_nonpositive_values_rejected(write_scenario):

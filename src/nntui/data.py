@@ -14,7 +14,21 @@ from pathlib import Path
 import numpy as np
 
 from .errors import Problem, ScenarioError
-from .scenario.spec import MAX_FEATURES, MAX_SAMPLES, BlobsData, CirclesData, CsvData, LinearData
+from .expression import forward as evaluate_formula
+from .expression import parse as parse_formula
+from .scenario.spec import (
+    MAX_FEATURES,
+    MAX_SAMPLES,
+    BlobsData,
+    CirclesData,
+    CsvData,
+    CurveData,
+    LinearData,
+    MoonsData,
+    PlaneData,
+    SpiralData,
+    XorData,
+)
 
 Task = str  # "regression" | "binary" | "multiclass"
 MAX_CSV_BYTES = 200 * 1024 * 1024
@@ -87,6 +101,51 @@ def _blobs(spec: BlobsData, rng: np.random.Generator) -> tuple[np.ndarray, np.nd
     return x, y
 
 
+def _moons(spec: MoonsData, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    n_a = spec.n // 2
+    n_b = spec.n - n_a
+    t_a, t_b = np.linspace(0, np.pi, n_a), np.linspace(0, np.pi, n_b)
+    upper = np.stack([np.cos(t_a), np.sin(t_a)], 1)
+    lower = np.stack([1 - np.cos(t_b), 0.5 - np.sin(t_b)], 1)
+    x = np.concatenate([upper, lower]) + spec.noise * rng.standard_normal((spec.n, 2))
+    y = np.concatenate([np.zeros(n_a), np.ones(n_b)])
+    order = rng.permutation(spec.n)
+    return x[order], y[order]
+
+
+def _xor(spec: XorData, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    # |coordinate| uniform in [margin, 1], random signs: no point sits on an axis
+    x = rng.uniform(spec.margin, 1.0, (spec.n, 2)) * rng.choice([-1.0, 1.0], (spec.n, 2))
+    y = (x[:, 0] * x[:, 1] > 0).astype(np.float64)
+    return x + spec.noise * rng.standard_normal(x.shape), y
+
+
+def _spiral(spec: SpiralData, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    y = np.arange(spec.n) % spec.classes
+    r = np.concatenate([np.linspace(0.1, 1.0, int(np.sum(y == k))) for k in range(spec.classes)])
+    y = np.sort(y)
+    angle = 2 * np.pi * (spec.turns * r + y / spec.classes)
+    x = np.stack([r * np.cos(angle), r * np.sin(angle)], 1) + spec.noise * rng.standard_normal((spec.n, 2))
+    order = rng.permutation(spec.n)
+    return x[order], y[order]
+
+
+def _curve(spec: CurveData, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    graph = parse_formula(spec.f)  # the safe grammar (validated when the file was loaded)
+    x = np.linspace(spec.start, spec.stop, spec.n)
+    y = np.array([evaluate_formula(graph, {"x": float(v)})[graph.output] for v in x])
+    return x[:, None], y + spec.noise * rng.standard_normal(spec.n)
+
+
+def _plane(spec: PlaneData, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    k = len(spec.weights)
+    scales = np.asarray(spec.scales or [1.0] * k)
+    means = np.asarray(spec.means or [0.0] * k)
+    x = means + scales * rng.standard_normal((spec.n, k))
+    y = x @ np.asarray(spec.weights) + spec.intercept + spec.noise * rng.standard_normal(spec.n)
+    return x, y
+
+
 def _read_csv(spec: CsvData, base_dir: Path, source: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
     def fail(msg: str, fld: str = "data.path") -> ScenarioError:
         return ScenarioError([Problem(source, msg, fld)])
@@ -143,6 +202,14 @@ def make_dataset(spec, *, loss: str, seed: int, base_dir: Path, source: str) -> 
     elif isinstance(spec, BlobsData):
         x, y = _blobs(spec, rng)
         names = tuple(f"x{i + 1}" for i in range(spec.dim))
+    elif isinstance(spec, (MoonsData, XorData, SpiralData)):
+        x, y = {MoonsData: _moons, XorData: _xor, SpiralData: _spiral}[type(spec)](spec, rng)
+        names = ("x1", "x2")
+    elif isinstance(spec, CurveData):
+        x, y = _curve(spec, rng)
+    elif isinstance(spec, PlaneData):
+        x, y = _plane(spec, rng)
+        names = tuple(f"x{i + 1}" for i in range(x.shape[1]))
     else:
         x, y, feats = _read_csv(spec, base_dir, source)
         names, target = tuple(feats), spec.target

@@ -5,7 +5,7 @@
     unary := '-' unary | power
     power := atom ('**' unary)?                 (right-associative, binds tighter than unary minus)
     atom  := NUMBER | NAME | FUNC '(' expr ')' | '(' expr ')'
-    FUNC  := exp | log | tanh | sigmoid | relu
+    FUNC  := exp | log | tanh | sigmoid | relu | sin | cos
 
 Anything else is an ExpressionError that names the column. The parsed graph
 lists its nodes in evaluation order; `forward` and `backward` compute every
@@ -19,11 +19,11 @@ import math
 import re
 from dataclasses import dataclass
 
-FUNCTIONS = ("exp", "log", "tanh", "sigmoid", "relu")
+FUNCTIONS = ("exp", "log", "tanh", "sigmoid", "relu", "sin", "cos")
 MAX_LENGTH = 500
 MAX_NODES = 200
 _TOKEN = re.compile(r"\s*(?:(\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)|([A-Za-z_][A-Za-z_0-9]*)|(\*\*|[-+*/()]))")
-HELP = "use numbers, variables, + - * / **, parentheses and exp, log, tanh, sigmoid, relu"
+HELP = "use numbers, variables, + - * / **, parentheses and exp, log, tanh, sigmoid, relu, sin, cos"
 
 
 class ExpressionError(ValueError):
@@ -33,7 +33,7 @@ class ExpressionError(ValueError):
 @dataclass(frozen=True)
 class Node:
     id: int
-    op: str                       # var, const, add, sub, mul, div, pow, neg, exp, log, tanh, sigmoid, relu
+    op: str                       # var, const, add, sub, mul, div, pow, neg, exp, log, tanh, sigmoid, relu, sin, cos
     inputs: tuple[int, ...]
     name: str = ""                # the variable's name, or a generated one (q1, q2, …) for intermediates
     value: float = math.nan       # constants only, before evaluation
@@ -225,6 +225,10 @@ def local_gradients(n: Node, values: list[float]) -> list[float]:
         return [v * (1 - v)]
     if n.op == "relu":
         return [1.0 if a[0] > 0 else 0.0]
+    if n.op == "sin":
+        return [math.cos(a[0])]
+    if n.op == "cos":
+        return [-math.sin(a[0])]
     return []
 
 
@@ -242,6 +246,7 @@ def local_rule(n: Node, graph: Graph, rename: dict[int, str] | None = None) -> s
         "add": ["1", "1"], "sub": ["1", "−1"], "mul": [b, a], "div": [f"1/{b}", f"−{a}/{b}²"],
         "pow": [f"{b}·{a}^({b}−1)", f"{n.name}·log {a}"], "neg": ["−1"], "exp": [n.name], "log": [f"1/{a}"],
         "tanh": [f"1 − {n.name}²"], "sigmoid": [f"{n.name}·(1 − {n.name})"], "relu": [f"1 if {a} > 0 else 0"],
+        "sin": [f"cos {a}"], "cos": [f"−sin {a}"],
     }[n.op]
     return ", ".join(f"∂{n.name}/∂{name} = {rule}" for name, rule in zip(names, rules))
 
@@ -276,6 +281,8 @@ _FORWARD = {
     "tanh": lambda n, values, a: math.tanh(a),
     "sigmoid": lambda n, values, a: _sigmoid(a),
     "relu": lambda n, values, a: max(a, 0.0),
+    "sin": lambda n, values, a: math.sin(a) if math.isfinite(a) else math.nan,
+    "cos": lambda n, values, a: math.cos(a) if math.isfinite(a) else math.nan,
 }
 
 

@@ -7,6 +7,7 @@ parameters' statistics at the frame's step.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,6 +51,9 @@ class RunFrame:
     dists: dict[str, Distributions] | None = None  # histograms panel: weights / activations / gradients
     boundary: Boundary | None = None      # boundary panel
     graph: ModelGraph | None = None       # graph panel: sent once (the structure does not change)
+    lr: float = math.nan                  # the learning rate of the next step (schedules change it)
+    train_seconds: float = 0.0            # wall time spent training so far (steps/s per device)
+    device: str = "cpu"
 
 
 @dataclass(frozen=True, eq=False)

@@ -1,11 +1,15 @@
-"""Build torch models, losses and optimizers from validated specs."""
+"""Build torch models, losses, optimizers and schedules from validated specs."""
 
 from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator
 
 import torch
 from torch import nn
 
 from ..scenario.spec import ModelSpec, TrainSpec
+from ..schedules import lr_factor
 
 ACTIVATIONS = {
     "relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "leaky_relu": nn.LeakyReLU,
@@ -25,6 +29,8 @@ def _init_linear(layer: nn.Linear, spec: ModelSpec) -> None:
             nn.init.xavier_normal_(layer.weight)  # σ = √(2 / (fan_in + fan_out))
         elif spec.init == "he":
             nn.init.kaiming_normal_(layer.weight, nonlinearity="relu")  # σ = √(2 / fan_in)
+        elif spec.init == "constant":
+            layer.weight.fill_(spec.init_value)  # every unit of a layer computes the same thing
         if layer.bias is not None:
             layer.bias.zero_()
 
@@ -65,7 +71,10 @@ def build_model(spec: ModelSpec, n_in: int, n_out: int) -> nn.Module:
     layers: list[nn.Module] = []
     width = n_in
     for hidden in spec.layers:
-        layers += [nn.Linear(width, hidden, bias=spec.bias), ACTIVATIONS[spec.activation]()]
+        layers.append(nn.Linear(width, hidden, bias=spec.bias))
+        if spec.batch_norm:
+            layers.append(nn.BatchNorm1d(hidden))
+        layers.append(ACTIVATIONS[spec.activation]())
         width = hidden
     layers.append(nn.Linear(width, n_out, bias=spec.bias))
     for layer in layers:
@@ -88,3 +97,21 @@ def build_optimizer(spec: TrainSpec, params) -> torch.optim.Optimizer:
         return torch.optim.RMSprop(params, lr=spec.lr, alpha=spec.alpha, eps=spec.eps, momentum=spec.momentum,
                                    weight_decay=spec.weight_decay)
     return torch.optim.Adagrad(params, lr=spec.lr, eps=spec.eps, weight_decay=spec.weight_decay)
+
+
+def build_scheduler(spec: TrainSpec, optimizer: torch.optim.Optimizer, total: int):
+    """None for a constant lr; otherwise a LambdaLR stepped once per optimizer step."""
+    if spec.schedule == "constant":
+        return None
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, lr_factor(spec, total))
+
+
+@contextmanager
+def eval_mode(model: nn.Module) -> Iterator[None]:
+    """Measure without side effects: batch norm uses its running statistics and leaves them alone."""
+    was_training = model.training
+    model.eval()
+    try:
+        yield
+    finally:
+        model.train(was_training)

@@ -8,6 +8,7 @@ backward → step — on the chosen device. The engine publishes Frames
 from __future__ import annotations
 
 import math
+import time
 from typing import Callable
 
 import numpy as np
@@ -17,7 +18,8 @@ from ..frames import HIST_BINS, Frame, RunFrame, Surface
 from ..scenario import Scenario, Variant
 from ..scenario.loader import parameter_count
 from . import surface as surfaces
-from .build import build_loss, build_model, build_optimizer, surface_loss
+from . import manual
+from .build import build_loss, build_model, build_optimizer, build_scheduler, eval_mode, surface_loss
 from .boundary import BoundaryProbe
 from .device import resolve_device
 from .autograd_graph import trace
@@ -27,12 +29,12 @@ from .probe import PROBE_SAMPLES, Probe
 class RunState:
     """One variant's model, optimizer, batches and bookkeeping."""
 
-    def __init__(self, variant: Variant, device: str, seed: int, tensors: dict[int, tuple[torch.Tensor, ...]],
+    def __init__(self, variant: Variant, device: str, seed: int, tensors: dict[tuple, tuple[torch.Tensor, ...]],
                  track_path: bool = False, probe: bool = False, boundary: bool = False, graph: bool = False):
         self.variant = variant
         self.label = variant.label
         ds = variant.dataset
-        key = id(ds)
+        key = (id(ds), device)
         if key not in tensors:  # variants on the same data share its tensors
             tensors[key] = tuple(torch.as_tensor(a, device=device) for a in (ds.x_train, ds.y_train, ds.x_val, ds.y_val))
         self.x, self.y, self.x_val, self.y_val = tensors[key]
@@ -49,6 +51,11 @@ class RunState:
 
         self.batch_size = variant.batch_size
         self.total = variant.steps
+        self.scheduler = build_scheduler(variant.train, self.optimizer, self.total)
+        self.accumulate = variant.train.accumulate
+        self.manual = variant.train.backprop == "manual"
+        self.device = device
+        self.train_seconds = 0.0  # wall time spent in training steps (the devices lesson compares rates)
         self.generator = torch.Generator().manual_seed(seed)  # batch order, same in every variant
         self.order: torch.Tensor | None = None
         self.cursor = 0
@@ -91,22 +98,41 @@ class RunState:
         return torch.cat([p.detach().reshape(-1) for p in self.params]).clone()
 
     def train_step(self, track_update: bool) -> None:
-        xb, yb = self._batch()
+        started = time.perf_counter()
         self.optimizer.zero_grad(set_to_none=True)
-        loss = self.loss_fn(self.model(xb), yb)
-        value = loss.item()
+        value = 0.0
+        for _ in range(self.accumulate):  # usually once; k mini-batches when accumulating gradients
+            xb, yb = self._batch()
+            if self.manual:
+                loss, grads = manual.loss_and_gradients(self.model, self.variant.train.loss, xb, yb)
+            else:
+                loss = self.loss_fn(self.model(xb), yb)
+            part = loss.item()
+            value += part / self.accumulate
+            if self._diverging(part):
+                break
+            if self.manual:
+                for p, g in zip(self.params, grads):
+                    p.grad = g / self.accumulate if p.grad is None else p.grad + g / self.accumulate
+            elif self.accumulate > 1:
+                (loss / self.accumulate).backward()  # the mean over all k·B samples, as one big batch
+            else:
+                loss.backward()
         self.loss_log.append((self.step, value))
         if self.first_loss is None:
             self.first_loss = value
         if self.track_path:
             self._record_position(value)
-        if not math.isfinite(value) or value > self.limit_factor * max(self.first_loss, 1.0):
+        if self._diverging(value):
             self.diverged_at = self.step  # stop here; the parameters stay those that gave this loss
+            self.train_seconds += time.perf_counter() - started
             return
         before = self._flat() if track_update else None
-        loss.backward()
         self.optimizer.step()
+        if self.scheduler is not None:
+            self.scheduler.step()
         self.step += 1
+        self.train_seconds += time.perf_counter() - started
         if before is not None:
             update = self._flat() - before
             if self.last_update is not None:
@@ -115,6 +141,10 @@ class RunState:
             self.last_update = update
         if self.step % self.eval_every == 0:
             self._evaluate()
+
+    def _diverging(self, loss: float) -> bool:
+        first = self.first_loss if self.first_loss is not None else loss
+        return not math.isfinite(loss) or loss > self.limit_factor * max(first, 1.0)
 
     def _record_position(self, loss: float) -> None:
         p0, p1 = self._flat().tolist()
@@ -132,7 +162,8 @@ class RunState:
     @torch.no_grad()
     def _evaluate(self) -> None:
         if len(self.x_val):
-            self.val_log.append((self.step, float(self.loss_fn(self.model(self.x_val), self.y_val))))
+            with eval_mode(self.model):
+                self.val_log.append((self.step, float(self.loss_fn(self.model(self.x_val), self.y_val))))
 
     @torch.no_grad()
     def frame(self) -> RunFrame:
@@ -154,6 +185,9 @@ class RunState:
         loss_steps, losses = _split(self.loss_log)
         val_steps, val_losses = _split(self.val_log)
         self.loss_log, self.val_log = [], []
+        with eval_mode(self.model):
+            dists = self.probe.measure() if self.probe is not None else None
+            boundary = self.boundary.measure() if self.boundary is not None else None
         path_steps = path = position = None
         if self.track_path:
             log, self.path_log = self.path_log, []
@@ -168,9 +202,8 @@ class RunState:
             weight_norms=norms_np[:k], grad_norms=norms_np[k:],
             hist_counts=hists.cpu().numpy().astype(np.int64), hist_ranges=bounds,
             path_steps=path_steps, path=path, position=position,
-            dists=self.probe.measure() if self.probe is not None else None,
-            boundary=self.boundary.measure() if self.boundary is not None else None,
-            graph=self._take_graph(),
+            dists=dists, boundary=boundary, graph=self._take_graph(),
+            lr=self.optimizer.param_groups[0]["lr"], train_seconds=self.train_seconds, device=self.device,
         )
 
     def _take_graph(self):
@@ -204,7 +237,7 @@ class SliceState:
 
 def _surface_key(v: Variant) -> tuple:
     m = v.model
-    return (id(v.dataset), v.train.loss, m.kind, tuple(m.layers), m.activation, m.bias)
+    return (id(v.dataset), v.train.loss, v.train.device, m.kind, tuple(m.layers), m.activation, m.bias, m.batch_norm)
 
 
 def _split(log: list[tuple[int, float]]) -> tuple[np.ndarray, np.ndarray]:
@@ -215,21 +248,26 @@ def _split(log: list[tuple[int, float]]) -> tuple[np.ndarray, np.ndarray]:
 
 
 class Engine:
-    """All variants of one scenario, stepped together on one device."""
+    """All variants of one scenario, stepped together (on one device, unless a variant names its own)."""
 
     def __init__(self, scenario: Scenario, device: str | None = None):
         self.scenario = scenario
         self.device = resolve_device(device or scenario.meta.device,
                                      source="--device" if device else f"{scenario.path}: scenario.device")
-        tensors: dict[int, tuple[torch.Tensor, ...]] = {}
+        # a variant may name its own device (the devices lesson); --device overrides every one
+        devices = [self.device if device or v.train.device is None else
+                   resolve_device(v.train.device, source=f"{scenario.path}: {v.label}: train.device")
+                   for v in scenario.variants]
+        tensors: dict[tuple, tuple[torch.Tensor, ...]] = {}
         self.contour = "contour" in scenario.view.panels
         # two parameters: the exact surface, with every step on the path; more: a random-direction slice
         self.exact = parameter_count(scenario.variants[0]) == 2
         probe = "histograms" in scenario.view.panels
         boundary = "boundary" in scenario.view.panels
         graph = "graph" in scenario.view.panels
-        self.runs = [RunState(v, self.device, scenario.meta.seed, tensors, track_path=self.contour and self.exact,
-                              probe=probe, boundary=boundary, graph=graph) for v in scenario.variants]
+        self.runs = [RunState(v, run_device, scenario.meta.seed, tensors, track_path=self.contour and self.exact,
+                              probe=probe, boundary=boundary, graph=graph)
+                     for v, run_device in zip(scenario.variants, devices)]
         # the surface is that of the first run; runs with the same data, loss and architecture share it
         key = _surface_key(scenario.variants[0])
         self.surface_members = tuple(i for i, v in enumerate(scenario.variants) if _surface_key(v) == key)
@@ -285,7 +323,8 @@ class Engine:
                   for raw in sl.raw)
         grid = np.linspace(-surfaces.SLICE_EXTENT, surfaces.SLICE_EXTENT, surfaces.SLICE_GRID[0])
         rows = np.linspace(-surfaces.SLICE_EXTENT, surfaces.SLICE_EXTENT, surfaces.SLICE_GRID[1])
-        z = surfaces.slice_grid(first.model, first.loss_fn, first.x, first.y, center, d1, d2, grid, rows)
+        with eval_mode(first.model):
+            z = surfaces.slice_grid(first.model, first.loss_fn, first.x, first.y, center, d1, d2, grid, rows)
         paths = tuple(surfaces.project(torch.stack(sl.trails[i]), center, d1, d2) if sl.trails.get(i)
                       else np.zeros((0, 2)) for i in self.surface_members)
         version = (self._surface.version + 1) if self._surface else 1

@@ -12,7 +12,7 @@ from ..frames import ExpressionResult
 _OPS = {
     "add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b, "div": lambda a, b: a / b,
     "pow": lambda a, b: a ** b, "neg": lambda a: -a, "exp": torch.exp, "log": torch.log, "tanh": torch.tanh,
-    "sigmoid": torch.sigmoid, "relu": torch.relu,
+    "sigmoid": torch.sigmoid, "relu": torch.relu, "sin": torch.sin, "cos": torch.cos,
 }
 
 

@@ -22,6 +22,8 @@ from ..expression import parse as parse_expression
 from ..errors import Problem, ScenarioError
 from .locate import locate
 from .spec import (
+    DATA_KINDS,
+    MANUAL_ACTIVATIONS,
     MAX_VARIANTS,
     TRAINING_PANELS,
     DataSpec,
@@ -200,7 +202,7 @@ def _is_tag(loc: tuple[Any, ...], i: int) -> bool:
         return False
     if part in ("int", "str", "float", "bool", "list[...]") or part.startswith(("literal[", "list[", "tuple[", "function-")):
         return True
-    return i > 0 and loc[i - 1] in ("data",) and part in ("linear", "csv", "circles", "blobs")
+    return i > 0 and loc[i - 1] in ("data",) and part in DATA_KINDS
 
 
 # ---------------------------------------------------------------------------
@@ -293,6 +295,8 @@ def load_text(text: str, *, source: str, base_dir: Path, name: str = "scenario",
                                else adapter.model_validate(sections[s]))
             except ValidationError as err:
                 problems += _problems(err, source, text, prefix if override is not None else ("sweep",))
+        if not problems:
+            problems += _manual_problems(resolved, source, text, idx)
         if problems:
             continue
         data_key = "surface" if surface else resolved["data"].model_dump_json() + resolved["train"].loss
@@ -351,6 +355,23 @@ def _expression_scenario(spec: ScenarioFile, raw: dict, *, source: str, text: st
                     ExpressionLesson(graph, dict(expr.values), expr.output))
 
 
+def _manual_problems(resolved: dict[str, Any], source: str, text: str, idx: int | None) -> list[Problem]:
+    """Hand-written backprop knows Linear layers and a few activations; refuse anything else up front."""
+    train, model = resolved["train"], resolved["model"]
+    if train.backprop != "manual":
+        return []
+    reason = ("a surface model has no layers" if model.kind == "surface" else
+              "batch norm has no hand-written backward here" if model.batch_norm else
+              f"activation '{model.activation}' has no hand-written derivative here (use one of "
+              f"{', '.join(MANUAL_ACTIVATIONS)})" if model.kind == "mlp" and model.activation not in MANUAL_ACTIVATIONS
+              else "")
+    if not reason:
+        return []
+    where = ("variant", idx, "train", "backprop") if idx is not None else ("train", "backprop")
+    return [Problem(source, f"backprop = 'manual': {reason}; use backprop = 'autograd'", _path(where),
+                    locate(text, where))]
+
+
 def parameter_count(variant: Variant) -> int:
     """Trainable parameters of the variant's model, computed from its spec (no torch)."""
     ds, m = variant.dataset, variant.model
@@ -358,7 +379,8 @@ def parameter_count(variant: Variant) -> int:
         return 2
     n_out = ds.n_classes if ds.task == "multiclass" else ds.y_train.shape[1]
     widths = [ds.n_features, *m.layers, n_out]
-    return sum(a * b + (b if m.bias else 0) for a, b in zip(widths, widths[1:]))
+    norms = 2 * sum(m.layers) if m.batch_norm else 0  # batch norm's scale γ and shift β per hidden unit
+    return sum(a * b + (b if m.bias else 0) for a, b in zip(widths, widths[1:])) + norms
 
 
 def load_path(path: Path, seed: int | None = None) -> Scenario:

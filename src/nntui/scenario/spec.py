@@ -10,11 +10,15 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from ..expression import parse as parse_expression
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Device = Literal["auto", "cpu", "cuda", "mps"]
 Activation = Literal["relu", "sigmoid", "tanh", "leaky_relu", "elu", "selu", "silu", "gelu", "identity"]
-Init = Literal["default", "zeros", "normal", "xavier", "he"]
+Init = Literal["default", "zeros", "normal", "xavier", "he", "constant"]
+Schedule = Literal["constant", "step", "exponential", "inverse", "polynomial", "cosine", "cyclic"]
+Backprop = Literal["autograd", "manual"]
+MANUAL_ACTIVATIONS = ("relu", "leaky_relu", "sigmoid", "tanh", "identity")
 Loss = Literal["mse", "bce_with_logits", "cross_entropy"]
 Optimizer = Literal["sgd", "adam", "rmsprop", "adagrad"]
 SurfaceKind = Literal["quadratic", "rosenbrock", "saddle", "himmelblau"]
@@ -136,7 +140,82 @@ class BlobsData(DataCommon):
         return self
 
 
-DataSpec = Annotated[Union[LinearData, CsvData, CirclesData, BlobsData], Field(discriminator="kind")]
+class MoonsData(DataCommon):
+    """Two interleaving half circles (binary classification)."""
+
+    kind: Literal["moons"]
+    n: int = Field(200, ge=4, le=MAX_SAMPLES)
+    noise: float = Field(0.1, ge=0)
+
+
+class XorData(DataCommon):
+    """Points in the square [-1, 1]²; the class is 1 where x1·x2 > 0 (binary, not linearly separable)."""
+
+    kind: Literal["xor"]
+    n: int = Field(200, ge=4, le=MAX_SAMPLES)
+    noise: float = Field(0.05, ge=0, description="Gaussian noise added to the points after labelling.")
+    margin: float = Field(0.1, ge=0, lt=1, description="Keep points at least this far from both axes.")
+
+
+class SpiralData(DataCommon):
+    """Interleaved spiral arms, one class per arm (multiclass)."""
+
+    kind: Literal["spiral"]
+    n: int = Field(300, ge=4, le=MAX_SAMPLES)
+    classes: int = Field(3, ge=2, le=8)
+    turns: float = Field(1.0, gt=0, le=5, description="How many times each arm winds around.")
+    noise: float = Field(0.05, ge=0)
+
+
+class CurveData(DataCommon):
+    """y = f(x) + N(0, noise²) for n points evenly spread over [start, stop] (1-D regression)."""
+
+    kind: Literal["curve"]
+    f: str = Field(min_length=1, max_length=200, description="A formula in x, e.g. 'x**2 + 15*sin(x)**3'; "
+                   "the same small grammar as [expression], never eval'd.")
+    start: float = -3.0
+    stop: float = 3.0
+    n: int = Field(200, ge=2, le=MAX_SAMPLES)
+    noise: float = Field(0.0, ge=0)
+
+    @field_validator("f")
+    @classmethod
+    def _formula(cls, text: str) -> str:
+        names = parse_expression(text).variables
+        if any(v != "x" for v in names):
+            raise ValueError(f"the formula may use only the variable x, not '{next(v for v in names if v != 'x')}'")
+        return text
+
+    @model_validator(mode="after")
+    def _range(self) -> "CurveData":
+        if self.stop <= self.start:
+            raise ValueError("`stop` must be greater than `start`")
+        return self
+
+
+class PlaneData(DataCommon):
+    """y = weights·x + intercept + N(0, noise²), with feature i drawn from N(means[i], scales[i]²)."""
+
+    kind: Literal["plane"]
+    n: int = Field(200, ge=2, le=MAX_SAMPLES)
+    weights: list[float] = Field(min_length=1, max_length=MAX_FEATURES, description="True weight of each feature.")
+    scales: list[Annotated[float, Field(gt=0)]] | None = Field(None, description="Std of each feature (default 1).")
+    means: list[float] | None = Field(None, description="Mean of each feature (default 0).")
+    intercept: float = 0.0
+    noise: float = Field(0.0, ge=0)
+
+    @model_validator(mode="after")
+    def _lengths(self) -> "PlaneData":
+        for name in ("scales", "means"):
+            value = getattr(self, name)
+            if value is not None and len(value) != len(self.weights):
+                raise ValueError(f"`{name}` needs one value per feature ({len(self.weights)}, like `weights`)")
+        return self
+
+
+DataSpec = Annotated[Union[LinearData, CsvData, CirclesData, BlobsData, MoonsData, XorData, SpiralData, CurveData,
+                           PlaneData], Field(discriminator="kind")]
+DATA_KINDS = ("linear", "csv", "circles", "blobs", "moons", "xor", "spiral", "curve", "plane")
 
 
 class ModelSpec(Strict):
@@ -147,9 +226,12 @@ class ModelSpec(Strict):
         default_factory=list, max_length=MAX_LAYERS, description="Hidden layer widths of an mlp."
     )
     activation: Activation = "relu"
-    init: Init = Field("default", description="default is PyTorch's own; normal uses `init_std`.")
+    init: Init = Field("default", description="default is PyTorch's own; normal uses `init_std`; constant gives "
+                       "every weight `init_value` (the symmetry that never breaks).")
     init_std: float = Field(0.01, gt=0, description="Standard deviation for init = 'normal'.")
+    init_value: float = Field(0.1, ge=-10, le=10, description="Every weight's value for init = 'constant'.")
     bias: bool = True
+    batch_norm: bool = Field(False, description="mlp: BatchNorm1d after each hidden Linear, before the activation.")
     surface: SurfaceKind | None = Field(
         None, description="surface models: quadratic ½(x² + κy²), rosenbrock (1−x)² + 100(y−x²)², "
         "saddle x² − y² + y⁴/4, himmelblau (x² + y − 11)² + (x + y² − 7)².")
@@ -166,6 +248,8 @@ class ModelSpec(Strict):
             return self
         if self.surface is not None:
             raise ValueError("`surface` needs kind = 'surface'")
+        if self.batch_norm and self.kind != "mlp":
+            raise ValueError("`batch_norm` needs kind = 'mlp' (it goes between hidden layers)")
         if self.kind == "linear" and self.layers:
             raise ValueError("a linear model has no hidden `layers`; use kind = 'mlp'")
         if self.kind == "mlp" and not self.layers:
@@ -190,6 +274,20 @@ class TrainSpec(Strict):
         1e4, gt=1, description="A run is diverged once its loss is NaN/Inf or exceeds this × its first loss."
     )
     eval_every: int = Field(10, ge=1, description="Steps between validation-loss evaluations.")
+    schedule: Schedule = Field(
+        "constant", description="Learning-rate schedule over the run's T steps: step lr·γ^⌊t/step_size⌋, "
+        "exponential lr·e^(−γt), inverse lr/(1 + γt), polynomial lr·(1 − t/T)^power, cosine "
+        "lr_min + (lr − lr_min)·(1 + cos(πt/T))/2, cyclic: a triangle between lr_min and lr every 2·step_size.")
+    gamma: float = Field(0.5, gt=0, le=1e3, description="step: factor per drop; exponential and inverse: decay rate.")
+    step_size: int = Field(100, ge=1, le=MAX_STEPS, description="step: steps between drops; cyclic: half a cycle.")
+    power: float = Field(1.0, gt=0, le=100, description="polynomial schedule's exponent.")
+    lr_min: float = Field(0.0, ge=0, description="cosine and cyclic: the lowest learning rate.")
+    accumulate: int = Field(1, ge=1, le=1_024, description="Gradient accumulation: mini-batches whose gradients "
+                            "are summed (each loss ÷ accumulate) before one optimizer step.")
+    backprop: Backprop = Field("autograd", description="manual: gradients from a hand-written backward pass "
+                               "(Linear layers with relu, leaky_relu, sigmoid, tanh or identity) instead of autograd.")
+    device: Device | None = Field(None, description="This variant's device; default: the scenario's. "
+                                  "`--device` overrides both.")
 
     @model_validator(mode="after")
     def _consistent(self) -> "TrainSpec":
@@ -201,6 +299,8 @@ class TrainSpec(Strict):
             raise ValueError("`nesterov` needs optimizer = 'sgd' and momentum > 0")
         if not all(0 <= b < 1 for b in self.betas):
             raise ValueError("`betas` must both be in [0, 1)")
+        if self.schedule in ("cosine", "cyclic") and self.lr_min >= self.lr:
+            raise ValueError("`lr_min` must be below `lr`")
         return self
 
 
@@ -217,7 +317,7 @@ class ExpressionSpec(Strict):
     """A scalar expression whose computation graph is the lesson (instead of data, model and train)."""
 
     text: str = Field(min_length=1, max_length=500, description="e.g. '(x + y) * z': numbers, variables, "
-                      "+ - * / **, parentheses, exp log tanh sigmoid relu. Parsed by a small grammar, never eval'd.")
+                      "+ - * / **, parentheses, exp log tanh sigmoid relu sin cos. Parsed by a small grammar, never eval'd.")
     values: dict[str, float] = Field(description="A value for every variable, e.g. { x = -2, y = 5, z = -4 }.")
     output: str = Field("f", min_length=1, max_length=20, description="Name of the result.")
 
