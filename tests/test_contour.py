@@ -114,7 +114,7 @@ async def test_nan_and_inf_draw_a_marker_not_a_crash():
     surface = Surface("w", "b", (-1.0, 1.0), (-2.0, 2.0), z, 1, (0,))
     path = np.array([[0.0, 0.0], [np.nan, 1.0], [0.5, np.inf], [0.9, 1.5]])
     run = RunView("a", {}, np.zeros(0), np.zeros(0), np.nan, "diverged", 3, 3, path, np.array([np.nan, np.nan]))
-    view = View(1, "ready", "cpu", 3, 10, False, True, 60, np.nan, None, (run,), surface)
+    view = View(1, "ready", "cpu", 3, 10, False, True, 60, np.nan, None, (run,), (surface,))
     app = PanelApp()
     async with app.run_test(size=(60, 20)) as pilot:
         panel = app.query_one(ContourPanel)

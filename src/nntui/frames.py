@@ -26,6 +26,8 @@ class Distributions:
     ranges: np.ndarray        # (layers, 2) [low, high]: only ever grows during a run
     percentiles: np.ndarray   # (layers, len(PERCENTILES)), NaN for a layer with no finite values
     nonfinite: np.ndarray | None = None  # (layers,) count of NaN/Inf values left out
+    std: np.ndarray | None = None        # (layers,) standard deviation of the finite values
+    dead: np.ndarray | None = None       # activations: (layers,) fraction of units that are 0 on every probe input
 
 
 @dataclass(frozen=True, eq=False)
@@ -113,7 +115,12 @@ class ExpressionResult:
 class Frame:
     step: int
     runs: tuple[RunFrame, ...]
-    surface: Surface | None = None  # only when (re)computed
+    surfaces: tuple[Surface, ...] = ()  # only those (re)computed since the last frame; one per group of runs
+
+    @property
+    def surface(self) -> Surface | None:
+        """The first group's surface, if it changed (most scenarios have one group)."""
+        return self.surfaces[0] if self.surfaces else None
 
     @property
     def finished(self) -> bool:

@@ -160,7 +160,7 @@ class History:
         self.runs = [RunHistory(label, s) for label, s in zip(labels, settings)]
         self.step = 0
         self.frames = 0
-        self.surface: Surface | None = None
+        self.surfaces: dict[int, Surface] = {}  # the latest surface of each group, by its first member
 
     def add(self, frame: Frame) -> None:
         for hist, rf in zip(self.runs, frame.runs):
@@ -179,8 +179,8 @@ class History:
                         hist.bands[quantity] = Thinned(d.percentiles.size, capacity=GRAD_CAPACITY)
                     hist.bands[quantity].extend(np.array([rf.step]), d.percentiles.reshape(1, -1))
             hist.latest = rf
-        if frame.surface is not None:
-            self.surface = frame.surface
+        for surface in frame.surfaces:
+            self.surfaces[surface.members[0]] = surface
         self.step = frame.step
         self.frames += 1
 

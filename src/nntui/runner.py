@@ -61,7 +61,7 @@ class View:
     rate: float           # measured steps/s while playing
     error: str | None
     runs: tuple[RunView, ...]
-    surface: Surface | None = None
+    surfaces: tuple[Surface, ...] = ()  # one per group of runs that share a loss surface
     expression: ExpressionResult | None = None  # graph lessons: every node's value and gradient
 
 
@@ -290,4 +290,4 @@ class Runner:
                                 latest.grad_norms if latest else None))
         return View(self.version, self.state, self.device, self.history.step, self.scenario.max_steps,
                     self.playing, self._finished, self.speed, self.rate if self.playing else math.nan,
-                    self.error, tuple(runs), self.history.surface, self.expression)
+                    self.error, tuple(runs), tuple(self.history.surfaces.values()), self.expression)

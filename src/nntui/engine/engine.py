@@ -268,10 +268,13 @@ class Engine:
         self.runs = [RunState(v, run_device, scenario.meta.seed, tensors, track_path=self.contour and self.exact,
                               probe=probe, boundary=boundary, graph=graph)
                      for v, run_device in zip(scenario.variants, devices)]
-        # the surface is that of the first run; runs with the same data, loss and architecture share it
-        key = _surface_key(scenario.variants[0])
-        self.surface_members = tuple(i for i, v in enumerate(scenario.variants) if _surface_key(v) == key)
-        self._surface: Surface | None = None
+        # runs with the same data, loss and architecture share a surface: one per group (exact), or the
+        # first run's group only (a slice costs a pass over the data per grid point)
+        keys = list(dict.fromkeys(_surface_key(v) for v in scenario.variants))
+        self.groups = [tuple(i for i, v in enumerate(scenario.variants) if _surface_key(v) == key)
+                       for key in (keys if self.exact else keys[:1])]
+        self.surface_members = self.groups[0]
+        self._surfaces: dict[int, Surface] = {}
         if self.contour and not self.exact:
             self._slice = SliceState(self.runs[0].params, scenario.meta.seed, self.surface_members)
 
@@ -303,7 +306,11 @@ class Engine:
         runs = tuple(r.frame() for r in self.runs)
         if not self.contour:
             return Frame(self.step, runs)
-        return Frame(self.step, runs, self._update_surface(runs) if self.exact else self._update_slice())
+        if self.exact:
+            changed = (self._update_surface(members, runs) for members in self.groups)
+        else:
+            changed = (self._update_slice(),)
+        return Frame(self.step, runs, tuple(s for s in changed if s is not None))
 
     def _update_slice(self) -> Surface | None:
         """A slice through the first run's weights now, recomputed every few frames (the weights move)."""
@@ -327,40 +334,42 @@ class Engine:
             z = surfaces.slice_grid(first.model, first.loss_fn, first.x, first.y, center, d1, d2, grid, rows)
         paths = tuple(surfaces.project(torch.stack(sl.trails[i]), center, d1, d2) if sl.trails.get(i)
                       else np.zeros((0, 2)) for i in self.surface_members)
-        version = (self._surface.version + 1) if self._surface else 1
+        current = self._surfaces.get(self.surface_members[0])
         ext = (-surfaces.SLICE_EXTENT, surfaces.SLICE_EXTENT)
-        self._surface = Surface("α (random direction 1)", "β (direction 2)", ext, ext, z, version,
-                                self.surface_members, paths)
-        return self._surface
+        surface = Surface("α (random direction 1)", "β (direction 2)", ext, ext, z,
+                          (current.version + 1) if current else 1, self.surface_members, paths)
+        self._surfaces[self.surface_members[0]] = surface
+        return surface
 
-    def _update_surface(self, frames: tuple[RunFrame, ...]) -> Surface | None:
-        """Recompute the loss grid only when the region the paths cover has outgrown it (or shrunk a lot)."""
+    def _update_surface(self, members: tuple[int, ...], frames: tuple[RunFrame, ...]) -> Surface | None:
+        """Recompute a group's loss grid only when the region its paths cover has outgrown it (or shrunk a lot)."""
         # frame the points whose loss stayed below 2× the start: a run heading for divergence does not drag
         # the view along with it
-        boxes = [tuple(self.runs[i].box) for i in self.surface_members
-                 if self.runs[i].box is not None and self.runs[i].diverged_at is None]
+        runs = [self.runs[i] for i in members]
+        boxes = [tuple(r.box) for r in runs if r.box is not None and r.diverged_at is None]
         if not boxes:  # before the first step, or every member diverged: frame the starting points
-            boxes = [tuple(r.box) for r in self.runs if r.box is not None] or [
-                (f.position[0], f.position[0], f.position[1], f.position[1]) for f in frames
+            boxes = [tuple(r.box) for r in runs if r.box is not None] or [
+                (f.position[0], f.position[0], f.position[1], f.position[1]) for f in (frames[i] for i in members)
                 if f.position is not None and np.isfinite(f.position).all()]
         if not boxes:
             return None
         raw = ((min(b[0] for b in boxes), max(b[1] for b in boxes)), (min(b[2] for b in boxes), max(b[3] for b in boxes)))
         padded = surfaces.region(boxes)
-        current = self._surface
+        current = self._surfaces.get(members[0])
         if current is not None:
             cur = (current.x_range, current.y_range)
             too_big = any((c[1] - c[0]) > 3 * (p[1] - p[0]) for c, p in zip(cur, padded))
             if surfaces.contains(cur, raw) and not too_big:
                 return None
-        first = self.runs[self.surface_members[0]]
+        first = runs[0]
         xs = np.linspace(*padded[0], surfaces.GRID[0])
         ys = np.linspace(*padded[1], surfaces.GRID[1])
         z = surfaces.loss_grid(first.model, first.loss_fn, first.x, first.y, xs, ys)
         names = surfaces.flat_names(first.model)
-        self._surface = Surface(names[0], names[1], padded[0], padded[1], z,
-                                (current.version + 1) if current else 1, self.surface_members)
-        return self._surface
+        surface = Surface(names[0], names[1], padded[0], padded[1], z, (current.version + 1) if current else 1,
+                          members)
+        self._surfaces[members[0]] = surface
+        return surface
 
     def final_parameters(self) -> list[dict[str, list]]:
         return [r.parameters() for r in self.runs]

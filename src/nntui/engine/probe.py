@@ -8,6 +8,9 @@ different moments can be compared bin for bin.
 
 from __future__ import annotations
 
+import math
+from dataclasses import replace
+
 import numpy as np
 import torch
 from torch import nn
@@ -43,10 +46,14 @@ class Probe:
             for h in hooks:
                 h.remove()
         grads = [p.grad if p.grad is not None else torch.full_like(p, float("nan")) for _, p in self.weights]
+        activations = self._dists("activations", [f"{n}: {type(m).__name__}" for n, m in self.activation_modules],
+                                  captured)
+        if captured:  # a unit is dead when it outputs exactly 0 for every probe input (a ReLU that never fires)
+            dead = torch.stack([(a.reshape(len(a), -1) == 0).all(0).float().mean() for a in captured])
+            activations = replace(activations, dead=dead.cpu().numpy().astype(np.float64))
         return {
             "weights": self._dists("weights", [n for n, _ in self.weights], [p.detach() for _, p in self.weights]),
-            "activations": self._dists("activations", [f"{n}: {type(m).__name__}" for n, m in self.activation_modules],
-                                       captured),
+            "activations": activations,
             "gradients": self._dists("gradients", [n for n, _ in self.weights], grads),
         }
 
@@ -77,4 +84,6 @@ class Probe:
         counts = torch.stack([torch.histc(f, HIST_BINS, float(lo), float(hi)) if f.numel() else
                               torch.zeros(HIST_BINS, device=f.device) for f, (lo, hi) in zip(finite, shared)])
         nonfinite = np.array([int(f.numel() - g.numel()) for f, g in zip(flat, finite)], np.int64)
-        return Distributions(tuple(names), counts.cpu().numpy().astype(np.int64), shared.copy(), pct, nonfinite)
+        std = torch.stack([f.std(correction=0) if f.numel() else torch.tensor(math.nan, device=f.device)
+                           for f in finite]).double().cpu().numpy()
+        return Distributions(tuple(names), counts.cpu().numpy().astype(np.int64), shared.copy(), pct, nonfinite, std)

@@ -327,6 +327,9 @@ class ViewSpec(Strict):
     log_y: bool = Field(False, description="Start the loss panel on a log scale.")
     speed: int | Literal["max"] = Field(50, description="Initial training speed in steps per second, or 'max'.")
     autoplay: bool = Field(True, description="Start training as soon as the app opens.")
+    histogram: Literal["weights", "activations", "gradients"] = Field(
+        "weights", description="The quantity the histograms panel opens on.")
+    all_layers: bool = Field(False, description="The histograms panel opens with one row per layer (key a toggles).")
 
 
 class ScenarioFile(Strict):

@@ -113,6 +113,9 @@ class NNTuiApp(App[None]):
     def _make_panel(self, name: str, cls):
         if cls is BoundaryPanel:  # it draws the data points itself, from the torch-free datasets
             return cls([v.dataset for v in self.scenario.variants], id=name)
+        if cls is HistogramPanel:
+            view = self.scenario.view
+            return cls(view.histogram, view.all_layers, id=name)
         return cls(id=name)
 
     def _setting_columns(self) -> list[str]:
@@ -225,6 +228,8 @@ class NNTuiApp(App[None]):
         rows = [(b.key_display or b.key, HELP_TEXT.get(b.action, b.description)) for b in self.BINDINGS]
         rows += [("tab", "Move focus between panels (↑↓ scroll the lesson)"), ("ctrl+p", "Command palette")]
         for name, cls in PLOT_PANELS.items():  # keys that work while a panel has focus
+            if cls is ContourPanel and len({id(v.dataset) for v in self.scenario.variants}) == 1:
+                continue  # one dataset, one surface: its [ ] keys change nothing
             if name in self.scenario.view.panels:
                 rows += [(b.key_display or b.key, f"{b.description} ({name.replace('_', ' ')}, when focused)")
                          for b in cls.BINDINGS if isinstance(b, Binding)]

@@ -20,7 +20,7 @@ from textual.strip import Strip
 from ..frames import Surface
 from ..runner import View
 from .palette import variant_rgb
-from .panel import StripPanel
+from .panel import RUN_BINDINGS, StripPanel
 from .raster import MARGIN, centered_message, polyline_pixels, to_pixels, x_ticks, y_label
 
 BANDS = 16
@@ -34,6 +34,8 @@ START_RGB = (255, 255, 255)
 
 
 class ContourPanel(StripPanel):
+    BINDINGS = RUN_BINDINGS  # runs on different data have different surfaces: [ ] picks whose
+
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self._styles: dict[tuple, Style] = {}
@@ -43,19 +45,28 @@ class ContourPanel(StripPanel):
         self.border_subtitle = "◆ start  ● now"
 
     def state_key(self) -> tuple:
-        return ()  # every run's path is drawn: no run to choose
+        return (self.run_index,)
+
+    def _surface(self, view: View | None) -> Surface | None:
+        """The surface of the chosen run's group (every run of that group has its path on it)."""
+        if view is None or not view.surfaces:
+            return None
+        index = self.run_index % max(len(view.runs), 1)
+        return next((s for s in view.surfaces if index in s.members), view.surfaces[0])
 
     # ------------------------------------------------------------------ drawing
 
     def _rebuild(self) -> None:
         width, height = self.size.width, self.size.height
         view = self._view
-        surface = view.surface if view is not None else None
+        surface = self._surface(view)
         if surface is None or width <= MARGIN + 4 or height < 3:
             message = "loading PyTorch…" if view is None or view.state == "loading" else "waiting for the first step…"
             self._strips = centered_message(message, width, height, self.rich_style)
             return
         self.border_title = f"Loss surface · x: {surface.x_name}  y: {surface.y_name}"
+        if len(view.surfaces) > 1:  # say whose surface this is, and that [ ] shows the others
+            self.border_title += f" · {view.runs[surface.members[0]].label} ([ ] other runs)"
         legend = height >= 10  # a row naming each run's color: the variants table is hidden when zoomed
         pw, ph = width - MARGIN, height - 1 - legend
         pix = self._pixels(surface, pw, 2 * ph)

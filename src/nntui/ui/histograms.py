@@ -1,10 +1,15 @@
-"""The distributions panel: weights, activations or gradients of one layer of one run.
+"""The distributions panel: weights, activations or gradients of one run.
 
-Top: the current 30-bin histogram. Bottom: the distribution over time as
-TensorBoard-style bands (min–max, ±1.5σ, ±1σ, ±0.5σ percentiles, shaded darker
-to lighter) with the median as a bright line. Both use the layer's shared
-range, which only grows, so moments can be compared. Keys (when focused):
-↑/↓ layer, ←/→ quantity, [ / ] run.
+One layer: the current 30-bin histogram on top and, below, the distribution
+over time as TensorBoard-style bands (min–max, ±1.5σ, ±1σ, ±0.5σ percentiles,
+shaded darker to lighter) with the median as a bright line. Both use the
+layer's shared range, which only grows, so moments can be compared.
+
+All layers (key a): one row per layer on a common x range, with each layer's
+standard deviation and, for activations, the fraction of dead units: how
+activations shrink, saturate or die layer by layer (the weight_init and
+dead_relu lessons). Keys (when focused): ↑/↓ layer, ←/→ quantity, a layers,
+[ / ] run.
 """
 
 from __future__ import annotations
@@ -33,17 +38,23 @@ class HistogramPanel(StripPanel):
         Binding("down", "layer(1)", "Layer down", key_display="↓", show=False),
         Binding("left", "quantity(-1)", "Quantity", key_display="←", show=False),
         Binding("right", "quantity(1)", "Quantity", key_display="→", show=False),
+        Binding("a", "all_layers", "One / all layers", show=False),
         *RUN_BINDINGS,
     ]
 
-    def __init__(self, **kwargs):
+    def __init__(self, quantity: str = "weights", all_layers: bool = False, **kwargs):
         super().__init__(**kwargs)
         self.layer_index = 0
-        self.quantity = "weights"
+        self.quantity = quantity
+        self.all_layers = all_layers
         self._styles: dict[tuple, Style] = {}
 
     def on_mount(self) -> None:
-        self.border_subtitle = "↑↓ layer · ←→ quantity · [ ] run"
+        self.border_subtitle = "↑↓ layer ←→ kind · a all · [ ] run"
+
+    def action_all_layers(self) -> None:
+        self.all_layers = not self.all_layers
+        self.redraw()
 
     # ------------------------------------------------------------------ keys
 
@@ -56,7 +67,7 @@ class HistogramPanel(StripPanel):
         self.redraw()
 
     def state_key(self) -> tuple:
-        return (self.run_index, self.layer_index, self.quantity)
+        return (self.run_index, self.layer_index, self.quantity, self.all_layers)
 
     # ------------------------------------------------------------------ data in, strips out
 
@@ -73,6 +84,10 @@ class HistogramPanel(StripPanel):
                             Strip.blank(width, base) for i in range(height)]
             return
         n_layers = len(dists.names)
+        if self.all_layers:
+            self.border_title = f"{self.quantity.capitalize()} · all {n_layers} layers · {run.label}"
+            self._strips = [s.adjust_cell_length(width, base) for s in self._layer_rows(dists, width)[:height]]
+            return
         self.layer_index = min(max(self.layer_index, 0), n_layers - 1)
         i = self.layer_index
         lo, hi = dists.ranges[i]
@@ -92,6 +107,36 @@ class HistogramPanel(StripPanel):
             strips.append(_text(" " * MARGIN + _spread(f"step {steps[0]}", f"step {steps[-1]}", pw), width,
                                 base + Style(dim=True)))
         self._strips = [s.adjust_cell_length(width, base) for s in strips[:height]]
+
+    def _layer_rows(self, dists, width: int) -> list[Strip]:
+        """One row per layer: its histogram re-binned onto the range common to all layers, then σ (and dead %)."""
+        base = self.rich_style
+        labels = [_layer_label(i, n) for i, n in enumerate(dists.names)]
+        label_w = min(max(len(label) for label in labels) + 1, 16)
+        stats_w = 22 if dists.dead is not None else 11
+        pw = max(width - label_w - stats_w - 1, 4)
+        ranges = dists.ranges
+        lo, hi = float(ranges[:, 0].min()), float(ranges[:, 1].max())
+        style = self._style(("fg", QUANTITY_RGB[self.quantity]))
+        dim = base + Style(dim=True)
+        strips = []
+        for i, label in enumerate(labels):
+            # each bin's centre, mapped to a column of the common range
+            edges = np.linspace(ranges[i, 0], ranges[i, 1], HIST_BINS + 1)
+            centers = (edges[:-1] + edges[1:]) / 2
+            cols = np.clip(((centers - lo) / max(hi - lo, 1e-300) * pw).astype(int), 0, pw - 1)
+            column_counts = np.bincount(cols, weights=dists.counts[i], minlength=pw)
+            peak = max(column_counts.max(), 1)
+            bars = "".join(EIGHTHS[int(c)] for c in np.ceil(column_counts / peak * 8).astype(int))
+            std = dists.std[i] if dists.std is not None else np.nan
+            stats = f" σ {fmt_num(float(std)):>8}"
+            if dists.dead is not None:
+                stats += f"  dead {dists.dead[i]:>4.0%}"
+            strips.append(Strip([Segment(f"{label[:label_w - 1]:<{label_w}}", base), Segment(bars, style),
+                                 Segment(stats, base)]))
+        strips.append(_text(" " * label_w + _spread(fmt_num(lo), fmt_num(hi), pw, middle=fmt_num((lo + hi) / 2)),
+                            label_w + pw, dim))
+        return strips
 
     def _histogram(self, counts: np.ndarray, rows: int, pw: int, rgb) -> list[Strip]:
         base = self.rich_style
@@ -147,6 +192,11 @@ class HistogramPanel(StripPanel):
                 style = Style(color=Color.from_rgb(*key[1]), bgcolor=Color.from_rgb(*key[2]))
             self._styles[key] = style
         return style
+
+
+def _layer_label(i: int, name: str) -> str:
+    """'L3 Tanh' for the activation module '5: Tanh', 'L3' for the parameter '4.weight'."""
+    return f"L{i + 1}" + (f" {name.split(': ', 1)[1]}" if ": " in name else "")
 
 
 def _shade(rgb: tuple[int, int, int], level: int) -> tuple[int, int, int]:
