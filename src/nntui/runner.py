@@ -46,6 +46,9 @@ class RunView:
     boundary: Boundary | None = None      # predictions over the input space (boundary panel)
     graph: ModelGraph | None = None       # the autograd graph of a training step (graph panel)
     grad_norms: np.ndarray | None = None  # per parameter, now
+    lr: float = math.nan                  # the learning rate now (schedules change it)
+    rate: float = math.nan                # steps per second of training time (the devices lesson)
+    device: str = ""
 
 
 @dataclass(frozen=True)
@@ -287,7 +290,15 @@ class Runner:
                                 latest.param_names if latest else (), latest.param_shapes if latest else (),
                                 grad_steps, grads, latest.dists if latest else None, bands or None,
                                 latest.boundary if latest else None, h.graph,
-                                latest.grad_norms if latest else None))
+                                latest.grad_norms if latest else None, latest.lr if latest else math.nan,
+                                _rate(latest), latest.device if latest else ""))
         return View(self.version, self.state, self.device, self.history.step, self.scenario.max_steps,
                     self.playing, self._finished, self.speed, self.rate if self.playing else math.nan,
                     self.error, tuple(runs), tuple(self.history.surfaces.values()), self.expression)
+
+
+def _rate(frame) -> float:
+    """Steps per second of the time this run spent training (not counting the other runs or drawing)."""
+    if frame is None or frame.step == 0 or frame.train_seconds <= 0:
+        return math.nan
+    return frame.step / frame.train_seconds

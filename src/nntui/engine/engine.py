@@ -25,6 +25,8 @@ from .device import resolve_device
 from .autograd_graph import trace
 from .probe import PROBE_SAMPLES, Probe
 
+clock = time.perf_counter  # a module attribute, so a snapshot test can make measured rates deterministic
+
 
 class RunState:
     """One variant's model, optimizer, batches and bookkeeping."""
@@ -98,8 +100,9 @@ class RunState:
         return torch.cat([p.detach().reshape(-1) for p in self.params]).clone()
 
     def train_step(self, track_update: bool) -> None:
-        started = time.perf_counter()
-        self.optimizer.zero_grad(set_to_none=True)
+        started = clock()
+        if self.variant.train.zero_grad:
+            self.optimizer.zero_grad(set_to_none=True)
         value = 0.0
         for _ in range(self.accumulate):  # usually once; k mini-batches when accumulating gradients
             xb, yb = self._batch()
@@ -125,14 +128,14 @@ class RunState:
             self._record_position(value)
         if self._diverging(value):
             self.diverged_at = self.step  # stop here; the parameters stay those that gave this loss
-            self.train_seconds += time.perf_counter() - started
+            self.train_seconds += clock() - started
             return
         before = self._flat() if track_update else None
         self.optimizer.step()
         if self.scheduler is not None:
             self.scheduler.step()
         self.step += 1
-        self.train_seconds += time.perf_counter() - started
+        self.train_seconds += clock() - started
         if before is not None:
             update = self._flat() - before
             if self.last_update is not None:

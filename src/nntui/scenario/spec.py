@@ -284,6 +284,8 @@ class TrainSpec(Strict):
     lr_min: float = Field(0.0, ge=0, description="cosine and cyclic: the lowest learning rate.")
     accumulate: int = Field(1, ge=1, le=1_024, description="Gradient accumulation: mini-batches whose gradients "
                             "are summed (each loss ÷ accumulate) before one optimizer step.")
+    zero_grad: bool = Field(True, description="false reproduces a classic bug: without optimizer.zero_grad() "
+                            "every step's gradient is added to the ones before it.")
     backprop: Backprop = Field("autograd", description="manual: gradients from a hand-written backward pass "
                                "(Linear layers with relu, leaky_relu, sigmoid, tanh or identity) instead of autograd.")
     device: Device | None = Field(None, description="This variant's device; default: the scenario's. "

@@ -105,7 +105,8 @@ class NNTuiApp(App[None]):
                     yield from plots
                 if "variants" in panels:
                     yield VariantsTable(self._setting_columns(), [v.label for v in self.scenario.variants],
-                                        [v.settings() for v in self.scenario.variants], id="variants")
+                                        [v.settings() for v in self.scenario.variants], self._live_columns(),
+                                        id="variants")
             if "lesson" in panels:
                 yield LessonPanel(self.scenario.lesson, id="lesson")
         yield Footer(show_command_palette=False)
@@ -121,6 +122,14 @@ class NNTuiApp(App[None]):
     def _setting_columns(self) -> list[str]:
         fields = [f for f in self.scenario.sweep_fields if f in SETTING_COLUMNS] or ["train.lr"]
         return [SETTING_COLUMNS[f] for f in fields]
+
+    def _live_columns(self) -> tuple[str, ...]:
+        """Measured columns worth a place: the lr when a schedule moves it, the device when runs differ."""
+        trains = [v.train for v in self.scenario.variants]
+        columns = ("lr now",) if any(t.schedule != "constant" for t in trains) else ()
+        if any(t.device is not None for t in trains):
+            columns += ("device", "steps/s")
+        return columns
 
     def on_mount(self) -> None:
         self.runner.start()

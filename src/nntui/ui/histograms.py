@@ -85,8 +85,8 @@ class HistogramPanel(StripPanel):
             return
         n_layers = len(dists.names)
         if self.all_layers:
-            self.border_title = f"{self.quantity.capitalize()} · all {n_layers} layers · {run.label}"
-            self._strips = [s.adjust_cell_length(width, base) for s in self._layer_rows(dists, width)[:height]]
+            self.border_title = f"{self.quantity.capitalize()} · {run.label} · all {n_layers} layers"
+            self._strips = [s.adjust_cell_length(width, base) for s in self._layer_rows(dists, width, height)[:height]]
             return
         self.layer_index = min(max(self.layer_index, 0), n_layers - 1)
         i = self.layer_index
@@ -108,17 +108,24 @@ class HistogramPanel(StripPanel):
                                 base + Style(dim=True)))
         self._strips = [s.adjust_cell_length(width, base) for s in strips[:height]]
 
-    def _layer_rows(self, dists, width: int) -> list[Strip]:
-        """One row per layer: its histogram re-binned onto the range common to all layers, then σ (and dead %)."""
+    def _layer_rows(self, dists, width: int, height: int) -> list[Strip]:
+        """Each layer's histogram re-binned onto the range common to all layers, then its σ (and dead %)."""
         base = self.rich_style
         labels = [_layer_label(i, n) for i, n in enumerate(dists.names)]
         label_w = min(max(len(label) for label in labels) + 1, 16)
-        stats_w = 22 if dists.dead is not None else 11
-        pw = max(width - label_w - stats_w - 1, 4)
+        # the dead column only where a unit can die: ReLU outputs exactly 0 for every negative input
+        show_dead = dists.dead is not None and (any("ReLU" in n and "Leaky" not in n for n in dists.names)
+                                                or bool(np.nanmax(dists.dead) > 0))
+        stds = dists.std if dists.std is not None else np.full(len(labels), np.nan)
+        stats = [f" σ {fmt_num(float(v))}" for v in stds]
+        if show_dead:
+            stats = [f"{text:<{max(map(len, stats))}}  dead {dead:.0%}" for text, dead in zip(stats, dists.dead)]
+        stats_w = max(map(len, stats))
+        pw = max(width - label_w - stats_w, 4)
+        rows = min(max((height - 1) // max(len(labels), 1), 1), 3)  # taller bars when there is room
         ranges = dists.ranges
         lo, hi = float(ranges[:, 0].min()), float(ranges[:, 1].max())
         style = self._style(("fg", QUANTITY_RGB[self.quantity]))
-        dim = base + Style(dim=True)
         strips = []
         for i, label in enumerate(labels):
             # each bin's centre, mapped to a column of the common range
@@ -126,16 +133,15 @@ class HistogramPanel(StripPanel):
             centers = (edges[:-1] + edges[1:]) / 2
             cols = np.clip(((centers - lo) / max(hi - lo, 1e-300) * pw).astype(int), 0, pw - 1)
             column_counts = np.bincount(cols, weights=dists.counts[i], minlength=pw)
-            peak = max(column_counts.max(), 1)
-            bars = "".join(EIGHTHS[int(c)] for c in np.ceil(column_counts / peak * 8).astype(int))
-            std = dists.std[i] if dists.std is not None else np.nan
-            stats = f" σ {fmt_num(float(std)):>8}"
-            if dists.dead is not None:
-                stats += f"  dead {dists.dead[i]:>4.0%}"
-            strips.append(Strip([Segment(f"{label[:label_w - 1]:<{label_w}}", base), Segment(bars, style),
-                                 Segment(stats, base)]))
+            heights = np.ceil(column_counts / max(column_counts.max(), 1) * rows * 8)
+            for r in range(rows):
+                cells = np.clip(heights - (rows - 1 - r) * 8, 0, 8).astype(int)
+                head = label if r == rows - 1 else ""
+                strips.append(Strip([Segment(f"{head[:label_w - 1]:<{label_w}}", base),
+                                     Segment("".join(EIGHTHS[c] for c in cells), style),
+                                     Segment(stats[i] if r == rows - 1 else "", base)]))
         strips.append(_text(" " * label_w + _spread(fmt_num(lo), fmt_num(hi), pw, middle=fmt_num((lo + hi) / 2)),
-                            label_w + pw, dim))
+                            label_w + pw, base + Style(dim=True)))
         return strips
 
     def _histogram(self, counts: np.ndarray, rows: int, pw: int, rgb) -> list[Strip]:

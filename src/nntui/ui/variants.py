@@ -16,9 +16,11 @@ class VariantsTable(DataTable):
     """
     can_focus = False  # nothing to select: it only reports
 
-    def __init__(self, columns: list[str], labels: list[str], settings: list[dict], **kwargs):
+    def __init__(self, columns: list[str], labels: list[str], settings: list[dict], live: tuple[str, ...] = (),
+                 **kwargs):
         super().__init__(cursor_type="none", zebra_stripes=True, **kwargs)
         self.settings_columns = columns
+        self.live_columns = live  # measured as training runs: "lr now", "device", "steps/s"
         self.settings = settings
         self.label_width = min(max(len("variant") - 3, *(len(label) for label in labels)), 28)
 
@@ -29,6 +31,8 @@ class VariantsTable(DataTable):
         for col in self.settings_columns:
             width = max([len(col)] + [len(_setting(s.get(col))) for s in self.settings])
             self.add_column(col, key=col, width=width)
+        for col in self.live_columns:
+            self.add_column(col, key=col, width=max(len(col), 8))
         self.add_column("loss", key="loss", width=9)
         self.add_column("status", key="status", width=13)
 
@@ -41,10 +45,11 @@ class VariantsTable(DataTable):
             else:
                 status_text = Text(status, style=STATUS_STYLES.get(status, ""))
             cells = [label, *(Text(_setting(run.settings.get(c)), justify="right") for c in self.settings_columns),
+                     *(Text(_live(run, c), justify="right") for c in self.live_columns),
                      Text(fmt_num(run.loss), justify="right"), status_text]
             key = str(i)
             if key in self.rows:
-                for col, cell in zip(["label", *self.settings_columns, "loss", "status"], cells):
+                for col, cell in zip(["label", *self.settings_columns, *self.live_columns, "loss", "status"], cells):
                     self.update_cell(key, col, cell)
             else:
                 self.add_row(*cells, key=key)
@@ -54,3 +59,13 @@ def _setting(value) -> str:
     if isinstance(value, float):
         return f"{value:g}"  # settings are typed by people: show them as written (0.0005)
     return "" if value is None else str(value)
+
+
+def _live(run, column: str) -> str:
+    if column == "lr now":
+        return fmt_num(run.lr) if run.lr == run.lr else ""
+    if column == "device":
+        return run.device
+    if column == "steps/s":
+        return f"{run.rate:,.0f}" if run.rate == run.rate else ""
+    return ""
