@@ -307,7 +307,7 @@ def test_batch_norm_trains_where_the_plain_net_diverges():
 def test_lr_schedules_follow_their_formulas_and_decay_beats_constant():
     sc = load("lr_schedules")
     engine = Engine(sc, "cpu")
-    lr0, total = 0.1, 500
+    lr0, total = 0.08, 500
     formulas = {
         "constant": lambda t: lr0,
         "step ×0.3 / 150": lambda t: lr0 * 0.3 ** (t // 150),

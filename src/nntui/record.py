@@ -138,6 +138,8 @@ class RunHistory:
     settings: dict[str, Any]
     loss: Series = field(default_factory=Series)
     val_loss: Series = field(default_factory=Series)
+    smoothed: Series = field(default_factory=Series)  # the loss's debiased EMA, as TensorBoard smooths it
+    ema: tuple[float, float] = (0.0, 0.0)  # running (weighted sum, total weight) of the EMA
     path: Thinned = field(default_factory=lambda: Thinned(2))
     grads: Thinned | None = None  # per-parameter gradient norms, one row per frame
     bands: dict[str, Thinned] = field(default_factory=dict)  # per quantity: every layer's percentiles
@@ -156,8 +158,9 @@ class RunHistory:
 class History:
     """Everything recorded so far for one scenario run."""
 
-    def __init__(self, labels: list[str], settings: list[dict[str, Any]]):
+    def __init__(self, labels: list[str], settings: list[dict[str, Any]], smoothing: float = 0.9):
         self.runs = [RunHistory(label, s) for label, s in zip(labels, settings)]
+        self.smoothing = smoothing
         self.step = 0
         self.frames = 0
         self.surfaces: dict[int, Surface] = {}  # the latest surface of each group, by its first member
@@ -166,6 +169,8 @@ class History:
         for hist, rf in zip(self.runs, frame.runs):
             hist.loss.extend(rf.loss_steps, rf.losses)
             hist.val_loss.extend(rf.val_steps, rf.val_losses)
+            if len(rf.losses):
+                hist.smoothed.extend(rf.loss_steps, self._smooth(hist, rf.losses))
             if rf.path is not None:
                 hist.path.extend(rf.path_steps, rf.path)
             if rf.graph is not None:
@@ -183,6 +188,20 @@ class History:
             self.surfaces[surface.members[0]] = surface
         self.step = frame.step
         self.frames += 1
+
+    def _smooth(self, hist: RunHistory, losses: np.ndarray) -> np.ndarray:
+        """EMA divided by its total weight, so the first points are not pulled toward 0; NaN/Inf pass through."""
+        beta = self.smoothing
+        total, weight = hist.ema
+        out = np.empty(len(losses))
+        for k, value in enumerate(losses.tolist()):
+            if math.isfinite(value):
+                total, weight = beta * total + (1 - beta) * value, beta * weight + (1 - beta)
+                out[k] = total / weight
+            else:
+                out[k] = value
+        hist.ema = (total, weight)
+        return out
 
     def to_record(self, *, scenario: str, title: str, device: str, seed: int,
                   parameters: list[dict[str, list]] | None = None, complete: bool = True) -> dict[str, Any]:

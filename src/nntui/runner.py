@@ -49,6 +49,8 @@ class RunView:
     lr: float = math.nan                  # the learning rate now (schedules change it)
     rate: float = math.nan                # steps per second of training time (the devices lesson)
     device: str = ""
+    smooth_steps: np.ndarray | None = None   # the loss's EMA (key s shows it instead of the raw loss)
+    smooth_losses: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -163,7 +165,7 @@ class Runner:
     def _new_history(self) -> None:
         self._engine = None
         self.history = History([v.label for v in self.scenario.variants],
-                               [v.settings() for v in self.scenario.variants])
+                               [v.settings() for v in self.scenario.variants], self.scenario.view.smoothing or 0.9)
 
     def _main(self) -> None:
         try:
@@ -291,7 +293,7 @@ class Runner:
                                 grad_steps, grads, latest.dists if latest else None, bands or None,
                                 latest.boundary if latest else None, h.graph,
                                 latest.grad_norms if latest else None, latest.lr if latest else math.nan,
-                                _rate(latest), latest.device if latest else ""))
+                                _rate(latest), latest.device if latest else "", *h.smoothed.points()))
         return View(self.version, self.state, self.device, self.history.step, self.scenario.max_steps,
                     self.playing, self._finished, self.speed, self.rate if self.playing else math.nan,
                     self.error, tuple(runs), tuple(self.history.surfaces.values()), self.expression)

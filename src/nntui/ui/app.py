@@ -34,6 +34,7 @@ HELP_TEXT = {  # the footer is terse (it must fit 80 columns); the help screen e
     "faster": "Faster: 1 … 1000 steps/s, then max",
     "slower": "Slower",
     "toggle_log": "Loss axis: log / linear",
+    "toggle_smooth": "Loss curves: raw / smoothed (moving average)",
     "toggle_maximize": "Zoom: maximize the focused panel, or restore",
     "help": "This help",
     "quit": "Quit (at once, even mid-step)",
@@ -64,6 +65,7 @@ class NNTuiApp(App[None]):
         Binding("plus,equals_sign", "faster", "Fast", key_display="+"),
         Binding("minus,underscore", "slower", "Slow", key_display="−"),
         Binding("l", "toggle_log", "Log-y"),
+        Binding("s", "toggle_smooth", "Smooth", show=False),  # the footer must fit 80 columns; help lists it
         Binding("m", "toggle_maximize", "Zoom"),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("q", "quit", "Quit"),
@@ -79,6 +81,7 @@ class NNTuiApp(App[None]):
                              playing=scenario.view.autoplay if autoplay is None else autoplay,
                              speed=scenario.view.speed if speed is None else speed, run_steps=run_steps)
         self.log_y = scenario.view.log_y
+        self.smooth = scenario.view.smoothing > 0
         self._shown_version = -1
         self._shown_error: str | None = None
         self._graph_timer = None  # graph lessons: auto-advance while playing
@@ -163,7 +166,7 @@ class NNTuiApp(App[None]):
 
     def _show(self, view: View) -> None:
         for plot in self.query(LossPlot):
-            plot.show(view, log_y=self.log_y)
+            plot.show(view, log_y=self.log_y, smooth=self.smooth)
         for contour in self.query(ContourPanel):
             contour.show(view)
         for panel in self.query(GradientFlowPanel):
@@ -225,6 +228,11 @@ class NNTuiApp(App[None]):
         self.log_y = not self.log_y
         for plot in self.query(LossPlot):
             plot.show(log_y=self.log_y)
+
+    def action_toggle_smooth(self) -> None:
+        self.smooth = not self.smooth
+        for plot in self.query(LossPlot):
+            plot.show(smooth=self.smooth)
 
     def action_toggle_maximize(self) -> None:
         """Fill the screen with the focused panel (tab picks it); again to restore."""

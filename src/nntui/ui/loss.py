@@ -30,6 +30,7 @@ class LossPlot(StripPanel):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.log_y = False
+        self.smooth = False
         self._styles: dict[int, Style] = {}
 
     def on_mount(self) -> None:
@@ -37,12 +38,15 @@ class LossPlot(StripPanel):
         self.border_subtitle = "l: log/linear"
 
     def state_key(self) -> tuple:
-        return (self.log_y,)
+        return (self.log_y, self.smooth)
 
-    def show(self, view: View | None = None, *, log_y: bool | None = None) -> None:
+    def show(self, view: View | None = None, *, log_y: bool | None = None, smooth: bool | None = None) -> None:
         if log_y is not None:
             self.log_y = log_y
-        self.border_title = "Loss (log scale)" if self.log_y else "Loss"
+        if smooth is not None:
+            self.smooth = smooth
+        notes = [n for n, on in (("log scale", self.log_y), ("smoothed", self.smooth)) if on]
+        self.border_title = f"Loss ({', '.join(notes)})" if notes else "Loss"
         super().show(view)
 
     # ------------------------------------------------------------------ drawing
@@ -57,8 +61,10 @@ class LossPlot(StripPanel):
         pw, ph = width - MARGIN, height - 1
         series = []
         for run in view.runs:
-            ok = np.isfinite(run.losses)
-            steps, losses = run.steps[ok].astype(float), run.losses[ok]
+            raw_steps, raw = ((run.smooth_steps, run.smooth_losses) if self.smooth and run.smooth_steps is not None
+                              else (run.steps, run.losses))
+            ok = np.isfinite(raw)
+            steps, losses = raw_steps[ok].astype(float), raw[ok]
             series.append((steps, np.maximum(losses, FLOOR) if self.log_y else losses))
         if not any(len(s) for s, _ in series):
             self._strips = centered_message("waiting for the first step…", width, height, base)
