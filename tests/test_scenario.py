@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+
+import numpy as np
 import pytest
 
 from nntui.errors import ScenarioError
@@ -213,3 +216,80 @@ def test_loader_does_not_import_torch():
     code = "import sys; import nntui.scenario as s; s.load('lr_sweep'); import nntui.ui.app; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+# ---------------------------------------------------------------------------- the fields the lessons added
+
+HEAD = '[scenario]\ntitle = "t"\n'
+CIRCLES_MLP = HEAD + '[data]\nkind = "circles"\n[model]\nkind = "mlp"\nlayers = [4]\n[train]\nloss = "bce_with_logits"\n'
+
+
+@pytest.mark.parametrize("text, field, message", [
+    (HEAD + '[data]\nkind = "curve"\nf = "x + y"\n[model]\nkind = "linear"\n', "data.f", "only the variable x"),
+    (HEAD + '[data]\nkind = "curve"\nf = "open(x)"\n[model]\nkind = "linear"\n', "data.f", "unknown function 'open'"),
+    (HEAD + '[data]\nkind = "curve"\nf = "x"\nstart = 2\nstop = 1\n[model]\nkind = "linear"\n', "data", "`stop`"),
+    (HEAD + '[data]\nkind = "plane"\nweights = [1, 2]\nscales = [1]\n[model]\nkind = "linear"\n', "data",
+     "one value per feature"),
+    (HEAD + '[data]\nkind = "spiral"\nclasses = 9\n[model]\nkind = "linear"\n', "data.classes", "less than or equal"),
+    (HEAD + '[data]\nkind = "moons"\n[model]\nkind = "linear"\nbatch_norm = true\n', "model", "needs kind = 'mlp'"),
+    (CIRCLES_MLP.replace('layers = [4]', 'layers = [4]\nactivation = "gelu"') + 'backprop = "manual"\n',
+     "train.backprop", "no hand-written derivative"),
+    (CIRCLES_MLP.replace('layers = [4]', 'layers = [4]\nbatch_norm = true') + 'backprop = "manual"\n',
+     "train.backprop", "batch norm"),
+    (CIRCLES_MLP + 'schedule = "cosine"\nlr = 0.1\nlr_min = 0.2\n', "train", "`lr_min` must be below `lr`"),
+    (CIRCLES_MLP + 'schedule = "linear"\n', "train.schedule", "not allowed"),
+    (CIRCLES_MLP + 'accumulate = 0\n', "train.accumulate", "greater than or equal to 1"),
+    (CIRCLES_MLP + 'device = "tpu"\n', "train.device", "not allowed"),
+    (CIRCLES_MLP + '[view]\nsmoothing = 1.0\n', "view.smoothing", "less than 1"),
+])
+def test_new_fields_are_validated(write_scenario, text, field, message):
+    lines = errors_of(write_scenario(text))
+    assert any(f": {field}: " in line and message in line for line in lines), lines
+
+
+def test_manual_backprop_in_a_variant_names_the_variant(write_scenario):
+    text = CIRCLES_MLP + '[[variant]]\nlabel = "a"\n[[variant]]\nlabel = "b"\nmodel = { activation = "silu" }\n' \
+        'train = { backprop = "manual" }\n'
+    lines = errors_of(write_scenario(text))
+    assert any("variant[1].train.backprop" in line for line in lines), lines
+
+
+@pytest.mark.parametrize("data, task, features", [
+    ('kind = "moons"\nn = 50', "binary", 2), ('kind = "xor"\nn = 40', "binary", 2),
+    ('kind = "spiral"\nn = 60\nclasses = 3', "multiclass", 2),
+    ('kind = "curve"\nf = "x**2 + 15*sin(x)**3"\nn = 30', "regression", 1),
+    ('kind = "plane"\nweights = [1, 2, 3]\nscales = [1, 10, 100]', "regression", 3),
+])
+def test_new_data_kinds(write_scenario, data, task, features):
+    loss = {"binary": "bce_with_logits", "multiclass": "cross_entropy", "regression": "mse"}[task]
+    sc = load_path(write_scenario(HEAD + f'[data]\n{data}\n[model]\nkind = "linear"\n[train]\nloss = "{loss}"\n'))
+    ds = sc.variants[0].dataset
+    assert (ds.task, ds.n_features) == (task, features)
+    again = load_path(write_scenario(HEAD + f'[data]\n{data}\n[model]\nkind = "linear"\n[train]\nloss = "{loss}"\n',
+                                     "again.toml")).variants[0].dataset
+    assert np.array_equal(ds.x_train, again.x_train)  # deterministic
+
+
+def test_curve_data_follows_its_formula(write_scenario):
+    sc = load_path(write_scenario(HEAD + '[data]\nkind = "curve"\nf = "x**2 + 15*sin(x)**3"\nstart = -4\nstop = 4\n'
+                                  'n = 9\n[model]\nkind = "linear"\n'))
+    ds = sc.variants[0].dataset
+    x = ds.x_train[:, 0].astype(np.float64)
+    assert np.allclose(ds.y_train[:, 0], x ** 2 + 15 * np.sin(x) ** 3, atol=1e-4)
+
+
+def test_schema_lists_the_new_kinds_and_fields():
+    text = json.dumps(json_schema())
+    for word in ("moons", "xor", "spiral", "curve", "plane", "batch_norm", "accumulate", "schedule", "backprop",
+                 "zero_grad", "init_value", "smoothing", "all_layers"):
+        assert f'"{word}"' in text, word
+
+
+def test_builtin_lessons_are_grouped_by_topic_in_teaching_order():
+    infos = list_builtin()
+    topics = list(dict.fromkeys(i.topic for i in infos))
+    assert topics == ["Autograd", "Regression", "Gradient descent", "Classification", "Deep networks", "Optimizers",
+                      "Hardware"]
+    runs = [t for k, t in enumerate(i.topic for i in infos) if k == 0 or infos[k - 1].topic != t]
+    assert runs == topics  # each topic is one contiguous group
+    assert len(infos) == 22 and len({i.order for i in infos}) == 22  # an explicit place for every lesson

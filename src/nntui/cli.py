@@ -72,17 +72,21 @@ def list_scenarios() -> None:
     from rich.console import Console
     from rich.table import Table
 
+    console = Console()
+    wide = console.width >= 140  # the summary only where it fits on the same line
     table = Table(box=None, show_header=True, pad_edge=False)
-    table.add_column("name", style="bold cyan", no_wrap=True)
-    table.add_column("title")
-    table.add_column("summary", style="dim")
+    infos = list_builtin()
+    table.add_column("name", style="bold cyan", no_wrap=True, min_width=2 + max(len(i.name) for i in infos))
+    table.add_column("title", no_wrap=not wide, overflow="ellipsis")
+    if wide:
+        table.add_column("summary", style="dim")
     topic = None
-    for info in list_builtin():
+    for info in infos:
         if info.topic != topic:
             topic = info.topic
-            table.add_row(f"[bold]{topic}[/bold]", "", "")
-        table.add_row("  " + info.name, info.title, info.summary)
-    Console().print(table)
+            table.add_row(f"[bold]{topic}[/bold]")
+        table.add_row("  " + info.name, info.title, *([info.summary] if wide else []))
+    console.print(table)
 
 
 @app.command()
