@@ -141,13 +141,13 @@ def test_autograd_basics_gradient_is_minus_9_33_and_forgetting_zero_grad_adds_th
     assert float(forgotten.params[0].grad) == pytest.approx(-28 / 3 + g1, abs=1e-4)  # the old one is still there
     # backward twice at the same w, no zero_grad in between: exactly double
     model, x, y = fresh.model, fresh.x, fresh.y
-    g_now = 2 / 3 * (float(fresh.params[0]) - 2) * 14
+    g_now = 2 / 3 * (fresh.params[0].item() - 2) * 14
     model.zero_grad()
     for _ in range(2):
         fresh.loss_fn(model(x), y).backward()
     assert float(fresh.params[0].grad) == pytest.approx(2 * g_now, abs=1e-4)
     engine.advance(58)
-    assert float(fresh.params[0]) == pytest.approx(2.0, abs=1e-3) and abs(float(forgotten.params[0]) - 2) > 0.05
+    assert fresh.params[0].item() == pytest.approx(2.0, abs=1e-3) and abs(forgotten.params[0].item() - 2) > 0.05
 
 
 def test_manual_backprop_equals_autograd_at_every_step():
