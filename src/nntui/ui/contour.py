@@ -64,9 +64,12 @@ class ContourPanel(StripPanel):
             message = "loading PyTorch…" if view is None or view.state == "loading" else "waiting for the first step…"
             self._strips = centered_message(message, width, height, self.rich_style)
             return
-        self.border_title = f"Loss surface · x: {surface.x_name}  y: {surface.y_name}"
-        if len(view.surfaces) > 1:  # say whose surface this is, and that [ ] shows the others
-            self.border_title += f" · {view.runs[surface.members[0]].label} ([ ] other runs)"
+        axes = f"x: {surface.x_name}  y: {surface.y_name}"
+        if len(view.surfaces) > 1:  # say whose surface this is (first: titles get cut), and that [ ] shows the others
+            self.border_title = f"Loss surface of {view.runs[surface.members[0]].label} · {axes}"
+            self.border_subtitle = "[ ] other run  ◆ start  ● now"
+        else:
+            self.border_title = f"Loss surface · {axes}"
         legend = height >= 10  # a row naming each run's color: the variants table is hidden when zoomed
         pw, ph = width - MARGIN, height - 1 - legend
         pix = self._pixels(surface, pw, 2 * ph)
