@@ -276,7 +276,7 @@ def test_weight_init_activation_std_decays_saturates_or_stays():
     engine.advance(100)
     equal = next(r for r in engine.runs if r.label.startswith("all equal"))
     hidden = [p for p in equal.params if p.dim() == 2][1:-1]  # between hidden layers
-    assert all(float((w - w[0]).abs().max()) == 0 for w in hidden)  # every unit still the same: symmetry never broke
+    assert all((w - w[0]).abs().max().item() == 0 for w in hidden)  # every unit still the same: symmetry never broke
     assert full_loss(equal) > 1.05  # and it has learned nothing (ln 3 ≈ 1.0986)
 
 
@@ -338,9 +338,9 @@ def test_grad_accumulation_update_equals_the_big_batch_update():
     worst = 0.0
     while not engine.finished:
         engine.advance(1)
-        worst = max(worst, *(float((p - q).abs().max()) for p, q in zip(big.params, accumulated.params)))
+        worst = max(worst, *((p - q).abs().max().item() for p, q in zip(big.params, accumulated.params)))
     assert worst < 1e-5, worst
-    assert max(float((p - q).abs().max()) for p, q in zip(big.params, small.params)) > 1e-2
+    assert max((p - q).abs().max().item() for p, q in zip(big.params, small.params)) > 1e-2
 
 
 # ---------------------------------------------------------------------------- hardware
