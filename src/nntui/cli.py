@@ -1,4 +1,4 @@
-"""`nntui` command line: run, list, check, schema.
+"""`nntui` command line: run, export-code, list, check, schema.
 
 Every user error ends in one line per problem on stderr and exit code 2;
 never a traceback. torch is imported only by commands that train.
@@ -64,6 +64,30 @@ def run(
     from .ui.app import NNTuiApp
 
     NNTuiApp(sc, device=dev, autoplay=False if paused else None).run()
+
+
+@app.command("export-code")
+def export_code(
+    scenario: Annotated[str, typer.Argument(help="A built-in name or a path to a .toml file.")],
+    variant: Annotated[str, typer.Option(help="Which run: its number (1 = the first) or its label.")] = "1",
+    steps: Annotated[Optional[int], typer.Option(min=1, max=10_000_000, help="Train this many steps.")] = None,
+    seed: Annotated[Optional[int], typer.Option(min=0, help="Override the scenario's seed.")] = None,
+) -> None:
+    """Print one run's training loop as a standalone PyTorch script (python script.py prints its losses)."""
+    from .codegen import script
+
+    sc = load(scenario, seed=seed)
+    if steps is not None:
+        sc = sc.with_steps(steps)
+    if sc.expression is not None:
+        raise typer.BadParameter(f"'{scenario}' is a graph lesson with no training loop to export",
+                                 param_hint="'SCENARIO'")
+    labels = [v.label for v in sc.variants]
+    index = int(variant) - 1 if variant.isdigit() else (labels.index(variant) if variant in labels else -1)
+    if not 0 <= index < len(labels):
+        raise typer.BadParameter(f"no run '{variant}'; give 1 to {len(labels)} or a label: {', '.join(labels)}",
+                                 param_hint="'--variant'")
+    sys.stdout.write(script(sc, index))
 
 
 @app.command("list")

@@ -1,0 +1,62 @@
+"""export-code: the generated standalone script trains like the engine, number for number (CPU)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from nntui.codegen import PHASES, lines, script
+from nntui.engine import Engine
+from nntui.scenario import load
+
+from .test_cli import run_main
+
+
+def engine_losses(sc, index: int) -> list[float]:
+    engine = Engine(sc, "cpu")
+    run = engine.runs[index]
+    while not engine.finished:
+        engine.advance(25)  # no frame() in between: the run's loss log stays complete
+    return [value for _, value in run.loss_log]
+
+
+@pytest.mark.parametrize("name, index, steps", [
+    ("lr_sweep", 5, 300),                # full batch, diverges at step 229
+    ("binary_classification", 0, 30),   # mini-batches, Adam, He init, BCE with logits
+    ("optimizers", 1, 40),               # an analytic surface, SGD with momentum
+    ("grad_accumulation", 1, 30),        # 4 accumulated mini-batches per step
+    ("lr_schedules", 6, 60),             # the cyclic schedule
+    ("autograd_basics", 1, 20),          # zero_grad() forgotten, constant init
+    ("batch_norm", 2, 20),               # BatchNorm1d
+    ("multiclass", 0, 30),               # cross-entropy over class indices
+])
+def test_exported_script_prints_the_engines_losses(tmp_path, name, index, steps):
+    sc = load(name).with_steps(steps)
+    path = tmp_path / "train.py"
+    path.write_text(script(sc, index), encoding="utf-8")
+    proc = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr
+    printed = proc.stdout.splitlines()
+    got = [float(line.split()[1]) for line in printed if line[:1].isdigit()]
+    want = engine_losses(sc, index)
+    assert len(got) == len(want)
+    assert got == pytest.approx(want, rel=1e-6, abs=1e-9)
+    assert (printed[-1] == "diverged") == (name == "lr_sweep")  # it stops where the engine stops
+
+
+def test_code_lines_tag_every_phase_in_order():
+    code = lines(load("binary_classification"))
+    phases = [line.phase for line in code if line.phase]
+    assert list(dict.fromkeys(phases)) == list(PHASES)
+    assert not any("[" in line.text and "0." in line.text for line in code)  # the panel's code has no data dump
+
+
+def test_export_code_cli(capsys, tmp_path):
+    code, out, _ = run_main(capsys, "export-code", "lr_sweep", "--variant", "lr=0.03", "--steps", "5")
+    assert code == 0 and "torch.optim.SGD(model.parameters(), lr=0.03)" in out
+    code, _, err = run_main(capsys, "export-code", "lr_sweep", "--variant", "7")
+    assert code == 2 and "give 1 to 6" in err and "Traceback" not in err
+    code, _, err = run_main(capsys, "export-code", "computation_graph")
+    assert code == 2 and "graph lesson" in err
