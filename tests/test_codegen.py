@@ -10,7 +10,10 @@ import pytest
 from nntui.codegen import PHASES, lines, script
 from nntui.engine import Engine
 from nntui.scenario import load
+from nntui.ui.app import NNTuiApp
+from nntui.ui.code import CodePanel
 
+from .conftest import wait_idle
 from .test_cli import run_main
 
 
@@ -60,3 +63,35 @@ def test_export_code_cli(capsys, tmp_path):
     assert code == 2 and "give 1 to 6" in err and "Traceback" not in err
     code, _, err = run_main(capsys, "export-code", "computation_graph")
     assert code == 2 and "graph lesson" in err
+
+
+async def test_code_panel_walks_one_step_phase_by_phase():
+    app = NNTuiApp(load("autograd_basics"), device="cpu", autoplay=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_idle(app, pilot)
+        panel = app.query_one(CodePanel)
+        panel.focus()
+        seen = []
+        for _ in range(4):  # zero_grad, forward, loss, backward: highlighted, no step taken yet
+            await pilot.press("n")
+            seen.append(PHASES[panel.phase])
+            assert app.runner.view().step == 0
+        assert seen == ["zero_grad", "forward", "loss", "backward"] and "backward" in panel.border_title
+        await pilot.press("n")  # optimizer.step(): now the engine takes the step
+        await wait_idle(app, pilot)
+        assert PHASES[panel.phase] == "step" and app.runner.view().step == 1
+        await pilot.press("right_square_bracket")  # the other run's code has no zero_grad() call
+        code = "\n".join(line.text for line in panel._code)
+        assert "forgotten on purpose" in code and panel.run_index == 1
+
+
+def test_code_panel_snapshot(snap_compare):
+    app = NNTuiApp(load("autograd_basics"), device="cpu", run_steps=1)
+
+    async def run_before(pilot):
+        await wait_idle(pilot.app, pilot)
+        pilot.app.query_one(CodePanel).focus()
+        await pilot.press("n", "n", "n", "n")  # at loss.backward()
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)

@@ -50,10 +50,11 @@ def lines(scenario: Scenario, index: int = 0, *, embed_data: bool = False) -> li
     def add(text: str = "", phase: str = "") -> None:
         out.extend(CodeLine(t, phase) for t in text.split("\n"))
 
-    add(f'"""{scenario.title}: the run \'{v.label}\', as plain PyTorch.\n\n'
-        f"Exported by nntui from the scenario '{scenario.name}' (seed {seed}). On the CPU it prints the loss of\n"
-        'every step, the same numbers as nntui\'s engine."""')
-    add("import math\n\nimport torch\nfrom torch import nn\n")
+    if embed_data:  # a file of its own; the code panel starts at the data
+        add(f'"""{scenario.title}: the run \'{v.label}\', as plain PyTorch.\n\n'
+            f"Exported by nntui from the scenario '{scenario.name}' (seed {seed}). On the CPU it prints the loss "
+            'of\nevery step, the same numbers as nntui\'s engine."""')
+        add("import math\n\nimport torch\nfrom torch import nn\n")
     add(_data(v, seed, embed_data))
     add(_model(v, seed))
     add(_optimizer(v.train, v.steps))

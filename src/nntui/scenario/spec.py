@@ -22,8 +22,8 @@ MANUAL_ACTIVATIONS = ("relu", "leaky_relu", "sigmoid", "tanh", "identity")
 Loss = Literal["mse", "bce_with_logits", "cross_entropy"]
 Optimizer = Literal["sgd", "adam", "rmsprop", "adagrad"]
 SurfaceKind = Literal["quadratic", "rosenbrock", "saddle", "himmelblau"]
-Panel = Literal["loss", "variants", "lesson", "contour", "gradient_flow", "histograms", "boundary", "graph"]
-TRAINING_PANELS = ("loss", "variants", "contour", "gradient_flow", "histograms", "boundary")
+Panel = Literal["loss", "variants", "lesson", "contour", "gradient_flow", "histograms", "boundary", "graph", "code"]
+TRAINING_PANELS = ("loss", "variants", "contour", "gradient_flow", "histograms", "boundary", "code")
 
 # Limits that keep a typo from asking for a multi-GB run (documented in the README).
 MAX_SAMPLES = 1_000_000

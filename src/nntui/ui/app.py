@@ -14,6 +14,7 @@ from textual.widgets import Footer
 from ..runner import Runner, View
 from ..scenario import Scenario
 from .boundary import BoundaryPanel
+from .code import CodePanel
 from .contour import ContourPanel
 from .gradient_flow import GradientFlowPanel
 from .graph import GraphPanel
@@ -41,7 +42,7 @@ HELP_TEXT = {  # the footer is terse (it must fit 80 columns); the help screen e
 }
 
 PLOT_PANELS = {"loss": LossPlot, "contour": ContourPanel, "gradient_flow": GradientFlowPanel,
-               "histograms": HistogramPanel, "boundary": BoundaryPanel, "graph": ModelGraphPanel}
+               "histograms": HistogramPanel, "boundary": BoundaryPanel, "graph": ModelGraphPanel, "code": CodePanel}
 
 SETTING_COLUMNS = {"train.lr": "lr", "train.batch_size": "batch_size", "train.optimizer": "optimizer",
                    "train.momentum": "momentum", "model.activation": "activation", "model.init": "init"}
@@ -99,7 +100,9 @@ class NNTuiApp(App[None]):
             return
         with Horizontal(id="body"):
             with Vertical(id="main"):
-                plots = [self._make_panel(name, cls) for name, cls in PLOT_PANELS.items() if name in panels]
+                # in the scenario's order: the author decides what comes first (an odd first panel spans the row)
+                plots = [self._make_panel(name, PLOT_PANELS[name]) for name in dict.fromkeys(self.scenario.view.panels)
+                         if name in PLOT_PANELS]
                 grid = Grid(id="plots")
                 grid.styles.grid_size_columns = min(len(plots), 2)  # two side by side, then more rows
                 if len(plots) % 2 and len(plots) > 1:
@@ -117,6 +120,8 @@ class NNTuiApp(App[None]):
     def _make_panel(self, name: str, cls):
         if cls is BoundaryPanel:  # it draws the data points itself, from the torch-free datasets
             return cls([v.dataset for v in self.scenario.variants], id=name)
+        if cls is CodePanel:
+            return cls(self.scenario, id=name)
         if cls is HistogramPanel:
             view = self.scenario.view
             return cls(view.histogram, view.all_layers, id=name)
@@ -176,6 +181,8 @@ class NNTuiApp(App[None]):
         for panel in self.query(BoundaryPanel):
             panel.show(view)
         for panel in self.query(ModelGraphPanel):
+            panel.show(view)
+        for panel in self.query(CodePanel):
             panel.show(view)
         for table in self.query(VariantsTable):
             table.show(view)

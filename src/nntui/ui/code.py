@@ -1,0 +1,99 @@
+"""The code panel: the plain PyTorch training loop of the shown run, with the phase being run highlighted.
+
+Press n with the panel focused to walk one training step phase by phase:
+zero_grad → forward → loss → backward → step. The engine takes the real
+step when the walk reaches optimizer.step() (it runs a step as one unit).
+`nntui export-code` prints the same code as a standalone script.
+"""
+
+from __future__ import annotations
+
+from rich.syntax import Syntax
+from rich.text import Text
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from ..codegen import PHASES, CodeLine, lines
+from ..runner import View
+from ..scenario import Scenario
+from .panel import RUN_BINDINGS
+
+PHASE_TEXT = {
+    "zero_grad": "clear the .grad of every parameter",
+    "forward": "run the batch through the model",
+    "loss": "compare the prediction with the targets",
+    "backward": "autograd fills every parameter's .grad",
+    "step": "the optimizer moves the weights (the engine takes this step now)",
+}
+
+
+class CodePanel(VerticalScroll, can_focus=True):
+    DEFAULT_CSS = """
+    CodePanel { width: 1fr; height: 1fr; min-height: 8; border: round $primary; }
+    CodePanel:focus { border: round $accent; }
+    """
+    BINDINGS = [
+        Binding("n", "phase", "Phase"),  # shown in the footer: here n walks a step instead of taking one
+        *RUN_BINDINGS,
+    ]
+
+    def __init__(self, scenario: Scenario, **kwargs):
+        super().__init__(**kwargs)
+        self.scenario = scenario
+        self.run_index = 0
+        self.phase: int | None = None  # index into PHASES while walking a step, else None
+        self._code: list[CodeLine] = []
+        self._shown: tuple | None = None
+
+    def compose(self):
+        yield Static(id="code")
+
+    def on_mount(self) -> None:
+        self.border_subtitle = "n: next phase · [ ] run"
+        self._render_code()
+
+    def show(self, view: View | None) -> None:
+        """Training moved on by itself (play): the walk through one step is over."""
+        if view is not None and view.playing and self.phase is not None:
+            self.phase = None
+            self._render_code()
+
+    def action_phase(self) -> None:
+        runner = getattr(self.app, "runner", None)
+        if runner is not None and runner.playing:
+            runner.toggle()  # walking phases needs a paused run
+        self.phase = 0 if self.phase is None or self.phase == len(PHASES) - 1 else self.phase + 1
+        if PHASES[self.phase] == "step" and runner is not None:
+            runner.step_once()
+        self._render_code()
+
+    def action_run(self, delta: int) -> None:
+        self.run_index = (self.run_index + delta) % max(len(self.scenario.variants), 1)
+        self._render_code()
+
+    def _render_code(self) -> None:
+        key = (self.run_index, self.phase)
+        if key == self._shown:
+            return
+        self._shown = key
+        self._code = lines(self.scenario, self.run_index)
+        phase = PHASES[self.phase] if self.phase is not None else None
+        marked = {i + 1 for i, line in enumerate(self._code) if phase and line.phase == phase}  # 1-based
+        label = self.scenario.variants[self.run_index].label
+        self.border_title = f"Code · {label}" + (f" · {phase}: {PHASE_TEXT[phase]}" if phase else "")
+        # a gutter arrow and a strong background on the phase's lines: visible on a projector, and without color
+        text = Text()
+        for number, line in enumerate(self._code, start=1):
+            mark = number in marked
+            row = Syntax(line.text, "python", theme="ansi_dark").highlight(line.text)
+            row.rstrip()
+            row = Text.assemble(("▶ " if mark else "  ", "bold yellow"), row)
+            if mark:
+                row.stylize("bold on #5f5f00")
+            text.append(row)
+            text.append("\n")
+        self.query_one("#code", Static).update(text)
+        if marked:  # keep the highlighted line in view, a few lines below the top
+            # after the new text is laid out, or the scroll is clamped to the old height
+            self.call_after_refresh(self.scroll_to, y=max(min(marked) - 4, 0), animate=False)
