@@ -173,3 +173,18 @@ async def test_loss_plot_log_and_linear_axes():
         for _ in range(3):  # linear → log → linear → log
             await pilot.press("l")
         assert plot.log_y
+
+
+async def test_s_saves_a_screenshot_and_tilde_smooths(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    app = make_app(run_steps=5)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_idle(app, pilot)
+        await pilot.press("s")
+        await pilot.pause()
+        shot = tmp_path / "nntui-lr_sweep-step5.svg"
+        assert shot.is_file() and shot.read_text(encoding="utf-8").startswith("<svg")
+        plot = app.query_one(LossPlot)
+        assert not plot.smooth
+        await pilot.press("tilde")
+        assert plot.smooth and "smoothed" in str(plot.border_title)

@@ -85,6 +85,7 @@ def test_check_valid_and_invalid(capsys, write_scenario):
     (("run", "lr_sweep", "--device", "gpu"), "'gpu' is not one of"),
     (("run", "lr_sweep", "--steps", "0"), "--steps"),
     (("run", "lr_sweep", "--out", "x.json"), "needs --headless"),
+    (("run", "lr_sweep", "--csv", "x.csv"), "needs --headless"),
     (("run", "lr_sweeep"), "did you mean 'lr_sweep'?"),
     (("run",), "Missing argument"),
     (("frobnicate",), "No such command"),
@@ -117,3 +118,19 @@ def test_ctrl_c_in_headless_keeps_the_record(tmp_path):
     assert "Traceback" not in err and "incomplete" in err
     rec = json.loads(out.read_text())
     assert rec["complete"] is False and rec["runs"][0]["steps_done"] > 0
+
+
+def test_headless_csv_has_every_step_and_the_divergence(tmp_path):
+    path = tmp_path / "losses.csv"
+    code, _, stderr = cli("run", "lr_sweep", "--headless", "--csv", str(path), "--device", "cpu")
+    assert code == 0 and f"wrote {path}" in stderr
+    import csv
+
+    rows = list(csv.DictReader(path.open(encoding="utf-8")))
+    by_run: dict[str, list[dict]] = {}
+    for row in rows:
+        by_run.setdefault(row["variant"], []).append(row)
+    assert list(by_run) == ["lr=0.0005", "lr=0.001", "lr=0.005", "lr=0.025", "lr=0.028", "lr=0.03"]
+    assert len(by_run["lr=0.0005"]) == 300 and {r["split"] for r in rows} == {"train"}
+    diverged = by_run["lr=0.03"]
+    assert int(diverged[-1]["step"]) == 229 and float(diverged[-1]["loss"]) > 1e5

@@ -41,6 +41,7 @@ def run(
     steps: Annotated[Optional[int], typer.Option(min=1, max=10_000_000, help="Train this many steps (overrides the scenario).")] = None,
     device: Annotated[Optional[DeviceChoice], typer.Option(help="auto picks cuda, then mps, then cpu. Overrides the scenario.")] = None,
     out: Annotated[Optional[Path], typer.Option(help="Write the JSON record here (headless).", dir_okay=False)] = None,
+    csv: Annotated[Optional[Path], typer.Option(help="Write the loss history as CSV here (headless).", dir_okay=False)] = None,
     seed: Annotated[Optional[int], typer.Option(min=0, help="Override the scenario's seed.")] = None,
     paused: Annotated[bool, typer.Option("--paused", help="Open the app paused (space starts).")] = False,
 ) -> None:
@@ -52,9 +53,10 @@ def run(
     if headless:
         from .headless import run_headless
 
-        raise typer.Exit(run_headless(sc, device=dev, out=out))
-    if out is not None:
-        raise typer.BadParameter("needs --headless (the app does not write a record)", param_hint="'--out'")
+        raise typer.Exit(run_headless(sc, device=dev, out=out, csv=csv))
+    for flag, value in (("--out", out), ("--csv", csv)):
+        if value is not None:
+            raise typer.BadParameter("needs --headless (the app does not write a record)", param_hint=f"'{flag}'")
     wanted = dev or sc.meta.device
     if wanted in ("cuda", "mps"):
         # fail before the app opens; only explicit GPU requests pay torch's import here

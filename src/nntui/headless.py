@@ -104,7 +104,20 @@ def expression_record(scenario: Scenario, device: str | None) -> tuple[dict, Tab
     return record, table
 
 
-def run_headless(scenario: Scenario, *, device: str | None, out: Path | None,
+def write_csv(history: History, path: Path) -> None:
+    """The loss history in long form: one row per (run, step, split); NaN/Inf written as nan/inf."""
+    import csv
+
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["variant", "step", "split", "loss"])
+        for h in history.runs:
+            for split, series in (("train", h.loss), ("validation", h.val_loss)):
+                steps, losses = series.points()
+                writer.writerows((h.label, int(s), split, repr(float(v))) for s, v in zip(steps, losses))
+
+
+def run_headless(scenario: Scenario, *, device: str | None, out: Path | None, csv: Path | None = None,
                  stdout: TextIO = sys.stdout, stderr: TextIO = sys.stderr) -> int:
     """The `nntui run --headless` command; returns the exit code."""
     err = Console(file=stderr)
@@ -129,6 +142,9 @@ def run_headless(scenario: Scenario, *, device: str | None, out: Path | None,
     if out is not None:
         out.write_text(dumps(record_of(scenario, engine, history, complete)) + "\n", encoding="utf-8")
         err.print(f"wrote {out}" + ("" if complete else " (incomplete: interrupted)"))
+    if csv is not None:
+        write_csv(history, csv)
+        err.print(f"wrote {csv}" + ("" if complete else " (incomplete: interrupted)"))
     if not complete:
         return 130
     diverged = sum(1 for h in history.runs if h.latest and h.latest.diverged_at is not None)

@@ -328,7 +328,7 @@ class ViewSpec(Strict):
     panels: list[Panel] = Field(default_factory=lambda: ["loss", "variants", "lesson"], min_length=1)
     log_y: bool = Field(False, description="Start the loss panel on a log scale.")
     smoothing: float = Field(0.0, ge=0, lt=1, description="Start with the loss curves smoothed: a debiased EMA "
-                             "with this weight, as TensorBoard's slider. Key s toggles it (0.9 when not set).")
+                             "with this weight, as TensorBoard's slider. Key ~ toggles it (0.9 when not set).")
     speed: int | Literal["max"] = Field(50, description="Initial training speed in steps per second, or 'max'.")
     autoplay: bool = Field(True, description="Start training as soon as the app opens.")
     histogram: Literal["weights", "activations", "gradients"] = Field(

@@ -36,6 +36,7 @@ HELP_TEXT = {  # the footer is terse (it must fit 80 columns); the help screen e
     "slower": "Slower",
     "toggle_log": "Loss axis: log / linear",
     "toggle_smooth": "Loss curves: raw / smoothed (moving average)",
+    "screenshot": "Save an SVG screenshot in the current folder",
     "toggle_maximize": "Zoom: maximize the focused panel, or restore",
     "help": "This help",
     "quit": "Quit (at once, even mid-step)",
@@ -66,7 +67,8 @@ class NNTuiApp(App[None]):
         Binding("plus,equals_sign", "faster", "Fast", key_display="+"),
         Binding("minus,underscore", "slower", "Slow", key_display="−"),
         Binding("l", "toggle_log", "Log-y"),
-        Binding("s", "toggle_smooth", "Smooth", show=False),  # the footer must fit 80 columns; help lists it
+        Binding("tilde", "toggle_smooth", "Smooth", key_display="~", show=False),  # the footer fits 80 columns
+        Binding("s", "screenshot", "Screenshot", show=False),
         Binding("m", "toggle_maximize", "Zoom"),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("q", "quit", "Quit"),
@@ -235,6 +237,16 @@ class NNTuiApp(App[None]):
         self.log_y = not self.log_y
         for plot in self.query(LossPlot):
             plot.show(log_y=self.log_y)
+
+    def action_screenshot(self) -> None:
+        """An SVG of the screen as it is now, named after the scenario and the step (on the machine nntui runs on)."""
+        name = f"nntui-{self.scenario.name}-step{self.runner.view().step}.svg"
+        try:
+            path = self.save_screenshot(name)
+        except OSError as exc:
+            self.notify(f"could not save {name}: {exc.strerror}", severity="error")
+            return
+        self.notify(f"saved {path}", title="Screenshot")
 
     def action_toggle_smooth(self) -> None:
         self.smooth = not self.smooth
