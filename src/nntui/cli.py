@@ -20,7 +20,7 @@ from .scenario import json_schema, list_builtin, load
 app = typer.Typer(
     name="nntui",
     help="Watch neural networks learn, live in your terminal.",
-    no_args_is_help=True,
+    no_args_is_help=False,  # no command: the lesson picker
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
@@ -32,6 +32,32 @@ class DeviceChoice(str, Enum):
     cpu = "cpu"
     cuda = "cuda"
     mps = "mps"
+
+
+@app.callback(invoke_without_command=True)
+def home(ctx: typer.Context) -> None:
+    """With no command: pick a lesson on the home screen (Escape in a lesson comes back to it)."""
+    if ctx.invoked_subcommand is None:
+        _session(None, device=None, autoplay=None)
+
+
+def _session(scenario, *, device: str | None, autoplay: bool | None) -> None:
+    """Run lessons until the user quits: Escape goes to the picker, the command palette opens another lesson."""
+    from .ui.app import NNTuiApp
+    from .ui.home import HomeApp
+
+    last = None
+    while True:
+        if scenario is None:
+            name = HomeApp(selected=last).run()
+            if not name:
+                return
+            scenario = load(name)
+        result = NNTuiApp(scenario, device=device, autoplay=autoplay, home=True).run()
+        last = scenario.name
+        if result is None:
+            return
+        scenario = load(result.removeprefix("open:")) if result.startswith("open:") else None
 
 
 @app.command()
@@ -63,9 +89,7 @@ def run(
         from .engine.device import resolve_device
 
         resolve_device(wanted, source="--device" if dev else f"{sc.path}: scenario.device")
-    from .ui.app import NNTuiApp
-
-    NNTuiApp(sc, device=dev, autoplay=False if paused else None).run()
+    _session(sc, device=dev, autoplay=False if paused else None)
 
 
 @app.command("export-code")

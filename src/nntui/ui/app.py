@@ -6,13 +6,13 @@ it to each panel. Nothing here imports torch or waits for the trainer.
 
 from __future__ import annotations
 
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical
 from textual.widgets import Footer
 
 from ..runner import Runner, View
-from ..scenario import Scenario
+from ..scenario import Scenario, list_builtin
 from .boundary import BoundaryPanel
 from .code import CodePanel
 from .contour import ContourPanel
@@ -49,7 +49,7 @@ SETTING_COLUMNS = {"train.lr": "lr", "train.batch_size": "batch_size", "train.op
                    "train.momentum": "momentum", "model.activation": "activation", "model.init": "init"}
 
 
-class NNTuiApp(App[None]):
+class NNTuiApp(App[str | None]):
     CSS = """
     #body { height: 1fr; }
     #main { width: 2fr; }
@@ -75,9 +75,14 @@ class NNTuiApp(App[None]):
     ]
 
     def __init__(self, scenario: Scenario, *, device: str | None = None, autoplay: bool | None = None,
-                 run_steps: int | None = None, speed: int | str | None = None):
-        """`run_steps` trains exactly that many steps at full speed, then pauses (tests, snapshots)."""
+                 run_steps: int | None = None, speed: int | str | None = None, home: bool = False):
+        """`run_steps` trains exactly that many steps at full speed, then pauses (tests, snapshots).
+
+        `home`: opened from the lesson picker; Escape goes back to it (the app's result is "home")."""
         super().__init__()
+        self.home = home
+        if home:
+            self.bind("escape", "home", description="Lessons", show=False)
         self.scenario = scenario
         self.title = scenario.title
         self.runner = Runner(scenario, device=device,
@@ -237,6 +242,33 @@ class NNTuiApp(App[None]):
         self.log_y = not self.log_y
         for plot in self.query(LossPlot):
             plot.show(log_y=self.log_y)
+
+    def get_system_commands(self, screen):
+        """The command palette (ctrl+p): switch lessons, show or hide panels, scales, smoothing, theme."""
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Loss axis: log / linear", "Switch the loss panel's y axis (key l)", self.action_toggle_log)
+        yield SystemCommand("Loss curves: smoothed / raw", "A moving average of each loss curve (key ~)",
+                            self.action_toggle_smooth)
+        yield SystemCommand("Screenshot", "Save an SVG of the screen in the current folder (key s)",
+                            self.action_screenshot)
+        for theme in ("textual-dark", "textual-light"):
+            yield SystemCommand(f"Theme: {theme.removeprefix('textual-')}", f"Switch to the {theme} theme",
+                                lambda theme=theme: setattr(self, "theme", theme))
+        for widget in self.query("#plots > *, #variants, #lesson").results():
+            yield SystemCommand(f"Panel: show / hide {widget.id.replace('_', ' ')}", "Toggle this panel",
+                                lambda widget=widget: setattr(widget, "display", not widget.display))
+        for info in list_builtin():
+            yield SystemCommand(f"Lesson: {info.title}", f"{info.topic} · open {info.name}",
+                                lambda name=info.name: self.exit(f"open:{name}"))
+
+    def action_home(self) -> None:
+        """Back to the lesson picker (only when opened from it)."""
+        if self.screen.maximized is not None:  # Escape first restores a zoomed panel
+            self.screen.minimize()
+        elif len(self.screen_stack) > 1:
+            self.pop_screen()
+        else:
+            self.exit("home")
 
     def action_screenshot(self) -> None:
         """An SVG of the screen as it is now, named after the scenario and the step (on the machine nntui runs on)."""

@@ -1,0 +1,86 @@
+"""The home screen (lesson picker), Escape back to it, and the command palette's lesson switch."""
+
+from __future__ import annotations
+
+from nntui.scenario import list_builtin, load
+from nntui.ui.app import NNTuiApp
+from nntui.ui.home import HomeApp, layout_preview
+
+from .conftest import wait_idle
+
+
+def option_ids(app) -> list[str]:
+    options = app.query_one("#lessons")
+    return [options.get_option_at_index(i).id for i in range(options.option_count)
+            if options.get_option_at_index(i).id]
+
+
+async def test_every_lesson_is_listed_and_typing_filters():
+    app = HomeApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert option_ids(app) == [i.name for i in list_builtin()]
+        await pilot.press(*"relu")
+        ids = option_ids(app)
+        assert "dead_relu" in ids and "lr_sweep" not in ids and len(ids) < 10
+        await pilot.press(*" dead")  # every word must match
+        assert option_ids(app) == ["dead_relu"]
+        await pilot.press("enter")
+    assert app.return_value == "dead_relu"
+
+
+async def test_arrows_move_and_escape_quits():
+    app = HomeApp(selected="lr_sweep")
+    async with app.run_test(size=(100, 30)) as pilot:
+        options = app.query_one("#lessons")
+        assert options.get_option_at_index(options.highlighted).id == "lr_sweep"
+        await pilot.press("down")
+        assert options.get_option_at_index(options.highlighted).id == "batch_size"
+        assert "Batch size" in str(app.query_one("#about").render())
+        await pilot.press("escape")
+    assert app.return_value is None
+
+
+async def test_no_match_says_so():
+    app = HomeApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press(*"zzzz")
+        assert option_ids(app) == []
+        await pilot.press("enter")  # nothing to open: stays
+        assert app.is_running
+
+
+async def test_escape_in_a_lesson_goes_home_after_restoring_a_zoomed_panel():
+    app = NNTuiApp(load("lr_sweep"), device="cpu", run_steps=2, home=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_idle(app, pilot)
+        app.query_one("#loss").focus()
+        await pilot.press("m")
+        assert app.screen.maximized is not None
+        await pilot.press("escape")
+        assert app.screen.maximized is None and app.is_running
+        await pilot.press("escape")
+    assert app.return_value == "home"
+
+
+async def test_palette_lists_lessons_and_opening_one_exits_with_it():
+    app = NNTuiApp(load("lr_sweep"), device="cpu", run_steps=1, home=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_idle(app, pilot)
+        commands = {c.title: c for c in app.get_system_commands(app.screen)}
+        assert {f"Lesson: {i.title}" for i in list_builtin()} <= set(commands)
+        assert "Panel: show / hide lesson" in commands and "Theme: light" in commands
+        commands["Panel: show / hide lesson"].callback()
+        assert not app.query_one("#lesson").display
+        commands["Lesson: Dead ReLUs: units that never fire again"].callback()
+        await pilot.pause()
+    assert app.return_value == "open:dead_relu"
+
+
+def test_layout_preview_sketches_the_panels():
+    text = layout_preview(("boundary", "histograms", "loss", "variants", "lesson")).plain
+    assert "boundary" in text and "histograms" in text and "variants" in text and "lesson" in text
+    assert text.splitlines()[0].count("┌") == 2  # boundary spans the first row; the lesson sits beside it
+
+
+def test_home_snapshot(snap_compare):
+    assert snap_compare(HomeApp(), terminal_size=(120, 40))
