@@ -16,6 +16,7 @@ from .conftest import wait_idle
 
 def make_app(steps: int | None = None, **kwargs) -> NNTuiApp:
     kwargs.setdefault("device", "cpu")
+    kwargs.setdefault("questions", False)  # these tests drive the controls; test_questions covers questions
     scenario = load("lr_sweep")
     return NNTuiApp(scenario.with_steps(steps) if steps else scenario, **kwargs)
 

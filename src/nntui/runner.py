@@ -72,7 +72,7 @@ class View:
 
 class Runner:
     def __init__(self, scenario: Scenario, *, device: str | None = None, playing: bool = True,
-                 speed: int | str | None = 50, run_steps: int | None = None):
+                 speed: int | str | None = 50, run_steps: int | None = None, questions: bool = True):
         self.scenario = scenario
         self.requested_device = device
         self._lock = threading.Lock()
@@ -90,6 +90,10 @@ class Runner:
         self.rate = 0.0
         self.version = 0
         self.expression: ExpressionResult | None = None
+        # question beats: playing stops exactly at their step until the UI releases them
+        self.stops = sorted({b.at for b in scenario.lesson.beats if b.ask}) if questions else []
+        self.released: set[int] = set()
+        self.waiting_at: int | None = None  # the question step playing stopped at, until released
         self._new_history()
         self._view: View | None = None
 
@@ -119,7 +123,19 @@ class Runner:
 
     def reset(self) -> None:
         self._reset = True
+        self.released.clear()  # a replay asks again
+        self.waiting_at = None
         self._touch()
+
+    def release(self, step: int) -> None:
+        """The question at `step` is answered: play on."""
+        self.released.add(step)
+        self.waiting_at = None
+        self.playing = True
+        self._touch()
+
+    def _next_stop(self, step: int) -> int | None:
+        return next((s for s in self.stops if s >= step and s not in self.released), None)
 
     def faster(self) -> None:
         i = SPEEDS.index(self.speed) if self.speed in SPEEDS else 6
@@ -253,6 +269,13 @@ class Runner:
                 self._wake.clear()
                 continue
 
+            stop = self._next_stop(engine.step) if self.playing and not self._budget and not single else None
+            if stop is not None:
+                if stop == engine.step:  # a question is due: wait for the UI to release it
+                    self.playing, self.waiting_at = False, stop
+                    self._touch()
+                    continue
+                n = min(n, stop - engine.step)
             started = time.perf_counter()
             taken = engine.advance(n, should_stop=self._between_steps)
             if taken:

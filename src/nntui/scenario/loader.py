@@ -348,6 +348,9 @@ def _expression_scenario(spec: ScenarioFile, raw: dict, *, source: str, text: st
     view = spec.view
     if "panels" not in raw.get("view", {}):
         view = view.model_copy(update={"panels": ["graph", "lesson"]})
+    if any(b.ask for b in spec.lesson.beats):
+        raise fail("questions pause training, and a graph lesson has none; remove `ask` from its beats",
+                   "lesson.beats")
     training = [p for p in view.panels if p in TRAINING_PANELS]
     if training:
         raise fail(f"'{training[0]}' needs training; an expression scenario shows 'graph' and 'lesson'", "view.panels")

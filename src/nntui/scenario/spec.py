@@ -52,6 +52,26 @@ class ScenarioMeta(Strict):
 class Beat(Strict):
     at: int = Field(ge=0, description="Training step at which this beat becomes current.")
     say: str = Field(min_length=1, max_length=2_000, description="Markdown shown in the lesson panel.")
+    ask: str | None = Field(None, min_length=1, max_length=500, description="A question: training pauses at "
+                            "`at` until it is answered (training scenarios only).")
+    choices: list[Annotated[str, Field(min_length=1, max_length=120)]] = Field(
+        default_factory=list, description="The question's choices (2 to 6).")
+    answer: str | None = Field(None, description="The right choice, written exactly as in `choices`.")
+    why: str = Field("", max_length=2_000, description="Shown after the answer: why it is right.")
+
+    @model_validator(mode="after")
+    def _question(self) -> "Beat":
+        if self.ask is None:
+            if self.choices or self.answer is not None or self.why:
+                raise ValueError("`choices`, `answer` and `why` belong to a question: add `ask`")
+            return self
+        if not 2 <= len(self.choices) <= 6:
+            raise ValueError("a question needs 2 to 6 `choices`")
+        if len(set(self.choices)) != len(self.choices):
+            raise ValueError("the `choices` must differ from each other")
+        if self.answer not in self.choices:
+            raise ValueError(f"`answer` must be one of the choices: {', '.join(repr(c) for c in self.choices)}")
+        return self
 
 
 class Lesson(Strict):

@@ -15,6 +15,7 @@ from ..runner import Runner, View
 from ..scenario import Scenario, list_builtin
 from .boundary import BoundaryPanel
 from .code import CodePanel
+from .question import QuestionScreen
 from .contour import ContourPanel
 from .gradient_flow import GradientFlowPanel
 from .graph import GraphPanel
@@ -75,10 +76,12 @@ class NNTuiApp(App[str | None]):
     ]
 
     def __init__(self, scenario: Scenario, *, device: str | None = None, autoplay: bool | None = None,
-                 run_steps: int | None = None, speed: int | str | None = None, home: bool = False):
+                 run_steps: int | None = None, speed: int | str | None = None, home: bool = False,
+                 questions: bool = True):
         """`run_steps` trains exactly that many steps at full speed, then pauses (tests, snapshots).
 
-        `home`: opened from the lesson picker; Escape goes back to it (the app's result is "home")."""
+        `home`: opened from the lesson picker; Escape goes back to it (the app's result is "home").
+        `questions`: stop at question beats (off for tests that measure other things at full speed)."""
         super().__init__()
         self.home = home
         if home:
@@ -87,7 +90,9 @@ class NNTuiApp(App[str | None]):
         self.title = scenario.title
         self.runner = Runner(scenario, device=device,
                              playing=scenario.view.autoplay if autoplay is None else autoplay,
-                             speed=scenario.view.speed if speed is None else speed, run_steps=run_steps)
+                             speed=scenario.view.speed if speed is None else speed, run_steps=run_steps,
+                             questions=questions)
+        self.answers: dict[int, bool] = {}  # question step → answered right
         self.log_y = scenario.view.log_y
         self.smooth = scenario.view.smoothing > 0
         self._shown_version = -1
@@ -195,6 +200,22 @@ class NNTuiApp(App[str | None]):
             table.show(view)
         for lesson in self.query(LessonPanel):
             lesson.show_step(view.step)
+        self._ask(view)
+
+    def _ask(self, view: View) -> None:
+        """The runner stopped at a question's step: ask it (once), then play on."""
+        runner = self.runner
+        waiting = runner.waiting_at
+        due = next((b for b in self.scenario.lesson.beats if b.ask and b.at == waiting), None)
+        if due is None or isinstance(self.screen, QuestionScreen):
+            return
+
+        def answered(right: bool | None) -> None:
+            self.answers[due.at] = bool(right)
+            runner.release(due.at)
+            self.refresh_panels()
+
+        self.push_screen(QuestionScreen(due), answered)
 
     # ------------------------------------------------------------------ actions
 

@@ -1,0 +1,77 @@
+"""A guided question: training waits at the beat's step until the learner picks an answer.
+
+Keys 1…n (or ↑↓ and Enter) choose; the screen then says whether that was
+right and why; Enter (or space) continues training.
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Markdown, OptionList, Static
+from textual.widgets.option_list import Option
+
+from ..scenario.spec import Beat
+
+
+class QuestionScreen(ModalScreen[bool]):
+    """Dismissed with True when the answer was right (the app then plays on either way)."""
+
+    DEFAULT_CSS = """
+    QuestionScreen { align: center middle; }
+    QuestionScreen > Vertical { width: 72; max-width: 95%; height: auto; max-height: 90%;
+                                border: thick $warning; background: $surface; padding: 1 2; }
+    QuestionScreen OptionList { height: auto; max-height: 10; margin: 1 0; }
+    QuestionScreen #verdict { height: auto; }
+    QuestionScreen #verdict.-right { color: $success; }
+    QuestionScreen #verdict.-wrong { color: $warning; }
+    QuestionScreen #hint { color: $text-muted; }
+    """
+    BINDINGS = [Binding("enter,space", "continue", "Continue", show=False)]
+
+    def __init__(self, beat: Beat):
+        super().__init__()
+        self.beat = beat
+        self.chosen: str | None = None
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Markdown(f"**Question · step {self.beat.at}** — {self.beat.ask}")
+            yield OptionList(*(Option(f"{i}. {c}", id=str(i - 1)) for i, c in enumerate(self.beat.choices, start=1)),
+                             id="choices")
+            yield Markdown("", id="verdict")
+            yield Static(f"Press 1–{len(self.beat.choices)} (or ↑↓ and Enter) to answer.", id="hint")
+
+    def on_mount(self) -> None:
+        self.query_one("#choices", OptionList).focus()
+
+    def on_key(self, event) -> None:
+        if self.chosen is None and event.character and event.character.isdigit():
+            index = int(event.character) - 1
+            if 0 <= index < len(self.beat.choices):
+                event.stop()
+                self._answer(index)
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if self.chosen is None:
+            self._answer(int(event.option.id))
+
+    def _answer(self, index: int) -> None:
+        self.chosen = self.beat.choices[index]
+        right = self.chosen == self.beat.answer
+        verdict = self.query_one("#verdict", Markdown)
+        verdict.set_class(right, "-right").set_class(not right, "-wrong")
+        head = "✓ **Right.**" if right else f"✗ **Not quite:** the answer is **{self.beat.answer}**."
+        verdict.update(f"{head} {self.beat.why}".strip())
+        choices = self.query_one("#choices", OptionList)
+        choices.highlighted = index
+        choices.disabled = True
+        self.query_one("#hint", Static).update("Press Enter to continue training.")
+        self.focus()
+
+    def action_continue(self) -> None:
+        if self.chosen is not None:
+            self.dismiss(self.chosen == self.beat.answer)

@@ -1,0 +1,78 @@
+"""Guided questions: training stops at the beat's step, asks, says right or wrong and why, then plays on."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from nntui.errors import ScenarioError
+from nntui.scenario import load
+from nntui.scenario.loader import load_path
+from nntui.ui.app import NNTuiApp
+from nntui.ui.question import QuestionScreen
+
+from .conftest import MINIMAL
+
+
+async def wait_for(predicate, pilot, timeout: float = 30.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        assert loop.time() < deadline, "timed out"
+        await pilot.pause(0.05)
+
+
+async def test_question_pauses_at_its_step_then_continues():
+    app = NNTuiApp(load("vanishing_gradients"), device="cpu", speed="max")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(lambda: isinstance(app.screen, QuestionScreen), pilot)
+        assert app.runner.view().step == 1 and not app.runner.playing  # exactly at the beat's step
+        await pilot.press("2")  # "about 4× smaller": wrong
+        verdict = str(app.screen.query_one("#verdict").source)
+        assert "Not quite" in verdict and "100,000" in verdict and "σ'(z)" in verdict
+        await pilot.press("enter")
+        await wait_for(lambda: app.runner.view().step > 20, pilot)
+        assert app.answers == {1: False} and not isinstance(app.screen, QuestionScreen)
+
+
+async def test_right_answer_and_no_second_asking_until_reset():
+    app = NNTuiApp(load("lr_sweep"), device="cpu", speed="max")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(lambda: isinstance(app.screen, QuestionScreen), pilot)
+        assert app.runner.view().step == 0
+        await pilot.press("9")  # not a choice: nothing happens
+        assert app.screen.chosen is None
+        await pilot.press("4")
+        assert "Right" in str(app.screen.query_one("#verdict").source)
+        await pilot.press("enter")
+        await wait_for(lambda: app.runner.view().step >= 50, pilot)
+        assert app.answers == {0: True}
+        await wait_for(lambda: not app.runner.playing, pilot)  # at max speed the 300 steps are soon done
+        await pilot.press("r", "space")  # a replay asks again
+        await wait_for(lambda: isinstance(app.screen, QuestionScreen), pilot)
+        assert app.runner.view().step == 0
+
+
+def test_question_snapshot(snap_compare):
+    app = NNTuiApp(load("lr_sweep"), device="cpu", autoplay=True)
+
+    async def run_before(pilot):
+        await wait_for(lambda: isinstance(pilot.app.screen, QuestionScreen), pilot)
+        await pilot.press("3")  # 0.028: wrong, with the explanation
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(100, 32), run_before=run_before)
+
+
+@pytest.mark.parametrize("beat, message", [
+    ('{ at = 0, say = "s", ask = "q?", choices = ["a"], answer = "a" }', "2 to 6"),
+    ('{ at = 0, say = "s", ask = "q?", choices = ["a", "b"], answer = "c" }', "must be one of the choices"),
+    ('{ at = 0, say = "s", choices = ["a", "b"] }', "add `ask`"),
+    ('{ at = 0, say = "s", ask = "q?", choices = ["a", "a"], answer = "a" }', "differ"),
+])
+def test_malformed_questions_are_one_line_errors(write_scenario, beat, message):
+    with pytest.raises(ScenarioError) as info:
+        load_path(write_scenario(MINIMAL + f"[lesson]\nbeats = [{beat}]\n"))
+    lines = [str(p) for p in info.value.problems]
+    assert any("lesson.beats[0]" in line and message in line for line in lines), lines
