@@ -57,7 +57,10 @@ def _session(scenario, *, device: str | None, autoplay: bool | None) -> None:
         last = scenario.name
         if result is None:
             return
-        scenario = load(result.removeprefix("open:")) if result.startswith("open:") else None
+        if isinstance(result, str):  # "home", or "open:NAME" from the command palette
+            scenario = load(result.removeprefix("open:")) if result.startswith("open:") else None
+        else:  # an edited experiment with a run more or less: reopen it
+            scenario = result
 
 
 @app.command()

@@ -189,6 +189,10 @@ class History:
         self.step = frame.step
         self.frames += 1
 
+    def restart(self, index: int, label: str, settings: dict[str, Any]) -> None:
+        """Run `index` starts over (an edit): its history is new, the others keep theirs."""
+        self.runs[index] = RunHistory(label, settings)
+
     def _smooth(self, hist: RunHistory, losses: np.ndarray) -> np.ndarray:
         """EMA divided by its total weight, so the first points are not pulled toward 0; NaN/Inf pass through."""
         beta = self.smoothing

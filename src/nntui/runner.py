@@ -80,6 +80,7 @@ class Runner:
         self._thread: threading.Thread | None = None
         self._stop = False
         self._reset = False
+        self._restart: tuple[int, Scenario] | None = None
         self._single = 0
         self._budget = run_steps  # run exactly this many steps at full speed, then pause
         self.playing = playing and run_steps is None and scenario.expression is None  # graphs train nothing
@@ -127,6 +128,11 @@ class Runner:
         self.waiting_at = None
         self._touch()
 
+    def restart_run(self, index: int, scenario: Scenario) -> None:
+        """Run `index` of the edited `scenario` starts over from step 0; the other runs go on (or stay paused)."""
+        self._restart = (index, scenario)
+        self._touch()
+
     def release(self, step: int) -> None:
         """The question at `step` is answered: play on."""
         self.released.add(step)
@@ -150,7 +156,7 @@ class Runner:
     @property
     def idle(self) -> bool:
         """Nothing left to do until the user acts (used by tests to wait for a step budget)."""
-        return self.state != "loading" and not self._budget and not self._single and not self._reset and (
+        return self.state != "loading" and not self._budget and not self._single and not self._reset and self._restart is None and (
             not self.playing or self._finished)
 
     def view(self) -> View:
@@ -239,6 +245,16 @@ class Runner:
                 self._publish(engine)
                 self.playing = self.playing or engine.finished
                 paced_from = None
+                continue
+            if self._restart is not None:
+                index, scenario = self._restart
+                self._restart = None
+                variant = scenario.variants[index]
+                engine.restart_run(index, variant)
+                with self._lock:
+                    self.scenario = scenario
+                    self.history.restart(index, variant.label, variant.settings())
+                self._publish(engine)
                 continue
             single = False
             if self._budget:

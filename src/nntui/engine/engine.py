@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import replace
 from typing import Callable
 
 import numpy as np
@@ -268,9 +269,10 @@ class Engine:
         probe = "histograms" in scenario.view.panels
         boundary = "boundary" in scenario.view.panels
         graph = "graph" in scenario.view.panels
-        self.runs = [RunState(v, run_device, scenario.meta.seed, tensors, track_path=self.contour and self.exact,
-                              probe=probe, boundary=boundary, graph=graph)
-                     for v, run_device in zip(scenario.variants, devices)]
+        self._options = dict(track_path=self.contour and self.exact, probe=probe, boundary=boundary, graph=graph)
+        self._tensors = tensors
+        self.devices = devices
+        self.runs = [self._new_run(v, d) for v, d in zip(scenario.variants, devices)]
         # runs with the same data, loss and architecture share a surface: one per group (exact), or the
         # first run's group only (a slice costs a pass over the data per grid point)
         keys = list(dict.fromkeys(_surface_key(v) for v in scenario.variants))
@@ -280,6 +282,16 @@ class Engine:
         self._surfaces: dict[int, Surface] = {}
         if self.contour and not self.exact:
             self._slice = SliceState(self.runs[0].params, scenario.meta.seed, self.surface_members)
+
+    def _new_run(self, variant: Variant, device: str) -> RunState:
+        seed = variant.train.seed if variant.train.seed is not None else self.scenario.meta.seed
+        return RunState(variant, device, seed, self._tensors, **self._options)
+
+    def restart_run(self, index: int, variant: Variant) -> None:
+        """An edited variant starts over from step 0 (same seed: the same initial weights); the others go on."""
+        self.runs[index] = self._new_run(variant, self.devices[index])
+        self.scenario = replace(self.scenario, variants=tuple(
+            variant if i == index else v for i, v in enumerate(self.scenario.variants)))
 
     @property
     def step(self) -> int:

@@ -92,6 +92,8 @@ class Scenario:
     view: ViewSpec
     sweep_fields: tuple[str, ...]  # e.g. ("train.lr",): columns worth showing
     expression: ExpressionLesson | None = None  # graph lessons have this instead of variants
+    raw: dict | None = None  # the parsed file: live edits start from it and `w` writes it back
+    base_dir: Path | None = None  # where relative CSV paths are resolved
 
     @property
     def title(self) -> str:
@@ -248,7 +250,12 @@ def _sweep_targets(raw_sweep: dict[str, Any], source: str, text: str) -> list[tu
 
 def load_text(text: str, *, source: str, base_dir: Path, name: str = "scenario", seed: int | None = None) -> Scenario:
     """Validate and expand a scenario; `seed` overrides the file's (data, weights, batch order)."""
-    raw = parse_toml(text, source)
+    return load_raw(parse_toml(text, source), source=source, base_dir=base_dir, name=name, seed=seed, text=text)
+
+
+def load_raw(raw: dict[str, Any], *, source: str, base_dir: Path, name: str = "scenario", seed: int | None = None,
+             text: str = "") -> Scenario:
+    """Validate and expand parsed TOML (`text`, when there is one, gives errors their line numbers)."""
     try:
         spec = ScenarioFile.model_validate(raw)
     except ValidationError as err:
@@ -324,7 +331,8 @@ def load_text(text: str, *, source: str, base_dir: Path, name: str = "scenario",
                 "view.panels", locate(text, ("view", "panels")))])
 
     sweep_fields = tuple(dict.fromkeys(f"{s}.{f}" for s, f, _ in sweeps))
-    return Scenario(name, Path(source), spec.scenario, spec.lesson, tuple(variants), spec.view, sweep_fields)
+    return Scenario(name, Path(source), spec.scenario, spec.lesson, tuple(variants), spec.view, sweep_fields,
+                    raw=raw, base_dir=base_dir)
 
 
 def _expression_scenario(spec: ScenarioFile, raw: dict, *, source: str, text: str, name: str) -> Scenario:

@@ -308,6 +308,8 @@ class TrainSpec(Strict):
                             "every step's gradient is added to the ones before it.")
     backprop: Backprop = Field("autograd", description="manual: gradients from a hand-written backward pass "
                                "(Linear layers with relu, leaky_relu, sigmoid, tanh or identity) instead of autograd.")
+    seed: int | None = Field(None, ge=0, le=2**32 - 1, description="This variant's seed for its initial weights "
+                             "and batch order; default: the scenario's (the data keep the scenario's seed).")
     device: Device | None = Field(None, description="This variant's device; default: the scenario's. "
                                   "`--device` overrides both.")
 

@@ -6,6 +6,8 @@ it to each panel. Nothing here imports torch or waits for the trainer.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical
@@ -13,8 +15,10 @@ from textual.widgets import Footer
 
 from ..runner import Runner, View
 from ..scenario import Scenario, list_builtin
+from ..scenario.edit import write as write_scenario
 from .boundary import BoundaryPanel
 from .code import CodePanel
+from .edit import Edit, EditScreen
 from .question import QuestionScreen
 from .contour import ContourPanel
 from .gradient_flow import GradientFlowPanel
@@ -38,6 +42,8 @@ HELP_TEXT = {  # the footer is terse (it must fit 80 columns); the help screen e
     "toggle_log": "Loss axis: log / linear",
     "toggle_smooth": "Loss curves: raw / smoothed (moving average)",
     "screenshot": "Save an SVG screenshot in the current folder",
+    "edit": "Edit a run: lr, batch size, optimizer, momentum, activation, init, seed, steps; add or remove runs",
+    "write": "Write the experiment, with your edits, as a scenario file in the current folder",
     "toggle_maximize": "Zoom: maximize the focused panel, or restore",
     "help": "This help",
     "quit": "Quit (at once, even mid-step)",
@@ -50,7 +56,7 @@ SETTING_COLUMNS = {"train.lr": "lr", "train.batch_size": "batch_size", "train.op
                    "train.momentum": "momentum", "model.activation": "activation", "model.init": "init"}
 
 
-class NNTuiApp(App[str | None]):
+class NNTuiApp(App["str | Scenario | None"]):
     CSS = """
     #body { height: 1fr; }
     #main { width: 2fr; }
@@ -70,6 +76,8 @@ class NNTuiApp(App[str | None]):
         Binding("l", "toggle_log", "Log-y"),
         Binding("tilde", "toggle_smooth", "Smooth", key_display="~", show=False),  # the footer fits 80 columns
         Binding("s", "screenshot", "Screenshot", show=False),
+        Binding("e", "edit", "Edit", show=False),
+        Binding("w", "write", "Write", show=False),
         Binding("m", "toggle_maximize", "Zoom"),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("q", "quit", "Quit"),
@@ -290,6 +298,34 @@ class NNTuiApp(App[str | None]):
             self.pop_screen()
         else:
             self.exit("home")
+
+    def action_edit(self, index: int | None = None) -> None:
+        """The edit form, for the run the focused panel shows (or the first)."""
+        if self.scenario.expression is not None:
+            return
+        if index is None:
+            index = getattr(self.focused, "run_index", 0) % len(self.scenario.variants)
+        self.push_screen(EditScreen(self.scenario, index), self.apply_edit)
+
+    def apply_edit(self, edit: Edit | None) -> None:
+        if edit is None:
+            return
+        self.scenario = edit.scenario
+        if edit.kind == "change":  # only that run starts over; the others go on
+            self.runner.restart_run(edit.index, edit.scenario)
+            self.notify(f"{edit.scenario.variants[edit.index].label}: restarted from step 0", title="Edited")
+        else:  # a run more or less: the layout changes, so the experiment reopens (the CLI runs the result)
+            self.exit(edit.scenario)
+
+    def action_write(self) -> None:
+        if self.scenario.raw is None:
+            return
+        try:
+            path = write_scenario(self.scenario, Path.cwd())
+        except OSError as exc:
+            self.notify(f"could not write the scenario: {exc.strerror}", severity="error")
+            return
+        self.notify(f"wrote {path}: `nntui run {path.name}` reproduces it", title="Scenario written")
 
     def action_screenshot(self) -> None:
         """An SVG of the screen as it is now, named after the scenario and the step (on the machine nntui runs on)."""

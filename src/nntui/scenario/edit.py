@@ -1,0 +1,125 @@
+"""Live edits of an experiment, and writing it back out as a scenario file.
+
+An edited experiment is always written with explicit variants: each
+[[variant]] lists what differs from the base [data] / [model] / [train]
+tables, so the file reproduces every run (a sweep becomes its variants).
+Every edit goes back through the loader, so it is validated like a file.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from .loader import _DATA, Scenario, load_raw
+from .spec import ModelSpec, TrainSpec
+
+# what the edit form offers, as section.field
+EDITABLE = ("train.lr", "train.batch_size", "train.optimizer", "train.momentum", "model.activation", "model.init",
+            "train.seed", "train.steps")
+
+
+def explicit_raw(scenario: Scenario) -> dict[str, Any]:
+    """The scenario's TOML, with its sweep expanded into one [[variant]] per run."""
+    raw = copy.deepcopy(scenario.raw or {})
+    raw.pop("sweep", None)
+    bases = {
+        "data": _DATA.validate_python(raw["data"]).model_dump(mode="json") if "data" in raw else {},
+        "model": ModelSpec.model_validate(raw.get("model", {})).model_dump(mode="json"),
+        "train": TrainSpec.model_validate(raw.get("train", {})).model_dump(mode="json"),
+    }
+    # each run states its own training length: steps in one run and epochs in another cannot share a base
+    for key in ("steps", "epochs"):
+        raw.get("train", {}).pop(key, None)
+        bases["train"][key] = None
+    variants = []
+    for v in scenario.variants:
+        entry: dict[str, Any] = {"label": v.label}
+        for section, spec in (("data", v.data), ("model", v.model), ("train", v.train)):
+            if spec is None:
+                continue
+            now = spec.model_dump(mode="json")
+            base = bases[section]
+            if section == "data" and now.get("kind") != base.get("kind"):
+                diff = now  # another kind of data: the whole table
+            else:
+                diff = {k: value for k, value in now.items() if base.get(k) != value}
+            if diff:
+                entry[section] = _drop_none(diff)
+        variants.append(entry)
+    raw["variant"] = variants
+    return raw
+
+
+def with_variant(scenario: Scenario, index: int, changes: dict[str, Any]) -> Scenario:
+    """The scenario with run `index` changed (`changes` maps "section.field" to a value); validated."""
+    raw = explicit_raw(scenario)
+    entry = raw["variant"][index]
+    entry["label"] = edited_label(scenario.variants[index].label, changes)
+    for key, value in changes.items():
+        section, _, field = key.partition(".")
+        if field == "label":
+            entry["label"] = value
+            continue
+        entry.setdefault(section, {})[field] = value
+        if section == "train" and field in ("steps", "epochs"):  # one training length, not both
+            entry["train"].pop("epochs" if field == "steps" else "steps", None)
+    return _reload(scenario, raw)
+
+
+def edited_label(label: str, changes: dict[str, Any]) -> str:
+    """Mark an edited run with ✎; a sweep's "lr=0.005" label follows the new value ("lr=0.01 ✎")."""
+    label = label.removesuffix(" ✎")
+    parts = []
+    for part in label.split(", "):
+        name, eq, _ = part.partition("=")
+        key = next((k for k in changes if k.rpartition(".")[2] == name), None) if eq else None
+        parts.append(f"{name}={changes[key]}" if key else part)
+    return ", ".join(parts) + " ✎"
+
+
+def with_copy(scenario: Scenario, index: int, label: str) -> Scenario:
+    """A new run: a copy of run `index` under a new label (append: the others keep their places)."""
+    raw = explicit_raw(scenario)
+    entry = copy.deepcopy(raw["variant"][index])
+    entry["label"] = label
+    raw["variant"].append(entry)
+    return _reload(scenario, raw)
+
+
+def without(scenario: Scenario, index: int) -> Scenario:
+    raw = explicit_raw(scenario)
+    if len(raw["variant"]) <= 1:
+        raise ValueError("the last run cannot be removed")
+    del raw["variant"][index]
+    return _reload(scenario, raw)
+
+
+def to_toml(scenario: Scenario) -> str:
+    head = (f"# {scenario.title}: written by nntui from '{scenario.name}' after live edits.\n"
+            f"# `nntui run` this file to reproduce every run.\n")
+    return head + tomli_w.dumps(explicit_raw(scenario), multiline_strings=True)
+
+
+def write(scenario: Scenario, folder: Path) -> Path:
+    """Write the experiment as `<name>-edited.toml` (then -2, -3… rather than overwrite)."""
+    path = folder / f"{scenario.name}-edited.toml"
+    k = 2
+    while path.exists():
+        path = folder / f"{scenario.name}-edited-{k}.toml"
+        k += 1
+    path.write_text(to_toml(scenario), encoding="utf-8")
+    return path
+
+
+def _reload(scenario: Scenario, raw: dict[str, Any]) -> Scenario:
+    return load_raw(raw, source=f"{scenario.name} (edited)", base_dir=scenario.base_dir or Path("."),
+                    name=scenario.name)
+
+
+def _drop_none(values: dict[str, Any]) -> dict[str, Any]:
+    # TOML has no null: a field left at None is the default anyway
+    return {k: v for k, v in values.items() if v is not None}

@@ -1,0 +1,149 @@
+"""The edit form: change one run's settings, add a copy of it, or remove it, without leaving the app.
+
+Every change goes through the scenario loader, so a bad value gets the same
+one-line message a bad file would, shown in the form. The app decides what
+an accepted edit restarts (see NNTuiApp.apply_edit).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, get_args
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid, Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Select, Static
+
+from ..errors import NntuiError
+from ..scenario import Scenario
+from ..scenario.edit import with_copy, with_variant, without
+from ..scenario.spec import Activation, Init, Optimizer
+
+
+@dataclass(frozen=True)
+class Edit:
+    """What the form produced: the new scenario, and which run changed ("change"), or "add" / "remove"."""
+
+    kind: str
+    scenario: Scenario
+    index: int
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else (f"{value:g}" if isinstance(value, float) else str(value))
+
+
+class EditScreen(ModalScreen[Edit | None]):
+    DEFAULT_CSS = """
+    EditScreen { align: center middle; }
+    EditScreen > Vertical { width: 76; max-width: 98%; height: auto; max-height: 95%; border: thick $accent;
+                            background: $surface; padding: 0 1; }
+    EditScreen Grid { grid-size: 2; grid-columns: 14 1fr; grid-rows: 3; height: auto; }
+    EditScreen Label { padding: 1 0 0 1; }
+    EditScreen #error { color: $error; height: auto; }
+    EditScreen Horizontal { height: auto; margin-top: 1; }
+    EditScreen Button { margin-right: 1; }
+    """
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, scenario: Scenario, index: int):
+        super().__init__()
+        self.scenario = scenario
+        self.index = index
+
+    def compose(self) -> ComposeResult:
+        v = self.scenario.variants[self.index]
+        t, m = v.train, v.model
+        surface = m.kind == "surface"
+        with Vertical():
+            yield Static(f"[b]Edit a run[/b] · it restarts from the same initial weights", id="head")
+            with Grid():
+                yield Label("run")
+                yield Select([(x.label, i) for i, x in enumerate(self.scenario.variants)], value=self.index,
+                             allow_blank=False, id="run")
+                yield Label("lr")
+                yield Input(_text(t.lr), id="train-lr")
+                yield Label("batch size")
+                yield Input(_text(t.batch_size), placeholder="a number, or full", id="train-batch_size")
+                yield Label("optimizer")
+                yield Select([(o, o) for o in get_args(Optimizer)], value=t.optimizer, allow_blank=False,
+                             id="train-optimizer")
+                yield Label("momentum")
+                yield Input(_text(t.momentum), id="train-momentum")
+                yield Label("activation")
+                yield Select([(a, a) for a in get_args(Activation)], value=m.activation, allow_blank=False,
+                             id="model-activation", disabled=surface or m.kind == "linear")
+                yield Label("init")
+                yield Select([(i, i) for i in get_args(Init)], value=m.init, allow_blank=False, id="model-init",
+                             disabled=surface)
+                yield Label("seed")
+                yield Input(_text(t.seed), placeholder=f"the scenario's ({self.scenario.meta.seed})", id="train-seed")
+                yield Label("steps")
+                yield Input(_text(v.steps), id="train-steps")
+            yield Static("", id="error")
+            with Horizontal():
+                yield Button("Apply", variant="primary", id="apply")
+                yield Button("Add a copy", id="add")
+                yield Button("Remove", variant="error", id="remove", disabled=len(self.scenario.variants) < 2)
+                yield Button("Cancel", id="cancel")
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        if event.select.id == "run" and event.value != self.index:
+            self.dismiss(None)
+            self.app.call_later(self.app.action_edit, event.value)  # the form again, for that run
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        kind = event.button.id
+        if kind == "cancel":
+            self.dismiss(None)
+            return
+        try:
+            if kind == "apply":
+                changes = self._changes()
+                if not changes:
+                    self.dismiss(None)
+                    return
+                result = Edit("change", with_variant(self.scenario, self.index, changes), self.index)
+            elif kind == "add":
+                label = f"{self.scenario.variants[self.index].label.removesuffix(' ✎')} (copy) ✎"
+                result = Edit("add", with_copy(self.scenario, self.index, label), len(self.scenario.variants))
+            else:
+                result = Edit("remove", without(self.scenario, self.index), self.index)
+        except (NntuiError, ValueError) as exc:
+            self.query_one("#error", Static).update(str(exc).splitlines()[0])
+            return
+        self.dismiss(result)
+
+    def _changes(self) -> dict[str, Any]:
+        """The fields that differ from the run's current settings, typed as the scenario format wants them."""
+        v = self.scenario.variants[self.index]
+        current = {"train.lr": v.train.lr, "train.batch_size": v.train.batch_size,
+                   "train.optimizer": v.train.optimizer, "train.momentum": v.train.momentum,
+                   "model.activation": v.model.activation, "model.init": v.model.init,
+                   "train.seed": v.train.seed, "train.steps": v.steps}
+        changes: dict[str, Any] = {}
+        for key, old in current.items():
+            widget = self.query_one("#" + key.replace(".", "-"))
+            if widget.disabled:
+                continue
+            value = widget.value if isinstance(widget, Select) else _parse(widget.value.strip(), key)
+            if value is not None and value != old:
+                changes[key] = value
+        return changes
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+def _parse(text: str, key: str) -> Any:
+    """Numbers as numbers; `full` for the batch size; blank: unchanged. Bad text is left to the loader to name."""
+    if not text:
+        return None
+    if key == "train.batch_size" and text == "full":
+        return text
+    try:
+        return int(text) if key in ("train.batch_size", "train.seed", "train.steps") else float(text)
+    except ValueError:
+        return text  # the loader's message names the field and what it expects

@@ -1,0 +1,108 @@
+"""Live edits: change a run (only it restarts, from the same weights), add or remove runs, write the file."""
+
+from __future__ import annotations
+
+import asyncio
+
+from textual.widgets import Input
+
+from nntui.scenario import load
+from nntui.scenario.edit import edited_label, to_toml, with_variant
+from nntui.scenario.loader import load_text
+from nntui.ui.app import NNTuiApp
+from nntui.ui.edit import EditScreen
+
+from .conftest import wait_idle
+
+
+async def until(predicate, pilot, timeout: float = 30.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        assert loop.time() < deadline, "timed out"
+        await pilot.pause(0.05)
+
+
+async def set_field(pilot, screen, field: str, text: str) -> None:
+    box = screen.query_one(f"#{field}", Input)
+    box.value = text
+    await pilot.pause()
+
+
+async def test_editing_a_run_restarts_only_that_run():
+    app = NNTuiApp(load("lr_sweep"), device="cpu", run_steps=30, questions=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_idle(app, pilot)
+        first_losses = [run.losses[0] for run in app.runner.view().runs]
+        await pilot.press("e")
+        screen = app.screen
+        assert isinstance(screen, EditScreen) and screen.index == 0
+        await set_field(pilot, screen, "train-lr", "0.01")
+        await pilot.click("#apply")
+        await until(lambda: app.runner.view().runs[0].step == 0, pilot)
+        runs = app.runner.view().runs
+        assert runs[0].label == "lr=0.01 ✎" and runs[0].settings["lr"] == 0.01
+        assert [r.step for r in runs[1:]] == [30] * 5  # the others keep their place (paused here)
+        await pilot.press("n")
+        await wait_idle(app, pilot)
+        runs = app.runner.view().runs
+        assert runs[0].step == 1 and runs[1].step == 31
+        assert runs[0].losses[0] == first_losses[0]  # the same initial weights: the same first loss
+        assert app.scenario.variants[0].train.lr == 0.01
+
+
+async def test_a_bad_value_is_one_line_in_the_form():
+    app = NNTuiApp(load("lr_sweep"), device="cpu", run_steps=1, questions=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_idle(app, pilot)
+        await pilot.press("e")
+        screen = app.screen
+        await set_field(pilot, screen, "train-lr", "-3")
+        await pilot.click("#apply")
+        error = str(screen.query_one("#error").render())
+        assert "train.lr" in error and "greater than 0" in error and isinstance(app.screen, EditScreen)
+        await pilot.press("escape")
+        assert not isinstance(app.screen, EditScreen)
+
+
+async def test_adding_a_run_reopens_the_experiment_with_it():
+    app = NNTuiApp(load("lr_sweep"), device="cpu", run_steps=1, questions=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_idle(app, pilot)
+        await pilot.press("e")
+        await pilot.click("#add")
+    result = app.return_value
+    assert [v.label for v in result.variants][-1] == "lr=0.0005 (copy) ✎" and len(result.variants) == 7
+
+
+async def test_w_writes_a_file_that_reproduces_the_edited_experiment(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    sc = with_variant(load("binary_classification"), 0, {"train.lr": 0.05, "model.activation": "tanh"})
+    app = NNTuiApp(sc, device="cpu", run_steps=1, questions=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_idle(app, pilot)
+        await pilot.press("w")
+        await pilot.pause()
+    written = tmp_path / "binary_classification-edited.toml"
+    again = load_text(written.read_text(encoding="utf-8"), source=str(written), base_dir=tmp_path)
+    v = again.variants[0]
+    assert (v.label, v.train.lr, v.model.activation, v.steps) == ("run ✎", 0.05, "tanh", sc.variants[0].steps)
+    assert v.train == sc.variants[0].train and v.model == sc.variants[0].model and v.data == sc.variants[0].data
+
+
+def test_every_builtin_round_trips_through_the_writer():
+    from nntui.scenario import list_builtin
+
+    for info in list_builtin():
+        sc = load(info.name)
+        if sc.expression is not None:
+            continue
+        again = load_text(to_toml(sc), source="x.toml", base_dir=sc.base_dir, name=info.name)
+        assert [(v.label, v.train, v.model, v.data) for v in again.variants] == [
+            (v.label, v.train, v.model, v.data) for v in sc.variants], info.name
+
+
+def test_edited_labels_follow_sweep_values():
+    assert edited_label("lr=0.005", {"train.lr": 0.01}) == "lr=0.01 ✎"
+    assert edited_label("sigmoid", {"train.lr": 0.01}) == "sigmoid ✎"
+    assert edited_label("lr=0.01 ✎", {"train.lr": 0.02}) == "lr=0.02 ✎"
