@@ -134,3 +134,50 @@ def test_headless_csv_has_every_step_and_the_divergence(tmp_path):
     assert len(by_run["lr=0.0005"]) == 300 and {r["split"] for r in rows} == {"train"}
     diverged = by_run["lr=0.03"]
     assert int(diverged[-1]["step"]) == 229 and float(diverged[-1]["loss"]) > 1e5
+
+
+def test_serve_runs_nntui_per_browser_and_binds_localhost(capsys, monkeypatch):
+    import textual_serve.server
+
+    made = {}
+
+    class FakeServer:
+        def __init__(self, command, host, port, title, public_url):
+            made.update(command=command, host=host, port=port)
+
+        def serve(self):
+            made["served"] = True
+
+    monkeypatch.setattr(textual_serve.server, "Server", FakeServer)
+    code, _, err = run_main(capsys, "serve", "dead_relu", "--port", "8123")
+    assert code == 0 and made["served"] and (made["host"], made["port"]) == ("127.0.0.1", 8123)
+    assert made["command"].endswith("-m nntui run dead_relu") and "localhost:8123" in err
+    code, _, err = run_main(capsys, "serve", "--host", "0.0.0.0")
+    assert code == 0 and made["command"].endswith("-m nntui") and "anyone who can reach" in err
+    code, _, err = run_main(capsys, "serve", "no_such_lesson")
+    assert code == 2 and "no built-in scenario" in err and err.count("\n") == 1
+
+
+def test_serve_answers_a_browser(tmp_path):
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "nntui", "serve", "lr_sweep", "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                page = urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5).read().decode()
+                break
+            except OSError:
+                assert time.monotonic() < deadline and proc.poll() is None, "the server did not answer"
+                time.sleep(0.3)
+        assert "<html" in page and "textual.js" in page
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

@@ -119,6 +119,28 @@ def export_code(
     sys.stdout.write(script(sc, index))
 
 
+@app.command()
+def serve(
+    scenario: Annotated[Optional[str], typer.Argument(help="A lesson to open; none: the lesson picker.")] = None,
+    host: Annotated[str, typer.Option(help="Address to listen on. 127.0.0.1: only this machine can connect.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
+    device: Annotated[Optional[DeviceChoice], typer.Option(help="Device for the training.")] = None,
+) -> None:
+    """Serve the app to web browsers (textual-serve): every browser tab gets its own nntui."""
+    import shlex
+
+    from textual_serve.server import Server
+
+    command = [sys.executable, "-m", "nntui"]
+    if scenario is not None:
+        load(scenario)  # a bad name or file is a one-line error now, not in every browser tab
+        command += ["run", scenario] + (["--device", device.value] if device else [])
+    url = f"http://{'localhost' if host in ('127.0.0.1', 'localhost') else host}:{port}"
+    typer.echo(f"serving nntui at {url} (Ctrl+C stops)" + ("" if host in ("127.0.0.1", "localhost") else
+               f"; anyone who can reach {host}:{port} can open it"), err=True)
+    Server(shlex.join(command), host=host, port=port, title="nntui", public_url=url).serve()
+
+
 @app.command("list")
 def list_scenarios() -> None:
     """List the built-in scenarios, grouped by topic in teaching order."""
