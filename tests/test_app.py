@@ -189,3 +189,21 @@ async def test_s_saves_a_screenshot_and_tilde_smooths(tmp_path, monkeypatch):
         assert not plot.smooth
         await pilot.press("tilde")
         assert plot.smooth and "smoothed" in str(plot.border_title)
+
+
+async def test_no_color_and_a_light_theme(monkeypatch):
+    from textual.filter import Monochrome
+
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = make_app(run_steps=5, theme="textual-light")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_idle(app, pilot)
+        assert app.no_color and any(isinstance(f, Monochrome) for f in app._filters)
+        plot = app.query_one(LossPlot)
+        light = plot.rich_style.bgcolor
+        assert app.theme == "textual-light" and all(
+            seg.style is None or seg.style.bgcolor is not None for strip in plot._strips for seg in strip)
+        app.theme = "textual-dark"  # every panel redraws on the new background at once
+        await pilot.pause()
+        assert plot.rich_style.bgcolor != light
+        assert plot._strips[0]._segments[-1].style.bgcolor == plot.rich_style.bgcolor

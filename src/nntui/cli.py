@@ -27,6 +27,11 @@ app = typer.Typer(
 )
 
 
+class Theme(str, Enum):
+    dark = "dark"
+    light = "light"
+
+
 class DeviceChoice(str, Enum):
     auto = "auto"
     cpu = "cpu"
@@ -41,7 +46,7 @@ def home(ctx: typer.Context) -> None:
         _session(None, device=None, autoplay=None)
 
 
-def _session(scenario, *, device: str | None, autoplay: bool | None) -> None:
+def _session(scenario, *, device: str | None, autoplay: bool | None, theme: str | None = None) -> None:
     """Run lessons until the user quits: Escape goes to the picker, the command palette opens another lesson."""
     from .ui.app import NNTuiApp
     from .ui.home import HomeApp
@@ -53,7 +58,7 @@ def _session(scenario, *, device: str | None, autoplay: bool | None) -> None:
             if not name:
                 return
             scenario = load(name)
-        result = NNTuiApp(scenario, device=device, autoplay=autoplay, home=True).run()
+        result = NNTuiApp(scenario, device=device, autoplay=autoplay, home=True, theme=theme).run()
         last = scenario.name
         if result is None:
             return
@@ -73,6 +78,7 @@ def run(
     csv: Annotated[Optional[Path], typer.Option(help="Write the loss history as CSV here (headless).", dir_okay=False)] = None,
     seed: Annotated[Optional[int], typer.Option(min=0, help="Override the scenario's seed.")] = None,
     paused: Annotated[bool, typer.Option("--paused", help="Open the app paused (space starts).")] = False,
+    theme: Annotated[Optional[Theme], typer.Option(help="Colors: dark (default) or light, e.g. for a bright room.")] = None,
 ) -> None:
     """Train a scenario: live in the terminal UI, or --headless."""
     sc = load(scenario, seed=seed)
@@ -92,7 +98,7 @@ def run(
         from .engine.device import resolve_device
 
         resolve_device(wanted, source="--device" if dev else f"{sc.path}: scenario.device")
-    _session(sc, device=dev, autoplay=False if paused else None)
+    _session(sc, device=dev, autoplay=False if paused else None, theme=f"textual-{theme.value}" if theme else None)
 
 
 @app.command("export-code")

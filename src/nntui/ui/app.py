@@ -63,9 +63,10 @@ class NNTuiApp(App["str | Scenario | None"]):
     #plots { height: 1fr; grid-gutter: 0; }
     LessonPanel { width: 1fr; min-width: 26; }
     .-narrow LessonPanel { min-width: 24; }
+    .-huge LessonPanel { max-width: 72; }  /* 200 columns: the plots get the room, the text keeps a readable width */
     """
     # Textual sets these classes on the screen: at 80x24 every row and column counts.
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide"), (180, "-huge")]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
     BINDINGS = [
         Binding("space", "toggle_play", "Play"),
@@ -85,12 +86,14 @@ class NNTuiApp(App["str | Scenario | None"]):
 
     def __init__(self, scenario: Scenario, *, device: str | None = None, autoplay: bool | None = None,
                  run_steps: int | None = None, speed: int | str | None = None, home: bool = False,
-                 questions: bool = True):
+                 questions: bool = True, theme: str | None = None):
         """`run_steps` trains exactly that many steps at full speed, then pauses (tests, snapshots).
 
         `home`: opened from the lesson picker; Escape goes back to it (the app's result is "home").
         `questions`: stop at question beats (off for tests that measure other things at full speed)."""
         super().__init__()
+        if theme is not None:
+            self.theme = theme
         self.home = home
         if home:
             self.bind("escape", "home", description="Lessons", show=False)
@@ -162,6 +165,7 @@ class NNTuiApp(App["str | Scenario | None"]):
     def on_mount(self) -> None:
         self.runner.start()
         self.set_interval(REFRESH_SECONDS, self.refresh_panels)
+        self.theme_changed_signal.subscribe(self, lambda _theme: self.refresh_panels(force=True))  # new colors
         self.refresh_panels()
 
     def on_unmount(self) -> None:

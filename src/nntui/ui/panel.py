@@ -43,10 +43,13 @@ class StripPanel(Widget, can_focus=True):
             self._view = view
         if self._view is None:
             return
-        key = (self._view.version, self.size, *self.state_key())
+        key = (self._view.version, self.size, self.app.theme, *self.state_key())  # a new theme: new base colors
         if key != self._key:
             self._key = key
             self._rebuild()
+            # cells drawn with only a foreground color get the panel's background (a light theme stays light)
+            base = self.rich_style
+            self._strips = [strip.apply_style(base) for strip in self._strips]
             self.refresh()
 
     def redraw(self) -> None:
