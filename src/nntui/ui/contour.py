@@ -35,6 +35,7 @@ START_RGB = (255, 255, 255)
 
 class ContourPanel(StripPanel):
     BINDINGS = RUN_BINDINGS  # runs on different data have different surfaces: [ ] picks whose
+    PAINTS_BACKGROUND = True  # a heatmap: every cell has its band colors
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -156,7 +157,7 @@ class ContourPanel(StripPanel):
         for i in s.members:
             segments.append(Segment("━━ ", self._style(("m", variant_rgb(i), None))))
             segments.append(Segment(f"{view.runs[i].label}  ", self.rich_style))
-        return Strip(segments).adjust_cell_length(width, self.rich_style)
+        return Strip(segments).adjust_cell_length(width, self.rich_style).apply_style(self.rich_style)
 
     def _style(self, key: tuple) -> Style:
         style = self._styles.get(key)

@@ -27,6 +27,8 @@ class StripPanel(Widget, can_focus=True):
     StripPanel:focus { border: round $accent; }
     """
 
+    PAINTS_BACKGROUND = False  # True: every cell it draws sets its own background (no fill pass needed)
+
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.run_index = 0
@@ -47,9 +49,10 @@ class StripPanel(Widget, can_focus=True):
         if key != self._key:
             self._key = key
             self._rebuild()
-            # cells drawn with only a foreground color get the panel's background (a light theme stays light)
-            base = self.rich_style
-            self._strips = [strip.apply_style(base) for strip in self._strips]
+            if not self.PAINTS_BACKGROUND:
+                # cells drawn with only a foreground color get the panel's background (a light theme stays light)
+                base = self.rich_style
+                self._strips = [strip.apply_style(base) for strip in self._strips]
             self.refresh()
 
     def redraw(self) -> None:
