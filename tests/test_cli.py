@@ -181,3 +181,35 @@ def test_serve_answers_a_browser(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_a_256_color_terminal_gets_256_colors_only():
+    """On a pty that says xterm-256color (no COLORTERM), no truecolor escape is ever written."""
+    import fcntl
+    import os
+    import pty
+    import select
+    import signal
+    import struct
+    import termios
+    import time
+
+    env = dict(os.environ, TERM="xterm-256color")
+    env.pop("COLORTERM", None)
+    env.pop("NO_COLOR", None)
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the real command, on the pty
+        os.execvpe(sys.executable, [sys.executable, "-m", "nntui", "run", "lr_sweep", "--paused"], env)
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+    out, deadline = b"", time.monotonic() + 60
+    try:
+        while time.monotonic() < deadline and out.count(b"38;5;") < 2000:  # the panels have been drawn
+            if select.select([fd], [], [], 0.2)[0]:
+                try:
+                    out += os.read(fd, 65536)
+                except OSError:
+                    break
+    finally:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    assert out.count(b"38;5;") >= 2000 and b"38;2;" not in out and b"48;2;" not in out
