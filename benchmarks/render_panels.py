@@ -88,7 +88,8 @@ async def measure(panel, redraw, view) -> list[float]:
         return times
 
 
-def main() -> None:
+def render_times() -> list[tuple[str, float, float]]:
+    """(panel, median ms, max ms) per panel at 100x30."""
     lr_sweep = trained_view("lr_sweep", 300)
     deep = trained_view(str(DATA / "deep_mlp.toml"), 60)
     circles = trained_view(str(DATA / "circles.toml"), 100)
@@ -107,6 +108,11 @@ def main() -> None:
     for name, panel, redraw, view in cases:
         times = asyncio.run(measure(panel, redraw, view))
         rows.append((name, statistics.median(times), max(times)))
+    return rows
+
+
+def main() -> None:
+    rows = render_times()
     print(f"{'panel':<15}{'median ms':>10}{'max ms':>9}{'target':>9}  verdict")
     for name, median, worst in rows:
         print(f"{name:<15}{median:>10.1f}{worst:>9.1f}{TARGET_MS:>9.0f}  {'ok' if median <= TARGET_MS else 'OVER'}")

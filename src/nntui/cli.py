@@ -46,7 +46,8 @@ def home(ctx: typer.Context) -> None:
         _session(None, device=None, autoplay=None)
 
 
-def _session(scenario, *, device: str | None, autoplay: bool | None, theme: str | None = None) -> None:
+def _session(scenario, *, device: str | None, autoplay: bool | None, theme: str | None = None,
+             speed: str | None = None) -> None:
     """Run lessons until the user quits: Escape goes to the picker, the command palette opens another lesson."""
     from .ui.app import NNTuiApp
     from .ui.home import HomeApp
@@ -58,7 +59,8 @@ def _session(scenario, *, device: str | None, autoplay: bool | None, theme: str 
             if not name:
                 return
             scenario = load(name)
-        result = NNTuiApp(scenario, device=device, autoplay=autoplay, home=True, theme=theme).run()
+        result = NNTuiApp(scenario, device=device, autoplay=autoplay, home=True, theme=theme,
+                          speed=int(speed) if speed and speed.isdigit() else speed).run()
         last = scenario.name
         if result is None:
             return
@@ -78,6 +80,7 @@ def run(
     csv: Annotated[Optional[Path], typer.Option(help="Write the loss history as CSV here (headless).", dir_okay=False)] = None,
     seed: Annotated[Optional[int], typer.Option(min=0, help="Override the scenario's seed.")] = None,
     paused: Annotated[bool, typer.Option("--paused", help="Open the app paused (space starts).")] = False,
+    speed: Annotated[Optional[str], typer.Option(help="Steps per second at the start (1 to 1000), or max.")] = None,
     theme: Annotated[Optional[Theme], typer.Option(help="Colors: dark (default) or light, e.g. for a bright room.")] = None,
 ) -> None:
     """Train a scenario: live in the terminal UI, or --headless."""
@@ -98,7 +101,11 @@ def run(
         from .engine.device import resolve_device
 
         resolve_device(wanted, source="--device" if dev else f"{sc.path}: scenario.device")
-    _session(sc, device=dev, autoplay=False if paused else None, theme=f"textual-{theme.value}" if theme else None)
+    if speed is not None and speed != "max" and not (speed.isdigit() and 1 <= int(speed) <= 1000):
+        raise typer.BadParameter(f"'{speed}' is not a speed; give 1 to 1000 steps per second, or max",
+                                 param_hint="'--speed'")
+    _session(sc, device=dev, autoplay=False if paused else None, theme=f"textual-{theme.value}" if theme else None,
+             speed=speed)
 
 
 @app.command("export-code")

@@ -163,7 +163,9 @@ class NNTuiApp(App["str | Scenario | None"]):
         return columns
 
     def on_mount(self) -> None:
-        self.runner.start()
+        # the trainer starts after the first paint: importing torch holds the GIL for seconds and would
+        # delay the first frame
+        self.call_after_refresh(self.runner.start)
         self.set_interval(REFRESH_SECONDS, self.refresh_panels)
         self.theme_changed_signal.subscribe(self, lambda _theme: self.refresh_panels(force=True))  # new colors
         self.refresh_panels()
