@@ -18,7 +18,8 @@ from .test_cli import run_main
 
 
 def engine_losses(sc, index: int) -> list[float]:
-    engine = Engine(sc, "cpu")
+    # one run alone, as the script trains it (batched runs equal these to float rounding: test_batched.py)
+    engine = Engine(sc, "cpu", batched=False)
     run = engine.runs[index]
     while not engine.finished:
         engine.advance(25)  # no frame() in between: the run's loss log stays complete

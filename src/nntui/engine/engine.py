@@ -24,6 +24,7 @@ from .build import build_loss, build_model, build_optimizer, build_scheduler, ev
 from .boundary import BoundaryProbe
 from .device import resolve_device
 from .autograd_graph import trace
+from .batched import BatchedRuns, batch_key
 from .probe import PROBE_SAMPLES, Probe
 
 clock = time.perf_counter  # a module attribute, so a snapshot test can make measured rates deterministic
@@ -138,20 +139,23 @@ class RunState:
         self.step += 1
         self.train_seconds += clock() - started
         if before is not None:
-            update = self._flat() - before
-            if self.last_update is not None:
-                denom = float(update.norm() * self.last_update.norm())
-                self.update_cos = float(update @ self.last_update) / denom if denom > 0 else math.nan
-            self.last_update = update
+            self._note_update(self._flat() - before)
         if self.step % self.eval_every == 0:
             self._evaluate()
+
+    def _note_update(self, update: torch.Tensor) -> None:
+        """The cosine between this update and the last: below 0, the run zig-zags."""
+        if self.last_update is not None:
+            denom = float(update.norm() * self.last_update.norm())
+            self.update_cos = float(update @ self.last_update) / denom if denom > 0 else math.nan
+        self.last_update = update
 
     def _diverging(self, loss: float) -> bool:
         first = self.first_loss if self.first_loss is not None else loss
         return not math.isfinite(loss) or loss > self.limit_factor * max(first, 1.0)
 
-    def _record_position(self, loss: float) -> None:
-        p0, p1 = self._flat().tolist()
+    def _record_position(self, loss: float, flat: torch.Tensor | None = None) -> None:
+        p0, p1 = (self._flat() if flat is None else flat).tolist()
         self.path_log.append((self.step, p0, p1))
         if math.isfinite(p0) and math.isfinite(p1) and loss <= 2 * self.first_loss:
             if self.box is None:
@@ -254,7 +258,7 @@ def _split(log: list[tuple[int, float]]) -> tuple[np.ndarray, np.ndarray]:
 class Engine:
     """All variants of one scenario, stepped together (on one device, unless a variant names its own)."""
 
-    def __init__(self, scenario: Scenario, device: str | None = None):
+    def __init__(self, scenario: Scenario, device: str | None = None, batched: bool = True):
         self.scenario = scenario
         self.device = resolve_device(device or scenario.meta.device,
                                      source="--device" if device else f"{scenario.path}: scenario.device")
@@ -273,6 +277,14 @@ class Engine:
         self._tensors = tensors
         self.devices = devices
         self.runs = [self._new_run(v, d) for v, d in zip(scenario.variants, devices)]
+        # runs that differ only in SGD's hyper-parameters train as one batched computation (engine/batched.py)
+        keys: dict[tuple, list[int]] = {}
+        for i, (v, d) in enumerate(zip(scenario.variants, devices)):
+            key = batch_key(v, scenario.meta.seed, d) if batched else None
+            if key is not None:
+                keys.setdefault(key, []).append(i)
+        self.batches = [BatchedRuns([self.runs[i] for i in members]) for members in keys.values() if len(members) > 1]
+        self._solo = [r for r in self.runs if not any(r in b.runs for b in self.batches)]
         # runs with the same data, loss and architecture share a surface: one per group (exact), or the
         # first run's group only (a slice costs a pass over the data per grid point)
         keys = list(dict.fromkeys(_surface_key(v) for v in scenario.variants))
@@ -289,7 +301,13 @@ class Engine:
 
     def restart_run(self, index: int, variant: Variant) -> None:
         """An edited variant starts over from step 0 (same seed: the same initial weights); the others go on."""
-        self.runs[index] = self._new_run(variant, self.devices[index])
+        old = self.runs[index]
+        for batch in self.batches:  # it leaves its batch (the others keep their optimizer state there)
+            if old in batch.runs:
+                batch.drop(batch.runs.index(old))
+        self.batches = [b for b in self.batches if b.runs]
+        self.runs[index] = self._new_run(variant, self.devices[index])  # and trains on its own from now on
+        self._solo = [r for r in self._solo if r is not old] + [self.runs[index]]
         self.scenario = replace(self.scenario, variants=tuple(
             variant if i == index else v for i, v in enumerate(self.scenario.variants)))
 
@@ -311,13 +329,19 @@ class Engine:
             if not active:
                 break
             track = i >= n - 2  # updates are compared only around frame boundaries (cheap)
-            for run in active:
-                run.train_step(track)
+            for batch in self.batches:
+                if any(r.active for r in batch.runs):
+                    batch.train_step(track)
+            for run in self._solo:
+                if run.active:
+                    run.train_step(track)
             done += 1
         return done
 
     def frame(self) -> Frame:
         """The latest statistics plus every loss since the previous frame (and the surface if it moved)."""
+        for batch in self.batches:
+            batch.sync()
         runs = tuple(r.frame() for r in self.runs)
         if not self.contour:
             return Frame(self.step, runs)
@@ -387,4 +411,6 @@ class Engine:
         return surface
 
     def final_parameters(self) -> list[dict[str, list]]:
+        for batch in self.batches:
+            batch.sync()
         return [r.parameters() for r in self.runs]
