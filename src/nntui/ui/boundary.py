@@ -46,7 +46,7 @@ class BoundaryPanel(StripPanel):
         self._styles: dict[tuple, Style] = {}
 
     def on_mount(self) -> None:
-        self.border_subtitle = "● train  ○ validation  [ ] run"
+        self.set_titles(subtitle="● train  ○ validation  [ ] run")
 
     # ------------------------------------------------------------------ drawing
 
@@ -61,9 +61,9 @@ class BoundaryPanel(StripPanel):
             return
         ds = self.datasets[self.run_index]
         kind = "Decision regions" if b.classes is not None else "Fit"
-        self.border_title = f"{kind} · {run.label}"
-        self.border_subtitle = ("● train  ○ validation  [ ] run" if b.classes is not None
-                                else "grey: data · line: the model now · [ ] run")
+        self.set_titles(title=f"{kind} · {run.label}")
+        self.set_titles(subtitle=("● train  ○ validation  [ ] run" if b.classes is not None
+                                else "grey: data · line: the model now · [ ] run"))
         pw, ph = width - MARGIN, height - 1
         if b.classes is not None:
             top, bottom, marks = self._regions(b, ds, pw, 2 * ph)

@@ -42,8 +42,8 @@ class ContourPanel(StripPanel):
         self._styles: dict[tuple, Style] = {}
 
     def on_mount(self) -> None:
-        self.border_title = "Loss surface"
-        self.border_subtitle = "◆ start  ● now"
+        self.set_titles(title="Loss surface")
+        self.set_titles(subtitle="◆ start  ● now")
 
     def state_key(self) -> tuple:
         return (self.run_index,)
@@ -67,10 +67,10 @@ class ContourPanel(StripPanel):
             return
         axes = f"x: {surface.x_name}  y: {surface.y_name}"
         if len(view.surfaces) > 1:  # say whose surface this is (first: titles get cut), and that [ ] shows the others
-            self.border_title = f"Loss surface of {view.runs[surface.members[0]].label} · {axes}"
-            self.border_subtitle = "[ ] other run  ◆ start  ● now"
+            self.set_titles(title=f"Loss surface of {view.runs[surface.members[0]].label} · {axes}")
+            self.set_titles(subtitle="[ ] other run  ◆ start  ● now")
         else:
-            self.border_title = f"Loss surface · {axes}"
+            self.set_titles(title=f"Loss surface · {axes}")
         legend = height >= 10  # a row naming each run's color: the variants table is hidden when zoomed
         pw, ph = width - MARGIN, height - 1 - legend
         pix = self._pixels(surface, pw, 2 * ph)

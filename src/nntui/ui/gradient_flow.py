@@ -55,7 +55,7 @@ class GradientFlowPanel(StripPanel):
         self._styles: dict[tuple, Style] = {}
 
     def on_mount(self) -> None:
-        self.border_subtitle = "[ ] run · ‖∇W‖, log scale"
+        self.set_titles(subtitle="[ ] run · ‖∇W‖, log scale")
 
     # ------------------------------------------------------------------ drawing
 
@@ -68,7 +68,7 @@ class GradientFlowPanel(StripPanel):
             return
         self.run_index %= len(view.runs)
         run = view.runs[self.run_index]
-        self.border_title = f"Gradient flow · {run.label}"
+        self.set_titles(title=f"Gradient flow · {run.label}")
         layers = weight_layers(run)
         if run.grads is None or not len(run.grads) or not layers:
             self._strips = [Strip([Segment("waiting for the first step…".center(width)[:width], base)], width)

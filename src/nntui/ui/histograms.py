@@ -50,7 +50,7 @@ class HistogramPanel(StripPanel):
         self._styles: dict[tuple, Style] = {}
 
     def on_mount(self) -> None:
-        self.border_subtitle = "↑↓ layer ←→ kind · a all · [ ] run"
+        self.set_titles(subtitle="↑↓ layer ←→ kind · a all · [ ] run")
 
     def action_all_layers(self) -> None:
         self.all_layers = not self.all_layers
@@ -79,21 +79,21 @@ class HistogramPanel(StripPanel):
         dists = run.dists.get(self.quantity) if run is not None and run.dists else None
         if dists is None or not len(dists.names):
             message = "waiting for the first step…" if run is None or not run.dists else f"no {self.quantity} to show"
-            self.border_title = f"{self.quantity.capitalize()}"
+            self.set_titles(title=f"{self.quantity.capitalize()}")
             self._strips = [_text(message.center(width), width, base) if i == height // 2 else
                             Strip.blank(width, base) for i in range(height)]
             return
         n_layers = len(dists.names)
         if self.all_layers:
-            self.border_title = f"{self.quantity.capitalize()} · {run.label} · all {n_layers} layers"
+            self.set_titles(title=f"{self.quantity.capitalize()} · {run.label} · all {n_layers} layers")
             self._strips = [s.adjust_cell_length(width, base) for s in self._layer_rows(dists, width, height)[:height]]
             return
         self.layer_index = min(max(self.layer_index, 0), n_layers - 1)
         i = self.layer_index
         lo, hi = dists.ranges[i]
         bad = int(dists.nonfinite[i]) if dists.nonfinite is not None else 0
-        self.border_title = (f"{self.quantity.capitalize()} · L{i + 1}/{n_layers} ({dists.names[i]}) · {run.label}"
-                             + (f" · ⚠ {bad} NaN/Inf" if bad else ""))
+        self.set_titles(title=(f"{self.quantity.capitalize()} · L{i + 1}/{n_layers} ({dists.names[i]}) · {run.label}"
+                             + (f" · ⚠ {bad} NaN/Inf" if bad else "")))
         pw = max(width - MARGIN, 1)
         hist_rows = max(2, (height - 2) // 2)
         band_rows = max(1, height - hist_rows - 2)

@@ -34,8 +34,8 @@ class LossPlot(StripPanel):
         self._styles: dict[int, Style] = {}
 
     def on_mount(self) -> None:
-        self.border_title = "Loss"
-        self.border_subtitle = "l: log/linear"
+        self.set_titles(title="Loss")
+        self.set_titles(subtitle="l: log/linear")
 
     def state_key(self) -> tuple:
         return (self.log_y, self.smooth)
@@ -46,7 +46,7 @@ class LossPlot(StripPanel):
         if smooth is not None:
             self.smooth = smooth
         notes = [n for n, on in (("log scale", self.log_y), ("smoothed", self.smooth)) if on]
-        self.border_title = f"Loss ({', '.join(notes)})" if notes else "Loss"
+        self.set_titles(title=f"Loss ({', '.join(notes)})" if notes else "Loss")
         super().show(view)
 
     # ------------------------------------------------------------------ drawing
@@ -98,16 +98,19 @@ class LossPlot(StripPanel):
     def _y_range(self, view: View, series) -> tuple[float, float]:
         values = np.concatenate([v for _, v in series if len(v)])
         lo, hi = float(values.min()), float(values.max())
+        # The range snaps outward to round values, so it changes (and the whole chart is redrawn, and resent
+        # to the terminal) only when a curve crosses one, not on every frame.
         if self.log_y:
             lo, hi = max(lo, FLOOR), max(hi, FLOOR)
             if hi / lo < 10:  # less than a decade: widen so the ticks say something
                 mid = math.sqrt(lo * hi)
                 lo, hi = mid / math.sqrt(10), mid * math.sqrt(10)
-            return lo, hi
+            return 10 ** (math.floor(4 * math.log10(lo)) / 4), 10 ** (math.ceil(4 * math.log10(hi)) / 4)
         if any(r.diverged_at is not None for r in view.runs):
             # linear scale: keep converging runs readable; diverged ones leave through the top edge
             hi = min(hi, 2 * max(float(v[0]) for _, v in series if len(v)))
-        lo = min(lo, 0.0) if lo >= 0 else lo
+        lo = min(lo, 0.0) if lo >= 0 else -_nice_ceil(-lo)
+        hi = _nice_ceil(hi) if hi > 0 else hi
         return lo, hi if hi > lo else lo + 1.0
 
     def _to_strips(self, mask, color, markers, lo, hi, x_max, pw, ph) -> list[Strip]:
@@ -180,3 +183,11 @@ def _clip_above(steps: np.ndarray, values: np.ndarray, top: float) -> tuple[np.n
         return steps, values
     k = above[0]
     return np.append(steps[:k], steps[k]), np.append(values[:k], top)
+
+
+def _nice_ceil(value: float) -> float:
+    """The smallest of 1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 × 10^k that is ≥ value (value > 0)."""
+    if not math.isfinite(value) or value <= 0:
+        return value
+    scale = 10 ** math.floor(math.log10(value))
+    return next(m * scale for m in (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10) if m * scale >= value * (1 - 1e-12))

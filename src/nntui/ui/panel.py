@@ -8,6 +8,7 @@ shows, a layer, a scale…). Between rebuilds, render_line just hands out strips
 from __future__ import annotations
 
 from textual.binding import Binding
+from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -35,6 +36,7 @@ class StripPanel(Widget, can_focus=True):
         self._view: View | None = None
         self._key: tuple | None = None
         self._strips: list[Strip] = []
+        self._titles: tuple[str | None, str | None] = (None, None)
 
     def state_key(self) -> tuple:
         """The panel's own state that its drawing depends on (besides the data and the size)."""
@@ -47,13 +49,34 @@ class StripPanel(Widget, can_focus=True):
             return
         key = (self._view.version, self.size, self.app.theme, *self.state_key())  # a new theme: new base colors
         if key != self._key:
+            resized = self._key is None or self._key[1:3] != key[1:3]
             self._key = key
+            before = self._strips
             self._rebuild()
             if not self.PAINTS_BACKGROUND:
                 # cells drawn with only a foreground color get the panel's background (a light theme stays light)
                 base = self.rich_style
                 self._strips = [strip.apply_style(base) for strip in self._strips]
+            self._refresh_changed(before, resized)
+
+    def _refresh_changed(self, before: list[Strip], everything: bool) -> None:
+        """Repaint only the lines that changed: the terminal gets a few lines a frame, not the whole panel."""
+        if everything or len(before) != len(self._strips):
             self.refresh()
+            return
+        width = self.size.width
+        for y, (old, new) in enumerate(zip(before, self._strips)):
+            if old._segments != new._segments:
+                self.refresh(Region(0, y, width, 1))
+
+    def set_titles(self, title: str | None = None, subtitle: str | None = None) -> None:
+        """Set the border's title / subtitle only when they change: each assignment repaints the whole panel."""
+        if title is not None and title != self._titles[0]:
+            self.border_title = title
+        if subtitle is not None and subtitle != self._titles[1]:
+            self.border_subtitle = subtitle
+        self._titles = (title if title is not None else self._titles[0],
+                        subtitle if subtitle is not None else self._titles[1])
 
     def redraw(self) -> None:
         self._key = None

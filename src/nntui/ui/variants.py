@@ -21,6 +21,7 @@ class VariantsTable(DataTable):
         super().__init__(cursor_type="none", zebra_stripes=True, **kwargs)
         self.settings_columns = columns
         self.live_columns = live  # measured as training runs: "lr now", "device", "steps/s"
+        self._shown: dict[tuple[str, str], Text] = {}
         self.settings = settings
         self.label_width = min(max(len("variant") - 3, *(len(label) for label in labels)), 28)
 
@@ -50,9 +51,13 @@ class VariantsTable(DataTable):
             key = str(i)
             if key in self.rows:
                 for col, cell in zip(["label", *self.settings_columns, *self.live_columns, "loss", "status"], cells):
-                    self.update_cell(key, col, cell)
+                    if self._shown.get((key, col)) != cell:  # each update repaints: only what reads differently
+                        self._shown[(key, col)] = cell
+                        self.update_cell(key, col, cell)
             else:
                 self.add_row(*cells, key=key)
+                self._shown.update({(key, col): cell for col, cell in zip(
+                    ["label", *self.settings_columns, *self.live_columns, "loss", "status"], cells)})
 
 
 def _setting(value) -> str:
