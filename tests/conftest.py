@@ -43,3 +43,12 @@ async def wait_idle(app, pilot, timeout: float = 60.0) -> None:
         await asyncio.sleep(0.02)
     app.refresh_panels(force=True)
     await pilot.pause()
+
+
+async def wait_until(predicate, pilot, timeout: float = 30.0) -> None:
+    """Let the app run until `predicate()` holds (polling: training runs on its own thread)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        assert loop.time() < deadline, "timed out"
+        await pilot.pause(0.05)

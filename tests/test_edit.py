@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from textual.widgets import Input
 
 from nntui.scenario import load
@@ -12,15 +10,7 @@ from nntui.scenario.loader import load_text
 from nntui.ui.app import NNTuiApp
 from nntui.ui.edit import EditScreen
 
-from .conftest import wait_idle
-
-
-async def until(predicate, pilot, timeout: float = 30.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        assert loop.time() < deadline, "timed out"
-        await pilot.pause(0.05)
+from .conftest import wait_idle, wait_until
 
 
 async def set_field(pilot, screen, field: str, text: str) -> None:
@@ -39,7 +29,7 @@ async def test_editing_a_run_restarts_only_that_run():
         assert isinstance(screen, EditScreen) and screen.index == 0
         await set_field(pilot, screen, "train-lr", "0.01")
         await pilot.click("#apply")
-        await until(lambda: app.runner.view().runs[0].step == 0, pilot)
+        await wait_until(lambda: app.runner.view().runs[0].step == 0, pilot)
         runs = app.runner.view().runs
         assert runs[0].label == "lr=0.01 ✎" and runs[0].settings["lr"] == 0.01
         assert [r.step for r in runs[1:]] == [30] * 5  # the others keep their place (paused here)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from nntui.errors import ScenarioError
@@ -12,45 +10,37 @@ from nntui.scenario.loader import load_path
 from nntui.ui.app import NNTuiApp
 from nntui.ui.question import QuestionScreen
 
-from .conftest import MINIMAL
-
-
-async def wait_for(predicate, pilot, timeout: float = 30.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        assert loop.time() < deadline, "timed out"
-        await pilot.pause(0.05)
+from .conftest import MINIMAL, wait_until
 
 
 async def test_question_pauses_at_its_step_then_continues():
     app = NNTuiApp(load("vanishing_gradients"), device="cpu", speed="max")
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(lambda: isinstance(app.screen, QuestionScreen), pilot)
+        await wait_until(lambda: isinstance(app.screen, QuestionScreen), pilot)
         assert app.runner.view().step == 1 and not app.runner.playing  # exactly at the beat's step
         await pilot.press("2")  # "about 4× smaller": wrong
         verdict = str(app.screen.query_one("#verdict").source)
         assert "Not quite" in verdict and "100,000" in verdict and "σ'(z)" in verdict
         await pilot.press("enter")
-        await wait_for(lambda: app.runner.view().step > 20, pilot)
+        await wait_until(lambda: app.runner.view().step > 20, pilot)
         assert app.answers == {1: False} and not isinstance(app.screen, QuestionScreen)
 
 
 async def test_right_answer_and_no_second_asking_until_reset():
     app = NNTuiApp(load("lr_sweep"), device="cpu", speed="max")
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(lambda: isinstance(app.screen, QuestionScreen), pilot)
+        await wait_until(lambda: isinstance(app.screen, QuestionScreen), pilot)
         assert app.runner.view().step == 0
         await pilot.press("9")  # not a choice: nothing happens
         assert app.screen.chosen is None
         await pilot.press("4")
         assert "Right" in str(app.screen.query_one("#verdict").source)
         await pilot.press("enter")
-        await wait_for(lambda: app.runner.view().step >= 50, pilot)
+        await wait_until(lambda: app.runner.view().step >= 50, pilot)
         assert app.answers == {0: True}
-        await wait_for(lambda: not app.runner.playing, pilot)  # at max speed the 300 steps are soon done
+        await wait_until(lambda: not app.runner.playing, pilot)  # at max speed the 300 steps are soon done
         await pilot.press("r", "space")  # a replay asks again
-        await wait_for(lambda: isinstance(app.screen, QuestionScreen), pilot)
+        await wait_until(lambda: isinstance(app.screen, QuestionScreen), pilot)
         assert app.runner.view().step == 0
 
 
@@ -58,7 +48,7 @@ def test_question_snapshot(snap_compare):
     app = NNTuiApp(load("lr_sweep"), device="cpu", autoplay=True)
 
     async def run_before(pilot):
-        await wait_for(lambda: isinstance(pilot.app.screen, QuestionScreen), pilot)
+        await wait_until(lambda: isinstance(pilot.app.screen, QuestionScreen), pilot)
         await pilot.press("3")  # 0.028: wrong, with the explanation
         await pilot.pause()
 

@@ -198,18 +198,10 @@ class NNTuiApp(App["str | Scenario | None"]):
     def _show(self, view: View) -> None:
         for plot in self.query(LossPlot):
             plot.show(view, log_y=self.log_y, smooth=self.smooth)
-        for contour in self.query(ContourPanel):
-            contour.show(view)
-        for panel in self.query(GradientFlowPanel):
-            panel.show(view)
-        for panel in self.query(HistogramPanel):
-            panel.show(view)
-        for panel in self.query(BoundaryPanel):
-            panel.show(view)
-        for panel in self.query(ModelGraphPanel):
-            panel.show(view)
-        for panel in self.query(CodePanel):
-            panel.show(view)
+        for cls in PLOT_PANELS.values():  # each panel takes what it needs from the same View
+            if cls is not LossPlot:
+                for panel in self.query(cls):
+                    panel.show(view)
         for table in self.query(VariantsTable):
             table.show(view)
         for lesson in self.query(LessonPanel):

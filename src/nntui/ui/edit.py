@@ -58,7 +58,7 @@ class EditScreen(ModalScreen[Edit | None]):
         t, m = v.train, v.model
         surface = m.kind == "surface"
         with Vertical():
-            yield Static(f"[b]Edit a run[/b] · it restarts from the same initial weights", id="head")
+            yield Static("[b]Edit a run[/b] · it restarts from the same initial weights", id="head")
             with Grid():
                 yield Label("run")
                 yield Select([(x.label, i) for i, x in enumerate(self.scenario.variants)], value=self.index,
