@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import time
+
 from rich.text import Text
 from textual.widgets import DataTable
 
 from ..runner import View
 from .palette import STATUS_STYLES, fmt_num, variant_color
+
+
+UPDATE_SECONDS = 0.5
 
 
 class VariantsTable(DataTable):
@@ -22,6 +27,8 @@ class VariantsTable(DataTable):
         self.settings_columns = columns
         self.live_columns = live  # measured as training runs: "lr now", "device", "steps/s"
         self._shown: dict[tuple[str, str], Text] = {}
+        self._statuses: tuple[str, ...] = ()
+        self._updated = 0.0
         self.settings = settings
         self.label_width = min(max(len("variant") - 3, *(len(label) for label in labels)), 28)
 
@@ -38,6 +45,12 @@ class VariantsTable(DataTable):
         self.add_column("status", key="status", width=13)
 
     def show(self, view: View) -> None:
+        # live numbers at 2 Hz: readable, and Textual repaints the whole table on any cell update
+        now = time.monotonic()
+        statuses = tuple(run.status for run in view.runs)
+        if view.playing and statuses == self._statuses and now - self._updated < UPDATE_SECONDS:
+            return
+        self._statuses, self._updated = statuses, now
         for i, run in enumerate(view.runs):
             label = Text.assemble(("━━ ", variant_color(i)), run.label)
             status = run.status if view.state != "loading" else "waiting"
