@@ -57,6 +57,8 @@ class BatchedRuns:
         self.momentum = column([r.variant.train.momentum for r in runs])
         self.weight_decay = column([r.variant.train.weight_decay for r in runs])
         self.nesterov = [r.variant.train.nesterov for r in runs]
+        self.any_decay = any(r.variant.train.weight_decay for r in runs)  # decided once, not per step
+        self.any_momentum = any(r.variant.train.momentum for r in runs)
         self.buffers: dict[str, torch.Tensor] | None = None
         self.template = copy.deepcopy(first.model)  # functional_call needs a module; its own weights are unused
         loss_fn = first.loss_fn
@@ -131,9 +133,9 @@ class BatchedRuns:
             self.buffers = {}
         for name, p in self.stacked.items():
             d_p = p.grad
-            if bool(self.weight_decay.any()):
+            if self.any_decay:
                 d_p = d_p + self._shape(self.weight_decay, p) * p
-            if bool(self.momentum.any()):
+            if self.any_momentum:
                 m = self._shape(self.momentum, p)
                 if first_step:
                     buf = self.buffers[name] = d_p.clone()
