@@ -31,6 +31,7 @@ def test_batched_runs_equal_one_by_one(name, steps):
     got, got_params = trajectories(batched, steps)
     want, want_params = trajectories(alone, steps)
     assert [r.diverged_at for r in batched.runs] == [r.diverged_at for r in alone.runs]
+    assert all(r.train_seconds > 0 for r in batched.runs)  # each run is charged the batch's time (steps/s)
     for g, w in zip(got, want):
         # float32 rounding differs (one bmm instead of K mm); a diverging run amplifies it ×1.03 a step
         assert len(g) == len(w) and g == pytest.approx(w, rel=1e-4, abs=1e-6)

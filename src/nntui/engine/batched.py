@@ -19,6 +19,7 @@ the stacked tensors, so they are always current; `sync()` points their
 from __future__ import annotations
 
 import copy
+import time
 
 import torch
 from torch.func import functional_call, vmap
@@ -91,6 +92,8 @@ class BatchedRuns:
         return values.reshape(-1, *([1] * (like.dim() - 1)))
 
     def train_step(self, track_update: bool) -> None:
+        started = time.perf_counter()
+        taking = [run for run in self.runs if run.active]  # the runs this step is for
         first = self.runs[0]
         xb, yb = first._batch()  # every run's generator has the same seed: one batch serves all
         for p in self.stacked.values():
@@ -111,6 +114,7 @@ class BatchedRuns:
                 continue
             live.append(k)
         if not live:
+            self._spent(started, taking)
             return
         losses.sum().backward()  # the runs are independent: each gets the gradient of its own loss
         before = self._flats() if track_update else None
@@ -124,6 +128,14 @@ class BatchedRuns:
                 run._note_update(self._flat(k) - before[k])
             if run.step % run.eval_every == 0:
                 run._evaluate()
+        self._spent(started, taking)
+
+    @staticmethod
+    def _spent(started: float, runs: list) -> None:
+        """Each run that took part in this step is charged its whole time (for steps/s per run)."""
+        elapsed = time.perf_counter() - started
+        for run in runs:
+            run.train_seconds += elapsed
 
     @torch.no_grad()
     def _sgd(self, mask: torch.Tensor) -> None:

@@ -58,6 +58,7 @@ class RunState:
         self.scheduler = build_scheduler(variant.train, self.optimizer, self.total)
         self.accumulate = variant.train.accumulate
         self.manual = variant.train.backprop == "manual"
+        self.zero_grad = variant.train.zero_grad
         self.device = device
         self.train_seconds = 0.0  # wall time spent in training steps (the devices lesson compares rates)
         self.generator = torch.Generator().manual_seed(seed)  # batch order, same in every variant
@@ -103,7 +104,7 @@ class RunState:
 
     def train_step(self, track_update: bool) -> None:
         started = clock()
-        if self.variant.train.zero_grad:
+        if self.zero_grad:
             self.optimizer.zero_grad(set_to_none=True)
         value = 0.0
         for _ in range(self.accumulate):  # usually once; k mini-batches when accumulating gradients

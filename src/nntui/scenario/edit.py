@@ -17,11 +17,6 @@ import tomli_w
 from .loader import _DATA, Scenario, load_raw
 from .spec import ModelSpec, TrainSpec
 
-# what the edit form offers, as section.field
-EDITABLE = ("train.lr", "train.batch_size", "train.optimizer", "train.momentum", "model.activation", "model.init",
-            "train.seed", "train.steps")
-
-
 def explicit_raw(scenario: Scenario) -> dict[str, Any]:
     """The scenario's TOML, with its sweep expanded into one [[variant]] per run."""
     raw = copy.deepcopy(scenario.raw or {})

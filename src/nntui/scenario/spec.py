@@ -8,7 +8,7 @@ scenarios before torch has finished importing.
 from __future__ import annotations
 
 import math
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, Union, get_args
 
 from ..expression import parse as parse_expression
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -235,7 +235,7 @@ class PlaneData(DataCommon):
 
 DataSpec = Annotated[Union[LinearData, CsvData, CirclesData, BlobsData, MoonsData, XorData, SpiralData, CurveData,
                            PlaneData], Field(discriminator="kind")]
-DATA_KINDS = ("linear", "csv", "circles", "blobs", "moons", "xor", "spiral", "curve", "plane")
+DATA_KINDS = tuple(get_args(cls.model_fields["kind"].annotation)[0] for cls in get_args(get_args(DataSpec)[0]))
 
 
 class ModelSpec(Strict):
