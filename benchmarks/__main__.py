@@ -118,6 +118,8 @@ def key_latency_p99(presses: int = 40) -> float:
             delays.append(app.press(key, want) * 1000)
             time.sleep(0.05)
     delays.sort()
+    print(f"    key → screen (ms): median {statistics.median(delays):.0f}, p90 {delays[int(0.9 * len(delays))]:.0f}, "
+          f"max {delays[-1]:.0f} over {presses} presses", file=sys.stderr)
     return delays[min(len(delays) - 1, math.ceil(0.99 * len(delays)) - 1)]
 
 

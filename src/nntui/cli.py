@@ -59,7 +59,7 @@ def _session(scenario, *, device: str | None, autoplay: bool | None, theme: str 
             if not name:
                 return
             scenario = load(name)
-        result = NNTuiApp(scenario, device=device, autoplay=autoplay, home=True, theme=theme,
+        result = NNTuiApp(scenario, device=device, autoplay=autoplay, home=True, theme=theme, trainer_process=True,
                           speed=int(speed) if speed and speed.isdigit() else speed).run()
         last = scenario.name
         if result is None:

@@ -4,14 +4,17 @@ The UI never waits for training: it reads `Runner.view()` (a small
 immutable snapshot, rebuilt only when something changed) on a timer. The
 trainer never waits for the UI: it appends to the History under a short
 lock. torch is imported on the trainer thread, so the UI paints first.
+`nntui run` runs this same Runner in a child process (trainer_process.py),
+so that training and drawing do not share the GIL.
 """
 
 from __future__ import annotations
 
+import gc
 import math
 import threading
-from collections import deque
 import time
+from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
@@ -144,13 +147,11 @@ class Runner:
         return next((s for s in self.stops if s >= step and s not in self.released), None)
 
     def faster(self) -> None:
-        i = SPEEDS.index(self.speed) if self.speed in SPEEDS else 6
-        self.speed = SPEEDS[min(i + 1, len(SPEEDS) - 1)]
+        self.speed = next_speed(self.speed, +1)
         self._touch()
 
     def slower(self) -> None:
-        i = SPEEDS.index(self.speed) if self.speed in SPEEDS else 6
-        self.speed = SPEEDS[max(i - 1, 0)]
+        self.speed = next_speed(self.speed, -1)
         self._touch()
 
     @property
@@ -197,6 +198,7 @@ class Runner:
             from .engine import Engine  # imports torch: the slow part of start-up
 
             engine = Engine(self.scenario, self.requested_device)
+            settle_heap()
             self.device = engine.device
             self._publish(engine)
             self.state = "ready"
@@ -336,6 +338,27 @@ class Runner:
         return View(self.version, self.state, self.device, self.history.step, self.scenario.max_steps,
                     self.playing, self._finished, self.speed, self.rate if self.playing else math.nan,
                     self.error, tuple(runs), tuple(self.history.surfaces.values()), self.expression)
+
+
+def next_speed(speed: int | None, direction: int) -> int | None:
+    """The speed one step faster (+1) or slower (-1) than `speed` on the SPEEDS ladder."""
+    i = SPEEDS.index(speed) if speed in SPEEDS else 6
+    return SPEEDS[min(max(i + direction, 0), len(SPEEDS) - 1)]
+
+
+_heap_settled = False
+
+
+def settle_heap() -> None:
+    """Exempt what start-up built (torch, textual: ~400k objects) from Python's full collections, once a process.
+
+    A full collection walks every tracked object with the GIL held; measured on the app at full speed,
+    each one froze the screen for 60-250 ms, the whole tail of the key-latency figure."""
+    global _heap_settled
+    if not _heap_settled:
+        _heap_settled = True
+        gc.collect()
+        gc.freeze()
 
 
 def _rate(frame) -> float:

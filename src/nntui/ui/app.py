@@ -14,6 +14,7 @@ from textual.containers import Grid, Horizontal, Vertical
 from textual.widgets import Footer
 
 from ..runner import Runner, View
+from ..trainer_process import ProcessRunner
 from ..scenario import Scenario, list_builtin
 from ..scenario.edit import write as write_scenario
 from .boundary import BoundaryPanel
@@ -86,11 +87,13 @@ class NNTuiApp(App["str | Scenario | None"]):
 
     def __init__(self, scenario: Scenario, *, device: str | None = None, autoplay: bool | None = None,
                  run_steps: int | None = None, speed: int | str | None = None, home: bool = False,
-                 questions: bool = True, theme: str | None = None):
+                 questions: bool = True, theme: str | None = None, trainer_process: bool = False):
         """`run_steps` trains exactly that many steps at full speed, then pauses (tests, snapshots).
 
         `home`: opened from the lesson picker; Escape goes back to it (the app's result is "home").
-        `questions`: stop at question beats (off for tests that measure other things at full speed)."""
+        `questions`: stop at question beats (off for tests that measure other things at full speed).
+        `trainer_process`: train in a child process, so the UI never waits for the GIL (the CLI does; tests
+        train on a thread, which spares each app a second import of torch)."""
         super().__init__()
         if theme is not None:
             self.theme = theme
@@ -99,7 +102,8 @@ class NNTuiApp(App["str | Scenario | None"]):
             self.bind("escape", "home", description="Lessons", show=False)
         self.scenario = scenario
         self.title = scenario.title
-        self.runner = Runner(scenario, device=device,
+        runner = ProcessRunner if trainer_process else Runner
+        self.runner = runner(scenario, device=device,
                              playing=scenario.view.autoplay if autoplay is None else autoplay,
                              speed=scenario.view.speed if speed is None else speed, run_steps=run_steps,
                              questions=questions)
@@ -109,6 +113,7 @@ class NNTuiApp(App["str | Scenario | None"]):
         self._shown_version = -1
         self._shown_error: str | None = None
         self._graph_timer = None  # graph lessons: auto-advance while playing
+        self._found: dict[type, list] = {}
 
     def compose(self) -> ComposeResult:
         panels = set(self.scenario.view.panels)
@@ -163,9 +168,10 @@ class NNTuiApp(App["str | Scenario | None"]):
         return columns
 
     def on_mount(self) -> None:
-        # the trainer starts after the first paint: importing torch holds the GIL for seconds and would
-        # delay the first frame
-        self.call_after_refresh(self.runner.start)
+        if isinstance(self.runner, ProcessRunner):
+            self.runner.start()  # its own process: torch loads on the other core while this one paints
+        else:  # a thread: importing torch holds the GIL for seconds and would delay the first frame
+            self.call_after_refresh(self.runner.start)
         self.set_interval(REFRESH_SECONDS, self.refresh_panels)
         self.theme_changed_signal.subscribe(self, lambda _theme: self.refresh_panels(force=True))  # new colors
         self.refresh_panels()
@@ -173,19 +179,29 @@ class NNTuiApp(App["str | Scenario | None"]):
     def on_unmount(self) -> None:
         self.runner.stop()
 
+    def _all(self, cls: type) -> list:
+        """The app's widgets of a kind, looked up once: the panels are composed once and never replaced.
+
+        A query walks the whole DOM (the lesson's Markdown is dozens of widgets); eight of them per
+        refresh cost 7 ms of the UI thread's time, measured at full speed."""
+        found = self._found.get(cls)
+        if found is None:
+            found = self._found[cls] = list(self.query(cls))
+        return found
+
     def refresh_panels(self, force: bool = False) -> None:
         view = self.runner.view()
-        for graph in self.query(GraphPanel):
+        for graph in self._all(GraphPanel):
             graph.set_result(view.expression)
-            for header in self.query(RunHeader):
+            for header in self._all(RunHeader):
                 header.show_stage(view, graph.stage, graph.stages, graph.phase)
-            for lesson in self.query(LessonPanel):
+            for lesson in self._all(LessonPanel):
                 lesson.show_step(graph.stage)
             if view.error and view.error != self._shown_error:
                 self._shown_error = view.error
                 self.notify(view.error, title="Evaluation failed", severity="error", timeout=30)
             return
-        for header in self.query(RunHeader):
+        for header in self._all(RunHeader):
             header.show(view)
         if view.version == self._shown_version and not force:
             return
@@ -196,15 +212,15 @@ class NNTuiApp(App["str | Scenario | None"]):
             self.notify(view.error, title="Training stopped", severity="error", timeout=30)
 
     def _show(self, view: View) -> None:
-        for plot in self.query(LossPlot):
+        for plot in self._all(LossPlot):
             plot.show(view, log_y=self.log_y, smooth=self.smooth)
         for cls in PLOT_PANELS.values():  # each panel takes what it needs from the same View
             if cls is not LossPlot:
-                for panel in self.query(cls):
+                for panel in self._all(cls):
                     panel.show(view)
-        for table in self.query(VariantsTable):
+        for table in self._all(VariantsTable):
             table.show(view)
-        for lesson in self.query(LessonPanel):
+        for lesson in self._all(LessonPanel):
             lesson.show_step(view.step)
         self._ask(view)
 
@@ -267,7 +283,7 @@ class NNTuiApp(App["str | Scenario | None"]):
 
     def action_toggle_log(self) -> None:
         self.log_y = not self.log_y
-        for plot in self.query(LossPlot):
+        for plot in self._all(LossPlot):
             plot.show(log_y=self.log_y)
 
     def get_system_commands(self, screen):
@@ -337,7 +353,7 @@ class NNTuiApp(App["str | Scenario | None"]):
 
     def action_toggle_smooth(self) -> None:
         self.smooth = not self.smooth
-        for plot in self.query(LossPlot):
+        for plot in self._all(LossPlot):
             plot.show(smooth=self.smooth)
 
     def action_toggle_maximize(self) -> None:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from rich.table import Table
 from rich.text import Text
-from textual.widgets import Static
+from textual.widget import Widget
 
 from ..runner import View
 
 
-class RunHeader(Static):
+class RunHeader(Widget):
     DEFAULT_CSS = """
     RunHeader { dock: top; height: 1; background: $primary-background; color: $text; padding: 0 1; }
     """
@@ -18,6 +18,7 @@ class RunHeader(Static):
         super().__init__(**kwargs)
         self.title_text = title
         self.status_text = ""
+        self._status = Text()
 
     def show_stage(self, view: View, stage: int, stages: int, phase: str) -> None:
         """Graph lessons: where the walk through the graph is."""
@@ -57,9 +58,16 @@ class RunHeader(Static):
         return status
 
     def _update(self, status: Text) -> None:
+        # a repaint of this one line, only when it changed: Static.update would also re-lay-out the screen
+        if status == self._status:
+            return
+        self._status = status
+        self.status_text = status.plain
+        self.refresh()
+
+    def render(self) -> Table:
         grid = Table.grid(expand=True)
         grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
         grid.add_column(justify="right", no_wrap=True)
-        grid.add_row(Text.assemble(("nntui ", "bold"), self.title_text), status)
-        self.status_text = status.plain
-        self.update(grid)
+        grid.add_row(Text.assemble(("nntui ", "bold"), self.title_text), self._status)
+        return grid

@@ -1,0 +1,199 @@
+"""The Runner's trainer in a child process, so training never competes with the UI for the GIL.
+
+On a thread, every UI frame waited for the trainer to hand over the GIL: measured on the real app at
+full speed, a key press took 20-65 ms to reach the screen (p99 over 50). In its own process the trainer
+has a core to itself and the UI the other.
+
+The child runs an ordinary `Runner` and publishes its View through a pipe whenever it changes, as a
+latest value (the parent keeps only the newest); controls go the other way as (method, args) messages.
+Until the child has acknowledged a control, the parent shows its own guess of `playing` and `speed`,
+so a key press shows at once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+
+from .runner import Runner, View, next_speed, settle_heap
+from .scenario import Scenario
+
+PUBLISH_SECONDS = 0.1  # the child publishes at most this often unless a control asks for a view at once
+
+
+@dataclass(frozen=True)
+class Published:
+    view: View
+    waiting_at: int | None
+    idle: bool
+    acknowledged: int  # controls applied so far
+
+
+class ProcessRunner:
+    """`Runner`'s controls and `view()`, with the trainer in a child process."""
+
+    def __init__(self, scenario: Scenario, **options):
+        self.scenario = scenario
+        self._options = options
+        local = Runner(scenario, **options)  # not started: it gives the View before the first step
+        self._published = Published(local.view(), None, False, 0)
+        self.playing, self.speed, self.stops = local.playing, local.speed, local.stops
+        self._sent = 0
+        self._lock = threading.Lock()
+        self._process = None
+        self._controls = self._views = None
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> None:
+        # a plain subprocess, not multiprocessing: under Textual sys.stderr has no file descriptor, which
+        # multiprocessing's launcher needs; a new session keeps the child off the terminal (and its ctrl+c)
+        controls_in, controls_out = os.pipe()
+        views_in, views_out = os.pipe()
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "nntui.trainer_process", str(controls_in), str(views_out)],
+            pass_fds=(controls_in, views_out), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, start_new_session=True)
+        os.close(controls_in)
+        os.close(views_out)
+        self._controls, self._views = Connection(controls_out, readable=False), Connection(views_in, writable=False)
+        self._controls.send((self.scenario, self._options))
+        threading.Thread(target=self._receive, name="nntui-views", daemon=True).start()
+        settle_heap()  # the UI's start-up objects too: no full collection walks them mid-demo
+
+    def stop(self, timeout: float = 1.0) -> None:
+        if self._process is None:
+            return
+        self._send("stop")
+        try:
+            self._process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait(timeout)
+
+    @property
+    def alive(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    # ------------------------------------------------------------------ controls
+
+    def toggle(self) -> None:
+        self.playing = not self.playing
+        self._send("toggle")
+
+    def step_once(self) -> None:
+        self.playing = False
+        self._send("step_once")
+
+    def reset(self) -> None:
+        self._send("reset")
+
+    def restart_run(self, index: int, scenario: Scenario) -> None:
+        self.scenario = scenario
+        self._send("restart_run", index, scenario)
+
+    def release(self, step: int) -> None:
+        self.playing = True
+        self._send("release", step)
+
+    def faster(self) -> None:
+        self.speed = next_speed(self.speed, +1)  # the parent owns the speed; the child follows
+        self._send("faster")
+
+    def slower(self) -> None:
+        self.speed = next_speed(self.speed, -1)
+        self._send("slower")
+
+    # ------------------------------------------------------------------ state
+
+    def view(self) -> View:
+        with self._lock:
+            published, pending = self._published, self._sent > self._published.acknowledged
+            if not pending:
+                self.playing = published.view.playing
+        if pending:  # the child has not caught up with the last key yet: show what it will do
+            return dataclasses.replace(published.view, playing=self.playing, speed=self.speed)
+        return published.view
+
+    @property
+    def waiting_at(self) -> int | None:
+        return self._published.waiting_at
+
+    @property
+    def idle(self) -> bool:
+        with self._lock:
+            return self._published.idle and self._sent == self._published.acknowledged
+
+    # ------------------------------------------------------------------ pipes
+
+    def _send(self, name: str, *args) -> None:
+        with self._lock:
+            self._sent += 1
+        try:
+            self._controls.send((name, args))
+        except (OSError, AttributeError):  # not started, or the child is gone: _receive reports it
+            pass
+
+    def _receive(self) -> None:
+        try:
+            while True:
+                published = self._views.recv()
+                with self._lock:
+                    self._published = published
+        except (EOFError, OSError):
+            pass
+        except Exception as exc:  # a message we cannot read: show it rather than hang on "loading"
+            self._process.kill()
+            self._report(f"training stopped: {type(exc).__name__}: {exc}")
+            return
+        try:
+            code = self._process.wait(1.0)
+        except subprocess.TimeoutExpired:
+            code = None
+        if code not in (0, None) or self._published.view.state == "loading":
+            self._report(f"training stopped: the trainer process exited (code {code})")
+
+    def _report(self, message: str) -> None:
+        """The child is gone: the View keeps what it showed, with the reason (unless it gave its own)."""
+        with self._lock:
+            view = self._published.view
+            error = view.error or message
+            self._published = Published(dataclasses.replace(view, state="error", playing=False, error=error),
+                                        None, True, self._sent)
+
+
+def _serve(controls: Connection, views: Connection) -> None:
+    """The child: run a Runner, apply controls, publish its View when it changes."""
+    scenario, options = controls.recv()
+    runner = Runner(scenario, **options)
+    runner.start()
+    applied, last = 0, None
+    try:
+        while True:
+            urgent = controls.poll(PUBLISH_SECONDS)
+            while controls.poll():
+                name, args = controls.recv()
+                if name == "stop":
+                    return
+                getattr(runner, name)(*args)
+                applied += 1
+            view = runner.view()
+            state = (view.version, view.playing, view.speed, runner.waiting_at, runner.idle, applied)
+            if state != last or urgent:
+                views.send(Published(view, runner.waiting_at, runner.idle, applied))
+                last = state
+    except (EOFError, OSError):  # the parent is gone
+        pass
+    finally:
+        runner.stop()
+
+
+if __name__ == "__main__":  # python -m nntui.trainer_process CONTROLS_FD VIEWS_FD
+    from nntui.trainer_process import _serve as serve  # the package's classes, so pickles name them there
+
+    serve(Connection(int(sys.argv[1]), writable=False), Connection(int(sys.argv[2]), readable=False))

@@ -1,0 +1,100 @@
+"""The trainer in a child process (what `nntui run` uses): same numbers, same controls, failures shown."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+
+import numpy as np
+
+from nntui.runner import Runner
+from nntui.scenario import load
+from nntui.trainer_process import ProcessRunner
+from nntui.ui.app import NNTuiApp
+from nntui.ui.header import RunHeader
+
+from .conftest import wait_idle, wait_until
+
+
+def wait(predicate, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def test_a_child_trains_the_same_numbers_as_a_thread():
+    scenario = load("lr_sweep")
+    child = ProcessRunner(scenario, device="cpu", run_steps=250, questions=False)
+    child.start()
+    try:
+        wait(lambda: child.idle)
+        here = Runner(scenario, device="cpu", run_steps=250, questions=False)
+        here.start()
+        wait(lambda: here.idle)
+        here.stop()
+        theirs, ours = child.view(), here.view()
+        assert theirs.step == ours.step == 250
+        for a, b in zip(theirs.runs, ours.runs, strict=True):
+            np.testing.assert_array_equal(a.losses, b.losses)  # the same bits: diverged run included
+            assert a.status == b.status
+        child.step_once()  # controls go through: one more step, then idle again
+        wait(lambda: child.idle)
+        assert child.view().step == 251 and not child.playing
+        child.reset()
+        wait(lambda: child.idle)
+        assert child.view().step == 0
+    finally:
+        child.stop()
+    assert not child.alive
+
+
+def test_a_missing_device_is_the_childs_one_line_error():
+    import torch
+
+    child = ProcessRunner(load("lr_sweep"), device="cuda", questions=False)
+    child.start()
+    try:
+        wait(lambda: child.view().state != "loading")
+        view = child.view()
+        if torch.cuda.is_available():
+            assert view.state == "ready" and view.device.startswith("cuda")
+        else:  # the Runner's own one-line message comes through the pipe
+            assert view.state == "error" and "cuda" in view.error.lower() and "\n" not in view.error
+    finally:
+        child.stop()
+
+
+def test_a_crashed_child_is_reported_not_waited_for():
+    child = ProcessRunner(load("lr_sweep"), device="cpu", speed="max", questions=False)
+    child.start()
+    try:
+        wait(lambda: child.view().step > 0)
+        os.kill(child._process.pid, signal.SIGKILL)
+        wait(lambda: child.view().state == "error")
+        view = child.view()
+        assert "trainer process exited" in view.error and not view.playing
+        assert view.step > 0  # what it had trained stays on screen
+    finally:
+        child.stop()
+
+
+async def test_the_app_with_a_child_answers_keys_at_once_and_quits_clean():
+    app = NNTuiApp(load("lr_sweep").with_steps(100_000), device="cpu", speed="max", questions=False,
+                   trainer_process=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(lambda: app.runner.view().step > 50, pilot, timeout=60)
+        header = app.query_one(RunHeader)
+        await pilot.press("minus")
+        # before the child has acknowledged, the header already shows the new speed
+        assert "speed 1000" in header.status_text
+        await pilot.press("space")
+        assert "paused" in header.status_text
+        await wait_idle(app, pilot)
+        paused_at = app.runner.view().step
+        await asyncio.sleep(0.3)
+        assert app.runner.view().step == paused_at and not app.runner.view().playing
+        process = app.runner._process
+    assert process.poll() is not None, "the trainer process ended with the app"
