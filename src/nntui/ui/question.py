@@ -14,6 +14,7 @@ from textual.widgets import Markdown, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ..scenario.spec import Beat
+from .lesson import LessonMarkdown
 
 
 class QuestionScreen(ModalScreen[bool]):
@@ -38,10 +39,10 @@ class QuestionScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Markdown(f"**Question · step {self.beat.at}** — {self.beat.ask}")
+            yield LessonMarkdown(f"**Question · step {self.beat.at}** — {self.beat.ask}")
             yield OptionList(*(Option(f"{i}. {c}", id=str(i - 1)) for i, c in enumerate(self.beat.choices, start=1)),
                              id="choices")
-            yield Markdown("", id="verdict")
+            yield LessonMarkdown("", id="verdict")
             yield Static(f"Press 1–{len(self.beat.choices)} (or ↑↓ and Enter) to answer.", id="hint")
 
     def on_mount(self) -> None:
