@@ -105,7 +105,11 @@ class LossPlot(StripPanel):
             if hi / lo < 10:  # less than a decade: widen so the ticks say something
                 mid = math.sqrt(lo * hi)
                 lo, hi = mid / math.sqrt(10), mid * math.sqrt(10)
-            return 10 ** (math.floor(4 * math.log10(lo)) / 4), 10 ** (math.ceil(4 * math.log10(hi)) / 4)
+            # over many decades (a run diverging) the ends snap to whole decades: they then move about once a
+            # second rather than every frame, and a quarter decade more or less is invisible at that scale
+            per_decade = 1 if math.log10(hi / lo) > 3 else 4
+            return (10 ** (math.floor(per_decade * math.log10(lo)) / per_decade),
+                    10 ** (math.ceil(per_decade * math.log10(hi)) / per_decade))
         if any(r.diverged_at is not None for r in view.runs):
             # linear scale: keep converging runs readable; diverged ones leave through the top edge
             hi = min(hi, 2 * max(float(v[0]) for _, v in series if len(v)))

@@ -7,6 +7,7 @@ shows, a layer, a scale…). Between rebuilds, render_line just hands out strips
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from textual.binding import Binding
 from textual.geometry import Region
 from textual.strip import Strip
@@ -20,6 +21,34 @@ RUN_BINDINGS = [
     Binding("left_square_bracket", "run(-1)", "Prev run", key_display="[", show=False),
     Binding("right_square_bracket", "run(1)", "Next run", key_display="]", show=False),
 ]
+
+
+def changed_spans(old: Strip, new: Strip, gap: int = 6) -> list[tuple[int, int]]:
+    """The runs of cells [start, end) where two strips differ; runs closer than `gap` cells are joined
+    (a cursor move and a fresh style cost about as much as repainting a few cells)."""
+    if old._segments == new._segments:
+        return []
+    a, b = _cells(old), _cells(new)
+    if a is None or b is None or len(a) != len(b):  # wide characters: repaint the whole line
+        return [(0, max(old.cell_length, new.cell_length, 1))]
+    spans: list[list[int]] = []
+    for x, (p, q) in enumerate(zip(a, b)):
+        if p != q:
+            if spans and x - spans[-1][1] < gap:
+                spans[-1][1] = x + 1
+            else:
+                spans.append([x, x + 1])
+    return [(s0, s1) for s0, s1 in spans]
+
+
+def _cells(strip: Strip) -> list[tuple] | None:
+    """(character, style) per cell, or None if a character is not one cell wide."""
+    cells = []
+    for text, style, _control in strip:
+        if len(text) != cell_len(text):
+            return None
+        cells += [(ch, style) for ch in text]
+    return cells
 
 
 class StripPanel(Widget, can_focus=True):
@@ -60,14 +89,16 @@ class StripPanel(Widget, can_focus=True):
             self._refresh_changed(before, resized)
 
     def _refresh_changed(self, before: list[Strip], everything: bool) -> None:
-        """Repaint only the lines that changed: the terminal gets a few lines a frame, not the whole panel."""
+        """Repaint only the cells that changed: the terminal gets a few spans a frame, not the whole panel.
+
+        A path that grows by a step changes a few cells on a few lines; repainting whole lines had sent
+        the terminal about 6 KB a frame from the contour panel alone."""
         if everything or len(before) != len(self._strips):
             self.refresh()
             return
-        width = self.size.width
         for y, (old, new) in enumerate(zip(before, self._strips)):
-            if old._segments != new._segments:
-                self.refresh(Region(0, y, width, 1))
+            for start, end in changed_spans(old, new):
+                self.refresh(Region(start, y, end - start, 1))
 
     def set_titles(self, title: str | None = None, subtitle: str | None = None) -> None:
         """Set the border's title / subtitle only when they change: each assignment repaints the whole panel."""
