@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import re
 import statistics
 import subprocess
@@ -142,6 +141,30 @@ def terminal_bytes_per_second() -> float:
         return total / (time.monotonic() - started)
 
 
+def device_rates(steps: int = 60) -> dict[str, float]:
+    """Steps/s of the devices lesson (a 2→512→512→512→8 MLP on batches of 1,024) on each device there is.
+
+    cpu always; cuda and mps when torch finds them. Both of the lesson's runs train on the given device."""
+    import torch
+
+    from nntui.engine import Engine
+    from nntui.scenario import load
+
+    devices = ["cpu"] + [d for d, ok in (("cuda", torch.cuda.is_available()),
+                                         ("mps", torch.backends.mps.is_available())) if ok]
+    rates = {}
+    for device in devices:
+        engine = Engine(load("devices").with_steps(steps + 5), device)
+        engine.advance(5)  # warm-up: kernels, allocator
+        if device == "cuda":
+            torch.cuda.synchronize()
+        started = time.perf_counter()
+        engine.advance(steps)
+        engine.frame()  # reads every loss back: the queued GPU work is done
+        rates[device] = steps / (time.perf_counter() - started)
+    return rates
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="200,000 steps for the memory figure")
@@ -165,13 +188,17 @@ def main() -> None:
     row("bytes/s to a 120x40 256-color terminal (KB/s)", terminal_bytes_per_second() / 1024, 30.0, "{:.1f}")
     for name, median, _worst in render_times():
         row(f"render {name} at 100x30 (median ms)", median, TARGET_MS, "{:.1f}")
+    rates = device_rates()
+    print("  devices lesson, steps/s: " + ", ".join(f"{d} {r:,.1f}" for d, r in rates.items()), file=sys.stderr)
+    if len(rates) == 1:
+        print("  (no CUDA or MPS device here: the GPU comparison is skipped)", file=sys.stderr)
     width = max(len(r[0]) for r in rows)
     print(f"{'figure':<{width}}  {'measured':>9}  {'target':>9}  verdict")
     for name, value, target, ok in rows:
         print(f"{name:<{width}}  {value:>9}  {target:>9}  {'ok' if ok else 'MISSED'}")
-    device = os.environ.get("NNTUI_BENCH_DEVICE")
-    if device:
-        print(f"(device: {device})")
+    print("devices lesson steps/s: " + ", ".join(f"{d} {r:,.1f}" for d, r in rates.items())
+          + (f" (cuda ÷ cpu = {rates['cuda'] / rates['cpu']:.1f})" if "cuda" in rates else
+             " (no GPU here: cuda skipped)"))
 
 
 if __name__ == "__main__":

@@ -239,24 +239,27 @@ class Runner:
         paced_from: tuple[float, int] | None = None  # (time, step) where paced playing began
         window: deque[tuple[float, int]] = deque()  # (time, step) samples for the measured rate
         while not self._stop:
+            # a request is cleared only once its result is published: until then `idle` stays false
             if self._reset:
-                self._reset = False
                 engine = Engine(self.scenario, self.requested_device)
                 with self._lock:
                     self._new_history()
                 self._publish(engine)
+                self._reset = False
                 self.playing = self.playing or engine.finished
                 paced_from = None
                 continue
             if self._restart is not None:
-                index, scenario = self._restart
-                self._restart = None
+                request = self._restart
+                index, scenario = request
                 variant = scenario.variants[index]
                 engine.restart_run(index, variant)
                 with self._lock:
                     self.scenario = scenario
                     self.history.restart(index, variant.label, variant.settings())
                 self._publish(engine)
+                if self._restart is request:  # a newer edit that came meanwhile is still to do
+                    self._restart = None
                 continue
             single = False
             if self._budget:

@@ -3,8 +3,8 @@
 A learning-rate sweep trains the same architecture on the same batches with
 different lr (or momentum). Stepping eight small models one by one costs
 eight times Python's per-step overhead; here their parameters are stacked
-along a leading axis and one `torch.func.vmap` of `functional_call` gives
-all K losses in one forward and one backward. The SGD update (weight decay,
+along a leading axis and one batched forward (a batched matmul per Linear
+layer) gives all K losses, and one backward all their gradients. The SGD update (weight decay,
 momentum, Nesterov) is torch.optim.SGD's, with a per-run lr, written out
 for the stacked tensors. A run that diverges stops updating; the others go
 on. The numbers equal training the runs one by one, to float rounding
@@ -18,11 +18,11 @@ the stacked tensors, so they are always current; `sync()` points their
 
 from __future__ import annotations
 
-import copy
 import time
 
 import torch
-from torch.func import functional_call, vmap
+import torch.nn.functional as F
+from torch import nn
 
 from ..scenario import Variant
 
@@ -57,18 +57,18 @@ class BatchedRuns:
         self.lr = column([r.variant.train.lr for r in runs])
         self.momentum = column([r.variant.train.momentum for r in runs])
         self.weight_decay = column([r.variant.train.weight_decay for r in runs])
-        self.nesterov = [r.variant.train.nesterov for r in runs]
+        self.nesterov = torch.tensor([r.variant.train.nesterov for r in runs], device=device)
         self.any_decay = any(r.variant.train.weight_decay for r in runs)  # decided once, not per step
         self.any_momentum = any(r.variant.train.momentum for r in runs)
         self.buffers: dict[str, torch.Tensor] | None = None
-        self.template = copy.deepcopy(first.model)  # functional_call needs a module; its own weights are unused
-        loss_fn = first.loss_fn
-
-        def loss_of(params, x, y):
-            return loss_fn(functional_call(self.template, params, (x,)), y)
-
-        self.losses = vmap(loss_of, in_dims=(0, None, None))
+        # the layers in order, as (parameter prefix, module): Linear layers run on the stacked weights
+        model = first.model
+        self.layers = [("", model)] if isinstance(model, nn.Linear) else [
+            (f"{name}.", module) for name, module in model.named_children()]
+        self.per_run_loss = _PER_RUN_LOSS[type(first.loss_fn)]
         self.generator, self.order, self.cursor = first.generator, None, 0  # the runs share one batch order
+        self._live: list[int] | None = None
+        self._live_mask: torch.Tensor | None = None
 
     def drop(self, k: int) -> None:
         """Run k leaves the group (an edit restarts it on its own); the others keep their state."""
@@ -78,8 +78,9 @@ class BatchedRuns:
         if self.buffers is not None:
             self.buffers = {n: b[keep].clone() for n, b in self.buffers.items()}
         self.lr, self.momentum, self.weight_decay = (v[keep] for v in (self.lr, self.momentum, self.weight_decay))
-        self.nesterov = [self.nesterov[i] for i in keep]
+        self.nesterov = self.nesterov[keep]
         self.runs = [self.runs[i] for i in keep]
+        self._live = None
         self._bind()
 
     def _bind(self) -> None:
@@ -98,8 +99,9 @@ class BatchedRuns:
         xb, yb = first._batch()  # every run's generator has the same seed: one batch serves all
         for p in self.stacked.values():
             p.grad = None
-        losses = self.losses(self.stacked, xb, yb)
+        losses = self.per_run_loss(self._forward(xb), yb)
         values = losses.detach().tolist()  # one device sync for all K runs
+        positions = self._flats().tolist() if first.track_path else None  # one more for all their positions
         live = []
         for k, (run, value) in enumerate(zip(self.runs, values)):
             if not run.active:
@@ -107,8 +109,8 @@ class BatchedRuns:
             run.loss_log.append((run.step, value))
             if run.first_loss is None:
                 run.first_loss = value
-            if run.track_path:
-                run._record_position(value, self._flat(k))
+            if positions is not None:
+                run._record_position(value, positions[k])
             if run._diverging(value):
                 run.diverged_at = run.step  # it keeps the parameters that gave this loss
                 continue
@@ -118,14 +120,13 @@ class BatchedRuns:
             return
         losses.sum().backward()  # the runs are independent: each gets the gradient of its own loss
         before = self._flats() if track_update else None
-        mask = torch.zeros(len(self.runs), dtype=self.lr.dtype, device=self.lr.device)
-        mask[live] = 1.0
-        self._sgd(mask)
+        self._sgd(self._mask(live))
+        updates = self._flats() - before if before is not None else None
         for k in live:
             run = self.runs[k]
             run.step += 1
-            if before is not None:
-                run._note_update(self._flat(k) - before[k])
+            if updates is not None:
+                run._note_update(updates[k])
             if run.step % run.eval_every == 0:
                 run._evaluate()
         self._spent(started, taking)
@@ -143,6 +144,7 @@ class BatchedRuns:
         first_step = self.buffers is None
         if first_step:
             self.buffers = {}
+        step_lr = self.lr * mask
         for name, p in self.stacked.items():
             d_p = p.grad
             if self.any_decay:
@@ -155,15 +157,36 @@ class BatchedRuns:
                     buf = self.buffers[name]
                     # a stopped run's buffer stays as it was, as its optimizer would
                     buf.copy_(torch.where(self._shape(mask, p) > 0, buf * m + d_p, buf))
-                nesterov = torch.tensor(self.nesterov, device=p.device).reshape(self._shape(mask, p).shape)
-                d_p = torch.where(m > 0, torch.where(nesterov, d_p + m * buf, buf), d_p)
-            p.sub_(self._shape(self.lr * mask, p) * d_p)
+                d_p = torch.where(m > 0, torch.where(self._shape(self.nesterov, p), d_p + m * buf, buf), d_p)
+            p.sub_(self._shape(step_lr, p) * d_p)
 
-    def _flat(self, k: int) -> torch.Tensor:
-        return torch.cat([p.detach()[k].reshape(-1) for p in self.stacked.values()]).clone()
+    def _forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(K, N, out): every run's model on the same batch, one batched matmul per layer.
 
-    def _flats(self) -> list[torch.Tensor]:
-        return [self._flat(k) for k in range(len(self.runs))]
+        Written out rather than vmap(functional_call): their per-call bookkeeping (pytrees, module
+        swapping) cost more than the step itself for small models."""
+        h = x
+        for prefix, module in self.layers:
+            if isinstance(module, nn.Linear):
+                h = h @ self.stacked[prefix + "weight"].transpose(1, 2)  # (N, in) or (K, N, in) @ (K, in, out)
+                bias = self.stacked.get(prefix + "bias")
+                if bias is not None:
+                    h = h + bias.unsqueeze(1)
+            else:  # activations act elementwise
+                h = module(h)
+        return h
+
+    def _flats(self) -> torch.Tensor:
+        """(K, P): every run's parameters, flattened, in one copy."""
+        return torch.cat([p.detach().reshape(len(self.runs), -1) for p in self.stacked.values()], dim=1)
+
+    def _mask(self, live: list[int]) -> torch.Tensor:
+        """1 for the runs that step, 0 for the stopped ones (built again only when that set changes)."""
+        if self._live != live:
+            self._live = live
+            self._live_mask = torch.zeros(len(self.runs), dtype=self.lr.dtype, device=self.lr.device)
+            self._live_mask[live] = 1.0
+        return self._live_mask
 
     @torch.no_grad()
     def sync(self, k: int | None = None) -> None:
@@ -174,3 +197,19 @@ class BatchedRuns:
                 grad = self.stacked[name].grad
                 p.grad = None if grad is None else grad[index]
 
+
+def _mse(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    return ((out - y) ** 2).flatten(1).mean(1)
+
+
+def _bce(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    return F.binary_cross_entropy_with_logits(out, y.expand_as(out), reduction="none").flatten(1).mean(1)
+
+
+def _cross_entropy(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    k, n, c = out.shape
+    return F.cross_entropy(out.reshape(k * n, c), y.repeat(k), reduction="none").reshape(k, n).mean(1)
+
+
+# each loss as the runs' own loss modules compute it (mean over the batch), one value per run
+_PER_RUN_LOSS = {nn.MSELoss: _mse, nn.BCEWithLogitsLoss: _bce, nn.CrossEntropyLoss: _cross_entropy}

@@ -155,8 +155,8 @@ class RunState:
         first = self.first_loss if self.first_loss is not None else loss
         return not math.isfinite(loss) or loss > self.limit_factor * max(first, 1.0)
 
-    def _record_position(self, loss: float, flat: torch.Tensor | None = None) -> None:
-        p0, p1 = (self._flat() if flat is None else flat).tolist()
+    def _record_position(self, loss: float, position: list[float] | None = None) -> None:
+        p0, p1 = self._flat().tolist() if position is None else position
         self.path_log.append((self.step, p0, p1))
         if math.isfinite(p0) and math.isfinite(p1) and loss <= 2 * self.first_loss:
             if self.box is None:
