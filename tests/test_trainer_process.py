@@ -98,3 +98,18 @@ async def test_the_app_with_a_child_answers_keys_at_once_and_quits_clean():
         assert app.runner.view().step == paused_at and not app.runner.view().playing
         process = app.runner._process
     assert process.poll() is not None, "the trainer process ended with the app"
+
+
+def test_a_prestarted_child_is_the_next_runners_trainer():
+    from nntui import trainer_process
+
+    trainer_process.prestart()
+    spare = trainer_process._spare[0]
+    child = ProcessRunner(load("lr_sweep"), device="cpu", run_steps=5, questions=False)
+    child.start()
+    try:
+        assert child._process is spare and trainer_process._spare is None
+        wait(lambda: child.idle)
+        assert child.view().step == 5
+    finally:
+        child.stop()

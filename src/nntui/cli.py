@@ -49,12 +49,14 @@ def home(ctx: typer.Context) -> None:
 def _session(scenario, *, device: str | None, autoplay: bool | None, theme: str | None = None,
              speed: str | None = None) -> None:
     """Run lessons until the user quits: Escape goes to the picker, the command palette opens another lesson."""
+    from .trainer_process import prestart
     from .ui.app import NNTuiApp
     from .ui.home import HomeApp
 
     last = None
     while True:
         if scenario is None:
+            prestart()  # the trainer process loads torch while the user picks a lesson
             name = HomeApp(selected=last).run()
             if not name:
                 return

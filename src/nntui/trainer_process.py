@@ -51,17 +51,8 @@ class ProcessRunner:
     # ------------------------------------------------------------------ lifecycle
 
     def start(self) -> None:
-        # a plain subprocess, not multiprocessing: under Textual sys.stderr has no file descriptor, which
-        # multiprocessing's launcher needs; a new session keeps the child off the terminal (and its ctrl+c)
-        controls_in, controls_out = os.pipe()
-        views_in, views_out = os.pipe()
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "nntui.trainer_process", str(controls_in), str(views_out)],
-            pass_fds=(controls_in, views_out), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL, start_new_session=True)
-        os.close(controls_in)
-        os.close(views_out)
-        self._controls, self._views = Connection(controls_out, readable=False), Connection(views_in, writable=False)
+        global _spare
+        (self._process, self._controls, self._views), _spare = _spare or _spawn(), None
         self._controls.send((self.scenario, self._options))
         threading.Thread(target=self._receive, name="nntui-views", daemon=True).start()
         settle_heap()  # the UI's start-up objects too: no full collection walks them mid-demo
@@ -167,8 +158,34 @@ class ProcessRunner:
                                         None, True, self._sent)
 
 
+_spare: tuple | None = None  # a child started ahead of time (while the lesson picker is open)
+
+
+def prestart() -> None:
+    """Start a trainer process now, to be used by the next ProcessRunner: it imports torch meanwhile."""
+    global _spare
+    if _spare is None:
+        _spare = _spawn()
+
+
+def _spawn() -> tuple[subprocess.Popen, Connection, Connection]:
+    # a plain subprocess, not multiprocessing: under Textual sys.stderr has no file descriptor, which
+    # multiprocessing's launcher needs; a new session keeps the child off the terminal (and its ctrl+c)
+    controls_in, controls_out = os.pipe()
+    views_in, views_out = os.pipe()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "nntui.trainer_process", str(controls_in), str(views_out)],
+        pass_fds=(controls_in, views_out), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL, start_new_session=True)
+    os.close(controls_in)
+    os.close(views_out)
+    return process, Connection(controls_out, readable=False), Connection(views_in, writable=False)
+
+
 def _serve(controls: Connection, views: Connection) -> None:
     """The child: run a Runner, apply controls, publish its View when it changes."""
+    from . import engine  # noqa: F401  torch, before the scenario comes: a spare child is ready when needed
+
     scenario, options = controls.recv()
     runner = Runner(scenario, **options)
     runner.start()
