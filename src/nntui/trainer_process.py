@@ -123,11 +123,13 @@ class ProcessRunner:
     # ------------------------------------------------------------------ pipes
 
     def _send(self, name: str, *args) -> None:
+        if self._controls is None:  # not started: nothing to tell (and nothing to wait for)
+            return
         with self._lock:
             self._sent += 1
         try:
             self._controls.send((name, args))
-        except (OSError, AttributeError):  # not started, or the child is gone: _receive reports it
+        except OSError:  # the child is gone: _receive reports it
             pass
 
     def _receive(self) -> None:
