@@ -42,7 +42,7 @@ class ProcessRunner:
         self._options = options
         local = Runner(scenario, **options)  # not started: it gives the View before the first step
         self._published = Published(local.view(), None, False, 0)
-        self.playing, self.speed, self.stops = local.playing, local.speed, local.stops
+        self.playing, self.speed = local.playing, local.speed
         self._sent = 0
         self._lock = threading.Lock()
         self._process = None

@@ -3,10 +3,10 @@
 A learning-rate sweep trains the same architecture on the same batches with
 different lr (or momentum). Stepping eight small models one by one costs
 eight times Python's per-step overhead; here their parameters are stacked
-along a leading axis and one batched forward (a batched matmul per Linear
-layer) gives all K losses, and one backward all their gradients. The SGD update (weight decay,
-momentum, Nesterov) is torch.optim.SGD's, with a per-run lr, written out
-for the stacked tensors. A run that diverges stops updating; the others go
+along a leading axis: one batched forward (a batched matmul per Linear
+layer) gives all K losses, and one backward all their gradients. The SGD
+update (weight decay, momentum, Nesterov) is torch.optim.SGD's, with a
+per-run lr, written out for the stacked tensors. A run that diverges stops updating; the others go
 on. The numbers equal training the runs one by one, to float rounding
 (tests/test_batched.py).
 

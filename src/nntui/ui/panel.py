@@ -38,7 +38,7 @@ def changed_spans(old: Strip, new: Strip, gap: int = 6) -> list[tuple[int, int]]
                 spans[-1][1] = x + 1
             else:
                 spans.append([x, x + 1])
-    return [(s0, s1) for s0, s1 in spans]
+    return [(start, end) for start, end in spans]
 
 
 def _cells(strip: Strip) -> list[tuple] | None:
