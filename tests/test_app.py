@@ -151,7 +151,7 @@ async def test_beats_follow_training():
         beat = app.query_one("#beat")
         assert "step 229" in beat._markdown and "diverged" in beat._markdown
         table = app.query_one("VariantsTable")
-        statuses = [str(table.get_cell(str(i), "status")) for i in range(6)]
+        statuses = [table.cell(i, "status") for i in range(6)]
         assert statuses[:5] == ["converging"] * 5 and statuses[-1] == "diverged @229"
 
 

@@ -30,7 +30,10 @@ from .histograms import HistogramPanel
 from .lesson import LessonPanel
 from .loss import LossPlot
 from .model_graph import ModelGraphPanel
+from .partial_updates import install as install_partial_updates
 from .variants import VariantsTable
+
+install_partial_updates()  # a refreshed span is sent from where it starts, not from the panel's left edge
 
 REFRESH_SECONDS = 0.2  # panels redraw at most 5 times a second, never per step
 

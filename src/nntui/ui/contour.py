@@ -163,6 +163,8 @@ class ContourPanel(StripPanel):
                 mark = markers.get((r, c))
                 if mark is not None:  # on the darkest band color: a dot on its own path would vanish
                     segments.append(Segment(mark[0], self._style(("m", mark[1], 0))))
+                elif top[c] == bottom[c]:  # both pixels alike: a space on that background is half the bytes of ▀
+                    segments.append(Segment(" ", self._style(("bg", int(top[c])))))
                 else:
                     segments.append(Segment("▀", self._style((int(top[c]), int(bottom[c])))))
             strips.append(Strip(segments, MARGIN + pw).simplify())
@@ -183,6 +185,8 @@ class ContourPanel(StripPanel):
                 _, rgb, bottom = key
                 bg = Color.from_rgb(*_rgb(bottom)) if bottom is not None else None
                 style = Style(color=Color.from_rgb(*rgb), bgcolor=bg, bold=True)
+            elif key[0] == "bg":
+                style = Style(bgcolor=Color.from_rgb(*_rgb(key[1])))
             else:
                 style = Style(color=Color.from_rgb(*_rgb(key[0])), bgcolor=Color.from_rgb(*_rgb(key[1])))
             self._styles[key] = style

@@ -23,22 +23,18 @@ RUN_BINDINGS = [
 ]
 
 
-def changed_spans(old: Strip, new: Strip, gap: int = 6) -> list[tuple[int, int]]:
-    """The runs of cells [start, end) where two strips differ; runs closer than `gap` cells are joined
-    (a cursor move and a fresh style cost about as much as repainting a few cells)."""
+def changed_extent(old: Strip, new: Strip) -> tuple[int, int] | None:
+    """The cells [start, end) that hold every difference between two strips, or None if they are the same.
+
+    One extent per line, not one per run of changed cells: Textual's compositor sends a refreshed region
+    from the left edge of the widget's part of the line, so every extra region on a line resent that prefix."""
     if old._segments == new._segments:
-        return []
+        return None
     a, b = _cells(old), _cells(new)
     if a is None or b is None or len(a) != len(b):  # wide characters: repaint the whole line
-        return [(0, max(old.cell_length, new.cell_length, 1))]
-    spans: list[list[int]] = []
-    for x, (p, q) in enumerate(zip(a, b)):
-        if p != q:
-            if spans and x - spans[-1][1] < gap:
-                spans[-1][1] = x + 1
-            else:
-                spans.append([x, x + 1])
-    return [(start, end) for start, end in spans]
+        return 0, max(old.cell_length, new.cell_length, 1)
+    changed = [x for x, (p, q) in enumerate(zip(a, b)) if p != q]
+    return (changed[0], changed[-1] + 1) if changed else None
 
 
 def _cells(strip: Strip) -> list[tuple] | None:
@@ -97,8 +93,8 @@ class StripPanel(Widget, can_focus=True):
             self.refresh()
             return
         for y, (old, new) in enumerate(zip(before, self._strips)):
-            for start, end in changed_spans(old, new):
-                self.refresh(Region(start, y, end - start, 1))
+            if extent := changed_extent(old, new):
+                self.refresh(Region(extent[0], y, extent[1] - extent[0], 1))
 
     def set_titles(self, title: str | None = None, subtitle: str | None = None) -> None:
         """Set the border's title / subtitle only when they change: each assignment repaints the whole panel."""

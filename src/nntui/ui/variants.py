@@ -1,76 +1,163 @@
-"""The variants table: one row per run with its color, settings, current loss and status."""
+"""The variants table: one row per run with its color, settings, current loss and status.
+
+Drawn with Textual's line API rather than DataTable: DataTable repaints the whole table when one cell
+changes (3 KB to the terminal per update at 120x40), this one repaints the cells whose text changed.
+"""
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
-from textual.widgets import DataTable
+from textual.geometry import Region, Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
 from ..runner import View
 from .palette import STATUS_STYLES, fmt_num, variant_color
+from .panel import changed_extent
+
+UPDATE_SECONDS = 0.5  # live numbers at 2 Hz: digits that change five times a second are hard to read
+PADDING = 1  # cells each side of a column
 
 
-UPDATE_SECONDS = 0.5
+@dataclass(frozen=True)
+class Column:
+    key: str
+    title: str
+    width: int
+    justify: str = "left"
 
 
-class VariantsTable(DataTable):
+class VariantsTable(ScrollView, can_focus=False):  # nothing to select: it only reports
     DEFAULT_CSS = """
-    VariantsTable { height: auto; max-height: 50%; border: round $primary; }
+    VariantsTable { height: auto; max-height: 50%; border: round $primary; background: $surface; }
     .-short VariantsTable { border: none; }
+    VariantsTable > .variants--header { text-style: bold; background: $panel; color: $foreground; }
+    VariantsTable:ansi > .variants--header { background: ansi_bright_blue; color: ansi_default; }
+    VariantsTable > .variants--even-row { background: $surface-lighten-1 50%; }
+    VariantsTable:dark > .variants--even-row { background: $surface-darken-1 40%; }
     """
-    can_focus = False  # nothing to select: it only reports
+    COMPONENT_CLASSES = {"variants--header", "variants--even-row"}
 
     def __init__(self, columns: list[str], labels: list[str], settings: list[dict], live: tuple[str, ...] = (),
                  **kwargs):
-        super().__init__(cursor_type="none", zebra_stripes=True, **kwargs)
+        super().__init__(**kwargs)
         self.settings_columns = columns
         self.live_columns = live  # measured as training runs: "lr now", "device", "steps/s"
-        self._shown: dict[tuple[str, str], Text] = {}
+        label_width = min(max(len("variant") - 3, *(len(label) for label in labels)), 28) + 3
+        self.columns = [Column("label", "variant", label_width),
+                        *(Column(c, c, max([len(c)] + [len(_setting(s.get(c))) for s in settings]), "right")
+                          for c in columns),
+                        *(Column(c, c, max(len(c), 8), "right") for c in live),
+                        Column("loss", "loss", 9, "right"), Column("status", "status", 13)]
+        self._rows: list[list[Text]] = [[Text(label)] + [Text("")] * (len(self.columns) - 1) for label in labels]
+        self._strips: list[Strip] = []
+        self._key: tuple | None = None
         self._statuses: tuple[str, ...] = ()
         self._updated = 0.0
-        self.settings = settings
-        self.label_width = min(max(len("variant") - 3, *(len(label) for label in labels)), 28)
 
     def on_mount(self) -> None:
         self.border_title = "Variants"
-        # fixed widths: DataTable sizes columns by their first contents, which change as training runs
-        self.add_column("variant", key="label", width=self.label_width + 3)
-        for col in self.settings_columns:
-            width = max([len(col)] + [len(_setting(s.get(col))) for s in self.settings])
-            self.add_column(col, key=col, width=width)
-        for col in self.live_columns:
-            self.add_column(col, key=col, width=max(len(col), 8))
-        self.add_column("loss", key="loss", width=9)
-        self.add_column("status", key="status", width=13)
+        self._update_size()
+
+    def cell(self, row: int, column: str) -> str:
+        """The text shown in a row's column."""
+        return self._rows[row][[c.key for c in self.columns].index(column)].plain
 
     def show(self, view: View) -> None:
-        # live numbers at 2 Hz: readable, and Textual repaints the whole table on any cell update
         now = time.monotonic()
         statuses = tuple(run.status for run in view.runs)
         if view.playing and statuses == self._statuses and now - self._updated < UPDATE_SECONDS:
             return
         self._statuses, self._updated = statuses, now
-        for i, run in enumerate(view.runs):
-            label = Text.assemble(("━━ ", variant_color(i)), run.label)
-            status = run.status if view.state != "loading" else "waiting"
-            if status == "diverged":
-                status_text = Text(f"diverged @{run.diverged_at}", style=STATUS_STYLES[status])
-            else:
-                status_text = Text(status, style=STATUS_STYLES.get(status, ""))
-            cells = [label, *(Text(_setting(run.settings.get(c)), justify="right") for c in self.settings_columns),
-                     *(Text(_live(run, c), justify="right") for c in self.live_columns),
-                     Text(fmt_num(run.loss), justify="right"), status_text]
-            key = str(i)
-            if key in self.rows:
-                for col, cell in zip(["label", *self.settings_columns, *self.live_columns, "loss", "status"], cells):
-                    if self._shown.get((key, col)) != cell:  # each update repaints: only what reads differently
-                        self._shown[(key, col)] = cell
-                        self.update_cell(key, col, cell)
-            else:
-                self.add_row(*cells, key=key)
-                self._shown.update({(key, col): cell for col, cell in zip(
-                    ["label", *self.settings_columns, *self.live_columns, "loss", "status"], cells)})
+        self._rows = [self._row(view, i) for i in range(len(view.runs))]
+        self._update_size()
+        self._redraw()
+
+    def _row(self, view: View, i: int) -> list[Text]:
+        run = view.runs[i]
+        status = run.status if view.state != "loading" else "waiting"
+        label = f"diverged @{run.diverged_at}" if status == "diverged" else status
+        return [Text.assemble(("━━ ", variant_color(i)), run.label),
+                *(Text(_setting(run.settings.get(c))) for c in self.settings_columns),
+                *(Text(_live(run, c)) for c in self.live_columns),
+                Text(fmt_num(run.loss)), Text(label, style=STATUS_STYLES.get(status, ""))]
+
+    # ------------------------------------------------------------------ drawing
+
+    def _update_size(self) -> None:
+        size = Size(sum(c.width + 2 * PADDING for c in self.columns), len(self._rows) + 1)
+        if size != self.virtual_size:
+            self.virtual_size = size
+            self.refresh(layout=True)
+
+    def _redraw(self) -> None:
+        """Rebuild the strips; repaint only the cells whose text changed (all of them after a resize,
+        a scroll or a new theme)."""
+        key = (self.size, self.scroll_offset, self.app.theme)
+        before = self._strips
+        self._strips = self._build()
+        if key != self._key or len(before) != len(self._strips):
+            self._key = key
+            self.refresh()
+            return
+        x0, y0 = self.scroll_offset
+        for y, (old, new) in enumerate(zip(before, self._strips)):
+            if extent := changed_extent(old, new):
+                self.refresh(Region(extent[0] - x0, y - y0, extent[1] - extent[0], 1))
+
+    def _build(self) -> list[Strip]:
+        base = self.rich_style
+        header = base + self.get_component_rich_style("variants--header")
+        even = base + self.get_component_rich_style("variants--even-row")
+        width = self.virtual_size.width
+        strips = [self._line([Text(c.title) for c in self.columns], header, width)]
+        strips += [self._line(row, even if i % 2 else base, width) for i, row in enumerate(self._rows)]
+        return strips
+
+    def _line(self, cells: list[Text], style: Style, width: int) -> Strip:
+        pad = Segment(" " * PADDING, style)
+        segments = []
+        for column, text in zip(self.columns, cells):
+            segments += [pad, *self._aligned(text, column, style), pad]
+        return Strip(segments).adjust_cell_length(max(width, self.size.width), style).simplify()
+
+    def _aligned(self, text: Text, column: Column, style: Style) -> list[Segment]:
+        """A cell's segments, padded to the column's width on the side its justification leaves free."""
+        text = text.copy()
+        text.truncate(column.width, overflow="ellipsis")
+        gap = Segment(" " * (column.width - text.cell_len), style)
+        segments = [Segment(s.text, style + s.style if s.style else style)
+                    for s in text.render(self.app.console, end="")]
+        return [gap, *segments] if column.justify == "right" else [*segments, gap]
+
+    def render_line(self, y: int) -> Strip:
+        x0, y0 = self.scroll_offset
+        line = y + y0
+        if line >= len(self._strips):
+            return Strip.blank(self.size.width, self.rich_style)
+        return self._strips[line].crop(x0, x0 + self.size.width)
+
+    def on_resize(self) -> None:
+        self._redraw()
+
+    def watch_scroll_x(self, old: float, new: float) -> None:
+        super().watch_scroll_x(old, new)
+        self._redraw()
+
+    def watch_scroll_y(self, old: float, new: float) -> None:
+        super().watch_scroll_y(old, new)
+        self._redraw()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        if self.is_mounted:
+            self._key = None
+            self._redraw()
 
 
 def _setting(value) -> str:
