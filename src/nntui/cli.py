@@ -7,6 +7,7 @@ never a traceback. torch is imported only by commands that train.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from enum import Enum
 from pathlib import Path
@@ -219,7 +220,12 @@ def main(argv: list[str] | None = None) -> None:
         code = 130
     except Exception as exc:
         if not _is_usage_error(exc):
-            raise
+            if os.environ.get("NNTUI_DEBUG"):
+                raise
+            # a bug of ours, not the user's: still one line, and how to see more
+            print(f"nntui: internal error: {type(exc).__name__}: {exc}; please report it "
+                  "(NNTUI_DEBUG=1 shows the traceback)", file=sys.stderr)
+            sys.exit(1)
         ctx = getattr(exc, "ctx", None)
         where = ctx.command_path if ctx is not None else "nntui"
         print(f"{where}: error: {exc.format_message()} (see `{where} --help`)", file=sys.stderr)

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import csv
 import math
+from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from .errors import Problem, ScenarioError
-from .expression import forward as evaluate_formula
+from .expression import forward_array as evaluate_formula
 from .expression import parse as parse_formula
 from .scenario.spec import (
     MAX_FEATURES,
@@ -31,7 +32,8 @@ from .scenario.spec import (
 )
 
 Task = str  # "regression" | "binary" | "multiclass"
-MAX_CSV_BYTES = 200 * 1024 * 1024
+MAX_CSV_BYTES = 100 * 1024 * 1024
+MAX_DATA_VALUES = 20_000_000  # samples × features (+ target) of one dataset: 160 MB as float64 while it is made
 
 
 @dataclass(frozen=True, eq=False)
@@ -133,7 +135,10 @@ def _spiral(spec: SpiralData, rng: np.random.Generator) -> tuple[np.ndarray, np.
 def _curve(spec: CurveData, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     graph = parse_formula(spec.f)  # the safe grammar (validated when the file was loaded)
     x = np.linspace(spec.start, spec.stop, spec.n)
-    y = np.array([evaluate_formula(graph, {"x": float(v)})[graph.output] for v in x])
+    y = evaluate_formula(graph, {"x": x})
+    bad = np.flatnonzero(~np.isfinite(y))
+    if len(bad):
+        raise ValueError(f"f gives {y[bad[0]]} at x = {x[bad[0]]:g}; choose `start` and `stop` where it is finite")
     return x[:, None], y + spec.noise * rng.standard_normal(spec.n)
 
 
@@ -151,46 +156,76 @@ def _read_csv(spec: CsvData, base_dir: Path, source: str) -> tuple[np.ndarray, n
         return ScenarioError([Problem(source, msg, fld)])
 
     base = base_dir.resolve()
-    path = (base / spec.path).resolve()
+    path = (base / spec.path).resolve()  # symlinks and .. resolved first: the file must really be inside
     if not path.is_relative_to(base):
         raise fail(f"'{spec.path}' points outside the scenario's folder; put the CSV next to the scenario file")
     if not path.is_file():
         raise fail(f"CSV file '{spec.path}' not found (looked in {base}); fix the path, relative to the scenario file")
     if path.stat().st_size > MAX_CSV_BYTES:
-        raise fail(f"CSV file '{spec.path}' is larger than {MAX_CSV_BYTES // 2**20} MB")
+        raise fail(f"CSV file '{spec.path}' is larger than {MAX_CSV_BYTES // 2**20} MB; use a sample of its rows")
     with path.open(newline="", encoding="utf-8", errors="replace") as fh:
-        rows = list(csv.reader(fh))
-    rows = [r for r in rows if any(cell.strip() for cell in r)]
-    if len(rows) < 3:
+        # streamed row by row into a flat array: a big file never becomes a list of Python strings
+        reader = csv.reader(fh)
+        rows = ((reader.line_num, row) for row in reader if any(cell.strip() for cell in row))
+        header = [h.strip() for h in next(rows, (0, []))[1]]
+        if not header:
+            raise fail(f"CSV file '{spec.path}' is empty; it needs a header line and at least 2 rows of data")
+        if spec.target not in header:
+            raise fail(f"no column '{spec.target}' in '{spec.path}' (columns: {', '.join(header)})", "data.target")
+        features = spec.features or [h for h in header if h != spec.target]
+        missing = [f for f in features if f not in header]
+        if missing:
+            raise fail(f"no column '{missing[0]}' in '{spec.path}' (columns: {', '.join(header)})", "data.features")
+        if not features:
+            raise fail("no feature columns left besides the target", "data.features")
+        if len(features) > MAX_FEATURES:
+            raise fail(f"CSV has {len(features)} feature columns; at most {MAX_FEATURES}: list some in `features`",
+                       "data.features")
+        cols = [header.index(f) for f in features] + [header.index(spec.target)]
+        max_rows = min(MAX_SAMPLES, MAX_DATA_VALUES // len(cols))
+        values = array("d")
+        for count, (line, row) in enumerate(rows, start=1):
+            if count > max_rows:
+                raise fail(f"'{spec.path}' has more than {max_rows:,} rows of data (at most {MAX_SAMPLES:,} rows "
+                           f"and {MAX_DATA_VALUES:,} values); use a sample of its rows")
+            if len(row) != len(header):
+                raise fail(f"'{spec.path}' line {line} has {len(row)} cells, the header has {len(header)}; "
+                           "give every row one cell per column")
+            for col in cols:
+                try:
+                    value = float(row[col])
+                except ValueError:
+                    raise fail(f"'{spec.path}' line {line}, column '{header[col]}': '{row[col][:40]}' is not a "
+                               "number; fix or remove that row") from None
+                if not math.isfinite(value):
+                    raise fail(f"'{spec.path}' line {line}, column '{header[col]}' is {row[col].strip()}; "
+                               "give finite numbers only")
+                values.append(value)
+    if len(values) < 2 * len(cols):
         raise fail(f"CSV file '{spec.path}' needs a header line and at least 2 rows of data")
-    header = [h.strip() for h in rows[0]]
-    if spec.target not in header:
-        raise fail(f"no column '{spec.target}' in '{spec.path}' (columns: {', '.join(header)})", "data.target")
-    features = spec.features or [h for h in header if h != spec.target]
-    missing = [f for f in features if f not in header]
-    if missing:
-        raise fail(f"no column '{missing[0]}' in '{spec.path}' (columns: {', '.join(header)})", "data.features")
-    if not features:
-        raise fail("no feature columns left besides the target", "data.features")
-    if len(rows) - 1 > MAX_SAMPLES or len(features) > MAX_FEATURES:
-        raise fail(f"CSV too large: at most {MAX_SAMPLES:,} rows and {MAX_FEATURES} features")
-    cols = [header.index(f) for f in features] + [header.index(spec.target)]
-    values = np.empty((len(rows) - 1, len(cols)), dtype=np.float64)
-    for r, row in enumerate(rows[1:], start=2):
-        if len(row) != len(header):
-            raise fail(f"'{spec.path}' line {r} has {len(row)} cells, the header has {len(header)}")
-        for c, col in enumerate(cols):
-            try:
-                values[r - 2, c] = float(row[col])
-            except ValueError:
-                raise fail(f"'{spec.path}' line {r}, column '{header[col]}': '{row[col]}' is not a number") from None
-    if not np.isfinite(values).all():
-        raise fail(f"'{spec.path}' contains NaN or Inf values; clean the file")
-    return values[:, :-1], values[:, -1], features
+    table = np.frombuffer(values, dtype=np.float64).reshape(-1, len(cols))
+    return table[:, :-1], table[:, -1], features
+
+
+def planned_values(spec) -> tuple[int, int]:
+    """(samples, features) a generated data spec will make, before making it (CSV files are counted as read)."""
+    if isinstance(spec, LinearData):
+        n = spec.n if spec.n is not None else math.ceil((spec.stop - spec.start) / spec.step - 1e-9)
+        return n, 1
+    if isinstance(spec, CsvData):
+        return 0, 0
+    features = {BlobsData: getattr(spec, "dim", 2), PlaneData: len(getattr(spec, "weights", ())), CurveData: 1}
+    return spec.n, features.get(type(spec), 2)
 
 
 def make_dataset(spec, *, loss: str, seed: int, base_dir: Path, source: str) -> Dataset:
     """Build the dataset for `spec`; `loss` decides how targets are typed."""
+    n, features = planned_values(spec)
+    if n * features > MAX_DATA_VALUES:
+        knob = "step" if getattr(spec, "step", None) is not None else "n"
+        raise ScenarioError([Problem(source, f"{n:,} samples × {features:,} features is {n * features:,} values; at "
+                                     f"most {MAX_DATA_VALUES:,} ({'raise' if knob == 'step' else 'lower'} `{knob}`)",
+                                     f"data.{knob}")])
     rng = np.random.default_rng(spec.seed if spec.seed is not None else seed)
     names: tuple[str, ...] = ("x",)
     target = "y"
@@ -206,7 +241,10 @@ def make_dataset(spec, *, loss: str, seed: int, base_dir: Path, source: str) -> 
         x, y = {MoonsData: _moons, XorData: _xor, SpiralData: _spiral}[type(spec)](spec, rng)
         names = ("x1", "x2")
     elif isinstance(spec, CurveData):
-        x, y = _curve(spec, rng)
+        try:
+            x, y = _curve(spec, rng)
+        except ValueError as exc:
+            raise ScenarioError([Problem(source, str(exc), "data.f")]) from None
     elif isinstance(spec, PlaneData):
         x, y = _plane(spec, rng)
         names = tuple(f"x{i + 1}" for i in range(x.shape[1]))

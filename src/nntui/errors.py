@@ -14,7 +14,15 @@ class Problem:
 
     def __str__(self) -> str:
         where = self.file if self.line is None else f"{self.file}:{self.line}"
-        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+        return printable(f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}")
+
+
+def printable(text: str) -> str:
+    """Text from a user's file, safe to print: control characters (a newline, an escape sequence that
+    would clear the screen, a right-to-left override) are shown escaped, so a problem stays one line."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
 
 
 class NntuiError(Exception):

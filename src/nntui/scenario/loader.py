@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import itertools
 import math
+import re
 import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -24,6 +25,8 @@ from .locate import locate
 from .spec import (
     DATA_KINDS,
     MANUAL_ACTIVATIONS,
+    MAX_ACTIVATIONS,
+    MAX_PARAMETERS,
     MAX_VARIANTS,
     TRAINING_PANELS,
     DataSpec,
@@ -190,6 +193,8 @@ def _problems(err: ValidationError, source: str, text: str, prefix: tuple[Any, .
                 msg = msg.removeprefix("value error, ")
             if "input" in e and not isinstance(e["input"], (dict, list)):
                 msg += f" (got {e['input']!r})"
+        if not loc:  # a rule across tables: name the first table the message mentions
+            loc = tuple(re.findall(r"\[(\w+)\]", msg)[:1])
         problems.append(Problem(source, msg, _path(loc), locate(text, tuple(p for p in loc))))
     # pydantic reports one error per union branch; keep each message once per field
     unique: dict[tuple[str, str], Problem] = {}
@@ -221,7 +226,12 @@ def parse_toml(text: str, source: str) -> dict[str, Any]:
             head, _, tail = msg.partition(" (at line ")
             line = int(tail.split(",")[0])
             msg = head
+        elif msg.endswith(" (at end of document)"):  # something left open: the last line is where to look
+            msg, line = msg.removesuffix(" (at end of document)") + " at the end of the file", text.count("\n") + 1
         raise ScenarioError([Problem(source, f"TOML syntax error: {msg}; fix the syntax", "", line)]) from None
+    except RecursionError:  # tomllib recurses once per nested array or inline table
+        raise ScenarioError([Problem(source, "arrays or inline tables are nested hundreds deep; a scenario needs "
+                                     "two levels at most")]) from None
 
 
 def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -330,6 +340,9 @@ def load_raw(raw: dict[str, Any], *, source: str, base_dir: Path, name: str = "s
                 f"{ds.task} with {ds.n_features} feature(s) (remove 'boundary' or change the data)",
                 "view.panels", locate(text, ("view", "panels")))])
 
+    size_problems = _size_problems(variants, source)
+    if size_problems:
+        raise ScenarioError(size_problems)
     sweep_fields = tuple(dict.fromkeys(f"{s}.{f}" for s, f, _ in sweeps))
     return Scenario(name, Path(source), spec.scenario, spec.lesson, tuple(variants), spec.view, sweep_fields,
                     raw=raw, base_dir=base_dir)
@@ -383,13 +396,32 @@ def _manual_problems(resolved: dict[str, Any], source: str, text: str, idx: int 
                     locate(text, where))]
 
 
+def _size_problems(variants: list[Variant], source: str) -> list[Problem]:
+    """Models too big to train side by side, refused before torch allocates anything."""
+    problems = []
+    weights = sum(parameter_count(v) for v in variants)
+    if weights > MAX_PARAMETERS:
+        problems.append(Problem(source, f"the runs have {weights:,} weights together; at most {MAX_PARAMETERS:,} "
+                                "(make the layers narrower or fewer, or train fewer variants)", "model.layers"))
+    activations = sum(v.batch_size * (v.dataset.n_features + sum(v.model.layers) + _outputs(v)) for v in variants)
+    if activations > MAX_ACTIVATIONS:
+        problems.append(Problem(source, f"one step holds {activations:,} activations (batch × units × runs); at "
+                                f"most {MAX_ACTIVATIONS:,} (use a smaller batch_size or narrower layers)",
+                                "train.batch_size"))
+    return problems
+
+
+def _outputs(variant: Variant) -> int:
+    ds = variant.dataset
+    return ds.n_classes if ds.task == "multiclass" else ds.y_train.shape[1]
+
+
 def parameter_count(variant: Variant) -> int:
     """Trainable parameters of the variant's model, computed from its spec (no torch)."""
     ds, m = variant.dataset, variant.model
     if m.kind == "surface":
         return 2
-    n_out = ds.n_classes if ds.task == "multiclass" else ds.y_train.shape[1]
-    widths = [ds.n_features, *m.layers, n_out]
+    widths = [ds.n_features, *m.layers, _outputs(variant)]
     norms = 2 * sum(m.layers) if m.batch_norm else 0  # batch norm's scale γ and shift β per hidden unit
     return sum(a * b + (b if m.bias else 0) for a, b in zip(widths, widths[1:])) + norms
 

@@ -32,6 +32,8 @@ MAX_LAYER_WIDTH = 4_096
 MAX_LAYERS = 64
 MAX_STEPS = 10_000_000
 MAX_VARIANTS = 16
+MAX_PARAMETERS = 20_000_000   # weights of every run together (×4 with Adam's state and the gradients: 320 MB)
+MAX_ACTIVATIONS = 50_000_000  # batch × (inputs + hidden units + outputs), summed over runs: one step's activations
 
 
 class Strict(BaseModel):
