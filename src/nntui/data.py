@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import Problem, ScenarioError
+from .errors import Problem, ScenarioError, printable
 from .expression import forward_array as evaluate_formula
 from .expression import parse as parse_formula
 from .scenario.spec import (
@@ -167,7 +167,7 @@ def _read_csv(spec: CsvData, base_dir: Path, source: str) -> tuple[np.ndarray, n
         # streamed row by row into a flat array: a big file never becomes a list of Python strings
         reader = csv.reader(fh)
         rows = ((reader.line_num, row) for row in reader if any(cell.strip() for cell in row))
-        header = [h.strip() for h in next(rows, (0, []))[1]]
+        header = [printable(h.strip()) for h in next(rows, (0, []))[1]]  # names are shown: no escapes
         if not header:
             raise fail(f"CSV file '{spec.path}' is empty; it needs a header line and at least 2 rows of data")
         if spec.target not in header:

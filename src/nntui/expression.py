@@ -178,6 +178,8 @@ class _Parser:
                 return self.add(tok, (arg,))
             if tok in FUNCTIONS:
                 raise ExpressionError(f"'{tok}' at column {col + 1} is a function: write {tok}(…)")
+            if tok.startswith("__"):  # harmless here (a name is only a label), but never what a lesson means
+                raise ExpressionError(f"'{tok}' at column {col + 1}: names may not start with __; rename it")
             if tok not in self.vars:
                 self.vars[tok] = self.add("var", name=tok)
             return self.vars[tok]

@@ -36,10 +36,27 @@ MAX_PARAMETERS = 20_000_000   # weights of every run together (×4 with Adam's s
 MAX_ACTIVATIONS = 50_000_000  # batch × (inputs + hidden units + outputs), summed over runs: one step's activations
 
 
+def _is_control(ch: str) -> bool:
+    """C0 and C1 control characters (ESC, BEL, CSI…) other than newline, tab and carriage return."""
+    code = ord(ch)
+    return (code < 32 and ch not in "\n\t\r") or 127 <= code < 160
+
+
 class Strict(BaseModel):
     """Unknown keys are errors (with a close match), values are never coerced silently."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=False, allow_inf_nan=False)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_control_characters(cls, value: Any) -> Any:
+        """Text reaches the terminal: an escape character in a title could clear the screen or retitle
+        the window. Newlines and tabs are fine (lesson text has them); other control characters are not."""
+        for text in (value if isinstance(value, (list, tuple)) else [value]):
+            bad = next((ch for ch in text if _is_control(ch)), None) if isinstance(text, str) else None
+            if bad is not None:
+                raise ValueError(f"contains the control character U+{ord(bad):04X}; remove it")
+        return value
 
 
 class ScenarioMeta(Strict):
