@@ -18,7 +18,7 @@ from textual.strip import Strip
 from ..data import Dataset
 from ..frames import Boundary
 from .palette import variant_rgb
-from .panel import RUN_BINDINGS, StripPanel
+from .panel import RUN_BINDINGS, StripPanel, run_name
 from .raster import MARGIN, centered_message, polyline_pixels, to_pixels, x_ticks, y_label
 
 BACKGROUND = np.array([22, 24, 30])
@@ -61,7 +61,7 @@ class BoundaryPanel(StripPanel):
             return
         ds = self.datasets[self.run_index]
         kind = "Decision regions" if b.classes is not None else "Fit"
-        self.set_titles(title=f"{kind} · {run.label}")
+        self.set_titles(title=f"{kind} · {run_name(run)}")
         self.set_titles(subtitle=("● train  ○ validation  [ ] run" if b.classes is not None
                                 else "grey: data · line: the model now · [ ] run"))
         pw, ph = width - MARGIN, height - 1

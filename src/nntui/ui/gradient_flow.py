@@ -16,7 +16,7 @@ from rich.style import Style
 from textual.strip import Strip
 
 from ..runner import RunView
-from .panel import RUN_BINDINGS, StripPanel
+from .panel import RUN_BINDINGS, StripPanel, run_name
 
 LOG_LO, LOG_HI = -8.0, 2.0   # the color scale: 1e-8 … 1e2
 NAME_WIDTH = 10
@@ -68,7 +68,7 @@ class GradientFlowPanel(StripPanel):
             return
         self.run_index %= len(view.runs)
         run = view.runs[self.run_index]
-        self.set_titles(title=f"Gradient flow · {run.label}")
+        self.set_titles(title=f"Gradient flow · {run_name(run)}")
         layers = weight_layers(run)
         if run.grads is None or not len(run.grads) or not layers:
             self._strips = [Strip([Segment("waiting for the first step…".center(width)[:width], base)], width)

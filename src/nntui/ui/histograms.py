@@ -23,7 +23,7 @@ from textual.strip import Strip
 
 from ..frames import HIST_BINS
 from .palette import fmt_num
-from .panel import RUN_BINDINGS, StripPanel
+from .panel import RUN_BINDINGS, StripPanel, run_name
 
 QUANTITIES = ("weights", "activations", "gradients")
 QUANTITY_RGB = {"weights": (86, 180, 233), "activations": (0, 190, 140), "gradients": (230, 159, 0)}
@@ -85,14 +85,14 @@ class HistogramPanel(StripPanel):
             return
         n_layers = len(dists.names)
         if self.all_layers:
-            self.set_titles(title=f"{self.quantity.capitalize()} · {run.label} · all {n_layers} layers")
+            self.set_titles(title=f"{self.quantity.capitalize()} · {run_name(run)} · all {n_layers} layers")
             self._strips = [s.adjust_cell_length(width, base) for s in self._layer_rows(dists, width, height)[:height]]
             return
         self.layer_index = min(max(self.layer_index, 0), n_layers - 1)
         i = self.layer_index
         lo, hi = dists.ranges[i]
         bad = int(dists.nonfinite[i]) if dists.nonfinite is not None else 0
-        self.set_titles(title=(f"{self.quantity.capitalize()} · L{i + 1}/{n_layers} ({dists.names[i]}) · {run.label}"
+        self.set_titles(title=(f"{self.quantity.capitalize()} · L{i + 1}/{n_layers} ({dists.names[i]}) · {run_name(run)}"
                              + (f" · ⚠ {bad} NaN/Inf" if bad else "")))
         pw = max(width - MARGIN, 1)
         hist_rows = max(2, (height - 2) // 2)

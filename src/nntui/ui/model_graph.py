@@ -22,7 +22,7 @@ from ..frames import ModelGraph
 from ..runner import RunView, View
 from .dag import Box, layout, paint
 from .gradient_flow import scale_rgb
-from .panel import RUN_BINDINGS
+from .panel import RUN_BINDINGS, run_name
 
 BOX_ROWS = 4
 OP_STYLE = Style(color="#DDDDDD")
@@ -88,7 +88,7 @@ class ModelGraphPanel(ScrollableContainer, can_focus=True):
             canvas.styles.width = "auto"
             canvas.update(Text("waiting for the first step…", style="italic"))
             return
-        self.border_title = f"Autograd graph · {run.label} · {len(run.graph.nodes)} nodes"
+        self.border_title = f"Autograd graph · {run_name(run)} · {len(run.graph.nodes)} nodes"
         layered, width = self._layers(run)
         if self.tree_view is None:
             self.tree_view = width > self.scrollable_content_region.width

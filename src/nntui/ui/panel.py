@@ -23,6 +23,11 @@ RUN_BINDINGS = [
 ]
 
 
+def run_name(run) -> str:
+    """A run's label for a panel title; a diverged run says so (its panels show its last finite state)."""
+    return run.label if run.diverged_at is None else f"{run.label} ✗ diverged @{run.diverged_at}"
+
+
 def changed_extent(old: Strip, new: Strip) -> tuple[int, int] | None:
     """The cells [start, end) that hold every difference between two strips, or None if they are the same.
 
