@@ -192,3 +192,36 @@ def test_cuda_matches_cpu():
 def test_auto_device_resolves():
     engine = Engine(load("lr_sweep"))
     assert engine.device in ("cpu", "cuda", "mps")
+
+
+def test_after_a_trainer_error_reset_starts_it_again(monkeypatch):
+    import time
+
+    from nntui.engine import Engine
+    from nntui.runner import Runner
+
+    real = Engine.advance
+
+    def broken(self, *args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(Engine, "advance", broken)
+    runner = Runner(load("lr_sweep"), device="cpu", playing=False, questions=False)
+    runner.start()
+    runner.step_once()
+
+    def wait(predicate):
+        deadline = time.monotonic() + 30
+        while not predicate():
+            assert time.monotonic() < deadline, "timed out"
+            time.sleep(0.02)
+
+    wait(lambda: runner.view().state == "error")
+    assert "boom" in runner.view().error
+    monkeypatch.setattr(Engine, "advance", real)
+    runner.reset()  # r: a fresh trainer
+    wait(lambda: runner.view().state == "ready")
+    runner.step_once()
+    wait(lambda: runner.view().step == 1)
+    assert runner.view().error is None
+    runner.stop()

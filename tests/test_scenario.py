@@ -293,3 +293,19 @@ def test_builtin_lessons_are_grouped_by_topic_in_teaching_order():
     runs = [t for k, t in enumerate(i.topic for i in infos) if k == 0 or infos[k - 1].topic != t]
     assert runs == topics  # each topic is one contiguous group
     assert len(infos) == 22 and len({i.order for i in infos}) == 22  # an explicit place for every lesson
+
+
+def test_batch_norm_needs_two_samples_per_batch(write_scenario):
+    text = MINIMAL.replace('[model]\nkind = "linear"', '[model]\nkind = "mlp"\nlayers = [4]\nbatch_norm = true')
+    (line,) = errors_of(write_scenario(text.replace("lr = 0.1", "lr = 0.1\nbatch_size = 1")))
+    assert "train.batch_size" in line and "2 or more samples" in line
+    load_path(write_scenario(text.replace("lr = 0.1", "lr = 0.1\nbatch_size = 19")))  # 20 % 19 = 1: skipped, not refused
+
+
+def test_batch_norm_skips_a_last_batch_of_one_sample(write_scenario):
+    from nntui.engine import Engine
+
+    text = MINIMAL.replace('[model]\nkind = "linear"', '[model]\nkind = "mlp"\nlayers = [4]\nbatch_norm = true')
+    engine = Engine(load_path(write_scenario(text.replace("lr = 0.1", "lr = 0.1\nbatch_size = 19"))), "cpu")
+    engine.advance(5)  # 20 samples in batches of 19: the lone 20th would make BatchNorm1d raise
+    assert engine.step == 5

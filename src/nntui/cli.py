@@ -98,12 +98,14 @@ def run(
     for flag, value in (("--out", out), ("--csv", csv)):
         if value is not None:
             raise typer.BadParameter("needs --headless (the app does not write a record)", param_hint=f"'{flag}'")
-    wanted = dev or sc.meta.device
-    if wanted in ("cuda", "mps"):
-        # fail before the app opens; only explicit GPU requests pay torch's import here
+    # a GPU that is not there fails before the app opens (only explicit GPU requests pay torch's import here)
+    wanted = [(dev, "--device")] if dev else [(sc.meta.device, f"{sc.path}: scenario.device")] + [
+        (v.train.device, f"{sc.path}: {v.label}: train.device") for v in sc.variants if v.train.device]
+    if any(device in ("cuda", "mps") for device, _ in wanted):
         from .engine.device import resolve_device
 
-        resolve_device(wanted, source="--device" if dev else f"{sc.path}: scenario.device")
+        for device, source in wanted:
+            resolve_device(device, source=source)
     if speed is not None and speed != "max" and not (speed.isdigit() and 1 <= int(speed) <= 1000):
         raise typer.BadParameter(f"'{speed}' is not a speed; give 1 to 1000 steps per second, or max",
                                  param_hint="'--speed'")

@@ -126,9 +126,16 @@ class Runner:
         self._touch()
 
     def reset(self) -> None:
-        self._reset = True
         self.released.clear()  # a replay asks again
         self.waiting_at = None
+        if self.state == "error" and self._thread is not None and not self._thread.is_alive():
+            with self._lock:  # the trainer stopped on an error: r starts it afresh
+                self.state, self.error = "loading", None
+                self._new_history()
+            self.start()
+            self._touch()
+            return
+        self._reset = True
         self._touch()
 
     def restart_run(self, index: int, scenario: Scenario) -> None:

@@ -92,7 +92,8 @@ class RunState:
         n = len(self.x)
         if self.batch_size >= n:
             return self.x, self.y
-        if self.order is None or self.cursor >= n:  # a new epoch: reshuffle
+        # a new epoch: reshuffle (batch norm cannot normalize a last batch of one sample: it is skipped)
+        if self.order is None or self.cursor >= n or (self.variant.model.batch_norm and n - self.cursor < 2):
             self.order = torch.randperm(n, generator=self.generator).to(self.x.device)
             self.cursor = 0
         idx = self.order[self.cursor:self.cursor + self.batch_size]

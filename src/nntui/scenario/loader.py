@@ -324,6 +324,10 @@ def load_raw(raw: dict[str, Any], *, source: str, base_dir: Path, name: str = "s
         label = ", ".join(labels) or (f"variant {idx + 1}" if idx is not None else "run")
         variants.append(Variant(label, resolved["data"], resolved["model"], resolved["train"],
                                 datasets[data_key], tuple(dict.fromkeys(changed))))
+    for v in variants:
+        if v.model.batch_norm and v.batch_size < 2:
+            problems.append(Problem(source, f"run '{v.label}': batch norm needs mini-batches of 2 or more samples; "
+                                    "raise batch_size or turn batch_norm off", "train.batch_size"))
     if problems:
         raise ScenarioError(list(dict.fromkeys(problems)))
     seen: set[str] = set()

@@ -112,12 +112,18 @@ class VariantsTable(ScrollView, can_focus=False):  # nothing to select: it only 
 
     def _build(self) -> list[Strip]:
         base = self.rich_style
-        header = base + self.get_component_rich_style("variants--header")
-        even = base + self.get_component_rich_style("variants--even-row")
+        header = base + self._component("variants--header")
+        even = base + self._component("variants--even-row")
         width = self.virtual_size.width
         strips = [self._line([Text(c.title) for c in self.columns], header, width)]
         strips += [self._line(row, even if i % 2 else base, width) for i, row in enumerate(self._rows)]
         return strips
+
+    def _component(self, name: str) -> Style:
+        try:
+            return self.get_component_rich_style(name)
+        except KeyError:  # CSS not applied yet (a frame can arrive first): notify_style_update redraws
+            return Style()
 
     def _line(self, cells: list[Text], style: Style, width: int) -> Strip:
         pad = Segment(" " * PADDING, style)

@@ -1,0 +1,56 @@
+"""Interrupted work: quitting the real app mid-run on a pseudo-terminal exits at once, restores the
+terminal and leaves no trainer process behind. (Ctrl+C in headless mode: test_cli.)"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import uuid
+from pathlib import Path
+
+from benchmarks.pty_app import PtyApp
+
+RESTORED = (b"\x1b[?1049l", b"\x1b[?25h", b"\x1b[?1000l")  # main screen back, cursor shown, mouse off
+
+
+def processes_marked(mark: str) -> list[int]:
+    """Live processes whose environment carries `mark` (the app and its trainer child inherit it)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if mark.encode() in (entry / "environ").read_bytes():
+                    status = (entry / "stat").read_text().split(") ")[-1].split()[0]
+                    if status != "Z":
+                        found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+def test_q_mid_run_exits_at_once_and_leaves_a_clean_terminal(monkeypatch):
+    mark = f"nntui-test-{uuid.uuid4()}"
+    monkeypatch.setenv("NNTUI_TEST_MARK", mark)
+    command = [sys.executable, "-m", "nntui", "run", "lr_sweep", "--steps", "10000000", "--speed", "max",
+               "--device", "cpu"]
+    with PtyApp(command) as app:
+        app.start_playing()
+        time.sleep(1.0)  # training flat out in its own process
+        assert len(processes_marked(mark)) == 2, "the app and its trainer"
+        app.drain()
+        sent = time.monotonic()
+        os.write(app.fd, b"q")
+        out, status = b"", None
+        while status is None and time.monotonic() - sent < 10:
+            out += app.drain(0.02)
+            pid, code = os.waitpid(app.pid, os.WNOHANG)
+            if pid:
+                status = os.waitstatus_to_exitcode(code)
+        quit_seconds = time.monotonic() - sent
+    assert status == 0 and quit_seconds < 2.0, (status, quit_seconds)
+    assert all(sequence in out for sequence in RESTORED), out[-200:]
+    deadline = time.monotonic() + 3
+    while processes_marked(mark) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert processes_marked(mark) == [], "a trainer process outlived the app"
