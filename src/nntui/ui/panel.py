@@ -42,6 +42,13 @@ def changed_extent(old: Strip, new: Strip) -> tuple[int, int] | None:
     return (changed[0], changed[-1] + 1) if changed else None
 
 
+def refresh_changed(widget: Widget, before: list[Strip], after: list[Strip], x0: int = 0, y0: int = 0) -> None:
+    """Refresh only the cells of `widget` that differ between two renders of its lines (scrolled by x0, y0)."""
+    for y, (old, new) in enumerate(zip(before, after)):
+        if extent := changed_extent(old, new):
+            widget.refresh(Region(extent[0] - x0, y - y0, extent[1] - extent[0], 1))
+
+
 def _cells(strip: Strip) -> list[tuple] | None:
     """(character, style) per cell, or None if a character is not one cell wide."""
     cells = []
@@ -97,9 +104,7 @@ class StripPanel(Widget, can_focus=True):
         if everything or len(before) != len(self._strips):
             self.refresh()
             return
-        for y, (old, new) in enumerate(zip(before, self._strips)):
-            if extent := changed_extent(old, new):
-                self.refresh(Region(extent[0], y, extent[1] - extent[0], 1))
+        refresh_changed(self, before, self._strips)
 
     def set_titles(self, title: str | None = None, subtitle: str | None = None) -> None:
         """Set the border's title / subtitle only when they change: each assignment repaints the whole panel."""

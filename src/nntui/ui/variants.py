@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
-from textual.geometry import Region, Size
+from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ..runner import View
 from .palette import STATUS_STYLES, fmt_num, variant_color
-from .panel import changed_extent
+from .panel import refresh_changed
 
 UPDATE_SECONDS = 0.5  # live numbers at 2 Hz: digits that change five times a second are hard to read
 PADDING = 1  # cells each side of a column
@@ -105,10 +105,7 @@ class VariantsTable(ScrollView, can_focus=False):  # nothing to select: it only 
             self._key = key
             self.refresh()
             return
-        x0, y0 = self.scroll_offset
-        for y, (old, new) in enumerate(zip(before, self._strips)):
-            if extent := changed_extent(old, new):
-                self.refresh(Region(extent[0] - x0, y - y0, extent[1] - extent[0], 1))
+        refresh_changed(self, before, self._strips, *self.scroll_offset)
 
     def _build(self) -> list[Strip]:
         base = self.rich_style
