@@ -101,7 +101,7 @@ def sweep_ratio(steps: int = 1500) -> float:
     return eight / one
 
 
-def key_latency_p99(presses: int = 40) -> float:
+def key_latency_p99(presses: int = 200) -> float:
     """ms from a key press to the screen showing its effect, while lr_sweep trains flat out.
 
     The keys alternate − and +: the header's speed readout goes from "max" to "1000" and back (1000 steps/s is

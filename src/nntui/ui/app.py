@@ -31,9 +31,11 @@ from .lesson import LessonPanel
 from .loss import LossPlot
 from .model_graph import ModelGraphPanel
 from .partial_updates import install as install_partial_updates
+from .timer_ticks import install as install_timer_ticks
 from .variants import VariantsTable
 
 install_partial_updates()  # a refreshed span is sent from where it starts, not from the panel's left edge
+install_timer_ticks()  # a repaint that runs late comes at the next tick, not the one after
 
 REFRESH_SECONDS = 0.2  # panels redraw at most 5 times a second, never per step
 
