@@ -203,8 +203,8 @@ def test_a_256_color_terminal_gets_256_colors_only():
     fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
     out, deadline, drawn = b"", time.monotonic() + 60, None
     try:
-        # until the trainer is ready and the panels have drawn its first frame, and a second more
-        while time.monotonic() < (deadline if drawn is None else min(deadline, drawn + 1.0)):
+        # until the trainer is ready and the panels have drawn its first frame, and two seconds more
+        while time.monotonic() < (deadline if drawn is None else min(deadline, drawn + 2.0)):
             if drawn is None and b"0/300" in out:  # the header once the trainer is ready
                 drawn = time.monotonic()
             if select.select([fd], [], [], 0.2)[0]:
@@ -215,5 +215,6 @@ def test_a_256_color_terminal_gets_256_colors_only():
     finally:
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
-    assert drawn is not None and out.count(b"38;5;") >= 1000
+    # every panel in 256 colours (the count varies with how much of the first frame has been sent)
+    assert drawn is not None and out.count(b"38;5;") >= 300
     assert b"38;2;" not in out and b"48;2;" not in out
