@@ -9,6 +9,7 @@ import time
 
 import numpy as np
 
+from nntui import trainer_process
 from nntui.runner import Runner
 from nntui.scenario import load
 from nntui.trainer_process import ProcessRunner
@@ -97,12 +98,17 @@ async def test_the_app_with_a_child_answers_keys_at_once_and_quits_clean():
         await asyncio.sleep(0.3)
         assert app.runner.view().step == paused_at and not app.runner.view().playing
         process = app.runner._process
+        await pilot.press("ctrl+p")  # the palette can open another lesson: its trainer starts loading now
+        await pilot.pause()
+        assert trainer_process._spare is not None
+        spare = trainer_process._spare[0]
+        await pilot.press("escape")
     assert process.poll() is not None, "the trainer process ended with the app"
+    trainer_process.discard_spare()  # what the CLI does when the session ends
+    assert spare.poll() is not None and trainer_process._spare is None
 
 
 def test_a_prestarted_child_is_the_next_runners_trainer():
-    from nntui import trainer_process
-
     trainer_process.prestart()
     spare = trainer_process._spare[0]
     child = ProcessRunner(load("lr_sweep"), device="cpu", run_steps=5, questions=False)

@@ -50,27 +50,30 @@ def home(ctx: typer.Context) -> None:
 def _session(scenario, *, device: str | None, autoplay: bool | None, theme: str | None = None,
              speed: str | None = None) -> None:
     """Run lessons until the user quits: Escape goes to the picker, the command palette opens another lesson."""
-    from .trainer_process import prestart
+    from .trainer_process import discard_spare, prestart
     from .ui.app import NNTuiApp
     from .ui.home import HomeApp
 
     last = None
-    while True:
-        if scenario is None:
-            prestart()  # the trainer process loads torch while the user picks a lesson
-            name = HomeApp(selected=last).run()
-            if not name:
+    try:
+        while True:
+            if scenario is None:
+                prestart()  # the trainer process loads torch while the user picks a lesson
+                name = HomeApp(selected=last).run()
+                if not name:
+                    return
+                scenario = load(name)
+            result = NNTuiApp(scenario, device=device, autoplay=autoplay, home=True, theme=theme,
+                              trainer_process=True, speed=int(speed) if speed and speed.isdigit() else speed).run()
+            last = scenario.name
+            if result is None:
                 return
-            scenario = load(name)
-        result = NNTuiApp(scenario, device=device, autoplay=autoplay, home=True, theme=theme, trainer_process=True,
-                          speed=int(speed) if speed and speed.isdigit() else speed).run()
-        last = scenario.name
-        if result is None:
-            return
-        if isinstance(result, str):  # "home", or "open:NAME" from the command palette
-            scenario = load(result.removeprefix("open:")) if result.startswith("open:") else None
-        else:  # an edited experiment with a run more or less: reopen it
-            scenario = result
+            if isinstance(result, str):  # "home", or "open:NAME" from the command palette
+                scenario = load(result.removeprefix("open:")) if result.startswith("open:") else None
+            else:  # an edited experiment with a run more or less: reopen it
+                scenario = result
+    finally:
+        discard_spare()  # a trainer started for a next lesson that never came
 
 
 @app.command()

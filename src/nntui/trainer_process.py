@@ -160,7 +160,7 @@ class ProcessRunner:
                                         None, True, self._sent)
 
 
-_spare: tuple | None = None  # a child started ahead of time (while the lesson picker is open)
+_spare: tuple | None = None  # a child started ahead of time (lesson picker, command palette, edit form)
 
 
 def prestart() -> None:
@@ -168,6 +168,18 @@ def prestart() -> None:
     global _spare
     if _spare is None:
         _spare = _spawn()
+
+
+def discard_spare() -> None:
+    """The session is over: stop the spare child now (left alone it would finish importing torch first)."""
+    global _spare
+    if _spare is not None:
+        process, controls, views = _spare
+        _spare = None
+        process.kill()
+        process.wait()
+        controls.close()
+        views.close()
 
 
 def _spawn() -> tuple[subprocess.Popen, Connection, Connection]:

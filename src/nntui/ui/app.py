@@ -14,7 +14,7 @@ from textual.containers import Grid, Horizontal, Vertical
 from textual.widgets import Footer
 
 from ..runner import Runner, View
-from ..trainer_process import ProcessRunner
+from ..trainer_process import ProcessRunner, prestart
 from ..scenario import Scenario, list_builtin
 from ..scenario.edit import write as write_scenario
 from .boundary import BoundaryPanel
@@ -302,8 +302,15 @@ class NNTuiApp(App["str | Scenario | None"]):
         for plot in self._all(LossPlot):
             plot.show(log_y=self.log_y)
 
+    def _prepare_next_lesson(self) -> None:
+        """The user may be about to open another lesson (or reopen this one with a run more or less): start
+        its trainer process now, so torch loads while they choose rather than after (2–3 s on 2 cores)."""
+        if isinstance(self.runner, ProcessRunner):
+            prestart()
+
     def get_system_commands(self, screen):
         """The command palette (ctrl+p): switch lessons, show or hide panels, scales, smoothing, theme."""
+        self._prepare_next_lesson()
         yield from super().get_system_commands(screen)
         yield SystemCommand("Loss axis: log / linear", "Switch the loss panel's y axis (key l)", self.action_toggle_log)
         yield SystemCommand("Loss curves: smoothed / raw", "A moving average of each loss curve (key ~)",
@@ -335,6 +342,7 @@ class NNTuiApp(App["str | Scenario | None"]):
             return
         if index is None:
             index = getattr(self.focused, "run_index", 0) % len(self.scenario.variants)
+        self._prepare_next_lesson()
         self.push_screen(EditScreen(self.scenario, index), self.apply_edit)
 
     def apply_edit(self, edit: Edit | None) -> None:
