@@ -119,3 +119,36 @@ def test_a_prestarted_child_is_the_next_runners_trainer():
         assert child.view().step == 5
     finally:
         child.stop()
+
+
+def test_a_runner_stopped_before_it_started_never_starts_a_child():
+    """The app can quit before its first frame, when the trainer would have started: nothing may outlive it."""
+    child = ProcessRunner(load("lr_sweep"), device="cpu", questions=False)
+    child.stop()
+    child.start()
+    assert child._process is None and not child.alive
+
+
+def test_stopping_a_child_still_loading_torch_kills_it_without_waiting():
+    """A child importing torch reads no controls for seconds: "stop" would only make quitting wait 1 s."""
+
+    class Child:
+        killed = False
+
+        def kill(self):
+            self.killed = True
+
+        def wait(self, timeout=None):
+            return -9
+
+    class Pipe:
+        sent: list = []
+
+        def send(self, message):
+            self.sent.append(message)
+
+    runner = ProcessRunner(load("lr_sweep"), device="cpu", questions=False)
+    assert runner.view().state == "loading"
+    runner._process, runner._controls = Child(), Pipe()
+    runner.stop()
+    assert runner._process.killed and Pipe.sent == []

@@ -20,7 +20,7 @@ import threading
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 
-from .runner import Runner, View, next_speed, settle_heap
+from .runner import Runner, View, next_speed
 from .scenario import Scenario
 
 PUBLISH_SECONDS = 0.1  # the child publishes at most this often unless a control asks for a view at once
@@ -47,18 +47,25 @@ class ProcessRunner:
         self._lock = threading.Lock()
         self._process = None
         self._controls = self._views = None
+        self._stopped = False
 
     # ------------------------------------------------------------------ lifecycle
 
     def start(self) -> None:
         global _spare
+        if self._stopped:  # the app quit before its first frame: no child to outlive it
+            return
         (self._process, self._controls, self._views), _spare = _spare or _spawn(), None
         self._controls.send((self.scenario, self._options))
         threading.Thread(target=self._receive, name="nntui-views", daemon=True).start()
-        settle_heap()  # the UI's start-up objects too: no full collection walks them mid-demo
 
     def stop(self, timeout: float = 1.0) -> None:
+        self._stopped = True
         if self._process is None:
+            return
+        if self._published.view.state == "loading":  # still importing torch: it cannot hear "stop" yet
+            self._process.kill()
+            self._process.wait()
             return
         self._send("stop")
         try:

@@ -13,7 +13,7 @@ from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical
 from textual.widgets import Footer
 
-from ..runner import Runner, View
+from ..runner import Runner, View, settle_heap
 from ..trainer_process import ProcessRunner, prestart
 from ..scenario import Scenario, list_builtin
 from ..scenario.edit import write as write_scenario
@@ -173,13 +173,17 @@ class NNTuiApp(App["str | Scenario | None"]):
         return columns
 
     def on_mount(self) -> None:
-        if isinstance(self.runner, ProcessRunner):
-            self.runner.start()  # its own process: torch loads on the other core while this one paints
-        else:  # a thread: importing torch holds the GIL for seconds and would delay the first frame
-            self.call_after_refresh(self.runner.start)
+        self.call_after_refresh(self._start_training)
         self.set_interval(REFRESH_SECONDS, self.refresh_panels)
         self.theme_changed_signal.subscribe(self, lambda _theme: self.refresh_panels(force=True))  # new colors
         self.refresh_panels()
+
+    def _start_training(self) -> None:
+        """Once the first frame is on screen: a trainer process importing torch on the other core made the
+        first paint 0.15 s later on 2 cores (a trainer thread would hold the GIL for seconds)."""
+        self.runner.start()
+        if isinstance(self.runner, ProcessRunner):  # (a thread freezes the heap itself, after torch)
+            settle_heap()  # what start-up built, the whole screen included, is exempt from full collections
 
     def on_unmount(self) -> None:
         self.runner.stop()
