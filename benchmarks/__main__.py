@@ -1,7 +1,7 @@
 """nntui's performance figures, each measured side by side with its reference in one run.
 
-    python -m benchmarks            # every figure (about 10 minutes on a 2-core laptop)
-    python -m benchmarks --quick    # 200,000 steps instead of 1,000,000 for the memory figure (3 minutes)
+    python -m benchmarks            # every figure (about 4 minutes on a 2-core laptop)
+    python -m benchmarks --quick    # 200,000 steps instead of 1,000,000 for the memory figure (2 minutes)
 
 Each figure is a ratio (or a value) with its target from issue 6. The app is
 measured as a user gets it: the real `nntui` command on a pseudo-terminal at
