@@ -1,10 +1,11 @@
 """Timers that run late resume at the next tick, not the one after it.
 
 When a Textual timer with `skip=True` finds its next tick already past, it sets its tick count to
-`int(elapsed / interval + 1)` and then waits for tick `count + 1`: one tick more than it should. The screen's repaint timer (60 a second) runs late whenever a frame of panel updates held the
-event loop, so the repaint that shows a key's effect waited two ticks (about 30 ms) instead of at most
-one. On lr_sweep at full speed that was the whole tail of the key-to-screen figure: p90 40 ms with the
-bug, 7 ms without it.
+`int(elapsed / interval + 1)` and then waits for tick `count + 1`: one tick more than it should. The
+screen's repaint timer (60 a second) runs late whenever a frame of panel updates held the event loop,
+so the repaint that shows a key's effect waited two ticks (about 30 ms) instead of at most one. On
+lr_sweep at full speed that was the whole tail of the key-to-screen figure: p90 40 ms with the bug,
+7 ms without it.
 
 `run` below is Textual 8.2.8's `Timer._run` with that one line fixed. It is installed only on the
 Textual version it was written against (constraints.txt pins it); any other version keeps its own.
