@@ -40,3 +40,23 @@ def test_json_writes_non_finite_as_null():
 
 def test_status_names():
     assert run_status(None) == "waiting"
+
+
+def test_a_run_whose_loss_has_doubled_is_diverging_before_it_trips_the_divergence_limit():
+    from nntui.engine import Engine
+    from nntui.record import History
+    from nntui.scenario import load
+
+    sc = load("lr_sweep")  # lr 0.03 is past 2/λmax: every overshoot grows, but diverge_factor is 1000×
+    engine = Engine(sc, "cpu")
+    history = History([v.label for v in sc.variants], [v.settings() for v in sc.variants])
+    statuses = []
+    while not engine.finished:
+        engine.advance(10)
+        history.add(engine.frame())
+        statuses.append([run.status for run in history.runs])
+    wild = [row[-1] for row in statuses]
+    first = wild.index("diverging")
+    assert "oscillating" in wild[:first] and wild[-1] == "diverged"  # overshoots, then grows, then stops
+    assert wild[first:wild.index("diverged")] == ["diverging"] * (wild.index("diverged") - first)
+    assert all("diverging" not in row[:-1] for row in statuses)  # the runs that converge never say it

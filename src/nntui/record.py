@@ -121,12 +121,20 @@ def _less(a: float, b: float) -> bool:
     return (not math.isnan(a)) and (math.isnan(b) or a < b)
 
 
-def run_status(frame: RunFrame | None) -> str:
-    """converging / oscillating / diverged (or waiting before the first step)."""
+DIVERGING_FACTOR = 2.0  # a smoothed loss this many times its first value: growing, not learning
+
+
+def run_status(frame: RunFrame | None, first_loss: float = math.nan, smoothed_loss: float = math.nan) -> str:
+    """converging / oscillating / diverging / diverged (or waiting before the first step).
+
+    "diverging" comes before the run trips `diverge_factor` (1000× on lr_sweep): once its smoothed loss is
+    twice where it started, a student should see it is blowing up, not read "oscillating" at 10,000."""
     if frame is None or (frame.step == 0 and frame.diverged_at is None):
         return "waiting"
     if frame.diverged_at is not None:
         return "diverged"
+    if smoothed_loss > DIVERGING_FACTOR * first_loss:  # False while either is NaN
+        return "diverging"
     if frame.update_cos < 0:
         return "oscillating"  # consecutive updates point against each other: it overshoots
     return "converging"
@@ -145,6 +153,7 @@ class RunHistory:
     bands: dict[str, Thinned] = field(default_factory=dict)  # per quantity: every layer's percentiles
     graph: ModelGraph | None = None  # the autograd graph's structure (sent once)
     latest: RunFrame | None = None
+    first_loss: float = math.nan  # the loss before the first update (its status compares against it)
 
     @property
     def current_loss(self) -> float:
@@ -152,7 +161,7 @@ class RunHistory:
 
     @property
     def status(self) -> str:
-        return run_status(self.latest)
+        return run_status(self.latest, self.first_loss, self.smoothed.last[1] if self.smoothed.last else math.nan)
 
 
 class History:
@@ -170,6 +179,8 @@ class History:
             hist.loss.extend(rf.loss_steps, rf.losses)
             hist.val_loss.extend(rf.val_steps, rf.val_losses)
             if len(rf.losses):
+                if math.isnan(hist.first_loss):
+                    hist.first_loss = float(rf.losses[0])
                 hist.smoothed.extend(rf.loss_steps, self._smooth(hist, rf.losses))
             if rf.path is not None:
                 hist.path.extend(rf.path_steps, rf.path)

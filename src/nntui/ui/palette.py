@@ -17,6 +17,7 @@ STATUS_STYLES = {
     "waiting": "dim",
     "converging": "bold #00C060",
     "oscillating": "bold #F0B000",
+    "diverging": "bold #FF8040",
     "diverged": "bold #FF4040",
 }
 
