@@ -9,6 +9,7 @@ from nntui.headless import run_headless
 from nntui.scenario.loader import load_path
 from nntui.ui.app import PLOT_PANELS, NNTuiApp
 from nntui.ui.model_graph import ModelGraphPanel
+from nntui.ui.palette import STATUS_STYLES
 from nntui.ui.variants import VariantsTable
 
 from .conftest import wait_idle
@@ -50,6 +51,9 @@ async def test_nan_and_inf_reach_every_panel_and_are_shown(write_scenario):
 
         table = app.query_one(VariantsTable)
         assert table.cell(1, "status") == f"diverged @{wild.diverged_at}" and table.cell(1, "loss") == "NaN"
+        status_colors = {seg.text.strip(): seg.style.color.name for seg in table._strips[1 + 1]
+                         if seg.text.strip().startswith("diverged") and seg.style and seg.style.color}
+        assert status_colors == {f"diverged @{wild.diverged_at}": STATUS_STYLES["diverged"].split()[-1].lower()}
         loss_text = "".join(seg.text for strip in app.query_one(PLOT_PANELS["loss"])._strips for seg in strip)
         assert "✗" in loss_text
 

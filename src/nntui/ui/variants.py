@@ -134,6 +134,8 @@ class VariantsTable(ScrollView, can_focus=False):  # nothing to select: it only 
         text = text.copy()
         text.truncate(column.width, overflow="ellipsis")
         gap = Segment(" " * (column.width - text.cell_len), style)
+        if text.style:  # Text.render drops the text's own style (it keeps only its spans' styles)
+            style = style + self.app.console.get_style(text.style)
         segments = [Segment(s.text, style + s.style if s.style else style)
                     for s in text.render(self.app.console, end="")]
         return [gap, *segments] if column.justify == "right" else [*segments, gap]
