@@ -14,7 +14,9 @@ import pytest
 
 from nntui.engine.expression import evaluate
 from nntui.errors import ScenarioError
-from nntui.expression import ExpressionError, backward, forward, parse
+import itertools
+
+from nntui.expression import OPERATIONS, ExpressionError, backward, forward, parse
 from nntui.scenario import load
 from nntui.scenario.loader import load_path
 from nntui.ui.app import NNTuiApp
@@ -93,6 +95,44 @@ def test_chain_rule_matches_torch_autograd_on_random_expressions():
                 assert mine_g[n.id] == pytest.approx(torch_result.grads[n.id], rel=1e-7, abs=1e-10), text
         checked += 1
     assert checked > 250
+
+
+# every operation, each input at the edges of float64: the chain rule's terms are numbers (Inf and NaN
+# included) equal to torch's, never an exception (the app died on y = 1e200 in x / y)
+_WRITTEN = {"add": "x + y", "sub": "x - y", "mul": "x * y", "div": "x / y", "pow": "x ** y", "neg": "-x"}
+_EXTREMES = (0.0, -0.0, 1e-170, -1e-170, 1e200, -1e200, 800.0, -800.0, 2.5, -3.0, math.inf, -math.inf, math.nan)
+
+
+@pytest.mark.parametrize("op", OPERATIONS)
+def test_every_operation_at_extreme_values_matches_torch_and_never_raises(op):
+    g = parse(_WRITTEN.get(op, f"{op}(x)"))
+    for x, y in itertools.product(_EXTREMES, _EXTREMES if "y" in g.variables else (0.0,)):
+        values = {"x": x, "y": y} if "y" in g.variables else {"x": x}
+        mine_v = forward(g, values)
+        mine_g = backward(g, mine_v)
+        torch_result = evaluate(g, values)
+        assert mine_v == pytest.approx(list(torch_result.values), rel=1e-12, nan_ok=True), (op, x, y)
+        assert mine_g == pytest.approx(list(torch_result.grads), rel=1e-12, nan_ok=True), (op, x, y)
+
+
+@pytest.mark.parametrize("text, values, shown", [
+    ("x / y", {"x": 1.0, "y": 1e200}, "(1)·(-0) = -0"),         # y² overflows
+    ("x / y", {"x": 1.0, "y": 1e-170}, "(1)·(-Inf) = -Inf"),      # x/y² is 1e340: past float64
+    ("sin(exp(x))", {"x": 800.0}, "(NaN)·(Inf) = NaN"),          # exp(800) is Inf, cos(Inf) NaN
+])
+async def test_stepping_backward_through_extreme_values_shows_them(write_scenario, text, values, shown):
+    path = write_scenario(f'[scenario]\ntitle = "edge"\n[expression]\ntext = "{text}"\nvalues = {{ '
+                          + ", ".join(f"{k} = {v!r}" for k, v in values.items()) + " }\n")
+    app = NNTuiApp(load_path(path), device="cpu")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_idle(app, pilot)
+        panel = app.query_one(GraphPanel)
+        explained = []
+        for _ in range(panel.stages):
+            await pilot.press("n")
+            explained.append(str(panel.query_one("#explain").render()))
+        assert panel.stage == panel.stages and app.is_running
+        assert any(shown in line for line in explained), "\n".join(explained)
 
 
 def test_scenario_errors(write_scenario):

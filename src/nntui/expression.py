@@ -17,16 +17,15 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
-from dataclasses import dataclass
 
-FUNCTIONS = ("exp", "log", "tanh", "sigmoid", "relu", "sin", "cos")
 MAX_LENGTH = 500
 MAX_NODES = 200
 MAX_DEPTH = 50  # parentheses, calls, signs and powers inside each other (the parser recurses on each)
 _TOKEN = re.compile(r"\s*(?:(\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)|([A-Za-z_][A-Za-z_0-9]*)|(\*\*|[-+*/()]))")
-HELP = "use numbers, variables, + - * / **, parentheses and exp, log, tanh, sigmoid, relu, sin, cos"
 
 
 class ExpressionError(ValueError):
@@ -43,12 +42,11 @@ class Node:
 
     @property
     def label(self) -> str:
-        symbol = {"add": "+", "sub": "−", "mul": "×", "div": "÷", "pow": "**", "neg": "−"}.get(self.op, self.op)
         if self.op == "var":
             return self.name
         if self.op == "const":
             return _num(self.value)
-        return symbol
+        return operation(self.op).symbol
 
 
 @dataclass(frozen=True)
@@ -192,21 +190,69 @@ class _Parser:
         self.take()
 
 
+# ---------------------------------------------------------------------------- the operations
+
+Numbers = np.ndarray  # float64 scalars or arrays; every operation is elementwise
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One operation of the grammar: how it is written, its value, and its local derivatives.
+
+    `local(inputs…, out)` gives ∂out/∂input for each input, as torch's backward computes it
+    (tests/test_expression.py checks them against torch.autograd), and `rule(names…, out)` the same
+    derivatives as a learner writes them."""
+
+    form: str                                  # infix (a + b), prefix (−a) or call (exp(a))
+    symbol: str
+    value: Callable[..., Numbers]
+    local: Callable[..., tuple[Numbers, ...]]
+    rule: Callable[..., tuple[str, ...]]
+
+
+def _pow_local(a, b, v):
+    d_base = np.where(b == 0, 0.0, b * np.power(a, b - 1))  # torch masks the exponent-0 case to 0
+    d_exp = np.where((a == 0) & (b >= 0), 0.0, v * np.log(a))  # and 0**b for b ≥ 0 (log 0 = −inf)
+    return d_base, d_exp
+
+
+OPERATIONS: dict[str, Operation] = {
+    "add": Operation("infix", "+", np.add, lambda a, b, v: (1.0, 1.0), lambda a, b, v: ("1", "1")),
+    "sub": Operation("infix", "−", np.subtract, lambda a, b, v: (1.0, -1.0), lambda a, b, v: ("1", "−1")),
+    "mul": Operation("infix", "×", np.multiply, lambda a, b, v: (b, a), lambda a, b, v: (b, a)),
+    "div": Operation("infix", "÷", np.divide, lambda a, b, v: (1 / b, -(a / b) / b),  # torch's order: a = b = 1e-170 gives −1e170 (−a/b² would be −Inf)
+                     lambda a, b, v: (f"1/{b}", f"−{a}/{b}²")),
+    "pow": Operation("infix", "**", np.power, _pow_local, lambda a, b, v: (f"{b}·{a}^({b}−1)", f"{v}·log {a}")),
+    "neg": Operation("prefix", "−", np.negative, lambda a, v: (-1.0,), lambda a, v: ("−1",)),
+    "exp": Operation("call", "exp", np.exp, lambda a, v: (v,), lambda a, v: (v,)),
+    "log": Operation("call", "log", np.log, lambda a, v: (1 / a,), lambda a, v: (f"1/{a}",)),
+    "tanh": Operation("call", "tanh", np.tanh, lambda a, v: (1 - v * v,), lambda a, v: (f"1 − {v}²",)),
+    "sigmoid": Operation("call", "sigmoid", lambda a: 1 / (1 + np.exp(-a)), lambda a, v: (v * (1 - v),),
+                         lambda a, v: (f"{v}·(1 − {v})",)),
+    "relu": Operation("call", "relu", lambda a: np.maximum(a, 0.0), lambda a, v: (np.where(a <= 0, 0.0, 1.0),),
+                      lambda a, v: (f"1 if {a} > 0 else 0",)),
+    "sin": Operation("call", "sin", np.sin, lambda a, v: (np.cos(a),), lambda a, v: (f"cos {a}",)),
+    "cos": Operation("call", "cos", np.cos, lambda a, v: (-np.sin(a),), lambda a, v: (f"−sin {a}",)),
+}
+FUNCTIONS = tuple(name for name, op in OPERATIONS.items() if op.form == "call")
+HELP = f"use numbers, variables, + - * / **, parentheses and {', '.join(FUNCTIONS)}"
+LEAVES = ("var", "const")  # a node with no inputs: a variable's value, or a number from the text
+
+
+def operation(op: str) -> Operation:
+    """The catalog entry of `op`; a name the catalog lacks is a bug, never a silent default."""
+    try:
+        return OPERATIONS[op]
+    except KeyError:
+        raise ValueError(f"no operation '{op}' in expression.OPERATIONS") from None
+
+
 # ---------------------------------------------------------------------------- evaluation
 
 
-def forward(graph: Graph, values: dict[str, float]) -> list[float]:
-    """Every node's value, in node order."""
-    out: list[float] = []
-    for n in graph.nodes:
-        a = [out[i] for i in n.inputs]
-        out.append(float(_FORWARD[n.op](n, values, *a)))
-    return out
-
-
-def forward_array(graph: Graph, values: dict[str, np.ndarray]) -> np.ndarray:
-    """The output for arrays of values, elementwise (curve data: a million points at numpy speed).
-    Out-of-domain inputs give NaN or Inf, as `forward` does, with no warnings."""
+def _values(graph: Graph, values: dict[str, float | np.ndarray]) -> list[np.ndarray]:
+    """Every node's value, elementwise in float64. Out-of-domain inputs give NaN or ±Inf, as in torch:
+    never an exception, never a warning."""
     out: list[np.ndarray] = []
     with np.errstate(all="ignore"):
         for n in graph.nodes:
@@ -215,115 +261,53 @@ def forward_array(graph: Graph, values: dict[str, np.ndarray]) -> np.ndarray:
             elif n.op == "const":
                 out.append(np.float64(n.value))
             else:
-                out.append(_NUMPY[n.op](*(out[i] for i in n.inputs)))
-    return np.broadcast_to(out[graph.output], np.shape(next(iter(values.values()), 0.0))).astype(np.float64)
+                out.append(np.asarray(operation(n.op).value(*(out[i] for i in n.inputs)), dtype=np.float64))
+    return out
+
+
+def forward(graph: Graph, values: dict[str, float]) -> list[float]:
+    """Every node's value, in node order."""
+    return [float(v) for v in _values(graph, values)]
+
+
+def forward_array(graph: Graph, values: dict[str, np.ndarray]) -> np.ndarray:
+    """The output for arrays of values, elementwise (curve data: a million points at numpy speed)."""
+    out = _values(graph, values)[graph.output]
+    return np.broadcast_to(out, np.shape(next(iter(values.values()), 0.0))).astype(np.float64)
 
 
 def backward(graph: Graph, values: list[float]) -> list[float]:
     """d(output)/d(node) for every node, by the chain rule from the output back."""
     grads = [0.0] * len(graph.nodes)
     grads[graph.output] = 1.0
-    for n in reversed(graph.nodes):
-        for i, local in zip(n.inputs, local_gradients(n, values)):
-            grads[i] += grads[n.id] * local
+    with np.errstate(all="ignore"):
+        for n in reversed(graph.nodes):
+            for i, local in zip(n.inputs, local_gradients(n, values)):
+                grads[i] += float(np.float64(grads[n.id]) * local)
     return grads
 
 
 def local_gradients(n: Node, values: list[float]) -> list[float]:
-    """∂n/∂input for each input of node n, given every node's value."""
-    a = [values[i] for i in n.inputs]
-    v = values[n.id]
-    if n.op == "add":
-        return [1.0, 1.0]
-    if n.op == "sub":
-        return [1.0, -1.0]
-    if n.op == "mul":
-        return [a[1], a[0]]
-    if n.op == "div":
-        return [1 / a[1] if a[1] else math.inf, -a[0] / a[1] ** 2 if a[1] else math.inf]
-    if n.op == "pow":
-        base, exp_ = a
-        d_exp = v * math.log(base) if base > 0 else (0.0 if base == 0 else math.nan)
-        return [exp_ * _pow(base, exp_ - 1) if exp_ else 0.0, d_exp]
-    if n.op == "neg":
-        return [-1.0]
-    if n.op == "exp":
-        return [v]
-    if n.op == "log":
-        return [1 / a[0] if a[0] else math.inf]
-    if n.op == "tanh":
-        return [1 - v * v]
-    if n.op == "sigmoid":
-        return [v * (1 - v)]
-    if n.op == "relu":
-        return [1.0 if a[0] > 0 else 0.0]
-    if n.op == "sin":
-        return [math.cos(a[0])]
-    if n.op == "cos":
-        return [-math.sin(a[0])]
-    return []
+    """∂n/∂input for each input of node n, given every node's value. Any value, finite or not,
+    gives a number (Inf or NaN where the derivative is not finite), never an exception."""
+    if n.op in LEAVES:
+        return []
+    with np.errstate(all="ignore"):
+        args = [np.float64(values[i]) for i in n.inputs]
+        return [float(d) for d in operation(n.op).local(*args, np.float64(values[n.id]))]
 
 
 def local_rule(n: Node, graph: Graph, rename: dict[int, str] | None = None) -> str:
     """The local derivatives as a learner would write them, e.g. '∂f/∂q1 = z, ∂f/∂z = q1'.
 
     `rename` gives some nodes another name (the output is usually called f)."""
+    if n.op in LEAVES:
+        return ""
     rename = rename or {}
     names = [rename.get(i) or graph.nodes[i].name or graph.nodes[i].label for i in n.inputs]
-    if not names:
-        return ""
-    n = Node(n.id, n.op, n.inputs, rename.get(n.id) or n.name, n.value)
-    a, b = names[0], names[1] if len(names) > 1 else ""
-    rules = {
-        "add": ["1", "1"], "sub": ["1", "−1"], "mul": [b, a], "div": [f"1/{b}", f"−{a}/{b}²"],
-        "pow": [f"{b}·{a}^({b}−1)", f"{n.name}·log {a}"], "neg": ["−1"], "exp": [n.name], "log": [f"1/{a}"],
-        "tanh": [f"1 − {n.name}²"], "sigmoid": [f"{n.name}·(1 − {n.name})"], "relu": [f"1 if {a} > 0 else 0"],
-        "sin": [f"cos {a}"], "cos": [f"−sin {a}"],
-    }[n.op]
-    return ", ".join(f"∂{n.name}/∂{name} = {rule}" for name, rule in zip(names, rules))
-
-
-def _sigmoid(x: float) -> float:
-    return 1 / (1 + math.exp(-x)) if x >= 0 else math.exp(x) / (1 + math.exp(x))
-
-
-def _pow(base: float, exp_: float) -> float:
-    """Real powers only: a negative base with a fractional exponent is NaN, overflow is Inf (as in torch)."""
-    if base < 0 and exp_ != int(exp_):
-        return math.nan
-    if base == 0 and exp_ < 0:
-        return math.inf
-    try:
-        return float(base ** exp_)
-    except OverflowError:
-        return math.inf
-
-
-_FORWARD = {
-    "var": lambda n, values: float(values[n.name]),
-    "const": lambda n, values: n.value,
-    "add": lambda n, values, a, b: a + b,
-    "sub": lambda n, values, a, b: a - b,
-    "mul": lambda n, values, a, b: a * b if math.isfinite(a * b) or not (a == 0 or b == 0) else math.nan,
-    "div": lambda n, values, a, b: a / b if b else (math.copysign(math.inf, a) if a else math.nan),
-    "pow": lambda n, values, a, b: _pow(a, b),
-    "neg": lambda n, values, a: -a,
-    "exp": lambda n, values, a: math.exp(a) if a < 709 else math.inf,
-    "log": lambda n, values, a: math.log(a) if a > 0 else (-math.inf if a == 0 else math.nan),
-    "tanh": lambda n, values, a: math.tanh(a),
-    "sigmoid": lambda n, values, a: _sigmoid(a),
-    "relu": lambda n, values, a: max(a, 0.0),
-    "sin": lambda n, values, a: math.sin(a) if math.isfinite(a) else math.nan,
-    "cos": lambda n, values, a: math.cos(a) if math.isfinite(a) else math.nan,
-}
-
-
-_NUMPY = {
-    "add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide, "pow": np.power,
-    "neg": np.negative, "exp": np.exp, "log": np.log, "tanh": np.tanh, "sin": np.sin, "cos": np.cos,
-    "sigmoid": lambda a: 1 / (1 + np.exp(-a)),
-    "relu": lambda a: np.maximum(a, 0.0),
-}
+    out = rename.get(n.id) or n.name
+    rules = operation(n.op).rule(*names, out)
+    return ", ".join(f"∂{out}/∂{name} = {rule}" for name, rule in zip(names, rules))
 
 
 def _num(v: float) -> str:

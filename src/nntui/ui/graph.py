@@ -17,7 +17,7 @@ from textual.containers import ScrollableContainer
 from textual.geometry import Region
 from textual.widgets import Static
 
-from ..expression import Graph, Node, local_gradients, local_rule
+from ..expression import LEAVES, Graph, Node, local_gradients, local_rule, operation
 from ..frames import ExpressionResult
 from .dag import Box, layout, paint
 
@@ -165,7 +165,9 @@ class GraphPanel(ScrollableContainer, can_focus=True):
         terms, parts = [], []
         for user in self.graph.nodes:
             if node.id in user.inputs:
-                local = sum(g for i, g in zip(user.inputs, local_gradients(user, list(r.values))) if i == node.id)
+                # -0.0 starts the sum so that a single term keeps its sign (0 + -0.0 would print 0)
+                local = sum((g for i, g in zip(user.inputs, local_gradients(user, list(r.values))) if i == node.id),
+                            -0.0)
                 uname = _name(user, self.graph, f)
                 terms.append(f"∂{f}/∂{uname}·∂{uname}/∂{name}")
                 parts.append(f"({fmt(r.grads[user.id])})·({fmt(local)})")
@@ -183,13 +185,16 @@ def _name(node: Node, graph: Graph, output: str) -> str:
 def _formula(node: Node, graph: Graph, output: str) -> str:
     name = _name(node, graph, output)
     args = [_name(graph.nodes[i], graph, output) for i in node.inputs]
-    if node.op in ("var", "const"):
+    if node.op in LEAVES:
         return name
-    if node.op in ("add", "sub", "mul", "div", "pow"):
+    form = operation(node.op).form
+    if form == "infix":
         return f"{name} = {args[0]} {node.label} {args[1]}"
-    if node.op == "neg":
-        return f"{name} = −{args[0]}"
-    return f"{name} = {node.op}({args[0]})"
+    if form == "prefix":
+        return f"{name} = {node.label}{args[0]}"
+    if form == "call":
+        return f"{name} = {node.op}({args[0]})"
+    raise ValueError(f"operation '{node.op}' has no written form '{form}'")
 
 
 def _layout(graph: Graph, output: str, result: ExpressionResult | None):
