@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import math
 import random
@@ -14,8 +15,6 @@ import pytest
 
 from nntui.engine.expression import evaluate
 from nntui.errors import ScenarioError
-import itertools
-
 from nntui.expression import OPERATIONS, ExpressionError, backward, forward, parse
 from nntui.scenario import load
 from nntui.scenario.loader import load_path
