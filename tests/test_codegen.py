@@ -37,7 +37,10 @@ def engine_losses(sc, index: int) -> list[float]:
     ("multiclass", 0, 30),               # cross-entropy over class indices
 ])
 def test_exported_script_prints_the_engines_losses(tmp_path, name, index, steps):
-    sc = load(name).with_steps(steps)
+    assert_script_trains_like_the_engine(tmp_path, load(name).with_steps(steps), index, diverges=name == "lr_sweep")
+
+
+def assert_script_trains_like_the_engine(tmp_path, sc, index: int, diverges: bool) -> None:
     path = tmp_path / "train.py"
     path.write_text(script(sc, index), encoding="utf-8")
     proc = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=120, check=False)
@@ -47,7 +50,40 @@ def test_exported_script_prints_the_engines_losses(tmp_path, name, index, steps)
     want = engine_losses(sc, index)
     assert len(got) == len(want)
     assert got == pytest.approx(want, rel=1e-6, abs=1e-9)
-    assert (printed[-1] == "diverged") == (name == "lr_sweep")  # it stops where the engine stops
+    assert (printed[-1] == "diverged") == diverges  # it stops where the engine stops
+
+
+SMALL_BATCHES = """
+[scenario]
+title = "t"
+seed = 3
+[data]
+kind = "linear"
+n = 64
+stop = 3.0
+slope = 2.0
+noise = 0.5
+[model]
+kind = "linear"
+[train]
+lr = 0.05
+batch_size = 8
+steps = 20
+"""
+
+
+@pytest.mark.parametrize("text, index, diverges", [
+    # a run with its own seed: its own initial weights and batch order (the script used the scenario's)
+    (SMALL_BATCHES + '[[variant]]\nlabel = "a"\n[[variant]]\nlabel = "b"\ntrain = { seed = 7 }\n', 1, False),
+    # batch norm, 65 samples in batches of 8: the engine skips the last batch of one (the script crashed)
+    (SMALL_BATCHES.replace("n = 64", "n = 65").replace('kind = "linear"\n[train]',
+                                                         'kind = "mlp"\nlayers = [4]\nbatch_norm = true\n[train]'),
+     0, False),
+    # 4 accumulated mini-batches blow up: the step's loss is their mean, and it decides divergence
+    (SMALL_BATCHES.replace("lr = 0.05", "lr = 0.5\naccumulate = 4").replace("steps = 20", "steps = 60"), 0, True),
+], ids=["variant-seed", "batch-norm-last-batch-of-one", "accumulation-diverges"])
+def test_exported_script_of_edge_cases_trains_like_the_engine(tmp_path, write_scenario, text, index, diverges):
+    assert_script_trains_like_the_engine(tmp_path, load(str(write_scenario(text))), index, diverges)
 
 
 def test_code_lines_tag_every_phase_in_order():

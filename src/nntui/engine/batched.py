@@ -28,14 +28,13 @@ from ..scenario import Variant
 
 
 def batch_key(variant: Variant, seed: int, device: str) -> tuple | None:
-    """Runs with equal keys can be batched; None: this run trains on its own."""
+    """Runs with equal keys can be batched; None: this run trains on its own. `seed` is the run's own."""
     t, m = variant.train, variant.model
     plain_sgd = (t.optimizer == "sgd" and t.schedule == "constant" and t.accumulate == 1
                  and t.backprop == "autograd" and t.zero_grad)
     if not plain_sgd or m.kind not in ("linear", "mlp") or m.batch_norm:
         return None
-    run_seed = t.seed if t.seed is not None else seed
-    return (id(variant.dataset), variant.batch_size, t.loss, run_seed, device, t.diverge_factor, t.eval_every,
+    return (id(variant.dataset), variant.batch_size, t.loss, seed, device, t.diverge_factor, t.eval_every,
             m.kind, tuple(m.layers), m.activation, m.init, m.init_std, m.init_value, m.bias)
 
 

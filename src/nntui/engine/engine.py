@@ -107,17 +107,14 @@ class RunState:
         started = clock()
         if self.zero_grad:
             self.optimizer.zero_grad(set_to_none=True)
-        value = 0.0
+        value = 0.0  # the step's loss: the mean over its k mini-batches, on which divergence is decided
         for _ in range(self.accumulate):  # usually once; k mini-batches when accumulating gradients
             xb, yb = self._batch()
             if self.manual:
                 loss, grads = manual.loss_and_gradients(self.model, self.variant.train.loss, xb, yb)
             else:
                 loss = self.loss_fn(self.model(xb), yb)
-            part = loss.item()
-            value += part / self.accumulate
-            if self._diverging(part):
-                break
+            value += loss.item() / self.accumulate
             if self.manual:
                 for p, g in zip(self.params, grads):
                     p.grad = g / self.accumulate if p.grad is None else p.grad + g / self.accumulate
@@ -282,7 +279,7 @@ class Engine:
         # runs that differ only in SGD's hyper-parameters train as one batched computation (engine/batched.py)
         keys: dict[tuple, list[int]] = {}
         for i, (v, d) in enumerate(zip(scenario.variants, devices)):
-            key = batch_key(v, scenario.meta.seed, d) if batched else None
+            key = batch_key(v, scenario.run_seed(v), d) if batched else None
             if key is not None:
                 keys.setdefault(key, []).append(i)
         self.batches = [BatchedRuns([self.runs[i] for i in members]) for members in keys.values() if len(members) > 1]
@@ -298,8 +295,7 @@ class Engine:
             self._slice = SliceState(self.runs[0].params, scenario.meta.seed, self.surface_members)
 
     def _new_run(self, variant: Variant, device: str) -> RunState:
-        seed = variant.train.seed if variant.train.seed is not None else self.scenario.meta.seed
-        return RunState(variant, device, seed, self._tensors, **self._options)
+        return RunState(variant, device, self.scenario.run_seed(variant), self._tensors, **self._options)
 
     def restart_run(self, index: int, variant: Variant) -> None:
         """An edited variant starts over from step 0 (same seed: the same initial weights); the others go on."""

@@ -106,6 +106,10 @@ class Scenario:
     def max_steps(self) -> int:
         return max((v.steps for v in self.variants), default=0)
 
+    def run_seed(self, variant: Variant) -> int:
+        """The seed of a run's initial weights and batch order: its own `train.seed`, else the scenario's."""
+        return variant.train.seed if variant.train.seed is not None else self.meta.seed
+
     def with_steps(self, steps: int) -> "Scenario":
         """The same scenario with every variant trained for `steps` steps."""
         variants = tuple(replace(v, train=v.train.model_copy(update={"steps": steps, "epochs": None}))
