@@ -4,10 +4,13 @@ terminal and leaves no trainer process behind. (Ctrl+C in headless mode: test_cl
 from __future__ import annotations
 
 import os
+import re
 import sys
 import time
 import uuid
 from pathlib import Path
+
+import pytest
 
 from benchmarks.pty_app import PtyApp
 
@@ -54,3 +57,43 @@ def test_q_mid_run_exits_at_once_and_leaves_a_clean_terminal(monkeypatch):
     while processes_marked(mark) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert processes_marked(mark) == [], "a trainer process outlived the app"
+
+
+# a bug planted in the app: the first `n` of a graph lesson raises inside a key handler
+CRASHING_APP = """
+import sys
+from nntui.ui.graph import GraphPanel
+def advance(self):
+    raise RuntimeError("planted fault")
+GraphPanel.advance = advance
+from nntui.cli import main
+main(sys.argv[1:])
+"""
+
+
+@pytest.mark.parametrize("debug", [False, True], ids=["plain", "NNTUI_DEBUG"])
+def test_a_crash_inside_the_app_is_one_line_exit_1_and_a_restored_terminal(monkeypatch, debug):
+    if debug:
+        monkeypatch.setenv("NNTUI_DEBUG", "1")
+    else:
+        monkeypatch.delenv("NNTUI_DEBUG", raising=False)
+    command = [sys.executable, "-c", CRASHING_APP, "run", "computation_graph", "--device", "cpu"]
+    with PtyApp(command) as app:
+        app.wait_for(b"next node", 30)
+        os.write(app.fd, b"n")
+        out, status, deadline = b"", None, time.monotonic() + 10
+        while status is None and time.monotonic() < deadline:
+            out += app.drain(0.02)
+            pid, code = os.waitpid(app.pid, os.WNOHANG)
+            if pid:
+                status = os.waitstatus_to_exitcode(code)
+        out += app.drain(0.1)
+    assert status == 1, (status, out[-400:])
+    assert all(sequence in out for sequence in RESTORED), out[-400:]
+    after = out[out.rindex(RESTORED[0]):].decode(errors="replace")  # what the shell shows once the app is gone
+    if debug:
+        assert "Traceback" in after and "RuntimeError: planted fault" in after
+    else:
+        lines = [line for line in re.sub(r"\x1b\[[?0-9;]*[a-zA-Z]", "", after).splitlines() if line.strip()]
+        assert lines == ["nntui: internal error: RuntimeError: planted fault; please report it "
+                         "(NNTUI_DEBUG=1 shows the traceback)"], after

@@ -59,12 +59,13 @@ def _session(scenario, *, device: str | None, autoplay: bool | None, theme: str 
         while True:
             if scenario is None:
                 prestart()  # the trainer process loads torch while the user picks a lesson
-                name = HomeApp(selected=last).run()
+                name = HomeApp(selected=last).run_or_raise()
                 if not name:
                     return
                 scenario = load(name)
             result = NNTuiApp(scenario, device=device, autoplay=autoplay, home=True, theme=theme,
-                              trainer_process=True, speed=int(speed) if speed and speed.isdigit() else speed).run()
+                              trainer_process=True, speed=int(speed) if speed and speed.isdigit() else speed
+                              ).run_or_raise()  # a crash inside the app: one line and exit 1 (main)
             last = scenario.name
             if result is None:
                 return

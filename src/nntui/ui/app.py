@@ -19,6 +19,7 @@ from ..scenario import Scenario, list_builtin
 from ..scenario.edit import write as write_scenario
 from .boundary import BoundaryPanel
 from .code import CodePanel
+from .crash import KeepsCrash
 from .edit import Edit, EditScreen
 from .question import QuestionScreen
 from .contour import ContourPanel
@@ -62,7 +63,7 @@ SETTING_COLUMNS = {"train.lr": "lr", "train.batch_size": "batch_size", "train.op
                    "train.momentum": "momentum", "model.activation": "activation", "model.init": "init"}
 
 
-class NNTuiApp(App["str | Scenario | None"]):
+class NNTuiApp(KeepsCrash, App["str | Scenario | None"]):
     CSS = """
     #body { height: 1fr; }
     #main { width: 2fr; }

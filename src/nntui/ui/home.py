@@ -18,6 +18,7 @@ from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ..scenario import BuiltinInfo, builtin_dir, list_builtin
+from .crash import KeepsCrash
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ def layout_preview(panels: tuple[str, ...], width: int = 44) -> Text:
     return Text("\n".join(lines), style="dim")
 
 
-class HomeApp(App[str | None]):
+class HomeApp(KeepsCrash, App[str | None]):
     """Pick a lesson; the app's result is its name (None: quit)."""
 
     TITLE = "nntui"
