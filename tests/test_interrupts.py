@@ -95,5 +95,5 @@ def test_a_crash_inside_the_app_is_one_line_exit_1_and_a_restored_terminal(monke
         assert "Traceback" in after and "RuntimeError: planted fault" in after
     else:
         lines = [line for line in re.sub(r"\x1b\[[?0-9;]*[a-zA-Z]", "", after).splitlines() if line.strip()]
-        assert lines == ["nntui: internal error: RuntimeError: planted fault; please report it "
-                         "(NNTUI_DEBUG=1 shows the traceback)"], after
+        assert lines == [("nntui: internal error: RuntimeError: planted fault; please report it "
+                          "(NNTUI_DEBUG=1 shows the traceback)")], after
