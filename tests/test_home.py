@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from textual import events
+from textual.command import CommandInput
+
 from nntui.scenario import list_builtin, load
 from nntui.ui.app import NNTuiApp
 from nntui.ui.home import HomeApp, layout_preview
@@ -26,6 +29,23 @@ async def test_every_lesson_is_listed_and_typing_filters():
         assert option_ids(app) == ["dead_relu"]
         await pilot.press("enter")
     assert app.return_value == "dead_relu"
+
+
+def burst(app, *keys: str) -> None:
+    """Keys as a terminal delivers them over SSH: all at once, before the app has handled the first."""
+    for key in keys:
+        app.post_message(events.Key(key, key if len(key) == 1 else {"backspace": "\x7f"}.get(key)))
+
+
+async def test_a_burst_of_keys_with_backspace_is_typed_in_order():
+    app = HomeApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        burst(app, "r", "x", "backspace", "e", "l", "left", "left", "backspace", "u")  # r x ⌫ e l ← ← ⌫ u
+        await pilot.pause()
+        assert app.query_one("#filter").value == "uel"
+        burst(app, "home", "delete", "delete", "r", "e", "end", "u")
+        await pilot.pause()
+        assert app.query_one("#filter").value == "relu" and "dead_relu" in option_ids(app)
 
 
 async def test_arrows_move_and_escape_quits():
@@ -71,6 +91,11 @@ async def test_palette_lists_lessons_and_opening_one_exits_with_it():
         assert "Panel: show / hide lesson" in commands and "Theme: light" in commands
         commands["Panel: show / hide lesson"].callback()
         assert not app.query_one("#lesson").display
+        await pilot.press("ctrl+p")
+        burst(app, "d", "x", "backspace", "e", "a", "d")  # the palette's search keeps keys in order too
+        await pilot.pause()
+        assert app.screen.query_one(CommandInput).value == "dead"
+        await pilot.press("escape")
         commands["Lesson: Dead ReLUs: units that never fire again"].callback()
         await pilot.pause()
     assert app.return_value == "open:dead_relu"

@@ -31,12 +31,14 @@ from .histograms import HistogramPanel
 from .lesson import LessonPanel
 from .loss import LossPlot
 from .model_graph import ModelGraphPanel
+from .ordered_keys import install as install_ordered_keys
 from .partial_updates import install as install_partial_updates
 from .timer_ticks import install as install_timer_ticks
 from .variants import VariantsTable
 
 install_partial_updates()  # a refreshed span is sent from where it starts, not from the panel's left edge
 install_timer_ticks()  # a repaint that runs late comes at the next tick, not the one after
+install_ordered_keys()  # Backspace typed in a burst (filter, edit form, palette) acts where it was typed
 
 REFRESH_SECONDS = 0.2  # panels redraw at most 5 times a second, never per step
 

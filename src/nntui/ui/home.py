@@ -19,6 +19,9 @@ from textual.widgets.option_list import Option
 
 from ..scenario import BuiltinInfo, builtin_dir, list_builtin
 from .crash import KeepsCrash
+from .ordered_keys import install as install_ordered_keys
+
+install_ordered_keys()  # Backspace typed in a burst acts where it was typed
 
 
 @dataclass(frozen=True)
