@@ -277,7 +277,9 @@ def test_weight_init_activation_std_decays_saturates_or_stays():
     equal = next(r for r in engine.runs if r.label.startswith("all equal"))
     hidden = [p for p in equal.params if p.dim() == 2][1:-1]  # between hidden layers
     assert all((w - w[0]).abs().max().item() == 0 for w in hidden)  # every unit still the same: symmetry never broke
-    assert full_loss(equal) > 1.05  # and it has learned nothing (ln 3 ≈ 1.0986)
+    # and it learns no more than a one-unit-wide net: near ln 3 ≈ 1.0986 (it stalls at about 1.01 on some
+    # CPUs by step 100, still at 1.09 on others), where the other inits head for 0
+    assert full_loss(equal) > 0.9 * math.log(3)
 
 
 def test_dead_relu_fraction_rises_and_stays():
