@@ -14,6 +14,7 @@ highlight the phase being run.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import assert_never
 
 from .scenario import Scenario, Variant
 from .scenario.spec import ModelSpec, TrainSpec
@@ -57,7 +58,7 @@ def lines(scenario: Scenario, index: int = 0, *, embed_data: bool = False) -> li
         add("import math\n\nimport torch\nfrom torch import nn\n")
     add(_data(v, scenario.meta.seed, embed_data))
     add(_model(v, seed))
-    add(_optimizer(v.train, v.steps))
+    add(_optimizer(v))
     for text, phase in _loop(v, seed):
         add(text, phase)
     return out
@@ -109,7 +110,7 @@ def _model(v: Variant, seed: int) -> str:
     bias = "" if m.bias else ", bias=False"
     if m.kind == "linear":
         text += f"model = nn.Linear({n_in}, {n_out}{bias})\n"
-    else:
+    elif m.kind == "mlp":
         rows, width = [], n_in
         for hidden in m.layers:
             rows.append(f"nn.Linear({width}, {hidden}{bias}),")
@@ -119,6 +120,8 @@ def _model(v: Variant, seed: int) -> str:
             width = hidden
         rows.append(f"nn.Linear({width}, {n_out}{bias}),")
         text += "model = nn.Sequential(\n" + "".join(f"    {r}\n" for r in rows) + ")\n"
+    else:
+        assert_never(m.kind)
     init = _init(m)
     if init:
         layers = "[model]" if m.kind == "linear" else "[m for m in model if isinstance(m, nn.Linear)]"
@@ -128,29 +131,35 @@ def _model(v: Variant, seed: int) -> str:
 
 
 def _init(m: ModelSpec) -> str:
+    """The weight initialization as a line of code; '' for PyTorch's own."""
     return {
+        "default": "",
         "zeros": "layer.weight.zero_()",
         "normal": f"layer.weight.normal_(0.0, {m.init_std!r})",
         "xavier": "nn.init.xavier_normal_(layer.weight)  # std = sqrt(2 / (fan_in + fan_out))",
         "he": 'nn.init.kaiming_normal_(layer.weight, nonlinearity="relu")  # std = sqrt(2 / fan_in)',
         "constant": f"layer.weight.fill_({m.init_value!r})  # every unit the same: symmetry never breaks",
-    }.get(m.init, "")
+    }[m.init]
 
 
-def _optimizer(t: TrainSpec, total: int) -> str:
+def _optimizer_code(t: TrainSpec) -> str:
+    """The optimizer's constructor, with the settings the engine's OPTIMIZERS passes (engine/build.py)."""
     wd = f", weight_decay={t.weight_decay!r}" if t.weight_decay else ""
-    if t.optimizer == "sgd":
-        extra = (f", momentum={t.momentum!r}" if t.momentum else "") + (", nesterov=True" if t.nesterov else "")
-        opt = f"torch.optim.SGD(model.parameters(), lr={t.lr!r}{extra}{wd})"
-    elif t.optimizer == "adam":
-        opt = f"torch.optim.Adam(model.parameters(), lr={t.lr!r}, betas={tuple(t.betas)!r}, eps={t.eps!r}{wd})"
-    elif t.optimizer == "rmsprop":
-        opt = (f"torch.optim.RMSprop(model.parameters(), lr={t.lr!r}, alpha={t.alpha!r}, eps={t.eps!r}, "
-               f"momentum={t.momentum!r}{wd})")
-    else:
-        opt = f"torch.optim.Adagrad(model.parameters(), lr={t.lr!r}, eps={t.eps!r}{wd})"
-    text = f"loss_fn = {LOSS_CODE[t.loss]}\n" if t.loss in LOSS_CODE else ""
-    text += f"optimizer = {opt}\n"
+    sgd_extra = (f", momentum={t.momentum!r}" if t.momentum else "") + (", nesterov=True" if t.nesterov else "")
+    return {
+        "sgd": f"torch.optim.SGD(model.parameters(), lr={t.lr!r}{sgd_extra}{wd})",
+        "adam": f"torch.optim.Adam(model.parameters(), lr={t.lr!r}, betas={tuple(t.betas)!r}, eps={t.eps!r}{wd})",
+        "rmsprop": (f"torch.optim.RMSprop(model.parameters(), lr={t.lr!r}, alpha={t.alpha!r}, eps={t.eps!r}, "
+                    f"momentum={t.momentum!r}{wd})"),
+        "adagrad": f"torch.optim.Adagrad(model.parameters(), lr={t.lr!r}, eps={t.eps!r}{wd})",
+    }[t.optimizer]
+
+
+def _optimizer(v: Variant) -> str:
+    t, total = v.train, v.steps
+    # a surface is its own loss: there is no loss function to build
+    text = "" if v.model.kind == "surface" else f"loss_fn = {LOSS_CODE[t.loss]}\n"
+    text += f"optimizer = {_optimizer_code(t)}\n"
     if t.schedule != "constant":
         text += (f"\n\ndef lr_at(t, lr={t.lr!r}, total={total}):\n"
                  f"    return {_schedule(t)}  # {t.schedule}\n\n\n"
@@ -161,6 +170,7 @@ def _optimizer(t: TrainSpec, total: int) -> str:
 def _schedule(t: TrainSpec) -> str:
     """The schedule's formula in code; schedules.learning_rate is the same arithmetic."""
     return {
+        "constant": "lr",
         "step": f"lr * {t.gamma!r} ** (t // {t.step_size})",
         "exponential": f"lr * math.exp(-{t.gamma!r} * t)",
         "inverse": f"lr / (1 + {t.gamma!r} * t)",

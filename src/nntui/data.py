@@ -9,8 +9,10 @@ from __future__ import annotations
 import csv
 import math
 from array import array
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -32,6 +34,7 @@ from .scenario.spec import (
 )
 
 Task = str  # "regression" | "binary" | "multiclass"
+TASKS: dict[str, Task] = {"mse": "regression", "bce_with_logits": "binary", "cross_entropy": "multiclass"}  # by loss
 MAX_CSV_BYTES = 100 * 1024 * 1024
 MAX_DATA_VALUES = 20_000_000  # samples × features (+ target) of one dataset: 160 MB as float64 while it is made
 
@@ -132,13 +135,17 @@ def _spiral(spec: SpiralData, rng: np.random.Generator) -> tuple[np.ndarray, np.
     return x[order], y[order]
 
 
+class CurveError(ValueError):
+    """The curve's formula is not finite somewhere in its range."""
+
+
 def _curve(spec: CurveData, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     graph = parse_formula(spec.f)  # the safe grammar (validated when the file was loaded)
     x = np.linspace(spec.start, spec.stop, spec.n)
     y = evaluate_formula(graph, {"x": x})
     bad = np.flatnonzero(~np.isfinite(y))
     if len(bad):
-        raise ValueError(f"f gives {y[bad[0]]} at x = {x[bad[0]]:g}; choose `start` and `stop` where it is finite")
+        raise CurveError(f"f gives {y[bad[0]]} at x = {x[bad[0]]:g}; choose `start` and `stop` where it is finite")
     return x[:, None], y + spec.noise * rng.standard_normal(spec.n)
 
 
@@ -207,15 +214,45 @@ def _read_csv(spec: CsvData, base_dir: Path, source: str) -> tuple[np.ndarray, n
     return table[:, :-1], table[:, -1], features
 
 
+@dataclass(frozen=True)
+class Generator:
+    """How one kind of generated data is made, and its size before it is made."""
+
+    make: Callable[[Any, np.random.Generator], tuple[np.ndarray, np.ndarray]]  # (x (N, F), y (N,))
+    features: Callable[[Any], int]
+    samples: Callable[[Any], int] = lambda spec: spec.n
+
+
+def _linear_samples(spec: LinearData) -> int:
+    return spec.n if spec.n is not None else math.ceil((spec.stop - spec.start) / spec.step - 1e-9)
+
+
+# every data kind but csv (read from a file, not generated): a kind missing here is an error, never a default
+GENERATORS: dict[type, Generator] = {
+    LinearData: Generator(_linear, lambda spec: 1, _linear_samples),
+    CirclesData: Generator(_circles, lambda spec: 2),
+    BlobsData: Generator(_blobs, lambda spec: spec.dim),
+    MoonsData: Generator(_moons, lambda spec: 2),
+    XorData: Generator(_xor, lambda spec: 2),
+    SpiralData: Generator(_spiral, lambda spec: 2),
+    CurveData: Generator(_curve, lambda spec: 1),
+    PlaneData: Generator(_plane, lambda spec: len(spec.weights)),
+}
+
+
+def generator(spec) -> Generator:
+    try:
+        return GENERATORS[type(spec)]
+    except KeyError:
+        raise ValueError(f"data kind '{spec.kind}' has no generator in data.GENERATORS") from None
+
+
 def planned_values(spec) -> tuple[int, int]:
     """(samples, features) a generated data spec will make, before making it (CSV files are counted as read)."""
-    if isinstance(spec, LinearData):
-        n = spec.n if spec.n is not None else math.ceil((spec.stop - spec.start) / spec.step - 1e-9)
-        return n, 1
     if isinstance(spec, CsvData):
         return 0, 0
-    features = {BlobsData: getattr(spec, "dim", 2), PlaneData: len(getattr(spec, "weights", ())), CurveData: 1}
-    return spec.n, features.get(type(spec), 2)
+    gen = generator(spec)
+    return gen.samples(spec), gen.features(spec)
 
 
 def make_dataset(spec, *, loss: str, seed: int, base_dir: Path, source: str) -> Dataset:
@@ -227,42 +264,26 @@ def make_dataset(spec, *, loss: str, seed: int, base_dir: Path, source: str) -> 
                                      f"most {MAX_DATA_VALUES:,} ({'raise' if knob == 'step' else 'lower'} `{knob}`)",
                                      f"data.{knob}")])
     rng = np.random.default_rng(spec.seed if spec.seed is not None else seed)
-    names: tuple[str, ...] = ("x",)
-    target = "y"
-    if isinstance(spec, LinearData):
-        x, y = _linear(spec, rng)
-    elif isinstance(spec, CirclesData):
-        x, y = _circles(spec, rng)
-        names = ("x1", "x2")
-    elif isinstance(spec, BlobsData):
-        x, y = _blobs(spec, rng)
-        names = tuple(f"x{i + 1}" for i in range(spec.dim))
-    elif isinstance(spec, (MoonsData, XorData, SpiralData)):
-        x, y = {MoonsData: _moons, XorData: _xor, SpiralData: _spiral}[type(spec)](spec, rng)
-        names = ("x1", "x2")
-    elif isinstance(spec, CurveData):
-        try:
-            x, y = _curve(spec, rng)
-        except ValueError as exc:
-            raise ScenarioError([Problem(source, str(exc), "data.f")]) from None
-    elif isinstance(spec, PlaneData):
-        x, y = _plane(spec, rng)
-        names = tuple(f"x{i + 1}" for i in range(x.shape[1]))
-    else:
+    if isinstance(spec, CsvData):
         x, y, feats = _read_csv(spec, base_dir, source)
         names, target = tuple(feats), spec.target
+    else:
+        try:
+            x, y = generator(spec).make(spec, rng)
+        except CurveError as exc:
+            raise ScenarioError([Problem(source, str(exc), "data.f")]) from None
+        names = ("x",) if x.shape[1] == 1 else tuple(f"x{i + 1}" for i in range(x.shape[1]))
+        target = "y"
 
-    task, n_classes = "regression", 0
-    if loss in ("bce_with_logits", "cross_entropy"):
+    task, n_classes = TASKS[loss], 0
+    if task != "regression":
         if not np.all(y == np.round(y)) or y.min() < 0:
             raise ScenarioError([Problem(source, f"loss '{loss}' needs class labels 0, 1, 2, … as targets", "train.loss")])
         n_classes = int(y.max()) + 1
-        if loss == "bce_with_logits":
+        if task == "binary":
             if n_classes > 2:
                 raise ScenarioError([Problem(source, f"bce_with_logits needs labels 0/1, the data has {n_classes} classes; use cross_entropy", "train.loss")])
-            task, n_classes = "binary", 2
-        else:
-            task = "multiclass"
+            n_classes = 2
 
     n = len(x)
     order = rng.permutation(n)

@@ -7,28 +7,31 @@ use the same formulas, so what the learner reads is what the optimizer gets.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from .scenario.spec import TrainSpec
 
 
+def _cyclic(t: TrainSpec, step: int, total: int) -> float:
+    """A triangle wave: lr_min → lr in step_size steps, back down in as many."""
+    phase = (step / t.step_size) % 2
+    return t.lr_min + (t.lr - t.lr_min) * (phase if phase <= 1 else 2 - phase)
+
+
+SCHEDULES: dict[str, Callable[[TrainSpec, int, int], float]] = {
+    "constant": lambda t, step, total: t.lr,
+    "step": lambda t, step, total: t.lr * t.gamma ** (step // t.step_size),
+    "exponential": lambda t, step, total: t.lr * math.exp(-t.gamma * step),
+    "inverse": lambda t, step, total: t.lr / (1 + t.gamma * step),
+    "polynomial": lambda t, step, total: t.lr * max(0.0, 1 - step / total) ** t.power,
+    "cosine": lambda t, step, total: t.lr_min + (t.lr - t.lr_min) * (1 + math.cos(math.pi * min(step, total) / total)) / 2,
+    "cyclic": _cyclic,
+}
+
+
 def learning_rate(train: TrainSpec, t: int, total: int) -> float:
     """The learning rate of step t (0-based) of a `total`-step run."""
-    lr, g = train.lr, train.gamma
-    kind = train.schedule
-    if kind == "step":
-        return lr * g ** (t // train.step_size)
-    if kind == "exponential":
-        return lr * math.exp(-g * t)
-    if kind == "inverse":
-        return lr / (1 + g * t)
-    if kind == "polynomial":
-        return lr * max(0.0, 1 - t / total) ** train.power
-    if kind == "cosine":
-        return train.lr_min + (lr - train.lr_min) * (1 + math.cos(math.pi * min(t, total) / total)) / 2
-    if kind == "cyclic":  # a triangle wave: lr_min → lr in step_size steps, back down in as many
-        phase = (t / train.step_size) % 2
-        return train.lr_min + (lr - train.lr_min) * (phase if phase <= 1 else 2 - phase)
-    return lr
+    return SCHEDULES[train.schedule](train, t, total)
 
 
 def lr_factor(train: TrainSpec, total: int):

@@ -51,8 +51,10 @@ class BoundaryProbe:
         if self.ds.task == "binary":
             p1 = torch.sigmoid(out[:, 0])
             probs = torch.stack([1 - p1, p1], 1)
-        else:
+        elif self.ds.task == "multiclass":
             probs = torch.softmax(out, 1)
+        else:
+            raise ValueError(f"the boundary panel has no rule for the task '{self.ds.task}'")
         conf, cls = probs.max(1)
         shape = (GRID[1], GRID[0])
         return Boundary(self.ranges[0], self.ranges[1], classes=cls.cpu().numpy().reshape(shape),

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Iterator
+from typing import assert_never
 
 import torch
 from torch import nn
@@ -17,20 +18,22 @@ ACTIVATIONS = {
 }
 
 
+INITS: dict[str, Callable[[torch.Tensor, ModelSpec], object] | None] = {
+    "default": None,  # PyTorch's own (Kaiming-uniform with a = √5), biases included
+    "zeros": lambda w, spec: w.zero_(),
+    "normal": lambda w, spec: w.normal_(0.0, spec.init_std),
+    "xavier": lambda w, spec: nn.init.xavier_normal_(w),  # σ = √(2 / (fan_in + fan_out))
+    "he": lambda w, spec: nn.init.kaiming_normal_(w, nonlinearity="relu"),  # σ = √(2 / fan_in)
+    "constant": lambda w, spec: w.fill_(spec.init_value),  # every unit of a layer computes the same thing
+}
+
+
 def _init_linear(layer: nn.Linear, spec: ModelSpec) -> None:
-    if spec.init == "default":
-        return  # PyTorch's own (Kaiming-uniform with a = √5)
+    init = INITS[spec.init]
+    if init is None:
+        return
     with torch.no_grad():
-        if spec.init == "zeros":
-            layer.weight.zero_()
-        elif spec.init == "normal":
-            layer.weight.normal_(0.0, spec.init_std)
-        elif spec.init == "xavier":
-            nn.init.xavier_normal_(layer.weight)  # σ = √(2 / (fan_in + fan_out))
-        elif spec.init == "he":
-            nn.init.kaiming_normal_(layer.weight, nonlinearity="relu")  # σ = √(2 / fan_in)
-        elif spec.init == "constant":
-            layer.weight.fill_(spec.init_value)  # every unit of a layer computes the same thing
+        init(layer.weight, spec)
         if layer.bias is not None:
             layer.bias.zero_()
 
@@ -62,12 +65,20 @@ def surface_loss(output: torch.Tensor, _target: torch.Tensor) -> torch.Tensor:
 
 def build_model(spec: ModelSpec, n_in: int, n_out: int) -> nn.Module:
     """linear: nn.Linear(n_in, n_out); mlp: Linear → act → … → Linear (in an nn.Sequential)."""
-    if spec.kind == "surface":
-        return SurfaceModel(spec)
-    if spec.kind == "linear":
-        model: nn.Module = nn.Linear(n_in, n_out, bias=spec.bias)
-        _init_linear(model, spec)
-        return model
+    match spec.kind:
+        case "surface":
+            return SurfaceModel(spec)
+        case "linear":
+            model: nn.Module = nn.Linear(n_in, n_out, bias=spec.bias)
+            _init_linear(model, spec)
+            return model
+        case "mlp":
+            return _mlp(spec, n_in, n_out)
+        case _:
+            assert_never(spec.kind)
+
+
+def _mlp(spec: ModelSpec, n_in: int, n_out: int) -> nn.Sequential:
     layers: list[nn.Module] = []
     width = n_in
     for hidden in spec.layers:
@@ -83,20 +94,26 @@ def build_model(spec: ModelSpec, n_in: int, n_out: int) -> nn.Module:
     return nn.Sequential(*layers)
 
 
+LOSSES = {"mse": nn.MSELoss, "bce_with_logits": nn.BCEWithLogitsLoss, "cross_entropy": nn.CrossEntropyLoss}
+
+
 def build_loss(name: str) -> nn.Module:
-    return {"mse": nn.MSELoss, "bce_with_logits": nn.BCEWithLogitsLoss, "cross_entropy": nn.CrossEntropyLoss}[name]()
+    return LOSSES[name]()
+
+
+OPTIMIZERS: dict[str, Callable[[TrainSpec, object], torch.optim.Optimizer]] = {
+    "sgd": lambda t, params: torch.optim.SGD(params, lr=t.lr, momentum=t.momentum, nesterov=t.nesterov,
+                                             weight_decay=t.weight_decay),
+    "adam": lambda t, params: torch.optim.Adam(params, lr=t.lr, betas=t.betas, eps=t.eps,
+                                               weight_decay=t.weight_decay),
+    "rmsprop": lambda t, params: torch.optim.RMSprop(params, lr=t.lr, alpha=t.alpha, eps=t.eps, momentum=t.momentum,
+                                                     weight_decay=t.weight_decay),
+    "adagrad": lambda t, params: torch.optim.Adagrad(params, lr=t.lr, eps=t.eps, weight_decay=t.weight_decay),
+}
 
 
 def build_optimizer(spec: TrainSpec, params) -> torch.optim.Optimizer:
-    if spec.optimizer == "sgd":
-        return torch.optim.SGD(params, lr=spec.lr, momentum=spec.momentum, nesterov=spec.nesterov,
-                               weight_decay=spec.weight_decay)
-    if spec.optimizer == "adam":
-        return torch.optim.Adam(params, lr=spec.lr, betas=spec.betas, eps=spec.eps, weight_decay=spec.weight_decay)
-    if spec.optimizer == "rmsprop":
-        return torch.optim.RMSprop(params, lr=spec.lr, alpha=spec.alpha, eps=spec.eps, momentum=spec.momentum,
-                                   weight_decay=spec.weight_decay)
-    return torch.optim.Adagrad(params, lr=spec.lr, eps=spec.eps, weight_decay=spec.weight_decay)
+    return OPTIMIZERS[spec.optimizer](spec, params)
 
 
 def build_scheduler(spec: TrainSpec, optimizer: torch.optim.Optimizer, total: int):

@@ -12,22 +12,23 @@ _HOW_TO_GET = {
 }
 
 
+def _mps() -> bool:
+    backend = getattr(torch.backends, "mps", None)
+    return bool(backend and backend.is_available())
+
+
+DEVICES = {"cpu": lambda: True, "cuda": torch.cuda.is_available, "mps": _mps}
+
+
 def available(kind: str) -> bool:
-    if kind == "cpu":
-        return True
-    if kind == "cuda":
-        return torch.cuda.is_available()
-    if kind == "mps":
-        backend = getattr(torch.backends, "mps", None)
-        return bool(backend and backend.is_available())
-    return False
+    return DEVICES[kind]()
 
 
 def resolve_device(requested: str, *, source: str = "--device") -> str:
     """The device name to train on, or a DeviceError that says how to get the one asked for."""
     if requested == "auto":
         return next(d for d in ("cuda", "mps", "cpu") if available(d))
-    if requested not in ("cpu", "cuda", "mps"):
+    if requested not in DEVICES:
         raise DeviceError(f"{source}: unknown device '{requested}'; use auto, cpu, cuda or mps")
     if not available(requested):
         built = torch.version.cuda or "none"

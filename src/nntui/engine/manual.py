@@ -46,12 +46,13 @@ def _loss_and_delta(name: str, out: torch.Tensor, y: torch.Tensor) -> tuple[torc
     if name == "bce_with_logits":  # the sigmoid and the log cancel: σ(out) − y
         loss = F.softplus(out).mean() - (y * out).mean()  # log(1 + eᶻ) − y·z, written stably
         return loss, (torch.sigmoid(out) - y) / n
-    # cross entropy over logits: softmax(out) − onehot(y)
-    log_p = out.log_softmax(1)
-    loss = -log_p[torch.arange(len(y), device=y.device), y].mean()
-    delta = log_p.exp()
-    delta[torch.arange(len(y), device=y.device), y] -= 1
-    return loss, delta / n
+    if name == "cross_entropy":  # over logits: softmax(out) − onehot(y)
+        log_p = out.log_softmax(1)
+        loss = -log_p[torch.arange(len(y), device=y.device), y].mean()
+        delta = log_p.exp()
+        delta[torch.arange(len(y), device=y.device), y] -= 1
+        return loss, delta / n
+    raise ValueError(f"no hand-written derivative for the loss '{name}'")
 
 
 def _derivative(layer: nn.Module, z: torch.Tensor) -> torch.Tensor:

@@ -58,6 +58,7 @@ HELP_TEXT = {  # the footer is terse (it must fit 80 columns); the help screen e
     "quit": "Quit (at once, even mid-step)",
 }
 
+FRAME_PANELS = ("variants", "lesson")  # the table under the plots and the text beside them; every other panel:
 PLOT_PANELS = {"loss": LossPlot, "contour": ContourPanel, "gradient_flow": GradientFlowPanel,
                "histograms": HistogramPanel, "boundary": BoundaryPanel, "graph": ModelGraphPanel, "code": CodePanel}
 
@@ -138,7 +139,7 @@ class NNTuiApp(KeepsCrash, App["str | Scenario | None"]):
             with Vertical(id="main"):
                 # in the scenario's order: the author decides what comes first (an odd first panel spans the row)
                 plots = [self._make_panel(name, PLOT_PANELS[name]) for name in dict.fromkeys(self.scenario.view.panels)
-                         if name in PLOT_PANELS]
+                         if name not in FRAME_PANELS]  # a panel name with no class is a KeyError, never dropped
                 grid = Grid(id="plots")
                 grid.styles.grid_size_columns = min(len(plots), 2)  # two side by side, then more rows
                 if len(plots) % 2 and len(plots) > 1:

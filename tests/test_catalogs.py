@@ -1,0 +1,137 @@
+"""Every closed set of names a scenario can use is handled everywhere it is dispatched on.
+
+A name added to one of spec.py's Literals (say "adamw" to Optimizer) must fail
+here until every table that handles that set has an entry, and a name a
+table lacks must raise, never fall through to a neighbour (build_optimizer
+used to train Adagrad for any name it did not know).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import get_args
+
+import pytest
+import torch
+
+from nntui import codegen, data, schedules
+from nntui.engine import batched, build, device, manual
+from nntui.engine import expression as torch_expression
+from nntui.expression import FUNCTIONS, OPERATIONS, operation
+from nntui.scenario import spec
+from nntui.ui.app import FRAME_PANELS, PLOT_PANELS
+from nntui.ui.histograms import QUANTITIES, QUANTITY_RGB
+
+
+def names(literal) -> set[str]:
+    return set(get_args(literal))
+
+
+@pytest.mark.parametrize("literal, table", [
+    (spec.Activation, build.ACTIVATIONS),
+    (spec.Activation, codegen.ACTIVATION_CODE),
+    (spec.Init, build.INITS),
+    (spec.Optimizer, build.OPTIMIZERS),
+    (spec.Loss, build.LOSSES),
+    (spec.Loss, codegen.LOSS_CODE),
+    (spec.Loss, data.TASKS),
+    (spec.Schedule, schedules.SCHEDULES),
+    (spec.SurfaceKind, build.SURFACES),
+    (spec.SurfaceKind, codegen.SURFACE_CODE),
+], ids=["build.ACTIVATIONS", "codegen.ACTIVATION_CODE", "build.INITS", "build.OPTIMIZERS", "build.LOSSES",
+        "codegen.LOSS_CODE", "data.TASKS", "schedules.SCHEDULES", "build.SURFACES", "codegen.SURFACE_CODE"])
+def test_every_table_covers_its_set_exactly(literal, table):
+    assert set(table) == names(literal)
+
+
+def test_every_panel_name_has_a_place():
+    assert set(PLOT_PANELS) | set(FRAME_PANELS) == names(spec.Panel)
+    assert not set(PLOT_PANELS) & set(FRAME_PANELS)
+
+
+def test_every_histogram_quantity_is_drawn():
+    quantities = set(get_args(spec.ViewSpec.model_fields["histogram"].annotation))
+    assert set(QUANTITIES) == set(QUANTITY_RGB) == quantities
+
+
+def test_every_data_kind_but_csv_has_a_generator():
+    generated = {get_args(cls.model_fields["kind"].annotation)[0] for cls in data.GENERATORS}
+    assert generated | {"csv"} == set(spec.DATA_KINDS)
+
+
+def test_every_device_and_operation_is_known_to_torch():
+    assert set(device.DEVICES) | {"auto"} == names(spec.Device)
+    assert set(torch_expression._OPS) == set(OPERATIONS)
+    assert set(FUNCTIONS) <= set(OPERATIONS)
+
+
+def test_every_loss_has_a_batched_form_and_a_hand_written_derivative():
+    assert {type(build.build_loss(name)) for name in names(spec.Loss)} == set(batched._PER_RUN_LOSS)
+    out, y = torch.zeros(4, 3), torch.tensor([0, 1, 2, 1])
+    for name in names(spec.Loss):
+        target = y if name == "cross_entropy" else torch.ones(4, 3)
+        loss, delta = manual._loss_and_delta(name, out, target)
+        assert torch.isfinite(loss) and delta.shape == out.shape
+    for name in spec.MANUAL_ACTIVATIONS:
+        assert manual._derivative(build.ACTIVATIONS[name](), torch.zeros(3)).shape == (3,)
+
+
+@pytest.mark.parametrize("kind", get_args(spec.ModelSpec.model_fields["kind"].annotation))
+def test_every_model_kind_builds(kind):
+    extra = {"mlp": {"layers": [3]}, "surface": {"surface": "quadratic"}}.get(kind, {})
+    model = build.build_model(spec.ModelSpec(kind=kind, **extra), 2, 1)
+    assert sum(p.numel() for p in model.parameters()) > 0
+
+
+@pytest.mark.parametrize("field, literal", [("optimizer", spec.Optimizer), ("schedule", spec.Schedule)])
+def test_every_optimizer_and_schedule_builds_and_exports(field, literal):
+    params = [torch.nn.Parameter(torch.zeros(2))]
+    for name in names(literal):
+        train = spec.TrainSpec(**{field: name}, lr_min=0.0)
+        assert isinstance(build.build_optimizer(train, params), torch.optim.Optimizer)
+        assert codegen._optimizer_code(train).startswith("torch.optim.")
+        assert codegen._schedule(train) and schedules.learning_rate(train, 3, 10) > 0
+
+
+def test_every_init_builds_and_exports():
+    for name in names(spec.Init):
+        model_spec = spec.ModelSpec(kind="mlp", layers=[3], init=name)
+        build.build_model(model_spec, 2, 1)
+        assert isinstance(codegen._init(model_spec), str)
+
+
+# ---------------------------------------------------------------------------- a name nobody handles
+
+
+@dataclass(frozen=True)
+class Rogue:
+    """A data spec of a kind no generator knows."""
+
+    kind: str = "rogue"
+    n: int = 10
+
+
+def test_a_name_a_table_lacks_raises_instead_of_falling_through():
+    params = [torch.nn.Parameter(torch.zeros(2))]
+    adamw = spec.TrainSpec().model_copy(update={"optimizer": "adamw", "schedule": "warmup", "loss": "hinge"})
+    with pytest.raises(KeyError):
+        build.build_optimizer(adamw, params)  # was: Adagrad, without a word
+    with pytest.raises(KeyError):
+        codegen._optimizer_code(adamw)  # was: Adagrad's code
+    with pytest.raises(KeyError):
+        schedules.learning_rate(adamw, 0, 10)  # was: the constant lr
+    with pytest.raises(ValueError, match="no hand-written derivative for the loss 'hinge'"):
+        manual._loss_and_delta("hinge", torch.zeros(2, 1), torch.zeros(2, 1))  # was: cross-entropy's
+    odd_init = spec.ModelSpec(kind="mlp", layers=[3]).model_copy(update={"init": "orthogonal"})
+    with pytest.raises(KeyError):
+        build.build_model(odd_init, 2, 1)  # was: PyTorch's default init
+    with pytest.raises(KeyError):
+        codegen._init(odd_init)  # was: no init line
+    with pytest.raises(AssertionError):
+        build.build_model(spec.ModelSpec(kind="linear").model_copy(update={"kind": "cnn"}), 2, 1)  # was: an MLP
+    with pytest.raises(ValueError, match="no generator"):
+        data.planned_values(Rogue())  # was: treated as 2 features, then read as a CSV file
+    with pytest.raises(ValueError, match="no operation 'tan'"):
+        operation("tan")
+    with pytest.raises(KeyError):
+        device.available("tpu")  # was: False
