@@ -84,6 +84,8 @@ def test_check_valid_and_invalid(capsys, write_scenario):
 @pytest.mark.parametrize("args, expect", [
     (("run", "lr_sweep", "--device", "gpu"), "'gpu' is not one of"),
     (("run", "lr_sweep", "--steps", "0"), "--steps"),
+    (("run", "lr_sweep", "--headless", "--seed", str(2**64)), "--seed"),  # was: internal error, from torch
+    (("export-code", "lr_sweep", "--seed", str(2**32)), "less than or equal to 4294967295"),  # was: a failing script
     (("run", "lr_sweep", "--out", "x.json"), "needs --headless"),
     (("run", "lr_sweep", "--csv", "x.csv"), "needs --headless"),
     (("run", "lr_sweeep"), "did you mean 'lr_sweep'?"),

@@ -17,6 +17,7 @@ import typer
 
 from .errors import NntuiError
 from .scenario import json_schema, list_builtin, load
+from .scenario.spec import MAX_SEED
 
 app = typer.Typer(
     name="nntui",
@@ -85,7 +86,7 @@ def run(
     device: Annotated[Optional[DeviceChoice], typer.Option(help="auto picks cuda, then mps, then cpu. Overrides the scenario.")] = None,
     out: Annotated[Optional[Path], typer.Option(help="Write the JSON record here (headless).", dir_okay=False)] = None,
     csv: Annotated[Optional[Path], typer.Option(help="Write the loss history as CSV here (headless).", dir_okay=False)] = None,
-    seed: Annotated[Optional[int], typer.Option(min=0, help="Override the scenario's seed.")] = None,
+    seed: Annotated[Optional[int], typer.Option(min=0, max=MAX_SEED, help="Override the scenario's seed.")] = None,
     paused: Annotated[bool, typer.Option("--paused", help="Open the app paused (space starts).")] = False,
     speed: Annotated[Optional[str], typer.Option(help="Steps per second at the start (1 to 1000), or max.")] = None,
     theme: Annotated[Optional[Theme], typer.Option(help="Colors: dark (default) or light, e.g. for a bright room.")] = None,
@@ -122,7 +123,7 @@ def export_code(
     scenario: Annotated[str, typer.Argument(help="A built-in name or a path to a .toml file.")],
     variant: Annotated[str, typer.Option(help="Which run: its number (1 = the first) or its label.")] = "1",
     steps: Annotated[Optional[int], typer.Option(min=1, max=10_000_000, help="Train this many steps.")] = None,
-    seed: Annotated[Optional[int], typer.Option(min=0, help="Override the scenario's seed.")] = None,
+    seed: Annotated[Optional[int], typer.Option(min=0, max=MAX_SEED, help="Override the scenario's seed.")] = None,
 ) -> None:
     """Print one run's training loop as a standalone PyTorch script (python script.py prints its losses)."""
     from .codegen import script

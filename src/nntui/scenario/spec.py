@@ -18,6 +18,7 @@ Activation = Literal["relu", "sigmoid", "tanh", "leaky_relu", "elu", "selu", "si
 Init = Literal["default", "zeros", "normal", "xavier", "he", "constant"]
 Schedule = Literal["constant", "step", "exponential", "inverse", "polynomial", "cosine", "cyclic"]
 Backprop = Literal["autograd", "manual"]
+MAX_SEED = 2**32 - 1  # numpy's and torch's seeds both take it
 MANUAL_ACTIVATIONS = ("relu", "leaky_relu", "sigmoid", "tanh", "identity")
 Loss = Literal["mse", "bce_with_logits", "cross_entropy"]
 Optimizer = Literal["sgd", "adam", "rmsprop", "adagrad"]
@@ -64,7 +65,7 @@ class ScenarioMeta(Strict):
     summary: str = Field("", max_length=200, description="One line for `nntui list`.")
     topic: str = Field("Basics", max_length=60, description="Group in `nntui list`.")
     order: int = Field(100, description="Teaching order within all lessons (smaller first).")
-    seed: int = Field(0, ge=0, le=2**32 - 1, description="Seeds data, initial weights and batch order.")
+    seed: int = Field(0, ge=0, le=MAX_SEED, description="Seeds data, initial weights and batch order.")
     device: Device = Field("auto", description="auto picks cuda, then mps, then cpu. `--device` overrides.")
 
 
@@ -327,7 +328,7 @@ class TrainSpec(Strict):
                             "every step's gradient is added to the ones before it.")
     backprop: Backprop = Field("autograd", description="manual: gradients from a hand-written backward pass "
                                "(Linear layers with relu, leaky_relu, sigmoid, tanh or identity) instead of autograd.")
-    seed: int | None = Field(None, ge=0, le=2**32 - 1, description="This variant's seed for its initial weights "
+    seed: int | None = Field(None, ge=0, le=MAX_SEED, description="This variant's seed for its initial weights "
                              "and batch order; default: the scenario's (the data keep the scenario's seed).")
     device: Device | None = Field(None, description="This variant's device; default: the scenario's. "
                                   "`--device` overrides both.")
