@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from nntui.cli import main
+from nntui.errors import NntuiError
+from nntui.headless import run_headless
+from nntui.scenario import load
 
 from .conftest import MINIMAL
 
@@ -87,6 +92,8 @@ def test_check_valid_and_invalid(capsys, write_scenario):
     (("run", "lr_sweep", "--headless", "--seed", str(2**64)), "--seed"),  # was: internal error, from torch
     (("export-code", "lr_sweep", "--seed", str(2**32)), "less than or equal to 4294967295"),  # was: a failing script
     (("run", "lr_sweep", "--out", "x.json"), "needs --headless"),
+    (("run", "lr_sweep", "--headless", "--out", "/nonexistent/x.json"), "folder '/nonexistent' does not exist"),
+    (("run", "lr_sweep", "--headless", "--csv", "README.md/x.csv"), "'README.md' is not a folder"),
     (("run", "lr_sweep", "--csv", "x.csv"), "needs --headless"),
     (("run", "lr_sweeep"), "did you mean 'lr_sweep'?"),
     (("run",), "Missing argument"),
@@ -95,6 +102,13 @@ def test_check_valid_and_invalid(capsys, write_scenario):
 def test_bad_arguments_are_one_line(capsys, args, expect):
     code, _, err = run_main(capsys, *args)
     assert code == 2 and expect in err and err.strip().count("\n") == 0 and "Traceback" not in err
+
+
+def test_a_record_that_cannot_be_written_after_training_is_one_line():
+    # the CLI checks --out and --csv before training; a write can still fail (a full disk, /proc as root)
+    with pytest.raises(NntuiError, match=r"^nntui: --csv: could not write '/proc/nntui/x.csv': No such file"):
+        run_headless(load("lr_sweep").with_steps(2), device="cpu", out=None, csv=Path("/proc/nntui/x.csv"),
+                     stdout=io.StringIO(), stderr=io.StringIO())
 
 
 def test_missing_device_is_one_line():

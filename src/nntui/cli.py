@@ -99,6 +99,10 @@ def run(
     if headless:
         from .headless import run_headless
 
+        for flag, path in (("--out", out), ("--csv", csv)):  # before training, not after it
+            if path is not None:
+                _check_writable(path, flag)
+
         raise typer.Exit(run_headless(sc, device=dev, out=out, csv=csv))
     for flag, value in (("--out", out), ("--csv", csv)):
         if value is not None:
@@ -238,6 +242,17 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{where}: error: {exc.format_message()} (see `{where} --help`)", file=sys.stderr)
         code = 2
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _check_writable(path: Path, flag: str) -> None:
+    folder = path.parent if str(path.parent) else Path(".")
+    problem = ("is a folder; give a file name" if path.is_dir() else
+               f"'{folder}' is not a folder" if folder.exists() and not folder.is_dir() else
+               f"the folder '{folder}' does not exist" if not folder.is_dir() else
+               f"the folder '{folder}' is not writable" if not os.access(folder, os.W_OK) else
+               "the file is not writable" if path.exists() and not os.access(path, os.W_OK) else "")
+    if problem:
+        raise typer.BadParameter(f"cannot write '{path}': {problem}", param_hint=f"'{flag}'")
 
 
 def _is_usage_error(exc: Exception) -> bool:

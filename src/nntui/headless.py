@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from .errors import NntuiError
 from .record import History, dumps
 from .scenario import Scenario
 
@@ -117,6 +118,14 @@ def write_csv(history: History, path: Path) -> None:
                 writer.writerows((h.label, int(s), split, repr(float(v))) for s, v in zip(steps, losses))
 
 
+def _write(flag: str, path: Path, write) -> None:
+    """A file the CLI checked before training can still fail (a full disk, a folder root may not write)."""
+    try:
+        write()
+    except OSError as exc:
+        raise NntuiError(f"{flag}: could not write '{path}': {exc.strerror or exc}") from None
+
+
 def run_headless(scenario: Scenario, *, device: str | None, out: Path | None, csv: Path | None = None,
                  stdout: TextIO = sys.stdout, stderr: TextIO = sys.stderr) -> int:
     """The `nntui run --headless` command; returns the exit code."""
@@ -126,7 +135,7 @@ def run_headless(scenario: Scenario, *, device: str | None, out: Path | None, cs
         record, table = expression_record(scenario, device)
         console.print(table)
         if out is not None:
-            out.write_text(dumps(record) + "\n", encoding="utf-8")
+            _write("--out", out, lambda: out.write_text(dumps(record) + "\n", encoding="utf-8"))
             err.print(f"wrote {out}")
         return 0
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("steps"),
@@ -140,10 +149,11 @@ def run_headless(scenario: Scenario, *, device: str | None, out: Path | None, cs
     console.print(loss_chart(history, log_y=scenario.view.log_y, color=console.is_terminal,
                              width=min(console.width, 120)), markup=False, highlight=False, soft_wrap=True)
     if out is not None:
-        out.write_text(dumps(record_of(scenario, engine, history, complete)) + "\n", encoding="utf-8")
+        record = record_of(scenario, engine, history, complete)
+        _write("--out", out, lambda: out.write_text(dumps(record) + "\n", encoding="utf-8"))
         err.print(f"wrote {out}" + ("" if complete else " (incomplete: interrupted)"))
     if csv is not None:
-        write_csv(history, csv)
+        _write("--csv", csv, lambda: write_csv(history, csv))
         err.print(f"wrote {csv}" + ("" if complete else " (incomplete: interrupted)"))
     if not complete:
         return 130
