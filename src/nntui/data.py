@@ -215,7 +215,7 @@ def _read_csv(spec: CsvData, base_dir: Path, source: str) -> tuple[np.ndarray, n
 
 
 @dataclass(frozen=True)
-class Generator:
+class DataGenerator:
     """How one kind of generated data is made, and its size before it is made."""
 
     make: Callable[[Any, np.random.Generator], tuple[np.ndarray, np.ndarray]]  # (x (N, F), y (N,))
@@ -228,19 +228,19 @@ def _linear_samples(spec: LinearData) -> int:
 
 
 # every data kind but csv (read from a file, not generated): a kind missing here is an error, never a default
-GENERATORS: dict[type, Generator] = {
-    LinearData: Generator(_linear, lambda spec: 1, _linear_samples),
-    CirclesData: Generator(_circles, lambda spec: 2),
-    BlobsData: Generator(_blobs, lambda spec: spec.dim),
-    MoonsData: Generator(_moons, lambda spec: 2),
-    XorData: Generator(_xor, lambda spec: 2),
-    SpiralData: Generator(_spiral, lambda spec: 2),
-    CurveData: Generator(_curve, lambda spec: 1),
-    PlaneData: Generator(_plane, lambda spec: len(spec.weights)),
+GENERATORS: dict[type, DataGenerator] = {
+    LinearData: DataGenerator(_linear, lambda spec: 1, _linear_samples),
+    CirclesData: DataGenerator(_circles, lambda spec: 2),
+    BlobsData: DataGenerator(_blobs, lambda spec: spec.dim),
+    MoonsData: DataGenerator(_moons, lambda spec: 2),
+    XorData: DataGenerator(_xor, lambda spec: 2),
+    SpiralData: DataGenerator(_spiral, lambda spec: 2),
+    CurveData: DataGenerator(_curve, lambda spec: 1),
+    PlaneData: DataGenerator(_plane, lambda spec: len(spec.weights)),
 }
 
 
-def generator(spec) -> Generator:
+def generator(spec) -> DataGenerator:
     try:
         return GENERATORS[type(spec)]
     except KeyError:
