@@ -154,7 +154,7 @@ class GraphPanel(ScrollableContainer, can_focus=True):
             else:
                 args = ", ".join(fmt(r.values[i]) for i in node.inputs)
                 out.append(f"{_formula(node, self.graph, f)}  with inputs ({args})  → {fmt(r.values[node.id])}")
-            return out
+            return _note_non_finite(out, [r.values[node.id]])
         out.append("backward  ", style="bold")
         if node.id == self.graph.output:
             out.append(f"∂{f}/∂{f} = 1: the gradient starts at the output")
@@ -162,7 +162,7 @@ class GraphPanel(ScrollableContainer, can_focus=True):
         if r.constant[node.id]:
             out.append(f"{name} = {fmt(r.values[node.id])} is a constant: autograd does not track it")
             return out
-        terms, parts = [], []
+        terms, parts, shown = [], [], [r.grads[node.id]]
         for user in self.graph.nodes:
             if node.id in user.inputs:
                 # -0.0 starts the sum so that a single term keeps its sign (0 + -0.0 would print 0)
@@ -171,11 +171,20 @@ class GraphPanel(ScrollableContainer, can_focus=True):
                 uname = _name(user, self.graph, f)
                 terms.append(f"∂{f}/∂{uname}·∂{uname}/∂{name}")
                 parts.append(f"({fmt(r.grads[user.id])})·({fmt(local)})")
+                shown += [r.grads[user.id], local]
         out.append(f"∂{f}/∂{name} = {' + '.join(terms)} = {' + '.join(parts)} = {fmt(r.grads[node.id])}")
         users = [u for u in self.graph.nodes if node.id in u.inputs]
         rules = "; ".join(local_rule(u, self.graph, {self.graph.output: f}) for u in users)
         out.append(f"\n          local derivatives: {rules}", style="dim")
-        return out
+        return _note_non_finite(out, shown)
+
+
+def _note_non_finite(out: Text, numbers: list[float]) -> Text:
+    """Say what an Inf or NaN on the line means: the arithmetic of float64, which torch shares."""
+    if not all(math.isfinite(v) for v in numbers):
+        out.append("\n          Inf: beyond float64's largest number (1.8e308), or a division by 0; NaN: no "
+                   "defined value (0·Inf, Inf − Inf, log of a negative…). torch gives the same.", style="dim")
+    return out
 
 
 def _name(node: Node, graph: Graph, output: str) -> str:
