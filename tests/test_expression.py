@@ -136,6 +136,18 @@ async def test_stepping_backward_through_extreme_values_shows_them(write_scenari
         assert ("torch gives the same" in line) == ("Inf" in shown or "NaN" in shown)  # what Inf and NaN mean
 
 
+async def test_the_explanation_stays_whole_while_a_wide_graph_scrolls_sideways(write_scenario):
+    path = write_scenario('[scenario]\ntitle = "wide"\n[expression]\ntext = "sin(exp(x))"\nvalues = { x = 800 }\n')
+    app = NNTuiApp(load_path(path), device="cpu")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_idle(app, pilot)
+        panel = app.query_one(GraphPanel)
+        await pilot.press("n", "n", "n")  # the output node, at the right: the graph scrolls to it
+        await pilot.pause()
+        assert panel.scroll_x > 0
+        assert app.query_one("#explain").region.x == panel.content_region.x  # not cut at the left
+
+
 def test_scenario_errors(write_scenario):
     base = '[scenario]\ntitle = "g"\n[expression]\n'
     with pytest.raises(ScenarioError, match=r"expression.text: unknown function 'eval'"):

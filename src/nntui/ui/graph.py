@@ -70,6 +70,11 @@ class GraphPanel(ScrollableContainer, can_focus=True):
         self.border_subtitle = "n: next node · r: start over · space: play"
         self._draw()
 
+    def watch_scroll_x(self, old: float, new: float) -> None:
+        super().watch_scroll_x(old, new)
+        # a graph wider than the panel scrolls sideways; the explanation under it stays put, whole
+        self.query_one("#explain").styles.offset = (round(new), 0)
+
     def set_result(self, result: ExpressionResult | None) -> None:
         if result is not self.result:
             self.result = result
