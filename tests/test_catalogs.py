@@ -18,9 +18,12 @@ from nntui import codegen, data, schedules
 from nntui.engine import batched, build, device, manual
 from nntui.engine import expression as torch_expression
 from nntui.expression import FUNCTIONS, OPERATIONS, operation
-from nntui.scenario import spec
-from nntui.ui.app import FRAME_PANELS, PLOT_PANELS
+from nntui.record import STATUSES
+from nntui.scenario import list_builtin, load, spec
+from nntui.ui.app import FRAME_PANELS, PLOT_PANELS, NNTuiApp
 from nntui.ui.histograms import QUANTITIES, QUANTITY_RGB
+from nntui.ui.palette import STATUS_STYLES
+from nntui.ui.variants import LIVE_COLUMNS
 
 
 def names(literal) -> set[str]:
@@ -47,6 +50,12 @@ def test_every_table_covers_its_set_exactly(literal, table):
 def test_every_panel_name_has_a_place():
     assert set(PLOT_PANELS) | set(FRAME_PANELS) == names(spec.Panel)
     assert not set(PLOT_PANELS) & set(FRAME_PANELS)
+
+
+def test_every_status_has_a_colour_and_every_live_column_a_value():
+    assert set(STATUS_STYLES) == set(STATUSES)
+    shown = {c for info in list_builtin() for c in NNTuiApp(load(info.name), device="cpu")._live_columns()}
+    assert shown == set(LIVE_COLUMNS)
 
 
 def test_every_histogram_quantity_is_drawn():

@@ -121,6 +121,7 @@ def _less(a: float, b: float) -> bool:
     return (not math.isnan(a)) and (math.isnan(b) or a < b)
 
 
+STATUSES = ("waiting", "converging", "oscillating", "diverging", "diverged")  # what run_status can say
 DIVERGING_FACTOR = 2.0  # a smoothed loss this many times its first value: growing, not learning
 
 

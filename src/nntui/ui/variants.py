@@ -85,7 +85,7 @@ class VariantsTable(ScrollView, can_focus=False):  # nothing to select: it only 
         return [Text.assemble(("━━ ", variant_color(i)), run.label),
                 *(Text(_setting(run.settings.get(c))) for c in self.settings_columns),
                 *(Text(_live(run, c)) for c in self.live_columns),
-                Text(fmt_num(run.loss)), Text(label, style=STATUS_STYLES.get(status, ""))]
+                Text(fmt_num(run.loss)), Text(label, style=STATUS_STYLES[status])]
 
     # ------------------------------------------------------------------ drawing
 
@@ -171,11 +171,12 @@ def _setting(value) -> str:
     return "" if value is None else str(value)
 
 
+LIVE_COLUMNS = {  # measured as training runs; a column named here and nowhere else is a KeyError
+    "lr now": lambda run: fmt_num(run.lr) if run.lr == run.lr else "",
+    "device": lambda run: run.device,
+    "steps/s": lambda run: f"{run.rate:,.0f}" if run.rate == run.rate else "",
+}
+
+
 def _live(run, column: str) -> str:
-    if column == "lr now":
-        return fmt_num(run.lr) if run.lr == run.lr else ""
-    if column == "device":
-        return run.device
-    if column == "steps/s":
-        return f"{run.rate:,.0f}" if run.rate == run.rate else ""
-    return ""
+    return LIVE_COLUMNS[column](run)
