@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 import torch
 
 from nntui.engine import Engine
 from nntui.errors import DeviceError
+from nntui.runner import Runner
 from nntui.scenario import load
 from nntui.scenario.loader import load_path
 
@@ -195,11 +198,6 @@ def test_auto_device_resolves():
 
 
 def test_after_a_trainer_error_reset_starts_it_again(monkeypatch):
-    import time
-
-    from nntui.engine import Engine
-    from nntui.runner import Runner
-
     real = Engine.advance
 
     def broken(self, *args, **kwargs):
@@ -225,3 +223,26 @@ def test_after_a_trainer_error_reset_starts_it_again(monkeypatch):
     wait(lambda: runner.view().step == 1)
     assert runner.view().error is None
     runner.stop()
+
+
+def test_a_pause_mid_chunk_stops_at_the_next_step_and_idle_means_no_more_steps():
+    # at full speed a chunk of steps runs for up to 50 ms; pausing used to let it finish while `idle`
+    # already said there was nothing left, so a test (or a view) saw the step count move after idle
+    runner = Runner(load("lr_sweep").with_steps(10_000_000), device="cpu", speed="max", questions=False)
+    runner.start()
+    try:
+        deadline = time.monotonic() + 30
+        while runner.view().step < 200:
+            assert time.monotonic() < deadline, "timed out"
+            time.sleep(0.01)
+        for _ in range(5):
+            runner.toggle()  # pause, mid-chunk
+            while not runner.idle:
+                time.sleep(0.001)
+            paused_at = runner.view().step
+            time.sleep(0.1)
+            assert runner.view().step == paused_at and not runner.view().playing
+            runner.toggle()  # play on
+            time.sleep(0.03)
+    finally:
+        runner.stop()
