@@ -7,7 +7,10 @@ import math
 
 import numpy as np
 
-from nntui.record import Series, dumps, run_status
+import pytest
+
+from nntui.frames import Frame, RunFrame
+from nntui.record import SERIES_CAPACITY, History, Series, dumps, run_status
 
 
 def test_series_is_exact_while_small():
@@ -60,3 +63,31 @@ def test_a_run_whose_loss_has_doubled_is_diverging_before_it_trips_the_divergenc
     assert "oscillating" in wild[:first] and wild[-1] == "diverged"  # overshoots, then grows, then stops
     assert wild[first:wild.index("diverged")] == ["diverging"] * (wild.index("diverged") - first)
     assert all("diverging" not in row[:-1] for row in statuses)  # the runs that converge never say it
+
+
+def frame(step: int, steps: np.ndarray, val_steps: np.ndarray) -> RunFrame:
+    """What the engine sends for one run: every new training loss, a validation loss every eval_every steps."""
+    return RunFrame(label="run", step=step, loss_steps=steps, losses=1.0 / (1.0 + steps),
+                    val_steps=val_steps, val_losses=2.0 / (1.0 + val_steps), diverged_at=None, finished=False,
+                    update_cos=0.5, param_names=("w",), param_shapes=((1,),), weight_norms=np.ones(1),
+                    grad_norms=np.ones(1), hist_counts=np.zeros((1, 4), np.int64), hist_ranges=np.zeros((1, 2)))
+
+
+@pytest.mark.parametrize("eval_every", [1, 2, 10, 7])
+def test_history_past_the_size_where_each_series_halves(eval_every):
+    # validation losses come every eval_every steps: their bucket ids are not consecutive, and with
+    # eval_every 10 the first halving merged nothing, so step 20,490 wrote past the end (IndexError)
+    history = History(["run"], [{}])
+    total = SERIES_CAPACITY * eval_every * 2 + 3 * eval_every  # through the first and second halvings
+    for start in range(0, total, 50):  # one frame per 50 steps, as at full speed
+        steps = np.arange(start, min(start + 50, total))
+        step = int(steps[-1]) + 1
+        history.add(Frame(step, (frame(step, steps, steps[steps % eval_every == 0]),)))
+    run = history.runs[0]
+    for series in (run.loss, run.val_loss, run.smoothed):
+        points, values = series.points()
+        assert len(series) <= SERIES_CAPACITY and np.all(np.diff(points) > 0)
+        assert points[0] == 0 and values[0] == values.max()  # the first (largest) loss is kept
+    last_val = (total - 1) // eval_every * eval_every
+    assert run.val_loss.last == (last_val, 2.0 / (1.0 + last_val))
+    assert run.val_loss.points()[0][-1] == last_val

@@ -55,8 +55,8 @@ class Series:
         self.ids[n] = b
         self.lo[n] = self.hi[n] = (step, value)
         self.n = n + 1
-        if self.n > self.capacity:
-            self._halve()
+        while self.n > self.capacity:  # points further apart than a bucket (validation every k steps)
+            self._halve()              # merge nothing until the buckets are as wide as their spacing
 
     def _halve(self) -> None:
         """Merge neighbouring buckets: half as many, twice as wide."""
