@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -309,3 +312,41 @@ def test_batch_norm_skips_a_last_batch_of_one_sample(write_scenario):
     engine = Engine(load_path(write_scenario(text.replace("lr = 0.1", "lr = 0.1\nbatch_size = 19"))), "cpu")
     engine.advance(5)  # 20 samples in batches of 19: the lone 20th would make BatchNorm1d raise
     assert engine.step == 5
+
+
+CSV_SCENARIO = '[scenario]\ntitle = "c"\n[data]\nkind = "csv"\npath = "d.csv"\ntarget = "y"\n{extra}[model]\nkind = "linear"\n'
+
+
+@pytest.mark.parametrize("content, extra, message", [
+    ("x,y\n" + "a" * 140_000 + ",1\n", "", "cannot be read as CSV: field larger than field limit"),  # was: internal
+    ("x,x,y\n1,2,3\n4,5,6\n", "", "two columns named 'x' (columns 1 and 2)"),  # was: the first x fed twice
+    ("x,y\n1,2\n3,4\n", 'features = ["x", "y"]\n', "'y' is the target; it cannot also be a feature"),
+    (",".join(f"c{i}" for i in range(100_000)) + ",y\n", "", "CSV has 100,000 feature columns"),  # was: 34 s
+])
+def test_csv_edge_cases_are_one_line_errors(tmp_path, content, extra, message):
+    (tmp_path / "d.csv").write_text(content, encoding="utf-8")
+    (tmp_path / "s.toml").write_text(CSV_SCENARIO.format(extra=extra), encoding="utf-8")
+    with pytest.raises(ScenarioError, match=re.escape(message)) as info:
+        load_path(tmp_path / "s.toml")
+    assert len(str(info.value)) < 300
+
+
+def test_a_byte_order_mark_is_not_part_of_the_first_column(tmp_path):
+    (tmp_path / "d.csv").write_bytes(b"\xef\xbb\xbfx,y\n1,2\n2,4\n3,6\n")
+    (tmp_path / "s.toml").write_text(CSV_SCENARIO.format(extra=""), encoding="utf-8")
+    assert load_path(tmp_path / "s.toml").variants[0].dataset.feature_names == ("x",)
+
+
+def test_a_fifo_a_device_or_a_folder_is_named_for_what_it_is(tmp_path):
+    os.mkfifo(tmp_path / "fifo.toml")  # opening it would block until a writer came
+    for path, what in ((tmp_path / "fifo.toml", "is a named pipe (FIFO)"), (Path("/dev/zero"), "is a character device")):
+        with pytest.raises(ScenarioError, match=re.escape(what)):
+            load_path(path)
+    os.mkfifo(tmp_path / "d.csv")
+    (tmp_path / "s.toml").write_text(CSV_SCENARIO.format(extra=""), encoding="utf-8")
+    with pytest.raises(ScenarioError, match=r"'d.csv' is a named pipe \(FIFO\), not a CSV file"):
+        load_path(tmp_path / "s.toml")
+    (tmp_path / "d.csv").unlink()
+    (tmp_path / "d.csv").mkdir()
+    with pytest.raises(ScenarioError, match=r"'d.csv' is a folder, not a CSV file"):
+        load_path(tmp_path / "s.toml")

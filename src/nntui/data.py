@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import Problem, ScenarioError, printable
+from .errors import Problem, ScenarioError, file_kind, printable
 from .expression import forward_array as evaluate_formula
 from .expression import parse as parse_formula
 from .scenario.spec import (
@@ -166,29 +166,51 @@ def _read_csv(spec: CsvData, base_dir: Path, source: str) -> tuple[np.ndarray, n
     path = (base / spec.path).resolve()  # symlinks and .. resolved first: the file must really be inside
     if not path.is_relative_to(base):
         raise fail(f"'{spec.path}' points outside the scenario's folder; put the CSV next to the scenario file")
-    if not path.is_file():
+    if not path.exists():
         raise fail(f"CSV file '{spec.path}' not found (looked in {base}); fix the path, relative to the scenario file")
+    if not path.is_file():
+        raise fail(f"'{spec.path}' is {file_kind(path.stat().st_mode)}, not a CSV file; give the path of a .csv file")
     if path.stat().st_size > MAX_CSV_BYTES:
         raise fail(f"CSV file '{spec.path}' is larger than {MAX_CSV_BYTES // 2**20} MB; use a sample of its rows")
-    with path.open(newline="", encoding="utf-8", errors="replace") as fh:
+    try:
+        return _read_csv_rows(spec, path, fail)
+    except csv.Error as exc:  # e.g. a field over the csv module's 131,072-character limit
+        raise fail(f"'{spec.path}' cannot be read as CSV: {exc}") from None
+
+
+def _read_csv_rows(spec: CsvData, path: Path, fail) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    # utf-8-sig: a byte-order mark (Excel writes one) is not part of the first column's name
+    with path.open(newline="", encoding="utf-8-sig", errors="replace") as fh:
         # streamed row by row into a flat array: a big file never becomes a list of Python strings
         reader = csv.reader(fh)
         rows = ((reader.line_num, row) for row in reader if any(cell.strip() for cell in row))
         header = [printable(h.strip()) for h in next(rows, (0, []))[1]]  # names are shown: no escapes
         if not header:
             raise fail(f"CSV file '{spec.path}' is empty; it needs a header line and at least 2 rows of data")
-        if spec.target not in header:
-            raise fail(f"no column '{spec.target}' in '{spec.path}' (columns: {', '.join(header)})", "data.target")
+        position: dict[str, int] = {}
+        for i, name in enumerate(header):
+            if name in position:
+                raise fail(f"'{spec.path}' has two columns named '{name[:40]}' (columns {position[name] + 1} and "
+                           f"{i + 1}); give each column its own name")
+            position[name] = i
+        columns = _names(header)
+        if spec.target not in position:
+            raise fail(f"no column '{spec.target}' in '{spec.path}' (columns: {columns})", "data.target")
+        if not spec.features and len(header) - 1 > MAX_FEATURES:
+            raise fail(f"CSV has {len(header) - 1:,} feature columns; at most {MAX_FEATURES}: list some in "
+                       "`features`", "data.features")
         features = spec.features or [h for h in header if h != spec.target]
-        missing = [f for f in features if f not in header]
+        missing = [f for f in features if f not in position]
         if missing:
-            raise fail(f"no column '{missing[0]}' in '{spec.path}' (columns: {', '.join(header)})", "data.features")
+            raise fail(f"no column '{missing[0]}' in '{spec.path}' (columns: {columns})", "data.features")
+        if spec.target in features:
+            raise fail(f"'{spec.target}' is the target; it cannot also be a feature", "data.features")
         if not features:
             raise fail("no feature columns left besides the target", "data.features")
         if len(features) > MAX_FEATURES:
             raise fail(f"CSV has {len(features)} feature columns; at most {MAX_FEATURES}: list some in `features`",
                        "data.features")
-        cols = [header.index(f) for f in features] + [header.index(spec.target)]
+        cols = [position[f] for f in features] + [position[spec.target]]
         max_rows = min(MAX_SAMPLES, MAX_DATA_VALUES // len(cols))
         values = array("d")
         for count, (line, row) in enumerate(rows, start=1):
@@ -212,6 +234,12 @@ def _read_csv(spec: CsvData, base_dir: Path, source: str) -> tuple[np.ndarray, n
         raise fail(f"CSV file '{spec.path}' needs a header line and at least 2 rows of data")
     table = np.frombuffer(values, dtype=np.float64).reshape(-1, len(cols))
     return table[:, :-1], table[:, -1], features
+
+
+def _names(header: list[str], shown: int = 12) -> str:
+    """The column names for an error message: the first few, and how many more."""
+    names = ", ".join(h[:40] for h in header[:shown])
+    return names + (f", … ({len(header) - shown:,} more)" if len(header) > shown else "")
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ import difflib
 import itertools
 import math
 import re
+import stat
 import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -20,7 +21,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from ..data import Dataset, make_dataset, surface_dataset
 from ..expression import ExpressionError, Graph
 from ..expression import parse as parse_expression
-from ..errors import Problem, ScenarioError
+from ..errors import Problem, ScenarioError, file_kind
 from .locate import locate
 from .spec import (
     DATA_KINDS,
@@ -437,10 +438,16 @@ def parameter_count(variant: Variant) -> int:
 def load_path(path: Path, seed: int | None = None) -> Scenario:
     source = str(path)
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise ScenarioError([Problem(source, f"file is {size:,} bytes; scenario files are limited to 1 MB")])
-        text = path.read_text(encoding="utf-8")
+        kind = path.stat().st_mode
+        if stat.S_ISDIR(kind):
+            raise IsADirectoryError
+        if not stat.S_ISREG(kind):  # a FIFO would block and /dev/zero never ends: neither is opened
+            raise ScenarioError([Problem(source, f"is {file_kind(kind)}, not a file; give a .toml scenario file")])
+        with path.open("rb") as fh:
+            data = fh.read(MAX_FILE_BYTES + 1)  # the size as read, not as stat says (0 for /proc files)
+        if len(data) > MAX_FILE_BYTES:
+            raise ScenarioError([Problem(source, "file is over 1 MB; scenario files are limited to 1 MB")])
+        text = data.decode("utf-8")
     except FileNotFoundError:
         raise ScenarioError([Problem(source, "no such file; check the path")]) from None
     except IsADirectoryError:
