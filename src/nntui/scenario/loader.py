@@ -19,9 +19,9 @@ from typing import Any, get_args, get_origin
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from ..data import Dataset, make_dataset, surface_dataset
+from ..errors import Problem, ScenarioError, file_kind
 from ..expression import ExpressionError, Graph
 from ..expression import parse as parse_expression
-from ..errors import Problem, ScenarioError, file_kind
 from .locate import locate
 from .spec import (
     DATA_KINDS,
