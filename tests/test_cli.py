@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -109,6 +112,34 @@ def test_a_record_that_cannot_be_written_after_training_is_one_line():
     with pytest.raises(NntuiError, match=r"^nntui: --csv: could not write '/proc/nntui/x.csv': No such file"):
         run_headless(load("lr_sweep").with_steps(2), device="cpu", out=None, csv=Path("/proc/nntui/x.csv"),
                      stdout=io.StringIO(), stderr=io.StringIO())
+
+
+def test_a_reader_that_goes_away_or_cannot_encode_the_chart_never_costs_the_record(tmp_path):
+    sc = load("lr_sweep").with_steps(5)
+    read, write = os.pipe()
+    os.close(read)  # `| head -1` that has already gone: every write to stdout is a broken pipe
+    with os.fdopen(write, "w") as gone:
+        code = run_headless(sc, device="cpu", out=tmp_path / "a.json", stdout=gone, stderr=io.StringIO())
+    assert code == 0 and json.loads((tmp_path / "a.json").read_text())["complete"]  # was: exit 1, no JSON
+    latin1 = io.TextIOWrapper(io.BytesIO(), encoding="latin-1")  # PYTHONIOENCODING=latin-1, a C locale
+    code = run_headless(sc, device="cpu", out=tmp_path / "b.json", stdout=latin1, stderr=io.StringIO())
+    latin1.flush()
+    printed = latin1.buffer.getvalue().decode("latin-1")
+    assert code == 0 and (tmp_path / "b.json").exists()  # was: internal error (UnicodeEncodeError), no JSON
+    assert "lr=0.03" in printed and "+-----" in printed and "Loss" in printed  # the chart, its box in ASCII
+
+
+def test_sigterm_mid_run_writes_what_was_trained(tmp_path):
+    sc = load("lr_sweep").with_steps(10_000_000)
+    timer = threading.Timer(1.5, os.kill, (os.getpid(), signal.SIGTERM))  # as `kill` or a scheduler would
+    timer.start()
+    try:
+        code = run_headless(sc, device="cpu", out=tmp_path / "r.json", stdout=io.StringIO(), stderr=io.StringIO())
+    finally:
+        timer.cancel()
+    record = json.loads((tmp_path / "r.json").read_text())
+    assert code == 128 + signal.SIGTERM and record["complete"] is False  # was: killed, nothing written
+    assert 0 < record["runs"][0]["steps_done"] < 10_000_000
 
 
 def test_missing_device_is_one_line():

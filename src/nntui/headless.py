@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
+import threading
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
@@ -128,26 +132,28 @@ def _write(flag: str, path: Path, write) -> None:
 
 def run_headless(scenario: Scenario, *, device: str | None, out: Path | None, csv: Path | None = None,
                  stdout: TextIO = sys.stdout, stderr: TextIO = sys.stderr) -> int:
-    """The `nntui run --headless` command; returns the exit code."""
+    """The `nntui run --headless` command; returns the exit code.
+
+    The record and the CSV are written before anything goes to stdout: a pipe closed early (`| head`) or a
+    stdout that cannot encode the chart never costs them. SIGTERM ends training like Ctrl+C: what was
+    trained is written, marked incomplete."""
     err = Console(file=stderr)
-    console = Console(file=stdout, highlight=False)
+    console = _Stdout(file=stdout, highlight=False)
     if scenario.expression is not None:
         record, table = expression_record(scenario, device)
-        console.print(table)
         if out is not None:
             _write("--out", out, lambda: out.write_text(dumps(record) + "\n", encoding="utf-8"))
             err.print(f"wrote {out}")
+        console.print(table)
         return 0
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("steps"),
                TimeElapsedColumn())
-    with Progress(*columns, console=err, transient=False, disable=not err.is_terminal) as progress:
+    with Progress(*columns, console=err, transient=False, disable=not err.is_terminal) as progress, \
+            _terminate_as_interrupt() as stopped_by:
         engine, history, complete = train(scenario, device, progress)
     if not err.is_terminal:
         err.print(f"{scenario.name}: trained {engine.step} steps on {engine.device}" +
                   ("" if complete else " (interrupted)"))
-    console.print(summary_table(history))
-    console.print(loss_chart(history, log_y=scenario.view.log_y, color=console.is_terminal,
-                             width=min(console.width, 120)), markup=False, highlight=False, soft_wrap=True)
     if out is not None:
         record = record_of(scenario, engine, history, complete)
         _write("--out", out, lambda: out.write_text(dumps(record) + "\n", encoding="utf-8"))
@@ -155,9 +161,59 @@ def run_headless(scenario: Scenario, *, device: str | None, out: Path | None, cs
     if csv is not None:
         _write("--csv", csv, lambda: write_csv(history, csv))
         err.print(f"wrote {csv}" + ("" if complete else " (incomplete: interrupted)"))
+    chart = loss_chart(history, log_y=scenario.view.log_y, color=console.is_terminal, width=min(console.width, 120))
+    console.print(summary_table(history))
+    console.print(encodable(chart, stdout), markup=False, highlight=False, soft_wrap=True)
     if not complete:
-        return 130
+        return 128 + (stopped_by[0] if stopped_by else signal.SIGINT)
     diverged = sum(1 for h in history.runs if h.latest and h.latest.diverged_at is not None)
     if diverged:
         err.print(f"{diverged} of {len(history.runs)} runs diverged (see the status column)")
     return 0
+
+
+@contextmanager
+def _terminate_as_interrupt():
+    """Within: SIGTERM raises KeyboardInterrupt, as Ctrl+C does; yields the list that gets its number."""
+    received: list[int] = []
+    if threading.current_thread() is not threading.main_thread():  # only the main thread can take signals
+        yield received
+        return
+
+    def interrupt(signum, _frame):
+        received.append(signum)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield received
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+class _Stdout(Console):
+    """stdout's console: a reader that has gone (`| head -1`) ends the printing quietly (rich would exit 1)."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        try:  # later flushes, at exit, must not fail again
+            os.dup2(os.open(os.devnull, os.O_WRONLY), self.file.fileno())
+        except (OSError, ValueError):
+            pass
+
+
+# the chart's box drawing, for a stdout that cannot encode it (PYTHONIOENCODING=latin-1, a C locale)
+_ASCII_BOX = str.maketrans("─━│┃┌┏┐┓└┗┘┛├┣┤┫┬┳┴┻┼╋", "--||++++++++++++++++++")
+
+
+def encodable(text: str, stream: TextIO) -> str:
+    """`text` as the stream can write it: box drawing as ASCII, anything else it lacks as '?'."""
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    try:
+        text.encode(encoding)
+        return text
+    except UnicodeEncodeError:
+        ascii_box = text.translate(_ASCII_BOX)
+        return ascii_box.encode(encoding, errors="replace").decode(encoding)
+    except LookupError:
+        return text
