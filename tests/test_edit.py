@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from textual.widgets import Input
 
 from nntui.scenario import load
@@ -96,3 +97,38 @@ def test_edited_labels_follow_sweep_values():
     assert edited_label("lr=0.005", {"train.lr": 0.01}) == "lr=0.01 ✎"
     assert edited_label("sigmoid", {"train.lr": 0.01}) == "sigmoid ✎"
     assert edited_label("lr=0.01 ✎", {"train.lr": 0.02}) == "lr=0.02 ✎"
+
+
+async def test_w_on_a_csv_scenario_writes_a_file_that_runs(tmp_path, monkeypatch):
+    lesson = tmp_path / "lesson"
+    lesson.mkdir()
+    (lesson / "d.csv").write_text("x,y\n" + "".join(f"{i},{2 * i}\n" for i in range(20)), encoding="utf-8")
+    (lesson / "fit.toml").write_text('[scenario]\ntitle = "fit"\n[data]\nkind = "csv"\npath = "d.csv"\n'
+                                     'target = "y"\n[model]\nkind = "linear"\n', encoding="utf-8")
+    monkeypatch.chdir(tmp_path)  # the user runs it from elsewhere: `nntui run lesson/fit.toml`
+    app = NNTuiApp(load(str(lesson / "fit.toml")), device="cpu", run_steps=1, questions=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_idle(app, pilot)
+        await pilot.press("w")
+        await pilot.pause()
+    # next to its CSV (a copy in the current folder could not reach it: the path must stay inside its folder)
+    assert not (tmp_path / "fit-edited.toml").exists()
+    assert load(str(lesson / "fit-edited.toml")).variants[0].dataset.n_train == 20
+
+
+def test_a_write_that_fails_leaves_no_file_and_no_debris(tmp_path, monkeypatch):
+    from nntui import files
+
+    target = tmp_path / "x.toml"
+    target.write_text("old", encoding="utf-8")
+
+    def full_disk(*_args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(files.os, "replace", full_disk)
+    with pytest.raises(OSError, match="No space"):
+        files.write_atomically(target, "new " * 1000)
+    assert target.read_text(encoding="utf-8") == "old" and [p.name for p in tmp_path.iterdir()] == ["x.toml"]
+    monkeypatch.undo()
+    files.write_atomically(tmp_path / "y.toml", "new")
+    assert (tmp_path / "y.toml").stat().st_mode & 0o044  # readable like any file, not mkstemp's 0600

@@ -22,6 +22,7 @@ from rich.progress import (
 from rich.table import Table
 
 from .errors import NntuiError
+from .files import write_atomically
 from .record import History, dumps
 from .scenario import Scenario
 
@@ -118,14 +119,16 @@ def expression_record(scenario: Scenario, device: str | None) -> tuple[dict, Tab
 def write_csv(history: History, path: Path) -> None:
     """The loss history in long form: one row per (run, step, split); NaN/Inf written as nan/inf."""
     import csv
+    import io
 
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["variant", "step", "split", "loss"])
-        for h in history.runs:
-            for split, series in (("train", h.loss), ("validation", h.val_loss)):
-                steps, losses = series.points()
-                writer.writerows((h.label, int(s), split, repr(float(v))) for s, v in zip(steps, losses))
+    text = io.StringIO()
+    writer = csv.writer(text)
+    writer.writerow(["variant", "step", "split", "loss"])
+    for h in history.runs:
+        for split, series in (("train", h.loss), ("validation", h.val_loss)):
+            steps, losses = series.points()
+            writer.writerows((h.label, int(s), split, repr(float(v))) for s, v in zip(steps, losses))
+    write_atomically(path, text.getvalue())
 
 
 def _write(flag: str, path: Path, write) -> None:
@@ -148,7 +151,7 @@ def run_headless(scenario: Scenario, *, device: str | None, out: Path | None, cs
     if scenario.expression is not None:
         record, table = expression_record(scenario, device)
         if out is not None:
-            _write("--out", out, lambda: out.write_text(dumps(record) + "\n", encoding="utf-8"))
+            _write("--out", out, lambda: write_atomically(out, dumps(record) + "\n"))
             err.print(f"wrote {out}")
         console.print(table)
         return 0
@@ -162,7 +165,7 @@ def run_headless(scenario: Scenario, *, device: str | None, out: Path | None, cs
                   ("" if complete else " (interrupted)"))
     if out is not None:
         record = record_of(scenario, engine, history, complete)
-        _write("--out", out, lambda: out.write_text(dumps(record) + "\n", encoding="utf-8"))
+        _write("--out", out, lambda: write_atomically(out, dumps(record) + "\n"))
         err.print(f"wrote {out}" + ("" if complete else " (incomplete: interrupted)"))
     if csv is not None:
         _write("--csv", csv, lambda: write_csv(history, csv))

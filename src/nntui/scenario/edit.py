@@ -14,6 +14,7 @@ from typing import Any
 
 import tomli_w
 
+from ..files import write_atomically
 from .loader import _DATA, Scenario, load_raw
 from .spec import ModelSpec, TrainSpec
 
@@ -100,13 +101,18 @@ def to_toml(scenario: Scenario) -> str:
 
 
 def write(scenario: Scenario, folder: Path) -> Path:
-    """Write the experiment as `<name>-edited.toml` (then -2, -3… rather than overwrite)."""
+    """Write the experiment as `<name>-edited.toml` (then -2, -3… rather than overwrite).
+
+    A scenario that reads a CSV file is written next to the file it was loaded from, whatever `folder`
+    says: its CSV path is relative to that folder, and must stay inside it."""
+    if scenario.base_dir is not None and any(v.data.kind == "csv" for v in scenario.variants):
+        folder = scenario.base_dir
     path = folder / f"{scenario.name}-edited.toml"
     k = 2
     while path.exists():
         path = folder / f"{scenario.name}-edited-{k}.toml"
         k += 1
-    path.write_text(to_toml(scenario), encoding="utf-8")
+    write_atomically(path, to_toml(scenario))
     return path
 
 

@@ -13,6 +13,7 @@ from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical
 from textual.widgets import Footer
 
+from ..files import write_atomically
 from ..runner import Runner, View, settle_heap
 from ..trainer_process import ProcessRunner, prestart
 from ..scenario import Scenario, list_builtin
@@ -376,8 +377,9 @@ class NNTuiApp(KeepsCrash, App["str | Scenario | None"]):
     def action_screenshot(self) -> None:
         """An SVG of the screen as it is now, named after the scenario and the step (on the machine nntui runs on)."""
         name = f"nntui-{self.scenario.name}-step{self.runner.view().step}.svg"
+        path = Path.cwd() / name
         try:
-            path = self.save_screenshot(name)
+            write_atomically(path, self.export_screenshot())  # a full disk leaves no half an SVG
         except OSError as exc:
             self.notify(f"could not save {name}: {exc.strerror}", severity="error")
             return

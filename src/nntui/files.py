@@ -1,0 +1,31 @@
+"""Files nntui writes (a record, a CSV, an edited scenario, a screenshot) are whole or absent.
+
+Each is written to a temporary file in the same folder, then renamed over
+its name: a full disk or a kill mid-write leaves the old file (or none),
+never a truncated one, and the temporary file is removed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+
+def write_atomically(path: Path, text: str) -> None:
+    if path.exists() and not path.is_file():  # /dev/stdout, a FIFO: write through, never replace it
+        path.write_text(text, encoding="utf-8")
+        return
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        mask = os.umask(0)  # mkstemp makes the file private (0600); a record is as readable as any file
+        os.umask(mask)
+        os.chmod(temporary, 0o666 & ~mask)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
