@@ -18,6 +18,7 @@ from ..files import write_atomically
 from .loader import _DATA, Scenario, load_raw
 from .spec import ModelSpec, TrainSpec
 
+
 def explicit_raw(scenario: Scenario) -> dict[str, Any]:
     """The scenario's TOML, with its sweep expanded into one [[variant]] per run."""
     raw = copy.deepcopy(scenario.raw or {})

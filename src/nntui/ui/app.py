@@ -15,15 +15,14 @@ from textual.widgets import Footer
 
 from ..files import write_atomically
 from ..runner import Runner, View, settle_heap
-from ..trainer_process import ProcessRunner, prestart
 from ..scenario import Scenario, list_builtin
 from ..scenario.edit import write as write_scenario
+from ..trainer_process import ProcessRunner, prestart
 from .boundary import BoundaryPanel
 from .code import CodePanel
+from .contour import ContourPanel
 from .crash import KeepsCrash
 from .edit import Edit, EditScreen
-from .question import QuestionScreen
-from .contour import ContourPanel
 from .gradient_flow import GradientFlowPanel
 from .graph import GraphPanel
 from .header import RunHeader
@@ -34,6 +33,7 @@ from .loss import LossPlot
 from .model_graph import ModelGraphPanel
 from .ordered_keys import install as install_ordered_keys
 from .partial_updates import install as install_partial_updates
+from .question import QuestionScreen
 from .timer_ticks import install as install_timer_ticks
 from .variants import VariantsTable
 
