@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import sys
 import time
 import uuid
@@ -97,3 +98,28 @@ def test_a_crash_inside_the_app_is_one_line_exit_1_and_a_restored_terminal(monke
         lines = [line for line in re.sub(r"\x1b\[[?0-9;]*[a-zA-Z]", "", after).splitlines() if line.strip()]
         assert lines == [("nntui: internal error: RuntimeError: planted fault; please report it "
                           "(NNTUI_DEBUG=1 shows the traceback)")], after
+
+
+def test_sigterm_quits_like_q_and_restores_the_terminal(monkeypatch):
+    mark = f"nntui-test-{uuid.uuid4()}"
+    monkeypatch.setenv("NNTUI_TEST_MARK", mark)
+    command = [sys.executable, "-m", "nntui", "run", "lr_sweep", "--steps", "10000000", "--speed", "max",
+               "--device", "cpu"]
+    with PtyApp(command) as app:
+        app.start_playing()
+        time.sleep(0.5)
+        assert len(processes_marked(mark)) == 2, "the app and its trainer"
+        app.drain()
+        os.kill(app.pid, signal.SIGTERM)  # was: the terminal left in the alternate screen, cursor hidden
+        out, status, deadline = b"", None, time.monotonic() + 10
+        while status is None and time.monotonic() < deadline:
+            out += app.drain(0.02)
+            pid, code = os.waitpid(app.pid, os.WNOHANG)
+            if pid:
+                status = os.waitstatus_to_exitcode(code)
+    assert status == 128 + signal.SIGTERM, status
+    assert all(sequence in out for sequence in RESTORED), out[-200:]
+    deadline = time.monotonic() + 3
+    while processes_marked(mark) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert processes_marked(mark) == [], "a trainer process outlived the app"

@@ -21,7 +21,7 @@ from ..trainer_process import ProcessRunner, prestart
 from .boundary import BoundaryPanel
 from .code import CodePanel
 from .contour import ContourPanel
-from .crash import KeepsCrash
+from .ending import EndsCleanly
 from .edit import Edit, EditScreen
 from .gradient_flow import GradientFlowPanel
 from .graph import GraphPanel
@@ -67,7 +67,7 @@ SETTING_COLUMNS = {"train.lr": "lr", "train.batch_size": "batch_size", "train.op
                    "train.momentum": "momentum", "model.activation": "activation", "model.init": "init"}
 
 
-class NNTuiApp(KeepsCrash, App["str | Scenario | None"]):
+class NNTuiApp(EndsCleanly, App["str | Scenario | None"]):
     CSS = """
     #body { height: 1fr; }
     #main { width: 2fr; }

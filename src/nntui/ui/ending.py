@@ -1,0 +1,59 @@
+"""How nntui's apps end: as every other nntui command ends, with the terminal restored.
+
+- An exception inside the app: Textual's own handler prints a full
+  traceback (with locals) after the app exits, and `App.run()` then returns
+  normally, so the process exited 0. Here the exception is kept; the CLI
+  raises it again once the terminal is restored, and `cli.main` prints one
+  line and exits 1 (or, with NNTUI_DEBUG=1, shows the traceback).
+- SIGTERM (`kill`, a closing SSH session's manager, a scheduler): Python's
+  default ends the process at once, leaving the terminal in the alternate
+  screen with the cursor hidden and mouse tracking on. Here it quits like
+  `q`, and the process then exits 143 (128 + SIGTERM).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+from textual.app import App
+
+
+class EndsCleanly(App):
+    """Mixin for nntui's apps; run them with `run_or_raise`."""
+
+    crash: Exception | None = None
+    terminated = False
+
+    def on_mount(self) -> None:
+        try:
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, self._terminate)
+        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread (tests), or no signals
+            pass
+
+    def on_unmount(self) -> None:
+        try:
+            asyncio.get_running_loop().remove_signal_handler(signal.SIGTERM)
+        except (NotImplementedError, RuntimeError, ValueError):
+            pass
+
+    def _terminate(self) -> None:
+        self.terminated = True
+        self.exit()
+
+    def _handle_exception(self, error: Exception) -> None:
+        if self.crash is None:
+            self.crash = error
+        super()._handle_exception(error)  # exits the app (and keeps what Pilot tests re-raise)
+
+    def _fatal_error(self) -> None:
+        self._close_messages_no_wait()  # the exit Textual would take, without its traceback on the screen
+
+    def run_or_raise(self, **kwargs):
+        """`run()`, then the exception that ended the app, if one did (the terminal is restored by then)."""
+        result = self.run(**kwargs)
+        if self.crash is not None:
+            raise self.crash
+        if self.terminated:
+            raise SystemExit(128 + signal.SIGTERM)
+        return result
