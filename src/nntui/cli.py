@@ -51,10 +51,13 @@ def home(ctx: typer.Context) -> None:
 def _session(scenario, *, device: str | None, autoplay: bool | None, theme: str | None = None,
              speed: str | None = None) -> None:
     """Run lessons until the user quits: Escape goes to the picker, the command palette opens another lesson."""
+    from .lifetime import ENV, die_with_parent
     from .trainer_process import discard_spare, prestart
     from .ui.app import NNTuiApp
     from .ui.home import HomeApp
 
+    if os.environ.get(ENV):  # a session of `nntui serve`: it ends when the server does
+        die_with_parent()
     last = None
     try:
         while True:
@@ -158,7 +161,11 @@ def serve(
 
     from textual_serve.server import Server
 
-    command = [sys.executable, "-m", "nntui"]
+    from .lifetime import ENV
+
+    # `exec`: textual-serve runs the command through a shell; without it the session's parent would be
+    # that shell, which outlives a killed server
+    command = ["exec", "env", f"{ENV}=1", sys.executable, "-m", "nntui"]
     if scenario is not None:
         load(scenario)  # a bad name or file is a one-line error now, not in every browser tab
         command += ["run", scenario] + (["--device", device.value] if device else [])

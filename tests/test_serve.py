@@ -1,0 +1,84 @@
+"""`nntui serve` against a real websocket client on 127.0.0.1: sessions end with the server."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+
+import aiohttp
+
+from .test_interrupts import processes_marked
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(port: int, cwd) -> subprocess.Popen:
+    proc = subprocess.Popen([sys.executable, "-m", "nntui", "serve", "lr_sweep", "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=cwd)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5).read()
+            return proc
+        except OSError:
+            assert time.monotonic() < deadline and proc.poll() is None, "the server did not answer"
+            time.sleep(0.3)
+
+
+async def open_session(port: int, mark: str) -> tuple[aiohttp.ClientSession, aiohttp.ClientWebSocketResponse]:
+    """A browser tab: the websocket that starts a session; returns once its app and trainer both run."""
+    client = aiohttp.ClientSession()
+    ws = await client.ws_connect(f"http://127.0.0.1:{port}/ws?width=100&height=30")
+    deadline = time.monotonic() + 60
+    settled = None
+    while settled is None or time.monotonic() < settled:  # the trainer is up, and the screen has settled
+        assert time.monotonic() < deadline, processes_marked(mark)
+        if settled is None and any(b"nntui.trainer_process" in cmdline(pid) for pid in processes_marked(mark)):
+            settled = time.monotonic() + 4.0
+        try:
+            await asyncio.wait_for(ws.receive(), 0.2)  # keep reading what the app paints
+        except asyncio.TimeoutError:
+            pass
+    return client, ws
+
+
+def cmdline(pid: int) -> bytes:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            return fh.read()
+    except OSError:
+        return b""
+
+
+async def test_killing_the_server_ends_every_session_and_trainer(tmp_path, monkeypatch):
+    mark = f"nntui-test-{uuid.uuid4()}"
+    monkeypatch.setenv("NNTUI_TEST_MARK", mark)  # inherited by the server, each session and each trainer
+    port = free_port()
+    server = start_server(port, tmp_path)
+    client = None
+    try:
+        client, _ws = await open_session(port, mark)
+        os.kill(server.pid, signal.SIGKILL)  # as the OOM killer would: the server tells nobody
+        server.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while processes_marked(mark) and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+        assert processes_marked(mark) == [], "a session or its trainer outlived the server"  # was: both lived on
+    finally:
+        if client is not None:
+            await client.close()
+        if server.poll() is None:
+            server.kill()
+        for pid in processes_marked(mark):
+            os.kill(pid, signal.SIGKILL)
