@@ -78,6 +78,11 @@ def test_a_crashed_child_is_reported_not_waited_for():
         view = child.view()
         assert "trainer process exited" in view.error and not view.playing
         assert view.step > 0  # what it had trained stays on screen
+        dead = child._process
+        child.reset()  # r: a fresh trainer process, from step 0 (was: nothing, for good)
+        assert child._process is not dead and child.view().state == "loading"
+        wait(lambda: child.view().state == "ready" and child.view().step > 0)
+        dead.wait(1)
     finally:
         child.stop()
 

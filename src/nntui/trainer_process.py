@@ -57,7 +57,8 @@ class ProcessRunner:
             return
         (self._process, self._controls, self._views), _spare = _spare or _spawn(), None
         self._controls.send((self.scenario, self._options))
-        threading.Thread(target=self._receive, name="nntui-views", daemon=True).start()
+        threading.Thread(target=self._receive, args=(self._process, self._views), name="nntui-views",
+                         daemon=True).start()
 
     def stop(self, timeout: float = 1.0) -> None:
         self._stopped = True
@@ -89,7 +90,20 @@ class ProcessRunner:
         self._send("step_once")
 
     def reset(self) -> None:
+        if self._process is not None and not self.alive and not self._stopped:
+            self._start_again()  # the child died (killed, out of memory): r starts a fresh one
+            return
         self._send("reset")
+
+    def _start_again(self) -> None:
+        """A new child from step 0, in place of one that is gone; the screen shows loading until it runs."""
+        for end in (self._controls, self._views):
+            end.close()
+        local = Runner(self.scenario, **self._options)
+        with self._lock:
+            self._published, self._sent = Published(local.view(), None, False, 0), 0
+        self.playing, self.speed = local.playing, local.speed
+        self.start()
 
     def restart_run(self, index: int, scenario: Scenario) -> None:
         self.scenario = scenario
@@ -139,28 +153,32 @@ class ProcessRunner:
         except OSError:  # the child is gone: _receive reports it
             pass
 
-    def _receive(self) -> None:
+    def _receive(self, process: subprocess.Popen, views: Connection) -> None:
         try:
             while True:
-                published = self._views.recv()
+                published = views.recv()
                 with self._lock:
-                    self._published = published
+                    if process is self._process:  # not a child that has since been replaced
+                        self._published = published
         except (EOFError, OSError):
             pass
         except Exception as exc:  # a message we cannot read: show it rather than hang on "loading"
-            self._process.kill()
-            self._report(f"training stopped: {type(exc).__name__}: {exc}")
+            process.kill()
+            self._report(process, f"training stopped: {type(exc).__name__}: {exc}")
             return
         try:
-            code = self._process.wait(1.0)
+            code = process.wait(1.0)
         except subprocess.TimeoutExpired:
             code = None
         if code not in (0, None) or self._published.view.state == "loading":
-            self._report(f"training stopped: the trainer process exited (code {code})")
+            self._report(process, f"training stopped: the trainer process exited (code {code}); "
+                                  "r starts it again")
 
-    def _report(self, message: str) -> None:
+    def _report(self, process: subprocess.Popen, message: str) -> None:
         """The child is gone: the View keeps what it showed, with the reason (unless it gave its own)."""
         with self._lock:
+            if process is not self._process:
+                return
             view = self._published.view
             error = view.error or message
             self._published = Published(dataclasses.replace(view, state="error", playing=False, error=error),
