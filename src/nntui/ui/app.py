@@ -204,6 +204,8 @@ class NNTuiApp(EndsCleanly, App["str | Scenario | None"]):
         return found
 
     def refresh_panels(self, force: bool = False) -> None:
+        if not self.is_running:  # shutting down: the 5 Hz timer can still fire while panels are removed
+            return
         view = self.runner.view()
         for graph in self._all(GraphPanel):
             graph.set_result(view.expression)
@@ -285,6 +287,7 @@ class NNTuiApp(EndsCleanly, App["str | Scenario | None"]):
             self.query_one(GraphPanel).reset()
         else:
             self.runner.reset()
+            self._shown_error = None  # a trainer started again may stop again: say so again
         self.refresh_panels()
 
     def action_faster(self) -> None:
