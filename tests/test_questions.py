@@ -44,6 +44,30 @@ async def test_right_answer_and_no_second_asking_until_reset():
         assert app.runner.view().step == 0
 
 
+async def test_escape_skips_a_question_and_q_quits_from_it():
+    app = NNTuiApp(load("lr_sweep"), device="cpu", speed="max")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(lambda: isinstance(app.screen, QuestionScreen), pilot)
+        await pilot.press("escape")  # was: nothing
+        await wait_until(lambda: app.runner.view().step > 5, pilot)
+        assert app.answers == {} and not isinstance(app.screen, QuestionScreen)
+    app = NNTuiApp(load("lr_sweep"), device="cpu", speed="max")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(lambda: isinstance(app.screen, QuestionScreen), pilot)
+        await pilot.press("q")  # was: nothing (the README says q quits at once)
+        await pilot.pause()
+        assert not app.is_running
+
+
+async def test_a_question_in_a_tiny_window_does_not_crash():
+    app = NNTuiApp(load("lr_sweep"), device="cpu", speed="max")
+    async with app.run_test(size=(10, 3)) as pilot:  # was: ValueError inside Textual's OptionList
+        await wait_until(lambda: isinstance(app.screen, QuestionScreen), pilot)
+        await pilot.press("4")
+        await pilot.pause()
+        assert app.screen.chosen == "0.03"
+
+
 def test_question_snapshot(snap_compare):
     app = NNTuiApp(load("lr_sweep"), device="cpu", autoplay=True)
 

@@ -249,7 +249,8 @@ class NNTuiApp(EndsCleanly, App["str | Scenario | None"]):
             return
 
         def answered(right: bool | None) -> None:
-            self.answers[due.at] = bool(right)
+            if right is not None:  # None: skipped (Escape)
+                self.answers[due.at] = right
             runner.release(due.at)
             self.refresh_panels()
 

@@ -17,20 +17,26 @@ from ..scenario.spec import Beat
 from .lesson import LessonMarkdown
 
 
-class QuestionScreen(ModalScreen[bool]):
-    """Dismissed with True when the answer was right (the app then plays on either way)."""
+class QuestionScreen(ModalScreen[bool | None]):
+    """Dismissed with True when the answer was right, None when skipped (the app then plays on either way)."""
 
     DEFAULT_CSS = """
     QuestionScreen { align: center middle; }
     QuestionScreen > Vertical { width: 72; max-width: 95%; height: auto; max-height: 90%;
                                 border: thick $warning; background: $surface; padding: 1 2; }
-    QuestionScreen OptionList { height: auto; max-height: 10; margin: 1 0; }
+    /* min-width: in a window too narrow for the box, the choices are cut off rather than squeezed to no
+       width (Textual's OptionList cannot wrap text into 0 columns: "range() arg 3 must not be zero") */
+    QuestionScreen OptionList { height: auto; max-height: 10; margin: 1 0; min-width: 8; }
     QuestionScreen #verdict { height: auto; }
     QuestionScreen #verdict.-right { color: $success; }
     QuestionScreen #verdict.-wrong { color: $warning; }
     QuestionScreen #hint { color: $text-muted; }
     """
-    BINDINGS = [Binding("enter,space", "continue", "Continue", show=False)]
+    BINDINGS = [
+        Binding("enter,space", "continue", "Continue", show=False),
+        Binding("escape", "skip", "Skip", show=False),
+        Binding("q", "app.quit", "Quit", show=False),  # q quits at once, a question open or not
+    ]
 
     def __init__(self, beat: Beat):
         super().__init__()
@@ -43,7 +49,7 @@ class QuestionScreen(ModalScreen[bool]):
             yield OptionList(*(Option(f"{i}. {c}", id=str(i - 1)) for i, c in enumerate(self.beat.choices, start=1)),
                              id="choices")
             yield LessonMarkdown("", id="verdict")
-            yield Static(f"Press 1–{len(self.beat.choices)} (or ↑↓ and Enter) to answer.", id="hint")
+            yield Static(f"Press 1–{len(self.beat.choices)} (or ↑↓ and Enter) to answer, Esc to skip.", id="hint")
 
     def on_mount(self) -> None:
         self.query_one("#choices", OptionList).focus()
@@ -76,3 +82,7 @@ class QuestionScreen(ModalScreen[bool]):
     def action_continue(self) -> None:
         if self.chosen is not None:
             self.dismiss(self.chosen == self.beat.answer)
+
+    def action_skip(self) -> None:
+        """Training plays on; a question skipped is not counted as answered."""
+        self.dismiss(None if self.chosen is None else self.chosen == self.beat.answer)
