@@ -350,3 +350,15 @@ def test_a_fifo_a_device_or_a_folder_is_named_for_what_it_is(tmp_path):
     (tmp_path / "d.csv").mkdir()
     with pytest.raises(ScenarioError, match=r"'d.csv' is a folder, not a CSV file"):
         load_path(tmp_path / "s.toml")
+
+
+def test_data_past_float32_is_refused_with_its_field(tmp_path):
+    # was: a numpy RuntimeWarning on stderr, then every run diverged at step 0 (or standardized to garbage)
+    (tmp_path / "d.csv").write_text("x,y\n1e308,1\n-1e308,2\n1e307,3\n", encoding="utf-8")
+    (tmp_path / "s.toml").write_text(CSV_SCENARIO.format(extra="standardize = true\n"), encoding="utf-8")
+    with pytest.raises(ScenarioError, match=r"data.path: an input reaches 1e\+308, past float32's largest"):
+        load_path(tmp_path / "s.toml")
+    (tmp_path / "c.toml").write_text('[scenario]\ntitle = "c"\n[data]\nkind = "curve"\nf = "exp(x) * 1e300"\n'
+                                     'start = 0\nstop = 10\nn = 50\n[model]\nkind = "linear"\n', encoding="utf-8")
+    with pytest.raises(ScenarioError, match=r"data.f: a target reaches 2.2e\+304"):
+        load_path(tmp_path / "c.toml")

@@ -283,6 +283,19 @@ def planned_values(spec) -> tuple[int, int]:
     return gen.samples(spec), gen.features(spec)
 
 
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def _check_range(x: np.ndarray, y: np.ndarray, spec, source: str) -> None:
+    """Training runs in float32: a value past its range would become Inf (and the run diverge at step 0)."""
+    for values, what in ((x, "an input"), (y, "a target")):
+        biggest = float(np.abs(values).max(initial=0.0))
+        if biggest > FLOAT32_MAX:
+            field = {"csv": "data.path", "curve": "data.f"}.get(spec.kind, "data")
+            raise ScenarioError([Problem(source, f"{what} reaches {biggest:.3g}, past float32's largest number "
+                                         f"({FLOAT32_MAX:.3g}) that training uses; scale the data down", field)])
+
+
 def make_dataset(spec, *, loss: str, seed: int, base_dir: Path, source: str) -> Dataset:
     """Build the dataset for `spec`; `loss` decides how targets are typed."""
     n, features = planned_values(spec)
@@ -303,6 +316,7 @@ def make_dataset(spec, *, loss: str, seed: int, base_dir: Path, source: str) -> 
         names = ("x",) if x.shape[1] == 1 else tuple(f"x{i + 1}" for i in range(x.shape[1]))
         target = "y"
 
+    _check_range(x, y, spec, source)
     task, n_classes = TASKS[loss], 0
     if task != "regression":
         if not np.all(y == np.round(y)) or y.min() < 0:
