@@ -362,3 +362,17 @@ def test_data_past_float32_is_refused_with_its_field(tmp_path):
                                      'start = 0\nstop = 10\nn = 50\n[model]\nkind = "linear"\n', encoding="utf-8")
     with pytest.raises(ScenarioError, match=r"data.f: a target reaches 2.2e\+304"):
         load_path(tmp_path / "c.toml")
+
+
+def test_errors_quote_oversized_input_briefly(tmp_path, write_scenario):
+    long = MINIMAL.replace("lr = 0.1", f"lr = '{'x' * 100_000}'").replace("n = 20", f"n = {2**70}")
+    with pytest.raises(ScenarioError) as info:
+        load_path(write_scenario(long))
+    lines = str(info.value).splitlines()
+    assert len(lines) == 2 and all(len(line) < 300 for line in lines), lines  # was: the whole 100,000 characters
+    assert "(got 1.18e+21)" in str(info.value) and "(got 'xxxx" in str(info.value)
+    (tmp_path / "d.csv").write_text("x,y\n1,0\n2,100000\n3,5\n", encoding="utf-8")
+    (tmp_path / "s.toml").write_text(CSV_SCENARIO.format(extra="") + '[train]\nloss = "cross_entropy"\n',
+                                     encoding="utf-8")
+    with pytest.raises(ScenarioError, match=r"train.loss: the labels go up to 100000; at most 256 classes"):
+        load_path(tmp_path / "s.toml")  # was: a 100,001-way output layer, and GBs for the boundary panel

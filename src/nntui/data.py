@@ -284,6 +284,7 @@ def planned_values(spec) -> tuple[int, int]:
 
 
 FLOAT32_MAX = float(np.finfo(np.float32).max)
+MAX_CLASSES = 256  # one output per class, and the boundary panel keeps a grid per class
 
 
 def _check_range(x: np.ndarray, y: np.ndarray, spec, source: str) -> None:
@@ -321,6 +322,9 @@ def make_dataset(spec, *, loss: str, seed: int, base_dir: Path, source: str) -> 
     if task != "regression":
         if not np.all(y == np.round(y)) or y.min() < 0:
             raise ScenarioError([Problem(source, f"loss '{loss}' needs class labels 0, 1, 2, … as targets", "train.loss")])
+        if y.max() >= MAX_CLASSES:
+            raise ScenarioError([Problem(source, f"the labels go up to {y.max():.6g}; at most {MAX_CLASSES} classes "
+                                         f"(labels 0 to {MAX_CLASSES - 1})", "train.loss")])
         n_classes = int(y.max()) + 1
         if task == "binary":
             if n_classes > 2:

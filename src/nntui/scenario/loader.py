@@ -170,6 +170,14 @@ def _close(word: str, options: list[str]) -> str:
     return f"; did you mean '{match[0]}'?" if match else (f"; expected one of: {', '.join(options)}" if options else "")
 
 
+def _shown(value: Any, limit: int = 60) -> str:
+    """A value from the file, as an error quotes it: never a 100,000-character string or a 300-digit number."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**15:
+        return f"{value:.3g}"
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit - 2]}…{text[-1]}"
+
+
 def _problems(err: ValidationError, source: str, text: str, prefix: tuple[Any, ...] = ()) -> list[Problem]:
     problems = []
     for e in err.errors():
@@ -179,7 +187,7 @@ def _problems(err: ValidationError, source: str, text: str, prefix: tuple[Any, .
         kind = e["type"]
         if kind == "extra_forbidden":
             parent = tuple(p for p in raw[:-1])
-            msg = f"unknown key '{loc[-1]}'{_close(str(loc[-1]), _allowed_keys(parent))}"
+            msg = f"unknown key {_shown(str(loc[-1]))}{_close(str(loc[-1])[:100], _allowed_keys(parent))}"
         elif kind == "missing" and len(loc) == 1:
             msg = f"the [{loc[0]}] table is missing; add it"
         elif kind == "missing":
@@ -187,7 +195,7 @@ def _problems(err: ValidationError, source: str, text: str, prefix: tuple[Any, .
         elif kind == "literal_error":
             options = [str(o).strip("'") for o in str(e.get("ctx", {}).get("expected", "")).replace(" or ", ", ").split(", ")]
             got = e.get("input")
-            msg = f"{got!r} is not allowed{_close(str(got), options)}"
+            msg = f"{_shown(got)} is not allowed{_close(str(got)[:100], options)}"
         elif kind == "union_tag_invalid":
             msg = f"unknown kind {e['input'].get('kind')!r}; expected one of: {e['ctx']['expected_tags']}"
         elif kind == "union_tag_not_found":
@@ -197,7 +205,7 @@ def _problems(err: ValidationError, source: str, text: str, prefix: tuple[Any, .
             if kind == "value_error":
                 msg = msg.removeprefix("value error, ")
             if "input" in e and not isinstance(e["input"], (dict, list)):
-                msg += f" (got {e['input']!r})"
+                msg += f" (got {_shown(e['input'])})"
         if not loc:  # a rule across tables: name the first table the message mentions
             loc = tuple(re.findall(r"\[(\w+)\]", msg)[:1])
         problems.append(Problem(source, msg, _path(loc), locate(text, tuple(p for p in loc))))
