@@ -154,14 +154,18 @@ def test_python_attribute_names_are_just_unknown_keys(key, write_scenario):
 
 
 @pytest.mark.parametrize("field, value", [("title", "\\u001b]0;owned\\u0007"), ("title", "\\u001b[2J"),
-                                          ("summary", "\\u009b31m")])
+                                          ("summary", "\\u009b31m"),
+                                          # invisible: a right-to-left override, an isolate, a zero-width space
+                                          ("title", "nntui \\u202egnp.exe"), ("title", "a\\u2066b"),
+                                          ("summary", "zero\\u200bwidth")])
 def test_terminal_escapes_in_text_are_refused(field, value, write_scenario):
     path = write_scenario(MINIMAL.replace('title = "t"', f'title = "t"\n{field} = "{value}"' if field != "title"
                                           else f'title = "{value}"'))
     with pytest.raises(ScenarioError) as info:
         load_path(path)
     (line,) = [str(p) for p in info.value.problems]
-    assert f"scenario.{field}: contains the control character" in line and line.isprintable()
+    kind = "invisible" if "\\u20" in value else "control"
+    assert f"scenario.{field}: contains the {kind} character" in line and line.isprintable()
 
 
 def test_a_valid_csv_inside_the_folder_is_the_only_file_read(tmp_path):

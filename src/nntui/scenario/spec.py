@@ -37,10 +37,18 @@ MAX_PARAMETERS = 20_000_000   # weights of every run together (×4 with Adam's s
 MAX_ACTIVATIONS = 50_000_000  # batch × (inputs + hidden units + outputs), summed over runs: one step's activations
 
 
+# Invisible characters that reorder or hide text on a terminal (bidi overrides and isolates, zero-width
+# spaces, a stray byte-order mark): a title could show something other than what the file says. The
+# joiners U+200C/U+200D stay allowed: some scripts and emoji need them.
+_INVISIBLE = frozenset([0x061C, 0x200B, 0x200E, 0x200F, 0xFEFF, *range(0x202A, 0x202F), *range(0x2060, 0x2065),
+                        *range(0x2066, 0x206A)])
+
+
 def _is_control(ch: str) -> bool:
-    """C0 and C1 control characters (ESC, BEL, CSI…) other than newline, tab and carriage return."""
+    """C0 and C1 control characters (ESC, BEL, CSI…) other than newline, tab and carriage return, and the
+    invisible characters above."""
     code = ord(ch)
-    return (code < 32 and ch not in "\n\t\r") or 127 <= code < 160
+    return (code < 32 and ch not in "\n\t\r") or 127 <= code < 160 or code in _INVISIBLE
 
 
 class Strict(BaseModel):
@@ -56,7 +64,8 @@ class Strict(BaseModel):
         for text in (value if isinstance(value, (list, tuple)) else [value]):
             bad = next((ch for ch in text if _is_control(ch)), None) if isinstance(text, str) else None
             if bad is not None:
-                raise ValueError(f"contains the control character U+{ord(bad):04X}; remove it")
+                kind = "invisible" if ord(bad) in _INVISIBLE else "control"
+                raise ValueError(f"contains the {kind} character U+{ord(bad):04X}; remove it")
         return value
 
 
