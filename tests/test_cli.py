@@ -142,6 +142,13 @@ def test_sigterm_mid_run_writes_what_was_trained(tmp_path):
     assert 0 < record["runs"][0]["steps_done"] < 10_000_000
 
 
+def test_a_dumb_terminal_is_told_what_to_do(capsys, monkeypatch):
+    monkeypatch.setenv("TERM", "dumb")  # was: alternate screen, truecolor and mouse escapes it cannot show
+    monkeypatch.delenv("TEXTUAL_DRIVER", raising=False)
+    code, _, err = run_main(capsys, "run", "lr_sweep")
+    assert code == 2 and "TERM=dumb cannot show the app" in err and "--headless" in err and err.count("\n") == 1
+
+
 def test_missing_device_is_one_line():
     import torch
 

@@ -56,6 +56,9 @@ def _session(scenario, *, device: str | None, autoplay: bool | None, theme: str 
     from .ui.app import NNTuiApp
     from .ui.home import HomeApp
 
+    if os.environ.get("TERM") == "dumb" and not os.environ.get("TEXTUAL_DRIVER"):  # (serve sets the driver)
+        raise NntuiError("TERM=dumb cannot show the app (it needs cursor movement and colours); run it "
+                         "in a terminal such as xterm, or use `nntui run NAME --headless`")
     if os.environ.get(ENV):  # a session of `nntui serve`: it ends when the server does
         die_with_parent()
     last = None
