@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 import uuid
 
@@ -23,9 +24,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(port: int, cwd) -> subprocess.Popen:
+def start_server(port: int, cwd, log=subprocess.DEVNULL) -> subprocess.Popen:
     proc = subprocess.Popen([sys.executable, "-m", "nntui", "serve", "lr_sweep", "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=cwd)
+                            stdout=log, stderr=log, cwd=cwd)
     deadline = time.monotonic() + 60
     while True:
         try:
@@ -82,3 +83,63 @@ async def test_killing_the_server_ends_every_session_and_trainer(tmp_path, monke
             server.kill()
         for pid in processes_marked(mark):
             os.kill(pid, signal.SIGKILL)
+
+
+def sessions(mark: str, server: subprocess.Popen) -> list[int]:
+    """The processes a server started for its tabs: each session's app and trainer."""
+    return [pid for pid in processes_marked(mark) if pid != server.pid]
+
+
+async def painted(ws, seconds: float) -> bytes:
+    """What the app sent within `seconds`."""
+    out, end = b"", time.monotonic() + seconds
+    while time.monotonic() < end:
+        try:
+            message = await asyncio.wait_for(ws.receive(), 0.2)
+        except asyncio.TimeoutError:
+            continue
+        if message.type == aiohttp.WSMsgType.BINARY:
+            out += message.data
+        elif message.type == aiohttp.WSMsgType.TEXT:
+            out += message.data.encode()
+        elif message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR):
+            break
+    return out
+
+
+async def test_a_tab_that_resizes_at_once_is_painted_and_odd_sizes_are_taken_calmly(tmp_path, monkeypatch):
+    mark = f"nntui-test-{uuid.uuid4()}"
+    monkeypatch.setenv("NNTUI_TEST_MARK", mark)
+    port = free_port()
+    log = (tmp_path / "server.log").open("wb")
+    server = start_server(port, tmp_path, log)
+    try:
+        async with aiohttp.ClientSession() as client:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5):
+                pass
+            try:  # a plain request to the websocket's address (was: ~180 lines of traceback in the log)
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/ws", timeout=5)
+            except urllib.error.HTTPError as error:
+                assert error.code == 400 and b"websocket" in error.read()
+            ws = await client.ws_connect(f"http://127.0.0.1:{port}/ws?width=100&height=30")
+            await asyncio.sleep(0.05)  # as headless Chromium does: a resize during start-up
+            await ws.send_json(["resize", {"width": 120, "height": 40}])
+            first = await painted(ws, 8)
+            assert b"Learning rate" in first and len(first) > 20_000  # was: 84 bytes, then 100% CPU forever
+            for width, height in ((-5, 10), (1, 1), (120, 40)):  # was: IndexError inside Textual at -5
+                await ws.send_json(["resize", {"width": width, "height": height}])
+                await asyncio.sleep(0.3)
+            assert len(await painted(ws, 2)) > 1_000 and sessions(mark, server)
+            await ws.close()  # the tab is closed: its session ends
+        deadline = time.monotonic() + 10
+        while sessions(mark, server) and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+        assert sessions(mark, server) == []
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        log.close()
+        for pid in processes_marked(mark):
+            os.kill(pid, signal.SIGKILL)
+    text = (tmp_path / "server.log").read_text(errors="replace")
+    assert "Traceback" not in text and "internal error" not in text, text[-2000:]

@@ -175,7 +175,22 @@ def serve(
     url = f"http://{'localhost' if host in ('127.0.0.1', 'localhost') else host}:{port}"
     typer.echo(f"serving nntui at {url} (Ctrl+C stops)" + ("" if host in ("127.0.0.1", "localhost") else
                f"; anyone who can reach {host}:{port} can open it"), err=True)
-    Server(shlex.join(command), host=host, port=port, title="nntui", public_url=url).serve()
+    _quiet_about_plain_requests(Server)(shlex.join(command), host=host, port=port, title="nntui",
+                                        public_url=url).serve()
+
+
+def _quiet_about_plain_requests(server: type) -> type:
+    """textual-serve's server, answering a plain request to /ws (not a websocket) with one line and 400:
+    its own handler logged ~180 lines of traceback for each."""
+    from aiohttp import web
+
+    class Server(server):
+        async def handle_websocket(self, request):
+            if request.headers.get("Upgrade", "").lower() != "websocket":
+                return web.Response(status=400, text="/ws is the websocket a browser tab opens; open / instead\n")
+            return await super().handle_websocket(request)
+
+    return Server
 
 
 @app.command("list")

@@ -4,7 +4,7 @@ textual-serve starts each session as a child process. Killed with SIGKILL
 (the OOM killer, `kill -9`), the server can tell nobody, and every session
 lived on under init, training flat out. On Linux the kernel can send a
 signal when the parent dies (PR_SET_PDEATHSIG); the session asks for
-SIGTERM, which the app takes like `q` (ui/ending.py), and its trainer
+SIGTERM, which the app takes like `q` (ui/base.py), and its trainer
 follows it (the trainer ends when its pipe from the app closes).
 """
 

@@ -21,7 +21,7 @@ from ..trainer_process import ProcessRunner, prestart
 from .boundary import BoundaryPanel
 from .code import CodePanel
 from .contour import ContourPanel
-from .ending import EndsCleanly
+from .base import BaseApp
 from .edit import Edit, EditScreen
 from .gradient_flow import GradientFlowPanel
 from .graph import GraphPanel
@@ -67,7 +67,7 @@ SETTING_COLUMNS = {"train.lr": "lr", "train.batch_size": "batch_size", "train.op
                    "train.momentum": "momentum", "model.activation": "activation", "model.init": "init"}
 
 
-class NNTuiApp(EndsCleanly, App["str | Scenario | None"]):
+class NNTuiApp(BaseApp, App["str | Scenario | None"]):
     CSS = """
     #body { height: 1fr; }
     #main { width: 2fr; }
@@ -181,7 +181,9 @@ class NNTuiApp(EndsCleanly, App["str | Scenario | None"]):
         self.call_after_refresh(self._start_training)
         self.set_interval(REFRESH_SECONDS, self.refresh_panels)
         self.theme_changed_signal.subscribe(self, lambda _theme: self.refresh_panels(force=True))  # new colors
-        self.refresh_panels()
+        # not during mount: the lesson's beat box (a Markdown) is still mounting, and updating it then hung
+        # the app for good when a browser tab resized during start-up (nntui serve: no paint, 100% CPU)
+        self.call_after_refresh(self.refresh_panels)
 
     def _start_training(self) -> None:
         """Once the first frame is on screen: a trainer process importing torch on the other core made the

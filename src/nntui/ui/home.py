@@ -18,7 +18,7 @@ from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ..scenario import BuiltinInfo, builtin_dir, list_builtin
-from .ending import EndsCleanly
+from .base import BaseApp
 from .ordered_keys import install as install_ordered_keys
 
 install_ordered_keys()  # Backspace typed in a burst acts where it was typed
@@ -71,7 +71,7 @@ def layout_preview(panels: tuple[str, ...], width: int = 44) -> Text:
     return Text("\n".join(lines), style="dim")
 
 
-class HomeApp(EndsCleanly, App[str | None]):
+class HomeApp(BaseApp, App[str | None]):
     """Pick a lesson; the app's result is its name (None: quit)."""
 
     TITLE = "nntui"

@@ -1,4 +1,5 @@
-"""How nntui's apps end: as every other nntui command ends, with the terminal restored.
+"""What every nntui app does beyond Textual: it ends as every nntui command ends, terminal restored,
+and takes only sizes a terminal can have.
 
 - An exception inside the app: Textual's own handler prints a full
   traceback (with locals) after the app exits, and `App.run()` then returns
@@ -9,6 +10,8 @@
   default ends the process at once, leaving the terminal in the alternate
   screen with the cursor hidden and mouse tracking on. Here it quits like
   `q`, and the process then exits 143 (128 + SIGTERM).
+- A size of no cells: a browser tab can report a width of −5 (nntui serve), and Textual's renderer
+  fails on it (IndexError). Such a size is taken as 1 cell.
 """
 
 from __future__ import annotations
@@ -16,10 +19,12 @@ from __future__ import annotations
 import asyncio
 import signal
 
+from textual import events
 from textual.app import App
+from textual.geometry import Size
 
 
-class EndsCleanly(App):
+class BaseApp(App):
     """Mixin for nntui's apps; run them with `run_or_raise`."""
 
     crash: Exception | None = None
@@ -40,6 +45,11 @@ class EndsCleanly(App):
     def _terminate(self) -> None:
         self.terminated = True
         self.exit()
+
+    async def _on_resize(self, event: events.Resize) -> None:
+        size = Size(max(event.size.width, 1), max(event.size.height, 1))
+        await App._on_resize(self, event if size == event.size else events.Resize(size, size))
+        event.prevent_default()  # App._on_resize has run, with the size it can draw
 
     def _handle_exception(self, error: Exception) -> None:
         if self.crash is None:
