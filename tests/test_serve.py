@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -14,6 +16,7 @@ import urllib.request
 import uuid
 
 import aiohttp
+import pytest
 
 from .test_interrupts import processes_marked
 
@@ -143,3 +146,80 @@ async def test_a_tab_that_resizes_at_once_is_painted_and_odd_sizes_are_taken_cal
             os.kill(pid, signal.SIGKILL)
     text = (tmp_path / "server.log").read_text(errors="replace")
     assert "Traceback" not in text and "internal error" not in text, text[-2000:]
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="needs Debian's chromium (apt-get install chromium)")
+async def test_headless_chromium_shows_the_lesson_and_closing_it_ends_the_session(tmp_path, monkeypatch):
+    mark = f"nntui-test-{uuid.uuid4()}"
+    monkeypatch.setenv("NNTUI_TEST_MARK", mark)
+    port = free_port()
+    server = start_server(port, tmp_path)
+    debug_port = free_port()
+    browser = subprocess.Popen(["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                                f"--remote-debugging-port={debug_port}", f"--user-data-dir={tmp_path / 'profile'}",
+                                "--window-size=1400,900", "about:blank"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        async with aiohttp.ClientSession() as client:
+            page = await devtools_page(client, debug_port)
+            async with client.ws_connect(page["webSocketDebuggerUrl"], max_msg_size=0) as devtools:
+                call, events = devtools_caller(devtools)
+                await call("Network.enable")  # to see what the page's websocket receives from the app
+                await call("Page.navigate", url=f"http://127.0.0.1:{port}/")
+                deadline = time.monotonic() + 60
+                received = b""
+                while b"Question" not in received:  # lr_sweep opens with a question: the whole screen is drawn
+                    assert time.monotonic() < deadline, received[-500:]
+                    await asyncio.sleep(0.5)
+                    await call("Runtime.evaluate", expression="1")  # collects the events meanwhile
+                    received += b"".join(base64.b64decode(e["params"]["response"]["payloadData"])
+                                         for e in events if e.get("method") == "Network.webSocketFrameReceived"
+                                         and e["params"]["response"]["opcode"] == 2)
+                    events.clear()
+                assert b"Learning rate: too small" in received and len(received) > 20_000
+                body = await call("Runtime.evaluate", expression="document.body.className")
+                assert "-first-byte" in body["result"]["value"]  # textual-serve's intro gave way to the app
+                shot = await call("Page.captureScreenshot", format="png")
+                (tmp_path / "serve.png").write_bytes(base64.b64decode(shot["data"]))  # to look at, if it fails
+                assert sessions(mark, server)
+    finally:
+        browser.terminate()  # the tab is gone
+        browser.wait(timeout=10)
+    try:
+        deadline = time.monotonic() + 10
+        while sessions(mark, server) and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+        assert sessions(mark, server) == [], "the session outlived its tab"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        for pid in processes_marked(mark):
+            os.kill(pid, signal.SIGKILL)
+
+
+async def devtools_page(client: aiohttp.ClientSession, port: int) -> dict:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            targets = await (await client.get(f"http://127.0.0.1:{port}/json")).json()
+            return next(t for t in targets if t["type"] == "page")
+        except (aiohttp.ClientError, StopIteration):
+            assert time.monotonic() < deadline, "chromium's devtools never answered"
+            await asyncio.sleep(0.2)
+
+
+def devtools_caller(devtools):
+    """call(method, **params) → its result; the events that arrive meanwhile go to the list returned too."""
+    counter = iter(range(1, 1_000_000))
+    events: list[dict] = []
+
+    async def call(method: str, **params) -> dict:
+        ident = next(counter)
+        await devtools.send_json({"id": ident, "method": method, "params": params})
+        while True:
+            message = await devtools.receive_json()
+            if message.get("id") == ident:
+                return message.get("result", {})
+            events.append(message)
+
+    return call, events
