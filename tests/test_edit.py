@@ -132,3 +132,23 @@ def test_a_write_that_fails_leaves_no_file_and_no_debris(tmp_path, monkeypatch):
     monkeypatch.undo()
     files.write_atomically(tmp_path / "y.toml", "new")
     assert (tmp_path / "y.toml").stat().st_mode & 0o044  # readable like any file, not mkstemp's 0600
+
+
+async def test_escape_warns_once_before_edits_are_lost(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    edited = with_variant(load("binary_classification"), 0, {"train.lr": 0.05})
+    app = NNTuiApp(edited, device="cpu", run_steps=1, questions=False, home=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_idle(app, pilot)
+        await pilot.press("escape")  # was: straight back to the picker, the edits gone
+        await pilot.pause()
+        assert app.is_running and "not saved" in str(list(app._notifications)[-1].message)
+        await pilot.press("escape")  # asked twice: leave
+        await pilot.pause()
+    assert app.return_value == "home"
+    app = NNTuiApp(edited, device="cpu", run_steps=1, questions=False, home=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_idle(app, pilot)
+        await pilot.press("w", "escape")  # written: nothing to lose
+        await pilot.pause()
+    assert app.return_value == "home"

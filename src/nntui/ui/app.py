@@ -124,6 +124,8 @@ class NNTuiApp(BaseApp, App["str | Scenario | None"]):
         self._shown_error: str | None = None
         self._graph_timer = None  # graph lessons: auto-advance while playing
         self._found: dict[type, list] = {}
+        self._written: Scenario | None = None  # the experiment as last written with w
+        self._warned_unsaved = False  # Escape said once that edits would be lost
 
     def compose(self) -> ComposeResult:
         panels = set(self.scenario.view.panels)
@@ -348,8 +350,16 @@ class NNTuiApp(BaseApp, App["str | Scenario | None"]):
             self.screen.minimize()
         elif len(self.screen_stack) > 1:
             self.pop_screen()
+        elif self._unsaved_edits() and not self._warned_unsaved:  # edits are work: leave only when asked twice
+            self._warned_unsaved = True
+            self.notify("Your edits are not saved: w writes them to a file. Escape again leaves without them.",
+                        title="Unsaved edits", severity="warning", timeout=8)
         else:
             self.exit("home")
+
+    def _unsaved_edits(self) -> bool:
+        """A run was edited (its label has ✎) since the experiment was last written with w."""
+        return self.scenario is not self._written and any(v.label.endswith("✎") for v in self.scenario.variants)
 
     def action_edit(self, index: int | None = None) -> None:
         """The edit form, for the run the focused panel shows (or the first)."""
@@ -364,6 +374,7 @@ class NNTuiApp(BaseApp, App["str | Scenario | None"]):
         if edit is None:
             return
         self.scenario = edit.scenario
+        self._warned_unsaved = False  # a new edit: warn again before it is lost
         if edit.kind == "change":  # only that run starts over; the others go on
             self.runner.restart_run(edit.index, edit.scenario)
             self.notify(f"{edit.scenario.variants[edit.index].label}: restarted from step 0", title="Edited")
@@ -378,6 +389,7 @@ class NNTuiApp(BaseApp, App["str | Scenario | None"]):
         except OSError as exc:
             self.notify(f"could not write the scenario: {exc.strerror}", severity="error")
             return
+        self._written = self.scenario
         self.notify(f"wrote {path}: `nntui run {path.name}` reproduces it", title="Scenario written")
 
     def action_screenshot(self) -> None:
