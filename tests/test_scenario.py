@@ -376,3 +376,14 @@ def test_errors_quote_oversized_input_briefly(tmp_path, write_scenario):
                                      encoding="utf-8")
     with pytest.raises(ScenarioError, match=r"train.loss: the labels go up to 100000; at most 256 classes"):
         load_path(tmp_path / "s.toml")  # was: a 100,001-way output layer, and GBs for the boundary panel
+
+
+def test_work_a_panel_or_a_step_cannot_bound_is_refused(write_scenario):
+    bullets = "\n".join("- a" for _ in range(7_000))  # within 50,000 characters; was: 50 s to paint, 32 s a key
+    with pytest.raises(ScenarioError, match=r"lesson.text: has 7,000 lines; at most 150"):
+        load_path(write_scenario(MINIMAL + f'[lesson]\ntext = """\n{bullets}"""\n'))
+    slow = MINIMAL.replace("n = 20", "n = 10000").replace('kind = "linear"\n[train]',
+                                                          'kind = "mlp"\nlayers = [64, 64]\n[train]')
+    slow = slow.replace("steps = 5", "steps = 5\nbatch_size = 1024\naccumulate = 1024")  # was: 15 minutes a step
+    with pytest.raises(ScenarioError, match=r"train.accumulate: one step computes [\d,]+ multiply-adds"):
+        load_path(write_scenario(slow))

@@ -70,3 +70,39 @@ def test_surface_scenarios_need_no_data_but_a_surface(write_scenario):
 def test_valley_snapshot(snap_compare):
     app = NNTuiApp(load(VALLEY), device="cpu", run_steps=40)
     assert snap_compare(app, terminal_size=(120, 40), run_before=lambda pilot: wait_idle(pilot.app, pilot))
+
+
+GRID_MEMORY = """
+import numpy as np, torch
+from nntui.engine import surface
+def peak():
+    return int(dict(line.split(":", 1) for line in open("/proc/self/status"))["VmHWM"].split()[0]) // 1024
+model, x = torch.nn.Linear(1, 1), torch.randn(40_000, 1)
+y = 2 * x
+before = peak()
+grid = surface.loss_grid(model, torch.nn.MSELoss(), x, y, np.linspace(-1, 3, 96), np.linspace(-1, 1, 64))
+print(peak() - before, float(grid.min()))
+"""
+
+
+def test_the_exact_surface_of_40000_samples_stays_small():
+    # the grid is evaluated in chunks sized to the data, into one tensor: was a 1.9 GB peak (2.3 GB process)
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-c", GRID_MEMORY], capture_output=True, text=True, timeout=120,
+                          check=True)
+    grown_mb, lowest = proc.stdout.split()
+    assert int(grown_mb) < 250 and float(lowest) < 0.05, proc.stdout
+
+
+def test_chunked_surfaces_equal_one_call():
+    from nntui.engine import surface
+
+    model, x = torch.nn.Sequential(torch.nn.Linear(2, 8), torch.nn.Tanh(), torch.nn.Linear(8, 1)), torch.randn(500, 2)
+    y = torch.randn(500, 1)
+    points = torch.randn(300, sum(p.numel() for p in model.parameters()))
+    batched = torch.func.vmap(surface.loss_of_flat(model, torch.nn.MSELoss(), x, y))
+    with torch.no_grad():
+        assert torch.allclose(surface._in_chunks(batched, points, 7), batched(points), atol=1e-6)
+    assert surface.points_per_call(model, x, 10_000) * len(x) * (2 + 8 + 1) <= surface.WORK_PER_CALL

@@ -28,6 +28,7 @@ from .spec import (
     MANUAL_ACTIVATIONS,
     MAX_ACTIVATIONS,
     MAX_PARAMETERS,
+    MAX_STEP_WORK,
     MAX_VARIANTS,
     TRAINING_PANELS,
     DataSpec,
@@ -420,6 +421,13 @@ def _size_problems(variants: list[Variant], source: str) -> list[Problem]:
     if weights > MAX_PARAMETERS:
         problems.append(Problem(source, f"the runs have {weights:,} weights together; at most {MAX_PARAMETERS:,} "
                                 "(make the layers narrower or fewer, or train fewer variants)", "model.layers"))
+    work = sum(v.batch_size * v.train.accumulate * parameter_count(v) for v in variants)
+    if work > MAX_STEP_WORK:  # a step cannot be paused, reset or quit in the middle: keep each one short
+        many = max(variants, key=lambda v: v.train.accumulate)
+        field = "train.accumulate" if many.train.accumulate > 1 else "train.batch_size"
+        problems.append(Problem(source, f"one step computes {work:,} multiply-adds (batch × accumulate × weights × "
+                                f"runs); at most {MAX_STEP_WORK:,}, about a second (lower accumulate or batch_size)",
+                                field))
     activations = sum(v.batch_size * (v.dataset.n_features + sum(v.model.layers) + _outputs(v)) for v in variants)
     if activations > MAX_ACTIVATIONS:
         problems.append(Problem(source, f"one step holds {activations:,} activations (batch × units × runs); at "

@@ -34,6 +34,8 @@ MAX_LAYERS = 64
 MAX_STEPS = 10_000_000
 MAX_VARIANTS = 16
 MAX_PARAMETERS = 20_000_000   # weights of every run together (×4 with Adam's state and the gradients: 320 MB)
+MAX_LESSON_LINES = 150
+MAX_STEP_WORK = 4_000_000_000  # multiply-adds of one step's forward passes over every run: about a second
 MAX_ACTIVATIONS = 50_000_000  # batch × (inputs + hidden units + outputs), summed over runs: one step's activations
 
 
@@ -104,8 +106,19 @@ class Beat(Strict):
 
 
 class Lesson(Strict):
-    text: str = Field("", max_length=50_000, description="Markdown lesson text.")
+    text: str = Field("", max_length=50_000, description=f"Markdown lesson text, at most {MAX_LESSON_LINES} lines.")
     beats: list[Beat] = Field(default_factory=list, description="Guided beats, shown as training reaches them.")
+
+    @field_validator("text")
+    @classmethod
+    def _short_enough_to_draw(cls, text: str) -> str:
+        # each Markdown block is a widget the panel lays out again on every key: 300 bullets took 3.5 s to
+        # paint and 2 s a key, 7,000 took 50 s and 32 s (the built-in lessons have at most 35 lines)
+        lines = text.count("\n") + 1
+        if lines > MAX_LESSON_LINES:
+            raise ValueError(f"has {lines:,} lines; at most {MAX_LESSON_LINES} (the panel draws each as widgets): "
+                             "shorten it, or move steps into beats")
+        return text
 
     @model_validator(mode="after")
     def _sorted(self) -> "Lesson":
