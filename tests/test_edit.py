@@ -152,3 +152,14 @@ async def test_escape_warns_once_before_edits_are_lost(tmp_path, monkeypatch):
         await pilot.press("w", "escape")  # written: nothing to lose
         await pilot.pause()
     assert app.return_value == "home"
+
+
+async def test_w_writes_a_surface_scenario_which_has_no_data(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # found by the chaos test: w on a surface lesson crashed (its data is None)
+    app = NNTuiApp(with_variant(load("optimizers"), 0, {"train.lr": 0.01}), device="cpu", run_steps=1,
+                   questions=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_idle(app, pilot)
+        await pilot.press("w")
+        await pilot.pause()
+    assert (tmp_path / "optimizers-edited.toml").is_file()

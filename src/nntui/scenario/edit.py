@@ -106,7 +106,7 @@ def write(scenario: Scenario, folder: Path) -> Path:
 
     A scenario that reads a CSV file is written next to the file it was loaded from, whatever `folder`
     says: its CSV path is relative to that folder, and must stay inside it."""
-    if scenario.base_dir is not None and any(v.data.kind == "csv" for v in scenario.variants):
+    if scenario.base_dir is not None and any(v.data is not None and v.data.kind == "csv" for v in scenario.variants):
         folder = scenario.base_dir
     path = folder / f"{scenario.name}-edited.toml"
     k = 2
