@@ -131,13 +131,15 @@ async def test_stepping_backward_through_extreme_values_shows_them(write_scenari
             await pilot.press("n")
             explained.append(str(panel.query_one("#explain").render()))
         assert panel.stage == panel.stages and app.is_running
+        assert not app.query("#lesson")  # no lesson text: the graph gets the whole width
         line = next((line for line in explained if shown in line), None)
         assert line is not None, "\n".join(explained)
         assert ("torch gives the same" in line) == ("Inf" in shown or "NaN" in shown)  # what Inf and NaN mean
 
 
 async def test_the_explanation_stays_whole_while_a_wide_graph_scrolls_sideways(write_scenario):
-    path = write_scenario('[scenario]\ntitle = "wide"\n[expression]\ntext = "sin(exp(x))"\nvalues = { x = 800 }\n')
+    path = write_scenario('[scenario]\ntitle = "wide"\n[expression]\ntext = "sin(exp(x))"\nvalues = { x = 800 }\n'
+                          '[lesson]\ntext = "The lesson takes half the width."\n')
     app = NNTuiApp(load_path(path), device="cpu")
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_idle(app, pilot)

@@ -129,6 +129,9 @@ class NNTuiApp(BaseApp, App["str | Scenario | None"]):
 
     def compose(self) -> ComposeResult:
         panels = set(self.scenario.view.panels)
+        text = self.scenario.lesson
+        if not (text.text.strip() or text.beats):  # a lesson with nothing to say: the panels get its width
+            panels.discard("lesson")
         yield RunHeader(self.scenario.title)
         if self.scenario.expression is not None:
             lesson = self.scenario.expression

@@ -187,8 +187,8 @@ class GraphPanel(ScrollableContainer, can_focus=True):
 def _note_non_finite(out: Text, numbers: list[float]) -> Text:
     """Say what an Inf or NaN on the line means: the arithmetic of float64, which torch shares."""
     if not all(math.isfinite(v) for v in numbers):
-        out.append("\n          Inf: beyond float64's largest number (1.8e308), or a division by 0; NaN: no "
-                   "defined value (0·Inf, Inf − Inf, log of a negative…). torch gives the same.", style="dim")
+        out.append("\nInf: beyond float64's largest number (1.8e308), or a division by 0. NaN: no defined value "
+                   "(0·Inf, Inf − Inf, sin(Inf), log of a negative…). torch gives the same.", style="dim")
     return out
 
 
