@@ -33,7 +33,20 @@ def processes_marked(mark: str) -> list[int]:
     return found
 
 
-def test_q_mid_run_exits_at_once_and_leaves_a_clean_terminal(monkeypatch):
+def exit_of(app: PtyApp, timeout: float = 10) -> tuple[int | None, bytes]:
+    """Wait for the app to exit; its exit status and what it wrote meanwhile."""
+    out, status, deadline = b"", None, time.monotonic() + timeout
+    while status is None and time.monotonic() < deadline:
+        out += app.drain(0.02)
+        pid, code = os.waitpid(app.pid, os.WNOHANG)
+        if pid:
+            status = os.waitstatus_to_exitcode(code)
+    return status, out + app.drain(0.1)
+
+
+def end_mid_run(monkeypatch, end) -> tuple[int | None, bytes, float]:
+    """lr_sweep training flat out on a pty, then `end(app)`: exit status, output, seconds to exit. No process
+    may be left after it (the app and its trainer carry the test's environment marker)."""
     mark = f"nntui-test-{uuid.uuid4()}"
     monkeypatch.setenv("NNTUI_TEST_MARK", mark)
     command = [sys.executable, "-m", "nntui", "run", "lr_sweep", "--steps", "10000000", "--speed", "max",
@@ -44,21 +57,27 @@ def test_q_mid_run_exits_at_once_and_leaves_a_clean_terminal(monkeypatch):
         assert len(processes_marked(mark)) == 2, "the app and its trainer"
         app.drain()
         sent = time.monotonic()
-        os.write(app.fd, b"q")
-        out, status = b"", None
-        while status is None and time.monotonic() - sent < 10:
-            out += app.drain(0.02)
-            pid, code = os.waitpid(app.pid, os.WNOHANG)
-            if pid:
-                status = os.waitstatus_to_exitcode(code)
-        quit_seconds = time.monotonic() - sent
-    assert status == 0 and quit_seconds < 2.0, (status, quit_seconds)
-    assert all(sequence in out for sequence in RESTORED), out[-200:]
+        end(app)
+        status, out = exit_of(app)
+        seconds = time.monotonic() - sent
     deadline = time.monotonic() + 3
     while processes_marked(mark) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert processes_marked(mark) == [], "a trainer process outlived the app"
+    return status, out, seconds
 
+
+def test_q_mid_run_exits_at_once_and_leaves_a_clean_terminal(monkeypatch):
+    status, out, seconds = end_mid_run(monkeypatch, lambda app: os.write(app.fd, b"q"))
+    assert status == 0 and seconds < 2.0, (status, seconds)
+    assert all(sequence in out for sequence in RESTORED), out[-200:]
+
+
+def test_sigterm_quits_like_q_and_restores_the_terminal(monkeypatch):
+    # was: the terminal left in the alternate screen, cursor hidden, mouse tracking on
+    status, out, _ = end_mid_run(monkeypatch, lambda app: os.kill(app.pid, signal.SIGTERM))
+    assert status == 128 + signal.SIGTERM, status
+    assert all(sequence in out for sequence in RESTORED), out[-200:]
 
 # a bug planted in the app: the first `n` of a graph lesson raises inside a key handler
 CRASHING_APP = """
@@ -82,13 +101,7 @@ def test_a_crash_inside_the_app_is_one_line_exit_1_and_a_restored_terminal(monke
     with PtyApp(command) as app:
         app.wait_for(b"next node", 30)
         os.write(app.fd, b"n")
-        out, status, deadline = b"", None, time.monotonic() + 10
-        while status is None and time.monotonic() < deadline:
-            out += app.drain(0.02)
-            pid, code = os.waitpid(app.pid, os.WNOHANG)
-            if pid:
-                status = os.waitstatus_to_exitcode(code)
-        out += app.drain(0.1)
+        status, out = exit_of(app)
     assert status == 1, (status, out[-400:])
     assert all(sequence in out for sequence in RESTORED), out[-400:]
     after = out[out.rindex(RESTORED[0]):].decode(errors="replace")  # what the shell shows once the app is gone
@@ -99,27 +112,3 @@ def test_a_crash_inside_the_app_is_one_line_exit_1_and_a_restored_terminal(monke
         assert lines == [("nntui: internal error: RuntimeError: planted fault; please report it "
                           "(NNTUI_DEBUG=1 shows the traceback)")], after
 
-
-def test_sigterm_quits_like_q_and_restores_the_terminal(monkeypatch):
-    mark = f"nntui-test-{uuid.uuid4()}"
-    monkeypatch.setenv("NNTUI_TEST_MARK", mark)
-    command = [sys.executable, "-m", "nntui", "run", "lr_sweep", "--steps", "10000000", "--speed", "max",
-               "--device", "cpu"]
-    with PtyApp(command) as app:
-        app.start_playing()
-        time.sleep(0.5)
-        assert len(processes_marked(mark)) == 2, "the app and its trainer"
-        app.drain()
-        os.kill(app.pid, signal.SIGTERM)  # was: the terminal left in the alternate screen, cursor hidden
-        out, status, deadline = b"", None, time.monotonic() + 10
-        while status is None and time.monotonic() < deadline:
-            out += app.drain(0.02)
-            pid, code = os.waitpid(app.pid, os.WNOHANG)
-            if pid:
-                status = os.waitstatus_to_exitcode(code)
-    assert status == 128 + signal.SIGTERM, status
-    assert all(sequence in out for sequence in RESTORED), out[-200:]
-    deadline = time.monotonic() + 3
-    while processes_marked(mark) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert processes_marked(mark) == [], "a trainer process outlived the app"
