@@ -27,6 +27,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def stop(server: subprocess.Popen) -> None:
+    """SIGTERM, then SIGKILL if it has not ended in 10 s: a failing test must not leave a server behind."""
+    server.terminate()
+    try:
+        server.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
 def start_server(port: int, cwd, log=subprocess.DEVNULL) -> subprocess.Popen:
     proc = subprocess.Popen([sys.executable, "-m", "nntui", "serve", "lr_sweep", "--port", str(port)],
                             stdout=log, stderr=log, cwd=cwd)
@@ -139,8 +149,7 @@ async def test_a_tab_that_resizes_at_once_is_painted_and_odd_sizes_are_taken_cal
             await asyncio.sleep(0.1)
         assert sessions(mark, server) == []
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        stop(server)
         log.close()
         for pid in processes_marked(mark):
             os.kill(pid, signal.SIGKILL)
@@ -191,8 +200,7 @@ async def test_headless_chromium_shows_the_lesson_and_closing_it_ends_the_sessio
             await asyncio.sleep(0.1)
         assert sessions(mark, server) == [], "the session outlived its tab"
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        stop(server)
         for pid in processes_marked(mark):
             os.kill(pid, signal.SIGKILL)
 
