@@ -10,8 +10,9 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any, Literal, Union, get_args
 
-from ..expression import parse as parse_expression
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from ..expression import parse as parse_expression
 
 Device = Literal["auto", "cpu", "cuda", "mps"]
 Activation = Literal["relu", "sigmoid", "tanh", "leaky_relu", "elu", "selu", "silu", "gelu", "identity"]

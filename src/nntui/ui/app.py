@@ -18,10 +18,10 @@ from ..runner import Runner, View, settle_heap
 from ..scenario import Scenario, list_builtin
 from ..scenario.edit import write as write_scenario
 from ..trainer_process import ProcessRunner, prestart
+from .base import BaseApp
 from .boundary import BoundaryPanel
 from .code import CodePanel
 from .contour import ContourPanel
-from .base import BaseApp
 from .edit import Edit, EditScreen
 from .gradient_flow import GradientFlowPanel
 from .graph import GraphPanel
