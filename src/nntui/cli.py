@@ -270,7 +270,7 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _check_writable(path: Path, flag: str) -> None:
-    folder = path.parent if str(path.parent) else Path(".")
+    folder = path.parent  # Path(".") for a bare file name
     problem = ("is a folder; give a file name" if path.is_dir() else
                f"'{folder}' is not a folder" if folder.exists() and not folder.is_dir() else
                f"the folder '{folder}' does not exist" if not folder.is_dir() else

@@ -40,11 +40,8 @@ class ProcessRunner:
     def __init__(self, scenario: Scenario, **options):
         self.scenario = scenario
         self._options = options
-        local = Runner(scenario, **options)  # not started: it gives the View before the first step
-        self._published = Published(local.view(), None, False, 0)
-        self.playing, self.speed = local.playing, local.speed
-        self._sent = 0
         self._lock = threading.Lock()
+        self._before_first_step()
         self._process = None
         self._controls = self._views = None
         self._stopped = False
@@ -99,11 +96,15 @@ class ProcessRunner:
         """A new child from step 0, in place of one that is gone; the screen shows loading until it runs."""
         for end in (self._controls, self._views):
             end.close()
+        self._before_first_step()
+        self.start()
+
+    def _before_first_step(self) -> None:
+        """What is shown until the child publishes: an unstarted Runner's View, with no control sent yet."""
         local = Runner(self.scenario, **self._options)
         with self._lock:
             self._published, self._sent = Published(local.view(), None, False, 0), 0
         self.playing, self.speed = local.playing, local.speed
-        self.start()
 
     def restart_run(self, index: int, scenario: Scenario) -> None:
         self.scenario = scenario
