@@ -1,6 +1,8 @@
 """The partial-update renderer sends less and leaves the terminal showing exactly what Textual's would."""
 
 import re
+import subprocess
+import sys
 
 from rich.cells import cell_len
 from rich.console import Console
@@ -44,7 +46,7 @@ def update(lines: list[Strip], spans: list[tuple[int, int, int]], left: int = 0)
 def screens(old: list[Strip], new: list[Strip], spans, left: int = 0):
     console = Console(width=WIDTH, color_system="256", force_terminal=True)
     results = []
-    for render in (partial_updates.TEXTUAL_RENDER_SEGMENTS, partial_updates.render_segments):
+    for render in (partial_updates.textual_render_segments(), partial_updates.render_segments):
         screen = [[" "] * WIDTH for _ in range(HEIGHT)]
         apply(screen, render(update(old, [(y, 0, WIDTH) for y in range(len(old))], left), console))
         data = render(update(new, spans, left), console)
@@ -77,6 +79,19 @@ def test_installed_only_on_the_textual_it_was_written_for():
     assert not partial_updates.install("0.0.1")
     assert partial_updates.install(partial_updates.WRITTEN_FOR)
     assert ChopsUpdate.render_segments is partial_updates.render_segments
+
+
+def test_a_textual_that_moved_the_internal_still_imports_and_skips_the_patch_with_one_notice():
+    code = (
+        "import textual._compositor as compositor\n"
+        "del compositor.ChopsUpdate  # as a Textual release that moved it\n"
+        "import nntui.ui.app\n"
+        "from nntui.ui import partial_updates\n"
+        "assert 'ChopsUpdate' in partial_updates.skipped and partial_updates.install() is False\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.count("partial screen updates not in use") == 1  # once, though install() ran twice
 
 
 def test_changed_extent_covers_every_change_in_one_span():

@@ -1,6 +1,7 @@
 """A timer that ran late ticks next at the first tick still ahead (Textual 8.2.8 waited one more)."""
 
 import asyncio
+import logging
 
 import pytest
 import textual
@@ -66,8 +67,19 @@ def test_a_tick_landing_exactly_on_a_later_tick_still_advances():
 
 @pytest.mark.skipif(textual.__version__ != timer_ticks.WRITTEN_FOR, reason="the fix is for Textual 8.2.8")
 def test_textual_8_2_8_skips_one_tick_too_many_and_the_fix_is_installed():
-    assert ticks(timer_ticks.TEXTUAL_RUN, {1: 25.0})[1] == 50.0  # the bug this module exists for
+    assert ticks(timer_ticks.textual_run(), {1: 25.0})[1] == 50.0  # the bug this module exists for
     import nntui.ui.app  # noqa: F401  installs the fix
 
     assert Timer._run is timer_ticks.run
     assert timer_ticks.install("0.0.0") is False
+
+
+def test_a_textual_without_an_internal_the_fix_uses_skips_it_with_a_notice(monkeypatch, caplog):
+    monkeypatch.setattr(Timer, "_run", timer_ticks.textual_run())  # Textual's own for the test, restored after
+    monkeypatch.setattr(timer_ticks, "skipped", None)
+    monkeypatch.delattr(textual_timer, "EventTargetGone")  # as a Textual release that moved it
+    with caplog.at_level(logging.WARNING, logger="nntui"):
+        assert timer_ticks.install(timer_ticks.WRITTEN_FOR) is False
+    assert Timer._run is not timer_ticks.run
+    assert "EventTargetGone" in timer_ticks.skipped
+    assert [(r.name, r.levelname) for r in caplog.records] == [("nntui", "WARNING")]

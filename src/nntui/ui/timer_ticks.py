@@ -9,27 +9,45 @@ lr_sweep at full speed that was the whole tail of the key-to-screen figure: p90 
 
 `run` below is Textual 8.2.8's `Timer._run` with that one line fixed. It is installed only on the
 Textual version it was written against (constraints.txt pins it); any other version keeps its own.
+
+Textual's internals are looked up only inside `install()` (and `run`), so a Textual that moved them
+still imports nntui: the fix is skipped, `skipped` says why, and a one-line WARNING goes to the "nntui"
+logger. nntui configures no logging, so Python prints that line on stderr, once, at import, before the
+app takes the terminal: never onto the running TUI's screen.
 """
 
 from __future__ import annotations
 
+import logging
 import math
+from importlib.metadata import version as installed_version
+from typing import TYPE_CHECKING, Any
 
-import textual
-from textual import timer as textual_timer
-from textual.timer import EventTargetGone, Timer
+if TYPE_CHECKING:
+    from textual.timer import Timer
 
 WRITTEN_FOR = "8.2.8"
-TEXTUAL_RUN = Timer._run  # Textual's own, kept for comparison
+skipped: str | None = None  # why the last install() did not install; None when it did
+_textual_run: Any = None  # Textual's own, saved by install() before replacing it
+
+
+def textual_run() -> Any:
+    """Textual's own `Timer._run`, whether or not install() replaced it."""
+    from textual.timer import Timer
+
+    return _textual_run or Timer._run
 
 
 async def run(self: Timer) -> None:
     """Run the timer: Textual 8.2.8's loop, with a late timer waiting for the first tick still ahead."""
+    from textual import timer as textual_timer
+
     clock, sleep = textual_timer._time, textual_timer.sleep  # looked up per run, so a test can fake them
+    EventTargetGone = textual_timer.EventTargetGone  # Textual's name, as in its own loop
     count = 0
     _repeat = self._repeat
     _interval = self._interval
-    self._active  # Force instantiation in same thread
+    self._active  # noqa: B018  Force instantiation in same thread (Textual's line)
     await self._active.wait()
     start = clock.get_time()
 
@@ -57,9 +75,33 @@ async def run(self: Timer) -> None:
             break
 
 
-def install(version: str = textual.__version__) -> bool:
-    """Use the fixed loop if this is the Textual it was written for; say whether it is in use."""
+def install(version: str | None = None) -> bool:
+    """Use the fixed loop if this is the Textual it was written for (`version`: the installed one unless
+    given) and the internals it uses are where they were; say whether it is in use. A Textual that moved
+    them is skipped with a notice, not an error."""
+    global skipped, _textual_run
+    version = version or installed_version("textual")
     if version != WRITTEN_FOR:
-        return False
-    Timer._run = run
+        return _skip(f"written for Textual {WRITTEN_FOR}, this is {version}")
+    try:
+        from textual import timer as textual_timer
+
+        original = textual_timer.Timer._run
+        for name in ("_time", "sleep", "EventTargetGone"):  # what `run` looks up
+            getattr(textual_timer, name)
+    except (ImportError, AttributeError) as error:
+        return _skip(f"Textual {version} lacks an internal it replaces or uses ({error})")
+    if original is not run:
+        _textual_run = original
+    textual_timer.Timer._run = run
+    skipped = None
     return True
+
+
+def _skip(reason: str) -> bool:
+    """Record why the fix is not in use; log it once (the same reason again says nothing)."""
+    global skipped
+    if reason != skipped:
+        logging.getLogger("nntui").warning("nntui: late-timer fix not in use: %s", reason)
+    skipped = reason
+    return False
