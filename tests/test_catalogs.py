@@ -1,22 +1,23 @@
 """Every closed set of names a scenario can use is handled everywhere it is dispatched on.
 
-A name added to one of spec.py's Literals (say "adamw" to Optimizer) must fail
-here until every table that handles that set has an entry, and a name a
+A name added to one of spec.py's Literals (say "lion" to Optimizer) fails at
+import until catalog.py has its entry, and here until every other table that
+handles that set has one, and a name a
 table lacks must raise, never fall through to a neighbour (build_optimizer
 used to train Adagrad for any name it did not know).
 """
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 from typing import get_args
 
 import pytest
 import torch
 
-from nntui import codegen, data, schedules
+from nntui import catalog, codegen, data, schedules
 from nntui.engine import batched, build, device, manual
-from nntui.engine import expression as torch_expression
 from nntui.expression import FUNCTIONS, OPERATIONS, operation
 from nntui.record import STATUSES
 from nntui.scenario import list_builtin, load, spec
@@ -31,20 +32,35 @@ def names(literal) -> set[str]:
 
 
 @pytest.mark.parametrize("literal, table", [
-    (spec.Activation, build.ACTIVATIONS),
-    (spec.Activation, codegen.ACTIVATION_CODE),
-    (spec.Init, build.INITS),
-    (spec.Optimizer, build.OPTIMIZERS),
-    (spec.Loss, build.LOSSES),
-    (spec.Loss, codegen.LOSS_CODE),
+    (spec.Activation, catalog.ACTIVATIONS),
+    (spec.Init, catalog.INITS),
+    (spec.Optimizer, catalog.OPTIMIZERS),
+    (spec.Loss, catalog.LOSSES),
     (spec.Loss, data.TASKS),
-    (spec.Schedule, schedules.SCHEDULES),
-    (spec.SurfaceKind, build.SURFACES),
-    (spec.SurfaceKind, codegen.SURFACE_CODE),
-], ids=["build.ACTIVATIONS", "codegen.ACTIVATION_CODE", "build.INITS", "build.OPTIMIZERS", "build.LOSSES",
-        "codegen.LOSS_CODE", "data.TASKS", "schedules.SCHEDULES", "build.SURFACES", "codegen.SURFACE_CODE"])
+    (spec.Loss, batched.PER_RUN_LOSS),
+    (spec.Schedule, catalog.SCHEDULES),
+    (spec.SurfaceKind, catalog.SURFACES),
+], ids=["ACTIVATIONS", "INITS", "OPTIMIZERS", "LOSSES", "data.TASKS", "batched.PER_RUN_LOSS", "SCHEDULES", "SURFACES"])
 def test_every_table_covers_its_set_exactly(literal, table):
     assert set(table) == names(literal)
+
+
+def test_every_catalog_entry_names_a_real_torch_object():
+    for name in [*catalog.ACTIVATIONS.values(), *catalog.LOSSES.values()]:
+        assert issubclass(getattr(torch.nn, name), torch.nn.Module)
+    for init in catalog.INITS.values():
+        assert init.function is None or callable(getattr(torch.nn.init, init.function))
+
+
+@pytest.mark.parametrize("name", catalog.OPTIMIZERS)
+def test_an_optimizer_s_unprinted_arguments_are_torch_s_own_defaults(name):
+    """export-code leaves out an argument equal to its entry's `defaults`: those must be torch's defaults,
+    or the exported script would train another optimizer than the engine (AdamW's weight_decay is 0.01)."""
+    entry = catalog.OPTIMIZERS[name]
+    signature = inspect.signature(getattr(torch.optim, entry.torch_class))
+    for argument, value in entry.defaults.items():
+        assert signature.parameters[argument].default == value
+    assert set(entry.arguments(spec.TrainSpec())) <= set(signature.parameters)
 
 
 def test_every_panel_name_has_a_place():
@@ -70,19 +86,18 @@ def test_every_data_kind_but_csv_has_a_generator():
 
 def test_every_device_and_operation_is_known_to_torch():
     assert set(device.DEVICES) | {"auto"} == names(spec.Device)
-    assert set(torch_expression._OPS) == set(OPERATIONS)
+    assert all(callable(getattr(torch, op)) for op in OPERATIONS)  # engine/expression calls torch.<op>
     assert set(FUNCTIONS) <= set(OPERATIONS)
 
 
 def test_every_loss_has_a_batched_form_and_a_hand_written_derivative():
-    assert {type(build.build_loss(name)) for name in names(spec.Loss)} == set(batched._PER_RUN_LOSS)
     out, y = torch.zeros(4, 3), torch.tensor([0, 1, 2, 1])
     for name in names(spec.Loss):
         target = y if name == "cross_entropy" else torch.ones(4, 3)
         loss, delta = manual._loss_and_delta(name, out, target)
         assert torch.isfinite(loss) and delta.shape == out.shape
     for name in spec.MANUAL_ACTIVATIONS:
-        assert manual._derivative(build.ACTIVATIONS[name](), torch.zeros(3)).shape == (3,)
+        assert manual._derivative(build.activation(name), torch.zeros(3)).shape == (3,)
 
 
 @pytest.mark.parametrize("kind", get_args(spec.ModelSpec.model_fields["kind"].annotation))
@@ -99,7 +114,7 @@ def test_every_optimizer_and_schedule_builds_and_exports(field, literal):
         train = spec.TrainSpec(**{field: name}, lr_min=0.0)
         assert isinstance(build.build_optimizer(train, params), torch.optim.Optimizer)
         assert codegen._optimizer_code(train).startswith("torch.optim.")
-        assert codegen._schedule(train) and schedules.learning_rate(train, 3, 10) > 0
+        assert schedules.learning_rate(train, 3, 10) > 0
 
 
 def test_every_init_builds_and_exports():
@@ -122,7 +137,7 @@ class Rogue:
 
 def test_a_name_a_table_lacks_raises_instead_of_falling_through():
     params = [torch.nn.Parameter(torch.zeros(2))]
-    adamw = spec.TrainSpec().model_copy(update={"optimizer": "adamw", "schedule": "warmup", "loss": "hinge"})
+    adamw = spec.TrainSpec().model_copy(update={"optimizer": "lion", "schedule": "warmup", "loss": "hinge"})
     with pytest.raises(KeyError):
         build.build_optimizer(adamw, params)  # was: Adagrad, without a word
     with pytest.raises(KeyError):

@@ -16,25 +16,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import assert_never
 
+from . import catalog
+from .catalog import entry
 from .scenario import Scenario, Variant
 from .scenario.spec import ModelSpec, TrainSpec
 
 PHASES = ("zero_grad", "forward", "loss", "backward", "step")
-
-ACTIVATION_CODE = {
-    "relu": "nn.ReLU()", "sigmoid": "nn.Sigmoid()", "tanh": "nn.Tanh()", "leaky_relu": "nn.LeakyReLU()",
-    "elu": "nn.ELU()", "selu": "nn.SELU()", "silu": "nn.SiLU()", "gelu": "nn.GELU()", "identity": "nn.Identity()",
-}
-# the same arithmetic, in the same order, as engine/build.py's SURFACES (a test compares their losses)
-SURFACE_CODE = {
-    "quadratic": "0.5 * (x * x + k * y * y)",
-    "rosenbrock": "(1 - x) ** 2 + 100 * (y - x * x) ** 2",
-    "saddle": "x * x - y * y + 0.25 * y ** 4",
-    "himmelblau": "(x * x + y - 11) ** 2 + (x + y * y - 7) ** 2",
-}
-LOSS_CODE = {"mse": "nn.MSELoss()", "bce_with_logits": "nn.BCEWithLogitsLoss()",
-             "cross_entropy": "nn.CrossEntropyLoss()"}
-
 
 @dataclass(frozen=True)
 class CodeLine:
@@ -93,8 +80,7 @@ def _data(v: Variant, seed: int, embed: bool) -> str:
 
 def _model(v: Variant, seed: int) -> str:
     m: ModelSpec = v.model
-    n_in, n_out = v.dataset.n_features, (v.dataset.n_classes if v.dataset.task == "multiclass"
-                                         else v.dataset.y_train.shape[1])
+    n_in, n_out = v.dataset.n_features, v.dataset.n_outputs
     text = f"torch.manual_seed({seed})  # the initial weights\n"
     if m.kind == "surface":
         return text + (
@@ -105,7 +91,7 @@ def _model(v: Variant, seed: int) -> str:
             f"        self.y = nn.Parameter(torch.tensor({float(m.start[1])!r}))\n\n"
             "    def forward(self):\n"
             f"        x, y, k = self.x, self.y, {float(m.condition)!r}\n"
-            f"        return {SURFACE_CODE[m.surface]}\n\n\n"
+            f"        return {entry(catalog.SURFACES, m.surface, 'surface')}\n\n\n"
             "model = Surface()\n")
     bias = "" if m.bias else ", bias=False"
     if m.kind == "linear":
@@ -116,7 +102,7 @@ def _model(v: Variant, seed: int) -> str:
             rows.append(f"nn.Linear({width}, {hidden}{bias}),")
             if m.batch_norm:
                 rows.append(f"nn.BatchNorm1d({hidden}),")
-            rows.append(f"{ACTIVATION_CODE[m.activation]},")
+            rows.append(f"nn.{entry(catalog.ACTIVATIONS, m.activation, 'activation')}(),")
             width = hidden
         rows.append(f"nn.Linear({width}, {n_out}{bias}),")
         text += "model = nn.Sequential(\n" + "".join(f"    {r}\n" for r in rows) + ")\n"
@@ -132,52 +118,32 @@ def _model(v: Variant, seed: int) -> str:
 
 def _init(m: ModelSpec) -> str:
     """The weight initialization as a line of code; '' for PyTorch's own."""
-    return {
-        "default": "",
-        "zeros": "layer.weight.zero_()",
-        "normal": f"layer.weight.normal_(0.0, {m.init_std!r})",
-        "xavier": "nn.init.xavier_normal_(layer.weight)  # std = sqrt(2 / (fan_in + fan_out))",
-        "he": 'nn.init.kaiming_normal_(layer.weight, nonlinearity="relu")  # std = sqrt(2 / fan_in)',
-        "constant": f"layer.weight.fill_({m.init_value!r})  # every unit the same: symmetry never breaks",
-    }[m.init]
+    init = entry(catalog.INITS, m.init, "init")
+    if init.function is None:
+        return ""
+    arguments = "".join(f", {k}={v!r}" for k, v in init.arguments(m).items())
+    return f"nn.init.{init.function}(layer.weight{arguments})" + (f"  # {init.note}" if init.note else "")
 
 
 def _optimizer_code(t: TrainSpec) -> str:
-    """The optimizer's constructor, with the settings the engine's OPTIMIZERS passes (engine/build.py)."""
-    wd = f", weight_decay={t.weight_decay!r}" if t.weight_decay else ""
-    sgd_extra = (f", momentum={t.momentum!r}" if t.momentum else "") + (", nesterov=True" if t.nesterov else "")
-    return {
-        "sgd": f"torch.optim.SGD(model.parameters(), lr={t.lr!r}{sgd_extra}{wd})",
-        "adam": f"torch.optim.Adam(model.parameters(), lr={t.lr!r}, betas={tuple(t.betas)!r}, eps={t.eps!r}{wd})",
-        "rmsprop": (f"torch.optim.RMSprop(model.parameters(), lr={t.lr!r}, alpha={t.alpha!r}, eps={t.eps!r}, "
-                    f"momentum={t.momentum!r}{wd})"),
-        "adagrad": f"torch.optim.Adagrad(model.parameters(), lr={t.lr!r}, eps={t.eps!r}{wd})",
-    }[t.optimizer]
+    """The optimizer's constructor, with the arguments the engine builds it with (catalog.OPTIMIZERS)."""
+    optimizer = entry(catalog.OPTIMIZERS, t.optimizer, "optimizer")
+    arguments = "".join(f", {k}={v!r}" for k, v in optimizer.code_arguments(t).items())
+    return f"torch.optim.{optimizer.torch_class}(model.parameters(){arguments})"
 
 
 def _optimizer(v: Variant) -> str:
     t, total = v.train, v.steps
     # a surface is its own loss: there is no loss function to build
-    text = "" if v.model.kind == "surface" else f"loss_fn = {LOSS_CODE[t.loss]}\n"
+    text = "" if v.model.kind == "surface" else f"loss_fn = nn.{entry(catalog.LOSSES, t.loss, 'loss')}()\n"
     text += f"optimizer = {_optimizer_code(t)}\n"
     if t.schedule != "constant":
-        text += (f"\n\ndef lr_at(t, lr={t.lr!r}, total={total}):\n"
-                 f"    return {_schedule(t)}  # {t.schedule}\n\n\n"
+        schedule = entry(catalog.SCHEDULES, t.schedule, "schedule")
+        defaults = "".join(f", {p}={getattr(t, p)!r}" for p in schedule.parameters)
+        text += (f"\n\ndef lr_at(t, lr={t.lr!r}, total={total}{defaults}):\n"
+                 f"    return {schedule.formula}  # {t.schedule}\n\n\n"
                  "scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda t: lr_at(t) / lr_at.__defaults__[0])\n")
     return text
-
-
-def _schedule(t: TrainSpec) -> str:
-    """The schedule's formula in code; schedules.learning_rate is the same arithmetic."""
-    return {
-        "constant": "lr",
-        "step": f"lr * {t.gamma!r} ** (t // {t.step_size})",
-        "exponential": f"lr * math.exp(-{t.gamma!r} * t)",
-        "inverse": f"lr / (1 + {t.gamma!r} * t)",
-        "polynomial": f"lr * max(0.0, 1 - t / total) ** {t.power!r}",
-        "cosine": f"{t.lr_min!r} + (lr - {t.lr_min!r}) * (1 + math.cos(math.pi * min(t, total) / total)) / 2",
-        "cyclic": (f"{t.lr_min!r} + (lr - {t.lr_min!r}) * (p if (p := (t / {t.step_size}) % 2) <= 1 else 2 - p)"),
-    }[t.schedule]
 
 
 def _loop(v: Variant, seed: int) -> list[tuple[str, str]]:

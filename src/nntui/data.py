@@ -60,6 +60,11 @@ class Dataset:
         return self.x_train.shape[1]
 
     @property
+    def n_outputs(self) -> int:
+        """The model's outputs: one logit per class (multiclass), else one per target column."""
+        return self.n_classes if self.task == "multiclass" else self.y_train.shape[1]
+
+    @property
     def drawable(self) -> bool:
         """The boundary panel can draw it: 2-D classification, or 1-D regression."""
         return (self.task != "regression" and self.n_features == 2) or (self.task == "regression" and self.n_features == 1)

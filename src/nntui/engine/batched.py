@@ -64,7 +64,7 @@ class BatchedRuns:
         model = first.model
         self.layers = [("", model)] if isinstance(model, nn.Linear) else [
             (f"{name}.", module) for name, module in model.named_children()]
-        self.per_run_loss = _PER_RUN_LOSS[type(first.loss_fn)]
+        self.per_run_loss = PER_RUN_LOSS[first.variant.train.loss]
         self.generator, self.order, self.cursor = first.generator, None, 0  # the runs share one batch order
         self._live: list[int] | None = None
         self._live_mask: torch.Tensor | None = None
@@ -211,4 +211,4 @@ def _cross_entropy(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 
 
 # each loss as the runs' own loss modules compute it (mean over the batch), one value per run
-_PER_RUN_LOSS = {nn.MSELoss: _mse, nn.BCEWithLogitsLoss: _bce, nn.CrossEntropyLoss: _cross_entropy}
+PER_RUN_LOSS = {"mse": _mse, "bce_with_logits": _bce, "cross_entropy": _cross_entropy}

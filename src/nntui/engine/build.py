@@ -1,4 +1,4 @@
-"""Build torch models, losses, optimizers and schedules from validated specs."""
+"""Build torch models, losses, optimizers and schedules from validated specs and the catalog of concepts."""
 
 from __future__ import annotations
 
@@ -9,41 +9,30 @@ from typing import assert_never
 import torch
 from torch import nn
 
+from .. import catalog
+from ..catalog import entry
 from ..scenario.spec import ModelSpec, TrainSpec
 from ..schedules import lr_factor
 
-ACTIVATIONS = {
-    "relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "leaky_relu": nn.LeakyReLU,
-    "elu": nn.ELU, "selu": nn.SELU, "silu": nn.SiLU, "gelu": nn.GELU, "identity": nn.Identity,
-}
 
-
-INITS: dict[str, Callable[[torch.Tensor, ModelSpec], object] | None] = {
-    "default": None,  # PyTorch's own (Kaiming-uniform with a = √5), biases included
-    "zeros": lambda w, spec: w.zero_(),
-    "normal": lambda w, spec: w.normal_(0.0, spec.init_std),
-    "xavier": lambda w, spec: nn.init.xavier_normal_(w),  # σ = √(2 / (fan_in + fan_out))
-    "he": lambda w, spec: nn.init.kaiming_normal_(w, nonlinearity="relu"),  # σ = √(2 / fan_in)
-    "constant": lambda w, spec: w.fill_(spec.init_value),  # every unit of a layer computes the same thing
-}
+def activation(name: str) -> nn.Module:
+    return getattr(nn, entry(catalog.ACTIVATIONS, name, "activation"))()
 
 
 def _init_linear(layer: nn.Linear, spec: ModelSpec) -> None:
-    init = INITS[spec.init]
-    if init is None:
+    init = entry(catalog.INITS, spec.init, "init")
+    if init.function is None:
         return
     with torch.no_grad():
-        init(layer.weight, spec)
+        getattr(nn.init, init.function)(layer.weight, **init.arguments(spec))
         if layer.bias is not None:
             layer.bias.zero_()
 
 
-SURFACES = {
-    "quadratic": lambda x, y, k: 0.5 * (x * x + k * y * y),
-    "rosenbrock": lambda x, y, k: (1 - x) ** 2 + 100 * (y - x * x) ** 2,
-    "saddle": lambda x, y, k: x * x - y * y + 0.25 * y ** 4,
-    "himmelblau": lambda x, y, k: (x * x + y - 11) ** 2 + (x + y * y - 7) ** 2,
-}
+# each surface's formula, compiled once from the catalog's text (ours, never a scenario's)
+SURFACES: dict[str, Callable[..., torch.Tensor]] = {
+    name: eval(f"lambda x, y, k: {formula}", {"__builtins__": {}})  # noqa: S307
+    for name, formula in catalog.SURFACES.items()}
 
 
 class SurfaceModel(nn.Module):
@@ -53,10 +42,10 @@ class SurfaceModel(nn.Module):
         super().__init__()
         self.x = nn.Parameter(torch.tensor(float(spec.start[0])))
         self.y = nn.Parameter(torch.tensor(float(spec.start[1])))
-        self.kind, self.condition = spec.surface, spec.condition
+        self.height, self.condition = SURFACES[spec.surface], spec.condition
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:  # the inputs are a placeholder
-        return SURFACES[self.kind](self.x, self.y, self.condition)
+        return self.height(self.x, self.y, self.condition)
 
 
 def surface_loss(output: torch.Tensor, _target: torch.Tensor) -> torch.Tensor:
@@ -85,7 +74,7 @@ def _mlp(spec: ModelSpec, n_in: int, n_out: int) -> nn.Sequential:
         layers.append(nn.Linear(width, hidden, bias=spec.bias))
         if spec.batch_norm:
             layers.append(nn.BatchNorm1d(hidden))
-        layers.append(ACTIVATIONS[spec.activation]())
+        layers.append(activation(spec.activation))
         width = hidden
     layers.append(nn.Linear(width, n_out, bias=spec.bias))
     for layer in layers:
@@ -94,26 +83,13 @@ def _mlp(spec: ModelSpec, n_in: int, n_out: int) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
-LOSSES = {"mse": nn.MSELoss, "bce_with_logits": nn.BCEWithLogitsLoss, "cross_entropy": nn.CrossEntropyLoss}
-
-
 def build_loss(name: str) -> nn.Module:
-    return LOSSES[name]()
-
-
-OPTIMIZERS: dict[str, Callable[[TrainSpec, object], torch.optim.Optimizer]] = {
-    "sgd": lambda t, params: torch.optim.SGD(params, lr=t.lr, momentum=t.momentum, nesterov=t.nesterov,
-                                             weight_decay=t.weight_decay),
-    "adam": lambda t, params: torch.optim.Adam(params, lr=t.lr, betas=t.betas, eps=t.eps,
-                                               weight_decay=t.weight_decay),
-    "rmsprop": lambda t, params: torch.optim.RMSprop(params, lr=t.lr, alpha=t.alpha, eps=t.eps, momentum=t.momentum,
-                                                     weight_decay=t.weight_decay),
-    "adagrad": lambda t, params: torch.optim.Adagrad(params, lr=t.lr, eps=t.eps, weight_decay=t.weight_decay),
-}
+    return getattr(nn, entry(catalog.LOSSES, name, "loss"))()
 
 
 def build_optimizer(spec: TrainSpec, params) -> torch.optim.Optimizer:
-    return OPTIMIZERS[spec.optimizer](spec, params)
+    optimizer = entry(catalog.OPTIMIZERS, spec.optimizer, "optimizer")
+    return getattr(torch.optim, optimizer.torch_class)(params, **optimizer.arguments(spec))
 
 
 def build_scheduler(spec: TrainSpec, optimizer: torch.optim.Optimizer, total: int):

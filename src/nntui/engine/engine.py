@@ -43,11 +43,10 @@ class RunState:
             tensors[key] = tuple(torch.as_tensor(a, device=device) for a in (ds.x_train, ds.y_train, ds.x_val, ds.y_val))
         self.x, self.y, self.x_val, self.y_val = tensors[key]
 
-        n_out = ds.n_classes if ds.task == "multiclass" else ds.y_train.shape[1]
         # Same seed + same architecture → same initial weights in every variant.
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            self.model = build_model(variant.model, ds.n_features, n_out).to(device)
+            self.model = build_model(variant.model, ds.n_features, ds.n_outputs).to(device)
         self.names = tuple(name for name, _ in self.model.named_parameters())
         self.params = [p for _, p in self.model.named_parameters()]
         self.optimizer = build_optimizer(variant.train, self.params)

@@ -6,15 +6,8 @@ import math
 
 import torch
 
-from ..expression import Graph
+from ..expression import Graph, operation
 from ..frames import ExpressionResult
-
-_OPS = {
-    "add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b, "div": lambda a, b: a / b,
-    "pow": lambda a, b: a ** b, "neg": lambda a: -a, "exp": torch.exp, "log": torch.log, "tanh": torch.tanh,
-    "sigmoid": torch.sigmoid, "relu": torch.relu, "sin": torch.sin, "cos": torch.cos,
-}
-
 
 def evaluate(graph: Graph, values: dict[str, float], device: str = "cpu") -> ExpressionResult:
     """Every node's value and d(output)/d(node), computed by torch (float64, on `device`)."""
@@ -25,7 +18,8 @@ def evaluate(graph: Graph, values: dict[str, float], device: str = "cpu") -> Exp
         elif n.op == "const":
             t = torch.tensor(n.value, dtype=torch.float64, device=device)
         else:
-            t = _OPS[n.op](*(tensors[i] for i in n.inputs))
+            operation(n.op)  # a name outside the catalog raises
+            t = getattr(torch, n.op)(*(tensors[i] for i in n.inputs))  # each operation is named as torch names it
             if t.requires_grad:
                 t.retain_grad()  # keep the gradient of intermediate nodes too, to show them
         tensors.append(t)

@@ -428,7 +428,7 @@ def _size_problems(variants: list[Variant], source: str) -> list[Problem]:
         problems.append(Problem(source, f"one step computes {work:,} multiply-adds (batch × accumulate × weights × "
                                 f"runs); at most {MAX_STEP_WORK:,}, about a second (lower accumulate or batch_size)",
                                 field))
-    activations = sum(v.batch_size * (v.dataset.n_features + sum(v.model.layers) + _outputs(v)) for v in variants)
+    activations = sum(v.batch_size * (v.dataset.n_features + sum(v.model.layers) + v.dataset.n_outputs) for v in variants)
     if activations > MAX_ACTIVATIONS:
         problems.append(Problem(source, f"one step holds {activations:,} activations (batch × units × runs); at "
                                 f"most {MAX_ACTIVATIONS:,} (use a smaller batch_size or narrower layers)",
@@ -436,17 +436,12 @@ def _size_problems(variants: list[Variant], source: str) -> list[Problem]:
     return problems
 
 
-def _outputs(variant: Variant) -> int:
-    ds = variant.dataset
-    return ds.n_classes if ds.task == "multiclass" else ds.y_train.shape[1]
-
-
 def parameter_count(variant: Variant) -> int:
     """Trainable parameters of the variant's model, computed from its spec (no torch)."""
     ds, m = variant.dataset, variant.model
     if m.kind == "surface":
         return 2
-    widths = [ds.n_features, *m.layers, _outputs(variant)]
+    widths = [ds.n_features, *m.layers, ds.n_outputs]
     norms = 2 * sum(m.layers) if m.batch_norm else 0  # batch norm's scale γ and shift β per hidden unit
     return sum(a * b + (b if m.bias else 0) for a, b in zip(widths, widths[1:])) + norms
 
