@@ -81,7 +81,10 @@ steps = 20
      0, False),
     # 4 accumulated mini-batches blow up: the step's loss is their mean, and it decides divergence
     (SMALL_BATCHES.replace("lr = 0.05", "lr = 0.5\naccumulate = 4").replace("steps = 20", "steps = 60"), 0, True),
-], ids=["variant-seed", "batch-norm-last-batch-of-one", "accumulation-diverges"])
+    # AdamW's decoupled weight decay (torch's default decay is 0.01: the script must pass the scenario's)
+    (SMALL_BATCHES.replace("lr = 0.05", 'optimizer = "adamw"\nlr = 0.05\nweight_decay = 0.1'), 0, False),
+    (SMALL_BATCHES.replace("lr = 0.05", 'optimizer = "adamw"\nlr = 0.05'), 0, False),
+], ids=["variant-seed", "batch-norm-last-batch-of-one", "accumulation-diverges", "adamw", "adamw-no-decay"])
 def test_exported_script_of_edge_cases_trains_like_the_engine(tmp_path, write_scenario, text, index, diverges):
     assert_script_trains_like_the_engine(tmp_path, load(str(write_scenario(text))), index, diverges)
 

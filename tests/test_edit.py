@@ -163,3 +163,25 @@ async def test_w_writes_a_surface_scenario_which_has_no_data(tmp_path, monkeypat
         await pilot.press("w")
         await pilot.pause()
     assert (tmp_path / "optimizers-edited.toml").is_file()
+
+
+async def test_the_form_offers_every_catalog_optimizer_and_an_adamw_run_trains():
+    from textual.widgets import Select
+
+    from nntui import catalog
+
+    app = NNTuiApp(load("lr_sweep"), device="cpu", run_steps=3, questions=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_idle(app, pilot)
+        await pilot.press("e")
+        choice = app.screen.query_one("#train-optimizer", Select)
+        assert [value for _, value in choice._options if value is not Select.BLANK] == list(catalog.OPTIMIZERS)
+        choice.value = "adamw"
+        await pilot.pause()
+        await pilot.click("#apply")
+        await wait_until(lambda: app.runner.view().runs[0].settings["optimizer"] == "adamw", pilot)
+        for _ in range(3):
+            await pilot.press("n")
+            await wait_idle(app, pilot)
+        run = app.runner.view().runs[0]
+        assert run.step == 3 and run.losses[2] < run.losses[0]

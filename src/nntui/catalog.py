@@ -51,6 +51,9 @@ OPTIMIZERS: dict[str, OptimizerEntry] = {
     "adam": OptimizerEntry(
         "Adam", lambda t: dict(lr=t.lr, betas=tuple(t.betas), eps=t.eps, weight_decay=t.weight_decay),
         dict(weight_decay=0), "per-weight steps from running means of g and g²"),
+    "adamw": OptimizerEntry(
+        "AdamW", lambda t: dict(lr=t.lr, betas=tuple(t.betas), eps=t.eps, weight_decay=t.weight_decay),
+        {}, "Adam with decoupled weight decay: θ shrinks by lr·weight_decay·θ apart from the gradient step"),
     "rmsprop": OptimizerEntry(
         "RMSprop", lambda t: dict(lr=t.lr, alpha=t.alpha, eps=t.eps, momentum=t.momentum,
                                   weight_decay=t.weight_decay),

@@ -22,7 +22,7 @@ Backprop = Literal["autograd", "manual"]
 MAX_SEED = 2**32 - 1  # numpy's and torch's seeds both take it
 MANUAL_ACTIVATIONS = ("relu", "leaky_relu", "sigmoid", "tanh", "identity")
 Loss = Literal["mse", "bce_with_logits", "cross_entropy"]
-Optimizer = Literal["sgd", "adam", "rmsprop", "adagrad"]
+Optimizer = Literal["sgd", "adam", "adamw", "rmsprop", "adagrad"]
 SurfaceKind = Literal["quadratic", "rosenbrock", "saddle", "himmelblau"]
 Panel = Literal["loss", "variants", "lesson", "contour", "gradient_flow", "histograms", "boundary", "graph", "code"]
 TRAINING_PANELS = ("loss", "variants", "contour", "gradient_flow", "histograms", "boundary", "code")
@@ -326,9 +326,10 @@ class TrainSpec(Strict):
     lr: float = Field(0.01, gt=0, le=1e6, description="Learning rate.")
     momentum: float = Field(0.0, ge=0, lt=1, description="sgd and rmsprop.")
     nesterov: bool = Field(False, description="sgd with momentum > 0 only.")
-    weight_decay: float = Field(0.0, ge=0)
-    betas: tuple[float, float] = Field((0.9, 0.999), description="adam.")
-    eps: float = Field(1e-8, gt=0, description="adam, rmsprop, adagrad.")
+    weight_decay: float = Field(0.0, ge=0, description="L2 penalty added to the gradient; adamw: decoupled decay "
+                                "(θ shrinks by lr·weight_decay·θ each step, apart from the gradient step).")
+    betas: tuple[float, float] = Field((0.9, 0.999), description="adam and adamw.")
+    eps: float = Field(1e-8, gt=0, description="adam, adamw, rmsprop, adagrad.")
     alpha: float = Field(0.99, gt=0, lt=1, description="rmsprop smoothing constant.")
     batch_size: int | Literal["full"] = Field("full", description="Samples per step, or 'full' for the whole train split.")
     steps: int | None = Field(None, ge=1, le=MAX_STEPS, description="Training length in steps.")

@@ -8,7 +8,7 @@ an accepted edit restarts (see NNTuiApp.apply_edit).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, get_args
+from typing import Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -19,7 +19,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 from ..errors import NntuiError
 from ..scenario import Scenario
 from ..scenario.edit import with_copy, with_variant, without
-from ..scenario.spec import Activation, Init, Optimizer
+from .. import catalog
 
 
 @dataclass(frozen=True)
@@ -68,15 +68,15 @@ class EditScreen(ModalScreen[Edit | None]):
                 yield Label("batch size")
                 yield Input(_text(t.batch_size), placeholder="a number, or full", id="train-batch_size")
                 yield Label("optimizer")
-                yield Select([(o, o) for o in get_args(Optimizer)], value=t.optimizer, allow_blank=False,
+                yield Select([(o, o) for o in catalog.OPTIMIZERS], value=t.optimizer, allow_blank=False,
                              id="train-optimizer")
                 yield Label("momentum")
                 yield Input(_text(t.momentum), id="train-momentum")
                 yield Label("activation")
-                yield Select([(a, a) for a in get_args(Activation)], value=m.activation, allow_blank=False,
+                yield Select([(a, a) for a in catalog.ACTIVATIONS], value=m.activation, allow_blank=False,
                              id="model-activation", disabled=surface or m.kind == "linear")
                 yield Label("init")
-                yield Select([(i, i) for i in get_args(Init)], value=m.init, allow_blank=False, id="model-init",
+                yield Select([(i, i) for i in catalog.INITS], value=m.init, allow_blank=False, id="model-init",
                              disabled=surface)
                 yield Label("seed")
                 yield Input(_text(t.seed), placeholder=f"the scenario's ({self.scenario.meta.seed})", id="train-seed")
