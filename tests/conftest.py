@@ -52,3 +52,15 @@ async def wait_until(predicate, pilot, timeout: float = 30.0) -> None:
     while not predicate():
         assert loop.time() < deadline, "timed out"
         await pilot.pause(0.05)
+
+
+def diverged_run(step: int, **measured):
+    """A run that diverged at `step` with no losses recorded, for a panel test that plants what it measured."""
+    import math
+
+    import numpy as np
+
+    from nntui.runner import RunView
+
+    return RunView(label="a", settings={}, steps=np.zeros(0), losses=np.zeros(0), loss=math.nan, status="diverged",
+                   diverged_at=step, step=step, **measured)

@@ -12,13 +12,13 @@ from textual.app import App, ComposeResult
 from nntui.engine import Engine
 from nntui.errors import ScenarioError
 from nntui.frames import Boundary
-from nntui.runner import RunView, View
+from nntui.runner import View
 from nntui.scenario import load
 from nntui.scenario.loader import load_path
 from nntui.ui.app import NNTuiApp
 from nntui.ui.boundary import NONFINITE_RGB, BoundaryPanel
 
-from .conftest import MINIMAL, wait_idle
+from .conftest import MINIMAL, diverged_run, wait_idle
 
 CIRCLES, FIT = "tests/data/circles.toml", "tests/data/fit.toml"
 
@@ -82,7 +82,7 @@ async def test_nan_predictions_are_marked():
     conf = np.full((64, 96), 0.9)
     conf[:10] = np.nan
     b = Boundary((-1.0, 1.0), (-1.0, 1.0), classes=np.zeros((64, 96), int), confidence=conf)
-    run = RunView("a", {}, np.zeros(0), np.zeros(0), math.nan, "diverged", 3, 3, boundary=b)
+    run = diverged_run(3, boundary=b)
     view = View(1, "ready", "cpu", 3, 10, False, True, 60, math.nan, None, (run,))
     app = PanelApp([ds])
     async with app.run_test(size=(60, 20)) as pilot:

@@ -19,12 +19,14 @@ import torch
 from nntui import catalog, codegen, data, schedules
 from nntui.engine import batched, build, device, manual
 from nntui.expression import FUNCTIONS, OPERATIONS, operation
+from nntui.panels import PANELS, probes_for
 from nntui.record import STATUSES
 from nntui.scenario import list_builtin, load, spec
-from nntui.ui.app import FRAME_PANELS, PLOT_PANELS, NNTuiApp
+from nntui.ui.app import panel_class
 from nntui.ui.histograms import QUANTITIES, QUANTITY_RGB
 from nntui.ui.palette import STATUS_STYLES
-from nntui.ui.variants import LIVE_COLUMNS
+from nntui.ui.panel import Panel
+from nntui.ui.variants import LIVE_COLUMNS, VariantsTable
 
 
 def names(literal) -> set[str]:
@@ -63,14 +65,20 @@ def test_an_optimizer_s_unprinted_arguments_are_torch_s_own_defaults(name):
     assert set(entry.arguments(spec.TrainSpec())) <= set(signature.parameters)
 
 
-def test_every_panel_name_has_a_place():
-    assert set(PLOT_PANELS) | set(FRAME_PANELS) == names(spec.Panel)
-    assert not set(PLOT_PANELS) & set(FRAME_PANELS)
+def test_every_panel_is_declared_once_and_its_widget_keeps_the_panel_contract():
+    assert set(PANELS) == names(spec.Panel)
+    for name in PANELS:
+        assert issubclass(panel_class(name), Panel)
+    with pytest.raises(KeyError, match="no panel 'sparkline'"):
+        panel_class("sparkline")  # was: a name missing from PLOT_PANELS was silently dropped
+    assert probes_for(["loss", "variants"]) == frozenset()
+    assert probes_for(["contour", "histograms", "boundary", "graph"]) == {"path", "dists", "boundary", "graph"}
 
 
 def test_every_status_has_a_colour_and_every_live_column_a_value():
     assert set(STATUS_STYLES) == set(STATUSES)
-    shown = {c for info in list_builtin() for c in NNTuiApp(load(info.name), device="cpu")._live_columns()}
+    shown = {c for info in list_builtin() if (sc := load(info.name)).expression is None
+             for c in VariantsTable.for_scenario(sc).live_columns}
     assert shown == set(LIVE_COLUMNS)
 
 

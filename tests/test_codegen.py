@@ -23,7 +23,7 @@ def engine_losses(sc, index: int) -> list[float]:
     run = engine.runs[index]
     while not engine.finished:
         engine.advance(25)  # no frame() in between: the run's loss log stays complete
-    return [value for _, value in run.loss_log]
+    return [value for _, value, _ in run.loss_log]
 
 
 @pytest.mark.parametrize("name, index, steps", [

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import dataclasses
 
 import numpy as np
@@ -11,14 +10,14 @@ import torch
 from textual.app import App, ComposeResult
 
 from nntui.engine import Engine
+from nntui.engine.surface import filter_normalized, slice_grid
 from nntui.frames import Surface
-from nntui.runner import RunView, View
+from nntui.runner import View
 from nntui.scenario import load
 from nntui.ui.app import NNTuiApp
-from nntui.engine.surface import filter_normalized, slice_grid
 from nntui.ui.contour import NONFINITE_RGB, ContourPanel
 
-from .conftest import wait_idle
+from .conftest import diverged_run, wait_idle
 
 
 def test_exact_grid_matches_the_loss_computed_directly():
@@ -113,7 +112,7 @@ async def test_nan_and_inf_draw_a_marker_not_a_crash():
     z[40:50, 60:90] = np.inf
     surface = Surface("w", "b", (-1.0, 1.0), (-2.0, 2.0), z, 1, (0,))
     path = np.array([[0.0, 0.0], [np.nan, 1.0], [0.5, np.inf], [0.9, 1.5]])
-    run = RunView("a", {}, np.zeros(0), np.zeros(0), np.nan, "diverged", 3, 3, path, np.array([np.nan, np.nan]))
+    run = diverged_run(3, path=path, position=np.array([np.nan, np.nan]))
     view = View(1, "ready", "cpu", 3, 10, False, True, 60, np.nan, None, (run,), (surface,))
     app = PanelApp()
     async with app.run_test(size=(60, 20)) as pilot:

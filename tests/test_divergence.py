@@ -7,7 +7,7 @@ import json
 
 from nntui.headless import run_headless
 from nntui.scenario.loader import load_path
-from nntui.ui.app import PLOT_PANELS, NNTuiApp
+from nntui.ui.app import NNTuiApp, panel_class
 from nntui.ui.model_graph import ModelGraphPanel
 from nntui.ui.palette import STATUS_STYLES
 from nntui.ui.variants import VariantsTable
@@ -54,20 +54,20 @@ async def test_nan_and_inf_reach_every_panel_and_are_shown(write_scenario):
         status_colors = {seg.text.strip(): seg.style.color.name for seg in table._strips[1 + 1]
                          if seg.text.strip().startswith("diverged") and seg.style and seg.style.color}
         assert status_colors == {f"diverged @{wild.diverged_at}": STATUS_STYLES["diverged"].split()[-1].lower()}
-        loss_text = "".join(seg.text for strip in app.query_one(PLOT_PANELS["loss"])._strips for seg in strip)
+        loss_text = "".join(seg.text for strip in app.query_one(panel_class("loss"))._strips for seg in strip)
         assert "✗" in loss_text
 
         for name in ("gradient_flow", "histograms", "boundary", "graph"):
-            panel = app.query_one(PLOT_PANELS[name])
+            panel = app.query_one(panel_class(name))
             panel.focus()
             await pilot.press("right_square_bracket")  # show the wild run
             await pilot.pause()
             assert f"wild ✗ diverged @{wild.diverged_at}" in str(panel.border_title), name
             if not isinstance(panel, ModelGraphPanel):
                 assert len(panel._strips) == panel.size.height, name  # drawn in full, nothing raised
-        contour = app.query_one(PLOT_PANELS["contour"])
+        contour = app.query_one(panel_class("contour"))
         assert len(contour._strips) == contour.size.height
-        code = app.query_one(PLOT_PANELS["code"])
+        code = app.query_one(panel_class("code"))
         assert code.size.height > 0
 
 

@@ -9,12 +9,17 @@ import pytest
 from textual.app import App, ComposeResult
 
 from nntui.engine import Engine
-from nntui.runner import RunView, View
+from nntui.runner import View
 from nntui.scenario import load
 from nntui.ui.app import NNTuiApp
-from nntui.ui.gradient_flow import NONFINITE_RGB, GradientFlowPanel, scale_rgb, weight_layers
+from nntui.ui.gradient_flow import (
+    NONFINITE_RGB,
+    GradientFlowPanel,
+    scale_rgb,
+    weight_layers,
+)
 
-from .conftest import wait_idle
+from .conftest import diverged_run, wait_idle
 
 DEEP = "tests/data/deep_mlp.toml"
 
@@ -55,9 +60,8 @@ class PanelApp(App):
 
 async def test_nan_and_inf_gradients_draw_a_marker():
     grads = np.array([[1e-3, 0.1, 1e-2, 0.1], [np.nan, 0.1, np.inf, 0.1], [0.0, 0.0, 1e-9, 0.0]])
-    run = RunView("a", {}, np.zeros(0), np.zeros(0), math.nan, "diverged", 2, 2, None, None,
-                  ("0.weight", "0.bias", "2.weight", "2.bias"), ((4, 2), (4,), (1, 4), (1,)),
-                  np.array([1, 2, 3]), grads)
+    run = diverged_run(2, param_names=("0.weight", "0.bias", "2.weight", "2.bias"),
+                      param_shapes=((4, 2), (4,), (1, 4), (1,)), grad_steps=np.array([1, 2, 3]), grads=grads)
     view = View(1, "ready", "cpu", 2, 10, False, True, 60, math.nan, None, (run,))
     app = PanelApp()
     async with app.run_test(size=(70, 12)) as pilot:

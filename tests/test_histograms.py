@@ -10,12 +10,12 @@ from textual.app import App, ComposeResult
 
 from nntui.engine import Engine
 from nntui.frames import PERCENTILES, Distributions
-from nntui.runner import RunView, View
+from nntui.runner import View
 from nntui.scenario import load
 from nntui.ui.app import NNTuiApp
 from nntui.ui.histograms import NONFINITE_RGB, HistogramPanel
 
-from .conftest import wait_idle
+from .conftest import diverged_run, wait_idle
 
 DEEP = "tests/data/deep_mlp.toml"
 
@@ -89,7 +89,7 @@ async def test_nan_values_are_counted_and_marked():
     dists = {"weights": Distributions(("0.weight", "2.weight"), np.ones((2, 30), np.int64),
                                       np.array([[-1.0, 1.0], [-1.0, 1.0]]), pct, np.array([0, 5]))}
     bands = {"weights": (np.array([1, 2, 3]), np.stack([pct, pct * np.nan, pct]))}
-    run = RunView("a", {}, np.zeros(0), np.zeros(0), math.nan, "diverged", 3, 3, dists=dists, bands=bands)
+    run = diverged_run(3, dists=dists, bands=bands)
     view = View(1, "ready", "cpu", 3, 10, False, True, 60, math.nan, None, (run,))
     app = PanelApp()
     async with app.run_test(size=(60, 20)) as pilot:

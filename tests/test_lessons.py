@@ -357,6 +357,6 @@ def test_devices_reports_each_runs_device_and_rate():
     frames = engine.frame().runs
     assert all(f.train_seconds > 0 for f in frames)
     if best.device == "cpu":  # same device, same seed: the same numbers
-        assert cpu.loss_log == best.loss_log or [v for _, v in cpu.loss_log] == [v for _, v in best.loss_log]
+        assert cpu.loss_log == best.loss_log or [v for _, v, _ in cpu.loss_log] == [v for _, v, _ in best.loss_log]
     forced = Engine(load("devices").with_steps(1), "cpu")  # --device cpu overrides the variants' own
     assert {r.device for r in forced.runs} == {"cpu"}

@@ -9,7 +9,7 @@ from nntui.scenario import load
 from nntui.ui.app import NNTuiApp
 from nntui.ui.model_graph import ModelGraphPanel
 
-from .conftest import wait_idle
+from .conftest import diverged_run, wait_idle
 
 
 def test_every_parameter_is_a_leaf_exactly_once():
@@ -68,12 +68,11 @@ async def test_nan_gradients_draw_without_a_crash():
     from textual.app import App, ComposeResult
 
     from nntui.frames import GraphNode, ModelGraph
-    from nntui.runner import RunView, View
+    from nntui.runner import View
 
     graph = ModelGraph((GraphNode("0.weight", "param", (), 0, (2, 2)), GraphNode("0.bias", "param", (), 1, (2,)),
                         GraphNode("Addmm", "op", (1, 0)), GraphNode("MseLoss", "loss", (2,))), 3)
-    run = RunView("a", {}, np.zeros(0), np.zeros(0), math.nan, "diverged", 3, 3, graph=graph,
-                  grad_norms=np.array([math.nan, math.inf]))
+    run = diverged_run(3, graph=graph, grad_norms=np.array([math.nan, math.inf]))
     view = View(1, "ready", "cpu", 3, 10, False, True, 60, math.nan, None, (run,))
 
     class PanelApp(App):

@@ -6,7 +6,6 @@ import json
 import math
 
 import numpy as np
-
 import pytest
 
 from nntui.frames import Frame, RunFrame
@@ -67,10 +66,9 @@ def test_a_run_whose_loss_has_doubled_is_diverging_before_it_trips_the_divergenc
 
 def frame(step: int, steps: np.ndarray, val_steps: np.ndarray) -> RunFrame:
     """What the engine sends for one run: every new training loss, a validation loss every eval_every steps."""
-    return RunFrame(label="run", step=step, loss_steps=steps, losses=1.0 / (1.0 + steps),
+    return RunFrame(label="run", step=step, loss_steps=steps, losses=1.0 / (1.0 + steps), lrs=np.full(len(steps), 0.1),
                     val_steps=val_steps, val_losses=2.0 / (1.0 + val_steps), diverged_at=None, finished=False,
-                    update_cos=0.5, param_names=("w",), param_shapes=((1,),), weight_norms=np.ones(1),
-                    grad_norms=np.ones(1), hist_counts=np.zeros((1, 4), np.int64), hist_ranges=np.zeros((1, 2)))
+                    update_cos=0.5, param_names=("w",), param_shapes=((1,),), grad_norms=np.ones(1))
 
 
 @pytest.mark.parametrize("eval_every", [1, 2, 10, 7])

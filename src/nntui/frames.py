@@ -1,8 +1,8 @@
 """Frames: what the engine publishes. Plain numbers and numpy arrays, never torch objects.
 
 A Frame carries every loss since the previous frame (so histories are
-complete however rarely frames are taken) plus a snapshot of each run's
-parameters' statistics at the frame's step.
+complete however rarely frames are taken) plus what the shown panels
+measure of each run at the frame's step (panels.py: each panel's probes).
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ class RunFrame:
     step: int                   # updates done so far
     loss_steps: np.ndarray      # int64: step index of each new loss (loss of θ before that update)
     losses: np.ndarray          # float64, may hold NaN/Inf at the step where the run diverged
+    lrs: np.ndarray             # float64: the learning rate each of those steps used
     val_steps: np.ndarray
     val_losses: np.ndarray
     diverged_at: int | None
@@ -43,10 +44,7 @@ class RunFrame:
     update_cos: float           # cosine of the last two updates; < 0 means the run zig-zags
     param_names: tuple[str, ...]
     param_shapes: tuple[tuple[int, ...], ...]
-    weight_norms: np.ndarray    # per parameter tensor
     grad_norms: np.ndarray      # per parameter tensor (NaN before the first backward)
-    hist_counts: np.ndarray     # (n_params, HIST_BINS) weight histograms
-    hist_ranges: np.ndarray     # (n_params, 2) [low, high] of each histogram
     path_steps: np.ndarray | None = None  # contour: step of each new point of the parameter path
     path: np.ndarray | None = None        # contour: (k, 2) parameters θ_step (before that update)
     position: np.ndarray | None = None    # contour: (2,) parameters now

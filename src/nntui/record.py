@@ -147,6 +147,7 @@ class RunHistory:
     settings: dict[str, Any]
     loss: Series = field(default_factory=Series)
     val_loss: Series = field(default_factory=Series)
+    lr: Series = field(default_factory=Series)  # the learning rate of each step (schedules move it)
     smoothed: Series = field(default_factory=Series)  # the loss's debiased EMA, as TensorBoard smooths it
     ema: tuple[float, float] = (0.0, 0.0)  # running (weighted sum, total weight) of the EMA
     path: Thinned = field(default_factory=lambda: Thinned(2))
@@ -179,6 +180,7 @@ class History:
         for hist, rf in zip(self.runs, frame.runs):
             hist.loss.extend(rf.loss_steps, rf.losses)
             hist.val_loss.extend(rf.val_steps, rf.val_losses)
+            hist.lr.extend(rf.loss_steps, rf.lrs)
             if len(rf.losses):
                 if math.isnan(hist.first_loss):
                     hist.first_loss = float(rf.losses[0])

@@ -21,39 +21,46 @@ import numpy as np
 
 from .errors import NntuiError
 from .frames import PERCENTILES, Boundary, ExpressionResult, ModelGraph, Surface
-from .record import History
+from .record import History, RunHistory
 from .scenario import Scenario
 
 SPEEDS: tuple[int | None, ...] = (1, 2, 5, 10, 20, 30, 60, 120, 250, 500, 1000, None)  # steps/s; None = max
 FRAME_SECONDS = 0.05  # at full speed, publish a frame about every 50 ms
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RunView:
+    """One run as the panels see it: its history so far and what its panels' probes measured last."""
+
     label: str
     settings: dict
-    steps: np.ndarray
+    steps: np.ndarray                     # the loss of θ before each update (per step, or bucketed)
     losses: np.ndarray
     loss: float
     status: str
     diverged_at: int | None
     step: int
-    path: np.ndarray | None = None       # (k, 2) parameter path, for the contour panel
-    position: np.ndarray | None = None   # (2,) parameters now
-    param_names: tuple[str, ...] = ()
-    param_shapes: tuple[tuple[int, ...], ...] = ()
-    grad_steps: np.ndarray | None = None  # (k,) steps of the rows below
-    grads: np.ndarray | None = None       # (k, n_params) gradient norms over time
-    dists: dict | None = None             # quantity → Distributions now (histograms panel)
-    bands: dict | None = None             # quantity → (steps (k,), percentiles (k, layers, 9)) over time
-    boundary: Boundary | None = None      # predictions over the input space (boundary panel)
-    graph: ModelGraph | None = None       # the autograd graph of a training step (graph panel)
-    grad_norms: np.ndarray | None = None  # per parameter, now
+    smooth_steps: np.ndarray | None = None   # the loss's EMA (key ~ shows it instead of the raw loss)
+    smooth_losses: np.ndarray | None = None
+    val_steps: np.ndarray | None = None      # the loss on the held-out split, every eval_every steps
+    val_losses: np.ndarray | None = None
+    lr_steps: np.ndarray | None = None       # the learning rate of each step
+    lrs: np.ndarray | None = None
     lr: float = math.nan                  # the learning rate now (schedules change it)
     rate: float = math.nan                # steps per second of training time (the devices lesson)
     device: str = ""
-    smooth_steps: np.ndarray | None = None   # the loss's EMA (key s shows it instead of the raw loss)
-    smooth_losses: np.ndarray | None = None
+    param_names: tuple[str, ...] = ()
+    param_shapes: tuple[tuple[int, ...], ...] = ()
+    grad_norms: np.ndarray | None = None  # per parameter, now
+    grad_steps: np.ndarray | None = None  # (k,) steps of the rows below
+    grads: np.ndarray | None = None       # (k, n_params) gradient norms over time
+    # probes (panels.py): None unless a shown panel needs them
+    path: np.ndarray | None = None        # path: (k, 2) parameter path, for the contour panel
+    position: np.ndarray | None = None    # path: (2,) parameters now
+    dists: dict | None = None             # dists: quantity → Distributions now (histograms panel)
+    bands: dict | None = None             # dists: quantity → (steps (k,), percentiles (k, layers, 9)) over time
+    boundary: Boundary | None = None      # boundary: predictions over the input space
+    graph: ModelGraph | None = None       # graph: the autograd graph of a training step
 
 
 @dataclass(frozen=True)
@@ -337,27 +344,34 @@ class Runner:
                 self.playing = False
 
     def _build_view(self) -> View:
-        runs = []
-        for h in self.history.runs:
-            steps, losses = h.loss.points()
-            latest = h.latest
-            path = h.path.view()[1] if len(h.path) else None
-            grad_steps, grads = h.grads.view() if h.grads is not None else (None, None)
-            bands = {}
-            for quantity, series in h.bands.items():
-                band_steps, rows = series.view()
-                bands[quantity] = (band_steps, rows.reshape(len(rows), -1, len(PERCENTILES)))
-            runs.append(RunView(h.label, h.settings, steps, losses, h.current_loss, h.status,
-                                latest.diverged_at if latest else None, latest.step if latest else 0,
-                                path, latest.position if latest else None,
-                                latest.param_names if latest else (), latest.param_shapes if latest else (),
-                                grad_steps, grads, latest.dists if latest else None, bands or None,
-                                latest.boundary if latest else None, h.graph,
-                                latest.grad_norms if latest else None, latest.lr if latest else math.nan,
-                                _rate(latest), latest.device if latest else "", *h.smoothed.points()))
         return View(self.version, self.state, self.device, self.history.step, self.scenario.max_steps,
                     self.playing, self._finished, self.speed, self.rate if self.playing else math.nan,
-                    self.error, tuple(runs), tuple(self.history.surfaces.values()), self.expression)
+                    self.error, tuple(run_view(h) for h in self.history.runs), tuple(self.history.surfaces.values()),
+                    self.expression)
+
+
+def run_view(h: RunHistory) -> RunView:
+    """A run's history and latest frame, as the panels read them."""
+    latest = h.latest
+    steps, losses = h.loss.points()
+    smooth_steps, smooth_losses = h.smoothed.points()
+    val_steps, val_losses = h.val_loss.points()
+    lr_steps, lrs = h.lr.points()
+    grad_steps, grads = h.grads.view() if h.grads is not None else (None, None)
+    bands = {}
+    for quantity, series in h.bands.items():
+        band_steps, rows = series.view()
+        bands[quantity] = (band_steps, rows.reshape(len(rows), -1, len(PERCENTILES)))
+    common = dict(label=h.label, settings=h.settings, steps=steps, losses=losses, loss=h.current_loss,
+                  status=h.status, smooth_steps=smooth_steps, smooth_losses=smooth_losses, val_steps=val_steps,
+                  val_losses=val_losses, lr_steps=lr_steps, lrs=lrs, grad_steps=grad_steps, grads=grads,
+                  path=h.path.view()[1] if len(h.path) else None, bands=bands or None, graph=h.graph)
+    if latest is None:
+        return RunView(diverged_at=None, step=0, **common)
+    return RunView(diverged_at=latest.diverged_at, step=latest.step, lr=latest.lr, rate=_rate(latest),
+                   device=latest.device, param_names=latest.param_names, param_shapes=latest.param_shapes,
+                   grad_norms=latest.grad_norms, position=latest.position, dists=latest.dists,
+                   boundary=latest.boundary, **common)
 
 
 def next_speed(speed: int | None, direction: int) -> int | None:

@@ -39,7 +39,7 @@ def batch_key(variant: Variant, seed: int, device: str) -> tuple | None:
 
 
 class BatchedRuns:
-    """K runs (RunState) stepped together; they keep their own bookkeeping (losses, step, divergence)."""
+    """K runs (RunState) stepped together; each books its own steps (RunState.record_loss and .stepped)."""
 
     def __init__(self, runs: list):
         self.runs = runs
@@ -101,19 +101,8 @@ class BatchedRuns:
         losses = self.per_run_loss(self._forward(xb), yb)
         values = losses.detach().tolist()  # one device sync for all K runs
         positions = self._flats().tolist() if first.track_path else None  # one more for all their positions
-        live = []
-        for k, (run, value) in enumerate(zip(self.runs, values)):
-            if not run.active:
-                continue
-            run.loss_log.append((run.step, value))
-            if run.first_loss is None:
-                run.first_loss = value
-            if positions is not None:
-                run._record_position(value, positions[k])
-            if run._diverging(value):
-                run.diverged_at = run.step  # it keeps the parameters that gave this loss
-                continue
-            live.append(k)
+        live = [k for k, (run, value) in enumerate(zip(self.runs, values))
+                if run.active and run.record_loss(value, positions[k] if positions is not None else None)]
         if not live:
             self._spent(started, taking)
             return
@@ -122,12 +111,7 @@ class BatchedRuns:
         self._sgd(self._mask(live))
         updates = self._flats() - before if before is not None else None
         for k in live:
-            run = self.runs[k]
-            run.step += 1
-            if updates is not None:
-                run._note_update(updates[k])
-            if run.step % run.eval_every == 0:
-                run._evaluate()
+            self.runs[k].stepped(updates[k] if updates is not None else None)
         self._spent(started, taking)
 
     @staticmethod

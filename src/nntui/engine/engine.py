@@ -15,7 +15,8 @@ from typing import Callable
 import numpy as np
 import torch
 
-from ..frames import HIST_BINS, Frame, RunFrame, Surface
+from ..frames import Frame, RunFrame, Surface
+from ..panels import probes_for
 from ..scenario import Scenario, Variant
 from ..scenario.loader import parameter_count
 from . import surface as surfaces
@@ -69,7 +70,7 @@ class RunState:
         self.diverged_at: int | None = None
         self.limit_factor = variant.train.diverge_factor
         self.eval_every = variant.train.eval_every
-        self.loss_log: list[tuple[int, float]] = []
+        self.loss_log: list[tuple[int, float, float]] = []  # (step, loss, lr of that step)
         self.val_log: list[tuple[int, float]] = []
         self.last_update: torch.Tensor | None = None
         self.update_cos = math.nan
@@ -121,23 +122,35 @@ class RunState:
                 (loss / self.accumulate).backward()  # the mean over all k·B samples, as one big batch
             else:
                 loss.backward()
-        self.loss_log.append((self.step, value))
+        if self.record_loss(value):
+            before = self._flat() if track_update else None
+            self.optimizer.step()
+            if self.scheduler is not None:
+                self.scheduler.step()
+            self.stepped(self._flat() - before if before is not None else None)
+        self.train_seconds += clock() - started
+
+    # The bookkeeping of a step, shared by this class's own steps and BatchedRuns' (engine/batched.py):
+    # record_loss before the update, stepped after it.
+
+    def record_loss(self, value: float, position: list[float] | None = None) -> bool:
+        """Book the loss of θ before this step's update; False when it diverges (the run stops here and keeps
+        the parameters that gave this loss)."""
+        self.loss_log.append((self.step, value, self.optimizer.param_groups[0]["lr"]))
         if self.first_loss is None:
             self.first_loss = value
         if self.track_path:
-            self._record_position(value)
+            self._record_position(value, position)
         if self._diverging(value):
-            self.diverged_at = self.step  # stop here; the parameters stay those that gave this loss
-            self.train_seconds += clock() - started
-            return
-        before = self._flat() if track_update else None
-        self.optimizer.step()
-        if self.scheduler is not None:
-            self.scheduler.step()
+            self.diverged_at = self.step
+            return False
+        return True
+
+    def stepped(self, update: torch.Tensor | None) -> None:
+        """Book an update taken: the step count, its direction (when measured), the validation cadence."""
         self.step += 1
-        self.train_seconds += clock() - started
-        if before is not None:
-            self._note_update(self._flat() - before)
+        if update is not None:
+            self._note_update(update)
         if self.step % self.eval_every == 0:
             self._evaluate()
 
@@ -173,40 +186,30 @@ class RunState:
 
     @torch.no_grad()
     def frame(self) -> RunFrame:
-        weights = [p.detach().float().reshape(-1) for p in self.params]
-        grads = [p.grad.detach().float() if p.grad is not None else None for p in self.params]
-        nan = torch.tensor(math.nan, device=weights[0].device)
-        finite = [w[torch.isfinite(w)] for w in weights]
-        norms = torch.stack([torch.linalg.vector_norm(w) for w in weights]
-                            + [torch.linalg.vector_norm(g) if g is not None else nan for g in grads])
-        bounds = torch.stack([torch.stack([f.min(), f.max()]) if f.numel() else torch.zeros(2, device=f.device)
-                              for f in finite]).cpu().numpy().astype(np.float64)
-        flat = bounds[:, 1] <= bounds[:, 0]  # all weights equal (e.g. zero init): centre a unit-wide range
-        bounds[flat, 0] -= 0.5
-        bounds[flat, 1] = bounds[flat, 0] + 1.0
-        hists = torch.stack([torch.histc(f, bins=HIST_BINS, min=float(lo), max=float(hi))
-                             for f, (lo, hi) in zip(finite, bounds)])
-        norms_np = norms.cpu().numpy().astype(np.float64)
-        k = len(weights)
-        loss_steps, losses = _split(self.loss_log)
+        """What the panels need of this run now, and every loss since the last frame."""
+        grads = [p.grad for p in self.params]
+        nan = torch.tensor(math.nan, device=self.params[0].device)
+        grad_norms = torch.stack([torch.linalg.vector_norm(g.detach().float()) if g is not None else nan
+                                  for g in grads]).cpu().numpy().astype(np.float64)
+        log, self.loss_log = self.loss_log, []
         val_steps, val_losses = _split(self.val_log)
-        self.loss_log, self.val_log = [], []
+        self.val_log = []
         with eval_mode(self.model):
             dists = self.probe.measure() if self.probe is not None else None
             boundary = self.boundary.measure() if self.boundary is not None else None
         path_steps = path = position = None
         if self.track_path:
-            log, self.path_log = self.path_log, []
-            path_steps = np.array([s for s, _, _ in log], np.int64)
-            path = np.array([(a, b) for _, a, b in log], np.float64).reshape(-1, 2)
+            trail, self.path_log = self.path_log, []
+            path_steps = np.array([s for s, _, _ in trail], np.int64)
+            path = np.array([(a, b) for _, a, b in trail], np.float64).reshape(-1, 2)
             position = self.position()
         return RunFrame(
-            label=self.label, step=self.step, loss_steps=loss_steps, losses=losses,
+            label=self.label, step=self.step,
+            loss_steps=np.array([s for s, _, _ in log], np.int64), losses=np.array([v for _, v, _ in log], np.float64),
+            lrs=np.array([lr for _, _, lr in log], np.float64),
             val_steps=val_steps, val_losses=val_losses, diverged_at=self.diverged_at,
             finished=not self.active, update_cos=self.update_cos, param_names=self.names,
-            param_shapes=tuple(tuple(p.shape) for p in self.params),
-            weight_norms=norms_np[:k], grad_norms=norms_np[k:],
-            hist_counts=hists.cpu().numpy().astype(np.int64), hist_ranges=bounds,
+            param_shapes=tuple(tuple(p.shape) for p in self.params), grad_norms=grad_norms,
             path_steps=path_steps, path=path, position=position,
             dists=dists, boundary=boundary, graph=self._take_graph(),
             lr=self.optimizer.param_groups[0]["lr"], train_seconds=self.train_seconds, device=self.device,
@@ -265,13 +268,12 @@ class Engine:
                    resolve_device(v.train.device, source=f"{scenario.path}: {v.label}: train.device")
                    for v in scenario.variants]
         tensors: dict[tuple, tuple[torch.Tensor, ...]] = {}
-        self.contour = "contour" in scenario.view.panels
+        probes = probes_for(scenario.view.panels)  # measure only what the shown panels draw
+        self.contour = "path" in probes
         # two parameters: the exact surface, with every step on the path; more: a random-direction slice
         self.exact = parameter_count(scenario.variants[0]) == 2
-        probe = "histograms" in scenario.view.panels
-        boundary = "boundary" in scenario.view.panels
-        graph = "graph" in scenario.view.panels
-        self._options = dict(track_path=self.contour and self.exact, probe=probe, boundary=boundary, graph=graph)
+        self._options = dict(track_path=self.contour and self.exact, probe="dists" in probes,
+                             boundary="boundary" in probes, graph="graph" in probes)
         self._tensors = tensors
         self.devices = devices
         self.runs = [self._new_run(v, d) for v, d in zip(scenario.variants, devices)]

@@ -25,12 +25,12 @@ from ..expression import parse as parse_expression
 from .locate import locate
 from .spec import (
     DATA_KINDS,
+    GRAPH_LESSON_PANELS,
     MANUAL_ACTIVATIONS,
     MAX_ACTIVATIONS,
     MAX_PARAMETERS,
     MAX_STEP_WORK,
     MAX_VARIANTS,
-    TRAINING_PANELS,
     DataSpec,
     Lesson,
     ModelSpec,
@@ -350,13 +350,13 @@ def load_raw(raw: dict[str, Any], *, source: str, base_dir: Path, name: str = "s
             raise ScenarioError([Problem(source, f"two variants are labelled '{v.label}'; give each a unique label", "variant")])
         seen.add(v.label)
 
-    if "boundary" in spec.view.panels:
-        ds = variants[0].dataset
-        if not ds.drawable or variants[0].model.kind == "surface":
-            raise ScenarioError([Problem(
-                source, f"the boundary panel draws 2-D classification or 1-D regression; this data is "
-                f"{ds.task} with {ds.n_features} feature(s) (remove 'boundary' or change the data)",
-                "view.panels", locate(text, ("view", "panels")))])
+    from ..panels import panel  # here: panels.py imports this package's spec (a cycle at import time)
+
+    for shown in dict.fromkeys(spec.view.panels):
+        check = panel(shown).check
+        problem = check(tuple(variants)) if check is not None else None
+        if problem:
+            raise ScenarioError([Problem(source, problem, "view.panels", locate(text, ("view", "panels")))])
 
     size_problems = _size_problems(variants, source)
     if size_problems:
@@ -386,11 +386,13 @@ def _expression_scenario(spec: ScenarioFile, raw: dict, *, source: str, text: st
                    "expression.values")
     view = spec.view
     if "panels" not in raw.get("view", {}):
-        view = view.model_copy(update={"panels": ["graph", "lesson"]})
+        view = view.model_copy(update={"panels": list(GRAPH_LESSON_PANELS)})
     if any(b.ask for b in spec.lesson.beats):
         raise fail("questions pause training, and a graph lesson has none; remove `ask` from its beats",
                    "lesson.beats")
-    training = [p for p in view.panels if p in TRAINING_PANELS]
+    from ..panels import panel  # here: panels.py imports this package's spec (a cycle at import time)
+
+    training = [p for p in view.panels if panel(p).training]
     if training:
         raise fail(f"'{training[0]}' needs training; an expression scenario shows 'graph' and 'lesson'", "view.panels")
     return Scenario(name, Path(source), spec.scenario, spec.lesson, (), view, (),

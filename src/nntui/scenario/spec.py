@@ -25,7 +25,8 @@ Loss = Literal["mse", "bce_with_logits", "cross_entropy"]
 Optimizer = Literal["sgd", "adam", "adamw", "rmsprop", "adagrad"]
 SurfaceKind = Literal["quadratic", "rosenbrock", "saddle", "himmelblau"]
 Panel = Literal["loss", "variants", "lesson", "contour", "gradient_flow", "histograms", "boundary", "graph", "code"]
-TRAINING_PANELS = ("loss", "variants", "contour", "gradient_flow", "histograms", "boundary", "code")
+DEFAULT_PANELS: tuple[Panel, ...] = ("loss", "variants", "lesson")  # a training scenario that names none
+GRAPH_LESSON_PANELS: tuple[Panel, ...] = ("graph", "lesson")         # an expression scenario that names none
 
 # Limits that keep a typo from asking for a multi-GB run (documented in the README).
 MAX_SAMPLES = 1_000_000
@@ -391,7 +392,8 @@ class ExpressionSpec(Strict):
 
 
 class ViewSpec(Strict):
-    panels: list[Panel] = Field(default_factory=lambda: ["loss", "variants", "lesson"], min_length=1)
+    panels: list[Panel] = Field(default_factory=lambda: list(DEFAULT_PANELS), min_length=1,
+                               description="What the screen shows (panels.PANELS declares each).")
     log_y: bool = Field(False, description="Start the loss panel on a log scale.")
     smoothing: float = Field(0.0, ge=0, lt=1, description="Start with the loss curves smoothed: a debiased EMA "
                              "with this weight, as TensorBoard's slider. Key ~ toggles it (0.9 when not set).")

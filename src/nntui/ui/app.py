@@ -6,6 +6,7 @@ it to each panel. Nothing here imports torch or waits for the trainer.
 
 from __future__ import annotations
 
+from importlib import import_module
 from pathlib import Path
 
 from textual.app import App, ComposeResult, SystemCommand
@@ -14,28 +15,23 @@ from textual.containers import Grid, Horizontal, Vertical
 from textual.widgets import Footer
 
 from ..files import write_atomically
+from ..panels import panel, plot_grid
 from ..runner import Runner, View, settle_heap
 from ..scenario import Scenario, list_builtin
 from ..scenario.edit import write as write_scenario
 from ..trainer_process import ProcessRunner, prestart
 from .base import BaseApp
-from .boundary import BoundaryPanel
-from .code import CodePanel
-from .contour import ContourPanel
 from .edit import Edit, EditScreen
-from .gradient_flow import GradientFlowPanel
 from .graph import GraphPanel
 from .header import RunHeader
 from .help import HelpScreen
-from .histograms import HistogramPanel
 from .lesson import LessonPanel
 from .loss import LossPlot
-from .model_graph import ModelGraphPanel
 from .ordered_keys import install as install_ordered_keys
+from .panel import Panel
 from .partial_updates import install as install_partial_updates
 from .question import QuestionScreen
 from .timer_ticks import install as install_timer_ticks
-from .variants import VariantsTable
 
 install_partial_updates()  # a refreshed span is sent from where it starts, not from the panel's left edge
 install_timer_ticks()  # a repaint that runs late comes at the next tick, not the one after
@@ -59,12 +55,10 @@ HELP_TEXT = {  # the footer is terse (it must fit 80 columns); the help screen e
     "quit": "Quit (at once, even mid-step)",
 }
 
-FRAME_PANELS = ("variants", "lesson")  # the table under the plots and the text beside them; every other panel:
-PLOT_PANELS = {"loss": LossPlot, "contour": ContourPanel, "gradient_flow": GradientFlowPanel,
-               "histograms": HistogramPanel, "boundary": BoundaryPanel, "graph": ModelGraphPanel, "code": CodePanel}
-
-SETTING_COLUMNS = {"train.lr": "lr", "train.batch_size": "batch_size", "train.optimizer": "optimizer",
-                   "train.momentum": "momentum", "model.activation": "activation", "model.init": "init"}
+def panel_class(name: str) -> type[Panel]:
+    """The widget class panels.PANELS declares for `name` (an unknown name raises, never a panel left out)."""
+    module, cls = panel(name).widget.split(":")
+    return getattr(import_module(f"{__package__}.{module}"), cls)
 
 
 class NNTuiApp(BaseApp, App["str | Scenario | None"]):
@@ -124,6 +118,7 @@ class NNTuiApp(BaseApp, App["str | Scenario | None"]):
         self._shown_error: str | None = None
         self._graph_timer = None  # graph lessons: auto-advance while playing
         self._found: dict[type, list] = {}
+        self._panels: list[Panel] = []  # those built from panels.PANELS, in the order they were composed
         self._written: Scenario | None = None  # the experiment as last written with w
         self._warned_unsaved = False  # Escape said once that edits would be lost
 
@@ -138,49 +133,31 @@ class NNTuiApp(BaseApp, App["str | Scenario | None"]):
             with Horizontal(id="body"):
                 yield GraphPanel(lesson.graph, lesson.output, id="graph")
                 if "lesson" in panels:
-                    yield LessonPanel(self.scenario.lesson, unit="node", id="lesson")
+                    yield self._make_panel("lesson")
             yield Footer(show_command_palette=False)
             return
         with Horizontal(id="body"):
             with Vertical(id="main"):
                 # in the scenario's order: the author decides what comes first (an odd first panel spans the row)
-                plots = [self._make_panel(name, PLOT_PANELS[name]) for name in dict.fromkeys(self.scenario.view.panels)
-                         if name not in FRAME_PANELS]  # a panel name with no class is a KeyError, never dropped
+                plots = [self._make_panel(name) for name in dict.fromkeys(self.scenario.view.panels)
+                         if not panel(name).frame]
+                columns, first_spans = plot_grid(len(plots))
                 grid = Grid(id="plots")
-                grid.styles.grid_size_columns = min(len(plots), 2)  # two side by side, then more rows
-                if len(plots) % 2 and len(plots) > 1:
-                    plots[0].styles.column_span = 2  # an odd count: the first panel takes a whole row
+                grid.styles.grid_size_columns = columns
+                if first_spans:
+                    plots[0].styles.column_span = 2
                 with grid:
                     yield from plots
                 if "variants" in panels:
-                    yield VariantsTable(self._setting_columns(), [v.label for v in self.scenario.variants],
-                                        [v.settings() for v in self.scenario.variants], self._live_columns(),
-                                        id="variants")
+                    yield self._make_panel("variants")
             if "lesson" in panels:
-                yield LessonPanel(self.scenario.lesson, id="lesson")
+                yield self._make_panel("lesson")
         yield Footer(show_command_palette=False)
 
-    def _make_panel(self, name: str, cls):
-        if cls is BoundaryPanel:  # it draws the data points itself, from the torch-free datasets
-            return cls([v.dataset for v in self.scenario.variants], id=name)
-        if cls is CodePanel:
-            return cls(self.scenario, id=name)
-        if cls is HistogramPanel:
-            view = self.scenario.view
-            return cls(view.histogram, view.all_layers, id=name)
-        return cls(id=name)
-
-    def _setting_columns(self) -> list[str]:
-        fields = [f for f in self.scenario.sweep_fields if f in SETTING_COLUMNS] or ["train.lr"]
-        return [SETTING_COLUMNS[f] for f in fields]
-
-    def _live_columns(self) -> tuple[str, ...]:
-        """Measured columns worth a place: the lr when a schedule moves it, the device when runs differ."""
-        trains = [v.train for v in self.scenario.variants]
-        columns = ("lr now",) if any(t.schedule != "constant" for t in trains) else ()
-        if any(t.device is not None for t in trains):
-            columns += ("device", "steps/s")
-        return columns
+    def _make_panel(self, name: str):
+        made = panel_class(name).for_scenario(self.scenario, id=name)
+        self._panels.append(made)  # composed once, never replaced: every View goes to each of them
+        return made
 
     def on_mount(self) -> None:
         self.call_after_refresh(self._start_training)
@@ -235,16 +212,8 @@ class NNTuiApp(BaseApp, App["str | Scenario | None"]):
             self.notify(view.error, title="Training stopped", severity="error", timeout=30)
 
     def _show(self, view: View) -> None:
-        for plot in self._all(LossPlot):
-            plot.show(view, log_y=self.log_y, smooth=self.smooth)
-        for cls in PLOT_PANELS.values():  # each panel takes what it needs from the same View
-            if cls is not LossPlot:
-                for panel in self._all(cls):
-                    panel.show(view)
-        for table in self._all(VariantsTable):
-            table.show(view)
-        for lesson in self._all(LessonPanel):
-            lesson.show_step(view.step)
+        for shown in self._panels:  # each panel takes what it needs from the same View
+            shown.show(view)
         self._ask(view)
 
     def _ask(self, view: View) -> None:
@@ -320,7 +289,7 @@ class NNTuiApp(BaseApp, App["str | Scenario | None"]):
     def action_toggle_log(self) -> None:
         self.log_y = not self.log_y
         for plot in self._all(LossPlot):
-            plot.show(log_y=self.log_y)
+            plot.set_scale(log_y=self.log_y)
 
     def _prepare_next_lesson(self) -> None:
         """The user may be about to open another lesson (or reopen this one with a run more or less): start
@@ -409,7 +378,7 @@ class NNTuiApp(BaseApp, App["str | Scenario | None"]):
     def action_toggle_smooth(self) -> None:
         self.smooth = not self.smooth
         for plot in self._all(LossPlot):
-            plot.show(smooth=self.smooth)
+            plot.set_scale(smooth=self.smooth)
 
     def action_toggle_maximize(self) -> None:
         """Fill the screen with the focused panel (tab picks it); again to restore."""
@@ -421,10 +390,7 @@ class NNTuiApp(BaseApp, App["str | Scenario | None"]):
     def action_help(self) -> None:
         rows = [(b.key_display or b.key, HELP_TEXT.get(b.action, b.description)) for b in self.BINDINGS]
         rows += [("tab", "Move focus between panels (↑↓ scroll the lesson)"), ("ctrl+p", "Command palette")]
-        for name, cls in PLOT_PANELS.items():  # keys that work while a panel has focus
-            if cls is ContourPanel and len({id(v.dataset) for v in self.scenario.variants}) == 1:
-                continue  # one dataset, one surface: its [ ] keys change nothing
-            if name in self.scenario.view.panels:
-                rows += [(b.key_display or b.key, f"{b.description} ({name.replace('_', ' ')}, when focused)")
-                         for b in cls.BINDINGS if isinstance(b, Binding)]
+        for name in dict.fromkeys(self.scenario.view.panels):  # keys that work while a panel has focus
+            rows += [(key, f"{description} ({name.replace('_', ' ')}, when focused)")
+                     for key, description in panel_class(name).help_rows(self.scenario)]
         self.push_screen(HelpScreen(rows, self.scenario.title))

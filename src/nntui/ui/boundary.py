@@ -40,6 +40,10 @@ def region_rgb(k: int, level: int) -> tuple[int, int, int]:
 class BoundaryPanel(StripPanel):
     BINDINGS = RUN_BINDINGS
 
+    @classmethod
+    def for_scenario(cls, scenario, **kwargs):
+        return cls([v.dataset for v in scenario.variants], **kwargs)  # it draws the data points itself
+
     def __init__(self, datasets: list[Dataset], **kwargs):
         super().__init__(**kwargs)
         self.datasets = datasets  # per run: the points to draw (numpy, no torch)

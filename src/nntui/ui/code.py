@@ -17,7 +17,7 @@ from textual.widgets import Static
 from ..codegen import PHASES, CodeLine, lines
 from ..runner import View
 from ..scenario import Scenario
-from .panel import RUN_BINDINGS
+from .panel import RUN_BINDINGS, Panel
 
 PHASE_TEXT = {
     "zero_grad": "clear the .grad of every parameter",
@@ -28,7 +28,7 @@ PHASE_TEXT = {
 }
 
 
-class CodePanel(VerticalScroll, can_focus=True):
+class CodePanel(Panel, VerticalScroll, can_focus=True):
     DEFAULT_CSS = """
     CodePanel { width: 1fr; height: 1fr; min-height: 8; border: round $primary; }
     CodePanel:focus { border: round $accent; }
@@ -37,6 +37,10 @@ class CodePanel(VerticalScroll, can_focus=True):
         Binding("n", "phase", "Phase"),  # shown in the footer: here n walks a step instead of taking one
         *RUN_BINDINGS,
     ]
+
+    @classmethod
+    def for_scenario(cls, scenario, **kwargs):
+        return cls(scenario, **kwargs)
 
     def __init__(self, scenario: Scenario, **kwargs):
         super().__init__(**kwargs)
@@ -53,9 +57,9 @@ class CodePanel(VerticalScroll, can_focus=True):
         self.border_subtitle = "n: next phase · [ ] run"
         self._render_code()
 
-    def show(self, view: View | None) -> None:
+    def show(self, view: View) -> None:
         """Training moved on by itself (play): the walk through one step is over."""
-        if view is not None and view.playing and self.phase is not None:
+        if view.playing and self.phase is not None:
             self.phase = None
             self._render_code()
 

@@ -37,6 +37,12 @@ class ContourPanel(StripPanel):
     BINDINGS = RUN_BINDINGS  # runs on different data have different surfaces: [ ] picks whose
     PAINTS_BACKGROUND = True  # a heatmap: every cell has its band colors
 
+    @classmethod
+    def help_rows(cls, scenario):
+        if len({id(v.dataset) for v in scenario.variants}) == 1:
+            return []  # one dataset, one surface: its [ ] keys change nothing
+        return super().help_rows(scenario)
+
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self._styles: dict[tuple, Style] = {}

@@ -42,6 +42,10 @@ class HistogramPanel(StripPanel):
         *RUN_BINDINGS,
     ]
 
+    @classmethod
+    def for_scenario(cls, scenario, **kwargs):
+        return cls(scenario.view.histogram, scenario.view.all_layers, **kwargs)
+
     def __init__(self, quantity: str = "weights", all_layers: bool = False, **kwargs):
         super().__init__(**kwargs)
         self.layer_index = 0

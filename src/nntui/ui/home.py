@@ -18,6 +18,7 @@ from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ..scenario import BuiltinInfo, builtin_dir, list_builtin
+from ..scenario.spec import DEFAULT_PANELS, GRAPH_LESSON_PANELS
 from .base import BaseApp
 from .ordered_keys import install as install_ordered_keys
 
@@ -39,8 +40,8 @@ def entries() -> list[Entry]:
     out = []
     for info in list_builtin():
         raw = tomllib.loads((builtin_dir() / f"{info.name}.toml").read_text(encoding="utf-8"))
-        panels = tuple(raw.get("view", {}).get("panels", ("graph", "lesson") if "expression" in raw
-                                                   else ("loss", "variants", "lesson")))
+        panels = tuple(raw.get("view", {}).get("panels", GRAPH_LESSON_PANELS if "expression" in raw
+                                                   else DEFAULT_PANELS))
         variants = max(len(raw.get("variant", [])), 1)
         for values in raw.get("sweep", {}).values():
             variants *= max(len(values), 1)

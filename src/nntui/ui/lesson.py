@@ -9,6 +9,7 @@ from textual.widgets import Markdown
 from textual.widgets._markdown import MarkdownFence
 
 from ..scenario.spec import Beat, Lesson
+from .panel import Panel
 
 
 class PlainFence(MarkdownFence):
@@ -32,7 +33,7 @@ def current_beat(beats: list[Beat], step: int) -> Beat | None:
     return reached[-1] if reached else None
 
 
-class LessonPanel(VerticalScroll):
+class LessonPanel(Panel, VerticalScroll):
     DEFAULT_CSS = """
     LessonPanel { border: round $secondary; padding: 0 1; }
     LessonPanel:focus { border: round $accent; }
@@ -40,6 +41,10 @@ class LessonPanel(VerticalScroll):
     LessonPanel #beat.-empty { display: none; }
     LessonPanel Markdown { margin: 0; padding: 0; }
     """
+
+    @classmethod
+    def for_scenario(cls, scenario, **kwargs):
+        return cls(scenario.lesson, unit="step" if scenario.expression is None else "node", **kwargs)
 
     def __init__(self, lesson: Lesson, unit: str = "step", **kwargs):
         super().__init__(**kwargs)
@@ -54,6 +59,9 @@ class LessonPanel(VerticalScroll):
     def on_mount(self) -> None:
         self.border_title = "Lesson"
         self.border_subtitle = "tab: focus · ↑↓ scroll"
+
+    def show(self, view) -> None:
+        self.show_step(view.step)
 
     def show_step(self, step: int) -> None:
         beat = current_beat(self.lesson.beats, step)

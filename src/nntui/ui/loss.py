@@ -27,10 +27,14 @@ FLOOR = 1e-12  # log scale: losses of exactly zero are drawn at this floor
 
 
 class LossPlot(StripPanel):
-    def __init__(self, **kwargs):
+    @classmethod
+    def for_scenario(cls, scenario, **kwargs):
+        return cls(log_y=scenario.view.log_y, smooth=scenario.view.smoothing > 0, **kwargs)
+
+    def __init__(self, log_y: bool = False, smooth: bool = False, **kwargs):
         super().__init__(**kwargs)
-        self.log_y = False
-        self.smooth = False
+        self.log_y = log_y
+        self.smooth = smooth
         self._styles: dict[int, Style] = {}
 
     def on_mount(self) -> None:
@@ -40,11 +44,15 @@ class LossPlot(StripPanel):
     def state_key(self) -> tuple:
         return (self.log_y, self.smooth)
 
-    def show(self, view: View | None = None, *, log_y: bool | None = None, smooth: bool | None = None) -> None:
+    def set_scale(self, *, log_y: bool | None = None, smooth: bool | None = None) -> None:
+        """The app's log / smoothing switches (keys l and ~), handed down."""
         if log_y is not None:
             self.log_y = log_y
         if smooth is not None:
             self.smooth = smooth
+        self.show()
+
+    def show(self, view: View | None = None) -> None:
         notes = [n for n, on in (("log scale", self.log_y), ("smoothed", self.smooth)) if on]
         self.set_titles(title=f"Loss ({', '.join(notes)})" if notes else "Loss")
         super().show(view)

@@ -22,7 +22,7 @@ from ..frames import ModelGraph
 from ..runner import RunView, View
 from .dag import Box, layout, paint
 from .gradient_flow import scale_rgb
-from .panel import RUN_BINDINGS, run_name
+from .panel import RUN_BINDINGS, Panel, run_name
 
 BOX_ROWS = 4
 OP_STYLE = Style(color="#DDDDDD")
@@ -39,7 +39,7 @@ def _shape(shape: tuple[int, ...]) -> str:
     return "×".join(str(d) for d in shape)
 
 
-class ModelGraphPanel(ScrollableContainer, can_focus=True):
+class ModelGraphPanel(Panel, ScrollableContainer, can_focus=True):
     DEFAULT_CSS = """
     ModelGraphPanel { width: 1fr; height: 1fr; border: round $primary; padding: 0 1; }
     ModelGraphPanel:focus { border: round $accent; }

@@ -14,6 +14,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from ..runner import View
+from ..scenario import Scenario
 
 
 # Panels that show one run at a time switch runs with [ and ] (listed in help, kept out of the footer).
@@ -21,6 +22,28 @@ RUN_BINDINGS = [
     Binding("left_square_bracket", "run(-1)", "Prev run", key_display="[", show=False),
     Binding("right_square_bracket", "run(1)", "Next run", key_display="]", show=False),
 ]
+
+
+class Panel:
+    """What the app asks of every panel it builds from panels.PANELS (a mixin beside the Textual widget class).
+
+    Attributes down: the app builds each panel for the scenario and hands it every new View; the panel takes
+    what it draws from the View and keeps its own state (the run it shows, a scale…)."""
+
+    @classmethod
+    def for_scenario(cls, scenario: Scenario, **kwargs):
+        """The panel for this scenario (override to pass what the panel needs from it)."""
+        return cls(**kwargs)
+
+    @classmethod
+    def help_rows(cls, scenario: Scenario) -> list[tuple[str, str]]:
+        """(key, what it does) for the keys that work while this panel has focus."""
+        own = next((c.__dict__["BINDINGS"] for c in cls.__mro__ if issubclass(c, Panel) and "BINDINGS" in c.__dict__),
+                   [])  # a panel's own keys, not the scrolling keys every container inherits
+        return [(b.key_display or b.key, b.description) for b in own if isinstance(b, Binding)]
+
+    def show(self, view: View) -> None:
+        raise NotImplementedError
 
 
 def run_name(run) -> str:
@@ -59,7 +82,7 @@ def _cells(strip: Strip) -> list[tuple] | None:
     return cells
 
 
-class StripPanel(Widget, can_focus=True):
+class StripPanel(Panel, Widget, can_focus=True):
     DEFAULT_CSS = """
     StripPanel { width: 1fr; height: 1fr; min-height: 8; border: round $primary; }
     StripPanel:focus { border: round $accent; }
@@ -79,7 +102,7 @@ class StripPanel(Widget, can_focus=True):
         """The panel's own state that its drawing depends on (besides the data and the size)."""
         return (self.run_index,)
 
-    def show(self, view: View | None = None) -> None:
+    def show(self, view: View | None = None) -> None:  # type: ignore[override]  (None: draw the last View again)
         if view is not None:
             self._view = view
         if self._view is None:

@@ -18,7 +18,7 @@ from textual.strip import Strip
 
 from ..runner import View
 from .palette import STATUS_STYLES, fmt_num, variant_color
-from .panel import refresh_changed
+from .panel import Panel, refresh_changed
 
 UPDATE_SECONDS = 0.5  # live numbers at 2 Hz: digits that change five times a second are hard to read
 PADDING = 1  # cells each side of a column
@@ -32,7 +32,11 @@ class Column:
     justify: str = "left"
 
 
-class VariantsTable(ScrollView, can_focus=False):  # nothing to select: it only reports
+SETTING_COLUMNS = {"train.lr": "lr", "train.batch_size": "batch_size", "train.optimizer": "optimizer",
+                   "train.momentum": "momentum", "model.activation": "activation", "model.init": "init"}
+
+
+class VariantsTable(Panel, ScrollView, can_focus=False):  # nothing to select: it only reports
     DEFAULT_CSS = """
     VariantsTable { height: auto; max-height: 50%; border: round $primary; background: $surface; }
     .-short VariantsTable { border: none; }
@@ -42,6 +46,18 @@ class VariantsTable(ScrollView, can_focus=False):  # nothing to select: it only 
     VariantsTable:dark > .variants--even-row { background: $surface-darken-1 40%; }
     """
     COMPONENT_CLASSES = {"variants--header", "variants--even-row"}
+
+    @classmethod
+    def for_scenario(cls, scenario, **kwargs):
+        """The settings the scenario sweeps (lr if none), and measured columns worth a place: the lr when a
+        schedule moves it, the device and steps/s when runs differ in device."""
+        fields = [f for f in scenario.sweep_fields if f in SETTING_COLUMNS] or ["train.lr"]
+        trains = [v.train for v in scenario.variants]
+        live = ("lr now",) if any(t.schedule != "constant" for t in trains) else ()
+        if any(t.device is not None for t in trains):
+            live += ("device", "steps/s")
+        return cls([SETTING_COLUMNS[f] for f in fields], [v.label for v in scenario.variants],
+                    [v.settings() for v in scenario.variants], live, **kwargs)
 
     def __init__(self, columns: list[str], labels: list[str], settings: list[dict], live: tuple[str, ...] = (),
                  **kwargs):

@@ -1,0 +1,87 @@
+"""Every panel a scenario can show, declared once. No torch and no Textual here.
+
+A declaration says what the panel needs and where it lives:
+
+- `widget`: its Textual class as "module:Class" under nntui.ui (only the UI imports it);
+- `probes`: what the engine must measure for it each frame (the engine measures
+  only what the shown panels need);
+- `training`: it draws a training run (a graph lesson has none);
+- `frame`: it frames the plots (the table under them, the text beside them)
+  instead of taking a cell of the plot grid;
+- `check`: what makes a scenario unable to show it, as a one-line fix.
+
+The scenario loader checks a scenario's panels here, the engine switches its
+probes on from here, the app builds its widgets from here, and spec.py's
+`Panel` names are checked equal to these keys at import. docs/extending.md
+walks through adding one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal, get_args
+
+from .scenario.spec import DEFAULT_PANELS, GRAPH_LESSON_PANELS  # noqa: F401  (re-exported: the defaults)
+from .scenario.spec import Panel as PanelName
+
+if TYPE_CHECKING:
+    from .scenario.loader import Variant
+
+Probe = Literal["path", "dists", "boundary", "graph"]
+PROBES: tuple[Probe, ...] = get_args(Probe)
+
+
+def _boundary_problem(variants: tuple[Variant, ...]) -> str | None:
+    ds = variants[0].dataset
+    if ds.drawable and variants[0].model.kind != "surface":
+        return None
+    return (f"the boundary panel draws 2-D classification or 1-D regression; this data is {ds.task} with "
+            f"{ds.n_features} feature(s) (remove 'boundary' or change the data)")
+
+
+@dataclass(frozen=True)
+class PanelSpec:
+    widget: str                                   # "module:Class" under nntui.ui
+    probes: frozenset[Probe] = frozenset()        # measured by the engine for this panel
+    training: bool = True                         # draws training runs (not a graph lesson's)
+    frame: bool = False                           # the table under the plots or the text beside them
+    check: Callable[[tuple[Variant, ...]], str | None] | None = None  # a problem showing it, or None
+
+
+PANELS: dict[str, PanelSpec] = {
+    "loss": PanelSpec("loss:LossPlot"),
+    "contour": PanelSpec("contour:ContourPanel", frozenset({"path"})),
+    "gradient_flow": PanelSpec("gradient_flow:GradientFlowPanel"),
+    "histograms": PanelSpec("histograms:HistogramPanel", frozenset({"dists"})),
+    "boundary": PanelSpec("boundary:BoundaryPanel", frozenset({"boundary"}), check=_boundary_problem),
+    # a training run's autograd graph; in a graph lesson the same name shows the expression's graph (ui/graph.py)
+    "graph": PanelSpec("model_graph:ModelGraphPanel", frozenset({"graph"}), training=False),
+    "code": PanelSpec("code:CodePanel"),
+    "variants": PanelSpec("variants:VariantsTable", frame=True),
+    "lesson": PanelSpec("lesson:LessonPanel", training=False, frame=True),
+}
+
+
+
+def panel(name: str) -> PanelSpec:
+    """The declaration of `name`; a name without one is a bug, never a panel silently left out."""
+    try:
+        return PANELS[name]
+    except KeyError:
+        raise KeyError(f"no panel '{name}' in panels.PANELS") from None
+
+
+def probes_for(names: Iterable[str]) -> frozenset[Probe]:
+    """What the engine measures for these panels."""
+    return frozenset().union(*(panel(name).probes for name in names))
+
+
+def plot_grid(count: int) -> tuple[int, bool]:
+    """(columns, the first plot spans a whole row): two plots side by side, then more rows; an odd count
+    gives the first (the author's first choice) a row of its own."""
+    return min(count, 2), count % 2 == 1 and count > 1
+
+
+if set(PANELS) != set(get_args(PanelName)):
+    raise RuntimeError(f"panels.PANELS and spec.Panel disagree: {sorted(set(PANELS) ^ set(get_args(PanelName)))}")
