@@ -1,4 +1,4 @@
-"""The loss panel: one curve per variant, log or linear, a ✗ where a run diverged.
+"""The loss panel: one curve per variant (validation loss dashed), log or linear, a ✗ where a run diverged.
 
 A line-API chart drawn with quadrant blocks (2×2 pixels per cell: ▘▝▖▗▀▄▌▐▚▞▛▜▙▟█),
 thick enough to read on a projector. We draw it ourselves rather than with
@@ -38,8 +38,7 @@ class LossPlot(StripPanel):
         self._styles: dict[int, Style] = {}
 
     def on_mount(self) -> None:
-        self.set_titles(title="Loss")
-        self.set_titles(subtitle="l: log/linear")
+        self.set_titles(title="Loss", subtitle="l: log/linear")
 
     def state_key(self) -> tuple:
         return (self.log_y, self.smooth)
@@ -67,41 +66,57 @@ class LossPlot(StripPanel):
                                             width, height, base)
             return
         pw, ph = width - MARGIN, height - 1
-        series = []
-        for run in view.runs:
-            raw_steps, raw = ((run.smooth_steps, run.smooth_losses) if self.smooth and run.smooth_steps is not None
-                              else (run.steps, run.losses))
-            ok = np.isfinite(raw)
-            steps, losses = raw_steps[ok].astype(float), raw[ok]
-            series.append((steps, np.maximum(losses, FLOOR) if self.log_y else losses))
+        series = [self._finite(*((run.smooth_steps, run.smooth_losses) if self.smooth and run.smooth_steps is not None
+                                 else (run.steps, run.losses))) for run in view.runs]
+        held_out = [self._finite(run.val_steps, run.val_losses) for run in view.runs]
         if not any(len(s) for s, _ in series):
             self._strips = centered_message("waiting for the first step…", width, height, base)
             return
+        self.set_titles(subtitle="l: log/linear · ╌ validation" if any(len(s) for s, _ in held_out)
+                        else "l: log/linear")
         x_max = x_extent(view.step, view.total)
-        lo, hi = self._y_range(view, series)
+        lo, hi = self._y_range(view, series + held_out)
         to_y = (lambda v: np.log10(v)) if self.log_y else (lambda v: v)
         y_lo, y_hi = to_y(lo), to_y(hi)
         mask = np.zeros((ph, pw), np.uint8)
         color = np.full((ph, pw), -1, np.int16)
+        faint = np.zeros((ph, pw), bool)  # cells only the validation curves reach: drawn dim
         markers: dict[tuple[int, int], int] = {}
-        for i in reversed(range(len(series))):  # the first variants end up on top
-            steps, losses = series[i]
-            if not len(steps):
-                continue
+
+        def draw(i: int, steps: np.ndarray, losses: np.ndarray, dashed: bool) -> np.ndarray:
+            """Set the curve's pixels in the run's colour; returns its y in pixels."""
             steps, losses = _clip_above(steps, losses, hi)
             px = steps / max(x_max, 1) * (2 * pw - 1)
             py = (y_hi - to_y(losses)) / max(y_hi - y_lo, 1e-300) * (2 * ph - 1)
             xs, ys = polyline_pixels(px, py)
-            inside = (xs >= 0) & (xs < 2 * pw) & (ys >= 0) & (ys < 2 * ph)
-            xs, ys = xs[inside], ys[inside]
+            keep = (xs >= 0) & (xs < 2 * pw) & (ys >= 0) & (ys < 2 * ph)
+            if dashed:  # 4 pixels on, 4 off along the curve (2 cells): the held-out loss reads as a dashed line
+                keep &= np.arange(len(xs)) // 4 % 2 == 0
+            xs, ys = xs[keep], ys[keep]
             np.bitwise_or.at(mask, (ys // 2, xs // 2), (1 << ((ys % 2) * 2 + xs % 2)).astype(np.uint8))
             color[ys // 2, xs // 2] = i
+            faint[ys // 2, xs // 2] = dashed
+            return py
+
+        for i in reversed(range(len(series))):  # the first variants end up on top
+            if len(held_out[i][0]):
+                draw(i, *held_out[i], dashed=True)
+            if not len(series[i][0]):
+                continue
+            py = draw(i, *series[i], dashed=False)
             run = view.runs[i]
             if run.diverged_at is not None:  # ✗ at the step where it diverged (on the top edge if clipped)
                 cx = int(min(run.diverged_at / max(x_max, 1) * (pw - 1), pw - 1))
                 cy = int(max(min(py[-1] // 2, ph - 1), 0))
                 markers[(cy, cx)] = i
-        self._strips = self._to_strips(mask, color, markers, lo, hi, x_max, pw, ph)
+        self._strips = self._to_strips(mask, color, faint, markers, lo, hi, x_max, pw, ph)
+
+    def _finite(self, steps: np.ndarray | None, values: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """A series' finite points as floats (floored at FLOOR on a log axis); empty where there is none."""
+        if steps is None or values is None:
+            return np.zeros(0), np.zeros(0)
+        ok = np.isfinite(values)
+        return steps[ok].astype(float), np.maximum(values[ok], FLOOR) if self.log_y else values[ok]
 
     def _y_range(self, view: View, series) -> tuple[float, float]:
         values = np.concatenate([v for _, v in series if len(v)])
@@ -125,7 +140,7 @@ class LossPlot(StripPanel):
         hi = _nice_ceil(hi) if hi > 0 else hi
         return lo, hi if hi > lo else lo + 1.0
 
-    def _to_strips(self, mask, color, markers, lo, hi, x_max, pw, ph) -> list[Strip]:
+    def _to_strips(self, mask, color, faint, markers, lo, hi, x_max, pw, ph) -> list[Strip]:
         base = self.rich_style
         labels = _y_labels(lo, hi, ph, self.log_y)
         strips = []
@@ -136,7 +151,7 @@ class LossPlot(StripPanel):
                 if (r, c) in markers:
                     segments.append(Segment("✗", self._style(markers[(r, c)], bold=True)))
                 elif mask[r, c]:
-                    segments.append(Segment(QUADRANTS[mask[r, c]], self._style(int(color[r, c]))))
+                    segments.append(Segment(QUADRANTS[mask[r, c]], self._style(int(color[r, c]), dim=bool(faint[r, c]))))
                 else:
                     segments.append(Segment(" ", base))
             strips.append(Strip(segments, MARGIN + pw).simplify())
@@ -151,11 +166,11 @@ class LossPlot(StripPanel):
         strips.append(Strip([Segment(" " * MARGIN + "".join(ticks), base + Style(dim=True))], MARGIN + pw))
         return strips
 
-    def _style(self, run: int, bold: bool = False) -> Style:
-        key = run * 2 + bold
+    def _style(self, run: int, bold: bool = False, dim: bool = False) -> Style:
+        key = run * 4 + bold * 2 + dim
         style = self._styles.get(key)
         if style is None:
-            style = self._styles[key] = Style(color=Color.from_rgb(*variant_rgb(run)), bold=bold)
+            style = self._styles[key] = Style(color=Color.from_rgb(*variant_rgb(run)), bold=bold, dim=dim)
         return style
 
 
