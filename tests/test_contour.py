@@ -15,7 +15,8 @@ from nntui.frames import Surface
 from nntui.runner import View
 from nntui.scenario import load
 from nntui.ui.app import NNTuiApp
-from nntui.ui.contour import NONFINITE_RGB, ContourPanel
+from nntui.ui.contour import ContourPanel
+from nntui.ui.palette import SURFACE_NONFINITE_RGB
 
 from .conftest import diverged_run, wait_idle
 
@@ -120,7 +121,7 @@ async def test_nan_and_inf_draw_a_marker_not_a_crash():
         panel.show(view)
         await pilot.pause()
         colors = {seg.style.bgcolor.triplet for strip in panel._strips for seg in strip if seg.style and seg.style.bgcolor}
-        assert tuple(NONFINITE_RGB) in {tuple(c) for c in colors if c}
+        assert tuple(SURFACE_NONFINITE_RGB) in {tuple(c) for c in colors if c}
         assert len(panel._strips) == panel.size.height
 
 

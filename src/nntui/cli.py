@@ -199,11 +199,13 @@ def list_scenarios() -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from .ui.palette import LIST_NAME_STYLE
+
     console = Console()
     wide = console.width >= 140  # the summary only where it fits on the same line
     table = Table(box=None, show_header=True, pad_edge=False)
     infos = list_builtin()
-    table.add_column("name", style="bold cyan", no_wrap=True, min_width=2 + max(len(i.name) for i in infos))
+    table.add_column("name", style=LIST_NAME_STYLE, no_wrap=True, min_width=2 + max(len(i.name) for i in infos))
     table.add_column("title", no_wrap=not wide, overflow="ellipsis")
     if wide:
         table.add_column("summary", style="dim")

@@ -17,14 +17,12 @@ from textual.strip import Strip
 
 from ..data import Dataset
 from ..frames import Boundary
-from .palette import variant_rgb
+from .palette import BOUNDARY_BACKGROUND_RGB, NONFINITE_RGB, POINT_RGB, variant_rgb
 from .panel import RUN_BINDINGS, StripPanel, run_name
 from .raster import MARGIN, centered_message, polyline_pixels, to_pixels, x_ticks, y_label
 
-BACKGROUND = np.array([22, 24, 30])
+BACKGROUND = np.array(BOUNDARY_BACKGROUND_RGB)
 LEVELS = 4                      # confidence shades per class: few colors, small terminal output
-POINT_RGB = (170, 170, 170)     # regression data
-NONFINITE_RGB = (255, 0, 200)
 
 
 def class_rgb(k: int) -> tuple[int, int, int]:

@@ -17,6 +17,7 @@ from textual.widgets import Static
 from ..codegen import PHASES, CodeLine, lines
 from ..runner import View
 from ..scenario import Scenario
+from .palette import HIGHLIGHT_STYLE, MARK_STYLE
 from .panel import RUN_BINDINGS, Panel
 
 PHASE_TEXT = {
@@ -92,9 +93,9 @@ class CodePanel(Panel, VerticalScroll, can_focus=True):
             mark = number in marked
             row = Syntax(line.text, "python", theme="ansi_dark").highlight(line.text)
             row.rstrip()
-            row = Text.assemble(("▶ " if mark else "  ", "bold yellow"), row)
+            row = Text.assemble(("▶ " if mark else "  ", MARK_STYLE), row)
             if mark:
-                row.stylize("bold on #5f5f00")
+                row.stylize(HIGHLIGHT_STYLE)
             text.append(row)
             text.append("\n")
         self.query_one("#code", Static).update(text)

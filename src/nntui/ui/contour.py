@@ -19,18 +19,16 @@ from textual.strip import Strip
 
 from ..frames import Surface
 from ..runner import View
-from .palette import variant_rgb
+from .palette import START_RGB, SURFACE_HIGH_RGB, SURFACE_LOW_RGB, SURFACE_NONFINITE_RGB, variant_rgb
 from .panel import RUN_BINDINGS, StripPanel
 from .raster import MARGIN, centered_message, polyline_pixels, to_pixels, x_ticks, y_label
 
 BANDS = 16
 
 # dark (low loss, the valley floor) → light (high loss): muted blues, so run colors stand out
-_LOW, _HIGH = np.array([12, 22, 48]), np.array([120, 150, 190])
+_LOW, _HIGH = np.array(SURFACE_LOW_RGB), np.array(SURFACE_HIGH_RGB)
 BAND_RGB = [tuple(int(v) for v in _LOW + (_HIGH - _LOW) * (i / (BANDS - 1)) ** 0.9) for i in range(BANDS)]
 LINE_RGB = [tuple(int(v + (255 - v) * 0.25) for v in rgb) for rgb in BAND_RGB]  # contour lines: lighter
-NONFINITE_RGB = (110, 20, 60)  # NaN/Inf loss: a color no band uses
-START_RGB = (255, 255, 255)
 
 
 class ContourPanel(StripPanel):
@@ -209,5 +207,5 @@ def _rgb(index: int) -> tuple[int, int, int]:
     if index < 2 * BANDS:
         return LINE_RGB[index - BANDS]
     if index == 2 * BANDS:
-        return NONFINITE_RGB
+        return SURFACE_NONFINITE_RGB
     return variant_rgb(index - 2 * BANDS - 1)

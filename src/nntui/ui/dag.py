@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from rich.style import Style
 from rich.text import Text
 
+from .palette import EDGE_STYLE
+
 GAP = 6                # columns between layers (room for an edge's corners and its arrow)
-EDGE_STYLE = Style(color="#777777")
 
 
 @dataclass

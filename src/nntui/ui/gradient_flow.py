@@ -16,16 +16,14 @@ from rich.style import Style
 from textual.strip import Strip
 
 from ..runner import RunView
+from .palette import NONFINITE_RGB, NORM_SCALE
 from .panel import RUN_BINDINGS, StripPanel, run_name
 
 LOG_LO, LOG_HI = -8.0, 2.0   # the color scale: 1e-8 … 1e2
 NAME_WIDTH = 10
 BAR_WIDTH = 12
 VALUE_WIDTH = 9
-# vanishing (deep purple) → healthy (green) → exploding (red)
-_ANCHORS = [(-8, (40, 20, 70)), (-6, (60, 50, 150)), (-4, (40, 110, 190)), (-2, (30, 170, 150)),
-            (0, (120, 200, 60)), (1, (240, 180, 40)), (2, (230, 50, 40))]
-NONFINITE_RGB = (255, 0, 200)
+_ANCHORS = NORM_SCALE  # vanishing (deep purple) → healthy (green) → exploding (red)
 EIGHTHS = " ▏▎▍▌▋▊▉█"
 
 

@@ -20,14 +20,9 @@ from textual.widgets import Static
 from ..expression import LEAVES, Graph, Node, local_gradients, local_rule, operation
 from ..frames import ExpressionResult
 from .dag import Box, layout, paint
+from .palette import CONST_STYLE, CURRENT_STYLE, GRAD_STYLE, OP_STYLE, VALUE_STYLE, VAR_STYLE
 
 BOX_ROWS = 5           # border, formula, value, gradient, border
-VAR_STYLE = Style(color="#56B4E9", bold=True)
-OP_STYLE = Style(color="#DDDDDD")
-CONST_STYLE = Style(color="#999999")
-CURRENT_STYLE = Style(color="#F0B000", bold=True)
-VALUE_STYLE = Style(color="#FFFFFF", bold=True)
-GRAD_STYLE = Style(color="#E69F00", bold=True)
 
 
 def fmt(v: float) -> str:

@@ -7,6 +7,7 @@ from rich.text import Text
 from textual.widget import Widget
 
 from ..runner import View
+from .palette import DONE_STYLE, ERROR_STYLE, PAUSED_STYLE
 
 
 class RunHeader(Widget):
@@ -36,12 +37,12 @@ class RunHeader(Widget):
             status.append(f"{view.step}/{view.total}", style="bold")
             status.append("  ")
             if view.finished:
-                status.append("✓ done", style="bold green")
+                status.append("✓ done", style=DONE_STYLE)
             elif view.playing:
                 rate = f"{view.rate:,.0f}" if view.rate == view.rate and view.rate > 0 else "…"
                 status.append(f"▶ {rate} steps/s", style="bold")
             else:
-                status.append("⏸ paused", style="bold yellow")
+                status.append("⏸ paused", style=PAUSED_STYLE)
             status.append(f"  speed {'max' if view.speed is None else view.speed}", style="dim")
         self._update(status)
 
@@ -52,7 +53,7 @@ class RunHeader(Widget):
         if view.state == "loading":
             status.append("loading PyTorch…", style="italic")
         elif view.state == "error":
-            status.append("✗ error", style="bold red")
+            status.append("✗ error", style=ERROR_STYLE)
         else:
             status.append(view.device, style="bold")
         return status

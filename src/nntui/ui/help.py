@@ -9,6 +9,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from .palette import KEY_STYLE
+
 
 class HelpScreen(ModalScreen[None]):
     DEFAULT_CSS = """
@@ -26,7 +28,7 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         table = Table.grid(padding=(0, 2))
-        table.add_column(style="bold cyan", justify="right")
+        table.add_column(style=KEY_STYLE, justify="right")
         table.add_column()
         for key, what in self.rows:
             table.add_row(key, what)

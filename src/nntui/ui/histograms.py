@@ -22,14 +22,18 @@ from textual.binding import Binding
 from textual.strip import Strip
 
 from ..frames import HIST_BINS
-from .palette import fmt_num
+from .palette import (
+    HISTOGRAM_BACKGROUND_RGB,
+    MEDIAN_RGB,
+    NONFINITE_RGB,
+    QUANTITY_RGB,
+    fmt_num,
+)
 from .panel import RUN_BINDINGS, StripPanel, run_name
 
 QUANTITIES = ("weights", "activations", "gradients")
-QUANTITY_RGB = {"weights": (86, 180, 233), "activations": (0, 190, 140), "gradients": (230, 159, 0)}
 MARGIN = 8
 EIGHTHS = " ▁▂▃▄▅▆▇█"
-NONFINITE_RGB = (255, 0, 200)
 
 
 class HistogramPanel(StripPanel):
@@ -214,8 +218,8 @@ def _shade(rgb: tuple[int, int, int], level: int) -> tuple[int, int, int]:
     if level < 0:
         return NONFINITE_RGB
     if level == 5:
-        return (240, 240, 240)
-    background = np.array([24, 24, 32])
+        return MEDIAN_RGB
+    background = np.array(HISTOGRAM_BACKGROUND_RGB)
     mix = (0.0, 0.25, 0.45, 0.7, 1.0)[level]
     return tuple(int(c) for c in background + (np.array(rgb) - background) * mix)
 

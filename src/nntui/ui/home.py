@@ -21,6 +21,7 @@ from ..scenario import BuiltinInfo, builtin_dir, list_builtin
 from ..scenario.spec import DEFAULT_PANELS, GRAPH_LESSON_PANELS
 from .base import BaseApp
 from .ordered_keys import install as install_ordered_keys
+from .palette import NAME_STYLE
 
 install_ordered_keys()  # Backspace typed in a burst acts where it was typed
 
@@ -124,7 +125,7 @@ class HomeApp(BaseApp, App[str | None]):
             if entry.info.topic != topic:
                 topic = entry.info.topic
                 options.add_option(Option(Text(topic, style="bold"), disabled=True))
-            row = Text.assemble((f"  {entry.info.name:<{width}}", "cyan"), entry.info.title, no_wrap=True,
+            row = Text.assemble((f"  {entry.info.name:<{width}}", NAME_STYLE), entry.info.title, no_wrap=True,
                                 overflow="ellipsis")
             options.add_option(Option(row, id=entry.info.name))
             if first is None or entry.info.name == self.selected:

@@ -22,16 +22,15 @@ from ..frames import ModelGraph
 from ..runner import RunView, View
 from .dag import Box, layout, paint
 from .gradient_flow import scale_rgb
+from .palette import CONST_STYLE, EDGE_STYLE, LOSS_STYLE, OP_STYLE, VAR_STYLE
 from .panel import RUN_BINDINGS, Panel, run_name
 
 BOX_ROWS = 4
-OP_STYLE = Style(color="#DDDDDD")
-LOSS_STYLE = Style(color="#F0B000", bold=True)
 
 
 def grad_style(norm: float | None) -> Style:
     if norm is None or not math.isfinite(norm) or norm <= 0:
-        return Style(color="#999999")
+        return CONST_STYLE
     return Style(color=Color.from_rgb(*scale_rgb(math.log10(norm))), bold=True)
 
 
@@ -107,7 +106,7 @@ class ModelGraphPanel(Panel, ScrollableContainer, can_focus=True):
         for i, n in enumerate(g.nodes):
             if n.kind == "param":
                 norm = self._norm(run, n.param)
-                lines = [(n.label, Style(color="#56B4E9", bold=True)),
+                lines = [(n.label, VAR_STYLE),
                          (f"{_shape(n.shape)}  ‖∇‖ {norm:.1e}" if norm is not None else _shape(n.shape),
                           grad_style(norm))]
                 style = grad_style(norm)
@@ -129,10 +128,10 @@ class ModelGraphPanel(Panel, ScrollableContainer, can_focus=True):
         def walk(i: int, prefix: str, last: bool, top: bool) -> None:
             n = g.nodes[i]
             branch = "" if top else ("└─ " if last else "├─ ")
-            out.append(prefix + branch, Style(color="#777777"))
+            out.append(prefix + branch, EDGE_STYLE)
             if n.kind == "param":
                 norm = self._norm(run, n.param)
-                out.append(n.label, Style(color="#56B4E9", bold=True))
+                out.append(n.label, VAR_STYLE)
                 out.append(f"  {_shape(n.shape)}")
                 if norm is not None:
                     out.append(f"  ‖∇‖ {norm:.1e}", grad_style(norm))

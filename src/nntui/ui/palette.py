@@ -1,12 +1,16 @@
-"""Colors shared by every panel: one color per variant, readable on a projector.
+"""Every fixed color of the app, named once: one color per variant, readable on a projector, and the
+colors of the graphs, the code panel, the header and the panels drawn cell by cell.
 
-Okabe–Ito (colour-blind safe) first, then light pastels. Hex colors degrade
+Variants: Okabe–Ito (colour-blind safe) first, then light pastels. Hex colors degrade
 cleanly to 256 colors; under NO_COLOR the labels still carry the meaning.
+The layout and the theme-following colors ($primary, $accent, …) are in nntui.tcss.
 """
 
 from __future__ import annotations
 
 import math
+
+from rich.style import Style
 
 VARIANT_COLORS = (
     "#56B4E9", "#E69F00", "#009E73", "#F0E442", "#CC79A7", "#D55E00", "#B39DDB", "#999999",
@@ -20,6 +24,47 @@ STATUS_STYLES = {
     "diverging": "bold #FF8040",
     "diverged": "bold #FF4040",
 }
+
+# The header's run state (ui/header.py).
+DONE_STYLE = "bold green"
+PAUSED_STYLE = "bold yellow"
+ERROR_STYLE = "bold red"
+
+# Names in lists: a lesson's name on the home screen and in `nntui list` (bold there), a key in the help.
+NAME_STYLE = "cyan"
+LIST_NAME_STYLE = "bold cyan"
+KEY_STYLE = "bold cyan"
+
+# The code panel: the lines of the phase being walked, with an arrow in the gutter.
+MARK_STYLE = "bold yellow"
+HIGHLIGHT_STYLE = "bold on #5f5f00"
+
+# Computation graphs (ui/graph.py: an expression; ui/model_graph.py: a model's autograd graph; ui/dag.py).
+VAR_STYLE = Style(color="#56B4E9", bold=True)     # a variable; a parameter leaf of a model
+OP_STYLE = Style(color="#DDDDDD")                 # an operation
+CONST_STYLE = Style(color="#999999")              # a constant; a parameter whose gradient is not known yet
+EDGE_STYLE = Style(color="#777777")               # edges, and the branches of the model graph's tree
+CURRENT_STYLE = Style(color="#F0B000", bold=True)  # the node being computed
+LOSS_STYLE = Style(color="#F0B000", bold=True)    # the model graph's loss
+VALUE_STYLE = Style(color="#FFFFFF", bold=True)
+GRAD_STYLE = Style(color="#E69F00", bold=True)
+
+# Panels drawn cell by cell, as RGB.
+NONFINITE_RGB = (255, 0, 200)  # NaN/Inf in the boundary, gradient-flow and histogram panels: a color no scale uses
+# the gradient-flow scale, log10 of a norm → color: vanishing (deep purple) → healthy (green) → exploding (red)
+NORM_SCALE = [(-8, (40, 20, 70)), (-6, (60, 50, 150)), (-4, (40, 110, 190)), (-2, (30, 170, 150)),
+              (0, (120, 200, 60)), (1, (240, 180, 40)), (2, (230, 50, 40))]
+BOUNDARY_BACKGROUND_RGB = (22, 24, 30)  # the decision-boundary panel's background, which regions fade into
+POINT_RGB = (170, 170, 170)             # regression data in the boundary panel
+QUANTITY_RGB = {"weights": (86, 180, 233), "activations": (0, 190, 140), "gradients": (230, 159, 0)}  # histograms
+HISTOGRAM_BACKGROUND_RGB = (24, 24, 32)  # histogram bands fade into it
+MEDIAN_RGB = (240, 240, 240)             # a histogram's median
+# the loss surface (contour panel): dark (low loss, the valley floor) → light (high loss), muted blues, so
+# run colors stand out
+SURFACE_LOW_RGB, SURFACE_HIGH_RGB = (12, 22, 48), (120, 150, 190)
+# NaN/Inf loss on the surface: a color no band uses (its own dark crimson, not NONFINITE_RGB's magenta)
+SURFACE_NONFINITE_RGB = (110, 20, 60)
+START_RGB = (255, 255, 255)  # where the runs start on the surface
 
 
 def variant_color(i: int) -> str:
