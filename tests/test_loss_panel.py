@@ -1,9 +1,14 @@
-"""The loss panel draws what each run recorded: the training loss solid, the held-out loss dashed and dim."""
+"""The loss and learning-rate panels draw what each run recorded: the training loss solid, the held-out loss
+dashed and dim, the lr of every step as the optimizer used it."""
 
 from __future__ import annotations
 
+import pytest
+
 from nntui.scenario import load
+from nntui.schedules import learning_rate
 from nntui.ui.app import NNTuiApp
+from nntui.ui.learning_rate import LearningRatePanel
 from nntui.ui.loss import LossPlot
 
 from .conftest import wait_idle
@@ -30,3 +35,20 @@ async def test_validation_loss_is_a_dashed_dim_curve_in_the_run_s_colour():
         await wait_idle(app, pilot)
         plot = app.query_one(LossPlot)
         assert dim_cells(plot) == 0 and "validation" not in str(plot.border_subtitle)
+
+
+async def test_the_lr_panel_shows_each_step_s_learning_rate_as_the_optimizer_used_it():
+    scenario = load("lr_schedules")
+    app = NNTuiApp(scenario, device="cpu", run_steps=160, questions=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_idle(app, pilot)
+        for run, variant in zip(app.runner.view().runs, scenario.variants):
+            assert run.lr_steps.tolist() == list(range(160))
+            want = [learning_rate(variant.train, t, variant.steps) for t in range(160)]
+            assert run.lrs.tolist() == pytest.approx(want, rel=1e-12), variant.label
+        panel = app.query_one(LearningRatePanel)
+        drawn = "".join(seg.text for strip in panel._strips for seg in strip)
+        assert "0.08" in drawn and "waiting" not in drawn  # the axis reaches lr₀
+        await pilot.press("l")  # the loss panel's log key leaves the lr axis linear
+        await pilot.pause()
+        assert not panel.log_y and app.query_one("#loss", LossPlot).log_y is False

@@ -51,6 +51,7 @@ class PanelSpec:
 
 PANELS: dict[str, PanelSpec] = {
     "loss": PanelSpec("loss:LossPlot"),
+    "lr": PanelSpec("learning_rate:LearningRatePanel"),
     "contour": PanelSpec("contour:ContourPanel", frozenset({"path"})),
     "gradient_flow": PanelSpec("gradient_flow:GradientFlowPanel"),
     "histograms": PanelSpec("histograms:HistogramPanel", frozenset({"dists"})),

@@ -52,9 +52,21 @@ class LossPlot(StripPanel):
         self.show()
 
     def show(self, view: View | None = None) -> None:
-        notes = [n for n, on in (("log scale", self.log_y), ("smoothed", self.smooth)) if on]
-        self.set_titles(title=f"Loss ({', '.join(notes)})" if notes else "Loss")
+        self.set_titles(title=self._title())
         super().show(view)
+
+    def _title(self) -> str:
+        notes = [n for n, on in (("log scale", self.log_y), ("smoothed", self.smooth)) if on]
+        return f"Loss ({', '.join(notes)})" if notes else "Loss"
+
+    def _subtitle(self, held_out: list) -> str:
+        return "l: log/linear · ╌ validation" if any(len(s) for s, _ in held_out) else "l: log/linear"
+
+    def _curves(self, view: View) -> tuple[list, list]:
+        """(each run's curve, each run's held-out curve) as (steps, values), finite points only."""
+        series = [self._finite(*((run.smooth_steps, run.smooth_losses) if self.smooth and run.smooth_steps is not None
+                                 else (run.steps, run.losses))) for run in view.runs]
+        return series, [self._finite(run.val_steps, run.val_losses) for run in view.runs]
 
     # ------------------------------------------------------------------ drawing
 
@@ -66,14 +78,11 @@ class LossPlot(StripPanel):
                                             width, height, base)
             return
         pw, ph = width - MARGIN, height - 1
-        series = [self._finite(*((run.smooth_steps, run.smooth_losses) if self.smooth and run.smooth_steps is not None
-                                 else (run.steps, run.losses))) for run in view.runs]
-        held_out = [self._finite(run.val_steps, run.val_losses) for run in view.runs]
+        series, held_out = self._curves(view)
         if not any(len(s) for s, _ in series):
             self._strips = centered_message("waiting for the first step…", width, height, base)
             return
-        self.set_titles(subtitle="l: log/linear · ╌ validation" if any(len(s) for s, _ in held_out)
-                        else "l: log/linear")
+        self.set_titles(subtitle=self._subtitle(held_out))
         x_max = x_extent(view.step, view.total)
         lo, hi = self._y_range(view, series + held_out)
         to_y = (lambda v: np.log10(v)) if self.log_y else (lambda v: v)
