@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from nntui.commands import Reset, StepOnce, Toggle
 from nntui.engine import Engine
 from nntui.errors import DeviceError
 from nntui.runner import Runner
@@ -207,7 +208,7 @@ def test_after_a_trainer_error_reset_starts_it_again(monkeypatch):
     monkeypatch.setattr(Engine, "advance", broken)
     runner = Runner(load("lr_sweep"), device="cpu", playing=False, questions=False)
     runner.start()
-    runner.step_once()
+    runner.send(StepOnce())
 
     def wait(predicate):
         deadline = time.monotonic() + 30
@@ -218,9 +219,9 @@ def test_after_a_trainer_error_reset_starts_it_again(monkeypatch):
     wait(lambda: runner.view().state == "error")
     assert "boom" in runner.view().error
     monkeypatch.setattr(Engine, "advance", real)
-    runner.reset()  # r: a fresh trainer
+    runner.send(Reset())  # r: a fresh trainer
     wait(lambda: runner.view().state == "ready")
-    runner.step_once()
+    runner.send(StepOnce())
     wait(lambda: runner.view().step == 1)
     assert runner.view().error is None
     runner.stop()
@@ -237,13 +238,13 @@ def test_a_pause_mid_chunk_stops_at_the_next_step_and_idle_means_no_more_steps()
             assert time.monotonic() < deadline, "timed out"
             time.sleep(0.01)
         for _ in range(5):
-            runner.toggle()  # pause, mid-chunk
+            runner.send(Toggle())  # pause, mid-chunk
             while not runner.idle:
                 time.sleep(0.001)
             paused_at = runner.view().step
             time.sleep(0.1)
             assert runner.view().step == paused_at and not runner.view().playing
-            runner.toggle()  # play on
+            runner.send(Toggle())  # play on
             time.sleep(0.03)
     finally:
         runner.stop()

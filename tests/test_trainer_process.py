@@ -10,6 +10,7 @@ import time
 import numpy as np
 
 from nntui import trainer_process
+from nntui.commands import Reset, StepOnce
 from nntui.runner import Runner
 from nntui.scenario import load
 from nntui.trainer_process import ProcessRunner
@@ -41,10 +42,10 @@ def test_a_child_trains_the_same_numbers_as_a_thread():
         for a, b in zip(theirs.runs, ours.runs, strict=True):
             np.testing.assert_array_equal(a.losses, b.losses)  # the same bits: diverged run included
             assert a.status == b.status
-        child.step_once()  # controls go through: one more step, then idle again
+        child.send(StepOnce())  # commands go through: one more step, then idle again
         wait(lambda: child.idle)
         assert child.view().step == 251 and not child.playing
-        child.reset()
+        child.send(Reset())
         wait(lambda: child.idle)
         assert child.view().step == 0
     finally:
@@ -79,7 +80,7 @@ def test_a_crashed_child_is_reported_not_waited_for():
         assert "trainer process exited" in view.error and not view.playing
         assert view.step > 0  # what it had trained stays on screen
         dead = child._process
-        child.reset()  # r: a fresh trainer process, from step 0 (was: nothing, for good)
+        child.send(Reset())  # r: a fresh trainer process, from step 0 (was: nothing, for good)
         assert child._process is not dead and child.view().state == "loading"
         wait(lambda: child.view().state == "ready" and child.view().step > 0)
         dead.wait(1)

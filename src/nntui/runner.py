@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import gc
 import math
+import queue
 import threading
 import time
 from collections import deque
 from dataclasses import dataclass
+from typing import assert_never
 
 import numpy as np
 
+from .commands import Command, Pause, Release, Reset, RestartRun, SetSpeed, StepOnce, Toggle, predict
 from .errors import NntuiError
 from .frames import PERCENTILES, Boundary, ExpressionResult, ModelGraph, Surface
 from .record import History, RunHistory
@@ -81,6 +84,8 @@ class View:
 
 
 class Runner:
+    """Trains on a thread of its own; the UI sends it commands and reads its latest View."""
+
     def __init__(self, scenario: Scenario, *, device: str | None = None, playing: bool = True,
                  speed: int | str | None = 50, run_steps: int | None = None, questions: bool = True):
         self.scenario = scenario
@@ -89,12 +94,15 @@ class Runner:
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._stop = False
-        self._reset = False
-        self._restart: tuple[int, Scenario] | None = None
-        self._single = 0
+        self._commands: queue.SimpleQueue[Command] = queue.SimpleQueue()
+        self._sent = 0      # commands sent (UI thread) …
+        self._applied = 0   # … and applied, their result published (trainer thread)
+        # The trainer thread owns everything below once it runs; the UI only reads it.
+        self._playing = playing and run_steps is None and scenario.expression is None  # graphs train nothing
+        self._speed: int | None = None if speed in (None, "max") else int(speed)
+        self._predicted = (self._playing, self._speed)  # what the commands not yet applied will make them
         self._budget = run_steps  # run exactly this many steps at full speed, then pause
-        self.playing = playing and run_steps is None and scenario.expression is None  # graphs train nothing
-        self.speed: int | None = None if speed in (None, "max") else int(speed)
+        self._single = 0          # single steps asked for and not yet taken
         self.state = "loading"
         self.error: str | None = None
         self.device = device or scenario.meta.device
@@ -109,7 +117,7 @@ class Runner:
         self._new_history()
         self._view: View | None = None
 
-    # ------------------------------------------------------------------ controls (UI thread)
+    # ------------------------------------------------------------------ UI thread
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._main, name="nntui-trainer", daemon=True)
@@ -122,58 +130,33 @@ class Runner:
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout)
 
-    def toggle(self) -> None:
-        self.playing = not self.playing
-        if self.playing and self._finished:
-            self._reset = True  # play after the end replays from the start
-        self._touch()
-
-    def step_once(self) -> None:
-        self.playing = False
-        self._single += 1
-        self._touch()
-
-    def reset(self) -> None:
-        self.released.clear()  # a replay asks again
-        self.waiting_at = None
-        if self.state == "error" and self._thread is not None and not self._thread.is_alive():
-            with self._lock:  # the trainer stopped on an error: r starts it afresh
-                self.state, self.error = "loading", None
-                self._new_history()
-            self.start()
-            self._touch()
+    def send(self, command: Command) -> None:
+        """Ask the trainer for something: it applies commands in order, at the next step at the latest."""
+        if isinstance(command, Reset) and self._stopped_on_error():
+            self._start_again()
             return
-        self._reset = True
-        self._touch()
+        self._predicted = predict(self.playing, self.speed, command)
+        self._sent += 1
+        self._commands.put(command)
+        self._wake.set()
 
-    def restart_run(self, index: int, scenario: Scenario) -> None:
-        """Run `index` of the edited `scenario` starts over from step 0; the other runs go on (or stay paused)."""
-        self._restart = (index, scenario)
-        self._touch()
+    @property
+    def playing(self) -> bool:
+        return self._predicted[0] if self._pending else self._playing
 
-    def release(self, step: int) -> None:
-        """The question at `step` is answered: play on."""
-        self.released.add(step)
-        self.waiting_at = None
-        self.playing = True
-        self._touch()
+    @property
+    def speed(self) -> int | None:
+        return self._predicted[1] if self._pending else self._speed
 
-    def _next_stop(self, step: int) -> int | None:
-        return next((s for s in self.stops if s >= step and s not in self.released), None)
-
-    def faster(self) -> None:
-        self.speed = next_speed(self.speed, +1)
-        self._touch()
-
-    def slower(self) -> None:
-        self.speed = next_speed(self.speed, -1)
-        self._touch()
+    @property
+    def _pending(self) -> bool:
+        return self._sent > self._applied and self.state != "error"  # a stopped trainer applies nothing
 
     @property
     def idle(self) -> bool:
         """Nothing left to do until the user acts (used by tests to wait for a step budget)."""
-        return (self.state != "loading" and not self._budget and not self._single and not self._reset
-                and self._restart is None and not self._stepping and (not self.playing or self._finished))
+        return (self.state != "loading" and not self._pending and not self._budget and not self._single
+                and not self._stepping and (not self._playing or self._finished))
 
     def view(self) -> View:
         """The latest snapshot; cheap when nothing changed since the last call."""
@@ -182,6 +165,20 @@ class Runner:
             if v is None or v.version != self.version or v.playing != self.playing or v.speed != self.speed:
                 v = self._view = self._build_view()
             return v
+
+    def _stopped_on_error(self) -> bool:
+        return self.state == "error" and self._thread is not None and not self._thread.is_alive()
+
+    def _start_again(self) -> None:
+        """The trainer stopped on an error (its thread is gone): r starts a fresh one from step 0."""
+        self._commands, self._applied = queue.SimpleQueue(), self._sent  # what the old thread left is moot
+        with self._lock:
+            self.state, self.error = "loading", None
+            self.released.clear()
+            self.waiting_at = None
+            self._new_history()
+        self.start()
+        self._touch()
 
     # ------------------------------------------------------------------ trainer thread
 
@@ -194,14 +191,13 @@ class Runner:
             self.version += 1
         self._wake.set()
 
-    def _between_steps(self) -> bool:
+    def _interrupted(self) -> bool:
+        """A chunk of steps stops early: quitting, or a command to apply (a pause takes effect at the next step,
+        not at the end of a chunk of up to FRAME_SECONDS)."""
         # Offer the GIL to the UI thread between steps: measured at full speed, worst-case
         # key-to-repaint fell from 97 ms to 54 ms with it (median 39 → 34 ms).
         time.sleep(0)
-        return self._stop or self._reset
-
-    def _between_plays(self) -> bool:
-        return self._between_steps() or not self.playing
+        return self._stop or not self._commands.empty()
 
     def _new_history(self) -> None:
         self._engine = None
@@ -239,7 +235,7 @@ class Runner:
         self._touch()
 
     def _fail(self, message: str) -> None:
-        self.state, self.error, self.playing = "error", message.splitlines()[0], False
+        self.state, self.error, self._playing = "error", message.splitlines()[0], False
         self._budget = None
         self._touch()
 
@@ -251,101 +247,109 @@ class Runner:
             self.version += 1
 
     def _loop(self, engine) -> None:
-        from .engine import Engine
-
-        step_time = 1e-3  # running estimate of seconds per step
-        paced_from: tuple[float, int] | None = None  # (time, step) where paced playing began
-        window: deque[tuple[float, int]] = deque()  # (time, step) samples for the measured rate
+        pace = Pace()
         while not self._stop:
-            # a request is cleared only once its result is published: until then `idle` stays false
-            if self._reset:
+            while not self._commands.empty():  # every command sent so far, in order, before the next step
+                engine = self._apply(self._commands.get(), engine, pace)
+                self._applied += 1  # after its result is published: until then `idle` stays false
+            n, single = self._steps_due(engine, pace)
+            if n:
+                self._train(engine, n, single, pace)
+
+    def _apply(self, command: Command, engine, pace: Pace):
+        """One command, applied by the thread that owns the training state; returns the engine to go on with."""
+        match command:
+            case Toggle():
+                self._playing = not self._playing
+                if self._playing and engine.finished:  # play after the end replays from the start
+                    return self._apply(Reset(), engine, pace)
+            case Pause():
+                self._playing = False
+            case StepOnce():
+                self._playing = False
+                self._single += 1
+            case SetSpeed(speed=speed):
+                self._speed = speed
+                pace.restart()
+            case Release(step=step):
+                self.released.add(step)
+                self.waiting_at, self._playing = None, True
+            case Reset():
+                from .engine import Engine
+
+                self.released.clear()  # a replay asks again
+                self.waiting_at = None
                 engine = Engine(self.scenario, self.requested_device)
                 with self._lock:
                     self._new_history()
                 self._publish(engine)
-                self._reset = False
-                self.playing = self.playing or engine.finished
-                paced_from = None
-                continue
-            if self._restart is not None:
-                request = self._restart
-                index, scenario = request
+                self._playing = self._playing or engine.finished
+                pace.restart()
+            case RestartRun(index=index, scenario=scenario):
                 variant = scenario.variants[index]
                 engine.restart_run(index, variant)
                 with self._lock:
                     self.scenario = scenario
                     self.history.restart(index, variant.label, variant.settings())
                 self._publish(engine)
-                if self._restart is request:  # a newer edit that came meanwhile is still to do
-                    self._restart = None
-                continue
-            single = False
-            if self._budget:
-                n = self._budget
-            elif self._single:
-                n, single = 1, True
-            elif self.playing and not engine.finished:
-                if self.speed is None:
-                    n = max(1, int(FRAME_SECONDS / step_time))
-                    paced_from = None
-                else:
-                    now = time.perf_counter()
-                    if paced_from is None:
-                        paced_from = (now - 1.0 / self.speed, engine.step)
-                    due = int((now - paced_from[0]) * self.speed) - (engine.step - paced_from[1])
-                    if due <= 0:
-                        self._wake.wait(min(FRAME_SECONDS, 1.0 / self.speed))
-                        self._wake.clear()
-                        continue
-                    n = min(due, max(1, int(FRAME_SECONDS / step_time)))
-            else:
-                paced_from = None
-                window.clear()
-                self.rate = 0.0
-                if engine.finished:
-                    self.playing = False
-                self._wake.wait(0.25)
-                self._wake.clear()
-                continue
+            case _:
+                assert_never(command)
+        self._touch()
+        return engine
 
-            stop = self._next_stop(engine.step) if self.playing and not self._budget and not single else None
-            if stop is not None:
-                if stop == engine.step:  # a question is due: wait for the UI to release it
-                    self.playing, self.waiting_at = False, stop
-                    self._touch()
-                    continue
-                n = min(n, stop - engine.step)
-            started = time.perf_counter()
-            self._stepping = True
-            try:
-                # a pause takes effect at the next step, not at the end of a chunk of up to FRAME_SECONDS
-                taken = engine.advance(n, should_stop=self._between_steps if self._budget or single
-                                       else self._between_plays)
-                if taken:
-                    step_time = 0.7 * step_time + 0.3 * (time.perf_counter() - started) / taken
-                self._publish(engine)
-                # counters drop only after publishing, so `idle` never reports a step whose frame is unpublished
-                if self._budget:
-                    self._budget = max(0, self._budget - taken) if not engine.finished else 0
-                elif single:
-                    self._single -= 1
-            finally:
-                self._stepping = False
-            if self.playing:
-                # steps over the last second of wall time (waiting, stepping, publishing): what the user gets
-                now = time.perf_counter()
-                window.append((now, engine.step))
-                while len(window) > 2 and now - window[0][0] > 1.0:
-                    window.popleft()
-                (t0, s0) = window[0]
-                if now > t0:
-                    self.rate = (engine.step - s0) / (now - t0)
+    def _steps_due(self, engine, pace: Pace) -> tuple[int, bool]:
+        """(steps to take now, whether it is a single step); (0, False) after waiting for a while."""
+        if self._budget:
+            return self._budget, False
+        if self._single:
+            return 1, True
+        if not self._playing or engine.finished:
+            pace.idle()
+            self.rate = 0.0
             if engine.finished:
-                self.playing = False
+                self._playing = False
+            self._wait(0.25)
+            return 0, False
+        n = pace.chunk() if self._speed is None else pace.due(engine.step, self._speed)
+        if n <= 0:
+            self._wait(min(FRAME_SECONDS, 1.0 / self._speed))
+            return 0, False
+        stop = self._next_stop(engine.step)
+        if stop == engine.step:  # a question is due: wait for the UI to release it
+            self._playing, self.waiting_at = False, stop
+            self._touch()
+            return 0, False
+        return (n if stop is None else min(n, stop - engine.step)), False
+
+    def _next_stop(self, step: int) -> int | None:
+        return next((s for s in self.stops if s >= step and s not in self.released), None)
+
+    def _wait(self, seconds: float) -> None:
+        self._wake.wait(seconds)
+        self._wake.clear()
+
+    def _train(self, engine, n: int, single: bool, pace: Pace) -> None:
+        started = time.perf_counter()
+        self._stepping = True
+        try:
+            taken = engine.advance(n, should_stop=self._interrupted)
+            pace.measure(time.perf_counter() - started, taken)
+            self._publish(engine)
+            # counters drop only after publishing, so `idle` never reports a step whose frame is unpublished
+            if self._budget:
+                self._budget = max(0, self._budget - taken) if not engine.finished else 0
+            elif single:
+                self._single -= 1
+        finally:
+            self._stepping = False
+        if self._playing:
+            self.rate = pace.rate(engine.step)
+        if engine.finished:
+            self._playing = False
 
     def _build_view(self) -> View:
         return View(self.version, self.state, self.device, self.history.step, self.scenario.max_steps,
-                    self.playing, self._finished, self.speed, self.rate if self.playing else math.nan,
+                    self.playing, self._finished, self.speed, self.rate if self._playing else math.nan,
                     self.error, tuple(run_view(h) for h in self.history.runs), tuple(self.history.surfaces.values()),
                     self.expression)
 
@@ -372,6 +376,49 @@ def run_view(h: RunHistory) -> RunView:
                    device=latest.device, param_names=latest.param_names, param_shapes=latest.param_shapes,
                    grad_norms=latest.grad_norms, position=latest.position, dists=latest.dists,
                    boundary=latest.boundary, **common)
+
+
+class Pace:
+    """How many steps to take now: as many as fit in a frame at full speed, or as many as are due at a
+    set speed; and the steps per second the user actually gets."""
+
+    def __init__(self) -> None:
+        self.step_time = 1e-3  # running estimate of seconds per step
+        self.paced_from: tuple[float, int] | None = None  # (time, step) where paced playing began
+        self.window: deque[tuple[float, int]] = deque()  # (time, step) samples for the measured rate
+
+    def restart(self) -> None:
+        self.paced_from = None
+
+    def idle(self) -> None:
+        self.paced_from = None
+        self.window.clear()
+
+    def chunk(self) -> int:
+        """Full speed: the steps that fit in one frame."""
+        self.paced_from = None
+        return max(1, int(FRAME_SECONDS / self.step_time))
+
+    def due(self, step: int, speed: int) -> int:
+        """At `speed` steps/s: the steps due since pacing began (at most a frame's worth); 0: wait."""
+        now = time.perf_counter()
+        if self.paced_from is None:
+            self.paced_from = (now - 1.0 / speed, step)
+        due = int((now - self.paced_from[0]) * speed) - (step - self.paced_from[1])
+        return min(due, max(1, int(FRAME_SECONDS / self.step_time))) if due > 0 else 0
+
+    def measure(self, seconds: float, taken: int) -> None:
+        if taken:
+            self.step_time = 0.7 * self.step_time + 0.3 * seconds / taken
+
+    def rate(self, step: int) -> float:
+        """Steps over the last second of wall time (waiting, stepping, publishing): what the user gets."""
+        now = time.perf_counter()
+        self.window.append((now, step))
+        while len(self.window) > 2 and now - self.window[0][0] > 1.0:
+            self.window.popleft()
+        t0, s0 = self.window[0]
+        return (step - s0) / (now - t0) if now > t0 else 0.0
 
 
 def next_speed(speed: int | None, direction: int) -> int | None:

@@ -5,9 +5,9 @@ full speed, a key press took 20-65 ms to reach the screen (p99 over 50). In its 
 has a core to itself and the UI the other.
 
 The child runs an ordinary `Runner` and publishes its View through a pipe whenever it changes, as a
-latest value (the parent keeps only the newest); controls go the other way as (method, args) messages.
-Until the child has acknowledged a control, the parent shows its own guess of `playing` and `speed`,
-so a key press shows at once.
+latest value (the parent keeps only the newest); commands (commands.py) go the other way, the same
+values a thread Runner takes. Until the child has acknowledged a command, the parent shows what it
+will do (`commands.predict`), so a key press shows at once.
 """
 
 from __future__ import annotations
@@ -20,10 +20,16 @@ import threading
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 
-from .runner import Runner, View, next_speed
+from .commands import Command, Reset, RestartRun, predict
+from .runner import Runner, View
 from .scenario import Scenario
 
 PUBLISH_SECONDS = 0.1  # the child publishes at most this often unless a control asks for a view at once
+
+
+@dataclass(frozen=True)
+class Stop:
+    """The parent is done: the child stops its Runner and exits (a lifecycle message, not a command)."""
 
 
 @dataclass(frozen=True)
@@ -35,7 +41,7 @@ class Published:
 
 
 class ProcessRunner:
-    """`Runner`'s controls and `view()`, with the trainer in a child process."""
+    """`Runner`'s `send` and `view()`, with the trainer in a child process."""
 
     def __init__(self, scenario: Scenario, **options):
         self.scenario = scenario
@@ -65,7 +71,7 @@ class ProcessRunner:
             self._process.kill()
             self._process.wait()
             return
-        self._send("stop")
+        self._send(Stop())
         try:
             self._process.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -76,21 +82,16 @@ class ProcessRunner:
     def alive(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
-    # ------------------------------------------------------------------ controls
+    # ------------------------------------------------------------------ commands
 
-    def toggle(self) -> None:
-        self.playing = not self.playing
-        self._send("toggle")
-
-    def step_once(self) -> None:
-        self.playing = False
-        self._send("step_once")
-
-    def reset(self) -> None:
-        if self._process is not None and not self.alive and not self._stopped:
+    def send(self, command: Command) -> None:
+        if isinstance(command, Reset) and self._process is not None and not self.alive and not self._stopped:
             self._start_again()  # the child died (killed, out of memory): r starts a fresh one
             return
-        self._send("reset")
+        if isinstance(command, RestartRun):
+            self.scenario = command.scenario  # a child started again later trains the edited experiment
+        self._predicted = predict(self.playing, self.speed, command)
+        self._send(command)
 
     def _start_again(self) -> None:
         """A new child from step 0, in place of one that is gone; the screen shows loading until it runs."""
@@ -104,34 +105,24 @@ class ProcessRunner:
         local = Runner(self.scenario, **self._options)
         with self._lock:
             self._published, self._sent = Published(local.view(), None, False, 0), 0
-        self.playing, self.speed = local.playing, local.speed
-
-    def restart_run(self, index: int, scenario: Scenario) -> None:
-        self.scenario = scenario
-        self._send("restart_run", index, scenario)
-
-    def release(self, step: int) -> None:
-        self.playing = True
-        self._send("release", step)
-
-    def faster(self) -> None:
-        self.speed = next_speed(self.speed, +1)  # the parent owns the speed; the child follows
-        self._send("faster")
-
-    def slower(self) -> None:
-        self.speed = next_speed(self.speed, -1)
-        self._send("slower")
+        self._predicted = (local.playing, local.speed)
 
     # ------------------------------------------------------------------ state
 
     def view(self) -> View:
         with self._lock:
             published, pending = self._published, self._sent > self._published.acknowledged
-            if not pending:
-                self.playing = published.view.playing
         if pending:  # the child has not caught up with the last key yet: show what it will do
-            return dataclasses.replace(published.view, playing=self.playing, speed=self.speed)
+            return dataclasses.replace(published.view, playing=self._predicted[0], speed=self._predicted[1])
         return published.view
+
+    @property
+    def playing(self) -> bool:
+        return self.view().playing
+
+    @property
+    def speed(self) -> int | None:
+        return self.view().speed
 
     @property
     def waiting_at(self) -> int | None:
@@ -144,13 +135,13 @@ class ProcessRunner:
 
     # ------------------------------------------------------------------ pipes
 
-    def _send(self, name: str, *args) -> None:
+    def _send(self, message: Command | Stop) -> None:
         if self._controls is None:  # not started: nothing to tell (and nothing to wait for)
             return
         with self._lock:
             self._sent += 1
         try:
-            self._controls.send((name, args))
+            self._controls.send(message)
         except OSError:  # the child is gone: _receive reports it
             pass
 
@@ -223,7 +214,7 @@ def _spawn() -> tuple[subprocess.Popen, Connection, Connection]:
 
 
 def _serve(controls: Connection, views: Connection) -> None:
-    """The child: run a Runner, apply controls, publish its View when it changes."""
+    """The child: run a Runner, hand it the parent's commands, publish its View when it changes."""
     from . import engine  # noqa: F401  torch, before the scenario comes: a spare child is ready when needed
 
     scenario, options = controls.recv()
@@ -234,10 +225,10 @@ def _serve(controls: Connection, views: Connection) -> None:
         while True:
             urgent = controls.poll(PUBLISH_SECONDS)
             while controls.poll():
-                name, args = controls.recv()
-                if name == "stop":
+                message = controls.recv()
+                if isinstance(message, Stop):
                     return
-                getattr(runner, name)(*args)
+                runner.send(message)
                 applied += 1
             view = runner.view()
             state = (view.version, view.playing, view.speed, runner.waiting_at, runner.idle, applied)

@@ -14,9 +14,10 @@ from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical
 from textual.widgets import Footer
 
+from ..commands import Release, Reset, RestartRun, SetSpeed, StepOnce, Toggle
 from ..files import write_atomically
 from ..panels import panel, plot_grid
-from ..runner import Runner, View, settle_heap
+from ..runner import Runner, View, next_speed, settle_heap
 from ..scenario import Scenario, list_builtin
 from ..scenario.edit import write as write_scenario
 from ..trainer_process import ProcessRunner, prestart
@@ -28,7 +29,7 @@ from .help import HelpScreen
 from .lesson import LessonPanel
 from .loss import LossPlot
 from .ordered_keys import install as install_ordered_keys
-from .panel import Panel
+from .panel import Control, Panel
 from .partial_updates import install as install_partial_updates
 from .question import QuestionScreen
 from .timer_ticks import install as install_timer_ticks
@@ -227,10 +228,15 @@ class NNTuiApp(BaseApp, App["str | Scenario | None"]):
         def answered(right: bool | None) -> None:
             if right is not None:  # None: skipped (Escape)
                 self.answers[due.at] = right
-            runner.release(due.at)
+            runner.send(Release(due.at))
             self.refresh_panels()
 
         self.push_screen(QuestionScreen(due), answered)
+
+    def on_control(self, message: Control) -> None:
+        """A panel asked the trainer for something (the code panel walks a step)."""
+        self.runner.send(message.command)
+        self.refresh_panels()
 
     # ------------------------------------------------------------------ actions
 
@@ -242,7 +248,7 @@ class NNTuiApp(BaseApp, App["str | Scenario | None"]):
                 self._graph_timer.stop()
                 self._graph_timer = None
         else:
-            self.runner.toggle()
+            self.runner.send(Toggle())
         self._show_controls()
 
     def _graph_tick(self) -> None:
@@ -256,23 +262,23 @@ class NNTuiApp(BaseApp, App["str | Scenario | None"]):
         if self.scenario.expression is not None:
             self.query_one(GraphPanel).advance()
         else:
-            self.runner.step_once()
+            self.runner.send(StepOnce())
         self.refresh_panels()
 
     def action_reset(self) -> None:
         if self.scenario.expression is not None:
             self.query_one(GraphPanel).reset()
         else:
-            self.runner.reset()
+            self.runner.send(Reset())
             self._shown_error = None  # a trainer started again may stop again: say so again
         self.refresh_panels()
 
     def action_faster(self) -> None:
-        self.runner.faster()
+        self.runner.send(SetSpeed(next_speed(self.runner.speed, +1)))
         self._show_controls()
 
     def action_slower(self) -> None:
-        self.runner.slower()
+        self.runner.send(SetSpeed(next_speed(self.runner.speed, -1)))
         self._show_controls()
 
     def _show_controls(self) -> None:
@@ -348,7 +354,7 @@ class NNTuiApp(BaseApp, App["str | Scenario | None"]):
         self.scenario = edit.scenario
         self._warned_unsaved = False  # a new edit: warn again before it is lost
         if edit.kind == "change":  # only that run starts over; the others go on
-            self.runner.restart_run(edit.index, edit.scenario)
+            self.runner.send(RestartRun(edit.index, edit.scenario))
             self.notify(f"{edit.scenario.variants[edit.index].label}: restarted from step 0", title="Edited")
         else:  # a run more or less: the layout changes, so the experiment reopens (the CLI runs the result)
             self.exit(edit.scenario)

@@ -15,10 +15,11 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from ..codegen import PHASES, CodeLine, lines
+from ..commands import Pause, StepOnce
 from ..runner import View
 from ..scenario import Scenario
 from .palette import HIGHLIGHT_STYLE, MARK_STYLE
-from .panel import RUN_BINDINGS, Panel
+from .panel import RUN_BINDINGS, Control, Panel
 
 PHASE_TEXT = {
     "zero_grad": "clear the .grad of every parameter",
@@ -65,12 +66,10 @@ class CodePanel(Panel, VerticalScroll, can_focus=True):
             self._render_code()
 
     def action_phase(self) -> None:
-        runner = getattr(self.app, "runner", None)
-        if runner is not None and runner.playing:
-            runner.toggle()  # walking phases needs a paused run
+        self.post_message(Control(Pause()))  # walking phases needs a paused run
         self.phase = 0 if self.phase is None or self.phase == len(PHASES) - 1 else self.phase + 1
-        if PHASES[self.phase] == "step" and runner is not None:
-            runner.step_once()
+        if PHASES[self.phase] == "step":
+            self.post_message(Control(StepOnce()))  # optimizer.step(): the engine takes the real step now
         self._render_code()
 
     def action_run(self, delta: int) -> None:

@@ -10,9 +10,11 @@ from __future__ import annotations
 from rich.cells import cell_len
 from textual.binding import Binding
 from textual.geometry import Region
+from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
 
+from ..commands import Command
 from ..runner import View
 from ..scenario import Scenario
 
@@ -22,6 +24,14 @@ RUN_BINDINGS = [
     Binding("left_square_bracket", "run(-1)", "Prev run", key_display="[", show=False),
     Binding("right_square_bracket", "run(1)", "Next run", key_display="]", show=False),
 ]
+
+
+class Control(Message):
+    """A panel asks the trainer for something (messages up): the app sends the command on."""
+
+    def __init__(self, command: Command):
+        super().__init__()
+        self.command = command
 
 
 class Panel:
