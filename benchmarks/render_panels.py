@@ -1,4 +1,5 @@
-"""Render cost of each panel at 100x30: loss and contour on lr_sweep after 300 steps,
+"""Render cost of each panel at 100x30: loss and contour on lr_sweep after 300 steps, lr on lr_schedules'
+seven schedules after 300 steps,
 gradient flow and histograms on a 7-layer MLP (tests/data/deep_mlp.toml) after 60 steps,
 boundary on two circles (tests/data/circles.toml) after 100 steps, the model graph on mlp_graph,
 the expression graph on computation_graph with every node revealed.
@@ -25,6 +26,7 @@ from nntui.ui.contour import ContourPanel
 from nntui.ui.gradient_flow import GradientFlowPanel
 from nntui.ui.graph import GraphPanel
 from nntui.ui.histograms import HistogramPanel
+from nntui.ui.learning_rate import LearningRatePanel
 from nntui.ui.loss import LossPlot
 from nntui.ui.model_graph import ModelGraphPanel
 
@@ -91,6 +93,7 @@ async def measure(panel, redraw, view) -> list[float]:
 def render_times() -> list[tuple[str, float, float]]:
     """(panel, median ms, max ms) per panel at 100x30."""
     lr_sweep = trained_view("lr_sweep", 300)
+    schedules = trained_view("lr_schedules", 300)
     deep = trained_view(str(DATA / "deep_mlp.toml"), 60)
     circles = trained_view(str(DATA / "circles.toml"), 100)
     mlp_graph = trained_view("mlp_graph", 30)
@@ -98,7 +101,8 @@ def render_times() -> list[tuple[str, float, float]]:
     graph_lesson = load("computation_graph").expression
     expression_panel = GraphPanel(graph_lesson.graph, graph_lesson.output)
     rows = []
-    cases = (("loss", LossPlot(), redraw_widget, lr_sweep), ("contour", ContourPanel(), redraw_widget, lr_sweep),
+    cases = (("loss", LossPlot(), redraw_widget, lr_sweep), ("lr", LearningRatePanel(), redraw_widget, schedules),
+             ("contour", ContourPanel(), redraw_widget, lr_sweep),
              ("gradient_flow", GradientFlowPanel(), redraw_widget, deep),
              ("histograms", HistogramPanel(), redraw_widget, deep),
              ("boundary", BoundaryPanel([v.dataset for v in load(str(DATA / "circles.toml")).variants]),
