@@ -15,6 +15,7 @@ from nntui.frames import Boundary
 from nntui.runner import View
 from nntui.scenario import load
 from nntui.scenario.loader import load_path
+from nntui.ui import STYLESHEET
 from nntui.ui.app import NNTuiApp
 from nntui.ui.boundary import NONFINITE_RGB, BoundaryPanel
 
@@ -69,6 +70,8 @@ async def test_brackets_switch_runs():
 
 
 class PanelApp(App):
+    CSS_PATH = STYLESHEET  # the panel's styles, as in the app
+
     def __init__(self, datasets):
         super().__init__()
         self.datasets = datasets

@@ -14,6 +14,7 @@ from nntui.engine.surface import filter_normalized, slice_grid
 from nntui.frames import Surface
 from nntui.runner import View
 from nntui.scenario import load
+from nntui.ui import STYLESHEET
 from nntui.ui.app import NNTuiApp
 from nntui.ui.contour import ContourPanel
 from nntui.ui.palette import SURFACE_NONFINITE_RGB
@@ -103,6 +104,8 @@ def test_slice_snapshot(snap_compare):
 
 
 class PanelApp(App):
+    CSS_PATH = STYLESHEET  # the panel's styles, as in the app
+
     def compose(self) -> ComposeResult:
         yield ContourPanel()
 

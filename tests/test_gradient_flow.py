@@ -11,6 +11,7 @@ from textual.app import App, ComposeResult
 from nntui.engine import Engine
 from nntui.runner import View
 from nntui.scenario import load
+from nntui.ui import STYLESHEET
 from nntui.ui.app import NNTuiApp
 from nntui.ui.gradient_flow import (
     NONFINITE_RGB,
@@ -54,6 +55,8 @@ async def test_panel_shows_the_engine_numbers_and_brackets_switch_runs():
 
 
 class PanelApp(App):
+    CSS_PATH = STYLESHEET  # the panel's styles, as in the app
+
     def compose(self) -> ComposeResult:
         yield GradientFlowPanel()
 

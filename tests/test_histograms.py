@@ -12,6 +12,7 @@ from nntui.engine import Engine
 from nntui.frames import PERCENTILES, Distributions
 from nntui.runner import View
 from nntui.scenario import load
+from nntui.ui import STYLESHEET
 from nntui.ui.app import NNTuiApp
 from nntui.ui.histograms import NONFINITE_RGB, HistogramPanel
 
@@ -80,6 +81,8 @@ async def test_keys_move_between_layers_quantities_and_runs():
 
 
 class PanelApp(App):
+    CSS_PATH = STYLESHEET  # the panel's styles, as in the app
+
     def compose(self) -> ComposeResult:
         yield HistogramPanel()
 

@@ -6,6 +6,7 @@ import pytest
 
 from nntui.engine import Engine
 from nntui.scenario import load
+from nntui.ui import STYLESHEET
 from nntui.ui.app import NNTuiApp
 from nntui.ui.model_graph import ModelGraphPanel
 
@@ -76,6 +77,8 @@ async def test_nan_gradients_draw_without_a_crash():
     view = View(1, "ready", "cpu", 3, 10, False, True, 60, math.nan, None, (run,))
 
     class PanelApp(App):
+        CSS_PATH = STYLESHEET  # the panel's styles, as in the app
+
         def compose(self) -> ComposeResult:
             yield ModelGraphPanel()
 

@@ -21,6 +21,7 @@ from ..runner import Runner, View, next_speed, settle_heap
 from ..scenario import Scenario, list_builtin
 from ..scenario.edit import write as write_scenario
 from ..trainer_process import ProcessRunner, prestart
+from . import STYLESHEET
 from .base import BaseApp
 from .edit import Edit, EditScreen
 from .graph import GraphPanel
@@ -63,14 +64,7 @@ def panel_class(name: str) -> type[Panel]:
 
 
 class NNTuiApp(BaseApp, App["str | Scenario | None"]):
-    CSS = """
-    #body { height: 1fr; }
-    #main { width: 2fr; }
-    #plots { height: 1fr; grid-gutter: 0; }
-    LessonPanel { width: 1fr; min-width: 26; }
-    .-narrow LessonPanel { min-width: 24; }
-    .-huge LessonPanel { max-width: 72; }  /* 200 columns: the plots get the room, the text keeps a readable width */
-    """
+    CSS_PATH = STYLESHEET  # the layout, and the panels' and dialogs' styles
     # Textual sets these classes on the screen: at 80x24 every row and column counts.
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide"), (180, "-huge")]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]

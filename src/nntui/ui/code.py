@@ -31,10 +31,6 @@ PHASE_TEXT = {
 
 
 class CodePanel(Panel, VerticalScroll, can_focus=True):
-    DEFAULT_CSS = """
-    CodePanel { width: 1fr; height: 1fr; min-height: 8; border: round $primary; }
-    CodePanel:focus { border: round $accent; }
-    """
     BINDINGS = [
         Binding("n", "phase", "Phase"),  # shown in the footer: here n walks a step instead of taking one
         *RUN_BINDINGS,

@@ -36,16 +36,6 @@ def _text(value: Any) -> str:
 
 
 class EditScreen(ModalScreen[Edit | None]):
-    DEFAULT_CSS = """
-    EditScreen { align: center middle; }
-    EditScreen > Vertical { width: 76; max-width: 98%; height: auto; max-height: 95%; border: thick $accent;
-                            background: $surface; padding: 0 1; }
-    EditScreen Grid { grid-size: 2; grid-columns: 14 1fr; grid-rows: 3; height: auto; }
-    EditScreen Label { padding: 1 0 0 1; }
-    EditScreen #error { color: $error; height: auto; }
-    EditScreen Horizontal { height: auto; margin-top: 1; }
-    EditScreen Button { margin-right: 1; }
-    """
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, scenario: Scenario, index: int):

@@ -43,9 +43,6 @@ def weight_layers(run: RunView) -> list[int]:
 
 
 class GradientFlowPanel(StripPanel):
-    DEFAULT_CSS = """
-    GradientFlowPanel { min-height: 5; }
-    """
     BINDINGS = RUN_BINDINGS
 
     def __init__(self, **kwargs):

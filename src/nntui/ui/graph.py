@@ -32,12 +32,6 @@ def fmt(v: float) -> str:
 
 
 class GraphPanel(ScrollableContainer, can_focus=True):
-    DEFAULT_CSS = """
-    GraphPanel { width: 1fr; height: 1fr; border: round $primary; padding: 0 1; }
-    GraphPanel:focus { border: round $accent; }
-    GraphPanel #explain { margin-top: 1; color: $text; }
-    """
-
     def __init__(self, graph: Graph, output: str, **kwargs):
         super().__init__(**kwargs)
         self.graph = graph

@@ -11,10 +11,6 @@ from .palette import DONE_STYLE, ERROR_STYLE, PAUSED_STYLE
 
 
 class RunHeader(Widget):
-    DEFAULT_CSS = """
-    RunHeader { dock: top; height: 1; background: $primary-background; color: $text; padding: 0 1; }
-    """
-
     def __init__(self, title: str, **kwargs):
         super().__init__(**kwargs)
         self.title_text = title

@@ -13,12 +13,6 @@ from .palette import KEY_STYLE
 
 
 class HelpScreen(ModalScreen[None]):
-    DEFAULT_CSS = """
-    HelpScreen { align: center middle; }
-    HelpScreen > Vertical { width: 72; max-width: 95%; height: auto; max-height: 95%;
-                            border: thick $accent; background: $surface; padding: 1 2; }
-    HelpScreen Static { width: 100%; }
-    """
     BINDINGS = [Binding("escape,question_mark,q", "dismiss", "Close")]
 
     def __init__(self, bindings: list[tuple[str, str]], about: str):

@@ -19,6 +19,7 @@ from textual.widgets.option_list import Option
 
 from ..scenario import BuiltinInfo, builtin_dir, list_builtin
 from ..scenario.spec import DEFAULT_PANELS, GRAPH_LESSON_PANELS
+from . import STYLESHEET
 from .base import BaseApp
 from .ordered_keys import install as install_ordered_keys
 from .palette import NAME_STYLE
@@ -77,11 +78,7 @@ class HomeApp(BaseApp, App[str | None]):
     """Pick a lesson; the app's result is its name (None: quit)."""
 
     TITLE = "nntui"
-    CSS = """
-    #filter { margin: 0 1; }
-    #lessons { width: 1fr; border: round $primary; text-wrap: nowrap; text-overflow: ellipsis; }
-    #preview { width: 50; border: round $secondary; padding: 0 1; }
-    """
+    CSS_PATH = STYLESHEET
     BINDINGS = [
         Binding("escape", "quit_home", "Quit"),
         Binding("enter", "open", "Open", priority=True),

@@ -34,14 +34,6 @@ def current_beat(beats: list[Beat], step: int) -> Beat | None:
 
 
 class LessonPanel(Panel, VerticalScroll):
-    DEFAULT_CSS = """
-    LessonPanel { border: round $secondary; padding: 0 1; }
-    LessonPanel:focus { border: round $accent; }
-    LessonPanel #beat { background: $boost; border-left: thick $warning; margin: 1 0 0 0; padding: 0 1; }
-    LessonPanel #beat.-empty { display: none; }
-    LessonPanel Markdown { margin: 0; padding: 0; }
-    """
-
     @classmethod
     def for_scenario(cls, scenario, **kwargs):
         return cls(scenario.lesson, unit="step" if scenario.expression is None else "node", **kwargs)

@@ -39,10 +39,6 @@ def _shape(shape: tuple[int, ...]) -> str:
 
 
 class ModelGraphPanel(Panel, ScrollableContainer, can_focus=True):
-    DEFAULT_CSS = """
-    ModelGraphPanel { width: 1fr; height: 1fr; border: round $primary; padding: 0 1; }
-    ModelGraphPanel:focus { border: round $accent; }
-    """
     BINDINGS = [
         Binding("t", "toggle_tree", "Tree / layers", show=False),
         *RUN_BINDINGS,

@@ -93,10 +93,6 @@ def _cells(strip: Strip) -> list[tuple] | None:
 
 
 class StripPanel(Panel, Widget, can_focus=True):
-    DEFAULT_CSS = """
-    StripPanel { width: 1fr; height: 1fr; min-height: 8; border: round $primary; }
-    StripPanel:focus { border: round $accent; }
-    """
 
     PAINTS_BACKGROUND = False  # True: every cell it draws sets its own background (no fill pass needed)
 

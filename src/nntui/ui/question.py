@@ -20,18 +20,6 @@ from .lesson import LessonMarkdown
 class QuestionScreen(ModalScreen[bool | None]):
     """Dismissed with True when the answer was right, None when skipped (the app then plays on either way)."""
 
-    DEFAULT_CSS = """
-    QuestionScreen { align: center middle; }
-    QuestionScreen > Vertical { width: 72; max-width: 95%; height: auto; max-height: 90%;
-                                border: thick $warning; background: $surface; padding: 1 2; }
-    /* min-width: in a window too narrow for the box, the choices are cut off rather than squeezed to no
-       width (Textual's OptionList cannot wrap text into 0 columns: "range() arg 3 must not be zero") */
-    QuestionScreen OptionList { height: auto; max-height: 10; margin: 1 0; min-width: 8; }
-    QuestionScreen #verdict { height: auto; }
-    QuestionScreen #verdict.-right { color: $success; }
-    QuestionScreen #verdict.-wrong { color: $warning; }
-    QuestionScreen #hint { color: $text-muted; }
-    """
     BINDINGS = [
         Binding("enter,space", "continue", "Continue", show=False),
         Binding("escape", "skip", "Skip", show=False),

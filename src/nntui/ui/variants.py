@@ -37,14 +37,6 @@ SETTING_COLUMNS = {"train.lr": "lr", "train.batch_size": "batch_size", "train.op
 
 
 class VariantsTable(Panel, ScrollView, can_focus=False):  # nothing to select: it only reports
-    DEFAULT_CSS = """
-    VariantsTable { height: auto; max-height: 50%; border: round $primary; background: $surface; }
-    .-short VariantsTable { border: none; }
-    VariantsTable > .variants--header { text-style: bold; background: $panel; color: $foreground; }
-    VariantsTable:ansi > .variants--header { background: ansi_bright_blue; color: ansi_default; }
-    VariantsTable > .variants--even-row { background: $surface-lighten-1 50%; }
-    VariantsTable:dark > .variants--even-row { background: $surface-darken-1 40%; }
-    """
     COMPONENT_CLASSES = {"variants--header", "variants--even-row"}
 
     @classmethod
