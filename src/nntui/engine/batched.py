@@ -124,20 +124,22 @@ class BatchedRuns:
     @torch.no_grad()
     def _sgd(self, mask: torch.Tensor) -> None:
         """torch.optim.SGD's update for each run (lr 0 for runs that stopped), on the stacked tensors."""
-        first_step = self.buffers is None
-        if first_step:
-            self.buffers = {}
+        buffers = self.buffers
+        first_step = buffers is None
+        if buffers is None:
+            buffers = self.buffers = {}
         step_lr = self.lr * mask
         for name, p in self.stacked.items():
             d_p = p.grad
+            assert d_p is not None  # train_step's backward() has just filled it
             if self.any_decay:
                 d_p = d_p + self._shape(self.weight_decay, p) * p
             if self.any_momentum:
                 m = self._shape(self.momentum, p)
                 if first_step:
-                    buf = self.buffers[name] = d_p.clone()
+                    buf = buffers[name] = d_p.clone()
                 else:
-                    buf = self.buffers[name]
+                    buf = buffers[name]
                     # a stopped run's buffer stays as it was, as its optimizer would
                     buf.copy_(torch.where(self._shape(mask, p) > 0, buf * m + d_p, buf))
                 d_p = torch.where(m > 0, torch.where(self._shape(self.nesterov, p), d_p + m * buf, buf), d_p)
@@ -165,7 +167,7 @@ class BatchedRuns:
 
     def _mask(self, live: list[int]) -> torch.Tensor:
         """1 for the runs that step, 0 for the stopped ones (built again only when that set changes)."""
-        if self._live != live:
+        if self._live != live or self._live_mask is None:
             self._live = live
             self._live_mask = torch.zeros(len(self.runs), dtype=self.lr.dtype, device=self.lr.device)
             self._live_mask[live] = 1.0

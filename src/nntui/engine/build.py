@@ -42,6 +42,7 @@ class SurfaceModel(nn.Module):
         super().__init__()
         self.x = nn.Parameter(torch.tensor(float(spec.start[0])))
         self.y = nn.Parameter(torch.tensor(float(spec.start[1])))
+        assert spec.surface is not None  # ModelSpec's validator requires it for kind = "surface"
         self.height, self.condition = SURFACES[spec.surface], spec.condition
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:  # the inputs are a placeholder
@@ -58,9 +59,9 @@ def build_model(spec: ModelSpec, n_in: int, n_out: int) -> nn.Module:
         case "surface":
             return SurfaceModel(spec)
         case "linear":
-            model: nn.Module = nn.Linear(n_in, n_out, bias=spec.bias)
-            _init_linear(model, spec)
-            return model
+            linear = nn.Linear(n_in, n_out, bias=spec.bias)
+            _init_linear(linear, spec)
+            return linear
         case "mlp":
             return _mlp(spec, n_in, n_out)
         case _:

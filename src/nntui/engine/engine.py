@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import replace
-from typing import Callable
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 import torch
@@ -168,6 +168,7 @@ class RunState:
     def _record_position(self, loss: float, position: list[float] | None = None) -> None:
         p0, p1 = self._flat().tolist() if position is None else position
         self.path_log.append((self.step, p0, p1))
+        assert self.first_loss is not None  # record_loss sets it before the first position
         if math.isfinite(p0) and math.isfinite(p1) and loss <= 2 * self.first_loss:
             if self.box is None:
                 self.box = [p0, p0, p1, p1]
@@ -231,7 +232,7 @@ class SliceState:
 
     TRAIL = 256
 
-    def __init__(self, params: list[torch.Tensor], seed: int, members: tuple[int, ...]):
+    def __init__(self, params: Sequence[torch.Tensor], seed: int, members: tuple[int, ...]):
         gen = torch.Generator().manual_seed(seed + 1)
         self.raw = [[torch.randn(p.shape, generator=gen).to(p.device, p.dtype) for p in params] for _ in range(2)]
         self.trails: dict[int, list[torch.Tensor]] = {i: [] for i in members}
@@ -287,9 +288,9 @@ class Engine:
         self._solo = [r for r in self.runs if not any(r in b.runs for b in self.batches)]
         # runs with the same data, loss and architecture share a surface: one per group (exact), or the
         # first run's group only (a slice costs a pass over the data per grid point)
-        keys = list(dict.fromkeys(_surface_key(v) for v in scenario.variants))
+        surface_keys = list(dict.fromkeys(_surface_key(v) for v in scenario.variants))
         self.groups = [tuple(i for i, v in enumerate(scenario.variants) if _surface_key(v) == key)
-                       for key in (keys if self.exact else keys[:1])]
+                       for key in (surface_keys if self.exact else surface_keys[:1])]
         self.surface_members = self.groups[0]
         self._surfaces: dict[int, Surface] = {}
         if self.contour and not self.exact:
@@ -344,6 +345,7 @@ class Engine:
         runs = tuple(r.frame() for r in self.runs)
         if not self.contour:
             return Frame(self.step, runs)
+        changed: Iterable[Surface | None]
         if self.exact:
             changed = (self._update_surface(members, runs) for members in self.groups)
         else:

@@ -8,6 +8,7 @@ torch.func.vmap over functional_call — no Python loop per grid point.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -69,7 +70,7 @@ def _in_chunks(batched, inputs: torch.Tensor, chunk: int) -> torch.Tensor:
     return out
 
 
-def region(boxes: list[tuple[float, float, float, float]]) -> tuple[tuple[float, float], tuple[float, float]]:
+def region(boxes: Sequence[Sequence[float]]) -> tuple[tuple[float, float], tuple[float, float]]:
     """A padded (x_range, y_range) around the union of boxes (xmin, xmax, ymin, ymax)."""
     x0 = min(b[0] for b in boxes)
     x1 = max(b[1] for b in boxes)
@@ -95,7 +96,7 @@ SLICE_GRID = (48, 32)  # coarser than the exact grid: every point is a full pass
 SLICE_EXTENT = 1.0     # α, β ∈ [−1, 1]: one unit is the size of the weights themselves (filter normalization)
 
 
-def filter_normalized(raw: list[torch.Tensor], params: list[torch.Tensor]) -> list[torch.Tensor]:
+def filter_normalized(raw: list[torch.Tensor], params: Sequence[torch.Tensor]) -> list[torch.Tensor]:
     """Li et al. (2018): scale each filter (row) of a random direction to the norm of the same filter
     of the weights; biases and other 1-D parameters are left out (zero), as in the paper."""
     out = []
