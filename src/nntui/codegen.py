@@ -83,6 +83,7 @@ def _model(v: Variant, seed: int) -> str:
     n_in, n_out = v.dataset.n_features, v.dataset.n_outputs
     text = f"torch.manual_seed({seed})  # the initial weights\n"
     if m.kind == "surface":
+        assert m.surface is not None  # ModelSpec's validator requires it for kind = "surface"
         return text + (
             "\n\nclass Surface(nn.Module):\n"
             "    def __init__(self):\n"

@@ -81,6 +81,7 @@ def _linear(spec: LinearData, rng: np.random.Generator) -> tuple[np.ndarray, np.
         count = math.ceil((spec.stop - spec.start) / spec.step - 1e-9)
         x = spec.start + spec.step * np.arange(count, dtype=np.float64)
     else:
+        assert spec.n is not None  # LinearData's validator: exactly one of `step` or `n`
         x = np.linspace(spec.start, spec.stop, spec.n)
     y = spec.slope * x + spec.intercept + spec.noise * rng.standard_normal(len(x))
     return x[:, None], y
@@ -257,7 +258,10 @@ class DataGenerator:
 
 
 def _linear_samples(spec: LinearData) -> int:
-    return spec.n if spec.n is not None else math.ceil((spec.stop - spec.start) / spec.step - 1e-9)
+    if spec.n is not None:
+        return spec.n
+    assert spec.step is not None  # LinearData's validator: exactly one of `step` or `n`
+    return math.ceil((spec.stop - spec.start) / spec.step - 1e-9)
 
 
 # every data kind but csv (read from a file, not generated): a kind missing here is an error, never a default

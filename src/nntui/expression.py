@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import numpy as np
 
@@ -85,7 +85,7 @@ def _tokenize(text: str) -> list[tuple[int, str]]:
         if text[pos:].strip() == "":
             break
         m = _TOKEN.match(text, pos)
-        if not m or m.end() == pos:
+        if not m or m.lastindex is None or m.end() == pos:  # (every branch is a group: a match has a lastindex)
             col = pos + len(text[pos:]) - len(text[pos:].lstrip())
             raise ExpressionError(f"unexpected '{text[col]}' at column {col + 1}; {HELP}")
         start = m.start(m.lastindex)
@@ -192,7 +192,7 @@ class _Parser:
 
 # ---------------------------------------------------------------------------- the operations
 
-Numbers = np.ndarray  # float64 scalars or arrays; every operation is elementwise
+Numbers = float | np.ndarray  # float64 scalars or arrays; every operation is elementwise
 
 
 @dataclass(frozen=True)
@@ -250,10 +250,10 @@ def operation(op: str) -> Operation:
 # ---------------------------------------------------------------------------- evaluation
 
 
-def _values(graph: Graph, values: dict[str, float | np.ndarray]) -> list[np.ndarray]:
+def _values(graph: Graph, values: Mapping[str, float | np.ndarray]) -> list[Numbers]:
     """Every node's value, elementwise in float64. Out-of-domain inputs give NaN or ±Inf, as in torch:
     never an exception, never a warning."""
-    out: list[np.ndarray] = []
+    out: list[Numbers] = []
     with np.errstate(all="ignore"):
         for n in graph.nodes:
             if n.op == "var":

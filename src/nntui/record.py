@@ -186,6 +186,7 @@ class History:
                     hist.first_loss = float(rf.losses[0])
                 hist.smoothed.extend(rf.loss_steps, self._smooth(hist, rf.losses))
             if rf.path is not None:
+                assert rf.path_steps is not None  # the engine sends a path with its steps
                 hist.path.extend(rf.path_steps, rf.path)
             if rf.graph is not None:
                 hist.graph = rf.graph

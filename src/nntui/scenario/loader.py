@@ -32,6 +32,7 @@ from .spec import (
     MAX_STEP_WORK,
     MAX_VARIANTS,
     DataSpec,
+    ExpressionSpec,
     Lesson,
     ModelSpec,
     ScenarioFile,
@@ -287,7 +288,7 @@ def load_raw(raw: dict[str, Any], *, source: str, base_dir: Path, name: str = "s
     if seed is not None:
         spec = spec.model_copy(update={"scenario": spec.scenario.model_copy(update={"seed": seed})})
     if spec.expression is not None:
-        return _expression_scenario(spec, raw, source=source, text=text, name=name)
+        return _expression_scenario(spec, spec.expression, raw, source=source, text=text, name=name)
 
     bases = {s: raw.get(s, {}) for s in _SECTIONS}
     explicit = spec.variant or []
@@ -366,9 +367,8 @@ def load_raw(raw: dict[str, Any], *, source: str, base_dir: Path, name: str = "s
                     raw=raw, base_dir=base_dir)
 
 
-def _expression_scenario(spec: ScenarioFile, raw: dict, *, source: str, text: str, name: str) -> Scenario:
-    expr = spec.expression
-
+def _expression_scenario(spec: ScenarioFile, expr: ExpressionSpec, raw: dict, *, source: str, text: str,
+                         name: str) -> Scenario:
     def fail(message: str, fld: str) -> ScenarioError:
         return ScenarioError([Problem(source, message, fld, locate(text, tuple(fld.split("."))))])
 
