@@ -11,7 +11,7 @@ import os
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Optional, Protocol, TypeGuard
 
 import typer
 
@@ -119,8 +119,8 @@ def run(
     if any(device in ("cuda", "mps") for device, _ in wanted):
         from .engine.device import resolve_device
 
-        for device, source in wanted:
-            resolve_device(device, source=source)
+        for requested, source in wanted:
+            resolve_device(requested, source=source)
     if speed is not None and speed != "max" and not (speed.isdigit() and 1 <= int(speed) <= 1000):
         raise typer.BadParameter(f"'{speed}' is not a speed; give 1 to 1000 steps per second, or max",
                                  param_hint="'--speed'")
@@ -282,7 +282,13 @@ def _check_writable(path: Path, flag: str) -> None:
         raise typer.BadParameter(f"cannot write '{path}': {problem}", param_hint=f"'{flag}'")
 
 
-def _is_usage_error(exc: Exception) -> bool:
+class _UsageError(Protocol):
+    exit_code: int
+
+    def format_message(self) -> str: ...
+
+
+def _is_usage_error(exc: Exception) -> TypeGuard[_UsageError]:
     # typer's click (vendored in new typer, a dependency in old) raises ClickException
     # subclasses; they carry format_message() and exit_code. Matched by shape, not import path.
     return callable(getattr(exc, "format_message", None)) and getattr(exc, "exit_code", None) == 2

@@ -6,6 +6,7 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
@@ -42,7 +43,7 @@ def train(scenario: Scenario, device: str | None, progress: Progress | None = No
         while not engine.finished:
             engine.advance(CHUNK)
             history.add(engine.frame())
-            if progress is not None:
+            if progress is not None and task is not None:  # (a task exactly when there is a progress bar)
                 progress.update(task, completed=engine.step)
     except KeyboardInterrupt:
         return engine, history, False
@@ -97,6 +98,7 @@ def expression_record(scenario: Scenario, device: str | None) -> tuple[dict, Tab
     from .record import json_number
 
     lesson = scenario.expression
+    assert lesson is not None  # run_headless calls this for graph lessons only
     dev = resolve_device(device or scenario.meta.device)
     result = evaluate(lesson.graph, lesson.values, dev)
     graph = lesson.graph
@@ -182,7 +184,7 @@ def run_headless(scenario: Scenario, *, device: str | None, out: Path | None, cs
 
 
 @contextmanager
-def _terminate_as_interrupt():
+def _terminate_as_interrupt() -> Iterator[list[int]]:
     """Within: SIGTERM raises KeyboardInterrupt, as Ctrl+C does; yields the list that gets its number."""
     received: list[int] = []
     if threading.current_thread() is not threading.main_thread():  # only the main thread can take signals

@@ -16,7 +16,7 @@ import queue
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import assert_never
 
 import numpy as np
@@ -25,7 +25,7 @@ from .commands import Command, Pause, Release, Reset, RestartRun, SetSpeed, Step
 from .errors import NntuiError
 from .frames import PERCENTILES, Boundary, ExpressionResult, ModelGraph, Surface
 from .record import History, RunHistory
-from .scenario import Scenario
+from .scenario import ExpressionLesson, Scenario
 
 SPEEDS: tuple[int | None, ...] = (1, 2, 5, 10, 20, 30, 60, 120, 250, 500, 1000, None)  # steps/s; None = max
 FRAME_SECONDS = 0.05  # at full speed, publish a frame about every 50 ms
@@ -207,7 +207,7 @@ class Runner:
     def _main(self) -> None:
         try:
             if self.scenario.expression is not None:
-                self._evaluate_expression()
+                self._evaluate_expression(self.scenario.expression)
                 return
             from .engine import Engine  # imports torch: the slow part of start-up
 
@@ -223,12 +223,11 @@ class Runner:
         except Exception as exc:  # never let a trainer crash take the app down
             self._fail(f"training stopped: {type(exc).__name__}: {exc}")
 
-    def _evaluate_expression(self) -> None:
+    def _evaluate_expression(self, lesson: ExpressionLesson) -> None:
         """A graph lesson trains nothing: torch evaluates the expression once, forward and backward."""
         from .engine import resolve_device
         from .engine.expression import evaluate
 
-        lesson = self.scenario.expression
         self.device = resolve_device(self.requested_device or self.scenario.meta.device)
         self.expression = evaluate(lesson.graph, lesson.values, self.device)
         self.state = "ready"
@@ -310,10 +309,13 @@ class Runner:
                 self._playing = False
             self._wait(0.25)
             return 0, False
-        n = pace.chunk() if self._speed is None else pace.due(engine.step, self._speed)
-        if n <= 0:
-            self._wait(min(FRAME_SECONDS, 1.0 / self._speed))
-            return 0, False
+        if self._speed is None:
+            n = pace.chunk()
+        else:
+            n = pace.due(engine.step, self._speed)
+            if n <= 0:  # none due yet (a full-speed chunk always has one)
+                self._wait(min(FRAME_SECONDS, 1.0 / self._speed))
+                return 0, False
         stop = self._next_stop(engine.step)
         if stop == engine.step:  # a question is due: wait for the UI to release it
             self._playing, self.waiting_at = False, stop
@@ -366,16 +368,16 @@ def run_view(h: RunHistory) -> RunView:
     for quantity, series in h.bands.items():
         band_steps, rows = series.view()
         bands[quantity] = (band_steps, rows.reshape(len(rows), -1, len(PERCENTILES)))
-    common = dict(label=h.label, settings=h.settings, steps=steps, losses=losses, loss=h.current_loss,
-                  status=h.status, smooth_steps=smooth_steps, smooth_losses=smooth_losses, val_steps=val_steps,
-                  val_losses=val_losses, lr_steps=lr_steps, lrs=lrs, grad_steps=grad_steps, grads=grads,
-                  path=h.path.view()[1] if len(h.path) else None, bands=bands or None, graph=h.graph)
-    if latest is None:
-        return RunView(diverged_at=None, step=0, **common)
-    return RunView(diverged_at=latest.diverged_at, step=latest.step, lr=latest.lr, rate=_rate(latest),
+    view = RunView(label=h.label, settings=h.settings, steps=steps, losses=losses, loss=h.current_loss,
+                   status=h.status, diverged_at=None, step=0, smooth_steps=smooth_steps, smooth_losses=smooth_losses,
+                   val_steps=val_steps, val_losses=val_losses, lr_steps=lr_steps, lrs=lrs, grad_steps=grad_steps,
+                   grads=grads, path=h.path.view()[1] if len(h.path) else None, bands=bands or None, graph=h.graph)
+    if latest is None:  # before the first frame
+        return view
+    return replace(view, diverged_at=latest.diverged_at, step=latest.step, lr=latest.lr, rate=_rate(latest),
                    device=latest.device, param_names=latest.param_names, param_shapes=latest.param_shapes,
                    grad_norms=latest.grad_norms, position=latest.position, dists=latest.dists,
-                   boundary=latest.boundary, **common)
+                   boundary=latest.boundary)
 
 
 class Pace:

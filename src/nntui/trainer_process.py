@@ -48,8 +48,9 @@ class ProcessRunner:
         self._options = options
         self._lock = threading.Lock()
         self._before_first_step()
-        self._process = None
-        self._controls = self._views = None
+        self._process: subprocess.Popen | None = None
+        self._controls: Connection | None = None
+        self._views: Connection | None = None
         self._stopped = False
 
     # ------------------------------------------------------------------ lifecycle
@@ -96,6 +97,7 @@ class ProcessRunner:
     def _start_again(self) -> None:
         """A new child from step 0, in place of one that is gone; the screen shows loading until it runs."""
         for end in (self._controls, self._views):
+            assert end is not None  # set with the process that is gone
             end.close()
         self._before_first_step()
         self.start()
@@ -177,7 +179,8 @@ class ProcessRunner:
                                         None, True, self._sent)
 
 
-_spare: tuple | None = None  # a child started ahead of time (lesson picker, command palette, edit form)
+# a child started ahead of time (lesson picker, command palette, edit form)
+_spare: tuple[subprocess.Popen, Connection, Connection] | None = None
 
 
 def prestart() -> None:
