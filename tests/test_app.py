@@ -167,7 +167,10 @@ async def test_loss_plot_log_and_linear_axes():
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_idle(app, pilot)
         plot = app.query_one(LossPlot)
-        text = lambda: "\n".join("".join(seg.text for seg in strip) for strip in plot._strips)
+
+        def text() -> str:
+            return "\n".join("".join(seg.text for seg in strip) for strip in plot._strips)
+
         assert plot.log_y and "1e5" in text() and "✗" in text()  # powers of ten; lr=0.03 diverged
         await pilot.press("l")
         assert not plot.log_y and "1e5" not in text() and "✗" in text()  # clipped: ✗ on the top edge

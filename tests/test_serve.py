@@ -62,7 +62,7 @@ async def open_session(port: int, mark: str) -> tuple[aiohttp.ClientSession, aio
             settled = time.monotonic() + 4.0
         try:
             await asyncio.wait_for(ws.receive(), 0.2)  # keep reading what the app paints
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
     return client, ws
 
@@ -109,7 +109,7 @@ async def painted(ws, seconds: float) -> bytes:
     while time.monotonic() < end:
         try:
             message = await asyncio.wait_for(ws.receive(), 0.2)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             continue
         if message.type == aiohttp.WSMsgType.BINARY:
             out += message.data

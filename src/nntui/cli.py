@@ -11,7 +11,7 @@ import os
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional, Protocol, TypeGuard
+from typing import Annotated, Protocol, TypeGuard
 
 import typer
 
@@ -88,14 +88,14 @@ def _session(scenario, *, device: str | None, autoplay: bool | None, theme: str 
 def run(
     scenario: Annotated[str, typer.Argument(help="A built-in name (see `nntui list`) or a path to a .toml file.")],
     headless: Annotated[bool, typer.Option("--headless", help="No TUI: progress on stderr, summary and chart on stdout.")] = False,
-    steps: Annotated[Optional[int], typer.Option(min=1, max=10_000_000, help="Train this many steps (overrides the scenario).")] = None,
-    device: Annotated[Optional[DeviceChoice], typer.Option(help="auto picks cuda, then mps, then cpu. Overrides the scenario.")] = None,
-    out: Annotated[Optional[Path], typer.Option(help="Write the JSON record here (headless).", dir_okay=False)] = None,
-    csv: Annotated[Optional[Path], typer.Option(help="Write the loss history as CSV here (headless).", dir_okay=False)] = None,
-    seed: Annotated[Optional[int], typer.Option(min=0, max=MAX_SEED, help="Override the scenario's seed.")] = None,
+    steps: Annotated[int | None, typer.Option(min=1, max=10_000_000, help="Train this many steps (overrides the scenario).")] = None,
+    device: Annotated[DeviceChoice | None, typer.Option(help="auto picks cuda, then mps, then cpu. Overrides the scenario.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Write the JSON record here (headless).", dir_okay=False)] = None,
+    csv: Annotated[Path | None, typer.Option(help="Write the loss history as CSV here (headless).", dir_okay=False)] = None,
+    seed: Annotated[int | None, typer.Option(min=0, max=MAX_SEED, help="Override the scenario's seed.")] = None,
     paused: Annotated[bool, typer.Option("--paused", help="Open the app paused (space starts).")] = False,
-    speed: Annotated[Optional[str], typer.Option(help="Steps per second at the start (1 to 1000), or max.")] = None,
-    theme: Annotated[Optional[Theme], typer.Option(help="Colors: dark (default) or light, e.g. for a bright room.")] = None,
+    speed: Annotated[str | None, typer.Option(help="Steps per second at the start (1 to 1000), or max.")] = None,
+    theme: Annotated[Theme | None, typer.Option(help="Colors: dark (default) or light, e.g. for a bright room.")] = None,
 ) -> None:
     """Train a scenario: live in the terminal UI, or --headless."""
     sc = load(scenario, seed=seed)
@@ -132,8 +132,8 @@ def run(
 def export_code(
     scenario: Annotated[str, typer.Argument(help="A built-in name or a path to a .toml file.")],
     variant: Annotated[str, typer.Option(help="Which run: its number (1 = the first) or its label.")] = "1",
-    steps: Annotated[Optional[int], typer.Option(min=1, max=10_000_000, help="Train this many steps.")] = None,
-    seed: Annotated[Optional[int], typer.Option(min=0, max=MAX_SEED, help="Override the scenario's seed.")] = None,
+    steps: Annotated[int | None, typer.Option(min=1, max=10_000_000, help="Train this many steps.")] = None,
+    seed: Annotated[int | None, typer.Option(min=0, max=MAX_SEED, help="Override the scenario's seed.")] = None,
 ) -> None:
     """Print one run's training loop as a standalone PyTorch script (python script.py prints its losses)."""
     from .codegen import script
@@ -154,10 +154,10 @@ def export_code(
 
 @app.command()
 def serve(
-    scenario: Annotated[Optional[str], typer.Argument(help="A lesson to open; none: the lesson picker.")] = None,
+    scenario: Annotated[str | None, typer.Argument(help="A lesson to open; none: the lesson picker.")] = None,
     host: Annotated[str, typer.Option(help="Address to listen on. 127.0.0.1: only this machine can connect.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
-    device: Annotated[Optional[DeviceChoice], typer.Option(help="Device for the training.")] = None,
+    device: Annotated[DeviceChoice | None, typer.Option(help="Device for the training.")] = None,
 ) -> None:
     """Serve the app to web browsers (textual-serve): every browser tab gets its own nntui."""
     import shlex

@@ -245,6 +245,7 @@ def _serve(controls: Connection, views: Connection) -> None:
 
 
 if __name__ == "__main__":  # python -m nntui.trainer_process CONTROLS_FD VIEWS_FD
-    from nntui.trainer_process import _serve as serve  # the package's classes, so pickles name them there
+    # the package's module, not __main__: the pickled classes are named there
+    from nntui.trainer_process import _serve as serve
 
     serve(Connection(int(sys.argv[1]), writable=False), Connection(int(sys.argv[2]), readable=False))

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import replace
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 
 import numpy as np
 import torch
@@ -19,13 +19,13 @@ from ..frames import Frame, RunFrame, Surface
 from ..panels import probes_for
 from ..scenario import Scenario, Variant
 from ..scenario.loader import parameter_count
-from . import surface as surfaces
 from . import manual
-from .build import build_loss, build_model, build_optimizer, build_scheduler, eval_mode, surface_loss
-from .boundary import BoundaryProbe
-from .device import resolve_device
+from . import surface as surfaces
 from .autograd_graph import trace
 from .batched import BatchedRuns, batch_key
+from .boundary import BoundaryProbe
+from .build import build_loss, build_model, build_optimizer, build_scheduler, eval_mode, surface_loss
+from .device import resolve_device
 from .probe import PROBE_SAMPLES, Probe
 
 clock = time.perf_counter  # a module attribute, so a snapshot test can make measured rates deterministic

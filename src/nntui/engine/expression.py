@@ -9,6 +9,7 @@ import torch
 from ..expression import Graph, operation
 from ..frames import ExpressionResult
 
+
 def evaluate(graph: Graph, values: dict[str, float], device: str = "cpu") -> ExpressionResult:
     """Every node's value and d(output)/d(node), computed by torch (float64, on `device`)."""
     tensors: list[torch.Tensor] = []

@@ -113,7 +113,7 @@ class Scenario:
         """The seed of a run's initial weights and batch order: its own `train.seed`, else the scenario's."""
         return variant.train.seed if variant.train.seed is not None else self.meta.seed
 
-    def with_steps(self, steps: int) -> "Scenario":
+    def with_steps(self, steps: int) -> Scenario:
         """The same scenario with every variant trained for `steps` steps."""
         variants = tuple(replace(v, train=v.train.model_copy(update={"steps": steps, "epochs": None}))
                          for v in self.variants)
@@ -351,7 +351,8 @@ def load_raw(raw: dict[str, Any], *, source: str, base_dir: Path, name: str = "s
             raise ScenarioError([Problem(source, f"two variants are labelled '{v.label}'; give each a unique label", "variant")])
         seen.add(v.label)
 
-    from ..panels import panel  # here: panels.py imports this package's spec (a cycle at import time)
+    # imported here: panels.py imports this package's spec (a cycle at import time)
+    from ..panels import panel
 
     for shown in dict.fromkeys(spec.view.panels):
         check = panel(shown).check
@@ -390,7 +391,8 @@ def _expression_scenario(spec: ScenarioFile, expr: ExpressionSpec, raw: dict, *,
     if any(b.ask for b in spec.lesson.beats):
         raise fail("questions pause training, and a graph lesson has none; remove `ask` from its beats",
                    "lesson.beats")
-    from ..panels import panel  # here: panels.py imports this package's spec (a cycle at import time)
+    # imported here: panels.py imports this package's spec (a cycle at import time)
+    from ..panels import panel
 
     training = [p for p in view.panels if panel(p).training]
     if training:

@@ -8,7 +8,7 @@ scenarios before torch has finished importing.
 from __future__ import annotations
 
 import math
-from typing import Annotated, Any, Literal, Union, get_args
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -93,7 +93,7 @@ class Beat(Strict):
     why: str = Field("", max_length=2_000, description="Shown after the answer: why it is right.")
 
     @model_validator(mode="after")
-    def _question(self) -> "Beat":
+    def _question(self) -> Beat:
         if self.ask is None:
             if self.choices or self.answer is not None or self.why:
                 raise ValueError("`choices`, `answer` and `why` belong to a question: add `ask`")
@@ -123,7 +123,7 @@ class Lesson(Strict):
         return text
 
     @model_validator(mode="after")
-    def _sorted(self) -> "Lesson":
+    def _sorted(self) -> Lesson:
         ats = [b.at for b in self.beats]
         if ats != sorted(ats):
             raise ValueError("beats must be listed in increasing order of `at`")
@@ -149,7 +149,7 @@ class LinearData(DataCommon):
     noise: float = Field(0.0, ge=0, description="Standard deviation of the Gaussian noise on y.")
 
     @model_validator(mode="after")
-    def _grid(self) -> "LinearData":
+    def _grid(self) -> LinearData:
         if (self.step is None) == (self.n is None):
             raise ValueError("give exactly one of `step` or `n` for the x grid")
         if self.stop <= self.start:
@@ -190,7 +190,7 @@ class BlobsData(DataCommon):
     dim: int = Field(2, ge=1, le=MAX_FEATURES)
 
     @model_validator(mode="after")
-    def _centers(self) -> "BlobsData":
+    def _centers(self) -> BlobsData:
         if isinstance(self.centers, int):
             if not 2 <= self.centers <= 64:
                 raise ValueError("`centers` must be 2 to 64 classes")
@@ -251,7 +251,7 @@ class CurveData(DataCommon):
         return text
 
     @model_validator(mode="after")
-    def _range(self) -> "CurveData":
+    def _range(self) -> CurveData:
         if self.stop <= self.start:
             raise ValueError("`stop` must be greater than `start`")
         return self
@@ -269,7 +269,7 @@ class PlaneData(DataCommon):
     noise: float = Field(0.0, ge=0)
 
     @model_validator(mode="after")
-    def _lengths(self) -> "PlaneData":
+    def _lengths(self) -> PlaneData:
         for name in ("scales", "means"):
             value = getattr(self, name)
             if value is not None and len(value) != len(self.weights):
@@ -277,8 +277,7 @@ class PlaneData(DataCommon):
         return self
 
 
-DataSpec = Annotated[Union[LinearData, CsvData, CirclesData, BlobsData, MoonsData, XorData, SpiralData, CurveData,
-                           PlaneData], Field(discriminator="kind")]
+DataSpec = Annotated[LinearData | CsvData | CirclesData | BlobsData | MoonsData | XorData | SpiralData | CurveData | PlaneData, Field(discriminator="kind")]
 DATA_KINDS = tuple(get_args(cls.model_fields["kind"].annotation)[0] for cls in get_args(get_args(DataSpec)[0]))
 
 
@@ -303,7 +302,7 @@ class ModelSpec(Strict):
     start: tuple[float, float] = Field((-1.5, 1.5), description="surface models: where (x, y) starts.")
 
     @model_validator(mode="after")
-    def _shape(self) -> "ModelSpec":
+    def _shape(self) -> ModelSpec:
         if self.kind == "surface":
             if self.surface is None:
                 raise ValueError("a surface model needs `surface`: quadratic, rosenbrock, saddle or himmelblau")
@@ -359,7 +358,7 @@ class TrainSpec(Strict):
                                   "`--device` overrides both.")
 
     @model_validator(mode="after")
-    def _consistent(self) -> "TrainSpec":
+    def _consistent(self) -> TrainSpec:
         if self.steps is not None and self.epochs is not None:
             raise ValueError("give `steps` or `epochs`, not both")
         if isinstance(self.batch_size, int) and self.batch_size < 1:
@@ -422,7 +421,7 @@ class ScenarioFile(Strict):
     view: ViewSpec = Field(default_factory=ViewSpec)
 
     @model_validator(mode="after")
-    def _training_or_expression(self) -> "ScenarioFile":
+    def _training_or_expression(self) -> ScenarioFile:
         surface = self.model is not None and self.model.kind == "surface"
         if self.expression is None and (self.model is None or (self.data is None and not surface)):
             missing = " and ".join(t for t, v in (("[data]", self.data or surface), ("[model]", self.model)) if not v)
