@@ -17,12 +17,11 @@ from textual.strip import Strip
 
 from ..data import Dataset
 from ..frames import Boundary
-from .palette import BOUNDARY_BACKGROUND_RGB, NONFINITE_RGB, POINT_RGB, variant_rgb
+from .palette import BOUNDARY_BACKGROUND_RGB, NONFINITE_RGB, POINT_RGB, blend, variant_rgb
 from .panel import RUN_BINDINGS, StripPanel, run_name
 from .raster import MARGIN, centered_message, polyline_pixels, to_pixels, x_ticks, y_label
 
-BACKGROUND = np.array(BOUNDARY_BACKGROUND_RGB)
-LEVELS = 4                      # confidence shades per class: few colors, small terminal output
+LEVELS = 4  # confidence shades per class: few colors, small terminal output
 
 
 def class_rgb(k: int) -> tuple[int, int, int]:
@@ -32,7 +31,7 @@ def class_rgb(k: int) -> tuple[int, int, int]:
 def region_rgb(k: int, level: int) -> tuple[int, int, int]:
     """Class k's region color at confidence level 0 (a coin flip) … LEVELS-1 (certain)."""
     alpha = 0.15 + 0.45 * level / (LEVELS - 1)
-    return tuple(int(v) for v in BACKGROUND + (np.array(class_rgb(k)) - BACKGROUND) * alpha)
+    return blend(BOUNDARY_BACKGROUND_RGB, class_rgb(k), alpha)
 
 
 class BoundaryPanel(StripPanel):
@@ -86,6 +85,7 @@ class BoundaryPanel(StripPanel):
         self._strips = strips
 
     def _regions(self, b: Boundary, ds: Dataset, pw: int, py: int):
+        assert b.classes is not None and b.confidence is not None  # a classifier's boundary has both
         ny, nx = b.classes.shape
         rows = np.minimum(((np.arange(py) + 0.5) / py * ny).astype(int), ny - 1)[::-1]  # top pixel = high y
         cols = np.minimum(((np.arange(pw) + 0.5) / pw * nx).astype(int), nx - 1)
@@ -110,8 +110,8 @@ class BoundaryPanel(StripPanel):
         return pix[0::2], pix[1::2], marks
 
     def _fit(self, b: Boundary, ds: Dataset, pw: int, py: int):
-        bg = tuple(int(v) for v in BACKGROUND)
-        pix = [[bg] * pw for _ in range(py)]
+        assert b.curve_x is not None and b.curve_y is not None  # a boundary without classes is a fit curve
+        pix = [[BOUNDARY_BACKGROUND_RGB] * pw for _ in range(py)]
         for x, y in ((ds.x_train, ds.y_train), (ds.x_val, ds.y_val)):
             if len(x):
                 px, py_ = to_pixels(np.stack([x[:, 0], y[:, 0]], 1), b.x_range, b.y_range, pw, py)

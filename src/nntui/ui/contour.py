@@ -19,16 +19,15 @@ from textual.strip import Strip
 
 from ..frames import Surface
 from ..runner import View
-from .palette import START_RGB, SURFACE_HIGH_RGB, SURFACE_LOW_RGB, SURFACE_NONFINITE_RGB, variant_rgb
+from .palette import START_RGB, SURFACE_HIGH_RGB, SURFACE_LOW_RGB, SURFACE_NONFINITE_RGB, blend, variant_rgb
 from .panel import RUN_BINDINGS, StripPanel
 from .raster import MARGIN, centered_message, polyline_pixels, to_pixels, x_ticks, y_label
 
 BANDS = 16
 
 # dark (low loss, the valley floor) → light (high loss): muted blues, so run colors stand out
-_LOW, _HIGH = np.array(SURFACE_LOW_RGB), np.array(SURFACE_HIGH_RGB)
-BAND_RGB = [tuple(int(v) for v in _LOW + (_HIGH - _LOW) * (i / (BANDS - 1)) ** 0.9) for i in range(BANDS)]
-LINE_RGB = [tuple(int(v + (255 - v) * 0.25) for v in rgb) for rgb in BAND_RGB]  # contour lines: lighter
+BAND_RGB = [blend(SURFACE_LOW_RGB, SURFACE_HIGH_RGB, (i / (BANDS - 1)) ** 0.9) for i in range(BANDS)]
+LINE_RGB = [blend(rgb, (255, 255, 255), 0.25) for rgb in BAND_RGB]  # contour lines: lighter
 
 
 class ContourPanel(StripPanel):
@@ -41,7 +40,7 @@ class ContourPanel(StripPanel):
             return []  # one dataset, one surface: its [ ] keys change nothing
         return super().help_rows(scenario)
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self._styles: dict[tuple, Style] = {}
         self._canonical: tuple | None = None
@@ -66,7 +65,7 @@ class ContourPanel(StripPanel):
         width, height = self.size.width, self.size.height
         view = self._view
         surface = self._surface(view)
-        if surface is None or width <= MARGIN + 4 or height < 3:
+        if view is None or surface is None or width <= MARGIN + 4 or height < 3:
             message = "loading PyTorch…" if view is None or view.state == "loading" else "waiting for the first step…"
             self._strips = centered_message(message, width, height, self.rich_style)
             return

@@ -16,7 +16,7 @@ from rich.style import Style
 from textual.strip import Strip
 
 from ..runner import RunView
-from .palette import NONFINITE_RGB, NORM_SCALE
+from .palette import NONFINITE_RGB, NORM_SCALE, blend
 from .panel import RUN_BINDINGS, StripPanel, run_name
 
 LOG_LO, LOG_HI = -8.0, 2.0   # the color scale: 1e-8 … 1e2
@@ -33,7 +33,7 @@ def scale_rgb(log_norm: float) -> tuple[int, int, int]:
     for (a, ca), (b, cb) in zip(_ANCHORS, _ANCHORS[1:]):
         if v <= b:
             t = (v - a) / (b - a)
-            return tuple(int(x + (y - x) * t) for x, y in zip(ca, cb))
+            return blend(ca, cb, t)
     return _ANCHORS[-1][1]
 
 
@@ -45,7 +45,7 @@ def weight_layers(run: RunView) -> list[int]:
 class GradientFlowPanel(StripPanel):
     BINDINGS = RUN_BINDINGS
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self._styles: dict[tuple, Style] = {}
 
@@ -87,6 +87,7 @@ class GradientFlowPanel(StripPanel):
         while len(strips) < height - 2:
             strips.append(Strip.blank(width, base))
         pad = " " * (NAME_WIDTH + BAR_WIDTH + VALUE_WIDTH + 2)
+        assert run.grad_steps is not None  # the runner sends the norms' steps with them
         first, last = int(run.grad_steps[0]), int(run.grad_steps[-1])
         axis = f"step {first}".ljust(max(strip_width - len(str(last)) - 6, 0)) + f"step {last}"
         strips.append(Strip([Segment(pad + axis[:strip_width], base + Style(dim=True))]).adjust_cell_length(width, base))

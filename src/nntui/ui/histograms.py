@@ -27,6 +27,7 @@ from .palette import (
     MEDIAN_RGB,
     NONFINITE_RGB,
     QUANTITY_RGB,
+    blend,
     fmt_num,
 )
 from .panel import RUN_BINDINGS, StripPanel, run_name
@@ -85,7 +86,7 @@ class HistogramPanel(StripPanel):
         view = self._view
         run = view.runs[self.run_index % len(view.runs)] if view is not None and view.runs else None
         dists = run.dists.get(self.quantity) if run is not None and run.dists else None
-        if dists is None or not len(dists.names):
+        if run is None or dists is None or not len(dists.names):
             message = "waiting for the first step…" if run is None or not run.dists else f"no {self.quantity} to show"
             self.set_titles(title=f"{self.quantity.capitalize()}")
             self._strips = [_text(message.center(width), width, base) if i == height // 2 else
@@ -219,9 +220,7 @@ def _shade(rgb: tuple[int, int, int], level: int) -> tuple[int, int, int]:
         return NONFINITE_RGB
     if level == 5:
         return MEDIAN_RGB
-    background = np.array(HISTOGRAM_BACKGROUND_RGB)
-    mix = (0.0, 0.25, 0.45, 0.7, 1.0)[level]
-    return tuple(int(c) for c in background + (np.array(rgb) - background) * mix)
+    return blend(HISTOGRAM_BACKGROUND_RGB, rgb, (0.0, 0.25, 0.45, 0.7, 1.0)[level])
 
 
 def _spread(left: str, right: str, width: int, middle: str = "") -> str:

@@ -25,6 +25,8 @@ from .raster import MARGIN, centered_message, polyline_pixels
 QUADRANTS = " ▘▝▀▖▌▞▛▗▚▐▜▄▙▟█"
 FLOOR = 1e-12  # log scale: losses of exactly zero are drawn at this floor
 
+Series = tuple[np.ndarray, np.ndarray]  # (steps, values)
+
 
 class LossPlot(StripPanel):
     @classmethod
@@ -62,7 +64,7 @@ class LossPlot(StripPanel):
     def _subtitle(self, held_out: list) -> str:
         return "l: log/linear · ╌ validation" if any(len(s) for s, _ in held_out) else "l: log/linear"
 
-    def _curves(self, view: View) -> tuple[list, list]:
+    def _curves(self, view: View) -> tuple[list[Series], list[Series]]:
         """(each run's curve, each run's held-out curve) as (steps, values), finite points only."""
         series = [self._finite(*((run.smooth_steps, run.smooth_losses) if self.smooth and run.smooth_steps is not None
                                  else (run.steps, run.losses))) for run in view.runs]

@@ -44,7 +44,7 @@ class ModelGraphPanel(Panel, ScrollableContainer, can_focus=True):
         *RUN_BINDINGS,
     ]
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.tree_view: bool | None = None  # None: decide on first draw (tree when the layers do not fit)
         self.run_index = 0
@@ -84,11 +84,11 @@ class ModelGraphPanel(Panel, ScrollableContainer, can_focus=True):
             canvas.update(Text("waiting for the first step…", style="italic"))
             return
         self.border_title = f"Autograd graph · {run_name(run)} · {len(run.graph.nodes)} nodes"
-        layered, width = self._layers(run)
+        layered, width = self._layers(run, run.graph)
         if self.tree_view is None:
             self.tree_view = width > self.scrollable_content_region.width
-        text, width = (self._tree(run), None) if self.tree_view else (layered, width)
-        canvas.styles.width = width or "auto"
+        text, canvas_width = (self._tree(run, run.graph), None) if self.tree_view else (layered, width)
+        canvas.styles.width = canvas_width or "auto"
         canvas.update(text)
 
     def _norm(self, run: RunView, param: int | None) -> float | None:
@@ -96,9 +96,9 @@ class ModelGraphPanel(Panel, ScrollableContainer, can_focus=True):
             return None
         return float(run.grad_norms[param])
 
-    def _layers(self, run: RunView) -> tuple[Text, int]:
-        g: ModelGraph = run.graph
+    def _layers(self, run: RunView, g: ModelGraph) -> tuple[Text, int]:
         boxes, widths = [], {}
+        lines: list[tuple[str, Style | None]]  # None: the box's own style
         for i, n in enumerate(g.nodes):
             if n.kind == "param":
                 norm = self._norm(run, n.param)
@@ -115,9 +115,8 @@ class ModelGraphPanel(Panel, ScrollableContainer, can_focus=True):
         positions, width, height = layout(boxes, widths, BOX_ROWS)
         return paint(boxes, positions, width, height, BOX_ROWS), width
 
-    def _tree(self, run: RunView) -> Text:
+    def _tree(self, run: RunView, g: ModelGraph) -> Text:
         """From the loss back to the leaves; a node met twice is shown once and then referenced."""
-        g: ModelGraph = run.graph
         out = Text(no_wrap=True, overflow="crop")
         shown: set[int] = set()
 

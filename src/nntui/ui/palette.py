@@ -76,6 +76,11 @@ def variant_rgb(i: int) -> tuple[int, int, int]:
     return int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16)
 
 
+def blend(a: tuple[int, int, int], b: tuple[int, int, int], t: float) -> tuple[int, int, int]:
+    """The color a fraction t of the way from a to b, each channel truncated to a whole number."""
+    return int(a[0] + (b[0] - a[0]) * t), int(a[1] + (b[1] - a[1]) * t), int(a[2] + (b[2] - a[2]) * t)
+
+
 def fmt_num(value: float) -> str:
     """Compact, fixed-width-friendly numbers: 0.0005, 1.234, 3.1e+05, NaN."""
     if value != value:

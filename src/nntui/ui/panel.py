@@ -8,7 +8,7 @@ shows, a layer, a scale…). Between rebuilds, render_line just hands out strips
 from __future__ import annotations
 
 from rich.cells import cell_len
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.geometry import Region
 from textual.message import Message
 from textual.strip import Strip
@@ -20,7 +20,7 @@ from ..scenario import Scenario
 
 
 # Panels that show one run at a time switch runs with [ and ] (listed in help, kept out of the footer).
-RUN_BINDINGS = [
+RUN_BINDINGS: list[BindingType] = [  # Textual's type for BINDINGS, so a panel can use the list as its own
     Binding("left_square_bracket", "run(-1)", "Prev run", key_display="[", show=False),
     Binding("right_square_bracket", "run(1)", "Next run", key_display="]", show=False),
 ]
@@ -48,8 +48,9 @@ class Panel:
     @classmethod
     def help_rows(cls, scenario: Scenario) -> list[tuple[str, str]]:
         """(key, what it does) for the keys that work while this panel has focus."""
-        own = next((c.__dict__["BINDINGS"] for c in cls.__mro__ if issubclass(c, Panel) and "BINDINGS" in c.__dict__),
-                   [])  # a panel's own keys, not the scrolling keys every container inherits
+        own: list[BindingType] = next(
+            (c.__dict__["BINDINGS"] for c in cls.__mro__ if issubclass(c, Panel) and "BINDINGS" in c.__dict__),
+            [])  # a panel's own keys, not the scrolling keys every container inherits
         return [(b.key_display or b.key, b.description) for b in own if isinstance(b, Binding)]
 
     def show(self, view: View) -> None:
@@ -96,7 +97,7 @@ class StripPanel(Panel, Widget, can_focus=True):
 
     PAINTS_BACKGROUND = False  # True: every cell it draws sets its own background (no fill pass needed)
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.run_index = 0
         self._view: View | None = None
@@ -108,7 +109,7 @@ class StripPanel(Panel, Widget, can_focus=True):
         """The panel's own state that its drawing depends on (besides the data and the size)."""
         return (self.run_index,)
 
-    def show(self, view: View | None = None) -> None:  # type: ignore[override]  (None: draw the last View again)
+    def show(self, view: View | None = None) -> None:  # None: draw the last View again
         if view is not None:
             self._view = view
         if self._view is None:

@@ -52,6 +52,7 @@ class QuestionScreen(ModalScreen[bool | None]):
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
         if self.chosen is None:
+            assert event.option.id is not None  # compose gives every choice its index as id
             self._answer(int(event.option.id))
 
     def _answer(self, index: int) -> None:
