@@ -12,6 +12,7 @@ from pathlib import Path
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical
+from textual.timer import Timer
 from textual.widgets import Footer
 
 from ..commands import Release, Reset, RestartRun, SetSpeed, StepOnce, Toggle
@@ -111,7 +112,7 @@ class NNTuiApp(BaseApp, App["str | Scenario | None"]):
         self.smooth = scenario.view.smoothing > 0
         self._shown_version = -1
         self._shown_error: str | None = None
-        self._graph_timer = None  # graph lessons: auto-advance while playing
+        self._graph_timer: Timer | None = None  # graph lessons: auto-advance while playing
         self._found: dict[type, list] = {}
         self._panels: list[Panel] = []  # those built from panels.PANELS, in the order they were composed
         self._written: Scenario | None = None  # the experiment as last written with w
@@ -340,7 +341,7 @@ class NNTuiApp(BaseApp, App["str | Scenario | None"]):
         if index is None:
             index = getattr(self.focused, "run_index", 0) % len(self.scenario.variants)
         self._prepare_next_lesson()
-        self.push_screen(EditScreen(self.scenario, index), self.apply_edit)
+        self.push_screen(EditScreen(self.scenario, index, self.action_edit), self.apply_edit)
 
     def apply_edit(self, edit: Edit | None) -> None:
         if edit is None:
@@ -364,16 +365,18 @@ class NNTuiApp(BaseApp, App["str | Scenario | None"]):
         self._written = self.scenario
         self.notify(f"wrote {path}: `nntui run {path.name}` reproduces it", title="Scenario written")
 
-    def action_screenshot(self) -> None:
-        """An SVG of the screen as it is now, named after the scenario and the step (on the machine nntui runs on)."""
-        name = f"nntui-{self.scenario.name}-step{self.runner.view().step}.svg"
-        path = Path.cwd() / name
+    def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
+        """An SVG of the screen as it is now, named after the scenario and the step, in the current folder (on the
+        machine nntui runs on). `filename` and `path` (a folder) are Textual's arguments to this action, which
+        overrides its own; the s key and the palette pass neither."""
+        name = filename or f"nntui-{self.scenario.name}-step{self.runner.view().step}.svg"
+        target = (Path(path) if path else Path.cwd()) / name
         try:
-            write_atomically(path, self.export_screenshot())  # a full disk leaves no half an SVG
+            write_atomically(target, self.export_screenshot())  # a full disk leaves no half an SVG
         except OSError as exc:
             self.notify(f"could not save {name}: {exc.strerror}", severity="error")
             return
-        self.notify(f"saved {path}", title="Screenshot")
+        self.notify(f"saved {target}", title="Screenshot")
 
     def action_toggle_smooth(self) -> None:
         self.smooth = not self.smooth
@@ -388,7 +391,8 @@ class NNTuiApp(BaseApp, App["str | Scenario | None"]):
             self.screen.maximize(self.focused, container=False)
 
     def action_help(self) -> None:
-        rows = [(b.key_display or b.key, HELP_TEXT.get(b.action, b.description)) for b in self.BINDINGS]
+        rows = [(b.key_display or b.key, HELP_TEXT.get(b.action, b.description)) for b in self.BINDINGS
+                if isinstance(b, Binding)]  # (all of them: the class lists Bindings only)
         rows += [("tab", "Move focus between panels (↑↓ scroll the lesson)"), ("ctrl+p", "Command palette")]
         for name in dict.fromkeys(self.scenario.view.panels):  # keys that work while a panel has focus
             rows += [(key, f"{description} ({name.replace('_', ' ')}, when focused)")

@@ -7,6 +7,7 @@ an accepted edit restarts (see NNTuiApp.apply_edit).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,10 +39,12 @@ def _text(value: Any) -> str:
 class EditScreen(ModalScreen[Edit | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, scenario: Scenario, index: int):
+    def __init__(self, scenario: Scenario, index: int, edit_run: Callable[[int], None]):
+        """`edit_run` opens the form for another run (the app's edit action), when the run picker changes."""
         super().__init__()
         self.scenario = scenario
         self.index = index
+        self.edit_run = edit_run
 
     def compose(self) -> ComposeResult:
         v = self.scenario.variants[self.index]
@@ -82,7 +85,7 @@ class EditScreen(ModalScreen[Edit | None]):
     def on_select_changed(self, event: Select.Changed) -> None:
         if event.select.id == "run" and event.value != self.index:
             self.dismiss(None)
-            self.app.call_later(self.app.action_edit, event.value)  # the form again, for that run
+            self.app.call_later(self.edit_run, event.value)  # the form again, for that run
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         kind = event.button.id
@@ -118,7 +121,11 @@ class EditScreen(ModalScreen[Edit | None]):
             widget = self.query_one("#" + key.replace(".", "-"))
             if widget.disabled:
                 continue
-            value = widget.value if isinstance(widget, Select) else _parse(widget.value.strip(), key)
+            if isinstance(widget, Select):
+                value = widget.value
+            else:
+                assert isinstance(widget, Input)  # compose makes every other field an Input
+                value = _parse(widget.value.strip(), key)
             if value is not None and value != old:
                 changes[key] = value
         return changes

@@ -58,7 +58,7 @@ def install(version: str | None = None) -> bool:
         return _skip(f"Textual {version} lacks an internal it replaces ({error})")
     if original is not _on_key:
         _textual_on_key = original
-    Input._on_key = _on_key
+    Input._on_key = _on_key  # type: ignore[method-assign]  # replacing Textual's method is the fix
     skipped = None
     return True
 

@@ -95,7 +95,7 @@ def install(version: str | None = None) -> bool:
         return _skip(f"Textual {version} lacks an internal it replaces ({error})")
     if original is not render_segments:
         _textual_render_segments = original
-    ChopsUpdate.render_segments = render_segments
+    ChopsUpdate.render_segments = render_segments  # type: ignore[method-assign]  # replacing Textual's method is the patch
     skipped = None
     return True
 

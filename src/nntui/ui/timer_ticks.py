@@ -93,7 +93,7 @@ def install(version: str | None = None) -> bool:
         return _skip(f"Textual {version} lacks an internal it replaces or uses ({error})")
     if original is not run:
         _textual_run = original
-    textual_timer.Timer._run = run
+    textual_timer.Timer._run = run  # type: ignore[method-assign]  # replacing Textual's method is the fix
     skipped = None
     return True
 
