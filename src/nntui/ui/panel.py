@@ -18,7 +18,6 @@ from ..commands import Command
 from ..runner import View
 from ..scenario import Scenario
 
-
 # Panels that show one run at a time switch runs with [ and ] (listed in help, kept out of the footer).
 RUN_BINDINGS: list[BindingType] = [  # Textual's type for BINDINGS, so a panel can use the list as its own
     Binding("left_square_bracket", "run(-1)", "Prev run", key_display="[", show=False),
