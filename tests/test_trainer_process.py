@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import signal
 import time
@@ -10,7 +11,7 @@ import time
 import numpy as np
 
 from nntui import trainer_process
-from nntui.commands import Reset, StepOnce
+from nntui.commands import Release, Reset, StepOnce
 from nntui.runner import Runner
 from nntui.scenario import load
 from nntui.trainer_process import ProcessRunner
@@ -158,3 +159,23 @@ def test_stopping_a_child_still_loading_torch_kills_it_without_waiting():
     runner._process, runner._controls = Child(), Pipe()
     runner.stop()
     assert runner._process.killed and Pipe.sent == []
+
+
+def test_an_answered_question_is_not_waiting_while_its_release_is_on_the_way():
+    # the app asks the question the runner waits at on every refresh: until the trainer had applied the
+    # Release, the answered question still looked due and was asked again (a flaky replay test found it)
+    class Pipe:
+        def send(self, message):
+            pass
+
+    thread = Runner(load("lr_sweep"), device="cpu")  # not started: nothing applies commands
+    thread._waiting_at = 0
+    thread.send(Release(0))
+    assert thread.waiting_at is None
+    thread._applied = thread._sent  # the trainer caught up; a replay stops at the same question again
+    assert thread.waiting_at == 0
+    child = ProcessRunner(load("lr_sweep"), device="cpu")
+    child._controls = Pipe()
+    child._published = dataclasses.replace(child._published, waiting_at=0)
+    child.send(Release(0))
+    assert child.waiting_at is None

@@ -112,7 +112,8 @@ class Runner:
         # question beats: playing stops exactly at their step until the UI releases them
         self.stops = sorted({b.at for b in scenario.lesson.beats if b.ask}) if questions else []
         self.released: set[int] = set()
-        self.waiting_at: int | None = None  # the question step playing stopped at, until released
+        self._waiting_at: int | None = None  # the question step playing stopped at, until released
+        self._releasing: int | None = None  # the question the UI answered last (sent as Release)
         self._stepping = False  # the training thread is inside a chunk of steps (not yet published)
         self._new_history()
         self._view: View | None = None
@@ -136,6 +137,8 @@ class Runner:
             self._start_again()
             return
         self._predicted = predict(self.playing, self.speed, command)
+        if isinstance(command, Release):
+            self._releasing = command.step
         self._sent += 1
         self._commands.put(command)
         self._wake.set()
@@ -147,6 +150,12 @@ class Runner:
     @property
     def speed(self) -> int | None:
         return self._predicted[1] if self._pending else self._speed
+
+    @property
+    def waiting_at(self) -> int | None:
+        """The question step playing stopped at; None once the UI has answered it, even before the trainer has
+        applied the Release (the app would ask it again meanwhile)."""
+        return answered_question(self._waiting_at, self._releasing, self._pending)
 
     @property
     def _pending(self) -> bool:
@@ -175,7 +184,7 @@ class Runner:
         with self._lock:
             self.state, self.error = "loading", None
             self.released.clear()
-            self.waiting_at = None
+            self._waiting_at = None
             self._new_history()
         self.start()
         self._touch()
@@ -272,12 +281,12 @@ class Runner:
                 pace.restart()
             case Release(step=step):
                 self.released.add(step)
-                self.waiting_at, self._playing = None, True
+                self._waiting_at, self._playing = None, True
             case Reset():
                 from .engine import Engine
 
                 self.released.clear()  # a replay asks again
-                self.waiting_at = None
+                self._waiting_at = None
                 engine = Engine(self.scenario, self.requested_device)
                 with self._lock:
                     self._new_history()
@@ -318,7 +327,7 @@ class Runner:
                 return 0, False
         stop = self._next_stop(engine.step)
         if stop == engine.step:  # a question is due: wait for the UI to release it
-            self._playing, self.waiting_at = False, stop
+            self._playing, self._waiting_at = False, stop
             self._touch()
             return 0, False
         return (n if stop is None else min(n, stop - engine.step)), False
@@ -421,6 +430,11 @@ class Pace:
             self.window.popleft()
         t0, s0 = self.window[0]
         return (step - s0) / (now - t0) if now > t0 else 0.0
+
+
+def answered_question(waiting_at: int | None, releasing: int | None, pending: bool) -> int | None:
+    """`waiting_at` as the UI should see it: a question whose Release is still on its way is not waiting."""
+    return None if pending and waiting_at is not None and waiting_at == releasing else waiting_at
 
 
 def next_speed(speed: int | None, direction: int) -> int | None:

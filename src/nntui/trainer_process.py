@@ -20,8 +20,8 @@ import threading
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 
-from .commands import Command, Reset, RestartRun, predict
-from .runner import Runner, View
+from .commands import Command, Release, Reset, RestartRun, predict
+from .runner import Runner, View, answered_question
 from .scenario import Scenario
 
 PUBLISH_SECONDS = 0.1  # the child publishes at most this often unless a control asks for a view at once
@@ -47,6 +47,7 @@ class ProcessRunner:
         self.scenario = scenario
         self._options = options
         self._lock = threading.Lock()
+        self._releasing: int | None = None
         self._before_first_step()
         self._process: subprocess.Popen | None = None
         self._controls: Connection | None = None
@@ -92,6 +93,8 @@ class ProcessRunner:
         if isinstance(command, RestartRun):
             self.scenario = command.scenario  # a child started again later trains the edited experiment
         self._predicted = predict(self.playing, self.speed, command)
+        if isinstance(command, Release):
+            self._releasing = command.step
         self._send(command)
 
     def _start_again(self) -> None:
@@ -108,6 +111,7 @@ class ProcessRunner:
         with self._lock:
             self._published, self._sent = Published(local.view(), None, False, 0), 0
         self._predicted = (local.playing, local.speed)
+        self._releasing = None  # the question answered last (sent as Release)
 
     # ------------------------------------------------------------------ state
 
@@ -128,7 +132,9 @@ class ProcessRunner:
 
     @property
     def waiting_at(self) -> int | None:
-        return self._published.waiting_at
+        with self._lock:
+            published, pending = self._published, self._sent > self._published.acknowledged
+        return answered_question(published.waiting_at, self._releasing, pending)
 
     @property
     def idle(self) -> bool:
