@@ -14,7 +14,7 @@ from nntui.errors import ScenarioError
 from nntui.scenario import builtin_dir, json_schema, list_builtin, load
 from nntui.scenario.loader import load_path
 
-from .conftest import MINIMAL
+from .conftest import MINIMAL, wait_idle
 
 
 def errors_of(path) -> list[str]:
@@ -387,3 +387,29 @@ def test_work_a_panel_or_a_step_cannot_bound_is_refused(write_scenario):
     slow = slow.replace("steps = 5", "steps = 5\nbatch_size = 1024\naccumulate = 1024")  # was: 15 minutes a step
     with pytest.raises(ScenarioError, match=r"train.accumulate: one step computes [\d,]+ multiply-adds"):
         load_path(write_scenario(slow))
+
+
+@pytest.mark.parametrize("runs, panels, message", [
+    ('{ gradient_flow = ["a", "zz"] }', '["gradient_flow", "loss"]', "view.runs.gradient_flow: no run is labelled 'zz'; the runs are: a, b"),
+    ('{ loss = ["a", "b"] }', '["loss"]', "view.runs.loss: the loss panel draws every run at once; view.runs takes"),
+    ('{ histograms = ["a"] }', '["loss"]', "view.runs.histograms: 'histograms' is not in view.panels"),
+    ('{ gradient_flow = ["a", "a"] }', '["gradient_flow"]', "a run is listed twice for 'gradient_flow'"),
+])
+def test_small_multiples_name_a_shown_per_run_panel_and_real_runs(write_scenario, runs, panels, message):
+    text = MINIMAL + '[[variant]]\nlabel = "a"\n[[variant]]\nlabel = "b"\n' + f"[view]\npanels = {panels}\nruns = {runs}\n"
+    with pytest.raises(ScenarioError) as info:
+        load_path(write_scenario(text))
+    assert message in str(info.value) and "\n" not in str(info.value).strip()
+
+
+async def test_small_multiples_draw_a_per_run_panel_once_for_each_listed_run():
+    from nntui.ui.app import NNTuiApp
+    from nntui.ui.gradient_flow import GradientFlowPanel
+
+    app = NNTuiApp(load("vanishing_gradients"), device="cpu", run_steps=2, questions=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        flows = list(app.query(GradientFlowPanel))
+        assert [(f.id, f.run_index) for f in flows] == [("gradient_flow-1", 0), ("gradient_flow-2", 1)]
+        await wait_idle(app, pilot)
+        assert "sigmoid" in str(flows[0].border_title) and "relu" in str(flows[1].border_title)

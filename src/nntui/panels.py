@@ -8,6 +8,8 @@ A declaration says what the panel needs and where it lives:
 - `training`: it draws a training run (a graph lesson has none);
 - `frame`: it frames the plots (the table under them, the text beside them)
   instead of taking a cell of the plot grid;
+- `per_run`: it draws one run at a time ([ and ] switch), so a scenario can
+  show it once per run side by side (`view.runs`: small multiples);
 - `check`: what makes a scenario unable to show it, as a one-line fix.
 
 The scenario loader checks a scenario's panels here, the engine switches its
@@ -46,6 +48,7 @@ class PanelSpec:
     probes: frozenset[Probe] = frozenset()        # measured by the engine for this panel
     training: bool = True                         # draws training runs (not a graph lesson's)
     frame: bool = False                           # the table under the plots or the text beside them
+    per_run: bool = False                         # shows one run: it can be drawn once per run (view.runs)
     check: Callable[[tuple[Variant, ...]], str | None] | None = None  # a problem showing it, or None
 
 
@@ -53,12 +56,12 @@ PANELS: dict[str, PanelSpec] = {
     "loss": PanelSpec("loss:LossPlot"),
     "lr": PanelSpec("learning_rate:LearningRatePanel"),
     "contour": PanelSpec("contour:ContourPanel", frozenset({"path"})),
-    "gradient_flow": PanelSpec("gradient_flow:GradientFlowPanel"),
-    "histograms": PanelSpec("histograms:HistogramPanel", frozenset({"dists"})),
-    "boundary": PanelSpec("boundary:BoundaryPanel", frozenset({"boundary"}), check=_boundary_problem),
+    "gradient_flow": PanelSpec("gradient_flow:GradientFlowPanel", per_run=True),
+    "histograms": PanelSpec("histograms:HistogramPanel", frozenset({"dists"}), per_run=True),
+    "boundary": PanelSpec("boundary:BoundaryPanel", frozenset({"boundary"}), per_run=True, check=_boundary_problem),
     # a training run's autograd graph; in a graph lesson the same name shows the expression's graph (ui/graph.py)
-    "graph": PanelSpec("model_graph:ModelGraphPanel", frozenset({"graph"}), training=False),
-    "code": PanelSpec("code:CodePanel"),
+    "graph": PanelSpec("model_graph:ModelGraphPanel", frozenset({"graph"}), training=False, per_run=True),
+    "code": PanelSpec("code:CodePanel", per_run=True),
     "variants": PanelSpec("variants:VariantsTable", frame=True),
     "lesson": PanelSpec("lesson:LessonPanel", training=False, frame=True),
 }
@@ -76,6 +79,21 @@ def panel(name: str) -> PanelSpec:
 def probes_for(names: Iterable[str]) -> frozenset[Probe]:
     """What the engine measures for these panels."""
     return frozenset().union(*(panel(name).probes for name in names))
+
+
+def multiples_problem(name: str, labels: list[str], shown: list[str], runs: list[str]) -> str | None:
+    """What is wrong with `view.runs.<name> = labels` (a panel drawn once per listed run), or None."""
+    if name not in shown:
+        return f"'{name}' is not in view.panels; add it there, or remove it from view.runs"
+    if not panel(name).per_run:
+        per_run = ", ".join(n for n, p in PANELS.items() if p.per_run)
+        return f"the {name} panel draws every run at once; view.runs takes panels that show one run: {per_run}"
+    unknown = next((label for label in labels if label not in runs), None)
+    if unknown is not None:
+        return f"no run is labelled '{unknown}'; the runs are: {', '.join(runs)}"
+    if len(set(labels)) != len(labels):
+        return f"a run is listed twice for '{name}'"
+    return None
 
 
 def plot_grid(count: int) -> tuple[int, bool]:

@@ -352,13 +352,17 @@ def load_raw(raw: dict[str, Any], *, source: str, base_dir: Path, name: str = "s
         seen.add(v.label)
 
     # imported here: panels.py imports this package's spec (a cycle at import time)
-    from ..panels import panel
+    from ..panels import multiples_problem, panel
 
     for shown in dict.fromkeys(spec.view.panels):
         check = panel(shown).check
         problem = check(tuple(variants)) if check is not None else None
         if problem:
             raise ScenarioError([Problem(source, problem, "view.panels", locate(text, ("view", "panels")))])
+    for shown, labels in spec.view.runs.items():
+        problem = multiples_problem(shown, labels, list(spec.view.panels), [v.label for v in variants])
+        if problem:
+            raise ScenarioError([Problem(source, problem, f"view.runs.{shown}", locate(text, ("view", "runs", shown)))])
 
     size_problems = _size_problems(variants, source)
     if size_problems:
@@ -394,6 +398,8 @@ def _expression_scenario(spec: ScenarioFile, expr: ExpressionSpec, raw: dict, *,
     # imported here: panels.py imports this package's spec (a cycle at import time)
     from ..panels import panel
 
+    if view.runs:
+        raise fail("a graph lesson has no runs to show side by side; remove view.runs", "view.runs")
     training = [p for p in view.panels if panel(p).training]
     if training:
         raise fail(f"'{training[0]}' needs training; an expression scenario shows 'graph' and 'lesson'", "view.panels")

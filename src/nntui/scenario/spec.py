@@ -401,6 +401,9 @@ class ViewSpec(Strict):
     histogram: Literal["weights", "activations", "gradients"] = Field(
         "weights", description="The quantity the histograms panel opens on.")
     all_layers: bool = Field(False, description="The histograms panel opens with one row per layer (key a toggles).")
+    runs: dict[Panel, list[Annotated[str, Field(min_length=1, max_length=40)]]] = Field(
+        default_factory=dict, description="Small multiples: a panel that shows one run drawn once for each of "
+        "these runs (their labels), side by side, e.g. { gradient_flow = [\"sigmoid\", \"relu + he\"] }.")
 
 
 class ScenarioFile(Strict):

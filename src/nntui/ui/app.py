@@ -13,6 +13,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical
 from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import Footer
 
 from ..commands import Release, Reset, RestartRun, SetSpeed, StepOnce, Toggle
@@ -21,6 +22,7 @@ from ..panels import panel, plot_grid
 from ..runner import Runner, View, next_speed, settle_heap
 from ..scenario import Scenario, list_builtin
 from ..scenario.edit import write as write_scenario
+from ..scenario.spec import Panel as PanelName
 from ..trainer_process import ProcessRunner, prestart
 from . import STYLESHEET
 from .base import BaseApp
@@ -135,8 +137,8 @@ class NNTuiApp(BaseApp, App["str | Scenario | None"]):
         with Horizontal(id="body"):
             with Vertical(id="main"):
                 # in the scenario's order: the author decides what comes first (an odd first panel spans the row)
-                plots = [self._make_panel(name) for name in dict.fromkeys(self.scenario.view.panels)
-                         if not panel(name).frame]
+                plots = [made for name in dict.fromkeys(self.scenario.view.panels) if not panel(name).frame
+                         for made in self._make_plots(name)]
                 columns, first_spans = plot_grid(len(plots))
                 grid = Grid(id="plots")
                 grid.styles.grid_size_columns = columns
@@ -150,8 +152,18 @@ class NNTuiApp(BaseApp, App["str | Scenario | None"]):
                 yield self._make_panel("lesson")
         yield Footer(show_command_palette=False)
 
-    def _make_panel(self, name: str):
-        made = panel_class(name).for_scenario(self.scenario, id=name)
+    def _make_plots(self, name: PanelName) -> list[Widget]:
+        """The panel, or one per run the scenario lists for it in view.runs (small multiples, side by side)."""
+        labels = [v.label for v in self.scenario.variants]
+        shown = self.scenario.view.runs.get(name)
+        if not shown:
+            return [self._make_panel(name)]
+        return [self._make_panel(name, run_index=labels.index(label), id=f"{name}-{labels.index(label) + 1}")
+                for label in shown]
+
+    def _make_panel(self, name: str, **kwargs) -> Widget:
+        kwargs.setdefault("id", name)
+        made = panel_class(name).for_scenario(self.scenario, **kwargs)
         self._panels.append(made)  # composed once, never replaced: every View goes to each of them
         return made
 

@@ -40,10 +40,10 @@ class CodePanel(Panel, VerticalScroll, can_focus=True):
     def for_scenario(cls, scenario, **kwargs):
         return cls(scenario, **kwargs)
 
-    def __init__(self, scenario: Scenario, **kwargs):
+    def __init__(self, scenario: Scenario, run_index: int = 0, **kwargs):
         super().__init__(**kwargs)
         self.scenario = scenario
-        self.run_index = 0
+        self.run_index = run_index
         self.phase: int | None = None  # index into PHASES while walking a step, else None
         self._code: list[CodeLine] = []
         self._shown: tuple | None = None

@@ -44,10 +44,10 @@ class ModelGraphPanel(Panel, ScrollableContainer, can_focus=True):
         *RUN_BINDINGS,
     ]
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, run_index: int = 0, **kwargs) -> None:
         super().__init__(**kwargs)
         self.tree_view: bool | None = None  # None: decide on first draw (tree when the layers do not fit)
-        self.run_index = 0
+        self.run_index = run_index
         self._view: View | None = None
         self._key: tuple | None = None
 

@@ -96,9 +96,9 @@ class StripPanel(Panel, Widget, can_focus=True):
 
     PAINTS_BACKGROUND = False  # True: every cell it draws sets its own background (no fill pass needed)
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, run_index: int = 0, **kwargs) -> None:
         super().__init__(**kwargs)
-        self.run_index = 0
+        self.run_index = run_index  # the run it shows, of those that show one ([ and ] switch)
         self._view: View | None = None
         self._key: tuple | None = None
         self._strips: list[Strip] = []
