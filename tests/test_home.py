@@ -7,7 +7,7 @@ from textual.command import CommandInput
 
 from nntui.scenario import list_builtin, load
 from nntui.ui.app import NNTuiApp
-from nntui.ui.home import HomeApp, layout_preview
+from nntui.ui.home import HomeApp, entries, layout_preview
 
 from .conftest import wait_idle
 
@@ -109,3 +109,10 @@ def test_layout_preview_sketches_the_panels():
 
 def test_home_snapshot(snap_compare):
     assert snap_compare(HomeApp(), terminal_size=(120, 40))
+
+
+def test_the_preview_lays_out_small_multiples_as_the_app_does():
+    entry = next(e for e in entries() if e.info.name == "vanishing_gradients")
+    text = layout_preview(entry.panels).plain.splitlines()
+    assert "loss" in text[0] and text[0].count("┌") == 2  # loss spans a row (and the lesson sits beside it)
+    assert text[3].count("┌ gradient_fl") == 2  # the two runs' gradient flows side by side (names cut to fit)

@@ -17,6 +17,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from ..panels import panel, plot_grid
 from ..scenario import BuiltinInfo, builtin_dir, list_builtin
 from ..scenario.spec import DEFAULT_PANELS, GRAPH_LESSON_PANELS
 from . import STYLESHEET
@@ -42,8 +43,10 @@ def entries() -> list[Entry]:
     out = []
     for info in list_builtin():
         raw = tomllib.loads((builtin_dir() / f"{info.name}.toml").read_text(encoding="utf-8"))
-        panels = tuple(raw.get("view", {}).get("panels", GRAPH_LESSON_PANELS if "expression" in raw
-                                                   else DEFAULT_PANELS))
+        view = raw.get("view", {})
+        shown = view.get("panels", GRAPH_LESSON_PANELS if "expression" in raw else DEFAULT_PANELS)
+        runs = view.get("runs", {})  # small multiples: that panel once per listed run
+        panels = tuple(name for p in shown for name in [p] * max(len(runs.get(p, ())), 1))
         variants = max(len(raw.get("variant", [])), 1)
         for values in raw.get("sweep", {}).values():
             variants *= max(len(values), 1)
@@ -52,14 +55,16 @@ def entries() -> list[Entry]:
 
 
 def layout_preview(panels: tuple[str, ...], width: int = 44) -> Text:
-    """A sketch of the screen the lesson opens: plot panels two by two, the variants table, the lesson on the right."""
-    plots = [p for p in panels if p not in ("variants", "lesson")]
+    """A sketch of the screen the lesson opens: the plot grid as the app lays it out, the variants table under it,
+    the lesson on the right."""
+    plots = [p for p in panels if not panel(p).frame]
     left = width - (14 if "lesson" in panels else 0)
     rows: list[list[str]] = []
-    if len(plots) % 2 and len(plots) > 1:
+    columns, first_spans = plot_grid(len(plots))
+    if first_spans:
         rows.append([plots[0]])
         plots = plots[1:]
-    rows += [plots[i:i + 2] for i in range(0, len(plots), 2)]
+    rows += [plots[i:i + columns] for i in range(0, len(plots), max(columns, 1))]
     if "variants" in panels:
         rows.append(["variants"])
     lines: list[str] = []
