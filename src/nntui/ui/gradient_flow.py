@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 from rich.color import Color
 from rich.segment import Segment
 from rich.style import Style
@@ -18,6 +17,7 @@ from textual.strip import Strip
 from ..runner import RunView
 from .palette import NONFINITE_RGB, NORM_SCALE, blend
 from .panel import RUN_BINDINGS, StripPanel, run_name
+from .raster import resample_columns
 
 LOG_LO, LOG_HI = -8.0, 2.0   # the color scale: 1e-8 … 1e2
 NAME_WIDTH = 10
@@ -73,7 +73,7 @@ class GradientFlowPanel(StripPanel):
         rows_for_layers = max(1, height - 2)  # two rows: the time axis and the color scale
         names = [run.param_names[i] for i in layers]
         now = run.grads[-1, layers]
-        history = _columns(run.grads[:, layers], strip_width)
+        history = resample_columns(run.grads[:, layers], strip_width)
         strips = []
         for r in range(min(len(names), rows_for_layers)):
             segments = [Segment(f"{_layer_label(r, len(names)):<{NAME_WIDTH}} ", base)]
@@ -128,14 +128,6 @@ class GradientFlowPanel(StripPanel):
             style = Style(color=color, bold=True) if kind == "fg" else Style(bgcolor=color)
             self._styles[key] = style
         return style
-
-
-def _columns(history: np.ndarray, width: int) -> np.ndarray:
-    """Resample (frames, layers) to exactly `width` columns in time (nearest frame)."""
-    if width <= 0:
-        return np.zeros((0, history.shape[1]))
-    idx = np.minimum((np.arange(width) * len(history) / width).astype(int), len(history) - 1)
-    return history[idx]
 
 
 def _layer_label(index: int, count: int) -> str:

@@ -22,15 +22,9 @@ from textual.binding import Binding
 from textual.strip import Strip
 
 from ..frames import HIST_BINS
-from .palette import (
-    HISTOGRAM_BACKGROUND_RGB,
-    MEDIAN_RGB,
-    NONFINITE_RGB,
-    QUANTITY_RGB,
-    blend,
-    fmt_num,
-)
+from .palette import HISTOGRAM_BACKGROUND_RGB, MEDIAN_RGB, NONFINITE_RGB, QUANTITY_RGB, blend
 from .panel import RUN_BINDINGS, StripPanel, run_name
+from .raster import fmt_num
 
 QUANTITIES = ("weights", "activations", "gradients")
 MARGIN = 8

@@ -17,9 +17,9 @@ from rich.style import Style
 from textual.strip import Strip
 
 from ..runner import View
-from .palette import fmt_num, variant_rgb
+from .palette import variant_rgb
 from .panel import StripPanel
-from .raster import MARGIN, centered_message, polyline_pixels
+from .raster import MARGIN, centered_message, fmt_num, polyline_pixels
 
 # quadrant characters indexed by a 4-bit mask: 1 = upper left, 2 = upper right, 4 = lower left, 8 = lower right
 QUADRANTS = " ▘▝▀▖▌▞▛▗▚▐▜▄▙▟█"

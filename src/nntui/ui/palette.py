@@ -8,8 +8,6 @@ The layout and the theme-following colors ($primary, $accent, …) are in nntui.
 
 from __future__ import annotations
 
-import math
-
 from rich.style import Style
 
 VARIANT_COLORS = (
@@ -79,26 +77,3 @@ def variant_rgb(i: int) -> tuple[int, int, int]:
 def blend(a: tuple[int, int, int], b: tuple[int, int, int], t: float) -> tuple[int, int, int]:
     """The color a fraction t of the way from a to b, each channel truncated to a whole number."""
     return int(a[0] + (b[0] - a[0]) * t), int(a[1] + (b[1] - a[1]) * t), int(a[2] + (b[2] - a[2]) * t)
-
-
-def fmt_num(value: float) -> str:
-    """Compact, fixed-width-friendly numbers: 0.0005, 1.234, 3.1e+05, NaN."""
-    if value != value:
-        return "NaN"
-    if value in (float("inf"), float("-inf")):
-        return "Inf" if value > 0 else "-Inf"
-    a = abs(value)
-    if a != 0 and (a >= 1e5 or a < 1e-3):
-        return f"{value:.2e}"
-    return f"{value:.4g}"
-
-
-def fmt_tick(value: float, span: float) -> str:
-    """An axis label with as many decimals as the axis span needs: 3 significant digits of the span."""
-    if not math.isfinite(value) or not math.isfinite(span) or span <= 0 or abs(value) >= 1e5:
-        return fmt_num(value)
-    decimals = max(0, 2 - math.floor(math.log10(span)))
-    if decimals > 6:
-        return fmt_num(value)
-    text = f"{value:.{decimals}f}"
-    return "0" if float(text) == 0 else text

@@ -1,20 +1,52 @@
-"""Shared pieces of the half-block panels (contour, boundary): axes and polylines on a pixel grid.
+"""The panels' drawing helpers, in one place: number formatting, axes, resampling, messages, and polylines on a
+pixel grid.
 
-A panel of W×H cells is a (2H)×W pixel grid: each cell is '▀' with the upper
-pixel as foreground color and the lower as background.
+A half-block panel (contour, boundary) of W×H cells is a (2H)×W pixel grid: each cell is '▀' with the upper
+pixel as foreground color and the lower as background; the loss chart uses quadrants (2×2 pixels per cell).
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
 
-from .palette import fmt_tick
-
 MARGIN = 8  # columns for y-axis labels
 MAX_PATH_PIXELS = 200_000
+
+
+def fmt_num(value: float) -> str:
+    """Compact, fixed-width-friendly numbers: 0.0005, 1.234, 3.1e+05, NaN."""
+    if value != value:
+        return "NaN"
+    if value in (float("inf"), float("-inf")):
+        return "Inf" if value > 0 else "-Inf"
+    a = abs(value)
+    if a != 0 and (a >= 1e5 or a < 1e-3):
+        return f"{value:.2e}"
+    return f"{value:.4g}"
+
+
+def fmt_tick(value: float, span: float) -> str:
+    """An axis label with as many decimals as the axis span needs: 3 significant digits of the span."""
+    if not math.isfinite(value) or not math.isfinite(span) or span <= 0 or abs(value) >= 1e5:
+        return fmt_num(value)
+    decimals = max(0, 2 - math.floor(math.log10(span)))
+    if decimals > 6:
+        return fmt_num(value)
+    text = f"{value:.{decimals}f}"
+    return "0" if float(text) == 0 else text
+
+
+def resample_columns(history: np.ndarray, width: int) -> np.ndarray:
+    """Resample (frames, k) rows to exactly `width` columns in time (nearest frame)."""
+    if width <= 0:
+        return np.zeros((0, history.shape[1]))
+    idx = np.minimum((np.arange(width) * len(history) / width).astype(int), len(history) - 1)
+    return history[idx]
 
 
 def y_label(row: int, rows: int, y0: float, y1: float, base: Style) -> Segment:

@@ -17,8 +17,9 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ..runner import View
-from .palette import STATUS_STYLES, fmt_num, variant_color
+from .palette import STATUS_STYLES, variant_color
 from .panel import Panel, refresh_changed
+from .raster import fmt_num
 
 UPDATE_SECONDS = 0.5  # live numbers at 2 Hz: digits that change five times a second are hard to read
 PADDING = 1  # cells each side of a column
