@@ -87,7 +87,7 @@ def test_a_textual_that_moved_the_internal_still_imports_and_skips_the_patch_wit
         "del compositor.ChopsUpdate  # as a Textual release that moved it\n"
         "import nntui.ui.app\n"
         "from nntui.ui import partial_updates\n"
-        "assert 'ChopsUpdate' in partial_updates.skipped and partial_updates.install() is False\n"
+        "assert 'ChopsUpdate' in partial_updates.PATCH.skipped and partial_updates.install() is False\n"
     )
     result = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr

@@ -76,10 +76,10 @@ def test_textual_8_2_8_skips_one_tick_too_many_and_the_fix_is_installed():
 
 def test_a_textual_without_an_internal_the_fix_uses_skips_it_with_a_notice(monkeypatch, caplog):
     monkeypatch.setattr(Timer, "_run", timer_ticks.textual_run())  # Textual's own for the test, restored after
-    monkeypatch.setattr(timer_ticks, "skipped", None)
+    monkeypatch.setattr(timer_ticks.PATCH, "skipped", None)
     monkeypatch.delattr(textual_timer, "EventTargetGone")  # as a Textual release that moved it
     with caplog.at_level(logging.WARNING, logger="nntui"):
         assert timer_ticks.install(timer_ticks.WRITTEN_FOR) is False
     assert Timer._run is not timer_ticks.run
-    assert "EventTargetGone" in timer_ticks.skipped
+    assert "EventTargetGone" in timer_ticks.PATCH.skipped
     assert [(r.name, r.levelname) for r in caplog.records] == [("nntui", "WARNING")]

@@ -8,29 +8,19 @@ directly. Over SSH keys often arrive in one burst, so `a b ⌫ c d` gave
 makes every Input (the home screen's filter, the edit form's fields, the
 command palette's search) run its own bindings as the key arrives.
 
-It is installed only on the Textual version it was written against
-(constraints.txt pins it), and Textual's internals are looked up only inside
-`install()`, so a Textual that moved them still imports nntui: the fix is
-skipped, `skipped` says why, and a one-line WARNING goes to the "nntui"
-logger. nntui configures no logging, so Python prints that line on stderr,
-once, at import, before the app takes the terminal: never onto the running
-TUI's screen.
+It is installed only on the Textual it was written for; any other keeps its
+own (textual_patch.py).
 """
 
 from __future__ import annotations
 
-import logging
-from importlib.metadata import version as installed_version
 from typing import TYPE_CHECKING, Any
+
+from .textual_patch import TextualPatch
 
 if TYPE_CHECKING:
     from textual import events
     from textual.widgets import Input
-
-WRITTEN_FOR = "8.2.8"
-skipped: str | None = None  # why the last install() did not install; None when it did
-_textual_on_key: Any = None  # Textual's own `Input._on_key`, saved by install() before replacing it
-
 
 async def _on_key(self: Input, event: events.Key) -> None:
     if not event.is_printable:
@@ -39,34 +29,19 @@ async def _on_key(self: Input, event: events.Key) -> None:
                 event.stop()
                 event.prevent_default()  # handled here: the app must not run it again
                 return
-    await _textual_on_key(self, event)
+    await PATCH.original(self, event)
+
+
+def _target() -> tuple[Any, str]:
+    from textual.widgets import Input
+
+    return Input, "_on_key"
+
+
+PATCH = TextualPatch("in-order editing keys", _on_key, _target)
 
 
 def install(version: str | None = None) -> bool:
-    """Make Inputs run their bindings as keys arrive if this is the Textual it was written for
-    (`version`: the installed one unless given) and its internals are where they were; say whether it
-    is in use. A Textual that moved them is skipped with a notice, not an error."""
-    global skipped, _textual_on_key
-    version = version or installed_version("textual")
-    if version != WRITTEN_FOR:
-        return _skip(f"written for Textual {WRITTEN_FOR}, this is {version}")
-    try:
-        from textual.widgets import Input
-
-        original = Input._on_key
-    except (ImportError, AttributeError) as error:
-        return _skip(f"Textual {version} lacks an internal it replaces ({error})")
-    if original is not _on_key:
-        _textual_on_key = original
-    Input._on_key = _on_key  # type: ignore[method-assign]  # replacing Textual's method is the fix
-    skipped = None
-    return True
-
-
-def _skip(reason: str) -> bool:
-    """Record why the fix is not in use; log it once (the same reason again says nothing)."""
-    global skipped
-    if reason != skipped:
-        logging.getLogger("nntui").warning("nntui: in-order editing keys not in use: %s", reason)
-    skipped = reason
-    return False
+    """Make Inputs run their bindings as keys arrive, on the Textual it was written for; say whether it is
+    in use."""
+    return PATCH.install(version)

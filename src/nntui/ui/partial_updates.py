@@ -8,36 +8,29 @@ far right of the variants table — so most of what reached the terminal was unc
 
 `render_segments` below is Textual's, with the start cropped the way its own `__rich_console__` does
 it: from the first segment that reaches the region. Cropping on a segment boundary never splits a wide
-character. It is installed only on the Textual version it was written against (constraints.txt pins
-it); any other version keeps Textual's own.
-
-Textual's internals are looked up only inside `install()`, so a Textual that moved them still imports
-nntui: the patch is skipped, `skipped` says why, and a one-line WARNING goes to the "nntui" logger.
-nntui configures no logging, so Python prints that line on stderr, once, at import, before the app
-takes the terminal: never onto the running TUI's screen.
+character. It is installed only on the Textual it was written for; any other keeps Textual's own
+(textual_patch.py).
 """
 
 from __future__ import annotations
 
-import logging
-from importlib.metadata import version as installed_version
 from typing import TYPE_CHECKING, Any
+
+from .textual_patch import WRITTEN_FOR, TextualPatch
 
 if TYPE_CHECKING:
     from rich.console import Console
     from textual._compositor import ChopsUpdate
     from textual.strip import Strip
 
-WRITTEN_FOR = "8.2.8"
-skipped: str | None = None  # why the last install() did not install; None when it did
-_textual_render_segments: Any = None  # Textual's own, saved by install() before replacing it
+__all__ = ["WRITTEN_FOR", "PATCH", "install", "render_segments", "skip_to", "textual_render_segments"]
 
 
 def textual_render_segments() -> Any:
     """Textual's own `ChopsUpdate.render_segments`, whether or not install() replaced it."""
     from textual._compositor import ChopsUpdate
 
-    return _textual_render_segments or ChopsUpdate.render_segments
+    return PATCH.original or ChopsUpdate.render_segments
 
 
 def _move(x: int, y: int) -> str:
@@ -79,31 +72,15 @@ def render_segments(self: ChopsUpdate, console: Console) -> str:
     return "".join(sequences)
 
 
+def _target() -> tuple[Any, str]:
+    from textual._compositor import ChopsUpdate
+
+    return ChopsUpdate, "render_segments"
+
+
+PATCH = TextualPatch("partial screen updates", render_segments, _target)
+
+
 def install(version: str | None = None) -> bool:
-    """Use the cropping renderer if this is the Textual it was written for (`version`: the installed one
-    unless given) and its internals are where they were; say whether it is in use. A Textual that moved
-    them is skipped with a notice, not an error."""
-    global skipped, _textual_render_segments
-    version = version or installed_version("textual")
-    if version != WRITTEN_FOR:
-        return _skip(f"written for Textual {WRITTEN_FOR}, this is {version}")
-    try:
-        from textual._compositor import ChopsUpdate
-
-        original = ChopsUpdate.render_segments
-    except (ImportError, AttributeError) as error:
-        return _skip(f"Textual {version} lacks an internal it replaces ({error})")
-    if original is not render_segments:
-        _textual_render_segments = original
-    ChopsUpdate.render_segments = render_segments  # type: ignore[method-assign]  # replacing Textual's method is the patch
-    skipped = None
-    return True
-
-
-def _skip(reason: str) -> bool:
-    """Record why the patch is not in use; log it once (the same reason again says nothing)."""
-    global skipped
-    if reason != skipped:
-        logging.getLogger("nntui").warning("nntui: partial screen updates not in use: %s", reason)
-    skipped = reason
-    return False
+    """Use the cropping renderer on the Textual it was written for; say whether it is in use."""
+    return PATCH.install(version)

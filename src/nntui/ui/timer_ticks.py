@@ -8,34 +8,28 @@ lr_sweep at full speed that was the whole tail of the key-to-screen figure: p90 
 7 ms without it.
 
 `run` below is Textual 8.2.8's `Timer._run` with that one line fixed. It is installed only on the
-Textual version it was written against (constraints.txt pins it); any other version keeps its own.
-
-Textual's internals are looked up only inside `install()` (and `run`), so a Textual that moved them
-still imports nntui: the fix is skipped, `skipped` says why, and a one-line WARNING goes to the "nntui"
-logger. nntui configures no logging, so Python prints that line on stderr, once, at import, before the
-app takes the terminal: never onto the running TUI's screen.
+Textual it was written for; any other keeps its own (textual_patch.py). `run` looks up Textual's
+internals as it runs, and install checks they are there.
 """
 
 from __future__ import annotations
 
-import logging
 import math
-from importlib.metadata import version as installed_version
 from typing import TYPE_CHECKING, Any
+
+from .textual_patch import WRITTEN_FOR, TextualPatch
 
 if TYPE_CHECKING:
     from textual.timer import Timer
 
-WRITTEN_FOR = "8.2.8"
-skipped: str | None = None  # why the last install() did not install; None when it did
-_textual_run: Any = None  # Textual's own, saved by install() before replacing it
+__all__ = ["WRITTEN_FOR", "PATCH", "install", "run", "textual_run"]
 
 
 def textual_run() -> Any:
     """Textual's own `Timer._run`, whether or not install() replaced it."""
     from textual.timer import Timer
 
-    return _textual_run or Timer._run
+    return PATCH.original or Timer._run
 
 
 async def run(self: Timer) -> None:
@@ -75,33 +69,17 @@ async def run(self: Timer) -> None:
             break
 
 
+def _target() -> tuple[Any, str]:
+    from textual import timer as textual_timer
+
+    for name in ("_time", "sleep", "EventTargetGone"):  # what `run` looks up
+        getattr(textual_timer, name)
+    return textual_timer.Timer, "_run"
+
+
+PATCH = TextualPatch("late-timer fix", run, _target)
+
+
 def install(version: str | None = None) -> bool:
-    """Use the fixed loop if this is the Textual it was written for (`version`: the installed one unless
-    given) and the internals it uses are where they were; say whether it is in use. A Textual that moved
-    them is skipped with a notice, not an error."""
-    global skipped, _textual_run
-    version = version or installed_version("textual")
-    if version != WRITTEN_FOR:
-        return _skip(f"written for Textual {WRITTEN_FOR}, this is {version}")
-    try:
-        from textual import timer as textual_timer
-
-        original = textual_timer.Timer._run
-        for name in ("_time", "sleep", "EventTargetGone"):  # what `run` looks up
-            getattr(textual_timer, name)
-    except (ImportError, AttributeError) as error:
-        return _skip(f"Textual {version} lacks an internal it replaces or uses ({error})")
-    if original is not run:
-        _textual_run = original
-    textual_timer.Timer._run = run  # type: ignore[method-assign]  # replacing Textual's method is the fix
-    skipped = None
-    return True
-
-
-def _skip(reason: str) -> bool:
-    """Record why the fix is not in use; log it once (the same reason again says nothing)."""
-    global skipped
-    if reason != skipped:
-        logging.getLogger("nntui").warning("nntui: late-timer fix not in use: %s", reason)
-    skipped = reason
-    return False
+    """Use the fixed loop on the Textual it was written for; say whether it is in use."""
+    return PATCH.install(version)
