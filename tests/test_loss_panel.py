@@ -35,6 +35,7 @@ async def test_validation_loss_is_a_dashed_dim_curve_in_the_run_s_colour():
         await wait_idle(app, pilot)
         plot = app.query_one(LossPlot)
         assert dim_cells(plot) == 0 and "validation" not in str(plot.border_subtitle)
+        assert len(app.runner.view().runs[0].lrs) == 0  # no lr panel: each step's lr is not kept
 
 
 async def test_the_lr_panel_shows_each_step_s_learning_rate_as_the_optimizer_used_it():

@@ -36,7 +36,6 @@ class RunFrame:
     step: int                   # updates done so far
     loss_steps: np.ndarray      # int64: step index of each new loss (loss of θ before that update)
     losses: np.ndarray          # float64, may hold NaN/Inf at the step where the run diverged
-    lrs: np.ndarray             # float64: the learning rate each of those steps used
     val_steps: np.ndarray
     val_losses: np.ndarray
     diverged_at: int | None
@@ -45,6 +44,7 @@ class RunFrame:
     param_names: tuple[str, ...]
     param_shapes: tuple[tuple[int, ...], ...]
     grad_norms: np.ndarray      # per parameter tensor (NaN before the first backward)
+    lrs: np.ndarray | None = None         # lr panel: the learning rate each of those steps used
     path_steps: np.ndarray | None = None  # contour: step of each new point of the parameter path
     path: np.ndarray | None = None        # contour: (k, 2) parameters θ_step (before that update)
     position: np.ndarray | None = None    # contour: (2,) parameters now

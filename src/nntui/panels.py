@@ -30,7 +30,7 @@ from .scenario.spec import Panel as PanelName
 if TYPE_CHECKING:
     from .scenario.loader import Variant
 
-Probe = Literal["path", "dists", "boundary", "graph"]
+Probe = Literal["path", "dists", "boundary", "graph", "lr"]
 PROBES: tuple[Probe, ...] = get_args(Probe)
 
 
@@ -54,7 +54,7 @@ class PanelSpec:
 
 PANELS: dict[str, PanelSpec] = {
     "loss": PanelSpec("loss:LossPlot"),
-    "lr": PanelSpec("learning_rate:LearningRatePanel"),
+    "lr": PanelSpec("learning_rate:LearningRatePanel", frozenset({"lr"})),
     "contour": PanelSpec("contour:ContourPanel", frozenset({"path"})),
     "gradient_flow": PanelSpec("gradient_flow:GradientFlowPanel", per_run=True),
     "histograms": PanelSpec("histograms:HistogramPanel", frozenset({"dists"}), per_run=True),

@@ -180,7 +180,8 @@ class History:
         for hist, rf in zip(self.runs, frame.runs):
             hist.loss.extend(rf.loss_steps, rf.losses)
             hist.val_loss.extend(rf.val_steps, rf.val_losses)
-            hist.lr.extend(rf.loss_steps, rf.lrs)
+            if rf.lrs is not None:
+                hist.lr.extend(rf.loss_steps, rf.lrs)
             if len(rf.losses):
                 if math.isnan(hist.first_loss):
                     hist.first_loss = float(rf.losses[0])

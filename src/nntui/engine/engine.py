@@ -35,7 +35,8 @@ class RunState:
     """One variant's model, optimizer, batches and bookkeeping."""
 
     def __init__(self, variant: Variant, device: str, seed: int, tensors: dict[tuple, tuple[torch.Tensor, ...]],
-                 track_path: bool = False, probe: bool = False, boundary: bool = False, graph: bool = False):
+                 track_path: bool = False, probe: bool = False, boundary: bool = False, graph: bool = False,
+                 track_lr: bool = False):
         self.variant = variant
         self.label = variant.label
         ds = variant.dataset
@@ -76,6 +77,7 @@ class RunState:
         self.update_cos = math.nan
         # contour panel: every θ_step, and the box of points worth framing (loss ≤ 2× the first)
         self.track_path = track_path
+        self.track_lr = track_lr  # the lr panel: every step's lr reaches the History (the table reads only the last)
         self.probe = Probe(self.model, self.x) if probe else None
         self.boundary = BoundaryProbe(self.model, ds, device) if boundary else None
         # the graph's structure never changes: trace it once and send it with the first frame
@@ -207,7 +209,7 @@ class RunState:
         return RunFrame(
             label=self.label, step=self.step,
             loss_steps=np.array([s for s, _, _ in log], np.int64), losses=np.array([v for _, v, _ in log], np.float64),
-            lrs=np.array([lr for _, _, lr in log], np.float64),
+            lrs=np.array([lr for _, _, lr in log], np.float64) if self.track_lr else None,
             val_steps=val_steps, val_losses=val_losses, diverged_at=self.diverged_at,
             finished=not self.active, update_cos=self.update_cos, param_names=self.names,
             param_shapes=tuple(tuple(p.shape) for p in self.params), grad_norms=grad_norms,
@@ -274,7 +276,7 @@ class Engine:
         # two parameters: the exact surface, with every step on the path; more: a random-direction slice
         self.exact = parameter_count(scenario.variants[0]) == 2
         self._options = dict(track_path=self.contour and self.exact, probe="dists" in probes,
-                             boundary="boundary" in probes, graph="graph" in probes)
+                             boundary="boundary" in probes, graph="graph" in probes, track_lr="lr" in probes)
         self._tensors = tensors
         self.devices = devices
         self.runs = [self._new_run(v, d) for v, d in zip(scenario.variants, devices)]
