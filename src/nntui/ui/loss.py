@@ -62,7 +62,8 @@ class LossPlot(StripPanel):
         return f"Loss ({', '.join(notes)})" if notes else "Loss"
 
     def _subtitle(self, held_out: list) -> str:
-        return "l: log/linear · ╌ validation" if any(len(s) for s, _ in held_out) else "l: log/linear"
+        # the legend first: a narrow panel cuts the key hint (the footer has it), not what the dashes mean
+        return "╌ validation · l: log/linear" if any(len(s) for s, _ in held_out) else "l: log/linear"
 
     def _curves(self, view: View) -> tuple[list[Series], list[Series]]:
         """(each run's curve, each run's held-out curve) as (steps, values), finite points only."""
