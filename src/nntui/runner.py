@@ -37,12 +37,14 @@ class RunView:
 
     label: str
     settings: dict
-    steps: np.ndarray                     # the loss of θ before each update (per step, or bucketed)
+    steps: np.ndarray                     # each step's loss on its own mini-batch (per step, or bucketed)
     losses: np.ndarray
-    loss: float
+    loss: float                           # the loss now on the whole training split: the run's loss compared
     status: str
     diverged_at: int | None
     step: int
+    train_steps: np.ndarray | None = None    # the loss on the whole training split, every eval_every steps (every
+    train_losses: np.ndarray | None = None   # step where the batch is the whole split): the curve runs are compared on
     smooth_steps: np.ndarray | None = None   # the loss's EMA (key ~ shows it instead of the raw loss)
     smooth_losses: np.ndarray | None = None
     val_steps: np.ndarray | None = None      # the loss on the held-out split, every eval_every steps
