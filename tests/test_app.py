@@ -152,7 +152,16 @@ async def test_beats_follow_training():
         assert "step 229" in beat._markdown and "diverged" in beat._markdown
         table = app.query_one("VariantsTable")
         statuses = [table.cell(i, "status") for i in range(6)]
-        assert statuses[:5] == ["converging"] * 5 and statuses[-1] == "diverged @229"
+        assert statuses[:5] == ["converged"] * 5 and statuses[-1] == "diverged @229"
+
+
+async def test_no_loss_is_shown_before_the_first_step():
+    app = make_app(run_steps=0)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_idle(app, pilot)
+        table = app.query_one("VariantsTable")
+        assert [table.cell(i, "loss") for i in range(6)] == ["—"] * 6  # not "NaN"
+        assert [table.cell(i, "status") for i in range(6)] == ["waiting"] * 6
 
 
 def test_step_axis_grows_in_steps_and_stops_at_the_end():
@@ -188,6 +197,9 @@ async def test_s_saves_a_screenshot_and_tilde_smooths(tmp_path, monkeypatch):
         await pilot.pause()
         shot = tmp_path / "nntui-lr_sweep-step5.svg"
         assert shot.is_file() and shot.read_text(encoding="utf-8").startswith("<svg")
+        await pilot.press("s")  # the same step again (paused): a second picture, the first kept
+        await pilot.pause()
+        assert (tmp_path / "nntui-lr_sweep-step5-2.svg").is_file() and shot.is_file()
         plot = app.query_one(LossPlot)
         assert not plot.smooth
         await pilot.press("tilde")

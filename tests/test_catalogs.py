@@ -20,8 +20,8 @@ from nntui import catalog, codegen, data, schedules
 from nntui.engine import batched, build, device, manual
 from nntui.expression import FUNCTIONS, OPERATIONS, operation
 from nntui.panels import PANELS, probes_for
-from nntui.record import STATUSES
 from nntui.scenario import list_builtin, load, spec
+from nntui.status import STATUSES
 from nntui.ui.app import panel_class
 from nntui.ui.histograms import QUANTITIES, QUANTITY_RGB
 from nntui.ui.palette import STATUS_STYLES

@@ -42,7 +42,10 @@ def test_headless_run_writes_json_record(tmp_path):
     assert good["diverged_at"] is None and good["steps"] == list(range(300)) and len(good["loss"]) == 300
     assert good["settings"]["lr"] == 0.028 and good["settings"]["batch_size"] == "full"
     assert good["settings"]["optimizer"] == "sgd"
-    assert good["final_loss"] == pytest.approx(good["loss"][-1])
+    # full batch: the loss of each step's batch is the training split's; final_loss is that of the final θ
+    assert good["train_steps"] == list(range(301)) and good["train_loss"][:300] == good["loss"]
+    assert good["final_loss"] == good["train_loss"][-1] < good["loss"][-1]
+    assert rec["nntui_record"] == 2
     assert set(good["parameters"]) == {"weight", "bias"} and good["parameters"]["weight"][0][0] == pytest.approx(3, abs=0.1)
 
 
@@ -185,8 +188,10 @@ def test_headless_csv_has_every_step_and_the_divergence(tmp_path):
     for row in rows:
         by_run.setdefault(row["variant"], []).append(row)
     assert list(by_run) == ["lr=0.0005", "lr=0.001", "lr=0.005", "lr=0.025", "lr=0.028", "lr=0.03"]
-    assert len(by_run["lr=0.0005"]) == 300 and {r["split"] for r in rows} == {"train"}
-    diverged = by_run["lr=0.03"]
+    splits = {split: [r for r in by_run["lr=0.0005"] if r["split"] == split] for split in ("batch", "train")}
+    assert len(splits["batch"]) == 300 and len(splits["train"]) == 301  # and the final θ's
+    assert {r["split"] for r in rows} == {"batch", "train"}  # lr_sweep holds no data out
+    diverged = [r for r in by_run["lr=0.03"] if r["split"] == "train"]
     assert int(diverged[-1]["step"]) == 229 and float(diverged[-1]["loss"]) > 1e5
 
 

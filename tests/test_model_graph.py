@@ -92,3 +92,12 @@ async def test_nan_gradients_draw_without_a_crash():
             await pilot.pause()
             text = str(panel.query_one("#canvas").render())
             assert "0.weight" in text and "nan" in text.lower()
+
+
+async def test_nothing_is_shown_before_it_exists():
+    # before the first step there is no gradient: none shown, never "‖∇‖ nan"
+    app = NNTuiApp(load("mlp_graph"), device="cpu", run_steps=0, questions=False)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await wait_idle(app, pilot)
+        shown = str(app.query_one(ModelGraphPanel).query_one("#canvas").render())
+        assert "0.weight" in shown and "nan" not in shown.lower()

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from nntui.frames import Frame, RunFrame
-from nntui.record import SERIES_CAPACITY, History, Series, dumps, run_status
+from nntui.record import SERIES_CAPACITY, History, Series, dumps
 
 
 def test_series_is_exact_while_small():
@@ -40,35 +40,11 @@ def test_json_writes_non_finite_as_null():
     assert json.loads(text) == {"a": [1.0, None]}
 
 
-def test_status_names():
-    assert run_status(None) == "waiting"
-
-
-def test_a_run_whose_loss_has_doubled_is_diverging_before_it_trips_the_divergence_limit():
-    from nntui.engine import Engine
-    from nntui.record import History
-    from nntui.scenario import load
-
-    sc = load("lr_sweep")  # lr 0.03 is past 2/λmax: every overshoot grows, but diverge_factor is 1000×
-    engine = Engine(sc, "cpu")
-    history = History([v.label for v in sc.variants], [v.settings() for v in sc.variants])
-    statuses = []
-    while not engine.finished:
-        engine.advance(10)
-        history.add(engine.frame())
-        statuses.append([run.status for run in history.runs])
-    wild = [row[-1] for row in statuses]
-    first = wild.index("diverging")
-    assert "oscillating" in wild[:first] and wild[-1] == "diverged"  # overshoots, then grows, then stops
-    assert wild[first:wild.index("diverged")] == ["diverging"] * (wild.index("diverged") - first)
-    assert all("diverging" not in row[:-1] for row in statuses)  # the runs that converge never say it
-
-
 def frame(step: int, steps: np.ndarray, val_steps: np.ndarray) -> RunFrame:
     """What the engine sends for one run: every new training loss, a validation loss every eval_every steps."""
     return RunFrame(label="run", step=step, loss_steps=steps, losses=1.0 / (1.0 + steps), lrs=np.full(len(steps), 0.1),
                     val_steps=val_steps, val_losses=2.0 / (1.0 + val_steps), diverged_at=None, finished=False,
-                    update_cos=0.5, param_names=("w",), param_shapes=((1,),), grad_norms=np.ones(1))
+                    param_names=("w",), param_shapes=((1,),), grad_norms=np.ones(1))
 
 
 @pytest.mark.parametrize("eval_every", [1, 2, 10, 7])

@@ -40,10 +40,12 @@ class RunFrame:
     val_losses: np.ndarray
     diverged_at: int | None
     finished: bool
-    update_cos: float           # cosine of the last two updates; < 0 means the run zig-zags
     param_names: tuple[str, ...]
     param_shapes: tuple[tuple[int, ...], ...]
     grad_norms: np.ndarray      # per parameter tensor (NaN before the first backward)
+    train_steps: np.ndarray | None = None   # step of each new loss on the whole training split …
+    train_losses: np.ndarray | None = None  # … the loss of θ at that step: the loss runs are compared on
+    baseline_loss: float = math.nan         # the loss of the best constant prediction (learning nothing)
     lrs: np.ndarray | None = None         # lr panel: the learning rate each of those steps used
     path_steps: np.ndarray | None = None  # contour: step of each new point of the parameter path
     path: np.ndarray | None = None        # contour: (k, 2) parameters θ_step (before that update)

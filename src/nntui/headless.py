@@ -80,7 +80,7 @@ def loss_chart(history: History, *, log_y: bool, color: bool, width: int = 100, 
     if log_y:
         plt.yscale("log")
     for i, h in enumerate(history.runs):
-        steps, losses = h.loss.points()
+        steps, losses = h.train_loss.points()  # the loss the runs are compared on (as in the app)
         ok = np.isfinite(losses) & ((losses > 0) if log_y else True)
         if ok.any():
             # without color (pipes, logs), each run gets its own marker character instead
@@ -126,8 +126,8 @@ def write_csv(history: History, path: Path) -> None:
     text = io.StringIO()
     writer = csv.writer(text)
     writer.writerow(["variant", "step", "split", "loss"])
-    for h in history.runs:
-        for split, series in (("train", h.loss), ("validation", h.val_loss)):
+    for h in history.runs:  # batch: each step's mini-batch; train and validation: the whole split
+        for split, series in (("batch", h.loss), ("train", h.train_loss), ("validation", h.val_loss)):
             steps, losses = series.points()
             writer.writerows((h.label, int(s), split, repr(float(v))) for s, v in zip(steps, losses))
     write_atomically(path, text.getvalue())

@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import json
 import math
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from .frames import Frame, ModelGraph, RunFrame, Surface
+from .status import run_status, window
 
 SERIES_CAPACITY = 2048  # buckets per series; each bucket keeps its min and max point
+RECENT = 64             # full-data losses kept unthinned: the window a run's status is judged on
 GRAD_CAPACITY = 512     # frames of per-layer statistics kept for the gradient-flow and histogram panels
-RECORD_VERSION = 1
+RECORD_VERSION = 2  # 2: train_steps/train_loss, the loss compared (final_loss) on the whole split
 
 
 class Series:
@@ -121,31 +124,13 @@ def _less(a: float, b: float) -> bool:
     return (not math.isnan(a)) and (math.isnan(b) or a < b)
 
 
-STATUSES = ("waiting", "converging", "oscillating", "diverging", "diverged")  # what run_status can say
-DIVERGING_FACTOR = 2.0  # a smoothed loss this many times its first value: growing, not learning
-
-
-def run_status(frame: RunFrame | None, first_loss: float = math.nan, smoothed_loss: float = math.nan) -> str:
-    """converging / oscillating / diverging / diverged (or waiting before the first step).
-
-    "diverging" comes before the run trips `diverge_factor` (1000× on lr_sweep): once its smoothed loss is
-    twice where it started, a student should see it is blowing up, not read "oscillating" at 10,000."""
-    if frame is None or (frame.step == 0 and frame.diverged_at is None):
-        return "waiting"
-    if frame.diverged_at is not None:
-        return "diverged"
-    if smoothed_loss > DIVERGING_FACTOR * first_loss:  # False while either is NaN
-        return "diverging"
-    if frame.update_cos < 0:
-        return "oscillating"  # consecutive updates point against each other: it overshoots
-    return "converging"
-
-
 @dataclass
 class RunHistory:
     label: str
     settings: dict[str, Any]
-    loss: Series = field(default_factory=Series)
+    loss: Series = field(default_factory=Series)  # each step's loss on its mini-batch
+    train_loss: Series = field(default_factory=Series)  # the loss on the whole training split: the one compared
+    recent: deque[tuple[int, float]] = field(default_factory=lambda: deque(maxlen=RECENT))  # its last points
     val_loss: Series = field(default_factory=Series)
     lr: Series = field(default_factory=Series)  # the learning rate of each step (schedules move it)
     smoothed: Series = field(default_factory=Series)  # the loss's debiased EMA, as TensorBoard smooths it
@@ -155,15 +140,22 @@ class RunHistory:
     bands: dict[str, Thinned] = field(default_factory=dict)  # per quantity: every layer's percentiles
     graph: ModelGraph | None = None  # the autograd graph's structure (sent once)
     latest: RunFrame | None = None
-    first_loss: float = math.nan  # the loss before the first update (its status compares against it)
+    first_loss: float = math.nan  # the training split's loss before the first update
+    baseline: float = math.nan    # the loss of the best constant prediction (a run that learned nothing)
 
     @property
     def current_loss(self) -> float:
-        return self.loss.last[1] if self.loss.last else math.nan
+        """The loss on the whole training split now: the run's loss wherever runs are compared."""
+        return self.train_loss.last[1] if self.train_loss.last else math.nan
 
-    @property
-    def status(self) -> str:
-        return run_status(self.latest, self.first_loss, self.smoothed.last[1] if self.smoothed.last else math.nan)
+    status: str = "waiting"        # what a student would say of its curve (status.py), updated with each frame
+
+    def judge(self, best_other: float) -> None:
+        """Decide the status on the recent full-data losses; `best_other`: the lowest loss of the other live runs."""
+        step = self.latest.step if self.latest else 0
+        self.status = run_status(window(list(self.recent), step), step=step,
+                                 diverged_at=self.latest.diverged_at if self.latest else None,
+                                 first=self.first_loss, baseline=self.baseline, best_other=best_other)
 
 
 class History:
@@ -183,9 +175,13 @@ class History:
             if rf.lrs is not None:
                 hist.lr.extend(rf.loss_steps, rf.lrs)
             if len(rf.losses):
-                if math.isnan(hist.first_loss):
-                    hist.first_loss = float(rf.losses[0])
                 hist.smoothed.extend(rf.loss_steps, self._smooth(hist, rf.losses))
+            if rf.train_steps is not None and rf.train_losses is not None and len(rf.train_steps):
+                if math.isnan(hist.first_loss):
+                    hist.first_loss = float(rf.train_losses[0])
+                hist.train_loss.extend(rf.train_steps, rf.train_losses)
+                hist.recent.extend(zip(rf.train_steps.tolist(), rf.train_losses.tolist()))
+            hist.baseline = rf.baseline_loss
             if rf.path is not None:
                 assert rf.path_steps is not None  # the engine sends a path with its steps
                 hist.path.extend(rf.path_steps, rf.path)
@@ -200,6 +196,10 @@ class History:
                         hist.bands[quantity] = Thinned(d.percentiles.size, capacity=GRAD_CAPACITY)
                     hist.bands[quantity].extend(np.array([rf.step]), d.percentiles.reshape(1, -1))
             hist.latest = rf
+        live = [h.current_loss if h.latest is not None and h.latest.diverged_at is None else math.nan
+                for h in self.runs]
+        for i, hist in enumerate(self.runs):
+            hist.judge(min((v for k, v in enumerate(live) if k != i and v == v), default=math.nan))
         for surface in frame.surfaces:
             self.surfaces[surface.members[0]] = surface
         self.step = frame.step
@@ -229,6 +229,7 @@ class History:
         for i, h in enumerate(self.runs):
             steps, losses = h.loss.points()
             vsteps, vlosses = h.val_loss.points()
+            tsteps, tlosses = h.train_loss.points()
             runs.append({
                 "label": h.label,
                 "settings": h.settings,
@@ -236,6 +237,8 @@ class History:
                 "steps": steps.tolist(),
                 "loss": [json_number(v) for v in losses],
                 "decimation": h.loss.width,
+                "train_steps": tsteps.tolist(),
+                "train_loss": [json_number(v) for v in tlosses],
                 "val_steps": vsteps.tolist(),
                 "val_loss": [json_number(v) for v in vlosses],
                 "final_loss": json_number(h.current_loss),

@@ -373,6 +373,7 @@ def run_view(h: RunHistory) -> RunView:
     steps, losses = h.loss.points()
     smooth_steps, smooth_losses = h.smoothed.points()
     val_steps, val_losses = h.val_loss.points()
+    train_steps, train_losses = h.train_loss.points()
     lr_steps, lrs = h.lr.points()
     grad_steps, grads = h.grads.view() if h.grads is not None else (None, None)
     bands = {}
@@ -380,7 +381,8 @@ def run_view(h: RunHistory) -> RunView:
         band_steps, rows = series.view()
         bands[quantity] = (band_steps, rows.reshape(len(rows), -1, len(PERCENTILES)))
     view = RunView(label=h.label, settings=h.settings, steps=steps, losses=losses, loss=h.current_loss,
-                   status=h.status, diverged_at=None, step=0, smooth_steps=smooth_steps, smooth_losses=smooth_losses,
+                   status=h.status, diverged_at=None, step=0, train_steps=train_steps, train_losses=train_losses,
+                   smooth_steps=smooth_steps, smooth_losses=smooth_losses,
                    val_steps=val_steps, val_losses=val_losses, lr_steps=lr_steps, lrs=lrs, grad_steps=grad_steps,
                    grads=grads, path=h.path.view()[1] if len(h.path) else None, bands=bands or None, graph=h.graph)
     if latest is None:  # before the first frame

@@ -91,7 +91,7 @@ class BatchedRuns:
     def _shape(self, values: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
         return values.reshape(-1, *([1] * (like.dim() - 1)))
 
-    def train_step(self, track_update: bool) -> None:
+    def train_step(self) -> None:
         started = time.perf_counter()
         taking = [run for run in self.runs if run.active]  # the runs this step is for
         first = self.runs[0]
@@ -107,12 +107,21 @@ class BatchedRuns:
             self._spent(started, taking)
             return
         losses.sum().backward()  # the runs are independent: each gets the gradient of its own loss
-        before = self._flats() if track_update else None
         self._sgd(self._mask(live))
-        updates = self._flats() - before if before is not None else None
+        full = self._full_losses(live)
         for k in live:
-            self.runs[k].stepped(updates[k] if updates is not None else None)
+            self.runs[k].stepped(full[k] if full is not None else None)
         self._spent(started, taking)
+
+    @torch.no_grad()
+    def _full_losses(self, live: list[int]) -> list[float] | None:
+        """Every run's loss on the whole training split in one batched forward, when one of the stepping runs
+        is due to book it (a run whose batch is the whole split books each step's loss instead)."""
+        runs = [self.runs[k] for k in live]
+        if not any(r.step + 1 == r.total or (not r.dense and (r.step + 1) % r.eval_every == 0) for r in runs):
+            return None
+        first = self.runs[0]
+        return self.per_run_loss(self._forward(first.x), first.y).tolist()
 
     @staticmethod
     def _spent(started: float, runs: list) -> None:

@@ -71,10 +71,14 @@ class RunState:
         self.diverged_at: int | None = None
         self.limit_factor = variant.train.diverge_factor
         self.eval_every = variant.train.eval_every
-        self.loss_log: list[tuple[int, float, float]] = []  # (step, loss, lr of that step)
+        self.loss_log: list[tuple[int, float, float]] = []  # (step, mini-batch loss, lr of that step)
+        # the loss on the whole training split, the one runs are compared on: where the batch is the whole split
+        # (and batch norm does not make training-mode outputs differ) each step's loss is it, else it is
+        # evaluated every eval_every steps
+        self.dense = (self.batch_size >= len(self.x) and self.accumulate == 1 and not variant.model.batch_norm)
+        self.train_log: list[tuple[int, float]] = []
         self.val_log: list[tuple[int, float]] = []
-        self.last_update: torch.Tensor | None = None
-        self.update_cos = math.nan
+        self.baseline = baseline_loss(self.loss_fn, self.y, variant.train.loss, variant.model.kind)
         # contour panel: every θ_step, and the box of points worth framing (loss ≤ 2× the first)
         self.track_path = track_path
         self.track_lr = track_lr  # the lr panel: every step's lr reaches the History (the table reads only the last)
@@ -84,7 +88,7 @@ class RunState:
         self.graph = trace(self.model, self.loss_fn, self.x[:PROBE_SAMPLES], self.y[:PROBE_SAMPLES]) if graph else None
         self.path_log: list[tuple[int, float, float]] = []
         self.box: list[float] | None = None
-        self._evaluate()
+        self._evaluate(train=not self.dense)  # a dense run books its first step's loss itself
 
     @property
     def active(self) -> bool:
@@ -105,7 +109,7 @@ class RunState:
     def _flat(self) -> torch.Tensor:
         return torch.cat([p.detach().reshape(-1) for p in self.params]).clone()
 
-    def train_step(self, track_update: bool) -> None:
+    def train_step(self) -> None:
         started = clock()
         if self.zero_grad:
             self.optimizer.zero_grad(set_to_none=True)
@@ -125,11 +129,10 @@ class RunState:
             else:
                 loss.backward()
         if self.record_loss(value):
-            before = self._flat() if track_update else None
             self.optimizer.step()
             if self.scheduler is not None:
                 self.scheduler.step()
-            self.stepped(self._flat() - before if before is not None else None)
+            self.stepped()
         self.train_seconds += clock() - started
 
     # The bookkeeping of a step, shared by this class's own steps and BatchedRuns' (engine/batched.py):
@@ -139,6 +142,8 @@ class RunState:
         """Book the loss of θ before this step's update; False when it diverges (the run stops here and keeps
         the parameters that gave this loss)."""
         self.loss_log.append((self.step, value, self.optimizer.param_groups[0]["lr"]))
+        if self.dense:
+            self.train_log.append((self.step, value))
         if self.first_loss is None:
             self.first_loss = value
         if self.track_path:
@@ -148,20 +153,18 @@ class RunState:
             return False
         return True
 
-    def stepped(self, update: torch.Tensor | None) -> None:
-        """Book an update taken: the step count, its direction (when measured), the validation cadence."""
+    def stepped(self, train_loss: float | None = None) -> None:
+        """Book an update taken: the step count and the evaluation cadence. `train_loss`: the new θ's loss on
+        the training split, when the caller has evaluated it (batched runs)."""
         self.step += 1
-        if update is not None:
-            self._note_update(update)
-        if self.step % self.eval_every == 0:
-            self._evaluate()
+        if self.evaluation_due:
+            # the last step's θ is never a step's input: a dense run evaluates it too
+            self._evaluate(train=not self.dense or self.step == self.total, train_loss=train_loss)
 
-    def _note_update(self, update: torch.Tensor) -> None:
-        """The cosine between this update and the last: below 0, the run zig-zags."""
-        if self.last_update is not None:
-            denom = float(update.norm() * self.last_update.norm())
-            self.update_cos = float(update @ self.last_update) / denom if denom > 0 else math.nan
-        self.last_update = update
+    @property
+    def evaluation_due(self) -> bool:
+        """The losses on the whole splits are due at the current step (every eval_every steps and at the end)."""
+        return self.step % self.eval_every == 0 or self.step == self.total
 
     def _diverging(self, loss: float) -> bool:
         first = self.first_loss if self.first_loss is not None else loss
@@ -182,9 +185,14 @@ class RunState:
         return self._flat().double().cpu().numpy()
 
     @torch.no_grad()
-    def _evaluate(self) -> None:
-        if len(self.x_val):
-            with eval_mode(self.model):
+    def _evaluate(self, train: bool = True, train_loss: float | None = None) -> None:
+        """The losses of θ now on the whole training split (unless a step books it) and the held-out split."""
+        with eval_mode(self.model):
+            if train:
+                if train_loss is None:
+                    train_loss = float(self.loss_fn(self.model(self.x), self.y))
+                self.train_log.append((self.step, train_loss))
+            if len(self.x_val):
                 self.val_log.append((self.step, float(self.loss_fn(self.model(self.x_val), self.y_val))))
 
     @torch.no_grad()
@@ -196,7 +204,8 @@ class RunState:
                                   for g in grads]).cpu().numpy().astype(np.float64)
         log, self.loss_log = self.loss_log, []
         val_steps, val_losses = _split(self.val_log)
-        self.val_log = []
+        train_steps, train_losses = _split(self.train_log)
+        self.val_log, self.train_log = [], []
         with eval_mode(self.model):
             dists = self.probe.measure() if self.probe is not None else None
             boundary = self.boundary.measure() if self.boundary is not None else None
@@ -210,8 +219,9 @@ class RunState:
             label=self.label, step=self.step,
             loss_steps=np.array([s for s, _, _ in log], np.int64), losses=np.array([v for _, v, _ in log], np.float64),
             lrs=np.array([lr for _, _, lr in log], np.float64) if self.track_lr else None,
-            val_steps=val_steps, val_losses=val_losses, diverged_at=self.diverged_at,
-            finished=not self.active, update_cos=self.update_cos, param_names=self.names,
+            val_steps=val_steps, val_losses=val_losses, train_steps=train_steps, train_losses=train_losses,
+            baseline_loss=self.baseline, diverged_at=self.diverged_at,
+            finished=not self.active, param_names=self.names,
             param_shapes=tuple(tuple(p.shape) for p in self.params), grad_norms=grad_norms,
             path_steps=path_steps, path=path, position=position,
             dists=dists, boundary=boundary, graph=self._take_graph(),
@@ -250,6 +260,21 @@ class SliceState:
 def _surface_key(v: Variant) -> tuple:
     m = v.model
     return (id(v.dataset), v.train.loss, v.train.device, m.kind, tuple(m.layers), m.activation, m.bias, m.batch_norm)
+
+
+def baseline_loss(loss_fn, y: torch.Tensor, loss: str, kind: str) -> float:
+    """The loss of the best constant prediction on these targets: what a model that learned nothing of the
+    inputs reaches (predicting the mean, or each class's frequency: ln 2 for balanced binary classes)."""
+    if kind == "surface" or not len(y):
+        return math.nan
+    with torch.no_grad():
+        if loss == "cross_entropy":
+            p = torch.bincount(y.long()).double() / len(y)
+            return float(-(p[p > 0] * p[p > 0].log()).sum())
+        target = y.double().mean(0, keepdim=True)
+        if loss == "bce_with_logits":
+            target = torch.logit(target.clamp(1e-12, 1 - 1e-12))
+        return float(loss_fn(target.expand_as(y).to(y.dtype), y))
 
 
 def _split(log: list[tuple[int, float]]) -> tuple[np.ndarray, np.ndarray]:
@@ -324,19 +349,18 @@ class Engine:
     def advance(self, n: int, should_stop: Callable[[], bool] | None = None) -> int:
         """Train up to `n` steps (every active run steps once per step); returns the steps taken."""
         done = 0
-        for i in range(n):
+        for _ in range(n):
             if should_stop is not None and should_stop():
                 break
             active = [r for r in self.runs if r.active]
             if not active:
                 break
-            track = i >= n - 2  # updates are compared only around frame boundaries (cheap)
             for batch in self.batches:
                 if any(r.active for r in batch.runs):
-                    batch.train_step(track)
+                    batch.train_step()
             for run in self._solo:
                 if run.active:
-                    run.train_step(track)
+                    run.train_step()
             done += 1
         return done
 

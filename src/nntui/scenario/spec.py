@@ -337,7 +337,8 @@ class TrainSpec(Strict):
     diverge_factor: float = Field(
         1e4, gt=1, description="A run is diverged once its loss is NaN/Inf or exceeds this × its first loss."
     )
-    eval_every: int = Field(10, ge=1, description="Steps between validation-loss evaluations.")
+    eval_every: int = Field(10, ge=1, description="Steps between evaluations of the loss on the whole training "
+                                                  "and validation splits (full-batch runs: every step).")
     schedule: Schedule = Field(
         "constant", description="Learning-rate schedule over the run's T steps: step lr·γ^⌊t/step_size⌋, "
         "exponential lr·e^(−γt), inverse lr/(1 + γt), polynomial lr·(1 − t/T)^power, cosine "

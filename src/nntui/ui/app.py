@@ -381,8 +381,9 @@ class NNTuiApp(BaseApp, App["str | Scenario | None"]):
         """An SVG of the screen as it is now, named after the scenario and the step, in the current folder (on the
         machine nntui runs on). `filename` and `path` (a folder) are Textual's arguments to this action, which
         overrides its own; the s key and the palette pass neither."""
-        name = filename or f"nntui-{self.scenario.name}-step{self.runner.view().step}.svg"
-        target = (Path(path) if path else Path.cwd()) / name
+        folder = Path(path) if path else Path.cwd()
+        name = filename or _unused(folder, f"nntui-{self.scenario.name}-step{self.runner.view().step}", ".svg")
+        target = folder / name
         try:
             write_atomically(target, self.export_screenshot())  # a full disk leaves no half an SVG
         except OSError as exc:
@@ -410,3 +411,13 @@ class NNTuiApp(BaseApp, App["str | Scenario | None"]):
             rows += [(key, f"{description} ({name.replace('_', ' ')}, when focused)")
                      for key, description in panel_class(name).help_rows(self.scenario)]
         self.push_screen(HelpScreen(rows, self.scenario.title))
+
+
+def _unused(folder: Path, stem: str, suffix: str) -> str:
+    """stem + suffix, or stem-2, stem-3 … when taken: a paused run or a graph lesson (always step 0) saved twice
+    keeps both pictures."""
+    name, n = stem + suffix, 1
+    while (folder / name).exists():
+        n += 1
+        name = f"{stem}-{n}{suffix}"
+    return name

@@ -92,8 +92,8 @@ class ModelGraphPanel(Panel, ScrollableContainer, can_focus=True):
         canvas.update(text)
 
     def _norm(self, run: RunView, param: int | None) -> float | None:
-        if param is None or run.grad_norms is None or param >= len(run.grad_norms):
-            return None
+        if param is None or run.grad_norms is None or param >= len(run.grad_norms) or run.step == 0:
+            return None  # no backward pass yet: no gradient to show (not "nan")
         return float(run.grad_norms[param])
 
     def _layers(self, run: RunView, g: ModelGraph) -> tuple[Text, int]:

@@ -15,9 +15,11 @@ VARIANT_COLORS = (
     "#8DD3C7", "#FB8072", "#80B1D3", "#FDB462", "#B3DE69", "#FCCDE5", "#BC80BD", "#CCEBC5",
 )
 
-STATUS_STYLES = {
+STATUS_STYLES = {  # status.py's statuses: good news green, trouble amber to red, "stuck" grey as its curve
     "waiting": "dim",
-    "converging": "bold #00C060",
+    "learning": "bold #56B4E9",
+    "converged": "bold #00C060",
+    "stuck": "bold #A0A0A0",
     "oscillating": "bold #F0B000",
     "diverging": "bold #FF8040",
     "diverged": "bold #FF4040",

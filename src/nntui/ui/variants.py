@@ -62,7 +62,7 @@ class VariantsTable(Panel, ScrollView, can_focus=False):  # nothing to select: i
                         *(Column(c, c, max([len(c)] + [len(_setting(s.get(c))) for s in settings]), "right")
                           for c in columns),
                         *(Column(c, c, max(len(c), 8), "right") for c in live),
-                        Column("loss", "loss", 9, "right"), Column("status", "status", 13)]
+                        Column("loss", "train loss", 10, "right"), Column("status", "status", 13)]
         self._rows: list[list[Text]] = [[Text(label)] + [Text("")] * (len(self.columns) - 1) for label in labels]
         self._strips: list[Strip] = []
         self._key: tuple | None = None
@@ -94,7 +94,8 @@ class VariantsTable(Panel, ScrollView, can_focus=False):  # nothing to select: i
         return [Text.assemble(("━━ ", variant_color(i)), run.label),
                 *(Text(_setting(run.settings.get(c))) for c in self.settings_columns),
                 *(Text(_live(run, c)) for c in self.live_columns),
-                Text(fmt_num(run.loss)), Text(label, style=STATUS_STYLES[status])]
+                Text("—" if run.loss != run.loss and run.diverged_at is None else fmt_num(run.loss)),  # not yet
+                Text(label, style=STATUS_STYLES[status])]
 
     # ------------------------------------------------------------------ drawing
 

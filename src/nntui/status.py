@@ -1,0 +1,90 @@
+"""A run's status: what a student would say of its loss curve, decided on the loss over the whole training split.
+
+The status is read first, so it must agree with the curve. Each rule looks at the recent window of the
+run's full-data loss (the last half of its steps, at least WINDOW points, at most what the record keeps),
+never at one mini-batch or one update, which noise flips at random. The rules, in order:
+
+- **waiting**: no step taken yet.
+- **diverged**: the run tripped `train.diverge_factor` (or its loss became NaN/Inf) and was stopped.
+- **diverging**: its loss is over DIVERGING_FACTOR times where it started, or it has only risen
+  across the window (by more than RISE).
+- **oscillating**: within the window it fell and climbed back by at least SWING of the window's top, and the
+  swings are not dying out (the later half of the window swings at least half as much as the earlier half);
+  or it went up and down and ended higher (its last third above its first third by more than FLAT).
+- **converged**: its loss is below NEGLIGIBLE of where it started (nothing visible is left to learn), or it is
+  flat (the means of the window's first and last thirds within FLAT of each other: noise from mini-batches
+  averages out) at a level that is not stuck.
+- **stuck**: flat, yet no better than predicting a constant (within BASELINE_SHARE of the data's baseline:
+  the mean for regression, ln k for k balanced classes) or FAR_ABOVE times above another run that is
+  still in the race: it has stopped learning long before the data allowed.
+- **learning**: falling, and none of the above.
+
+No torch, no Textual: record.py applies it, the table and the JSON show it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+STATUSES = ("waiting", "learning", "converged", "stuck", "oscillating", "diverging", "diverged")
+
+WINDOW = 8                # the fewest recent points a status is judged on (fewer: still learning)
+DIVERGING_FACTOR = 2.0    # twice the starting loss: blowing up, before diverge_factor stops it
+RISE = 0.1                # a window that only rose, by more than 10%: heading up
+SWING = 0.2               # climbing back by 20% of the window's top after a fall: an oscillation
+FLAT = 0.02               # less than 2% of change across the window: flat
+NEGLIGIBLE = 1e-6         # a millionth of the starting loss: converged, however the last digits move
+BASELINE_SHARE = 0.9      # flat within 10% of the constant predictor's loss: it learned nothing
+FAR_ABOVE = 10.0          # flat ten times above another run: stuck far above what the data allow
+NOISE = 1e-3              # changes below 0.1% of the window's top are not a direction
+
+
+def window(points: Sequence[tuple[int, float]], step: int) -> list[float]:
+    """The losses a status is judged on: those of the last half of the steps, at least WINDOW of them."""
+    recent = [v for s, v in points if s >= step / 2]
+    return recent if len(recent) >= WINDOW else [v for _, v in points[-WINDOW:]]
+
+
+def run_status(losses: Sequence[float], *, step: int, diverged_at: int | None, first: float,
+               baseline: float = math.nan, best_other: float = math.nan) -> str:
+    """The status of a run whose recent full-data losses are `losses` (see the module's rules).
+
+    `first`: its loss before the first update; `baseline`: the loss of predicting a constant (NaN where there is
+    none); `best_other`: the lowest loss now of the other runs that have not diverged (NaN when alone)."""
+    if diverged_at is not None:
+        return "diverged"
+    if step == 0 or not losses:
+        return "waiting"
+    now = losses[-1]
+    if not math.isfinite(now) or now > DIVERGING_FACTOR * first:
+        return "diverging"
+    if now <= NEGLIGIBLE * first:
+        return "converged"
+    if len(losses) < 4:
+        return "learning"
+    top = max(losses)
+    moves = [b - a for a, b in zip(losses, losses[1:]) if abs(b - a) > NOISE * top]
+    turns = sum(1 for a, b in zip(moves, moves[1:]) if (a > 0) != (b > 0))
+    if moves and turns == 0 and moves[0] > 0 and now > (1 + RISE) * losses[0]:
+        return "diverging"
+    third = len(losses) // 3
+    early, late = sum(losses[:third]) / third, sum(losses[-third:]) / third
+    half = len(losses) // 2
+    if turns and (late > (1 + FLAT) * early or _swing(losses) >= SWING * top
+                  and _swing(losses[half:]) >= _swing(losses[:half + 1]) / 2):
+        return "oscillating"
+    if abs(early - late) <= FLAT * early:
+        if now >= BASELINE_SHARE * baseline or now >= FAR_ABOVE * best_other:  # False while NaN
+            return "stuck"
+        return "converged"
+    return "learning"
+
+
+def _swing(losses: Sequence[float]) -> float:
+    """How far the loss climbed back after its lowest point so far, at most (0 for a loss that only falls)."""
+    low, climb = math.inf, 0.0
+    for v in losses:
+        low = min(low, v)
+        climb = max(climb, v - low)
+    return climb

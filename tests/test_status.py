@@ -1,0 +1,102 @@
+"""Statuses say what a student sees in the curve, judged on the loss over the whole training split (status.py).
+
+The lesson cases are the ones the old status (the cosine of successive updates, on mini-batch losses) got
+wrong: a run that forgot zero_grad() said "converging", sigmoid runs stuck at ln k said "converging",
+converged runs said "oscillating"; and runs were compared on the last mini-batch's loss."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from nntui.engine import Engine
+from nntui.record import History
+from nntui.scenario import load
+from nntui.status import run_status, window
+
+FALLING = [10 * 0.8 ** k for k in range(20)]
+
+
+@pytest.mark.parametrize(("losses", "extra", "want"), [
+    (FALLING, {}, "learning"),
+    ([1.0 + 0.001 * math.sin(k) for k in range(20)], {}, "converged"),            # flat where it got to
+    ([1e-9 * (1 + (k % 2)) for k in range(20)], {}, "converged"),                 # a billionth of the start
+    ([0.693 - 1e-5 * k for k in range(20)], {"baseline": 0.6931}, "stuck"),       # ln 2: learned nothing
+    ([0.5] * 20, {"best_other": 0.01}, "stuck"),                                  # flat far above another run
+    ([0.5] * 20, {"best_other": 0.1}, "converged"),
+    ([1.0 + 3 * (k % 6 in (3, 4, 5)) for k in range(20)], {}, "oscillating"),     # swings that do not die out
+    ([1.0 + 3 * 0.5 ** k * (k % 2) for k in range(20)], {}, "learning"),          # swings dying out
+    ([10.0 + k for k in range(20)], {}, "diverging"),                             # only rising
+    ([25.0, 30.0, 28.0], {}, "diverging"),                                        # over twice the start (10)
+])
+def test_each_rule(losses, extra, want):
+    assert run_status(losses, step=100, diverged_at=None, first=10.0, **extra) == want
+
+
+def test_waiting_and_diverged_and_the_window():
+    assert run_status([], step=0, diverged_at=None, first=math.nan) == "waiting"
+    assert run_status([1.0], step=7, diverged_at=7, first=1.0) == "diverged"
+    points = [(s, float(s)) for s in range(0, 200, 10)]
+    assert window(points, 200) == [float(s) for s in range(100, 200, 10)]  # the last half of the steps
+    assert window(points[:10], 100) == [float(s) for s in range(20, 100, 10)]  # at least 8 points
+
+
+def train(name: str) -> tuple[History, dict[str, list[str]]]:
+    """A lesson trained to the end; each run's status after every 10 steps."""
+    sc = load(name)
+    engine = Engine(sc, "cpu")
+    history = History([v.label for v in sc.variants], [v.settings() for v in sc.variants])
+    history.add(engine.frame())
+    seen: dict[str, list[str]] = {h.label: [] for h in history.runs}
+    while not engine.finished:
+        engine.advance(10)
+        history.add(engine.frame())
+        for h in history.runs:
+            seen[h.label].append(h.status)
+    return history, seen
+
+
+def final(history: History) -> dict[str, tuple[str, float]]:
+    return {h.label: (h.status, h.current_loss) for h in history.runs}
+
+
+def test_forgetting_zero_grad_oscillates_and_the_right_loop_converges():
+    runs = final(train("autograd_basics")[0])
+    assert runs["zero_grad() forgotten"][0] == "oscillating"  # it swings between 0 and 5 for ever
+    assert runs["zero_grad() every step"][0] == "converged"
+
+
+@pytest.mark.parametrize(("lesson", "stuck", "healthy"), [
+    ("vanishing_gradients", ["sigmoid"], ["relu + he"]),
+    ("weight_init", ["N(0, 0.01²)", "all equal (0.1)"], ["relu + he"]),
+])
+def test_runs_that_learn_nothing_are_stuck(lesson, stuck, healthy):
+    runs = final(train(lesson)[0])
+    assert all(runs[label][0] == "stuck" for label in stuck), runs
+    assert all(runs[label][0] in ("learning", "converged") for label in healthy), runs
+
+
+def test_a_run_at_machine_zero_is_converged_not_oscillating():
+    runs = final(train("optimizers")[0])
+    assert runs["momentum 0.5"] == ("converged", pytest.approx(0, abs=1e-30))
+
+
+def test_lr_sweep_statuses_and_divergence():
+    history, seen = train("lr_sweep")
+    wild = seen["lr=0.03"]
+    assert wild[0] in ("learning", "diverging") and wild[-1] == "diverged"
+    assert set(wild[wild.index("diverging"):wild.index("diverged")]) == {"diverging"}
+    for label, statuses in seen.items():
+        if label != "lr=0.03":
+            assert "diverging" not in statuses and statuses[-1] == "converged", (label, statuses)
+
+
+def test_runs_are_compared_on_the_whole_training_split():
+    # on its last mini-batch, batch 1 looked best by four orders of magnitude (5.4e-05 against 0.259)
+    runs = final(train("batch_size")[0])
+    assert runs["full batch (256)"][1] < runs["batch 1"][1]
+    # accumulating 4 × 16 is one batch of 64: the same loss, where batch 16 alone looked better
+    runs = final(train("grad_accumulation")[0])
+    assert runs["4 × 16, accumulated"][1] == pytest.approx(runs["batch 64"][1], rel=1e-5)
+    assert runs["batch 16"][1] > runs["batch 64"][1]
