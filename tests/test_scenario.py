@@ -413,3 +413,11 @@ async def test_small_multiples_draw_a_per_run_panel_once_for_each_listed_run():
         assert [(f.id, f.run_index) for f in flows] == [("gradient_flow-1", 0), ("gradient_flow-2", 1)]
         await wait_idle(app, pilot)
         assert "sigmoid" in str(flows[0].border_title) and "relu" in str(flows[1].border_title)
+
+
+def test_a_beat_s_focus_names_a_run(write_scenario):
+    runs = MINIMAL + '[[variant]]\nlabel = "a"\n[[variant]]\nlabel = "b"\n'
+    assert load_path(write_scenario(runs + '[[lesson.beats]]\nat = 0\nsay = "b"\nfocus = "b"\n')).lesson.beats[0].focus == "b"
+    with pytest.raises(ScenarioError) as info:
+        load_path(write_scenario(runs + '[[lesson.beats]]\nat = 0\nsay = "x"\nfocus = "c"\n'))
+    assert "lesson.beats.0.focus: focus 'c' is not a run's label; use one of 'a', 'b'" in str(info.value)

@@ -359,8 +359,14 @@ def load_raw(raw: dict[str, Any], *, source: str, base_dir: Path, name: str = "s
         problem = check(tuple(variants)) if check is not None else None
         if problem:
             raise ScenarioError([Problem(source, problem, "view.panels", locate(text, ("view", "panels")))])
+    run_labels = [v.label for v in variants]
+    for k, beat in enumerate(spec.lesson.beats):
+        if beat.focus is not None and beat.focus not in run_labels:
+            raise ScenarioError([Problem(source, f"focus '{beat.focus}' is not a run's label; use one of "
+                                 f"{', '.join(repr(label) for label in run_labels)}", f"lesson.beats.{k}.focus",
+                                 locate(text, ("lesson", "beats", k, "focus")))])
     for shown, labels in spec.view.runs.items():
-        problem = multiples_problem(shown, labels, list(spec.view.panels), [v.label for v in variants])
+        problem = multiples_problem(shown, labels, list(spec.view.panels), run_labels)
         if problem:
             raise ScenarioError([Problem(source, problem, f"view.runs.{shown}", locate(text, ("view", "runs", shown)))])
 

@@ -91,6 +91,8 @@ class Beat(Strict):
         default_factory=list, description="The question's choices (2 to 6).")
     answer: str | None = Field(None, description="The right choice, written exactly as in `choices`.")
     why: str = Field("", max_length=2_000, description="Shown after the answer: why it is right.")
+    focus: str | None = Field(None, description="The label of the run this beat is about: the loss panel draws "
+                              "its curve on top of the others while the beat is current.")
 
     @model_validator(mode="after")
     def _question(self) -> Beat:
