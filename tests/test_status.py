@@ -100,3 +100,20 @@ def test_runs_are_compared_on_the_whole_training_split():
     runs = final(train("grad_accumulation")[0])
     assert runs["4 × 16, accumulated"][1] == pytest.approx(runs["batch 64"][1], rel=1e-5)
     assert runs["batch 16"][1] > runs["batch 64"][1]
+
+
+async def test_the_table_shows_the_loss_on_the_whole_training_split():
+    from nntui.ui.app import NNTuiApp
+    from nntui.ui.raster import fmt_num
+
+    from .conftest import wait_idle
+
+    app = NNTuiApp(load("batch_size"), device="cpu", run_steps=40, questions=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_idle(app, pilot)
+        table = app.query_one("VariantsTable")
+        for i, run in enumerate(app.runner.view().runs):
+            assert run.train_steps[-1] in (39, 40) and run.loss == run.train_losses[-1]  # full batch: θ before step 39
+            assert table.cell(i, "loss") == fmt_num(run.loss)
+        one = app.runner.view().runs[3]
+        assert one.label == "batch 1" and one.losses[-1] != one.loss  # its last mini-batch is not the split
