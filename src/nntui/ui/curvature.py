@@ -24,7 +24,7 @@ from textual.strip import Strip
 
 from ..frames import Surface
 from ..runner import View
-from .contour import surface_for
+from .contour import Window, surface_for
 from .palette import CURVE_RGB, START_RGB, blend, variant_rgb
 from .panel import RUN_BINDINGS, StripPanel
 from .raster import (
@@ -80,7 +80,7 @@ class CurvaturePanel(StripPanel):
         pw, ph = width - MARGIN, height - 1 - legend
         t, along = surface.profile
         low, high = float(along.min()), float(along.max())
-        window = (float(t[0]), float(t[-1])), (low, high + HEADROOM * max(high - low, 1e-12))
+        window: Window = (float(t[0]), float(t[-1])), (low, high + HEADROOM * max(high - low, 1e-12))
         pix = np.full((2 * ph, pw), -1)
         xs, ys = polyline_pixels(*to_pixels(np.stack([t, along], 1), *window, pw, 2 * ph))
         inside = (xs >= 0) & (xs < pw) & (ys >= 0) & (ys < 2 * ph)
@@ -90,7 +90,7 @@ class CurvaturePanel(StripPanel):
         if legend:
             self._strips.append(self._legend(view, surface, width))
 
-    def _paint_iterates(self, view: View, s: Surface, window, pix: np.ndarray, pw: int, py: int) -> dict:
+    def _paint_iterates(self, view: View, s: Surface, window: Window, pix: np.ndarray, pw: int, py: int) -> dict:
         """Each run's iterates on the curve, joined by thin lines and cut at the edge; {(row, col): (char, rgb)}."""
         assert s.profile is not None and s.minimum is not None and s.steepest is not None and s.curvatures is not None
         t, along = s.profile
@@ -126,7 +126,7 @@ class CurvaturePanel(StripPanel):
                 markers[(ys[0] // 2, xs[0])] = ("◆", START_RGB)
         return markers
 
-    def _to_strips(self, window, pix: np.ndarray, markers: dict, pw: int, ph: int) -> list[Strip]:
+    def _to_strips(self, window: Window, pix: np.ndarray, markers: dict, pw: int, ph: int) -> list[Strip]:
         base = self.rich_style
         (x0, x1), (y0, y1) = window
         strips = []
