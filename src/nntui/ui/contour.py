@@ -122,8 +122,11 @@ class ContourPanel(StripPanel):
         window = self.window = equal_scale_window(surface, pw, 2 * ph)
         self.pixels = (pw, 2 * ph)
         pix, lines, values = self._pixels(surface, window, pw, 2 * ph)
-        labels = self._labels(surface, window, lines, values, pw, ph)
         markers = self._paint_paths(view, surface, window, pix, pw, 2 * ph)
+        blocked = (pix[0::2] >= RUNS_FROM) | (pix[1::2] >= RUNS_FROM)  # labels go where no path or marker is
+        for r, c in markers:
+            blocked[r, c] = True
+        labels = self._labels(surface, window, lines, values, blocked)
         pix = self._same_on_terminal(RUNS_FROM + 2 * len(view.runs))[pix]
         self._strips = self._to_strips(window, pix, markers, labels, pw, ph)
         if legend:
@@ -168,15 +171,16 @@ class ContourPanel(StripPanel):
         pix[~finite] = 2 * BANDS
         return pix, lines, values
 
-    def _labels(self, s: Surface, window: Window, lines: np.ndarray, values: dict, pw: int, ph: int) -> dict:
+    def _labels(self, s: Surface, window: Window, lines: np.ndarray, values: dict, blocked: np.ndarray) -> dict:
         """{(row, col): char}: each level's value written right of its line, where it fits between lines, on
         the row nearest the minimum's (or the middle): a few labelled levels, never crowded."""
         cell = np.maximum(lines[0::2], lines[1::2])  # the level of a line through each cell, −1: none
+        ph, pw = cell.shape
         prefer = ph // 2
         if s.minimum is not None:
             (x0, x1), (y0, y1) = window
             prefer = int(min(max((y1 - s.minimum[1]) / max(y1 - y0, 1e-300) * (2 * ph - 1) / 2, 0), ph - 1))
-        taken = np.zeros((ph, pw), bool)
+        taken = blocked.copy()
         labels: dict = {}
         for k, value in values.items():
             text = level_text(value)
@@ -184,11 +188,11 @@ class ContourPanel(StripPanel):
             order = np.argsort(np.abs(rows - prefer) * pw - cols, kind="stable")[:64]  # near the row, then right
             for r, c in zip(rows[order].tolist(), cols[order].tolist()):
                 span = slice(c + 1, c + 1 + len(text))
-                if c + 1 + len(text) > pw or taken[r, c:c + len(text) + 2].any() or (cell[r, span] >= 0).any():
+                if c + 1 + len(text) > pw or taken[r, c + 1:c + len(text) + 1].any() or (cell[r, span] >= 0).any():
                     continue
                 for j, ch in enumerate(text):
                     labels[(r, c + 1 + j)] = ch
-                taken[r, max(c - 1, 0):c + len(text) + 3] = True
+                taken[r, max(c - 2, 0):c + len(text) + 3] = True  # a gap to the next label
                 break
         return labels
 
