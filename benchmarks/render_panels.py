@@ -1,4 +1,4 @@
-"""Render cost of each panel at 100x30: loss and contour on lr_sweep after 300 steps, lr on lr_schedules'
+"""Render cost of each panel at 100x30: loss, contour and curvature on lr_sweep after 300 steps, lr on lr_schedules'
 seven schedules after 300 steps,
 gradient flow and histograms on a 7-layer MLP (tests/data/deep_mlp.toml) after 60 steps,
 boundary on two circles (tests/data/circles.toml) after 100 steps, the model graph on mlp_graph,
@@ -23,6 +23,7 @@ from nntui.runner import Runner
 from nntui.scenario import load
 from nntui.ui.boundary import BoundaryPanel
 from nntui.ui.contour import ContourPanel
+from nntui.ui.curvature import CurvaturePanel
 from nntui.ui.gradient_flow import GradientFlowPanel
 from nntui.ui.graph import GraphPanel
 from nntui.ui.histograms import HistogramPanel
@@ -103,6 +104,7 @@ def render_times() -> list[tuple[str, float, float]]:
     rows = []
     cases = (("loss", LossPlot(), redraw_widget, lr_sweep), ("lr", LearningRatePanel(), redraw_widget, schedules),
              ("contour", ContourPanel(), redraw_widget, lr_sweep),
+             ("curvature", CurvaturePanel(), redraw_widget, lr_sweep),
              ("gradient_flow", GradientFlowPanel(), redraw_widget, deep),
              ("histograms", HistogramPanel(), redraw_widget, deep),
              ("boundary", BoundaryPanel([v.dataset for v in load(str(DATA / "circles.toml")).variants]),

@@ -128,8 +128,14 @@ async def test_nan_and_inf_draw_a_marker_not_a_crash():
         assert len(panel._strips) == panel.size.height
 
 
+def _lr_sweep_with_contour():
+    """lr_sweep shows the curvature panel, not the contour: its six paths lie on one line across a narrow trench."""
+    sc = load("lr_sweep")
+    return dataclasses.replace(sc, view=sc.view.model_copy(update={"panels": ["loss", "contour", "variants"]}))
+
+
 async def test_tab_focuses_and_m_maximizes_the_contour():
-    app = NNTuiApp(load("lr_sweep"), device="cpu", run_steps=20)
+    app = NNTuiApp(_lr_sweep_with_contour(), device="cpu", run_steps=20)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_idle(app, pilot)
         app.query_one(ContourPanel).focus()
@@ -142,7 +148,7 @@ async def test_tab_focuses_and_m_maximizes_the_contour():
 
 
 def test_contour_maximized_snapshot(snap_compare):
-    app = NNTuiApp(load("lr_sweep"), device="cpu", run_steps=60)
+    app = NNTuiApp(_lr_sweep_with_contour(), device="cpu", run_steps=60)
 
     async def run_before(pilot):
         await wait_idle(pilot.app, pilot)

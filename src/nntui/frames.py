@@ -83,6 +83,13 @@ class Surface:
     members: tuple[int, ...]    # indices of the runs whose paths live on this surface
     # a random-direction slice moves with the weights: it carries its members' paths projected onto it
     paths: tuple[np.ndarray, ...] | None = None
+    # an exact surface (two parameters) is a true picture: equal scale on both axes, in a window that holds
+    # `focus` (the start, the minimum and the paths, padded); the grid covers more, so any panel shape fits
+    focus: tuple[tuple[float, float], tuple[float, float]] | None = None
+    minimum: tuple[float, float] | None = None     # θ*, the minimum gradient descent heads for (None: not found)
+    curvatures: tuple[float, float] | None = None  # the Hessian's eigenvalues at θ*: (λmax, λmin)
+    steepest: tuple[float, float] | None = None    # its top eigenvector v (unit; the start lies at t < 0)
+    profile: np.ndarray | None = None              # (2, n): t, and the loss L(θ* + t·v) along the steepest line
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,16 @@ def _boundary_problem(variants: tuple[Variant, ...]) -> str | None:
             f"{ds.n_features} feature(s) (remove 'boundary' or change the data)")
 
 
+def _curvature_problem(variants: tuple[Variant, ...]) -> str | None:
+    from .scenario.loader import parameter_count  # imported here: the loader imports this module
+
+    count = parameter_count(variants[0])
+    if count == 2:
+        return None
+    return (f"the curvature panel draws the loss along the Hessian's steepest direction of an exact 2-parameter "
+            f"surface; this model has {count} parameters (remove 'curvature', or fit ŷ = w·x + b to one feature)")
+
+
 @dataclass(frozen=True)
 class PanelSpec:
     widget: str                                   # "module:Class" under nntui.ui
@@ -56,6 +66,8 @@ PANELS: dict[str, PanelSpec] = {
     "loss": PanelSpec("loss:LossPlot"),
     "lr": PanelSpec("learning_rate:LearningRatePanel", frozenset({"lr"})),
     "contour": PanelSpec("contour:ContourPanel", frozenset({"path"})),
+    # the loss along the Hessian's top eigenvector through the minimum, with each run's iterates on it
+    "curvature": PanelSpec("curvature:CurvaturePanel", frozenset({"path"}), check=_curvature_problem),
     "gradient_flow": PanelSpec("gradient_flow:GradientFlowPanel", per_run=True),
     "histograms": PanelSpec("histograms:HistogramPanel", frozenset({"dists"}), per_run=True),
     "boundary": PanelSpec("boundary:BoundaryPanel", frozenset({"boundary"}), per_run=True, check=_boundary_problem),

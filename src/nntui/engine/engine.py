@@ -320,6 +320,7 @@ class Engine:
                        for key in (surface_keys if self.exact else surface_keys[:1])]
         self.surface_members = self.groups[0]
         self._surfaces: dict[int, Surface] = {}
+        self._bowls: dict[int, tuple] = {}  # group → (its surface key, its start, its minimum and curvature or None)
         if self.contour and not self.exact:
             self._slice = SliceState(self.runs[0].params, scenario.meta.seed, self.surface_members)
 
@@ -419,21 +420,44 @@ class Engine:
                 if f.position is not None and np.isfinite(f.position).all()]
         if not boxes:
             return None
+        first, now = runs[0], frames[members[0]]
+        # the group's minimum and the Hessian there, found once (again after an edit changes its surface),
+        # with where its runs started (the frame that first reaches here has every point since step 0)
+        key = _surface_key(self.scenario.variants[members[0]])
+        if self._bowls.get(members[0], (None,))[0] != key:
+            start = first._flat().cpu().numpy()
+            if now.path is not None and len(now.path) and now.path_steps is not None and now.path_steps[0] == 0:
+                start = now.path[0]
+            start = np.asarray(start, np.float64)
+            self._bowls[members[0]] = (key, start, surfaces.curvature_at(first.model, first.loss_fn, first.x,
+                                                                         first.y, start))
+        _, start, bowl = self._bowls[members[0]]
+        if bowl is not None:  # the minimum is framed too: the student sees where the runs are heading
+            (m0, m1) = (float(v) for v in bowl[0])
+            boxes.append((m0, m0, m1, m1))
         raw = ((min(b[0] for b in boxes), max(b[1] for b in boxes)), (min(b[2] for b in boxes), max(b[3] for b in boxes)))
         padded = surfaces.region(boxes)
         current = self._surfaces.get(members[0])
         if current is not None:
-            cur = (current.x_range, current.y_range)
+            cur = current.focus or (current.x_range, current.y_range)
             too_big = any((c[1] - c[0]) > 3 * (p[1] - p[0]) for c, p in zip(cur, padded))
             if surfaces.contains(cur, raw) and not too_big:
                 return None
-        first = runs[0]
-        xs = np.linspace(*padded[0], surfaces.GRID[0])
-        ys = np.linspace(*padded[1], surfaces.GRID[1])
+        xs, ys = surfaces.equal_scale_grid(padded)  # equal scale: the panel crops a window of its own shape
         z = surfaces.loss_grid(first.model, first.loss_fn, first.x, first.y, xs, ys)
         names = surfaces.flat_names(first.model)
-        surface = Surface(names[0], names[1], padded[0], padded[1], z, (current.version + 1) if current else 1,
-                          members)
+        curve: dict = {}
+        if bowl is not None:
+            theta, eigenvalues, vectors = bowl
+            v = vectors[:, -1] * (-1 if (start - theta) @ vectors[:, -1] > 0 else 1)  # the start on the left
+            corners = np.array([(x, y) for x in raw[0] for y in raw[1]]) - theta
+            reach = max(float(np.abs(corners @ v).max()), 1e-6) * (1 + surfaces.PAD)
+            t = np.linspace(-reach, reach, surfaces.PROFILE)
+            along = surfaces.loss_at(first.model, first.loss_fn, first.x, first.y, theta + t[:, None] * v)
+            curve = dict(minimum=(float(theta[0]), float(theta[1])), steepest=(float(v[0]), float(v[1])),
+                         curvatures=(float(eigenvalues[-1]), float(eigenvalues[0])), profile=np.stack([t, along]))
+        surface = Surface(names[0], names[1], (float(xs[0]), float(xs[-1])), (float(ys[0]), float(ys[-1])), z,
+                          (current.version + 1) if current else 1, members, focus=padded, **curve)
         self._surfaces[members[0]] = surface
         return surface
 

@@ -3,10 +3,17 @@
 For a model with exactly two scalar parameters (e.g. ŷ = w·x + b) the loss is
 a function of (p0, p1): we evaluate it on a whole grid at once with
 torch.func.vmap over functional_call — no Python loop per grid point.
+
+An exact surface is drawn as a true picture: equal scale on both axes (the
+panel picks its window from `focus` and its own shape; the grid covers every
+shape up to ASPECT:1), framed around the start and the minimum, which damped
+Newton steps find. The Hessian there gives the steepest direction, along which
+the curvature panel draws the loss as a 1-D parabola.
 """
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Sequence
 
@@ -14,8 +21,11 @@ import numpy as np
 import torch
 from torch.func import functional_call, vmap
 
-GRID = (96, 64)      # samples along x and y: the panel resamples to its own size
+GRID = (96, 64)      # samples along x and y of a surface drawn without equal scale
 PAD = 0.25           # margin around the region of interest, as a fraction of its span
+SAMPLES = 96         # equal scale: grid samples across the longer side of the focus (square samples)
+ASPECT = 2.5         # equal scale: the grid covers the focus in any window up to 2.5:1 (either way)
+PROFILE = 161        # samples of the loss along the steepest direction (odd: one lands on the minimum)
 # Grid points per batched call: each holds its own copy of every sample's activations, so the points per
 # call shrink as the data and the layers grow (40,000 samples in one call of all 6,144 points: 2.3 GB).
 WORK_PER_CALL = 4_000_000  # grid points × samples × activations per sample
@@ -52,13 +62,17 @@ def loss_of_flat(model, loss_fn, x, y):
 @torch.no_grad()
 def loss_grid(model, loss_fn, x, y, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
     """Loss at every (xs[j], ys[i]) as an array of shape (len(ys), len(xs))."""
-    device = next(model.parameters()).device
     gx, gy = np.meshgrid(xs, ys)
-    points = torch.as_tensor(np.stack([gx.ravel(), gy.ravel()], 1), dtype=torch.float32, device=device)
+    return loss_at(model, loss_fn, x, y, np.stack([gx.ravel(), gy.ravel()], 1)).reshape(len(ys), len(xs))
+
+
+@torch.no_grad()
+def loss_at(model, loss_fn, x, y, points: np.ndarray) -> np.ndarray:
+    """Loss at each row of `points` (n, 2), in batched calls on the model's device."""
+    device = next(model.parameters()).device
+    flat = torch.as_tensor(points, dtype=torch.float32, device=device)
     batched = vmap(loss_of_flat(model, loss_fn, x, y))
-    chunk = points_per_call(model, x, len(points))
-    out = _in_chunks(batched, points, chunk)
-    return out.reshape(len(ys), len(xs)).double().cpu().numpy()
+    return _in_chunks(batched, flat, points_per_call(model, x, len(flat))).double().cpu().numpy()
 
 
 def _in_chunks(batched, inputs: torch.Tensor, chunk: int) -> torch.Tensor:
@@ -85,10 +99,62 @@ def region(boxes: Sequence[Sequence[float]]) -> tuple[tuple[float, float], tuple
     return ranges[0], ranges[1]
 
 
+def equal_scale_grid(focus: tuple[tuple[float, float], tuple[float, float]]) -> tuple[np.ndarray, np.ndarray]:
+    """Grid samples (xs, ys), equally spaced on both axes, covering every equal-scale window that holds
+    `focus` in a panel of up to ASPECT:1 (either way): the panel crops its own window, so a resize stays true."""
+    (x0, x1), (y0, y1) = focus
+    fx, fy = x1 - x0, y1 - y0
+    step = max(fx, fy) / SAMPLES
+    axes = []
+    for (lo, hi), span in (((x0, x1), max(fx, ASPECT * fy)), ((y0, y1), max(fy, ASPECT * fx))):
+        n = int(math.ceil(span / step / 2))  # samples each side of the centre
+        mid = (lo + hi) / 2
+        axes.append(mid + step * np.arange(-n, n + 1))
+    return axes[0], axes[1]
+
+
 def contains(outer: tuple[tuple[float, float], tuple[float, float]],
              inner: tuple[tuple[float, float], tuple[float, float]]) -> bool:
     (ox, oy), (ix, iy) = outer, inner
     return ox[0] <= ix[0] and ix[1] <= ox[1] and oy[0] <= iy[0] and iy[1] <= oy[1]
+
+
+# ---------------------------------------------------------------------------- the minimum and its curvature
+NEWTON_STEPS = 60
+
+
+def curvature_at(model, loss_fn, x, y, start: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """(θ*, eigenvalues ascending, eigenvectors as columns) of the Hessian at the minimum gradient descent
+    heads for from `start`, or None if none is found (no minimum, or a flat valley).
+
+    Damped Newton (Levenberg–Marquardt) in float64 on the CPU: it only accepts steps that lower the loss, so
+    it ends in a minimum, not a saddle; on a quadratic (linear MSE: least squares) the first step is exact."""
+    try:
+        twin = copy.deepcopy(model).double().cpu()  # float64 on the CPU; the training model is untouched
+        loss = loss_of_flat(twin, loss_fn, x.detach().double().cpu(), y.detach().double().cpu())
+        theta = torch.as_tensor(start, dtype=torch.float64)
+        value, damping = float(loss(theta)), 1e-6
+        for _ in range(NEWTON_STEPS):
+            grad = torch.autograd.functional.jacobian(loss, theta)
+            hess = torch.autograd.functional.hessian(loss, theta)
+            scale = float(hess.diagonal().abs().max()) or 1.0
+            step = None
+            while damping < 1e12 and step is None:
+                trial = torch.linalg.solve(hess + damping * scale * torch.eye(2, dtype=torch.float64), -grad)
+                new = float(loss(theta + trial))
+                if math.isfinite(new) and new <= value:
+                    step, theta, value, damping = trial, theta + trial, new, max(damping / 10, 1e-9)
+                else:
+                    damping *= 10
+            if step is None or float(step.norm()) <= 1e-10 * (1 + float(theta.norm())):
+                break
+        hess = torch.autograd.functional.hessian(loss, theta)
+        eigenvalues, vectors = torch.linalg.eigh((hess + hess.T) / 2)
+    except (RuntimeError, ValueError):  # a model that does not run in float64 on the CPU: no minimum shown
+        return None
+    if not (torch.isfinite(theta).all() and torch.isfinite(eigenvalues).all()) or float(eigenvalues[0]) <= 0:
+        return None
+    return theta.numpy(), eigenvalues.numpy(), vectors.numpy()
 
 
 # ---------------------------------------------------------------------------- random-direction slices

@@ -1,10 +1,18 @@
-"""The contour panel: the loss surface as a banded heatmap with each run's path across it.
+"""The contour panel: the loss surface as a banded heatmap, its contour levels labelled, each run's path across it.
 
 Drawn with half blocks: every cell is '▀' with the upper pixel as foreground
 and the lower as background, so a W×H panel shows W×2H pixels. Colors come
-from a small fixed palette (16 bands, their contour lines, path colors),
-whose Styles are built once: that keeps a redraw near 10 ms and the terminal
-output small over SSH. Strips are rebuilt only when the data or the size change.
+from a small fixed palette (16 bands of a perceptual ramp, their contour
+lines, path colors), whose Styles are built once: that keeps a redraw near
+10 ms and the terminal output small over SSH. Strips are rebuilt only when the
+data or the size change.
+
+An exact surface is a true picture: a terminal cell is about twice as tall as
+wide, so its two pixels are square, and the window gets the same data units
+per pixel on both axes, fitted around the surface's focus (the start, the
+minimum and the paths) whatever the panel's shape; angles and shapes on it are
+the real ones. Paths are points (each recorded step) joined by thin lines; a
+path that leaves the window stops at the edge with an arrow the way it went.
 """
 
 from __future__ import annotations
@@ -19,15 +27,54 @@ from textual.strip import Strip
 
 from ..frames import Surface
 from ..runner import View
-from .palette import START_RGB, SURFACE_HIGH_RGB, SURFACE_LOW_RGB, SURFACE_NONFINITE_RGB, blend, variant_rgb
+from .palette import (
+    START_RGB,
+    SURFACE_DIM,
+    SURFACE_LABEL_RGB,
+    SURFACE_NONFINITE_RGB,
+    SURFACE_RAMP,
+    blend,
+    ramp,
+    variant_rgb,
+)
 from .panel import RUN_BINDINGS, StripPanel
-from .raster import MARGIN, centered_message, polyline_pixels, to_pixels, x_ticks, y_label
+from .raster import MARGIN, centered_message, clip_path, segment_pixels, to_pixels, x_ticks, y_label
 
 BANDS = 16
+BAND_RGB = [blend((0, 0, 0), ramp(SURFACE_RAMP, i / (BANDS - 1)), SURFACE_DIM) for i in range(BANDS)]
+LINE_RGB = [blend(rgb, (255, 255, 255), 0.3) for rgb in BAND_RGB]  # contour lines: lighter than their band
+# palette indices: the bands, their lines, non-finite, then for each run its points and (dimmer) the lines joining them
+RUNS_FROM = 2 * BANDS + 1
+PATH_LINE_DIM = 0.3  # a path's joining lines are this much darker than its points
+Window = tuple[tuple[float, float], tuple[float, float]]
 
-# dark (low loss, the valley floor) → light (high loss): muted blues, so run colors stand out
-BAND_RGB = [blend(SURFACE_LOW_RGB, SURFACE_HIGH_RGB, (i / (BANDS - 1)) ** 0.9) for i in range(BANDS)]
-LINE_RGB = [blend(rgb, (255, 255, 255), 0.25) for rgb in BAND_RGB]  # contour lines: lighter
+
+def surface_for(view: View | None, run_index: int) -> Surface | None:
+    """The surface of a run's group (every run of that group has its path on it)."""
+    if view is None or not view.surfaces:
+        return None
+    index = run_index % max(len(view.runs), 1)
+    return next((s for s in view.surfaces if index in s.members), view.surfaces[0])
+
+
+def equal_scale_window(s: Surface, pw: int, py: int) -> Window:
+    """The data ranges of the first and last pixel centres: for an exact surface the same data units per pixel
+    on both axes, centred on its focus and holding all of it; a slice fills the panel (its axes are not lengths)."""
+    if s.focus is None or pw < 2 or py < 2:
+        return s.x_range, s.y_range
+    (x0, x1), (y0, y1) = s.focus
+    unit = max((x1 - x0) / (pw - 1), (y1 - y0) / (py - 1))  # data per pixel: the tighter axis decides
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    hx, hy = unit * (pw - 1) / 2, unit * (py - 1) / 2
+    return (cx - hx, cx + hx), (cy - hy, cy + hy)
+
+
+def level_text(value: float) -> str:
+    """A contour level's value, short enough to write beside its line: 0.93, 4.2, 57, 310, 2e+04."""
+    a = abs(value)
+    if a >= 1e4 or 0 < a < 1e-2:
+        return f"{value:.0e}"
+    return f"{value:.0f}" if a >= 10 else f"{value:.1f}" if a >= 1 else f"{value:.2f}"
 
 
 class ContourPanel(StripPanel):
@@ -44,27 +91,22 @@ class ContourPanel(StripPanel):
         super().__init__(**kwargs)
         self._styles: dict[tuple, Style] = {}
         self._canonical: tuple | None = None
+        self.window: Window | None = None  # the data ranges drawn last (pixel centres), and its pixels
+        self.pixels = (0, 0)
 
     def on_mount(self) -> None:
         self.set_titles(title="Loss surface")
-        self.set_titles(subtitle="◆ start  ● now")
+        self.set_titles(subtitle="◆ start  + minimum  ● now")
 
     def state_key(self) -> tuple:
         return (self.run_index,)
-
-    def _surface(self, view: View | None) -> Surface | None:
-        """The surface of the chosen run's group (every run of that group has its path on it)."""
-        if view is None or not view.surfaces:
-            return None
-        index = self.run_index % max(len(view.runs), 1)
-        return next((s for s in view.surfaces if index in s.members), view.surfaces[0])
 
     # ------------------------------------------------------------------ drawing
 
     def _rebuild(self) -> None:
         width, height = self.size.width, self.size.height
         view = self._view
-        surface = self._surface(view)
+        surface = surface_for(view, self.run_index)
         if view is None or surface is None or width <= MARGIN + 4 or height < 3:
             message = "loading PyTorch…" if view is None or view.state == "loading" else "waiting for the first step…"
             self._strips = centered_message(message, width, height, self.rich_style)
@@ -77,40 +119,86 @@ class ContourPanel(StripPanel):
             self.set_titles(title=f"Loss surface · {axes}")
         legend = height >= 10  # a row naming each run's color: the variants table is hidden when zoomed
         pw, ph = width - MARGIN, height - 1 - legend
-        pix = self._pixels(surface, pw, 2 * ph)
-        markers = self._paint_paths(view, surface, pix, pw, 2 * ph)
-        pix = self._same_on_terminal(2 * BANDS + 1 + len(view.runs))[pix]
-        self._strips = self._to_strips(surface, pix, markers, pw, ph)
+        window = self.window = equal_scale_window(surface, pw, 2 * ph)
+        self.pixels = (pw, 2 * ph)
+        pix, lines, values = self._pixels(surface, window, pw, 2 * ph)
+        markers = self._paint_paths(view, surface, window, pix, pw, 2 * ph)
+        blocked = (pix[0::2] >= RUNS_FROM) | (pix[1::2] >= RUNS_FROM)  # labels go where no path or marker is
+        for r, c in markers:
+            blocked[r, c] = True
+        labels = self._labels(surface, window, lines, values, blocked)
+        pix = self._same_on_terminal(RUNS_FROM + 2 * len(view.runs))[pix]
+        self._strips = self._to_strips(window, pix, markers, labels, pw, ph)
         if legend:
             self._strips.append(self._legend(view, surface, width))
 
-    def _pixels(self, s: Surface, pw: int, py: int) -> np.ndarray:
-        """Palette index per pixel: bands, contour lines on band edges, and non-finite values."""
+    def _pixels(self, s: Surface, window: Window, pw: int, py: int) -> tuple[np.ndarray, np.ndarray, dict]:
+        """Palette index per pixel (bands, contour lines on band edges, non-finite values), the contour level
+        each line pixel belongs to (−1: none), and each level's loss value."""
         ny, nx = s.z.shape
-        rows = np.minimum(((np.arange(py) + 0.5) / py * ny).astype(int), ny - 1)[::-1]  # top pixel = high y
-        cols = np.minimum(((np.arange(pw) + 0.5) / pw * nx).astype(int), nx - 1)
+        (x0, x1), (y0, y1) = window
+        # the grid sample nearest each pixel centre (an exact surface's grid reaches past any window it needs)
+        xs = x0 + (x1 - x0) * np.arange(pw) / max(pw - 1, 1)
+        ys = y1 - (y1 - y0) * np.arange(py) / max(py - 1, 1)  # top pixel = high y
+        cols = np.clip(np.round((xs - s.x_range[0]) / (s.x_range[1] - s.x_range[0]) * (nx - 1)).astype(int), 0, nx - 1)
+        rows = np.clip(np.round((ys - s.y_range[0]) / (s.y_range[1] - s.y_range[0]) * (ny - 1)).astype(int), 0, ny - 1)
         z = s.z[np.ix_(rows, cols)]
         band = np.full(z.shape, -1)
         finite = np.isfinite(z)
+        values: dict[int, float] = {}
         if finite.any():
             lo, hi = float(z[finite].min()), float(z[finite].max())
-            eps = max(hi - lo, 1e-12) * 1e-2
-            t = np.log((np.where(finite, z, lo) - lo) + eps)  # log bands: valleys get as much detail as walls
-            t0, t1 = math.log(eps), math.log(hi - lo + eps)
+            if s.focus is not None:  # exact: bands even in √(L − min), so a quadratic bowl's rings are evenly spaced
+                eps, t = 0.0, np.sqrt(np.where(finite, z, lo) - lo)
+                t0, t1 = 0.0, math.sqrt(hi - lo)
+                height = lambda u: u * u  # noqa: E731
+            else:  # a slice's walls rise by decades: log bands give the valley as much detail as the walls
+                eps = max(hi - lo, 1e-12) * 1e-2
+                t = np.log((np.where(finite, z, lo) - lo) + eps)
+                t0, t1 = math.log(eps), math.log(hi - lo + eps)
+                height = math.exp
             band = np.clip(((t - t0) / max(t1 - t0, 1e-12) * BANDS).astype(int), 0, BANDS - 1)
+            values = {k: lo + height(t0 + 2 * k / BANDS * (t1 - t0)) - eps for k in range(1, BANDS // 2)}
         level = band // 2  # a contour line on every second band edge: lines, not stripes
-        edge = np.zeros(z.shape, bool)
-        edge[:, :-1] |= level[:, :-1] != level[:, 1:]
-        edge[:-1, :] |= level[:-1, :] != level[1:, :]
-        pix = np.where(edge, band + BANDS, band)
+        lines = np.full(z.shape, -1)
+        right = level[:, :-1] != level[:, 1:]
+        lines[:, :-1][right] = np.maximum(level[:, :-1], level[:, 1:])[right]
+        down = level[:-1, :] != level[1:, :]
+        lines[:-1, :][down] = np.maximum(lines[:-1, :], np.maximum(level[:-1, :], level[1:, :]))[down]
+        lines[~finite] = -1
+        shade = np.where(band >= 0, level * 2 + 1, -1)  # one color between two lines: lines, not stripes
+        pix = np.where(lines >= 0, shade + BANDS, shade)
         pix[~finite] = 2 * BANDS
-        return pix
+        return pix, lines, values
 
-    def _paint_paths(self, view: View, s: Surface, pix: np.ndarray, pw: int, py: int) -> dict:
-        """Draw each member run's path into `pix`; return {(row, col): (char, rgb)} cell markers."""
-        def to_pixel(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            return to_pixels(points, s.x_range, s.y_range, pw, py)
+    def _labels(self, s: Surface, window: Window, lines: np.ndarray, values: dict, blocked: np.ndarray) -> dict:
+        """{(row, col): char}: each level's value written right of its line, where it fits between lines, on
+        the row nearest the minimum's (or the middle): a few labelled levels, never crowded."""
+        cell = np.maximum(lines[0::2], lines[1::2])  # the level of a line through each cell, −1: none
+        ph, pw = cell.shape
+        prefer = ph // 2
+        if s.minimum is not None:
+            (x0, x1), (y0, y1) = window
+            prefer = int(min(max((y1 - s.minimum[1]) / max(y1 - y0, 1e-300) * (2 * ph - 1) / 2, 0), ph - 1))
+        taken = blocked.copy()
+        labels: dict = {}
+        for k, value in values.items():
+            text = level_text(value)
+            rows, cols = np.nonzero(cell == k)
+            order = np.argsort(np.abs(rows - prefer) * pw - cols, kind="stable")[:64]  # near the row, then right
+            for r, c in zip(rows[order].tolist(), cols[order].tolist()):
+                span = slice(c + 1, c + 1 + len(text))
+                if c + 1 + len(text) > pw or taken[r, c + 1:c + len(text) + 1].any() or (cell[r, span] >= 0).any():
+                    continue
+                for j, ch in enumerate(text):
+                    labels[(r, c + 1 + j)] = ch
+                taken[r, max(c - 2, 0):c + len(text) + 3] = True  # a gap to the next label
+                break
+        return labels
 
+    def _paint_paths(self, view: View, s: Surface, window: Window, pix: np.ndarray, pw: int, py: int) -> dict:
+        """Draw each member run's path into `pix`: a point per recorded step, thin lines between, cut at the
+        edge; return {(row, col): (char, rgb)} cell markers (start, minimum, each run now, or its way out)."""
         markers: dict[tuple[int, int], tuple[str, tuple[int, int, int]]] = {}
         paths = {}
         for k, i in enumerate(s.members):
@@ -119,6 +207,10 @@ class ContourPanel(StripPanel):
                 paths[i] = s.paths[k]
             elif run.path is not None and len(run.path):
                 paths[i] = run.path if run.position is None else np.vstack([run.path, run.position])
+        if s.minimum is not None:
+            mx, my = to_pixels(np.array([s.minimum]), *window, pw, py)
+            if 0 <= round(mx[0]) < pw and 0 <= round(my[0]) < py:
+                markers[(round(my[0]) // 2, round(mx[0]))] = ("+", START_RGB)
         for i in reversed(s.members):  # the first variants (usually the tamest) end up on top
             run = view.runs[i]
             if i not in paths or not len(paths[i]):
@@ -126,16 +218,21 @@ class ContourPanel(StripPanel):
             points = paths[i][np.isfinite(paths[i]).all(1)]
             if not len(points):
                 continue
-            px, py_ = to_pixel(points)
-            xs, ys = polyline_pixels(px, py_)
+            px, py_ = to_pixels(points, *window, pw, py)
+            segments, way_out = clip_path(px, py_, pw, py)
+            xs, ys = segment_pixels(segments)
             inside = (xs >= 0) & (xs < pw) & (ys >= 0) & (ys < py)
-            pix[ys[inside], xs[inside]] = 2 * BANDS + 1 + i
-            cx, cy = int(round(px[-1])), int(round(py_[-1]))
-            if 0 <= cx < pw and 0 <= cy < py:
-                markers[(cy // 2, cx)] = ("●" if run.diverged_at is None else "✗", variant_rgb(i))
+            pix[ys[inside], xs[inside]] = RUNS_FROM + 2 * i + 1
+            xs, ys = np.round(px).astype(int), np.round(py_).astype(int)
+            inside = (xs >= 0) & (xs < pw) & (ys >= 0) & (ys < py)
+            pix[ys[inside], xs[inside]] = RUNS_FROM + 2 * i
+            if inside[-1]:
+                markers[(ys[-1] // 2, xs[-1])] = ("●" if run.diverged_at is None else "✗", variant_rgb(i))
+            elif way_out is not None:  # it left the picture: an arrow at the edge, the way it went
+                markers[(round(way_out[1]) // 2, round(way_out[0]))] = (way_out[2], variant_rgb(i))
         for i in s.members[:1]:  # all members start from the same initial weights
             if i in paths and len(paths[i]):
-                sx, sy = to_pixel(paths[i][:1])
+                sx, sy = to_pixels(paths[i][:1], *window, pw, py)
                 cx, cy = int(round(sx[0])), int(round(sy[0]))
                 if 0 <= cx < pw and 0 <= cy < py:
                     markers[(cy // 2, cx)] = ("◆", START_RGB)
@@ -156,22 +253,27 @@ class ContourPanel(StripPanel):
             self._canonical = (key, np.array([seen.setdefault(color, i) for i, color in enumerate(shown)]))
         return self._canonical[1]
 
-    def _to_strips(self, s: Surface, pix: np.ndarray, markers: dict, pw: int, ph: int) -> list[Strip]:
+    def _to_strips(self, window: Window, pix: np.ndarray, markers: dict, labels: dict, pw: int,
+                   ph: int) -> list[Strip]:
         base = self.rich_style
+        (x0, x1), (y0, y1) = window
         strips = []
         for r in range(ph):
-            segments = [y_label(r, ph, *s.y_range, base)]
+            segments = [y_label(r, ph, y0, y1, base)]
             top, bottom = pix[2 * r], pix[2 * r + 1]
             for c in range(pw):
                 mark = markers.get((r, c))
+                label = labels.get((r, c))
                 if mark is not None:  # on the darkest band color: a dot on its own path would vanish
                     segments.append(Segment(mark[0], self._style(("m", mark[1], 0))))
+                elif label is not None and top[c] < RUNS_FROM and bottom[c] < RUNS_FROM:  # paths cross labels
+                    segments.append(Segment(label, self._style(("t", int(bottom[c])))))
                 elif top[c] == bottom[c]:  # both pixels alike: a space on that background is half the bytes of ▀
                     segments.append(Segment(" ", self._style(("bg", int(top[c])))))
                 else:
                     segments.append(Segment("▀", self._style((int(top[c]), int(bottom[c])))))
             strips.append(Strip(segments, MARGIN + pw).simplify())
-        strips.append(x_ticks(*s.x_range, pw, base))
+        strips.append(x_ticks(x0, x1, pw, base))
         return strips
 
     def _legend(self, view: View, s: Surface, width: int) -> Strip:
@@ -190,6 +292,8 @@ class ContourPanel(StripPanel):
                 style = Style(color=Color.from_rgb(*rgb), bgcolor=bg, bold=True)
             elif key[0] == "bg":
                 style = Style(bgcolor=Color.from_rgb(*_rgb(key[1])))
+            elif key[0] == "t":  # a contour level's value, on the band it is written over
+                style = Style(color=Color.from_rgb(*SURFACE_LABEL_RGB), bgcolor=Color.from_rgb(*_rgb(key[1])))
             else:
                 style = Style(color=Color.from_rgb(*_rgb(key[0])), bgcolor=Color.from_rgb(*_rgb(key[1])))
             self._styles[key] = style
@@ -207,4 +311,5 @@ def _rgb(index: int) -> tuple[int, int, int]:
         return LINE_RGB[index - BANDS]
     if index == 2 * BANDS:
         return SURFACE_NONFINITE_RGB
-    return variant_rgb(index - 2 * BANDS - 1)
+    run, joining = divmod(index - RUNS_FROM, 2)
+    return blend(variant_rgb(run), (0, 0, 0), PATH_LINE_DIM) if joining else variant_rgb(run)

@@ -59,9 +59,12 @@ POINT_RGB = (170, 170, 170)             # regression data in the boundary panel
 QUANTITY_RGB = {"weights": (86, 180, 233), "activations": (0, 190, 140), "gradients": (230, 159, 0)}  # histograms
 HISTOGRAM_BACKGROUND_RGB = (24, 24, 32)  # histogram bands fade into it
 MEDIAN_RGB = (240, 240, 240)             # a histogram's median
-# the loss surface (contour panel): dark (low loss, the valley floor) → light (high loss), muted blues, so
-# run colors stand out
-SURFACE_LOW_RGB, SURFACE_HIGH_RGB = (12, 22, 48), (120, 150, 190)
+# the loss surface (contour panel): a perceptual ramp, viridis's stops (dark purple: low loss, the valley
+# floor → teal → yellow: high), dimmed so the runs' bright colors stand out; lightness only grows along it
+SURFACE_RAMP = ((68, 1, 84), (59, 82, 139), (33, 145, 140), (94, 201, 98), (253, 231, 37))
+SURFACE_DIM = 0.62
+SURFACE_LABEL_RGB = (235, 235, 235)  # a contour level's value, written beside its line
+CURVE_RGB = (150, 150, 160)          # the curvature panel's parabola
 # NaN/Inf loss on the surface: a color no band uses (its own dark crimson, not NONFINITE_RGB's magenta)
 SURFACE_NONFINITE_RGB = (110, 20, 60)
 START_RGB = (255, 255, 255)  # where the runs start on the surface
@@ -74,6 +77,13 @@ def variant_color(i: int) -> str:
 def variant_rgb(i: int) -> tuple[int, int, int]:
     h = variant_color(i).lstrip("#")
     return int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16)
+
+
+def ramp(stops: tuple[tuple[int, int, int], ...], t: float) -> tuple[int, int, int]:
+    """The color a fraction t ∈ [0, 1] along a ramp of evenly spaced stops."""
+    x = min(max(t, 0.0), 1.0) * (len(stops) - 1)
+    i = min(int(x), len(stops) - 2)
+    return blend(stops[i], stops[i + 1], x - i)
 
 
 def blend(a: tuple[int, int, int], b: tuple[int, int, int], t: float) -> tuple[int, int, int]:

@@ -81,14 +81,56 @@ def polyline_pixels(px: np.ndarray, py: np.ndarray) -> tuple[np.ndarray, np.ndar
     """Integer pixels along the polyline through (px, py), vectorized (no loop per pixel)."""
     if len(px) == 1:
         return np.round(px).astype(int), np.round(py).astype(int)
-    dx, dy = np.diff(px), np.diff(py)
+    return segment_pixels(np.stack([px[:-1], py[:-1], px[1:], py[1:]], 1))
+
+
+def segment_pixels(segments: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Integer pixels along each segment (x0, y0, x1, y1) of an (n, 4) array, vectorized."""
+    if not len(segments):
+        return np.zeros(0, int), np.zeros(0, int)
+    x0, y0, dx, dy = segments[:, 0], segments[:, 1], segments[:, 2] - segments[:, 0], segments[:, 3] - segments[:, 1]
     lengths = np.minimum(np.maximum(np.abs(dx), np.abs(dy)).astype(int) + 1, 4096)
     if lengths.sum() > MAX_PATH_PIXELS:  # absurdly long paths: sample segments evenly
         lengths = np.maximum(1, (lengths * MAX_PATH_PIXELS / lengths.sum()).astype(int))
     seg = np.repeat(np.arange(len(dx)), lengths)
     offsets = np.arange(len(seg)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
     t = offsets / np.repeat(np.maximum(lengths - 1, 1), lengths)
-    return np.round(px[seg] + t * dx[seg]).astype(int), np.round(py[seg] + t * dy[seg]).astype(int)
+    return np.round(x0[seg] + t * dx[seg]).astype(int), np.round(y0[seg] + t * dy[seg]).astype(int)
+
+
+ARROWS = "→↗↑↖←↙↓↘"  # by direction, counter-clockwise from east
+
+
+def clip_path(px: np.ndarray, py: np.ndarray, width: int, height: int) -> tuple[np.ndarray, tuple | None]:
+    """The parts of the polyline (px, py) (pixel coordinates, y down) inside a width × height plot, as (n, 4)
+    segments, and where it left for good: (x, y, arrow) at the edge if its last point is outside, else None.
+
+    A segment with both ends outside is dropped, even if it would cross the plot: an escaping path that
+    jumps from side to side is never painted across the picture. A segment that crosses the edge is cut there."""
+    lo_x, hi_x, lo_y, hi_y = -0.5, width - 0.5, -0.5, height - 0.5
+    inside = (px >= lo_x) & (px <= hi_x) & (py >= lo_y) & (py <= hi_y)
+    a = np.stack([px[:-1], py[:-1]], 1)
+    d = np.stack([px[1:], py[1:]], 1) - a
+    keep = inside[:-1] | inside[1:]
+    a, d, start_in = a[keep], d[keep], inside[:-1][keep]
+    # Liang–Barsky: the part t ∈ [t0, t1] of a + t·d inside the box (one end is inside, so it is not empty)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t0, t1 = np.zeros(len(a)), np.ones(len(a))
+        for k, (lo, hi) in enumerate(((lo_x, hi_x), (lo_y, hi_y))):
+            ta, tb = (lo - a[:, k]) / d[:, k], (hi - a[:, k]) / d[:, k]
+            moving = d[:, k] != 0
+            t0 = np.where(moving, np.maximum(t0, np.minimum(ta, tb)), t0)
+            t1 = np.where(moving, np.minimum(t1, np.maximum(ta, tb)), t1)
+    t0, t1 = np.clip(t0, 0, 1), np.clip(t1, 0, 1)
+    segments = np.hstack([a + t0[:, None] * d, a + t1[:, None] * d])
+    exit_ = None
+    if len(px) and not inside[-1] and start_in.any():
+        last = np.flatnonzero(start_in)[-1]  # the path ends outside: its last segment from inside is the way out
+        x, y = segments[last, 2:]
+        angle = math.atan2(-d[last, 1], d[last, 0])  # y grows downwards on screen
+        exit_ = (min(max(float(x), 0), width - 1), min(max(float(y), 0), height - 1),
+                 ARROWS[round(angle / (math.pi / 4)) % 8])
+    return segments, exit_
 
 
 def centered_message(text: str, width: int, height: int, style: Style) -> list[Strip]:

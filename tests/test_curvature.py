@@ -1,0 +1,120 @@
+"""True pictures of exact surfaces: equal scale, start and minimum framed, escaping paths cut with an arrow, and
+the curvature panel (the loss along the Hessian's top eigenvector, each run's iterates bouncing on it)."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from textual.app import App, ComposeResult
+
+from nntui.errors import ScenarioError
+from nntui.frames import Surface
+from nntui.runner import Runner, View
+from nntui.scenario import load
+from nntui.scenario.loader import load_path
+from nntui.ui import STYLESHEET
+from nntui.ui.contour import PATH_LINE_DIM, ContourPanel
+from nntui.ui.curvature import CurvaturePanel
+from nntui.ui.palette import blend, variant_rgb
+
+from .conftest import MINIMAL, diverged_run
+
+
+def trained_view(name: str, steps: int) -> View:
+    runner = Runner(load(name), device="cpu", run_steps=steps)
+    runner.start()
+    while not runner.idle:
+        time.sleep(0.02)
+    view = runner.view()
+    runner.stop()
+    return view
+
+
+class PanelApp(App):
+    CSS_PATH = STYLESHEET
+
+    def __init__(self, panel):
+        super().__init__()
+        self.panel = panel
+
+    def compose(self) -> ComposeResult:
+        yield self.panel
+
+
+async def drawn(panel, view: View, size: tuple[int, int]):
+    app = PanelApp(panel)
+    async with app.run_test(size=size) as pilot:
+        panel.show(view)
+        await pilot.pause()
+    return panel
+
+
+@pytest.fixture(scope="module")
+def gd_view() -> View:
+    return trained_view("gd_contours", 20)
+
+
+@pytest.mark.parametrize("size", [(60, 30), (110, 20)])
+async def test_exact_surface_has_the_same_units_per_pixel_on_both_axes(gd_view, size):
+    panel = await drawn(ContourPanel(), gd_view, size)
+    (x0, x1), (y0, y1) = panel.window
+    pw, py = panel.pixels
+    assert (x1 - x0) / (pw - 1) == pytest.approx((y1 - y0) / (py - 1), rel=1e-9)
+    assert py == 2 * (size[1] - 2 - 2)  # half blocks: two pixels per cell row (borders, x ticks, legend left out)
+
+
+@pytest.mark.parametrize("size", [(60, 30), (110, 20)])
+async def test_start_and_minimum_are_well_inside_the_frame(gd_view, size):
+    panel = await drawn(ContourPanel(), gd_view, size)
+    (x0, x1), (y0, y1) = panel.window
+    ds = load("gd_contours").variants[0].dataset
+    design = np.hstack([ds.x_train.astype(np.float64), np.ones((ds.n_train, 1))])
+    minimum = np.linalg.lstsq(design, ds.y_train[:, 0], rcond=None)[0]
+    assert gd_view.surfaces[0].minimum == pytest.approx(tuple(minimum), abs=1e-6)
+    for x, y in ((0.0, 0.0), minimum):  # the start (zero init) and the least-squares solution
+        assert x0 + 0.1 * (x1 - x0) <= x <= x1 - 0.1 * (x1 - x0)
+        assert y0 + 0.1 * (y1 - y0) <= y <= y1 - 0.1 * (y1 - y0)
+
+
+async def test_an_escaping_path_stops_at_the_edge_with_an_arrow():
+    z = np.add.outer(np.linspace(-4, 4, 81) ** 2, np.linspace(-4, 4, 81) ** 2)
+    surface = Surface("w", "b", (-4.0, 4.0), (-4.0, 4.0), z, 1, (0,), focus=((-1.0, 1.0), (-1.0, 1.0)))
+    # in, in, out to the right, then far out on the left: the last jump must not be painted across the panel
+    path = np.array([[-0.5, 0.0], [0.2, 0.0], [5.0, 0.0], [-9.0, 0.0]])
+    run = diverged_run(3, path=path, position=None)
+    view = View(1, "ready", "cpu", 3, 10, False, True, 60, np.nan, None, (run,), (surface,))
+    panel = await drawn(ContourPanel(), view, (50, 24))
+    rows = [i for i, strip in enumerate(panel._strips) if "→" in strip.text]
+    assert len(rows) == 1, "one arrow, the way the path last left"
+    cells = [(seg.text, seg.style) for seg in panel._strips[rows[0]] for _ in seg.text]
+    assert cells[-1][0] == "→", "at the right edge"
+    colors = {tuple(c.triplet) for _, style in cells[8:8 + 8] if style for c in (style.color, style.bgcolor) if c}
+    run_colors = {variant_rgb(0), blend(variant_rgb(0), (0, 0, 0), PATH_LINE_DIM)}  # its points and its lines
+    assert not colors & run_colors, "nothing of the run is drawn left of its first point"
+
+
+@pytest.fixture(scope="module")
+def lr_view() -> View:
+    return trained_view("lr_sweep", 30)
+
+
+async def test_curvature_panel_shows_lambda_max_and_lr_003_bouncing_out(lr_view):
+    surface = lr_view.surfaces[0]
+    assert surface.curvatures[0] == pytest.approx(67.17, abs=0.01)
+    panel = await drawn(CurvaturePanel(), lr_view, (80, 24))
+    assert "λmax = 67.17" in panel.border_title and "0.02977" in panel.border_subtitle
+    t = panel.iterates[5]  # lr = 0.03: each step multiplies t by 1 − 0.03·67.17 ≈ −1.015
+    assert len(t) >= 30
+    assert (np.sign(t[:-1]) != np.sign(t[1:])).all(), "t_k alternates in sign"
+    assert (np.abs(t[1:]) > np.abs(t[:-1])).all(), "and grows"
+    crawl = panel.iterates[0]  # lr = 0.0005: 1 − 0.0005·67.17 ≈ 0.97, one side, creeping in
+    assert (crawl < 0).all() and (np.diff(np.abs(crawl)) < 0).all()
+
+
+def test_curvature_panel_needs_an_exact_two_parameter_surface(write_scenario):
+    text = MINIMAL.replace('[model]\nkind = "linear"', '[model]\nkind = "mlp"\nlayers = [4]')
+    assert text != MINIMAL
+    with pytest.raises(ScenarioError, match="curvature panel .* this model has 13 parameters"):
+        load_path(write_scenario(text + '[view]\npanels = ["curvature"]\n'))
