@@ -104,7 +104,7 @@ async def test_curvature_panel_shows_lambda_max_and_lr_003_bouncing_out(lr_view)
     surface = lr_view.surfaces[0]
     assert surface.curvatures[0] == pytest.approx(67.17, abs=0.01)
     panel = await drawn(CurvaturePanel(), lr_view, (80, 24))
-    assert "λmax = 67.17" in panel.border_title and "0.02977" in panel.border_subtitle
+    assert "λmax 67.17" in panel.border_title and "0.02977" in panel.border_subtitle
     t = panel.iterates[5]  # lr = 0.03: each step multiplies t by 1 − 0.03·67.17 ≈ −1.015
     assert len(t) >= 30
     assert (np.sign(t[:-1]) != np.sign(t[1:])).all(), "t_k alternates in sign"

@@ -74,8 +74,9 @@ class CurvaturePanel(StripPanel):
         assert surface.curvatures is not None
         lam = surface.curvatures[0]
         owner = f" of {view.runs[surface.members[0]].label}" if len(view.surfaces) > 1 else ""
-        self.set_titles(title=f"λmax = {fmt_num(lam)} · loss along the steepest direction{owner}",
-                        subtitle=f"stable while lr < 2/λmax = {fmt_num(2 / lam)}")
+        # short enough for an 80-column screen's third; the lesson text says what λmax and 2/λmax mean
+        self.set_titles(title=f"Curvature · λmax {fmt_num(lam)}{owner}",
+                        subtitle=f"stable if lr < 2/λmax = {fmt_num(2 / lam)}")
         legend = height >= 10
         pw, ph = width - MARGIN, height - 1 - legend
         t, along = surface.profile
