@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 import pytest
+from rich.style import Style
 from textual.app import App
 
 from nntui.runner import RunView, View
@@ -64,7 +65,7 @@ def lines(plot: LossPlot) -> list[str]:
     return ["".join(seg.text for seg in strip) for strip in plot._strips]
 
 
-def cells(plot: LossPlot) -> list[list[tuple[str, object]]]:
+def cells(plot: LossPlot) -> list[list[tuple[str, Style | None]]]:
     """The chart's cells right of the margin, row by row, as (character, style)."""
     return [[(ch, seg.style) for seg in strip for ch in seg.text][MARGIN:] for strip in plot._strips[:-1]]
 

@@ -185,9 +185,9 @@ class LossPlot(StripPanel):
         labels = []  # (row wanted, column, text, run)
         for group in groups:
             if group[0] in ends:  # the others are hidden under it: each says so on the next rows, "= b"
-                row, col = ends[group[0]]
+                end_row, col = ends[group[0]]
                 col += 1 if view.runs[group[0]].diverged_at is not None else 2
-                labels += [(row, col, ("= " if n else "") + view.runs[i].label, i) for n, i in enumerate(group)]
+                labels += [(end_row, col, ("= " if n else "") + view.runs[i].label, i) for n, i in enumerate(group)]
         for (_, col, text, i), row in zip(labels, _spread([label[0] for label in labels], canvas.height)):
             room = canvas.width - col
             if row is not None and room >= 3:
