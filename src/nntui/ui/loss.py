@@ -14,6 +14,7 @@ few ms. Strips are rebuilt only when the data, the size or the scale change.
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -131,7 +132,8 @@ class LossPlot(StripPanel):
         if self.focus_run is not None and 0 <= self.focus_run < len(curves):
             order.append(self.focus_run)  # …unless a lesson beat is about another
         groups = _identical(curves, order[::-1])
-        gutter = _gutter([("= " if n else "") + view.runs[i].label for g in groups for n, i in enumerate(g)], pw)
+        names = _short_names([run.label for run in view.runs], pw // 4 - 2)
+        gutter = _gutter([("= " if n else "") + names[i] for g in groups for n, i in enumerate(g)], pw)
         cw = pw - gutter  # the curves' columns; end labels fit in the gutter right of them
         to_y = np.log10 if self.log_y else (lambda v: v)
         y_hi, y_span = to_y(hi), max(to_y(hi) - to_y(lo), 1e-300)
@@ -167,7 +169,7 @@ class LossPlot(StripPanel):
             if view.runs[i].diverged_at is not None:  # where it diverged: on the top edge if it left through it
                 canvas.put(row, col, "✗", 2 * i)
         if gutter:
-            self._label_ends(canvas, view, groups, ends)
+            self._label_ends(canvas, view, names, groups, ends)
         styles = [base + self._style(k // 2, bold=k % 2 == 0, dim=k % 2 == 1) for k in range(2 * len(curves))]
         labels = self._y_labels(lo, hi, ph)
         strips = []
@@ -178,7 +180,7 @@ class LossPlot(StripPanel):
         strips.append(_x_ticks(x_max, cw, pw, base + Style(dim=True)))
         self._strips = strips
 
-    def _label_ends(self, canvas: BrailleCanvas, view: View, groups: list[list[int]],
+    def _label_ends(self, canvas: BrailleCanvas, view: View, names: list[str], groups: list[list[int]],
                     ends: dict[int, tuple[int, int]]) -> None:
         """Each curve's label right of its end, in its colour, pushed apart where curves end close together;
         where curves coincide, the one drawn on top is labelled and the ones under it say "= b" below."""
@@ -187,11 +189,10 @@ class LossPlot(StripPanel):
             if group[0] in ends:  # the others are hidden under it: each says so on the next rows, "= b"
                 end_row, col = ends[group[0]]
                 col += 1 if view.runs[group[0]].diverged_at is not None else 2
-                labels += [(end_row, col, ("= " if n else "") + view.runs[i].label, i) for n, i in enumerate(group)]
+                labels += [(end_row, col, ("= " if n else "") + names[i], i) for n, i in enumerate(group)]
         for (_, col, text, i), row in zip(labels, _spread([label[0] for label in labels], canvas.height)):
-            room = canvas.width - col
-            if row is not None and room >= 3:
-                canvas.put(row, col, text if len(text) <= room else text[:room - 1] + "…", 2 * i)
+            if row is not None and canvas.width - col >= 3:
+                canvas.put(row, col, _fit(text, canvas.width - col), 2 * i)
 
     def _finite(self, steps: np.ndarray | None, values: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         """A series' finite points as floats (floored at FLOOR on a log axis); empty where there is none."""
@@ -216,9 +217,9 @@ class LossPlot(StripPanel):
             if hi / lo < 10:  # less than a decade: widen so the ticks say something
                 mid = math.sqrt(lo * hi)
                 lo, hi = mid / math.sqrt(10), mid * math.sqrt(10)
-            # over many decades the ends snap to whole decades: they then move about once a second rather than
-            # every frame, and a quarter decade more or less is invisible at that scale
-            per_decade = 1 if math.log10(hi / lo) > 3 else 4
+            # over many decades (a run diverging, before it is stopped) the ends snap to whole decades: they then
+            # move about once a second rather than every frame, and a quarter decade is invisible at that scale
+            per_decade = 1 if math.log10(hi / lo) > 6 else 4
             return (10 ** (math.floor(per_decade * math.log10(lo)) / per_decade),
                     10 ** (math.ceil(per_decade * math.log10(hi)) / per_decade))
         if escaped > hi:
@@ -298,6 +299,25 @@ def _spread(rows: list[int], height: int) -> list[int | None]:
         k = order[n]
         placed[k] = min(placed[k], placed[order[n + 1]] - 1 if n + 1 < len(order) else height - 1)
     return [p if p >= 0 else None for p in placed]
+
+
+def _short_names(labels: list[str], room: int) -> list[str]:
+    """The runs' labels for their curve ends: where one is longer than `room`, the words every label starts
+    with are dropped ("lr=0.001", "lr=0.03" → "0.001", "0.03"): the part that tells them apart stays."""
+    if len(labels) < 2 or max(map(len, labels)) <= room:
+        return labels
+    common = len(os.path.commonprefix(labels))
+    while common and labels[0][common - 1] not in " =:,":  # cut at a word's end, not inside a number
+        common -= 1
+    return [label[common:].strip() or label for label in labels]
+
+
+def _fit(text: str, room: int) -> str:
+    """Text cut to `room` columns in the middle, so both its start and its end stay: "batch…lr 2"."""
+    if len(text) <= room or room < 2:
+        return text[:room]
+    head = room // 2
+    return text[:head].rstrip() + "…" + text[len(text) - (room - 1 - head):].lstrip()
 
 
 def _gutter(labels: list[str], width: int) -> int:
