@@ -162,6 +162,9 @@ async def check_log_labels(size, low, high):
     values = [float(labels[r]) for r in sorted(labels)]  # every label is a whole number, never cut
     assert len(values) >= 2 and all(len(t) <= MARGIN - 2 for t in labels.values())
     assert values == sorted(values, reverse=True) and min(values) < 1
+    if math.log10(high / low) >= 3:  # whole decades, the same number of rows apart
+        gaps = np.diff(sorted(labels))
+        assert gaps.max() - gaps.min() <= 1 and all(math.log10(v).is_integer() for v in values), labels
     if math.log10(high / low) >= 2:  # decades: the same number of rows apart
         gaps = np.diff(sorted(labels))
         assert gaps.max() - gaps.min() <= 1 and all(math.log10(v).is_integer() for v in values)

@@ -132,7 +132,7 @@ class LossPlot(StripPanel):
         if self.focus_run is not None and 0 <= self.focus_run < len(curves):
             order.append(self.focus_run)  # …unless a lesson beat is about another
         groups = _identical(curves, order[::-1])
-        names = _short_names([run.label for run in view.runs], pw // 4 - 2)
+        names = _short_names([run.label for run in view.runs], pw // 3 - 2)
         gutter = _gutter([("= " if n else "") + names[i] for g in groups for n, i in enumerate(g)], pw)
         cw = pw - gutter  # the curves' columns; end labels fit in the gutter right of them
         to_y = np.log10 if self.log_y else (lambda v: v)
@@ -191,8 +191,11 @@ class LossPlot(StripPanel):
                 col += 1 if view.runs[group[0]].diverged_at is not None else 2
                 labels += [(end_row, col, ("= " if n else "") + names[i], i) for n, i in enumerate(group)]
         for (_, col, text, i), row in zip(labels, _spread([label[0] for label in labels], canvas.height)):
-            if row is not None and canvas.width - col >= 3:
-                canvas.put(row, col, _fit(text, canvas.width - col), 2 * i)
+            room = canvas.width - col
+            if len(text) > room and text.startswith("= "):
+                text = "=" + text[2:]
+            if row is not None and room >= 3:
+                canvas.put(row, col, _fit(text, room), 2 * i)
 
     def _finite(self, steps: np.ndarray | None, values: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         """A series' finite points as floats (floored at FLOOR on a log axis); empty where there is none."""
@@ -321,12 +324,13 @@ def _fit(text: str, room: int) -> str:
 
 
 def _gutter(labels: list[str], width: int) -> int:
-    """Columns kept right of the curves for their end labels (at most a quarter of the width; trimmed to fit):
+    """Columns kept right of the curves for their end labels (at most a third of the width; trimmed to fit):
     none for a lone run (nothing to tell it from)."""
     if len(labels) < 2:
         return 0
-    gutter = min(max(map(len, labels)) + 2, width // 4)
-    return gutter if gutter >= 5 else 0
+    want = max(map(len, labels)) + 2
+    gutter = min(want, width // 3)
+    return gutter if gutter == want or gutter >= 8 else 0  # a label cut to 4 letters would say nothing
 
 
 def _x_ticks(x_max: int, columns: int, width: int, style: Style) -> Strip:

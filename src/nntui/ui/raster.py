@@ -47,8 +47,8 @@ def fmt_short(value: float, width: int = MARGIN - 2) -> str:
 
 def log_ticks(lo: float, hi: float, rows: int) -> dict[int, float]:
     """Row → value of the ticks of a log axis from lo (bottom row) to hi (top row): evenly spaced decades
-    (every k-th when they would crowd), or 1-2-5 (else 1-3) within the decades when fewer than 2 decades show;
-    at least one free row between two ticks."""
+    (every k-th when they would crowd), or 1-2-5 (else 1-3) within the decades when fewer than 3 decades would
+    be labelled; at least one free row between two ticks."""
     top, span = math.log10(hi), math.log10(hi / lo)
 
     def row(value: float) -> int:
@@ -60,7 +60,7 @@ def log_ticks(lo: float, hi: float, rows: int) -> dict[int, float]:
         return ticks if len(keys) >= 2 and all(b - a >= 2 for a, b in zip(keys, keys[1:])) else {}
 
     first, last = math.floor(math.log10(lo)), math.ceil(top)
-    if span < 2:
+    if span < 2 or sum(lo <= 10.0 ** d <= hi for d in range(first, last + 1)) < 3:  # 2 labels say little
         for mantissas in ((1, 2, 5), (1, 3), (1,)):
             if ticks := spaced([m * 10.0 ** d for d in range(first, last + 1) for m in mantissas]):
                 return ticks
