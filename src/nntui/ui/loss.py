@@ -258,6 +258,8 @@ def line_dots(px: np.ndarray, py: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """A thin line through each column's mean (noise averages out instead of filling the column), each dot once
     in order along it (so a dash pattern can be laid on it)."""
     mx, my, _, _ = _columns(px, py)
+    # from the first point to the last one itself, not to its column's mean: the curve ends where the run is
+    mx, my = np.concatenate(([px[0]], mx, [px[-1]])), np.concatenate(([py[0]], my, [py[-1]]))
     xs, ys = polyline_pixels(np.round(mx), np.round(my))  # whole dots: no gap where a step is 1.5 dots
     new = np.ones(len(xs), bool)  # segments share their ends: count each dot once, so dashes keep their length
     new[1:] = (np.diff(xs) != 0) | (np.diff(ys) != 0)
