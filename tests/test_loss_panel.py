@@ -1,22 +1,77 @@
 """The loss and learning-rate panels draw what each run recorded: the training loss solid, the held-out loss
-dashed and dim, the lr of every step as the optimizer used it."""
+dashed and dim, the lr of every step as the optimizer used it; runs told apart without colour, a diverged run
+kept from rescaling the others."""
 
 from __future__ import annotations
 
-import pytest
+import math
 
+import numpy as np
+import pytest
+from rich.style import Style
+from textual.app import App
+
+from nntui.runner import RunView, View
 from nntui.scenario import load
 from nntui.schedules import learning_rate
 from nntui.ui.app import NNTuiApp
 from nntui.ui.learning_rate import LearningRatePanel
 from nntui.ui.loss import LossPlot
+from nntui.ui.raster import MARGIN
 
 from .conftest import wait_idle
 
 
+def is_dots(char: str) -> bool:
+    return "\u2801" <= char <= "\u28ff"
+
+
 def dim_cells(plot: LossPlot) -> int:
     return sum(1 for strip in plot._strips for seg in strip if seg.style is not None and seg.style.dim
-               and seg.text.strip() and seg.text[0] in "▘▝▀▖▌▞▛▗▚▐▜▄▙▟█")
+               for ch in seg.text if is_dots(ch))
+
+
+def run(label: str, losses, steps=None, **kwargs) -> RunView:
+    losses = np.asarray(losses, float)
+    steps = np.arange(len(losses), dtype=float) if steps is None else np.asarray(steps, float)
+    return RunView(label=label, settings={}, steps=steps, losses=losses, loss=float(losses[-1]),
+                   status=kwargs.pop("status", "converging"), diverged_at=kwargs.pop("diverged_at", None),
+                   step=int(steps[-1]), **kwargs)
+
+
+class OnePlot(App):
+    def __init__(self, plot: LossPlot):
+        super().__init__()
+        self.plot = plot
+
+    def compose(self):
+        yield self.plot
+
+
+async def drawn(runs, size=(120, 40), log_y=False, focus_run=None) -> LossPlot:
+    """A loss panel filling a `size` terminal, drawn from `runs` after their last step."""
+    plot = LossPlot(log_y=log_y)
+    plot.focus_run = focus_run
+    step = max(r.step for r in runs)
+    view = View(version=1, state="ready", device="cpu", step=step, total=step, playing=False, finished=True,
+                speed=None, rate=0.0, error=None, runs=tuple(runs))
+    async with OnePlot(plot).run_test(size=size) as pilot:
+        await pilot.pause()
+        plot.show(view)
+    return plot
+
+
+def lines(plot: LossPlot) -> list[str]:
+    return ["".join(seg.text for seg in strip) for strip in plot._strips]
+
+
+def cells(plot: LossPlot) -> list[list[tuple[str, Style | None]]]:
+    """The chart's cells right of the margin, row by row, as (character, style)."""
+    return [[(ch, seg.style) for seg in strip for ch in seg.text][MARGIN:] for strip in plot._strips[:-1]]
+
+
+def y_labels(plot: LossPlot) -> dict[int, str]:
+    return {r: line[:MARGIN - 2].strip() for r, line in enumerate(lines(plot)[:-1]) if line[MARGIN - 1] == "┤"}
 
 
 async def test_validation_loss_is_a_dashed_dim_curve_in_the_run_s_colour():
@@ -53,3 +108,77 @@ async def test_the_lr_panel_shows_each_step_s_learning_rate_as_the_optimizer_use
         await pilot.press("l")  # the loss panel's log key leaves the lr axis linear
         await pilot.pause()
         assert not panel.log_y and app.query_one("#loss", LossPlot).log_y is False
+
+
+async def test_noisy_mini_batch_loss_is_a_faint_band_behind_a_thin_full_data_line():
+    rng = np.random.default_rng(0)
+    steps = np.arange(2048.0)
+    trend = 2.0 - steps / 2048  # the loss on the whole training split: smooth
+    noisy = run("a", trend * np.exp(rng.normal(0, 0.3, len(steps))),
+                train_steps=steps[::8], train_losses=trend[::8])
+    plot = await drawn([noisy])
+    grid = cells(plot)
+    assert not any(ch in "▘▝▀▖▌▞▛▗▚▐▜▄▙▟█" for row in grid for ch, _ in row)  # no blocks
+    bold = [sum(1 for row in grid if is_dots(row[c][0]) and row[c][1].bold) for c in range(len(grid[0]))]
+    assert max(bold) <= 2 and sum(b > 0 for b in bold) > 0.9 * len(bold)  # a thin line across the chart
+    assert dim_cells(plot) > 3 * sum(bold)  # the mini-batch noise: a faint band around it
+
+
+async def test_runs_whose_curves_coincide_are_labelled_as_one():
+    losses = 1 / (1 + np.arange(100.0))
+    same = [run("autograd", losses), run("by hand", losses * (1 + 1e-7)), run("sgd", 2 * losses)]
+    ends = [line.rstrip() for line in lines(await drawn(same, log_y=True))]
+    at = next(r for r, line in enumerate(ends) if line.endswith(" autograd"))
+    assert ends[at + 1].endswith(" = by hand") and any(line.endswith(" sgd") for line in ends)
+    ends = [line.rstrip() for line in lines(await drawn(same, log_y=True, focus_run=1))]  # the lesson's run on top
+    at = next(r for r, line in enumerate(ends) if line.endswith(" by hand"))
+    assert ends[at + 1].endswith(" = autograd")
+
+
+async def test_a_diverged_run_leaves_through_the_top_without_rescaling_the_others():
+    steps = np.arange(200.0)
+    calm = [run(f"lr {k}", 1.0 * np.exp(-steps / (30 * k)) + 0.01) for k in (1, 2)]
+    wild = run("lr big", np.exp(steps[:60] * math.log(1e15) / 59), steps=steps[:60], diverged_at=59)
+    plot = await drawn([*calm, wild], log_y=True)
+    labels = {r: float(t) for r, t in y_labels(plot).items()}
+    assert max(labels.values()) <= 10  # not 1e15
+    grid = cells(plot)
+    rows = [r for r, row in enumerate(grid) if any(is_dots(ch) and st.bold and st.color == plot._style(0).color
+                                                    for ch, st in row)]
+    assert rows[-1] - rows[0] > 0.6 * len(grid)  # the runs that matter fill the chart
+    assert any(ch == "✗" and st.color == plot._style(2).color for ch, st in grid[0])  # it left through the top
+
+
+async def test_log_axis_labels_fit_the_margin_are_evenly_spaced_and_below_one():
+    for size in ((80, 24), (120, 40), (40, 12)):  # a whole terminal, and the loss panel's share of 80x24
+        for low, high in ((0.05, 0.2), (3e-5, 4e-4), (0.002, 3.0), (1e-6, 10.0), (1e-12, 1e3)):
+            await check_log_labels(size, low, high)
+
+
+async def check_log_labels(size, low, high):
+    losses = np.geomspace(high, low, 50)
+    plot = await drawn([run("a", losses)], size=size, log_y=True)
+    labels = y_labels(plot)
+    values = [float(labels[r]) for r in sorted(labels)]  # every label is a whole number, never cut
+    assert len(values) >= 2 and all(len(t) <= MARGIN - 2 for t in labels.values())
+    assert values == sorted(values, reverse=True) and min(values) < 1
+    if math.log10(high / low) >= 3:  # whole decades, the same number of rows apart
+        gaps = np.diff(sorted(labels))
+        assert gaps.max() - gaps.min() <= 1 and all(math.log10(v).is_integer() for v in values), labels
+    if math.log10(high / low) >= 2:  # decades: the same number of rows apart
+        gaps = np.diff(sorted(labels))
+        assert gaps.max() - gaps.min() <= 1 and all(math.log10(v).is_integer() for v in values)
+
+
+async def test_without_colour_runs_differ_by_dash_and_end_label(monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+    runs = [run("solid", np.full(100, 1.0)), run("second", np.full(100, 2.0))]
+    plot = await drawn(runs)
+    grid = cells(plot)
+    curves = [line for line in grid if sum(is_dots(ch) for ch, _ in line) > 20]  # one row per run
+    gaps = [sum(ch == " " for ch, _ in line[:max(i for i, (ch, _) in enumerate(line) if is_dots(ch))])
+            for line in curves]
+    assert len(curves) == 2 and sorted(gaps)[0] == 0 and sorted(gaps)[1] >= 5  # one solid, one dashed
+    text = lines(plot)
+    assert any(line.rstrip().endswith("solid") for line in text)  # labels at the curves' ends
+    assert any(line.rstrip().endswith("second") for line in text)

@@ -11,7 +11,7 @@ that ends at 0 over six decades.
 from __future__ import annotations
 
 from ..runner import View
-from .loss import LossPlot
+from .loss import Curves, LossPlot
 
 
 class LearningRatePanel(LossPlot):
@@ -28,8 +28,9 @@ class LearningRatePanel(LossPlot):
     def _title(self) -> str:
         return "Learning rate"
 
-    def _subtitle(self, held_out: list) -> str:
+    def _subtitle(self, held_out: bool) -> str:
         return "each step's lr"
 
-    def _curves(self, view: View) -> tuple[list, list]:
-        return [self._finite(run.lr_steps, run.lrs) for run in view.runs], [self._finite(None, None)] * len(view.runs)
+    def _curves(self, view: View) -> list[Curves]:
+        none = self._finite(None, None)
+        return [Curves(self._finite(run.lr_steps, run.lrs), none, none, envelope=False) for run in view.runs]

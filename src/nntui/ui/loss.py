@@ -1,14 +1,21 @@
-"""The loss panel: one curve per variant (validation loss dashed), log or linear, a ✗ where a run diverged.
+"""The loss panel: one thin line per run, the runs told apart by colour, dash and an end label; the
+mini-batch loss faint behind; the held-out loss dashed and dim; log or linear; ✗ where a run diverged.
 
-A line-API chart drawn with quadrant blocks (2×2 pixels per cell: ▘▝▖▗▀▄▌▐▚▞▛▜▙▟█),
-thick enough to read on a projector. We draw it ourselves rather than with
-plotext: building a plotext chart cost 15–23 ms at 100x30, this costs a few ms.
-Strips are rebuilt only when the data, the size or the scale change.
+Runs are compared on the loss over the whole training split (train_losses); each step's mini-batch loss is
+noise around it, drawn as a faint per-column min–max trace. Until a run records the former (graph-free
+lessons, older engines), its mini-batch loss is the main curve, drawn through each column's mean.
+Lines are braille dots (braille.py): a noisy series no longer fills its columns like a bar chart, and runs
+that overlap stay visible by their dashes and labels (NO_COLOR too). A run that diverged leaves through the
+top edge (✗ where it left) instead of stretching the axis over the runs that matter.
+We draw it ourselves rather than with plotext: building a plotext chart cost 15–23 ms at 100x30, this costs a
+few ms. Strips are rebuilt only when the data, the size or the scale change.
 """
 
 from __future__ import annotations
 
 import math
+import os
+from dataclasses import dataclass
 
 import numpy as np
 from rich.color import Color
@@ -17,18 +24,36 @@ from rich.style import Style
 from textual.strip import Strip
 
 from ..runner import View
+from .braille import BrailleCanvas
 from .palette import variant_rgb
 from .panel import StripPanel
-from .raster import MARGIN, centered_message, fmt_num, polyline_pixels
+from .raster import MARGIN, centered_message, fmt_short, log_ticks, polyline_pixels
 
-# quadrant characters indexed by a 4-bit mask: 1 = upper left, 2 = upper right, 4 = lower left, 8 = lower right
-QUADRANTS = " ▘▝▀▖▌▞▛▗▚▐▜▄▙▟█"
 FLOOR = 1e-12  # log scale: losses of exactly zero are drawn at this floor
+SAME_RTOL = 1e-4  # two runs closer than this everywhere are one curve on any screen: "a = b"
+# Each run's dash, as dots on / off along the curve (run 0 solid): NO_COLOR and colour-blind viewers tell
+# runs apart by it. Periods differ, so two dashed runs never look alike where they cross.
+DASHES = tuple(np.array(d, bool) for d in (
+    [1], [1] * 6 + [0] * 4, [1, 0, 0], [1] * 6 + [0] * 3 + [1] + [0] * 3, [1] * 12 + [0] * 4,
+    [1] * 6 + [0] * 2 + [1, 0, 0, 1] + [0] * 2))
+HELD_OUT_DASH = np.array([1] * 4 + [0] * 4, bool)
 
 Series = tuple[np.ndarray, np.ndarray]  # (steps, values)
 
 
+@dataclass(frozen=True)
+class Curves:
+    """One run's curves, finite points only."""
+
+    main: Series       # what runs are compared on: bold
+    trace: Series      # faint behind it
+    held_out: Series   # dashed, dim
+    envelope: bool     # the trace is drawn as each column's min–max (noise), not as a line (an EMA)
+
+
 class LossPlot(StripPanel):
+    PAINTS_BACKGROUND = True  # every style it draws with carries the panel's background: no second pass
+
     @classmethod
     def for_scenario(cls, scenario, **kwargs):
         return cls(log_y=scenario.view.log_y, smooth=scenario.view.smoothing > 0, **kwargs)
@@ -37,13 +62,15 @@ class LossPlot(StripPanel):
         super().__init__(**kwargs)
         self.log_y = log_y
         self.smooth = smooth
+        # the run the lesson's current beat is about, drawn on top (not `focus`: that is Widget.focus())
+        self.focus_run: int | None = None
         self._styles: dict[int, Style] = {}
 
     def on_mount(self) -> None:
         self.set_titles(title="Loss", subtitle="l: log/linear")
 
     def state_key(self) -> tuple:
-        return (self.log_y, self.smooth)
+        return (self.log_y, self.smooth, self.focus_run)
 
     def set_scale(self, *, log_y: bool | None = None, smooth: bool | None = None) -> None:
         """The app's log / smoothing switches (keys l and ~), handed down."""
@@ -51,6 +78,11 @@ class LossPlot(StripPanel):
             self.log_y = log_y
         if smooth is not None:
             self.smooth = smooth
+        self.show()
+
+    def set_focus_run(self, run: int | None) -> None:
+        """Draw this run on top of the others (None: the first runs on top)."""
+        self.focus_run = run
         self.show()
 
     def show(self, view: View | None = None) -> None:
@@ -61,15 +93,23 @@ class LossPlot(StripPanel):
         notes = [n for n, on in (("log scale", self.log_y), ("smoothed", self.smooth)) if on]
         return f"Loss ({', '.join(notes)})" if notes else "Loss"
 
-    def _subtitle(self, held_out: list) -> str:
+    def _subtitle(self, held_out: bool) -> str:
         # the legend first: a narrow panel cuts the key hint (the footer has it), not what the dashes mean
-        return "╌ validation · l: log/linear" if any(len(s) for s, _ in held_out) else "l: log/linear"
+        return "╌ validation · l: log/linear" if held_out else "l: log/linear"
 
-    def _curves(self, view: View) -> tuple[list[Series], list[Series]]:
-        """(each run's curve, each run's held-out curve) as (steps, values), finite points only."""
-        series = [self._finite(*((run.smooth_steps, run.smooth_losses) if self.smooth and run.smooth_steps is not None
-                                 else (run.steps, run.losses))) for run in view.runs]
-        return series, [self._finite(run.val_steps, run.val_losses) for run in view.runs]
+    def _curves(self, view: View) -> list[Curves]:
+        out = []
+        for run in view.runs:
+            raw = self._finite(run.steps, run.losses)
+            ema = self._finite(run.smooth_steps, run.smooth_losses) if self.smooth else raw
+            ema = ema if len(ema[0]) else raw
+            full = self._finite(run.train_steps, run.train_losses)
+            held_out = self._finite(run.val_steps, run.val_losses)
+            if len(full[0]):  # smoothing swaps the faint mini-batch noise for its EMA
+                out.append(Curves(full, ema, held_out, envelope=ema is raw))
+            else:  # no full-data loss recorded: the mini-batch loss (or its EMA) is the curve, its noise faint
+                out.append(Curves(ema, raw, held_out, envelope=True))
+        return out
 
     # ------------------------------------------------------------------ drawing
 
@@ -81,47 +121,81 @@ class LossPlot(StripPanel):
                                             width, height, base)
             return
         pw, ph = width - MARGIN, height - 1
-        series, held_out = self._curves(view)
-        if not any(len(s) for s, _ in series):
+        curves = self._curves(view)
+        if not any(len(c.main[0]) for c in curves):
             self._strips = centered_message("waiting for the first step…", width, height, base)
             return
-        self.set_titles(subtitle=self._subtitle(held_out))
-        x_max = x_extent(view.step, view.total)
-        lo, hi = self._y_range(view, series + held_out)
-        to_y = (lambda v: np.log10(v)) if self.log_y else (lambda v: v)
-        y_lo, y_hi = to_y(lo), to_y(hi)
-        mask = np.zeros((ph, pw), np.uint8)
-        color = np.full((ph, pw), -1, np.int16)
-        faint = np.zeros((ph, pw), bool)  # cells only the validation curves reach: drawn dim
-        markers: dict[tuple[int, int], int] = {}
+        self.set_titles(subtitle=self._subtitle(any(len(c.held_out[0]) for c in curves)))
+        x_max = max(x_extent(view.step, view.total), 1)
+        lo, hi = self._y_range(view, curves)
+        order = [i for i in reversed(range(len(curves))) if i != self.focus_run]  # the first runs on top…
+        if self.focus_run is not None and 0 <= self.focus_run < len(curves):
+            order.append(self.focus_run)  # …unless a lesson beat is about another
+        groups = _identical(curves, order[::-1])
+        names = _short_names([run.label for run in view.runs], pw // 3 - 2)
+        gutter = _gutter([("= " if n else "") + names[i] for g in groups for n, i in enumerate(g)], pw)
+        cw = pw - gutter  # the curves' columns; end labels fit in the gutter right of them
+        to_y = np.log10 if self.log_y else (lambda v: v)
+        y_hi, y_span = to_y(hi), max(to_y(hi) - to_y(lo), 1e-300)
 
-        def draw(i: int, steps: np.ndarray, losses: np.ndarray, dashed: bool) -> np.ndarray:
-            """Set the curve's pixels in the run's colour; returns its y in pixels."""
-            steps, losses = _clip_above(steps, losses, hi)
-            px = steps / max(x_max, 1) * (2 * pw - 1)
-            py = (y_hi - to_y(losses)) / max(y_hi - y_lo, 1e-300) * (2 * ph - 1)
-            xs, ys = polyline_pixels(px, py)
-            keep = (xs >= 0) & (xs < 2 * pw) & (ys >= 0) & (ys < 2 * ph)
-            if dashed:  # 4 pixels on, 4 off along the curve (2 cells): the held-out loss reads as a dashed line
-                keep &= np.arange(len(xs)) // 4 % 2 == 0
-            xs, ys = xs[keep], ys[keep]
-            np.bitwise_or.at(mask, (ys // 2, xs // 2), (1 << ((ys % 2) * 2 + xs % 2)).astype(np.uint8))
-            color[ys // 2, xs // 2] = i
-            faint[ys // 2, xs // 2] = dashed
-            return py
+        def dots(series: Series) -> tuple[np.ndarray, np.ndarray]:
+            steps, values = series
+            return steps / x_max * (2 * cw - 1), (y_hi - to_y(values)) / y_span * (4 * ph - 1)
 
-        for i in reversed(range(len(series))):  # the first variants end up on top
-            if len(held_out[i][0]):
-                draw(i, *held_out[i], dashed=True)
-            if not len(series[i][0]):
-                continue
-            py = draw(i, *series[i], dashed=False)
-            run = view.runs[i]
-            if run.diverged_at is not None:  # ✗ at the step where it diverged (on the top edge if clipped)
-                cx = int(min(run.diverged_at / max(x_max, 1) * (pw - 1), pw - 1))
-                cy = int(max(min(py[-1] // 2, ph - 1), 0))
-                markers[(cy, cx)] = i
-        self._strips = self._to_strips(mask, color, faint, markers, lo, hi, x_max, pw, ph)
+        canvas = BrailleCanvas(pw, ph)
+        lines, ends = {}, {}  # run → its main curve's dots; (row, column) of its last cell
+        for i in order:
+            if len(curves[i].main[0]):
+                px, py = dots(_clip_above(*curves[i].main, hi))
+                lines[i] = line_dots(px, py)
+                ends[i] = (int(min(max(py[-1], 0), 4 * ph - 1)) // 4, int(min(max(px[-1], 0), 2 * cw - 1)) // 2)
+        for i in order:
+            if len(curves[i].trace[0]):
+                px, py = dots(curves[i].trace)
+                canvas.paint(*(envelope_dots(px, py) if curves[i].envelope else line_dots(px, py)), 2 * i + 1)
+        for xs, ys in lines.values():  # the faint trace keeps a cell clear of the curves: a noise-free run
+            canvas.clear(xs, ys, around=1)  # has no faint fringe, and dashes are not filled in
+        for i in order:
+            if len(curves[i].held_out[0]):
+                xs, ys = line_dots(*dots(curves[i].held_out))
+                keep = HELD_OUT_DASH[np.arange(len(xs)) % len(HELD_OUT_DASH)]
+                canvas.paint(xs[keep], ys[keep], 2 * i + 1)
+        for i, (xs, ys) in lines.items():
+            canvas.clear(xs, ys)
+            dash = DASHES[i % len(DASHES)]
+            keep = dash[np.arange(len(xs)) % len(dash)]
+            canvas.paint(xs[keep], ys[keep], 2 * i)
+        for i, (row, col) in ends.items():
+            if view.runs[i].diverged_at is not None:  # where it diverged: on the top edge if it left through it
+                canvas.put(row, col, "✗", 2 * i)
+        if gutter:
+            self._label_ends(canvas, view, names, groups, ends)
+        styles = [base + self._style(k // 2, bold=k % 2 == 0, dim=k % 2 == 1) for k in range(2 * len(curves))]
+        labels = self._y_labels(lo, hi, ph)
+        strips = []
+        for r, cells in enumerate(canvas.rows(styles, base)):
+            label = labels.get(r)
+            margin = f"{label:>{MARGIN - 2}} ┤" if label else " " * (MARGIN - 1) + "│"
+            strips.append(Strip([Segment(margin, base), *cells], MARGIN + pw))
+        strips.append(_x_ticks(x_max, cw, pw, base + Style(dim=True)))
+        self._strips = strips
+
+    def _label_ends(self, canvas: BrailleCanvas, view: View, names: list[str], groups: list[list[int]],
+                    ends: dict[int, tuple[int, int]]) -> None:
+        """Each curve's label right of its end, in its colour, pushed apart where curves end close together;
+        where curves coincide, the one drawn on top is labelled and the ones under it say "= b" below."""
+        labels = []  # (row wanted, column, text, run)
+        for group in groups:
+            if group[0] in ends:  # the others are hidden under it: each says so on the next rows, "= b"
+                end_row, col = ends[group[0]]
+                col += 1 if view.runs[group[0]].diverged_at is not None else 2
+                labels += [(end_row, col, ("= " if n else "") + names[i], i) for n, i in enumerate(group)]
+        for (_, col, text, i), row in zip(labels, _spread([label[0] for label in labels], canvas.height)):
+            room = canvas.width - col
+            if len(text) > room and text.startswith("= "):
+                text = "=" + text[2:]
+            if row is not None and room >= 3:
+                canvas.put(row, col, _fit(text, room), 2 * i)
 
     def _finite(self, steps: np.ndarray | None, values: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         """A series' finite points as floats (floored at FLOOR on a log axis); empty where there is none."""
@@ -130,53 +204,38 @@ class LossPlot(StripPanel):
         ok = np.isfinite(values)
         return steps[ok].astype(float), np.maximum(values[ok], FLOOR) if self.log_y else values[ok]
 
-    def _y_range(self, view: View, series) -> tuple[float, float]:
-        values = np.concatenate([v for _, v in series if len(v)])
+    def _y_range(self, view: View, curves: list[Curves]) -> tuple[float, float]:
+        """The axis spans the runs that did not diverge (their main and held-out curves); a diverged run above
+        them gets a little headroom to be seen rising, then leaves through the top edge."""
+        kept = [c for c, run in zip(curves, view.runs) if run.diverged_at is None] or curves
+        values = np.concatenate([v for c in kept for _, v in (c.main, c.held_out) if len(v)] or [np.ones(1)])
+        escaped = max((float(c.main[1].max()) for c in curves if len(c.main[1])), default=-math.inf)
         lo, hi = float(values.min()), float(values.max())
         # The range snaps outward to round values, so it changes (and the whole chart is redrawn, and resent
         # to the terminal) only when a curve crosses one, not on every frame.
         if self.log_y:
             lo, hi = max(lo, FLOOR), max(hi, FLOOR)
+            if escaped > hi:  # headroom: a quarter of the others' decades, between a quarter and one decade
+                hi = min(escaped, hi * 10 ** min(max(math.log10(hi / lo) / 4, 0.25), 1.0))
             if hi / lo < 10:  # less than a decade: widen so the ticks say something
                 mid = math.sqrt(lo * hi)
                 lo, hi = mid / math.sqrt(10), mid * math.sqrt(10)
-            # over many decades (a run diverging) the ends snap to whole decades: they then move about once a
-            # second rather than every frame, and a quarter decade more or less is invisible at that scale
-            per_decade = 1 if math.log10(hi / lo) > 3 else 4
+            # over many decades (a run diverging, before it is stopped) the ends snap to whole decades: they then
+            # move about once a second rather than every frame, and a quarter decade is invisible at that scale
+            per_decade = 1 if math.log10(hi / lo) > 6 else 4
             return (10 ** (math.floor(per_decade * math.log10(lo)) / per_decade),
                     10 ** (math.ceil(per_decade * math.log10(hi)) / per_decade))
-        if any(r.diverged_at is not None for r in view.runs):
-            # linear scale: keep converging runs readable; diverged ones leave through the top edge
-            hi = min(hi, 2 * max(float(v[0]) for _, v in series if len(v)))
+        if escaped > hi:
+            hi = min(escaped, hi + max(hi - min(lo, 0.0), 1e-12) / 4)
         lo = min(lo, 0.0) if lo >= 0 else -_nice_ceil(-lo)
         hi = _nice_ceil(hi) if hi > 0 else hi
         return lo, hi if hi > lo else lo + 1.0
 
-    def _to_strips(self, mask, color, faint, markers, lo, hi, x_max, pw, ph) -> list[Strip]:
-        base = self.rich_style
-        labels = _y_labels(lo, hi, ph, self.log_y)
-        strips = []
-        for r in range(ph):
-            label = labels.get(r)
-            segments = [Segment(f"{label[:MARGIN - 2]:>{MARGIN - 2}} ┤" if label else " " * (MARGIN - 1) + "│", base)]
-            for c in range(pw):
-                if (r, c) in markers:
-                    segments.append(Segment("✗", self._style(markers[(r, c)], bold=True)))
-                elif mask[r, c]:
-                    segments.append(Segment(QUADRANTS[mask[r, c]], self._style(int(color[r, c]), dim=bool(faint[r, c]))))
-                else:
-                    segments.append(Segment(" ", base))
-            strips.append(Strip(segments, MARGIN + pw).simplify())
-        ticks = [" "] * pw
-        free_from = 0
-        for frac in (0.0, 0.25, 0.5, 0.75, 1.0):
-            text = str(int(round(frac * x_max)))
-            start = min(max(int(frac * (pw - 1)) - len(text) // 2, 0), pw - len(text))
-            if start >= free_from:
-                ticks[start:start + len(text)] = list(text)
-                free_from = start + len(text) + 2
-        strips.append(Strip([Segment(" " * MARGIN + "".join(ticks), base + Style(dim=True))], MARGIN + pw))
-        return strips
+    def _y_labels(self, lo: float, hi: float, rows: int) -> dict[int, str]:
+        """Row → label, never cut by the margin: log ticks evenly spaced, else the top, middle and bottom."""
+        if self.log_y:
+            return {row: fmt_short(value) for row, value in log_ticks(lo, hi, rows).items()}
+        return {row: fmt_short(value) for row, value in ((rows - 1, lo), ((rows - 1) // 2, (lo + hi) / 2), (0, hi))}
 
     def _style(self, run: int, bold: bool = False, dim: bool = False) -> Style:
         key = run * 4 + bold * 2 + dim
@@ -186,24 +245,107 @@ class LossPlot(StripPanel):
         return style
 
 
-def _y_labels(lo: float, hi: float, rows: int, log: bool) -> dict[int, str]:
-    """Row → label: powers of ten on a log axis (when they fit), else the top, middle and bottom values."""
-    labels: dict[int, str] = {}
-    if log:
-        first, last = math.ceil(math.log10(lo) - 1e-9), math.floor(math.log10(hi) + 1e-9)
-        decades = range(first, last + 1)
-        if 2 <= len(decades) <= rows:
-            span = math.log10(hi) - math.log10(lo)
-            for d in decades:
-                row = round((math.log10(hi) - d) / span * (rows - 1))
-                labels[row] = f"{10.0 ** d:g}" if -3 <= d <= 3 else f"1e{d}"
-            return labels
-        mid = math.sqrt(lo * hi)
-    else:
-        mid = (lo + hi) / 2
-    for row, value in ((0, hi), ((rows - 1) // 2, mid), (rows - 1, lo)):
-        labels[row] = fmt_num(value)
-    return labels
+def _columns(px: np.ndarray, py: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Points grouped by dot column (steps ascending): each column's mean x, mean y, min y and max y."""
+    col = np.round(px).astype(int)
+    starts = np.concatenate(([0], np.flatnonzero(np.diff(col)) + 1))
+    counts = np.diff(np.append(starts, len(col)))
+    return (np.add.reduceat(px, starts) / counts, np.add.reduceat(py, starts) / counts,
+            np.minimum.reduceat(py, starts), np.maximum.reduceat(py, starts))
+
+
+def line_dots(px: np.ndarray, py: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A thin line through each column's mean (noise averages out instead of filling the column), each dot once
+    in order along it (so a dash pattern can be laid on it)."""
+    mx, my, _, _ = _columns(px, py)
+    # from the first point to the last one itself, not to its column's mean: the curve ends where the run is
+    mx, my = np.concatenate(([px[0]], mx, [px[-1]])), np.concatenate(([py[0]], my, [py[-1]]))
+    xs, ys = polyline_pixels(np.round(mx), np.round(my))  # whole dots: no gap where a step is 1.5 dots
+    new = np.ones(len(xs), bool)  # segments share their ends: count each dot once, so dashes keep their length
+    new[1:] = (np.diff(xs) != 0) | (np.diff(ys) != 0)
+    return xs[new], ys[new]
+
+
+def envelope_dots(px: np.ndarray, py: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each dot column's min–max span, joined by the line through the means (a faint band of noise)."""
+    mx, _, low, high = _columns(px, py)
+    low, high = np.round(low).astype(int), np.round(high).astype(int)
+    lengths = high - low + 1
+    span_x = np.repeat(np.round(mx).astype(int), lengths)
+    span_y = np.repeat(low, lengths) + np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    xs, ys = line_dots(px, py)
+    return np.concatenate((span_x, xs)), np.concatenate((span_y, ys))
+
+
+def _identical(curves: list[Curves], order: list[int]) -> list[list[int]]:
+    """Runs in `order` grouped where their main curves coincide (same steps, values within SAME_RTOL)."""
+    groups: list[list[int]] = []
+    for i in order:
+        steps, values = curves[i].main
+        for group in groups:
+            s, v = curves[group[0]].main
+            if len(s) == len(steps) and len(s) and np.array_equal(s, steps) and np.allclose(
+                    v, values, rtol=SAME_RTOL, atol=0):
+                group.append(i)
+                break
+        else:
+            groups.append([i])
+    return groups
+
+
+def _spread(rows: list[int], height: int) -> list[int | None]:
+    """Rows for labels that want `rows`, one label per row: pushed down past each other, then back up from
+    the bottom edge; None where there are more labels than rows."""
+    order = sorted(range(len(rows)), key=lambda k: rows[k])
+    placed = [0] * len(rows)
+    for n, k in enumerate(order):
+        placed[k] = max(rows[k], placed[order[n - 1]] + 1 if n else 0)
+    for n in reversed(range(len(order))):
+        k = order[n]
+        placed[k] = min(placed[k], placed[order[n + 1]] - 1 if n + 1 < len(order) else height - 1)
+    return [p if p >= 0 else None for p in placed]
+
+
+def _short_names(labels: list[str], room: int) -> list[str]:
+    """The runs' labels for their curve ends: where one is longer than `room`, the words every label starts
+    with are dropped ("lr=0.001", "lr=0.03" → "0.001", "0.03"): the part that tells them apart stays."""
+    if len(labels) < 2 or max(map(len, labels)) <= room:
+        return labels
+    common = len(os.path.commonprefix(labels))
+    while common and labels[0][common - 1] not in " =:,":  # cut at a word's end, not inside a number
+        common -= 1
+    return [label[common:].strip() or label for label in labels]
+
+
+def _fit(text: str, room: int) -> str:
+    """Text cut to `room` columns in the middle, so both its start and its end stay: "batch…lr 2"."""
+    if len(text) <= room or room < 2:
+        return text[:room]
+    head = room // 2
+    return text[:head].rstrip() + "…" + text[len(text) - (room - 1 - head):].lstrip()
+
+
+def _gutter(labels: list[str], width: int) -> int:
+    """Columns kept right of the curves for their end labels (at most a third of the width; trimmed to fit):
+    none for a lone run (nothing to tell it from)."""
+    if len(labels) < 2:
+        return 0
+    want = max(map(len, labels)) + 2
+    gutter = min(want, width // 3)
+    return gutter if gutter == want or gutter >= 8 else 0  # a label cut to 4 letters would say nothing
+
+
+def _x_ticks(x_max: int, columns: int, width: int, style: Style) -> Strip:
+    """Steps under the curves' columns at 0, ¼, ½, ¾ and the end; a label that would touch one is skipped."""
+    ticks = [" "] * width
+    free_from = 0
+    for frac in (0.0, 0.25, 0.5, 0.75, 1.0):
+        text = str(int(round(frac * x_max)))
+        start = min(max(int(frac * (columns - 1)) - len(text) // 2, 0), width - len(text))
+        if start >= free_from:
+            ticks[start:start + len(text)] = list(text)
+            free_from = start + len(text) + 2
+    return Strip([Segment(" " * MARGIN + "".join(ticks), style)], MARGIN + width)
 
 
 def x_extent(step: int, total: int) -> int:

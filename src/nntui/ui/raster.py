@@ -2,7 +2,7 @@
 pixel grid.
 
 A half-block panel (contour, boundary) of W×H cells is a (2H)×W pixel grid: each cell is '▀' with the upper
-pixel as foreground color and the lower as background; the loss chart uses quadrants (2×2 pixels per cell).
+pixel as foreground color and the lower as background; the loss chart uses braille (2×4 dots per cell, braille.py).
 """
 
 from __future__ import annotations
@@ -28,6 +28,46 @@ def fmt_num(value: float) -> str:
     if a != 0 and (a >= 1e5 or a < 1e-3):
         return f"{value:.2e}"
     return f"{value:.4g}"
+
+
+def fmt_short(value: float, width: int = MARGIN - 2) -> str:
+    """A number in at most `width` characters (an axis label that is never cut): 0.001, 3e-4, 1.5e5, 12.5."""
+    if not math.isfinite(value):
+        return fmt_num(value)
+    text = ""
+    for digits in (4, 3, 2, 1):
+        text = f"{value:.{digits}g}"
+        if "e" in text:  # 1.5e+05 → 1.5e5, 3e-04 → 3e-4: the exponent's sign and zeros cost columns
+            mantissa, exponent = text.split("e")
+            text = f"{mantissa}e{int(exponent)}"
+        if len(text) <= width:
+            return text
+    return text[:width]
+
+
+def log_ticks(lo: float, hi: float, rows: int) -> dict[int, float]:
+    """Row → value of the ticks of a log axis from lo (bottom row) to hi (top row): evenly spaced decades
+    (every k-th when they would crowd), or 1-2-5 (else 1-3) within the decades when fewer than 3 decades would
+    be labelled; at least one free row between two ticks."""
+    top, span = math.log10(hi), math.log10(hi / lo)
+
+    def row(value: float) -> int:
+        return round((top - math.log10(value)) / span * (rows - 1))
+
+    def spaced(values: list[float]) -> dict[int, float]:
+        ticks = {row(v): v for v in values if lo * (1 - 1e-9) <= v <= hi * (1 + 1e-9)}
+        keys = sorted(ticks)
+        return ticks if len(keys) >= 2 and all(b - a >= 2 for a, b in zip(keys, keys[1:])) else {}
+
+    first, last = math.floor(math.log10(lo)), math.ceil(top)
+    if span < 2 or sum(lo <= 10.0 ** d <= hi for d in range(first, last + 1)) < 3:  # 2 labels say little
+        for mantissas in ((1, 2, 5), (1, 3), (1,)):
+            if ticks := spaced([m * 10.0 ** d for d in range(first, last + 1) for m in mantissas]):
+                return ticks
+    for every in (1, 2, 3, 5, 10, 20, 50, 100):
+        if ticks := spaced([10.0 ** d for d in range(first, last + 1) if d % every == 0]):
+            return ticks
+    return {0: hi, rows - 1: lo}
 
 
 def fmt_tick(value: float, span: float) -> str:
