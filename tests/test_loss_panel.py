@@ -11,6 +11,7 @@ import pytest
 from rich.style import Style
 from textual.app import App
 
+from nntui.commands import StepOnce
 from nntui.runner import RunView, View
 from nntui.scenario import load
 from nntui.schedules import learning_rate
@@ -182,3 +183,17 @@ async def test_without_colour_runs_differ_by_dash_and_end_label(monkeypatch):
     text = lines(plot)
     assert any(line.rstrip().endswith("solid") for line in text)  # labels at the curves' ends
     assert any(line.rstrip().endswith("second") for line in text)
+
+
+async def test_the_run_the_current_beat_is_about_is_drawn_on_top():
+    app = NNTuiApp(load("lr_sweep"), device="cpu", run_steps=25, questions=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_idle(app, pilot)
+        plot = app.query_one(LossPlot)
+        assert plot.focus_run == 0  # the step-20 beat is about lr=0.0005
+        app.runner.send(StepOnce())
+        for _ in range(20):
+            app.runner.send(StepOnce())
+        await wait_idle(app, pilot)
+        app.refresh_panels(force=True)
+        assert app.runner.view().step == 46 and plot.focus_run == 5  # step 40: lr=0.03

@@ -56,14 +56,18 @@ class LossPlot(StripPanel):
 
     @classmethod
     def for_scenario(cls, scenario, **kwargs):
-        return cls(log_y=scenario.view.log_y, smooth=scenario.view.smoothing > 0, **kwargs)
+        labels = [v.label for v in scenario.variants]
+        focus = tuple((b.at, labels.index(b.focus) if b.focus else None) for b in scenario.lesson.beats)
+        return cls(log_y=scenario.view.log_y, smooth=scenario.view.smoothing > 0, beat_focus=focus, **kwargs)
 
-    def __init__(self, log_y: bool = False, smooth: bool = False, **kwargs):
+    def __init__(self, log_y: bool = False, smooth: bool = False,
+                 beat_focus: tuple[tuple[int, int | None], ...] = (), **kwargs):
         super().__init__(**kwargs)
         self.log_y = log_y
         self.smooth = smooth
         # the run the lesson's current beat is about, drawn on top (not `focus`: that is Widget.focus())
         self.focus_run: int | None = None
+        self.beat_focus = beat_focus  # (beat step, the run it is about or None), in step order
         self._styles: dict[int, Style] = {}
 
     def on_mount(self) -> None:
@@ -86,6 +90,8 @@ class LossPlot(StripPanel):
         self.show()
 
     def show(self, view: View | None = None) -> None:
+        if view is not None and self.beat_focus:  # the current beat decides which run is on top
+            self.focus_run = next((run for at, run in reversed(self.beat_focus) if at <= view.step), None)
         self.set_titles(title=self._title())
         super().show(view)
 
