@@ -17,7 +17,7 @@ from nntui.scenario import load
 from nntui.schedules import learning_rate
 from nntui.ui.app import NNTuiApp
 from nntui.ui.learning_rate import LearningRatePanel
-from nntui.ui.loss import LossPlot
+from nntui.ui.loss import MAIN, TRACE, LossPlot
 from nntui.ui.raster import MARGIN
 
 from .conftest import wait_idle
@@ -122,7 +122,9 @@ async def test_noisy_mini_batch_loss_is_a_faint_band_behind_a_thin_full_data_lin
     assert not any(ch in "▘▝▀▖▌▞▛▗▚▐▜▄▙▟█" for row in grid for ch, _ in row)  # no blocks
     bold = [sum(1 for row in grid if is_dots(row[c][0]) and row[c][1].bold) for c in range(len(grid[0]))]
     assert max(bold) <= 2 and sum(b > 0 for b in bold) > 0.9 * len(bold)  # a thin line across the chart
-    assert dim_cells(plot) > 3 * sum(bold)  # the mini-batch noise: a faint band around it
+    faint = sum(1 for row in grid for ch, st in row if is_dots(ch) and st.color == plot._style(0, TRACE).color)
+    assert faint > 3 * sum(bold)  # the mini-batch noise: a faint band around it, in a colour faded toward the
+    assert plot._style(0, TRACE).color != plot._style(0, MAIN).color  # background
 
 
 async def test_runs_whose_curves_coincide_are_labelled_as_one():
@@ -144,10 +146,10 @@ async def test_a_diverged_run_leaves_through_the_top_without_rescaling_the_other
     labels = {r: float(t) for r, t in y_labels(plot).items()}
     assert max(labels.values()) <= 10  # not 1e15
     grid = cells(plot)
-    rows = [r for r, row in enumerate(grid) if any(is_dots(ch) and st.bold and st.color == plot._style(0).color
+    rows = [r for r, row in enumerate(grid) if any(is_dots(ch) and st.bold and st.color == plot._style(0, MAIN).color
                                                     for ch, st in row)]
     assert rows[-1] - rows[0] > 0.6 * len(grid)  # the runs that matter fill the chart
-    assert any(ch == "✗" and st.color == plot._style(2).color for ch, st in grid[0])  # it left through the top
+    assert any(ch == "✗" and st.color == plot._style(2, MAIN).color for ch, st in grid[0])  # it left through the top
 
 
 async def test_log_axis_labels_fit_the_margin_are_evenly_spaced_and_below_one():

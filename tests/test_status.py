@@ -117,3 +117,12 @@ async def test_the_table_shows_the_loss_on_the_whole_training_split():
             assert table.cell(i, "loss") == fmt_num(run.loss)
         one = app.runner.view().runs[3]
         assert one.label == "batch 1" and one.losses[-1] != one.loss  # its last mini-batch is not the split
+
+
+def test_a_run_that_diverges_between_evaluations_books_the_blown_up_loss():
+    # batch_norm's "plain, lr 2" blows up at step 4, between evaluations (every 10): its curve, its ✗ and the
+    # table would otherwise end at the loss of step 0
+    engine = Engine(load("batch_norm"), "cpu")
+    engine.advance(10)
+    wild = engine.frame().runs[1]
+    assert wild.diverged_at == 4 and wild.train_steps.tolist() == [0, 4] and wild.train_losses[-1] > 1e6

@@ -150,6 +150,8 @@ class RunState:
             self._record_position(value, position)
         if self._diverging(value):
             self.diverged_at = self.step
+            if not self.dense:  # the whole split's loss where it stopped: the table and the curve show the blow-up
+                self._evaluate()
             return False
         return True
 

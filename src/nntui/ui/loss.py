@@ -25,7 +25,7 @@ from textual.strip import Strip
 
 from ..runner import View
 from .braille import BrailleCanvas
-from .palette import variant_rgb
+from .palette import blend, variant_rgb
 from .panel import StripPanel
 from .raster import MARGIN, centered_message, fmt_short, log_ticks, polyline_pixels
 
@@ -34,9 +34,11 @@ SAME_RTOL = 1e-4  # two runs closer than this everywhere are one curve on any sc
 # Each run's dash, as dots on / off along the curve (run 0 solid): NO_COLOR and colour-blind viewers tell
 # runs apart by it. Periods differ, so two dashed runs never look alike where they cross.
 DASHES = tuple(np.array(d, bool) for d in (
-    [1], [1] * 6 + [0] * 4, [1, 0, 0], [1] * 6 + [0] * 3 + [1] + [0] * 3, [1] * 12 + [0] * 4,
+    [1], [1] * 6 + [0] * 4, [1, 1, 0], [1] * 6 + [0] * 3 + [1] + [0] * 3, [1] * 12 + [0] * 4,
     [1] * 6 + [0] * 2 + [1, 0, 0, 1] + [0] * 2))
 HELD_OUT_DASH = np.array([1] * 4 + [0] * 4, bool)
+MAIN, HELD_OUT, TRACE = 0, 1, 2  # each run's three styles: its curve, its validation curve, its mini-batch noise
+TRACE_FADE = 0.55  # the noise's colour, this far from the run's toward the background
 
 Series = tuple[np.ndarray, np.ndarray]  # (steps, values)
 
@@ -158,25 +160,25 @@ class LossPlot(StripPanel):
         for i in order:
             if len(curves[i].trace[0]):
                 px, py = dots(curves[i].trace)
-                canvas.paint(*(envelope_dots(px, py) if curves[i].envelope else line_dots(px, py)), 2 * i + 1)
+                canvas.paint(*(envelope_dots(px, py) if curves[i].envelope else line_dots(px, py)), 3 * i + TRACE)
         for xs, ys in lines.values():  # the faint trace keeps a cell clear of the curves: a noise-free run
             canvas.clear(xs, ys, around=1)  # has no faint fringe, and dashes are not filled in
         for i in order:
             if len(curves[i].held_out[0]):
                 xs, ys = line_dots(*dots(curves[i].held_out))
                 keep = HELD_OUT_DASH[np.arange(len(xs)) % len(HELD_OUT_DASH)]
-                canvas.paint(xs[keep], ys[keep], 2 * i + 1)
+                canvas.paint(xs[keep], ys[keep], 3 * i + HELD_OUT)
         for i, (xs, ys) in lines.items():
             canvas.clear(xs, ys)
             dash = DASHES[i % len(DASHES)]
             keep = dash[np.arange(len(xs)) % len(dash)]
-            canvas.paint(xs[keep], ys[keep], 2 * i)
+            canvas.paint(xs[keep], ys[keep], 3 * i + MAIN)
         for i, (row, col) in ends.items():
             if view.runs[i].diverged_at is not None:  # where it diverged: on the top edge if it left through it
-                canvas.put(row, col, "✗", 2 * i)
+                canvas.put(row, col, "✗", 3 * i + MAIN)
         if gutter:
             self._label_ends(canvas, view, names, groups, ends)
-        styles = [base + self._style(k // 2, bold=k % 2 == 0, dim=k % 2 == 1) for k in range(2 * len(curves))]
+        styles = [base + self._style(k // 3, k % 3) for k in range(3 * len(curves))]
         labels = self._y_labels(lo, hi, ph)
         strips = []
         for r, cells in enumerate(canvas.rows(styles, base)):
@@ -201,7 +203,7 @@ class LossPlot(StripPanel):
             if len(text) > room and text.startswith("= "):
                 text = "=" + text[2:]
             if row is not None and room >= 3:
-                canvas.put(row, col, _fit(text, room), 2 * i)
+                canvas.put(row, col, _fit(text, room), 3 * i + MAIN)
 
     def _finite(self, steps: np.ndarray | None, values: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         """A series' finite points as floats (floored at FLOOR on a log axis); empty where there is none."""
@@ -243,11 +245,17 @@ class LossPlot(StripPanel):
             return {row: fmt_short(value) for row, value in log_ticks(lo, hi, rows).items()}
         return {row: fmt_short(value) for row, value in ((rows - 1, lo), ((rows - 1) // 2, (lo + hi) / 2), (0, hi))}
 
-    def _style(self, run: int, bold: bool = False, dim: bool = False) -> Style:
-        key = run * 4 + bold * 2 + dim
+    def _style(self, run: int, kind: int) -> Style:
+        """MAIN bold in the run's colour; HELD_OUT dim; TRACE (the mini-batch noise) the colour halfway to the
+        panel's background, so it stays behind the curves on terminals that ignore dim, and under NO_COLOR."""
+        key = run * 3 + kind
         style = self._styles.get(key)
         if style is None:
-            style = self._styles[key] = Style(color=Color.from_rgb(*variant_rgb(run)), bold=bold, dim=dim)
+            rgb = variant_rgb(run)
+            if kind == TRACE:
+                bg = self.rich_style.bgcolor
+                rgb = blend(rgb, bg.get_truecolor() if bg is not None else (0, 0, 0), TRACE_FADE)
+            style = self._styles[key] = Style(color=Color.from_rgb(*rgb), bold=kind == MAIN, dim=kind == HELD_OUT)
         return style
 
 
