@@ -152,7 +152,7 @@ async def test_beats_follow_training():
         assert "step 229" in beat._markdown and "diverged" in beat._markdown
         table = app.query_one("VariantsTable")
         statuses = [table.cell(i, "status") for i in range(6)]
-        assert statuses[:5] == ["converged"] * 5 and statuses[-1] == "diverged @229"
+        assert statuses == ["learning"] * 2 + ["converged"] * 3 + ["diverged @229"]  # 0.0005 and 0.001 crawl
 
 
 async def test_no_loss_is_shown_before_the_first_step():

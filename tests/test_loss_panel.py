@@ -125,6 +125,9 @@ async def test_noisy_mini_batch_loss_is_a_faint_band_behind_a_thin_full_data_lin
     faint = sum(1 for row in grid for ch, st in row if is_dots(ch) and st.color == plot._style(0, TRACE).color)
     assert faint > 3 * sum(bold)  # the mini-batch noise: a faint band around it, in a colour faded toward the
     assert plot._style(0, TRACE).color != plot._style(0, MAIN).color  # background
+    assert str(plot.border_subtitle).startswith("faint: each batch")  # the legend says what the faint dots are
+    full_batch = run("b", trend, train_steps=steps, train_losses=trend)  # its batch is the split: no noise
+    assert "faint" not in str((await drawn([full_batch])).border_subtitle)
 
 
 async def test_runs_whose_curves_coincide_are_labelled_as_one():
@@ -149,7 +152,10 @@ async def test_a_diverged_run_leaves_through_the_top_without_rescaling_the_other
     rows = [r for r, row in enumerate(grid) if any(is_dots(ch) and st.bold and st.color == plot._style(0, MAIN).color
                                                     for ch, st in row)]
     assert rows[-1] - rows[0] > 0.6 * len(grid)  # the runs that matter fill the chart
-    assert any(ch == "✗" and st.color == plot._style(2, MAIN).color for ch, st in grid[0])  # it left through the top
+    marks = [c for c, (ch, st) in enumerate(grid[0]) if ch == "✗" and st.color == plot._style(2, MAIN).color]
+    assert len(marks) == 1  # it left through the top …
+    assert marks[0] > 0.15 * len(grid[0])  # … and its ✗ stands at step 59, where it diverged (the table's @59),
+    # not at step 4, where its curve left the chart
 
 
 async def test_log_axis_labels_fit_the_margin_are_evenly_spaced_and_below_one():

@@ -17,7 +17,9 @@ never at one mini-batch or one update, which noise flips at random. The rules, i
 - **stuck**: flat, yet no better than predicting a constant (within BASELINE_SHARE of the data's baseline:
   the mean for regression, ln k for k balanced classes) or FAR_ABOVE times above another run that is
   still in the race: it has stopped learning long before the data allowed.
-- **learning**: falling, and none of the above.
+- **learning**: falling, and none of the above; or flat on the screen's scale yet still creeping down (at
+  least CREEP of its steps go down) while more than FLAT above another run: a small learning rate crawling
+  toward a level another run has reached is not done.
 
 No torch, no Textual: record.py applies it, the table and the JSON show it.
 """
@@ -38,6 +40,7 @@ NEGLIGIBLE = 1e-6         # a millionth of the starting loss: converged, however
 BASELINE_SHARE = 0.9      # flat within 10% of the constant predictor's loss: it learned nothing
 FAR_ABOVE = 10.0          # flat ten times above another run: stuck far above what the data allow
 NOISE = 1e-3              # changes below 0.1% of the window's top are not a direction
+CREEP = 0.8               # 80% of the window's steps going down: still creeping, however slowly
 
 
 def window(points: Sequence[tuple[int, float]], step: int) -> list[float]:
@@ -77,6 +80,9 @@ def run_status(losses: Sequence[float], *, step: int, diverged_at: int | None, f
     if abs(early - late) <= FLAT * early:
         if now >= BASELINE_SHARE * baseline or now >= FAR_ABOVE * best_other:  # False while NaN
             return "stuck"
+        falling = sum(1 for a, b in zip(losses, losses[1:]) if b < a)
+        if now > (1 + FLAT) * best_other and falling >= CREEP * (len(losses) - 1):
+            return "learning"
         return "converged"
     return "learning"
 

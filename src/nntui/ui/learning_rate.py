@@ -28,7 +28,7 @@ class LearningRatePanel(LossPlot):
     def _title(self) -> str:
         return "Learning rate"
 
-    def _subtitle(self, held_out: bool) -> str:
+    def _subtitle(self, held_out: bool, noise: bool) -> str:
         return "each step's lr"
 
     def _curves(self, view: View) -> list[Curves]:

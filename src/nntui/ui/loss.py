@@ -101,9 +101,10 @@ class LossPlot(StripPanel):
         notes = [n for n, on in (("log scale", self.log_y), ("smoothed", self.smooth)) if on]
         return f"Loss ({', '.join(notes)})" if notes else "Loss"
 
-    def _subtitle(self, held_out: bool) -> str:
+    def _subtitle(self, held_out: bool, noise: bool) -> str:
         # the legend first: a narrow panel cuts the key hint (the footer has it), not what the dashes mean
-        return "╌ validation · l: log/linear" if held_out else "l: log/linear"
+        legend = [text for text, shown in (("faint: each batch", noise), ("╌ validation", held_out)) if shown]
+        return " · ".join([*legend, "l: log/linear"])
 
     def _curves(self, view: View) -> list[Curves]:
         out = []
@@ -133,7 +134,8 @@ class LossPlot(StripPanel):
         if not any(len(c.main[0]) for c in curves):
             self._strips = centered_message("waiting for the first step…", width, height, base)
             return
-        self.set_titles(subtitle=self._subtitle(any(len(c.held_out[0]) for c in curves)))
+        self.set_titles(subtitle=self._subtitle(any(len(c.held_out[0]) for c in curves),
+                                                any(_shows_noise(c) for c in curves)))
         x_max = max(x_extent(view.step, view.total), 1)
         lo, hi = self._y_range(view, curves)
         order = [i for i in reversed(range(len(curves))) if i != self.focus_run]  # the first runs on top…
@@ -157,6 +159,10 @@ class LossPlot(StripPanel):
                 px, py = dots(_clip_above(*curves[i].main, hi))
                 lines[i] = line_dots(px, py)
                 ends[i] = (int(min(max(py[-1], 0), 4 * ph - 1)) // 4, int(min(max(px[-1], 0), 2 * cw - 1)) // 2)
+                diverged = view.runs[i].diverged_at
+                if diverged is not None:  # its ✗ and label at the step it diverged (the table's "@N"), on the top
+                    ends[i] = (ends[i][0], int(min(diverged / x_max * (2 * cw - 1), 2 * cw - 1)) // 2)  # edge if
+                    # it left through it
         for i in order:
             if len(curves[i].trace[0]):
                 px, py = dots(curves[i].trace)
@@ -257,6 +263,16 @@ class LossPlot(StripPanel):
                 rgb = blend(rgb, bg.get_truecolor() if bg is not None else (0, 0, 0), TRACE_FADE)
             style = self._styles[key] = Style(color=Color.from_rgb(*rgb), bold=kind == MAIN, dim=kind == HELD_OUT)
         return style
+
+
+def _shows_noise(curves: Curves) -> bool:
+    """The faint trace is mini-batch noise the curve does not show (a full-batch run's trace is its curve)."""
+    steps, values = curves.trace
+    if not curves.envelope or not len(steps):
+        return False
+    main_steps, main_values = curves.main
+    at = np.searchsorted(main_steps, steps).clip(0, max(len(main_steps) - 1, 0))
+    return len(main_steps) == 0 or not (np.array_equal(main_steps[at], steps) and np.allclose(main_values[at], values))
 
 
 def _columns(px: np.ndarray, py: np.ndarray) -> tuple[np.ndarray, ...]:
