@@ -205,3 +205,12 @@ async def test_the_run_the_current_beat_is_about_is_drawn_on_top():
         await wait_idle(app, pilot)
         app.refresh_panels(force=True)
         assert app.runner.view().step == 46 and plot.focus_run == 5  # step 40: lr=0.03
+
+
+async def test_losses_far_off_the_chart_draw_without_a_crash():
+    # a run blowing up on a linear axis: its mini-batch losses reach 1e300, whose dot rows overflowed an int
+    steps = np.arange(50.0)
+    calm = run("calm", 1 / (1 + steps), train_steps=steps, train_losses=1 / (1 + steps))
+    wild = run("wild", np.where(steps < 40, 1.0, 1e300), train_steps=steps[::10], train_losses=np.ones(5))
+    plot = await drawn([calm, wild])
+    assert any(is_dots(ch) for row in cells(plot) for ch, _ in row)

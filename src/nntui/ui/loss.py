@@ -150,7 +150,10 @@ class LossPlot(StripPanel):
 
         def dots(series: Series) -> tuple[np.ndarray, np.ndarray]:
             steps, values = series
-            return steps / x_max * (2 * cw - 1), (y_hi - to_y(values)) / y_span * (4 * ph - 1)
+            # a loss far off the chart (a run blowing up, on a linear axis) is clamped a chart's height away: its
+            # dot row must fit an integer, and the line toward it leaves through the same edge
+            py = np.clip((y_hi - to_y(values)) / y_span * (4 * ph - 1), -8 * ph, 12 * ph)
+            return steps / x_max * (2 * cw - 1), py
 
         canvas = BrailleCanvas(pw, ph)
         lines, ends = {}, {}  # run → its main curve's dots; (row, column) of its last cell
