@@ -6,7 +6,7 @@ import pytest
 from textual.widgets import Input
 
 from nntui.scenario import load
-from nntui.scenario.edit import edited_label, to_toml, with_variant
+from nntui.scenario.edit import edited_label, to_toml, with_variant, without
 from nntui.scenario.loader import load_text
 from nntui.ui.app import NNTuiApp
 from nntui.ui.edit import EditScreen
@@ -185,3 +185,10 @@ async def test_the_form_offers_every_catalog_optimizer_and_an_adamw_run_trains()
             await wait_idle(app, pilot)
         run = app.runner.view().runs[0]
         assert run.step == 3 and run.losses[2] < run.losses[0]
+
+
+def test_a_beat_about_a_run_follows_its_edits():
+    sc = load("lr_sweep")  # its beats are about lr=0.0005 (step 20) and lr=0.03 (step 40)
+    edited = with_variant(sc, 0, {"train.lr": 0.01})
+    assert [b.focus for b in edited.lesson.beats if b.at == 20] == ["lr=0.01 ✎"]
+    assert [b.focus for b in without(sc, 5).lesson.beats if b.at == 40] == [None]

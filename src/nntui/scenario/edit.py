@@ -64,6 +64,7 @@ def with_variant(scenario: Scenario, index: int, changes: dict[str, Any]) -> Sce
         entry.setdefault(section, {})[field] = value
         if section == "train" and field in ("steps", "epochs"):  # one training length, not both
             entry["train"].pop("epochs" if field == "steps" else "steps", None)
+    _refocus(raw, scenario.variants[index].label, entry["label"])
     return _reload(scenario, raw)
 
 
@@ -92,6 +93,7 @@ def without(scenario: Scenario, index: int) -> Scenario:
     if len(raw["variant"]) <= 1:
         raise ValueError("the last run cannot be removed")
     del raw["variant"][index]
+    _refocus(raw, scenario.variants[index].label, None)
     return _reload(scenario, raw)
 
 
@@ -115,6 +117,16 @@ def write(scenario: Scenario, folder: Path) -> Path:
         k += 1
     write_atomically(path, to_toml(scenario))
     return path
+
+
+def _refocus(raw: dict[str, Any], old: str, new: str | None) -> None:
+    """Beats about a run follow it when its label changes, and lose their focus when it is removed."""
+    for beat in raw.get("lesson", {}).get("beats", []):
+        if beat.get("focus") == old:
+            if new is None:
+                del beat["focus"]
+            else:
+                beat["focus"] = new
 
 
 def _reload(scenario: Scenario, raw: dict[str, Any]) -> Scenario:
