@@ -89,7 +89,7 @@ class CurvaturePanel(StripPanel):
         markers = self._paint_iterates(view, surface, window, pix, pw, 2 * ph)
         self._strips = self._to_strips(window, pix, markers, pw, ph)
         if legend:
-            self._strips.append(self._legend(view, surface, width))
+            self._strips.append(self._legend(width))
 
     def _paint_iterates(self, view: View, s: Surface, window: Window, pix: np.ndarray, pw: int, py: int) -> dict:
         """Each run's iterates on the curve, joined by thin lines and cut at the edge; {(row, col): (char, rgb)}."""
@@ -155,11 +155,11 @@ class CurvaturePanel(StripPanel):
             return Segment("▄", self._style((bottom,)))
         return Segment("▀", self._style((top, bottom)))
 
-    def _legend(self, view: View, s: Surface, width: int) -> Strip:
-        segments = [Segment(" " * MARGIN + "t = (θ − θ*)·v  ", self.rich_style)]
-        for i in s.members:
-            segments.append(Segment("━━ ", self._style(("m", variant_rgb(i)))))
-            segments.append(Segment(f"{view.runs[i].label}  ", self.rich_style))
+    def _legend(self, width: int) -> Strip:
+        """What the grey curve and the marks are (the runs' colours are the variants table's)."""
+        segments = [Segment(" " * MARGIN + "t = (θ − θ*)·v  ", self.rich_style),
+                    Segment("━━", self._style(("m", CURVE_RGB))),
+                    Segment(" loss along v · ▪ a step · ◆ start · ● now", self.rich_style)]
         return Strip(segments).adjust_cell_length(width, self.rich_style).apply_style(self.rich_style)
 
     def _style(self, key: tuple) -> Style:
