@@ -65,3 +65,23 @@ def test_history_past_the_size_where_each_series_halves(eval_every):
     last_val = (total - 1) // eval_every * eval_every
     assert run.val_loss.last == (last_val, 2.0 / (1.0 + last_val))
     assert run.val_loss.points()[0][-1] == last_val
+
+
+def test_a_series_fed_in_chunks_equals_one_fed_point_by_point():
+    # extend() takes a bucket's worth of points at a time: the same buckets, minima, maxima and NaNs as one
+    # point at a time, across halvings, whatever the chunk size
+    rng = np.random.default_rng(1)
+    steps = np.cumsum(rng.integers(1, 4, 3000))
+    values = rng.normal(size=3000)
+    values[rng.integers(0, 3000, 40)] = np.nan
+    values[rng.integers(0, 3000, 10)] = np.inf
+    one = Series(capacity=64)
+    for s, v in zip(steps, values):
+        one.extend(np.array([s]), np.array([v]))  # one point at a time: the bucket rule applied point by point
+    for chunk in (7, 50, 3000):
+        many = Series(capacity=64)
+        for k in range(0, 3000, chunk):
+            many.extend(steps[k:k + chunk], values[k:k + chunk])
+        assert many.width == one.width > 1 and repr(many.last) == repr(one.last)
+        for a, b in zip(many.points(), one.points()):
+            np.testing.assert_array_equal(a, b)

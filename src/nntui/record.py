@@ -43,39 +43,40 @@ class Series:
         if len(steps) == 0:
             return
         self.last = (int(steps[-1]), float(values[-1]))
-        for s, v in zip(steps.tolist(), values.tolist()):  # chunks are small: one frame's worth
-            self._add(s, v)
+        points = np.stack([np.asarray(steps, np.float64), np.asarray(values, np.float64)], 1)
+        # a frame's points in a few numpy calls rather than a Python call per point; near a halving, a bucket at
+        # a time (the buckets widen in between)
+        while len(points):
+            buckets = points[:, 0].astype(np.int64) // self.width
+            starts = _starts(buckets)
+            if self.n + len(starts) > self.capacity and len(starts) > 1:
+                head, points = points[:starts[1]], points[starts[1]:]
+                self._append(buckets[:starts[1]], head, head, starts[:1])
+            else:
+                self._append(buckets, points, points, starts)
+                points = points[:0]
+            while self.n > self.capacity:  # points further apart than a bucket (validation every k steps)
+                self._halve()              # merge nothing until the buckets are as wide as their spacing
 
-    def _add(self, step: int, value: float) -> None:
-        b = step // self.width
-        n = self.n
-        if n and self.ids[n - 1] == b:
-            if _less(value, self.lo[n - 1, 1]):
-                self.lo[n - 1] = (step, value)
-            if _less(self.hi[n - 1, 1], value):
-                self.hi[n - 1] = (step, value)
-            return
-        self.ids[n] = b
-        self.lo[n] = self.hi[n] = (step, value)
-        self.n = n + 1
-        while self.n > self.capacity:  # points further apart than a bucket (validation every k steps)
-            self._halve()              # merge nothing until the buckets are as wide as their spacing
+    def _append(self, buckets: np.ndarray, lows: np.ndarray, highs: np.ndarray, starts: np.ndarray) -> None:
+        """Candidates grouped by bucket (`starts`: where each group begins) become buckets; the first group
+        merges into the last bucket when it is the same one."""
+        lo, hi = _extremes(lows, highs, starts)
+        ids, n = buckets[starts], self.n
+        if n and self.ids[n - 1] == ids[0]:
+            lo[0], hi[0] = _extremes(np.stack([self.lo[n - 1], lo[0]]), np.stack([self.hi[n - 1], hi[0]]),
+                                     np.zeros(1, np.int64))
+            n -= 1
+        k = len(ids)
+        self.ids[n:n + k], self.lo[n:n + k], self.hi[n:n + k] = ids, lo, hi
+        self.n = n + k
 
     def _halve(self) -> None:
         """Merge neighbouring buckets: half as many, twice as wide."""
         self.width *= 2
         ids, lo, hi = self.ids[: self.n] // 2, self.lo[: self.n].copy(), self.hi[: self.n].copy()
-        out = 0
-        for i in range(self.n):
-            if out and self.ids[out - 1] == ids[i]:
-                if _less(lo[i, 1], self.lo[out - 1, 1]):
-                    self.lo[out - 1] = lo[i]
-                if _less(self.hi[out - 1, 1], hi[i, 1]):
-                    self.hi[out - 1] = hi[i]
-            else:
-                self.ids[out], self.lo[out], self.hi[out] = ids[i], lo[i], hi[i]
-                out += 1
-        self.n = out
+        self.n = 0
+        self._append(ids, lo, hi, _starts(ids))
 
     def points(self) -> tuple[np.ndarray, np.ndarray]:
         """(steps, values) in step order: every point while width is 1, else each bucket's min and max."""
@@ -119,9 +120,25 @@ class Thinned:
         return self.steps[: self.n].copy(), self.rows[: self.n].copy()
 
 
-def _less(a: float, b: float) -> bool:
-    """Ordering in which NaN counts as larger than anything: divergence is never decimated away."""
-    return (not math.isnan(a)) and (math.isnan(b) or a < b)
+def _starts(buckets: np.ndarray) -> np.ndarray:
+    """Where each run of equal (ascending) bucket ids begins."""
+    return np.concatenate(([0], np.flatnonzero(buckets[1:] != buckets[:-1]) + 1))
+
+
+def _extremes(lows: np.ndarray, highs: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per group of rows (`starts`), the (step, value) with the smallest value among `lows` and the largest
+    among `highs`, the earliest on ties, NaN counting as larger than anything: divergence is never decimated
+    away."""
+    if len(starts) == len(lows):  # a group a row: nothing to choose
+        return lows.copy(), highs.copy()
+    group = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, len(lows))))
+    picked = []
+    for points, sign in ((lows, 1.0), (highs, -1.0)):
+        nan = np.isnan(points[:, 1])
+        # sorted within each group by (NaN last for the minimum, first for the maximum; value; step)
+        order = np.lexsort((points[:, 0], sign * np.where(nan, 0.0, points[:, 1]), nan if sign > 0 else ~nan, group))
+        picked.append(points[order[np.concatenate(([True], group[order][1:] != group[order][:-1]))]])
+    return picked[0], picked[1]
 
 
 @dataclass

@@ -186,16 +186,17 @@ class RunState:
     def position(self) -> np.ndarray:
         return self._flat().double().cpu().numpy()
 
-    @torch.no_grad()
     def _evaluate(self, train: bool = True, train_loss: float | None = None) -> None:
         """The losses of θ now on the whole training split (unless a step books it) and the held-out split."""
-        with eval_mode(self.model):
-            if train:
-                if train_loss is None:
-                    train_loss = float(self.loss_fn(self.model(self.x), self.y))
-                self.train_log.append((self.step, train_loss))
-            if len(self.x_val):
-                self.val_log.append((self.step, float(self.loss_fn(self.model(self.x_val), self.y_val))))
+        if train and train_loss is not None:  # evaluated by the caller (batched runs)
+            self.train_log.append((self.step, train_loss))
+            train = False
+        if train or len(self.x_val):  # (no_grad and eval mode cost more than a small step: only when needed)
+            with torch.no_grad(), eval_mode(self.model):
+                if train:
+                    self.train_log.append((self.step, float(self.loss_fn(self.model(self.x), self.y))))
+                if len(self.x_val):
+                    self.val_log.append((self.step, float(self.loss_fn(self.model(self.x_val), self.y_val))))
 
     @torch.no_grad()
     def frame(self) -> RunFrame:
