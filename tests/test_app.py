@@ -6,6 +6,7 @@ import asyncio
 
 from textual.events import Key
 
+from nntui.commands import StepOnce
 from nntui.scenario import load
 from nntui.ui.app import NNTuiApp
 from nntui.ui.help import HelpScreen
@@ -223,3 +224,18 @@ async def test_no_color_and_a_light_theme(monkeypatch):
         await pilot.pause()
         assert plot.rich_style.bgcolor != light
         assert plot._strips[0]._segments[-1].style.bgcolor == plot.rich_style.bgcolor
+
+
+async def test_the_lesson_text_stays_put_as_beats_change():
+    # the beat box keeps the height of the tallest beat: the text under it does not jump (and is not resent)
+    app = make_app(run_steps=1)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_idle(app, pilot)
+        box = app.query_one("#beat")
+        heights = {box.size.height}
+        for _ in range(3):  # past the beats at steps 3, 20 and 40, which differ in length
+            for _ in range(15):
+                app.runner.send(StepOnce())
+            await wait_idle(app, pilot)
+            heights.add(box.size.height)
+        assert app.runner.view().step == 46 and len(heights) == 1

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import textwrap
+
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.content import Content
@@ -33,6 +36,12 @@ def current_beat(beats: list[Beat], step: int) -> Beat | None:
     return reached[-1] if reached else None
 
 
+def _lines(markdown: str, width: int) -> int:
+    """About how many rows a one-paragraph Markdown beat takes at `width` (emphasis marks take no room)."""
+    plain = re.sub(r"[*`]", "", markdown)
+    return len(textwrap.wrap(plain, width)) or 1
+
+
 class LessonPanel(Panel, VerticalScroll):
     @classmethod
     def for_scenario(cls, scenario, **kwargs):
@@ -55,6 +64,21 @@ class LessonPanel(Panel, VerticalScroll):
     def show(self, view) -> None:
         self.show_step(view.step)
 
+    def on_resize(self) -> None:
+        self._reserve()
+
+    def _reserve(self) -> None:
+        """Keep the beat box as tall as the lesson's tallest beat at this width, so the text below it stays put
+        when one beat follows another (it jumped, and the whole panel was sent to the terminal again)."""
+        box = self.query_one("#beat", Markdown)
+        width = box.content_region.width or self.content_region.width - 4  # (border and padding of the box)
+        if width > 0 and self.lesson.beats:
+            # (two columns spare: Markdown breaks lines a little earlier than textwrap)
+            box.styles.min_height = max(_lines(self._beat_text(b), width - 2) for b in self.lesson.beats)
+
+    def _beat_text(self, beat: Beat) -> str:
+        return f"**▶ {self.unit} {beat.at}** · {beat.say}"
+
     def show_step(self, step: int) -> None:
         beat = current_beat(self.lesson.beats, step)
         if beat is self._beat:
@@ -63,5 +87,6 @@ class LessonPanel(Panel, VerticalScroll):
         box = self.query_one("#beat", Markdown)
         box.set_class(beat is None, "-empty")
         if beat is not None:
-            box.update(f"**▶ {self.unit} {beat.at}** · {beat.say}")
+            box.update(self._beat_text(beat))
+            self._reserve()
             self.scroll_home(animate=False)
