@@ -246,7 +246,7 @@ class Runner:
 
     def _fail(self, message: str) -> None:
         self.state, self.error, self._playing = "error", message.splitlines()[0], False
-        self._budget = None
+        self._budget, self._single = None, 0  # a stopped trainer owes no steps: r starts clean
         self._touch()
 
     def _publish(self, engine) -> None:
