@@ -38,7 +38,7 @@ from .palette import (
     variant_rgb,
 )
 from .panel import RUN_BINDINGS, StripPanel
-from .raster import MARGIN, centered_message, clip_path, segment_pixels, to_pixels, x_ticks, y_label
+from .raster import MARGIN, centered_message, clip_path, pixel_strips, segment_pixels, to_pixels
 
 BANDS = 16
 BAND_RGB = [blend((0, 0, 0), ramp(SURFACE_RAMP, i / (BANDS - 1)), SURFACE_DIM) for i in range(BANDS)]
@@ -255,26 +255,18 @@ class ContourPanel(StripPanel):
 
     def _to_strips(self, window: Window, pix: np.ndarray, markers: dict, labels: dict, pw: int,
                    ph: int) -> list[Strip]:
-        base = self.rich_style
-        (x0, x1), (y0, y1) = window
-        strips = []
-        for r in range(ph):
-            segments = [y_label(r, ph, y0, y1, base)]
-            top, bottom = pix[2 * r], pix[2 * r + 1]
-            for c in range(pw):
-                mark = markers.get((r, c))
-                label = labels.get((r, c))
-                if mark is not None:  # on the darkest band color: a dot on its own path would vanish
-                    segments.append(Segment(mark[0], self._style(("m", mark[1], 0))))
-                elif label is not None and top[c] < RUNS_FROM and bottom[c] < RUNS_FROM:  # paths cross labels
-                    segments.append(Segment(label, self._style(("t", int(bottom[c])))))
-                elif top[c] == bottom[c]:  # both pixels alike: a space on that background is half the bytes of ▀
-                    segments.append(Segment(" ", self._style(("bg", int(top[c])))))
-                else:
-                    segments.append(Segment("▀", self._style((int(top[c]), int(bottom[c])))))
-            strips.append(Strip(segments, MARGIN + pw).simplify())
-        strips.append(x_ticks(x0, x1, pw, base))
-        return strips
+        def cell(r: int, c: int, top: int, bottom: int) -> Segment:
+            mark = markers.get((r, c))
+            label = labels.get((r, c))
+            if mark is not None:  # on the darkest band color: a dot on its own path would vanish
+                return Segment(mark[0], self._style(("m", mark[1], 0)))
+            if label is not None and top < RUNS_FROM and bottom < RUNS_FROM:  # paths cross labels
+                return Segment(label, self._style(("t", bottom)))
+            if top == bottom:  # both pixels alike: a space on that background is half the bytes of ▀
+                return Segment(" ", self._style(("bg", top)))
+            return Segment("▀", self._style((top, bottom)))
+
+        return pixel_strips(window, pix, pw, ph, self.rich_style, cell)
 
     def _legend(self, view: View, s: Surface, width: int) -> Strip:
         segments = [Segment(" " * MARGIN, self.rich_style)]

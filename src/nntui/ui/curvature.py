@@ -32,11 +32,10 @@ from .raster import (
     centered_message,
     clip_path,
     fmt_num,
+    pixel_strips,
     polyline_pixels,
     segment_pixels,
     to_pixels,
-    x_ticks,
-    y_label,
 )
 
 HEADROOM = 0.08    # room above the curve's highest point, as a fraction of its height
@@ -128,21 +127,11 @@ class CurvaturePanel(StripPanel):
         return markers
 
     def _to_strips(self, window: Window, pix: np.ndarray, markers: dict, pw: int, ph: int) -> list[Strip]:
-        base = self.rich_style
-        (x0, x1), (y0, y1) = window
-        strips = []
-        for r in range(ph):
-            segments = [y_label(r, ph, y0, y1, base)]
-            top, bottom = pix[2 * r], pix[2 * r + 1]
-            for c in range(pw):
-                mark = markers.get((r, c))
-                if mark is not None:
-                    segments.append(Segment(mark[0], self._style(("m", mark[1]))))
-                else:
-                    segments.append(self._cell(int(top[c]), int(bottom[c])))
-            strips.append(Strip(segments, MARGIN + pw).simplify())
-        strips.append(x_ticks(x0, x1, pw, base))
-        return strips
+        def cell(r: int, c: int, top: int, bottom: int) -> Segment:
+            mark = markers.get((r, c))
+            return Segment(mark[0], self._style(("m", mark[1]))) if mark is not None else self._cell(top, bottom)
+
+        return pixel_strips(window, pix, pw, ph, self.rich_style, cell)
 
     def _cell(self, top: int, bottom: int) -> Segment:
         if top < 0 and bottom < 0:

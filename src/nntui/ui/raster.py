@@ -8,6 +8,7 @@ pixel as foreground color and the lower as background; the loss chart uses brail
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 from rich.segment import Segment
@@ -109,6 +110,20 @@ def x_ticks(x0: float, x1: float, width: int, base: Style) -> Strip:
             ticks[start:start + len(text)] = list(text)
             free_from = start + len(text) + 1
     return Strip([Segment(" " * MARGIN + "".join(ticks), base)], MARGIN + width)
+
+
+def pixel_strips(window, pix: np.ndarray, pw: int, ph: int, base: Style,
+                 cell: Callable[[int, int, int, int], Segment]) -> list[Strip]:
+    """A half-block plot of pw × 2·ph pixels (`pix`, row 0 at the top): `cell(row, column, top, bottom)` gives each
+    cell's Segment from its two pixels; the y labels go left of it and the x ticks under it."""
+    (x0, x1), (y0, y1) = window
+    strips = []
+    for r in range(ph):
+        top, bottom = pix[2 * r].tolist(), pix[2 * r + 1].tolist()
+        segments = [y_label(r, ph, y0, y1, base), *(cell(r, c, top[c], bottom[c]) for c in range(pw))]
+        strips.append(Strip(segments, MARGIN + pw).simplify())
+    strips.append(x_ticks(x0, x1, pw, base))
+    return strips
 
 
 def to_pixels(points: np.ndarray, x_range, y_range, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
