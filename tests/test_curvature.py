@@ -3,15 +3,14 @@ the curvature panel (the loss along the Hessian's top eigenvector, each run's it
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 from textual.app import App, ComposeResult
 
+from benchmarks.render_panels import trained_view
 from nntui.errors import ScenarioError
 from nntui.frames import Surface
-from nntui.runner import Runner, View
+from nntui.runner import View
 from nntui.scenario import load
 from nntui.scenario.loader import load_path
 from nntui.ui import STYLESHEET
@@ -20,16 +19,6 @@ from nntui.ui.curvature import CurvaturePanel
 from nntui.ui.palette import blend, variant_rgb
 
 from .conftest import MINIMAL, diverged_run
-
-
-def trained_view(name: str, steps: int) -> View:
-    runner = Runner(load(name), device="cpu", run_steps=steps)
-    runner.start()
-    while not runner.idle:
-        time.sleep(0.02)
-    view = runner.view()
-    runner.stop()
-    return view
 
 
 class PanelApp(App):
