@@ -113,6 +113,7 @@ class NNTuiApp(BaseApp, App["str | Scenario | None"]):
         self.log_y = scenario.view.log_y
         self.smooth = scenario.view.smoothing > 0
         self._shown_version = -1
+        self._shown_step = 0  # the step the header shows now (the trainer may be ahead): screenshots are named by it
         self._shown_error: str | None = None
         self._graph_timer: Timer | None = None  # graph lessons: auto-advance while playing
         self._found: dict[type, list] = {}
@@ -211,6 +212,7 @@ class NNTuiApp(BaseApp, App["str | Scenario | None"]):
             return
         for header in self._all(RunHeader):
             header.show(view)
+        self._shown_step = view.step
         if view.version == self._shown_version and not force:
             return
         self._shown_version = view.version
@@ -382,7 +384,7 @@ class NNTuiApp(BaseApp, App["str | Scenario | None"]):
         machine nntui runs on). `filename` and `path` (a folder) are Textual's arguments to this action, which
         overrides its own; the s key and the palette pass neither."""
         folder = Path(path) if path else Path.cwd()
-        name = filename or _unused(folder, f"nntui-{self.scenario.name}-step{self.runner.view().step}", ".svg")
+        name = filename or _unused(folder, f"nntui-{self.scenario.name}-step{self._shown_step}", ".svg")
         target = folder / name
         try:
             write_atomically(target, self.export_screenshot())  # a full disk leaves no half an SVG
