@@ -15,6 +15,7 @@ from typing import Annotated, Protocol, TypeGuard
 
 import typer
 
+from .claims import QUANTITIES
 from .errors import NntuiError
 from .scenario import json_schema, list_builtin, load
 from .scenario.spec import MAX_SEED
@@ -218,10 +219,21 @@ def list_scenarios() -> None:
     console.print(table)
 
 
-@app.command()
-def check(files: Annotated[list[Path], typer.Argument(help="Scenario files to validate.")]) -> None:
-    """Validate scenario files: exit 0 if all are valid, else 2 with one line per problem."""
-    failed = False
+_CHECK_HELP = (
+    "Validate scenario files: exit 0 if all are valid, else 2 with one line per problem. With --run, also train "
+    "them and judge each lesson's claims, its check tables (exit 1 if one fails).\n\n"
+    "A claim compares quantities of runs named by their labels, e.g. 'grad(\"sigmoid\", 1) / grad(\"sigmoid\", "
+    "10) < 1e-3' at step 1, or 'diverged(\"lr=0.03\")' at the end. Quantities: "
+    + ", ".join(QUANTITIES) + ".")
+
+
+@app.command(help=_CHECK_HELP)
+def check(files: Annotated[list[Path], typer.Argument(help="Scenario files (or built-in lesson names) to validate.")],
+          run: Annotated[bool, typer.Option("--run", help="Also train each one headless and judge its claims "
+                                            "(the check tables): exit 1 if one fails.")] = False,
+          device: Annotated[DeviceChoice | None, typer.Option(help="Device for --run (default: the scenario's).")]
+          = None) -> None:
+    failed = claim_failed = False
     for path in files:
         try:
             sc = load(str(path))
@@ -234,9 +246,24 @@ def check(files: Annotated[list[Path], typer.Argument(help="Scenario files to va
             typer.echo(f"ok: {path} (graph of {len(sc.expression.graph.nodes)} nodes)")
         else:
             typer.echo(f"ok: {path} ({len(sc.variants)} variant{'s' * (len(sc.variants) != 1)}, "
-                       f"{sc.max_steps} steps)")
+                       f"{sc.max_steps} steps, {len(sc.checks)} claim{'s' * (len(sc.checks) != 1)})")
+        if run and sc.checks:
+            from .headless import judge
+
+            try:
+                lines, passed = judge(sc, device.value if device else None)
+            except NntuiError as exc:
+                failed = True
+                for problem in exc.problems:
+                    typer.echo(str(problem), err=True)
+                continue
+            for line in lines:
+                typer.echo(f"  {line}")
+            claim_failed = claim_failed or not passed
     if failed:
         raise typer.Exit(2)
+    if claim_failed:
+        raise typer.Exit(1)
 
 
 @app.command()

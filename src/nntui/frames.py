@@ -46,6 +46,11 @@ class RunFrame:
     train_steps: np.ndarray | None = None   # step of each new loss on the whole training split …
     train_losses: np.ndarray | None = None  # … the loss of θ at that step: the loss runs are compared on
     baseline_loss: float = math.nan         # the loss of the best constant prediction (learning nothing)
+    acc_steps: np.ndarray | None = None       # classification: step of each new accuracy …
+    accuracies: np.ndarray | None = None      # … on the whole training split (0–1) …
+    val_accuracies: np.ndarray | None = None  # … and on the validation split (NaN: none)
+    scalars: np.ndarray | None = None       # every parameter, flattened, for a model of at most 16 numbers
+    grad_gaps: dict[str, float] | None = None  # claims: another run's label → largest gradient difference so far
     lrs: np.ndarray | None = None         # lr panel: the learning rate each of those steps used
     path_steps: np.ndarray | None = None  # contour: step of each new point of the parameter path
     path: np.ndarray | None = None        # contour: (k, 2) parameters θ_step (before that update)

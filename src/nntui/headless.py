@@ -36,7 +36,7 @@ def train(scenario: Scenario, device: str | None, progress: Progress | None = No
     from .engine import Engine  # torch loads here, not at CLI start-up
 
     engine = Engine(scenario, device)
-    history = History([v.label for v in scenario.variants], [v.settings() for v in scenario.variants])
+    history = History.for_scenario(scenario)
     history.add(engine.frame())
     task = progress.add_task(scenario.name, total=scenario.max_steps) if progress else None
     try:
@@ -48,6 +48,20 @@ def train(scenario: Scenario, device: str | None, progress: Progress | None = No
     except KeyboardInterrupt:
         return engine, history, False
     return engine, history, True
+
+
+def judge(scenario: Scenario, device: str | None) -> tuple[list[str], bool]:
+    """Train the scenario headless and judge its claims: one line per claim, and whether all passed."""
+    _, history, complete = train(scenario, device)
+    if not complete:
+        raise KeyboardInterrupt
+    lines = []
+    for check, verdict in zip(history.checks, history.verdicts):
+        when = "end" if check.at is None else f"step {check.at}"
+        mark = "?" if verdict is None else "✓" if verdict.passed else "✗"
+        lines.append(f"{mark} {when}: {check.say} ({'not judged' if verdict is None else verdict.shown})"
+                     + ("" if verdict is None or verdict.passed else f"  [{check.claim.text}]"))
+    return lines, all(v is not None and v.passed for v in history.verdicts)
 
 
 def record_of(scenario: Scenario, engine, history: History, complete: bool) -> dict:

@@ -15,13 +15,14 @@ from typing import Any
 
 import numpy as np
 
+from .claims import Check, Verdict, due, evaluate
 from .frames import Frame, ModelGraph, RunFrame, Surface
 from .status import run_status, window
 
 SERIES_CAPACITY = 2048  # buckets per series; each bucket keeps its min and max point
 RECENT = 64             # full-data losses kept unthinned: the window a run's status is judged on
 GRAD_CAPACITY = 512     # frames of per-layer statistics kept for the gradient-flow and histogram panels
-RECORD_VERSION = 2  # 2: train_steps/train_loss, the loss compared (final_loss) on the whole split
+RECORD_VERSION = 3  # 2: train_steps/train_loss, the loss compared (final_loss) on the whole split; 3: accuracy, checks
 
 
 class Series:
@@ -149,6 +150,9 @@ class RunHistory:
     train_loss: Series = field(default_factory=Series)  # the loss on the whole training split: the one compared
     recent: deque[tuple[int, float]] = field(default_factory=lambda: deque(maxlen=RECENT))  # its last points
     val_loss: Series = field(default_factory=Series)
+    accuracy: Series = field(default_factory=Series)      # classification: on the whole training split …
+    val_accuracy: Series = field(default_factory=Series)  # … and on the validation split
+    grad_gaps: dict[str, float] = field(default_factory=dict)  # claims: largest gradient difference to another run
     lr: Series = field(default_factory=Series)  # the learning rate of each step (schedules move it)
     smoothed: Series = field(default_factory=Series)  # the loss's debiased EMA, as TensorBoard smooths it
     ema: tuple[float, float] = (0.0, 0.0)  # running (weighted sum, total weight) of the EMA
@@ -159,6 +163,10 @@ class RunHistory:
     latest: RunFrame | None = None
     first_loss: float = math.nan  # the training split's loss before the first update
     baseline: float = math.nan    # the loss of the best constant prediction (a run that learned nothing)
+
+    @property
+    def diverged_at(self) -> int | None:
+        return self.latest.diverged_at if self.latest is not None else None
 
     @property
     def current_loss(self) -> float:
@@ -178,12 +186,21 @@ class RunHistory:
 class History:
     """Everything recorded so far for one scenario run."""
 
-    def __init__(self, labels: list[str], settings: list[dict[str, Any]], smoothing: float = 0.9):
+    def __init__(self, labels: list[str], settings: list[dict[str, Any]], smoothing: float = 0.9,
+                 checks: tuple[Check, ...] = ()):
         self.runs = [RunHistory(label, s) for label, s in zip(labels, settings)]
+        self.checks = checks
+        self.verdicts: list[Verdict | None] = [None] * len(checks)  # each claim's, once training reaches it
         self.smoothing = smoothing
         self.step = 0
         self.frames = 0
         self.surfaces: dict[int, Surface] = {}  # the latest surface of each group, by its first member
+
+    @classmethod
+    def for_scenario(cls, scenario) -> History:
+        """An empty history of the scenario's runs, which judges its claims."""
+        return cls([v.label for v in scenario.variants], [v.settings() for v in scenario.variants],
+                   scenario.view.smoothing or 0.9, scenario.checks)
 
     def add(self, frame: Frame) -> None:
         for hist, rf in zip(self.runs, frame.runs):
@@ -199,6 +216,13 @@ class History:
                 hist.train_loss.extend(rf.train_steps, rf.train_losses)
                 hist.recent.extend(zip(rf.train_steps.tolist(), rf.train_losses.tolist()))
             hist.baseline = rf.baseline_loss
+            if rf.acc_steps is not None and len(rf.acc_steps):
+                assert rf.accuracies is not None and rf.val_accuracies is not None  # (sent together)
+                hist.accuracy.extend(rf.acc_steps, rf.accuracies)
+                if not np.isnan(rf.val_accuracies).all():
+                    hist.val_accuracy.extend(rf.acc_steps, rf.val_accuracies)
+            if rf.grad_gaps is not None:
+                hist.grad_gaps = rf.grad_gaps
             if rf.path is not None:
                 assert rf.path_steps is not None  # the engine sends a path with its steps
                 hist.path.extend(rf.path_steps, rf.path)
@@ -221,10 +245,31 @@ class History:
             self.surfaces[surface.members[0]] = surface
         self.step = frame.step
         self.frames += 1
+        self._judge_claims()
 
-    def restart(self, index: int, label: str, settings: dict[str, Any]) -> None:
-        """Run `index` starts over (an edit): its history is new, the others keep theirs."""
+    def _judge_claims(self) -> None:
+        """Judge each claim once, at the first frame where its runs have reached its step (the engine stops
+        there) or, for a claim about the end, have all finished."""
+        by_label = {h.label: h for h in self.runs}
+        for k, check in enumerate(self.checks):
+            if self.verdicts[k] is not None:
+                continue
+            if any(label not in by_label for label in check.claim.runs):  # (renamed by an edit: wait for its name)
+                continue
+            runs = [by_label[label] for label in check.claim.runs]
+            if due(check.at, runs):
+                step = min(r.latest.step for r in runs if r.latest is not None)
+                self.verdicts[k] = evaluate(check.claim, by_label, step)
+
+    def restart(self, index: int, label: str, settings: dict[str, Any], checks: tuple[Check, ...] | None = None) -> None:
+        """Run `index` starts over (an edit): its history is new, the others keep theirs. `checks`: the edited
+        scenario's claims (they follow the run's new label); a claim about the run is judged again."""
         self.runs[index] = RunHistory(label, settings)
+        if checks is not None:
+            self.checks = checks
+        for k, check in enumerate(self.checks):
+            if label in check.claim.runs:
+                self.verdicts[k] = None
 
     def _smooth(self, hist: RunHistory, losses: np.ndarray) -> np.ndarray:
         """EMA divided by its total weight, so the first points are not pulled toward 0; NaN/Inf pass through."""
@@ -256,6 +301,9 @@ class History:
                 "decimation": h.loss.width,
                 "train_steps": tsteps.tolist(),
                 "train_loss": [json_number(v) for v in tlosses],
+                "accuracy": [json_number(v) for v in h.accuracy.points()[1]] if len(h.accuracy) else None,
+                "val_accuracy": [json_number(v) for v in h.val_accuracy.points()[1]] if len(h.val_accuracy) else None,
+                "accuracy_steps": h.accuracy.points()[0].tolist() if len(h.accuracy) else None,
                 "val_steps": vsteps.tolist(),
                 "val_loss": [json_number(v) for v in vlosses],
                 "final_loss": json_number(h.current_loss),
@@ -263,8 +311,11 @@ class History:
                 "status": h.status,
                 "parameters": _clean(parameters[i]) if parameters else None,
             })
+        checks = [{"say": c.say, "that": c.claim.text, "at": c.at,
+                   "passed": None if v is None else v.passed, "measured": None if v is None else v.shown,
+                   "step": None if v is None else v.step} for c, v in zip(self.checks, self.verdicts)]
         return {"nntui_record": RECORD_VERSION, "scenario": scenario, "title": title, "device": device,
-                "seed": seed, "complete": complete, "runs": runs}
+                "seed": seed, "complete": complete, "runs": runs, "checks": checks}
 
 
 def json_number(v: float) -> float | None:

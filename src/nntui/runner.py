@@ -21,6 +21,7 @@ from typing import assert_never
 
 import numpy as np
 
+from .claims import Verdict
 from .commands import Command, Pause, Release, Reset, RestartRun, SetSpeed, StepOnce, Toggle, predict
 from .errors import NntuiError
 from .frames import PERCENTILES, Boundary, ExpressionResult, ModelGraph, Surface
@@ -49,6 +50,8 @@ class RunView:
     smooth_losses: np.ndarray | None = None
     val_steps: np.ndarray | None = None      # the loss on the held-out split, every eval_every steps
     val_losses: np.ndarray | None = None
+    accuracy: float = math.nan               # classification: the fraction right on the whole training split now …
+    val_accuracy: float = math.nan           # … and on the validation split
     lr_steps: np.ndarray | None = None       # the learning rate of each step
     lrs: np.ndarray | None = None
     lr: float = math.nan                  # the learning rate now (schedules change it)
@@ -82,6 +85,7 @@ class View:
     error: str | None
     runs: tuple[RunView, ...]
     surfaces: tuple[Surface, ...] = ()  # one per group of runs that share a loss surface
+    verdicts: tuple[Verdict | None, ...] = ()  # each of the lesson's claims (scenario.checks), once judged
     expression: ExpressionResult | None = None  # graph lessons: every node's value and gradient
 
 
@@ -212,8 +216,7 @@ class Runner:
 
     def _new_history(self) -> None:
         self._engine = None
-        self.history = History([v.label for v in self.scenario.variants],
-                               [v.settings() for v in self.scenario.variants], self.scenario.view.smoothing or 0.9)
+        self.history = History.for_scenario(self.scenario)
 
     def _main(self) -> None:
         try:
@@ -300,7 +303,7 @@ class Runner:
                 engine.restart_run(index, variant)
                 with self._lock:
                     self.scenario = scenario
-                    self.history.restart(index, variant.label, variant.settings())
+                    self.history.restart(index, variant.label, variant.settings(), scenario.checks)
                 self._publish(engine)
             case _:
                 assert_never(command)
@@ -364,7 +367,7 @@ class Runner:
         return View(self.version, self.state, self.device, self.history.step, self.scenario.max_steps,
                     self.playing, self._finished, self.speed, self.rate if self._playing else math.nan,
                     self.error, tuple(run_view(h) for h in self.history.runs), tuple(self.history.surfaces.values()),
-                    self.expression)
+                    tuple(self.history.verdicts), self.expression)
 
 
 def run_view(h: RunHistory) -> RunView:
@@ -381,6 +384,8 @@ def run_view(h: RunHistory) -> RunView:
         band_steps, rows = series.view()
         bands[quantity] = (band_steps, rows.reshape(len(rows), -1, len(PERCENTILES)))
     view = RunView(label=h.label, settings=h.settings, steps=steps, losses=losses, loss=h.current_loss,
+                   accuracy=h.accuracy.last[1] if h.accuracy.last else math.nan,
+                   val_accuracy=h.val_accuracy.last[1] if h.val_accuracy.last else math.nan,
                    status=h.status, diverged_at=None, step=0, train_steps=train_steps, train_losses=train_losses,
                    smooth_steps=smooth_steps, smooth_losses=smooth_losses,
                    val_steps=val_steps, val_losses=val_losses, lr_steps=lr_steps, lrs=lrs, grad_steps=grad_steps,

@@ -117,7 +117,7 @@ class BatchedRuns:
         """Every run's loss on the whole training split in one batched forward, when one of the stepping runs
         is due to book it (a run whose batch is the whole split books each step's loss instead)."""
         runs = [self.runs[k] for k in live]
-        if not any(r.step + 1 == r.total or (not r.dense and (r.step + 1) % r.eval_every == 0) for r in runs):
+        if not any(r.step + 1 == r.total or (not r.dense and r.due(r.step + 1)) for r in runs):
             return None  # (checked before entering no_grad: that context costs more than the check, every step)
         first = self.runs[0]
         with torch.no_grad():

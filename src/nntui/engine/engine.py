@@ -11,6 +11,7 @@ import math
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import torch
@@ -28,6 +29,7 @@ from .build import build_loss, build_model, build_optimizer, build_scheduler, ev
 from .device import resolve_device
 from .probe import PROBE_SAMPLES, Probe
 
+SCALARS = 16  # a model with at most this many numbers sends them with each frame (claims read them by name)
 clock = time.perf_counter  # a module attribute, so a snapshot test can make measured rates deterministic
 
 
@@ -36,7 +38,7 @@ class RunState:
 
     def __init__(self, variant: Variant, device: str, seed: int, tensors: dict[tuple, tuple[torch.Tensor, ...]],
                  track_path: bool = False, probe: bool = False, boundary: bool = False, graph: bool = False,
-                 track_lr: bool = False):
+                 track_lr: bool = False, checkpoints: frozenset[int] = frozenset()):
         self.variant = variant
         self.label = variant.label
         ds = variant.dataset
@@ -71,6 +73,10 @@ class RunState:
         self.diverged_at: int | None = None
         self.limit_factor = variant.train.diverge_factor
         self.eval_every = variant.train.eval_every
+        self.checkpoints = checkpoints  # steps a lesson's claims are judged at: everything is measured there too
+        self.classifies = ds.task != "regression"
+        self.acc_log: list[tuple[int, float, float]] = []  # (step, accuracy on the training split, on validation)
+        self.grad_gaps: dict[str, float] = {}  # claims: another run's label → largest gradient difference so far
         self.loss_log: list[tuple[int, float, float]] = []  # (step, mini-batch loss, lr of that step)
         # the loss on the whole training split, the one runs are compared on: where the batch is the whole split
         # (and batch norm does not make training-mode outputs differ) each step's loss is it, else it is
@@ -161,12 +167,17 @@ class RunState:
         self.step += 1
         if self.evaluation_due:
             # the last step's θ is never a step's input: a dense run evaluates it too
-            self._evaluate(train=not self.dense or self.step == self.total, train_loss=train_loss)
+            self._evaluate(train=not self.dense or self.step == self.total or self.step in self.checkpoints,
+                           train_loss=train_loss)
 
     @property
     def evaluation_due(self) -> bool:
-        """The losses on the whole splits are due at the current step (every eval_every steps and at the end)."""
-        return self.step % self.eval_every == 0 or self.step == self.total
+        """The losses on the whole splits are due at the current step (every eval_every steps, where a claim is
+        judged, and at the end)."""
+        return self.due(self.step)
+
+    def due(self, step: int) -> bool:
+        return step % self.eval_every == 0 or step == self.total or step in self.checkpoints
 
     def _diverging(self, loss: float) -> bool:
         first = self.first_loss if self.first_loss is not None else loss
@@ -191,12 +202,19 @@ class RunState:
         if train and train_loss is not None:  # evaluated by the caller (batched runs)
             self.train_log.append((self.step, train_loss))
             train = False
-        if train or len(self.x_val):  # (no_grad and eval mode cost more than a small step: only when needed)
-            with torch.no_grad(), eval_mode(self.model):
-                if train:
-                    self.train_log.append((self.step, float(self.loss_fn(self.model(self.x), self.y))))
-                if len(self.x_val):
-                    self.val_log.append((self.step, float(self.loss_fn(self.model(self.x_val), self.y_val))))
+        # (no_grad and eval mode cost more than a small step: only when needed)
+        if not (train or len(self.x_val) or self.classifies):
+            return
+        with torch.no_grad(), eval_mode(self.model):
+            out = self.model(self.x) if train or self.classifies else None
+            if out is not None and train:
+                self.train_log.append((self.step, float(self.loss_fn(out, self.y))))
+            val = self.model(self.x_val) if len(self.x_val) else None
+            if val is not None:
+                self.val_log.append((self.step, float(self.loss_fn(val, self.y_val))))
+            if out is not None and self.classifies:
+                self.acc_log.append((self.step, accuracy(out, self.y),
+                                     accuracy(val, self.y_val) if val is not None else math.nan))
 
     @torch.no_grad()
     def frame(self) -> RunFrame:
@@ -208,7 +226,8 @@ class RunState:
         log, self.loss_log = self.loss_log, []
         val_steps, val_losses = _split(self.val_log)
         train_steps, train_losses = _split(self.train_log)
-        self.val_log, self.train_log = [], []
+        acc = np.array(self.acc_log, np.float64).reshape(-1, 3)
+        self.val_log, self.train_log, self.acc_log = [], [], []
         with eval_mode(self.model):
             dists = self.probe.measure() if self.probe is not None else None
             boundary = self.boundary.measure() if self.boundary is not None else None
@@ -224,6 +243,9 @@ class RunState:
             lrs=np.array([lr for _, _, lr in log], np.float64) if self.track_lr else None,
             val_steps=val_steps, val_losses=val_losses, train_steps=train_steps, train_losses=train_losses,
             baseline_loss=self.baseline, diverged_at=self.diverged_at,
+            acc_steps=acc[:, 0].astype(np.int64), accuracies=acc[:, 1], val_accuracies=acc[:, 2],
+            scalars=self._flat().double().cpu().numpy() if sum(p.numel() for p in self.params) <= SCALARS else None,
+            grad_gaps=dict(self.grad_gaps),
             finished=not self.active, param_names=self.names,
             param_shapes=tuple(tuple(p.shape) for p in self.params), grad_norms=grad_norms,
             path_steps=path_steps, path=path, position=position,
@@ -280,6 +302,25 @@ def baseline_loss(loss_fn, y: torch.Tensor, loss: str, kind: str) -> float:
         return float(loss_fn(target.expand_as(y).to(y.dtype), y))
 
 
+def accuracy(out: torch.Tensor, y: torch.Tensor) -> float:
+    """The fraction classified right: the logit's sign (one output, BCE) or the largest logit (cross-entropy)."""
+    if out.shape[1] == 1:
+        return float(((out[:, 0] > 0) == (y[:, 0] > 0.5)).float().mean())
+    return float((out.argmax(1) == y).float().mean())
+
+
+@torch.no_grad()
+def _compare_gradients(a: RunState, b: RunState) -> None:
+    """The largest |difference| between the two runs' gradients at this step, relative to the largest of a's,
+    kept as the worst so far (in a's grad_gaps, under b's label)."""
+    if a.step != b.step or not a.step:
+        return
+    gaps = [float((p.grad - q.grad).abs().max() / p.grad.abs().max().clamp_min(1e-12))
+            for p, q in zip(a.params, b.params) if p.grad is not None and q.grad is not None]
+    if gaps:
+        a.grad_gaps[b.label] = max(a.grad_gaps.get(b.label, 0.0), *gaps)
+
+
 def _split(log: list[tuple[int, float]]) -> tuple[np.ndarray, np.ndarray]:
     if not log:
         return np.zeros(0, np.int64), np.zeros(0, np.float64)
@@ -299,12 +340,18 @@ class Engine:
                    resolve_device(v.train.device, source=f"{scenario.path}: {v.label}: train.device")
                    for v in scenario.variants]
         tensors: dict[tuple, tuple[torch.Tensor, ...]] = {}
-        probes = probes_for(scenario.view.panels)  # measure only what the shown panels draw
+        # measure only what the shown panels draw and the lesson's claims read
+        probes = probes_for(scenario.view.panels) | frozenset().union(*(c.claim.probes for c in scenario.checks))
         self.contour = "path" in probes
         # two parameters: the exact surface, with every step on the path; more: a random-direction slice
         self.exact = parameter_count(scenario.variants[0]) == 2
-        self._options = dict(track_path=self.contour and self.exact, probe="dists" in probes,
-                             boundary="boundary" in probes, graph="graph" in probes, track_lr="lr" in probes)
+        self._options: dict[str, Any] = dict(track_path=self.contour and self.exact, probe="dists" in probes,
+                             boundary="boundary" in probes, graph="graph" in probes, track_lr="lr" in probes,
+                             checkpoints=frozenset(c.at for c in scenario.checks if c.at is not None))
+        labels = [v.label for v in scenario.variants]
+        # claims comparing two runs' gradients (manual backprop against autograd): measured after every step
+        self.twins = list(dict.fromkeys((labels.index(m.runs[0]), labels.index(m.runs[1])) for c in scenario.checks
+                                        for m in c.claim.measures if m.name == "grad_diff"))
         self._tensors = tensors
         self.devices = devices
         self.runs = [self._new_run(v, d) for v, d in zip(scenario.variants, devices)]
@@ -338,6 +385,9 @@ class Engine:
                 batch.drop(batch.runs.index(old))
         self.batches = [b for b in self.batches if b.runs]
         self.runs[index] = self._new_run(variant, self.devices[index])  # and trains on its own from now on
+        for i, j in self.twins:  # a gradient comparison involving it starts over
+            if index in (i, j):
+                self.runs[i].grad_gaps.clear()
         self._solo = [r for r in self._solo if r is not old] + [self.runs[index]]
         self.scenario = replace(self.scenario, variants=tuple(
             variant if i == index else v for i, v in enumerate(self.scenario.variants)))
@@ -365,7 +415,11 @@ class Engine:
             for run in self._solo:
                 if run.active:
                     run.train_step()
+            for i, j in self.twins:
+                _compare_gradients(self.runs[i], self.runs[j])
             done += 1
+            if any(r.step in r.checkpoints for r in active):  # a claim is judged here: the caller takes a frame
+                break
         return done
 
     def frame(self) -> Frame:

@@ -14,6 +14,8 @@ from typing import Any
 
 import tomli_w
 
+from ..claims import parse as parse_claim
+from ..claims import renamed
 from ..files import write_atomically
 from .loader import _DATA, Scenario, load_raw
 from .spec import ModelSpec, TrainSpec
@@ -120,13 +122,18 @@ def write(scenario: Scenario, folder: Path) -> Path:
 
 
 def _refocus(raw: dict[str, Any], old: str, new: str | None) -> None:
-    """Beats about a run follow it when its label changes, and lose their focus when it is removed."""
+    """Beats and claims about a run follow it when its label changes; when it is removed, its beats lose their
+    focus and its claims go."""
     for beat in raw.get("lesson", {}).get("beats", []):
         if beat.get("focus") == old:
             if new is None:
                 del beat["focus"]
             else:
                 beat["focus"] = new
+    if "check" in raw:
+        about = [old in parse_claim(c["that"]).runs for c in raw["check"]]
+        raw["check"] = [c if not mentions else {**c, "that": renamed(c["that"], old, new)}
+                        for c, mentions in zip(raw["check"], about) if new is not None or not mentions]
 
 
 def _reload(scenario: Scenario, raw: dict[str, Any]) -> Scenario:

@@ -18,6 +18,8 @@ from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from ..claims import Check
+from ..claims import parse as parse_claim
 from ..data import Dataset, make_dataset, surface_dataset
 from ..errors import Problem, ScenarioError, file_kind
 from ..expression import ExpressionError, Graph
@@ -100,6 +102,7 @@ class Scenario:
     expression: ExpressionLesson | None = None  # graph lessons have this instead of variants
     raw: dict | None = None  # the parsed file: live edits start from it and `w` writes it back
     base_dir: Path | None = None  # where relative CSV paths are resolved
+    checks: tuple[Check, ...] = ()  # the lesson's claims, judged as training reaches them
 
     @property
     def title(self) -> str:
@@ -373,9 +376,35 @@ def load_raw(raw: dict[str, Any], *, source: str, base_dir: Path, name: str = "s
     size_problems = _size_problems(variants, source)
     if size_problems:
         raise ScenarioError(size_problems)
+    checks = tuple(_check(spec, k, variants, source, text) for k in range(len(spec.check)))
     sweep_fields = tuple(dict.fromkeys(f"{s}.{f}" for s, f, _ in sweeps))
     return Scenario(name, Path(source), spec.scenario, spec.lesson, tuple(variants), spec.view, sweep_fields,
-                    raw=raw, base_dir=base_dir)
+                    raw=raw, base_dir=base_dir, checks=checks)
+
+
+def _check(spec: ScenarioFile, k: int, variants: list[Variant], source: str, text: str) -> Check:
+    """A [[check]] whose claim names existing runs and quantities they have."""
+    entry = spec.check[k]
+    claim = parse_claim(entry.that)
+    by_label = {v.label: v for v in variants}
+
+    def fail(message: str, fld: str = "that") -> ScenarioError:
+        return ScenarioError([Problem(source, message, f"check[{k}].{fld}", locate(text, ("check", k, fld)))])
+
+    for label in claim.runs:
+        if label not in by_label:
+            raise fail(f"no run is labelled '{label}'; the runs are: {', '.join(repr(v.label) for v in variants)}")
+    for m in claim.measures:
+        for label in m.runs:
+            ds = by_label[label].dataset
+            if m.name.endswith("accuracy") and ds.task == "regression":
+                raise fail(f"{m.name}: '{label}' fits a regression, which has no accuracy; compare its loss")
+            if m.name.startswith(("val_", "min_val")) and not len(ds.x_val):
+                raise fail(f"{m.name}: '{label}' has no validation split; set data.validation (e.g. 0.2)")
+    steps = max(by_label[label].steps for label in claim.runs)
+    if entry.at is not None and entry.at > steps:
+        raise fail(f"step {entry.at} is after the last step of its runs ({steps}); lower `at` or omit it", "at")
+    return Check(entry.say, entry.at, claim)
 
 
 def _expression_scenario(spec: ScenarioFile, expr: ExpressionSpec, raw: dict, *, source: str, text: str,

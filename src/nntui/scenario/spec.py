@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from ..claims import parse as parse_claim
 from ..expression import parse as parse_expression
 
 Device = Literal["auto", "cpu", "cuda", "mps"]
@@ -410,6 +411,23 @@ class ViewSpec(Strict):
         "these runs (their labels), side by side, e.g. { gradient_flow = [\"sigmoid\", \"relu + he\"] }.")
 
 
+class CheckSpec(Strict):
+    """A claim of the lesson that training checks: shown with ✓ / ✗ in the lesson panel, run by `nntui check`."""
+
+    say: str = Field(min_length=1, max_length=100, description="What the lesson claims, in a few words (the "
+                     "lesson panel shows it with ✓ / ✗ and the measured values).")
+    that: str = Field(min_length=1, max_length=300, description="The claim: quantities of runs (named by label, in "
+                      "quotes) compared, e.g. 'grad(\"sigmoid\", 1) / grad(\"sigmoid\", 10) < 1e-3' or "
+                      "'diverged(\"lr=0.03\")'. `nntui check --help` lists the quantities.")
+    at: int | None = Field(None, ge=0, description="The step at which it is judged; omitted: at the end.")
+
+    @field_validator("that")
+    @classmethod
+    def _parses(cls, text: str) -> str:
+        parse_claim(text)  # a ClaimError is a ValueError: pydantic reports it with the field
+        return text
+
+
 class ScenarioFile(Strict):
     """A whole scenario file, as written."""
 
@@ -426,6 +444,7 @@ class ScenarioFile(Strict):
     )
     variant: list[VariantOverride] = Field(default_factory=list, description="Explicit variants.")
     view: ViewSpec = Field(default_factory=ViewSpec)
+    check: list[CheckSpec] = Field(default_factory=list, description="The lesson's claims, checked as it trains.")
 
     @model_validator(mode="after")
     def _training_or_expression(self) -> ScenarioFile:
@@ -433,6 +452,7 @@ class ScenarioFile(Strict):
         if self.expression is None and (self.model is None or (self.data is None and not surface)):
             missing = " and ".join(t for t, v in (("[data]", self.data or surface), ("[model]", self.model)) if not v)
             raise ValueError(f"the {missing} table is missing; add it (or an [expression] table for a graph lesson)")
-        if self.expression is not None and (self.data or self.model or self.sweep or self.variant):
-            raise ValueError("an [expression] scenario has no [data], [model], [sweep] or [[variant]]; remove them")
+        if self.expression is not None and (self.data or self.model or self.sweep or self.variant or self.check):
+            raise ValueError("an [expression] scenario has no [data], [model], [sweep], [[variant]] or [[check]]; "
+                             "remove them")
         return self

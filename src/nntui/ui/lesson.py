@@ -11,7 +11,9 @@ from textual.content import Content
 from textual.widgets import Markdown
 from textual.widgets._markdown import MarkdownFence
 
+from ..claims import Check
 from ..scenario.spec import Beat, Lesson
+from .claims import ClaimList
 from .panel import Panel
 
 
@@ -45,16 +47,20 @@ def _lines(markdown: str, width: int) -> int:
 class LessonPanel(Panel, VerticalScroll):
     @classmethod
     def for_scenario(cls, scenario, **kwargs):
-        return cls(scenario.lesson, unit="step" if scenario.expression is None else "node", **kwargs)
+        return cls(scenario.lesson, unit="step" if scenario.expression is None else "node", checks=scenario.checks,
+                   **kwargs)
 
-    def __init__(self, lesson: Lesson, unit: str = "step", **kwargs):
+    def __init__(self, lesson: Lesson, unit: str = "step", checks: tuple[Check, ...] = (), **kwargs):
         super().__init__(**kwargs)
         self.lesson = lesson
+        self.checks = checks
         self.unit = unit  # what a beat's `at` counts: training steps, or nodes of a graph lesson
         self._beat: Beat | None = None
 
     def compose(self) -> ComposeResult:
         yield LessonMarkdown("", id="beat", classes="-empty")
+        if self.checks:
+            yield ClaimList(self.checks, id="claims")
         yield LessonMarkdown(self.lesson.text.strip() or "*No lesson text.*", id="text")
 
     def on_mount(self) -> None:
@@ -63,6 +69,8 @@ class LessonPanel(Panel, VerticalScroll):
 
     def show(self, view) -> None:
         self.show_step(view.step)
+        if self.checks:
+            self.query_one(ClaimList).show(view.verdicts)
 
     def on_resize(self) -> None:
         self._reserve()

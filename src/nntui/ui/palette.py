@@ -25,6 +25,8 @@ STATUS_STYLES = {  # status.py's statuses: good news green, trouble amber to red
     "diverged": "bold #FF4040",
 }
 
+CLAIM_STYLES = {"waiting": "dim", "passed": "bold #00C060", "failed": "bold #FF4040"}  # a lesson's claims
+
 # The header's run state (ui/header.py).
 DONE_STYLE = "bold green"
 PAUSED_STYLE = "bold yellow"

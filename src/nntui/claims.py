@@ -1,0 +1,421 @@
+"""Claims: what a lesson says will happen, as data that training checks. No torch here, never eval.
+
+A scenario's `[[check]]` entries each hold one claim, a comparison of
+quantities measured on named runs, at a step or at the end:
+
+    claim    := 'not'? sum (CMP sum)?        (no comparison: a yes/no quantity such as diverged("x"))
+    sum      := term (('+' | '-') term)*
+    term     := unary (('*' | '/') unary)*
+    unary    := '-' unary | atom
+    atom     := NUMBER | QUANTITY '(' STRING (',' (STRING | NUMBER))* ')' | 'abs' '(' sum ')' | '(' sum ')'
+    CMP      := '<' | '<=' | '>' | '>='
+
+e.g. `grad("sigmoid", 1) / grad("sigmoid", 10) < 1e-3` or `not diverged("batch norm")`.
+A run is named by its label, in quotes. QUANTITIES lists every quantity; a
+name it lacks is an error at load time with the list of names, never a
+guess. The parsed claim is a small tree that `evaluate` walks over the
+record's run histories (record.py), so the app, headless runs and
+`nntui check` judge a claim the same way.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from .record import RunHistory
+
+MAX_LENGTH = 300
+_TOKEN = re.compile(r"""\s*(?:(\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)|([A-Za-z_][A-Za-z_0-9]*)"""
+                    r"""|("[^"]*"|'[^']*')|(<=|>=|[<>+\-*/(),]))""")
+COMPARISONS: dict[str, Callable[[float, float], bool]] = {
+    "<": lambda a, b: a < b, "<=": lambda a, b: a <= b, ">": lambda a, b: a > b, ">=": lambda a, b: a >= b}
+
+
+class ClaimError(ValueError):
+    """A malformed claim; the message names the column and what is allowed."""
+
+
+class Unmeasured(Exception):
+    """A quantity that cannot be read from this run now (e.g. no validation split): the claim fails, saying why."""
+
+
+# ---------------------------------------------------------------------------- quantities
+
+
+def _layer(run: RunHistory, k: int) -> int:
+    """The parameter index of the k-th weight matrix (1 = nearest the input), as the gradient-flow panel counts."""
+    latest = run.latest
+    assert latest is not None  # (evaluated only once a frame has arrived)
+    layers = [i for i, shape in enumerate(latest.param_shapes) if len(shape) >= 2]
+    if not 1 <= k <= len(layers):
+        raise Unmeasured(f"'{run.label}' has {len(layers)} weight layers, not {k}")
+    return layers[k - 1]
+
+
+def _dist(run: RunHistory, quantity: str, k: int, field: str) -> float:
+    dists = run.latest.dists if run.latest is not None else None
+    if not dists or quantity not in dists:
+        raise Unmeasured("not measured (the engine probes layers only for the histograms panel or a claim)")
+    d = dists[quantity]
+    values = getattr(d, field)
+    if values is None or not 1 <= k <= len(values):
+        raise Unmeasured(f"'{run.label}' has {0 if values is None else len(values)} layers of {quantity}, not {k}")
+    return float(values[k - 1])
+
+
+def _last(series_last: tuple[int, float] | None, what: str) -> float:
+    if series_last is None:
+        raise Unmeasured(f"no {what} yet")
+    return series_last[1]
+
+
+def _lowest(run: RunHistory, attr: str, what: str) -> float:
+    _, values = getattr(run, attr).points()
+    if not len(values):
+        raise Unmeasured(f"no {what} yet")
+    return float(np.nanmin(values)) if np.isfinite(values).any() else math.inf
+
+
+def _steps_to(run: RunHistory, target: float) -> float:
+    steps, values = run.train_loss.points()
+    hit = np.flatnonzero(values <= target)
+    return float(steps[hit[0]]) if len(hit) else math.inf
+
+
+def _param(run: RunHistory, name: str) -> float:
+    latest = run.latest
+    if latest is None or latest.scalars is None:
+        raise Unmeasured("parameters are read only from models with at most 16 of them")
+    names = [n for n, shape in zip(latest.param_names, latest.param_shapes) if math.prod(shape) == 1]
+    if name not in names:
+        raise Unmeasured(f"no one-number parameter '{name}'; there are: {', '.join(names) or 'none'}")
+    offsets = np.cumsum([0, *(math.prod(s) for s in latest.param_shapes)])
+    return float(latest.scalars[offsets[list(latest.param_names).index(name)]])
+
+
+def _accuracy(run: RunHistory, validation: bool) -> float:
+    series = run.val_accuracy if validation else run.accuracy
+    return _last(series.last, "accuracy (the data is not a classification task, or nothing was evaluated yet)")
+
+
+def _status(name: str) -> Callable[..., float]:
+    return lambda run: float(run.status == name)
+
+
+@dataclass(frozen=True)
+class Quantity:
+    doc: str
+    read: Callable[..., float]   # (run histories…, extra arguments…) → a number
+    runs: int = 1                # how many run labels it takes first
+    extra: tuple[type, ...] = ()  # the arguments after them: int (a layer, 1 = nearest the input), str, float
+    probe: str | None = None     # what the engine must measure for it (panels.Probe or an engine option)
+    truth: bool = False          # yes (1) or no (0): may stand alone, `diverged("x")`
+
+
+QUANTITIES: dict[str, Quantity] = {
+    "loss": Quantity("the loss on the whole training split now (the loss runs are compared on)",
+                     lambda r: _last(r.train_loss.last, "loss")),
+    "first_loss": Quantity("that loss before the first update", lambda r: r.first_loss),
+    "min_loss": Quantity("the lowest training-split loss so far", lambda r: _lowest(r, "train_loss", "loss")),
+    "val_loss": Quantity("the validation loss now", lambda r: _last(r.val_loss.last, "validation split")),
+    "min_val_loss": Quantity("the lowest validation loss so far", lambda r: _lowest(r, "val_loss", "validation split")),
+    "accuracy": Quantity("the fraction of the training split classified right now (0–1)",
+                         lambda r: _accuracy(r, False)),
+    "val_accuracy": Quantity("the fraction of the validation split classified right now (0–1)",
+                             lambda r: _accuracy(r, True)),
+    "steps_to": Quantity("the first step whose training-split loss is at or below the number (inf: never)",
+                         _steps_to, extra=(float,)),
+    "grad": Quantity("the gradient norm ‖∇W‖ of weight layer k now (1 = nearest the input)",
+                     lambda r, k: float(r.latest.grad_norms[_layer(r, k)]), extra=(int,)),
+    "dead": Quantity("the fraction of hidden layer k's units that output 0 on every probe input",
+                     lambda r, k: _dist(r, "activations", k, "dead"), extra=(int,), probe="dists"),
+    "act_std": Quantity("the standard deviation of hidden layer k's activations",
+                        lambda r, k: _dist(r, "activations", k, "std"), extra=(int,), probe="dists"),
+    "weight_std": Quantity("the standard deviation of weight layer k's weights",
+                           lambda r, k: _dist(r, "weights", k, "std"), extra=(int,), probe="dists"),
+    "param": Quantity("a one-number parameter by name, e.g. param(\"run\", \"weight\") (models of ≤ 16 numbers)",
+                      _param, extra=(str,)),
+    "grad_diff": Quantity("the largest |difference| between two runs' gradients so far, relative to the largest "
+                          "gradient (runs that start from the same weights)",
+                          lambda a, b: a.grad_gaps.get(b.label, math.nan), runs=2, probe="grad_diff"),
+    "diverged_at": Quantity("the step the run diverged at (inf: it did not)",
+                            lambda r: math.inf if r.diverged_at is None else float(r.diverged_at)),
+    "diverged": Quantity("yes when the run diverged (its loss hit NaN/Inf or diverge_factor)",
+                         lambda r: float(r.diverged_at is not None), truth=True),
+    **{name: Quantity(f"yes when the run's status is '{name}'", _status(name), truth=True)
+       for name in ("converged", "learning", "stuck", "oscillating", "diverging")},
+}
+
+
+# ---------------------------------------------------------------------------- the parsed claim
+
+
+@dataclass(frozen=True)
+class Number:
+    value: float
+
+
+@dataclass(frozen=True)
+class Measure:
+    name: str
+    runs: tuple[str, ...]
+    extra: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Apply:
+    op: str            # + - * / neg abs
+    args: tuple[Term, ...]
+
+
+Term = Number | Measure | Apply
+
+
+@dataclass(frozen=True)
+class Claim:
+    text: str
+    left: Term
+    op: str | None          # a comparison, or None: `left` is a yes/no quantity
+    right: Term | None
+    negated: bool = False
+
+    @property
+    def measures(self) -> tuple[Measure, ...]:
+        return tuple(m for side in (self.left, self.right) if side is not None for m in _walk(side))
+
+    @property
+    def runs(self) -> tuple[str, ...]:
+        """Every run label the claim names, once each, in order."""
+        return tuple(dict.fromkeys(label for m in self.measures for label in m.runs))
+
+    @property
+    def probes(self) -> frozenset[str]:
+        return frozenset(p for m in self.measures if (p := QUANTITIES[m.name].probe) is not None)
+
+
+def _walk(term: Term):
+    if isinstance(term, Measure):
+        yield term
+    elif isinstance(term, Apply):
+        for arg in term.args:
+            yield from _walk(arg)
+
+
+def parse(text: str) -> Claim:
+    if len(text) > MAX_LENGTH:
+        raise ClaimError(f"the claim is {len(text)} characters; at most {MAX_LENGTH}")
+    parser = _Parser(text, _tokenize(text))
+    negated = parser.accept("not")
+    left = parser.sum()
+    op = right = None
+    if parser.peek() in COMPARISONS:
+        op = parser.take()
+        right = parser.sum()
+    if parser.pos < len(parser.tokens):
+        col, tok = parser.tokens[parser.pos]
+        raise ClaimError(f"unexpected '{tok}' at column {col + 1}; a claim is one comparison, e.g. "
+                         "loss(\"a\") < loss(\"b\")")
+    if op is None and not (isinstance(left, Measure) and QUANTITIES[left.name].truth):
+        truths = ", ".join(n for n, q in QUANTITIES.items() if q.truth)
+        raise ClaimError(f"a claim compares two sides with <, <=, > or >=, or is a yes/no quantity ({truths})")
+    if op is not None and negated:
+        raise ClaimError("'not' goes before a yes/no quantity only; flip the comparison instead")
+    return Claim(text, left, op, right, negated)
+
+
+def _tokenize(text: str) -> list[tuple[int, str]]:
+    tokens, pos = [], 0
+    while pos < len(text):
+        if text[pos:].strip() == "":
+            break
+        m = _TOKEN.match(text, pos)
+        if m is None or m.end() == pos:
+            col = pos + len(text[pos:]) - len(text[pos:].lstrip())
+            raise ClaimError(f"unexpected '{text[col]}' at column {col + 1}; run labels go in quotes")
+        start = m.start(m.lastindex or 0)
+        tokens.append((start, m.group(m.lastindex or 0)))
+        pos = m.end()
+    return tokens
+
+
+class _Parser:
+    def __init__(self, text: str, tokens: list[tuple[int, str]]):
+        self.text, self.tokens, self.pos = text, tokens, 0
+
+    def peek(self) -> str | None:
+        return self.tokens[self.pos][1] if self.pos < len(self.tokens) else None
+
+    def take(self) -> str:
+        if self.pos >= len(self.tokens):
+            raise ClaimError(f"the claim ends too soon: '{self.text}'")
+        self.pos += 1
+        return self.tokens[self.pos - 1][1]
+
+    def accept(self, tok: str) -> bool:
+        if self.peek() == tok:
+            self.pos += 1
+            return True
+        return False
+
+    def expect(self, tok: str) -> None:
+        col = self.tokens[self.pos][0] + 1 if self.pos < len(self.tokens) else len(self.text) + 1
+        if not self.accept(tok):
+            raise ClaimError(f"expected '{tok}' at column {col}")
+
+    def sum(self) -> Term:
+        left = self.term()
+        while self.peek() in ("+", "-"):
+            left = Apply(self.take(), (left, self.term()))
+        return left
+
+    def term(self) -> Term:
+        left = self.unary()
+        while self.peek() in ("*", "/"):
+            left = Apply(self.take(), (left, self.unary()))
+        return left
+
+    def unary(self) -> Term:
+        if self.accept("-"):
+            return Apply("neg", (self.unary(),))
+        return self.atom()
+
+    def atom(self) -> Term:
+        col = self.tokens[self.pos][0] + 1 if self.pos < len(self.tokens) else len(self.text) + 1
+        tok = self.take()
+        if tok[0].isdigit() or tok[0] == ".":
+            return Number(float(tok))
+        if tok == "(":
+            inner = self.sum()
+            self.expect(")")
+            return inner
+        if tok == "abs":
+            self.expect("(")
+            inner = self.sum()
+            self.expect(")")
+            return Apply("abs", (inner,))
+        if tok in ("inf",):
+            return Number(math.inf)
+        if tok[0].isalpha() or tok[0] == "_":
+            return self.measure(tok, col)
+        raise ClaimError(f"unexpected '{tok}' at column {col}")
+
+    def measure(self, name: str, col: int) -> Measure:
+        quantity = QUANTITIES.get(name)
+        if quantity is None:
+            raise ClaimError(f"no quantity '{name}' (column {col}); the quantities are: {', '.join(QUANTITIES)}")
+        shape = ['"run"'] * quantity.runs + [t.__name__ for t in quantity.extra]
+        usage = f"{name}({', '.join(shape)})"
+        self.expect("(")
+        args: list[Any] = []
+        while self.peek() != ")":
+            if args:
+                self.expect(",")
+            neg = self.accept("-")
+            tok = self.take()
+            if tok[0] in "\"'":
+                args.append(tok[1:-1])
+            elif tok[0].isdigit() or tok[0] == ".":
+                args.append(-float(tok) if neg else float(tok))
+            else:
+                raise ClaimError(f"{name} at column {col} takes {usage} (run labels go in quotes)")
+        self.expect(")")
+        runs, extra = args[:quantity.runs], args[quantity.runs:]
+        if len(runs) != quantity.runs or len(extra) != len(quantity.extra) or \
+                not all(isinstance(r, str) for r in runs):
+            raise ClaimError(f"{name} at column {col} takes {usage}")
+        for value, kind in zip(extra, quantity.extra):
+            if (kind is str) != isinstance(value, str) or (kind is int and value != int(value)):
+                raise ClaimError(f"{name} at column {col} takes {usage}")
+        return Measure(name, tuple(runs), tuple(int(v) if k is int else v for v, k in zip(extra, quantity.extra)))
+
+
+def renamed(text: str, old: str, new: str) -> str:
+    """The claim with run label `old` written as `new` (an edit renamed the run): only whole quoted labels."""
+    quote = "'" if '"' in new else '"'
+    out, last = [], 0
+    for col, tok in _tokenize(text):
+        if tok[:1] in "\"'" and tok[1:-1] == old:
+            out += [text[last:col], f"{quote}{new}{quote}"]
+            last = col + len(tok)
+    return "".join(out) + text[last:]
+
+
+# ---------------------------------------------------------------------------- judging
+
+
+@dataclass(frozen=True)
+class Check:
+    """One `[[check]]` of a scenario: what the lesson says, and the claim that tests it."""
+
+    say: str
+    at: int | None      # the step it is judged at; None: when its runs have finished
+    claim: Claim
+
+
+@dataclass(frozen=True)
+class Verdict:
+    passed: bool
+    shown: str          # the measured sides, e.g. "2.1e-05 < 0.001", or why it could not be measured
+    step: int           # the step it was judged at
+
+
+def evaluate(claim: Claim, runs: dict[str, RunHistory], step: int) -> Verdict:
+    try:
+        left = _value(claim.left, runs)
+        if claim.op is None:
+            passed = (left == 1.0) != claim.negated
+            return Verdict(passed, ("no" if claim.negated else "yes") if passed else
+                           ("yes" if claim.negated else "no"), step)
+        assert claim.right is not None
+        right = _value(claim.right, runs)
+    except Unmeasured as why:
+        return Verdict(False, str(why), step)
+    passed = COMPARISONS[claim.op](left, right) and not (math.isnan(left) or math.isnan(right))
+    return Verdict(passed, f"{fmt(left)} {claim.op} {fmt(right)}", step)
+
+
+def _value(term: Term, runs: dict[str, RunHistory]) -> float:
+    if isinstance(term, Number):
+        return term.value
+    if isinstance(term, Measure):
+        return float(QUANTITIES[term.name].read(*(runs[label] for label in term.runs), *term.extra))
+    values = [_value(arg, runs) for arg in term.args]
+    with np.errstate(all="ignore"):
+        match term.op:
+            case "+":
+                return values[0] + values[1]
+            case "-":
+                return values[0] - values[1]
+            case "*":
+                return values[0] * values[1]
+            case "/":
+                return float(np.float64(values[0]) / np.float64(values[1]))
+            case "neg":
+                return -values[0]
+            case "abs":
+                return abs(values[0])
+    raise AssertionError(f"no operation '{term.op}'")
+
+
+def fmt(value: float) -> str:
+    """A measured number, short: 0.9603, 2.1e-05, 3.01e+05, inf."""
+    if math.isnan(value):
+        return "nan"
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    if value == int(value) and abs(value) < 1e6:
+        return str(int(value))
+    return f"{value:.4g}"
+
+
+def due(at: int | None, runs: Sequence[RunHistory]) -> bool:
+    """A claim about these runs can be judged: each has reached step `at` (None: the end) or stopped."""
+    return all(r.latest is not None and (r.latest.finished or (at is not None and r.latest.step >= at))
+               for r in runs)

@@ -1,0 +1,162 @@
+"""Claims: a lesson's [[check]] entries, parsed as data, judged as training reaches them, shown and tested."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import pytest
+
+from nntui.claims import QUANTITIES, Check, ClaimError, parse, renamed
+from nntui.errors import ScenarioError
+from nntui.headless import judge, train
+from nntui.scenario import list_builtin, load
+from nntui.scenario.edit import with_variant, without
+
+SWEEP = """
+[scenario]
+title = "t"
+[data]
+kind = "linear"
+stop = 1.0
+n = 20
+slope = 2.0
+validation = 0.2
+[model]
+kind = "linear"
+[train]
+lr = 0.5
+steps = 60
+[sweep]
+lr = [0.1, 0.5]
+"""
+
+
+def with_checks(scenario, *entries: tuple[str, int | None, str]):
+    return dataclasses.replace(scenario, checks=tuple(Check(say, at, parse(that)) for say, at, that in entries))
+
+
+# ---------------------------------------------------------------------------- the grammar
+
+
+def test_a_claim_is_parsed_into_runs_quantities_and_a_comparison():
+    claim = parse('grad("sigmoid", 1) / grad("sigmoid", 10) < 1e-3')
+    assert claim.runs == ("sigmoid",) and claim.op == "<" and [m.extra for m in claim.measures] == [(1,), (10,)]
+    assert parse("loss('a') - 2 * loss('b') >= -0.5").runs == ("a", "b")  # either quote; precedence; signs
+    assert parse('not diverged("lr=0.03, batch 8 ✎")').negated  # labels are any text in quotes
+    assert parse('dead("x", 1) > 0.5').probes == {"dists"}
+
+
+@pytest.mark.parametrize("text, message", [
+    ('gard("a") < 1', "no quantity 'gard' (column 1); the quantities are: loss, first_loss"),
+    ('__import__("os") < 1', "no quantity '__import__'"),     # data, never executed
+    ("loss(sigmoid) < 1", "loss at column 1 takes loss(\"run\")"),
+    ('grad("a") < 1', 'grad at column 1 takes grad("run", int)'),
+    ('grad("a", 1.5) < 1', 'grad at column 1 takes grad("run", int)'),
+    ('loss("a")', "a claim compares two sides"),
+    ('not loss("a") < 1', "'not' goes before a yes/no quantity only"),
+    ('loss("a") < 1 < 2', "unexpected '<' at column 15"),
+    ('loss("a") < 1 ; rm', "unexpected ';' at column 15"),
+    ('loss("a") <', "the claim ends too soon"),
+    ("x" * 301, "at most 300"),
+])
+def test_malformed_claims_are_one_line_errors(text, message):
+    with pytest.raises(ClaimError) as err:
+        parse(text)
+    assert message in str(err.value) and "\n" not in str(err.value)
+
+
+def test_renaming_a_run_rewrites_only_whole_quoted_labels():
+    text = 'loss("lr=0.1") < loss("lr=0.1 x")'
+    assert renamed(text, "lr=0.1", "lr=0.2 ✎") == 'loss("lr=0.2 ✎") < loss("lr=0.1 x")'
+    assert renamed("loss('a') < 1", "a", 'say "b"') == """loss('say "b"') < 1"""
+
+
+def test_every_quantity_is_documented():
+    assert all(q.doc and q.runs in (1, 2) for q in QUANTITIES.values())
+
+
+# ---------------------------------------------------------------------------- in scenario files
+
+
+@pytest.mark.parametrize("check, message", [
+    ('that = \'loss("lr=9") < 1\'', "check[0].that: no run is labelled 'lr=9'; the runs are: 'lr=0.1', 'lr=0.5'"),
+    ('that = \'accuracy("lr=0.1") > 0.9\'', "has no accuracy; compare its loss"),
+    ('that = \'loss("lr=0.1") < 1\'\nat = 61', "check[0].at: step 61 is after the last step of its runs (60)"),
+    ('that = \'loss(lr) < 1\'', "check[0].that: loss at column 1 takes loss(\"run\")"),
+    ('that = \'loss("lr=0.1") < 1\'\nsay = ""', "check[0].say"),
+])
+def test_a_bad_check_is_a_one_line_error_naming_its_field(write_scenario, check, message):
+    entry = check if "say" in check else check + '\nsay = "s"'
+    with pytest.raises(ScenarioError) as err:
+        load(str(write_scenario(SWEEP + "\n[[check]]\n" + entry + "\n")))
+    assert message in str(err.value), str(err.value)
+
+
+def test_claims_follow_an_edited_run_and_go_with_a_removed_one(write_scenario):
+    path = write_scenario(SWEEP + """
+[[check]]
+say = "the larger step gets lower"
+that = 'loss("lr=0.5") < loss("lr=0.1")'
+""")
+    sc = load(str(path))
+    edited = with_variant(sc, 0, {"train.lr": 0.2})
+    assert edited.checks[0].claim.runs == ("lr=0.5", "lr=0.2 ✎")
+    assert without(sc, 1).checks == ()
+
+
+# ---------------------------------------------------------------------------- judged as it trains
+
+
+def test_a_claim_at_a_step_is_judged_on_that_step_and_one_about_the_end_at_the_end(write_scenario):
+    sc = with_checks(load(str(write_scenario(SWEEP))),
+                     ("seventh", 7, 'loss("lr=0.5") < loss("lr=0.1")'),
+                     ("end", None, 'val_loss("lr=0.5") < 1e-3'),
+                     ("fails", None, 'diverged("lr=0.5")'),
+                     ("unmeasured", None, 'param("lr=0.5", "w") > 0'))
+    _, history, complete = train(sc, "cpu")  # frames every 50 steps: the engine stops at step 7 for the claim
+    seventh, end, fails, unmeasured = history.verdicts
+    assert complete and seventh is not None and seventh.step == 7 and seventh.passed
+    at7 = {h.label: dict(zip(*h.train_loss.points()))[7] for h in history.runs}
+    assert seventh.shown == f"{at7['lr=0.5']:.4g} < {at7['lr=0.1']:.4g}"
+    assert end is not None and end.passed and end.step == 60
+    assert fails is not None and not fails.passed and fails.shown == "no"
+    assert unmeasured is not None and not unmeasured.passed
+    assert unmeasured.shown == "no one-number parameter 'w'; there are: weight, bias"
+
+
+def test_accuracy_is_measured_on_both_splits():
+    sc = load("binary_classification")
+    _, history, _ = train(sc.with_steps(30), "cpu")
+    run = history.runs[0]
+    steps, values = run.accuracy.points()
+    assert steps[0] == 0 and steps[-1] == 30 and 0 <= values.min() and values[-1] > values[0]
+    assert len(run.val_accuracy) == len(run.accuracy) and not math.isnan(run.val_accuracy.last[1])
+
+
+def test_nntui_check_run_exits_1_when_a_claim_fails(write_scenario, capsys):
+    from nntui.cli import main
+
+    path = write_scenario(SWEEP + """
+[[check]]
+say = "the small step diverges"
+that = 'diverged("lr=0.1")'
+""")
+    with pytest.raises(SystemExit) as exit_:
+        main(["check", "--run", str(path)])
+    out = capsys.readouterr().out
+    assert exit_.value.code == 1 and "✗ end: the small step diverges (no)" in out
+
+
+LESSONS = [info.name for info in list_builtin() if load(info.name).checks]
+
+
+def test_every_training_lesson_states_its_claims():
+    training = [info.name for info in list_builtin() if load(info.name).expression is None]
+    assert sorted(LESSONS) == sorted(training)
+
+
+@pytest.mark.parametrize("name", LESSONS)
+def test_builtin_lesson_claims_hold(name):
+    lines, passed = judge(load(name), "cpu")
+    assert passed, "\n".join(lines)
