@@ -130,3 +130,30 @@ def test_a_run_that_diverges_between_evaluations_books_the_blown_up_loss():
     engine.advance(10)
     wild = engine.frame().runs[1]
     assert wild.diverged_at == 4 and wild.train_steps.tolist() == [0, 4] and wild.train_losses[-1] > 1e6
+
+
+async def test_at_80_columns_a_label_gives_way_before_a_number_or_a_status():
+    # batch_size's labels ("full batch (256)") pushed the status out of an 80-column table: "conve"
+    from nntui.ui.app import NNTuiApp
+
+    from .conftest import wait_idle
+
+    app = NNTuiApp(load("batch_size"), device="cpu", run_steps=20, questions=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_idle(app, pilot)
+        table = app.query_one("VariantsTable")
+        for i, run in enumerate(app.runner.view().runs):
+            shown = table.render_line(i + 1).text
+            assert shown.rstrip().endswith(run.status) and table.cell(i, "loss") in shown, shown
+
+
+async def test_a_classification_table_shows_accuracy_on_both_splits():
+    from nntui.ui.app import NNTuiApp
+
+    from .conftest import wait_idle
+
+    app = NNTuiApp(load("binary_classification"), device="cpu", run_steps=30, questions=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_idle(app, pilot)
+        table, run = app.query_one("VariantsTable"), app.runner.view().runs[0]
+        assert table.cell(0, "accuracy") == f"{run.accuracy:.1%}" and table.cell(0, "val acc").endswith("%")

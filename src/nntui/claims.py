@@ -378,7 +378,16 @@ def evaluate(claim: Claim, runs: dict[str, RunHistory], step: int) -> Verdict:
     except Unmeasured as why:
         return Verdict(False, str(why), step)
     passed = COMPARISONS[claim.op](left, right) and not (math.isnan(left) or math.isnan(right))
-    return Verdict(passed, f"{fmt(left)} {claim.op} {fmt(right)}", step)
+    # a side computed from quantities (a ratio, a distance): the quantities themselves are worth seeing too
+    parts = [m for side in (claim.left, claim.right) if isinstance(side, Apply) for m in _walk(side)]
+    inside = ", ".join(f"{_name(m, claim)} {fmt(_value(m, runs))}" for m in dict.fromkeys(parts))
+    return Verdict(passed, f"{fmt(left)} {claim.op} {fmt(right)}" + (f" ({inside})" if inside else ""), step)
+
+
+def _name(m: Measure, claim: Claim) -> str:
+    """A quantity as the verdict names it: with its run only when the claim names several, with its argument."""
+    args = ([f"{label}" for label in m.runs] if len(claim.runs) > 1 else []) + [str(e) for e in m.extra]
+    return f"{m.name}[{', '.join(args)}]" if args else m.name
 
 
 def _value(term: Term, runs: dict[str, RunHistory]) -> float:

@@ -132,7 +132,7 @@ def _refocus(raw: dict[str, Any], old: str, new: str | None) -> None:
                 beat["focus"] = new
     if "check" in raw:
         about = [old in parse_claim(c["that"]).runs for c in raw["check"]]
-        raw["check"] = [c if not mentions else {**c, "that": renamed(c["that"], old, new)}
+        raw["check"] = [c if not mentions or new is None else {**c, "that": renamed(c["that"], old, new)}
                         for c, mentions in zip(raw["check"], about) if new is not None or not mentions]
 
 

@@ -49,6 +49,9 @@ class VariantsTable(Panel, ScrollView, can_focus=False):  # nothing to select: i
         live = ("lr now",) if any(t.schedule != "constant" for t in trains) else ()
         if any(t.device is not None for t in trains):
             live += ("device", "steps/s")
+        datasets = [v.dataset for v in scenario.variants]
+        if any(ds.task != "regression" for ds in datasets):  # classification: how much it gets right
+            live += ("accuracy",) + (("val acc",) if any(len(ds.x_val) for ds in datasets) else ())
         return cls([SETTING_COLUMNS[f] for f in fields], [v.label for v in scenario.variants],
                     [v.settings() for v in scenario.variants], live, **kwargs)
 
@@ -57,7 +60,7 @@ class VariantsTable(Panel, ScrollView, can_focus=False):  # nothing to select: i
         super().__init__(**kwargs)
         self.settings_columns = columns
         self.live_columns = live  # measured as training runs: "lr now", "device", "steps/s"
-        label_width = min(max(len("variant") - 3, *(len(label) for label in labels)), 28) + 3
+        label_width = self._label_width = min(max(len("variant") - 3, *(len(label) for label in labels)), 28) + 3
         self.columns = [Column("label", "variant", label_width),
                         *(Column(c, c, max([len(c)] + [len(_setting(s.get(c))) for s in settings]), "right")
                           for c in columns),
@@ -99,7 +102,17 @@ class VariantsTable(Panel, ScrollView, can_focus=False):  # nothing to select: i
 
     # ------------------------------------------------------------------ drawing
 
+    def _fit(self) -> None:
+        """Narrow the label column (to no less than 10 cells) when the table is wider than the panel: a label's
+        end gives way before a number or a status is cut (at 80 columns "converged" read "conve")."""
+        label = self.columns[0]
+        spare = self.size.width - sum(c.width + 2 * PADDING for c in self.columns[1:]) - 2 * PADDING
+        width = max(10, min(self._label_width, spare)) if self.size.width else self._label_width
+        if width != label.width:
+            self.columns[0] = Column(label.key, label.title, width)
+
     def _update_size(self) -> None:
+        self._fit()
         size = Size(sum(c.width + 2 * PADDING for c in self.columns), len(self._rows) + 1)
         if size != self.virtual_size:
             self.virtual_size = size
@@ -158,6 +171,7 @@ class VariantsTable(Panel, ScrollView, can_focus=False):  # nothing to select: i
         return self._strips[line].crop(x0, x0 + self.size.width)
 
     def on_resize(self) -> None:
+        self._update_size()
         self._redraw()
 
     def watch_scroll_x(self, old: float, new: float) -> None:
@@ -185,6 +199,8 @@ LIVE_COLUMNS = {  # measured as training runs; a column named here and nowhere e
     "lr now": lambda run: fmt_num(run.lr) if run.lr == run.lr else "",
     "device": lambda run: run.device,
     "steps/s": lambda run: f"{run.rate:,.0f}" if run.rate == run.rate else "",
+    "accuracy": lambda run: f"{run.accuracy:.1%}" if run.accuracy == run.accuracy else "—",
+    "val acc": lambda run: f"{run.val_accuracy:.1%}" if run.val_accuracy == run.val_accuracy else "—",
 }
 
 
