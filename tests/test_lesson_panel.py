@@ -125,3 +125,17 @@ async def test_a_lesson_paused_at_the_start_says_space_starts_it():
         await wait_until(lambda: app.runner.view().step > 0, pilot)
         await pilot.pause(0.3)
         assert "space" not in box.source and "step 0" in box.source
+
+
+async def test_m_zooms_the_code_graph_and_lesson_panels_and_escape_or_m_restores():
+    # they are scroll containers, which Textual does not maximize unless told: m did nothing on them
+    for name, panels in (("autograd_basics", ("#code", "#graph", "#lesson")), ("computation_graph", ("#graph",))):
+        app = NNTuiApp(load(name), device="cpu", run_steps=0)
+        async with app.run_test(size=(80, 24)) as pilot:
+            for selector in panels:
+                panel = app.query_one(selector)
+                panel.focus()
+                await pilot.press("m")
+                assert app.screen.maximized is panel, selector
+                await pilot.press("escape" if selector == "#code" else "m")
+                assert app.screen.maximized is None and app.is_running, selector
