@@ -11,7 +11,7 @@ from textual.widgets import Markdown
 from nntui.scenario import Scenario, list_builtin, load
 from nntui.ui import STYLESHEET
 from nntui.ui.app import NNTuiApp
-from nntui.ui.lesson import LessonPanel
+from nntui.ui.lesson import LessonPanel, wrap_code
 
 from .conftest import wait_until
 
@@ -80,6 +80,15 @@ def test_units_find_a_cut_formula_and_a_cut_table_word():
     assert missing("    x = 1, y = 2, z = 3\n", shown) == ["x = 1, y = 2, z = 3"]
     assert missing("| f | g |\n|---|---|\n| sigmoid | tanh |\n", shown) == ["f", "sigmoid"]
     assert missing("Some *emphasised* `code`\nover two lines.\n", "Some emphasised\ncode over two\nlines.") == []
+
+
+def test_a_long_line_of_code_wraps_before_an_operator_under_a_hanging_indent():
+    def rows(line: str, width: int) -> list[str]:
+        return [" " * indent + line[start:end] for start, end, indent in wrap_code(line, width)]
+
+    assert rows("∂L/∂w = 2/3 · Σ (w·xᵢ − yᵢ)·xᵢ = −9.3333", 20) == ["∂L/∂w = 2/3", "  · Σ (w·xᵢ − yᵢ)·xᵢ", "  = −9.3333"]
+    assert rows("optimizer.zero_grad()", 19) == ["optimizer.", "  zero_grad()"]  # no space: after the dot
+    assert rows("short", 19) == ["short"]
 
 
 async def test_no_lesson_text_or_beat_is_cut_at_80_or_120_columns():
