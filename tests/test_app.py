@@ -226,16 +226,22 @@ async def test_no_color_and_a_light_theme(monkeypatch):
         assert plot._strips[0]._segments[-1].style.bgcolor == plot.rich_style.bgcolor
 
 
-async def test_the_lesson_text_stays_put_as_beats_change():
-    # the beat box keeps the height of the tallest beat: the text under it does not jump (and is not resent)
+async def test_the_lesson_text_stays_put_as_beats_change_and_a_past_beat_fades():
+    # the beat box is docked under the text: the text does not jump (and is not resent) when beats differ in length
     app = make_app(run_steps=1)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_idle(app, pilot)
-        box = app.query_one("#beat")
-        heights = {box.size.height}
+        text, box = app.query_one("#text"), app.query_one("#beat")
+        tops, heights = {text.region.y}, {box.size.height}
         for _ in range(3):  # past the beats at steps 3, 20 and 40, which differ in length
             for _ in range(15):
                 app.runner.send(StepOnce())
             await wait_idle(app, pilot)
+            tops.add(text.region.y)
             heights.add(box.size.height)
-        assert app.runner.view().step == 46 and len(heights) == 1
+        assert app.runner.view().step == 46 and len(tops) == 1 and len(heights) > 1
+        assert box.source.startswith("**▶ step 40**") and not box.has_class("-past")
+        for _ in range(24):  # a tenth of lr_sweep's 300 steps after its step, the beat at 40 is past
+            app.runner.send(StepOnce())
+        await wait_idle(app, pilot)
+        assert app.runner.view().step == 70 and box.has_class("-past") and box.source.startswith("**step 40**")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
+from rich.console import Console
 
 from nntui.errors import ScenarioError
 from nntui.scenario import load
@@ -26,7 +29,7 @@ async def test_question_pauses_at_its_step_then_continues():
         assert app.answers == {1: False} and not isinstance(app.screen, QuestionScreen)
 
 
-async def test_right_answer_and_no_second_asking_until_reset():
+async def test_right_answer_and_never_asked_again_not_even_after_reset():
     app = NNTuiApp(load("lr_sweep"), device="cpu", speed="max")
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(lambda: isinstance(app.screen, QuestionScreen), pilot)
@@ -39,9 +42,68 @@ async def test_right_answer_and_no_second_asking_until_reset():
         await wait_until(lambda: app.runner.view().step >= 50, pilot)
         assert app.answers == {0: True}
         await wait_until(lambda: not app.runner.playing, pilot)  # at max speed the 300 steps are soon done
-        await pilot.press("r", "space")  # a replay asks again
+        await pilot.press("r", "space")  # was: asked again at step 0 of the replay
+        await wait_until(lambda: app.runner.view().step >= 50 or isinstance(app.screen, QuestionScreen), pilot)
+        assert not isinstance(app.screen, QuestionScreen) and app.runner.view().step >= 50
+
+
+async def test_a_skipped_question_is_asked_again_after_reset():
+    app = NNTuiApp(load("lr_sweep"), device="cpu", speed="max")
+    async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(lambda: isinstance(app.screen, QuestionScreen), pilot)
-        assert app.runner.view().step == 0
+        await pilot.press("escape")
+        await wait_until(lambda: not app.runner.playing and app.runner.view().step > 0, pilot)
+        await pilot.press("r", "space")
+        await wait_until(lambda: isinstance(app.screen, QuestionScreen), pilot)
+        assert app.runner.view().step == 0 and app.answers == {}
+
+
+async def test_answers_carry_into_the_reopened_experiment():
+    # "Add a copy" reopens the edited experiment as a new app (cli._session): it gets the answers given so far
+    app = NNTuiApp(load("lr_sweep"), device="cpu", speed="max", answers={0: False})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(lambda: app.runner.view().step > 20 or isinstance(app.screen, QuestionScreen), pilot)
+        assert not isinstance(app.screen, QuestionScreen) and app.answers == {0: False}
+
+
+def test_the_cli_reopens_an_edited_experiment_with_its_answers(monkeypatch):
+    from nntui import cli
+
+    scenario, opened = load("lr_sweep"), []
+
+    class App:  # NNTuiApp as the session loop sees it: the first returns an edited experiment, the second quits
+        def __init__(self, sc, **options):
+            opened.append(options["answers"])
+            self.answers = {0: True}
+
+        def run_or_raise(self):
+            return scenario if len(opened) == 1 else None
+
+    monkeypatch.setattr("nntui.ui.app.NNTuiApp", App)
+    monkeypatch.setenv("TERM", "xterm")
+    cli._session(scenario, device="cpu", autoplay=None)
+    assert opened == [{}, {0: True}]
+
+
+async def test_the_question_leaves_the_gradient_bars_it_asks_about_in_view():
+    app = NNTuiApp(load("vanishing_gradients"), device="cpu", speed="max")
+    async with app.run_test(size=(80, 24)) as pilot:  # was: a centred dialog over both gradient-flow panels
+        await wait_until(lambda: isinstance(app.screen, QuestionScreen), pilot)
+        await pilot.pause()
+        shown = screen_text(app)
+        assert "Question · step 1" in shown and shown.count("L1 (in)") == 2 and shown.count("L4") == 2
+        await pilot.press("4")
+        await pilot.pause()
+        shown = screen_text(app)
+        assert "Right" in shown and shown.count("L1 (in)") == 2 and shown.count("L4") == 2
+
+
+def screen_text(app) -> str:
+    """The screen as the terminal shows it: the question over the screen under it."""
+    console = Console(width=app.size.width, height=app.size.height, file=io.StringIO(), record=True,
+                      force_terminal=True)
+    console.print(app.screen._compositor.render_update(full=True, screen_stack=app._background_screens))
+    return console.export_text()
 
 
 async def test_escape_skips_a_question_and_q_quits_from_it():

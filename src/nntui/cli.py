@@ -63,6 +63,7 @@ def _session(scenario, *, device: str | None, autoplay: bool | None, theme: str 
     if os.environ.get(ENV):  # a session of `nntui serve`: it ends when the server does
         die_with_parent()
     last = None
+    answers: dict[int, bool] = {}  # questions answered in the experiment that reopens (not asked again)
     try:
         while True:
             if scenario is None:
@@ -71,16 +72,16 @@ def _session(scenario, *, device: str | None, autoplay: bool | None, theme: str 
                 if not name:
                     return
                 scenario = load(name)
-            result = NNTuiApp(scenario, device=device, autoplay=autoplay, home=True, theme=theme,
-                              trainer_process=True, speed=int(speed) if speed and speed.isdigit() else speed
-                              ).run_or_raise()  # a crash inside the app: one line and exit 1 (main)
-            last = scenario.name
+            app = NNTuiApp(scenario, device=device, autoplay=autoplay, home=True, theme=theme, answers=answers,
+                           trainer_process=True, speed=int(speed) if speed and speed.isdigit() else speed)
+            result = app.run_or_raise()  # a crash inside the app: one line and exit 1 (main)
+            last, answers = scenario.name, {}
             if result is None:
                 return
             if isinstance(result, str):  # "home", or "open:NAME" from the command palette
                 scenario = load(result.removeprefix("open:")) if result.startswith("open:") else None
-            else:  # an edited experiment with a run more or less: reopen it
-                scenario = result
+            else:  # an edited experiment with a run more or less: reopen it, its questions answered as they were
+                scenario, answers = result, app.answers
     finally:
         discard_spare()  # a trainer started for a next lesson that never came
 

@@ -32,7 +32,7 @@ class StepOnce:
 
 @dataclass(frozen=True)
 class Reset:
-    """Every run back to step 0 (same seed, same numbers); questions are asked again."""
+    """Every run back to step 0 (same seed, same numbers); questions skipped are asked again, not those answered."""
 
 
 @dataclass(frozen=True)
@@ -50,9 +50,11 @@ class RestartRun:
 
 @dataclass(frozen=True)
 class Release:
-    """The question at `step` is answered: play on."""
+    """The question at `step` is done with: play on. `answered`: it was answered (not skipped), so it is not asked
+    again, not even after a reset (a skipped one is)."""
 
     step: int
+    answered: bool = False
 
 
 Command = Toggle | Pause | StepOnce | Reset | SetSpeed | RestartRun | Release

@@ -16,6 +16,7 @@ import queue
 import threading
 import time
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import assert_never
 
@@ -93,7 +94,9 @@ class Runner:
     """Trains on a thread of its own; the UI sends it commands and reads its latest View."""
 
     def __init__(self, scenario: Scenario, *, device: str | None = None, playing: bool = True,
-                 speed: int | str | None = 50, run_steps: int | None = None, questions: bool = True):
+                 speed: int | str | None = 50, run_steps: int | None = None, questions: bool = True,
+                 answered: Iterable[int] = ()):
+        """`answered`: the steps of questions already answered (in an earlier opening of this experiment)."""
         self.scenario = scenario
         self.requested_device = device
         self._lock = threading.Lock()
@@ -116,7 +119,8 @@ class Runner:
         self.version = 0
         self.expression: ExpressionResult | None = None
         # question beats: playing stops exactly at their step until the UI releases them
-        self.stops = sorted({b.at for b in scenario.lesson.beats if b.ask}) if questions else []
+        # (a question answered is not asked again, not even after a reset or when the edited experiment reopens)
+        self.stops = sorted({b.at for b in scenario.lesson.beats if b.ask} - set(answered)) if questions else []
         self.released: set[int] = set()
         self._waiting_at: int | None = None  # the question step playing stopped at, until released
         self._releasing: int | None = None  # the question the UI answered last (sent as Release)
@@ -284,13 +288,15 @@ class Runner:
             case SetSpeed(speed=speed):
                 self._speed = speed
                 pace.restart()
-            case Release(step=step):
+            case Release(step=step, answered=answered):
                 self.released.add(step)
+                if answered:
+                    self.stops = [s for s in self.stops if s != step]
                 self._waiting_at, self._playing = None, True
             case Reset():
                 from .engine import Engine
 
-                self.released.clear()  # a replay asks again
+                self.released.clear()  # a replay asks again the questions that were skipped
                 self._waiting_at = None
                 engine = Engine(self.scenario, self.requested_device)
                 with self._lock:

@@ -95,6 +95,8 @@ class ProcessRunner:
         self._predicted = predict(self.playing, self.speed, command)
         if isinstance(command, Release):
             self._releasing = command.step
+            if command.answered:  # a child started again (r after it died) does not ask it again either
+                self._options["answered"] = (*self._options.get("answered", ()), command.step)
         self._send(command)
 
     def _start_again(self) -> None:

@@ -89,11 +89,14 @@ class NNTuiApp(BaseApp, App["str | Scenario | None"]):
 
     def __init__(self, scenario: Scenario, *, device: str | None = None, autoplay: bool | None = None,
                  run_steps: int | None = None, speed: int | str | None = None, home: bool = False,
-                 questions: bool = True, theme: str | None = None, trainer_process: bool = False):
+                 questions: bool = True, theme: str | None = None, trainer_process: bool = False,
+                 answers: dict[int, bool] | None = None):
         """`run_steps` trains exactly that many steps at full speed, then pauses (tests, snapshots).
 
         `home`: opened from the lesson picker; Escape goes back to it (the app's result is "home").
         `questions`: stop at question beats (off for tests that measure other things at full speed).
+        `answers`: the questions answered already (question step → answered right), not asked again: the edited
+        experiment reopens with those of the app it came from.
         `trainer_process`: train in a child process, so the UI never waits for the GIL (the CLI does; tests
         train on a thread, which spares each app a second import of torch)."""
         super().__init__()
@@ -108,8 +111,8 @@ class NNTuiApp(BaseApp, App["str | Scenario | None"]):
         self.runner = runner(scenario, device=device,
                              playing=scenario.view.autoplay if autoplay is None else autoplay,
                              speed=scenario.view.speed if speed is None else speed, run_steps=run_steps,
-                             questions=questions)
-        self.answers: dict[int, bool] = {}  # question step → answered right
+                             questions=questions, answered=tuple(answers or ()))
+        self.answers: dict[int, bool] = dict(answers or {})  # question step → answered right
         self.log_y = scenario.view.log_y
         self.smooth = scenario.view.smoothing > 0
         self._shown_version = -1
@@ -237,7 +240,7 @@ class NNTuiApp(BaseApp, App["str | Scenario | None"]):
         def answered(right: bool | None) -> None:
             if right is not None:  # None: skipped (Escape)
                 self.answers[due.at] = right
-            runner.send(Release(due.at))
+            runner.send(Release(due.at, answered=right is not None))  # answered: not asked again after r
             self.refresh_panels()
 
         self.push_screen(QuestionScreen(due), answered)

@@ -31,6 +31,8 @@ PHASE_TEXT = {
 
 
 class CodePanel(Panel, VerticalScroll, can_focus=True):
+    ALLOW_MAXIMIZE = True  # m zooms it (Textual maximizes no scroll container unless told)
+
     BINDINGS = [
         Binding("n", "phase", "Phase"),  # shown in the footer: here n walks a step instead of taking one
         *RUN_BINDINGS,

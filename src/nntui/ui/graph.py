@@ -32,6 +32,8 @@ def fmt(v: float) -> str:
 
 
 class GraphPanel(ScrollableContainer, can_focus=True):
+    ALLOW_MAXIMIZE = True  # m zooms it (Textual maximizes no scroll container unless told)
+
     def __init__(self, graph: Graph, output: str, **kwargs):
         super().__init__(**kwargs)
         self.graph = graph

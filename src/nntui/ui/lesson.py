@@ -1,13 +1,18 @@
-"""The lesson panel: the current guided beat above the scenario's markdown text."""
+"""The lesson panel: the scenario's markdown text, with the current guided beat under it.
+
+Nothing a lesson says is cut: formulas and code wrap to the panel's width
+(each continuation row indented under its line), so a lesson reads whole in
+the narrow panel of an 80-column terminal.
+"""
 
 from __future__ import annotations
 
-import re
-import textwrap
-
+from rich.cells import cell_len
 from textual.app import ComposeResult
-from textual.containers import VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
+from textual.geometry import Size
+from textual.widget import Widget
 from textual.widgets import Markdown
 from textual.widgets._markdown import MarkdownFence
 
@@ -16,9 +21,72 @@ from ..scenario.spec import Beat, Lesson
 from .claims import ClaimList
 from .panel import Panel
 
+# A wrapped formula or code line breaks, where it can, before one of these: "= −9.33" reads on as a new row.
+BREAK_BEFORE = ("=", "≈", "≤", "≥", "<", ">", "←", "→", "#", "+", "−", "-", "·", "/")
+
+
+def wrap_code(line: str, width: int) -> list[tuple[int, int, int]]:
+    """(start, end, indent) character spans of `line`'s rows at `width` cells: continuation rows are indented two
+    cells deeper than the line; a row breaks at a space, preferably before an operator, mid-word only if it must."""
+    lead = len(line) - len(line.lstrip(" "))
+    hang = min(lead + 2, width // 3)
+    rows: list[tuple[int, int, int]] = []
+    start, indent = 0, 0
+    while cell_len(line[start:]) > width - indent:
+        room = width - indent
+        end = start
+        while end < len(line) and cell_len(line[start:end + 1]) <= room:
+            end += 1
+        spaces = [i for i in range(start + 1, end + 1) if i < len(line) and line[i] == " " and line[i - 1] != " "
+                  and line[start:i].strip()]  # (never a row of nothing but indentation)
+        before = [i for i in spaces if i - start > room // 2 and line[i:].lstrip().startswith(BREAK_BEFORE)]
+        outside = [i for i in before if _depth(line[:i]) == 0]  # between terms, not inside brackets
+        after = [i + 1 for i in range(start, end - 1) if line[i] in ",(." and i - start >= room // 2]
+        cut = (outside or before or spaces or after or [max(end, start + 1)])[-1]  # mid-word only if it must
+        rows.append((start, cut, indent))
+        start, indent = cut, hang
+        while start < len(line) and line[start] == " ":
+            start += 1
+    rows.append((start, len(line), indent))
+    return rows
+
+
+def _depth(text: str) -> int:
+    return sum(text.count(c) for c in "([{") - sum(text.count(c) for c in ")]}")
+
+
+class WrappedCode(Widget):
+    """A code block's text, each line wrapped to the width the block gets (a formula is never cut off)."""
+
+    DEFAULT_CSS = "WrappedCode { width: 1fr; height: auto; }"
+
+    def __init__(self, content: Content, **kwargs):
+        super().__init__(**kwargs)
+        self.content = content
+
+    def update(self, content: Content) -> None:
+        self.content = content
+        self.refresh(layout=True)
+
+    def rows(self, width: int) -> list[Content]:
+        rows = []
+        for line in self.content.split("\n", allow_blank=True):
+            for start, end, indent in wrap_code(line.plain, max(width, 1)):
+                rows.append(Content(" " * indent) + line[start:end])
+        return rows
+
+    def get_content_width(self, container: Size, viewport: Size) -> int:
+        return max((line.cell_length for line in self.content.split("\n")), default=0)
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return len(self.rows(width))
+
+    def render(self) -> Content:
+        return Content("\n").join(self.rows(self.content_region.width))
+
 
 class PlainFence(MarkdownFence):
-    """A code block with no language is a formula: shown as plain text.
+    """A code block: wrapped to the panel's width; one with no language is a formula, shown as plain text.
 
     Textual would otherwise guess its language by trying every pygments lexer, which took 214 ms of
     lr_sweep's start-up (8 blocks), a third of the time to the first frame."""
@@ -26,6 +94,14 @@ class PlainFence(MarkdownFence):
     @classmethod
     def highlight(cls, code: str, language: str, ansi: bool = False, dark: bool = False) -> Content:
         return super().highlight(code, language or "text", ansi=ansi, dark=dark)
+
+    def compose(self) -> ComposeResult:
+        yield WrappedCode(self._highlighted_code, id="code-content")
+
+    def set_content(self, content: Content) -> None:
+        self._content = content
+        for code in self.query(WrappedCode):
+            code.update(content)
 
 
 class LessonMarkdown(Markdown):
@@ -38,63 +114,67 @@ def current_beat(beats: list[Beat], step: int) -> Beat | None:
     return reached[-1] if reached else None
 
 
-def _lines(markdown: str, width: int) -> int:
-    """About how many rows a one-paragraph Markdown beat takes at `width` (emphasis marks take no room)."""
-    plain = re.sub(r"[*`]", "", markdown)
-    return len(textwrap.wrap(plain, width)) or 1
+def beat_is_now(beats: list[Beat], beat: Beat, step: int, total: int) -> bool:
+    """Whether `beat` still speaks of the present: until the next beat, and for a tenth of the lesson at most
+    (at least one step). Afterwards it stays on screen, faded, as what was said at its step."""
+    later = [b.at for b in beats if b.at > beat.at]
+    return step < min(later, default=step + 1) and step < beat.at + max(1, total // 10)
 
 
 class LessonPanel(Panel, VerticalScroll):
+    """The lesson text, and under it (docked: the text never moves when a beat changes) the beat reached last.
+
+    A beat is bright while it is current (▶) and fades once the next beat or its moment has passed; the keys it
+    names come from the state the training is in, not from the beat's text."""
+
+    ALLOW_MAXIMIZE = True  # m zooms the lesson, as any panel (a scroll container refuses by default)
+
     @classmethod
     def for_scenario(cls, scenario, **kwargs):
-        return cls(scenario.lesson, unit="step" if scenario.expression is None else "node", checks=scenario.checks,
-                   **kwargs)
+        graph = scenario.expression is not None
+        return cls(scenario.lesson, unit="node" if graph else "step",
+                   total=2 * len(scenario.expression.graph.nodes) if graph else max(v.steps for v in scenario.variants),
+                   checks=scenario.checks, **kwargs)
 
-    def __init__(self, lesson: Lesson, unit: str = "step", checks: tuple[Check, ...] = (), **kwargs):
+    def __init__(self, lesson: Lesson, unit: str = "step", total: int = 0, checks: tuple[Check, ...] = (), **kwargs):
         super().__init__(**kwargs)
         self.lesson = lesson
         self.checks = checks
         self.unit = unit  # what a beat's `at` counts: training steps, or nodes of a graph lesson
-        self._beat: Beat | None = None
+        self.total = total  # steps (or graph stages) in the whole lesson: a beat is current for a tenth of them
+        self._shown: tuple | None = None
 
     def compose(self) -> ComposeResult:
-        yield LessonMarkdown("", id="beat", classes="-empty")
-        if self.checks:
+        if self.checks:  # the claims first: at the end of a run they are its summary
             yield ClaimList(self.checks, id="claims")
         yield LessonMarkdown(self.lesson.text.strip() or "*No lesson text.*", id="text")
+        with Vertical(id="beat-dock", classes="-empty"):  # (a dock's own margin would let the text show through)
+            yield LessonMarkdown("", id="beat")
 
     def on_mount(self) -> None:
         self.border_title = "Lesson"
         self.border_subtitle = "tab: focus · ↑↓ scroll"
 
     def show(self, view) -> None:
-        self.show_step(view.step)
+        self.total = view.total  # (an edit may have changed a run's length)
+        # paused before the first step (e.g. --paused): say which key starts, unless a question is asked first
+        waiting = (view.step == 0 and not view.playing and view.state != "error"
+                   and not any(b.ask and b.at == 0 for b in self.lesson.beats))
+        self.show_step(view.step, start_hint=waiting)
         if self.checks:
             self.query_one(ClaimList).show(view.verdicts)
 
-    def on_resize(self) -> None:
-        self._reserve()
-
-    def _reserve(self) -> None:
-        """Keep the beat box as tall as the lesson's tallest beat at this width, so the text below it stays put
-        when one beat follows another (it jumped, and the whole panel was sent to the terminal again)."""
-        box = self.query_one("#beat", Markdown)
-        width = box.content_region.width or self.content_region.width - 4  # (border and padding of the box)
-        if width > 0 and self.lesson.beats:
-            # (two columns spare: Markdown breaks lines a little earlier than textwrap)
-            box.styles.min_height = max(_lines(self._beat_text(b), width - 2) for b in self.lesson.beats)
-
-    def _beat_text(self, beat: Beat) -> str:
-        return f"**▶ {self.unit} {beat.at}** · {beat.say}"
-
-    def show_step(self, step: int) -> None:
+    def show_step(self, step: int, start_hint: bool = False) -> None:
         beat = current_beat(self.lesson.beats, step)
-        if beat is self._beat:
+        now = beat is not None and beat_is_now(self.lesson.beats, beat, step, self.total)
+        shown = (beat, now, start_hint)
+        if shown == self._shown:
             return
-        self._beat = beat
+        self._shown = shown
+        self.query_one("#beat-dock").set_class(beat is None and not start_hint, "-empty")
         box = self.query_one("#beat", Markdown)
-        box.set_class(beat is None, "-empty")
-        if beat is not None:
-            box.update(self._beat_text(beat))
-            self._reserve()
-            self.scroll_home(animate=False)
+        box.set_class(not now, "-past")
+        text = "" if beat is None else f"**{'▶ ' if now else ''}{self.unit} {beat.at}** · {beat.say}"
+        if start_hint:
+            text += "\n\n*Paused:* **space** *starts training.*"
+        box.update(text.strip())

@@ -39,6 +39,8 @@ def _shape(shape: tuple[int, ...]) -> str:
 
 
 class ModelGraphPanel(Panel, ScrollableContainer, can_focus=True):
+    ALLOW_MAXIMIZE = True  # m zooms it (Textual maximizes no scroll container unless told)
+
     BINDINGS = [
         Binding("t", "toggle_tree", "Tree / layers", show=False),
         *RUN_BINDINGS,

@@ -2,6 +2,10 @@
 
 Keys 1…n (or ↑↓ and Enter) choose; the screen then says whether that was
 right and why; Enter (or space) continues training.
+
+The question is a bar along the bottom of the screen, over an undimmed
+screen: the panels it asks about stay in view while the learner answers
+(a centred dialog hid every gradient bar of vanishing_gradients at 80x24).
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from .lesson import LessonMarkdown
 class QuestionScreen(ModalScreen[bool | None]):
     """Dismissed with True when the answer was right, None when skipped (the app then plays on either way)."""
 
+    DEFAULT_CSS = "QuestionScreen { background: transparent; }"  # (ModalScreen dims the screen behind it)
+
     BINDINGS = [
         Binding("enter,space", "continue", "Continue", show=False),
         Binding("escape", "skip", "Skip", show=False),
@@ -32,8 +38,8 @@ class QuestionScreen(ModalScreen[bool | None]):
         self.chosen: str | None = None
 
     def compose(self) -> ComposeResult:
-        with Vertical():
-            yield LessonMarkdown(f"**Question · step {self.beat.at}** — {self.beat.ask}")
+        with Vertical(id="question"):
+            yield LessonMarkdown(f"**Question · step {self.beat.at}** — {self.beat.ask}", id="ask")
             yield OptionList(*(Option(f"{i}. {c}", id=str(i - 1)) for i, c in enumerate(self.beat.choices, start=1)),
                              id="choices")
             yield LessonMarkdown("", id="verdict")
@@ -60,11 +66,13 @@ class QuestionScreen(ModalScreen[bool | None]):
         right = self.chosen == self.beat.answer
         verdict = self.query_one("#verdict", Markdown)
         verdict.set_class(right, "-right").set_class(not right, "-wrong")
-        head = "✓ **Right.**" if right else f"✗ **Not quite:** the answer is **{self.beat.answer}**."
+        head = (f"✓ **Right: {self.chosen}.**" if right else
+                f"✗ **Not quite:** you chose {self.chosen}; the answer is **{self.beat.answer}**.")
         verdict.update(f"{head} {self.beat.why}".strip())
         choices = self.query_one("#choices", OptionList)
         choices.highlighted = index
         choices.disabled = True
+        choices.display = False  # the verdict names the choice: the bar does not grow over the evidence
         self.query_one("#hint", Static).update("Press Enter to continue training.")
         self.focus()
 
