@@ -160,3 +160,24 @@ def test_every_training_lesson_states_its_claims():
 def test_builtin_lesson_claims_hold(name):
     lines, passed = judge(load(name), "cpu")
     assert passed, "\n".join(lines)
+
+
+async def test_the_lesson_panel_shows_claims_once_the_question_they_would_answer_is_answered():
+    from nntui.ui.app import NNTuiApp
+    from nntui.ui.claims import ClaimList
+    from nntui.ui.question import QuestionScreen
+
+    from .conftest import wait_until
+
+    app = NNTuiApp(load("vanishing_gradients"), device="cpu", speed="max")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(lambda: isinstance(app.screen, QuestionScreen), pilot)
+        app.refresh_panels(force=True)
+        await pilot.pause()
+        claims, beat = str(app.query_one(ClaimList).render()), app.query_one("#beat").source
+        assert "✓" not in claims and "4 claims, shown after the question at step 1" in claims
+        assert "1e-5" not in beat and "answer it below" in beat  # the beat would give the answer away too
+        await pilot.press("4", "enter")
+        await wait_until(lambda: "✓ Sigmoid: L1's gradient is under 1/1000 of L10's  1.041e-05 < 0.001"
+                         in str(app.query_one(ClaimList).render()), pilot)
+        assert "1e-5" in app.query_one("#beat").source

@@ -113,6 +113,7 @@ class NNTuiApp(BaseApp, App["str | Scenario | None"]):
                              speed=scenario.view.speed if speed is None else speed, run_steps=run_steps,
                              questions=questions, answered=tuple(answers or ()))
         self.answers: dict[int, bool] = dict(answers or {})  # question step → answered right
+        self._questions = questions
         self.log_y = scenario.view.log_y
         self.smooth = scenario.view.smoothing > 0
         self._shown_version = -1
@@ -172,6 +173,9 @@ class NNTuiApp(BaseApp, App["str | Scenario | None"]):
         return made
 
     def on_mount(self) -> None:
+        questions = {b.at for b in self.scenario.lesson.beats if b.ask} if self._questions else set()
+        for lesson in self._all(LessonPanel):  # (its claims about those steps wait for the answers)
+            lesson.open_questions = frozenset(questions - set(self.answers))
         self.call_after_refresh(self._start_training)
         self.set_interval(REFRESH_SECONDS, self.refresh_panels)
         self.theme_changed_signal.subscribe(self, lambda _theme: self.refresh_panels(force=True))  # new colors
@@ -240,6 +244,8 @@ class NNTuiApp(BaseApp, App["str | Scenario | None"]):
         def answered(right: bool | None) -> None:
             if right is not None:  # None: skipped (Escape)
                 self.answers[due.at] = right
+            for lesson in self._all(LessonPanel):  # the claims it would have given away can show now
+                lesson.open_questions = lesson.open_questions - {due.at}
             runner.send(Release(due.at, answered=right is not None))  # answered: not asked again after r
             self.refresh_panels()
 

@@ -9,10 +9,14 @@ from ..claims import Check, Verdict
 from .palette import CLAIM_STYLES
 
 
-def claim_lines(checks: tuple[Check, ...], verdicts: tuple[Verdict | None, ...]) -> Text:
-    """One entry a claim: its mark, when it is judged, what the lesson says and, once judged, what was measured."""
+def claim_lines(checks: tuple[Check, ...], verdicts: tuple[Verdict | None, ...], question: int | None = None) -> Text:
+    """One entry a claim: its mark, when it is judged, what the lesson says and, once judged, what was measured.
+    Claims about the step of an open `question` or later are not shown yet: they would answer it."""
     text = Text()
+    held = [k for k, check in enumerate(checks) if question is not None and (check.at is None or check.at >= question)]
     for k, check in enumerate(checks):
+        if k in held:
+            continue
         verdict = verdicts[k] if k < len(verdicts) else None
         state = "waiting" if verdict is None else "passed" if verdict.passed else "failed"
         mark = {"waiting": "○", "passed": "✓", "failed": "✗"}[state]
@@ -23,6 +27,10 @@ def claim_lines(checks: tuple[Check, ...], verdicts: tuple[Verdict | None, ...])
         text.append(check.say, "" if verdict is not None else "dim")
         text.append(f"  {when}" if verdict is None else f"  {verdict.shown}", "dim" if verdict is None else
                     CLAIM_STYLES[state])
+    if held:
+        more = "more " if len(held) < len(checks) else ""
+        text.append(("\n" if more else "") + f"○ {len(held)} {more}claims, shown after the question at step {question}",
+                    "dim")
     return text
 
 
@@ -32,12 +40,12 @@ class ClaimList(Static):
     def __init__(self, checks: tuple[Check, ...], **kwargs) -> None:
         super().__init__(claim_lines(checks, ()), **kwargs)
         self.checks = checks
-        self._shown: tuple[Verdict | None, ...] = ()
+        self._shown: tuple = ()
 
     def on_mount(self) -> None:
         self.border_title = "Claims"
 
-    def show(self, verdicts: tuple[Verdict | None, ...]) -> None:
-        if verdicts != self._shown:
-            self._shown = verdicts
-            self.update(claim_lines(self.checks, verdicts))
+    def show(self, verdicts: tuple[Verdict | None, ...], question: int | None = None) -> None:
+        if (verdicts, question) != self._shown:
+            self._shown = (verdicts, question)
+            self.update(claim_lines(self.checks, verdicts, question))

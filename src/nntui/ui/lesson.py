@@ -142,6 +142,7 @@ class LessonPanel(Panel, VerticalScroll):
         self.checks = checks
         self.unit = unit  # what a beat's `at` counts: training steps, or nodes of a graph lesson
         self.total = total  # steps (or graph stages) in the whole lesson: a beat is current for a tenth of them
+        self.open_questions: frozenset[int] = frozenset()  # steps of questions not answered yet (set by the app)
         self._shown: tuple | None = None
 
     def compose(self) -> ComposeResult:
@@ -161,20 +162,23 @@ class LessonPanel(Panel, VerticalScroll):
         waiting = (view.step == 0 and not view.playing and view.state != "error"
                    and not any(b.ask and b.at == 0 for b in self.lesson.beats))
         self.show_step(view.step, start_hint=waiting)
-        if self.checks:
-            self.query_one(ClaimList).show(view.verdicts)
+        if self.checks:  # claims judged at or after an open question would answer it: they wait for it
+            self.query_one(ClaimList).show(view.verdicts, min(self.open_questions, default=None))
 
     def show_step(self, step: int, start_hint: bool = False) -> None:
         beat = current_beat(self.lesson.beats, step)
         now = beat is not None and beat_is_now(self.lesson.beats, beat, step, self.total)
-        shown = (beat, now, start_hint)
+        asking = beat is not None and beat.ask is not None and beat.at in self.open_questions
+        shown = (beat, now, start_hint, asking)
         if shown == self._shown:
             return
         self._shown = shown
         self.query_one("#beat-dock").set_class(beat is None and not start_hint, "-empty")
         box = self.query_one("#beat", Markdown)
         box.set_class(not now, "-past")
-        text = "" if beat is None else f"**{'▶ ' if now else ''}{self.unit} {beat.at}** · {beat.say}"
+        # a question's beat says what the answer is: it waits, like the claims, until the question is answered
+        say = "*A question first: answer it below.*" if asking else beat.say if beat is not None else ""
+        text = "" if beat is None else f"**{'▶ ' if now else ''}{self.unit} {beat.at}** · {say}"
         if start_hint:
             text += "\n\n*Paused:* **space** *starts training.*"
         box.update(text.strip())

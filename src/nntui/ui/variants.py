@@ -65,7 +65,7 @@ class VariantsTable(Panel, ScrollView, can_focus=False):  # nothing to select: i
                         *(Column(c, c, max([len(c)] + [len(_setting(s.get(c))) for s in settings]), "right")
                           for c in columns),
                         *(Column(c, c, max(len(c), 8), "right") for c in live),
-                        Column("loss", "train loss", 10, "right"), Column("status", "status", 13)]
+                        Column("loss", "train loss", 10, "right"), Column("status", "status", len("status"))]
         self._rows: list[list[Text]] = [[Text(label)] + [Text("")] * (len(self.columns) - 1) for label in labels]
         self._strips: list[Strip] = []
         self._key: tuple | None = None
@@ -103,8 +103,13 @@ class VariantsTable(Panel, ScrollView, can_focus=False):  # nothing to select: i
     # ------------------------------------------------------------------ drawing
 
     def _fit(self) -> None:
-        """Narrow the label column (to no less than 10 cells) when the table is wider than the panel: a label's
-        end gives way before a number or a status is cut (at 80 columns "converged" read "conve")."""
+        """The status column as wide as the statuses shown; then narrow the label column (to no less than 10 cells)
+        when the table is wider than the panel: a label's end gives way before a number or a status is cut (at 80
+        columns "converged" read "conve"), and a scroll bar never takes a row from the plots."""
+        status = self.columns[-1]
+        width = max(len(status.title), *(row[-1].cell_len for row in self._rows))
+        if width != status.width:
+            self.columns[-1] = Column(status.key, status.title, width)
         label = self.columns[0]
         spare = self.size.width - sum(c.width + 2 * PADDING for c in self.columns[1:]) - 2 * PADDING
         width = max(10, min(self._label_width, spare)) if self.size.width else self._label_width
