@@ -122,13 +122,10 @@ class GradientFlowPanel(StripPanel):
                         else:
                             segments += self._ridge(history[:, r], content - 1 - row, content)
                 strips.append(Strip(segments).adjust_cell_length(width, base).simplify())
-        while len(strips) < height - footer:
-            strips.append(Strip.blank(width, base))
-        if footer >= 1:
-            strips.append(self._time_axis(steps, width - strip_width, strip_width))
-        if footer >= 2:
-            strips.append(self._legend(width))
-        self._strips = strips[:height]
+        below = [self._time_axis(steps, width - strip_width, strip_width)] if strip_width else []  # no history: no axis
+        below = (below + [self._legend(width)])[:footer] if footer == 2 or not strip_width else below[:footer]
+        strips += [Strip.blank(width, base)] * max(height - len(strips) - len(below), 0)
+        self._strips = (strips + below)[:height]
 
     def _columns(self, now, width: int, height: int) -> list[Strip]:
         """A short panel: one column per layer (input left), its bar rising on the log scale from 1e-8 to 1e2,
