@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 from rich.color import Color
 from rich.segment import Segment
 from rich.style import Style
@@ -106,6 +107,7 @@ class GradientFlowPanel(StripPanel):
         content = k - 1 if k >= 3 else k  # three rows or more: the last one parts two layers
         strips = []
         for r in range(n):
+            ridge = self._ridge(history[:, r], content) if strip_width and k >= 2 else []
             for row in range(k):
                 if k == 1:
                     head = f"{labels[r]:<{name_w}}{values[r]:>{VALUE_WIDTH - 1}} "
@@ -120,7 +122,7 @@ class GradientFlowPanel(StripPanel):
                         if k == 1:
                             segments += [self._cell(v) for v in history[:, r]]
                         else:
-                            segments += self._ridge(history[:, r], content - 1 - row, content)
+                            segments += ridge[row]
                 strips.append(Strip(segments).adjust_cell_length(width, base).simplify())
         below = [self._time_axis(steps, width - strip_width, strip_width)] if strip_width else []  # no history: no axis
         below = (below + [self._legend(width)])[:footer] if footer == 2 or not strip_width else below[:footer]
@@ -176,22 +178,29 @@ class GradientFlowPanel(StripPanel):
         c = min(max(eighths - level * 8, 0), 8)
         return [Segment(UP_EIGHTHS[c] * bar_w, self._style(("fg", scale_rgb(log))))]
 
-    def _ridge(self, norms, level: int, rows: int) -> list[Segment]:
-        """One row of a layer's history drawn `rows` tall: each moment's norm as a column's height on the log
-        scale, in its colour (`level`: this row's place from the bottom)."""
-        segments = []
-        for norm in norms:
-            if not math.isfinite(norm):
-                segments.append(Segment("×" if level == 0 else " ", self._style(("fg", NONFINITE_RGB))))
-                continue
-            if norm <= 0:
-                segments.append(Segment(" "))
-                continue
-            log = math.log10(norm)
-            eighths = max(round((min(max(log, LOG_LO), LOG_HI) - LOG_LO) / (LOG_HI - LOG_LO) * rows * 8), 1)
-            c = min(max(eighths - level * 8, 0), 8)
-            segments.append(Segment(UP_EIGHTHS[c], self._style(("fg", scale_rgb(log)))))
-        return segments
+    def _ridge(self, norms, rows: int) -> list[list[Segment]]:
+        """A layer's history drawn `rows` tall (top row first): each moment's norm as a column's height on the
+        log scale, in its colour. A column keeps one style on every row, so each row is a few Segments, one per
+        run of columns alike."""
+        norms = np.asarray(norms, dtype=float)
+        finite = np.isfinite(norms)
+        positive = finite & (norms > 0)
+        log = np.log10(np.where(positive, norms, 1.0))
+        eighths = np.maximum(np.round((np.clip(log, LOG_LO, LOG_HI) - LOG_LO) / (LOG_HI - LOG_LO) * rows * 8), 1)
+        eighths[~positive] = 0
+        keys = np.where(positive, np.round(log * 20), np.where(finite, 10_000, 20_000)).tolist()  # 1/20 decade
+        starts = [0] + [k for k in range(1, len(keys)) if keys[k] != keys[k - 1]]
+        runs = list(zip(starts, starts[1:] + [len(keys)]))
+        styles = [self._style(("fg", scale_rgb(keys[a] / 20))) if positive[a] else
+                  self._style(("fg", NONFINITE_RGB)) if not finite[a] else None for a, _ in runs]
+        glyphs = np.array(list(UP_EIGHTHS))
+        out = []
+        for level in range(rows - 1, -1, -1):
+            chars = glyphs[np.clip(eighths - level * 8, 0, 8).astype(int)]
+            chars[~finite] = "×" if level == 0 else " "
+            text = "".join(chars.tolist())
+            out.append([Segment(text[a:b], style) for (a, b), style in zip(runs, styles)])
+        return out
 
     def _time_axis(self, steps: tuple[int, int], pad: int, strip_width: int) -> Strip:
         """The first and last step under the history (as much of 'step 0 … step 120' as fits)."""
