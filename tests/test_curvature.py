@@ -107,3 +107,41 @@ def test_curvature_panel_needs_an_exact_two_parameter_surface(write_scenario):
     assert text != MINIMAL
     with pytest.raises(ScenarioError, match="curvature panel .* this model has 13 parameters"):
         load_path(write_scenario(text + '[view]\npanels = ["curvature"]\n'))
+
+
+def screen_lines(app) -> list[str]:
+    """Every screen row's text as the terminal shows it (border titles included, cut where Textual cuts them)."""
+    return ["".join(seg.text for seg in strip) for strip in app.screen._compositor.render_strips()]
+
+
+async def shown_lines(panel, view: View, size: tuple[int, int]) -> list[str]:
+    app = PanelApp(panel)
+    async with app.run_test(size=size) as pilot:
+        panel.show(view)
+        await pilot.pause()
+        return screen_lines(app)
+
+
+# the panels' outer sizes in the lessons at 80x24 (a third of the screen) and at 120x40
+@pytest.mark.parametrize("size", [(27, 13), (40, 17)])
+async def test_curvature_titles_and_legend_keep_their_numbers_at_80x24(lr_view, size):
+    lines = await shown_lines(CurvaturePanel(), lr_view, size)
+    top, bottom, legend = lines[0], lines[-1], lines[-2]
+    assert "…" not in top + bottom + legend
+    assert "λmax 67.17" in top and "lr < " in bottom and "0.02977" in bottom
+    assert "t = (θ" in legend and "━━" in legend and "loss" in legend
+
+
+@pytest.fixture(scope="module")
+def optimizers_view() -> View:
+    return trained_view("optimizers", 20)
+
+
+@pytest.mark.parametrize("size", [(26, 22), (26, 15), (40, 20)])
+async def test_contour_title_names_both_axes_and_legend_every_run_at_80x24(gd_view, optimizers_view, size):
+    lines = await shown_lines(ContourPanel(), gd_view, size)
+    assert "…" not in lines[0] + lines[-1]
+    assert "x: weight" in lines[0] and "y: bias" in lines[0] and "start" in lines[-1] and "now" in lines[-1]
+    lines = await shown_lines(ContourPanel(), optimizers_view, size)
+    legend = " ".join(lines[-6:-1])
+    assert all(label in legend for label in ("sgd", "momentum 0.5", "rmsprop", "adam")), legend

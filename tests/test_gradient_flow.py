@@ -86,3 +86,32 @@ def test_color_scale_is_monotone_in_brightness_from_vanishing_to_healthy():
 def test_gradient_flow_snapshots(snap_compare, size):
     app = NNTuiApp(load(DEEP), device="cpu", run_steps=40)
     assert snap_compare(app, terminal_size=size, run_before=lambda pilot: wait_idle(pilot.app, pilot))
+
+
+@pytest.fixture(scope="module")
+def vanishing_view():
+    from benchmarks.render_panels import trained_view
+
+    return trained_view("vanishing_gradients", 20)
+
+
+# the panel's outer size in vanishing_gradients (two side by side) at 80x24, 120x40 and 200x60
+@pytest.mark.parametrize("size", [(26, 9), (40, 17), (66, 27)])
+async def test_every_layer_is_shown_whole_in_the_height_it_gets(vanishing_view, size):
+    app = PanelApp()
+    async with app.run_test(size=size) as pilot:
+        panel = app.query_one(GradientFlowPanel)
+        panel.show(vanishing_view)
+        await pilot.pause()
+        lines = ["".join(seg.text for seg in strip) for strip in panel._strips]
+        text = "\n".join(lines)
+        run = vanishing_view.runs[0]
+        now = run.grads[-1, weight_layers(run)]
+        assert len(now) == 10 and "more layers" not in text
+        if panel.size.height >= len(now):  # a row per layer: every layer's value, whole
+            assert all(f"{v:.1e}" in text for v in now)
+            assert lines[-1].rstrip().endswith(("1e2", "exploding"))  # the legend: no word cut
+        else:  # the layers side by side: the scale's ends and the first and last layer named
+            assert "1e2" in text and "1e-8" in text and "L1" in lines[-1] and "L10" in lines[-1]
+        assert sum(bool(line.strip()) for line in lines) / panel.size.height > 0.75
+        assert "…" not in str(panel.border_title) + str(panel.border_subtitle)

@@ -116,3 +116,32 @@ def test_histogram_snapshots(snap_compare, size):
         await pilot.press("right", "down", "down")  # activations of layer 3
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.fixture(scope="module")
+def dead_relu_view():
+    from benchmarks.render_panels import trained_view
+
+    return trained_view("dead_relu", 30)
+
+
+def _used(strips, height: int) -> float:
+    """The fraction of the panel's rows that show something."""
+    return sum(bool("".join(seg.text for seg in strip).strip()) for strip in strips) / height
+
+
+# the panel's outer size in dead_relu at 80x24, at 120x40 and at 200x60
+@pytest.mark.parametrize("size", [(26, 15), (40, 32), (66, 52)])
+async def test_all_layers_fill_the_panel_and_keep_every_number(dead_relu_view, size):
+    app = PanelApp()
+    async with app.run_test(size=size) as pilot:
+        panel = app.query_one(HistogramPanel)
+        panel.quantity, panel.all_layers = "activations", True
+        panel.show(dead_relu_view)
+        await pilot.pause()
+        text = "\n".join("".join(seg.text for seg in strip) for strip in panel._strips)
+        dists = dead_relu_view.runs[0].dists["activations"]
+        for std, dead in zip(dists.std, dists.dead):
+            assert f"σ {std:.4g}" in text and f"dead {dead:.0%}" in text
+        assert _used(panel._strips, panel.size.height) > 0.7  # a free row parts two layers
+        assert "…" not in str(panel.border_title) and "Act" in str(panel.border_title)

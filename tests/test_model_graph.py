@@ -101,3 +101,20 @@ async def test_nothing_is_shown_before_it_exists():
         await wait_idle(app, pilot)
         shown = str(app.query_one(ModelGraphPanel).query_one("#canvas").render())
         assert "0.weight" in shown and "nan" not in shown.lower()
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_layers_fit_the_panel_at_80x24_and_120x40(size):
+    app = NNTuiApp(load("mlp_graph"), device="cpu", run_steps=5, questions=False)
+    async with app.run_test(size=size) as pilot:
+        await wait_idle(app, pilot)
+        panel = app.query_one(ModelGraphPanel)
+        canvas = panel.query_one("#canvas")
+        assert panel.tree_view is False, "the layered drawing fits: it is the one shown"
+        assert canvas.size.width <= panel.scrollable_content_region.width
+        assert canvas.size.height <= panel.scrollable_content_region.height
+        lines = str(canvas.render()).splitlines()
+        text = "\n".join(lines)
+        assert all(name in text for name in ("0.weight 8×2", "0.bias 8", "2.weight 1×8", "2.bias 1", "Relu", "Addmm"))
+        assert text.count("‖∇‖ ") == 4 and "BinaryCrossEntropy" in text
+        assert "…" not in str(panel.border_title) + str(panel.border_subtitle)

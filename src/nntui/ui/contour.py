@@ -38,7 +38,17 @@ from .palette import (
     variant_rgb,
 )
 from .panel import RUN_BINDINGS, StripPanel
-from .raster import MARGIN, centered_message, clip_path, pixel_strips, segment_pixels, to_pixels
+from .raster import (
+    MARGIN,
+    border_room,
+    centered_message,
+    clip_path,
+    first_fit,
+    pixel_strips,
+    segment_pixels,
+    shorten,
+    to_pixels,
+)
 
 BANDS = 16
 BAND_RGB = [blend((0, 0, 0), ramp(SURFACE_RAMP, i / (BANDS - 1)), SURFACE_DIM) for i in range(BANDS)]
@@ -111,14 +121,10 @@ class ContourPanel(StripPanel):
             message = "loading PyTorch…" if view is None or view.state == "loading" else "waiting for the first step…"
             self._strips = centered_message(message, width, height, self.rich_style)
             return
-        axes = f"x: {surface.x_name}  y: {surface.y_name}"
-        if len(view.surfaces) > 1:  # say whose surface this is (first: titles get cut), and that [ ] shows the others
-            self.set_titles(title=f"Loss surface of {view.runs[surface.members[0]].label} · {axes}")
-            self.set_titles(subtitle="[ ] other run  ◆ start  ● now")
-        else:
-            self.set_titles(title=f"Loss surface · {axes}")
-        legend = height >= 10  # a row naming each run's color: the variants table is hidden when zoomed
-        pw, ph = width - MARGIN, height - 1 - legend
+        self._set_titles(view, surface)
+        # rows naming each run's color (the variants table is hidden when zoomed), wrapped, never cut
+        legend = self._legend(view, surface, width, max_rows=max((height - 7) // 3, 1)) if height >= 10 else []
+        pw, ph = width - MARGIN, height - 1 - len(legend)
         window = self.window = equal_scale_window(surface, pw, 2 * ph)
         self.pixels = (pw, 2 * ph)
         pix, lines, values = self._pixels(surface, window, pw, 2 * ph)
@@ -129,8 +135,23 @@ class ContourPanel(StripPanel):
         labels = self._labels(surface, window, lines, values, blocked)
         pix = self._same_on_terminal(RUNS_FROM + 2 * len(view.runs))[pix]
         self._strips = self._to_strips(window, pix, markers, labels, pw, ph)
-        if legend:
-            self._strips.append(self._legend(view, surface, width))
+        self._strips += legend
+
+    def _set_titles(self, view: View, surface: Surface) -> None:
+        """The axes' names and, when runs have surfaces of their own, whose this is (that first: it says which
+        picture this is), in the fullest form that fits; then the marks, and that [ ] shows the others."""
+        room = border_room(self.outer_size.width)
+        x, y = surface.x_name, surface.y_name
+        if len(view.surfaces) > 1:
+            owner = view.runs[surface.members[0]].label
+            titles = [f"Loss surface of {owner} · x: {x}  y: {y}", f"{owner} · x: {x}  y: {y}",
+                      f"{owner} · x: {x} y: {y}", owner]
+            subtitles = ["[ ] other run  ◆ start  ● now", "[ ] other run ◆ start ● now", "[ ] run ◆ start ● now",
+                         "[ ] run ◆start ●now", "[ ] other run"]
+        else:
+            titles = [f"Loss surface · x: {x}  y: {y}", f"Loss · x: {x}  y: {y}", f"x: {x}  y: {y}", f"x: {x} y: {y}"]
+            subtitles = ["◆ start  + minimum  ● now", "◆ start + min ● now", "◆start +min ●now"]
+        self.set_titles(title=first_fit(titles, room), subtitle=first_fit(subtitles, room))
 
     def _pixels(self, s: Surface, window: Window, pw: int, py: int) -> tuple[np.ndarray, np.ndarray, dict]:
         """Palette index per pixel (bands, contour lines on band edges, non-finite values), the contour level
@@ -268,12 +289,31 @@ class ContourPanel(StripPanel):
 
         return pixel_strips(window, pix, pw, ph, self.rich_style, cell)
 
-    def _legend(self, view: View, s: Surface, width: int) -> Strip:
-        segments = [Segment(" " * MARGIN, self.rich_style)]
-        for i in s.members:
-            segments.append(Segment("━━ ", self._style(("m", variant_rgb(i), None))))
-            segments.append(Segment(f"{view.runs[i].label}  ", self.rich_style))
-        return Strip(segments).adjust_cell_length(width, self.rich_style).apply_style(self.rich_style)
+    def _legend(self, view: View, s: Surface, width: int, max_rows: int) -> list[Strip]:
+        """'━━ label' per run, under the plot (from its left edge, or the panel's if that needs fewer rows),
+        wrapped between entries onto at most `max_rows` rows; a label is never cut: any left over are counted."""
+        base = self.rich_style
+        entries = [(i, view.runs[i].label) for i in s.members]
+        for indent in (MARGIN, 0):
+            rows = _wrap(entries, width - indent)
+            if len(rows) <= max_rows:
+                break
+        shown, hidden = rows[:max_rows], sum(len(row) for row in rows[max_rows:])
+        if hidden:
+            last = shown[-1]
+            while len(last) > 1 and _row_len(last) + len(f"  +{hidden}") > width - indent:
+                last.pop()
+                hidden += 1
+        strips = []
+        for k, row in enumerate(shown):
+            segments = [Segment(" " * indent, base)]
+            for i, label in row:
+                segments.append(Segment("━━ ", self._style(("m", variant_rgb(i), None))))
+                segments.append(Segment(shorten(label, width - indent - 3) + "  ", base))
+            if hidden and k == len(shown) - 1:
+                segments.append(Segment(f"+{hidden}", base + Style(dim=True)))
+            strips.append(Strip(segments).adjust_cell_length(width, base).apply_style(base))
+        return strips
 
     def _style(self, key: tuple) -> Style:
         style = self._styles.get(key)
@@ -294,6 +334,21 @@ class ContourPanel(StripPanel):
 
 # terminals that show fewer colors than RGB (Textual downgrades for them)
 _COLOR_SYSTEMS = {"standard": ColorSystem.STANDARD, "256": ColorSystem.EIGHT_BIT, "windows": ColorSystem.WINDOWS}
+
+
+def _row_len(row: list[tuple[int, str]]) -> int:
+    return sum(3 + len(label) for _, label in row) + 2 * (len(row) - 1)
+
+
+def _wrap(entries: list[tuple[int, str]], width: int) -> list[list[tuple[int, str]]]:
+    """Legend entries ('━━ label', two cells apart) in rows of at most `width` cells, whole entries only."""
+    rows: list[list[tuple[int, str]]] = []
+    for entry in entries:
+        if rows and _row_len(rows[-1] + [entry]) <= width:
+            rows[-1].append(entry)
+        else:
+            rows.append([entry])
+    return rows
 
 
 def _rgb(index: int) -> tuple[int, int, int]:

@@ -29,8 +29,10 @@ from .palette import CURVE_RGB, START_RGB, blend, variant_rgb
 from .panel import RUN_BINDINGS, StripPanel
 from .raster import (
     MARGIN,
+    border_room,
     centered_message,
     clip_path,
+    first_fit,
     fmt_num,
     pixel_strips,
     polyline_pixels,
@@ -73,9 +75,14 @@ class CurvaturePanel(StripPanel):
         assert surface.curvatures is not None
         lam = surface.curvatures[0]
         owner = f" of {view.runs[surface.members[0]].label}" if len(view.surfaces) > 1 else ""
-        # short enough for an 80-column screen's third; the lesson text says what λmax and 2/λmax mean
-        self.set_titles(title=f"Curvature · λmax {fmt_num(lam)}{owner}",
-                        subtitle=f"stable if lr < 2/λmax = {fmt_num(2 / lam)}")
+        # the fullest form that fits (an 80-column screen's third is ~20 cells); the lesson text says what λmax
+        # and 2/λmax mean
+        room = border_room(self.outer_size.width)
+        lam_text, limit = fmt_num(lam), fmt_num(2 / lam)
+        self.set_titles(title=first_fit([f"Curvature · λmax {lam_text}{owner}", f"Curvature λmax {lam_text}{owner}",
+                                         f"λmax {lam_text}{owner}", f"λmax {lam_text}"], room),
+                        subtitle=first_fit([f"stable if lr < 2/λmax = {limit}", f"stable: lr < 2/λmax = {limit}",
+                                            f"stable: lr < {limit}", f"lr < {limit}"], room))
         legend = height >= 10
         pw, ph = width - MARGIN, height - 1 - legend
         t, along = surface.profile
@@ -145,10 +152,17 @@ class CurvaturePanel(StripPanel):
         return Segment("▀", self._style((top, bottom)))
 
     def _legend(self, width: int) -> Strip:
-        """What the grey curve and the marks are (the runs' colours are the variants table's)."""
-        segments = [Segment(" " * MARGIN + "t = (θ − θ*)·v  ", self.rich_style),
-                    Segment("━━", self._style(("m", CURVE_RGB))),
-                    Segment(" loss along v · ▪ a step · ◆ start · ● now", self.rich_style)]
+        """What the x axis, the grey curve and the marks are (the runs' colours are the variants table's), in the
+        fullest form that fits: the marks go first (the subtitle names ◆ and ●), then the indent, then spaces."""
+        forms = [(" " * MARGIN + "t = (θ − θ*)·v  ", " loss along v · ▪ a step · ◆ start · ● now"),
+                 (" " * MARGIN + "t = (θ − θ*)·v  ", " loss along v"),
+                 ("t = (θ − θ*)·v  ", " loss along v"),
+                 ("t = (θ−θ*)·v ", " loss along v"),
+                 ("t = (θ−θ*)·v ", " loss"),
+                 ("t=(θ−θ*)·v ", "")]
+        before, after = next(((b, a) for b, a in forms if len(b) + 2 + len(a) <= width), forms[-1])
+        segments = [Segment(before, self.rich_style), Segment("━━", self._style(("m", CURVE_RGB))),
+                    Segment(after, self.rich_style)]
         return Strip(segments).adjust_cell_length(width, self.rich_style).apply_style(self.rich_style)
 
     def _style(self, key: tuple) -> Style:

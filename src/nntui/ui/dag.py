@@ -5,6 +5,10 @@ right of its latest input; a leaf sits just left of its first user, so edges
 stay short. Within a layer, nodes follow the mean row of their users
 (barycenter), which keeps crossings down for the trees and chains of
 expressions and small networks.
+
+`layout_down` draws the same kind of graph top to bottom for a narrow panel:
+no borders, a row of edges between layers, each node over the middle of its
+users.
 """
 
 from __future__ import annotations
@@ -106,3 +110,151 @@ def _edge(put, x0: int, y0: int, x1: int, y1: int) -> None:
         put(mid, y, "│", EDGE_STYLE)
     put(mid, y1, "└" if down else "┌", EDGE_STYLE)
     put(mid + 1, y1, "─" * (x1 - mid - 2) + "▶", EDGE_STYLE)
+
+
+# ---------------------------------------------------------------------- top to bottom, for narrow panels
+
+_JOINS = {frozenset("ud"): "│", frozenset("lr"): "─", frozenset("ur"): "└", frozenset("ul"): "┘",
+          frozenset("dr"): "┌", frozenset("dl"): "┐", frozenset("ulr"): "┴", frozenset("dlr"): "┬",
+          frozenset("udr"): "├", frozenset("udl"): "┤", frozenset("udlr"): "┼", frozenset("u"): "╵",
+          frozenset("d"): "╷", frozenset("l"): "─", frozenset("r"): "─"}
+
+
+def wrap_label(text: str, width: int) -> list[str]:
+    """`text` in lines of at most `width` cells, broken at spaces, else where a capital starts a word
+    ('BinaryCrossEntropy' / 'WithLogits'); a word is cut anywhere only when no such break fits."""
+    pieces: list[tuple[str, str]] = []  # (text, what joins it to the piece before: ' ' or '')
+    for word in text.split(" "):
+        sep = " "
+        while len(word) > width:
+            breaks = [k for k in range(1, width + 1) if word[k].isupper() and word[k - 1].islower()]
+            cut = breaks[-1] if breaks else width
+            pieces.append((word[:cut], sep))
+            word, sep = word[cut:], ""
+        pieces.append((word, sep))
+    lines: list[str] = []
+    for piece, sep in pieces:
+        if lines and len(lines[-1]) + len(sep) + len(piece) <= width:
+            lines[-1] += sep + piece
+        else:
+            lines.append(piece)
+    return lines
+
+
+def layout_down(nodes: list[Box], width: int) -> tuple[Text, int, int] | None:
+    """The DAG drawn top to bottom without borders: each node its lines of text, inputs above their user, one
+    row of edges between two layers (a long edge passes the layers between as '│'). None if a layer is wider
+    than `width`."""
+    users: dict[int, list[int]] = {b.id: [] for b in nodes}
+    for b in nodes:
+        for i in b.inputs:
+            users[i].append(b.id)
+    # layers counted up from the output (its longest path there): every node sits just above its first
+    # consumer's layer, so a weight and its transpose wait beside the operation that uses them
+    depth: dict[int, int] = {}
+    for b in reversed(nodes):  # nodes are given inputs-first: users come later
+        depth[b.id] = 1 + max((depth[u] for u in users[b.id]), default=-1)
+    top = max(depth.values())
+    rank = {n: top - d for n, d in depth.items()}
+    boxes = {b.id: b for b in nodes}
+    # a long edge gets a dummy node (a width of 1) in every layer it passes
+    inputs = {b.id: list(b.inputs) for b in nodes}
+    next_id = max(boxes) + 1
+    dummies: set[int] = set()
+    for b in nodes:
+        for k, i in enumerate(inputs[b.id]):
+            below = i
+            for r in range(rank[i] + 1, rank[b.id]):
+                dummies.add(next_id)
+                rank[next_id] = r
+                inputs[next_id] = [below]
+                below, next_id = next_id, next_id + 1
+            inputs[b.id][k] = below
+    users = {n: [] for n in rank}
+    for n, ins in inputs.items():
+        for i in ins:
+            users[i].append(n)
+    layers: dict[int, list[int]] = {}
+    for n in sorted(rank):
+        layers.setdefault(rank[n], []).append(n)
+    order: dict[int, float] = {}
+    for r in sorted(layers, reverse=True):  # from the output up: each node under the mean place of its users
+        layers[r].sort(key=lambda n: (sum(order.get(u, 0) for u in users[n]) / max(len(users[n]), 1), n))
+        for k, n in enumerate(layers[r]):
+            order[n] = k
+    size = {n: (1, 1) if n in dummies else (max(len(t) for t, _ in boxes[n].lines), len(boxes[n].lines))
+            for n in rank}
+    if any(sum(size[n][0] for n in ids) + 2 * (len(ids) - 1) > width for ids in layers.values()):
+        return None
+    canvas_w = max(sum(size[n][0] for n in ids) + 2 * (len(ids) - 1) for ids in layers.values())
+    pos: dict[int, tuple[int, int]] = {}  # node → (x, y) of its first line
+    band_top: dict[int, int] = {}
+    y = 0
+    for r in sorted(layers):
+        band_top[r] = y
+        y += max(size[n][1] for n in layers[r]) + 1  # the band, then a row for the edges into the next
+    for r in sorted(layers, reverse=True):  # from the output up: each node over the middle of its users
+        ids = layers[r]
+        xs: list[int] = []
+        for n in ids:
+            want = canvas_w // 2 if not users[n] else round(
+                sum(pos[u][0] + (size[u][0] - 1) / 2 for u in users[n]) / len(users[n]) - (size[n][0] - 1) / 2)
+            xs.append(max(want, xs[-1] + size[ids[len(xs) - 1]][0] + 2 if xs else 0))
+        right = canvas_w
+        for k in range(len(ids) - 1, -1, -1):  # pushed back left where the row ran past the edge
+            xs[k] = min(xs[k], right - size[ids[k]][0])
+            right = xs[k] - 2
+        for n, x in zip(ids, xs):
+            pos[n] = (max(x, 0), band_top[r])
+    height = y - 1
+    grid = [[" "] * canvas_w for _ in range(height)]
+    styles: list[list[Style | None]] = [[None] * canvas_w for _ in range(height)]
+    joins: dict[tuple[int, int], set[str]] = {}
+
+    def centre(n: int) -> int:
+        return pos[n][0] + (size[n][0] - 1) // 2
+
+    for n in rank:
+        r = rank[n]
+        if r == max(layers):
+            continue
+        edge_row = band_top[r + 1] - 1
+        for y_ in range(pos[n][1] + size[n][1], edge_row):  # from under a short node down to the edge row
+            joins.setdefault((centre(n), y_), set()).update("ud")
+    for n, ins in inputs.items():
+        if not ins:
+            continue
+        edge_row = band_top[rank[n]] - 1
+        xs = [centre(i) for i in ins]
+        xt = centre(n)
+        for i_x in xs:
+            joins.setdefault((i_x, edge_row), set()).add("u")
+        joins.setdefault((xt, edge_row), set()).add("d")
+        lo, hi = min(xs + [xt]), max(xs + [xt])
+        for x_ in range(lo, hi + 1):
+            cell = joins.setdefault((x_, edge_row), set())
+            if x_ > lo:
+                cell.add("l")
+            if x_ < hi:
+                cell.add("r")
+    for n in dummies:  # a long edge through a layer
+        for y_ in range(pos[n][1], band_top[rank[n]] + max(size[m][1] for m in layers[rank[n]])):
+            joins.setdefault((pos[n][0], y_), set()).update("ud")
+    for (x_, y_), dirs in joins.items():
+        if 0 <= y_ < height and 0 <= x_ < canvas_w:
+            grid[y_][x_] = _JOINS[frozenset(dirs)]
+            styles[y_][x_] = EDGE_STYLE
+    for n in rank:
+        if n in dummies:
+            continue
+        x, y0 = pos[n]
+        for k, (text, style) in enumerate(boxes[n].lines):
+            for j, ch in enumerate(text):
+                grid[y0 + k][x + j] = ch
+                styles[y0 + k][x + j] = style or boxes[n].style
+    out = Text(no_wrap=True, overflow="crop")
+    for row, row_styles in zip(grid, styles):
+        for ch, st in zip(row, row_styles):
+            out.append(ch, st)
+        out.append("\n")
+    return out, canvas_w, height

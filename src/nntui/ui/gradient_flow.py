@@ -3,12 +3,20 @@
 One shared log scale from 1e-8 to 1e2 for every layer and every moment, so a
 vanishing gradient (dark, short bar near the input) or an exploding one (red,
 long bar) is obvious at a glance. `[` and `]` switch between runs.
+
+The panel fits what it gets: a row per layer (name, value, bar, history) when
+there are rows for every layer; with two rows or more per layer the value goes
+under the name and the history becomes a ridge as tall as the layer's rows (its
+height the norm on the same log scale); with fewer rows than layers, the layers
+stand side by side as columns rising on the scale. On a narrow panel the legend's
+words, then the history, then the bar's width give way before a number is cut.
 """
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
 from rich.color import Color
 from rich.segment import Segment
 from rich.style import Style
@@ -17,14 +25,15 @@ from textual.strip import Strip
 from ..runner import RunView
 from .palette import NONFINITE_RGB, NORM_SCALE, blend
 from .panel import RUN_BINDINGS, StripPanel, run_name
-from .raster import resample_columns
+from .raster import border_room, first_fit, fmt_short, resample_columns
 
 LOG_LO, LOG_HI = -8.0, 2.0   # the color scale: 1e-8 … 1e2
-NAME_WIDTH = 10
-BAR_WIDTH = 12
-VALUE_WIDTH = 9
+BAR_WIDTH = 12      # the widest bar (now); narrower panels get narrower bars before a number is cut
+VALUE_WIDTH = 9     # ' 2.7e-06 '
+MIN_HISTORY = 6     # a narrower history is left out
 _ANCHORS = NORM_SCALE  # vanishing (deep purple) → healthy (green) → exploding (red)
 EIGHTHS = " ▏▎▍▌▋▊▉█"
+UP_EIGHTHS = " ▁▂▃▄▅▆▇█"
 
 
 def scale_rgb(log_norm: float) -> tuple[int, int, int]:
@@ -63,47 +72,162 @@ class GradientFlowPanel(StripPanel):
             return
         self.run_index %= len(view.runs)
         run = view.runs[self.run_index]
-        self.set_titles(title=f"Gradient flow · {run_name(run)}")
+        room = border_room(self.outer_size.width)
+        name = run_name(run)
+        self.set_titles(title=first_fit([f"Gradient flow · {name}", f"Grad flow · {name}", f"∇ flow · {name}",
+                                         f"Grad flow · {run.label}", run.label], room),
+                        subtitle=first_fit(["[ ] run · ‖∇W‖, log scale", "[ ] run · ‖∇W‖, log", "[ ] run · ‖∇W‖",
+                                            "‖∇W‖"], room))
         layers = weight_layers(run)
         if run.grads is None or not len(run.grads) or not layers:
             self._strips = [Strip([Segment("waiting for the first step…".center(width)[:width], base)], width)
                             if i == height // 2 else Strip.blank(width, base) for i in range(height)]
             return
-        strip_width = max(0, width - NAME_WIDTH - BAR_WIDTH - VALUE_WIDTH - 3)
-        rows_for_layers = max(1, height - 2)  # two rows: the time axis and the color scale
-        names = [run.param_names[i] for i in layers]
+        n = len(layers)
         now = run.grads[-1, layers]
-        history = resample_columns(run.grads[:, layers], strip_width)
-        strips = []
-        for r in range(min(len(names), rows_for_layers)):
-            segments = [Segment(f"{_layer_label(r, len(names)):<{NAME_WIDTH}} ", base)]
-            segments += self._bar(now[r])
-            segments.append(Segment(f"{_fmt(now[r]):>{VALUE_WIDTH}} ", base))
-            segments += [self._cell(v) for v in history[:, r]]
-            strips.append(Strip(segments).adjust_cell_length(width, base).simplify())
-        if len(names) > rows_for_layers:
-            more = f"… {len(names) - rows_for_layers + 1} more layers (maximize with m)"
-            strips[-1] = Strip([Segment(more, base)]).adjust_cell_length(width, base)
-        while len(strips) < height - 2:
-            strips.append(Strip.blank(width, base))
-        pad = " " * (NAME_WIDTH + BAR_WIDTH + VALUE_WIDTH + 2)
         assert run.grad_steps is not None  # the runner sends the norms' steps with them
-        first, last = int(run.grad_steps[0]), int(run.grad_steps[-1])
-        axis = f"step {first}".ljust(max(strip_width - len(str(last)) - 6, 0)) + f"step {last}"
-        strips.append(Strip([Segment(pad + axis[:strip_width], base + Style(dim=True))]).adjust_cell_length(width, base))
-        strips.append(self._legend(width))
-        self._strips = strips[:height]
+        steps = (int(run.grad_steps[0]), int(run.grad_steps[-1]))
+        if height < n:  # not a row per layer: the layers side by side, input first, bars up on the log scale
+            self._strips = self._columns(now, width, height)
+            return
+        # a row (or more) per layer: name, bar and value now, then the history; the legend, then the time axis,
+        # give way to the layers' rows
+        footer = 2 if height >= n + 2 else 1 if height >= n + 1 else 0
+        k = max((height - footer) // n, 1)
+        labels = [_layer_label(r, n) for r in range(n)]
+        if k == 1 and max(map(len, labels)) + 1 + VALUE_WIDTH + 4 > width:
+            labels = [f"L{r + 1}" for r in range(n)]  # (in) and (out) go before a number would be cut
+        values = [_fmt(v) for v in now]
+        name_w = max(map(len, labels)) + 1
+        label_w = max(name_w, VALUE_WIDTH) if k >= 2 else name_w + VALUE_WIDTH  # k ≥ 2: the value under the name
+        rest = max(width - label_w, 0)
+        bar_w = min(BAR_WIDTH, max(rest // 3, 4)) if rest >= 4 + MIN_HISTORY else min(rest, BAR_WIDTH)
+        strip_width = rest - bar_w - 1 if rest - bar_w - 1 >= MIN_HISTORY else 0
+        history = resample_columns(run.grads[:, layers], strip_width)
+        content = k - 1 if k >= 3 else k  # three rows or more: the last one parts two layers
+        strips = []
+        for r in range(n):
+            ridge = self._ridge(history[:, r], content) if strip_width and k >= 2 else []
+            for row in range(k):
+                if k == 1:
+                    head = f"{labels[r]:<{name_w}}{values[r]:>{VALUE_WIDTH - 1}} "
+                else:
+                    head = f"{(labels[r] if row == 0 else values[r] if row == 1 else ''):<{label_w}}"
+                segments = [Segment(head, base)]
+                if row < content:
+                    # two rows: the bar beside the name only (two rows of bars would merge with the next layer's)
+                    segments += self._bar(now[r], bar_w) if k != 2 or row == 0 else [Segment(" " * bar_w)]
+                    if strip_width:
+                        segments.append(Segment(" ", base))
+                        if k == 1:
+                            segments += [self._cell(v) for v in history[:, r]]
+                        else:
+                            segments += ridge[row]
+                strips.append(Strip(segments).adjust_cell_length(width, base).simplify())
+        below = [self._time_axis(steps, width - strip_width, strip_width)] if strip_width else []  # no history: no axis
+        below = (below + [self._legend(width)])[:footer] if footer == 2 or not strip_width else below[:footer]
+        strips += [Strip.blank(width, base)] * max(height - len(strips) - len(below), 0)
+        self._strips = (strips + below)[:height]
 
-    def _bar(self, norm: float) -> list[Segment]:
+    def _columns(self, now, width: int, height: int) -> list[Strip]:
+        """A short panel: one column per layer (input left), its bar rising on the log scale from 1e-8 to 1e2,
+        the scale's ends on the left, L1 and the last layer named under them, and their values beside them
+        where there is room."""
+        base = self.rich_style
+        dim = base + Style(dim=True)
+        n = len(now)
+        axis_w = 5
+        cw = min(max((width - axis_w) // n, 1), 3)
+        bar_w = cw - 1 if cw >= 2 else 1
+        rows = max(height - 1, 1)
+        side_w = width - axis_w - cw * n
+        # the first and last layer's values beside the bars, as precise as fits
+        side = next((lines for lines in ([f"L1 {_fmt(now[0])}", f"L{n} {_fmt(now[-1])}"],
+                                         *([f"L1 {fmt_short(now[0], w)}", f"L{n} {fmt_short(now[-1], w)}"]
+                                           for w in (6, 5, 4)))
+                     if side_w >= max(map(len, lines)) + 1), [])
+        ticks = {0: "1e2", rows - 1: "1e-8"}
+        if rows >= 5:
+            ticks[(rows - 1) // 2] = "1e-3"
+        strips = []
+        for r in range(rows):
+            level = rows - 1 - r  # eighths below this row
+            segments = [Segment(f"{ticks[r]:>{axis_w - 1}}┤" if r in ticks else " " * (axis_w - 1) + "│", dim)]
+            for v in now:
+                segments += self._column_cell(float(v), level, rows, bar_w)
+                if cw > bar_w:
+                    segments.append(Segment(" " * (cw - bar_w)))
+            if r < len(side):
+                segments.append(Segment(" " + side[r], base))
+            strips.append(Strip(segments).adjust_cell_length(width, base).simplify())
+        names = [" "] * (cw * n)
+        last = f"L{n}"
+        names[:2] = "L1"
+        if cw * n >= len(last) + 3:
+            names[cw * n - len(last) - (cw - bar_w):cw * n - (cw - bar_w)] = last
+        strips.append(Strip([Segment(" " * axis_w + "".join(names), dim)]).adjust_cell_length(width, base))
+        return strips[:height]
+
+    def _column_cell(self, norm: float, level: int, rows: int, bar_w: int) -> list[Segment]:
         if not math.isfinite(norm):
-            return [Segment(" NaN/Inf ".center(BAR_WIDTH), self._style(("fg", NONFINITE_RGB)))]
+            return [Segment(("×" if level == 0 else " ") * bar_w, self._style(("fg", NONFINITE_RGB)))]
         if norm <= 0:
-            return [Segment(" " * BAR_WIDTH)]
+            return [Segment(" " * bar_w)]
         log = math.log10(norm)
-        eighths = round((min(max(log, LOG_LO), LOG_HI) - LOG_LO) / (LOG_HI - LOG_LO) * BAR_WIDTH * 8)
+        eighths = max(round((min(max(log, LOG_LO), LOG_HI) - LOG_LO) / (LOG_HI - LOG_LO) * rows * 8), 1)
+        c = min(max(eighths - level * 8, 0), 8)
+        return [Segment(UP_EIGHTHS[c] * bar_w, self._style(("fg", scale_rgb(log))))]
+
+    def _ridge(self, norms, rows: int) -> list[list[Segment]]:
+        """A layer's history drawn `rows` tall (top row first): each moment's norm as a column's height on the
+        log scale, in its colour. A column keeps one style on every row, so each row is a few Segments, one per
+        run of columns alike."""
+        norms = np.asarray(norms, dtype=float)
+        finite = np.isfinite(norms)
+        positive = finite & (norms > 0)
+        log = np.log10(np.where(positive, norms, 1.0))
+        eighths = np.maximum(np.round((np.clip(log, LOG_LO, LOG_HI) - LOG_LO) / (LOG_HI - LOG_LO) * rows * 8), 1)
+        eighths[~positive] = 0
+        keys = np.where(positive, np.round(log * 20), np.where(finite, 10_000, 20_000)).tolist()  # 1/20 decade
+        starts = [0] + [k for k in range(1, len(keys)) if keys[k] != keys[k - 1]]
+        runs = list(zip(starts, starts[1:] + [len(keys)]))
+        styles = [self._style(("fg", scale_rgb(keys[a] / 20))) if positive[a] else
+                  self._style(("fg", NONFINITE_RGB)) if not finite[a] else None for a, _ in runs]
+        glyphs = np.array(list(UP_EIGHTHS))
+        out = []
+        for level in range(rows - 1, -1, -1):
+            chars = glyphs[np.clip(eighths - level * 8, 0, 8).astype(int)]
+            chars[~finite] = "×" if level == 0 else " "
+            text = "".join(chars.tolist())
+            out.append([Segment(text[a:b], style) for (a, b), style in zip(runs, styles)])
+        return out
+
+    def _time_axis(self, steps: tuple[int, int], pad: int, strip_width: int) -> Strip:
+        """The first and last step under the history (as much of 'step 0 … step 120' as fits)."""
+        base = self.rich_style
+        first, last = steps
+        forms = (((f"step {first}", f"step {last}"), (str(first), f"step {last}"), (str(first), str(last)))
+                 if first != last else (("", f"step {last}"), ("", str(last))))
+        for left, right in forms:
+            if len(left) + 1 + len(right) <= strip_width:
+                axis = left.ljust(strip_width - len(right)) + right
+                break
+        else:
+            axis = ""
+        return Strip([Segment(" " * pad + axis, base + Style(dim=True))]).adjust_cell_length(pad + strip_width, base)
+
+    def _bar(self, norm: float, width: int = BAR_WIDTH) -> list[Segment]:
+        if width <= 0:
+            return []
+        if not math.isfinite(norm):
+            return [Segment(("NaN/Inf" if width >= 7 else "×").center(width), self._style(("fg", NONFINITE_RGB)))]
+        if norm <= 0:
+            return [Segment(" " * width)]
+        log = math.log10(norm)
+        eighths = round((min(max(log, LOG_LO), LOG_HI) - LOG_LO) / (LOG_HI - LOG_LO) * width * 8)
         full, part = divmod(max(eighths, 1), 8)
         text = "█" * full + (EIGHTHS[part] if part else "")
-        return [Segment(text.ljust(BAR_WIDTH), self._style(("fg", scale_rgb(log))))]
+        return [Segment(text.ljust(width), self._style(("fg", scale_rgb(log))))]
 
     def _cell(self, norm: float) -> Segment:
         if not math.isfinite(norm):
@@ -113,11 +237,15 @@ class GradientFlowPanel(StripPanel):
         return Segment(" ", self._style(("bg", scale_rgb(math.log10(norm)))))
 
     def _legend(self, width: int) -> Strip:
+        """The colour scale from 1e-8 to 1e2: two cells a decade and what its ends mean, or what fits of that."""
         dim = self.rich_style + Style(dim=True)
+        decades = int(LOG_HI - LOG_LO) + 1
+        swatch, words = next(((w, t) for w, t in ((2, "  vanishing → exploding"), (2, ""), (1, ""))
+                              if 5 + w * decades + 4 + len(t) <= width), (1, ""))
         segments = [Segment("1e-8 ", dim)]
         for k in range(int(LOG_LO), int(LOG_HI) + 1):
-            segments.append(Segment("  ", self._style(("bg", scale_rgb(k)))))
-        segments.append(Segment(" 1e2  vanishing → exploding", dim))
+            segments.append(Segment(" " * swatch, self._style(("bg", scale_rgb(k)))))
+        segments.append(Segment(" 1e2" + words, dim))
         return Strip(segments).adjust_cell_length(width, self.rich_style)
 
     def _style(self, key: tuple) -> Style:

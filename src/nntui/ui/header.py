@@ -1,4 +1,9 @@
-"""One-line header: scenario title on the left, device / step / speed on the right."""
+"""One-line header: scenario title on the left, device / step / speed on the right.
+
+The status keeps its place; the title gives way, whole words at a time ('nntui' first, then the title's last
+words), two cells clear of the status: at 80 columns 'Vanishing gradients: sigmoid vs ReLU…  cpu  step …',
+never 'Vanishing gradients: sigmoid vs Re…cpu'. Where even the status does not fit, its speed goes first.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,10 @@ from textual.widget import Widget
 
 from ..runner import View
 from .palette import DONE_STYLE, ERROR_STYLE, PAUSED_STYLE
+from .raster import shorten
+
+GAP = 2  # cells between the title and the status
+MIN_TITLE = 12  # below this, the status drops its speed to leave the title a few words
 
 
 class RunHeader(Widget):
@@ -16,6 +25,7 @@ class RunHeader(Widget):
         self.title_text = title
         self.status_text = ""
         self._status = Text()
+        self._speed = Text()  # the status's last part, the first to go when space is short
 
     def show_stage(self, view: View, stage: int, stages: int, phase: str) -> None:
         """Graph lessons: where the walk through the graph is."""
@@ -39,7 +49,8 @@ class RunHeader(Widget):
                 status.append(f"▶ {rate} steps/s", style="bold")
             else:
                 status.append("⏸ paused", style=PAUSED_STYLE)
-            status.append(f"  speed {'max' if view.speed is None else view.speed}", style="dim")
+            self._update(status, Text(f"  speed {'max' if view.speed is None else view.speed}", style="dim"))
+            return
         self._update(status)
 
     @staticmethod
@@ -54,17 +65,27 @@ class RunHeader(Widget):
             status.append(view.device, style="bold")
         return status
 
-    def _update(self, status: Text) -> None:
+    def _update(self, status: Text, speed: Text | None = None) -> None:
         # a repaint of this one line, only when it changed: Static.update would also re-lay-out the screen
-        if status == self._status:
+        speed = speed or Text()
+        if status == self._status and speed == self._speed:
             return
-        self._status = status
-        self.status_text = status.plain
+        self._status, self._speed = status, speed
+        self.status_text = status.plain + speed.plain
         self.refresh()
 
     def render(self) -> Table:
+        width = self.size.width
+        status = self._status + self._speed
+        if width - status.cell_len - GAP < MIN_TITLE:
+            status = self._status
+        room = max(width - status.cell_len - GAP, 0)
+        if len("nntui " + self.title_text) <= room:
+            title = Text.assemble(("nntui ", "bold"), self.title_text)
+        else:
+            title = Text(shorten(self.title_text, room))
         grid = Table.grid(expand=True)
         grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
         grid.add_column(justify="right", no_wrap=True)
-        grid.add_row(Text.assemble(("nntui ", "bold"), self.title_text), self._status)
+        grid.add_row(title, status)
         return grid

@@ -24,10 +24,13 @@ from textual.strip import Strip
 from ..frames import HIST_BINS
 from .palette import HISTOGRAM_BACKGROUND_RGB, MEDIAN_RGB, NONFINITE_RGB, QUANTITY_RGB, blend
 from .panel import RUN_BINDINGS, StripPanel, run_name
-from .raster import fmt_num
+from .raster import border_room, first_fit, fmt_num, fmt_short
 
 QUANTITIES = ("weights", "activations", "gradients")
+SHORT = {"weights": "W", "activations": "Acts", "gradients": "Grads"}  # titles on a narrow panel
+SUBTITLES = ["↑↓ layer ←→ kind · a all · [ ] run", "↑↓ layer ←→ kind · a all", "↑↓ layer ←→ kind", "↑↓ ←→ a [ ]"]
 MARGIN = 8
+MIN_BARS = 8  # the narrowest histogram drawn beside a layer's numbers
 EIGHTHS = " ▁▂▃▄▅▆▇█"
 
 
@@ -53,7 +56,12 @@ class HistogramPanel(StripPanel):
         self._styles: dict[tuple, Style] = {}
 
     def on_mount(self) -> None:
-        self.set_titles(subtitle="↑↓ layer ←→ kind · a all · [ ] run")
+        self.set_titles(subtitle=SUBTITLES[0])
+
+    def _fit_titles(self, forms: list[str]) -> None:
+        """The fullest title and key hint that fit the border (never cut mid-word)."""
+        room = border_room(self.outer_size.width)
+        self.set_titles(title=first_fit(forms, room), subtitle=first_fit(SUBTITLES, room))
 
     def action_all_layers(self) -> None:
         self.all_layers = not self.all_layers
@@ -82,21 +90,27 @@ class HistogramPanel(StripPanel):
         dists = run.dists.get(self.quantity) if run is not None and run.dists else None
         if run is None or dists is None or not len(dists.names):
             message = "waiting for the first step…" if run is None or not run.dists else f"no {self.quantity} to show"
-            self.set_titles(title=f"{self.quantity.capitalize()}")
+            self._fit_titles([self.quantity.capitalize()])
             self._strips = [_text(message.center(width), width, base) if i == height // 2 else
                             Strip.blank(width, base) for i in range(height)]
             return
         n_layers = len(dists.names)
+        what, short = self.quantity.capitalize(), SHORT[self.quantity]
+        name = run_name(run)
         if self.all_layers:
-            self.set_titles(title=f"{self.quantity.capitalize()} · {run_name(run)} · all {n_layers} layers")
+            self._fit_titles([f"{what} · {name} · all {n_layers} layers", f"{what} · {name} · {n_layers} layers",
+                          f"{what} · {name}", f"{short} · {name}", f"{short} · {run.label}", run.label])
             self._strips = [s.adjust_cell_length(width, base) for s in self._layer_rows(dists, width, height)[:height]]
             return
         self.layer_index = min(max(self.layer_index, 0), n_layers - 1)
         i = self.layer_index
         lo, hi = dists.ranges[i]
         bad = int(dists.nonfinite[i]) if dists.nonfinite is not None else 0
-        self.set_titles(title=(f"{self.quantity.capitalize()} · L{i + 1}/{n_layers} ({dists.names[i]}) · {run_name(run)}"
-                             + (f" · ⚠ {bad} NaN/Inf" if bad else "")))
+        warn, warn_short = (f" · ⚠ {bad} NaN/Inf", f" ⚠{bad}") if bad else ("", "")
+        layer = f"L{i + 1}/{n_layers}"
+        self._fit_titles([f"{what} · {layer} ({dists.names[i]}) · {name}{warn}", f"{what} · {layer} · {name}{warn}",
+                      f"{short} {layer} · {name}{warn_short}", f"{short} {layer} · {run.label}{warn_short}",
+                      f"{short} {layer}{warn_short}"])
         pw = max(width - MARGIN, 1)
         hist_rows = max(2, (height - 2) // 2)
         band_rows = max(1, height - hist_rows - 2)
@@ -112,39 +126,63 @@ class HistogramPanel(StripPanel):
         self._strips = [s.adjust_cell_length(width, base) for s in strips[:height]]
 
     def _layer_rows(self, dists, width: int, height: int) -> list[Strip]:
-        """Each layer's histogram re-binned onto the range common to all layers, then its σ (and dead %)."""
+        """Each layer's histogram re-binned onto the range common to all layers, with its σ (and dead %).
+
+        The bars share the panel's height (every layer the same rows, the x axis under them). The numbers are
+        never cut: stacked under the layer's name when it has the rows, else in a column right of the bars
+        ('σ 0.5682  dead 12%'), else, on a narrow panel, in columns under one heading row ('σ', 'dead')."""
         base = self.rich_style
-        labels = [_layer_label(i, n) for i, n in enumerate(dists.names)]
-        label_w = min(max(len(label) for label in labels) + 1, 16)
+        n = len(dists.names)
+        labels = [_layer_label(i, name) for i, name in enumerate(dists.names)]
         # the dead column only where a unit can die: ReLU outputs exactly 0 for every negative input
-        show_dead = dists.dead is not None and (any("ReLU" in n and "Leaky" not in n for n in dists.names)
+        show_dead = dists.dead is not None and (any("ReLU" in name and "Leaky" not in name for name in dists.names)
                                                 or bool(np.nanmax(dists.dead) > 0))
-        stds = dists.std if dists.std is not None else np.full(len(labels), np.nan)
-        stats = [f" σ {fmt_num(float(v))}" for v in stds]
-        if show_dead:
-            stats = [f"{text:<{max(map(len, stats))}}  dead {dead:.0%}" for text, dead in zip(stats, dists.dead)]
+        stds = dists.std if dists.std is not None else np.full(n, np.nan)
+        sigma = [fmt_num(float(v)) for v in stds]
+        dead = [f"{d:.0%}" for d in dists.dead] if show_dead and dists.dead is not None else None
+        stacked = [[label, f"σ {s_}"] + ([f"dead {dead[i]}"] if dead else []) for i, (label, s_) in
+                   enumerate(zip(labels, sigma))]
+        rows = max((height - 1) // max(n, 1), 1)
+        heading = None
+        if rows >= len(stacked[0]) and max(len(t) for lines in stacked for t in lines) + 1 + MIN_BARS <= width:
+            label_w = max(len(t) for lines in stacked for t in lines) + 1
+            stats = [""] * n
+            cells = [[""] * (rows - len(lines)) + lines for lines in stacked]  # bottom-aligned with the bars
+        else:
+            label_w = max(len(label) for label in labels) + 1
+            full = [f" σ {s_:<{max(map(len, sigma))}}" + (f"  dead {dead[i]}" if dead else "")
+                    for i, s_ in enumerate(sigma)]
+            if label_w + MIN_BARS + max(map(len, full)) <= width:
+                stats = full
+            else:  # narrow: short numbers in columns, named once in a heading row above them
+                short = [fmt_short(float(v), 6) for v in stds]
+                sw, dw = max(max(map(len, short)), 1), 4
+                stats = [f" {s_:>{sw}}" + (f" {dead[i]:>{dw}}" if dead else "") for i, s_ in enumerate(short)]
+                heading = f" {'σ':>{sw}}" + (f" {'dead':>{dw}}" if dead else "")
+                rows = max((height - 2) // max(n, 1), 1)
+            cells = [[""] * (rows - 1) + [label] for label in labels]
+        bar_rows = rows - 1 if rows >= 3 else rows  # a free row above each layer's tallest bar parts it from the next
         stats_w = max(map(len, stats))
-        pw = max(width - label_w - stats_w, 4)
-        rows = min(max((height - 1) // max(len(labels), 1), 1), 3)  # taller bars when there is room
+        pw = max(width - label_w - stats_w, 1)
         ranges = dists.ranges
         lo, hi = float(ranges[:, 0].min()), float(ranges[:, 1].max())
         style = self._style(("fg", QUANTITY_RGB[self.quantity]))
         strips = []
-        for i, label in enumerate(labels):
+        if heading is not None:
+            strips.append(_text(" " * (label_w + pw) + heading, width, base + Style(dim=True)))
+        for i in range(n):
             # each bin's centre, mapped to a column of the common range
             edges = np.linspace(ranges[i, 0], ranges[i, 1], HIST_BINS + 1)
             centers = (edges[:-1] + edges[1:]) / 2
             cols = np.clip(((centers - lo) / max(hi - lo, 1e-300) * pw).astype(int), 0, pw - 1)
             column_counts = np.bincount(cols, weights=dists.counts[i], minlength=pw)
-            heights = np.ceil(column_counts / max(column_counts.max(), 1) * rows * 8)
+            heights = np.ceil(column_counts / max(column_counts.max(), 1) * bar_rows * 8)
             for r in range(rows):
-                cells = np.clip(heights - (rows - 1 - r) * 8, 0, 8).astype(int)
-                head = label if r == rows - 1 else ""
-                strips.append(Strip([Segment(f"{head[:label_w - 1]:<{label_w}}", base),
-                                     Segment("".join(EIGHTHS[c] for c in cells), style),
+                bars = np.clip(heights - (rows - 1 - r) * 8, 0, 8).astype(int)
+                strips.append(Strip([Segment(f"{cells[i][r]:<{label_w}}", base),
+                                     Segment("".join(EIGHTHS[c] for c in bars), style),
                                      Segment(stats[i] if r == rows - 1 else "", base)]))
-        strips.append(_text(" " * label_w + _spread(fmt_num(lo), fmt_num(hi), pw, middle=fmt_num((lo + hi) / 2)),
-                            label_w + pw, base + Style(dim=True)))
+        strips.append(_text(" " * label_w + _range_axis(lo, hi, pw), label_w + pw, base + Style(dim=True)))
         return strips
 
     def _histogram(self, counts: np.ndarray, rows: int, pw: int, rgb) -> list[Strip]:
@@ -162,8 +200,7 @@ class HistogramPanel(StripPanel):
         return strips
 
     def _axis(self, lo: float, hi: float, pw: int) -> Strip:
-        text = _spread(fmt_num(lo), fmt_num(hi), pw, middle=fmt_num((lo + hi) / 2))
-        return _text(" " * MARGIN + text, MARGIN + pw, self.rich_style)
+        return _text(" " * MARGIN + _range_axis(lo, hi, pw), MARGIN + pw, self.rich_style)
 
     def _bands(self, pct: np.ndarray, lo: float, hi: float, rows: int, pw: int, rgb) -> list[Strip]:
         """Percentile bands over time as half-block pixels; level 0 = outside, 4 = inside ±0.5σ, 5 = median."""
@@ -184,8 +221,8 @@ class HistogramPanel(StripPanel):
         styles = {(a, b): self._style(("px", shades[a], shades[b])) for a in shades for b in shades}
         strips = []
         for r in range(rows):
-            label = fmt_num(hi) if r == 0 else fmt_num(lo) if r == rows - 1 else ""
-            segments = [Segment(f"{label[:MARGIN - 2]:>{MARGIN - 2}} ┤" if label else " " * (MARGIN - 1) + "│",
+            label = fmt_short(hi) if r == 0 else fmt_short(lo) if r == rows - 1 else ""
+            segments = [Segment(f"{label:>{MARGIN - 2}} ┤" if label else " " * (MARGIN - 1) + "│",
                                 self.rich_style)]
             top, bottom = level[2 * r], level[2 * r + 1]
             segments += [Segment("▀", styles[a, b]) for a, b in zip(top.tolist(), bottom.tolist())]
@@ -215,6 +252,14 @@ def _shade(rgb: tuple[int, int, int], level: int) -> tuple[int, int, int]:
     if level == 5:
         return MEDIAN_RGB
     return blend(HISTOGRAM_BACKGROUND_RGB, rgb, (0.0, 0.25, 0.45, 0.7, 1.0)[level])
+
+
+def _range_axis(lo: float, hi: float, width: int) -> str:
+    """The range's ends under the bars (and its middle where it fits), shortened so that both ends fit."""
+    left, right = fmt_num(lo), fmt_num(hi)
+    if len(left) + len(right) + 1 > width:
+        left, right = fmt_short(lo, max((width - 1) // 2, 3)), fmt_short(hi, max((width - 1) // 2, 3))
+    return _spread(left, right, width, middle=fmt_num((lo + hi) / 2))
 
 
 def _spread(left: str, right: str, width: int, middle: str = "") -> str:

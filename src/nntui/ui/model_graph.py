@@ -3,7 +3,9 @@
 Operation nodes (Addmm, Relu, …), parameter leaves named by module path with
 their shapes and colored by the norm of their gradient (the gradient-flow
 scale), and the loss. `t` switches between the layered drawing and a compact
-tree (better for big graphs); `[` / `]` switch runs.
+tree (better for big graphs); `[` / `]` switch runs. The layers run left to right
+in boxes where that fits, else top to bottom without borders (dag.layout_down):
+mlp_graph's ten nodes fit a third of an 80- or 120-column screen that way.
 """
 
 from __future__ import annotations
@@ -20,10 +22,11 @@ from textual.widgets import Static
 
 from ..frames import ModelGraph
 from ..runner import RunView, View
-from .dag import Box, layout, paint
+from .dag import Box, layout, layout_down, paint, wrap_label
 from .gradient_flow import scale_rgb
 from .palette import CONST_STYLE, EDGE_STYLE, LOSS_STYLE, OP_STYLE, VAR_STYLE
 from .panel import RUN_BINDINGS, Panel, run_name
+from .raster import border_room, first_fit
 
 BOX_ROWS = 4
 
@@ -85,10 +88,20 @@ class ModelGraphPanel(Panel, ScrollableContainer, can_focus=True):
             canvas.styles.width = "auto"
             canvas.update(Text("waiting for the first step…", style="italic"))
             return
-        self.border_title = f"Autograd graph · {run_name(run)} · {len(run.graph.nodes)} nodes"
+        fit = border_room(self.outer_size.width)
+        name, count = run_name(run), len(run.graph.nodes)
+        self.border_title = first_fit([f"Autograd graph · {name} · {count} nodes", f"Autograd graph · {name}",
+                                       f"Graph · {name}", name], fit)
+        self.border_subtitle = first_fit(["t: tree/layers · [ ] run · color: ‖∇‖", "t: tree/layers · color: ‖∇‖",
+                                          "t: tree · color: ‖∇‖", "t: tree/layers"], fit)
+        room = self.scrollable_content_region.width
         layered, width = self._layers(run, run.graph)
+        if width > room:  # too wide left to right: top to bottom, without borders, labels wrapped
+            down = layout_down(self._compact(run, run.graph, room), room)
+            if down is not None:
+                layered, width = down[0], down[1]
         if self.tree_view is None:
-            self.tree_view = width > self.scrollable_content_region.width
+            self.tree_view = width > room
         text, canvas_width = (self._tree(run, run.graph), None) if self.tree_view else (layered, width)
         canvas.styles.width = canvas_width or "auto"
         canvas.update(text)
@@ -116,6 +129,24 @@ class ModelGraphPanel(Panel, ScrollableContainer, can_focus=True):
             widths[i] = max(len(text) for text, _ in lines) + 4
         positions, width, height = layout(boxes, widths, BOX_ROWS)
         return paint(boxes, positions, width, height, BOX_ROWS), width
+
+    def _compact(self, run: RunView, g: ModelGraph, width: int) -> list[Box]:
+        """The nodes as lines of text for the top-to-bottom drawing: a leaf's name and shape, then its
+        gradient's norm; an operation's name; the loss, wrapped to `width`."""
+        boxes = []
+        for i, n in enumerate(g.nodes):
+            if n.kind == "param":
+                norm = self._norm(run, n.param)
+                lines: list[tuple[str, Style | None]] = [(f"{n.label} {_shape(n.shape)}", VAR_STYLE)]
+                if norm is not None:
+                    lines.append((f"‖∇‖ {norm:.1e}", grad_style(norm)))
+                style = grad_style(norm)
+            elif n.kind == "loss":
+                lines, style = [(t, LOSS_STYLE) for t in wrap_label(f"loss: {n.label}", width)], LOSS_STYLE
+            else:
+                lines, style = [(t, OP_STYLE) for t in wrap_label(n.label, width)], OP_STYLE
+            boxes.append(Box(i, n.inputs, lines, style))
+        return boxes
 
     def _tree(self, run: RunView, g: ModelGraph) -> Text:
         """From the loss back to the leaves; a node met twice is shown once and then referenced."""

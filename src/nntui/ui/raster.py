@@ -11,6 +11,7 @@ import math
 from collections.abc import Callable
 
 import numpy as np
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
@@ -44,6 +45,41 @@ def fmt_short(value: float, width: int = MARGIN - 2) -> str:
         if len(text) <= width:
             return text
     return text[:width]
+
+
+def shorten(text: str, width: int) -> str:
+    """`text` if it fits in `width` cells, else its leading whole words and '…' (never a cut word while a
+    word fits): 'Vanishing gradients: sigmoid vs…'."""
+    if cell_len(text) <= width:
+        return text
+    words, kept = text.split(" "), ""
+    for word in words:
+        candidate = f"{kept} {word}" if kept else word
+        if cell_len(candidate.rstrip(":,;·—-") + "…") > width:
+            break
+        kept = candidate
+    while " " in kept and kept.rsplit(" ", 1)[1].lower() in _DANGLING:  # '…ReLU in…' says less than '…ReLU…'
+        kept = kept.rsplit(" ", 1)[0]
+    if not kept:  # not even one word fits: the characters that do
+        return text[:max(width - 1, 0)] + "…" if width > 0 else ""
+    return kept.rstrip(" :,;·—-") + "…"
+
+
+_DANGLING = {"a", "an", "and", "at", "by", "from", "in", "of", "on", "or", "the", "to", "vs", "with", "·"}
+
+
+def first_fit(forms: list[str], width: int) -> str:
+    """The first of `forms` (fullest first) that fits in `width` cells; else the last, shortened at a word."""
+    for form in forms:
+        if cell_len(form) <= width:
+            return form
+    return shorten(forms[-1], width)
+
+
+def border_room(outer_width: int) -> int:
+    """Cells a border title or subtitle can use on a panel `outer_width` wide (Textual keeps a corner and a
+    space at each end)."""
+    return max(outer_width - 6, 0)
 
 
 def log_ticks(lo: float, hi: float, rows: int) -> dict[int, float]:

@@ -1,0 +1,53 @@
+"""Panels fit the space they get: at 80x24 and 120x40 no number, heading or title is cut mid-word."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from textual.app import App, ComposeResult
+
+from nntui.runner import View
+from nntui.ui import STYLESHEET
+from nntui.ui.header import RunHeader
+from nntui.ui.raster import first_fit, shorten
+
+
+def test_shorten_keeps_whole_words_and_first_fit_prefers_the_fullest_form():
+    title = "Vanishing gradients: sigmoid vs ReLU in a deep net"
+    assert shorten(title, 80) == title
+    assert shorten(title, 37) == "Vanishing gradients: sigmoid vs ReLU…"
+    assert shorten(title, 25) == "Vanishing gradients…"  # no dangling ':' or 'vs'
+    assert first_fit(["Gradient flow · sigmoid", "Grad flow · sigmoid"], 20) == "Grad flow · sigmoid"
+    assert first_fit(["Gradient flow · sigmoid", "sigmoid"], 5) == "sigm…"
+
+
+class HeaderApp(App):
+    CSS_PATH = STYLESHEET
+
+    def compose(self) -> ComposeResult:
+        yield RunHeader("Vanishing gradients: sigmoid vs ReLU in a deep net")
+
+
+@pytest.mark.parametrize("width", [80, 120, 60, 40])
+async def test_header_title_gives_way_to_the_status_in_whole_words(width):
+    app = HeaderApp()
+    async with app.run_test(size=(width, 5)) as pilot:
+        header = app.query_one(RunHeader)
+        header.show(View(1, "ready", "cpu", 100, 200, False, False, 20, math.nan, None, ()))
+        await pilot.pause()
+        line = screen_lines(app)[0]
+        assert "cpu  step 100/200" in line
+        title = line.split("cpu  step")[0].strip()
+        assert title and line.split(title)[1].startswith("  ")  # two cells clear of the status
+        if width < 60:
+            return  # narrower than nntui's smallest target: the title may be cut, never run into the status
+        words = "nntui Vanishing gradients: sigmoid vs ReLU in a deep net".split()
+        assert all(w.rstrip(":…") in words or w.rstrip(":…") + ":" in words for w in title.split())
+        if width >= 80:
+            assert "speed 20" in line and "Vanishing gradients" in title
+
+
+def screen_lines(app) -> list[str]:
+    """The plain text of every screen row, as the terminal shows it."""
+    return ["".join(seg.text for seg in strip) for strip in app.screen._compositor.render_strips()]
