@@ -20,6 +20,7 @@ from ..claims import Check
 from ..scenario.spec import Beat, Lesson
 from .claims import ClaimList
 from .panel import Panel
+from .raster import border_room, first_fit
 
 # A wrapped formula or code line breaks, where it can, before one of these: "= −9.33" reads on as a new row.
 BREAK_BEFORE = ("=", "≈", "≤", "≥", "<", ">", "←", "→", "#", "+", "−", "-", "·", "/")
@@ -155,6 +156,9 @@ class LessonPanel(Panel, VerticalScroll):
     def on_mount(self) -> None:
         self.border_title = "Lesson"
         self.border_subtitle = "tab: focus · ↑↓ scroll"
+
+    def on_resize(self) -> None:
+        self.border_subtitle = first_fit(["tab: focus · ↑↓ scroll", "↑↓ scroll"], border_room(self.size.width))
 
     def show(self, view) -> None:
         self.total = view.total  # (an edit may have changed a run's length)

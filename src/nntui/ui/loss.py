@@ -27,7 +27,7 @@ from ..runner import View
 from .braille import BrailleCanvas
 from .palette import blend, variant_rgb
 from .panel import StripPanel
-from .raster import MARGIN, centered_message, fmt_short, log_ticks, polyline_pixels
+from .raster import MARGIN, border_room, centered_message, first_fit, fmt_short, log_ticks, polyline_pixels
 
 FLOOR = 1e-12  # log scale: losses of exactly zero are drawn at this floor
 SAME_RTOL = 1e-4  # two runs closer than this everywhere are one curve on any screen: "a = b"
@@ -102,9 +102,11 @@ class LossPlot(StripPanel):
         return f"Loss ({', '.join(notes)})" if notes else "Loss"
 
     def _subtitle(self, held_out: bool, noise: bool) -> str:
-        # the legend first: a narrow panel cuts the key hint (the footer has it), not what the dashes mean
+        # the legend first: a narrow panel drops the key hint (the footer has it), not what the dashes mean
         legend = [text for text, shown in (("faint: each batch", noise), ("╌ validation", held_out)) if shown]
-        return " · ".join([*legend, "l: log/linear"])
+        short = [text for text, shown in (("faint: batch", noise), ("╌ val", held_out)) if shown]
+        return first_fit([" · ".join([*legend, "l: log/linear"]), " · ".join(legend), " · ".join(short)],
+                         border_room(self.size.width))
 
     def _curves(self, view: View) -> list[Curves]:
         out = []
