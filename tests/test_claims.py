@@ -181,3 +181,18 @@ async def test_the_lesson_panel_shows_claims_once_the_question_they_would_answer
         await wait_until(lambda: "✓ Sigmoid: L1's gradient is under 1/1000 of L10's  1.041e-05 < 0.001"
                          in str(app.query_one(ClaimList).render()), pilot)
         assert "1e-5" in app.query_one("#beat").source
+
+
+async def test_claims_do_not_wait_for_a_question_that_training_went_past():
+    # a run of a fixed number of steps (snapshots, tests) passes questions without asking: nothing is held for them
+    from nntui.ui.app import NNTuiApp
+    from nntui.ui.claims import ClaimList
+
+    from .conftest import wait_idle
+
+    app = NNTuiApp(load("dead_relu"), device="cpu", run_steps=12)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_idle(app, pilot)
+        claims = str(app.query_one(ClaimList).render())
+        assert "✓ relu, lr 2: over half of the last layer dead by step 10" in claims and "after the question" not in claims
+        assert "answer it below" not in app.query_one("#beat").source

@@ -167,12 +167,17 @@ class LessonPanel(Panel, VerticalScroll):
                    and not any(b.ask and b.at == 0 for b in self.lesson.beats))
         self.show_step(view.step, start_hint=waiting)
         if self.checks:  # claims judged at or after an open question would answer it: they wait for it
-            self.query_one(ClaimList).show(view.verdicts, min(self.open_questions, default=None))
+            self.query_one(ClaimList).show(view.verdicts, self._next_question(view.step))
+
+    def _next_question(self, step: int) -> int | None:
+        """The step of the next question still to be asked (one that training passed without asking, as a run
+        of a fixed number of steps does, is not waited for)."""
+        return min((q for q in self.open_questions if q >= step), default=None)
 
     def show_step(self, step: int, start_hint: bool = False) -> None:
         beat = current_beat(self.lesson.beats, step)
         now = beat is not None and beat_is_now(self.lesson.beats, beat, step, self.total)
-        asking = beat is not None and beat.ask is not None and beat.at in self.open_questions
+        asking = beat is not None and beat.ask is not None and beat.at == self._next_question(step)
         shown = (beat, now, start_hint, asking)
         if shown == self._shown:
             return
