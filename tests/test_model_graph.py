@@ -8,6 +8,8 @@ from nntui.engine import Engine
 from nntui.scenario import load
 from nntui.ui import STYLESHEET
 from nntui.ui.app import NNTuiApp
+from nntui.ui.dag import wrap_label
+from nntui.ui.loss import LossPlot
 from nntui.ui.model_graph import ModelGraphPanel
 
 from .conftest import diverged_run, wait_idle
@@ -118,3 +120,27 @@ async def test_layers_fit_the_panel_at_80x24_and_120x40(size):
         assert all(name in text for name in ("0.weight 8×2", "0.bias 8", "2.weight 1×8", "2.bias 1", "Relu", "Addmm"))
         assert text.count("‖∇‖ ") == 4 and "BinaryCrossEntropy" in text
         assert "…" not in str(panel.border_title) + str(panel.border_subtitle)
+
+
+@pytest.mark.parametrize("width", [0, 1, 3])
+def test_labels_wrap_at_any_width(width):
+    lines = wrap_label("loss: BinaryCrossEntropyWithLogits", width)
+    assert "".join(lines).replace(" ", "") == "loss:BinaryCrossEntropyWithLogits"
+    assert all(len(line) <= max(width, 1) for line in lines)
+
+
+async def test_zooming_another_panel_leaves_the_hidden_graph_alone():
+    # the graph behind a zoomed loss plot has no width: drawing it there once looped forever (CI ran out of memory)
+    app = NNTuiApp(load("mlp_graph"), device="cpu", run_steps=5, questions=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_idle(app, pilot)
+        graph = app.query_one(ModelGraphPanel)
+        app.query_one(LossPlot).focus()
+        await pilot.press("m")
+        graph._key = None
+        graph.show(app.runner.view())  # returns: nothing to fit
+        await pilot.pause()
+        assert app.screen.maximized is app.query_one(LossPlot)
+        await pilot.press("m")
+        await pilot.pause()
+        assert graph.tree_view is False and "0.weight" in str(graph.query_one("#canvas").render())

@@ -123,6 +123,7 @@ _JOINS = {frozenset("ud"): "│", frozenset("lr"): "─", frozenset("ur"): "└"
 def wrap_label(text: str, width: int) -> list[str]:
     """`text` in lines of at most `width` cells, broken at spaces, else where a capital starts a word
     ('BinaryCrossEntropy' / 'WithLogits'); a word is cut anywhere only when no such break fits."""
+    width = max(width, 1)  # a panel hidden behind a zoomed one has no width: one cell a line still ends
     pieces: list[tuple[str, str]] = []  # (text, what joins it to the piece before: ' ' or '')
     for word in text.split(" "):
         sep = " "

@@ -95,6 +95,8 @@ class ModelGraphPanel(Panel, ScrollableContainer, can_focus=True):
         self.border_subtitle = first_fit(["t: tree/layers · [ ] run · color: ‖∇‖", "t: tree/layers · color: ‖∇‖",
                                           "t: tree · color: ‖∇‖", "t: tree/layers"], fit)
         room = self.scrollable_content_region.width
+        if room < 1:  # hidden behind a zoomed panel: nothing to fit (and no tree/layers choice to make)
+            return
         layered, width = self._layers(run, run.graph)
         if width > room:  # too wide left to right: top to bottom, without borders, labels wrapped
             down = layout_down(self._compact(run, run.graph, room), room)
