@@ -46,6 +46,10 @@ class Unmeasured(Exception):
     """A quantity that cannot be read from this run now (e.g. no validation split): the claim fails, saying why."""
 
 
+class NotYet(Unmeasured):
+    """A quantity not measured yet (the first full-data loss comes a frame after step 0): judged again later."""
+
+
 # ---------------------------------------------------------------------------- quantities
 
 
@@ -72,14 +76,14 @@ def _dist(run: RunHistory, quantity: str, k: int, field: str) -> float:
 
 def _last(series_last: tuple[int, float] | None, what: str) -> float:
     if series_last is None:
-        raise Unmeasured(f"no {what} yet")
+        raise NotYet(f"no {what} yet")
     return series_last[1]
 
 
 def _lowest(run: RunHistory, attr: str, what: str) -> float:
     _, values = getattr(run, attr).points()
     if not len(values):
-        raise Unmeasured(f"no {what} yet")
+        raise NotYet(f"no {what} yet")
     return float(np.nanmin(values)) if np.isfinite(values).any() else math.inf
 
 
@@ -117,36 +121,45 @@ class Quantity:
     extra: tuple[type, ...] = ()  # the arguments after them: int (a layer, 1 = nearest the input), str, float
     probe: str | None = None     # what the engine must measure for it (panels.Probe or an engine option)
     truth: bool = False          # yes (1) or no (0): may stand alone, `diverged("x")`
+    shown: str = ""              # how a verdict names it, {} for its argument ("‖∇W{}‖"); "": its name in words
 
 
 QUANTITIES: dict[str, Quantity] = {
     "loss": Quantity("the loss on the whole training split now (the loss runs are compared on)",
                      lambda r: _last(r.train_loss.last, "loss")),
-    "first_loss": Quantity("that loss before the first update", lambda r: r.first_loss),
-    "min_loss": Quantity("the lowest training-split loss so far", lambda r: _lowest(r, "train_loss", "loss")),
-    "val_loss": Quantity("the validation loss now", lambda r: _last(r.val_loss.last, "validation split")),
-    "min_val_loss": Quantity("the lowest validation loss so far", lambda r: _lowest(r, "val_loss", "validation split")),
+    "first_loss": Quantity("that loss before the first update",
+                           lambda r: _last(None if math.isnan(r.first_loss) else (0, r.first_loss), "loss")),
+    "min_loss": Quantity("the lowest training-split loss so far", lambda r: _lowest(r, "train_loss", "loss"),
+                         shown="lowest loss"),
+    "val_loss": Quantity("the validation loss now", lambda r: _last(r.val_loss.last, "validation split"),
+                         shown="val loss"),
+    "min_val_loss": Quantity("the lowest validation loss so far", lambda r: _lowest(r, "val_loss", "validation split"),
+                             shown="lowest val loss"),
     "accuracy": Quantity("the fraction of the training split classified right now (0–1)",
                          lambda r: _accuracy(r, False)),
     "val_accuracy": Quantity("the fraction of the validation split classified right now (0–1)",
                              lambda r: _accuracy(r, True)),
     "steps_to": Quantity("the first step whose training-split loss is at or below the number (inf: never)",
-                         _steps_to, extra=(float,)),
+                         _steps_to, extra=(float,), shown="steps to loss {}"),
     "grad": Quantity("the gradient norm ‖∇W‖ of weight layer k now (1 = nearest the input)",
-                     lambda r, k: float(r.latest.grad_norms[_layer(r, k)]), extra=(int,)),
+                     lambda r, k: float(r.latest.grad_norms[_layer(r, k)]), extra=(int,), shown="‖∇W{}‖"),
     "dead": Quantity("the fraction of hidden layer k's units that output 0 on every probe input",
-                     lambda r, k: _dist(r, "activations", k, "dead"), extra=(int,), probe="dists"),
+                     lambda r, k: _dist(r, "activations", k, "dead"), extra=(int,), probe="dists",
+                     shown="dead in layer {}"),
     "act_std": Quantity("the standard deviation of hidden layer k's activations",
-                        lambda r, k: _dist(r, "activations", k, "std"), extra=(int,), probe="dists"),
+                        lambda r, k: _dist(r, "activations", k, "std"), extra=(int,), probe="dists",
+                        shown="σ of layer {}"),
     "weight_std": Quantity("the standard deviation of weight layer k's weights",
-                           lambda r, k: _dist(r, "weights", k, "std"), extra=(int,), probe="dists"),
+                           lambda r, k: _dist(r, "weights", k, "std"), extra=(int,), probe="dists",
+                           shown="σ of W{}"),
     "param": Quantity("a one-number parameter by name, e.g. param(\"run\", \"weight\") (models of ≤ 16 numbers)",
-                      _param, extra=(str,)),
+                      _param, extra=(str,), shown="{}"),
     "grad_diff": Quantity("the largest |difference| between two runs' gradients so far, relative to the largest "
                           "gradient (runs that start from the same weights)",
-                          lambda a, b: a.grad_gaps.get(b.label, math.nan), runs=2, probe="grad_diff"),
+                          lambda a, b: a.grad_gaps.get(b.label, math.nan), runs=2, probe="grad_diff",
+                            shown="largest gradient gap"),
     "diverged_at": Quantity("the step the run diverged at (inf: it did not)",
-                            lambda r: math.inf if r.diverged_at is None else float(r.diverged_at)),
+                            lambda r: math.inf if r.diverged_at is None else float(r.diverged_at), shown="diverged at step"),
     "diverged": Quantity("yes when the run diverged (its loss hit NaN/Inf or diverge_factor)",
                          lambda r: float(r.diverged_at is not None), truth=True),
     **{name: Quantity(f"yes when the run's status is '{name}'", _status(name), truth=True)
@@ -366,28 +379,33 @@ class Verdict:
     step: int           # the step it was judged at
 
 
-def evaluate(claim: Claim, runs: dict[str, RunHistory], step: int) -> Verdict:
+def evaluate(claim: Claim, runs: dict[str, RunHistory], step: int, wait: bool = False) -> Verdict | None:
+    """The claim judged on `runs` at `step`; None when `wait` and a quantity is not measured yet."""
     try:
         left = _value(claim.left, runs)
-        if claim.op is None:
-            passed = (left == 1.0) != claim.negated
-            return Verdict(passed, ("no" if claim.negated else "yes") if passed else
-                           ("yes" if claim.negated else "no"), step)
+        if claim.op is None:  # a yes/no quantity: the verdict says what was seen ("diverged: no")
+            assert isinstance(claim.left, Measure)  # (the parser allows only a truth quantity alone)
+            return Verdict((left == 1.0) != claim.negated, f"{_name(claim.left, claim)}: {'yes' if left == 1.0 else 'no'}",
+                           step)
         assert claim.right is not None
         right = _value(claim.right, runs)
+    except NotYet as why:
+        return None if wait else Verdict(False, str(why), step)
     except Unmeasured as why:
         return Verdict(False, str(why), step)
     passed = COMPARISONS[claim.op](left, right) and not (math.isnan(left) or math.isnan(right))
     # a side computed from quantities (a ratio, a distance): the quantities themselves are worth seeing too
     parts = [m for side in (claim.left, claim.right) if isinstance(side, Apply) for m in _walk(side)]
-    inside = ", ".join(f"{_name(m, claim)} {fmt(_value(m, runs))}" for m in dict.fromkeys(parts))
+    inside = ", ".join(f"{_name(m, claim)} = {fmt(_value(m, runs))}" for m in dict.fromkeys(parts))
     return Verdict(passed, f"{fmt(left)} {claim.op} {fmt(right)}" + (f" ({inside})" if inside else ""), step)
 
 
 def _name(m: Measure, claim: Claim) -> str:
-    """A quantity as the verdict names it: with its run only when the claim names several, with its argument."""
-    args = ([f"{label}" for label in m.runs] if len(claim.runs) > 1 else []) + [str(e) for e in m.extra]
-    return f"{m.name}[{', '.join(args)}]" if args else m.name
+    """A quantity as the verdict names it, in words ('‖∇W1‖', 'steps to loss 0.1'), after its run when the
+    claim names several ('sigmoid: ‖∇W1‖')."""
+    shown = QUANTITIES[m.name].shown or m.name.replace("_", " ")
+    name = shown.format(*m.extra) if "{}" in shown else " ".join([shown, *map(str, m.extra)])
+    return f"{', '.join(m.runs)}: {name}" if len(claim.runs) > 1 else name
 
 
 def _value(term: Term, runs: dict[str, RunHistory]) -> float:

@@ -259,7 +259,8 @@ class History:
             runs = [by_label[label] for label in check.claim.runs]
             if due(check.at, runs):
                 step = min(r.latest.step for r in runs if r.latest is not None)
-                self.verdicts[k] = evaluate(check.claim, by_label, step)
+                waiting = not all(r.latest is not None and r.latest.finished for r in runs)
+                self.verdicts[k] = evaluate(check.claim, by_label, step, wait=waiting)
 
     def restart(self, index: int, label: str, settings: dict[str, Any], checks: tuple[Check, ...] | None = None) -> None:
         """Run `index` starts over (an edit): its history is new, the others keep theirs. `checks`: the edited
