@@ -115,3 +115,17 @@ async def test_every_layer_is_shown_whole_in_the_height_it_gets(vanishing_view, 
             assert "1e2" in text and "1e-8" in text and "L1" in lines[-1] and "L10" in lines[-1]
         assert sum(bool(line.strip()) for line in lines) / panel.size.height > 0.75
         assert "…" not in str(panel.border_title) + str(panel.border_subtitle)
+
+
+async def test_the_first_steps_ratio_stays_on_screen_when_the_bars_have_evened_out():
+    # vanishing_gradients: by the end sigmoid's bars are alike; the ratio line still says what step 1 showed
+    app = NNTuiApp(load("vanishing_gradients"), device="cpu", run_steps=120, questions=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_idle(app, pilot)
+        panel = next(p for p in app.query(GradientFlowPanel) if "sigmoid" in str(p.border_title))
+        run = app.runner.view().runs[panel.run_index]
+        layers = weight_layers(run)
+        then, now = run.grads[0, layers], run.grads[-1, layers]
+        assert then[0] / then[-1] < 1e-3 < now[0] / now[-1]  # (what makes the line worth its row)
+        text = "\n".join("".join(seg.text for seg in strip) for strip in panel._strips)
+        assert f"L1/L10 at step {run.grad_steps[0]}: {then[0] / then[-1]:.1e} · now " in text

@@ -9,8 +9,10 @@ from ..claims import Check, Verdict
 from .palette import CLAIM_STYLES
 
 
-def claim_lines(checks: tuple[Check, ...], verdicts: tuple[Verdict | None, ...], question: int | None = None) -> Text:
-    """One entry a claim: its mark, when it is judged, what the lesson says and, once judged, what was measured.
+def claim_lines(checks: tuple[Check, ...], verdicts: tuple[Verdict | None, ...], question: int | None = None,
+                compact: bool = False) -> Text:
+    """One entry a claim: its mark, when it is judged, what the lesson says and, once judged, what was measured
+    (`compact`, in a short window: the mark and what the lesson says only, so the text keeps its rows).
     Claims about the step of an open `question` or later are not shown yet: they would answer it."""
     text = Text()
     held = [k for k, check in enumerate(checks) if question is not None and (check.at is None or check.at >= question)]
@@ -25,8 +27,9 @@ def claim_lines(checks: tuple[Check, ...], verdicts: tuple[Verdict | None, ...],
             text.append("\n")
         text.append(f"{mark} ", CLAIM_STYLES[state])
         text.append(check.say, "" if verdict is not None else "dim")
-        text.append(f"  {when}" if verdict is None else f"  {verdict.shown}", "dim" if verdict is None else
-                    CLAIM_STYLES[state])
+        if not compact:
+            text.append(f"  {when}" if verdict is None else f"  {verdict.shown}", "dim" if verdict is None else
+                        CLAIM_STYLES[state])
     if held:
         more = "more " if len(held) < len(checks) else ""
         text.append(("\n" if more else "") + f"○ {len(held)} {more}claims, shown after the question at step {question}",
@@ -45,7 +48,13 @@ class ClaimList(Static):
     def on_mount(self) -> None:
         self.border_title = "Claims"
 
+    def reshow(self) -> None:
+        """The window changed: the same verdicts, compact or in full."""
+        if self._shown:
+            self.show(*self._shown[:2])
+
     def show(self, verdicts: tuple[Verdict | None, ...], question: int | None = None) -> None:
-        if (verdicts, question) != self._shown:
-            self._shown = (verdicts, question)
-            self.update(claim_lines(self.checks, verdicts, question))
+        compact = self.screen.has_class("-short")  # 24 rows: the measured numbers would push the text off
+        if (verdicts, question, compact) != self._shown:
+            self._shown = (verdicts, question, compact)
+            self.update(claim_lines(self.checks, verdicts, question, compact))

@@ -90,9 +90,11 @@ class GradientFlowPanel(StripPanel):
         if height < n:  # not a row per layer: the layers side by side, input first, bars up on the log scale
             self._strips = self._columns(now, width, height)
             return
-        # a row (or more) per layer: name, bar and value now, then the history; the legend, then the time axis,
-        # give way to the layers' rows
-        footer = 2 if height >= n + 2 else 1 if height >= n + 1 else 0
+        # a row (or more) per layer: name, bar and value now, then the history; under them, as rows allow, the
+        # input-to-output ratio at the first step and now (the telling moment stays on screen when the bars have
+        # evened out), the time axis, the legend
+        ratio = [self._ratio_line(run.grads[0, layers], now, steps[0], width)] if n >= 2 else []
+        footer = min(len(ratio) + 2, max(height - n, 0))
         k = max((height - footer) // n, 1)
         labels = [_layer_label(r, n) for r in range(n)]
         if k == 1 and max(map(len, labels)) + 1 + VALUE_WIDTH + 4 > width:
@@ -124,10 +126,20 @@ class GradientFlowPanel(StripPanel):
                         else:
                             segments += ridge[row]
                 strips.append(Strip(segments).adjust_cell_length(width, base).simplify())
-        below = [self._time_axis(steps, width - strip_width, strip_width)] if strip_width else []  # no history: no axis
-        below = (below + [self._legend(width)])[:footer] if footer == 2 or not strip_width else below[:footer]
+        axis = [self._time_axis(steps, width - strip_width, strip_width)] if strip_width else []  # no history: no axis
+        below = (ratio + axis + [self._legend(width)])[:footer]
         strips += [Strip.blank(width, base)] * max(height - len(strips) - len(below), 0)
         self._strips = (strips + below)[:height]
+
+    def _ratio_line(self, first, now, first_step: int, width: int) -> Strip:
+        """'‖∇‖ L1/L10 at step 1: 2.1e-04 · now 0.93', or as much of it as fits: how much smaller (or larger)
+        the input layer's gradient is than the output layer's, when training began and now."""
+        n = len(now)
+        then_r, now_r = (_ratio(float(first[0]), float(first[-1])), _ratio(float(now[0]), float(now[-1])))
+        forms = [f"‖∇‖ L1/L{n} at step {first_step}: {then_r} · now {now_r}", f"L1/L{n} at step {first_step}: {then_r}"
+                 f" · now {now_r}", f"L1/L{n}: {then_r} → {now_r}"]
+        text = next((t for t in forms if len(t) <= width), "")
+        return Strip([Segment(text, self.rich_style)]).adjust_cell_length(width, self.rich_style)
 
     def _columns(self, now, width: int, height: int) -> list[Strip]:
         """A short panel: one column per layer (input left), its bar rising on the log scale from 1e-8 to 1e2,
@@ -272,3 +284,10 @@ def _fmt(value: float) -> str:
         return "NaN" if value != value else "Inf"
     return f"{value:.1e}"
 
+
+
+def _ratio(a: float, b: float) -> str:
+    if not (math.isfinite(a) and math.isfinite(b)) or b == 0:
+        return "—"
+    r = a / b
+    return f"{r:.2g}" if 0.01 <= r < 1000 else f"{r:.1e}"

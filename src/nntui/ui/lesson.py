@@ -159,6 +159,8 @@ class LessonPanel(Panel, VerticalScroll):
 
     def on_resize(self) -> None:
         self.border_subtitle = first_fit(["tab: focus · ↑↓ scroll", "↑↓ scroll"], border_room(self.size.width))
+        if self.checks:
+            self.query_one(ClaimList).reshow()
 
     def show(self, view) -> None:
         self.total = view.total  # (an edit may have changed a run's length)
@@ -182,7 +184,9 @@ class LessonPanel(Panel, VerticalScroll):
         if shown == self._shown:
             return
         self._shown = shown
-        self.query_one("#beat-dock").set_class(beat is None and not start_hint, "-empty")
+        dock = self.query_one("#beat-dock")
+        dock.set_class(beat is None and not start_hint, "-empty")
+        dock.set_class(not now and not start_hint, "-past")  # (a short window hides a past beat: rows for the text)
         box = self.query_one("#beat", Markdown)
         box.set_class(not now, "-past")
         # a question's beat says what the answer is: it waits, like the claims, until the question is answered
