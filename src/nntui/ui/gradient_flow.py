@@ -88,6 +88,13 @@ class GradientFlowPanel(StripPanel):
         assert run.grad_steps is not None  # the runner sends the norms' steps with them
         steps = (int(run.grad_steps[0]), int(run.grad_steps[-1]))
         if height < n:  # not a row per layer: the layers side by side, input first, bars up on the log scale
+            if n >= 2:  # no row to spare for the ratio line: the telling moment takes the keys' place below
+                first = run.grads[0, layers]
+                then_r, now_r = _ratio(first[0], first[-1], 5), _ratio(now[0], now[-1], 5)
+                self.set_titles(subtitle=first_fit([f"L1/L{n} at step {steps[0]}: {then_r} · now {now_r}",
+                                                    f"L1/L{n} step {steps[0]}: {then_r} · now {now_r}",
+                                                    f"L1/L{n} step {steps[0]}: {then_r}", f"step {steps[0]}: {then_r}"],
+                                                   room))
             self._strips = self._columns(now, width, height)
             return
         # a row (or more) per layer: name, bar and value now, then the history; under them, as rows allow, the
@@ -132,12 +139,11 @@ class GradientFlowPanel(StripPanel):
         self._strips = (strips + below)[:height]
 
     def _ratio_line(self, first, now, first_step: int, width: int) -> Strip:
-        """'‖∇‖ L1/L10 at step 1: 2.1e-04 · now 0.93', or as much of it as fits: how much smaller (or larger)
+        """'L1/L10 at step 1: 2.1e-04 · now 0.93' (‖∇W‖), or as much of it as fits: how much smaller (or larger)
         the input layer's gradient is than the output layer's, when training began and now."""
         n = len(now)
         then_r, now_r = (_ratio(float(first[0]), float(first[-1])), _ratio(float(now[0]), float(now[-1])))
-        forms = [f"‖∇‖ L1/L{n} at step {first_step}: {then_r} · now {now_r}", f"L1/L{n} at step {first_step}: {then_r}"
-                 f" · now {now_r}", f"L1/L{n}: {then_r} → {now_r}"]
+        forms = [f"L1/L{n} at step {first_step}: {then_r} · now {now_r}", f"L1/L{n}: {then_r} → {now_r}"]
         text = next((t for t in forms if len(t) <= width), "")
         return Strip([Segment(text, self.rich_style)]).adjust_cell_length(width, self.rich_style)
 
@@ -150,7 +156,6 @@ class GradientFlowPanel(StripPanel):
         n = len(now)
         axis_w = 5
         cw = min(max((width - axis_w) // n, 1), 3)
-        bar_w = cw - 1 if cw >= 2 else 1
         rows = max(height - 1, 1)
         side_w = width - axis_w - cw * n
         # the first and last layer's values beside the bars, as precise as fits
@@ -158,6 +163,7 @@ class GradientFlowPanel(StripPanel):
                                          *([f"L1 {fmt_short(now[0], w)}", f"L{n} {fmt_short(now[-1], w)}"]
                                            for w in (6, 5, 4)))
                      if side_w >= max(map(len, lines)) + 1), [])
+        bar_w = cw - 1 if cw >= 2 else 1
         ticks = {0: "1e2", rows - 1: "1e-8"}
         if rows >= 5:
             ticks[(rows - 1) // 2] = "1e-3"
@@ -286,8 +292,13 @@ def _fmt(value: float) -> str:
 
 
 
-def _ratio(a: float, b: float) -> str:
+def _ratio(a: float, b: float, width: int | None = None) -> str:
+    """a / b, short (in `width` characters if given): how many times larger L1's gradient norm is than the last
+    layer's."""
+    a, b = float(a), float(b)
     if not (math.isfinite(a) and math.isfinite(b)) or b == 0:
         return "—"
     r = a / b
+    if width is not None:
+        return fmt_short(r, width)
     return f"{r:.2g}" if 0.01 <= r < 1000 else f"{r:.1e}"
