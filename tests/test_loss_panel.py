@@ -141,6 +141,15 @@ async def test_runs_whose_curves_coincide_are_labelled_as_one():
     assert ends[at + 1].endswith(" = autograd")
 
 
+async def test_a_label_too_long_for_the_gutter_wraps_onto_the_next_rows_rather_than_being_cut():
+    losses = 1 / (1 + np.arange(100.0))
+    runs = [run("relu, lr 0.05", losses), run("relu, lr 2", 3 * losses), run("leaky relu, lr 2", 9 * losses)]
+    ends = [line.rstrip() for line in lines(await drawn(runs, size=(40, 24), log_y=True))]
+    assert not any("…" in line for line in ends)
+    at = next(r for r, line in enumerate(ends) if line.endswith(" leaky"))  # "leaky relu, lr 2" in 9 columns
+    assert ends[at + 1].endswith(" relu, lr") and ends[at + 2].endswith(" 2")
+
+
 async def test_a_diverged_run_leaves_through_the_top_without_rescaling_the_others():
     steps = np.arange(200.0)
     calm = [run(f"lr {k}", 1.0 * np.exp(-steps / (30 * k)) + 0.01) for k in (1, 2)]

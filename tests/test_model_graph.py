@@ -8,9 +8,9 @@ from nntui.engine import Engine
 from nntui.scenario import load
 from nntui.ui import STYLESHEET
 from nntui.ui.app import NNTuiApp
-from nntui.ui.dag import wrap_label
 from nntui.ui.loss import LossPlot
 from nntui.ui.model_graph import ModelGraphPanel
+from nntui.ui.raster import wrap_label
 
 from .conftest import diverged_run, wait_idle
 

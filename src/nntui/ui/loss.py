@@ -27,7 +27,7 @@ from ..runner import View
 from .braille import BrailleCanvas
 from .palette import blend, variant_rgb
 from .panel import StripPanel
-from .raster import MARGIN, border_room, centered_message, first_fit, fmt_short, log_ticks, polyline_pixels
+from .raster import MARGIN, border_room, centered_message, first_fit, fmt_short, log_ticks, polyline_pixels, wrap_label
 
 FLOOR = 1e-12  # log scale: losses of exactly zero are drawn at this floor
 SAME_RTOL = 1e-4  # two runs closer than this everywhere are one curve on any screen: "a = b"
@@ -203,18 +203,24 @@ class LossPlot(StripPanel):
                     ends: dict[int, tuple[int, int]]) -> None:
         """Each curve's label right of its end, in its colour, pushed apart where curves end close together;
         where curves coincide, the one drawn on top is labelled and the ones under it say "= b" below."""
-        labels = []  # (row wanted, column, text, run)
+        wanted = []  # (row wanted, column, text, run)
         for group in groups:
             if group[0] in ends:  # the others are hidden under it: each says so on the next rows, "= b"
                 end_row, col = ends[group[0]]
                 col += 1 if view.runs[group[0]].diverged_at is not None else 2
-                labels += [(end_row, col, ("= " if n else "") + names[i], i) for n, i in enumerate(group)]
+                for n, i in enumerate(group):
+                    text = ("= " if n else "") + names[i]
+                    if len(text) > canvas.width - col and text.startswith("= "):
+                        text = "=" + text[2:]
+                    if canvas.width - col >= 3:
+                        wanted.append((end_row, col, text, i))
+        # a label too long for the gutter takes two rows or more where the rows allow ("leaky relu," / "lr 2"),
+        # else it is cut in the middle; a label's rows all want its curve's row, so they stay together
+        wrapped = [(row, col, line, i) for row, col, text, i in wanted for line in wrap_label(text, canvas.width - col)]
+        labels = wrapped if len(wrapped) <= canvas.height else wanted
         for (_, col, text, i), row in zip(labels, _spread([label[0] for label in labels], canvas.height)):
-            room = canvas.width - col
-            if len(text) > room and text.startswith("= "):
-                text = "=" + text[2:]
-            if row is not None and room >= 3:
-                canvas.put(row, col, _fit(text, room), 3 * i + MAIN)
+            if row is not None:
+                canvas.put(row, col, _fit(text, canvas.width - col), 3 * i + MAIN)
 
     def _finite(self, steps: np.ndarray | None, values: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         """A series' finite points as floats (floored at FLOOR on a log axis); empty where there is none."""

@@ -22,11 +22,11 @@ from textual.widgets import Static
 
 from ..frames import ModelGraph
 from ..runner import RunView, View
-from .dag import Box, layout, layout_down, paint, wrap_label
+from .dag import Box, layout, layout_down, paint
 from .gradient_flow import scale_rgb
 from .palette import CONST_STYLE, EDGE_STYLE, LOSS_STYLE, OP_STYLE, VAR_STYLE
 from .panel import RUN_BINDINGS, Panel, run_name
-from .raster import border_room, first_fit
+from .raster import border_room, first_fit, wrap_label
 
 BOX_ROWS = 4
 

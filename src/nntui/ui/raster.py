@@ -227,3 +227,25 @@ def clip_path(px: np.ndarray, py: np.ndarray, width: int, height: int) -> tuple[
 def centered_message(text: str, width: int, height: int, style: Style) -> list[Strip]:
     return [Strip([Segment(text.center(width)[:width], style)], width) if i == height // 2
             else Strip.blank(width, style) for i in range(height)]
+
+
+def wrap_label(text: str, width: int) -> list[str]:
+    """`text` in lines of at most `width` cells, broken at spaces, else where a capital starts a word
+    ('BinaryCrossEntropy' / 'WithLogits'); a word is cut anywhere only when no such break fits."""
+    width = max(width, 1)  # a panel hidden behind a zoomed one has no width: one cell a line still ends
+    pieces: list[tuple[str, str]] = []  # (text, what joins it to the piece before: ' ' or '')
+    for word in text.split(" "):
+        sep = " "
+        while len(word) > width:
+            breaks = [k for k in range(1, width + 1) if word[k].isupper() and word[k - 1].islower()]
+            cut = breaks[-1] if breaks else width
+            pieces.append((word[:cut], sep))
+            word, sep = word[cut:], ""
+        pieces.append((word, sep))
+    lines: list[str] = []
+    for piece, sep in pieces:
+        if lines and len(lines[-1]) + len(sep) + len(piece) <= width:
+            lines[-1] += sep + piece
+        else:
+            lines.append(piece)
+    return lines
