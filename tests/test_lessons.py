@@ -300,3 +300,13 @@ def test_devices_reports_each_runs_device_and_rate():
         assert cpu.loss_log == best.loss_log or [v for _, v, _ in cpu.loss_log] == [v for _, v, _ in best.loss_log]
     forced = Engine(load("devices").with_steps(1), "cpu")  # --device cpu overrides the variants' own
     assert {r.device for r in forced.runs} == {"cpu"}
+
+
+def test_steps_per_second_leave_out_the_whole_split_evaluations(monkeypatch):
+    ticks = iter(range(10**6))  # a clock that moves one second each time it is read
+    monkeypatch.setattr("nntui.engine.engine.clock", lambda: float(next(ticks)))
+    run = Engine(load("devices").with_steps(2), "cpu").runs[0]
+    run.train_step()  # step 1: no evaluation due (every 5 steps, and the last)
+    assert run.train_seconds == 1 and run.eval_seconds == 0
+    run.train_step()  # step 2, the last: the whole split is evaluated inside the step, and timed apart
+    assert run.eval_seconds == 1 and run.train_seconds == 1 + 2

@@ -64,6 +64,7 @@ class RunState:
         self.zero_grad = variant.train.zero_grad
         self.device = device
         self.train_seconds = 0.0  # wall time spent in training steps (the devices lesson compares rates)
+        self.eval_seconds = 0.0  # wall time of the whole-split evaluations, left out of train_seconds
         self.generator = torch.Generator().manual_seed(seed)  # batch order, same in every variant
         self.order: torch.Tensor | None = None
         self.cursor = 0
@@ -116,7 +117,7 @@ class RunState:
         return torch.cat([p.detach().reshape(-1) for p in self.params]).clone()
 
     def train_step(self) -> None:
-        started = clock()
+        started, evaluating = clock(), self.eval_seconds
         if self.zero_grad:
             self.optimizer.zero_grad(set_to_none=True)
         value = 0.0  # the step's loss: the mean over its k mini-batches, on which divergence is decided
@@ -139,7 +140,7 @@ class RunState:
             if self.scheduler is not None:
                 self.scheduler.step()
             self.stepped()
-        self.train_seconds += clock() - started
+        self.train_seconds += clock() - started - (self.eval_seconds - evaluating)  # the steps alone
 
     # The bookkeeping of a step, shared by this class's own steps and BatchedRuns' (engine/batched.py):
     # record_loss before the update, stepped after it.
@@ -166,9 +167,11 @@ class RunState:
         the training split, when the caller has evaluated it (batched runs)."""
         self.step += 1
         if self.evaluation_due:
+            started = clock()
             # the last step's θ is never a step's input: a dense run evaluates it too
             self._evaluate(train=not self.dense or self.step == self.total or self.step in self.checkpoints,
                            train_loss=train_loss)
+            self.eval_seconds += clock() - started
 
     @property
     def evaluation_due(self) -> bool:

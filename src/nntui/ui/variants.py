@@ -119,6 +119,10 @@ class VariantsTable(Panel, ScrollView, can_focus=False):  # nothing to select: i
     def _update_size(self) -> None:
         self._fit()
         size = Size(sum(c.width + 2 * PADDING for c in self.columns), len(self._rows) + 1)
+        # a table that fits has no scroll bar (Textual kept one, and its row, from a width before the fit)
+        overflow = "auto" if self.size.width and size.width > self.size.width else "hidden"
+        if self.styles.overflow_x != overflow:
+            self.styles.overflow_x = overflow
         if size != self.virtual_size:
             self.virtual_size = size
             self.refresh(layout=True)
