@@ -19,7 +19,7 @@ from ..data import Dataset
 from ..frames import Boundary
 from .palette import BOUNDARY_BACKGROUND_RGB, NONFINITE_RGB, POINT_RGB, blend, variant_rgb
 from .panel import RUN_BINDINGS, StripPanel, run_name
-from .raster import MARGIN, centered_message, polyline_pixels, to_pixels, x_ticks, y_label
+from .raster import MARGIN, border_room, centered_message, first_fit, polyline_pixels, to_pixels, x_ticks, y_label
 
 LEVELS = 4  # confidence shades per class: few colors, small terminal output
 
@@ -62,9 +62,13 @@ class BoundaryPanel(StripPanel):
             return
         ds = self.datasets[self.run_index]
         kind = "Decision regions" if b.classes is not None else "Fit"
-        self.set_titles(title=f"{kind} · {run_name(run)}")
-        self.set_titles(subtitle=("● train  ○ validation  [ ] run" if b.classes is not None
-                                else "grey: data · line: the model now · [ ] run"))
+        room, name = border_room(self.outer_size.width), run_name(run)
+        # a narrow panel keeps the run's name (small multiples differ only in it) before the panel's kind
+        self.set_titles(title=first_fit([f"{kind} · {name}", f"{kind.split()[0]} · {name}", name], room),
+                        subtitle=first_fit(["● train  ○ validation  [ ] run", "● train  ○ validation",
+                                            "● train ○ val"] if b.classes is not None else
+                                           ["grey: data · line: the model now · [ ] run",
+                                            "grey: data · line: the model now", "grey: data · line: model"], room))
         pw, ph = width - MARGIN, height - 1
         if b.classes is not None:
             top, bottom, marks = self._regions(b, ds, pw, 2 * ph)
