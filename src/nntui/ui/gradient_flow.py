@@ -88,7 +88,7 @@ class GradientFlowPanel(StripPanel):
         assert run.grad_steps is not None  # the runner sends the norms' steps with them
         steps = (int(run.grad_steps[0]), int(run.grad_steps[-1]))
         if height < n:  # not a row per layer: the layers side by side, input first, bars up on the log scale
-            if n >= 2:  # no row to spare for the ratio line: the telling moment takes the keys' place below
+            if n >= 2 and steps[0] != steps[1]:  # no row for the ratio line: the first step's takes the keys' place
                 first = run.grads[0, layers]
                 then_r, now_r = _ratio(first[0], first[-1], 5), _ratio(now[0], now[-1], 5)
                 self.set_titles(subtitle=first_fit([f"L1/L{n} at step {steps[0]}: {then_r} · now {now_r}",
@@ -100,7 +100,7 @@ class GradientFlowPanel(StripPanel):
         # a row (or more) per layer: name, bar and value now, then the history; under them, as rows allow, the
         # input-to-output ratio at the first step and now (the telling moment stays on screen when the bars have
         # evened out), the time axis, the legend
-        ratio = [self._ratio_line(run.grads[0, layers], now, steps[0], width)] if n >= 2 else []
+        ratio = [self._ratio_line(run.grads[0, layers], now, steps, width)] if n >= 2 else []
         footer = min(len(ratio) + 2, max(height - n, 0))
         k = max((height - footer) // n, 1)
         labels = [_layer_label(r, n) for r in range(n)]
@@ -138,12 +138,13 @@ class GradientFlowPanel(StripPanel):
         strips += [Strip.blank(width, base)] * max(height - len(strips) - len(below), 0)
         self._strips = (strips + below)[:height]
 
-    def _ratio_line(self, first, now, first_step: int, width: int) -> Strip:
+    def _ratio_line(self, first, now, steps: tuple[int, int], width: int) -> Strip:
         """'L1/L10 at step 1: 2.1e-04 · now 0.93' (‖∇W‖), or as much of it as fits: how much smaller (or larger)
         the input layer's gradient is than the output layer's, when training began and now."""
         n = len(now)
         then_r, now_r = (_ratio(float(first[0]), float(first[-1])), _ratio(float(now[0]), float(now[-1])))
-        forms = [f"L1/L{n} at step {first_step}: {then_r} · now {now_r}", f"L1/L{n}: {then_r} → {now_r}"]
+        forms = ([f"L1/L{n} at step {steps[0]}: {then_r} · now {now_r}", f"L1/L{n}: {then_r} → {now_r}"]
+                 if steps[0] != steps[1] else [f"L1/L{n} at step {steps[1]}: {now_r}", f"L1/L{n}: {now_r}"])
         text = next((t for t in forms if len(t) <= width), "")
         return Strip([Segment(text, self.rich_style)]).adjust_cell_length(width, self.rich_style)
 
