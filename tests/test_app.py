@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 from textual.events import Key
 
@@ -228,7 +229,8 @@ async def test_no_color_and_a_light_theme(monkeypatch):
 
 async def test_the_lesson_text_stays_put_as_beats_change_and_a_past_beat_fades():
     # the beat box is docked under the text: the text does not jump (and is not resent) when beats differ in length
-    app = make_app(run_steps=1)
+    # (without the claims above the text: a claim's box grows by its numbers once it is judged)
+    app = NNTuiApp(dataclasses.replace(load("lr_sweep"), checks=()), device="cpu", questions=False, run_steps=1)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_idle(app, pilot)
         text, box = app.query_one("#text"), app.query_one("#beat")

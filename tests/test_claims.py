@@ -118,7 +118,8 @@ def test_a_claim_at_a_step_is_judged_on_that_step_and_one_about_the_end_at_the_e
     seventh, end, fails, unmeasured = history.verdicts
     assert complete and seventh is not None and seventh.step == 7 and seventh.passed
     at7 = {h.label: dict(zip(*h.train_loss.points()))[7] for h in history.runs}
-    assert seventh.shown == f"{at7['lr=0.5']:.4g} < {at7['lr=0.1']:.4g}"
+    a, b = (f"{at7[label]:.4g}" for label in ("lr=0.5", "lr=0.1"))
+    assert seventh.shown == f"{a} < {b} (lr=0.5: loss = {a}, lr=0.1: loss = {b})"  # what was compared, named
     assert end is not None and end.passed and end.step == 60
     assert fails is not None and not fails.passed and fails.shown == "diverged: no"
     assert unmeasured is not None and not unmeasured.passed

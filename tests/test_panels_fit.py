@@ -8,9 +8,13 @@ import pytest
 from textual.app import App, ComposeResult
 
 from nntui.runner import View
+from nntui.scenario import load
 from nntui.ui import STYLESHEET
+from nntui.ui.app import NNTuiApp
 from nntui.ui.header import RunHeader
 from nntui.ui.raster import first_fit, shorten
+
+from .conftest import wait_idle
 
 
 def test_shorten_keeps_whole_words_and_first_fit_prefers_the_fullest_form():
@@ -51,3 +55,17 @@ async def test_header_title_gives_way_to_the_status_in_whole_words(width):
 def screen_lines(app) -> list[str]:
     """The plain text of every screen row, as the terminal shows it."""
     return ["".join(seg.text for seg in strip) for strip in app.screen._compositor.render_strips()]
+
+
+@pytest.mark.parametrize("name", ["devices", "binary_classification"])
+async def test_the_variants_table_fits_80_columns_with_whole_labels_and_no_scroll_bar(name):
+    from nntui.ui.variants import VariantsTable
+
+    app = NNTuiApp(load(name), device="cpu", run_steps=2, questions=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_idle(app, pilot)
+        table = app.query_one(VariantsTable)
+        assert table.virtual_size.width <= table.size.width and not table.show_horizontal_scrollbar
+        rows = ["".join(seg.text for seg in strip) for strip in table._strips]
+        assert "…" not in "".join(rows) and rows[0].split()[-1] == "status"  # shorter titles ("acc"), whole labels
+        assert all(row.split()[1] == label for row, label in zip(rows[1:], [v.label for v in app.scenario.variants]))

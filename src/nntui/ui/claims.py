@@ -23,12 +23,13 @@ def claim_lines(checks: tuple[Check, ...], verdicts: tuple[Verdict | None, ...],
         state = "waiting" if verdict is None else "passed" if verdict.passed else "failed"
         mark = {"waiting": "○", "passed": "✓", "failed": "✗"}[state]
         when = "at the end" if check.at is None else f"at step {check.at}"
+        when = "" if when in check.say else f"  {when}"  # ("… still dead at the end  at the end")
         if k:
             text.append("\n")
         text.append(f"{mark} ", CLAIM_STYLES[state])
         text.append(check.say, "" if verdict is not None else "dim")
         if not compact:
-            text.append(f"  {when}" if verdict is None else f"  {verdict.shown}", "dim" if verdict is None else
+            text.append(when if verdict is None else f"  {verdict.shown}", "dim" if verdict is None else
                         CLAIM_STYLES[state])
     if held:
         more = "more " if len(held) < len(checks) else ""

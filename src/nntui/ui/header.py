@@ -48,7 +48,7 @@ class RunHeader(Widget):
                 rate = f"{view.rate:,.0f}" if view.rate == view.rate and view.rate > 0 else "…"
                 status.append(f"▶ {rate} steps/s", style="bold")
             else:
-                status.append("⏸ paused", style=PAUSED_STYLE)
+                status.append("‖ paused", style=PAUSED_STYLE)  # (⏸ is an emoji in many fonts: wide, or a box)
             self._update(status, Text(f"  speed {'max' if view.speed is None else view.speed}", style="dim"))
             return
         self._update(status)

@@ -7,7 +7,7 @@ changes (3 KB to the terminal per update at 120x40), this one repaints the cells
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rich.segment import Segment
 from rich.style import Style
@@ -31,6 +31,11 @@ class Column:
     title: str
     width: int
     justify: str = "left"
+    short: str = ""       # the title in a table too narrow for whole labels ("": the same)
+    short_width: int = 0  # the column's width then (0: the same)
+
+    def compact(self) -> Column:
+        return replace(self, title=self.short or self.title, width=self.short_width or self.width)
 
 
 SETTING_COLUMNS = {"train.lr": "lr", "train.batch_size": "batch_size", "train.optimizer": "optimizer",
@@ -61,12 +66,17 @@ class VariantsTable(Panel, ScrollView, can_focus=False):  # nothing to select: i
         self.settings_columns = columns
         self.live_columns = live  # measured as training runs: "lr now", "device", "steps/s"
         label_width = self._label_width = min(max(len("variant") - 3, *(len(label) for label in labels)), 28) + 3
-        self.columns = [Column("label", "variant", label_width),
-                        *(Column(c, c, max([len(c)] + [len(_setting(s.get(c))) for s in settings]), "right")
-                          for c in columns),
-                        *(Column(c, c, max(len(c), 8), "right") for c in live),
-                        Column("loss", "train loss", 10, "right"), Column("status", "status", len("status"))]
+        self._columns = [Column("label", "variant", label_width),  # every column at its fullest (_fit picks)
+                         *(Column(c, c, max([len(c)] + [len(_setting(s.get(c))) for s in settings]), "right")
+                           for c in columns),
+                         *(Column(c, c, max(len(c), 8), "right", LIVE_SHORT[c], max(len(LIVE_SHORT[c]), LIVE_WIDTH[c]))
+                           for c in live),
+                         Column("loss", "train loss", 10, "right", "loss", 8), Column("status", "status", len("status"))]
+        self.columns = list(self._columns)
         self._rows: list[list[Text]] = [[Text(label)] + [Text("")] * (len(self.columns) - 1) for label in labels]
+        # settings every run shares: the first to go when the table is too narrow for whole labels
+        self._shared = {c for c in columns if len(labels) > 1 and len({_setting(s.get(c)) for s in settings}) == 1}
+        self._hidden: set[str] = set()
         self._strips: list[Strip] = []
         self._key: tuple | None = None
         self._statuses: tuple[str, ...] = ()
@@ -106,19 +116,29 @@ class VariantsTable(Panel, ScrollView, can_focus=False):  # nothing to select: i
         """The status column as wide as the statuses shown; then narrow the label column (to no less than 10 cells)
         when the table is wider than the panel: a label's end gives way before a number or a status is cut (at 80
         columns "converged" read "conve"), and a scroll bar never takes a row from the plots."""
-        status = self.columns[-1]
-        width = max(len(status.title), *(row[-1].cell_len for row in self._rows))
-        if width != status.width:
-            self.columns[-1] = Column(status.key, status.title, width)
-        label = self.columns[0]
-        spare = self.size.width - sum(c.width + 2 * PADDING for c in self.columns[1:]) - 2 * PADDING
-        width = max(10, min(self._label_width, spare)) if self.size.width else self._label_width
-        if width != label.width:
-            self.columns[0] = Column(label.key, label.title, width)
+        status = self._columns[-1]
+        columns = [*self._columns[:-1], replace(status, width=max(len(status.title),
+                                                                   *(row[-1].cell_len for row in self._rows)))]
+        self._hidden = set()
+        if self.size.width and self._spare(columns) < self._label_width:  # whole labels before the rest:
+            self._hidden = set(self._shared)  # settings every run shares go first,
+        if self.size.width and self._spare(columns) < self._label_width:  # then the titles shorten ("acc")
+            columns = [columns[0], *(c.compact() for c in columns[1:])]
+        width = (max(min(10, self._label_width), min(self._label_width, self._spare(columns))) if self.size.width
+                 else self._label_width)
+        self.columns = [replace(columns[0], width=width), *columns[1:]]
+
+    def _spare(self, columns: list[Column]) -> int:
+        """Cells left for the label column beside the other columns shown."""
+        return self.size.width - sum(c.width + 2 * PADDING for c in columns[1:] if c.key not in self._hidden) \
+            - 2 * PADDING
+
+    def _shown(self) -> list[Column]:
+        return [c for c in self.columns if c.key not in self._hidden]
 
     def _update_size(self) -> None:
         self._fit()
-        size = Size(sum(c.width + 2 * PADDING for c in self.columns), len(self._rows) + 1)
+        size = Size(sum(c.width + 2 * PADDING for c in self._shown()), len(self._rows) + 1)
         # a table that fits has no scroll bar (Textual kept one, and its row, from a width before the fit)
         overflow = "auto" if self.size.width and size.width > self.size.width else "hidden"
         if self.styles.overflow_x != overflow:
@@ -158,7 +178,8 @@ class VariantsTable(Panel, ScrollView, can_focus=False):  # nothing to select: i
         pad = Segment(" " * PADDING, style)
         segments = []
         for column, text in zip(self.columns, cells):
-            segments += [pad, *self._aligned(text, column, style), pad]
+            if column.key not in self._hidden:
+                segments += [pad, *self._aligned(text, column, style), pad]
         return Strip(segments).adjust_cell_length(max(width, self.size.width), style).simplify()
 
     def _aligned(self, text: Text, column: Column, style: Style) -> list[Segment]:
@@ -204,6 +225,9 @@ def _setting(value) -> str:
     return "" if value is None else str(value)
 
 
+# a live column's title and width in a table too narrow for whole labels
+LIVE_SHORT = {"lr now": "lr", "device": "dev", "steps/s": "step/s", "accuracy": "acc", "val acc": "val"}
+LIVE_WIDTH = {"lr now": 8, "device": 4, "steps/s": 6, "accuracy": 6, "val acc": 6}  # "1.5e-05", "cuda", "100.0%"
 LIVE_COLUMNS = {  # measured as training runs; a column named here and nowhere else is a KeyError
     "lr now": lambda run: fmt_num(run.lr) if run.lr == run.lr else "",
     "device": lambda run: run.device,
