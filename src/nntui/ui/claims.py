@@ -23,7 +23,7 @@ def claim_lines(checks: tuple[Check, ...], verdicts: tuple[Verdict | None, ...],
         state = "waiting" if verdict is None else "passed" if verdict.passed else "failed"
         mark = {"waiting": "○", "passed": "✓", "failed": "✗"}[state]
         when = "at the end" if check.at is None else f"at step {check.at}"
-        when = "" if when in check.say else f"  {when}"  # ("… still dead at the end  at the end")
+        when = "" if when in check.say else f"  (judged {when})"  # (not "… still dead at the end  at the end")
         if k:
             text.append("\n")
         text.append(f"{mark} ", CLAIM_STYLES[state])
