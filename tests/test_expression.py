@@ -137,14 +137,26 @@ async def test_stepping_backward_through_extreme_values_shows_them(write_scenari
         assert ("torch gives the same" in line) == ("Inf" in shown or "NaN" in shown)  # what Inf and NaN mean
 
 
-async def test_the_explanation_stays_whole_while_a_wide_graph_scrolls_sideways(write_scenario):
-    path = write_scenario('[scenario]\ntitle = "wide"\n[expression]\ntext = "sin(exp(x))"\nvalues = { x = 800 }\n'
-                          '[lesson]\ntext = "The lesson takes half the width."\n')
-    app = NNTuiApp(load_path(path), device="cpu")
+async def test_a_graph_too_wide_for_the_panel_runs_top_to_bottom_or_else_scrolls_with_its_explanation_whole(
+        write_scenario):
+    def scenario(text: str, values: str):
+        return load_path(write_scenario(f'[scenario]\ntitle = "wide"\n[expression]\ntext = "{text}"\nvalues = '
+                                        f'{{ {values} }}\n[lesson]\ntext = "The lesson takes half the width."\n'))
+
+    app = NNTuiApp(scenario("sin(exp(x))", "x = 800"), device="cpu")  # a chain: one node a layer
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_idle(app, pilot)
         panel = app.query_one(GraphPanel)
-        await pilot.press("n", "n", "n")  # the output node, at the right: the graph scrolls to it
+        await pilot.press("n", "n", "n")
+        await pilot.pause()
+        canvas = str(panel.query_one("#canvas").render())
+        assert panel.scroll_x == 0 and "x" in canvas and "sin" in canvas  # every node in view, input to output
+    app = NNTuiApp(scenario("a*b + c*d + e*f + g*h", "a = 1, b = 2, c = 3, d = 4, e = 5, f = 6, g = 7, h = 8"),
+                   device="cpu")  # eight inputs in one layer: wider than the panel either way
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_idle(app, pilot)
+        panel = app.query_one(GraphPanel)
+        await pilot.press(*["n"] * 15)  # the output node, at the right: the graph scrolls to it
         await pilot.pause()
         assert panel.scroll_x > 0
         assert app.query_one("#explain").region.x == panel.content_region.x  # not cut at the left

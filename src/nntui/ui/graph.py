@@ -19,8 +19,9 @@ from textual.widgets import Static
 
 from ..expression import LEAVES, Graph, Node, local_gradients, local_rule, operation
 from ..frames import ExpressionResult
-from .dag import Box, layout, paint
+from .dag import Box, layout, layout_down, paint
 from .palette import CONST_STYLE, CURRENT_STYLE, GRAD_STYLE, OP_STYLE, VALUE_STYLE, VAR_STYLE
+from .raster import border_room, first_fit
 
 BOX_ROWS = 5           # border, formula, value, gradient, border
 
@@ -57,8 +58,6 @@ class GraphPanel(ScrollableContainer, can_focus=True):
         yield Static(id="explain")
 
     def on_mount(self) -> None:
-        self.border_title = f"Computation graph · {self.output_name} = {self.graph.text}"
-        self.border_subtitle = "n: next node · r: start over · space: play"
         self._draw()
 
     def watch_scroll_x(self, old: float, new: float) -> None:
@@ -99,13 +98,27 @@ class GraphPanel(ScrollableContainer, can_focus=True):
         n = len(self.graph.nodes)
         return self.stage >= node.id + 1, self.stage >= 2 * n - node.id
 
+    def on_resize(self) -> None:
+        room, formula = border_room(self.outer_size.width), f"{self.output_name} = {self.graph.text}"
+        self.border_title = first_fit([f"Computation graph · {formula}", formula, "Computation graph"], room)
+        self.border_subtitle = first_fit(["n: next node · r: start over · space: play", "n: next node · r: start over",
+                                          "n: next node"], room)
+        self._draw()
+
     def _draw(self) -> None:
         if not self.is_mounted:
             return
         canvas = self.query_one("#canvas", Static)
-        canvas.styles.width = self.layout_cache[1]  # wider than the panel: scroll, never wrap
-        canvas.update(self._canvas())
         self.query_one("#explain", Static).update(self._explanation())
+        room = self.scrollable_content_region.width
+        if 0 < room < self.layout_cache[1]:  # too wide left to right: top to bottom without borders, if it fits
+            down = layout_down(self._boxes(padded=True), room)
+            if down is not None:
+                canvas.styles.width = down[1]
+                canvas.update(down[0])
+                return
+        canvas.styles.width = self.layout_cache[1]  # wider than the panel even so: scroll, never wrap
+        canvas.update(self._canvas())
         current = self._current()
         if current is not None:  # keep the node being explained in view on a narrow screen
             x, y, w = self.layout_cache[0][current.id]
@@ -113,11 +126,21 @@ class GraphPanel(ScrollableContainer, can_focus=True):
 
     def _canvas(self) -> Text:
         positions, width, height = self.layout_cache
+        return paint(self._boxes(), positions, width, height, BOX_ROWS)
+
+    def _boxes(self, padded: bool = False) -> list[Box]:
+        """Each node's box; `padded`: its first line as wide as the box will get (the drawing without borders
+        sizes a node by its text: nodes do not move as their values and gradients appear)."""
         current = self._current()
-        boxes = [Box(n.id, n.inputs, self._box_lines(n), CURRENT_STYLE if n is current else
-                     VAR_STYLE if n.op == "var" else CONST_STYLE if n.op == "const" else OP_STYLE)
-                 for n in self.graph.nodes]
-        return paint(boxes, positions, width, height, BOX_ROWS)
+        positions = self.layout_cache[0]
+        boxes = []
+        for n in self.graph.nodes:
+            lines = self._box_lines(n)
+            if padded:
+                lines[0] = (lines[0][0].ljust(positions[n.id][2] - 4), lines[0][1])
+            boxes.append(Box(n.id, n.inputs, lines, CURRENT_STYLE if n is current else VAR_STYLE if n.op == "var"
+                             else CONST_STYLE if n.op == "const" else OP_STYLE))
+        return boxes
 
     def _box_lines(self, node: Node) -> list[tuple[str, Style | None]]:
         value_shown, grad_shown = self._shown(node)
