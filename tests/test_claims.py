@@ -195,5 +195,5 @@ async def test_claims_do_not_wait_for_a_question_that_training_went_past():
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_idle(app, pilot)
         claims = str(app.query_one(ClaimList).render())
-        assert "✓ relu, lr 2: over half of the last layer dead by step 10" in claims and "after the question" not in claims
+        assert "✓ relu, lr 2: 40% or more of the last layer dead by step 10" in claims and "after the question" not in claims
         assert "answer it below" not in app.query_one("#beat").source

@@ -395,7 +395,7 @@ def evaluate(claim: Claim, runs: dict[str, RunHistory], step: int, wait: bool = 
         return Verdict(False, str(why), step)
     passed = COMPARISONS[claim.op](left, right) and not (math.isnan(left) or math.isnan(right))
     if isinstance(claim.left, Measure) and isinstance(claim.right, Number):  # one quantity against a number
-        return Verdict(passed, f"{_name(claim.left, claim)} {fmt(left)} {claim.op} {fmt(right)}", step)
+        return Verdict(passed, f"{_name(claim.left, claim)}: {fmt(left)} {claim.op} {fmt(right)}", step)
     # sides that are not one named quantity ('10 × ‖∇W8‖', a ratio): every quantity in them, named, after
     # the comparison, so '58.47 > 25.18' says what it compared
     parts = dict.fromkeys(m for side in (claim.left, claim.right) for m in _walk(side))
