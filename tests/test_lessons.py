@@ -257,7 +257,7 @@ def test_lr_schedules_follow_their_formulas_and_decay_beats_constant():
         "inverse γ 0.05": lambda t: lr0 / (1 + 0.05 * t),
         "polynomial ²": lambda t: lr0 * (1 - t / total) ** 2,
         "cosine": lambda t: lr0 * (1 + math.cos(math.pi * t / total)) / 2,
-        "cyclic / 50": lambda t: 0.005 + (lr0 - 0.005) * (1 - abs((t / 50) % 2 - 1)),
+        "cyclic / 125": lambda t: 0.005 + (lr0 - 0.005) * (1 - abs((t / 125) % 2 - 1)),
     }
     _, best = least_squares(sc.variants[0].dataset)
     tail = {r.label: [] for r in engine.runs}
