@@ -408,7 +408,8 @@ def _name(m: Measure, claim: Claim) -> str:
     claim names several ('sigmoid: ‖∇W1‖')."""
     shown = QUANTITIES[m.name].shown or m.name.replace("_", " ")
     name = shown.format(*m.extra) if "{}" in shown else " ".join([shown, *map(str, m.extra)])
-    return f"{', '.join(m.runs)}: {name}" if len(claim.runs) > 1 else name
+    return f"{m.runs[0]}: {name}" if len(claim.runs) > 1 and len(m.runs) == 1 else name  # (a gap between two
+    # runs is named by the claim's own words)
 
 
 def _value(term: Term, runs: dict[str, RunHistory]) -> float:
