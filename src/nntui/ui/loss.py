@@ -99,7 +99,9 @@ class LossPlot(StripPanel):
 
     def _title(self) -> str:
         notes = [n for n, on in (("log scale", self.log_y), ("smoothed", self.smooth)) if on]
-        return f"Loss ({', '.join(notes)})" if notes else "Loss"
+        short = [n for n, on in (("log", self.log_y), ("smooth", self.smooth)) if on]
+        return first_fit([f"Loss ({', '.join(notes)})", f"Loss ({', '.join(short)})"] if notes else ["Loss"],
+                         border_room(self.outer_size.width))
 
     def _subtitle(self, held_out: bool, noise: bool) -> str:
         # the legend first: a narrow panel drops the key hint (the footer has it), not what the dashes mean
