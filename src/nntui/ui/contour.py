@@ -148,10 +148,9 @@ class ContourPanel(StripPanel):
                       f"{owner} · x: {x} y: {y}", owner]
             subtitles = ["[ ] other run  ◆ start  ● now", "[ ] other run ◆ start ● now", "[ ] run ◆ start ● now",
                          "[ ] run ◆start ●now", "[ ] other run"]
-        elif (x, y) == ("x", "y"):  # a surface given as a formula: its axes need no naming ("x: x  y: y")
-            titles = ["Loss surface L(x, y)", "L(x, y)"]
-        else:
-            titles = [f"Loss surface · x: {x}  y: {y}", f"Loss · x: {x}  y: {y}", f"x: {x}  y: {y}", f"x: {x} y: {y}"]
+        else:  # (a surface given as a formula needs no axis names: not "x: x  y: y")
+            titles = (["Loss surface L(x, y)", "L(x, y)"] if (x, y) == ("x", "y") else
+                      [f"Loss surface · x: {x}  y: {y}", f"Loss · x: {x}  y: {y}", f"x: {x}  y: {y}", f"x: {x} y: {y}"])
             subtitles = ["◆ start  + minimum  ● now", "◆ start + min ● now", "◆start +min ●now"]
         self.set_titles(title=first_fit(titles, room), subtitle=first_fit(subtitles, room))
 
