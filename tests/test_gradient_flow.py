@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
 import pytest
 from textual.app import App, ComposeResult
 
+from nntui.claims import fmt
 from nntui.engine import Engine
 from nntui.runner import View
 from nntui.scenario import load
@@ -119,7 +121,9 @@ async def test_every_layer_is_shown_whole_in_the_height_it_gets(vanishing_view, 
 
 async def test_the_first_steps_ratio_stays_on_screen_when_the_bars_have_evened_out():
     # vanishing_gradients: by the end sigmoid's bars are alike; the ratio line still says what step 1 showed
-    app = NNTuiApp(load("vanishing_gradients"), device="cpu", run_steps=120, questions=False)
+    sc = load("vanishing_gradients")
+    live = dataclasses.replace(sc, view=sc.view.model_copy(update={"at": {}}))  # panels that follow training
+    app = NNTuiApp(live, device="cpu", run_steps=120, questions=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_idle(app, pilot)
         panel = next(p for p in app.query(GradientFlowPanel) if "sigmoid" in str(p.border_title))
@@ -129,3 +133,22 @@ async def test_the_first_steps_ratio_stays_on_screen_when_the_bars_have_evened_o
         assert then[0] / then[-1] < 1e-3 < now[0] / now[-1]  # (what makes the line worth its row)
         text = "\n".join("".join(seg.text for seg in strip) for strip in panel._strips)
         assert f"L1/L10 at step {run.grad_steps[0]}: {then[0] / then[-1]:.1e} · now " in text
+
+
+async def test_a_panel_held_at_a_step_draws_that_step_all_run_long():
+    # vanishing_gradients holds its gradient flows at step 1 (view.at): at step 120 they still show step 1's norms
+    app = NNTuiApp(load("vanishing_gradients"), device="cpu", run_steps=120, questions=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_idle(app, pilot)
+        view = app.runner.view()
+        assert view.step == 120
+        panel = next(p for p in app.query(GradientFlowPanel) if "sigmoid" in str(p.border_title))
+        assert panel.held_at == 1 and str(panel.border_title).endswith("sigmoid · step 1")
+        held = view.at(1).runs[panel.run_index]
+        assert held.step == 1 and held.held_at == 1 and held.grad_steps.max() == 1
+        layers = weight_layers(held)
+        text = "\n".join("".join(seg.text for seg in strip) for strip in panel._strips)
+        assert f"{held.grad_norms[layers[0]]:.1e}" in text and f"{held.grad_norms[layers[-1]]:.1e}" in text
+        first, last = held.grad_norms[layers[0]], held.grad_norms[layers[-1]]
+        assert app.runner.view().verdicts[0].shown.startswith(fmt(first / last))  # the claim judged at step 1 read it
+        assert first / last < 1e-3 and view.runs[panel.run_index].step == 120  # the others go on

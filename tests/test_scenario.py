@@ -402,6 +402,19 @@ def test_small_multiples_name_a_shown_per_run_panel_and_real_runs(write_scenario
     assert message in str(info.value) and "\n" not in str(info.value).strip()
 
 
+@pytest.mark.parametrize("at, panels, message", [
+    ("{ loss = 1 }", '["loss"]', "view.at.loss: the loss panel cannot be held at a step; view.at takes: gradient_flow,"),
+    ("{ histograms = 1 }", '["loss"]', "view.at.histograms: 'histograms' is not in view.panels"),
+    ("{ gradient_flow = 100000 }", '["gradient_flow"]', "view.at.gradient_flow: step 100000 is after the last step"),
+    ("{ gradient_flow = 0 }", '["gradient_flow"]', "view.at.gradient_flow"),
+])
+def test_a_held_panel_is_one_that_draws_a_step_and_the_step_is_in_the_run(write_scenario, at, panels, message):
+    text = MINIMAL + f"[view]\npanels = {panels}\nat = {at}\n"
+    with pytest.raises(ScenarioError) as info:
+        load_path(write_scenario(text))
+    assert message in str(info.value) and "\n" not in str(info.value).strip()
+
+
 async def test_small_multiples_draw_a_per_run_panel_once_for_each_listed_run():
     from nntui.ui.app import NNTuiApp
     from nntui.ui.gradient_flow import GradientFlowPanel

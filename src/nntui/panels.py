@@ -59,6 +59,7 @@ class PanelSpec:
     training: bool = True                         # draws training runs (not a graph lesson's)
     frame: bool = False                           # the table under the plots or the text beside them
     per_run: bool = False                         # shows one run: it can be drawn once per run (view.runs)
+    holds: bool = False                           # draws a run's state at one step: it can be held there (view.at)
     check: Callable[[tuple[Variant, ...]], str | None] | None = None  # a problem showing it, or None
 
 
@@ -68,9 +69,10 @@ PANELS: dict[str, PanelSpec] = {
     "contour": PanelSpec("contour:ContourPanel", frozenset({"path"})),
     # the loss along the Hessian's top eigenvector through the minimum, with each run's iterates on it
     "curvature": PanelSpec("curvature:CurvaturePanel", frozenset({"path"}), check=_curvature_problem),
-    "gradient_flow": PanelSpec("gradient_flow:GradientFlowPanel", per_run=True),
-    "histograms": PanelSpec("histograms:HistogramPanel", frozenset({"dists"}), per_run=True),
-    "boundary": PanelSpec("boundary:BoundaryPanel", frozenset({"boundary"}), per_run=True, check=_boundary_problem),
+    "gradient_flow": PanelSpec("gradient_flow:GradientFlowPanel", per_run=True, holds=True),
+    "histograms": PanelSpec("histograms:HistogramPanel", frozenset({"dists"}), per_run=True, holds=True),
+    "boundary": PanelSpec("boundary:BoundaryPanel", frozenset({"boundary"}), per_run=True, holds=True,
+                          check=_boundary_problem),
     # a training run's autograd graph; in a graph lesson the same name shows the expression's graph (ui/graph.py)
     "graph": PanelSpec("model_graph:ModelGraphPanel", frozenset({"graph"}), training=False, per_run=True),
     "code": PanelSpec("code:CodePanel", per_run=True),
@@ -105,6 +107,18 @@ def multiples_problem(name: str, labels: list[str], shown: list[str], runs: list
         return f"no run is labelled '{unknown}'; the runs are: {', '.join(runs)}"
     if len(set(labels)) != len(labels):
         return f"a run is listed twice for '{name}'"
+    return None
+
+
+def moment_problem(name: str, step: int, shown: list[str], max_steps: int) -> str | None:
+    """What is wrong with `view.at.<name> = step` (a panel held at one step), or None."""
+    if name not in shown:
+        return f"'{name}' is not in view.panels; add it there, or remove it from view.at"
+    if not panel(name).holds:
+        return (f"the {name} panel cannot be held at a step; view.at takes: "
+                f"{', '.join(n for n, p in PANELS.items() if p.holds)}")
+    if step > max_steps:
+        return f"step {step} is after the last step ({max_steps}); lower it"
     return None
 
 

@@ -161,6 +161,7 @@ class RunHistory:
     bands: dict[str, Thinned] = field(default_factory=dict)  # per quantity: every layer's percentiles
     graph: ModelGraph | None = None  # the autograd graph's structure (sent once)
     latest: RunFrame | None = None
+    held: dict[int, RunFrame] = field(default_factory=dict)  # the frames at steps a panel is held at (view.at)
     first_loss: float = math.nan  # the training split's loss before the first update
     baseline: float = math.nan    # the loss of the best constant prediction (a run that learned nothing)
 
@@ -187,9 +188,10 @@ class History:
     """Everything recorded so far for one scenario run."""
 
     def __init__(self, labels: list[str], settings: list[dict[str, Any]], smoothing: float = 0.9,
-                 checks: tuple[Check, ...] = ()):
+                 checks: tuple[Check, ...] = (), holds: frozenset[int] = frozenset()):
         self.runs = [RunHistory(label, s) for label, s in zip(labels, settings)]
         self.checks = checks
+        self.holds = holds  # steps whose frames are kept: panels held there draw them all run long
         self.verdicts: list[Verdict | None] = [None] * len(checks)  # each claim's, once training reaches it
         self.smoothing = smoothing
         self.step = 0
@@ -200,7 +202,7 @@ class History:
     def for_scenario(cls, scenario) -> History:
         """An empty history of the scenario's runs, which judges its claims."""
         return cls([v.label for v in scenario.variants], [v.settings() for v in scenario.variants],
-                   scenario.view.smoothing or 0.9, scenario.checks)
+                   scenario.view.smoothing or 0.9, scenario.checks, frozenset(scenario.view.at.values()))
 
     def add(self, frame: Frame) -> None:
         for hist, rf in zip(self.runs, frame.runs):
@@ -237,6 +239,8 @@ class History:
                         hist.bands[quantity] = Thinned(d.percentiles.size, capacity=GRAD_CAPACITY)
                     hist.bands[quantity].extend(np.array([rf.step]), d.percentiles.reshape(1, -1))
             hist.latest = rf
+            if rf.step in self.holds:  # (the engine stops at these steps, so a frame of each arrives)
+                hist.held.setdefault(rf.step, rf)
         live = [h.current_loss if h.latest is not None and h.latest.diverged_at is None else math.nan
                 for h in self.runs]
         for i, hist in enumerate(self.runs):

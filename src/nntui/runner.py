@@ -17,7 +17,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import assert_never
 
 import numpy as np
@@ -70,6 +70,7 @@ class RunView:
     bands: dict | None = None             # dists: quantity → (steps (k,), percentiles (k, layers, 9)) over time
     boundary: Boundary | None = None      # boundary: predictions over the input space
     graph: ModelGraph | None = None       # graph: the autograd graph of a training step
+    held_at: int | None = None            # drawn as it was at this step (view.at), not now
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,11 @@ class View:
     surfaces: tuple[Surface, ...] = ()  # one per group of runs that share a loss surface
     verdicts: tuple[Verdict | None, ...] = ()  # each of the lesson's claims (scenario.checks), once judged
     expression: ExpressionResult | None = None  # graph lessons: every node's value and gradient
+    held: dict[int, tuple[RunView, ...]] = field(default_factory=dict)  # the runs as they were at a step (view.at)
+
+    def at(self, step: int) -> View:
+        """This view with its runs as they were at `step` (each run not there yet, or stopped before it: now)."""
+        return replace(self, runs=self.held.get(step, self.runs))
 
 
 class Runner:
@@ -373,21 +379,29 @@ class Runner:
         return View(self.version, self.state, self.device, self.history.step, self.scenario.max_steps,
                     self.playing, self._finished, self.speed, self.rate if self._playing else math.nan,
                     self.error, tuple(run_view(h) for h in self.history.runs), tuple(self.history.surfaces.values()),
-                    tuple(self.history.verdicts), self.expression)
+                    tuple(self.history.verdicts), self.expression,
+                    {step: tuple(run_view(h, step) for h in self.history.runs) for step in self.history.holds})
 
 
-def run_view(h: RunHistory) -> RunView:
-    """A run's history and latest frame, as the panels read them."""
-    latest = h.latest
+def run_view(h: RunHistory, at: int | None = None) -> RunView:
+    """A run's history and latest frame, as the panels read them; `at`: its frame and gradient history as they
+    were at that step (where the run got there)."""
+    frame = h.held.get(at) if at is not None else None
+    held = frame is not None
+    latest = frame if frame is not None else h.latest
     steps, losses = h.loss.points()
     smooth_steps, smooth_losses = h.smoothed.points()
     val_steps, val_losses = h.val_loss.points()
     train_steps, train_losses = h.train_loss.points()
     lr_steps, lrs = h.lr.points()
     grad_steps, grads = h.grads.view() if h.grads is not None else (None, None)
+    if held and grad_steps is not None and grads is not None:
+        grad_steps, grads = grad_steps[grad_steps <= at], grads[grad_steps <= at]
     bands = {}
     for quantity, series in h.bands.items():
         band_steps, rows = series.view()
+        if held:
+            band_steps, rows = band_steps[band_steps <= at], rows[band_steps <= at]
         bands[quantity] = (band_steps, rows.reshape(len(rows), -1, len(PERCENTILES)))
     view = RunView(label=h.label, settings=h.settings, steps=steps, losses=losses, loss=h.current_loss,
                    accuracy=h.accuracy.last[1] if h.accuracy.last else math.nan,
@@ -401,7 +415,7 @@ def run_view(h: RunHistory) -> RunView:
     return replace(view, diverged_at=latest.diverged_at, step=latest.step, lr=latest.lr, rate=_rate(latest),
                    device=latest.device, param_names=latest.param_names, param_shapes=latest.param_shapes,
                    grad_norms=latest.grad_norms, position=latest.position, dists=latest.dists,
-                   boundary=latest.boundary)
+                   boundary=latest.boundary, held_at=at if held else None)
 
 
 class Pace:

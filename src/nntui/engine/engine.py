@@ -350,7 +350,8 @@ class Engine:
         self.exact = parameter_count(scenario.variants[0]) == 2
         self._options: dict[str, Any] = dict(track_path=self.contour and self.exact, probe="dists" in probes,
                              boundary="boundary" in probes, graph="graph" in probes, track_lr="lr" in probes,
-                             checkpoints=frozenset(c.at for c in scenario.checks if c.at is not None))
+                             checkpoints=frozenset(c.at for c in scenario.checks if c.at is not None)
+                             | frozenset(scenario.view.at.values()))
         labels = [v.label for v in scenario.variants]
         # claims comparing two runs' gradients (manual backprop against autograd): measured after every step
         self.twins = list(dict.fromkeys((labels.index(m.runs[0]), labels.index(m.runs[1])) for c in scenario.checks

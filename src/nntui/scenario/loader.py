@@ -355,7 +355,7 @@ def load_raw(raw: dict[str, Any], *, source: str, base_dir: Path, name: str = "s
         seen.add(v.label)
 
     # imported here: panels.py imports this package's spec (a cycle at import time)
-    from ..panels import multiples_problem, panel
+    from ..panels import moment_problem, multiples_problem, panel
 
     for shown in dict.fromkeys(spec.view.panels):
         check = panel(shown).check
@@ -372,6 +372,10 @@ def load_raw(raw: dict[str, Any], *, source: str, base_dir: Path, name: str = "s
         problem = multiples_problem(shown, labels, list(spec.view.panels), run_labels)
         if problem:
             raise ScenarioError([Problem(source, problem, f"view.runs.{shown}", locate(text, ("view", "runs", shown)))])
+    for shown, step in spec.view.at.items():
+        problem = moment_problem(shown, step, list(spec.view.panels), max(v.steps for v in variants))
+        if problem:
+            raise ScenarioError([Problem(source, problem, f"view.at.{shown}", locate(text, ("view", "at", shown)))])
 
     size_problems = _size_problems(variants, source)
     if size_problems:
@@ -435,6 +439,8 @@ def _expression_scenario(spec: ScenarioFile, expr: ExpressionSpec, raw: dict, *,
 
     if view.runs:
         raise fail("a graph lesson has no runs to show side by side; remove view.runs", "view.runs")
+    if view.at:
+        raise fail("a graph lesson has no training steps to hold a panel at; remove view.at", "view.at")
     training = [p for p in view.panels if panel(p).training]
     if training:
         raise fail(f"'{training[0]}' needs training; an expression scenario shows 'graph' and 'lesson'", "view.panels")

@@ -166,9 +166,10 @@ class NNTuiApp(BaseApp, App["str | Scenario | None"]):
         return [self._make_panel(name, run_index=labels.index(label), id=f"{name}-{labels.index(label) + 1}")
                 for label in shown]
 
-    def _make_panel(self, name: str, **kwargs) -> Widget:
+    def _make_panel(self, name: PanelName, **kwargs) -> Widget:
         kwargs.setdefault("id", name)
         made = panel_class(name).for_scenario(self.scenario, **kwargs)
+        made.held_at = self.scenario.view.at.get(name)
         self._panels.append(made)  # composed once, never replaced: every View goes to each of them
         return made
 
@@ -229,8 +230,8 @@ class NNTuiApp(BaseApp, App["str | Scenario | None"]):
             self.notify(view.error, title="Training stopped", severity="error", timeout=30)
 
     def _show(self, view: View) -> None:
-        for shown in self._panels:  # each panel takes what it needs from the same View
-            shown.show(view)
+        for shown in self._panels:  # each panel takes what it needs from the same View (a held one: as it was)
+            shown.show(view if shown.held_at is None else view.at(shown.held_at))
         self._ask(view)
 
     def _ask(self, view: View) -> None:

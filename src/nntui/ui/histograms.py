@@ -99,7 +99,7 @@ class HistogramPanel(StripPanel):
         name = run_name(run)
         if self.all_layers:
             self._fit_titles([f"{what} · {name} · all {n_layers} layers", f"{what} · {name} · {n_layers} layers",
-                          f"{what} · {name}", f"{short} · {name}", f"{short} · {run.label}", run.label])
+                          f"{what} · {name}", f"{short} · {name}", name, f"{short} · {run.label}", run.label])
             self._strips = [s.adjust_cell_length(width, base) for s in self._layer_rows(dists, width, height)[:height]]
             return
         self.layer_index = min(max(self.layer_index, 0), n_layers - 1)

@@ -39,6 +39,8 @@ class Panel:
     Attributes down: the app builds each panel for the scenario and hands it every new View; the panel takes
     what it draws from the View and keeps its own state (the run it shows, a scale…)."""
 
+    held_at: int | None = None  # the app sets it from view.at: the panel gets its runs as they were at this step
+
     @classmethod
     def for_scenario(cls, scenario: Scenario, **kwargs):
         """The panel for this scenario (override to pass what the panel needs from it)."""
@@ -57,8 +59,10 @@ class Panel:
 
 
 def run_name(run) -> str:
-    """A run's label for a panel title; a diverged run says so (its panels show its last finite state)."""
-    return run.label if run.diverged_at is None else f"{run.label} ✗ diverged @{run.diverged_at}"
+    """A run's label for a panel title; a diverged run says so (its panels show its last finite state), and a run
+    drawn as it was at a step says which."""
+    name = run.label if run.diverged_at is None else f"{run.label} ✗ diverged @{run.diverged_at}"
+    return name if run.held_at is None else f"{name} · step {run.held_at}"  # (held there: view.at)
 
 
 def changed_extent(old: Strip, new: Strip) -> tuple[int, int] | None:
