@@ -156,3 +156,11 @@ def test_contour_maximized_snapshot(snap_compare):
         await pilot.press("m")
 
     assert snap_compare(app, terminal_size=(100, 30), run_before=run_before)
+
+
+async def test_a_run_that_reached_the_minimum_is_drawn_as_one_mark_not_hidden_under_its_dot():
+    app = NNTuiApp(load("gd_contours"), device="cpu", run_steps=60, questions=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_idle(app, pilot)
+        text = "".join(seg.text for strip in app.query_one(ContourPanel)._strips for seg in strip)
+        assert "⊕" in text and "●" not in text.replace("● now", "")  # ● and + share a cell: ⊕

@@ -249,7 +249,9 @@ class ContourPanel(StripPanel):
             inside = (xs >= 0) & (xs < pw) & (ys >= 0) & (ys < py)
             pix[ys[inside], xs[inside]] = RUNS_FROM + 2 * i
             if inside[-1]:
-                markers[(ys[-1] // 2, xs[-1])] = ("●" if run.diverged_at is None else "✗", variant_rgb(i))
+                cell = (ys[-1] // 2, xs[-1])
+                at_minimum = markers.get(cell, ("",))[0] in ("+", "⊕")  # both marks: "⊕", the run at the minimum
+                markers[cell] = ("✗" if run.diverged_at is not None else "⊕" if at_minimum else "●", variant_rgb(i))
             elif way_out is not None:  # it left the picture: an arrow at the edge, the way it went
                 markers[(round(way_out[1]) // 2, round(way_out[0]))] = (way_out[2], variant_rgb(i))
         for i in s.members[:1]:  # all members start from the same initial weights
