@@ -132,6 +132,16 @@ def test_a_reader_that_goes_away_or_cannot_encode_the_chart_never_costs_the_reco
     assert "lr=0.03" in printed and "+-----" in printed and "Loss" in printed  # the chart, its box in ASCII
 
 
+def test_runs_that_all_diverge_at_once_get_a_line_instead_of_a_chart(write_scenario, tmp_path):
+    # a weight of 2.6e20 in the data (a hypothesis-mutated lr_schedules): every loss is inf from step 0, and
+    # plotext, given no point on a log axis, raised TypeError ('internal error', no summary)
+    text = Path("scenarios/lr_schedules.toml").read_text().replace("1.2, -0.7, 0.4,", "1.2, -0.7, 2.6e20,")
+    out = io.StringIO()
+    code = run_headless(load(str(write_scenario(text))).with_steps(3), device="cpu", out=tmp_path / "a.json",
+                        stdout=out, stderr=io.StringIO())
+    assert code == 0 and "Loss: no finite loss to chart" in out.getvalue() and (tmp_path / "a.json").exists()
+
+
 def test_sigterm_mid_run_writes_what_was_trained(tmp_path):
     sc = load("lr_sweep").with_steps(10_000_000)
     timer = threading.Timer(1.5, os.kill, (os.getpid(), signal.SIGTERM))  # as `kill` or a scheduler would

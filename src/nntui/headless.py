@@ -93,6 +93,7 @@ def loss_chart(history: History, *, log_y: bool, color: bool, width: int = 100, 
     plt.xlabel("step")
     if log_y:
         plt.yscale("log")
+    plotted = 0
     for i, h in enumerate(history.runs):
         steps, losses = h.train_loss.points()  # the loss the runs are compared on (as in the app)
         ok = np.isfinite(losses) & ((losses > 0) if log_y else True)
@@ -101,6 +102,9 @@ def loss_chart(history: History, *, log_y: bool, color: bool, width: int = 100, 
             plt.plot(steps[ok].tolist(), losses[ok].tolist(), label=h.label,
                      color=variant_rgb(i) if color else "default",
                      marker="braille" if color else PLAIN_MARKERS[i % len(PLAIN_MARKERS)])
+            plotted += 1
+    if not plotted:  # every run diverged before its first finite whole-split loss (plotext fails on no data)
+        return "Loss: no finite loss to chart (every run diverged at once)"
     text = plt.build()
     return text if color else plt.uncolorize(text)
 
