@@ -86,7 +86,8 @@ INITS: dict[str, InitEntry] = {
     "normal": InitEntry("normal_", lambda m: dict(mean=0.0, std=m.init_std)),
     "xavier": InitEntry("xavier_normal_", note="std = sqrt(2 / (fan_in + fan_out))"),
     "he": InitEntry("kaiming_normal_", lambda m: dict(nonlinearity="relu"), "std = sqrt(2 / fan_in)"),
-    "constant": InitEntry("constant_", lambda m: dict(val=m.init_value), "every unit the same: symmetry never breaks"),
+    "constant": InitEntry("constant_", lambda m: dict(val=m.init_value),
+                          "every weight the same value: units in a layer stay alike"),
 }
 
 # Each surface's height at (x, y), as Python arithmetic on x, y and k (the condition number): the engine
