@@ -197,3 +197,15 @@ async def test_claims_do_not_wait_for_a_question_that_training_went_past():
         claims = str(app.query_one(ClaimList).render())
         assert "✓ relu, lr 2: 40% or more of the last layer dead by step 10" in claims and "after the question" not in claims
         assert "answer it below" not in app.query_one("#beat").source
+
+
+def test_a_short_window_keeps_only_short_evidence():
+    from nntui.claims import Check, Verdict, parse
+    from nntui.ui.claims import claim_lines
+
+    checks = tuple(Check(say, None, parse('loss("a") < 1')) for say in ("w reaches 1.89", "b too", "slow run"))
+    verdicts = (Verdict(True, "8.262e-05 < 0.001 (weight = 1.892)", 9), Verdict(True, "diverged: no", 9),
+                Verdict(True, "40 < 137 (fast: steps to loss 0.101 = 4, slow: steps to loss 0.101 = 137)", 9))
+    compact = str(claim_lines(checks, verdicts, compact=True)).splitlines()
+    assert compact == ["✓ w reaches 1.89  weight = 1.892", "✓ b too  diverged: no", "✓ slow run"]
+    assert "steps to loss 0.101 = 137" in str(claim_lines(checks, verdicts))  # (a wide window: all of it)

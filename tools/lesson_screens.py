@@ -33,7 +33,12 @@ async def shoot(name: str, phase: str, size: tuple[int, int], out: Path) -> None
         if scenario.expression is not None:  # a graph lesson: walk half its nodes, or all of them
             graph = app.query_one(GraphPanel)
             app.set_focus(None)
-            for _ in range(graph.stages // 2 if phase == "mid" else graph.stages):
+            if app.runner.playing or app._graph_timer is not None:
+                await pilot.press("space")  # (its autoplay would walk on by itself)
+            target = graph.stages // 2 if phase == "mid" else graph.stages
+            for _ in range(2 * graph.stages):
+                if graph.stage >= target:
+                    break
                 await pilot.press("n")
         app.refresh_panels(force=True)
         await pilot.pause(0.3)

@@ -31,11 +31,23 @@ def claim_lines(checks: tuple[Check, ...], verdicts: tuple[Verdict | None, ...],
         if not compact:
             text.append(when if verdict is None else f"  {verdict.shown}", "dim" if verdict is None else
                         CLAIM_STYLES[state])
+        elif verdict is not None and (short := _short_evidence(verdict.shown)):
+            text.append(f"  {short}", CLAIM_STYLES[state])
     if held:
         more = "more " if len(held) < len(checks) else ""
         text.append(("\n" if more else "") + f"○ {len(held)} {more}claims, shown after the question at step {question}",
                     "dim")
     return text
+
+
+SHORT_EVIDENCE = 22  # cells: "weight = 1.892", "diverged: no" keep their place in a 24-row window
+
+
+def _short_evidence(shown: str) -> str:
+    """What a short window keeps of a verdict: its named quantities ("weight = 1.892") or the whole of a short
+    one ("diverged: no"), when they are short; else nothing."""
+    inside = shown[shown.index(" (") + 2:-1] if shown.endswith(")") and " (" in shown else shown
+    return inside if len(inside) <= SHORT_EVIDENCE else ""
 
 
 class ClaimList(Static):
