@@ -376,32 +376,26 @@ class Runner:
             self._playing = False
 
     def _build_view(self) -> View:
+        runs = tuple(run_view(h) for h in self.history.runs)
         return View(self.version, self.state, self.device, self.history.step, self.scenario.max_steps,
                     self.playing, self._finished, self.speed, self.rate if self._playing else math.nan,
-                    self.error, tuple(run_view(h) for h in self.history.runs), tuple(self.history.surfaces.values()),
-                    tuple(self.history.verdicts), self.expression,
-                    {step: tuple(run_view(h, step) for h in self.history.runs) for step in self.history.holds})
+                    self.error, runs, tuple(self.history.surfaces.values()), tuple(self.history.verdicts),
+                    self.expression, {step: tuple(held_view(h, v, step) for h, v in zip(self.history.runs, runs))
+                                      for step in self.history.holds})
 
 
-def run_view(h: RunHistory, at: int | None = None) -> RunView:
-    """A run's history and latest frame, as the panels read them; `at`: its frame and gradient history as they
-    were at that step (where the run got there)."""
-    frame = h.held.get(at) if at is not None else None
-    held = frame is not None
-    latest = frame if frame is not None else h.latest
+def run_view(h: RunHistory) -> RunView:
+    """A run's history and latest frame, as the panels read them."""
+    latest = h.latest
     steps, losses = h.loss.points()
     smooth_steps, smooth_losses = h.smoothed.points()
     val_steps, val_losses = h.val_loss.points()
     train_steps, train_losses = h.train_loss.points()
     lr_steps, lrs = h.lr.points()
     grad_steps, grads = h.grads.view() if h.grads is not None else (None, None)
-    if held and grad_steps is not None and grads is not None:
-        grad_steps, grads = grad_steps[grad_steps <= at], grads[grad_steps <= at]
     bands = {}
     for quantity, series in h.bands.items():
         band_steps, rows = series.view()
-        if held:
-            band_steps, rows = band_steps[band_steps <= at], rows[band_steps <= at]
         bands[quantity] = (band_steps, rows.reshape(len(rows), -1, len(PERCENTILES)))
     view = RunView(label=h.label, settings=h.settings, steps=steps, losses=losses, loss=h.current_loss,
                    accuracy=h.accuracy.last[1] if h.accuracy.last else math.nan,
@@ -415,7 +409,22 @@ def run_view(h: RunHistory, at: int | None = None) -> RunView:
     return replace(view, diverged_at=latest.diverged_at, step=latest.step, lr=latest.lr, rate=_rate(latest),
                    device=latest.device, param_names=latest.param_names, param_shapes=latest.param_shapes,
                    grad_norms=latest.grad_norms, position=latest.position, dists=latest.dists,
-                   boundary=latest.boundary, held_at=at if held else None)
+                   boundary=latest.boundary)
+
+
+def held_view(h: RunHistory, live: RunView, at: int) -> RunView:
+    """`live` (the run now) with what its frame at step `at` measured, and its histories up to there: what a panel
+    held at that step draws (view.at). The run now where it has not got there (or stopped before)."""
+    frame = h.held.get(at)
+    if frame is None:
+        return live
+    grad_steps, grads = live.grad_steps, live.grads
+    if grad_steps is not None and grads is not None:
+        grad_steps, grads = grad_steps[grad_steps <= at], grads[grad_steps <= at]
+    bands = {q: (steps[steps <= at], rows[steps <= at]) for q, (steps, rows) in (live.bands or {}).items()}
+    return replace(live, held_at=at, step=frame.step, diverged_at=frame.diverged_at, lr=frame.lr,
+                   grad_norms=frame.grad_norms, position=frame.position, dists=frame.dists, boundary=frame.boundary,
+                   grad_steps=grad_steps, grads=grads, bands=bands or None)
 
 
 class Pace:
