@@ -66,7 +66,8 @@ class PanelSpec:
 PANELS: dict[str, PanelSpec] = {
     "loss": PanelSpec("loss:LossPlot"),
     "lr": PanelSpec("learning_rate:LearningRatePanel", frozenset({"lr"})),
-    "contour": PanelSpec("contour:ContourPanel", frozenset({"path"})),
+    # one surface at a time (a run's, where runs see different data): per run, so they can stand side by side
+    "contour": PanelSpec("contour:ContourPanel", frozenset({"path"}), per_run=True),
     # the loss along the Hessian's top eigenvector through the minimum, with each run's iterates on it
     "curvature": PanelSpec("curvature:CurvaturePanel", frozenset({"path"}), check=_curvature_problem),
     "gradient_flow": PanelSpec("gradient_flow:GradientFlowPanel", per_run=True, holds=True),
