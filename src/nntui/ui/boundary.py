@@ -68,7 +68,8 @@ class BoundaryPanel(StripPanel):
                         subtitle=first_fit(["● train  ○ validation  [ ] run", "● train  ○ validation",
                                             "● train ○ val"] if b.classes is not None else
                                            ["grey: data · line: the model now · [ ] run",
-                                            "grey: data · line: the model now", "grey: data · line: model"], room))
+                                            "grey: data · line: the model now", "grey: data · line: model",
+                                            "grey: data · line: fit", "grey: the data"], room))
         pw, ph = width - MARGIN, height - 1
         if b.classes is not None:
             top, bottom, marks = self._regions(b, ds, pw, 2 * ph)
