@@ -75,7 +75,7 @@ class GradientFlowPanel(StripPanel):
         room = border_room(self.outer_size.width)
         name = run_name(run)
         self.set_titles(title=first_fit([f"Gradient flow · {name}", f"Grad flow · {name}", f"∇ flow · {name}",
-                                         f"Grad flow · {run.label}", run.label], room),
+                                         name, f"Grad flow · {run.label}", run.label], room),
                         subtitle=first_fit(["[ ] run · ‖∇W‖, log scale", "[ ] run · ‖∇W‖, log", "[ ] run · ‖∇W‖",
                                             "‖∇W‖"], room))
         layers = weight_layers(run)
