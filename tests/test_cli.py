@@ -45,7 +45,7 @@ def test_headless_run_writes_json_record(tmp_path):
     # full batch: the loss of each step's batch is the training split's; final_loss is that of the final θ
     assert good["train_steps"] == list(range(301)) and good["train_loss"][:300] == good["loss"]
     assert good["final_loss"] == good["train_loss"][-1] < good["loss"][-1]
-    assert rec["nntui_record"] == 3
+    assert rec["nntui_record"] == 4
     assert set(good["parameters"]) == {"weight", "bias"} and good["parameters"]["weight"][0][0] == pytest.approx(3, abs=0.1)
 
 

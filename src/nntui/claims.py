@@ -109,6 +109,37 @@ def _accuracy(run: RunHistory, validation: bool) -> float:
     return _last(series.last, "accuracy (the data is not a classification task, or nothing was evaluated yet)")
 
 
+def _val_min_step(run: RunHistory) -> float:
+    low = run.lowest_val()
+    if low is None:
+        raise NotYet("no validation loss yet")
+    return float(low[0])
+
+
+def _loss_at_val_min(run: RunHistory) -> float:
+    """The training-split loss at the step of the lowest validation loss (the last one booked at or before it)."""
+    held_out = run.held_out()
+    if held_out is None:
+        raise NotYet("no validation loss yet")
+    return held_out[3]
+
+
+def _early(run: RunHistory, attr: str) -> float:
+    latest = run.latest
+    if latest is None:
+        raise NotYet("no frame yet")
+    if attr == "best_step" and latest.best_step is None:
+        raise Unmeasured(f"'{run.label}' does not stop early (set train.early_stop)")
+    value = getattr(latest, attr)
+    return math.inf if value is None else float(value)
+
+
+def _latest(run: RunHistory, attr: str) -> float:
+    if run.latest is None:
+        raise NotYet("no frame yet")
+    return float(getattr(run.latest, attr))
+
+
 def _status(name: str) -> Callable[..., float]:
     return lambda run: float(run.status == name)
 
@@ -135,6 +166,19 @@ QUANTITIES: dict[str, Quantity] = {
                          shown="val loss"),
     "min_val_loss": Quantity("the lowest validation loss so far", lambda r: _lowest(r, "val_loss", "validation split"),
                              shown="lowest val loss"),
+    "val_min_step": Quantity("the step of the lowest validation loss so far",
+                             _val_min_step,
+                             shown="step of lowest val loss"),
+    "loss_at_val_min": Quantity("the training-split loss at the step of the lowest validation loss",
+                                _loss_at_val_min, shown="loss at lowest val"),
+    "gap": Quantity("the generalization gap now: validation loss − training-split loss",
+                    lambda r: _last(r.val_loss.last, "validation split") - _last(r.train_loss.last, "loss")),
+    "stopped_at": Quantity("the step early stopping ended the run at (inf: it did not stop early)",
+                           lambda r: _early(r, "stopped_at"), shown="stopped at step"),
+    "best_step": Quantity("the step of the best validation loss early stopping kept (its weights are restored)",
+                          lambda r: _early(r, "best_step"), shown="best step"),
+    "zero_weights": Quantity("how many entries of the weight matrices are exactly 0 now (L1 makes them)",
+                             lambda r: _latest(r, "zero_weights"), shown="zero weights"),
     "accuracy": Quantity("the fraction of the training split classified right now (0–1)",
                          lambda r: _accuracy(r, False)),
     "val_accuracy": Quantity("the fraction of the validation split classified right now (0–1)",

@@ -50,6 +50,10 @@ class RunFrame:
     accuracies: np.ndarray | None = None      # … on the whole training split (0–1) …
     val_accuracies: np.ndarray | None = None  # … and on the validation split (NaN: none)
     scalars: np.ndarray | None = None       # every parameter, flattened, for a model of at most 16 numbers
+    zero_weights: int = 0                   # entries of the weight matrices that are exactly 0 (L1's zeros) …
+    weight_count: int = 0                   # … of this many
+    stopped_at: int | None = None           # early stopping: the step patience ran out (best weights restored)
+    best_step: int | None = None            # early stopping: the step of the best validation loss so far
     grad_gaps: dict[str, float] | None = None  # claims: another run's label → largest gradient difference so far
     lrs: np.ndarray | None = None         # lr panel: the learning rate each of those steps used
     path_steps: np.ndarray | None = None  # contour: step of each new point of the parameter path

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import signal
 import sys
@@ -71,13 +72,29 @@ def record_of(scenario: Scenario, engine, history: History, complete: bool) -> d
 
 def summary_table(history: History) -> Table:
     table = Table(title="Final state", title_justify="left")
-    for col in ("variant", "lr", "batch", "optimizer", "steps", "final loss", "status"):
+    held_out = any(h.val_loss.last for h in history.runs)
+    classifies = any(h.accuracy.last for h in history.runs)
+    columns = ["variant", "lr", "batch", "optimizer", "steps", "final loss"]
+    columns += ["val loss", "gap"] if held_out else []
+    columns += ["accuracy"] + (["val acc"] if held_out else []) if classifies else []
+    for col in (*columns, "status"):
         table.add_column(col, justify="left" if col in ("variant", "optimizer", "status") else "right")
+
+    def last(series) -> float:
+        return series.last[1] if series.last else math.nan
+
     for h in history.runs:
         s = h.settings
         status = h.status + (f" @{h.latest.diverged_at}" if h.latest and h.latest.diverged_at is not None else "")
-        table.add_row(h.label, f"{s['lr']:g}", str(s["batch_size"]), s["optimizer"],
-                      str(h.latest.step if h.latest else 0), f"{h.current_loss:.6g}", status)
+        if h.latest is not None and h.latest.stopped_at is not None:
+            status = f"stopped early @{h.latest.stopped_at}, best @{h.latest.best_step}"
+        cells = [h.label, f"{s['lr']:g}", str(s["batch_size"]), s["optimizer"],
+                 str(h.latest.step if h.latest else 0), f"{h.current_loss:.6g}"]
+        if held_out:
+            cells += [f"{last(h.val_loss):.6g}", f"{last(h.val_loss) - h.current_loss:+.4g}"]
+        if classifies:
+            cells += [f"{last(h.accuracy):.1%}"] + ([f"{last(h.val_accuracy):.1%}"] if held_out else [])
+        table.add_row(*cells, status)
     return table
 
 
@@ -143,11 +160,15 @@ def write_csv(history: History, path: Path) -> None:
 
     text = io.StringIO()
     writer = csv.writer(text)
-    writer.writerow(["variant", "step", "split", "loss"])
+    writer.writerow(["variant", "step", "split", "loss", "accuracy"])
     for h in history.runs:  # batch: each step's mini-batch; train and validation: the whole split
-        for split, series in (("batch", h.loss), ("train", h.train_loss), ("validation", h.val_loss)):
+        for split, series, acc in (("batch", h.loss, None), ("train", h.train_loss, h.accuracy),
+                                   ("validation", h.val_loss, h.val_accuracy)):
             steps, losses = series.points()
-            writer.writerows((h.label, int(s), split, repr(float(v))) for s, v in zip(steps, losses))
+            # classification: the split's accuracy where it was measured at that step, else empty
+            right = dict(zip(*(a.tolist() for a in acc.points()))) if acc is not None else {}
+            writer.writerows((h.label, int(s), split, repr(float(v)), repr(right[s]) if s in right else "")
+                             for s, v in zip(steps.tolist(), losses))
     write_atomically(path, text.getvalue())
 
 

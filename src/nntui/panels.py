@@ -42,6 +42,12 @@ def _boundary_problem(variants: tuple[Variant, ...]) -> str | None:
             f"{ds.n_features} feature(s) (remove 'boundary' or change the data)")
 
 
+def _accuracy_problem(variants: tuple[Variant, ...]) -> str | None:
+    if any(v.dataset.task != "regression" for v in variants):
+        return None
+    return "the accuracy panel draws classification runs; this data is regression (remove 'accuracy')"
+
+
 def _curvature_problem(variants: tuple[Variant, ...]) -> str | None:
     from .scenario.loader import parameter_count  # imported here: the loader imports this module
 
@@ -66,6 +72,7 @@ class PanelSpec:
 PANELS: dict[str, PanelSpec] = {
     "loss": PanelSpec("loss:LossPlot"),
     "lr": PanelSpec("learning_rate:LearningRatePanel", frozenset({"lr"})),
+    "accuracy": PanelSpec("accuracy:AccuracyPanel", check=_accuracy_problem),
     # one surface at a time (a run's, where runs see different data): per run, so they can stand side by side
     "contour": PanelSpec("contour:ContourPanel", frozenset({"path"}), per_run=True),
     # the loss along the Hessian's top eigenvector through the minimum, with each run's iterates on it

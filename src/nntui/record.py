@@ -22,7 +22,8 @@ from .status import run_status, window
 SERIES_CAPACITY = 2048  # buckets per series; each bucket keeps its min and max point
 RECENT = 64             # full-data losses kept unthinned: the window a run's status is judged on
 GRAD_CAPACITY = 512     # frames of per-layer statistics kept for the gradient-flow and histogram panels
-RECORD_VERSION = 3  # 2: train_steps/train_loss, the loss compared (final_loss) on the whole split; 3: accuracy, checks
+RECORD_VERSION = 4  # 2: train_steps/train_loss, the loss compared (final_loss) on the whole split; 3: accuracy, checks;
+# 4: stopped_at, best_step (early stopping), zero_weights and weight_count
 
 
 class Series:
@@ -181,7 +182,29 @@ class RunHistory:
         step = self.latest.step if self.latest else 0
         self.status = run_status(window(list(self.recent), step), step=step,
                                  diverged_at=self.latest.diverged_at if self.latest else None,
-                                 first=self.first_loss, baseline=self.baseline, best_other=best_other)
+                                 first=self.first_loss, baseline=self.baseline, best_other=best_other,
+                                 held_out=self.held_out(),
+                                 stopped=self.latest is not None and self.latest.stopped_at is not None)
+
+    def lowest_val(self) -> tuple[int, float] | None:
+        """(step, value) of the lowest finite validation loss so far (the first, on ties); None before one."""
+        steps, values = self.val_loss.points()
+        finite = np.isfinite(values)
+        if not finite.any():
+            return None
+        k = int(np.argmin(np.where(finite, values, np.inf)))
+        return int(steps[k]), float(values[k])
+
+    def held_out(self) -> tuple[float, float, float, float] | None:
+        """(validation loss now, its lowest, training loss now, training loss at that lowest's step) or None."""
+        low = self.lowest_val()
+        if low is None or self.val_loss.last is None:
+            return None
+        steps, values = self.train_loss.points()
+        k = int(np.searchsorted(steps, low[0], side="right")) - 1
+        if k < 0:
+            return None
+        return self.val_loss.last[1], low[1], self.current_loss, float(values[k])
 
 
 class History:
@@ -313,6 +336,10 @@ class History:
                 "val_loss": [json_number(v) for v in vlosses],
                 "final_loss": json_number(h.current_loss),
                 "diverged_at": h.latest.diverged_at if h.latest else None,
+                "stopped_at": h.latest.stopped_at if h.latest else None,
+                "best_step": h.latest.best_step if h.latest else None,
+                "zero_weights": h.latest.zero_weights if h.latest else None,
+                "weight_count": h.latest.weight_count if h.latest else None,
                 "status": h.status,
                 "parameters": _clean(parameters[i]) if parameters else None,
             })

@@ -53,6 +53,16 @@ class RunView:
     val_losses: np.ndarray | None = None
     accuracy: float = math.nan               # classification: the fraction right on the whole training split now …
     val_accuracy: float = math.nan           # … and on the validation split
+    acc_steps: np.ndarray | None = None      # classification: accuracy on the training split over time …
+    accuracies: np.ndarray | None = None
+    val_acc_steps: np.ndarray | None = None  # … and on the validation split
+    val_accuracies: np.ndarray | None = None
+    val_loss: float = math.nan               # the validation loss now (NaN: no validation split)
+    lowest_val: tuple[int, float] | None = None  # (step, value) of the lowest validation loss so far
+    stopped_at: int | None = None            # early stopping: the step it ended at (its best weights restored)
+    best_step: int | None = None             # early stopping: the step of the best validation loss
+    zero_weights: int = 0                    # weights that are exactly 0 (L1) …
+    weight_count: int = 0                    # … of this many
     lr_steps: np.ndarray | None = None       # the learning rate of each step
     lrs: np.ndarray | None = None
     lr: float = math.nan                  # the learning rate now (schedules change it)
@@ -400,6 +410,9 @@ def run_view(h: RunHistory) -> RunView:
     view = RunView(label=h.label, settings=h.settings, steps=steps, losses=losses, loss=h.current_loss,
                    accuracy=h.accuracy.last[1] if h.accuracy.last else math.nan,
                    val_accuracy=h.val_accuracy.last[1] if h.val_accuracy.last else math.nan,
+                   val_loss=h.val_loss.last[1] if h.val_loss.last else math.nan, lowest_val=h.lowest_val(),
+                   acc_steps=h.accuracy.points()[0], accuracies=h.accuracy.points()[1],
+                   val_acc_steps=h.val_accuracy.points()[0], val_accuracies=h.val_accuracy.points()[1],
                    status=h.status, diverged_at=None, step=0, train_steps=train_steps, train_losses=train_losses,
                    smooth_steps=smooth_steps, smooth_losses=smooth_losses,
                    val_steps=val_steps, val_losses=val_losses, lr_steps=lr_steps, lrs=lrs, grad_steps=grad_steps,
@@ -409,7 +422,8 @@ def run_view(h: RunHistory) -> RunView:
     return replace(view, diverged_at=latest.diverged_at, step=latest.step, lr=latest.lr, rate=_rate(latest),
                    device=latest.device, param_names=latest.param_names, param_shapes=latest.param_shapes,
                    grad_norms=latest.grad_norms, position=latest.position, dists=latest.dists,
-                   boundary=latest.boundary)
+                   boundary=latest.boundary, stopped_at=latest.stopped_at, best_step=latest.best_step,
+                   zero_weights=latest.zero_weights, weight_count=latest.weight_count)
 
 
 def held_view(h: RunHistory, live: RunView, at: int) -> RunView:

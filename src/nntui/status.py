@@ -17,6 +17,10 @@ never at one mini-batch or one update, which noise flips at random. The rules, i
 - **stuck**: flat, yet no better than predicting a constant (within BASELINE_SHARE of the data's baseline:
   the mean for regression, ln k for k balanced classes) or FAR_ABOVE times above another run that is
   still in the race: it has stopped learning long before the data allowed.
+- **stopped**: early stopping ended it (the validation loss stopped improving); its best weights are back.
+- **overfitting**: (with a validation split) the validation loss has climbed OVERFIT above its lowest point
+  while the training loss went on falling below where it was then: it is learning the training points'
+  noise. Decided after diverged/diverging: a curve falling on the training split says "learning" otherwise.
 - **learning**: falling, and none of the above; or flat on the screen's scale yet still creeping down (at
   least CREEP of its steps go down) while more than FLAT above another run: a small learning rate crawling
   toward a level another run has reached is not done.
@@ -29,7 +33,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-STATUSES = ("waiting", "learning", "converged", "stuck", "oscillating", "diverging", "diverged")
+STATUSES = ("waiting", "learning", "converged", "stuck", "oscillating", "overfitting", "stopped", "diverging",
+            "diverged")
 
 WINDOW = 8                # the fewest recent points a status is judged on (fewer: still learning)
 DIVERGING_FACTOR = 2.0    # twice the starting loss: blowing up, before diverge_factor stops it
@@ -37,6 +42,7 @@ RISE = 0.1                # a window that only rose, by more than 10%: heading u
 SWING = 0.2               # climbing back by 20% of the window's top after a fall: an oscillation
 FLAT = 0.02               # less than 2% of change across the window: flat
 NEGLIGIBLE = 1e-6         # a millionth of the starting loss: converged, however the last digits move
+OVERFIT = 0.1             # validation loss 10% above its lowest, the training loss lower than then: overfitting
 BASELINE_SHARE = 0.9      # flat within 10% of the constant predictor's loss: it learned nothing
 FAR_ABOVE = 10.0          # flat ten times above another run: stuck far above what the data allow
 NOISE = 1e-3              # changes below 0.1% of the window's top are not a direction
@@ -50,18 +56,25 @@ def window(points: Sequence[tuple[int, float]], step: int) -> list[float]:
 
 
 def run_status(losses: Sequence[float], *, step: int, diverged_at: int | None, first: float,
-               baseline: float = math.nan, best_other: float = math.nan) -> str:
+               baseline: float = math.nan, best_other: float = math.nan,
+               held_out: tuple[float, float, float, float] | None = None, stopped: bool = False) -> str:
     """The status of a run whose recent full-data losses are `losses` (see the module's rules).
 
     `first`: its loss before the first update; `baseline`: the loss of predicting a constant (NaN where there is
-    none); `best_other`: the lowest loss now of the other runs that have not diverged (NaN when alone)."""
+    none); `best_other`: the lowest loss now of the other runs that have not diverged (NaN when alone);
+    `held_out`: (validation loss now, its lowest, training loss now, training loss at that lowest point) where
+    there is a validation split; `stopped`: early stopping ended the run."""
     if diverged_at is not None:
         return "diverged"
+    if stopped:
+        return "stopped"
     if step == 0 or not losses:
         return "waiting"
     now = losses[-1]
     if not math.isfinite(now) or now > DIVERGING_FACTOR * first:
         return "diverging"
+    if held_out is not None and overfitting(*held_out):
+        return "overfitting"
     if now <= NEGLIGIBLE * first:
         return "converged"
     if len(losses) < 4:
@@ -85,6 +98,11 @@ def run_status(losses: Sequence[float], *, step: int, diverged_at: int | None, f
             return "learning"
         return "converged"
     return "learning"
+
+
+def overfitting(val_now: float, val_low: float, train_now: float, train_then: float) -> bool:
+    """The validation loss has climbed OVERFIT above its lowest while the training loss kept falling."""
+    return val_now > (1 + OVERFIT) * val_low and train_now < train_then  # False while any is NaN
 
 
 def _swing(losses: Sequence[float]) -> float:

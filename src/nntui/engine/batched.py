@@ -32,7 +32,9 @@ def batch_key(variant: Variant, seed: int, device: str) -> tuple | None:
     t, m = variant.train, variant.model
     plain_sgd = (t.optimizer == "sgd" and t.schedule == "constant" and t.accumulate == 1
                  and t.backprop == "autograd" and t.zero_grad)
-    if not plain_sgd or m.kind not in ("linear", "mlp") or m.batch_norm:
+    # L1's zeros, dropout's masks and early stopping's checkpoints are per run: those runs train alone
+    regularized = t.l1 or t.early_stop is not None or not t.eval_mode or m.dropout_rates()
+    if not plain_sgd or regularized or m.kind not in ("linear", "mlp") or m.batch_norm:
         return None
     return (id(variant.dataset), variant.batch_size, t.loss, seed, device, t.diverge_factor, t.eval_every,
             m.kind, tuple(m.layers), m.activation, m.init, m.init_std, m.init_value, m.bias)

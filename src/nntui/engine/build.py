@@ -71,11 +71,14 @@ def build_model(spec: ModelSpec, n_in: int, n_out: int) -> nn.Module:
 def _mlp(spec: ModelSpec, n_in: int, n_out: int) -> nn.Sequential:
     layers: list[nn.Module] = []
     width = n_in
-    for hidden in spec.layers:
+    rates = spec.dropout_rates() or (0.0,) * len(spec.layers)
+    for hidden, rate in zip(spec.layers, rates):
         layers.append(nn.Linear(width, hidden, bias=spec.bias))
         if spec.batch_norm:
             layers.append(nn.BatchNorm1d(hidden))
         layers.append(activation(spec.activation))
+        if rate:
+            layers.append(nn.Dropout(rate))
         width = hidden
     layers.append(nn.Linear(width, n_out, bias=spec.bias))
     for layer in layers:
@@ -101,10 +104,11 @@ def build_scheduler(spec: TrainSpec, optimizer: torch.optim.Optimizer, total: in
 
 
 @contextmanager
-def eval_mode(model: nn.Module) -> Iterator[None]:
-    """Measure without side effects: batch norm uses its running statistics and leaves them alone."""
+def eval_mode(model: nn.Module, on: bool = True) -> Iterator[None]:
+    """Measure without side effects: batch norm uses its running statistics and leaves them alone, dropout
+    keeps every unit. `on` False: as a script that forgets model.eval() measures (train.eval_mode = false)."""
     was_training = model.training
-    model.eval()
+    model.train(not on)
     try:
         yield
     finally:

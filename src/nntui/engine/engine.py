@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
@@ -28,6 +29,7 @@ from .boundary import BoundaryProbe
 from .build import build_loss, build_model, build_optimizer, build_scheduler, eval_mode, surface_loss
 from .device import resolve_device
 from .probe import PROBE_SAMPLES, Probe
+from .regularize import L1, EarlyStopping, weight_matrices, zero_weights
 
 SCALARS = 16  # a model with at most this many numbers sends them with each frame (claims read them by name)
 clock = time.perf_counter  # a module attribute, so a snapshot test can make measured rates deterministic
@@ -51,6 +53,11 @@ class RunState:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             self.model = build_model(variant.model, ds.n_features, ds.n_outputs).to(device)
+            # dropout draws its masks from the stream that follows the initial weights, as the exported script
+            # does; each run keeps its own, so what one run draws never changes another's
+            self._rng = torch.get_rng_state() if variant.model.dropout_rates() else None
+        self._rng_device: torch.Tensor | None = None
+        self.seed = seed
         self.names = tuple(name for name, _ in self.model.named_parameters())
         self.params = [p for _, p in self.model.named_parameters()]
         self.optimizer = build_optimizer(variant.train, self.params)
@@ -62,6 +69,12 @@ class RunState:
         self.accumulate = variant.train.accumulate
         self.manual = variant.train.backprop == "manual"
         self.zero_grad = variant.train.zero_grad
+        t = variant.train
+        self.l1 = L1(self.model, t.l1) if t.l1 else None
+        self.early = EarlyStopping(t.early_stop.patience, t.early_stop.min_delta) if t.early_stop else None
+        self.stopped_at: int | None = None  # early stopping: the step patience ran out (the best weights restored)
+        self.eval_on = t.eval_mode  # False: the whole-split losses are measured in training mode (the bug)
+        self.weight_count = sum(w.numel() for w in weight_matrices(self.model))
         self.device = device
         self.train_seconds = 0.0  # wall time spent in training steps (the devices lesson compares rates)
         self.eval_seconds = 0.0  # wall time of the whole-split evaluations, left out of train_seconds
@@ -80,9 +93,10 @@ class RunState:
         self.grad_gaps: dict[str, float] = {}  # claims: another run's label → largest gradient difference so far
         self.loss_log: list[tuple[int, float, float]] = []  # (step, mini-batch loss, lr of that step)
         # the loss on the whole training split, the one runs are compared on: where the batch is the whole split
-        # (and batch norm does not make training-mode outputs differ) each step's loss is it, else it is
-        # evaluated every eval_every steps
-        self.dense = (self.batch_size >= len(self.x) and self.accumulate == 1 and not variant.model.batch_norm)
+        # (and neither batch norm nor dropout makes training-mode outputs differ) each step's loss is it, else
+        # it is evaluated every eval_every steps
+        self.dense = (self.batch_size >= len(self.x) and self.accumulate == 1 and not variant.model.batch_norm
+                      and not variant.model.dropout_rates())
         self.train_log: list[tuple[int, float]] = []
         self.val_log: list[tuple[int, float]] = []
         self.baseline = baseline_loss(self.loss_fn, self.y, variant.train.loss, variant.model.kind)
@@ -95,11 +109,32 @@ class RunState:
         self.graph = trace(self.model, self.loss_fn, self.x[:PROBE_SAMPLES], self.y[:PROBE_SAMPLES]) if graph else None
         self.path_log: list[tuple[int, float, float]] = []
         self.box: list[float] | None = None
-        self._evaluate(train=not self.dense)  # a dense run books its first step's loss itself
+        with self._random():
+            self._evaluate(train=not self.dense)  # a dense run books its first step's loss itself
 
     @property
     def active(self) -> bool:
-        return self.diverged_at is None and self.step < self.total
+        return self.diverged_at is None and self.stopped_at is None and self.step < self.total
+
+    @contextmanager
+    def _random(self) -> Iterator[None]:
+        """Dropout's masks come from this run's own random stream (saved and restored around each use)."""
+        if self._rng is None:
+            yield
+            return
+        cuda = self.device.startswith("cuda")
+        index = torch.device(self.device).index or 0
+        with torch.random.fork_rng(devices=[index] if cuda else []):
+            torch.set_rng_state(self._rng)
+            if cuda:
+                if self._rng_device is None:
+                    torch.cuda.manual_seed(self.seed)
+                else:
+                    torch.cuda.set_rng_state(self._rng_device, index)
+            yield
+            self._rng = torch.get_rng_state()
+            if cuda:
+                self._rng_device = torch.cuda.get_rng_state(index)
 
     def _batch(self) -> tuple[torch.Tensor, torch.Tensor]:
         n = len(self.x)
@@ -117,6 +152,10 @@ class RunState:
         return torch.cat([p.detach().reshape(-1) for p in self.params]).clone()
 
     def train_step(self) -> None:
+        with self._random():
+            self._train_step()
+
+    def _train_step(self) -> None:
         started, evaluating = clock(), self.eval_seconds
         if self.zero_grad:
             self.optimizer.zero_grad(set_to_none=True)
@@ -127,7 +166,9 @@ class RunState:
                 loss, grads = manual.loss_and_gradients(self.model, self.variant.train.loss, xb, yb)
             else:
                 loss = self.loss_fn(self.model(xb), yb)
-            value += loss.item() / self.accumulate
+            value += loss.item() / self.accumulate  # the data's loss: what the curves compare
+            if self.l1 is not None:  # the penalty shapes the gradient only
+                loss = loss + self.l1.penalty()
             if self.manual:
                 for p, g in zip(self.params, grads):
                     p.grad = g / self.accumulate if p.grad is None else p.grad + g / self.accumulate
@@ -136,7 +177,11 @@ class RunState:
             else:
                 loss.backward()
         if self.record_loss(value):
+            if self.l1 is not None:
+                self.l1.before_step()
             self.optimizer.step()
+            if self.l1 is not None:
+                self.l1.after_step()
             if self.scheduler is not None:
                 self.scheduler.step()
             self.stepped()
@@ -208,13 +253,20 @@ class RunState:
         # (no_grad and eval mode cost more than a small step: only when needed)
         if not (train or len(self.x_val) or self.classifies):
             return
-        with torch.no_grad(), eval_mode(self.model):
+        with torch.no_grad(), eval_mode(self.model, self.eval_on):
+            val = self.model(self.x_val) if len(self.x_val) else None
+            val_loss = float(self.loss_fn(val, self.y_val)) if val is not None else math.nan
+            if self.early is not None and self.early.observe(self.step, val_loss, self.model):
+                # patience ran out: the run ends here with its best weights back, measured again
+                self.early.restore(self.model)
+                self.stopped_at, train = self.step, True
+                val = self.model(self.x_val)
+                val_loss = float(self.loss_fn(val, self.y_val))
+            if val is not None:
+                self.val_log.append((self.step, val_loss))
             out = self.model(self.x) if train or self.classifies else None
             if out is not None and train:
                 self.train_log.append((self.step, float(self.loss_fn(out, self.y))))
-            val = self.model(self.x_val) if len(self.x_val) else None
-            if val is not None:
-                self.val_log.append((self.step, float(self.loss_fn(val, self.y_val))))
             if out is not None and self.classifies:
                 self.acc_log.append((self.step, accuracy(out, self.y),
                                      accuracy(val, self.y_val) if val is not None else math.nan))
@@ -248,6 +300,8 @@ class RunState:
             baseline_loss=self.baseline, diverged_at=self.diverged_at,
             acc_steps=acc[:, 0].astype(np.int64), accuracies=acc[:, 1], val_accuracies=acc[:, 2],
             scalars=self._flat().double().cpu().numpy() if sum(p.numel() for p in self.params) <= SCALARS else None,
+            zero_weights=zero_weights(self.model), weight_count=self.weight_count, stopped_at=self.stopped_at,
+            best_step=self.early.best_step if self.early is not None else None,
             grad_gaps=dict(self.grad_gaps),
             finished=not self.active, param_names=self.names,
             param_shapes=tuple(tuple(p.shape) for p in self.params), grad_norms=grad_norms,

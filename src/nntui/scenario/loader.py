@@ -346,6 +346,13 @@ def load_raw(raw: dict[str, Any], *, source: str, base_dir: Path, name: str = "s
         if v.model.batch_norm and v.batch_size < 2:
             problems.append(Problem(source, f"run '{v.label}': batch norm needs mini-batches of 2 or more samples; "
                                     "raise batch_size or turn batch_norm off", "train.batch_size"))
+        if v.train.early_stop is not None and not len(v.dataset.x_val):
+            problems.append(Problem(source, f"run '{v.label}': early stopping watches the validation loss, and this "
+                                    "data has no validation split; set data.validation (e.g. 0.3)",
+                                    "train.early_stop", locate(text, ("train", "early_stop"))))
+        if v.train.l1 and v.model.kind == "surface":
+            problems.append(Problem(source, f"run '{v.label}': a surface model has no weight matrices for L1 to act "
+                                    "on; remove train.l1", "train.l1", locate(text, ("train", "l1"))))
     if problems:
         raise ScenarioError(list(dict.fromkeys(problems)))
     seen: set[str] = set()
@@ -386,6 +393,11 @@ def load_raw(raw: dict[str, Any], *, source: str, base_dir: Path, name: str = "s
                     raw=raw, base_dir=base_dir, checks=checks)
 
 
+# claim quantities read from the validation split
+VALIDATION_QUANTITIES = ("val_loss", "min_val_loss", "val_accuracy", "val_min_step", "loss_at_val_min", "gap",
+                         "best_step")
+
+
 def _check(spec: ScenarioFile, k: int, variants: list[Variant], source: str, text: str) -> Check:
     """A [[check]] whose claim names existing runs and quantities they have."""
     entry = spec.check[k]
@@ -403,7 +415,7 @@ def _check(spec: ScenarioFile, k: int, variants: list[Variant], source: str, tex
             ds = by_label[label].dataset
             if m.name.endswith("accuracy") and ds.task == "regression":
                 raise fail(f"{m.name}: '{label}' fits a regression, which has no accuracy; compare its loss")
-            if m.name.startswith(("val_", "min_val")) and not len(ds.x_val):
+            if m.name in VALIDATION_QUANTITIES and not len(ds.x_val):
                 raise fail(f"{m.name}: '{label}' has no validation split; set data.validation (e.g. 0.2)")
     steps = max(by_label[label].steps for label in claim.runs)
     if entry.at is not None and entry.at > steps:
@@ -455,6 +467,8 @@ def _manual_problems(resolved: dict[str, Any], source: str, text: str, idx: int 
         return []
     reason = ("a surface model has no layers" if model.kind == "surface" else
               "batch norm has no hand-written backward here" if model.batch_norm else
+              "dropout has no hand-written backward here" if model.dropout_rates() else
+              "the L1 penalty has no hand-written backward here" if train.l1 else
               f"activation '{model.activation}' has no hand-written derivative here (use one of "
               f"{', '.join(MANUAL_ACTIVATIONS)})" if model.kind == "mlp" and model.activation not in MANUAL_ACTIVATIONS
               else "")

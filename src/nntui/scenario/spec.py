@@ -25,7 +25,7 @@ MANUAL_ACTIVATIONS = ("relu", "leaky_relu", "sigmoid", "tanh", "identity")
 Loss = Literal["mse", "bce_with_logits", "cross_entropy"]
 Optimizer = Literal["sgd", "adam", "adamw", "rmsprop", "adagrad"]
 SurfaceKind = Literal["quadratic", "rosenbrock", "saddle", "himmelblau"]
-Panel = Literal["loss", "lr", "variants", "lesson", "contour", "curvature", "gradient_flow", "histograms", "boundary",
+Panel = Literal["loss", "lr", "accuracy", "variants", "lesson", "contour", "curvature", "gradient_flow", "histograms", "boundary",
                 "graph", "code"]
 DEFAULT_PANELS: tuple[Panel, ...] = ("loss", "variants", "lesson")  # a training scenario that names none
 GRAPH_LESSON_PANELS: tuple[Panel, ...] = ("graph", "lesson")         # an expression scenario that names none
@@ -299,6 +299,10 @@ class ModelSpec(Strict):
     init_value: float = Field(0.1, ge=-10, le=10, description="Every weight's value for init = 'constant'.")
     bias: bool = True
     batch_norm: bool = Field(False, description="mlp: BatchNorm1d after each hidden Linear, before the activation.")
+    dropout: float | list[Annotated[float, Field(ge=0, lt=1)]] = Field(
+        0.0, description="mlp: the probability each hidden unit is zeroed in a training step (nn.Dropout after "
+        "each hidden activation; the survivors scaled by 1/(1−p)), one value or one per hidden layer. Off in "
+        "evaluation: the losses on the whole splits use model.eval().")
     surface: SurfaceKind | None = Field(
         None, description="surface models: quadratic ½(x² + κy²), rosenbrock (1−x)² + 100(y−x²)², "
         "saddle x² − y² + y⁴/4, himmelblau (x² + y − 11)² + (x + y² − 7)².")
@@ -315,6 +319,13 @@ class ModelSpec(Strict):
             return self
         if self.surface is not None:
             raise ValueError("`surface` needs kind = 'surface'")
+        if self.dropout_rates() and self.kind != "mlp":
+            raise ValueError("`dropout` needs kind = 'mlp' (it goes after each hidden layer)")
+        if isinstance(self.dropout, list) and len(self.dropout) != len(self.layers):
+            raise ValueError(f"`dropout` lists {len(self.dropout)} rates for {len(self.layers)} hidden layers; "
+                             "give one per layer, or one number for all")
+        if isinstance(self.dropout, float) and not 0 <= self.dropout < 1:
+            raise ValueError("`dropout` must be at least 0 and below 1")
         if self.batch_norm and self.kind != "mlp":
             raise ValueError("`batch_norm` needs kind = 'mlp' (it goes between hidden layers)")
         if self.kind == "linear" and self.layers:
@@ -323,6 +334,20 @@ class ModelSpec(Strict):
             raise ValueError("an mlp needs at least one hidden layer, e.g. layers = [16]")
         return self
 
+    def dropout_rates(self) -> tuple[float, ...]:
+        """Each hidden layer's dropout probability; () where there is none."""
+        rates = self.dropout if isinstance(self.dropout, list) else [self.dropout] * len(self.layers)
+        return tuple(rates) if any(rates) else ()
+
+
+class EarlyStop(Strict):
+    """Stop when the validation loss has not improved for `patience` steps, and keep the best weights."""
+
+    patience: int = Field(ge=1, le=MAX_STEPS, description="Steps without a new best validation loss before the run "
+                          "stops (checked at each evaluation, every eval_every steps).")
+    min_delta: float = Field(0.0, ge=0, description="How much lower than the best a validation loss must be to "
+                             "count as a new best.")
+
 
 class TrainSpec(Strict):
     loss: Loss = "mse"
@@ -330,6 +355,9 @@ class TrainSpec(Strict):
     lr: float = Field(0.01, gt=0, le=1e6, description="Learning rate.")
     momentum: float = Field(0.0, ge=0, lt=1, description="sgd and rmsprop.")
     nesterov: bool = Field(False, description="sgd with momentum > 0 only.")
+    l1: float = Field(0.0, ge=0, le=1e3, description="L1 penalty λ·Σ|w| on the weight matrices (not the biases) "
+                      "added to the loss: a weight it pushes across zero is set to exactly 0, and stays there while "
+                      "its loss gradient is smaller than λ.")
     weight_decay: float = Field(0.0, ge=0, description="L2 penalty added to the gradient; adamw: decoupled decay "
                                 "(θ shrinks by lr·weight_decay·θ each step, apart from the gradient step).")
     betas: tuple[float, float] = Field((0.9, 0.999), description="adam and adamw.")
@@ -353,6 +381,10 @@ class TrainSpec(Strict):
     lr_min: float = Field(0.0, ge=0, description="cosine and cyclic: the lowest learning rate.")
     accumulate: int = Field(1, ge=1, le=1_024, description="Gradient accumulation: mini-batches whose gradients "
                             "are summed (each loss ÷ accumulate) before one optimizer step.")
+    early_stop: EarlyStop | None = Field(None, description="{ patience = N, min_delta = d }: stop when the "
+                                         "validation loss stops improving and restore the weights of its best step.")
+    eval_mode: bool = Field(True, description="false reproduces a classic bug: the losses on the whole splits are "
+                            "measured without model.eval(), so dropout still drops units there.")
     zero_grad: bool = Field(True, description="false reproduces a classic bug: without optimizer.zero_grad() "
                             "every step's gradient is added to the ones before it.")
     backprop: Backprop = Field("autograd", description="manual: gradients from a hand-written backward pass "

@@ -10,11 +10,14 @@ that ends at 0 over six decades.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from ..runner import View
 from .loss import Curves, LossPlot
 
 
 class LearningRatePanel(LossPlot):
+    MARKS_LOWEST = False
     @classmethod
     def for_scenario(cls, scenario, **kwargs):
         return cls(**kwargs)
@@ -28,7 +31,7 @@ class LearningRatePanel(LossPlot):
     def _title(self) -> str:
         return "Learning rate"
 
-    def _subtitle(self, held_out: bool, noise: bool) -> str:
+    def _subtitle(self, held_out: bool, noise: bool, marks: Collection[str] = ()) -> str:
         return "each step's lr"
 
     def _curves(self, view: View) -> list[Curves]:

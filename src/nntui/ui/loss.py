@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,6 +40,7 @@ DASHES = tuple(np.array(d, bool) for d in (
 HELD_OUT_DASH = np.array([1] * 4 + [0] * 4, bool)
 MAIN, HELD_OUT, TRACE = 0, 1, 2  # each run's three styles: its curve, its validation curve, its mini-batch noise
 TRACE_FADE = 0.55  # the noise's colour, this far from the run's toward the background
+PAST_LOWEST = 0.05  # a validation loss this far above its lowest: the lowest is behind it, marked ▼ with its step
 
 Series = tuple[np.ndarray, np.ndarray]  # (steps, values)
 
@@ -55,6 +57,7 @@ class Curves:
 
 class LossPlot(StripPanel):
     PAINTS_BACKGROUND = True  # every style it draws with carries the panel's background: no second pass
+    MARKS_LOWEST = True  # ▼ at the lowest validation loss once the curve has climbed from it
 
     @classmethod
     def for_scenario(cls, scenario, **kwargs):
@@ -103,10 +106,12 @@ class LossPlot(StripPanel):
         return first_fit([f"Loss ({', '.join(notes)})", f"Loss ({', '.join(short)})"] if notes else ["Loss"],
                          border_room(self.outer_size.width))
 
-    def _subtitle(self, held_out: bool, noise: bool) -> str:
+    def _subtitle(self, held_out: bool, noise: bool, marks: Collection[str] = ()) -> str:
         # the legend first: a narrow panel drops the key hint (the footer has it), not what the dashes mean
-        legend = [text for text, shown in (("faint: each batch", noise), ("╌ validation", held_out)) if shown]
-        short = [text for text, shown in (("faint: batch", noise), ("╌ val", held_out)) if shown]
+        legend = [text for text, shown in (("faint: each batch", noise), ("╌ validation", held_out),
+                                           ("▼ lowest val", "▼" in marks), ("■ stopped early", "■" in marks)) if shown]
+        short = [text for text, shown in (("faint: batch", noise), ("╌ val", held_out), ("▼ lowest", "▼" in marks),
+                                          ("■ stopped", "■" in marks)) if shown]
         return first_fit([" · ".join([*legend, "l: log/linear"]), " · ".join(legend), " · ".join(short)],
                          border_room(self.size.width))
 
@@ -138,8 +143,10 @@ class LossPlot(StripPanel):
         if not any(len(c.main[0]) for c in curves):
             self._strips = centered_message("waiting for the first step…", width, height, base)
             return
+        marks = {key for run in view.runs for key, shown in (("▼", self.MARKS_LOWEST and _past_lowest(run)),
+                                                             ("■", run.stopped_at is not None)) if shown}
         self.set_titles(subtitle=self._subtitle(any(len(c.held_out[0]) for c in curves),
-                                                any(_shows_noise(c) for c in curves)))
+                                                any(_shows_noise(c) for c in curves), marks))
         x_max = max(x_extent(view.step, view.total), 1)
         lo, hi = self._y_range(view, curves)
         order = [i for i in reversed(range(len(curves))) if i != self.focus_run]  # the first runs on top…
@@ -189,6 +196,11 @@ class LossPlot(StripPanel):
         for i, (row, col) in ends.items():
             if view.runs[i].diverged_at is not None:  # where it diverged: on the top edge if it left through it
                 canvas.put(row, col, "✗", 3 * i + MAIN)
+            elif view.runs[i].stopped_at is not None:
+                canvas.put(row, col, "■", 3 * i + MAIN)
+        lowest = self._lowest_marks(view, dots, ph) if self.MARKS_LOWEST else {}
+        for i, (row, col, text) in lowest.items():
+            canvas.put(row, col, text, 3 * i + MAIN)
         if gutter:
             self._label_ends(canvas, view, names, groups, ends)
         styles = [base + self._style(k // 3, k % 3) for k in range(3 * len(curves))]
@@ -209,7 +221,8 @@ class LossPlot(StripPanel):
         for group in groups:
             if group[0] in ends:  # the others are hidden under it: each says so on the next rows, "= b"
                 end_row, col = ends[group[0]]
-                col += 1 if view.runs[group[0]].diverged_at is not None else 2
+                marked = view.runs[group[0]].diverged_at is not None or view.runs[group[0]].stopped_at is not None
+                col += 1 if marked else 2
                 for n, i in enumerate(group):
                     text = ("= " if n else "") + names[i]
                     if len(text) > canvas.width - col and text.startswith("= "):
@@ -223,6 +236,20 @@ class LossPlot(StripPanel):
         for (_, col, text, i), row in zip(labels, _spread([label[0] for label in labels], canvas.height)):
             if row is not None:
                 canvas.put(row, col, _fit(text, canvas.width - col), 3 * i + MAIN)
+
+    def _lowest_marks(self, view: View, dots, rows: int) -> dict[int, tuple[int, int, str]]:
+        """Run → (row, column, "▼step") above the lowest point of its validation curve, where that point is
+        behind it (the curve has climbed since, or early stopping went back to it)."""
+        marks = {}
+        for i, run in enumerate(view.runs):
+            if not _past_lowest(run):
+                continue
+            assert run.lowest_val is not None  # (_past_lowest checks it)
+            step, value = run.lowest_val
+            px, py = dots((np.array([float(step)]), np.array([max(value, FLOOR) if self.log_y else value])))
+            row, col = int(py[0]) // 4, int(px[0]) // 2
+            marks[i] = (min(max(row - 1 if row > 0 else row + 1, 0), rows - 1), max(col, 0), f"▼{step}")
+        return marks
 
     def _finite(self, steps: np.ndarray | None, values: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         """A series' finite points as floats (floored at FLOOR on a log axis); empty where there is none."""
@@ -276,6 +303,13 @@ class LossPlot(StripPanel):
                 rgb = blend(rgb, bg.get_truecolor() if bg is not None else (0, 0, 0), TRACE_FADE)
             style = self._styles[key] = Style(color=Color.from_rgb(*rgb), bold=kind == MAIN, dim=kind == HELD_OUT)
         return style
+
+
+def _past_lowest(run) -> bool:
+    """The run's validation loss has a lowest point behind it worth marking."""
+    if run.lowest_val is None:
+        return False
+    return run.stopped_at is not None or run.val_loss > (1 + PAST_LOWEST) * run.lowest_val[1]
 
 
 def _shows_noise(curves: Curves) -> bool:

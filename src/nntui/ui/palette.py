@@ -21,6 +21,8 @@ STATUS_STYLES = {  # status.py's statuses: good news green, trouble amber to red
     "converged": "bold #00C060",
     "stuck": "bold #A0A0A0",
     "oscillating": "bold #F0B000",
+    "overfitting": "bold #CC79A7",
+    "stopped": "bold #009E73",
     "diverging": "bold #FF8040",
     "diverged": "bold #FF4040",
 }

@@ -55,8 +55,13 @@ class VariantsTable(Panel, ScrollView, can_focus=False):  # nothing to select: i
         if any(t.device is not None for t in trains):
             live += ("device", "steps/s")
         datasets = [v.dataset for v in scenario.variants]
+        held_out = any(len(ds.x_val) for ds in datasets)
+        if held_out:  # generalization: the loss on unseen data, and how far above the training loss it is
+            live += ("val loss", "gap")
         if any(ds.task != "regression" for ds in datasets):  # classification: how much it gets right
-            live += ("accuracy",) + (("val acc",) if any(len(ds.x_val) for ds in datasets) else ())
+            live += ("accuracy",) + (("val acc",) if held_out else ())
+        if any(t.l1 for t in trains):  # L1: the weights it made exactly zero
+            live += ("zero w",)
         return cls([SETTING_COLUMNS[f] for f in fields], [v.label for v in scenario.variants],
                     [v.settings() for v in scenario.variants], live, **kwargs)
 
@@ -66,16 +71,18 @@ class VariantsTable(Panel, ScrollView, can_focus=False):  # nothing to select: i
         self.settings_columns = columns
         self.live_columns = live  # measured as training runs: "lr now", "device", "steps/s"
         label_width = self._label_width = min(max(len("variant") - 3, *(len(label) for label in labels)), 28) + 3
+        measured = [Column(c, c, max(len(c), 8), "right", LIVE_SHORT[c], max(len(LIVE_SHORT[c]), LIVE_WIDTH[c]))
+                    for c in live]
         self._columns = [Column("label", "variant", label_width),  # every column at its fullest (_fit picks)
                          *(Column(c, c, max([len(c)] + [len(_setting(s.get(c))) for s in settings]), "right")
                            for c in columns),
-                         *(Column(c, c, max(len(c), 8), "right", LIVE_SHORT[c], max(len(LIVE_SHORT[c]), LIVE_WIDTH[c]))
-                           for c in live),
-                         Column("loss", "train loss", 10, "right", "loss", 8), Column("status", "status", len("status"))]
+                         *(c for c in measured if c.key not in AFTER_LOSS),
+                         Column("loss", "train loss", 10, "right", "loss", 8),
+                         *(c for c in measured if c.key in AFTER_LOSS), Column("status", "status", len("status"))]
         self.columns = list(self._columns)
         self._rows: list[list[Text]] = [[Text(label)] + [Text("")] * (len(self.columns) - 1) for label in labels]
-        # settings every run shares: the first to go when the table is too narrow for whole labels
-        self._shared = {c for c in columns if len(labels) > 1 and len({_setting(s.get(c)) for s in settings}) == 1}
+        # settings every run shares (a lone run's all): the first to go when the table is too narrow
+        self._shared = {c for c in columns if len({_setting(s.get(c)) for s in settings}) == 1}
         self._hidden: set[str] = set()
         self._strips: list[Strip] = []
         self._key: tuple | None = None
@@ -103,12 +110,14 @@ class VariantsTable(Panel, ScrollView, can_focus=False):  # nothing to select: i
     def _row(self, view: View, i: int) -> list[Text]:
         run = view.runs[i]
         status = run.status if view.state != "loading" else "waiting"
-        label = f"diverged @{run.diverged_at}" if status == "diverged" else status
-        return [Text.assemble(("━━ ", variant_color(i)), run.label),
-                *(Text(_setting(run.settings.get(c))) for c in self.settings_columns),
-                *(Text(_live(run, c)) for c in self.live_columns),
-                Text("—" if run.loss != run.loss and run.diverged_at is None else fmt_num(run.loss)),  # not yet
-                Text(label, style=STATUS_STYLES[status])]
+        label = (f"diverged @{run.diverged_at}" if status == "diverged" else
+                 f"stopped @{run.stopped_at}" if status == "stopped" else status)
+        cells = {"label": Text.assemble(("━━ ", variant_color(i)), run.label),
+                 **{c: Text(_setting(run.settings.get(c))) for c in self.settings_columns},
+                 **{c: Text(_live(run, c)) for c in self.live_columns},
+                 "loss": Text("—" if run.loss != run.loss and run.diverged_at is None else fmt_num(run.loss)),  # not yet
+                 "status": Text(label, style=STATUS_STYLES[status])}
+        return [cells[c.key] for c in self._columns]
 
     # ------------------------------------------------------------------ drawing
 
@@ -226,14 +235,22 @@ def _setting(value) -> str:
 
 
 # a live column's title and width in a table too narrow for whole labels
-LIVE_SHORT = {"lr now": "lr", "device": "dev", "steps/s": "step/s", "accuracy": "acc", "val acc": "val"}
-LIVE_WIDTH = {"lr now": 8, "device": 4, "steps/s": 6, "accuracy": 6, "val acc": 6}  # "1.5e-05", "cuda", "100.0%"
+LIVE_SHORT = {"lr now": "lr", "device": "dev", "steps/s": "step/s", "val loss": "val", "gap": "gap",
+              "accuracy": "acc", "val acc": "v.acc", "zero w": "zeros"}
+# "1.5e-05", "cuda", "100.0%", "+0.0123", "250/1120"
+LIVE_WIDTH = {"lr now": 8, "device": 4, "steps/s": 6, "val loss": 8, "gap": 7, "accuracy": 6, "val acc": 6,
+              "zero w": 8}
+AFTER_LOSS = ("val loss", "gap", "accuracy", "val acc", "zero w")  # measured columns shown right of the loss
 LIVE_COLUMNS = {  # measured as training runs; a column named here and nowhere else is a KeyError
     "lr now": lambda run: fmt_num(run.lr) if run.lr == run.lr else "",
     "device": lambda run: run.device,
     "steps/s": lambda run: f"{run.rate:,.0f}" if run.rate == run.rate else "",
     "accuracy": lambda run: f"{run.accuracy:.1%}" if run.accuracy == run.accuracy else "—",
     "val acc": lambda run: f"{run.val_accuracy:.1%}" if run.val_accuracy == run.val_accuracy else "—",
+    "val loss": lambda run: fmt_num(run.val_loss) if run.val_loss == run.val_loss else "—",
+    # validation − training: how much worse the model does on data it has not trained on
+    "gap": lambda run: f"{run.val_loss - run.loss:+.3g}" if run.val_loss - run.loss == run.val_loss - run.loss else "—",
+    "zero w": lambda run: f"{run.zero_weights}/{run.weight_count}" if run.weight_count else "—",
 }
 
 

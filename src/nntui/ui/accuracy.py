@@ -1,0 +1,49 @@
+"""The accuracy panel: each run's fraction classified right, on the training split (solid) and the validation
+split (dashed), over the same steps and in the same colours as the loss beside it.
+
+Loss and accuracy tell different stories: a model can grow more confident on the points it gets right (the
+loss falls) while classifying no more of them right, or lose confidence on unseen points (the validation loss
+climbs) while still getting most of them right. Its axis is a percentage from a round floor to 100%: a run
+at chance sits visibly low, one at 100% on the top edge.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection
+
+from ..runner import View
+from .loss import Curves, LossPlot
+
+
+class AccuracyPanel(LossPlot):
+    MARKS_LOWEST = False
+
+    @classmethod
+    def for_scenario(cls, scenario, **kwargs):
+        return cls(**kwargs)
+
+    def on_mount(self) -> None:
+        self.set_titles(title=self._title(), subtitle="")
+
+    def set_scale(self, *, log_y: bool | None = None, smooth: bool | None = None) -> None:
+        """The loss panel's log and smoothing keys leave it as it is (a fraction right reads on a linear axis)."""
+
+    def _title(self) -> str:
+        return "Accuracy"
+
+    def _subtitle(self, held_out: bool, noise: bool, marks: Collection[str] = ()) -> str:
+        return "━ training · ╌ validation" if held_out else "━ training split"
+
+    def _curves(self, view: View) -> list[Curves]:
+        none = self._finite(None, None)
+        return [Curves(self._finite(run.acc_steps, run.accuracies), none,
+                       self._finite(run.val_acc_steps, run.val_accuracies), envelope=False) for run in view.runs]
+
+    def _y_range(self, view: View, curves: list[Curves]) -> tuple[float, float]:
+        """From the lowest accuracy shown, rounded down to a tenth, to 100%."""
+        low = min((float(v.min()) for c in curves for _, v in (c.main, c.held_out) if len(v)), default=0.0)
+        return min(math.floor(low * 10) / 10, 0.9), 1.0
+
+    def _y_labels(self, lo: float, hi: float, rows: int) -> dict[int, str]:
+        return {row: f"{value:.0%}" for row, value in ((rows - 1, lo), ((rows - 1) // 2, (lo + hi) / 2), (0, hi))}

@@ -1,0 +1,166 @@
+"""Generalization: L1, dropout, early stopping and accuracy, each against a hand-written reference."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from nntui.engine import Engine
+from nntui.engine.engine import accuracy
+from nntui.errors import ScenarioError
+from nntui.record import History
+from nntui.scenario.loader import load_path
+
+LINE = """
+[scenario]
+title = "t"
+seed = 2
+[data]
+kind = "plane"
+n = 24
+weights = [1.5, -0.02, 0.8]
+noise = 0.1
+{data}
+[model]
+kind = "{kind}"
+{model}
+[train]
+optimizer = "{optimizer}"
+lr = {lr}
+steps = {steps}
+{train}
+"""
+
+
+def scenario(write_scenario, *, kind="linear", model="", train="", data="", steps=40, optimizer="sgd", lr=0.1):
+    return load_path(write_scenario(LINE.format(kind=kind, model=model, train=train, data=data, steps=steps,
+                                                optimizer=optimizer, lr=lr)))
+
+
+def train_all(engine: Engine, history: History | None = None, chunk: int = 7) -> History:
+    history = history or History.for_scenario(engine.scenario)
+    history.add(engine.frame())
+    while not engine.finished:
+        engine.advance(chunk)
+        history.add(engine.frame())
+    return history
+
+
+def test_l1_matches_a_hand_written_proximal_sgd(write_scenario):
+    """SGD on MSE + λ·Σ|w| (weights, not the bias): the subgradient λ·sign(w); at w = 0 the least-norm one; a
+    weight carried across zero is 0. Written out in numpy, step by step."""
+    lam = 0.05
+    sc = scenario(write_scenario, train=f"l1 = {lam}", steps=60)
+    engine = Engine(sc, "cpu")
+    run = engine.runs[0]
+    w = run.model.weight.detach().double().numpy().copy()[0]
+    b = float(run.model.bias.detach()[0])
+    x, y = sc.variants[0].dataset.x_train.astype(np.float64), sc.variants[0].dataset.y_train[:, 0].astype(np.float64)
+    zeros_seen = []
+    for _ in range(60):
+        err = x @ w + b - y
+        g = 2 * x.T @ err / len(y)
+        gb = 2 * err.mean()
+        at_zero = w == 0
+        g = np.where(at_zero, np.where(np.abs(g) <= lam, 0.0, g - lam * np.sign(g)), g + lam * np.sign(w))
+        new = w - 0.1 * g
+        new[(np.sign(new) * np.sign(w) < 0) | (at_zero & (g == 0))] = 0.0
+        w, b = new, b - 0.1 * gb
+        zeros_seen.append(int((w == 0).sum()))
+    train_all(engine)
+    got = engine.final_parameters()[0]
+    assert got["weight"][0] == pytest.approx(w.tolist(), abs=1e-5)
+    assert got["bias"][0] == pytest.approx(b, abs=1e-5)
+    # the small true weight (−0.02) is pulled to exactly 0 and held there
+    assert zeros_seen[-1] == 1 and got["weight"][0][1] == 0.0
+    assert engine.frame().runs[0].zero_weights == 1
+
+
+def test_l1_penalty_shapes_the_gradient_not_the_loss_shown(write_scenario):
+    """The curves compare the data's loss: an L1 run's first loss equals the same run's without L1."""
+    plain = Engine(scenario(write_scenario, steps=3), "cpu")
+    l1 = Engine(scenario(write_scenario, train="l1 = 0.5", steps=3), "cpu")
+    plain.advance(1)
+    l1.advance(1)
+    assert l1.runs[0].loss_log[0][1] == plain.runs[0].loss_log[0][1]
+
+
+def test_dropout_scales_survivors_in_training_and_is_identity_in_eval(write_scenario):
+    sc = scenario(write_scenario, kind="mlp", model="layers = [400]\ndropout = 0.25", data="validation = 0.25")
+    engine = Engine(sc, "cpu")
+    model = engine.runs[0].model
+    drop = next(m for m in model if isinstance(m, torch.nn.Dropout))
+    assert drop.p == 0.25
+    x = torch.ones(8, 400)
+    model.train()
+    out = drop(x)
+    assert set(torch.unique(out).tolist()) <= {0.0, float(torch.tensor(1 / 0.75))}  # dropped, or scaled by 1/(1−p)
+    assert 0.15 < float((out == 0).float().mean()) < 0.35
+    model.eval()
+    assert torch.equal(drop(x), x)
+    model.train()
+    # the whole-split losses are measured in eval mode: exactly the deterministic network's loss
+    run = engine.runs[0]
+    with torch.no_grad():
+        model.eval()
+        want_val = float(torch.nn.functional.mse_loss(model(run.x_val), run.y_val))
+        model.train()
+    assert run.val_log[0] == (0, want_val)
+
+
+def test_forgetting_eval_mode_measures_with_dropout_on(write_scenario):
+    """train.eval_mode = false (the bug): the validation loss differs from the eval-mode one."""
+    good = Engine(scenario(write_scenario, kind="mlp", model="layers = [64]\ndropout = 0.5",
+                           data="validation = 0.25"), "cpu")
+    bad = Engine(scenario(write_scenario, kind="mlp", model="layers = [64]\ndropout = 0.5", data="validation = 0.25",
+                          train="eval_mode = false"), "cpu")
+    assert good.runs[0].val_log[0][1] != bad.runs[0].val_log[0][1]
+
+
+def test_dropout_runs_are_deterministic_and_independent(write_scenario):
+    text = dict(kind="mlp", model="layers = [32]\ndropout = 0.3", data="validation = 0.25", steps=30)
+    first = train_all(Engine(scenario(write_scenario, **text), "cpu"))
+    again = train_all(Engine(scenario(write_scenario, **text), "cpu"), chunk=5)  # other frame cadence
+    assert np.array_equal(first.runs[0].loss.points()[1], again.runs[0].loss.points()[1])
+
+
+def test_early_stopping_matches_the_checkpoint_loop(write_scenario):
+    """Patience counted in steps, checked at each evaluation; the best weights come back."""
+    text = dict(kind="mlp", model="layers = [64, 64]\nactivation = \"tanh\"", data="validation = 0.5", steps=600,
+                optimizer="adam", lr=0.02)
+    sc = scenario(write_scenario, **text, train="eval_every = 5")
+    free = train_all(Engine(sc, "cpu"))
+    steps, vals = free.runs[0].val_loss.points()
+    patience = 60
+    best, best_step, stop = math.inf, None, None
+    for s, v in zip(steps.tolist(), vals.tolist()):  # the course notes' loop, over the evaluations
+        if v < best:
+            best, best_step = v, s
+        elif s - best_step >= patience:
+            stop = s
+            break
+    assert stop is not None and stop < 600  # (the data overfit: the test needs a stop)
+    stopping = scenario(write_scenario, **text, train=f"eval_every = 5\nearly_stop = {{ patience = {patience} }}")
+    engine = Engine(stopping, "cpu")
+    history = train_all(engine)
+    frame = engine.frame().runs[0]
+    assert (frame.stopped_at, frame.best_step, frame.step) == (stop, best_step, stop)
+    assert history.runs[0].val_loss.last == (stop, pytest.approx(best, rel=1e-6))  # the restored weights
+    assert history.runs[0].status == "stopped"
+    record = history.to_record(scenario="s", title="t", device="cpu", seed=2)
+    assert (record["runs"][0]["stopped_at"], record["runs"][0]["best_step"]) == (stop, best_step)
+
+
+def test_early_stopping_needs_a_validation_split(write_scenario):
+    with pytest.raises(ScenarioError, match="train.early_stop.*set data.validation"):
+        scenario(write_scenario, train="early_stop = { patience = 10 }")
+
+
+def test_accuracy_by_hand():
+    logits = torch.tensor([[2.0], [-1.0], [0.5], [-0.1]])
+    assert accuracy(logits, torch.tensor([[1.0], [0.0], [0.0], [0.0]])) == 0.75
+    scores = torch.tensor([[0.1, 2.0, 0.3], [3.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
+    assert accuracy(scores, torch.tensor([1, 0, 0])) == pytest.approx(2 / 3)
