@@ -56,7 +56,8 @@ LESSON_SNAPSHOTS = [
     ("autograd_basics", 2), ("manual_vs_autograd", 50), ("linear_regression", 40), ("nonlinear_regression", 300),
     ("batch_size", 100), ("input_normalization", 15), ("multiclass", 60), ("activations", 150),
     ("exploding_gradients", 1), ("weight_init", 1), ("dead_relu", 40), ("batch_norm", 20), ("lr_schedules", 200),
-    ("grad_accumulation", 40), ("devices", 3),
+    ("grad_accumulation", 40), ("devices", 3), ("overfitting", 700), ("regularization", 700),
+    ("early_stopping", 600), ("data_size", 700),
 ]
 
 

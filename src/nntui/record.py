@@ -177,14 +177,15 @@ class RunHistory:
 
     status: str = "waiting"        # what a student would say of its curve (status.py), updated with each frame
 
-    def judge(self, best_other: float) -> None:
-        """Decide the status on the recent full-data losses; `best_other`: the lowest loss of the other live runs."""
+    def judge(self, best_other: float, level: float | None = None) -> None:
+        """Decide the status on the recent full-data losses; `best_other`: the lowest loss of the other live runs,
+        compared with this run's `level` (status.run_status)."""
         step = self.latest.step if self.latest else 0
         self.status = run_status(window(list(self.recent), step), step=step,
                                  diverged_at=self.latest.diverged_at if self.latest else None,
                                  first=self.first_loss, baseline=self.baseline, best_other=best_other,
                                  held_out=self.held_out(),
-                                 stopped=self.latest is not None and self.latest.stopped_at is not None)
+                                 stopped=self.latest is not None and self.latest.stopped_at is not None, level=level)
 
     def lowest_val(self) -> tuple[int, float] | None:
         """(step, value) of the lowest finite validation loss so far (the first, on ties); None before one."""
@@ -264,10 +265,13 @@ class History:
             hist.latest = rf
             if rf.step in self.holds:  # (the engine stops at these steps, so a frame of each arrives)
                 hist.held.setdefault(rf.step, rf)
-        live = [h.current_loss if h.latest is not None and h.latest.diverged_at is None else math.nan
-                for h in self.runs]
+        # runs are compared on what generalizes where every run has a validation split, else on the training loss
+        held = all(h.val_loss.last is not None for h in self.runs)
+        levels = [h.val_loss.last[1] if held and h.val_loss.last is not None else h.current_loss for h in self.runs]
+        live = [v if h.latest is not None and h.latest.diverged_at is None else math.nan
+                for h, v in zip(self.runs, levels)]
         for i, hist in enumerate(self.runs):
-            hist.judge(min((v for k, v in enumerate(live) if k != i and v == v), default=math.nan))
+            hist.judge(min((v for k, v in enumerate(live) if k != i and v == v), default=math.nan), levels[i])
         for surface in frame.surfaces:
             self.surfaces[surface.members[0]] = surface
         self.step = frame.step

@@ -42,7 +42,7 @@ RISE = 0.1                # a window that only rose, by more than 10%: heading u
 SWING = 0.2               # climbing back by 20% of the window's top after a fall: an oscillation
 FLAT = 0.02               # less than 2% of change across the window: flat
 NEGLIGIBLE = 1e-6         # a millionth of the starting loss: converged, however the last digits move
-OVERFIT = 0.1             # validation loss 10% above its lowest, the training loss lower than then: overfitting
+OVERFIT = 0.2             # validation loss 20% above its lowest (20 held-out points wobble by 10%), the training loss lower than then: overfitting
 BASELINE_SHARE = 0.9      # flat within 10% of the constant predictor's loss: it learned nothing
 FAR_ABOVE = 10.0          # flat ten times above another run: stuck far above what the data allow
 NOISE = 1e-3              # changes below 0.1% of the window's top are not a direction
@@ -57,13 +57,16 @@ def window(points: Sequence[tuple[int, float]], step: int) -> list[float]:
 
 def run_status(losses: Sequence[float], *, step: int, diverged_at: int | None, first: float,
                baseline: float = math.nan, best_other: float = math.nan,
-               held_out: tuple[float, float, float, float] | None = None, stopped: bool = False) -> str:
+               held_out: tuple[float, float, float, float] | None = None, stopped: bool = False,
+               level: float | None = None) -> str:
     """The status of a run whose recent full-data losses are `losses` (see the module's rules).
 
     `first`: its loss before the first update; `baseline`: the loss of predicting a constant (NaN where there is
     none); `best_other`: the lowest loss now of the other runs that have not diverged (NaN when alone);
     `held_out`: (validation loss now, its lowest, training loss now, training loss at that lowest point) where
-    there is a validation split; `stopped`: early stopping ended the run."""
+    there is a validation split; `stopped`: early stopping ended the run; `level`: its loss compared with
+    `best_other` (default: the training loss now; the validation loss where every run has one, so that a
+    regularized run is not called stuck beside one that memorized its training points)."""
     if diverged_at is not None:
         return "diverged"
     if stopped:
@@ -90,11 +93,12 @@ def run_status(losses: Sequence[float], *, step: int, diverged_at: int | None, f
     if turns and (late > (1 + FLAT) * early or _swing(losses) >= SWING * top
                   and _swing(losses[half:]) >= _swing(losses[:half + 1]) / 2):
         return "oscillating"
+    mine = now if level is None else level
     if abs(early - late) <= FLAT * early:
-        if now >= BASELINE_SHARE * baseline or now >= FAR_ABOVE * best_other:  # False while NaN
+        if now >= BASELINE_SHARE * baseline or mine >= FAR_ABOVE * best_other:  # False while NaN
             return "stuck"
         falling = sum(1 for a, b in zip(losses, losses[1:]) if b < a)
-        if now > (1 + FLAT) * best_other and falling >= CREEP * (len(losses) - 1):
+        if mine > (1 + FLAT) * best_other and falling >= CREEP * (len(losses) - 1):
             return "learning"
         return "converged"
     return "learning"

@@ -224,6 +224,12 @@ class RunState:
         judged, and at the end)."""
         return self.due(self.step)
 
+    @property
+    def watching(self) -> bool:
+        """Early stopping judges the validation loss at the regular evaluations only (not where a claim is judged,
+        nor where the run diverged), as a training loop that evaluates every eval_every steps does."""
+        return self.diverged_at is None and (self.step % self.eval_every == 0 or self.step == self.total)
+
     def due(self, step: int) -> bool:
         return step % self.eval_every == 0 or step == self.total or step in self.checkpoints
 
@@ -256,7 +262,7 @@ class RunState:
         with torch.no_grad(), eval_mode(self.model, self.eval_on):
             val = self.model(self.x_val) if len(self.x_val) else None
             val_loss = float(self.loss_fn(val, self.y_val)) if val is not None else math.nan
-            if self.early is not None and self.early.observe(self.step, val_loss, self.model):
+            if self.early is not None and self.watching and self.early.observe(self.step, val_loss, self.model):
                 # patience ran out: the run ends here with its best weights back, measured again
                 self.early.restore(self.model)
                 self.stopped_at, train = self.step, True

@@ -13,7 +13,7 @@ from typing import Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Grid, Horizontal, Vertical
+from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
@@ -52,7 +52,7 @@ class EditScreen(ModalScreen[Edit | None]):
         surface = m.kind == "surface"
         with Vertical():
             yield Static("[b]Edit a run[/b] · it restarts from the same initial weights", id="head")
-            with Grid():
+            with VerticalScroll(id="fields"), Grid():  # scrolls where the screen is short (80x24)
                 yield Label("run")
                 yield Select([(x.label, i) for i, x in enumerate(self.scenario.variants)], value=self.index,
                              allow_blank=False, id="run")
@@ -65,6 +65,16 @@ class EditScreen(ModalScreen[Edit | None]):
                              id="train-optimizer")
                 yield Label("momentum")
                 yield Input(_text(t.momentum), id="train-momentum")
+                yield Label("L2 decay")
+                yield Input(_text(t.weight_decay), id="train-weight_decay", disabled=surface)
+                yield Label("L1")
+                yield Input(_text(t.l1), id="train-l1", disabled=surface)
+                yield Label("dropout")
+                yield Input(_text(m.dropout), id="model-dropout", disabled=m.kind != "mlp")
+                yield Label("patience")
+                yield Input(_text(t.early_stop.patience if t.early_stop else None),
+                            placeholder="early stop: steps, or off" if len(v.dataset.x_val) else "(no validation split)",
+                            id="train-early_stop", disabled=not len(v.dataset.x_val))
                 yield Label("activation")
                 yield Select([(a, a) for a in catalog.ACTIVATIONS], value=m.activation, allow_blank=False,
                              id="model-activation", disabled=surface or m.kind == "linear")
@@ -112,8 +122,10 @@ class EditScreen(ModalScreen[Edit | None]):
     def _changes(self) -> dict[str, Any]:
         """The fields that differ from the run's current settings, typed as the scenario format wants them."""
         v = self.scenario.variants[self.index]
-        current = {"train.lr": v.train.lr, "train.batch_size": v.train.batch_size,
+        current: dict[str, Any] = {"train.lr": v.train.lr, "train.batch_size": v.train.batch_size,
                    "train.optimizer": v.train.optimizer, "train.momentum": v.train.momentum,
+                   "train.weight_decay": v.train.weight_decay, "train.l1": v.train.l1, "model.dropout": v.model.dropout,
+                   "train.early_stop": v.train.early_stop.model_dump() if v.train.early_stop else None,
                    "model.activation": v.model.activation, "model.init": v.model.init,
                    "train.seed": v.train.seed, "train.steps": v.steps}
         changes: dict[str, Any] = {}
@@ -126,6 +138,12 @@ class EditScreen(ModalScreen[Edit | None]):
             else:
                 assert isinstance(widget, Input)  # compose makes every other field an Input
                 value = _parse(widget.value.strip(), key)
+                if key == "train.early_stop" and value is not None:  # the patience, or off
+                    value = None if value == "off" else {**(old or {}), "patience": value}
+                    if value == old:
+                        continue
+                    changes[key] = value
+                    continue
             if value is not None and value != old:
                 changes[key] = value
         return changes
@@ -141,6 +159,8 @@ def _parse(text: str, key: str) -> Any:
     if key == "train.batch_size" and text == "full":
         return text
     try:
-        return int(text) if key in ("train.batch_size", "train.seed", "train.steps") else float(text)
+        if key == "model.dropout" and "," in text:  # one rate per hidden layer
+            return [float(part) for part in text.strip("[]").split(",")]
+        return int(text) if key in ("train.batch_size", "train.seed", "train.steps", "train.early_stop") else float(text)
     except ValueError:
         return text  # the loader's message names the field and what it expects

@@ -25,6 +25,7 @@ from rich.style import Style
 from textual.strip import Strip
 
 from ..runner import View
+from ..status import OVERFIT
 from .braille import BrailleCanvas
 from .palette import blend, variant_rgb
 from .panel import StripPanel
@@ -40,7 +41,6 @@ DASHES = tuple(np.array(d, bool) for d in (
 HELD_OUT_DASH = np.array([1] * 4 + [0] * 4, bool)
 MAIN, HELD_OUT, TRACE = 0, 1, 2  # each run's three styles: its curve, its validation curve, its mini-batch noise
 TRACE_FADE = 0.55  # the noise's colour, this far from the run's toward the background
-PAST_LOWEST = 0.05  # a validation loss this far above its lowest: the lowest is behind it, marked ▼ with its step
 
 Series = tuple[np.ndarray, np.ndarray]  # (steps, values)
 
@@ -112,7 +112,8 @@ class LossPlot(StripPanel):
                                            ("▼ lowest val", "▼" in marks), ("■ stopped early", "■" in marks)) if shown]
         short = [text for text, shown in (("faint: batch", noise), ("╌ val", held_out), ("▼ lowest", "▼" in marks),
                                           ("■ stopped", "■" in marks)) if shown]
-        return first_fit([" · ".join([*legend, "l: log/linear"]), " · ".join(legend), " · ".join(short)],
+        return first_fit([" · ".join([*legend, "l: log/linear"]), " · ".join(legend), " · ".join(short),
+                          " · ".join(short[:2])],
                          border_room(self.size.width))
 
     def _curves(self, view: View) -> list[Curves]:
@@ -306,10 +307,11 @@ class LossPlot(StripPanel):
 
 
 def _past_lowest(run) -> bool:
-    """The run's validation loss has a lowest point behind it worth marking."""
+    """The run's validation loss has a lowest point behind it worth marking: it has climbed from it as far as
+    the status calls overfitting (a wobble of a few held-out points is not marked), or early stopping went back."""
     if run.lowest_val is None:
         return False
-    return run.stopped_at is not None or run.val_loss > (1 + PAST_LOWEST) * run.lowest_val[1]
+    return run.stopped_at is not None or run.val_loss > (1 + OVERFIT) * run.lowest_val[1]
 
 
 def _shows_noise(curves: Curves) -> bool:

@@ -71,7 +71,8 @@ class VariantsTable(Panel, ScrollView, can_focus=False):  # nothing to select: i
         self.settings_columns = columns
         self.live_columns = live  # measured as training runs: "lr now", "device", "steps/s"
         label_width = self._label_width = min(max(len("variant") - 3, *(len(label) for label in labels)), 28) + 3
-        measured = [Column(c, c, max(len(c), 8), "right", LIVE_SHORT[c], max(len(LIVE_SHORT[c]), LIVE_WIDTH[c]))
+        measured = [Column(c, c, max(len(c), 8, LIVE_WIDTH[c]), "right", LIVE_SHORT[c],
+                           max(len(LIVE_SHORT[c]), LIVE_WIDTH[c]))
                     for c in live]
         self._columns = [Column("label", "variant", label_width),  # every column at its fullest (_fit picks)
                          *(Column(c, c, max([len(c)] + [len(_setting(s.get(c))) for s in settings]), "right")
@@ -133,6 +134,8 @@ class VariantsTable(Panel, ScrollView, can_focus=False):  # nothing to select: i
             self._hidden = set(self._shared)  # settings every run shares go first,
         if self.size.width and self._spare(columns) < self._label_width:  # then the titles shorten ("acc")
             columns = [columns[0], *(c.compact() for c in columns[1:])]
+        if self.size.width and self._spare(columns) < self._label_width:  # then what the others imply
+            self._hidden |= set(DERIVED)  # (the gap is the two losses' difference)
         width = (max(min(10, self._label_width), min(self._label_width, self._spare(columns))) if self.size.width
                  else self._label_width)
         self.columns = [replace(columns[0], width=width), *columns[1:]]
@@ -237,9 +240,10 @@ def _setting(value) -> str:
 # a live column's title and width in a table too narrow for whole labels
 LIVE_SHORT = {"lr now": "lr", "device": "dev", "steps/s": "step/s", "val loss": "val", "gap": "gap",
               "accuracy": "acc", "val acc": "v.acc", "zero w": "zeros"}
-# "1.5e-05", "cuda", "100.0%", "+0.0123", "250/1120"
+# "1.5e-05", "cuda", "100.0%", "+0.0123", "100%"
 LIVE_WIDTH = {"lr now": 8, "device": 4, "steps/s": 6, "val loss": 8, "gap": 7, "accuracy": 6, "val acc": 6,
-              "zero w": 8}
+              "zero w": 5}
+DERIVED = ("gap",)  # measured columns the others imply: the last to come, the first to go
 AFTER_LOSS = ("val loss", "gap", "accuracy", "val acc", "zero w")  # measured columns shown right of the loss
 LIVE_COLUMNS = {  # measured as training runs; a column named here and nowhere else is a KeyError
     "lr now": lambda run: fmt_num(run.lr) if run.lr == run.lr else "",
@@ -250,8 +254,19 @@ LIVE_COLUMNS = {  # measured as training runs; a column named here and nowhere e
     "val loss": lambda run: fmt_num(run.val_loss) if run.val_loss == run.val_loss else "—",
     # validation − training: how much worse the model does on data it has not trained on
     "gap": lambda run: f"{run.val_loss - run.loss:+.3g}" if run.val_loss - run.loss == run.val_loss - run.loss else "—",
-    "zero w": lambda run: f"{run.zero_weights}/{run.weight_count}" if run.weight_count else "—",
+    "zero w": lambda run: _share(run.zero_weights, run.weight_count),
 }
+
+
+def _share(part: int, whole: int) -> str:
+    """A count as a percentage of `whole` that never rounds a few to 0% or nearly all to 100%."""
+    if not whole:
+        return "—"
+    if 0 < part < whole / 100:
+        return "<1%"
+    if whole - whole / 100 < part < whole:
+        return ">99%"
+    return f"{part / whole:.0%}"
 
 
 def _live(run, column: str) -> str:
