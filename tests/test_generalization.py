@@ -164,3 +164,52 @@ def test_accuracy_by_hand():
     assert accuracy(logits, torch.tensor([[1.0], [0.0], [0.0], [0.0]])) == 0.75
     scores = torch.tensor([[0.1, 2.0, 0.3], [3.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
     assert accuracy(scores, torch.tensor([1, 0, 0])) == pytest.approx(2 / 3)
+
+
+MOONS = """
+[scenario]
+title = "Accuracy beside the loss"
+seed = 3
+[data]
+kind = "moons"
+n = 120
+noise = 0.3
+validation = 0.5
+[model]
+kind = "mlp"
+layers = [32, 32]
+[train]
+loss = "bce_with_logits"
+optimizer = "adam"
+lr = 0.03
+steps = 300
+[[variant]]
+label = "trained on"
+[[variant]]
+label = "patience 40"
+train = { early_stop = { patience = 40 } }
+[[variant]]
+label = "L1 0.003"
+train = { l1 = 0.003 }
+[view]
+panels = ["loss", "accuracy", "variants"]
+"""
+
+
+def test_accuracy_panel_and_generalization_columns_snapshot(snap_compare, write_scenario):
+    """The accuracy panel beside the loss (solid training, dashed validation, ■ where a run stopped early), and
+    the table's val loss, gap, accuracy and zero-weight columns."""
+    from nntui.ui.app import NNTuiApp
+
+    from .conftest import wait_idle
+
+    app = NNTuiApp(load_path(write_scenario(MOONS)), device="cpu", run_steps=300)
+    assert snap_compare(app, terminal_size=(120, 30), run_before=lambda pilot: wait_idle(pilot.app, pilot))
+
+
+def test_a_lone_overfitting_run_is_called_so(write_scenario):
+    from nntui.status import overfitting
+
+    assert overfitting(0.13, 0.08, 0.001, 0.04)        # validation 60% above its lowest, training lower than then
+    assert not overfitting(0.09, 0.08, 0.001, 0.04)    # a wobble of the held-out loss
+    assert not overfitting(0.13, 0.08, 0.05, 0.04)     # both rising: not memorizing (diverging or noise)
