@@ -192,3 +192,39 @@ def test_a_beat_about_a_run_follows_its_edits():
     edited = with_variant(sc, 0, {"train.lr": 0.01})
     assert [b.focus for b in edited.lesson.beats if b.at == 20] == ["lr=0.01 ✎"]
     assert [b.focus for b in without(sc, 5).lesson.beats if b.at == 40] == [None]
+
+
+async def test_continue_keeps_the_runs_weights_and_marks_the_step():
+    """Continue: the run goes on from its step with the new lr (no restart), its curve gets a ✎ there, and a
+    setting that cannot change mid-run is refused in the form with the way to restart."""
+    app = NNTuiApp(load("lr_sweep"), device="cpu", run_steps=30, questions=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_idle(app, pilot)
+        await pilot.press("e")
+        screen = app.screen
+        await set_field(pilot, screen, "train-batch_size", "8")
+        await pilot.click("#continue")
+        assert "train.batch_size cannot change mid-run" in str(screen.query_one("#error").render())
+        await set_field(pilot, screen, "train-batch_size", "full")
+        await set_field(pilot, screen, "train-lr", "0.01")
+        await pilot.pause(0.5)  # (a button pressed twice within its press effect counts once)
+        await pilot.click("#continue")
+        await wait_until(lambda: app.runner.view().runs[0].label == "lr=0.01 ✎", pilot)
+        run = app.runner.view().runs[0]
+        assert run.step == 30 and run.edits == (30,) and run.settings["lr"] == 0.01
+        await pilot.press("n")
+        await wait_idle(app, pilot)
+        assert app.runner.view().runs[0].step == 31
+
+
+def test_live_problem_names_what_needs_a_restart():
+    from nntui.scenario.edit import live_problem
+
+    sc = load("regularization")
+    before = sc.variants[0]
+    assert live_problem(before, with_variant(sc, 0, {"train.lr": 0.02}).variants[0]) is None
+    assert live_problem(before, with_variant(sc, 0, {"train.l1": 0.01}).variants[0]) is None
+    assert "model.layers cannot change" in live_problem(before, with_variant(sc, 0, {"model.layers": [8]}).variants[0])
+    assert "dropout can change mid-run only" in live_problem(
+        before, with_variant(sc, 0, {"model.dropout": 0.2}).variants[0])
+    assert live_problem(sc.variants[3], with_variant(sc, 3, {"model.dropout": 0.5}).variants[3]) is None

@@ -213,3 +213,39 @@ def test_a_lone_overfitting_run_is_called_so(write_scenario):
     assert overfitting(0.13, 0.08, 0.001, 0.04)        # validation 60% above its lowest, training lower than then
     assert not overfitting(0.09, 0.08, 0.001, 0.04)    # a wobble of the held-out loss
     assert not overfitting(0.13, 0.08, 0.05, 0.04)     # both rising: not memorizing (diverging or noise)
+
+
+@pytest.mark.parametrize("batched", [True, False])
+def test_a_run_continued_with_its_own_settings_trains_as_if_never_edited(write_scenario, batched):
+    """Continue leaves the weights, the momentum and the batch order alone: a batched run released mid-way
+    trains on to the same numbers as a run never touched."""
+    text = dict(kind="mlp", model="layers = [8]", train="momentum = 0.9\nbatch_size = 6", steps=40)
+    sc = load_path(write_scenario(LINE.format(**{"optimizer": "sgd", "lr": 0.05, "data": "", **text}) +
+                                  '[[variant]]\nlabel = "a"\n[[variant]]\nlabel = "b"\ntrain = { lr = 0.02 }\n'))
+    plain = Engine(sc, "cpu", batched=batched)
+    edited = Engine(sc, "cpu", batched=batched)
+    assert (len(edited.batches) == 1) == batched
+    for engine in (plain, edited):
+        engine.advance(15)
+    edited.continue_run(1, sc.variants[1])
+    for engine in (plain, edited):
+        engine.advance(25)
+    for a, b in zip(plain.runs, edited.runs):
+        # (a batched run and a lone one agree to float rounding: test_batched.py)
+        assert [v for _, v, _ in a.loss_log] == pytest.approx([v for _, v, _ in b.loss_log], rel=1e-5)
+
+
+def test_a_continued_run_takes_the_new_lr_and_schedule_at_its_step(write_scenario):
+    sc = scenario(write_scenario, steps=100)
+    engine = Engine(sc, "cpu")
+    engine.advance(40)
+    from nntui.scenario.edit import with_variant
+
+    edited = with_variant(sc, 0, {"train.lr": 0.3, "train.schedule": "cosine"}).variants[0]
+    engine.continue_run(0, edited)
+    run = engine.runs[0]
+    want = 0.3 * (1 + math.cos(math.pi * 40 / 100)) / 2  # the cosine schedule as if followed from step 0
+    assert run.optimizer.param_groups[0]["lr"] == pytest.approx(want)
+    engine.advance(1)
+    assert run.loss_log[-1][2] == pytest.approx(want)  # the step it takes uses it
+    assert run.step == 41

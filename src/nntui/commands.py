@@ -49,6 +49,15 @@ class RestartRun:
 
 
 @dataclass(frozen=True)
+class ContinueRun:
+    """Run `index` of the edited `scenario` goes on from where it is with its new settings (scenario.edit's
+    LIVE_FIELDS); the others go on too."""
+
+    index: int
+    scenario: Scenario
+
+
+@dataclass(frozen=True)
 class Release:
     """The question at `step` is done with: play on. `answered`: it was answered (not skipped), so it is not asked
     again, not even after a reset (a skipped one is)."""
@@ -57,7 +66,7 @@ class Release:
     answered: bool = False
 
 
-Command = Toggle | Pause | StepOnce | Reset | SetSpeed | RestartRun | Release
+Command = Toggle | Pause | StepOnce | Reset | SetSpeed | RestartRun | ContinueRun | Release
 
 
 def predict(playing: bool, speed: int | None, command: Command) -> tuple[bool, int | None]:
@@ -71,7 +80,7 @@ def predict(playing: bool, speed: int | None, command: Command) -> tuple[bool, i
             return True, speed
         case SetSpeed(speed=new):
             return playing, new
-        case Reset() | RestartRun():
+        case Reset() | RestartRun() | ContinueRun():
             return playing, speed
         case _:
             assert_never(command)

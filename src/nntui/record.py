@@ -163,6 +163,7 @@ class RunHistory:
     graph: ModelGraph | None = None  # the autograd graph's structure (sent once)
     latest: RunFrame | None = None
     held: dict[int, RunFrame] = field(default_factory=dict)  # the frames at steps a panel is held at (view.at)
+    edits: list[int] = field(default_factory=list)  # steps where an edit changed its settings and it went on
     first_loss: float = math.nan  # the training split's loss before the first update
     baseline: float = math.nan    # the loss of the best constant prediction (a run that learned nothing)
 
@@ -303,6 +304,16 @@ class History:
             if label in check.claim.runs:
                 self.verdicts[k] = None
 
+    def retune(self, index: int, step: int, label: str, settings: dict[str, Any],
+               checks: tuple[Check, ...] | None = None) -> None:
+        """Run `index` goes on with edited settings from `step`: its history stays, under its new label and
+        settings, with the step marked. Its claims follow the new label; those already judged stay judged."""
+        run = self.runs[index]
+        run.label, run.settings = label, settings
+        run.edits.append(step)
+        if checks is not None:
+            self.checks = checks
+
     def _smooth(self, hist: RunHistory, losses: np.ndarray) -> np.ndarray:
         """EMA divided by its total weight, so the first points are not pulled toward 0; NaN/Inf pass through."""
         beta = self.smoothing
@@ -345,6 +356,7 @@ class History:
                 "zero_weights": h.latest.zero_weights if h.latest else None,
                 "weight_count": h.latest.weight_count if h.latest else None,
                 "status": h.status,
+                "edited_at": list(h.edits),
                 "parameters": _clean(parameters[i]) if parameters else None,
             })
         checks = [{"say": c.say, "that": c.claim.text, "at": c.at,

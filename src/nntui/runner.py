@@ -23,7 +23,7 @@ from typing import assert_never
 import numpy as np
 
 from .claims import Verdict
-from .commands import Command, Pause, Release, Reset, RestartRun, SetSpeed, StepOnce, Toggle, predict
+from .commands import Command, ContinueRun, Pause, Release, Reset, RestartRun, SetSpeed, StepOnce, Toggle, predict
 from .errors import NntuiError
 from .frames import PERCENTILES, Boundary, ExpressionResult, ModelGraph, Surface
 from .record import History, RunHistory
@@ -81,6 +81,7 @@ class RunView:
     boundary: Boundary | None = None      # boundary: predictions over the input space
     graph: ModelGraph | None = None       # graph: the autograd graph of a training step
     held_at: int | None = None            # drawn as it was at this step (view.at), not now
+    edits: tuple[int, ...] = ()           # steps where an edit changed its settings and it went on (✎)
 
 
 @dataclass(frozen=True)
@@ -327,6 +328,14 @@ class Runner:
                     self.scenario = scenario
                     self.history.restart(index, variant.label, variant.settings(), scenario.checks)
                 self._publish(engine)
+            case ContinueRun(index=index, scenario=scenario):
+                variant = scenario.variants[index]
+                engine.continue_run(index, variant)
+                with self._lock:
+                    self.scenario = scenario
+                    self.history.retune(index, engine.runs[index].step, variant.label, variant.settings(),
+                                        scenario.checks)
+                self._publish(engine)
             case _:
                 assert_never(command)
         self._touch()
@@ -416,7 +425,8 @@ def run_view(h: RunHistory) -> RunView:
                    status=h.status, diverged_at=None, step=0, train_steps=train_steps, train_losses=train_losses,
                    smooth_steps=smooth_steps, smooth_losses=smooth_losses,
                    val_steps=val_steps, val_losses=val_losses, lr_steps=lr_steps, lrs=lrs, grad_steps=grad_steps,
-                   grads=grads, path=h.path.view()[1] if len(h.path) else None, bands=bands or None, graph=h.graph)
+                   grads=grads, path=h.path.view()[1] if len(h.path) else None, bands=bands or None, graph=h.graph,
+                   edits=tuple(h.edits))
     if latest is None:  # before the first frame
         return view
     return replace(view, diverged_at=latest.diverged_at, step=latest.step, lr=latest.lr, rate=_rate(latest),

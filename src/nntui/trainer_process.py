@@ -20,7 +20,7 @@ import threading
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 
-from .commands import Command, Release, Reset, RestartRun, predict
+from .commands import Command, ContinueRun, Release, Reset, RestartRun, predict
 from .runner import Runner, View, answered_question
 from .scenario import Scenario
 
@@ -90,7 +90,7 @@ class ProcessRunner:
         if isinstance(command, Reset) and self._process is not None and not self.alive and not self._stopped:
             self._start_again()  # the child died (killed, out of memory): r starts a fresh one
             return
-        if isinstance(command, RestartRun):
+        if isinstance(command, RestartRun | ContinueRun):
             self.scenario = command.scenario  # a child started again later trains the edited experiment
         self._predicted = predict(self.playing, self.speed, command)
         if isinstance(command, Release):

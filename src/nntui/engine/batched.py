@@ -75,6 +75,10 @@ class BatchedRuns:
         """Run k leaves the group (an edit restarts it on its own); the others keep their state."""
         keep = [i for i in range(len(self.runs)) if i != k]
         self.sync()
+        first = self.runs[0]  # it drew every batch: each run takes its place in the batch order (one may lead next)
+        for run in self.runs[1:]:
+            run.order, run.cursor = first.order, first.cursor
+            run.generator.set_state(first.generator.get_state())
         self.stacked = {n: p.detach()[keep].clone().requires_grad_(True) for n, p in self.stacked.items()}
         if self.buffers is not None:
             self.buffers = {n: b[keep].clone() for n, b in self.buffers.items()}
@@ -83,6 +87,19 @@ class BatchedRuns:
         self.runs = [self.runs[i] for i in keep]
         self._live = None
         self._bind()
+
+    def release(self, k: int) -> None:
+        """Run k goes on alone from where it is (an edit that continues it): its parameters get memory of their own
+        and its momentum moves into its own optimizer, as if it had trained alone all along."""
+        self.sync(k)
+        run = self.runs[k]
+        for name, p in zip(run.names, run.params):
+            p.data = p.data.clone()
+            if p.grad is not None:
+                p.grad = p.grad.clone()
+            if self.buffers is not None and run.variant.train.momentum:
+                run.optimizer.state[p]["momentum_buffer"] = self.buffers[name][k].clone()
+        self.drop(k)
 
     def _bind(self) -> None:
         """Make each run's parameters views into the stacked tensors: the update moves them too."""

@@ -17,10 +17,13 @@ from typing import Any
 import numpy as np
 import torch
 
+from .. import catalog
+from ..catalog import entry
 from ..frames import Frame, RunFrame, Surface
 from ..panels import probes_for
 from ..scenario import Scenario, Variant
 from ..scenario.loader import parameter_count
+from ..schedules import lr_factor
 from . import manual
 from . import surface as surfaces
 from .autograd_graph import trace
@@ -115,6 +118,35 @@ class RunState:
     @property
     def active(self) -> bool:
         return self.diverged_at is None and self.stopped_at is None and self.step < self.total
+
+    def retune(self, variant: Variant) -> None:
+        """Go on from here with `variant`'s settings (edit.live_problem has checked they can change mid-run): the
+        optimizer's hyper-parameters and schedule, L1, dropout rates, early stopping and eval mode. The weights,
+        the optimizer's state and the batch order stay."""
+        t = variant.train
+        arguments = entry(catalog.OPTIMIZERS, t.optimizer, "optimizer").arguments(t)
+        for group in self.optimizer.param_groups:
+            group.update({k: v for k, v in arguments.items() if k in group})
+            group["lr"] = t.lr
+            group.pop("initial_lr", None)  # the schedule's base: the new lr
+        self.scheduler = build_scheduler(t, self.optimizer, self.total)
+        if self.scheduler is not None:  # as if it had followed the new schedule from step 0
+            self.scheduler.last_epoch = self.step
+            factor = lr_factor(t, self.total)(self.step)
+            for group in self.optimizer.param_groups:
+                group["lr"] = t.lr * factor
+        self.l1 = L1(self.model, t.l1) if t.l1 else None
+        if t.early_stop is None:
+            self.early = None
+        elif self.early is None:  # watching from now on: the next evaluation is its first best
+            self.early = EarlyStopping(t.early_stop.patience, t.early_stop.min_delta)
+        else:  # the best so far is kept; patience counts from it
+            self.early.patience, self.early.min_delta = t.early_stop.patience, t.early_stop.min_delta
+        self.eval_on = t.eval_mode
+        drops = [m for m in self.model.modules() if isinstance(m, torch.nn.Dropout)]
+        for layer, rate in zip(drops, variant.model.dropout_rates() or (0.0,) * len(drops)):
+            layer.p = rate
+        self.variant, self.label = variant, variant.label
 
     @contextmanager
     def _random(self) -> Iterator[None]:
@@ -453,6 +485,18 @@ class Engine:
             if index in (i, j):
                 self.runs[i].grad_gaps.clear()
         self._solo = [r for r in self._solo if r is not old] + [self.runs[index]]
+        self.scenario = replace(self.scenario, variants=tuple(
+            variant if i == index else v for i, v in enumerate(self.scenario.variants)))
+
+    def continue_run(self, index: int, variant: Variant) -> None:
+        """An edited variant goes on from where it is with its new settings (those that can change mid-run)."""
+        run = self.runs[index]
+        for batch in self.batches:  # its hyper-parameters are its own now: it trains alone
+            if run in batch.runs:
+                batch.release(batch.runs.index(run))
+                self._solo.append(run)
+        self.batches = [b for b in self.batches if b.runs]
+        run.retune(variant)
         self.scenario = replace(self.scenario, variants=tuple(
             variant if i == index else v for i, v in enumerate(self.scenario.variants)))
 

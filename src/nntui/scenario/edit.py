@@ -17,7 +17,7 @@ import tomli_w
 from ..claims import parse as parse_claim
 from ..claims import renamed
 from ..files import write_atomically
-from .loader import _DATA, Scenario, load_raw
+from .loader import _DATA, Scenario, Variant, load_raw
 from .spec import ModelSpec, TrainSpec
 
 
@@ -68,6 +68,36 @@ def with_variant(scenario: Scenario, index: int, changes: dict[str, Any]) -> Sce
             entry["train"].pop("epochs" if field == "steps" else "steps", None)
     _refocus(raw, scenario.variants[index].label, entry["label"])
     return _reload(scenario, raw)
+
+
+# settings a run can take mid-run, keeping its weights, its optimizer's state and its batch order (the engine's
+# RunState.retune); anything else (data, architecture, optimizer, batch size, length, seed) starts it over
+LIVE_FIELDS = frozenset({
+    "train.lr", "train.momentum", "train.nesterov", "train.weight_decay", "train.betas", "train.eps", "train.alpha",
+    "train.schedule", "train.gamma", "train.step_size", "train.power", "train.lr_min",
+    "train.l1", "train.early_stop", "train.eval_mode", "model.dropout"})
+
+
+def live_problem(before: Variant, after: Variant) -> str | None:
+    """Why run `before` cannot go on as `after` without starting over, as a one-line hint; None: it can."""
+    fields = [f"{section}.{name}" for section in ("data", "model", "train")
+              for name in _fields(getattr(before, section)) | _fields(getattr(after, section))
+              if _value(before, section, name) != _value(after, section, name)]
+    fixed = [f for f in fields if f not in LIVE_FIELDS]
+    if fixed:
+        return f"{fixed[0]} cannot change mid-run (press Apply to restart the run with it)"
+    if after.model.dropout_rates() and not before.model.dropout_rates():
+        return "dropout can change mid-run only where the model already has it (press Apply to restart)"
+    return None
+
+
+def _fields(spec: Any) -> set[str]:
+    return set(type(spec).model_fields) if spec is not None else set()
+
+
+def _value(variant: Variant, section: str, name: str) -> Any:
+    spec = getattr(variant, section)
+    return getattr(spec, name, None) if spec is not None else None
 
 
 def edited_label(label: str, changes: dict[str, Any]) -> str:
@@ -122,14 +152,16 @@ def write(scenario: Scenario, folder: Path) -> Path:
 
 
 def _refocus(raw: dict[str, Any], old: str, new: str | None) -> None:
-    """Beats and claims about a run follow it when its label changes; when it is removed, its beats lose their
-    focus and its claims go."""
+    """Beats, claims and small multiples (view.runs) about a run follow it when its label changes; when it is
+    removed, its beats lose their focus, and its claims and its place in view.runs go."""
     for beat in raw.get("lesson", {}).get("beats", []):
         if beat.get("focus") == old:
             if new is None:
                 del beat["focus"]
             else:
                 beat["focus"] = new
+    for name, labels in raw.get("view", {}).get("runs", {}).items():  # small multiples name their runs too
+        raw["view"]["runs"][name] = [new if label == old else label for label in labels if label != old or new]
     if "check" in raw:
         about = [old in parse_claim(c["that"]).runs for c in raw["check"]]
         raw["check"] = [c if not mentions or new is None else {**c, "that": renamed(c["that"], old, new)}

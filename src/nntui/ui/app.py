@@ -16,7 +16,7 @@ from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Footer
 
-from ..commands import Release, Reset, RestartRun, SetSpeed, StepOnce, Toggle
+from ..commands import ContinueRun, Release, Reset, RestartRun, SetSpeed, StepOnce, Toggle
 from ..files import write_atomically
 from ..panels import panel, plot_grid
 from ..runner import Runner, View, next_speed, settle_heap
@@ -375,6 +375,10 @@ class NNTuiApp(BaseApp, App["str | Scenario | None"]):
         if edit.kind == "change":  # only that run starts over; the others go on
             self.runner.send(RestartRun(edit.index, edit.scenario))
             self.notify(f"{edit.scenario.variants[edit.index].label}: restarted from step 0", title="Edited")
+        elif edit.kind == "continue":  # that run goes on from here with its new settings (✎ on its curve)
+            self.runner.send(ContinueRun(edit.index, edit.scenario))
+            self.notify(f"{edit.scenario.variants[edit.index].label}: goes on from here with its new settings",
+                        title="Edited")
         else:  # a run more or less: the layout changes, so the experiment reopens (the CLI runs the result)
             self.exit(edit.scenario)
 

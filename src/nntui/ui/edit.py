@@ -20,12 +20,13 @@ from textual.widgets import Button, Input, Label, Select, Static
 from .. import catalog
 from ..errors import NntuiError
 from ..scenario import Scenario
-from ..scenario.edit import with_copy, with_variant, without
+from ..scenario.edit import live_problem, with_copy, with_variant, without
 
 
 @dataclass(frozen=True)
 class Edit:
-    """What the form produced: the new scenario, and which run changed ("change"), or "add" / "remove"."""
+    """What the form produced: the new scenario, and which run changed ("change": it restarts; "continue": it goes
+    on), or "add" / "remove"."""
 
     kind: str
     scenario: Scenario
@@ -51,7 +52,8 @@ class EditScreen(ModalScreen[Edit | None]):
         t, m = v.train, v.model
         surface = m.kind == "surface"
         with Vertical():
-            yield Static("[b]Edit a run[/b] · it restarts from the same initial weights", id="head")
+            yield Static("[b]Edit a run[/b] · Apply restarts it from the same initial weights; Continue keeps its "
+                         "weights and goes on from here (lr, momentum, L2, L1, dropout, patience)", id="head")
             with VerticalScroll(id="fields"), Grid():  # scrolls where the screen is short (80x24)
                 yield Label("run")
                 yield Select([(x.label, i) for i, x in enumerate(self.scenario.variants)], value=self.index,
@@ -88,6 +90,7 @@ class EditScreen(ModalScreen[Edit | None]):
             yield Static("", id="error")
             with Horizontal():
                 yield Button("Apply", variant="primary", id="apply")
+                yield Button("Continue", variant="success", id="continue")
                 yield Button("Add a copy", id="add")
                 yield Button("Remove", variant="error", id="remove", disabled=len(self.scenario.variants) < 2)
                 yield Button("Cancel", id="cancel")
@@ -103,12 +106,18 @@ class EditScreen(ModalScreen[Edit | None]):
             self.dismiss(None)
             return
         try:
-            if kind == "apply":
+            if kind in ("apply", "continue"):
                 changes = self._changes()
                 if not changes:
                     self.dismiss(None)
                     return
-                result = Edit("change", with_variant(self.scenario, self.index, changes), self.index)
+                edited = with_variant(self.scenario, self.index, changes)
+                if kind == "continue":
+                    problem = live_problem(self.scenario.variants[self.index], edited.variants[self.index])
+                    if problem:
+                        self.query_one("#error", Static).update(problem)
+                        return
+                result = Edit("change" if kind == "apply" else "continue", edited, self.index)
             elif kind == "add":
                 label = f"{self.scenario.variants[self.index].label.removesuffix(' ✎')} (copy) ✎"
                 result = Edit("add", with_copy(self.scenario, self.index, label), len(self.scenario.variants))

@@ -109,9 +109,10 @@ class LossPlot(StripPanel):
     def _subtitle(self, held_out: bool, noise: bool, marks: Collection[str] = ()) -> str:
         # the legend first: a narrow panel drops the key hint (the footer has it), not what the dashes mean
         legend = [text for text, shown in (("faint: each batch", noise), ("╌ validation", held_out),
-                                           ("▼ lowest val", "▼" in marks), ("■ stopped early", "■" in marks)) if shown]
+                                           ("▼ lowest val", "▼" in marks), ("■ stopped early", "■" in marks),
+                                           ("✎ edited", "✎" in marks)) if shown]
         short = [text for text, shown in (("faint: batch", noise), ("╌ val", held_out), ("▼ lowest", "▼" in marks),
-                                          ("■ stopped", "■" in marks)) if shown]
+                                          ("■ stopped", "■" in marks), ("✎ edit", "✎" in marks)) if shown]
         return first_fit([" · ".join([*legend, "l: log/linear"]), " · ".join(legend), " · ".join(short),
                           " · ".join(short[:2])],
                          border_room(self.size.width))
@@ -145,7 +146,8 @@ class LossPlot(StripPanel):
             self._strips = centered_message("waiting for the first step…", width, height, base)
             return
         marks = {key for run in view.runs for key, shown in (("▼", self.MARKS_LOWEST and _past_lowest(run)),
-                                                             ("■", run.stopped_at is not None)) if shown}
+                                                             ("■", run.stopped_at is not None),
+                                                             ("✎", bool(run.edits))) if shown}
         self.set_titles(subtitle=self._subtitle(any(len(c.held_out[0]) for c in curves),
                                                 any(_shows_noise(c) for c in curves), marks))
         x_max = max(x_extent(view.step, view.total), 1)
@@ -199,6 +201,13 @@ class LossPlot(StripPanel):
                 canvas.put(row, col, "✗", 3 * i + MAIN)
             elif view.runs[i].stopped_at is not None:
                 canvas.put(row, col, "■", 3 * i + MAIN)
+        for i in order:  # ✎ on a run's curve where an edit changed its settings and it went on
+            steps, values = curves[i].main
+            for step in view.runs[i].edits:
+                if len(steps) and steps[0] <= step <= steps[-1]:
+                    px, py = dots((np.array([float(step)]), np.interp([float(step)], steps, values)))
+                    canvas.put(min(max(int(py[0]) // 4, 0), ph - 1), min(max(int(px[0]) // 2, 0), cw - 1), "✎",
+                               3 * i + MAIN)
         lowest = self._lowest_marks(view, dots, ph) if self.MARKS_LOWEST else {}
         for i, (row, col, text) in lowest.items():
             canvas.put(row, col, text, 3 * i + MAIN)
