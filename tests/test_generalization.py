@@ -249,3 +249,24 @@ def test_a_continued_run_takes_the_new_lr_and_schedule_at_its_step(write_scenari
     engine.advance(1)
     assert run.loss_log[-1][2] == pytest.approx(want)  # the step it takes uses it
     assert run.step == 41
+
+
+def test_headless_record_and_csv_carry_accuracy_and_early_stopping(write_scenario, tmp_path):
+    import csv
+    import json
+
+    from nntui.headless import run_headless
+
+    sc = load_path(write_scenario(MOONS))
+    out, table = tmp_path / "r.json", tmp_path / "r.csv"
+    assert run_headless(sc, device="cpu", out=out, csv=table) == 0
+    runs = {r["label"]: r for r in json.loads(out.read_text())["runs"]}
+    stopped = runs["patience 40"]
+    assert stopped["stopped_at"] is not None and stopped["best_step"] < stopped["stopped_at"]
+    assert stopped["steps_done"] == stopped["stopped_at"] and runs["trained on"]["stopped_at"] is None
+    assert runs["L1 0.003"]["zero_weights"] > 0 == runs["trained on"]["zero_weights"]
+    rows = [r for r in csv.DictReader(table.open(encoding="utf-8")) if r["variant"] == "trained on"]
+    measured = {int(r["step"]): float(r["accuracy"]) for r in rows if r["split"] == "validation"}
+    record = runs["trained on"]
+    assert measured == dict(zip(record["accuracy_steps"], record["val_accuracy"]))
+    assert all(r["accuracy"] == "" for r in rows if r["split"] == "batch")

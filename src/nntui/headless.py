@@ -71,30 +71,40 @@ def record_of(scenario: Scenario, engine, history: History, complete: bool) -> d
 
 
 def summary_table(history: History) -> Table:
+    """Each run's settings, losses and status; a setting every run shares is left out (it tells them apart
+    from nothing, and an 80-column pipe needs the room for the numbers)."""
     table = Table(title="Final state", title_justify="left")
     held_out = any(h.val_loss.last for h in history.runs)
     classifies = any(h.accuracy.last for h in history.runs)
-    columns = ["variant", "lr", "batch", "optimizer", "steps", "final loss"]
-    columns += ["val loss", "gap"] if held_out else []
-    columns += ["accuracy"] + (["val acc"] if held_out else []) if classifies else []
-    for col in (*columns, "status"):
-        table.add_column(col, justify="left" if col in ("variant", "optimizer", "status") else "right")
 
     def last(series) -> float:
         return series.last[1] if series.last else math.nan
 
+    def status(h) -> str:
+        latest = h.latest
+        if latest is not None and latest.diverged_at is not None:
+            return f"{h.status} @{latest.diverged_at}"
+        if latest is not None and latest.stopped_at is not None:
+            return f"stopped @{latest.stopped_at} (best {latest.best_step})"
+        return h.status
+
+    cells = {
+        "variant": lambda h: h.label, "lr": lambda h: f"{h.settings['lr']:g}",
+        "batch": lambda h: str(h.settings["batch_size"]), "optimizer": lambda h: h.settings["optimizer"],
+        "steps": lambda h: str(h.latest.step if h.latest else 0), "final loss": lambda h: f"{h.current_loss:.6g}",
+        "val loss": lambda h: f"{last(h.val_loss):.6g}", "gap": lambda h: f"{last(h.val_loss) - h.current_loss:+.4g}",
+        "accuracy": lambda h: f"{last(h.accuracy):.1%}", "val acc": lambda h: f"{last(h.val_accuracy):.1%}",
+        "status": status,
+    }
+    shared = {c for c in ("lr", "batch", "optimizer")
+              if len(history.runs) > 1 and len({cells[c](h) for h in history.runs}) == 1}
+    columns = [c for c in ("variant", "lr", "batch", "optimizer", "steps", "final loss") if c not in shared]
+    columns += ["val loss", "gap"] if held_out else []
+    columns += ["accuracy"] + (["val acc"] if held_out else []) if classifies else []
+    for col in (*columns, "status"):
+        table.add_column(col, justify="left" if col in ("variant", "optimizer", "status") else "right")
     for h in history.runs:
-        s = h.settings
-        status = h.status + (f" @{h.latest.diverged_at}" if h.latest and h.latest.diverged_at is not None else "")
-        if h.latest is not None and h.latest.stopped_at is not None:
-            status = f"stopped early @{h.latest.stopped_at}, best @{h.latest.best_step}"
-        cells = [h.label, f"{s['lr']:g}", str(s["batch_size"]), s["optimizer"],
-                 str(h.latest.step if h.latest else 0), f"{h.current_loss:.6g}"]
-        if held_out:
-            cells += [f"{last(h.val_loss):.6g}", f"{last(h.val_loss) - h.current_loss:+.4g}"]
-        if classifies:
-            cells += [f"{last(h.accuracy):.1%}"] + ([f"{last(h.val_accuracy):.1%}"] if held_out else [])
-        table.add_row(*cells, status)
+        table.add_row(*(cells[c](h) for c in (*columns, "status")))
     return table
 
 
