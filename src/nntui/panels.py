@@ -30,7 +30,7 @@ from .scenario.spec import Panel as PanelName
 if TYPE_CHECKING:
     from .scenario.loader import Variant
 
-Probe = Literal["path", "dists", "boundary", "graph", "lr"]
+Probe = Literal["path", "dists", "boundary", "graph", "lr", "confusion"]
 PROBES: tuple[Probe, ...] = get_args(Probe)
 
 
@@ -46,6 +46,15 @@ def _accuracy_problem(variants: tuple[Variant, ...]) -> str | None:
     if any(v.dataset.task != "regression" for v in variants):
         return None
     return "the accuracy panel draws classification runs; this data is regression (remove 'accuracy')"
+
+
+def _confusion_problem(variants: tuple[Variant, ...]) -> str | None:
+    ds = variants[0].dataset
+    if ds.task == "regression":
+        return "the confusion panel counts classes; this data is regression (remove 'confusion')"
+    if max(ds.n_classes, 2) > 12:
+        return f"the confusion panel draws up to 12 classes; this data has {ds.n_classes} (remove 'confusion')"
+    return None
 
 
 def _curvature_problem(variants: tuple[Variant, ...]) -> str | None:
@@ -73,6 +82,9 @@ PANELS: dict[str, PanelSpec] = {
     "loss": PanelSpec("loss:LossPlot"),
     "lr": PanelSpec("learning_rate:LearningRatePanel", frozenset({"lr"})),
     "accuracy": PanelSpec("accuracy:AccuracyPanel", check=_accuracy_problem),
+    # which classes a run mistakes for which, on the validation split (the training split without one)
+    "confusion": PanelSpec("confusion:ConfusionPanel", frozenset({"confusion"}), per_run=True, holds=True,
+                           check=_confusion_problem),
     # one surface at a time (a run's, where runs see different data): per run, so they can stand side by side
     "contour": PanelSpec("contour:ContourPanel", frozenset({"path"}), per_run=True),
     # the loss along the Hessian's top eigenvector through the minimum, with each run's iterates on it

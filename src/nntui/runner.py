@@ -80,6 +80,8 @@ class RunView:
     bands: dict | None = None             # dists: quantity → (steps (k,), percentiles (k, layers, 9)) over time
     boundary: Boundary | None = None      # boundary: predictions over the input space
     graph: ModelGraph | None = None       # graph: the autograd graph of a training step
+    confusion: np.ndarray | None = None   # confusion: (k, k) counts now, row = true class …
+    confusion_split: str = ""             # … on this split
     held_at: int | None = None            # drawn as it was at this step (view.at), not now
     edits: tuple[int, ...] = ()           # steps where an edit changed its settings and it went on (✎)
 
@@ -433,7 +435,8 @@ def run_view(h: RunHistory) -> RunView:
                    device=latest.device, param_names=latest.param_names, param_shapes=latest.param_shapes,
                    grad_norms=latest.grad_norms, position=latest.position, dists=latest.dists,
                    boundary=latest.boundary, stopped_at=latest.stopped_at, best_step=latest.best_step,
-                   zero_weights=latest.zero_weights, weight_count=latest.weight_count)
+                   zero_weights=latest.zero_weights, weight_count=latest.weight_count, confusion=latest.confusion,
+                   confusion_split=latest.confusion_split)
 
 
 def held_view(h: RunHistory, live: RunView, at: int) -> RunView:
@@ -448,6 +451,7 @@ def held_view(h: RunHistory, live: RunView, at: int) -> RunView:
     bands = {q: (steps[steps <= at], rows[steps <= at]) for q, (steps, rows) in (live.bands or {}).items()}
     return replace(live, held_at=at, step=frame.step, diverged_at=frame.diverged_at, lr=frame.lr,
                    grad_norms=frame.grad_norms, position=frame.position, dists=frame.dists, boundary=frame.boundary,
+                   confusion=frame.confusion,
                    grad_steps=grad_steps, grads=grads, bands=bands or None)
 
 

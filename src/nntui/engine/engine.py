@@ -43,7 +43,7 @@ class RunState:
 
     def __init__(self, variant: Variant, device: str, seed: int, tensors: dict[tuple, tuple[torch.Tensor, ...]],
                  track_path: bool = False, probe: bool = False, boundary: bool = False, graph: bool = False,
-                 track_lr: bool = False, checkpoints: frozenset[int] = frozenset()):
+                 track_lr: bool = False, checkpoints: frozenset[int] = frozenset(), confusion: bool = False):
         self.variant = variant
         self.label = variant.label
         ds = variant.dataset
@@ -105,6 +105,7 @@ class RunState:
         self.baseline = baseline_loss(self.loss_fn, self.y, variant.train.loss, variant.model.kind)
         # contour panel: every θ_step, and the box of points worth framing (loss ≤ 2× the first)
         self.track_path = track_path
+        self.confusion = confusion  # the confusion panel: counted at each frame
         self.track_lr = track_lr  # the lr panel: every step's lr reaches the History (the table reads only the last)
         self.probe = Probe(self.model, self.x) if probe else None
         self.boundary = BoundaryProbe(self.model, ds, device) if boundary else None
@@ -324,6 +325,10 @@ class RunState:
         with eval_mode(self.model):
             dists = self.probe.measure() if self.probe is not None else None
             boundary = self.boundary.measure() if self.boundary is not None else None
+            held_out = len(self.x_val) > 0
+            confusion = (confusion_matrix(self.model(self.x_val if held_out else self.x),
+                                          self.y_val if held_out else self.y, max(self.variant.dataset.n_classes, 2))
+                         if self.confusion else None)
         path_steps = path = position = None
         if self.track_path:
             trail, self.path_log = self.path_log, []
@@ -344,7 +349,8 @@ class RunState:
             finished=not self.active, param_names=self.names,
             param_shapes=tuple(tuple(p.shape) for p in self.params), grad_norms=grad_norms,
             path_steps=path_steps, path=path, position=position,
-            dists=dists, boundary=boundary, graph=self._take_graph(),
+            dists=dists, boundary=boundary, graph=self._take_graph(), confusion=confusion,
+            confusion_split="" if confusion is None else "validation" if held_out else "training",
             lr=self.optimizer.param_groups[0]["lr"], train_seconds=self.train_seconds, device=self.device,
         )
 
@@ -397,11 +403,25 @@ def baseline_loss(loss_fn, y: torch.Tensor, loss: str, kind: str) -> float:
         return float(loss_fn(target.expand_as(y).to(y.dtype), y))
 
 
+def predictions(out: torch.Tensor) -> torch.Tensor:
+    """Each sample's predicted class: the logit's sign (one output, BCE) or the largest logit (cross-entropy)."""
+    return (out[:, 0] > 0).long() if out.shape[1] == 1 else out.argmax(1)
+
+
+def true_classes(y: torch.Tensor) -> torch.Tensor:
+    """The class of each target: a 0/1 column (BCE) or class indices (cross-entropy)."""
+    return (y[:, 0] > 0.5).long() if y.ndim == 2 else y.long()
+
+
 def accuracy(out: torch.Tensor, y: torch.Tensor) -> float:
-    """The fraction classified right: the logit's sign (one output, BCE) or the largest logit (cross-entropy)."""
-    if out.shape[1] == 1:
-        return float(((out[:, 0] > 0) == (y[:, 0] > 0.5)).float().mean())
-    return float((out.argmax(1) == y).float().mean())
+    """The fraction classified right."""
+    return float((predictions(out) == true_classes(y)).float().mean())
+
+
+def confusion_matrix(out: torch.Tensor, y: torch.Tensor, classes: int) -> np.ndarray:
+    """(classes, classes) counts: row = the true class, column = the predicted one."""
+    counts = torch.bincount(true_classes(y) * classes + predictions(out), minlength=classes * classes)
+    return counts.reshape(classes, classes).cpu().numpy().astype(np.int64)
 
 
 @torch.no_grad()
@@ -442,6 +462,7 @@ class Engine:
         self.exact = parameter_count(scenario.variants[0]) == 2
         self._options: dict[str, Any] = dict(track_path=self.contour and self.exact, probe="dists" in probes,
                              boundary="boundary" in probes, graph="graph" in probes, track_lr="lr" in probes,
+                             confusion="confusion" in probes,
                              checkpoints=frozenset(c.at for c in scenario.checks if c.at is not None)
                              | frozenset(scenario.view.at.values()))
         labels = [v.label for v in scenario.variants]

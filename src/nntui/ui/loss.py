@@ -113,8 +113,9 @@ class LossPlot(StripPanel):
                                            ("✎ edited", "✎" in marks)) if shown]
         short = [text for text, shown in (("faint: batch", noise), ("╌ val", held_out), ("▼ lowest", "▼" in marks),
                                           ("■ stopped", "■" in marks), ("✎ edit", "✎" in marks)) if shown]
+        marked = short[1:] if noise else short  # then the batch note goes, then the last marks
         return first_fit([" · ".join([*legend, "l: log/linear"]), " · ".join(legend), " · ".join(short),
-                          " · ".join(short[:2])],
+                          *(" · ".join(marked[:n]) for n in range(len(marked), 0, -1))],
                          border_room(self.size.width))
 
     def _curves(self, view: View) -> list[Curves]:

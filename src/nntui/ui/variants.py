@@ -134,8 +134,9 @@ class VariantsTable(Panel, ScrollView, can_focus=False):  # nothing to select: i
             self._hidden = set(self._shared)  # settings every run shares go first,
         if self.size.width and self._spare(columns) < self._label_width:  # then the titles shorten ("acc")
             columns = [columns[0], *(c.compact() for c in columns[1:])]
-        if self.size.width and self._spare(columns) < self._label_width:  # then what the others imply
-            self._hidden |= set(DERIVED)  # (the gap is the two losses' difference)
+        for derived in DERIVED:  # then what the others imply or another panel shows
+            if self.size.width and self._spare(columns) < self._label_width:
+                self._hidden.add(derived)
         width = (max(min(10, self._label_width), min(self._label_width, self._spare(columns))) if self.size.width
                  else self._label_width)
         self.columns = [replace(columns[0], width=width), *columns[1:]]
@@ -243,7 +244,9 @@ LIVE_SHORT = {"lr now": "lr", "device": "dev", "steps/s": "step/s", "val loss": 
 # "1.5e-05", "cuda", "100.0%", "+0.0123", "100%"
 LIVE_WIDTH = {"lr now": 8, "device": 4, "steps/s": 6, "val loss": 8, "gap": 7, "accuracy": 6, "val acc": 6,
               "zero w": 5}
-DERIVED = ("gap",)  # measured columns the others imply: the last to come, the first to go
+# measured columns the first to go, in this order: the gap is the two losses' difference, and the validation
+# loss is on the loss panel (where the accuracies are the table's own)
+DERIVED = ("gap", "val loss")
 AFTER_LOSS = ("val loss", "gap", "accuracy", "val acc", "zero w")  # measured columns shown right of the loss
 LIVE_COLUMNS = {  # measured as training runs; a column named here and nowhere else is a KeyError
     "lr now": lambda run: fmt_num(run.lr) if run.lr == run.lr else "",
