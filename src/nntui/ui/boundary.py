@@ -17,7 +17,7 @@ from textual.strip import Strip
 
 from ..data import Dataset
 from ..frames import Boundary
-from .palette import BOUNDARY_BACKGROUND_RGB, NONFINITE_RGB, POINT_RGB, blend, variant_rgb
+from .palette import BOUNDARY_BACKGROUND_RGB, HELD_OUT_POINT_RGB, NONFINITE_RGB, POINT_RGB, blend, variant_rgb
 from .panel import RUN_BINDINGS, StripPanel, run_name
 from .raster import MARGIN, border_room, centered_message, first_fit, polyline_pixels, to_pixels, x_ticks, y_label
 
@@ -67,9 +67,7 @@ class BoundaryPanel(StripPanel):
         self.set_titles(title=first_fit([f"{kind} · {name}", f"{kind.split()[0]} · {name}", name], room),
                         subtitle=first_fit(["● train  ○ validation  [ ] run", "● train  ○ validation",
                                             "● train ○ val"] if b.classes is not None else
-                                           ["grey: data · line: the model now · [ ] run",
-                                            "grey: data · line: the model now", "grey: data · line: model",
-                                            "grey: data · line: fit", "grey: the data"], room))
+                                           self._fit_legends(len(ds.x_val) > 0), room))
         pw, ph = width - MARGIN, height - 1
         if b.classes is not None:
             top, bottom, marks = self._regions(b, ds, pw, 2 * ph)
@@ -88,6 +86,16 @@ class BoundaryPanel(StripPanel):
             strips.append(Strip(segments, MARGIN + pw).simplify())
         strips.append(x_ticks(*b.x_range, pw, base))
         self._strips = strips
+
+    @staticmethod
+    def _fit_legends(held_out: bool) -> list[str]:
+        """The fit's legend, fullest first."""
+        if held_out:
+            return ["light: training points · dark: held out · line: the model now · [ ] run",
+                    "light: training points · dark: held out · line: the model",
+                    "light: trained on · dark: held out", "light: train · dark: held out", "dark: held out"]
+        return ["grey: data · line: the model now · [ ] run", "grey: data · line: the model now",
+                "grey: data · line: model", "grey: data · line: fit", "grey: the data"]
 
     def _regions(self, b: Boundary, ds: Dataset, pw: int, py: int):
         assert b.classes is not None and b.confidence is not None  # a classifier's boundary has both
@@ -117,12 +125,6 @@ class BoundaryPanel(StripPanel):
     def _fit(self, b: Boundary, ds: Dataset, pw: int, py: int):
         assert b.curve_x is not None and b.curve_y is not None  # a boundary without classes is a fit curve
         pix = [[BOUNDARY_BACKGROUND_RGB] * pw for _ in range(py)]
-        for x, y in ((ds.x_train, ds.y_train), (ds.x_val, ds.y_val)):
-            if len(x):
-                px, py_ = to_pixels(np.stack([x[:, 0], y[:, 0]], 1), b.x_range, b.y_range, pw, py)
-                for cx, cy in zip(np.round(px).astype(int), np.round(py_).astype(int)):
-                    if 0 <= cx < pw and 0 <= cy < py:
-                        pix[cy][cx] = POINT_RGB
         curve = np.stack([b.curve_x, b.curve_y], 1)
         ok = np.isfinite(curve).all(1)
         if ok.any():
@@ -132,6 +134,14 @@ class BoundaryPanel(StripPanel):
             color = variant_rgb(self.run_index)
             for x, y in zip(xs[inside], ys[inside]):
                 pix[y][x] = color
+        # the points over the line: a fit that passes through single noisy points shows them sitting on it; the
+        # held-out ones darker, since the fit never saw them
+        for x, y, rgb in ((ds.x_val, ds.y_val, HELD_OUT_POINT_RGB), (ds.x_train, ds.y_train, POINT_RGB)):
+            if len(x):
+                px, py_ = to_pixels(np.stack([x[:, 0], y[:, 0]], 1), b.x_range, b.y_range, pw, py)
+                for cx, cy in zip(np.round(px).astype(int), np.round(py_).astype(int)):
+                    if 0 <= cx < pw and 0 <= cy < py:
+                        pix[cy][cx] = rgb
         marks = {} if ok.all() else {(0, 0): ("✗", NONFINITE_RGB)}  # NaN/Inf predictions: say so
         return pix[0::2], pix[1::2], marks
 

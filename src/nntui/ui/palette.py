@@ -59,7 +59,8 @@ NONFINITE_RGB = (255, 0, 200)  # NaN/Inf in the boundary, gradient-flow and hist
 NORM_SCALE = [(-8, (40, 20, 70)), (-6, (60, 50, 150)), (-4, (40, 110, 190)), (-2, (30, 170, 150)),
               (0, (120, 200, 60)), (1, (240, 180, 40)), (2, (230, 50, 40))]
 BOUNDARY_BACKGROUND_RGB = (22, 24, 30)  # the decision-boundary panel's background, which regions fade into
-POINT_RGB = (170, 170, 170)             # regression data in the boundary panel
+POINT_RGB = (170, 170, 170)             # regression data in the boundary panel: the training points …
+HELD_OUT_POINT_RGB = (95, 95, 95)       # … and the held-out ones, darker
 QUANTITY_RGB = {"weights": (86, 180, 233), "activations": (0, 190, 140), "gradients": (230, 159, 0)}  # histograms
 HISTOGRAM_BACKGROUND_RGB = (24, 24, 32)  # histogram bands fade into it
 MEDIAN_RGB = (240, 240, 240)             # a histogram's median

@@ -22,7 +22,7 @@ from .panel import Panel, refresh_changed
 from .raster import fmt_num
 
 UPDATE_SECONDS = 0.5  # live numbers at 2 Hz: digits that change five times a second are hard to read
-PADDING = 1  # cells each side of a column
+PADDING = 1  # cells each side of a column (a compact table keeps one cell between columns)
 
 
 @dataclass(frozen=True)
@@ -85,6 +85,7 @@ class VariantsTable(Panel, ScrollView, can_focus=False):  # nothing to select: i
         # settings every run shares (a lone run's all): the first to go when the table is too narrow
         self._shared = {c for c in columns if len({_setting(s.get(c)) for s in settings}) == 1}
         self._hidden: set[str] = set()
+        self._pads = (PADDING, PADDING)  # cells left and right of each column
         self._strips: list[Strip] = []
         self._key: tuple | None = None
         self._statuses: tuple[str, ...] = ()
@@ -130,12 +131,14 @@ class VariantsTable(Panel, ScrollView, can_focus=False):  # nothing to select: i
         columns = [*self._columns[:-1], replace(status, width=max(len(status.title),
                                                                    *(row[-1].cell_len for row in self._rows)))]
         self._hidden = set()
+        self._pads = (PADDING, PADDING)
         if self.size.width and self._spare(columns) < self._label_width:  # whole labels before the rest:
             self._hidden = set(self._shared)  # settings every run shares go first,
         if self.size.width and self._spare(columns) < self._label_width:  # then the titles shorten ("acc")
-            columns = [columns[0], *(c.compact() for c in columns[1:])]
-        for derived in DERIVED:  # then what the others imply or another panel shows
-            if self.size.width and self._spare(columns) < self._label_width:
+            columns = [columns[0], *(c.compact() for c in columns[1:])]  # and one cell parts the columns
+            self._pads = (0, PADDING)
+        for derived, keep_label in DERIVED.items():  # then what the others imply or another panel shows
+            if self.size.width and self._spare(columns) < min(keep_label, self._label_width):
                 self._hidden.add(derived)
         width = (max(min(10, self._label_width), min(self._label_width, self._spare(columns))) if self.size.width
                  else self._label_width)
@@ -143,15 +146,15 @@ class VariantsTable(Panel, ScrollView, can_focus=False):  # nothing to select: i
 
     def _spare(self, columns: list[Column]) -> int:
         """Cells left for the label column beside the other columns shown."""
-        return self.size.width - sum(c.width + 2 * PADDING for c in columns[1:] if c.key not in self._hidden) \
-            - 2 * PADDING
+        pads = sum(self._pads)
+        return self.size.width - sum(c.width + pads for c in columns[1:] if c.key not in self._hidden) - pads
 
     def _shown(self) -> list[Column]:
         return [c for c in self.columns if c.key not in self._hidden]
 
     def _update_size(self) -> None:
         self._fit()
-        size = Size(sum(c.width + 2 * PADDING for c in self._shown()), len(self._rows) + 1)
+        size = Size(sum(c.width + sum(self._pads) for c in self._shown()), len(self._rows) + 1)
         # a table that fits has no scroll bar (Textual kept one, and its row, from a width before the fit)
         overflow = "auto" if self.size.width and size.width > self.size.width else "hidden"
         if self.styles.overflow_x != overflow:
@@ -188,11 +191,11 @@ class VariantsTable(Panel, ScrollView, can_focus=False):  # nothing to select: i
             return Style()
 
     def _line(self, cells: list[Text], style: Style, width: int) -> Strip:
-        pad = Segment(" " * PADDING, style)
+        left, right = (Segment(" " * n, style) for n in self._pads)
         segments = []
         for column, text in zip(self.columns, cells):
             if column.key not in self._hidden:
-                segments += [pad, *self._aligned(text, column, style), pad]
+                segments += [left, *self._aligned(text, column, style), right]
         return Strip(segments).adjust_cell_length(max(width, self.size.width), style).simplify()
 
     def _aligned(self, text: Text, column: Column, style: Style) -> list[Segment]:
@@ -244,9 +247,10 @@ LIVE_SHORT = {"lr now": "lr", "device": "dev", "steps/s": "step/s", "val loss": 
 # "1.5e-05", "cuda", "100.0%", "+0.0123", "100%"
 LIVE_WIDTH = {"lr now": 8, "device": 4, "steps/s": 6, "val loss": 8, "gap": 7, "accuracy": 6, "val acc": 6,
               "zero w": 5}
-# measured columns the first to go, in this order: the gap is the two losses' difference, and the validation
-# loss is on the loss panel (where the accuracies are the table's own)
-DERIVED = ("gap", "val loss")
+# measured columns the first to go, in this order, and the label width kept before each goes: the gap is the
+# two losses' difference (it goes before a label is cut); the validation loss is on the loss panel, but a
+# table of training losses alone says the opposite of a regularization lesson (labels are cut first)
+DERIVED = {"gap": 99, "val loss": 10}
 AFTER_LOSS = ("val loss", "gap", "accuracy", "val acc", "zero w")  # measured columns shown right of the loss
 LIVE_COLUMNS = {  # measured as training runs; a column named here and nowhere else is a KeyError
     "lr now": lambda run: fmt_num(run.lr) if run.lr == run.lr else "",
