@@ -108,11 +108,12 @@ class LossPlot(StripPanel):
 
     def _subtitle(self, held_out: bool, noise: bool, marks: Collection[str] = ()) -> str:
         # the legend first: a narrow panel drops the key hint (the footer has it), not what the dashes mean
-        legend = [text for text, shown in (("faint: each batch", noise), ("╌ validation", held_out),
-                                           ("▼ lowest val", "▼" in marks), ("■ stopped early", "■" in marks),
-                                           ("✎ edited", "✎" in marks)) if shown]
-        short = [text for text, shown in (("faint: batch", noise), ("╌ val", held_out), ("▼ lowest", "▼" in marks),
-                                          ("■ stopped", "■" in marks), ("✎ edit", "✎" in marks)) if shown]
+        legend = [text for text, shown in (
+            ("faint: each batch", noise), ("━ training", held_out), ("╌ validation", held_out),
+            ("▼ lowest val", "▼" in marks), ("■ stopped early", "■" in marks), ("✎ edited", "✎" in marks)) if shown]
+        short = [text for text, shown in (
+            ("faint: batch", noise), ("━ train", held_out), ("╌ val", held_out), ("▼ lowest", "▼" in marks),
+            ("■ stopped", "■" in marks), ("✎ edit", "✎" in marks)) if shown]
         marked = short[1:] if noise else short  # then the batch note goes, then the last marks
         return first_fit([" · ".join([*legend, "l: log/linear"]), " · ".join(legend), " · ".join(short),
                           *(" · ".join(marked[:n]) for n in range(len(marked), 0, -1))],
