@@ -82,7 +82,7 @@ async def test_validation_loss_is_a_dashed_dim_curve_in_the_run_s_colour():
         run = app.runner.view().runs[0]
         assert len(run.val_losses) == 7  # steps 0, 10, … 60 (eval_every = 10)
         plot = app.query_one(LossPlot)
-        assert dim_cells(plot) >= 1 and "╌ validation" in str(plot.border_subtitle)
+        assert dim_cells(plot) >= 1 and "╌ val" in str(plot.border_subtitle)  # ("╌ validation" where it fits)
         await pilot.press("tilde")  # smoothed, the training curve covers less of it
         await pilot.pause()
         assert dim_cells(plot) >= 5
@@ -90,7 +90,7 @@ async def test_validation_loss_is_a_dashed_dim_curve_in_the_run_s_colour():
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_idle(app, pilot)
         plot = app.query_one(LossPlot)
-        assert dim_cells(plot) == 0 and "validation" not in str(plot.border_subtitle)
+        assert dim_cells(plot) == 0 and "╌ val" not in str(plot.border_subtitle)
         assert len(app.runner.view().runs[0].lrs) == 0  # no lr panel: each step's lr is not kept
 
 
