@@ -2,7 +2,8 @@
 seven schedules after 300 steps,
 gradient flow and histograms on a 7-layer MLP (tests/data/deep_mlp.toml) after 60 steps,
 boundary on two circles (tests/data/circles.toml) after 100 steps, the model graph on mlp_graph,
-the expression graph on computation_graph with every node revealed.
+the expression graph on computation_graph with every node revealed, accuracy and confusion on multiclass after 150
+steps.
 
     python -m benchmarks.render_panels
 
@@ -21,7 +22,9 @@ from textual.app import App, ComposeResult
 
 from nntui.runner import Runner
 from nntui.scenario import load
+from nntui.ui.accuracy import AccuracyPanel
 from nntui.ui.boundary import BoundaryPanel
+from nntui.ui.confusion import ConfusionPanel
 from nntui.ui.contour import ContourPanel
 from nntui.ui.curvature import CurvaturePanel
 from nntui.ui.gradient_flow import GradientFlowPanel
@@ -98,6 +101,7 @@ def render_times() -> list[tuple[str, float, float]]:
     deep = trained_view(str(DATA / "deep_mlp.toml"), 60)
     circles = trained_view(str(DATA / "circles.toml"), 100)
     mlp_graph = trained_view("mlp_graph", 30)
+    multiclass = trained_view("multiclass", 150)
     expression = trained_view("computation_graph", 0)
     graph_lesson = load("computation_graph").expression
     expression_panel = GraphPanel(graph_lesson.graph, graph_lesson.output)
@@ -109,6 +113,8 @@ def render_times() -> list[tuple[str, float, float]]:
              ("histograms", HistogramPanel(), redraw_widget, deep),
              ("boundary", BoundaryPanel([v.dataset for v in load(str(DATA / "circles.toml")).variants]),
               redraw_widget, circles),
+             ("accuracy", AccuracyPanel(), redraw_widget, multiclass),
+             ("confusion", ConfusionPanel(), redraw_widget, multiclass),
              ("graph (model)", ModelGraphPanel(), redraw_model_graph, mlp_graph),
              ("graph (expr)", expression_panel, redraw_expression, expression))
     for name, panel, redraw, view in cases:
