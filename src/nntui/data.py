@@ -50,6 +50,12 @@ class Dataset:
     feature_names: tuple[str, ...] = ("x",)
     target_name: str = "y"
     stats: dict[str, list[float]] = field(default_factory=dict)  # standardization mean/std
+    # data.inputs: the model's inputs are formulas of the data's own features, which stay the plane the data
+    # and the boundary are drawn on (None: the inputs are those features)
+    inputs: tuple[str, ...] = ()
+    plane_train: np.ndarray | None = None
+    plane_val: np.ndarray | None = None
+    plane_names: tuple[str, ...] = ()
 
     @property
     def n_train(self) -> int:
@@ -64,10 +70,24 @@ class Dataset:
         """The model's outputs: one logit per class (multiclass), else one per target column."""
         return self.n_classes if self.task == "multiclass" else self.y_train.shape[1]
 
+    def plane(self, split: str) -> np.ndarray:
+        """The data's own features of the "train" or "val" split: where points and boundaries are drawn."""
+        own = self.plane_train if split == "train" else self.plane_val
+        return own if own is not None else (self.x_train if split == "train" else self.x_val)
+
+    def inputs_of(self, points: np.ndarray) -> np.ndarray:
+        """The model's inputs (float32) at points of the data's plane: the inputs' formulas, then the same
+        standardization as the data."""
+        x = computed_inputs(self.inputs, points, self.plane_names) if self.inputs else np.asarray(points, np.float64)
+        if self.stats:
+            x = (x - np.asarray(self.stats["mean"])) / np.asarray(self.stats["std"])
+        return x.astype(np.float32)
+
     @property
     def drawable(self) -> bool:
-        """The boundary panel can draw it: 2-D classification, or 1-D regression."""
-        return (self.task != "regression" and self.n_features == 2) or (self.task == "regression" and self.n_features == 1)
+        """The boundary panel can draw it: 2-D classification, or 1-D regression (in the data's own plane)."""
+        n = self.plane("train").shape[1]
+        return (self.task != "regression" and n == 2) or (self.task == "regression" and n == 1)
 
 
 def surface_dataset() -> Dataset:
@@ -139,6 +159,29 @@ def _spiral(spec: SpiralData, rng: np.random.Generator) -> tuple[np.ndarray, np.
     x = np.stack([r * np.cos(angle), r * np.sin(angle)], 1) + spec.noise * rng.standard_normal((spec.n, 2))
     order = rng.permutation(spec.n)
     return x[order], y[order]
+
+
+def computed_inputs(formulas: tuple[str, ...] | list[str], x: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
+    """(N, len(formulas)) float64: each formula (the expression grammar, never eval'd) over the features `x`."""
+    values = {name: np.asarray(x[:, i], np.float64) for i, name in enumerate(names)}
+    return np.stack([evaluate_formula(parse_formula(f), values) for f in formulas], 1)
+
+
+def _inputs(spec, x: np.ndarray, names: tuple[str, ...], source: str) -> np.ndarray:
+    """data.inputs over the data's features, checked: known variables, finite values."""
+    for k, text in enumerate(spec.inputs):
+        unknown = [v for v in parse_formula(text).variables if v not in names]
+        if unknown:
+            raise ScenarioError([Problem(source, f"'{text}' uses '{unknown[0]}', which is not a feature of this data; "
+                                         f"its features are {', '.join(names)}", f"data.inputs.{k}")])
+    with np.errstate(all="ignore"):
+        out = computed_inputs(spec.inputs, x, names)
+    for k, text in enumerate(spec.inputs):
+        bad = np.flatnonzero(~np.isfinite(out[:, k]))
+        if len(bad):
+            raise ScenarioError([Problem(source, f"'{text}' is {out[bad[0], k]} at sample {bad[0]}; use a formula "
+                                         "that is finite on the data", f"data.inputs.{k}")])
+    return out
 
 
 class CurveError(ValueError):
@@ -326,6 +369,11 @@ def make_dataset(spec, *, loss: str, seed: int, base_dir: Path, source: str) -> 
         names = ("x",) if x.shape[1] == 1 else tuple(f"x{i + 1}" for i in range(x.shape[1]))
         target = "y"
 
+    plane: np.ndarray | None = None
+    plane_names: tuple[str, ...] = ()
+    if spec.inputs is not None:  # the model sees formulas of the features; plots keep the features' plane
+        plane, plane_names = x, names
+        x, names = _inputs(spec, x, names, source), tuple(spec.inputs)
     _check_range(x, y, spec, source)
     task, n_classes = TASKS[loss], 0
     if task != "regression":
@@ -360,4 +408,7 @@ def make_dataset(spec, *, loss: str, seed: int, base_dir: Path, source: str) -> 
         y = y.astype(np.int64)
     else:
         y = y.astype(np.float32)[:, None]
-    return Dataset(x[train_idx], y[train_idx], x[val_idx], y[val_idx], task, n_classes, names, target, stats)
+    return Dataset(x[train_idx], y[train_idx], x[val_idx], y[val_idx], task, n_classes, names, target, stats,
+                   inputs=tuple(spec.inputs or ()), plane_names=plane_names,
+                   plane_train=plane[train_idx] if plane is not None else None,
+                   plane_val=plane[val_idx] if plane is not None else None)

@@ -19,7 +19,7 @@ PAD = 0.1
 
 def data_ranges(ds: Dataset) -> list[tuple[float, float]]:
     """Padded range of every feature, and of the target for regression."""
-    x = np.concatenate([ds.x_train, ds.x_val]) if len(ds.x_val) else ds.x_train
+    x = np.concatenate([ds.plane("train"), ds.plane("val")]) if len(ds.x_val) else ds.plane("train")
     cols = [x[:, i] for i in range(x.shape[1])]
     if ds.task == "regression":
         cols.append(np.concatenate([ds.y_train[:, 0], ds.y_val[:, 0]]) if len(ds.y_val) else ds.y_train[:, 0])
@@ -37,10 +37,12 @@ class BoundaryProbe:
         self.ranges = data_ranges(ds)
         if ds.task == "regression":
             self.xs = np.linspace(*self.ranges[0], CURVE_POINTS)
-            self.inputs = torch.as_tensor(self.xs[:, None], dtype=torch.float32, device=device)
+            points = self.xs[:, None]
         else:
             gx, gy = np.meshgrid(np.linspace(*self.ranges[0], GRID[0]), np.linspace(*self.ranges[1], GRID[1]))
-            self.inputs = torch.as_tensor(np.stack([gx.ravel(), gy.ravel()], 1), dtype=torch.float32, device=device)
+            points = np.stack([gx.ravel(), gy.ravel()], 1)
+        # the plane's points as the model takes them (data.inputs' formulas; standardized)
+        self.inputs = torch.as_tensor(ds.inputs_of(points) if ds.inputs else points, dtype=torch.float32, device=device)
 
     @torch.no_grad()
     def measure(self) -> Boundary:

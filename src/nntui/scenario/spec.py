@@ -134,10 +134,26 @@ class Lesson(Strict):
         return self
 
 
+MAX_INPUTS = 16  # computed input features (data.inputs)
+
+
 class DataCommon(Strict):
+    inputs: list[Annotated[str, Field(min_length=1, max_length=200)]] | None = Field(
+        None, min_length=1, max_length=MAX_INPUTS, description="The model's inputs as formulas of the data's "
+        "features (x1, x2, … or x), e.g. [\"x1\", \"x2\", \"x1*x2\"]: feature crosses, squares, sin(x1)… in the "
+        "[expression] grammar, never eval'd. Default: the features as they are. Plots keep the data's own plane.")
     standardize: bool = Field(False, description="Standardize features to mean 0, std 1 (train-split statistics).")
     validation: float = Field(0.0, ge=0.0, lt=0.9, description="Fraction of samples held out for validation.")
     seed: int | None = Field(None, ge=0, description="Data seed; defaults to the scenario seed.")
+
+    @field_validator("inputs")
+    @classmethod
+    def _formulas(cls, formulas: list[str] | None) -> list[str] | None:
+        for text in formulas or []:
+            parse_expression(text)  # an ExpressionError is a ValueError: pydantic reports it with the field
+        if formulas is not None and len(set(formulas)) != len(formulas):
+            raise ValueError("an input is listed twice")
+        return formulas
 
 
 class LinearData(DataCommon):

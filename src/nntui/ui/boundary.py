@@ -112,7 +112,7 @@ class BoundaryPanel(StripPanel):
         pix = [[colors.get((c, lv), NONFINITE_RGB) for c, lv in zip(cr, lr)]
                for cr, lr in zip(cls.tolist(), level.tolist())]
         marks: dict[tuple[int, int], tuple[str, tuple[int, int, int]]] = {}
-        for x, y, glyph in ((ds.x_train, ds.y_train, "●"), (ds.x_val, ds.y_val, "○")):
+        for x, y, glyph in ((ds.plane("train"), ds.y_train, "●"), (ds.plane("val"), ds.y_val, "○")):
             if not len(x):
                 continue
             px, py_ = to_pixels(x, b.x_range, b.y_range, pw, py)
@@ -136,7 +136,7 @@ class BoundaryPanel(StripPanel):
                 pix[y][x] = color
         # the points over the line: a fit that passes through single noisy points shows them sitting on it; the
         # held-out ones darker, since the fit never saw them
-        for x, y, rgb in ((ds.x_val, ds.y_val, HELD_OUT_POINT_RGB), (ds.x_train, ds.y_train, POINT_RGB)):
+        for x, y, rgb in ((ds.plane("val"), ds.y_val, HELD_OUT_POINT_RGB), (ds.plane("train"), ds.y_train, POINT_RGB)):
             if len(x):
                 px, py_ = to_pixels(np.stack([x[:, 0], y[:, 0]], 1), b.x_range, b.y_range, pw, py)
                 for cx, cy in zip(np.round(px).astype(int), np.round(py_).astype(int)):
