@@ -35,6 +35,7 @@ def engine_losses(sc, index: int) -> list[float]:
     ("autograd_basics", 1, 20),          # zero_grad() forgotten, constant init
     ("batch_norm", 2, 20),               # BatchNorm1d
     ("multiclass", 0, 30),               # cross-entropy over class indices
+    ("features_vs_depth", 1, 30),        # computed inputs (x1·x2): the script embeds them
 ])
 def test_exported_script_prints_the_engines_losses(tmp_path, name, index, steps):
     assert_script_trains_like_the_engine(tmp_path, load(name).with_steps(steps), index, diverges=name == "lr_sweep")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -297,3 +298,49 @@ def test_the_confusion_panel_refuses_regression(write_scenario):
     with pytest.raises(ScenarioError, match="the confusion panel counts classes"):
         load_path(write_scenario(LINE.format(kind="linear", model="", train="", data="", steps=5, optimizer="sgd",
                                              lr=0.1) + '[view]\npanels = ["loss", "confusion"]\n'))
+
+
+# ---------------------------------------------------------------------------- computed inputs (data.inputs)
+
+XOR = """
+[scenario]
+title = "t"
+seed = 2
+[data]
+kind = "xor"
+n = 40
+validation = 0.25
+inputs = {inputs}
+standardize = true
+[model]
+kind = "linear"
+[train]
+loss = "bce_with_logits"
+steps = 3
+"""
+
+
+def test_computed_inputs_are_the_formulas_of_the_features_and_plots_keep_the_plane(write_scenario):
+    from nntui.engine.boundary import BoundaryProbe
+
+    ds = load_path(write_scenario(XOR.format(inputs='["x1", "x1*x2", "sin(x2)"]'))).variants[0].dataset
+    plane = ds.plane("train")
+    assert plane.shape[1] == 2 and ds.x_train.shape[1] == 3 and ds.feature_names == ("x1", "x1*x2", "sin(x2)")
+    raw = np.stack([plane[:, 0], plane[:, 0] * plane[:, 1], np.sin(plane[:, 1])], 1)
+    want = (raw - np.asarray(ds.stats["mean"])) / np.asarray(ds.stats["std"])  # then standardized
+    assert ds.x_train == pytest.approx(want.astype(np.float32), abs=1e-5)
+    assert np.allclose(ds.inputs_of(plane), ds.x_train, atol=1e-5)
+    model = torch.nn.Linear(3, 1)
+    probe = BoundaryProbe(model, ds, "cpu")  # its grid lies in the plane; the model gets the formulas of it
+    assert probe.inputs.shape[1] == 3 and ds.drawable
+
+
+@pytest.mark.parametrize("inputs, message", [
+    ('["x1", "z"]', "data.inputs.1: 'z' uses 'z', which is not a feature of this data; its features are x1, x2"),
+    ('["log(x1 - 5)"]', "data.inputs.0: 'log(x1 - 5)' is nan at sample"),
+    ('["x1", "x1"]', "an input is listed twice"),
+    ('["x1 +"]', "data.inputs"),
+])
+def test_bad_inputs_are_one_line_errors(write_scenario, inputs, message):
+    with pytest.raises(ScenarioError, match=re.escape(message)):
+        load_path(write_scenario(XOR.format(inputs=inputs)))

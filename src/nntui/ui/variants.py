@@ -260,9 +260,16 @@ LIVE_COLUMNS = {  # measured as training runs; a column named here and nowhere e
     "val acc": lambda run: f"{run.val_accuracy:.1%}" if run.val_accuracy == run.val_accuracy else "—",
     "val loss": lambda run: fmt_num(run.val_loss) if run.val_loss == run.val_loss else "—",
     # validation − training: how much worse the model does on data it has not trained on
-    "gap": lambda run: f"{run.val_loss - run.loss:+.3g}" if run.val_loss - run.loss == run.val_loss - run.loss else "—",
+    "gap": lambda run: _gap(run.val_loss - run.loss),
     "zero w": lambda run: _share(run.zero_weights, run.weight_count),
 }
+
+
+def _gap(gap: float) -> str:
+    """Three decimals in every row, so the gaps line up and compare at a glance ("+0.129", "+0.035")."""
+    if gap != gap:
+        return "—"
+    return f"{gap:+.3f}" if abs(gap) < 1000 else f"{gap:+.3g}"
 
 
 def _share(part: int, whole: int) -> str:
