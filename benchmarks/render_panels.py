@@ -3,7 +3,7 @@ seven schedules after 300 steps,
 gradient flow and histograms on a 7-layer MLP (tests/data/deep_mlp.toml) after 60 steps,
 boundary on two circles (tests/data/circles.toml) after 100 steps, the model graph on mlp_graph,
 the expression graph on computation_graph with every node revealed, accuracy and confusion on multiclass after 150
-steps.
+steps; the neurons panel on 3 hidden layers of 8 units (tests/data/neurons_3x8.toml) at 120x40, its own budget case.
 
     python -m benchmarks.render_panels
 
@@ -33,6 +33,7 @@ from nntui.ui.histograms import HistogramPanel
 from nntui.ui.learning_rate import LearningRatePanel
 from nntui.ui.loss import LossPlot
 from nntui.ui.model_graph import ModelGraphPanel
+from nntui.ui.neurons import NeuronsPanel
 
 TARGET_MS = 15.0
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
@@ -79,9 +80,9 @@ def redraw_widget(panel, view) -> None:
         panel.render_line(y)
 
 
-async def measure(panel, redraw, view) -> list[float]:
+async def measure(panel, redraw, view, size: tuple[int, int] = (100, 30)) -> list[float]:
     app = OnePanel(panel)
-    async with app.run_test(size=(100, 30)) as pilot:
+    async with app.run_test(size=size) as pilot:
         await pilot.pause()
         if isinstance(panel, GraphPanel):
             panel.set_result(view.expression)
@@ -120,6 +121,9 @@ def render_times() -> list[tuple[str, float, float]]:
     for name, panel, redraw, view in cases:
         times = asyncio.run(measure(panel, redraw, view))
         rows.append((name, statistics.median(times), max(times)))
+    times = asyncio.run(measure(NeuronsPanel(), redraw_widget, trained_view(str(DATA / "neurons_3x8.toml"), 100),
+                                size=(120, 40)))
+    rows.append(("neurons 120x40", statistics.median(times), max(times)))
     return rows
 
 

@@ -140,6 +140,20 @@ def _latest(run: RunHistory, attr: str) -> float:
     return float(getattr(run.latest, attr))
 
 
+def _sum_error(run: RunHistory) -> float:
+    """The largest |output − (Σ weight · unit + bias)| over the plane now, for a model with one output: the
+    output is the weighted sum of the last hidden layer's units (float rounding apart)."""
+    n = run.latest.neurons if run.latest is not None else None
+    if n is None:
+        raise NotYet("no neurons measured yet")
+    if len(n.grids) < 3 or len(n.grids[-1]) != 1:
+        raise Unmeasured(f"'{run.label}' needs a hidden layer and one output")
+    bias = n.biases[-1][0] if n.biases[-1] is not None else 0.0
+    hidden = np.asarray(n.grids[-2], np.float64)
+    weighted = np.tensordot(np.asarray(n.weights[-1][0], np.float64), hidden, axes=1) + float(bias)
+    return float(np.max(np.abs(np.asarray(n.grids[-1][0], np.float64) - weighted)))
+
+
 def _status(name: str) -> Callable[..., float]:
     return lambda run: float(run.status == name)
 
@@ -177,6 +191,9 @@ QUANTITIES: dict[str, Quantity] = {
                            lambda r: _early(r, "stopped_at"), shown="stopped at step"),
     "best_step": Quantity("the step of the best validation loss early stopping kept (its weights are restored)",
                           lambda r: _early(r, "best_step"), shown="best step"),
+    "sum_error": Quantity("the largest |output − (Σ weight·unit + bias)| over the data's plane now (a model with "
+                          "one hidden layer before its one output; the neurons panel's numbers)", _sum_error,
+                          probe="neurons", shown="largest |output − Σ w·unit − b|"),
     "zero_weights": Quantity("how many entries of the weight matrices are exactly 0 now (L1 makes them)",
                              lambda r: _latest(r, "zero_weights"), shown="zero weights"),
     "accuracy": Quantity("the fraction of the training split classified right now (0–1)",

@@ -50,6 +50,7 @@ class RunFrame:
     accuracies: np.ndarray | None = None      # … on the whole training split (0–1) …
     val_accuracies: np.ndarray | None = None  # … and on the validation split (NaN: none)
     scalars: np.ndarray | None = None       # every parameter, flattened, for a model of at most 16 numbers
+    neurons: Neurons | None = None          # neurons panel: every unit over the data's plane
     confusion: np.ndarray | None = None     # confusion panel: (k, k) counts, row = true class, column = predicted
     confusion_split: str = ""               # … on this split ("validation", or "training" where none is held out)
     zero_weights: int = 0                   # entries of the weight matrices that are exactly 0 (L1's zeros) …
@@ -79,6 +80,21 @@ class Boundary:
     confidence: np.ndarray | None = None  # (ny, nx) probability of that class
     curve_x: np.ndarray | None = None     # 1-D regression: inputs …
     curve_y: np.ndarray | None = None     # … and the model's outputs
+
+
+@dataclass(frozen=True, eq=False)
+class Neurons:
+    """Every unit of one run over the data's plane (engine/neurons.py): columns are the inputs, each hidden layer
+    and the output."""
+
+    x_range: tuple[float, float]
+    y_range: tuple[float, float]           # 2-D data: the second feature's range; 1-D: the target's
+    grids: tuple[np.ndarray, ...]          # per column: (units, ny, nx) over the plane (row 0: y_range[0]), or
+                                           # (units, n) along x for 1-D data
+    weights: tuple[np.ndarray, ...]        # between columns k and k+1: (units of k+1, units of k)
+    biases: tuple[np.ndarray | None, ...]  # of column k+1's units
+    dead: tuple[np.ndarray, ...]           # per hidden layer: (units,) True where the unit is 0 on every training input
+    inputs: tuple[str, ...]                # the input features' names (data.inputs' formulas)
 
 
 @dataclass(frozen=True, eq=False)

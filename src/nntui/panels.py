@@ -30,7 +30,7 @@ from .scenario.spec import Panel as PanelName
 if TYPE_CHECKING:
     from .scenario.loader import Variant
 
-Probe = Literal["path", "dists", "boundary", "graph", "lr", "confusion"]
+Probe = Literal["path", "dists", "boundary", "graph", "lr", "confusion", "neurons"]
 PROBES: tuple[Probe, ...] = get_args(Probe)
 
 
@@ -46,6 +46,20 @@ def _accuracy_problem(variants: tuple[Variant, ...]) -> str | None:
     if any(v.dataset.task != "regression" for v in variants):
         return None
     return "the accuracy panel draws classification runs; this data is regression (remove 'accuracy')"
+
+
+MAX_NEURONS = 256  # hidden units the neurons panel measures per run (each a grid of points per frame)
+
+
+def _neurons_problem(variants: tuple[Variant, ...]) -> str | None:
+    v = variants[0]
+    if not v.dataset.drawable or v.model.kind == "surface":
+        return (f"the neurons panel draws each unit over 2-D classification or 1-D regression data; this data is "
+                f"{v.dataset.task} with {v.dataset.plane('train').shape[1]} feature(s) (remove 'neurons')")
+    units = max(sum(x.model.layers) if x.model.kind == "mlp" else 0 for x in variants)
+    if units > MAX_NEURONS:
+        return f"the neurons panel draws up to {MAX_NEURONS} hidden units; a run has {units} (remove 'neurons')"
+    return None
 
 
 def _confusion_problem(variants: tuple[Variant, ...]) -> str | None:
@@ -81,18 +95,21 @@ class PanelSpec:
 PANELS: dict[str, PanelSpec] = {
     "loss": PanelSpec("loss:LossPlot"),
     "lr": PanelSpec("learning_rate:LearningRatePanel", frozenset({"lr"})),
-    "accuracy": PanelSpec("accuracy:AccuracyPanel", check=_accuracy_problem),
-    # which classes a run mistakes for which, on the validation split (the training split without one)
-    "confusion": PanelSpec("confusion:ConfusionPanel", frozenset({"confusion"}), per_run=True, holds=True,
-                           check=_confusion_problem),
     # one surface at a time (a run's, where runs see different data): per run, so they can stand side by side
     "contour": PanelSpec("contour:ContourPanel", frozenset({"path"}), per_run=True),
     # the loss along the Hessian's top eigenvector through the minimum, with each run's iterates on it
     "curvature": PanelSpec("curvature:CurvaturePanel", frozenset({"path"}), check=_curvature_problem),
+    "accuracy": PanelSpec("accuracy:AccuracyPanel", check=_accuracy_problem),
     "gradient_flow": PanelSpec("gradient_flow:GradientFlowPanel", per_run=True, holds=True),
     "histograms": PanelSpec("histograms:HistogramPanel", frozenset({"dists"}), per_run=True, holds=True),
     "boundary": PanelSpec("boundary:BoundaryPanel", frozenset({"boundary"}), per_run=True, holds=True,
                           check=_boundary_problem),
+    # the network itself: each unit's output over the data's plane, the links between layers by weight
+    "neurons": PanelSpec("neurons:NeuronsPanel", frozenset({"neurons"}), per_run=True, holds=True,
+                         check=_neurons_problem),
+    # which classes a run mistakes for which, on the validation split (the training split without one)
+    "confusion": PanelSpec("confusion:ConfusionPanel", frozenset({"confusion"}), per_run=True, holds=True,
+                           check=_confusion_problem),
     # a training run's autograd graph; in a graph lesson the same name shows the expression's graph (ui/graph.py)
     "graph": PanelSpec("model_graph:ModelGraphPanel", frozenset({"graph"}), training=False, per_run=True),
     "code": PanelSpec("code:CodePanel", per_run=True),

@@ -25,7 +25,7 @@ import numpy as np
 from .claims import Verdict
 from .commands import Command, ContinueRun, Pause, Release, Reset, RestartRun, SetSpeed, StepOnce, Toggle, predict
 from .errors import NntuiError
-from .frames import PERCENTILES, Boundary, ExpressionResult, ModelGraph, Surface
+from .frames import PERCENTILES, Boundary, ExpressionResult, ModelGraph, Neurons, Surface
 from .record import History, RunHistory
 from .scenario import ExpressionLesson, Scenario
 
@@ -80,6 +80,7 @@ class RunView:
     bands: dict | None = None             # dists: quantity → (steps (k,), percentiles (k, layers, 9)) over time
     boundary: Boundary | None = None      # boundary: predictions over the input space
     graph: ModelGraph | None = None       # graph: the autograd graph of a training step
+    neurons: Neurons | None = None        # neurons: every unit over the data's plane now
     confusion: np.ndarray | None = None   # confusion: (k, k) counts now, row = true class …
     confusion_split: str = ""             # … on this split
     held_at: int | None = None            # drawn as it was at this step (view.at), not now
@@ -436,6 +437,7 @@ def run_view(h: RunHistory) -> RunView:
                    grad_norms=latest.grad_norms, position=latest.position, dists=latest.dists,
                    boundary=latest.boundary, stopped_at=latest.stopped_at, best_step=latest.best_step,
                    zero_weights=latest.zero_weights, weight_count=latest.weight_count, confusion=latest.confusion,
+                   neurons=latest.neurons,
                    confusion_split=latest.confusion_split)
 
 
@@ -451,7 +453,7 @@ def held_view(h: RunHistory, live: RunView, at: int) -> RunView:
     bands = {q: (steps[steps <= at], rows[steps <= at]) for q, (steps, rows) in (live.bands or {}).items()}
     return replace(live, held_at=at, step=frame.step, diverged_at=frame.diverged_at, lr=frame.lr,
                    grad_norms=frame.grad_norms, position=frame.position, dists=frame.dists, boundary=frame.boundary,
-                   confusion=frame.confusion,
+                   confusion=frame.confusion, neurons=frame.neurons,
                    grad_steps=grad_steps, grads=grads, bands=bands or None)
 
 

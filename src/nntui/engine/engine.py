@@ -31,6 +31,7 @@ from .batched import BatchedRuns, batch_key
 from .boundary import BoundaryProbe
 from .build import build_loss, build_model, build_optimizer, build_scheduler, eval_mode, surface_loss
 from .device import resolve_device
+from .neurons import NeuronProbe
 from .probe import PROBE_SAMPLES, Probe
 from .regularize import L1, EarlyStopping, weight_matrices, zero_weights
 
@@ -43,7 +44,8 @@ class RunState:
 
     def __init__(self, variant: Variant, device: str, seed: int, tensors: dict[tuple, tuple[torch.Tensor, ...]],
                  track_path: bool = False, probe: bool = False, boundary: bool = False, graph: bool = False,
-                 track_lr: bool = False, checkpoints: frozenset[int] = frozenset(), confusion: bool = False):
+                 track_lr: bool = False, checkpoints: frozenset[int] = frozenset(), confusion: bool = False,
+                 neurons: bool = False):
         self.variant = variant
         self.label = variant.label
         ds = variant.dataset
@@ -109,6 +111,7 @@ class RunState:
         self.track_lr = track_lr  # the lr panel: every step's lr reaches the History (the table reads only the last)
         self.probe = Probe(self.model, self.x) if probe else None
         self.boundary = BoundaryProbe(self.model, ds, device) if boundary else None
+        self.neurons = NeuronProbe(self.model, ds, device) if neurons else None
         # the graph's structure never changes: trace it once and send it with the first frame
         self.graph = trace(self.model, self.loss_fn, self.x[:PROBE_SAMPLES], self.y[:PROBE_SAMPLES]) if graph else None
         self.path_log: list[tuple[int, float, float]] = []
@@ -325,6 +328,7 @@ class RunState:
         with eval_mode(self.model):
             dists = self.probe.measure() if self.probe is not None else None
             boundary = self.boundary.measure() if self.boundary is not None else None
+            neurons = self.neurons.measure() if self.neurons is not None else None
             held_out = len(self.x_val) > 0
             confusion = (confusion_matrix(self.model(self.x_val if held_out else self.x),
                                           self.y_val if held_out else self.y, max(self.variant.dataset.n_classes, 2))
@@ -349,7 +353,7 @@ class RunState:
             finished=not self.active, param_names=self.names,
             param_shapes=tuple(tuple(p.shape) for p in self.params), grad_norms=grad_norms,
             path_steps=path_steps, path=path, position=position,
-            dists=dists, boundary=boundary, graph=self._take_graph(), confusion=confusion,
+            dists=dists, boundary=boundary, graph=self._take_graph(), confusion=confusion, neurons=neurons,
             confusion_split="" if confusion is None else "validation" if held_out else "training",
             lr=self.optimizer.param_groups[0]["lr"], train_seconds=self.train_seconds, device=self.device,
         )
@@ -446,7 +450,9 @@ def _split(log: list[tuple[int, float]]) -> tuple[np.ndarray, np.ndarray]:
 class Engine:
     """All variants of one scenario, stepped together (on one device, unless a variant names its own)."""
 
-    def __init__(self, scenario: Scenario, device: str | None = None, batched: bool = True):
+    def __init__(self, scenario: Scenario, device: str | None = None, batched: bool = True,
+                 probes: frozenset[str] = frozenset()):
+        """`probes`: measured besides what the scenario's panels and claims need (headless --neurons)."""
         self.scenario = scenario
         self.device = resolve_device(device or scenario.meta.device,
                                      source="--device" if device else f"{scenario.path}: scenario.device")
@@ -456,13 +462,14 @@ class Engine:
                    for v in scenario.variants]
         tensors: dict[tuple, tuple[torch.Tensor, ...]] = {}
         # measure only what the shown panels draw and the lesson's claims read
-        probes = probes_for(scenario.view.panels) | frozenset().union(*(c.claim.probes for c in scenario.checks))
+        probes = (probes | probes_for(scenario.view.panels)
+                  | frozenset().union(*(c.claim.probes for c in scenario.checks)))
         self.contour = "path" in probes
         # two parameters: the exact surface, with every step on the path; more: a random-direction slice
         self.exact = parameter_count(scenario.variants[0]) == 2
         self._options: dict[str, Any] = dict(track_path=self.contour and self.exact, probe="dists" in probes,
                              boundary="boundary" in probes, graph="graph" in probes, track_lr="lr" in probes,
-                             confusion="confusion" in probes,
+                             confusion="confusion" in probes, neurons="neurons" in probes,
                              checkpoints=frozenset(c.at for c in scenario.checks if c.at is not None)
                              | frozenset(scenario.view.at.values()))
         labels = [v.label for v in scenario.variants]

@@ -25,7 +25,7 @@ MANUAL_ACTIVATIONS = ("relu", "leaky_relu", "sigmoid", "tanh", "identity")
 Loss = Literal["mse", "bce_with_logits", "cross_entropy"]
 Optimizer = Literal["sgd", "adam", "adamw", "rmsprop", "adagrad"]
 SurfaceKind = Literal["quadratic", "rosenbrock", "saddle", "himmelblau"]
-Panel = Literal["loss", "lr", "accuracy", "confusion", "variants", "lesson", "contour", "curvature", "gradient_flow", "histograms", "boundary",
+Panel = Literal["loss", "lr", "accuracy", "confusion", "neurons", "variants", "lesson", "contour", "curvature", "gradient_flow", "histograms", "boundary",
                 "graph", "code"]
 DEFAULT_PANELS: tuple[Panel, ...] = ("loss", "variants", "lesson")  # a training scenario that names none
 GRAPH_LESSON_PANELS: tuple[Panel, ...] = ("graph", "lesson")         # an expression scenario that names none
