@@ -94,6 +94,8 @@ def run(
     device: Annotated[DeviceChoice | None, typer.Option(help="auto picks cuda, then mps, then cpu. Overrides the scenario.")] = None,
     out: Annotated[Path | None, typer.Option(help="Write the JSON record here (headless).", dir_okay=False)] = None,
     csv: Annotated[Path | None, typer.Option(help="Write the loss history as CSV here (headless).", dir_okay=False)] = None,
+    neurons: Annotated[bool, typer.Option("--neurons", help="Record every unit's picture over the data at the end in "
+                                          "--out (2-D classification or 1-D regression; headless).")] = False,
     seed: Annotated[int | None, typer.Option(min=0, max=MAX_SEED, help="Override the scenario's seed.")] = None,
     paused: Annotated[bool, typer.Option("--paused", help="Open the app paused (space starts).")] = False,
     speed: Annotated[str | None, typer.Option(help="Steps per second at the start (1 to 1000), or max.")] = None,
@@ -111,8 +113,17 @@ def run(
             if path is not None:
                 _check_writable(path, flag)
 
-        raise typer.Exit(run_headless(sc, device=dev, out=out, csv=csv))
-    for flag, value in (("--out", out), ("--csv", csv)):
+        if neurons and out is None:
+            raise typer.BadParameter("needs --out (the units' pictures go in the JSON record)", param_hint="'--neurons'")
+        if neurons:
+            from .panels import panel
+
+            check = panel("neurons").check
+            problem = check(sc.variants) if check is not None else None
+            if problem:
+                raise typer.BadParameter(problem.replace(" (remove 'neurons')", ""), param_hint="'--neurons'")
+        raise typer.Exit(run_headless(sc, device=dev, out=out, csv=csv, neurons=neurons))
+    for flag, value in (("--out", out), ("--csv", csv), ("--neurons", neurons or None)):
         if value is not None:
             raise typer.BadParameter("needs --headless (the app does not write a record)", param_hint=f"'{flag}'")
     # a GPU that is not there fails before the app opens (only explicit GPU requests pay torch's import here)

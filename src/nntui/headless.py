@@ -32,11 +32,11 @@ PLAIN_MARKERS = "ox+*#@%=~^sdvhak"
 CHUNK = 50  # steps between frames: fixed, so the record is the same run after run
 
 
-def train(scenario: Scenario, device: str | None, progress: Progress | None = None):
-    """Train every variant to the end; returns (engine, history, complete)."""
+def train(scenario: Scenario, device: str | None, progress: Progress | None = None, probes: frozenset[str] = frozenset()):
+    """Train every variant to the end, measuring `probes` too; returns (engine, history, complete)."""
     from .engine import Engine  # torch loads here, not at CLI start-up
 
-    engine = Engine(scenario, device)
+    engine = Engine(scenario, device, probes=probes)
     history = History.for_scenario(scenario)
     history.add(engine.frame())
     task = progress.add_task(scenario.name, total=scenario.max_steps) if progress else None
@@ -65,9 +65,10 @@ def judge(scenario: Scenario, device: str | None) -> tuple[list[str], bool]:
     return lines, all(v is not None and v.passed for v in history.verdicts)
 
 
-def record_of(scenario: Scenario, engine, history: History, complete: bool) -> dict:
+def record_of(scenario: Scenario, engine, history: History, complete: bool, neurons: bool = False) -> dict:
     return history.to_record(scenario=scenario.name, title=scenario.title, device=engine.device,
-                             seed=scenario.meta.seed, parameters=engine.final_parameters(), complete=complete)
+                             seed=scenario.meta.seed, parameters=engine.final_parameters(), complete=complete,
+                             neurons=neurons)
 
 
 def summary_table(history: History) -> Table:
@@ -191,6 +192,7 @@ def _write(flag: str, path: Path, write) -> None:
 
 
 def run_headless(scenario: Scenario, *, device: str | None, out: Path | None, csv: Path | None = None,
+                 neurons: bool = False,
                  stdout: TextIO = sys.stdout, stderr: TextIO = sys.stderr) -> int:
     """The `nntui run --headless` command; returns the exit code.
 
@@ -210,12 +212,13 @@ def run_headless(scenario: Scenario, *, device: str | None, out: Path | None, cs
                TimeElapsedColumn())
     with Progress(*columns, console=err, transient=False, disable=not err.is_terminal) as progress, \
             _terminate_as_interrupt() as stopped_by:
-        engine, history, complete = train(scenario, device, progress)
+        engine, history, complete = train(scenario, device, progress,
+                                          frozenset({"neurons"}) if neurons else frozenset())
     if not err.is_terminal:
         err.print(f"{scenario.name}: trained {engine.step} steps on {engine.device}" +
                   ("" if complete else " (interrupted)"))
     if out is not None:
-        record = record_of(scenario, engine, history, complete)
+        record = record_of(scenario, engine, history, complete, neurons)
         _write("--out", out, lambda: write_atomically(out, dumps(record) + "\n"))
         err.print(f"wrote {out}" + ("" if complete else " (incomplete: interrupted)"))
     if csv is not None:

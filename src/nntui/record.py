@@ -329,7 +329,9 @@ class History:
         return out
 
     def to_record(self, *, scenario: str, title: str, device: str, seed: int,
-                  parameters: list[dict[str, list]] | None = None, complete: bool = True) -> dict[str, Any]:
+                  parameters: list[dict[str, list]] | None = None, complete: bool = True,
+                  neurons: bool = False) -> dict[str, Any]:
+        """The JSON record; `neurons`: with every unit's picture at the end (headless --neurons)."""
         runs = []
         for i, h in enumerate(self.runs):
             steps, losses = h.loss.points()
@@ -359,11 +361,24 @@ class History:
                 "edited_at": list(h.edits),
                 "parameters": _clean(parameters[i]) if parameters else None,
             })
+            if neurons:
+                runs[-1]["neurons"] = _neurons(h.latest.neurons if h.latest is not None else None)
         checks = [{"say": c.say, "that": c.claim.text, "at": c.at,
                    "passed": None if v is None else v.passed, "measured": None if v is None else v.shown,
                    "step": None if v is None else v.step} for c, v in zip(self.checks, self.verdicts)]
         return {"nntui_record": RECORD_VERSION, "scenario": scenario, "title": title, "device": device,
                 "seed": seed, "complete": complete, "runs": runs, "checks": checks}
+
+
+def _neurons(n) -> dict[str, Any] | None:
+    """Each unit's picture over the data's plane (to 4 decimals), the weights and which units are dead."""
+    if n is None:
+        return None
+    rounded = [_clean(np.round(g.astype(np.float64), 4).tolist()) for g in n.grids]
+    return {"inputs": list(n.inputs), "x_range": list(n.x_range), "y_range": list(n.y_range),
+            "columns": rounded, "weights": [_clean(w.astype(np.float64).tolist()) for w in n.weights],
+            "biases": [None if b is None else _clean(b.astype(np.float64).tolist()) for b in n.biases],
+            "dead": [d.tolist() for d in n.dead]}
 
 
 def json_number(v: float) -> float | None:
