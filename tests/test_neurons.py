@@ -79,13 +79,17 @@ async def test_arrow_keys_focus_a_unit_and_list_its_bias_and_incoming_weights():
         await pilot.pause()
         rows = [("".join(seg.text for seg in strip)).rstrip() for strip in panel._strips]
         n = app.runner.view().runs[0].neurons
-        unit = panel._shown(n, 1, panel.size.height - 3)[1]  # the second unit shown
-        assert rows[-2] == f"layer 1 unit {unit + 1} · bias {fmt_short(float(n.biases[0][unit]))}"
-        assert rows[-1] == f"in: x {n.weights[0][unit, 0]:+.2f}"
+        zoom = min(6, panel.size.height // 3)  # the enlarged picture's rows, with the text beside it
+        unit = panel._shown(n, 1, panel.size.height - 1 - zoom)[1]  # the second unit shown
+        detail = rows[-zoom:]
+        assert detail[0].endswith(f"layer 1 unit {unit + 1} · bias {fmt_short(float(n.biases[0][unit]))}")
+        assert detail[1].endswith(f"in: x {n.weights[0][unit, 0]:+.2f}")
+        assert all("⠀" <= ch <= "⣿" or ch == " " for ch in detail[2][:8 * zoom])  # the curve, enlarged
         await pilot.press("right")  # the output: its weights from the five units
         await pilot.pause()
         rows = ["".join(seg.text for seg in strip) for strip in panel._strips]
-        assert rows[-2].startswith("output · bias") and rows[-1].count(", ") == 4
+        text = " ".join(row[8 * zoom:].strip() for row in rows[-zoom:])
+        assert "output · bias" in text and text.count(" u") == 5
 
 
 def test_the_neurons_panel_refuses_data_it_cannot_draw(write_scenario):

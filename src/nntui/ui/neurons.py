@@ -28,6 +28,7 @@ from .raster import border_room, centered_message, first_fit, fmt_short, polylin
 
 MAX_BOX_ROWS = 5  # a unit's picture is at most this many rows tall (few units: large pictures) …
 MIN_BOX_ROWS = 2  # … and a heatmap at least this many where the panel has 8: fewer units, not unreadable ones
+ZOOM_ROWS = 6     # the focused unit's enlarged picture, in rows
 MAX_NAME = 8      # cells of an input's name (a formula of data.inputs is cut)
 SHADES = 4        # levels of |value| per sign: few colours, small terminal output
 LINKS_PER_UNIT = 3  # a unit's strongest incoming links are drawn (and only those above LINK_FLOOR of the layer's)
@@ -84,7 +85,9 @@ class NeuronsPanel(StripPanel):
 
     def _draw(self, n: Neurons, width: int, height: int) -> list[Strip]:
         base = self.rich_style
-        detail = 2 if self.focused is not None else 0
+        # the focused unit: its picture enlarged beside its bias and weights, where the panel has the rows
+        zoom = min(ZOOM_ROWS, height // 3)
+        detail = 0 if self.focused is None else zoom if height - 1 - zoom >= 6 else 2
         body = height - 1 - detail  # the column captions, and the focused unit's weights
         columns = len(n.grids)
         shown = [self._shown(n, k, body) for k in range(columns)]
@@ -137,7 +140,7 @@ class NeuronsPanel(StripPanel):
             line[x0:x0 + len(text)] = list(text)
         strips.append(Strip([Segment("".join(line)[:width], base + Style(dim=True))]))
         if self.focused is not None:
-            strips += self._detail(n, shown, width, base)
+            strips += self._detail(n, shown, width, detail, base)
         return [strip.adjust_cell_length(width, base) for strip in strips[:height]]
 
 
@@ -234,14 +237,27 @@ class NeuronsPanel(StripPanel):
         more = f": {shown} of {count}" if shown < count else ""
         return first_fit([full + more, short + more, short], room)
 
-    def _detail(self, n: Neurons, shown: list[list[int]], width: int, base: Style) -> list[Strip]:
-        """The focused unit: its layer, bias and incoming weights (largest |w| first)."""
+    def _detail(self, n: Neurons, shown: list[list[int]], width: int, rows: int, base: Style) -> list[Strip]:
+        """The focused unit in `rows` rows: its picture enlarged (where there are more than 2), beside its layer,
+        bias and incoming weights (largest |w| first, wrapped)."""
         assert self.focused is not None
         k, pos = self.focused
         unit = shown[k][pos]
+        lines = self._detail_text(n, k, unit)
+        if rows <= 2:
+            return [Strip([Segment(line[:width], base + Style(bold=i == 0))]) for i, line in enumerate(lines[:rows])]
+        pic_w = min((4 if n.grids[0].ndim == 3 else 8) * rows, width // 2)
+        picture = self._picture(n, k, unit, pic_w, rows)
+        room = width - pic_w - 2
+        text = [lines[0][:room], *_wrap(lines[1], room)][:rows]
+        return [_strip([*row, Segment("  ", base), Segment(text[r] if r < len(text) else "",
+                                                            base + Style(bold=r == 0))], Segment(" ", base))
+                for r, row in enumerate(picture)]
+
+    def _detail_text(self, n: Neurons, k: int, unit: int) -> list[str]:
+        """[the unit's name, bias and state; its incoming weights]."""
         if k == 0:
-            head = f"input {n.inputs[unit]}: the data's own feature"
-            return [Strip([Segment(head[:width], base + Style(bold=True))]), Strip.blank(width, base)]
+            return [f"input {n.inputs[unit]}", "its value over the data's plane: what the first layer weighs"]
         name = "output" if k == len(n.grids) - 1 else f"layer {k} unit {unit + 1}"
         bias = n.biases[k - 1]
         dead = k < len(n.grids) - 1 and bool(n.dead[k - 1][unit])
@@ -250,8 +266,7 @@ class NeuronsPanel(StripPanel):
         sources = n.inputs if k == 1 else tuple(f"u{a + 1}" for a in range(n.weights[k - 1].shape[1]))
         row = n.weights[k - 1][unit]
         order = np.argsort(-np.abs(row), kind="stable")
-        weights = "in: " + ", ".join(f"{sources[a]} {row[a]:+.2f}" for a in order.tolist())
-        return [Strip([Segment(head[:width], base + Style(bold=True))]), Strip([Segment(weights[:width], base)])]
+        return [head, "in: " + ", ".join(f"{sources[a]} {row[a]:+.2f}" for a in order.tolist())]
 
     @staticmethod
     def _shade(sign: int, level: int) -> tuple[int, int, int]:
@@ -288,3 +303,14 @@ def _strip(row: list[Segment | None], blank: Segment) -> Strip:
     if text:
         segments.append(Segment("".join(text), style))
     return Strip(segments)
+
+
+def _wrap(text: str, room: int) -> list[str]:
+    """`text` in lines of at most `room` cells, broken after commas."""
+    lines: list[str] = []
+    for part in text.split(", "):
+        if lines and len(lines[-1]) + 2 + len(part) <= room:
+            lines[-1] += ", " + part
+        else:
+            lines.append(part[:room])
+    return lines
