@@ -344,3 +344,13 @@ def test_computed_inputs_are_the_formulas_of_the_features_and_plots_keep_the_pla
 def test_bad_inputs_are_one_line_errors(write_scenario, inputs, message):
     with pytest.raises(ScenarioError, match=re.escape(message)):
         load_path(write_scenario(XOR.format(inputs=inputs)))
+
+
+@pytest.mark.parametrize("inputs, right", [('["x1", "x2"]', False), ('["x1**2", "x2**2"]', True)])
+def test_a_perceptron_on_circles_needs_the_squares(write_scenario, inputs, right):
+    """Circles: no line separates them; given x1² and x2², a perceptron's boundary is a circle."""
+    text = (XOR.replace('kind = "xor"\nn = 40', 'kind = "circles"\nn = 200').replace("steps = 3", "steps = 300")
+            .replace('[train]', '[train]\noptimizer = "adam"\nlr = 0.1').format(inputs=inputs))
+    engine = Engine(load_path(write_scenario(text)), "cpu")
+    history = train_all(engine, chunk=100)
+    assert (history.runs[0].val_accuracy.last[1] > 0.95) == right
