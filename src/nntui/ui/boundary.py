@@ -22,6 +22,7 @@ from .panel import RUN_BINDINGS, StripPanel, run_name
 from .raster import MARGIN, border_room, centered_message, first_fit, polyline_pixels, to_pixels, x_ticks, y_label
 
 LEVELS = 4  # confidence shades per class: few colors, small terminal output
+FEW_POINTS = 60  # a fit over at most this many points draws them over its line, more under it
 
 
 def class_rgb(k: int) -> tuple[int, int, int]:
@@ -127,20 +128,21 @@ class BoundaryPanel(StripPanel):
         pix = [[BOUNDARY_BACKGROUND_RGB] * pw for _ in range(py)]
         curve = np.stack([b.curve_x, b.curve_y], 1)
         ok = np.isfinite(curve).all(1)
+        color = variant_rgb(self.run_index)
         if ok.any():
             cx, cy = to_pixels(curve[ok], b.x_range, b.y_range, pw, py)
             xs, ys = polyline_pixels(cx, cy)
             inside = (xs >= 0) & (xs < pw) & (ys >= 0) & (ys < py)
-            color = variant_rgb(self.run_index)
             for x, y in zip(xs[inside], ys[inside]):
                 pix[y][x] = color
-        # the points over the line: a fit that passes through single noisy points shows them sitting on it; the
-        # held-out ones darker, since the fit never saw them
+        # few points go over the line: a fit that passes through single noisy points shows them sitting on it;
+        # many would hide it (then the line goes on top). The held-out ones darker: the fit never saw them.
+        on_top = len(ds.x_train) + len(ds.x_val) <= FEW_POINTS
         for x, y, rgb in ((ds.plane("val"), ds.y_val, HELD_OUT_POINT_RGB), (ds.plane("train"), ds.y_train, POINT_RGB)):
             if len(x):
                 px, py_ = to_pixels(np.stack([x[:, 0], y[:, 0]], 1), b.x_range, b.y_range, pw, py)
                 for cx, cy in zip(np.round(px).astype(int), np.round(py_).astype(int)):
-                    if 0 <= cx < pw and 0 <= cy < py:
+                    if 0 <= cx < pw and 0 <= cy < py and (on_top or pix[cy][cx] != color):
                         pix[cy][cx] = rgb
         marks = {} if ok.all() else {(0, 0): ("✗", NONFINITE_RGB)}  # NaN/Inf predictions: say so
         return pix[0::2], pix[1::2], marks

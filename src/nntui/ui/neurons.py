@@ -31,8 +31,10 @@ MIN_BOX_ROWS = 2  # … and a heatmap at least this many where the panel has 8: 
 ZOOM_ROWS = 6     # the focused unit's enlarged picture, in rows
 MAX_NAME = 8      # cells of an input's name (a formula of data.inputs is cut)
 SHADES = 4        # levels of |value| per sign: few colours, small terminal output
-LINKS_PER_UNIT = 3  # a unit's strongest incoming links are drawn (and only those above LINK_FLOOR of the layer's)
+EVERY_LINK = 6    # from a column of at most this many units every link is drawn (a sum shows all its terms) …
+LINKS_PER_UNIT = 3  # … from a wider one, a unit's strongest incoming links, those above LINK_FLOOR of the layer's
 LINK_FLOOR = 0.25
+CURVE_RGB = (225, 225, 225)  # a unit's curve over x (its sign changes along x: no sign colour)
 STRONG = 0.6      # links at or above this share of the layer's largest |w| are bright
 POSITIVE, NEGATIVE = class_rgb(1), class_rgb(0)  # the boundary panel's class colours: > 0 is class 1
 
@@ -190,8 +192,7 @@ class NeuronsPanel(StripPanel):
             if ok.any():
                 px, py = polyline_pixels(xs[ok], ys[ok])
                 canvas.paint(px, py, style)
-        color = (POSITIVE if float(np.nanmean(grid)) >= 0 else NEGATIVE) if np.isfinite(grid).any() else (128, 128, 128)
-        styles = [self._style((110, 110, 110), BOUNDARY_BACKGROUND_RGB), self._style(color, BOUNDARY_BACKGROUND_RGB)]
+        styles = [self._style((110, 110, 110), BOUNDARY_BACKGROUND_RGB), self._style(CURVE_RGB, BOUNDARY_BACKGROUND_RGB)]
         back = self._style(None, BOUNDARY_BACKGROUND_RGB)
         return [[Segment(ch, seg.style) for seg in row for ch in seg.text] for row in canvas.rows(styles, back)]
 
@@ -208,7 +209,8 @@ class NeuronsPanel(StripPanel):
             strongest = np.argsort(-np.abs(w[b]), kind="stable")
             drawn = 0
             for a in strongest.tolist():
-                if a not in shown[k] or abs(w[b, a]) < LINK_FLOOR * top or drawn >= LINKS_PER_UNIT:
+                thin = len(shown[k]) > EVERY_LINK
+                if a not in shown[k] or thin and (abs(w[b, a]) < LINK_FLOOR * top or drawn >= LINKS_PER_UNIT):
                     continue
                 drawn += 1
                 ya = 4 * (tops[k][shown[k].index(a)] + heights[k] // 2) + 2
