@@ -94,7 +94,7 @@ class NeuronsPanel(StripPanel):
         columns = len(n.grids)
         shown = [self._shown(n, k, body) for k in range(columns)]
         most = max(len(s) for s in shown)
-        box_h = max(1, min(MAX_BOX_ROWS, (body - (most - 1)) // most))
+        box_h = max(1, min(MAX_BOX_ROWS, (body - (most - 1)) // most if 2 * most - 1 <= body else 1))
         # about 3/5 of the width to the pictures, the rest to the links
         # (at most three pictures wide: a long link reads as a flat line); what is left centres the network
         aspect = 4 if n.grids[0].ndim == 3 else 8  # a heatmap twice as wide as tall (in pixels); a curve wider
@@ -150,8 +150,11 @@ class NeuronsPanel(StripPanel):
         """The units of column k that fit (pictures of MIN_BOX_ROWS rows): a hidden layer too tall for the panel
         keeps those with the largest outgoing |w| (in their own order), the caption says how many of how many."""
         count = len(n.grids[k])
-        least = MIN_BOX_ROWS if n.grids[0].ndim == 3 and body >= 8 else 1  # (a curve reads in one row)
-        fit = max(1, (body + 1) // (least + 1))
+        if n.grids[0].ndim == 2:  # curves read in one row, and stacked with no row between them
+            fit = max(1, body)
+        else:
+            least = MIN_BOX_ROWS if body >= 8 else 1
+            fit = max(1, (body + 1) // (least + 1))
         if count <= fit or k == 0 or k == len(n.grids) - 1:
             return list(range(min(count, fit)))
         strength = np.abs(n.weights[k]).sum(0)  # outgoing: column k+1's weights from each unit of k
@@ -160,9 +163,10 @@ class NeuronsPanel(StripPanel):
     @staticmethod
     def _tops(count: int, box_h: int, body: int) -> list[int]:
         """The first row of each of `count` boxes, centred in the body with one row between them."""
-        used = count * box_h + (count - 1)
+        gap = 1 if count * (box_h + 1) - 1 <= body else 0  # (curves stack without one where rows are short)
+        used = count * box_h + (count - 1) * gap
         start = max(0, (body - used) // 2)
-        return [start + i * (box_h + 1) for i in range(count)]
+        return [start + i * (box_h + gap) for i in range(count)]
 
     def _picture(self, n: Neurons, k: int, unit: int, box_w: int, box_h: int) -> list[list[Segment]]:
         grid = np.asarray(n.grids[k][unit], np.float64)
