@@ -5,6 +5,7 @@ kept from rescaling the others."""
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -76,7 +77,9 @@ def y_labels(plot: LossPlot) -> dict[int, str]:
 
 
 async def test_validation_loss_is_a_dashed_dim_curve_in_the_run_s_colour():
-    app = NNTuiApp(load("binary_classification"), device="cpu", run_steps=60, questions=False)
+    sc = load("binary_classification")  # (its loss panel beside the boundary, half the plots' width)
+    sc = replace(sc, view=sc.view.model_copy(update={"panels": ["boundary", "loss", "variants", "lesson"]}))
+    app = NNTuiApp(sc, device="cpu", run_steps=60, questions=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_idle(app, pilot)
         run = app.runner.view().runs[0]
