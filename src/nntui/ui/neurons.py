@@ -31,8 +31,8 @@ MIN_BOX_ROWS = 2  # … and a heatmap at least this many where the panel has 8: 
 ZOOM_ROWS = 6     # the focused unit's enlarged picture, in rows
 MAX_NAME = 8      # cells of an input's name (a formula of data.inputs is cut)
 SHADES = 4        # levels of |value| per sign: few colours, small terminal output
-EVERY_LINK = 6    # from a column of at most this many units every link is drawn (a sum shows all its terms) …
-LINKS_PER_UNIT = 3  # … from a wider one, a unit's strongest incoming links, those above LINK_FLOOR of the layer's
+EVERY_LINK = 12   # between two columns with at most this many links all are drawn (a sum shows all its terms) …
+LINKS_PER_UNIT = 2  # … between bigger ones, a unit's strongest incoming links, those above LINK_FLOOR of the layer's
 LINK_FLOOR = 0.25
 CURVE_RGB = (225, 225, 225)  # a unit's curve over x (its sign changes along x: no sign colour)
 STRONG = 0.6      # links at or above this share of the layer's largest |w| are bright
@@ -213,7 +213,7 @@ class NeuronsPanel(StripPanel):
             strongest = np.argsort(-np.abs(w[b]), kind="stable")
             drawn = 0
             for a in strongest.tolist():
-                thin = len(shown[k]) > EVERY_LINK
+                thin = len(shown[k]) * len(shown[k + 1]) > EVERY_LINK
                 if a not in shown[k] or thin and (abs(w[b, a]) < LINK_FLOOR * top or drawn >= LINKS_PER_UNIT):
                     continue
                 drawn += 1
