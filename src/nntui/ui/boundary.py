@@ -54,9 +54,7 @@ class BoundaryPanel(StripPanel):
 
     def _rebuild(self) -> None:
         width, height = self.size.width, self.size.height
-        view = self._view
-        self.run_index %= max(len(view.runs), 1) if view is not None else 1
-        run = view.runs[self.run_index] if view is not None and view.runs else None
+        run = self.shown_run()
         b = run.boundary if run is not None else None
         if b is None or width <= MARGIN + 4 or height < 3:
             self._strips = centered_message("waiting for the first step…", width, height, self.rich_style)

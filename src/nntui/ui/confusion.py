@@ -32,9 +32,7 @@ class ConfusionPanel(StripPanel):
 
     def _rebuild(self) -> None:
         width, height = self.size.width, self.size.height
-        view = self._view
-        self.run_index %= max(len(view.runs), 1) if view is not None else 1
-        run = view.runs[self.run_index] if view is not None and view.runs else None
+        run = self.shown_run()
         counts = run.confusion if run is not None else None
         if run is None or counts is None or width < 12 or height < 4:
             self._strips = centered_message("waiting for the first step…", width, height, self.rich_style)

@@ -15,7 +15,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from ..commands import Command
-from ..runner import View
+from ..runner import RunView, View
 from ..scenario import Scenario
 
 # Panels that show one run at a time switch runs with [ and ] (listed in help, kept out of the footer).
@@ -159,6 +159,14 @@ class StripPanel(Panel, Widget, can_focus=True):
         if y < len(self._strips):
             return self._strips[y]
         return Strip.blank(self.size.width, self.rich_style)
+
+    def shown_run(self) -> RunView | None:
+        """The run this panel shows now (of those that show one; [ and ] switch), or None before any."""
+        view = self._view
+        if view is None or not view.runs:
+            return None
+        self.run_index %= len(view.runs)
+        return view.runs[self.run_index]
 
     def action_run(self, delta: int) -> None:
         """Show the previous / next run (bound to [ and ] by panels that show one run)."""
