@@ -254,13 +254,15 @@ def test_a_continued_run_takes_the_new_lr_and_schedule_at_its_step(write_scenari
 
 def test_headless_record_and_csv_carry_accuracy_and_early_stopping(write_scenario, tmp_path):
     import csv
+    import io
     import json
 
     from nntui.headless import run_headless
 
     sc = load_path(write_scenario(MOONS))
     out, table = tmp_path / "r.json", tmp_path / "r.csv"
-    assert run_headless(sc, device="cpu", out=out, csv=table) == 0
+    quiet = io.StringIO()  # (the default streams are the ones bound when headless.py was first imported)
+    assert run_headless(sc, device="cpu", out=out, csv=table, stdout=quiet, stderr=quiet) == 0
     runs = {r["label"]: r for r in json.loads(out.read_text())["runs"]}
     stopped = runs["patience 40"]
     assert stopped["stopped_at"] is not None and stopped["best_step"] < stopped["stopped_at"]
