@@ -414,6 +414,8 @@ def run_view(h: RunHistory) -> RunView:
     val_steps, val_losses = h.val_loss.points()
     train_steps, train_losses = h.train_loss.points()
     lr_steps, lrs = h.lr.points()
+    acc_steps, accuracies = h.accuracy.points()  # (each points() call sorts the buckets: once a frame)
+    val_acc_steps, val_accuracies = h.val_accuracy.points()
     grad_steps, grads = h.grads.view() if h.grads is not None else (None, None)
     bands = {}
     for quantity, series in h.bands.items():
@@ -423,8 +425,8 @@ def run_view(h: RunHistory) -> RunView:
                    accuracy=h.accuracy.last[1] if h.accuracy.last else math.nan,
                    val_accuracy=h.val_accuracy.last[1] if h.val_accuracy.last else math.nan,
                    val_loss=h.val_loss.last[1] if h.val_loss.last else math.nan, lowest_val=h.lowest_val(),
-                   acc_steps=h.accuracy.points()[0], accuracies=h.accuracy.points()[1],
-                   val_acc_steps=h.val_accuracy.points()[0], val_accuracies=h.val_accuracy.points()[1],
+                   acc_steps=acc_steps, accuracies=accuracies, val_acc_steps=val_acc_steps,
+                   val_accuracies=val_accuracies,
                    status=h.status, diverged_at=None, step=0, train_steps=train_steps, train_losses=train_losses,
                    smooth_steps=smooth_steps, smooth_losses=smooth_losses,
                    val_steps=val_steps, val_losses=val_losses, lr_steps=lr_steps, lrs=lrs, grad_steps=grad_steps,
