@@ -247,3 +247,21 @@ async def test_the_lesson_text_stays_put_as_beats_change_and_a_past_beat_fades()
             app.runner.send(StepOnce())
         await wait_idle(app, pilot)
         assert app.runner.view().step == 70 and box.has_class("-past") and box.source.startswith("**step 40**")
+
+async def test_a_resized_terminal_is_laid_out_again_both_ways():
+    # The app's Resize event is handed on to the screen: a prevented default travelling with it left every
+    # panel drawn at its old place (issue 30).
+    app = make_app(run_steps=5)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_idle(app, pilot)
+        plot = app.query_one(LossPlot)
+        wide = plot.region
+        for width, height in ((80, 24), (160, 50)):
+            await pilot.resize_terminal(width, height)
+            await until(lambda: app.screen.size == (width, height))
+            await pilot.pause(0.1)
+            assert app.screen.size == (width, height)
+            footer = app.screen.query_one("Footer").region
+            assert footer.y == height - 1 and footer.width == width  # the last row, the whole width
+            assert plot.region.right <= width and plot.region.bottom <= height and plot.region != wide
+        assert app.query_one(LossPlot).region.right > wide.right  # grown past the first layout

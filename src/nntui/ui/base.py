@@ -47,8 +47,11 @@ class BaseApp(App):
         self.exit()
 
     async def _on_resize(self, event: events.Resize) -> None:
+        # App._on_resize keeps the event it gets and later posts it to the screen, so it gets a fresh one:
+        # the default prevented below (App._on_resize must not run twice) would travel with the event,
+        # and the screen would never lay out at the new size.
         size = Size(max(event.size.width, 1), max(event.size.height, 1))
-        await App._on_resize(self, event if size == event.size else events.Resize(size, size))
+        await App._on_resize(self, events.Resize(size, size, pixel_size=event.pixel_size))
         event.prevent_default()  # App._on_resize has run, with the size it can draw
 
     def _handle_exception(self, error: Exception) -> None:
