@@ -126,6 +126,18 @@ def test_a_claim_at_a_step_is_judged_on_that_step_and_one_about_the_end_at_the_e
     assert unmeasured.shown == "no one-number parameter 'w'; there are: weight, bias"
 
 
+def test_a_claim_at_step_0_of_a_full_batch_run_is_judged_on_the_first_loss_not_a_later_one(write_scenario):
+    # a full-batch run books each step's loss as it steps, so step 0's came a frame late and the claim was
+    # judged 50 steps on, with end-of-run numbers: a false claim passed `nntui check --run` (issue 30)
+    sc = with_checks(load(str(write_scenario(SWEEP))), ("start", 0, 'loss("lr=0.5") < 0.01'))
+    _, history, _ = train(sc, "cpu")
+    (start,) = history.verdicts
+    first = history.runs[1].train_loss.points()
+    assert start is not None and start.step == 0 and not start.passed
+    assert start.shown == f"loss: {first[1][0]:.4g} < 0.01" and first[0].tolist().count(0) == 1  # booked once
+    assert history.runs[1].train_loss.last[1] < 0.01  # (the end's loss would have passed it)
+
+
 def test_accuracy_is_measured_on_both_splits():
     sc = load("binary_classification")
     _, history, _ = train(sc.with_steps(30), "cpu")

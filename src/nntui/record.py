@@ -291,7 +291,9 @@ class History:
             runs = [by_label[label] for label in check.claim.runs]
             if due(check.at, runs):
                 step = min(r.latest.step for r in runs if r.latest is not None)
-                waiting = not all(r.latest is not None and r.latest.finished for r in runs)
+                # a claim about step `at` is judged on that step's numbers or fails saying what was missing:
+                # waiting would judge it on a later step's
+                waiting = check.at is None and not all(r.latest is not None and r.latest.finished for r in runs)
                 self.verdicts[k] = evaluate(check.claim, by_label, step, wait=waiting)
 
     def restart(self, index: int, label: str, settings: dict[str, Any], checks: tuple[Check, ...] | None = None) -> None:

@@ -116,8 +116,10 @@ class RunState:
         self.graph = trace(self.model, self.loss_fn, self.x[:PROBE_SAMPLES], self.y[:PROBE_SAMPLES]) if graph else None
         self.path_log: list[tuple[int, float, float]] = []
         self.box: list[float] | None = None
+        # a dense run books its first step's loss itself, unless a claim is judged at step 0: it is measured now
+        self.measured_start = not self.dense or 0 in checkpoints
         with self._random():
-            self._evaluate(train=not self.dense)  # a dense run books its first step's loss itself
+            self._evaluate(train=self.measured_start)
 
     @property
     def active(self) -> bool:
@@ -230,7 +232,7 @@ class RunState:
         """Book the loss of θ before this step's update; False when it diverges (the run stops here and keeps
         the parameters that gave this loss)."""
         self.loss_log.append((self.step, value, self.optimizer.param_groups[0]["lr"]))
-        if self.dense:
+        if self.dense and not (self.step == 0 and self.measured_start):
             self.train_log.append((self.step, value))
         if self.first_loss is None:
             self.first_loss = value
