@@ -258,7 +258,7 @@ async def test_a_resized_terminal_is_laid_out_again_both_ways():
         wide = plot.region
         for width, height in ((80, 24), (160, 50)):
             await pilot.resize_terminal(width, height)
-            await until(lambda: app.screen.size == (width, height))
+            await until(lambda size=(width, height): app.screen.size == size)
             await pilot.pause(0.1)
             assert app.screen.size == (width, height)
             footer = app.screen.query_one("Footer").region

@@ -79,6 +79,13 @@ def test_sigterm_quits_like_q_and_restores_the_terminal(monkeypatch):
     assert status == 128 + signal.SIGTERM, status
     assert all(sequence in out for sequence in RESTORED), out[-200:]
 
+
+def test_sighup_quits_like_q_and_restores_the_terminal(monkeypatch):
+    # a closed terminal or a dropped SSH session: was killed at once, the terminal left in the app's modes
+    status, out, _ = end_mid_run(monkeypatch, lambda app: os.kill(app.pid, signal.SIGHUP))
+    assert status == 128 + signal.SIGHUP, status
+    assert all(sequence in out for sequence in RESTORED), out[-200:]
+
 # a bug planted in the app: the first `n` of a graph lesson raises inside a key handler
 CRASHING_APP = """
 import sys

@@ -7,12 +7,14 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from functools import partial
 from pathlib import Path
 from typing import TextIO
 
 import numpy as np
+from rich import box
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -33,14 +35,16 @@ CHUNK = 50  # steps between frames: fixed, so the record is the same run after r
 
 
 def train(scenario: Scenario, device: str | None, progress: Progress | None = None, probes: frozenset[str] = frozenset()):
-    """Train every variant to the end, measuring `probes` too; returns (engine, history, complete)."""
-    from .engine import Engine  # torch loads here, not at CLI start-up
-
-    engine = Engine(scenario, device, probes=probes)
+    """Train every variant to the end, measuring `probes` too; returns (engine, history, complete). The engine
+    is None when an interrupt came before it was built (while PyTorch loads): the history is then empty."""
     history = History.for_scenario(scenario)
-    history.add(engine.frame())
-    task = progress.add_task(scenario.name, total=scenario.max_steps) if progress else None
+    engine = None
     try:
+        from .engine import Engine  # torch loads here, not at CLI start-up
+
+        engine = Engine(scenario, device, probes=probes)
+        history.add(engine.frame())
+        task = progress.add_task(scenario.name, total=scenario.max_steps) if progress else None
         while not engine.finished:
             engine.advance(CHUNK)
             history.add(engine.frame())
@@ -65,16 +69,19 @@ def judge(scenario: Scenario, device: str | None) -> tuple[list[str], bool]:
     return lines, all(v is not None and v.passed for v in history.verdicts)
 
 
-def record_of(scenario: Scenario, engine, history: History, complete: bool, neurons: bool = False) -> dict:
-    return history.to_record(scenario=scenario.name, title=scenario.title, device=engine.device,
-                             seed=scenario.meta.seed, parameters=engine.final_parameters(), complete=complete,
-                             neurons=neurons)
+def record_of(scenario: Scenario, engine, history: History, complete: bool, neurons: bool = False,
+              device: str | None = None) -> dict:
+    """The run's JSON record; with no engine (interrupted while PyTorch loaded), its empty history."""
+    return history.to_record(scenario=scenario.name, title=scenario.title,
+                             device=engine.device if engine is not None else device or scenario.meta.device,
+                             seed=scenario.meta.seed, parameters=engine.final_parameters() if engine else None,
+                             complete=complete, neurons=neurons and engine is not None)
 
 
 def summary_table(history: History) -> Table:
     """Each run's settings, losses and status; a setting every run shares is left out (it tells them apart
     from nothing, and an 80-column pipe needs the room for the numbers)."""
-    table = Table(title="Final state", title_justify="left")
+    table = Table(title="Final state", title_justify="left", box=box.SIMPLE_HEAD, show_edge=False, padding=(0, 1, 0, 0))
     held_out = any(h.val_loss.last for h in history.runs)
     classifies = any(h.accuracy.last for h in history.runs)
 
@@ -92,20 +99,28 @@ def summary_table(history: History) -> Table:
     cells = {
         "variant": lambda h: h.label, "lr": lambda h: f"{h.settings['lr']:g}",
         "batch": lambda h: str(h.settings["batch_size"]), "optimizer": lambda h: h.settings["optimizer"],
-        "steps": lambda h: str(h.latest.step if h.latest else 0), "final loss": lambda h: f"{h.current_loss:.6g}",
-        "val loss": lambda h: f"{last(h.val_loss):.6g}", "gap": lambda h: f"{last(h.val_loss) - h.current_loss:+.4g}",
+        "steps": lambda h: str(h.latest.step if h.latest else 0), "final loss": lambda h: f"{h.current_loss:.4g}",
+        "val loss": lambda h: f"{last(h.val_loss):.4g}", "gap": lambda h: f"{last(h.val_loss) - h.current_loss:+.3g}",
         "accuracy": lambda h: f"{last(h.accuracy):.1%}", "val acc": lambda h: f"{last(h.val_accuracy):.1%}",
         "status": status,
     }
-    shared = {c for c in ("lr", "batch", "optimizer")
-              if len(history.runs) > 1 and len({cells[c](h) for h in history.runs}) == 1}
+    # a setting every run shares (every setting, for one run) is said once, in the title: a pipe's 80 columns
+    # are kept for the numbers
+    shared = [c for c in ("lr", "batch", "optimizer") if len({cells[c](h) for h in history.runs}) == 1]
+    if shared:
+        table.title = "Final state · " + ", ".join(f"{c} {cells[c](history.runs[0])}" for c in shared)
     columns = [c for c in ("variant", "lr", "batch", "optimizer", "steps", "final loss") if c not in shared]
     columns += ["val loss", "gap"] if held_out else []
     columns += ["accuracy"] + (["val acc"] if held_out else []) if classifies else []
-    for col in (*columns, "status"):
-        table.add_column(col, justify="left" if col in ("variant", "optimizer", "status") else "right")
-    for h in history.runs:
-        table.add_row(*(cells[c](h) for c in (*columns, "status")))
+    header = [*columns, "status"]
+    rows = [[cells[c](h) for c in header] for h in history.runs]
+    for k, col in enumerate(header):
+        # no cell is ever cut: a column is at least as wide as its longest word (a number is one word)
+        widest = max(len(word) for row in (header, *rows) for word in row[k].split() or [""])
+        table.add_column(col, justify="left" if col in ("variant", "optimizer", "status") else "right",
+                         min_width=widest)
+    for row in rows:
+        table.add_row(*row)
     return table
 
 
@@ -184,11 +199,13 @@ def write_csv(history: History, path: Path) -> None:
 
 
 def _write(flag: str, path: Path, write) -> None:
-    """A file the CLI checked before training can still fail (a full disk, a folder root may not write)."""
     try:
         write()
     except OSError as exc:
         raise NntuiError(f"{flag}: could not write '{path}': {exc.strerror or exc}") from None
+
+
+STOPPING = (signal.SIGTERM, signal.SIGHUP)  # a scheduler's kill, a dropped SSH session: both end like Ctrl+C
 
 
 def run_headless(scenario: Scenario, *, device: str | None, out: Path | None, csv: Path | None = None,
@@ -196,10 +213,11 @@ def run_headless(scenario: Scenario, *, device: str | None, out: Path | None, cs
                  stdout: TextIO = sys.stdout, stderr: TextIO = sys.stderr) -> int:
     """The `nntui run --headless` command; returns the exit code.
 
-    The record and the CSV are written before anything goes to stdout: a pipe closed early (`| head`) or a
-    stdout that cannot encode the chart never costs them. SIGTERM ends training like Ctrl+C: what was
-    trained is written, marked incomplete."""
-    err = Console(file=stderr)
+    The record and the CSV are written before anything goes to stdout or stderr: a pipe closed early
+    (`| head`), a terminal that hung up or a stdout that cannot encode the chart never costs them. SIGTERM and
+    SIGHUP end training like Ctrl+C: what was trained is written, marked incomplete. A file that cannot be
+    written (a full disk) does not stop the others: each failure is one line, and the exit code is 2."""
+    err = _Stdout(file=stderr)
     console = _Stdout(file=stdout, highlight=False)
     if scenario.expression is not None:
         record, table = expression_record(scenario, device)
@@ -210,58 +228,101 @@ def run_headless(scenario: Scenario, *, device: str | None, out: Path | None, cs
         return 0
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("steps"),
                TimeElapsedColumn())
-    with Progress(*columns, console=err, transient=False, disable=not err.is_terminal) as progress, \
-            _terminate_as_interrupt() as stopped_by:
-        engine, history, complete = train(scenario, device, progress,
-                                          frozenset({"neurons"}) if neurons else frozenset())
-    if not err.is_terminal:
-        err.print(f"{scenario.name}: trained {engine.step} steps on {engine.device}" +
-                  ("" if complete else " (interrupted)"))
-    if out is not None:
-        record = record_of(scenario, engine, history, complete, neurons)
-        _write("--out", out, lambda: write_atomically(out, dumps(record) + "\n"))
-        err.print(f"wrote {out}" + ("" if complete else " (incomplete: interrupted)"))
-    if csv is not None:
-        _write("--csv", csv, lambda: write_csv(history, csv))
-        err.print(f"wrote {csv}" + ("" if complete else " (incomplete: interrupted)"))
-    chart = loss_chart(history, log_y=scenario.view.log_y, color=console.is_terminal, width=min(console.width, 120))
-    console.print(summary_table(history))
-    console.print(encodable(chart, stdout), markup=False, highlight=False, soft_wrap=True)
+    progress = Progress(*columns, console=err, transient=False, disable=not err.is_terminal)
+    with _stop_signals_as_interrupt() as stops:
+        try:
+            progress.start()
+            engine, history, complete = train(scenario, device, progress,
+                                              frozenset({"neurons"}) if neurons else frozenset())
+        finally:
+            stops.training = False
+            with suppress(OSError):  # a terminal that hung up: the bar has nowhere to go
+                progress.stop()
+        incomplete = "" if complete else " (incomplete: interrupted)"
+        said, failed = [], []
+        outputs: tuple[tuple[str, Path | None, Callable[[Path], None]], ...] = (
+            ("--out", out, lambda path: write_atomically(path, dumps(record_of(
+                scenario, engine, history, complete, neurons, device)) + "\n")),
+            ("--csv", csv, lambda path: write_csv(history, path)))
+        for flag, path, write in outputs:
+            if path is not None:
+                try:
+                    _write(flag, path, partial(write, path))
+                    said.append(f"wrote {path}{incomplete}")
+                except NntuiError as exc:
+                    failed.append(str(exc))
+        steps = engine.step if engine is not None else 0
+        where = engine.device if engine is not None else device or scenario.meta.device
+        if not err.is_terminal:
+            err.print(f"{scenario.name}: trained {steps} steps on {where}" + ("" if complete else " (interrupted)"))
+        for line in said:
+            err.print(line, markup=False, soft_wrap=True)
+        chart = loss_chart(history, log_y=scenario.view.log_y, color=console.is_terminal,
+                           width=min(console.width, 120))
+        console.print(summary_table(history))
+        console.print(encodable(chart, stdout), markup=False, highlight=False, soft_wrap=True)
+        for line in failed:
+            err.print(line, markup=False, soft_wrap=True)  # one line, however long the path
     if not complete:
-        return 128 + (stopped_by[0] if stopped_by else signal.SIGINT)
+        return 128 + (stops.received[0] if stops.received else signal.SIGINT)
+    if failed:
+        return 2
     diverged = sum(1 for h in history.runs if h.latest and h.latest.diverged_at is not None)
     if diverged:
         err.print(f"{diverged} of {len(history.runs)} runs diverged (see the status column)")
     return 0
 
 
+class _Stops:
+    """The stopping signals received; while `training`, the first one raises KeyboardInterrupt (as Ctrl+C
+    does), after it they are only noted: the record being written is finished first."""
+
+    def __init__(self) -> None:
+        self.received: list[int] = []
+        self.training = True
+
+    def __call__(self, signum, _frame) -> None:
+        self.received.append(signum)
+        if self.training:
+            self.training = False
+            raise KeyboardInterrupt
+
+
 @contextmanager
-def _terminate_as_interrupt() -> Iterator[list[int]]:
-    """Within: SIGTERM raises KeyboardInterrupt, as Ctrl+C does; yields the list that gets its number."""
-    received: list[int] = []
+def _stop_signals_as_interrupt() -> Iterator[_Stops]:
+    """Within: SIGTERM and SIGHUP end training as Ctrl+C does (see _Stops)."""
+    stops = _Stops()
     if threading.current_thread() is not threading.main_thread():  # only the main thread can take signals
-        yield received
+        yield stops
         return
-
-    def interrupt(signum, _frame):
-        received.append(signum)
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
+    previous = {number: signal.signal(number, stops) for number in STOPPING}
     try:
-        yield received
+        yield stops
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 class _Stdout(Console):
-    """stdout's console: a reader that has gone (`| head -1`) ends the printing quietly (rich would exit 1)."""
+    """A console whose reader may go away (`| head -1`, a terminal that hung up): printing then ends quietly
+    (rich would exit 1, or raise EIO), since the record is already written."""
 
     def on_broken_pipe(self) -> None:
+        self._silence()
+
+    def print(self, *args, **kwargs) -> None:
+        if self.quiet:
+            return
+        try:
+            super().print(*args, **kwargs)
+        except OSError:
+            self._silence()
+
+    def _silence(self) -> None:
         self.quiet = True
         try:  # later flushes, at exit, must not fail again
             os.dup2(os.open(os.devnull, os.O_WRONLY), self.file.fileno())
-        except (OSError, ValueError):
+        except (OSError, ValueError, AttributeError):
             pass
 
 

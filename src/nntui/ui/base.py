@@ -6,10 +6,10 @@ and takes only sizes a terminal can have.
   normally, so the process exited 0. Here the exception is kept; the CLI
   raises it again once the terminal is restored, and `cli.main` prints one
   line and exits 1 (or, with NNTUI_DEBUG=1, shows the traceback).
-- SIGTERM (`kill`, a closing SSH session's manager, a scheduler): Python's
-  default ends the process at once, leaving the terminal in the alternate
-  screen with the cursor hidden and mouse tracking on. Here it quits like
-  `q`, and the process then exits 143 (128 + SIGTERM).
+- SIGTERM (`kill`, a scheduler) and SIGHUP (a closed terminal, a dropped SSH
+  session): Python's default ends the process at once, leaving the terminal
+  in the alternate screen with the cursor hidden and mouse tracking on. Here
+  either quits like `q`, and the process then exits 128 + the signal's number.
 - A size of no cells: a browser tab can report a width of −5 (nntui serve), and Textual's renderer
   fails on it (IndexError). Such a size is taken as 1 cell.
 """
@@ -23,27 +23,31 @@ from textual import events
 from textual.app import App
 from textual.geometry import Size
 
+STOPPING = (signal.SIGTERM, signal.SIGHUP)  # a scheduler's kill, a closed terminal or dropped SSH session
+
 
 class BaseApp(App):
     """Mixin for nntui's apps; run them with `run_or_raise`."""
 
     crash: Exception | None = None
-    terminated = False
+    terminated: int | None = None  # the stopping signal that quit the app
 
     def on_mount(self) -> None:
-        try:
-            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, self._terminate)
-        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread (tests), or no signals
-            pass
+        for number in STOPPING:
+            try:
+                asyncio.get_running_loop().add_signal_handler(number, self._terminate, number)
+            except (NotImplementedError, RuntimeError, ValueError):  # not the main thread (tests), or no signals
+                pass
 
     def on_unmount(self) -> None:
-        try:
-            asyncio.get_running_loop().remove_signal_handler(signal.SIGTERM)
-        except (NotImplementedError, RuntimeError, ValueError):
-            pass
+        for number in STOPPING:
+            try:
+                asyncio.get_running_loop().remove_signal_handler(number)
+            except (NotImplementedError, RuntimeError, ValueError):
+                pass
 
-    def _terminate(self) -> None:
-        self.terminated = True
+    def _terminate(self, number: int) -> None:
+        self.terminated = number
         self.exit()
 
     async def _on_resize(self, event: events.Resize) -> None:
@@ -67,6 +71,6 @@ class BaseApp(App):
         result = self.run(**kwargs)
         if self.crash is not None:
             raise self.crash
-        if self.terminated:
-            raise SystemExit(128 + signal.SIGTERM)
+        if self.terminated is not None:
+            raise SystemExit(128 + self.terminated)
         return result
