@@ -362,3 +362,16 @@ def test_the_summary_keeps_every_number_whole_in_an_80_column_pipe(name):
     assert "…" not in text and max(map(len, text.splitlines())) <= 80, text
     for h in history.runs:
         assert f"{h.current_loss:.4g}" in text and h.label in text
+
+
+def test_the_headless_log_chart_is_ticked_at_round_decades():
+    # was: "34.6049995422361007513245567679405212402", "0.0000000000000352041527377920645408563" (issue 30)
+    import re
+
+    from nntui.headless import loss_chart, train
+
+    _, history, _ = train(load("optimizers"), "cpu")
+    chart = loss_chart(history, log_y=True, color=False, width=80, height=22)
+    labels = re.findall(r"^\s*(\S+)┤", chart, flags=re.MULTILINE)
+    assert len(labels) >= 3 and all(re.fullmatch(r"1(0*|e-?\d+)|0\.0*1", label) for label in labels), labels
+    assert re.search(r"^\s+0\s+50\s+100\s+150\s*$", chart, flags=re.MULTILINE), chart  # whole steps

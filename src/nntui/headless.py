@@ -125,31 +125,51 @@ def summary_table(history: History) -> Table:
 
 
 def loss_chart(history: History, *, log_y: bool, color: bool, width: int = 100, height: int = 22) -> str:
+    """The runs' training-split losses as a plotext chart. A log axis is drawn as log10 of the loss on a linear
+    axis, its ticks at whole decades labelled as losses (1, 0.1, 1e-3): plotext's own log axis labels
+    arbitrary values with dozens of decimals."""
     import plotext as plt
 
     from .ui.palette import variant_rgb
+    from .ui.raster import fmt_short
 
     plt.clear_figure()
     plt.plotsize(width, height)
     plt.theme("pro" if color else "clear")
     plt.title("Loss" + (" (log scale)" if log_y else ""))
     plt.xlabel("step")
-    if log_y:
-        plt.yscale("log")
-    plotted = 0
+    drawn: list[np.ndarray] = []
+    last_step = 0
     for i, h in enumerate(history.runs):
         steps, losses = h.train_loss.points()  # the loss the runs are compared on (as in the app)
         ok = np.isfinite(losses) & ((losses > 0) if log_y else True)
         if ok.any():
+            ys = np.log10(losses[ok]) if log_y else losses[ok]
             # without color (pipes, logs), each run gets its own marker character instead
-            plt.plot(steps[ok].tolist(), losses[ok].tolist(), label=h.label,
+            plt.plot(steps[ok].tolist(), ys.tolist(), label=h.label,
                      color=variant_rgb(i) if color else "default",
                      marker="braille" if color else PLAIN_MARKERS[i % len(PLAIN_MARKERS)])
-            plotted += 1
-    if not plotted:  # every run diverged before its first finite whole-split loss (plotext fails on no data)
+            drawn.append(ys)
+            last_step = max(last_step, int(steps[ok].max()))
+    if not drawn:  # every run diverged before its first finite whole-split loss (plotext fails on no data)
         return "Loss: no finite loss to chart (every run diverged at once)"
+    if log_y:
+        low, high = math.floor(min(float(y.min()) for y in drawn)), math.ceil(max(float(y.max()) for y in drawn))
+        high = max(high, low + 1)
+        every = next((k for k in (1, 2, 3, 5, 10, 20, 50, 100) if (high - low) / k <= 6), 200)
+        decades = [d for d in range(low, high + 1) if d % every == 0]
+        plt.ylim(low, high)
+        plt.yticks(decades, [fmt_short(10.0 ** d, 6) for d in decades])
+    step = _nice_step(last_step / 4) if last_step else 1
+    plt.xticks([k * step for k in range(int(last_step // step) + 1)])
     text = plt.build()
     return text if color else plt.uncolorize(text)
+
+
+def _nice_step(raw: float) -> float:
+    """1, 2 or 5 times a power of ten, the smallest at least `raw` (tick spacing a reader can add up)."""
+    power = 10.0 ** math.floor(math.log10(raw))
+    return next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
 
 
 def expression_record(scenario: Scenario, device: str | None) -> tuple[dict, Table]:
