@@ -59,6 +59,7 @@ def test_a_claim_is_parsed_into_runs_quantities_and_a_comparison():
     ('loss("a") < 1 ; rm', "unexpected ';' at column 15"),
     ('loss("a") <', "the claim ends too soon"),
     ("x" * 301, "at most 300"),
+    ("1 > 0", "the claim measures no run"),  # was an internal error in check, run and serve (issue 30)
 ])
 def test_malformed_claims_are_one_line_errors(text, message):
     with pytest.raises(ClaimError) as err:

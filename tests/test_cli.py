@@ -103,6 +103,7 @@ def test_check_valid_and_invalid(capsys, write_scenario):
     (("run", "lr_sweep", "--headless", "--csv", "README.md/x.csv"), "'README.md' is not a folder"),
     (("run", "lr_sweep", "--csv", "x.csv"), "needs --headless"),
     (("run", "lr_sweeep"), "did you mean 'lr_sweep'?"),
+    (("run", "lr_sweep", "--speed", "²"), "'²' is not a speed"),  # was: internal error ('²'.isdigit() is true)
     (("run",), "Missing argument"),
     (("frobnicate",), "No such command"),
 ])
@@ -375,3 +376,12 @@ def test_the_headless_log_chart_is_ticked_at_round_decades():
     labels = re.findall(r"^\s*(\S+)┤", chart, flags=re.MULTILINE)
     assert len(labels) >= 3 and all(re.fullmatch(r"1(0*|e-?\d+)|0\.0*1", label) for label in labels), labels
     assert re.search(r"^\s+0\s+50\s+100\s+150\s*$", chart, flags=re.MULTILINE), chart  # whole steps
+
+
+def test_check_shows_a_file_name_with_an_escape_sequence_escaped(capsys, tmp_path):
+    from .conftest import MINIMAL
+
+    path = tmp_path / "a\x1b[2Jb.toml"  # was printed raw on the "ok:" line: the terminal cleared
+    path.write_text(MINIMAL, encoding="utf-8")
+    code, out, _ = run_main(capsys, "check", str(path))
+    assert code == 0 and "\x1b" not in out and "a\\x1b[2Jb.toml" in out

@@ -228,6 +228,22 @@ def test_absurd_sizes_are_refused_up_front(write_scenario):
         assert outcome == "error" and any(f": {field}:" in line and "at most" in line for line in lines), lines
 
 
+@pytest.mark.parametrize("optimizer", ["sgd", "adam", "rmsprop"])
+def test_the_largest_settings_check_accepts_train_without_an_internal_error(optimizer, write_scenario):
+    # weight_decay = 1e39 passed check, then overflowed torch's float32 mid-training: every run stopped, and
+    # `check --run a b c` ended the whole batch (issue 30)
+    from nntui.headless import train
+
+    from .conftest import MINIMAL
+
+    text = MINIMAL.replace("lr = 0.1", f'lr = 0.1\noptimizer = "{optimizer}"\nweight_decay = {{}}\neps = {{}}')
+    outcome, lines = check(write_scenario(text.format("1e39", "1e-8"), name="over.toml"))
+    assert outcome == "error" and any(": train.weight_decay:" in line for line in lines), lines
+    scenario = load_path(write_scenario(text.format("1e6", "1e6"), name="edge.toml"))
+    _, history, complete = train(scenario, "cpu")  # diverges, as it should: no exception
+    assert complete and history.runs[0].latest is not None
+
+
 def test_the_generators_made_thousands_of_malformed_files():
     """Runs last: the property tests above really produced malformed files (not valid ones by chance)."""
     made = COUNTS["error"] + COUNTS["ok"]

@@ -434,3 +434,15 @@ def test_a_beat_s_focus_names_a_run(write_scenario):
     with pytest.raises(ScenarioError) as info:
         load_path(write_scenario(runs + '[[lesson.beats]]\nat = 0\nsay = "x"\nfocus = "c"\n'))
     assert "lesson.beats.0.focus: focus 'c' is not a run's label; use one of 'a', 'b'" in str(info.value)
+
+
+def test_a_file_saved_with_a_byte_order_mark_loads(tmp_path):
+    # Notepad's "UTF-8 with BOM": was "TOML syntax error: Invalid statement" (issue 30)
+    from .conftest import MINIMAL
+
+    path = tmp_path / "bom.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + MINIMAL.encode("utf-8"))
+    assert load_path(path).title == "t"
+    path.write_bytes(MINIMAL.encode("utf-16"))
+    with pytest.raises(ScenarioError, match="is not UTF-8 text; save it as UTF-8"):
+        load_path(path)

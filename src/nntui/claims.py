@@ -301,7 +301,10 @@ def parse(text: str) -> Claim:
         raise ClaimError(f"a claim compares two sides with <, <=, > or >=, or is a yes/no quantity ({truths})")
     if op is not None and negated:
         raise ClaimError("'not' goes before a yes/no quantity only; flip the comparison instead")
-    return Claim(text, left, op, right, negated)
+    claim = Claim(text, left, op, right, negated)
+    if not claim.runs:  # '1 > 0' is true of no training at all
+        raise ClaimError("the claim measures no run; name one, e.g. loss(\"a\") < 0.1")
+    return claim
 
 
 def _tokenize(text: str) -> list[tuple[int, str]]:

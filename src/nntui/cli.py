@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from enum import Enum
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import Annotated, Protocol, TypeGuard
 import typer
 
 from .claims import QUANTITIES
-from .errors import NntuiError
+from .errors import NntuiError, printable
 from .scenario import json_schema, list_builtin, load
 from .scenario.spec import MAX_SEED
 
@@ -73,7 +74,7 @@ def _session(scenario, *, device: str | None, autoplay: bool | None, theme: str 
                     return
                 scenario = load(name)
             app = NNTuiApp(scenario, device=device, autoplay=autoplay, home=True, theme=theme, answers=answers,
-                           trainer_process=True, speed=int(speed) if speed and speed.isdigit() else speed)
+                           trainer_process=True, speed=int(speed) if speed and speed != "max" else speed)
             result = app.run_or_raise()  # a crash inside the app: one line and exit 1 (main)
             last, answers = scenario.name, {}
             if result is None:
@@ -134,7 +135,8 @@ def run(
 
         for requested, source in wanted:
             resolve_device(requested, source=source)
-    if speed is not None and speed != "max" and not (speed.isdigit() and 1 <= int(speed) <= 1000):
+    # (ASCII digits only: '²'.isdigit() is true, and int('²') fails)
+    if speed is not None and speed != "max" and not (re.fullmatch("[0-9]{1,4}", speed) and 1 <= int(speed) <= 1000):
         raise typer.BadParameter(f"'{speed}' is not a speed; give 1 to 1000 steps per second, or max",
                                  param_hint="'--speed'")
     _session(sc, device=dev, autoplay=False if paused else None, theme=f"textual-{theme.value}" if theme else None,
@@ -254,10 +256,11 @@ def check(files: Annotated[list[Path], typer.Argument(help="Scenario files (or b
             for problem in exc.problems:
                 typer.echo(str(problem), err=True)
             continue
+        shown = printable(str(path))  # a name with an escape sequence in it must not drive the terminal
         if sc.expression is not None:
-            typer.echo(f"ok: {path} (graph of {len(sc.expression.graph.nodes)} nodes)")
+            typer.echo(f"ok: {shown} (graph of {len(sc.expression.graph.nodes)} nodes)")
         else:
-            typer.echo(f"ok: {path} ({len(sc.variants)} variant{'s' * (len(sc.variants) != 1)}, "
+            typer.echo(f"ok: {shown} ({len(sc.variants)} variant{'s' * (len(sc.variants) != 1)}, "
                        f"{sc.max_steps} steps, {len(sc.checks)} claim{'s' * (len(sc.checks) != 1)})")
         if run and sc.checks:
             from .headless import judge

@@ -523,7 +523,7 @@ def load_path(path: Path, seed: int | None = None) -> Scenario:
             data = fh.read(MAX_FILE_BYTES + 1)  # the size as read, not as stat says (0 for /proc files)
         if len(data) > MAX_FILE_BYTES:
             raise ScenarioError([Problem(source, "file is over 1 MB; scenario files are limited to 1 MB")])
-        text = data.decode("utf-8")
+        text = data.decode("utf-8-sig")  # a byte-order mark (Windows editors save one) is not TOML
     except FileNotFoundError:
         raise ScenarioError([Problem(source, "no such file; check the path")]) from None
     except IsADirectoryError:

@@ -374,10 +374,11 @@ class TrainSpec(Strict):
     l1: float = Field(0.0, ge=0, le=1e3, description="L1 penalty λ·Σ|w| on the weight matrices (not the biases) "
                       "added to the loss: a weight it pushes across zero is set to exactly 0, and stays there while "
                       "its loss gradient is smaller than λ.")
-    weight_decay: float = Field(0.0, ge=0, description="L2 penalty added to the gradient; adamw: decoupled decay "
+    # (bounded like lr: torch keeps these in float32, and 1e39 overflows it mid-training)
+    weight_decay: float = Field(0.0, ge=0, le=1e6, description="L2 penalty added to the gradient; adamw: decoupled decay "
                                 "(θ shrinks by lr·weight_decay·θ each step, apart from the gradient step).")
     betas: tuple[float, float] = Field((0.9, 0.999), description="adam and adamw.")
-    eps: float = Field(1e-8, gt=0, description="adam, adamw, rmsprop, adagrad.")
+    eps: float = Field(1e-8, gt=0, le=1e6, description="adam, adamw, rmsprop, adagrad.")
     alpha: float = Field(0.99, gt=0, lt=1, description="rmsprop smoothing constant.")
     batch_size: int | Literal["full"] = Field("full", description="Samples per step, or 'full' for the whole train split.")
     steps: int | None = Field(None, ge=1, le=MAX_STEPS, description="Training length in steps.")
@@ -394,7 +395,7 @@ class TrainSpec(Strict):
     gamma: float = Field(0.5, gt=0, le=1e3, description="step: factor per drop; exponential and inverse: decay rate.")
     step_size: int = Field(100, ge=1, le=MAX_STEPS, description="step: steps between drops; cyclic: half a cycle.")
     power: float = Field(1.0, gt=0, le=100, description="polynomial schedule's exponent.")
-    lr_min: float = Field(0.0, ge=0, description="cosine and cyclic: the lowest learning rate.")
+    lr_min: float = Field(0.0, ge=0, le=1e6, description="cosine and cyclic: the lowest learning rate.")
     accumulate: int = Field(1, ge=1, le=1_024, description="Gradient accumulation: mini-batches whose gradients "
                             "are summed (each loss ÷ accumulate) before one optimizer step.")
     early_stop: EarlyStop | None = Field(None, description="{ patience = N, min_delta = d }: stop when the "
