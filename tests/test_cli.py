@@ -220,6 +220,12 @@ def test_a_dumb_terminal_is_told_what_to_do(capsys, monkeypatch):
     assert code == 2 and "TERM=dumb cannot show the app" in err and "--headless" in err and err.count("\n") == 1
 
 
+def test_the_app_without_a_terminal_says_to_use_headless():
+    # `nntui run lr_sweep < /dev/null > out.txt` (cron, nohup): was a busy loop at ~90 % CPU, forever (issue 30)
+    code, out, err = cli("run", "lr_sweep")  # (stdin is /dev/null, stdout a pipe)
+    assert code == 2 and out == "" and err.strip().count("\n") == 0 and "--headless" in err, err
+
+
 def test_missing_device_is_one_line():
     import torch
 

@@ -61,6 +61,10 @@ def _session(scenario, *, device: str | None, autoplay: bool | None, theme: str 
     if os.environ.get("TERM") == "dumb" and not os.environ.get("TEXTUAL_DRIVER"):  # (serve sets the driver)
         raise NntuiError("TERM=dumb cannot show the app (it needs cursor movement and colours); run it "
                          "in a terminal such as xterm, or use `nntui run NAME --headless`")
+    if not os.environ.get("TEXTUAL_DRIVER") and not all(_is_terminal(f) for f in (sys.stdin, sys.stdout)):
+        # a pipe, a file, cron or nohup: Textual would read an input that never comes, at full CPU, forever
+        raise NntuiError("the app needs a terminal, and stdin or stdout is not one (a pipe, a file, cron); "
+                         "use `nntui run NAME --headless`")
     if os.environ.get(ENV):  # a session of `nntui serve`: it ends when the server does
         die_with_parent()
     last = None
@@ -311,6 +315,13 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{where}: error: {exc.format_message()} (see `{where} --help`)", file=sys.stderr)
         code = 2
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _is_terminal(stream) -> bool:
+    try:
+        return stream is not None and stream.isatty()
+    except (ValueError, OSError):  # closed
+        return False
 
 
 def _check_writable(path: Path, flag: str) -> None:
