@@ -322,6 +322,17 @@ steps = 3
 """
 
 
+def test_a_formula_that_overflows_past_the_data_draws_without_a_warning(write_scenario):
+    # the plotted plane reaches past the data: exp(60·x1) is finite on the data, not at the plane's edge
+    import warnings
+
+    ds = load_path(write_scenario(XOR.format(inputs='["x1", "exp(60*x1)"]'))).variants[0].dataset
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # was: numpy's overflow RuntimeWarning printed over the app (issue 30)
+        x = ds.inputs_of(np.array([[20.0, 0.0], [0.0, 0.0]]))
+    assert np.isinf(x[0, 1]) and np.isfinite(x[1]).all()
+
+
 def test_computed_inputs_are_the_formulas_of_the_features_and_plots_keep_the_plane(write_scenario):
     from nntui.engine.boundary import BoundaryProbe
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -362,6 +363,12 @@ def test_data_past_float32_is_refused_with_its_field(tmp_path):
                                      'start = 0\nstop = 10\nn = 50\n[model]\nkind = "linear"\n', encoding="utf-8")
     with pytest.raises(ScenarioError, match=r"data.f: a target reaches 2.2e\+304"):
         load_path(tmp_path / "c.toml")
+    (tmp_path / "l.toml").write_text('[scenario]\ntitle = "l"\n[data]\nkind = "linear"\nstop = 1.0\nn = 20\nslope = 1e308\n'
+                                     'intercept = 1e308\n[model]\nkind = "linear"\n', encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # was: numpy's overflow RuntimeWarning before the one line (issue 30)
+        with pytest.raises(ScenarioError, match=r"data: a target reaches inf, past float32's largest"):
+            load_path(tmp_path / "l.toml")
 
 
 def test_errors_quote_oversized_input_briefly(tmp_path, write_scenario):

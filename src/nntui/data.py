@@ -78,10 +78,13 @@ class Dataset:
     def inputs_of(self, points: np.ndarray) -> np.ndarray:
         """The model's inputs (float32) at points of the data's plane: the inputs' formulas, then the same
         standardization as the data."""
-        x = computed_inputs(self.inputs, points, self.plane_names) if self.inputs else np.asarray(points, np.float64)
-        if self.stats:
-            x = (x - np.asarray(self.stats["mean"])) / np.asarray(self.stats["std"])
-        return x.astype(np.float32)
+        # (the plane reaches past the data, where a formula such as exp(9·x1) may overflow: that cell is drawn
+        # from an infinite input, without numpy's warning on the terminal)
+        with np.errstate(over="ignore", invalid="ignore"):
+            x = computed_inputs(self.inputs, points, self.plane_names) if self.inputs else np.asarray(points, np.float64)
+            if self.stats:
+                x = (x - np.asarray(self.stats["mean"])) / np.asarray(self.stats["std"])
+            return x.astype(np.float32)
 
     @property
     def drawable(self) -> bool:
@@ -363,7 +366,8 @@ def make_dataset(spec, *, loss: str, seed: int, base_dir: Path, source: str) -> 
         names, target = tuple(feats), spec.target
     else:
         try:
-            x, y = generator(spec).make(spec, rng)
+            with np.errstate(over="ignore", invalid="ignore"):  # a huge slope overflows: _check_range says so
+                x, y = generator(spec).make(spec, rng)
         except CurveError as exc:
             raise ScenarioError([Problem(source, str(exc), "data.f")]) from None
         names = ("x",) if x.shape[1] == 1 else tuple(f"x{i + 1}" for i in range(x.shape[1]))
