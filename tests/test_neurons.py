@@ -69,6 +69,24 @@ async def test_a_wide_layer_shows_its_strongest_units_and_says_how_many(write_sc
         assert panel._shown(n, 1, panel.size.height - 1) == sorted(strongest)
 
 
+async def test_a_network_too_deep_for_the_panel_says_so_at_every_size(write_scenario):
+    # 12+ hidden layers at 80x24, 20+ at 120x40: was "IndexError: list assignment index out of range", the run
+    # lost (issue 30). A net that fits is drawn; one that does not says what it needs
+    text = WIDE.replace("layers = [{width}, 8]", f"layers = {[3] * 22}").replace("steps = 60", "steps = 5")
+    app = NNTuiApp(load_path(write_scenario(text)), device="cpu", run_steps=5, questions=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_idle(app, pilot)
+        panel = app.query_one(NeuronsPanel)
+        for width, height in ((80, 24), (120, 40), (40, 12), (250, 60)):
+            await pilot.resize_terminal(width, height)
+            await pilot.pause(0.1)
+            app.refresh_panels(force=True)
+            await pilot.pause()
+            text = " ".join("".join(seg.text for seg in strip) for strip in panel._strips)
+            assert app.crash is None and app.is_running
+            assert ("22 hidden layers need" in " ".join(text.split())) == (width < 140), (width, text[:200])
+
+
 async def test_arrow_keys_focus_a_unit_and_list_its_bias_and_incoming_weights():
     app = NNTuiApp(load("hidden_units"), device="cpu", run_steps=50, questions=False)
     async with app.run_test(size=(120, 40)) as pilot:

@@ -98,6 +98,9 @@ class NeuronsPanel(StripPanel):
         aspect = 4 if n.grids[0].ndim == 3 else 8  # a heatmap twice as wide as tall (in pixels); a curve wider
         label = min(max(len(name) for name in n.inputs), MAX_NAME) + 1  # the inputs' names, left of their pictures
         room = width - label
+        if room < 3 * columns + 3 * (columns - 1):  # a picture and a link need 3 columns each, at the least
+            return centered_message(f"{columns - 2} hidden layers need {label + 6 * columns - 3} columns to draw "
+                                    f"(the panel has {width}): widen the terminal", width, height, base)
         box_w = max(3, min(aspect * box_h, int(0.6 * room / columns)))
         gap = min(max(3, (room - box_w * columns) // max(columns - 1, 1)), 3 * box_w) if columns > 1 else 0
         box_w = min(box_w, max(3, (room - gap * (columns - 1)) // columns))
