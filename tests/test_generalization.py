@@ -155,6 +155,26 @@ def test_early_stopping_matches_the_checkpoint_loop(write_scenario):
     assert (record["runs"][0]["stopped_at"], record["runs"][0]["best_step"]) == (stop, best_step)
 
 
+def test_early_stopping_whose_patience_never_runs_out_ends_with_the_best_weights(write_scenario):
+    # patience 1000 on a 600-step run: the record said best_step 285 and kept the weights of step 600
+    # (validation 0.1549 against 0.0879); best_step is now always the step whose weights it kept (issue 30)
+    text = dict(kind="mlp", model="layers = [64, 64]\nactivation = \"tanh\"", data="validation = 0.5", steps=600,
+                optimizer="adam", lr=0.02)
+    free = train_all(Engine(scenario(write_scenario, **text, train="eval_every = 5"), "cpu"))
+    steps, vals = free.runs[0].val_loss.points()
+    best = int(np.argmin(vals))
+    assert steps[best] < 600 and vals[-1] > vals[best]  # (it overfits: the end is worse than the best)
+    engine = Engine(scenario(write_scenario, **text, train="eval_every = 5\nearly_stop = { patience = 1000 }"), "cpu")
+    history = train_all(engine)
+    frame = engine.frame().runs[0]
+    assert (frame.stopped_at, frame.best_step, frame.step) == (None, steps[best], 600)
+    assert history.runs[0].val_loss.last == (600, pytest.approx(vals[best], rel=1e-6))  # the best step's weights
+    run = engine.runs[0]
+    with torch.no_grad():
+        run.model.eval()
+        assert float(run.loss_fn(run.model(run.x_val), run.y_val)) == pytest.approx(vals[best], rel=1e-6)
+
+
 def test_early_stopping_needs_a_validation_split(write_scenario):
     with pytest.raises(ScenarioError, match="train.early_stop.*set data.validation"):
         scenario(write_scenario, train="early_stop = { patience = 10 }")

@@ -300,10 +300,11 @@ class RunState:
         with torch.no_grad(), eval_mode(self.model, self.eval_on):
             val = self.model(self.x_val) if len(self.x_val) else None
             val_loss = float(self.loss_fn(val, self.y_val)) if val is not None else math.nan
-            if self.early is not None and self.watching and self.early.observe(self.step, val_loss, self.model):
-                # patience ran out: the run ends here with its best weights back, measured again
+            if self.early is not None and self.watching and self._early_stop_ends_here(val_loss):
+                # the run ends here with its best weights back (patience ran out, or the last step came first:
+                # the record's best_step is always the step whose weights it kept), measured again
                 self.early.restore(self.model)
-                self.stopped_at, train = self.step, True
+                train = True
                 val = self.model(self.x_val)
                 val_loss = float(self.loss_fn(val, self.y_val))
             if val is not None:
@@ -314,6 +315,15 @@ class RunState:
             if out is not None and self.classifies:
                 self.acc_log.append((self.step, accuracy(out, self.y),
                                      accuracy(val, self.y_val) if val is not None else math.nan))
+
+    def _early_stop_ends_here(self, val_loss: float) -> bool:
+        """Early stopping has seen `val_loss`: True when the best weights go back now, at a stop (patience ran
+        out: stopped_at is set) or at the last step, when the best step was an earlier one."""
+        assert self.early is not None
+        if self.early.observe(self.step, val_loss, self.model):
+            self.stopped_at = self.step
+            return True
+        return self.step == self.total and self.early.best_step is not None and self.early.best_step < self.step
 
     @torch.no_grad()
     def frame(self) -> RunFrame:
