@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from textual.widgets import Input
 
@@ -111,9 +113,39 @@ async def test_w_on_a_csv_scenario_writes_a_file_that_runs(tmp_path, monkeypatch
         await wait_idle(app, pilot)
         await pilot.press("w")
         await pilot.pause()
+        said = str(list(app._notifications)[-1].message)
     # next to its CSV (a copy in the current folder could not reach it: the path must stay inside its folder)
     assert not (tmp_path / "fit-edited.toml").exists()
     assert load(str(lesson / "fit-edited.toml")).variants[0].dataset.n_train == 20
+    assert "`nntui run lesson/fit-edited.toml`" in said  # was `nntui run fit-edited.toml`: not found from here
+
+
+async def test_w_on_a_csv_scenario_in_a_read_only_folder_writes_here_with_a_copy_of_its_csv(tmp_path, monkeypatch):
+    # a shared course folder: was "could not write the scenario", the edits with nowhere to go (issue 30)
+    import os
+
+    lesson, here = tmp_path / "course", tmp_path / "me"
+    lesson.mkdir()
+    here.mkdir()
+    (lesson / "d.csv").write_text("x,y\n" + "".join(f"{i},{2 * i}\n" for i in range(20)), encoding="utf-8")
+    (here / "d.csv").write_text("x,y\n1,1\n", encoding="utf-8")  # another file of that name: kept
+    (lesson / "fit.toml").write_text('[scenario]\ntitle = "fit"\n[data]\nkind = "csv"\npath = "d.csv"\n'
+                                     'target = "y"\n[model]\nkind = "linear"\n', encoding="utf-8")
+    access = os.access  # a read-only folder, as a student sees it (root, who runs CI, may write anywhere)
+    monkeypatch.setattr(os, "access", lambda path, mode: Path(path) != lesson and access(path, mode))
+    monkeypatch.chdir(here)
+    app = NNTuiApp(with_variant(load(str(lesson / "fit.toml")), 0, {"train.lr": 0.05}), device="cpu",
+                   run_steps=1, questions=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_idle(app, pilot)
+        await pilot.press("w")
+        await pilot.pause()
+        said = str(list(app._notifications)[-1].message)
+    assert not (lesson / "fit-edited.toml").exists()
+    again = load(str(here / "fit-edited.toml"))
+    assert again.variants[0].dataset.n_train == 20 and again.variants[0].train.lr == 0.05
+    assert (here / "d.csv").read_text(encoding="utf-8") == "x,y\n1,1\n" and (here / "d-2.csv").is_file()
+    assert "`nntui run fit-edited.toml`" in said  # a command that works from here
 
 
 def test_a_write_that_fails_leaves_no_file_and_no_debris(tmp_path, monkeypatch):

@@ -13,14 +13,16 @@ import tempfile
 from pathlib import Path
 
 
-def write_atomically(path: Path, text: str) -> None:
+def write_atomically(path: Path, content: str | bytes) -> None:
+    """`content` (text as UTF-8, or bytes as they are) in `path`, whole or not at all."""
+    data = content.encode("utf-8") if isinstance(content, str) else content
     if path.exists() and not path.is_file():  # /dev/stdout, a FIFO: write through, never replace it
-        path.write_text(text, encoding="utf-8")
+        path.write_bytes(data)
         return
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
         mask = os.umask(0)  # mkstemp makes the file private (0600); a record is as readable as any file
         os.umask(mask)
         os.chmod(temporary, 0o666 & ~mask)

@@ -9,6 +9,7 @@ Every edit goes back through the loader, so it is validated like a file.
 from __future__ import annotations
 
 import copy
+import os
 from pathlib import Path
 from typing import Any
 
@@ -129,26 +130,47 @@ def without(scenario: Scenario, index: int) -> Scenario:
     return _reload(scenario, raw)
 
 
-def to_toml(scenario: Scenario) -> str:
+def to_toml(scenario: Scenario, raw: dict[str, Any] | None = None) -> str:
     head = (f"# {scenario.title}: written by nntui from '{scenario.name}' after live edits.\n"
             f"# `nntui run` this file to reproduce every run.\n")
-    return head + tomli_w.dumps(explicit_raw(scenario), multiline_strings=True)
+    return head + tomli_w.dumps(raw if raw is not None else explicit_raw(scenario), multiline_strings=True)
 
 
 def write(scenario: Scenario, folder: Path) -> Path:
     """Write the experiment as `<name>-edited.toml` (then -2, -3… rather than overwrite).
 
     A scenario that reads a CSV file is written next to the file it was loaded from, whatever `folder`
-    says: its CSV path is relative to that folder, and must stay inside it."""
-    if scenario.base_dir is not None and any(v.data is not None and v.data.kind == "csv" for v in scenario.variants):
-        folder = scenario.base_dir
+    says: its CSV path is relative to that folder, and must stay inside it. Where that folder is read-only
+    (a shared course folder), it goes to `folder` with a copy of each CSV file beside it."""
+    raw = explicit_raw(scenario)
+    tables = [t for t in (raw.get("data"), *(v.get("data") for v in raw["variant"]))
+              if isinstance(t, dict) and t.get("kind") == "csv" and "path" in t]
+    if tables and scenario.base_dir is not None:
+        if os.access(scenario.base_dir, os.W_OK):
+            folder = scenario.base_dir
+        else:
+            for table in tables:
+                table["path"] = _copy_beside(scenario.base_dir / table["path"], folder)
     path = folder / f"{scenario.name}-edited.toml"
     k = 2
     while path.exists():
         path = folder / f"{scenario.name}-edited-{k}.toml"
         k += 1
-    write_atomically(path, to_toml(scenario))
+    write_atomically(path, to_toml(scenario, raw))
     return path
+
+
+def _copy_beside(source: Path, folder: Path) -> str:
+    """A copy of the CSV file `source` in `folder` (the same file there is used as it is; another of its name
+    gets the copy a -2, -3… name); returns the copy's name, the path the written scenario gives."""
+    data = source.read_bytes()
+    target, k = folder / source.name, 2
+    while target.exists() and not (target.is_file() and target.read_bytes() == data):
+        target = folder / f"{source.stem}-{k}{source.suffix}"
+        k += 1
+    if not target.exists():
+        write_atomically(target, data)
+    return target.name
 
 
 def _refocus(raw: dict[str, Any], old: str, new: str | None) -> None:

@@ -6,6 +6,8 @@ it to each panel. Nothing here imports torch or waits for the trainer.
 
 from __future__ import annotations
 
+import os
+import shlex
 from importlib import import_module
 from pathlib import Path
 
@@ -391,7 +393,9 @@ class NNTuiApp(BaseApp, App["str | Scenario | None"]):
             self.notify(f"could not write the scenario: {exc.strerror}", severity="error")
             return
         self._written = self.scenario
-        self.notify(f"wrote {path}: `nntui run {path.name}` reproduces it", title="Scenario written")
+        # (the command as it works from the folder nntui was started in: a CSV lesson's file may be elsewhere)
+        self.notify(f"wrote {path}: `nntui run {shlex.quote(os.path.relpath(path))}` reproduces it",
+                    title="Scenario written")
 
     def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
         """An SVG of the screen as it is now, named after the scenario and the step, in the current folder (on the
