@@ -116,3 +116,21 @@ def test_the_preview_lays_out_small_multiples_as_the_app_does():
     text = layout_preview(entry.panels).plain.splitlines()
     assert "loss" in text[0] and text[0].count("┌") == 2  # loss spans a row (and the lesson sits beside it)
     assert text[3].count("┌ gradient_fl") == 2  # the two runs' gradient flows side by side (names cut to fit)
+
+
+async def test_opening_a_lesson_from_the_palette_warns_once_before_edits_are_lost():
+    # was: the edits dropped with no warning, where Escape warns (issue 30)
+    from nntui.scenario.edit import with_variant
+
+    app = NNTuiApp(with_variant(load("lr_sweep"), 0, {"train.lr": 0.002}), device="cpu", run_steps=1, home=True,
+                   questions=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_idle(app, pilot)
+        open_dead_relu = {c.title: c for c in app.get_system_commands(app.screen)}[
+            "Lesson: Dead ReLUs: units that never fire again"].callback
+        open_dead_relu()
+        await pilot.pause()
+        assert app.is_running and "not saved" in str(list(app._notifications)[-1].message)
+        open_dead_relu()  # asked twice: go
+        await pilot.pause()
+    assert app.return_value == "open:dead_relu"

@@ -341,7 +341,7 @@ class NNTuiApp(BaseApp, App["str | Scenario | None"]):
                                 lambda widget=widget: setattr(widget, "display", not widget.display))
         for info in list_builtin():
             yield SystemCommand(f"Lesson: {info.title}", f"{info.topic} · open {info.name}",
-                                lambda name=info.name: self.exit(f"open:{name}"))
+                                lambda name=info.name: self._leave(f"open:{name}", "Choosing a lesson again"))
 
     def action_home(self) -> None:
         """Back to the lesson picker (only when opened from it)."""
@@ -349,12 +349,18 @@ class NNTuiApp(BaseApp, App["str | Scenario | None"]):
             self.screen.minimize()
         elif len(self.screen_stack) > 1:
             self.pop_screen()
-        elif self._unsaved_edits() and not self._warned_unsaved:  # edits are work: leave only when asked twice
+        else:
+            self._leave("home", "Escape again")
+
+    def _leave(self, result: str, again: str) -> None:
+        """Close this lesson with `result` (the CLI opens what it names); edits are work, so with unsaved ones
+        it leaves only when asked twice (`again`: how to ask)."""
+        if self._unsaved_edits() and not self._warned_unsaved:
             self._warned_unsaved = True
-            self.notify("Your edits are not saved: w writes them to a file. Escape again leaves without them.",
+            self.notify(f"Your edits are not saved: w writes them to a file. {again} leaves without them.",
                         title="Unsaved edits", severity="warning", timeout=8)
         else:
-            self.exit("home")
+            self.exit(result)
 
     def _unsaved_edits(self) -> bool:
         """A run was edited (its label has ✎) since the experiment was last written with w."""
