@@ -249,6 +249,23 @@ async def test_continue_keeps_the_runs_weights_and_marks_the_step():
         assert app.runner.view().runs[0].step == 31
 
 
+async def test_continue_on_a_run_that_has_ended_is_refused_with_the_way_to_restart():
+    # a diverged (or early-stopped, or finished) run: Continue said "goes on from here" and did nothing, and the
+    # record then said the new lr had diverged (issue 30)
+    app = NNTuiApp(load("lr_sweep"), device="cpu", run_steps=240, questions=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_idle(app, pilot)
+        assert app.runner.view().runs[5].diverged_at == 229
+        app.action_edit(5)
+        await pilot.pause()
+        screen = app.screen
+        await set_field(pilot, screen, "train-lr", "0.01")
+        await pilot.click("#continue")
+        said = str(screen.query_one("#error").render())
+        assert "it diverged at step 229: there is nothing to go on from (press Apply" in said
+        assert app.screen is screen and app.runner.view().runs[5].label == "lr=0.03"  # nothing changed
+
+
 def test_live_problem_names_what_needs_a_restart():
     from nntui.scenario.edit import live_problem
 

@@ -373,7 +373,18 @@ class NNTuiApp(BaseApp, App["str | Scenario | None"]):
         if index is None:
             index = getattr(self.focused, "run_index", 0) % len(self.scenario.variants)
         self._prepare_next_lesson()
-        self.push_screen(EditScreen(self.scenario, index, self.action_edit), self.apply_edit)
+        self.push_screen(EditScreen(self.scenario, index, self.action_edit, self._ended(index)), self.apply_edit)
+
+    def _ended(self, index: int) -> str | None:
+        """Why run `index` has nothing to go on from (Continue would do nothing), in words; None: it trains on."""
+        run = self.runner.view().runs[index]
+        if run.diverged_at is not None:
+            return f"it diverged at step {run.diverged_at}"
+        if run.stopped_at is not None:
+            return f"early stopping ended it at step {run.stopped_at}"
+        if run.step >= self.scenario.variants[index].steps:
+            return f"it has trained all its {run.step} steps"
+        return None
 
     def apply_edit(self, edit: Edit | None) -> None:
         if edit is None:

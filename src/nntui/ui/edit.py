@@ -40,12 +40,14 @@ def _text(value: Any) -> str:
 class EditScreen(ModalScreen[Edit | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, scenario: Scenario, index: int, edit_run: Callable[[int], None]):
-        """`edit_run` opens the form for another run (the app's edit action), when the run picker changes."""
+    def __init__(self, scenario: Scenario, index: int, edit_run: Callable[[int], None], ended: str | None = None):
+        """`edit_run` opens the form for another run (the app's edit action), when the run picker changes;
+        `ended`: why the run cannot go on (it diverged, stopped or finished), which refuses Continue."""
         super().__init__()
         self.scenario = scenario
         self.index = index
         self.edit_run = edit_run
+        self.ended = ended
 
     def compose(self) -> ComposeResult:
         v = self.scenario.variants[self.index]
@@ -113,7 +115,9 @@ class EditScreen(ModalScreen[Edit | None]):
                     return
                 edited = with_variant(self.scenario, self.index, changes)
                 if kind == "continue":
-                    problem = live_problem(self.scenario.variants[self.index], edited.variants[self.index])
+                    problem = (f"{self.ended}: there is nothing to go on from (press Apply to restart the run with "
+                               "these settings)" if self.ended else
+                               live_problem(self.scenario.variants[self.index], edited.variants[self.index]))
                     if problem:
                         self.query_one("#error", Static).update(problem)
                         return
