@@ -106,3 +106,19 @@ def test_chunked_surfaces_equal_one_call():
     with torch.no_grad():
         assert torch.allclose(surface._in_chunks(batched, points, 7), batched(points), atol=1e-6)
     assert surface.points_per_call(model, x, 10_000) * len(x) * (2 + 8 + 1) <= surface.WORK_PER_CALL
+
+
+@pytest.mark.parametrize("model, n, most", [('kind = "linear"', 1_000_000, 21_388),
+                                            ('kind = "mlp"\nlayers = [64, 64]', 200_000, 5_008)])
+def test_a_surface_too_big_to_compute_is_refused_at_load(model, n, most, write_scenario):
+    # n = 1,000,000: an exact surface took no step in 6 minutes, a slice's trainer reached 8.2 GB (issue 30)
+    from nntui.engine import surface
+    from nntui.panels import EXACT_POINTS, MAX_SURFACE_WORK
+
+    text = ('[scenario]\ntitle = "big"\n[data]\nkind = "linear"\nstop = 1.0\nn = {n}\n[model]\n{model}\n'
+            '[train]\nlr = 0.1\nsteps = 2\n[view]\npanels = ["contour", "loss"]\n')
+    with pytest.raises(ScenarioError, match=rf"view.panels: the contour panel .* at most {most:,} samples"):
+        load_path(write_scenario(text.format(n=n, model=model)))
+    assert load_path(write_scenario(text.format(n=most, model=model), name="fits.toml"))  # the most it takes
+    xs, ys = surface.equal_scale_grid(((0.0, 1.0), (0.0, 0.01)))  # the widest grid: the bound is the truth
+    assert len(xs) * len(ys) <= EXACT_POINTS and MAX_SURFACE_WORK == 1e9

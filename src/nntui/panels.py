@@ -20,6 +20,7 @@ walks through adding one.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, get_args
@@ -81,6 +82,33 @@ def _curvature_problem(variants: tuple[Variant, ...]) -> str | None:
             f"surface; this model has {count} parameters (remove 'curvature', or fit ŷ = w·x + b to one feature)")
 
 
+# A contour surface is the loss over the whole training split at every point of its grid (engine/surface.py):
+# an exact surface (2 parameters) samples SURFACE_SAMPLES across its focus, on a grid that covers any window
+# up to SURFACE_ASPECT:1; a slice through a bigger model (random directions) is SLICE_GRID.
+SURFACE_SAMPLES = 96
+SURFACE_ASPECT = 2.5
+SLICE_GRID = (48, 32)
+EXACT_POINTS = (2 * math.ceil(SURFACE_ASPECT * SURFACE_SAMPLES / 2) + 1) * (SURFACE_SAMPLES + 1)  # at most
+MAX_SURFACE_WORK = 1_000_000_000  # grid points × samples × values per sample: about 2 s a surface on 2 cores
+
+
+def _contour_problem(variants: tuple[Variant, ...]) -> str | None:
+    from .scenario.loader import parameter_count  # imported here: the loader imports this module
+
+    v = max(variants, key=lambda x: len(x.dataset.x_train))
+    exact = parameter_count(variants[0]) == 2
+    points = EXACT_POINTS if exact else SLICE_GRID[0] * SLICE_GRID[1]
+    ds = v.dataset
+    width = ds.n_features + (sum(v.model.layers) if v.model.kind == "mlp" else 0) + ds.n_outputs
+    samples = len(ds.x_train)
+    if v.model.kind == "surface" or points * samples * width <= MAX_SURFACE_WORK:
+        return None
+    most = MAX_SURFACE_WORK // (points * width)
+    return (f"the contour panel evaluates the loss on all {samples:,} training samples at each of its {points:,} "
+            f"grid points, {points * samples * width:.2g} values a surface (at most {MAX_SURFACE_WORK:.0e}): train on at "
+            f"most {most:,} samples (lower data.n), or remove 'contour'")
+
+
 @dataclass(frozen=True)
 class PanelSpec:
     widget: str                                   # "module:Class" under nntui.ui
@@ -96,7 +124,7 @@ PANELS: dict[str, PanelSpec] = {
     "loss": PanelSpec("loss:LossPlot"),
     "lr": PanelSpec("learning_rate:LearningRatePanel", frozenset({"lr"})),
     # one surface at a time (a run's, where runs see different data): per run, so they can stand side by side
-    "contour": PanelSpec("contour:ContourPanel", frozenset({"path"}), per_run=True),
+    "contour": PanelSpec("contour:ContourPanel", frozenset({"path"}), per_run=True, check=_contour_problem),
     # the loss along the Hessian's top eigenvector through the minimum, with each run's iterates on it
     "curvature": PanelSpec("curvature:CurvaturePanel", frozenset({"path"}), check=_curvature_problem),
     "accuracy": PanelSpec("accuracy:AccuracyPanel", check=_accuracy_problem),

@@ -21,10 +21,12 @@ import numpy as np
 import torch
 from torch.func import functional_call, vmap
 
+from ..panels import SLICE_GRID, SURFACE_ASPECT, SURFACE_SAMPLES  # noqa: F401  (SLICE_GRID: engine.py's)
+
 GRID = (96, 64)      # samples along x and y of a surface drawn without equal scale
 PAD = 0.25           # margin around the region of interest, as a fraction of its span
-SAMPLES = 96         # equal scale: grid samples across the longer side of the focus (square samples)
-ASPECT = 2.5         # equal scale: the grid covers the focus in any window up to 2.5:1 (either way)
+SAMPLES = SURFACE_SAMPLES  # equal scale: grid samples across the longer side of the focus (square samples)
+ASPECT = SURFACE_ASPECT    # equal scale: the grid covers the focus in any window up to 2.5:1 (either way)
 PROFILE = 161        # samples of the loss along the steepest direction (odd: one lands on the minimum)
 # Grid points per batched call: each holds its own copy of every sample's activations, so the points per
 # call shrink as the data and the layers grow (40,000 samples in one call of all 6,144 points: 2.3 GB).
@@ -158,7 +160,7 @@ def curvature_at(model, loss_fn, x, y, start: np.ndarray) -> tuple[np.ndarray, n
 
 
 # ---------------------------------------------------------------------------- random-direction slices
-SLICE_GRID = (48, 32)  # coarser than the exact grid: every point is a full pass over the training data
+# SLICE_GRID (panels.py) is coarser than the exact grid: every point is a full pass over the training data
 SLICE_EXTENT = 1.0     # α, β ∈ [−1, 1]: one unit is the size of the weights themselves (filter normalization)
 
 
