@@ -389,6 +389,14 @@ def test_work_a_panel_or_a_step_cannot_bound_is_refused(write_scenario):
     bullets = "\n".join("- a" for _ in range(7_000))  # within 50,000 characters; was: 50 s to paint, 32 s a key
     with pytest.raises(ScenarioError, match=r"lesson.text: has 7,000 lines; at most 150"):
         load_path(write_scenario(MINIMAL + f'[lesson]\ntext = """\n{bullets}"""\n'))
+
+    def table(rows: int, columns: int) -> str:
+        head = ["|" + "|".join(f"c{j}" for j in range(columns)) + "|", "|" + "---|" * columns]
+        return "\n".join(head + ["|" + "|".join(str(i * j) for j in range(columns)) + "|" for i in range(rows)])
+
+    with pytest.raises(ScenarioError, match=r"lesson.text: has tables of 5,840 cells in all; at most 300"):
+        load_path(write_scenario(MINIMAL + f'[lesson]\ntext = """\n{table(145, 40)}"""\n'))  # was: 21 s to paint
+    assert load_path(write_scenario(MINIMAL + f'[lesson]\ntext = """\n{table(19, 15)}"""\n', name="fits.toml"))
     slow = MINIMAL.replace("n = 20", "n = 10000").replace('kind = "linear"\n[train]',
                                                           'kind = "mlp"\nlayers = [64, 64]\n[train]')
     slow = slow.replace("steps = 5", "steps = 5\nbatch_size = 1024\naccumulate = 1024")  # was: 15 minutes a step

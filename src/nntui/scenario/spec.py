@@ -39,6 +39,7 @@ MAX_STEPS = 10_000_000
 MAX_VARIANTS = 16
 MAX_PARAMETERS = 20_000_000   # weights of every run together (×4 with Adam's state and the gradients: 320 MB)
 MAX_LESSON_LINES = 150
+MAX_TABLE_CELLS = 300  # Markdown table cells in a lesson's text (about 0.5 s to paint)
 MAX_STEP_WORK = 4_000_000_000  # multiply-adds of one step's forward passes over every run: about a second
 MAX_ACTIVATIONS = 50_000_000  # batch × (inputs + hidden units + outputs), summed over runs: one step's activations
 
@@ -124,6 +125,12 @@ class Lesson(Strict):
         if lines > MAX_LESSON_LINES:
             raise ValueError(f"has {lines:,} lines; at most {MAX_LESSON_LINES} (the panel draws each as widgets): "
                              "shorten it, or move steps into beats")
+        # a table's every cell is a widget too: 146 rows × 40 columns took 15–21 s to first paint
+        cells = sum(row.strip().strip("|").count("|") + 1 for row in text.splitlines()
+                    if row.lstrip().startswith("|") and not set(row.strip()) <= set("|-: "))
+        if cells > MAX_TABLE_CELLS:
+            raise ValueError(f"has tables of {cells:,} cells in all; at most {MAX_TABLE_CELLS} (the panel draws "
+                             "each cell as a widget): keep the rows and columns that make the point")
         return text
 
     @model_validator(mode="after")
