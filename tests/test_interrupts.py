@@ -86,6 +86,37 @@ def test_sighup_quits_like_q_and_restores_the_terminal(monkeypatch):
     assert status == 128 + signal.SIGHUP, status
     assert all(sequence in out for sequence in RESTORED), out[-200:]
 
+def process_state(pid: int) -> str:
+    return (Path("/proc") / str(pid) / "stat").read_text().split(") ")[-1].split()[0]
+
+
+def test_tstp_stops_the_trainer_too_and_cont_redraws_the_whole_screen(monkeypatch):
+    # was: after `kill -TSTP` the trainer kept training; after CONT only the header repainted (issue 30)
+    mark = f"nntui-test-{uuid.uuid4()}"
+    monkeypatch.setenv("NNTUI_TEST_MARK", mark)
+    command = [sys.executable, "-m", "nntui", "run", "lr_sweep", "--steps", "10000000", "--speed", "max",
+               "--device", "cpu"]
+    with PtyApp(command) as app:
+        app.start_playing()
+        time.sleep(1.0)
+        (trainer,) = [pid for pid in processes_marked(mark) if pid != app.pid]
+        os.kill(app.pid, signal.SIGTSTP)
+        deadline = time.monotonic() + 5
+        while "S" in (process_state(app.pid), process_state(trainer)) and time.monotonic() < deadline:
+            app.drain(0.05)  # (as a terminal reads: the app leaves its screen before it stops)
+        assert process_state(app.pid) == "T" and process_state(trainer) == "T"  # both stopped
+        app.drain(0.2)
+        os.kill(app.pid, signal.SIGCONT)
+        out, deadline = b"", time.monotonic() + 2.0
+        while time.monotonic() < deadline:  # (drain returns with the first burst: the whole frame comes after)
+            out += app.drain(0.05)
+        assert process_state(trainer) != "T"
+        assert b"Variants" in out and b"Lesson" in out and b"Quit" in out, out[-300:]  # every panel, not the header
+        os.write(app.fd, b"q")
+        status, _ = exit_of(app)
+    assert status == 0
+
+
 # a bug planted in the app: the first `n` of a graph lesson raises inside a key handler
 CRASHING_APP = """
 import sys

@@ -80,6 +80,15 @@ class ProcessRunner:
             self._process.kill()
             self._process.wait(timeout)
 
+    def signal(self, number: int) -> None:
+        """Send the child a signal (SIGSTOP / SIGCONT: it stops and goes on with the app)."""
+        if self.alive:
+            assert self._process is not None  # (alive)
+            try:
+                self._process.send_signal(number)
+            except ProcessLookupError:  # it ended meanwhile
+                pass
+
     @property
     def alive(self) -> bool:
         return self._process is not None and self._process.poll() is None

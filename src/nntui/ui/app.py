@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import signal
 from importlib import import_module
 from pathlib import Path
 
@@ -195,6 +196,16 @@ class NNTuiApp(BaseApp, App["str | Scenario | None"]):
 
     def on_unmount(self) -> None:
         self.runner.stop()
+
+    def on_suspend(self) -> None:
+        if isinstance(self.runner, ProcessRunner):  # the trainer stops with the app (`kill -TSTP` reaches only us)
+            self.runner.signal(signal.SIGSTOP)
+
+    def on_resume(self) -> None:
+        if isinstance(self.runner, ProcessRunner):
+            self.runner.signal(signal.SIGCONT)
+        super().on_resume()
+        self.refresh_panels(force=True)
 
     def _all(self, cls: type) -> list:
         """The app's widgets of a kind, looked up once: the panels are composed once and never replaced.
