@@ -391,3 +391,19 @@ def test_check_shows_a_file_name_with_an_escape_sequence_escaped(capsys, tmp_pat
     path.write_text(MINIMAL, encoding="utf-8")
     code, out, _ = run_main(capsys, "check", str(path))
     assert code == 0 and "\x1b" not in out and "a\\x1b[2Jb.toml" in out
+
+
+def test_an_ascii_stream_is_made_utf8_where_the_locale_takes_it_or_said_plainly(monkeypatch):
+    # PYTHONIOENCODING=ascii drew every box character as '\u2502' (issue 30); Textual draws on stderr
+    from nntui import cli as cli_module
+    from nntui.errors import NntuiError
+
+    ascii_stream = io.TextIOWrapper(io.BytesIO(), encoding="ascii")
+    monkeypatch.setattr(sys, "__stderr__", ascii_stream)
+    monkeypatch.setenv("LC_ALL", "en_GB.UTF-8")
+    cli_module._unicode_output()
+    assert ascii_stream.encoding == "utf-8"
+    monkeypatch.setattr(sys, "__stderr__", io.TextIOWrapper(io.BytesIO(), encoding="ascii"))
+    monkeypatch.setenv("LC_ALL", "POSIX")
+    with pytest.raises(NntuiError, match="terminal's encoding is ascii; use a UTF-8 locale"):
+        cli_module._unicode_output()

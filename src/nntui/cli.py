@@ -65,6 +65,7 @@ def _session(scenario, *, device: str | None, autoplay: bool | None, theme: str 
         # a pipe, a file, cron or nohup: Textual would read an input that never comes, at full CPU, forever
         raise NntuiError("the app needs a terminal, and stdin or stdout is not one (a pipe, a file, cron); "
                          "use `nntui run NAME --headless`")
+    _unicode_output()
     if os.environ.get(ENV):  # a session of `nntui serve`: it ends when the server does
         die_with_parent()
     last = None
@@ -315,6 +316,27 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{where}: error: {exc.format_message()} (see `{where} --help`)", file=sys.stderr)
         code = 2
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _unicode_output() -> None:
+    """The app draws with box and braille characters, on stderr (Textual's terminal stream). A stream Python
+    was told is ASCII (PYTHONIOENCODING) wrote each as '\\u2502'; where the locale says the terminal takes
+    UTF-8, the stream is made UTF-8, else one line says what to do."""
+    stream = sys.__stderr__
+    if stream is None:
+        return
+    try:
+        "│━▀⠿✓".encode(stream.encoding or "utf-8")
+        return
+    except (UnicodeEncodeError, LookupError, AttributeError):
+        pass
+    locale = next((os.environ[k] for k in ("LC_ALL", "LC_CTYPE", "LANG") if os.environ.get(k)), "")
+    if "utf-8" in locale.lower().replace("utf8", "utf-8"):
+        stream.reconfigure(encoding="utf-8")
+        return
+    raise NntuiError(f"the app draws with Unicode box characters and the terminal's encoding is "
+                     f"{getattr(stream, 'encoding', None)}; use a UTF-8 locale (e.g. LANG=C.UTF-8, without "
+                     "PYTHONIOENCODING=ascii), or `nntui run NAME --headless`")
 
 
 def _is_terminal(stream) -> bool:
