@@ -37,8 +37,8 @@ def stop(server: subprocess.Popen) -> None:
         server.wait()
 
 
-def start_server(port: int, cwd, log=subprocess.DEVNULL) -> subprocess.Popen:
-    proc = subprocess.Popen([sys.executable, "-m", "nntui", "serve", "lr_sweep", "--port", str(port)],
+def start_server(port: int, cwd, log=subprocess.DEVNULL, *options: str) -> subprocess.Popen:
+    proc = subprocess.Popen([sys.executable, "-m", "nntui", "serve", "lr_sweep", "--port", str(port), *options],
                             stdout=log, stderr=log, cwd=cwd)
     deadline = time.monotonic() + 60
     while True:
@@ -231,3 +231,66 @@ def devtools_caller(devtools):
             events.append(message)
 
     return call, events
+
+
+async def test_a_full_server_says_so_and_sigterm_ends_every_session_at_once(tmp_path, monkeypatch):
+    # was: no limit (20 tabs about 4.8 GB), and SIGTERM with 3 sessions took 22 s (issue 30)
+    mark = f"nntui-test-{uuid.uuid4()}"
+    monkeypatch.setenv("NNTUI_TEST_MARK", mark)
+    port = free_port()
+    server = start_server(port, tmp_path, subprocess.DEVNULL, "--max-sessions", "2")
+    clients = []
+    try:
+        for _ in range(2):
+            clients.append(await open_session(port, mark))  # (the websocket kept: dropped, it closes)
+        with pytest.raises(urllib.error.HTTPError) as full:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5)
+        assert full.value.code == 503 and b"nntui is full" in full.value.read()
+        async with aiohttp.ClientSession() as third:
+            with pytest.raises(aiohttp.WSServerHandshakeError):
+                await third.ws_connect(f"http://127.0.0.1:{port}/ws?width=100&height=30")
+        assert len(sessions(mark, server)) == 4  # two apps, two trainers: the third tab started nothing
+        sent = time.monotonic()
+        server.terminate()
+        server.wait(timeout=30)
+        while processes_marked(mark) and time.monotonic() - sent < 30:
+            await asyncio.sleep(0.05)
+        took = time.monotonic() - sent
+        assert processes_marked(mark) == [] and took < 5, took
+    finally:
+        for client, _ws in clients:
+            await client.close()
+        if server.poll() is None:
+            server.kill()
+        for pid in processes_marked(mark):
+            os.kill(pid, signal.SIGKILL)
+
+
+async def test_a_tabs_keys_past_its_bucket_are_dropped_before_the_app():
+    # 20,000 keys from one tab kept its session at 100% CPU for 60 s and tripled its memory (issue 30)
+    from nntui.serve import KEY_BURST, KeyBucket, NntuiServer
+
+    class Messages:
+        def __init__(self, count: int):
+            self.left = count
+
+        def __aiter__(self):
+            return self
+
+        async def __anext__(self):
+            if not self.left:
+                raise StopAsyncIteration
+            self.left -= 1
+            return aiohttp.WSMessage(aiohttp.WSMsgType.TEXT, '["stdin", "n"]', None)
+
+    class App:
+        received = 0
+
+        async def send_bytes(self, data: bytes) -> None:
+            self.received += len(data)
+
+    app = App()
+    started = time.monotonic()
+    await NntuiServer._process_messages(None, Messages(20_000), app)  # type: ignore[arg-type]
+    allowed = KEY_BURST + KeyBucket().rate * (time.monotonic() - started) + 1
+    assert KEY_BURST <= app.received <= allowed, app.received

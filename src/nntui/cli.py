@@ -178,13 +178,14 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on. 127.0.0.1: only this machine can connect.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
     device: Annotated[DeviceChoice | None, typer.Option(help="Device for the training.")] = None,
+    max_sessions: Annotated[int, typer.Option(min=1, max=1000, help="Browser tabs that may run nntui at once "
+                                              "(each about 240 MB); one more gets a page saying it is full.")] = 8,
 ) -> None:
     """Serve the app to web browsers (textual-serve): every browser tab gets its own nntui."""
     import shlex
 
-    from textual_serve.server import Server
-
     from .lifetime import ENV
+    from .serve import NntuiServer
 
     # `exec`: textual-serve runs the command through a shell; without it the session's parent would be
     # that shell, which outlives a killed server
@@ -193,24 +194,11 @@ def serve(
         load(scenario)  # a bad name or file is a one-line error now, not in every browser tab
         command += ["run", scenario] + (["--device", device.value] if device else [])
     url = f"http://{'localhost' if host in ('127.0.0.1', 'localhost') else host}:{port}"
-    typer.echo(f"serving nntui at {url} (Ctrl+C stops)" + ("" if host in ("127.0.0.1", "localhost") else
-               f"; anyone who can reach {host}:{port} can open it"), err=True)
-    _quiet_about_plain_requests(Server)(shlex.join(command), host=host, port=port, title="nntui",
-                                        public_url=url).serve()
-
-
-def _quiet_about_plain_requests(server: type) -> type:
-    """textual-serve's server, answering a plain request to /ws (not a websocket) with one line and 400:
-    its own handler logged ~180 lines of traceback for each."""
-    from aiohttp import web
-
-    class Server(server):
-        async def handle_websocket(self, request):
-            if request.headers.get("Upgrade", "").lower() != "websocket":
-                return web.Response(status=400, text="/ws is the websocket a browser tab opens; open / instead\n")
-            return await super().handle_websocket(request)
-
-    return Server
+    typer.echo(f"serving nntui at {url}, at most {max_sessions} sessions (Ctrl+C stops)" +
+               ("" if host in ("127.0.0.1", "localhost") else f"; anyone who can reach {host}:{port} can open it"),
+               err=True)
+    NntuiServer(shlex.join(command), host=host, port=port, title="nntui", public_url=url,
+                max_sessions=max_sessions).serve()
 
 
 @app.command("list")
