@@ -407,3 +407,20 @@ def test_an_ascii_stream_is_made_utf8_where_the_locale_takes_it_or_said_plainly(
     monkeypatch.setenv("LC_ALL", "POSIX")
     with pytest.raises(NntuiError, match="terminal's encoding is ascii; use a UTF-8 locale"):
         cli_module._unicode_output()
+
+
+def test_check_run_goes_on_past_a_file_whose_training_fails(capsys, monkeypatch):
+    # weight_decay = 1e39 crashed training and ended `check --run a b c` at a: b and c went unchecked (issue 30)
+    import nntui.headless as headless
+
+    judge = headless.judge
+
+    def first_fails(scenario, device):
+        if scenario.name == "lr_sweep":
+            raise RuntimeError("value cannot be converted to type float without overflow")
+        return judge(scenario.with_steps(3), device)
+
+    monkeypatch.setattr(headless, "judge", first_fails)
+    code, out, err = run_main(capsys, "check", "--run", "lr_sweep", "gd_contours")
+    assert code == 1 and "lr_sweep: internal error while training: RuntimeError" in err and err.count("\n") == 1
+    assert "ok: gd_contours" in out and "step" in out.split("ok: gd_contours")[1]  # its claims were judged

@@ -265,6 +265,13 @@ def check(files: Annotated[list[Path], typer.Argument(help="Scenario files (or b
                 for problem in exc.problems:
                     typer.echo(str(problem), err=True)
                 continue
+            except Exception as exc:  # a bug of ours while training one file: the files after it are still checked
+                if os.environ.get("NNTUI_DEBUG"):
+                    raise
+                typer.echo(f"{shown}: internal error while training: {type(exc).__name__}: {exc}; please report it "
+                           "(NNTUI_DEBUG=1 shows the traceback)", err=True)
+                claim_failed = True
+                continue
             for line in lines:
                 typer.echo(f"  {line}")
             claim_failed = claim_failed or not passed
