@@ -117,6 +117,27 @@ def test_tstp_stops_the_trainer_too_and_cont_redraws_the_whole_screen(monkeypatc
     assert status == 0
 
 
+def test_a_trainer_stopped_with_its_app_dies_with_it(monkeypatch):
+    # SIGKILL to an app stopped by Ctrl+Z: its trainer, stopped too, could not see the pipe close
+    mark = f"nntui-test-{uuid.uuid4()}"
+    monkeypatch.setenv("NNTUI_TEST_MARK", mark)
+    with PtyApp([sys.executable, "-m", "nntui", "run", "lr_sweep", "--device", "cpu"]) as app:
+        app.wait_for(b"Question", 60)
+        deadline = time.monotonic() + 30
+        while len(processes_marked(mark)) < 2 and time.monotonic() < deadline:
+            app.drain(0.1)
+        os.kill(app.pid, signal.SIGTSTP)
+        deadline = time.monotonic() + 5
+        while any(process_state(pid) != "T" for pid in processes_marked(mark)) and time.monotonic() < deadline:
+            app.drain(0.05)
+        os.kill(app.pid, signal.SIGKILL)
+        os.waitpid(app.pid, 0)
+    deadline = time.monotonic() + 5
+    while processes_marked(mark) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert processes_marked(mark) == [], "a stopped trainer outlived its app"
+
+
 # a bug planted in the app: the first `n` of a graph lesson raises inside a key handler
 CRASHING_APP = """
 import sys

@@ -6,6 +6,9 @@ lived on under init, training flat out. On Linux the kernel can send a
 signal when the parent dies (PR_SET_PDEATHSIG); the session asks for
 SIGTERM, which the app takes like `q` (ui/base.py), and its trainer
 follows it (the trainer ends when its pipe from the app closes).
+
+A trainer asks for SIGKILL when its app dies: a trainer stopped with its app
+(Ctrl+Z) would never see the pipe close, and SIGTERM waits on a stopped process.
 """
 
 from __future__ import annotations
@@ -19,17 +22,18 @@ ENV = "NNTUI_DIE_WITH_PARENT"  # set by `nntui serve` in the command of each ses
 PR_SET_PDEATHSIG = 1
 
 
-def die_with_parent() -> bool:
-    """Ask for SIGTERM when the parent process dies; True if the kernel will send it."""
+def die_with_parent(number: int = signal.SIGTERM) -> bool:
+    """Ask for signal `number` (SIGTERM: quit like q) when the parent process dies; True if the kernel will
+    send it."""
     if not sys.platform.startswith("linux"):
         return False
     parent = os.getppid()
     try:
         libc = ctypes.CDLL(None, use_errno=True)
-        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
+        if libc.prctl(PR_SET_PDEATHSIG, number, 0, 0, 0) != 0:
             return False
     except (OSError, AttributeError):
         return False
     if os.getppid() != parent:  # the parent died before we asked: nobody will send it now
-        os.kill(os.getpid(), signal.SIGTERM)
+        os.kill(os.getpid(), number)
     return True

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -263,6 +264,8 @@ def _serve(controls: Connection, views: Connection) -> None:
 
 if __name__ == "__main__":  # python -m nntui.trainer_process CONTROLS_FD VIEWS_FD
     # the package's module, not __main__: the pickled classes are named there
+    from nntui.lifetime import die_with_parent
     from nntui.trainer_process import _serve as serve
 
+    die_with_parent(signal.SIGKILL)  # (stopped with its app by Ctrl+Z, it could not hear the pipe close)
     serve(Connection(int(sys.argv[1]), writable=False), Connection(int(sys.argv[2]), readable=False))
