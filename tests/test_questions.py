@@ -81,6 +81,7 @@ def test_the_cli_reopens_an_edited_experiment_with_its_answers(monkeypatch):
 
     monkeypatch.setattr("nntui.ui.app.NNTuiApp", App)
     monkeypatch.setenv("TERM", "xterm")
+    monkeypatch.setattr(cli, "_is_terminal", lambda stream: True)  # (pytest's streams are not terminals)
     cli._session(scenario, device="cpu", autoplay=None)
     assert opened == [{}, {0: True}]
 
