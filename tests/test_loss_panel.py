@@ -85,10 +85,11 @@ async def test_validation_loss_is_a_dashed_dim_curve_in_the_run_s_colour():
         run = app.runner.view().runs[0]
         assert len(run.val_losses) == 7  # steps 0, 10, … 60 (eval_every = 10)
         plot = app.query_one(LossPlot)
-        assert dim_cells(plot) >= 1 and "╌ val" in str(plot.border_subtitle)  # ("╌ validation" where it fits)
-        await pilot.press("tilde")  # smoothed, the training curve covers less of it
+        raw = dim_cells(plot)
+        assert raw >= 1 and "╌ val" in str(plot.border_subtitle)  # ("╌ validation" where it fits)
+        await pilot.press("tilde")  # smoothed, the training curve covers no more of it
         await pilot.pause()
-        assert dim_cells(plot) >= 5
+        assert dim_cells(plot) >= max(raw, 2)
     app = NNTuiApp(load("lr_sweep"), device="cpu", run_steps=60, questions=False)  # no data held out
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_idle(app, pilot)
@@ -149,8 +150,8 @@ async def test_a_label_too_long_for_the_gutter_wraps_onto_the_next_rows_rather_t
     runs = [run("relu, lr 0.05", losses), run("relu, lr 2", 3 * losses), run("leaky relu, lr 2", 9 * losses)]
     ends = [line.rstrip() for line in lines(await drawn(runs, size=(40, 24), log_y=True))]
     assert not any("…" in line for line in ends)
-    at = next(r for r, line in enumerate(ends) if line.endswith(" leaky"))  # "leaky relu, lr 2" in 9 columns
-    assert ends[at + 1].endswith(" relu, lr") and ends[at + 2].endswith(" 2")
+    at = next(r for r, line in enumerate(ends) if line.endswith(" leaky"))  # "leaky relu, lr 2", by words
+    assert ends[at + 1].endswith(" relu, lr 2") or (ends[at + 1].endswith(" relu, lr") and ends[at + 2].endswith(" 2"))
 
 
 async def test_a_diverged_run_leaves_through_the_top_without_rescaling_the_others():
@@ -191,7 +192,8 @@ async def check_log_labels(size, low, high):
         assert gaps.max() - gaps.min() <= 1 and all(math.log10(v).is_integer() for v in values)
 
 
-async def test_without_colour_runs_differ_by_dash_and_end_label(monkeypatch):
+async def test_without_colour_each_run_is_a_solid_line_named_at_its_end(monkeypatch):
+    # (runs were told apart by dashes, which students read as gaps in the data: issue 27)
     monkeypatch.setenv("NO_COLOR", "1")
     runs = [run("solid", np.full(100, 1.0)), run("second", np.full(100, 2.0))]
     plot = await drawn(runs)
@@ -199,7 +201,7 @@ async def test_without_colour_runs_differ_by_dash_and_end_label(monkeypatch):
     curves = [line for line in grid if sum(is_dots(ch) for ch, _ in line) > 20]  # one row per run
     gaps = [sum(ch == " " for ch, _ in line[:max(i for i, (ch, _) in enumerate(line) if is_dots(ch))])
             for line in curves]
-    assert len(curves) == 2 and sorted(gaps)[0] == 0 and sorted(gaps)[1] >= 5  # one solid, one dashed
+    assert len(curves) == 2 and gaps == [0, 0]  # no gap in either line
     text = lines(plot)
     assert any(line.rstrip().endswith("solid") for line in text)  # labels at the curves' ends
     assert any(line.rstrip().endswith("second") for line in text)

@@ -18,6 +18,7 @@ from .loss import Curves, LossPlot
 
 class AccuracyPanel(LossPlot):
     MARKS_LOWEST = False
+    Y_ANCHOR = "high"  # 100% on the top row
 
     @classmethod
     def for_scenario(cls, scenario, **kwargs):
@@ -45,5 +46,6 @@ class AccuracyPanel(LossPlot):
         low = min((float(v.min()) for c in curves for _, v in (c.main, c.held_out) if len(v)), default=0.0)
         return min(math.floor(low * 10) / 10, 0.9), 1.0
 
-    def _y_labels(self, lo: float, hi: float, rows: int) -> dict[int, str]:
-        return {row: f"{value:.0%}" for row, value in ((rows - 1, lo), ((rows - 1) // 2, (lo + hi) / 2), (0, hi))}
+    @staticmethod
+    def _tick_label(value: float, width: int) -> str:
+        return f"{100 * value:.4g}%"[:width]

@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -57,8 +58,13 @@ class Scale:
 
     def dots(self, values: np.ndarray | float, per_cell: int) -> np.ndarray:
         """Continuous dot coordinate (per_cell dots a cell): a cell's centre is its middle dot boundary, so a
-        value exactly on a tick rounds into the tick's cell."""
-        return self.position(values) * per_cell + (per_cell - 1) / 2
+        value exactly on a tick rounds into the tick's cell. A value in view stays on the canvas (the far
+        edge, exactly half a cell past the last centre, would round onto the next dot); one out of view stays
+        out, for the chart to mark."""
+        p = self.position(values)
+        d = p * per_cell + (per_cell - 1) / 2
+        inside = (p >= -0.5) & (p <= self.cells - 0.5)
+        return np.where(inside, np.clip(d, 0, per_cell * self.cells - 1), d)
 
     def value_at(self, position: float) -> float:
         """The value a cell coordinate stands for."""
@@ -75,19 +81,67 @@ class Scale:
     def hi(self) -> float:
         return self.value_at(-0.5 if self.flip else self.cells - 0.5)
 
-    def labels(self, width: int, fmt: Callable[[float, int], str]) -> dict[int, str]:
-        """Cell → tick label of at most `width` characters."""
-        return {cell: fmt(value, width) for cell, value in self.ticks}
+    def labels(self, width: int, fmt: Callable[[float, int], str] | None = None) -> dict[int, str]:
+        """Cell → tick label of at most `width` characters (`fmt`: the chart's own form, e.g. a percentage)."""
+        return {cell: (fmt or tick_label)(value, width) for cell, value in self.ticks}
 
 
-def scale(lo: float, hi: float, cells: int, *, log: bool = False, flip: bool = False) -> Scale:
+def tick_label(value: float, width: int) -> str:
+    """The shortest form of a tick's value that reads back as that value (0.00015 is "1.5e-4", not "0.0001"),
+    in at most `width` characters; past that, the closest form that fits."""
+    forms = []
+    for digits in range(1, 8):
+        for text in (f"{value:.{digits}g}", _compact(f"{value:.{digits - 1}e}")):
+            if "e" in text:
+                text = _compact(text)
+            forms.append(text)
+    exact = [t for t in forms if len(t) <= width and math.isclose(float(t), value, rel_tol=1e-9, abs_tol=1e-300)]
+    plain = [t for t in exact if "e" not in t]
+    if plain or exact:  # 1000 and 0.001 rather than 1e3 and 1e-3 where they fit
+        return min(plain or exact, key=len)
+    fitting = [t for t in forms if len(t) <= width]
+    return min(fitting, key=lambda t: abs(float(t) - value)) if fitting else forms[0][:width]
+
+
+def _compact(text: str) -> str:
+    """1.5e-04 → 1.5e-4, 3e+05 → 3e5: the exponent's sign and zeros cost columns."""
+    if "e" not in text:
+        return text
+    mantissa, exponent = text.split("e")
+    return f"{mantissa}e{int(exponent)}"
+
+
+@lru_cache(maxsize=512)  # (a chart redrawn with the same range and size asks again: 0.2 ms saved each time)
+def scale(lo: float, hi: float, cells: int, *, log: bool = False, flip: bool = False,
+          anchor: str = "low", whole: bool = False, label_width: int | None = None, gap: int = MIN_GAP,
+          most: int | None = None) -> Scale:
     """The axis over `cells` cells that holds [lo, hi]: ticks on whole cells at least MIN_GAP apart, three of
     them in view where they fit (else two), and of those spacings the one with the most cells per unit.
-    The data sit at the low end (a loss axis starts at its floor)."""
-    for at_least in (3, 2):
-        found = _scale(lo, hi, cells, log, flip, at_least)
-        if found is not None:
-            return found
+    `anchor`: the data sit at the "low" end (a loss axis starts at its floor) or the "high" one (an accuracy
+    axis ends at 100%). `whole`: ticks at whole numbers only (steps). `label_width`: only ticks whose
+    values can be written exactly in that many characters (tick_label). `gap`: the fewest cells between two
+    ticks (an x axis: its labels' width and a space); `most`: the most (default: a quarter of the axis, at
+    least 6), so a reader always has a label near."""
+    if anchor not in ("low", "high"):
+        raise ValueError(f"anchor is 'low' or 'high', not {anchor!r}")
+    cells = max(cells, 1)
+    high = anchor == "high"
+    widest = max(most if most is not None else max(6, cells // 4), gap)
+    general = next((found for at_least in (3, 2) if (found := _scale(lo, hi, cells, log, flip, at_least, high,
+                                                                      whole, label_width, gap, widest))), None)
+    if log:  # whole decades where the data span two or more (the labels a log axis is read by: 1, 0.1, 1e-3),
+        # unless they would leave the data less than half the rows the finest ticks give it; over a shorter span
+        # doublings (…0.5, 1, 2, 4…) label the rows near the data, and two decades only where nothing finer fits
+        span = math.log10(hi / lo) if hi > lo > 0 else 0.0
+        for at_least in (3, 2):
+            if at_least == 3 and span < 2:
+                continue
+            decades = _scale(lo, hi, cells, log, flip, at_least, high, whole, label_width, gap, cells, decades=True)
+            if decades is not None and (general is None or (at_least == 3 and
+                                                            decades.per_cell <= 2 * general.per_cell)):
+                return decades
+    if general is not None:
+        return general
     a, b = _ends(lo, hi, log)
     per_cell = (b - a) / max(cells - 1, 1)  # too few cells for two ticks: the ends, labelled with their values
     return Scale(log, cells, a, per_cell, _own_ticks(a, per_cell, cells, log, 0, max(cells - 1, 1)), flip)
@@ -103,63 +157,76 @@ def _ends(lo: float, hi: float, log: bool) -> tuple[float, float]:
     return a, b
 
 
-def _scale(lo: float, hi: float, cells: int, log: bool, flip: bool, at_least: int) -> Scale | None:
+def _scale(lo: float, hi: float, cells: int, log: bool, flip: bool, at_least: int, high: bool,
+           whole: bool, label_width: int | None, gap: int, widest: int, decades: bool = False) -> Scale | None:
     a, b = _ends(lo, hi, log)
-    cells = max(cells, 1)
-    best: tuple[float, float, int, int] | None = None  # (cells per unit, -step, k, base)
-    for step in _steps(b - a, cells, log):
-        for k in range(max(cells - 1, 1), 0, -1):
-            if (k < MIN_GAP and cells > MIN_GAP) or (best is not None and k / step <= best[0]):
+    best: tuple[float, Scale] | None = None  # (cells per unit, the axis)
+    for step, offset in _grids(a, b, cells, log, whole):
+        if decades and (offset != 0.0 or step < 1):
+            continue
+        for k in range(max(min(cells - 1, widest), 1), 0, -1):
+            # (an equal resolution with a coarser spacing wins: as exact, with fewer labels to read)
+            if (k < gap and cells > gap) or (best is not None and k / step < best[0] * (1 - 1e-9)):
                 break
-            base = _fit(a, b, step, k, cells, at_least)
-            if base is not None:
-                if best is None or k / step > best[0]:
-                    best = (k / step, -step, k, base)
-                break
-    if best is None:
-        return None
-    _, neg_step, k, base = best
-    step = -neg_step
+            base = _fit(a - offset, b - offset, step, k, cells, at_least, high)
+            if base is None:
+                continue
+            axis = _axis(a - offset, step, k, base, offset, cells, log, flip)
+            if label_width is not None and not all(_exact(v, label_width) for _, v in axis.ticks):
+                continue
+            best = (k / step, axis)
+            break
+        if decades and best is not None:  # the finest decade spacing that fits: a label every decade
+            break
+    return best[1] if best is not None else None
+
+
+def _grids(a: float, b: float, cells: int, log: bool, whole: bool) -> list[tuple[float, float]]:
+    """(tick spacing, a tick's value) in axis units, finest spacing first."""
+    span = b - a
+    if log:
+        grids = [(d, 0.0) for d in _DECADES]
+        if span < 3:  # doublings and halvings of the decade nearest the data's middle: …0.25, 0.5, 1, 2, 4…
+            middle = (a + b) / 2
+            anchor = min(range(math.floor(a), math.ceil(b) + 1), key=lambda d: abs(d - middle))
+            grids.insert(0, (_DOUBLING, float(anchor)))
+        if span < math.log10(4):  # under 4×: evenly spaced cells labelled with their own values
+            grids.insert(0, (span / 3.0 if cells > 8 else span, a))
+        return grids
+    smallest = span / max(cells, 1)
+    e = math.floor(math.log10(smallest)) if smallest > 0 else 0
+    steps = [m * 10.0 ** p for p in range(e, e + 3) for m in _NICE if m * 10.0 ** p >= smallest]
+    return [(s, 0.0) for s in steps if not whole or (s >= 1 and s == int(s))]
+
+
+def _axis(a: float, step: float, k: int, base: int, offset: float, cells: int, log: bool, flip: bool) -> Scale:
+    """The axis whose tick at or below `a` (relative to `offset`) is at position `base`, k cells a step."""
     per_cell = step / k
-    first = math.floor(a / step)  # the tick at or below the data (in steps), at position `base`
-    origin = first * step - base * per_cell
+    first = math.floor(a / step)
+    origin = offset + first * step - base * per_cell
     ticks = []
     for j in range(-(base // k) - 1, (cells - base) // k + 2):
         p = base + j * k
         if 0 <= p <= cells - 1:
-            u = (first + j) * step
+            u = offset + (first + j) * step
             ticks.append(((cells - 1 - p) if flip else p, _clean(10.0 ** u if log else u)))
     return Scale(log, cells, origin, per_cell, tuple(sorted(ticks)), flip)
 
 
-def _steps(span: float, cells: int, log: bool) -> list[float]:
-    """Tick spacings worth trying (axis units), finest first."""
-    if log:
-        steps = [d for d in _DECADES]
-        if span < 3:
-            steps.insert(0, _DOUBLING)
-        if span < math.log10(4):  # under 4×: evenly spaced cells labelled with their own values
-            steps.insert(0, _own_step(span, cells))
-        return steps
-    smallest = span / max(cells, 1)
-    e = math.floor(math.log10(smallest)) if smallest > 0 else 0
-    return [m * 10.0 ** p for p in range(e, e + 3) for m in _NICE if m * 10.0 ** p >= smallest]
+def _exact(value: float, width: int) -> bool:
+    return math.isclose(float(tick_label(value, width)), value, rel_tol=1e-6, abs_tol=1e-300)
 
 
-def _own_step(span: float, cells: int) -> float:
-    """A spacing for a short log span: about four ticks' worth, not a round value (labels say their own)."""
-    return span / 3.0 if cells > 8 else span
-
-
-def _fit(a: float, b: float, step: float, k: int, cells: int, at_least: int) -> int | None:
+def _fit(a: float, b: float, step: float, k: int, cells: int, at_least: int, high: bool) -> int | None:
     """The position of the tick at or below `a` when ticks `step` apart are `k` cells apart and [a, b] must
-    lie within positions −0.5 … cells − 0.5 with `at_least` ticks in view; None: it does not fit."""
+    lie within positions −0.5 … cells − 0.5 with `at_least` ticks in view (`high`: as far up as they go);
+    None: it does not fit."""
     first = math.floor(a / step) * step
     da, db = (a - first) / step * k, (b - first) / step * k
-    low, high = math.ceil(-0.5 - da - 1e-9), math.floor(cells - 0.5 - db + 1e-9)
-    if low > high:
+    least, most = math.ceil(-0.5 - da - 1e-9), math.floor(cells - 0.5 - db + 1e-9)
+    if least > most:
         return None
-    base = low  # the data at the low end: a loss axis keeps its floor at the bottom
+    base = most if high else least
     visible = sum(1 for j in range(-(base // k) - 1, (cells - base) // k + 2) if 0 <= base + j * k <= cells - 1)
     return base if visible >= min(at_least, cells) else None
 

@@ -1,11 +1,12 @@
-"""The loss panel: one thin line per run, the runs told apart by colour, dash and an end label; the
-mini-batch loss faint behind; the held-out loss dashed and dim; log or linear; ✗ where a run diverged.
+"""The loss panel: one thin solid line per run, the runs told apart by colour and an end label; the
+mini-batch loss faint behind; the held-out loss dashed and dim (the legend says so); log or linear; ✗ where
+a run diverged. Both axes come from axis.py: each tick on the cell whose centre is its value.
 
 Runs are compared on the loss over the whole training split (train_losses); each step's mini-batch loss is
 noise around it, drawn as a faint per-column min–max trace. Until a run records the former (graph-free
 lessons, older engines), its mini-batch loss is the main curve, drawn through each column's mean.
-Lines are braille dots (braille.py): a noisy series no longer fills its columns like a bar chart, and runs
-that overlap stay visible by their dashes and labels (NO_COLOR too). A run that diverged leaves through the
+Lines are braille dots (braille.py): a noisy series no longer fills its columns like a bar chart; runs whose
+curves coincide are labelled "= b" under the one drawn on top. A run that diverged leaves through the
 top edge (✗ where it left) instead of stretching the axis over the runs that matter.
 We draw it ourselves rather than with plotext: building a plotext chart cost 15–23 ms at 100x30, this costs a
 few ms. Strips are rebuilt only when the data, the size or the scale change.
@@ -26,18 +27,15 @@ from textual.strip import Strip
 
 from ..runner import View
 from ..status import OVERFIT
+from .axis import Scale, scale, tick_label
 from .braille import BrailleCanvas
 from .palette import blend, variant_rgb
 from .panel import StripPanel
-from .raster import MARGIN, border_room, centered_message, first_fit, fmt_short, log_ticks, polyline_pixels
+from .raster import MARGIN, border_room, centered_message, first_fit, polyline_pixels
 
 FLOOR = 1e-12  # log scale: losses of exactly zero are drawn at this floor
+X_LABEL_PAD = 2  # columns right of the curves where the last step label is centred on its column
 SAME_RTOL = 1e-4  # two runs closer than this everywhere are one curve on any screen: "a = b"
-# Each run's dash, as dots on / off along the curve (run 0 solid): NO_COLOR and colour-blind viewers tell
-# runs apart by it. Periods differ, so two dashed runs never look alike where they cross.
-DASHES = tuple(np.array(d, bool) for d in (
-    [1], [1] * 6 + [0] * 4, [1, 1, 0], [1] * 6 + [0] * 3 + [1] + [0] * 3, [1] * 12 + [0] * 4,
-    [1] * 6 + [0] * 2 + [1, 0, 0, 1] + [0] * 2))
 HELD_OUT_DASH = np.array([1] * 4 + [0] * 4, bool)
 MAIN, HELD_OUT, TRACE = 0, 1, 2  # each run's three styles: its curve, its validation curve, its mini-batch noise
 TRACE_FADE = 0.55  # the noise's colour, this far from the run's toward the background
@@ -58,6 +56,7 @@ class Curves:
 class LossPlot(StripPanel):
     PAINTS_BACKGROUND = True  # every style it draws with carries the panel's background: no second pass
     MARKS_LOWEST = True  # ▼ at the lowest validation loss once the curve has climbed from it
+    Y_ANCHOR = "low"  # the data sit at the bottom of the y axis (a loss starts at its floor)
 
     @classmethod
     def for_scenario(cls, scenario, **kwargs):
@@ -160,28 +159,32 @@ class LossPlot(StripPanel):
         groups = _identical(curves, order[::-1])
         names = _short_names([run.label for run in view.runs], pw // 3 - 2)
         gutter = _gutter([("= " if n else "") + names[i] for g in groups for n, i in enumerate(g)], pw)
-        cw = pw - gutter  # the curves' columns; end labels fit in the gutter right of them
-        to_y = np.log10 if self.log_y else (lambda v: v)
-        y_hi, y_span = to_y(hi), max(to_y(hi) - to_y(lo), 1e-300)
+        cw = pw - max(gutter, X_LABEL_PAD)  # the curves' columns; end labels fit in the gutter right of them
+        # each tick on the row (and column) whose centre is its value: read back through them, every dot is
+        # within half a cell of its value (axis.py)
+        y_axis = scale(lo, hi, ph, log=self.log_y, flip=True, anchor=self.Y_ANCHOR, label_width=MARGIN - 2)
+        x_gap = len(tick_label(x_max, 5)) + 2
+        x_axis = scale(0.0, float(x_max), cw, whole=True, label_width=5, gap=x_gap, most=max(x_gap, cw // 3))
+        top = y_axis.hi
 
         def dots(series: Series) -> tuple[np.ndarray, np.ndarray]:
             steps, values = series
             # a loss far off the chart (a run blowing up, on a linear axis) is clamped a chart's height away: its
             # dot row must fit an integer, and the line toward it leaves through the same edge
-            py = np.clip((y_hi - to_y(values)) / y_span * (4 * ph - 1), -8 * ph, 12 * ph)
-            return steps / x_max * (2 * cw - 1), py
+            return x_axis.dots(steps, 2), np.clip(y_axis.dots(values, 4), -8 * ph, 12 * ph)
 
         canvas = BrailleCanvas(pw, ph)
         lines, ends = {}, {}  # run → its main curve's dots; (row, column) of its last cell
         for i in order:
             if len(curves[i].main[0]):
-                px, py = dots(_clip_above(*curves[i].main, hi))
+                px, py = dots(_clip_above(*curves[i].main, top))
                 lines[i] = line_dots(px, py)
-                ends[i] = (int(min(max(py[-1], 0), 4 * ph - 1)) // 4, int(min(max(px[-1], 0), 2 * cw - 1)) // 2)
+                ends[i] = (int(min(max(round(py[-1]), 0), 4 * ph - 1)) // 4,
+                           int(min(max(round(px[-1]), 0), 2 * cw - 1)) // 2)
                 diverged = view.runs[i].diverged_at
                 if diverged is not None:  # its ✗ and label at the step it diverged (the table's "@N"), on the top
-                    ends[i] = (ends[i][0], int(min(diverged / x_max * (2 * cw - 1), 2 * cw - 1)) // 2)  # edge if
-                    # it left through it
+                    ends[i] = (ends[i][0], int(min(round(float(x_axis.dots(diverged, 2))), 2 * cw - 1)) // 2)  # edge
+                    # if it left through it
         for i in order:
             if len(curves[i].trace[0]):
                 px, py = dots(curves[i].trace)
@@ -193,11 +196,9 @@ class LossPlot(StripPanel):
                 xs, ys = line_dots(*dots(curves[i].held_out))
                 keep = HELD_OUT_DASH[np.arange(len(xs)) % len(HELD_OUT_DASH)]
                 canvas.paint(xs[keep], ys[keep], 3 * i + HELD_OUT)
-        for i, (xs, ys) in lines.items():
+        for i, (xs, ys) in lines.items():  # solid: a gap would read as missing data (only validation is dashed)
             canvas.clear(xs, ys)
-            dash = DASHES[i % len(DASHES)]
-            keep = dash[np.arange(len(xs)) % len(dash)]
-            canvas.paint(xs[keep], ys[keep], 3 * i + MAIN)
+            canvas.paint(xs, ys, 3 * i + MAIN)
         for i, (row, col) in ends.items():
             if view.runs[i].diverged_at is not None:  # where it diverged: on the top edge if it left through it
                 canvas.put(row, col, "✗", 3 * i + MAIN)
@@ -216,13 +217,13 @@ class LossPlot(StripPanel):
         if gutter:
             self._label_ends(canvas, view, names, groups, ends)
         styles = [base + self._style(k // 3, k % 3) for k in range(3 * len(curves))]
-        labels = self._y_labels(lo, hi, ph)
+        labels = y_axis.labels(MARGIN - 2, self._tick_label)
         strips = []
         for r, cells in enumerate(canvas.rows(styles, base)):
             label = labels.get(r)
             margin = f"{label:>{MARGIN - 2}} ┤" if label else " " * (MARGIN - 1) + "│"
             strips.append(Strip([Segment(margin, base), *cells], MARGIN + pw))
-        strips.append(_x_ticks(x_max, cw, pw, base + Style(dim=True)))
+        strips.append(_x_ticks(x_axis, pw, base + Style(dim=True)))
         self._strips = strips
 
     def _label_ends(self, canvas: BrailleCanvas, view: View, names: list[str], groups: list[list[int]],
@@ -297,11 +298,10 @@ class LossPlot(StripPanel):
         hi = _nice_ceil(hi) if hi > 0 else hi
         return lo, hi if hi > lo else lo + 1.0
 
-    def _y_labels(self, lo: float, hi: float, rows: int) -> dict[int, str]:
-        """Row → label, never cut by the margin: log ticks evenly spaced, else the top, middle and bottom."""
-        if self.log_y:
-            return {row: fmt_short(value) for row, value in log_ticks(lo, hi, rows).items()}
-        return {row: fmt_short(value) for row, value in ((rows - 1, lo), ((rows - 1) // 2, (lo + hi) / 2), (0, hi))}
+    @staticmethod
+    def _tick_label(value: float, width: int) -> str:
+        """A y tick's label, never cut by the margin, reading back as its value."""
+        return tick_label(value, width)
 
     def _style(self, run: int, kind: int) -> Style:
         """MAIN bold in the run's colour; HELD_OUT dim; TRACE (the mini-batch noise) the colour halfway to the
@@ -437,17 +437,19 @@ def _gutter(labels: list[str], width: int) -> int:
     return gutter if gutter == want or gutter >= 8 else 0  # a label cut to 4 letters would say nothing
 
 
-def _x_ticks(x_max: int, columns: int, width: int, style: Style) -> Strip:
-    """Steps under the curves' columns at 0, ¼, ½, ¾ and the end; a label that would touch one is skipped."""
-    ticks = [" "] * width
+def _x_ticks(xs: Scale, width: int, style: Style) -> Strip:
+    """The step axis's ticks, each label centred on the column of its step (the chart keeps X_LABEL_PAD
+    columns right of the curves for the last one; the margin takes the first); a label that would touch the
+    one before, or not fit, is left out rather than moved off its column."""
+    ticks = [" "] * (MARGIN + width)
     free_from = 0
-    for frac in (0.0, 0.25, 0.5, 0.75, 1.0):
-        text = str(int(round(frac * x_max)))
-        start = min(max(int(frac * (columns - 1)) - len(text) // 2, 0), width - len(text))
-        if start >= free_from:
+    for column, value in xs.ticks:
+        text = tick_label(value, 5)
+        start = MARGIN + column - (len(text) - 1) // 2
+        if start >= free_from and start + len(text) <= len(ticks):
             ticks[start:start + len(text)] = list(text)
-            free_from = start + len(text) + 2
-    return Strip([Segment(" " * MARGIN + "".join(ticks), style)], MARGIN + width)
+            free_from = start + len(text) + 1
+    return Strip([Segment("".join(ticks), style)], MARGIN + width)
 
 
 def x_extent(step: int, total: int) -> int:

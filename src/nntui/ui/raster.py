@@ -82,31 +82,6 @@ def border_room(outer_width: int) -> int:
     return max(outer_width - 6, 0)
 
 
-def log_ticks(lo: float, hi: float, rows: int) -> dict[int, float]:
-    """Row → value of the ticks of a log axis from lo (bottom row) to hi (top row): evenly spaced decades
-    (every k-th when they would crowd), or 1-2-5 (else 1-3) within the decades when fewer than 3 decades would
-    be labelled; at least one free row between two ticks."""
-    top, span = math.log10(hi), math.log10(hi / lo)
-
-    def row(value: float) -> int:
-        return round((top - math.log10(value)) / span * (rows - 1))
-
-    def spaced(values: list[float]) -> dict[int, float]:
-        ticks = {row(v): v for v in values if lo * (1 - 1e-9) <= v <= hi * (1 + 1e-9)}
-        keys = sorted(ticks)
-        return ticks if len(keys) >= 2 and all(b - a >= 2 for a, b in zip(keys, keys[1:])) else {}
-
-    first, last = math.floor(math.log10(lo)), math.ceil(top)
-    if span < 2 or sum(lo <= 10.0 ** d <= hi for d in range(first, last + 1)) < 3:  # 2 labels say little
-        for mantissas in ((1, 2, 5), (1, 3), (1,)):
-            if ticks := spaced([m * 10.0 ** d for d in range(first, last + 1) for m in mantissas]):
-                return ticks
-    for every in (1, 2, 3, 5, 10, 20, 50, 100):
-        if ticks := spaced([10.0 ** d for d in range(first, last + 1) if d % every == 0]):
-            return ticks
-    return {0: hi, rows - 1: lo}
-
-
 def fmt_tick(value: float, span: float) -> str:
     """An axis label with as many decimals as the axis span needs: 3 significant digits of the span."""
     if not math.isfinite(value) or not math.isfinite(span) or span <= 0 or abs(value) >= 1e5:
