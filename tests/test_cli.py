@@ -354,7 +354,7 @@ def test_a_256_color_terminal_gets_256_colors_only():
 
 
 @pytest.mark.parametrize("name", ["binary_classification", "multiclass", "overfitting", "early_stopping",
-                                  "regularization", "batch_size"])
+                                  "regularization", "batch_size", "linear_regression"])
 def test_the_summary_keeps_every_number_whole_in_an_80_column_pipe(name):
     # was: "0.12…", "97.…" (issue 30): settings every run shares move to the title, no cell is cut
     from rich.console import Console
@@ -367,6 +367,7 @@ def test_the_summary_keeps_every_number_whole_in_an_80_column_pipe(name):
     Console(file=out, width=80).print(summary_table(history))
     text = out.getvalue()
     assert "…" not in text and max(map(len, text.splitlines())) <= 80, text
+    assert text.splitlines()[0].startswith("Final state") and "optimizer" in text.splitlines()[0]  # one line
     for h in history.runs:
         assert f"{h.current_loss:.4g}" in text and h.label in text
 

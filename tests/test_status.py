@@ -27,6 +27,10 @@ FALLING = [10 * 0.8 ** k for k in range(20)]
     ([0.5] * 20, {"best_other": 0.1}, "converged"),
     ([0.97 - 1e-4 * k for k in range(20)], {"best_other": 0.92}, "learning"),    # creeping toward another run
     ([0.93 - 1e-4 * k for k in range(20)], {"best_other": 0.92}, "converged"),   # …or already level with it
+    ([1.04] * 20, {"floor": 0.007}, "stuck"),                    # alone, flat far above its least squares
+    ([1.04] * 20, {}, "converged"),                               # (the same curve where the floor is unknown)
+    ([0.0075] * 20, {"floor": 0.007}, "converged"),                # flat at the least-squares loss
+    ([1.04 - 1e-4 * k for k in range(20)], {"floor": 0.007}, "learning"),  # creeping toward it
     ([1.0 + 3 * (k % 6 in (3, 4, 5)) for k in range(20)], {}, "oscillating"),     # swings that do not die out
     ([1.0 + 3 * 0.5 ** k * (k % 2) for k in range(20)], {}, "learning"),          # swings dying out
     ([10.0 + k for k in range(20)], {}, "diverging"),                             # only rising
@@ -157,3 +161,17 @@ async def test_a_classification_table_shows_accuracy_on_both_splits():
         await wait_idle(app, pilot)
         table, run = app.query_one("VariantsTable"), app.runner.view().runs[0]
         assert table.cell(0, "accuracy") == f"{run.accuracy:.1%}" and table.cell(0, "val acc").endswith("%")
+
+
+def test_a_linear_fit_knows_the_least_squares_loss_it_can_reach():
+    # issue 27: a lone run flat far above what the data allow read "converged"
+    import numpy as np
+
+    engine = Engine(load("linear_regression"), "cpu")
+    run = engine.runs[0]
+    x = np.c_[run.x.double().numpy(), np.ones(len(run.x))]
+    y = run.y.double().numpy()
+    theta = np.linalg.lstsq(x, y, rcond=None)[0]
+    assert run.floor == pytest.approx(float(np.mean((x @ theta - y) ** 2)), rel=1e-9)
+    assert engine.frame().runs[0].floor_loss == run.floor
+    assert math.isnan(Engine(load("binary_classification"), "cpu").runs[0].floor)  # unknown for an MLP

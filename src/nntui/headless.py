@@ -109,6 +109,7 @@ def summary_table(history: History) -> Table:
     shared = [c for c in ("lr", "batch", "optimizer") if len({cells[c](h) for h in history.runs}) == 1]
     if shared:
         table.title = "Final state · " + ", ".join(f"{c} {cells[c](history.runs[0])}" for c in shared)
+        table.min_width = len(table.title)  # (a title wraps at the table's width: one line, however few columns)
     columns = [c for c in ("variant", "lr", "batch", "optimizer", "steps", "final loss") if c not in shared]
     columns += ["val loss", "gap"] if held_out else []
     columns += ["accuracy"] + (["val acc"] if held_out else []) if classifies else []

@@ -166,6 +166,7 @@ class RunHistory:
     edits: list[int] = field(default_factory=list)  # steps where an edit changed its settings and it went on
     first_loss: float = math.nan  # the training split's loss before the first update
     baseline: float = math.nan    # the loss of the best constant prediction (a run that learned nothing)
+    floor: float = math.nan       # the lowest loss the model can reach, where known (least squares)
 
     @property
     def diverged_at(self) -> int | None:
@@ -184,7 +185,8 @@ class RunHistory:
         step = self.latest.step if self.latest else 0
         self.status = run_status(window(list(self.recent), step), step=step,
                                  diverged_at=self.latest.diverged_at if self.latest else None,
-                                 first=self.first_loss, baseline=self.baseline, best_other=best_other,
+                                 first=self.first_loss, baseline=self.baseline, floor=self.floor,
+                                 best_other=best_other,
                                  held_out=self.held_out(),
                                  stopped=self.latest is not None and self.latest.stopped_at is not None, level=level)
 
@@ -242,7 +244,7 @@ class History:
                     hist.first_loss = float(rf.train_losses[0])
                 hist.train_loss.extend(rf.train_steps, rf.train_losses)
                 hist.recent.extend(zip(rf.train_steps.tolist(), rf.train_losses.tolist()))
-            hist.baseline = rf.baseline_loss
+            hist.baseline, hist.floor = rf.baseline_loss, rf.floor_loss
             if rf.acc_steps is not None and len(rf.acc_steps):
                 assert rf.accuracies is not None and rf.val_accuracies is not None  # (sent together)
                 hist.accuracy.extend(rf.acc_steps, rf.accuracies)

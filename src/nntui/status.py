@@ -16,7 +16,9 @@ never at one mini-batch or one update, which noise flips at random. The rules, i
   averages out) at a level that is not stuck.
 - **stuck**: flat, yet no better than predicting a constant (within BASELINE_SHARE of the data's baseline:
   the mean for regression, ln k for k balanced classes) or FAR_ABOVE times above another run that is
-  still in the race: it has stopped learning long before the data allowed.
+  still in the race, or, where the lowest reachable loss is known (a linear model's least squares), flat
+  and not creeping down while short of it by more than FLOOR_SHARE of the way from its start: it has
+  stopped learning long before the data allowed (alone, too, with no other run to compare).
 - **stopped**: early stopping ended it (the validation loss stopped improving); its best weights are back.
 - **overfitting**: (with a validation split) the validation loss has climbed OVERFIT above its lowest point
   while the training loss went on falling below where it was then: it is learning the training points'
@@ -47,6 +49,7 @@ BASELINE_SHARE = 0.9      # flat within 10% of the constant predictor's loss: it
 FAR_ABOVE = 10.0          # flat ten times above another run: stuck far above what the data allow
 NOISE = 1e-3              # changes below 0.1% of the window's top are not a direction
 CREEP = 0.8               # 80% of the window's steps going down: still creeping, however slowly
+FLOOR_SHARE = 0.05        # flat with 5% of the way from its start to the reachable minimum left: stuck
 
 
 def window(points: Sequence[tuple[int, float]], step: int) -> list[float]:
@@ -56,13 +59,13 @@ def window(points: Sequence[tuple[int, float]], step: int) -> list[float]:
 
 
 def run_status(losses: Sequence[float], *, step: int, diverged_at: int | None, first: float,
-               baseline: float = math.nan, best_other: float = math.nan,
+               baseline: float = math.nan, floor: float = math.nan, best_other: float = math.nan,
                held_out: tuple[float, float, float, float] | None = None, stopped: bool = False,
                level: float | None = None) -> str:
     """The status of a run whose recent full-data losses are `losses` (see the module's rules).
 
     `first`: its loss before the first update; `baseline`: the loss of predicting a constant (NaN where there is
-    none); `best_other`: the lowest loss now of the other runs that have not diverged (NaN when alone);
+    none); `floor`: the lowest loss the model can reach (NaN where it is not known); `best_other`: the lowest loss now of the other runs that have not diverged (NaN when alone);
     `held_out`: (validation loss now, its lowest, training loss now, training loss at that lowest point) where
     there is a validation split; `stopped`: early stopping ended the run; `level`: its loss compared with
     `best_other` (default: the training loss now; the validation loss where every run has one, so that a
@@ -97,9 +100,12 @@ def run_status(losses: Sequence[float], *, step: int, diverged_at: int | None, f
     if abs(early - late) <= FLAT * early:
         if now >= BASELINE_SHARE * baseline or mine >= FAR_ABOVE * best_other:  # False while NaN
             return "stuck"
-        falling = sum(1 for a, b in zip(losses, losses[1:]) if b < a)
-        if mine > (1 + FLAT) * best_other and falling >= CREEP * (len(losses) - 1):
+        creeping = sum(1 for a, b in zip(losses, losses[1:]) if b < a) >= CREEP * (len(losses) - 1)
+        short = now - floor > FLOOR_SHARE * (first - floor) and now > (1 + FLAT) * floor  # False while NaN
+        if creeping and (mine > (1 + FLAT) * best_other or short):
             return "learning"
+        if short:
+            return "stuck"
         return "converged"
     return "learning"
 

@@ -105,6 +105,7 @@ class RunState:
         self.train_log: list[tuple[int, float]] = []
         self.val_log: list[tuple[int, float]] = []
         self.baseline = baseline_loss(self.loss_fn, self.y, variant.train.loss, variant.model.kind)
+        self.floor = floor_loss(self.x, self.y, variant.train.loss, variant.model)
         # contour panel: every θ_step, and the box of points worth framing (loss ≤ 2× the first)
         self.track_path = track_path
         self.confusion = confusion  # the confusion panel: counted at each frame
@@ -356,7 +357,7 @@ class RunState:
             loss_steps=np.array([s for s, _, _ in log], np.int64), losses=np.array([v for _, v, _ in log], np.float64),
             lrs=np.array([lr for _, _, lr in log], np.float64) if self.track_lr else None,
             val_steps=val_steps, val_losses=val_losses, train_steps=train_steps, train_losses=train_losses,
-            baseline_loss=self.baseline, diverged_at=self.diverged_at,
+            baseline_loss=self.baseline, floor_loss=self.floor, diverged_at=self.diverged_at,
             acc_steps=acc[:, 0].astype(np.int64), accuracies=acc[:, 1], val_accuracies=acc[:, 2],
             scalars=self._flat().double().cpu().numpy() if sum(p.numel() for p in self.params) <= SCALARS else None,
             zero_weights=zero_weights(self.model), weight_count=self.weight_count, stopped_at=self.stopped_at,
@@ -417,6 +418,21 @@ def baseline_loss(loss_fn, y: torch.Tensor, loss: str, kind: str) -> float:
         if loss == "bce_with_logits":
             target = torch.logit(target.clamp(1e-12, 1 - 1e-12))
         return float(loss_fn(target.expand_as(y).to(y.dtype), y))
+
+
+def floor_loss(x: torch.Tensor, y: torch.Tensor, loss: str, model) -> float:
+    """The lowest training loss the model can reach, where it is known exactly: for a linear model fitted by
+    mean squared error, the least-squares fit's (NaN elsewhere). A run flat far above it has not converged,
+    whatever its curve looks like (status.py)."""
+    if model.kind != "linear" or loss != "mse" or not len(y):
+        return math.nan
+    with torch.no_grad():
+        features = x.double().cpu()
+        if model.bias:
+            features = torch.cat([features, torch.ones(len(features), 1, dtype=torch.float64)], 1)
+        target = y.double().cpu().reshape(len(y), -1)
+        theta = torch.linalg.lstsq(features, target, driver="gelsd").solution
+        return float(((features @ theta - target) ** 2).mean())
 
 
 def predictions(out: torch.Tensor) -> torch.Tensor:
