@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import math
 
+import numpy as np
 import pytest
 
 from nntui.claims import QUANTITIES, Check, ClaimError, parse, renamed
@@ -137,6 +138,20 @@ def test_a_claim_at_step_0_of_a_full_batch_run_is_judged_on_the_first_loss_not_a
     assert start is not None and start.step == 0 and not start.passed
     assert start.shown == f"loss: {first[1][0]:.4g} < 0.01" and first[0].tolist().count(0) == 1  # booked once
     assert history.runs[1].train_loss.last[1] < 0.01  # (the end's loss would have passed it)
+
+
+def test_arithmetic_in_a_claim_is_shown_with_its_numbers(write_scenario):
+    # "40 < 137" said neither what 40 was nor where the 10 went (issue 27)
+    sc = with_checks(load(str(write_scenario(SWEEP))),
+                     ("ten times sooner", None, 'steps_to("lr=0.5", 0.5) * 10 < steps_to("lr=0.1", 0.5) + 100'),
+                     ("near", None, 'abs(loss("lr=0.5") - 0.01) < 1'))
+    _, history, _ = train(sc, "cpu")
+    sooner, near = history.verdicts
+    a, b = (int(history.runs[k].train_loss.points()[0][np.argmax(history.runs[k].train_loss.points()[1] <= 0.5)])
+            for k in (1, 0))
+    assert sooner is not None and sooner.shown.startswith(f"{a} × 10 = {10 * a} < {b} + 100 = {b + 100} (")
+    loss = f"{history.runs[1].current_loss:.7g}"
+    assert near is not None and near.shown.startswith(f"|{loss} − 0.01| = ")
 
 
 def test_accuracy_is_measured_on_both_splits():

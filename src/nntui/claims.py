@@ -462,9 +462,32 @@ def evaluate(claim: Claim, runs: dict[str, RunHistory], step: int, wait: bool = 
         return Verdict(passed, f"{_name(claim.left, claim)}: {fmt(left)} {claim.op} {fmt(right)}", step)
     # sides that are not one named quantity ('10 × ‖∇W8‖', a ratio): every quantity in them, named, after
     # the comparison, so '58.47 > 25.18' says what it compared
+    # and a side that is arithmetic shows it with the numbers in, '10 × 4 = 40 < 137', so each number on
+    # screen is either a quantity named after it or the result of the sum written beside it
     parts = dict.fromkeys(m for side in (claim.left, claim.right) for m in _walk(side))
     inside = ", ".join(f"{_name(m, claim)} = {fmt(_value(m, runs))}" for m in parts)
-    return Verdict(passed, f"{fmt(left)} {claim.op} {fmt(right)}" + (f" ({inside})" if inside else ""), step)
+    sides = [f"{_arithmetic(side, runs)} = {fmt(value)}" if isinstance(side, Apply) else fmt(value)
+             for side, value in ((claim.left, left), (claim.right, right))]
+    return Verdict(passed, f"{sides[0]} {claim.op} {sides[1]}" + (f" ({inside})" if inside else ""), step)
+
+
+def _arithmetic(term: Term, runs: dict[str, RunHistory], inner: bool = False) -> str:
+    """A side of a claim with each quantity's value in its place: '10 × 4', '|1.099 − 1.099|'."""
+    if not isinstance(term, Apply):  # (7 digits: |1.098603 − 1.0986| shows what 4 would hide)
+        value = _value(term, runs)
+        return fmt(value) if not math.isfinite(value) or value == int(value) else f"{value:.7g}"
+    args = [_arithmetic(a, runs, inner=True) for a in term.args]
+    match term.op:
+        case "neg":
+            text = f"−{args[0]}"
+        case "abs":
+            return f"|{_arithmetic(term.args[0], runs)}|"
+        case op:
+            text = f" {SYMBOLS[op]} ".join(args)
+    return f"({text})" if inner else text
+
+
+SYMBOLS = {"+": "+", "-": "−", "*": "×", "/": "/"}
 
 
 def _name(m: Measure, claim: Claim) -> str:
