@@ -101,6 +101,15 @@ def test_edited_labels_follow_sweep_values():
     assert edited_label("lr=0.01 ✎", {"train.lr": 0.02}) == "lr=0.02 ✎"
 
 
+async def written(app: NNTuiApp) -> str:
+    """Press w once the app has trained: what the toast said."""
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_idle(app, pilot)
+        await pilot.press("w")
+        await pilot.pause()
+        return str(list(app._notifications)[-1].message)
+
+
 async def test_w_on_a_csv_scenario_writes_a_file_that_runs(tmp_path, monkeypatch):
     lesson = tmp_path / "lesson"
     lesson.mkdir()
@@ -108,12 +117,7 @@ async def test_w_on_a_csv_scenario_writes_a_file_that_runs(tmp_path, monkeypatch
     (lesson / "fit.toml").write_text('[scenario]\ntitle = "fit"\n[data]\nkind = "csv"\npath = "d.csv"\n'
                                      'target = "y"\n[model]\nkind = "linear"\n', encoding="utf-8")
     monkeypatch.chdir(tmp_path)  # the user runs it from elsewhere: `nntui run lesson/fit.toml`
-    app = NNTuiApp(load(str(lesson / "fit.toml")), device="cpu", run_steps=1, questions=False)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await wait_idle(app, pilot)
-        await pilot.press("w")
-        await pilot.pause()
-        said = str(list(app._notifications)[-1].message)
+    said = await written(NNTuiApp(load(str(lesson / "fit.toml")), device="cpu", run_steps=1, questions=False))
     # next to its CSV (a copy in the current folder could not reach it: the path must stay inside its folder)
     assert not (tmp_path / "fit-edited.toml").exists()
     assert load(str(lesson / "fit-edited.toml")).variants[0].dataset.n_train == 20
@@ -134,13 +138,8 @@ async def test_w_on_a_csv_scenario_in_a_read_only_folder_writes_here_with_a_copy
     access = os.access  # a read-only folder, as a student sees it (root, who runs CI, may write anywhere)
     monkeypatch.setattr(os, "access", lambda path, mode: Path(path) != lesson and access(path, mode))
     monkeypatch.chdir(here)
-    app = NNTuiApp(with_variant(load(str(lesson / "fit.toml")), 0, {"train.lr": 0.05}), device="cpu",
-                   run_steps=1, questions=False)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await wait_idle(app, pilot)
-        await pilot.press("w")
-        await pilot.pause()
-        said = str(list(app._notifications)[-1].message)
+    said = await written(NNTuiApp(with_variant(load(str(lesson / "fit.toml")), 0, {"train.lr": 0.05}), device="cpu",
+                                  run_steps=1, questions=False))
     assert not (lesson / "fit-edited.toml").exists()
     again = load(str(here / "fit-edited.toml"))
     assert again.variants[0].dataset.n_train == 20 and again.variants[0].train.lr == 0.05

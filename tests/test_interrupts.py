@@ -9,6 +9,8 @@ import signal
 import sys
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -44,9 +46,10 @@ def exit_of(app: PtyApp, timeout: float = 10) -> tuple[int | None, bytes]:
     return status, out + app.drain(0.1)
 
 
-def end_mid_run(monkeypatch, end) -> tuple[int | None, bytes, float]:
-    """lr_sweep training flat out on a pty, then `end(app)`: exit status, output, seconds to exit. No process
-    may be left after it (the app and its trainer carry the test's environment marker)."""
+@contextmanager
+def flat_out(monkeypatch) -> Iterator[tuple[PtyApp, str]]:
+    """lr_sweep training flat out on a pty, in its own process: (the app, the environment marker its processes
+    carry)."""
     mark = f"nntui-test-{uuid.uuid4()}"
     monkeypatch.setenv("NNTUI_TEST_MARK", mark)
     command = [sys.executable, "-m", "nntui", "run", "lr_sweep", "--steps", "10000000", "--speed", "max",
@@ -54,6 +57,13 @@ def end_mid_run(monkeypatch, end) -> tuple[int | None, bytes, float]:
     with PtyApp(command) as app:
         app.start_playing()
         time.sleep(1.0)  # training flat out in its own process
+        yield app, mark
+
+
+def end_mid_run(monkeypatch, end) -> tuple[int | None, bytes, float]:
+    """lr_sweep training flat out on a pty, then `end(app)`: exit status, output, seconds to exit. No process
+    may be left after it (the app and its trainer carry the test's environment marker)."""
+    with flat_out(monkeypatch) as (app, mark):
         assert len(processes_marked(mark)) == 2, "the app and its trainer"
         app.drain()
         sent = time.monotonic()
@@ -92,13 +102,7 @@ def process_state(pid: int) -> str:
 
 def test_tstp_stops_the_trainer_too_and_cont_redraws_the_whole_screen(monkeypatch):
     # was: after `kill -TSTP` the trainer kept training; after CONT only the header repainted (issue 30)
-    mark = f"nntui-test-{uuid.uuid4()}"
-    monkeypatch.setenv("NNTUI_TEST_MARK", mark)
-    command = [sys.executable, "-m", "nntui", "run", "lr_sweep", "--steps", "10000000", "--speed", "max",
-               "--device", "cpu"]
-    with PtyApp(command) as app:
-        app.start_playing()
-        time.sleep(1.0)
+    with flat_out(monkeypatch) as (app, mark):
         (trainer,) = [pid for pid in processes_marked(mark) if pid != app.pid]
         os.kill(app.pid, signal.SIGTSTP)
         deadline = time.monotonic() + 5
