@@ -48,7 +48,7 @@ class BoundaryPanel(StripPanel):
         self._styles: dict[tuple, Style] = {}
 
     def on_mount(self) -> None:
-        self.set_titles(subtitle="● train  ○ validation  [ ] run")
+        self.set_titles(subtitle="● train  ○ validation  [ / ]: run")
 
     # ------------------------------------------------------------------ drawing
 
@@ -64,7 +64,7 @@ class BoundaryPanel(StripPanel):
         room, name = border_room(self.outer_size.width), run_name(run)
         # a narrow panel keeps the run's name (small multiples differ only in it) before the panel's kind
         self.set_titles(title=first_fit([f"{kind} · {name}", f"{kind.split()[0]} · {name}", name], room),
-                        subtitle=first_fit(["● train  ○ validation  [ ] run", "● train  ○ validation",
+                        subtitle=first_fit(["● train  ○ validation  [ / ]: run", "● train  ○ validation",
                                             "● train ○ val"] if b.classes is not None else
                                            self._fit_legends(len(ds.x_val) > 0), room))
         pw, ph = width - MARGIN, height - 1
@@ -90,10 +90,10 @@ class BoundaryPanel(StripPanel):
     def _fit_legends(held_out: bool) -> list[str]:
         """The fit's legend, fullest first."""
         if held_out:
-            return ["light: training points · dark: held out · line: the model now · [ ] run",
+            return ["light: training points · dark: held out · line: the model now · [ / ]: run",
                     "light: training points · dark: held out · line: the model",
                     "light: trained on · dark: held out", "light: train · dark: held out", "dark: held out"]
-        return ["grey: data · line: the model now · [ ] run", "grey: data · line: the model now",
+        return ["grey: data · line: the model now · [ / ]: run", "grey: data · line: the model now",
                 "grey: data · line: model", "grey: data · line: fit", "grey: the data"]
 
     def _regions(self, b: Boundary, ds: Dataset, pw: int, py: int):

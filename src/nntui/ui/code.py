@@ -54,7 +54,7 @@ class CodePanel(Panel, VerticalScroll, can_focus=True):
         yield Static(id="code")
 
     def on_mount(self) -> None:
-        self.border_subtitle = "n: next phase · [ ] run"
+        self.border_subtitle = "n: next phase · [ / ]: run"
         self._render_code()
 
     def show(self, view: View) -> None:

@@ -146,8 +146,8 @@ class ContourPanel(StripPanel):
             owner = view.runs[surface.members[0]].label
             titles = [f"Loss surface of {owner} · x: {x}  y: {y}", f"{owner} · x: {x}  y: {y}",
                       f"{owner} · x: {x} y: {y}", owner]
-            subtitles = ["[ ] other run  ◆ start  ● now", "[ ] other run ◆ start ● now", "[ ] run ◆ start ● now",
-                         "[ ] run ◆start ●now", "[ ] other run"]
+            subtitles = ["[ / ]: other run  ◆ start  ● now", "[ / ]: other run ◆ start ● now", "[ / ]: run ◆ start ● now",
+                         "[ / ]: run ◆start ●now", "[ / ]: other run"]
         else:  # (a surface given as a formula needs no axis names: not "x: x  y: y")
             titles = (["Loss surface L(x, y)", "L(x, y)"] if (x, y) == ("x", "y") else
                       [f"Loss surface · x: {x}  y: {y}", f"Loss · x: {x}  y: {y}", f"x: {x}  y: {y}", f"x: {x} y: {y}"])

@@ -59,7 +59,7 @@ class GradientFlowPanel(StripPanel):
         self._styles: dict[tuple, Style] = {}
 
     def on_mount(self) -> None:
-        self.set_titles(subtitle="[ ] run · ‖∇W‖, log scale")
+        self.set_titles(subtitle="[ / ]: run · ‖∇W‖, log scale")
 
     # ------------------------------------------------------------------ drawing
 
@@ -76,7 +76,7 @@ class GradientFlowPanel(StripPanel):
         name = run_name(run)
         self.set_titles(title=first_fit([f"Gradient flow · {name}", f"Grad flow · {name}", f"∇ flow · {name}",
                                          name, f"Grad flow · {run.label}", run.label], room),
-                        subtitle=first_fit(["[ ] run · ‖∇W‖, log scale", "[ ] run · ‖∇W‖, log", "[ ] run · ‖∇W‖",
+                        subtitle=first_fit(["[ / ]: run · ‖∇W‖, log scale", "[ / ]: run · ‖∇W‖, log", "[ / ]: run · ‖∇W‖",
                                             "‖∇W‖"], room))
         layers = weight_layers(run)
         if run.grads is None or not len(run.grads) or not layers:

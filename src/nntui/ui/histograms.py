@@ -28,7 +28,7 @@ from .raster import border_room, first_fit, fmt_num, fmt_short
 
 QUANTITIES = ("weights", "activations", "gradients")
 SHORT = {"weights": "W", "activations": "Acts", "gradients": "Grads"}  # titles on a narrow panel
-SUBTITLES = ["↑↓ layer ←→ kind · a all · [ ] run", "↑↓ layer ←→ kind · a all", "↑↓ layer ←→ kind", "↑↓ ←→ a [ ]"]
+SUBTITLES = ["↑↓ layer ←→ kind · a all · [ / ]: run", "↑↓ layer ←→ kind · a all", "↑↓ layer ←→ kind", "↑↓ ←→ a [ / ]"]
 MARGIN = 8
 MIN_BARS = 8  # the narrowest histogram drawn beside a layer's numbers
 EIGHTHS = " ▁▂▃▄▅▆▇█"

@@ -60,7 +60,7 @@ class ModelGraphPanel(Panel, ScrollableContainer, can_focus=True):
         yield Static(id="canvas")
 
     def on_mount(self) -> None:
-        self.border_subtitle = "t: tree/layers · [ ] run · color: ‖∇‖"
+        self.border_subtitle = "t: tree/layers · [ / ]: run · color: ‖∇‖"
 
     def action_toggle_tree(self) -> None:
         self.tree_view = not self.tree_view
@@ -92,7 +92,7 @@ class ModelGraphPanel(Panel, ScrollableContainer, can_focus=True):
         name, count = run_name(run), len(run.graph.nodes)
         self.border_title = first_fit([f"Autograd graph · {name} · {count} nodes", f"Autograd graph · {name}",
                                        f"Graph · {name}", name], fit)
-        self.border_subtitle = first_fit(["t: tree/layers · [ ] run · color: ‖∇‖", "t: tree/layers · color: ‖∇‖",
+        self.border_subtitle = first_fit(["t: tree/layers · [ / ]: run · color: ‖∇‖", "t: tree/layers · color: ‖∇‖",
                                           "t: tree · color: ‖∇‖", "t: tree/layers"], fit)
         room = self.scrollable_content_region.width
         if room < 1:  # hidden behind a zoomed panel: nothing to fit (and no tree/layers choice to make)

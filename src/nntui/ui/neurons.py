@@ -55,7 +55,7 @@ class NeuronsPanel(StripPanel):
                          *(self._shade(-1, level) for level in range(SHADES)), (255, 0, 255)]  # NaN/Inf: magenta
 
     def on_mount(self) -> None:
-        self.set_titles(title="Neurons", subtitle="←→↑↓ a unit · [ ] run")
+        self.set_titles(title="Neurons", subtitle="←→↑↓ a unit · [ / ]: run")
 
     def state_key(self) -> tuple:
         return (self.run_index, self.focused)
@@ -79,7 +79,7 @@ class NeuronsPanel(StripPanel):
         room = border_room(self.outer_size.width)
         self.set_titles(title=first_fit([f"Neurons · {run_name(run)}", run_name(run)], room),
                         subtitle=first_fit(["each unit's output over the data · links: + orange, − blue · "
-                                            "←→↑↓ a unit · [ ] run", "+ orange · − blue · ←→↑↓ a unit",
+                                            "←→↑↓ a unit · [ / ]: run", "+ orange · − blue · ←→↑↓ a unit",
                                             "+ orange · − blue"], room))
         self._strips = self._draw(n, width, height)
 
