@@ -392,6 +392,11 @@ def test_check_shows_a_file_name_with_an_escape_sequence_escaped(capsys, tmp_pat
     path.write_text(MINIMAL, encoding="utf-8")
     code, out, _ = run_main(capsys, "check", str(path))
     assert code == 0 and "\x1b" not in out and "a\\x1b[2Jb.toml" in out
+    err = io.StringIO()  # nor in a headless run's lines, nor in an exported script (the second attack, issue 30)
+    run_headless(load(str(path)), device="cpu", out=tmp_path / "o\x1b[1m.json", stdout=io.StringIO(), stderr=err)
+    assert "\x1b" not in err.getvalue() and "trained 5 steps" in err.getvalue()
+    code, out, _ = run_main(capsys, "export-code", str(path))
+    assert code == 0 and "\x1b" not in out
 
 
 def test_an_ascii_stream_is_made_utf8_where_the_locale_takes_it_or_said_plainly(monkeypatch):
@@ -425,3 +430,18 @@ def test_check_run_goes_on_past_a_file_whose_training_fails(capsys, monkeypatch)
     code, out, err = run_main(capsys, "check", "--run", "lr_sweep", "gd_contours")
     assert code == 1 and "lr_sweep: internal error while training: RuntimeError" in err and err.count("\n") == 1
     assert "ok: gd_contours" in out and "step" in out.split("ok: gd_contours")[1]  # its claims were judged
+
+
+def test_a_terminal_too_narrow_for_the_summary_gets_it_whole_and_an_ascii_one_without_a_crash(monkeypatch):
+    # 40 columns cut "2.805e-09" to "2.805e"; PYTHONIOENCODING=ascii raised on the title's "·" (issue 30)
+    monkeypatch.setenv("COLUMNS", "40")
+    out = io.StringIO()
+    assert run_headless(load("optimizers"), device="cpu", out=None, stdout=out,
+                        stderr=io.StringIO()) == 0
+    table = out.getvalue().split("Loss")[0]
+    assert "e-" in table and not any(line.rstrip().endswith("e") for line in table.splitlines()), table
+    ascii_out = io.TextIOWrapper(io.BytesIO(), encoding="ascii")
+    assert run_headless(load("lr_sweep").with_steps(3), device="cpu", out=None, stdout=ascii_out,
+                        stderr=io.StringIO()) == 0
+    ascii_out.flush()
+    assert "Final state - batch full" in ascii_out.buffer.getvalue().decode("ascii")

@@ -369,6 +369,11 @@ def test_data_past_float32_is_refused_with_its_field(tmp_path):
         warnings.simplefilter("error")  # was: numpy's overflow RuntimeWarning before the one line (issue 30)
         with pytest.raises(ScenarioError, match=r"data: a target reaches inf, past float32's largest"):
             load_path(tmp_path / "l.toml")
+        # a range whose width overflows: linspace makes NaN, which compared false with every limit
+        (tmp_path / "w.toml").write_text('[scenario]\ntitle = "w"\n[data]\nkind = "linear"\nstart = -1e308\n'
+                                         'stop = 1e308\nn = 50\n[model]\nkind = "linear"\n', encoding="utf-8")
+        with pytest.raises(ScenarioError, match=r"data: an input reaches inf, past float32's largest"):
+            load_path(tmp_path / "w.toml")
 
 
 def test_errors_quote_oversized_input_briefly(tmp_path, write_scenario):

@@ -18,6 +18,7 @@ from typing import assert_never
 
 from . import catalog
 from .catalog import entry
+from .errors import printable
 from .scenario import Scenario, Variant
 from .scenario.spec import ModelSpec, TrainSpec
 
@@ -40,7 +41,7 @@ def lines(scenario: Scenario, index: int = 0, *, embed_data: bool = False) -> li
 
     if embed_data:  # a file of its own; the code panel starts at the data
         add(f'"""{scenario.title}: the run \'{v.label}\', as plain PyTorch.\n\n'
-            f"Exported by nntui from the scenario '{scenario.name}' (seed {seed}). On the CPU it prints the loss "
+            f"Exported by nntui from the scenario '{printable(scenario.name)}' (seed {seed}). On the CPU it prints the loss "
             'of\nevery step, the same numbers as nntui\'s engine."""')
         add(("import copy\n" if v.train.early_stop else "") + "import math\n\nimport torch\nfrom torch import nn\n")
     add(_data(v, scenario.meta.seed, embed_data))

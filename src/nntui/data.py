@@ -345,7 +345,10 @@ MAX_CLASSES = 256  # one output per class, and the boundary panel keeps a grid p
 def _check_range(x: np.ndarray, y: np.ndarray, spec, source: str) -> None:
     """Training runs in float32: a value past its range would become Inf (and the run diverge at step 0)."""
     for values, what in ((x, "an input"), (y, "a target")):
-        biggest = float(np.abs(values).max(initial=0.0))
+        with np.errstate(invalid="ignore"):
+            magnitude = np.abs(values)
+        # (NaN compares false with everything: a range that overflowed to inf − inf is past float32 too)
+        biggest = float(np.nanmax(np.where(np.isnan(magnitude), np.inf, magnitude), initial=0.0))
         if biggest > FLOAT32_MAX:
             field = {"csv": "data.path", "curve": "data.f"}.get(spec.kind, "data")
             raise ScenarioError([Problem(source, f"{what} reaches {biggest:.3g}, past float32's largest number "

@@ -25,7 +25,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from .errors import NntuiError
+from .errors import NntuiError, printable
 from .files import write_atomically
 from .record import History, dumps
 from .scenario import Scenario
@@ -78,7 +78,7 @@ def record_of(scenario: Scenario, engine, history: History, complete: bool, neur
                              complete=complete, neurons=neurons and engine is not None)
 
 
-def summary_table(history: History) -> Table:
+def summary_table(history: History, dot: str = "·") -> Table:
     """Each run's settings, losses and status; a setting every run shares is left out (it tells them apart
     from nothing, and an 80-column pipe needs the room for the numbers)."""
     table = Table(title="Final state", title_justify="left", box=box.SIMPLE_HEAD, show_edge=False, padding=(0, 1, 0, 0))
@@ -108,18 +108,21 @@ def summary_table(history: History) -> Table:
     # are kept for the numbers
     shared = [c for c in ("lr", "batch", "optimizer") if len({cells[c](h) for h in history.runs}) == 1]
     if shared:
-        table.title = "Final state · " + ", ".join(f"{c} {cells[c](history.runs[0])}" for c in shared)
+        table.title = f"Final state {dot} " + ", ".join(f"{c} {cells[c](history.runs[0])}" for c in shared)
         table.min_width = len(table.title)  # (a title wraps at the table's width: one line, however few columns)
     columns = [c for c in ("variant", "lr", "batch", "optimizer", "steps", "final loss") if c not in shared]
     columns += ["val loss", "gap"] if held_out else []
     columns += ["accuracy"] + (["val acc"] if held_out else []) if classifies else []
     header = [*columns, "status"]
     rows = [[cells[c](h) for c in header] for h in history.runs]
+    least = 0
     for k, col in enumerate(header):
         # no cell is ever cut: a column is at least as wide as its longest word (a number is one word)
         widest = max(len(word) for row in (header, *rows) for word in row[k].split() or [""])
         table.add_column(col, justify="left" if col in ("variant", "optimizer", "status") else "right",
                          min_width=widest)
+        least += widest + 2  # (and its padding and the space between columns)
+    table.min_width = max(table.min_width or 0, least)  # the width the table is printed at, if wider than the terminal
     for row in rows:
         table.add_row(*row)
     return table
@@ -244,7 +247,7 @@ def run_headless(scenario: Scenario, *, device: str | None, out: Path | None, cs
         record, table = expression_record(scenario, device)
         if out is not None:
             _write("--out", out, lambda: write_atomically(out, dumps(record) + "\n"))
-            err.print(f"wrote {out}")
+            err.print(f"wrote {printable(str(out))}", markup=False)
         console.print(table)
         return 0
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("steps"),
@@ -269,18 +272,25 @@ def run_headless(scenario: Scenario, *, device: str | None, out: Path | None, cs
             if path is not None:
                 try:
                     _write(flag, path, partial(write, path))
-                    said.append(f"wrote {path}{incomplete}")
+                    said.append(f"wrote {printable(str(path))}{incomplete}")
                 except NntuiError as exc:
                     failed.append(str(exc))
         steps = engine.step if engine is not None else 0
         where = engine.device if engine is not None else device or scenario.meta.device
         if not err.is_terminal:
-            err.print(f"{scenario.name}: trained {steps} steps on {where}" + ("" if complete else " (interrupted)"))
+            err.print(f"{printable(scenario.name)}: trained {steps} step{'s' * (steps != 1)} on {where}"
+                      + ("" if complete else " (interrupted)"), markup=False)
         for line in said:
             err.print(line, markup=False, soft_wrap=True)
         chart = loss_chart(history, log_y=scenario.view.log_y, color=console.is_terminal,
                            width=min(console.width, 120))
-        console.print(summary_table(history))
+        table = summary_table(history, dot=encodable("·", stdout).replace("?", "-"))
+        # a terminal too narrow for the table gets it at its own width, lines wrapped by the terminal: a number
+        # cut to its first digits ("2.805e") reads as another number
+        terminal = console.width
+        console.width = max(terminal, table.min_width or 0)  # (print's own width is capped at the console's)
+        console.print(table)
+        console.width = terminal
         console.print(encodable(chart, stdout), markup=False, highlight=False, soft_wrap=True)
         for line in failed:
             err.print(line, markup=False, soft_wrap=True)  # one line, however long the path

@@ -424,7 +424,8 @@ def floor_loss(x: torch.Tensor, y: torch.Tensor, loss: str, model) -> float:
     """The lowest training loss the model can reach, where it is known exactly: for a linear model fitted by
     mean squared error, the least-squares fit's (NaN elsewhere). A run flat far above it has not converged,
     whatever its curve looks like (status.py)."""
-    if model.kind != "linear" or loss != "mse" or not len(y):
+    if model.kind != "linear" or loss != "mse" or not len(y) or not (torch.isfinite(x).all() and
+                                                                     torch.isfinite(y).all()):
         return math.nan
     with torch.no_grad():
         features = x.double().cpu()
