@@ -265,3 +265,20 @@ async def test_a_resized_terminal_is_laid_out_again_both_ways():
             assert footer.y == height - 1 and footer.width == width  # the last row, the whole width
             assert plot.region.right <= width and plot.region.bottom <= height and plot.region != wide
         assert app.query_one(LossPlot).region.right > wide.right  # grown past the first layout
+
+
+def test_a_set_speed_goes_on_from_now_after_a_stall_instead_of_a_burst(monkeypatch):
+    # `kill -TSTP` for 10 s at speed 5, then CONT: about 50 steps came at once (the second attack, issue 30)
+    from nntui import runner
+
+    clock = [100.0]
+    monkeypatch.setattr(runner.time, "perf_counter", lambda: clock[0])
+    pace, step = runner.Pace(), 0
+    for _ in range(10):  # a second at 5 steps/s
+        clock[0] += 0.1
+        step += pace.due(step, 5)
+    assert 4 <= step <= 6
+    clock[0] += 10.0  # stopped
+    assert pace.due(step, 5) == 1  # one step now, then the pace again
+    clock[0] += 0.1
+    assert pace.due(step + 1, 5) == 0

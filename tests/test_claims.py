@@ -144,9 +144,11 @@ def test_arithmetic_in_a_claim_is_shown_with_its_numbers(write_scenario):
     # "40 < 137" said neither what 40 was nor where the 10 went (issue 27)
     sc = with_checks(load(str(write_scenario(SWEEP))),
                      ("ten times sooner", None, 'steps_to("lr=0.5", 0.5) * 10 < steps_to("lr=0.1", 0.5) + 100'),
-                     ("near", None, 'abs(loss("lr=0.5") - 0.01) < 1'))
+                     ("near", None, 'abs(loss("lr=0.5") - 0.01) < 1'),
+                     ("by zero", None, 'loss("lr=0.5") / 0 > 1'))
     _, history, _ = train(sc, "cpu")
-    sooner, near = history.verdicts
+    sooner, near, zero = history.verdicts
+    assert zero is not None and not zero.passed and "divides by zero" in zero.shown  # (was: "inf > 1", passed)
     a, b = (int(history.runs[k].train_loss.points()[0][np.argmax(history.runs[k].train_loss.points()[1] <= 0.5)])
             for k in (1, 0))
     assert sooner is not None and sooner.shown.startswith(f"{a} × 10 = {10 * a} < {b} + 100 = {b + 100} (")

@@ -144,11 +144,12 @@ def test_a_stopping_signal_while_pytorch_loads_still_leaves_a_record(tmp_path, m
         raise AssertionError("the signal ends training first")
 
     monkeypatch.setattr(engine, "Engine", interrupted)
-    err = io.StringIO()
-    code = run_headless(load("lr_sweep"), device="cpu", out=tmp_path / "r.json", stdout=io.StringIO(), stderr=err)
+    err, out = io.StringIO(), io.StringIO()
+    code = run_headless(load("lr_sweep"), device="cpu", out=tmp_path / "r.json", stdout=out, stderr=err)
     record = json.loads((tmp_path / "r.json").read_text())
     assert code == 128 + signal.SIGTERM and record["complete"] is False
     assert record["runs"][0]["steps_done"] == 0 and "trained 0 steps on cpu (interrupted)" in err.getvalue()
+    assert "no step was trained" in out.getvalue()  # (not "every run diverged at once")
 
 
 def test_a_hung_up_session_keeps_the_headless_record(tmp_path):
@@ -445,3 +446,17 @@ def test_a_terminal_too_narrow_for_the_summary_gets_it_whole_and_an_ascii_one_wi
                         stderr=io.StringIO()) == 0
     ascii_out.flush()
     assert "Final state - batch full" in ascii_out.buffer.getvalue().decode("ascii")
+
+
+def test_the_headless_linear_chart_is_ticked_at_round_steps():
+    # was: "1.44 1.20 0.96 0.72 0.49 0.25 0.01", unevenly spaced (the second attack, issue 30)
+    import re
+
+    from nntui.headless import loss_chart, train
+
+    _, history, _ = train(load("linear_regression").with_steps(60), "cpu")
+    chart = loss_chart(history, log_y=False, color=False, width=80, height=22)
+    values = [float(v) for v in re.findall(r"^\s*(\S+)┤", chart, flags=re.MULTILINE)]
+    steps = np.diff(sorted(values))
+    assert len(values) >= 3 and np.allclose(steps, steps[0]) and min(values) == 0, chart
+    assert all(float(f"{v:.2g}") == v for v in values), values  # round: at most two significant digits

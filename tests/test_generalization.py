@@ -169,6 +169,7 @@ def test_early_stopping_whose_patience_never_runs_out_ends_with_the_best_weights
     frame = engine.frame().runs[0]
     assert (frame.stopped_at, frame.best_step, frame.step) == (None, steps[best], 600)
     assert history.runs[0].val_loss.last == (600, pytest.approx(vals[best], rel=1e-6))  # the best step's weights
+    assert history.runs[0].status == "stopped"  # (its curve jumps back at the end: not "oscillating")
     run = engine.runs[0]
     with torch.no_grad():
         run.model.eval()

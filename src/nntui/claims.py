@@ -514,6 +514,8 @@ def _value(term: Term, runs: dict[str, RunHistory]) -> float:
             case "*":
                 return values[0] * values[1]
             case "/":
+                if values[1] == 0:  # (numpy says inf, and 'inf > 1' would pass)
+                    raise Unmeasured(f"{fmt(values[0])} / 0: the claim divides by zero")
                 return float(np.float64(values[0]) / np.float64(values[1]))
             case "neg":
                 return -values[0]

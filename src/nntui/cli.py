@@ -194,7 +194,7 @@ def serve(
         load(scenario)  # a bad name or file is a one-line error now, not in every browser tab
         command += ["run", scenario] + (["--device", device.value] if device else [])
     url = f"http://{'localhost' if host in ('127.0.0.1', 'localhost') else host}:{port}"
-    typer.echo(f"serving nntui at {url}, at most {max_sessions} sessions (Ctrl+C stops)" +
+    typer.echo(f"serving nntui at {url}, at most {max_sessions} session{'s' * (max_sessions != 1)} (Ctrl+C stops)" +
                ("" if host in ("127.0.0.1", "localhost") else f"; anyone who can reach {host}:{port} can open it"),
                err=True)
     NntuiServer(shlex.join(command), host=host, port=port, title="nntui", public_url=url,

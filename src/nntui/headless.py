@@ -94,6 +94,8 @@ def summary_table(history: History, dot: str = "·") -> Table:
             return f"{h.status} @{latest.diverged_at}"
         if latest is not None and latest.stopped_at is not None:
             return f"stopped @{latest.stopped_at} (best {latest.best_step})"
+        if h.status == "stopped" and latest is not None:  # patience never ran out; the best weights are back
+            return f"best @{latest.best_step} kept"
         return h.status
 
     cells = {
@@ -134,6 +136,7 @@ def loss_chart(history: History, *, log_y: bool, color: bool, width: int = 100, 
     arbitrary values with dozens of decimals."""
     import plotext as plt
 
+    from .ui.axis import scale, tick_label
     from .ui.palette import variant_rgb
     from .ui.raster import fmt_short
 
@@ -156,6 +159,8 @@ def loss_chart(history: History, *, log_y: bool, color: bool, width: int = 100, 
             drawn.append(ys)
             last_step = max(last_step, int(steps[ok].max()))
     if not drawn:  # every run diverged before its first finite whole-split loss (plotext fails on no data)
+        if not any(h.latest is not None and (h.latest.step or h.latest.diverged_at is not None) for h in history.runs):
+            return "Loss: no loss to chart (no step was trained)"
         return "Loss: no finite loss to chart (every run diverged at once)"
     if log_y:
         low, high = math.floor(min(float(y.min()) for y in drawn)), math.ceil(max(float(y.max()) for y in drawn))
@@ -164,6 +169,11 @@ def loss_chart(history: History, *, log_y: bool, color: bool, width: int = 100, 
         decades = [d for d in range(low, high + 1) if d % every == 0]
         plt.ylim(low, high)
         plt.yticks(decades, [fmt_short(10.0 ** d, 6) for d in decades])
+    else:  # round steps (0.25, 0.5…), as the app's axis, not plotext's evenly divided range (1.44, 1.20, 0.96…)
+        axis = scale(min(0.0, min(float(y.min()) for y in drawn)), max(float(y.max()) for y in drawn),
+                     max(height - 6, 3), label_width=6)
+        plt.ylim(axis.lo, axis.hi)
+        plt.yticks([v for _, v in axis.ticks], [tick_label(v, 6) for _, v in axis.ticks])
     step = _nice_step(last_step / 4) if last_step else 1
     plt.xticks([k * step for k in range(int(last_step // step) + 1)])
     text = plt.build()

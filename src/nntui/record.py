@@ -188,7 +188,9 @@ class RunHistory:
                                  first=self.first_loss, baseline=self.baseline, floor=self.floor,
                                  best_other=best_other,
                                  held_out=self.held_out(),
-                                 stopped=self.latest is not None and self.latest.stopped_at is not None, level=level)
+                                 stopped=self.latest is not None and (self.latest.stopped_at is not None
+                                                                      or _best_restored(self.latest)),
+                                 level=level)
 
     def lowest_val(self) -> tuple[int, float] | None:
         """(step, value) of the lowest finite validation loss so far (the first, on ties); None before one."""
@@ -402,3 +404,10 @@ def _clean(value: Any) -> Any:
 
 def dumps(record: dict[str, Any]) -> str:
     return json.dumps(record, indent=1, allow_nan=False)
+
+
+def _best_restored(frame: RunFrame) -> bool:
+    """The run ended with early stopping's best weights put back though patience never ran out: its curve
+    jumps back up at the end, which is the restore, not an oscillation."""
+    return (frame.finished and frame.diverged_at is None and frame.best_step is not None
+            and frame.best_step < frame.step)

@@ -31,6 +31,7 @@ from .scenario import ExpressionLesson, Scenario
 
 SPEEDS: tuple[int | None, ...] = (1, 2, 5, 10, 20, 30, 60, 120, 250, 500, 1000, None)  # steps/s; None = max
 FRAME_SECONDS = 0.05  # at full speed, publish a frame about every 50 ms
+LAG_FORGIVEN = 0.5  # a set speed more than this many seconds behind (Ctrl+Z, a stall) goes on from now
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -486,6 +487,8 @@ class Pace:
         if self.paced_from is None:
             self.paced_from = (now - 1.0 / speed, step)
         due = int((now - self.paced_from[0]) * speed) - (step - self.paced_from[1])
+        if due > max(1, LAG_FORGIVEN * speed):  # behind by more than LAG_FORGIVEN (the process was stopped, the
+            self.paced_from, due = (now - 1.0 / speed, step), 1  # machine busy): go on from here, no burst
         return min(due, max(1, int(FRAME_SECONDS / self.step_time))) if due > 0 else 0
 
     def measure(self, seconds: float, taken: int) -> None:

@@ -19,7 +19,8 @@ never at one mini-batch or one update, which noise flips at random. The rules, i
   still in the race, or, where the lowest reachable loss is known (a linear model's least squares), flat
   and not creeping down while short of it by more than FLOOR_SHARE of the way from its start: it has
   stopped learning long before the data allowed (alone, too, with no other run to compare).
-- **stopped**: early stopping ended it (the validation loss stopped improving); its best weights are back.
+- **stopped**: early stopping ended it (the validation loss stopped improving), or the run ended and early
+  stopping put its best step's weights back: either way its best weights are back.
 - **overfitting**: (with a validation split) the validation loss has climbed OVERFIT above its lowest point
   while the training loss went on falling below where it was then: it is learning the training points'
   noise. Decided after diverged/diverging: a curve falling on the training split says "learning" otherwise.

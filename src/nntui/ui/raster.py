@@ -200,7 +200,11 @@ def clip_path(px: np.ndarray, py: np.ndarray, width: int, height: int) -> tuple[
 
 
 def centered_message(text: str, width: int, height: int, style: Style) -> list[Strip]:
-    return [Strip([Segment(text.center(width)[:width], style)], width) if i == height // 2
+    """`text` in the middle of the panel, wrapped at spaces onto as many rows as it needs (a message cut at the
+    edge can cut a number in two: "need 14" for "need 144")."""
+    lines = wrap_label(text, max(width, 1))[:max(height, 1)]
+    top = (height - len(lines)) // 2
+    return [Strip([Segment(lines[i - top].center(width)[:width], style)], width) if 0 <= i - top < len(lines)
             else Strip.blank(width, style) for i in range(height)]
 
 
