@@ -163,7 +163,7 @@ class LossPlot(StripPanel):
         # each tick on the row (and column) whose centre is its value: read back through them, every dot is
         # within half a cell of its value (axis.py)
         y_axis = scale(lo, hi, ph, log=self.log_y, flip=True, anchor=self.Y_ANCHOR, label_width=MARGIN - 2)
-        x_gap = len(tick_label(x_max, 5)) + 2
+        x_gap = len(tick_label(x_max, 5)) + 1  # (a space between two labels)
         x_axis = scale(0.0, float(x_max), cw, whole=True, label_width=5, gap=x_gap, most=max(x_gap, cw // 3))
         top = y_axis.hi
 
