@@ -209,8 +209,8 @@ async def test_the_lesson_panel_shows_claims_once_the_question_they_would_answer
         assert "✓" not in claims and "4 claims, shown after the question at step 1" in claims
         assert "1e-5" not in beat and "answer it below" in beat  # the beat would give the answer away too
         await pilot.press("4", "enter")
-        await wait_until(lambda: "✓ Sigmoid: L1's gradient is under 1/1000 of L10's  1.041e-05 < 0.001"
-                         in str(app.query_one(ClaimList).render()), pilot)
+        await wait_until(lambda: "✓ Sigmoid: L1's gradient is under 1/1000 of L10's  2.722028e-06 / 0.2614834 = "
+                                 "1.041e-05 < 0.001" in str(app.query_one(ClaimList).render()), pilot)
         assert "answer it below" not in app.query_one("#beat").source  # (training at full speed: a later beat may show)
 
 
