@@ -353,27 +353,33 @@ def test_a_fifo_a_device_or_a_folder_is_named_for_what_it_is(tmp_path):
         load_path(tmp_path / "s.toml")
 
 
-def test_data_past_float32_is_refused_with_its_field(tmp_path):
+LINEAR = '[scenario]\ntitle = "l"\n[data]\nkind = "linear"\n{data}\n[model]\nkind = "linear"\n'
+
+
+@pytest.mark.parametrize(("name", "text", "message"), [
     # was: a numpy RuntimeWarning on stderr, then every run diverged at step 0 (or standardized to garbage)
+    ("c.toml", '[scenario]\ntitle = "c"\n[data]\nkind = "curve"\nf = "exp(x) * 1e300"\nstart = 0\nstop = 10\n'
+               'n = 50\n[model]\nkind = "linear"\n', r"data.f: a target reaches 2.2e\+304"),
+    # a huge slope: was numpy's overflow RuntimeWarning before the one line (issue 30)
+    ("l.toml", LINEAR.format(data="stop = 1.0\nn = 20\nslope = 1e308\nintercept = 1e308"),
+     r"data: a target reaches inf, past float32's largest"),
+    # a range whose width overflows: linspace makes NaN, which compared false with every limit
+    ("w.toml", LINEAR.format(data="start = -1e308\nstop = 1e308\nn = 50"),
+     r"data: an input reaches inf, past float32's largest"),
+])
+def test_data_past_float32_is_refused_with_its_field_and_no_warning(name, text, message, tmp_path):
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ScenarioError, match=message):
+            load_path(tmp_path / name)
+
+
+def test_csv_data_past_float32_is_refused_with_its_field(tmp_path):
     (tmp_path / "d.csv").write_text("x,y\n1e308,1\n-1e308,2\n1e307,3\n", encoding="utf-8")
     (tmp_path / "s.toml").write_text(CSV_SCENARIO.format(extra="standardize = true\n"), encoding="utf-8")
     with pytest.raises(ScenarioError, match=r"data.path: an input reaches 1e\+308, past float32's largest"):
         load_path(tmp_path / "s.toml")
-    (tmp_path / "c.toml").write_text('[scenario]\ntitle = "c"\n[data]\nkind = "curve"\nf = "exp(x) * 1e300"\n'
-                                     'start = 0\nstop = 10\nn = 50\n[model]\nkind = "linear"\n', encoding="utf-8")
-    with pytest.raises(ScenarioError, match=r"data.f: a target reaches 2.2e\+304"):
-        load_path(tmp_path / "c.toml")
-    (tmp_path / "l.toml").write_text('[scenario]\ntitle = "l"\n[data]\nkind = "linear"\nstop = 1.0\nn = 20\nslope = 1e308\n'
-                                     'intercept = 1e308\n[model]\nkind = "linear"\n', encoding="utf-8")
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # was: numpy's overflow RuntimeWarning before the one line (issue 30)
-        with pytest.raises(ScenarioError, match=r"data: a target reaches inf, past float32's largest"):
-            load_path(tmp_path / "l.toml")
-        # a range whose width overflows: linspace makes NaN, which compared false with every limit
-        (tmp_path / "w.toml").write_text('[scenario]\ntitle = "w"\n[data]\nkind = "linear"\nstart = -1e308\n'
-                                         'stop = 1e308\nn = 50\n[model]\nkind = "linear"\n', encoding="utf-8")
-        with pytest.raises(ScenarioError, match=r"data: an input reaches inf, past float32's largest"):
-            load_path(tmp_path / "w.toml")
 
 
 def test_errors_quote_oversized_input_briefly(tmp_path, write_scenario):
