@@ -23,13 +23,25 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, get_args
+from typing import Any, Literal, Protocol, get_args
 
 from .scenario.spec import DEFAULT_PANELS, GRAPH_LESSON_PANELS  # noqa: F401  (re-exported: the defaults)
 from .scenario.spec import Panel as PanelName
 
-if TYPE_CHECKING:
-    from .scenario.loader import Variant
+
+class Variant(Protocol):
+    """What a panel's check reads of a run (scenario.loader's Variant): declared here, so the loader, which
+    checks a scenario's panels against this module, is not imported back by it."""
+
+    @property
+    def dataset(self) -> Any: ...
+
+    @property
+    def model(self) -> Any: ...
+
+    @property
+    def parameter_count(self) -> int: ...
+
 
 Probe = Literal["path", "dists", "boundary", "graph", "lr", "confusion", "neurons"]
 PROBES: tuple[Probe, ...] = get_args(Probe)
@@ -73,9 +85,7 @@ def _confusion_problem(variants: tuple[Variant, ...]) -> str | None:
 
 
 def _curvature_problem(variants: tuple[Variant, ...]) -> str | None:
-    from .scenario.loader import parameter_count  # imported here: the loader imports this module
-
-    count = parameter_count(variants[0])
+    count = variants[0].parameter_count
     if count == 2:
         return None
     return (f"the curvature panel draws the loss along the Hessian's steepest direction of an exact 2-parameter "
@@ -93,10 +103,8 @@ MAX_SURFACE_WORK = 1_000_000_000  # grid points × samples × values per sample:
 
 
 def _contour_problem(variants: tuple[Variant, ...]) -> str | None:
-    from .scenario.loader import parameter_count  # imported here: the loader imports this module
-
     v = max(variants, key=lambda x: len(x.dataset.x_train))
-    exact = parameter_count(variants[0]) == 2
+    exact = variants[0].parameter_count == 2
     points = EXACT_POINTS if exact else SLICE_GRID[0] * SLICE_GRID[1]
     ds = v.dataset
     width = ds.n_features + (sum(v.model.layers) if v.model.kind == "mlp" else 0) + ds.n_outputs

@@ -22,7 +22,6 @@ from ..catalog import entry
 from ..frames import Frame, RunFrame, Surface
 from ..panels import probes_for
 from ..scenario import Scenario, Variant
-from ..scenario.loader import parameter_count
 from ..schedules import lr_factor
 from . import manual
 from . import surface as surfaces
@@ -495,7 +494,7 @@ class Engine:
                   | frozenset().union(*(c.claim.probes for c in scenario.checks)))
         self.contour = "path" in probes
         # two parameters: the exact surface, with every step on the path; more: a random-direction slice
-        self.exact = parameter_count(scenario.variants[0]) == 2
+        self.exact = scenario.variants[0].parameter_count == 2
         self._options: dict[str, Any] = dict(track_path=self.contour and self.exact, probe="dists" in probes,
                              boundary="boundary" in probes, graph="graph" in probes, track_lr="lr" in probes,
                              confusion="confusion" in probes, neurons="neurons" in probes,

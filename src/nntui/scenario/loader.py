@@ -69,6 +69,16 @@ class Variant:
         return 100
 
     @property
+    def parameter_count(self) -> int:
+        """Trainable parameters of the model, computed from its spec (no torch)."""
+        ds, m = self.dataset, self.model
+        if m.kind == "surface":
+            return 2
+        widths = [ds.n_features, *m.layers, ds.n_outputs]
+        norms = 2 * sum(m.layers) if m.batch_norm else 0  # batch norm's scale γ and shift β per hidden unit
+        return sum(a * b + (b if m.bias else 0) for a, b in zip(widths, widths[1:])) + norms
+
+    @property
     def batch_size(self) -> int:
         b = self.train.batch_size
         return self.dataset.n_train if b == "full" else min(b, self.dataset.n_train)
@@ -482,11 +492,11 @@ def _manual_problems(resolved: dict[str, Any], source: str, text: str, idx: int 
 def _size_problems(variants: list[Variant], source: str) -> list[Problem]:
     """Models too big to train side by side, refused before torch allocates anything."""
     problems = []
-    weights = sum(parameter_count(v) for v in variants)
+    weights = sum(v.parameter_count for v in variants)
     if weights > MAX_PARAMETERS:
         problems.append(Problem(source, f"the runs have {weights:,} weights together; at most {MAX_PARAMETERS:,} "
                                 "(make the layers narrower or fewer, or train fewer variants)", "model.layers"))
-    work = sum(v.batch_size * v.train.accumulate * parameter_count(v) for v in variants)
+    work = sum(v.batch_size * v.train.accumulate * v.parameter_count for v in variants)
     if work > MAX_STEP_WORK:  # a step cannot be paused, reset or quit in the middle: keep each one short
         many = max(variants, key=lambda v: v.train.accumulate)
         field = "train.accumulate" if many.train.accumulate > 1 else "train.batch_size"
@@ -499,16 +509,6 @@ def _size_problems(variants: list[Variant], source: str) -> list[Problem]:
                                 f"most {MAX_ACTIVATIONS:,} (use a smaller batch_size or narrower layers)",
                                 "train.batch_size"))
     return problems
-
-
-def parameter_count(variant: Variant) -> int:
-    """Trainable parameters of the variant's model, computed from its spec (no torch)."""
-    ds, m = variant.dataset, variant.model
-    if m.kind == "surface":
-        return 2
-    widths = [ds.n_features, *m.layers, ds.n_outputs]
-    norms = 2 * sum(m.layers) if m.batch_norm else 0  # batch norm's scale γ and shift β per hidden unit
-    return sum(a * b + (b if m.bias else 0) for a, b in zip(widths, widths[1:])) + norms
 
 
 def load_path(path: Path, seed: int | None = None) -> Scenario:
