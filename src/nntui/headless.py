@@ -132,13 +132,12 @@ def summary_table(history: History, dot: str = "·") -> Table:
 
 def loss_chart(history: History, *, log_y: bool, color: bool, width: int = 100, height: int = 22) -> str:
     """The runs' training-split losses as a plotext chart. A log axis is drawn as log10 of the loss on a linear
-    axis, its ticks at whole decades labelled as losses (1, 0.1, 1e-3): plotext's own log axis labels
+    axis, ticked as the app's axis is and labelled as losses (1, 0.1, 1e-3): plotext's own log axis labels
     arbitrary values with dozens of decimals."""
     import plotext as plt
 
     from .ui.axis import scale, tick_label
     from .ui.palette import variant_rgb
-    from .ui.raster import fmt_short
 
     plt.clear_figure()
     plt.plotsize(width, height)
@@ -162,16 +161,14 @@ def loss_chart(history: History, *, log_y: bool, color: bool, width: int = 100, 
         if not any(h.latest is not None and (h.latest.step or h.latest.diverged_at is not None) for h in history.runs):
             return "Loss: no loss to chart (no step was trained)"
         return "Loss: no finite loss to chart (every run diverged at once)"
+    # the app's axis (ui/axis.py): decades or doublings, round linear steps; not plotext's own ticks
+    low, high = min(float(y.min()) for y in drawn), max(float(y.max()) for y in drawn)
     if log_y:
-        low, high = math.floor(min(float(y.min()) for y in drawn)), math.ceil(max(float(y.max()) for y in drawn))
-        high = max(high, low + 1)
-        every = next((k for k in (1, 2, 3, 5, 10, 20, 50, 100) if (high - low) / k <= 6), 200)
-        decades = [d for d in range(low, high + 1) if d % every == 0]
-        plt.ylim(low, high)
-        plt.yticks(decades, [fmt_short(10.0 ** d, 6) for d in decades])
-    else:  # round steps (0.25, 0.5…), as the app's axis, not plotext's evenly divided range (1.44, 1.20, 0.96…)
-        axis = scale(min(0.0, min(float(y.min()) for y in drawn)), max(float(y.max()) for y in drawn),
-                     max(height - 6, 3), label_width=6)
+        axis = scale(10.0 ** low, 10.0 ** max(high, low + 1), max(height - 6, 3), log=True, label_width=6)
+        plt.ylim(math.log10(axis.lo), math.log10(axis.hi))
+        plt.yticks([math.log10(v) for _, v in axis.ticks], [tick_label(v, 6) for _, v in axis.ticks])
+    else:
+        axis = scale(min(0.0, low), high, max(height - 6, 3), label_width=6)
         plt.ylim(axis.lo, axis.hi)
         plt.yticks([v for _, v in axis.ticks], [tick_label(v, 6) for _, v in axis.ticks])
     step = _nice_step(last_step / 4) if last_step else 1
