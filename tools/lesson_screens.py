@@ -1,8 +1,8 @@
-"""Screens of built-in lessons as a student first sees them: mid-run and at the end, at 120x40 and 80x24.
+"""Screens of built-in lessons as a student first sees them: mid-run and at the end, at 120x40, 80x24 and 200x60.
 
-    .venv/bin/python tools/lesson_screens.py OUT_DIR [LESSON ...]    (no lesson named: all of them)
+    .venv/bin/python tools/lesson_screens.py [--size WxH ...] OUT_DIR [LESSON ...]    (no lesson named: all of them)
 
-writes OUT_DIR/LESSON-{mid,end}-{120x40,80x24}.svg, the app's own screenshots, trained for real on the CPU
+writes OUT_DIR/LESSON-{mid,end}-{120x40,80x24,200x60}.svg (or only the sizes named), the app's own screenshots, trained for real on the CPU
 without its questions. Render them to PNG with Chromium (../shared/tools/svg2png IN.svg OUT.png) to look at
 them, or hand them to someone who has not seen the lesson and ask what the screen shows.
 """
@@ -17,7 +17,7 @@ from nntui.scenario import list_builtin, load
 from nntui.ui.app import NNTuiApp
 from nntui.ui.graph import GraphPanel
 
-SIZES = ((120, 40), (80, 24))
+SIZES = ((120, 40), (80, 24), (200, 60))
 
 
 async def shoot(name: str, phase: str, size: tuple[int, int], out: Path) -> None:
@@ -46,15 +46,20 @@ async def shoot(name: str, phase: str, size: tuple[int, int], out: Path) -> None
 
 
 def main(argv: list[str]) -> None:
+    sizes = []
+    while len(argv) > 1 and argv[0] == "--size":
+        width, _, height = argv[1].partition("x")
+        sizes.append((int(width), int(height)))
+        argv = argv[2:]
     if not argv:
         sys.exit(__doc__)
     out = Path(argv[0])
     out.mkdir(parents=True, exist_ok=True)
     for name in argv[1:] or [info.name for info in list_builtin()]:
-        for size in SIZES:
+        for size in sizes or SIZES:
             for phase in ("mid", "end"):
                 asyncio.run(shoot(name, phase, size, out))
-        print(f"{name}: 4 screens in {out}", flush=True)
+        print(f"{name}: {2 * len(sizes or SIZES)} screens in {out}", flush=True)
 
 
 if __name__ == "__main__":
