@@ -145,6 +145,32 @@ async def test_runs_whose_curves_coincide_are_labelled_as_one():
     assert ends[at + 1].endswith(" = autograd")
 
 
+async def test_a_run_drawn_under_another_says_so_at_its_curve_s_end_or_in_the_legend():
+    losses = 1 / (1 + np.arange(300.0))
+    runs = [run("full", losses), run("batch 32", losses * 1.002), run("apart", 30 * losses)]  # 0.2%: one row
+    plot = await drawn(runs, log_y=True)
+    ends = [line.rstrip() for line in lines(plot)]
+    at = next(r for r, line in enumerate(ends) if line.endswith(" full"))
+    assert ends[at + 1].endswith(" ≈ batch 32") and not any(line.endswith("≈ apart") for line in ends)
+    assert "≈ drawn under" in str(plot.border_subtitle)
+    plot = await drawn(runs, size=(30, 12), log_y=True)  # no room for end labels: the legend counts it
+    assert not any("≈" in line for line in lines(plot)) and "1 run under others" in str(plot.border_subtitle)
+    runs = [run("full", losses), run("batch 32", losses * 1.5), run("apart", 30 * losses)]  # a row apart
+    plot = await drawn(runs, log_y=True)
+    assert not any("≈" in line for line in lines(plot)) and "under" not in str(plot.border_subtitle)
+
+
+async def test_a_validation_curve_under_the_training_curve_is_said_to_be_there():
+    losses = 1 / (1 + np.arange(101.0))
+    steps = np.arange(0, 101, 10.0)
+    same = dict(val_steps=steps, val_losses=losses[::10] * 1.001)
+    plot = await drawn([run("run", losses, train_steps=np.arange(101.0), train_losses=losses, **same)])
+    assert "╌ validation (under ━)" in str(plot.border_subtitle)
+    apart = dict(val_steps=steps, val_losses=losses[::10] * 3)
+    plot = await drawn([run("run", losses, train_steps=np.arange(101.0), train_losses=losses, **apart)])
+    assert "╌ validation" in str(plot.border_subtitle) and "under" not in str(plot.border_subtitle)
+
+
 async def test_a_label_too_long_for_the_gutter_wraps_onto_the_next_rows_rather_than_being_cut():
     losses = 1 / (1 + np.arange(100.0))
     runs = [run("relu, lr 0.05", losses), run("relu, lr 2", 3 * losses), run("leaky relu, lr 2", 9 * losses)]

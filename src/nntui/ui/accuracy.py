@@ -19,6 +19,7 @@ from .loss import Curves, LossPlot
 class AccuracyPanel(LossPlot):
     MARKS_LOWEST = False
     Y_ANCHOR = "high"  # 100% on the top row
+    KEY_HINT = ""
 
     @classmethod
     def for_scenario(cls, scenario, **kwargs):
@@ -33,8 +34,11 @@ class AccuracyPanel(LossPlot):
     def _title(self) -> str:
         return "Accuracy"
 
-    def _subtitle(self, held_out: bool, noise: bool, marks: Collection[str] = ()) -> str:
-        return "━ training · ╌ validation" if held_out else "━ training split"
+    def _legend(self, held_out: bool, noise: bool, marks: Collection[str]) -> list[tuple[str, str]]:
+        if not held_out:
+            return [("━ training split", "━ train")]
+        return [("━ training", "━ train"), ("╌ validation (under ━)", "╌ val under ━") if "╌≈" in marks
+                else ("╌ validation", "╌ val")]
 
     def _curves(self, view: View) -> list[Curves]:
         none = self._finite(None, None)

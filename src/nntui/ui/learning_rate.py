@@ -18,6 +18,8 @@ from .loss import Curves, LossPlot
 
 class LearningRatePanel(LossPlot):
     MARKS_LOWEST = False
+    KEY_HINT = ""
+
     @classmethod
     def for_scenario(cls, scenario, **kwargs):
         return cls(**kwargs)
@@ -31,8 +33,8 @@ class LearningRatePanel(LossPlot):
     def _title(self) -> str:
         return "Learning rate"
 
-    def _subtitle(self, held_out: bool, noise: bool, marks: Collection[str] = ()) -> str:
-        return "each step's lr"
+    def _legend(self, held_out: bool, noise: bool, marks: Collection[str]) -> list[tuple[str, str]]:
+        return [("each step's lr", "each step's lr")]
 
     def _curves(self, view: View) -> list[Curves]:
         none = self._finite(None, None)

@@ -36,6 +36,7 @@ from .raster import MARGIN, border_room, centered_message, first_fit, polyline_p
 FLOOR = 1e-12  # log scale: losses of exactly zero are drawn at this floor
 X_LABEL_PAD = 2  # columns right of the curves where the last step label is centred on its column
 SAME_RTOL = 1e-4  # two runs closer than this everywhere are one curve on any screen: "a = b"
+HIDDEN_SHARE = 0.5  # a run with more than half its curve's cells under other curves is labelled "≈ b" under them
 HELD_OUT_DASH = np.array([1] * 4 + [0] * 4, bool)
 MAIN, HELD_OUT, TRACE = 0, 1, 2  # each run's three styles: its curve, its validation curve, its mini-batch noise
 TRACE_FADE = 0.55  # the noise's colour, this far from the run's toward the background
@@ -57,6 +58,7 @@ class LossPlot(StripPanel):
     PAINTS_BACKGROUND = True  # every style it draws with carries the panel's background: no second pass
     MARKS_LOWEST = True  # ▼ at the lowest validation loss once the curve has climbed from it
     Y_ANCHOR = "low"  # the data sit at the bottom of the y axis (a loss starts at its floor)
+    KEY_HINT = "l: log/linear"
 
     @classmethod
     def for_scenario(cls, scenario, **kwargs):
@@ -105,16 +107,25 @@ class LossPlot(StripPanel):
         return first_fit([f"Loss ({', '.join(notes)})", f"Loss ({', '.join(short)})"] if notes else ["Loss"],
                          border_room(self.outer_size.width))
 
-    def _subtitle(self, held_out: bool, noise: bool, marks: Collection[str] = ()) -> str:
-        # the legend first: a narrow panel drops the key hint (the footer has it), not what the dashes mean
-        legend = [text for text, shown in (
-            ("faint: each batch", noise), ("━ training", held_out), ("╌ validation", held_out),
-            ("▼ lowest val", "▼" in marks), ("■ stopped early", "■" in marks), ("✎ edited", "✎" in marks)) if shown]
-        short = [text for text, shown in (
-            ("faint: batch", noise), ("━ train", held_out), ("╌ val", held_out), ("▼ lowest", "▼" in marks),
-            ("■ stopped", "■" in marks), ("✎ edit", "✎" in marks)) if shown]
-        marked = short[1:] if noise else short  # then the batch note goes, then the last marks
-        return first_fit([" · ".join([*legend, "l: log/linear"]), " · ".join(legend), " · ".join(short),
+    def _legend(self, held_out: bool, noise: bool, marks: Collection[str]) -> list[tuple[str, str]]:
+        """What the panel's lines are, (long, short) each, most needed first."""
+        return [pair for pair, shown in (
+            (("faint: each batch", "faint: batch"), noise), (("━ training", "━ train"), held_out),
+            (("╌ validation (under ━)", "╌ val under ━") if "╌≈" in marks else ("╌ validation", "╌ val"), held_out),
+            (("▼ lowest val", "▼ lowest"), "▼" in marks), (("■ stopped early", "■ stopped"), "■" in marks),
+            (("✎ edited", "✎ edit"), "✎" in marks)) if shown]
+
+    def _subtitle(self, held_out: bool, noise: bool, marks: Collection[str] = (), unlabelled: int = 0) -> str:
+        """The legend, as much of it as fits (a narrow panel drops the key hint, which the footer has, not
+        what the marks mean); `unlabelled`: runs under others with no end label to say so, which stays."""
+        entries = [*self._legend(held_out, noise, marks), *(pair for pair, shown in (
+            ((f"{unlabelled} run{'s' * (unlabelled > 1)} under others", f"{unlabelled} hidden"), unlabelled > 0),
+            (("= same values", "= same"), "=" in marks), (("≈ drawn under", "≈ under"), "≈" in marks)) if shown)]
+        legend, short = [long for long, _ in entries], [brief for _, brief in entries]
+        hint = [self.KEY_HINT] if self.KEY_HINT else []
+        # then the batch note goes, then the last marks, the count of hidden runs last of all
+        marked = sorted((text for text in short if not text.startswith("faint")), key=lambda t: "hidden" not in t)
+        return first_fit([" · ".join([*legend, *hint]), " · ".join(legend), " · ".join(short),
                           *(" · ".join(marked[:n]) for n in range(len(marked), 0, -1))],
                          border_room(self.size.width))
 
@@ -149,53 +160,57 @@ class LossPlot(StripPanel):
         marks = {key for run in view.runs for key, shown in (("▼", self.MARKS_LOWEST and _past_lowest(run)),
                                                              ("■", run.stopped_at is not None),
                                                              ("✎", bool(run.edits))) if shown}
-        self.set_titles(subtitle=self._subtitle(any(len(c.held_out[0]) for c in curves),
-                                                any(_shows_noise(c) for c in curves), marks))
         x_max = max(x_extent(view.step, view.total), 1)
         lo, hi = self._y_range(view, curves)
         order = [i for i in reversed(range(len(curves))) if i != self.focus_run]  # the first runs on top…
         if self.focus_run is not None and 0 <= self.focus_run < len(curves):
             order.append(self.focus_run)  # …unless a lesson beat is about another
-        groups = _identical(curves, order[::-1])
         names = _short_names([run.label for run in view.runs], pw // 3 - 2)
-        gutter = _gutter([("= " if n else "") + names[i] for g in groups for n, i in enumerate(g)], pw)
-        cw = pw - max(gutter, X_LABEL_PAD)  # the curves' columns; end labels fit in the gutter right of them
         # each tick on the row (and column) whose centre is its value: read back through them, every dot is
         # within half a cell of its value (axis.py)
         y_axis = scale(lo, hi, ph, log=self.log_y, flip=True, anchor=self.Y_ANCHOR, label_width=MARGIN - 2)
-        x_gap = len(tick_label(x_max, 5)) + 1  # (a space between two labels)
-        x_axis = scale(0.0, float(x_max), cw, whole=True, label_width=5, gap=x_gap, most=max(x_gap, cw // 3))
-        top = y_axis.hi
+        # runs under others are found on the drawn dots, which need the gutter their labels take: lay out,
+        # then once more if the labels saying so need a wider gutter
+        same = _identical(curves, order[::-1])
+        gutter = _gutter(_group_labels(same, names), pw)
+        diverged = {i for i, run in enumerate(view.runs) if run.diverged_at is not None}
+        for _ in range(2):
+            cw = pw - max(gutter, X_LABEL_PAD)  # the curves' columns; end labels fit in the gutter right of them
+            x_axis, lines, ends = self._layout(view, curves, order, x_max, y_axis, cw)
+            groups = _hidden(same, lines, (cw, ph), skip=diverged)
+            wider = _gutter(_group_labels(groups, names), pw)
+            if wider <= gutter:
+                break
+            gutter = wider
 
         def dots(series: Series) -> tuple[np.ndarray, np.ndarray]:
-            steps, values = series
-            # a loss far off the chart (a run blowing up, on a linear axis) is clamped a chart's height away: its
-            # dot row must fit an integer, and the line toward it leaves through the same edge
-            return x_axis.dots(steps, 2), np.clip(y_axis.dots(values, 4), -8 * ph, 12 * ph)
+            return _dots(series, x_axis, y_axis, ph)
+
+        dashes = {}  # run → its validation curve's dashes
+        for i in order:
+            if len(curves[i].held_out[0]):
+                xs, ys = line_dots(*dots(curves[i].held_out))
+                keep = HELD_OUT_DASH[np.arange(len(xs)) % len(HELD_OUT_DASH)]
+                dashes[i] = xs[keep], ys[keep]
+        under = [mark for group in groups for _, mark in group if mark]
+        if gutter:  # each label under its curve's says so
+            marks |= set(under)
+        curves_cells = np.concatenate([_cells(*line, (cw, ph)) for line in lines.values()] or [np.zeros(0, int)])
+        if dashes and all(np.isin(_cells(*dash, (cw, ph)), curves_cells).mean() > HIDDEN_SHARE
+                          for dash in dashes.values()):
+            marks.add("╌≈")  # every validation curve is (mostly) under the training curves
+        self.set_titles(subtitle=self._subtitle(bool(dashes), any(_shows_noise(c) for c in curves), marks,
+                                                0 if gutter else len(under)))
 
         canvas = BrailleCanvas(pw, ph)
-        lines, ends = {}, {}  # run → its main curve's dots; (row, column) of its last cell
-        for i in order:
-            if len(curves[i].main[0]):
-                px, py = dots(_clip_above(*curves[i].main, top))
-                lines[i] = line_dots(px, py)
-                ends[i] = (int(min(max(round(py[-1]), 0), 4 * ph - 1)) // 4,
-                           int(min(max(round(px[-1]), 0), 2 * cw - 1)) // 2)
-                diverged = view.runs[i].diverged_at
-                if diverged is not None:  # its ✗ and label at the step it diverged (the table's "@N"), on the top
-                    ends[i] = (ends[i][0], int(min(round(float(x_axis.dots(diverged, 2))), 2 * cw - 1)) // 2)  # edge
-                    # if it left through it
         for i in order:
             if len(curves[i].trace[0]):
                 px, py = dots(curves[i].trace)
                 canvas.paint(*(envelope_dots(px, py) if curves[i].envelope else line_dots(px, py)), 3 * i + TRACE)
         for xs, ys in lines.values():  # the faint trace keeps a cell clear of the curves: a noise-free run
             canvas.clear(xs, ys, around=1)  # has no faint fringe, and dashes are not filled in
-        for i in order:
-            if len(curves[i].held_out[0]):
-                xs, ys = line_dots(*dots(curves[i].held_out))
-                keep = HELD_OUT_DASH[np.arange(len(xs)) % len(HELD_OUT_DASH)]
-                canvas.paint(xs[keep], ys[keep], 3 * i + HELD_OUT)
+        for i, (xs, ys) in dashes.items():
+            canvas.paint(xs, ys, 3 * i + HELD_OUT)
         for i, (xs, ys) in lines.items():  # solid: a gap would read as missing data (only validation is dashed)
             canvas.clear(xs, ys)
             canvas.paint(xs, ys, 3 * i + MAIN)
@@ -226,20 +241,39 @@ class LossPlot(StripPanel):
         strips.append(_x_ticks(x_axis, pw, base + Style(dim=True)))
         self._strips = strips
 
-    def _label_ends(self, canvas: BrailleCanvas, view: View, names: list[str], groups: list[list[int]],
-                    ends: dict[int, tuple[int, int]]) -> None:
+    def _layout(self, view: View, curves: list[Curves], order: list[int], x_max: int, y_axis: Scale,
+                cw: int) -> tuple[Scale, dict[int, tuple[np.ndarray, np.ndarray]], dict[int, tuple[int, int]]]:
+        """The step axis over `cw` columns; each run's main curve as dots (run → xs, ys, in `order`) and the
+        (row, column) of its last cell: where it diverged, on the top edge if it left through it."""
+        x_gap = len(tick_label(x_max, 5)) + 1  # (a space between two labels)
+        x_axis = scale(0.0, float(x_max), cw, whole=True, label_width=5, gap=x_gap, most=max(x_gap, cw // 3))
+        ph = y_axis.cells
+        lines, ends = {}, {}
+        for i in order:
+            if len(curves[i].main[0]):
+                px, py = _dots(_clip_above(*curves[i].main, y_axis.hi), x_axis, y_axis, ph)
+                lines[i] = line_dots(px, py)
+                ends[i] = (int(min(max(round(py[-1]), 0), 4 * ph - 1)) // 4,
+                           int(min(max(round(px[-1]), 0), 2 * cw - 1)) // 2)
+                diverged = view.runs[i].diverged_at
+                if diverged is not None:  # its ✗ and label at the step it diverged (the table's "@N")
+                    ends[i] = (ends[i][0], int(min(round(float(x_axis.dots(diverged, 2))), 2 * cw - 1)) // 2)
+        return x_axis, lines, ends
+
+    def _label_ends(self, canvas: BrailleCanvas, view: View, names: list[str],
+                    groups: list[list[tuple[int, str]]], ends: dict[int, tuple[int, int]]) -> None:
         """Each curve's label right of its end, in its colour, pushed apart where curves end close together;
-        where curves coincide, the one drawn on top is labelled and the ones under it say "= b" below."""
+        where curves coincide (or one lies mostly under another), the one drawn on top is labelled and the
+        ones under it say "= b" (the same values) or "≈ b" (the same on this screen) below."""
         wanted = []  # (row wanted, column, text, run)
         for group in groups:
-            if group[0] in ends:  # the others are hidden under it: each says so on the next rows, "= b"
-                end_row, col = ends[group[0]]
-                marked = view.runs[group[0]].diverged_at is not None or view.runs[group[0]].stopped_at is not None
+            top = group[0][0]
+            if top in ends:
+                end_row, col = ends[top]
+                marked = view.runs[top].diverged_at is not None or view.runs[top].stopped_at is not None
                 col += 1 if marked else 2
-                for n, i in enumerate(group):
-                    text = ("= " if n else "") + names[i]
-                    if len(text) > canvas.width - col and text.startswith("= "):
-                        text = "=" + text[2:]
+                for i, mark in group:
+                    text = f"{mark} {names[i]}" if mark else names[i]
                     if canvas.width - col >= 3:
                         wanted.append((end_row, col, text, i))
         # a label too long for the gutter takes two rows or more where the rows allow ("leaky relu," / "lr 2"),
@@ -367,20 +401,74 @@ def envelope_dots(px: np.ndarray, py: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return np.concatenate((span_x, xs)), np.concatenate((span_y, ys))
 
 
-def _identical(curves: list[Curves], order: list[int]) -> list[list[int]]:
-    """Runs in `order` grouped where their main curves coincide (same steps, values within SAME_RTOL)."""
-    groups: list[list[int]] = []
+def _dots(series: Series, x_axis: Scale, y_axis: Scale, rows: int) -> tuple[np.ndarray, np.ndarray]:
+    """A series' points as dot coordinates. A loss far off the chart (a run blowing up, on a linear axis) is
+    clamped a chart's height away: its dot row must fit an integer, and the line toward it leaves through the
+    same edge."""
+    steps, values = series
+    return x_axis.dots(steps, 2), np.clip(y_axis.dots(values, 4), -8 * rows, 12 * rows)
+
+
+def _identical(curves: list[Curves], order: list[int]) -> list[list[tuple[int, str]]]:
+    """Runs in `order` grouped where their main curves coincide (same steps, values within SAME_RTOL): each
+    group is its first run and the ones equal to it, (run, "=")."""
+    groups: list[list[tuple[int, str]]] = []
     for i in order:
         steps, values = curves[i].main
         for group in groups:
-            s, v = curves[group[0]].main
+            s, v = curves[group[0][0]].main
             if len(s) == len(steps) and len(s) and np.array_equal(s, steps) and np.allclose(
                     v, values, rtol=SAME_RTOL, atol=0):
-                group.append(i)
+                group.append((i, "="))
                 break
         else:
-            groups.append([i])
+            groups.append([(i, "")])
     return groups
+
+
+def _hidden(groups: list[list[tuple[int, str]]], lines: dict[int, tuple[np.ndarray, np.ndarray]],
+            size: tuple[int, int], skip: Collection[int] = ()) -> list[list[tuple[int, str]]]:
+    """`groups` (top run first, as `_identical` gives them) with each run whose curve is mostly under the
+    ones drawn over it (`lines` is in drawing order, the last on top) moved into the group of the run covering
+    most of it, marked "≈": on the screen they are one curve, and its label must say so. Runs in `skip`
+    (diverged: their ✗ and label are their own) stay where they are. `size`: the canvas's (columns, rows)."""
+    drawn = list(lines)
+    cells = {i: _cells(xs, ys, size) for i, (xs, ys) in lines.items()}  # the cells each curve passes through
+    top_of = {i: group[0][0] for group in groups for i, _ in group}
+    under: dict[int, int] = {}  # group top → the group top whose curve it hides under
+    for k, i in enumerate(drawn):
+        tops = drawn[k + 1:]
+        if i in skip or not len(cells[i]) or not tops or not any(g[0][0] == i for g in groups):
+            continue
+        covered = np.isin(cells[i], np.concatenate([cells[j] for j in tops]))
+        if covered.mean() > HIDDEN_SHARE:
+            under[i] = top_of[max(tops, key=lambda j: np.isin(cells[i], cells[j]).sum())]
+    def root(i: int) -> int:
+        while i in under:
+            i = under[i]
+        return i
+    merged: dict[int, list[tuple[int, str]]] = {}
+    for group in groups:
+        top = root(group[0][0])
+        if top == group[0][0]:
+            merged.setdefault(top, []).extend(group)
+    for group in groups:
+        top = root(group[0][0])
+        if top != group[0][0]:
+            merged.setdefault(top, [(top, "")]).extend((i, "≈") for i, _ in group)
+    return list(merged.values())
+
+
+def _cells(xs: np.ndarray, ys: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """The cells (row × columns + column) that dots fall in on a canvas of `size` (columns, rows)."""
+    width, height = size
+    seen = (xs >= 0) & (xs < 2 * width) & (ys >= 0) & (ys < 4 * height)
+    return np.unique((ys[seen] // 4) * width + xs[seen] // 2)
+
+
+def _group_labels(groups: list[list[tuple[int, str]]], names: list[str]) -> list[str]:
+    """Each run's end label: its name, after "= " or "≈ " where it lies under the group's first run."""
+    return [f"{mark} {names[i]}" if mark else names[i] for group in groups for i, mark in group]
 
 
 def _spread(rows: list[int], height: int) -> list[int | None]:
