@@ -16,6 +16,7 @@ from nntui.scenario.loader import load_path
 from nntui.ui import STYLESHEET
 from nntui.ui.contour import PATH_LINE_DIM, ContourPanel
 from nntui.ui.curvature import CurvaturePanel
+from nntui.ui.raster import MARGIN
 from nntui.ui.palette import blend, variant_rgb
 
 from .conftest import MINIMAL, diverged_run
@@ -126,10 +127,26 @@ async def shown_lines(panel, view: View, size: tuple[int, int]) -> list[str]:
 @pytest.mark.parametrize("size", [(27, 13), (40, 17)])
 async def test_curvature_titles_and_legend_keep_their_numbers_at_80x24(lr_view, size):
     lines = await shown_lines(CurvaturePanel(), lr_view, size)
-    top, bottom, legend = lines[0], lines[-1], lines[-2]
+    top, bottom, legend = lines[0], lines[-1], " ".join(lines[-3:-1])
     assert "…" not in top + bottom + legend
     assert "λmax 67.17" in top and "lr < " in bottom and "0.02977" in bottom
     assert "t = (θ" in legend and "━━" in legend and "loss" in legend
+    if True:  # every mark on the plot is said in the legend: ◆ start, ● now, the arrow off the plot
+        marks = {ch for line in lines[1:-3] for ch in line if ch in "◆●✗→↗↑↖←↙↓↘"}
+        assert marks and all(ch in legend for ch in marks), (marks, legend)
+
+
+async def test_curvature_ticks_sit_on_their_values_and_the_escaping_run_s_arrow_points_where_it_is():
+    panel = await drawn(CurvaturePanel(), trained_view("lr_sweep", 150), (60, 24))  # lr 0.03 is far off it
+    rows = ["".join(seg.text for seg in strip) for strip in panel._strips]
+    ticks = {r: float(line[:MARGIN - 2]) for r, line in enumerate(rows) if line[MARGIN - 1:MARGIN] == "┤"}
+    assert len(ticks) >= 2
+    pairs = sorted(ticks.items())
+    steps = {round((v0 - v1) / (r1 - r0), 9) for (r0, v0), (r1, v1) in zip(pairs, pairs[1:])}
+    assert len(steps) == 1  # evenly spaced: the same value per row between every two ticks
+    t = panel.iterates[5][-1]  # lr 0.03, far off the plot: on which side is it now?
+    arrows = [ch for line in rows[:-3] for ch in line if ch in "→↗↖←"]  # (the plot, not its legend)
+    assert arrows == (["↗"] if t > 0 else ["↖"])
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ gradient descent does t ← (1 − lr·λmax)·t: so each run's iterates
 t_k = (θ_k − θ*)·v, drawn on the curve (its last steps joined by thin lines), crawl down one
 side (lr·λmax ≪ 1), converge, zig-zag across the valley (1 < lr·λmax < 2) or
 climb out of it (lr > 2/λmax): the learning-rate lesson on one curve. An
-iterate beyond the plot stops at its edge with an arrow the way it went.
+iterate beyond the plot is an arrow at its edge, pointing to where it is.
 
 Drawn with half blocks (two square pixels per cell), each cell's two pixels
 in their own colours: the curve in grey, each run's points in its colour and
@@ -15,6 +15,8 @@ the lines joining them darker.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 from rich.color import Color
@@ -24,18 +26,21 @@ from textual.strip import Strip
 
 from ..frames import Surface
 from ..runner import View
+from .axis import scale
 from .contour import Window, surface_for
 from .palette import CURVE_RGB, START_RGB, blend, variant_rgb
 from .panel import RUN_BINDINGS, StripPanel
 from .raster import (
+    ARROWS,
     MARGIN,
     border_room,
     centered_message,
     clip_path,
     first_fit,
     fmt_num,
-    pixel_strips,
     polyline_pixels,
+    scaled_strips,
+    scaled_window,
     segment_pixels,
     to_pixels,
 )
@@ -61,7 +66,7 @@ class CurvaturePanel(StripPanel):
         self.iterates: dict[int, np.ndarray] = {}  # run → its t_k, as drawn last (tests read them)
 
     def on_mount(self) -> None:
-        self.set_titles(title="Loss along the steepest direction", subtitle="◆ start  ● now")
+        self.set_titles(title="Loss along the steepest direction")
 
     def _rebuild(self) -> None:
         width, height = self.size.width, self.size.height
@@ -83,19 +88,22 @@ class CurvaturePanel(StripPanel):
                                          f"λmax {lam_text}{owner}", f"λmax {lam_text}"], room),
                         subtitle=first_fit([f"stable if lr < 2/λmax = {limit}", f"stable: lr < 2/λmax = {limit}",
                                             f"stable: lr < {limit}", f"lr < {limit}"], room))
-        legend = height >= 10
+        legend = 2 if height >= 10 else 1 if height >= 8 else 0  # (the marks need their own row at 80x24)
         pw, ph = width - MARGIN, height - 1 - legend
         t, along = surface.profile
         low, high = float(along.min()), float(along.max())
-        window: Window = (float(t[0]), float(t[-1])), (low, high + HEADROOM * max(high - low, 1e-12))
+        # both axes from axis.py: each tick on the cell whose centre is its value
+        y_axis = scale(low, high + HEADROOM * max(high - low, 1e-12), ph, flip=True, label_width=MARGIN - 2)
+        x_axis = scale(float(t[0]), float(t[-1]), pw, label_width=6, gap=7, most=max(7, pw // 3))
+        window: Window = scaled_window(x_axis, y_axis)
         pix = np.full((2 * ph, pw), -1)
         xs, ys = polyline_pixels(*to_pixels(np.stack([t, along], 1), *window, pw, 2 * ph))
         inside = (xs >= 0) & (xs < pw) & (ys >= 0) & (ys < 2 * ph)
         pix[ys[inside], xs[inside]] = CURVE
         markers = self._paint_iterates(view, surface, window, pix, pw, 2 * ph)
-        self._strips = self._to_strips(window, pix, markers, pw, ph)
+        self._strips = scaled_strips(x_axis, y_axis, pix, self.rich_style, self._cell_with(markers))
         if legend:
-            self._strips.append(self._legend(width))
+            self._strips.extend(self._legend(width, {mark for mark, _ in markers.values()}, legend))
 
     def _paint_iterates(self, view: View, s: Surface, window: Window, pix: np.ndarray, pw: int, py: int) -> dict:
         """Each run's iterates on the curve, joined by thin lines and cut at the edge; {(row, col): (char, rgb)}."""
@@ -118,7 +126,6 @@ class CurvaturePanel(StripPanel):
             px, py_ = to_pixels(np.stack([tk, loss], 1), *window, pw, py)
             # lines join only the last few iterates: every chord of a long zig-zag would fill the bowl solid
             segments = clip_path(px[-TRAIL:], py_[-TRAIL:], pw, py)[0]
-            way_out = clip_path(px, py_, pw, py)[1]  # where it left the plot for good, however long ago
             xs, ys = segment_pixels(segments)
             inside = (xs >= 0) & (xs < pw) & (ys >= 0) & (ys < py)
             pix[ys[inside], xs[inside]] = 2 + 2 * i
@@ -127,18 +134,19 @@ class CurvaturePanel(StripPanel):
             pix[ys[inside], xs[inside]] = 1 + 2 * i
             if len(xs) and inside[-1]:
                 markers[(ys[-1] // 2, xs[-1])] = ("●" if run.diverged_at is None else "✗", variant_rgb(i))
-            elif way_out is not None:
-                markers[(round(way_out[1]) // 2, round(way_out[0]))] = (way_out[2], variant_rgb(i))
+            elif len(xs):  # off the plot: an arrow at the edge, toward where it is now (a run zig-zagging out
+                # is on the other side every step: the arrow flips with it, the same at every size)
+                markers[_edge(px[-1], py_[-1], pw, py)] = (_toward(px[-1], py_[-1], pw, py), variant_rgb(i))
             if i == s.members[0] and len(xs) and inside[0]:
                 markers[(ys[0] // 2, xs[0])] = ("◆", START_RGB)
         return markers
 
-    def _to_strips(self, window: Window, pix: np.ndarray, markers: dict, pw: int, ph: int) -> list[Strip]:
+    def _cell_with(self, markers: dict):
         def cell(r: int, c: int, top: int, bottom: int) -> Segment:
             mark = markers.get((r, c))
             return Segment(mark[0], self._style(("m", mark[1]))) if mark is not None else self._cell(top, bottom)
 
-        return pixel_strips(window, pix, pw, ph, self.rich_style, cell)
+        return cell
 
     def _cell(self, top: int, bottom: int) -> Segment:
         if top < 0 and bottom < 0:
@@ -151,19 +159,28 @@ class CurvaturePanel(StripPanel):
             return Segment("▄", self._style((bottom,)))
         return Segment("▀", self._style((top, bottom)))
 
-    def _legend(self, width: int) -> Strip:
-        """What the x axis, the grey curve and the marks are (the runs' colours are the variants table's), in the
-        fullest form that fits: the marks go first (the subtitle names ◆ and ●), then the indent, then spaces."""
-        forms = [(" " * MARGIN + "t = (θ − θ*)·v  ", " loss along v · ▪ a step · ◆ start · ● now"),
-                 (" " * MARGIN + "t = (θ − θ*)·v  ", " loss along v"),
-                 ("t = (θ − θ*)·v  ", " loss along v"),
-                 ("t = (θ−θ*)·v ", " loss along v"),
-                 ("t = (θ−θ*)·v ", " loss"),
-                 ("t=(θ−θ*)·v ", "")]
+    def _legend(self, width: int, shown: set[str], rows: int) -> list[Strip]:
+        """What the x axis, the grey curve and the marks on the plot are (the runs' colours are the variants
+        table's), in the fullest form that fits: on a second row where there is one, else after the curve's."""
+        forms = [(" " * MARGIN + "t = (θ − θ*)·v  ", " loss along v"), ("t = (θ − θ*)·v  ", " loss along v"),
+                 ("t = (θ−θ*)·v ", " loss along v"), ("t = (θ−θ*)·v ", " loss"), ("t=(θ−θ*)·v ", "")]
+        arrows = "".join(sorted(shown & set(ARROWS)))
+        marks = [text for text, on in (("◆ start", "◆" in shown), ("● now", "●" in shown),
+                                        ("✗ diverged", "✗" in shown), (f"{arrows} off the plot", bool(arrows)),
+                                        ("▪ a step", True)) if on]
+        joined = [" · ".join(marks[:n]) for n in range(len(marks), 0, -1)]  # "▪ a step" goes first, then…
         before, after = next(((b, a) for b, a in forms if len(b) + 2 + len(a) <= width), forms[-1])
-        segments = [Segment(before, self.rich_style), Segment("━━", self._style(("m", CURVE_RGB))),
-                    Segment(after, self.rich_style)]
-        return Strip(segments).adjust_cell_length(width, self.rich_style).apply_style(self.rich_style)
+        first = [Segment(before, self.rich_style), Segment("━━", self._style(("m", CURVE_RGB))),
+                 Segment(after, self.rich_style)]
+        lines = [first]
+        if rows > 1:  # the marks on their own row, under the plot (indented like it where they fit)
+            text = next((" " * indent + m for m in joined for indent in (MARGIN, 0) if indent + len(m) <= width),
+                        joined[-1])
+            lines.append([Segment(text, self.rich_style)])
+        elif len(before) + 2 + len(after) + 3 + len(joined[0]) <= width:
+            first.append(Segment(" · " + joined[0], self.rich_style))
+        return [Strip(line).adjust_cell_length(width, self.rich_style).apply_style(self.rich_style)
+                for line in lines]
 
     def _style(self, key: tuple) -> Style:
         style = self._styles.get(key)
@@ -176,6 +193,18 @@ class CurvaturePanel(StripPanel):
                 style = Style(color=Color.from_rgb(*_rgb(key[0])), bgcolor=Color.from_rgb(*_rgb(key[1])))
             self._styles[key] = style
         return style
+
+
+def _edge(x: float, y: float, width: int, height: int) -> tuple[int, int]:
+    """The (row, column) of the plot's edge cell nearest a pixel outside it."""
+    return min(max(round(y), 0), height - 1) // 2, min(max(round(x), 0), width - 1)
+
+
+def _toward(x: float, y: float, width: int, height: int) -> str:
+    """The arrow from the plot toward a pixel outside it (y down)."""
+    dx = int(x > width - 0.5) - int(x < -0.5)
+    dy = int(y < -0.5) - int(y > height - 0.5)
+    return ARROWS[round(math.atan2(dy, dx) / (math.pi / 4)) % 8]
 
 
 def _rgb(index: int) -> tuple[int, int, int]:

@@ -16,6 +16,8 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
 
+from .axis import Scale, tick_label
+
 MARGIN = 8  # columns for y-axis labels
 MAX_PATH_PIXELS = 200_000
 
@@ -135,6 +137,38 @@ def pixel_strips(window, pix: np.ndarray, pw: int, ph: int, base: Style,
         strips.append(Strip(segments, MARGIN + pw).simplify())
     strips.append(x_ticks(x0, x1, pw, base))
     return strips
+
+
+def scaled_strips(x_axis: Scale, y_axis: Scale, pix: np.ndarray, base: Style,
+                  cell: Callable[[int, int, int, int], Segment]) -> list[Strip]:
+    """pixel_strips with the ticks of two axis.Scale: each label on the cell whose centre is its value (the
+    window drawn must be scaled_window's)."""
+    pw, ph = x_axis.cells, y_axis.cells
+    labels = y_axis.labels(MARGIN - 2)
+    strips = []
+    for r in range(ph):
+        top, bottom = pix[2 * r].tolist(), pix[2 * r + 1].tolist()
+        label = labels.get(r)
+        margin = f"{label:>{MARGIN - 2}} ┤" if label else " " * (MARGIN - 1) + "│"
+        strips.append(Strip([Segment(margin, base), *(cell(r, c, top[c], bottom[c]) for c in range(pw))],
+                            MARGIN + pw).simplify())
+    ticks = [" "] * (MARGIN + pw)
+    free_from = 0
+    for column, value in x_axis.ticks:
+        text = tick_label(value, 6)
+        start = min(MARGIN + column - (len(text) - 1) // 2, len(ticks) - len(text))
+        if start >= free_from:
+            ticks[start:start + len(text)] = list(text)
+            free_from = start + len(text) + 1
+    strips.append(Strip([Segment("".join(ticks), base)], MARGIN + pw))
+    return strips
+
+
+def scaled_window(x_axis: Scale, y_axis: Scale) -> tuple[tuple[float, float], tuple[float, float]]:
+    """The data window of a half-block plot over these axes (x: a pixel a cell; y: two pixels a cell, flipped),
+    as to_pixels takes it: the values at the first and last pixel centres."""
+    return ((x_axis.value_at(0), x_axis.value_at(x_axis.cells - 1)),
+            (y_axis.value_at(y_axis.cells - 0.75), y_axis.value_at(-0.25)))
 
 
 def to_pixels(points: np.ndarray, x_range, y_range, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
