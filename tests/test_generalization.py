@@ -230,10 +230,13 @@ def test_accuracy_panel_and_generalization_columns_snapshot(snap_compare, write_
 
 
 def test_a_lone_overfitting_run_is_called_so(write_scenario):
-    from nntui.status import overfitting
+    from nntui.status import overfitting, rising_since_lowest
 
     assert overfitting(0.13, 0.08, 0.001, 0.04)        # validation 60% above its lowest, training lower than then
     assert not overfitting(0.09, 0.08, 0.001, 0.04)    # a wobble of the held-out loss
+    assert overfitting(0.09, 0.08, 0.001, 0.04, rising=True)  # …the same 12% after a steady climb
+    assert rising_since_lowest([0.079, 0.080, 0.081, 0.082, 0.085, 0.084, 0.086, 0.09])
+    assert not rising_since_lowest([0.079, 0.09, 0.08, 0.085, 0.081, 0.09]) and not rising_since_lowest([0.08, 0.09])
     assert not overfitting(0.13, 0.08, 0.05, 0.04)     # both rising: not memorizing (diverging or noise)
 
 

@@ -35,6 +35,11 @@ FALLING = [10 * 0.8 ** k for k in range(20)]
     ([1.0 + 3 * 0.5 ** k * (k % 2) for k in range(20)], {}, "learning"),          # swings dying out
     ([10.0 + k for k in range(20)], {}, "diverging"),                             # only rising
     ([25.0, 30.0, 28.0], {}, "diverging"),                                        # over twice the start (10)
+    ([3.0 - 0.3 * k for k in range(8)] + [0.46] * 12, {"best_other": 0.002}, "stuck"),  # collapsed onto a plateau
+    ([3.0 - 0.3 * k for k in range(8)] + [0.46] * 12, {"best_other": 0.4}, "learning"),  # …near the others: fell
+    ([1.0] * 10 + [1.3, 1.5, 1.2] + [1.0] * 7, {}, "converged"),  # flat, one burst (Adam's): a jolt, not a swing
+    (FALLING, {"frozen": True}, "converged"),                     # its schedule took the lr to 0: it moves no more
+    (FALLING, {"frozen": True, "best_other": 0.001}, "stuck"),    # …far above another run
 ])
 def test_each_rule(losses, extra, want):
     assert run_status(losses, step=100, diverged_at=None, first=10.0, **extra) == want

@@ -17,7 +17,7 @@ import numpy as np
 
 from .claims import Check, Verdict, due, evaluate
 from .frames import Frame, ModelGraph, RunFrame, Surface
-from .status import run_status, window
+from .status import FROZEN, rising_since_lowest, run_status, window
 
 SERIES_CAPACITY = 2048  # buckets per series; each bucket keeps its min and max point
 RECENT = 64             # full-data losses kept unthinned: the window a run's status is judged on
@@ -167,6 +167,7 @@ class RunHistory:
     first_loss: float = math.nan  # the training split's loss before the first update
     baseline: float = math.nan    # the loss of the best constant prediction (a run that learned nothing)
     floor: float = math.nan       # the lowest loss the model can reach, where known (least squares)
+    top_lr: float = 0.0           # the largest lr it has used (a schedule that ends at 0 freezes it)
 
     @property
     def diverged_at(self) -> int | None:
@@ -190,7 +191,8 @@ class RunHistory:
                                  held_out=self.held_out(),
                                  stopped=self.latest is not None and (self.latest.stopped_at is not None
                                                                       or _best_restored(self.latest)),
-                                 level=level)
+                                 level=level, frozen=self.latest is not None and self.top_lr > 0
+                                 and self.latest.lr <= FROZEN * self.top_lr)
 
     def lowest_val(self) -> tuple[int, float] | None:
         """(step, value) of the lowest finite validation loss so far (the first, on ties); None before one."""
@@ -201,8 +203,9 @@ class RunHistory:
         k = int(np.argmin(np.where(finite, values, np.inf)))
         return int(steps[k]), float(values[k])
 
-    def held_out(self) -> tuple[float, float, float, float] | None:
-        """(validation loss now, its lowest, training loss now, training loss at that lowest's step) or None."""
+    def held_out(self) -> tuple[float, float, float, float, bool] | None:
+        """(validation loss now, its lowest, training loss now, training loss at that lowest's step, whether the
+        validation loss has climbed steadily since) or None."""
         low = self.lowest_val()
         if low is None or self.val_loss.last is None:
             return None
@@ -210,7 +213,9 @@ class RunHistory:
         k = int(np.searchsorted(steps, low[0], side="right")) - 1
         if k < 0:
             return None
-        return self.val_loss.last[1], low[1], self.current_loss, float(values[k])
+        val_steps, val_values = self.val_loss.points()
+        since = val_values[val_steps >= low[0]].tolist()
+        return self.val_loss.last[1], low[1], self.current_loss, float(values[k]), rising_since_lowest(since)
 
 
 class History:
@@ -268,6 +273,8 @@ class History:
                         hist.bands[quantity] = Thinned(d.percentiles.size, capacity=GRAD_CAPACITY)
                     hist.bands[quantity].extend(np.array([rf.step]), d.percentiles.reshape(1, -1))
             hist.latest = rf
+            if math.isfinite(rf.lr):
+                hist.top_lr = max(hist.top_lr, rf.lr)
             if rf.step in self.holds:  # (the engine stops at these steps, so a frame of each arrives)
                 hist.held.setdefault(rf.step, rf)
         # runs are compared on what generalizes where every run has a validation split, else on the training loss

@@ -8,22 +8,26 @@ never at one mini-batch or one update, which noise flips at random. The rules, i
 - **diverged**: the run tripped `train.diverge_factor` (or its loss became NaN/Inf) and was stopped.
 - **diverging**: its loss is over DIVERGING_FACTOR times where it started, or it has only risen
   across the window (by more than RISE).
-- **oscillating**: within the window it fell and climbed back by at least SWING of the window's top, and the
-  swings are not dying out (the later half of the window swings at least half as much as the earlier half);
+- **oscillating**: within the window it fell and climbed back by at least SWING of the window's top, at least
+  twice (one burst on a flat curve is a jolt), and the swings are not dying out (the later half of the window swings at least half as much as the earlier half);
   or it went up and down and ended higher (its last third above its first third by more than FLAT).
 - **converged**: its loss is below NEGLIGIBLE of where it started (nothing visible is left to learn), or it is
-  flat (the means of the window's first and last thirds within FLAT of each other: noise from mini-batches
-  averages out) at a level that is not stuck.
+  flat (the medians of the window's first and last thirds within FLAT of each other: noise from
+  mini-batches averages out, and a lone spike does not count) at a level that is not stuck, or its schedule has brought the lr to (almost) 0 (`frozen`:
+  from here on its curve is flat, whatever the window shows).
 - **stuck**: flat, yet no better than predicting a constant (within BASELINE_SHARE of the data's baseline:
   the mean for regression, ln k for k balanced classes) or FAR_ABOVE times above another run that is
   still in the race, or, where the lowest reachable loss is known (a linear model's least squares), flat
   and not creeping down while short of it by more than FLOOR_SHARE of the way from its start: it has
-  stopped learning long before the data allowed (alone, too, with no other run to compare).
+  stopped learning long before the data allowed (alone, too, with no other run to compare). A curve that
+  fell (or jumped) early in the window and has been flat over its last third is judged on that flat stretch:
+  a run that collapsed to a plateau far above the others is stuck, not learning.
 - **stopped**: early stopping ended it (the validation loss stopped improving), or the run ended and early
   stopping put its best step's weights back: either way its best weights are back.
-- **overfitting**: (with a validation split) the validation loss has climbed OVERFIT above its lowest point
-  while the training loss went on falling below where it was then: it is learning the training points'
-  noise. Decided after diverged/diverging: a curve falling on the training split says "learning" otherwise.
+- **overfitting**: (with a validation split) the validation loss has climbed OVERFIT above its lowest point,
+  or half that while climbing steadily since (RISING_POINTS points or more since the lowest, at least CREEP
+  of them up: not a wobble), while the training loss went on falling below where it was then: it is
+  learning the training points' noise. Decided after diverged/diverging: a curve falling on the training split says "learning" otherwise.
 - **learning**: falling, and none of the above; or flat on the screen's scale yet still creeping down (at
   least CREEP of its steps go down) while more than FLAT above another run: a small learning rate crawling
   toward a level another run has reached is not done.
@@ -34,6 +38,7 @@ No torch, no Textual: record.py applies it, the table and the JSON show it.
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Sequence
 
 STATUSES = ("waiting", "learning", "converged", "stuck", "oscillating", "overfitting", "stopped", "diverging",
@@ -46,11 +51,13 @@ SWING = 0.2               # climbing back by 20% of the window's top after a fal
 FLAT = 0.02               # less than 2% of change across the window: flat
 NEGLIGIBLE = 1e-6         # a millionth of the starting loss: converged, however the last digits move
 OVERFIT = 0.2             # validation loss 20% above its lowest (20 held-out points wobble by 10%), the training loss lower than then: overfitting
+RISING_POINTS = 5         # validation points since its lowest, mostly rising: a climb, not a wobble (then OVERFIT / 2 is enough)
 BASELINE_SHARE = 0.9      # flat within 10% of the constant predictor's loss: it learned nothing
 FAR_ABOVE = 10.0          # flat ten times above another run: stuck far above what the data allow
 NOISE = 1e-3              # changes below 0.1% of the window's top are not a direction
 CREEP = 0.8               # 80% of the window's steps going down: still creeping, however slowly
 FLOOR_SHARE = 0.05        # flat with 5% of the way from its start to the reachable minimum left: stuck
+FROZEN = 1e-3             # an lr below this share of its largest: the run no longer moves (a schedule ended at 0)
 
 
 def window(points: Sequence[tuple[int, float]], step: int) -> list[float]:
@@ -61,16 +68,17 @@ def window(points: Sequence[tuple[int, float]], step: int) -> list[float]:
 
 def run_status(losses: Sequence[float], *, step: int, diverged_at: int | None, first: float,
                baseline: float = math.nan, floor: float = math.nan, best_other: float = math.nan,
-               held_out: tuple[float, float, float, float] | None = None, stopped: bool = False,
-               level: float | None = None) -> str:
+               held_out: tuple[float, float, float, float, bool] | None = None, stopped: bool = False,
+               level: float | None = None, frozen: bool = False) -> str:
     """The status of a run whose recent full-data losses are `losses` (see the module's rules).
 
     `first`: its loss before the first update; `baseline`: the loss of predicting a constant (NaN where there is
     none); `floor`: the lowest loss the model can reach (NaN where it is not known); `best_other`: the lowest loss now of the other runs that have not diverged (NaN when alone);
-    `held_out`: (validation loss now, its lowest, training loss now, training loss at that lowest point) where
-    there is a validation split; `stopped`: early stopping ended the run; `level`: its loss compared with
+    `held_out`: (validation loss now, its lowest, training loss now, training loss at that lowest point, whether
+    it has climbed steadily since) where there is a validation split; `stopped`: early stopping ended the run; `level`: its loss compared with
     `best_other` (default: the training loss now; the validation loss where every run has one, so that a
-    regularized run is not called stuck beside one that memorized its training points)."""
+    regularized run is not called stuck beside one that memorized its training points); `frozen`: its lr is
+    now FROZEN or less of its largest."""
     if diverged_at is not None:
         return "diverged"
     if stopped:
@@ -92,16 +100,23 @@ def run_status(losses: Sequence[float], *, step: int, diverged_at: int | None, f
     if moves and turns == 0 and moves[0] > 0 and now > (1 + RISE) * losses[0]:
         return "diverging"
     third = len(losses) // 3
-    early, late = sum(losses[:third]) / third, sum(losses[-third:]) / third
+    # medians, not means: an optimizer's lone spike (Adam's, now and then) is not a trend
+    early, late = statistics.median(losses[:third]), statistics.median(losses[-third:])
     half = len(losses) // 2
-    if turns and (late > (1 + FLAT) * early or _swing(losses) >= SWING * top
+    # a swing that comes back: one burst on a flat curve (Adam's, now and then) is a jolt, not an oscillation
+    if turns and (late > (1 + FLAT) * early or _climbs(losses, SWING * top) >= 2
                   and _swing(losses[half:]) >= _swing(losses[:half + 1]) / 2):
         return "oscillating"
     mine = now if level is None else level
-    if abs(early - late) <= FLAT * early:
+    half_third = third // 2  # the last third's two halves: flat over the last third?
+    before, after = sum(losses[-third:][:half_third]), sum(losses[-half_third:]) if half_third else 0.0
+    plateau = third >= 4 and abs(before - after) <= FLAT * before
+    if frozen or abs(early - late) <= FLAT * early or plateau:
         if now >= BASELINE_SHARE * baseline or mine >= FAR_ABOVE * best_other:  # False while NaN
             return "stuck"
-        creeping = sum(1 for a, b in zip(losses, losses[1:]) if b < a) >= CREEP * (len(losses) - 1)
+        if plateau and not frozen and abs(early - late) > FLAT * early:
+            return "learning"  # it fell earlier in the window and is flat now: only a plateau far up is news
+        creeping = not frozen and sum(1 for a, b in zip(losses, losses[1:]) if b < a) >= CREEP * (len(losses) - 1)
         short = now - floor > FLOOR_SHARE * (first - floor) and now > (1 + FLAT) * floor  # False while NaN
         if creeping and (mine > (1 + FLAT) * best_other or short):
             return "learning"
@@ -111,9 +126,28 @@ def run_status(losses: Sequence[float], *, step: int, diverged_at: int | None, f
     return "learning"
 
 
-def overfitting(val_now: float, val_low: float, train_now: float, train_then: float) -> bool:
-    """The validation loss has climbed OVERFIT above its lowest while the training loss kept falling."""
-    return val_now > (1 + OVERFIT) * val_low and train_now < train_then  # False while any is NaN
+def overfitting(val_now: float, val_low: float, train_now: float, train_then: float, rising: bool = False) -> bool:
+    """The validation loss has climbed OVERFIT above its lowest (half that where it has `rising` steadily since)
+    while the training loss kept falling."""
+    climbed = val_now > (1 + (OVERFIT / 2 if rising else OVERFIT)) * val_low
+    return climbed and train_now < train_then  # False while any is NaN
+
+
+def rising_since_lowest(values: Sequence[float]) -> bool:
+    """The validation losses since their lowest (`values` starts there) have climbed steadily: RISING_POINTS or
+    more, at least CREEP of the steps between them up."""
+    ups = sum(1 for a, b in zip(values, values[1:]) if b > a)
+    return len(values) > RISING_POINTS and ups >= CREEP * (len(values) - 1)
+
+
+def _climbs(losses: Sequence[float], size: float) -> int:
+    """How many times the loss climbed back by `size` or more from its lowest since the last such climb."""
+    count, low = 0, math.inf
+    for v in losses:
+        low = min(low, v)
+        if v - low >= size:
+            count, low = count + 1, v
+    return count
 
 
 def _swing(losses: Sequence[float]) -> float:
