@@ -46,7 +46,8 @@ async def test_panel_shows_the_engine_numbers_and_brackets_switch_runs():
         run = view.runs[0]
         layers = weight_layers(run)
         assert len(layers) == 7 and run.grads.shape[1] == len(run.param_names)
-        first_row = "".join(seg.text for seg in panel._strips[0])
+        header, first_row = ("".join(seg.text for seg in strip) for strip in panel._strips[:2])
+        assert "‖∇W‖ now" in header and "each step →" in header  # what the bar and the strip beside it are
         assert first_row.startswith("L1 (in)") and f"{run.grads[-1, layers[0]]:.1e}" in first_row
         assert "sigmoid" in str(panel.border_title)
         panel.focus()

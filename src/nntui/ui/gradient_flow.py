@@ -135,8 +135,17 @@ class GradientFlowPanel(StripPanel):
                 strips.append(Strip(segments).adjust_cell_length(width, base).simplify())
         axis = [self._time_axis(steps, width - strip_width, strip_width)] if strip_width else []  # no history: no axis
         below = (ratio + axis + [self._legend(width)])[:footer]
+        if height - len(strips) - len(below) >= 1:  # a spare row: what the bar and the strip are, over them
+            strips.insert(0, self._header(label_w if k >= 2 else name_w + VALUE_WIDTH, bar_w, strip_width, width))
         strips += [Strip.blank(width, base)] * max(height - len(strips) - len(below), 0)
         self._strips = (strips + below)[:height]
+
+    def _header(self, pad: int, bar_w: int, strip_width: int, width: int) -> Strip:
+        """'‖∇W‖ now' over the values and bars, 'each step →' over the history."""
+        now = next((t for t in ("‖∇W‖ now", "now") if len(t) <= pad + bar_w), "")
+        later = next((t for t in ("each step →", "steps →", "→") if len(t) <= strip_width), "") if strip_width else ""
+        text = now.rjust(pad - 1).ljust(pad + bar_w + 1) if len(now) < pad else now.ljust(pad + bar_w + 1)
+        return Strip([Segment(text + later, self.rich_style + Style(dim=True))]).adjust_cell_length(width, self.rich_style)
 
     def _ratio_line(self, first, now, steps: tuple[int, int], width: int) -> Strip:
         """'L1/L10 at step 1: 2.1e-04 · now 0.93' (‖∇W‖), or as much of it as fits: how much smaller (or larger)
