@@ -9,7 +9,7 @@ from nntui.scenario import load
 from nntui.ui import STYLESHEET
 from nntui.ui.app import NNTuiApp
 from nntui.ui.loss import LossPlot
-from nntui.ui.model_graph import ModelGraphPanel
+from nntui.ui.model_graph import ModelGraphPanel, op_legend
 from nntui.ui.raster import wrap_label
 
 from .conftest import diverged_run, wait_idle
@@ -27,6 +27,9 @@ def test_every_parameter_is_a_leaf_exactly_once():
     shapes = {n.label: n.shape for n in graph.nodes if n.kind == "param"}
     assert shapes["0.weight"] == (8, 2) and shapes["2.bias"] == (1,)
     assert engine.frame().runs[0].graph is None, "the structure is sent once"
+    legend = op_legend(graph).plain  # what T, Mm, Addmm… compute is said under the graph, once each
+    assert "Addmm: b + x·Wᵀ" in legend and "T: transpose" in legend and "Relu: max(0, z)" in legend
+    assert legend.count("Addmm") == 1 and "BinaryCrossEntropyWithLogits: σ then binary cross-entropy" in legend
 
 
 def test_deep_graph_links_every_layer_to_the_loss():

@@ -29,6 +29,17 @@ from .panel import RUN_BINDINGS, Panel, run_name
 from .raster import border_room, first_fit, wrap_label
 
 BOX_ROWS = 4
+# what PyTorch's backward nodes compute (their names as torchviz shows them, less "Backward0"): said under
+# the graph for the ones it holds, so "T" and "Mm" are not left for the student to guess
+OP_MEANINGS = {
+    "Addmm": "b + x·Wᵀ (a Linear layer)", "Mm": "matrix product", "T": "transpose", "AccumulateGrad": "a leaf",
+    "Relu": "max(0, z)", "LeakyRelu": "z or 0.01·z", "Sigmoid": "1/(1 + e⁻ᶻ)", "Tanh": "tanh z", "Elu": "ELU",
+    "Gelu": "GELU", "Silu": "z·σ(z)", "Add": "sum", "Sub": "difference", "Mul": "product", "Div": "quotient",
+    "Pow": "power", "Mean": "mean", "Sum": "sum", "View": "reshape", "Reshape": "reshape", "Squeeze": "squeeze",
+    "Unsqueeze": "unsqueeze", "Neg": "negation", "Exp": "eˣ", "Log": "ln", "MseLoss": "mean squared error",
+    "NativeBatchNorm": "batch norm", "NativeDropout": "dropout", "Softmax": "softmax", "LogSoftmax": "log softmax",
+    "NllLoss": "negative log-likelihood", "BinaryCrossEntropyWithLogits": "σ then binary cross-entropy",
+}
 
 
 def grad_style(norm: float | None) -> Style:
@@ -39,6 +50,19 @@ def grad_style(norm: float | None) -> Style:
 
 def _shape(shape: tuple[int, ...]) -> str:
     return "×".join(str(d) for d in shape)
+
+
+def op_legend(graph: ModelGraph) -> Text:
+    """'Addmm: b + x·Wᵀ · T: transpose · …' for the operations in the graph, in their order."""
+    names = dict.fromkeys(n.label for n in graph.nodes if n.kind != "param")
+    text = Text()
+    for name in names:
+        meaning = OP_MEANINGS.get(name)
+        if meaning is not None and name != meaning:
+            text.append(" · " if text else "")
+            text.append(name, OP_STYLE)
+            text.append(f": {meaning}", "dim")
+    return text
 
 
 class ModelGraphPanel(Panel, ScrollableContainer, can_focus=True):
@@ -58,6 +82,7 @@ class ModelGraphPanel(Panel, ScrollableContainer, can_focus=True):
 
     def compose(self) -> ComposeResult:
         yield Static(id="canvas")
+        yield Static(id="ops")
 
     def on_mount(self) -> None:
         self.border_subtitle = "t: tree/layers · [ / ]: run · color: ‖∇‖"
@@ -107,6 +132,13 @@ class ModelGraphPanel(Panel, ScrollableContainer, can_focus=True):
         text, canvas_width = (self._tree(run, run.graph), None) if self.tree_view else (layered, width)
         canvas.styles.width = canvas_width or "auto"
         canvas.update(text)
+        # under the graph where it fits without scrolling (a scroll bar would take columns the layout counted on)
+        legend = op_legend(run.graph)
+        rows = len(text.wrap(self.app.console, room)) if isinstance(text, Text) else 0
+        spare = self.scrollable_content_region.height - rows - 1
+        ops = self.query_one("#ops", Static)
+        ops.display = bool(legend) and len(legend.wrap(self.app.console, room)) <= spare
+        ops.update(legend)
 
     def _norm(self, run: RunView, param: int | None) -> float | None:
         if param is None or run.grad_norms is None or param >= len(run.grad_norms) or run.step == 0:
