@@ -11,7 +11,7 @@ import math
 import numpy as np
 import pytest
 
-from nntui.ui.axis import MIN_GAP, scale
+from nntui.ui.axis import MIN_GAP, scale, square
 from nntui.ui.raster import MARGIN
 
 from .test_loss_panel import OnePlot, is_dots, run
@@ -54,6 +54,22 @@ def read_back(labels: dict[int, float], log: bool):
 
 def parse(label: str) -> float:
     return float(label.rstrip("%")) / (100 if label.endswith("%") else 1)
+
+
+def test_square_axes_hold_both_ranges_with_square_pixels_and_ticks_on_their_cells():
+    rng = np.random.default_rng(3)
+    fallbacks = 0
+    for _ in range(500):
+        columns, rows = int(rng.integers(20, 120)), int(rng.integers(6, 40))
+        x0, y0 = rng.normal(0, 10, 2)
+        x1, y1 = x0 + 10 ** rng.uniform(-2, 3), y0 + 10 ** rng.uniform(-2, 3)
+        xs, ys = square((x0, x1), (y0, y1), columns, rows, MARGIN - 2)
+        assert xs.lo <= x0 and xs.hi >= x1 and ys.lo <= y0 and ys.hi >= y1
+        for axis in (xs, ys):
+            assert all(abs(axis.position(v) - c) < 1e-6 for c, v in axis.ticks)
+        # a cell is 1 × 2 pixels: square pixels, but for the few sizes where no nice spacing fits both
+        fallbacks += abs(ys.per_cell - 2 * xs.per_cell) > 1e-9 * ys.per_cell
+    assert fallbacks <= 10
 
 
 async def test_every_drawn_value_reads_back_within_half_a_cell_through_the_printed_ticks():

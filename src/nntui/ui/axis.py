@@ -147,6 +147,51 @@ def scale(lo: float, hi: float, cells: int, *, log: bool = False, flip: bool = F
     return Scale(log, cells, a, per_cell, _own_ticks(a, per_cell, cells, log, 0, max(cells - 1, 1)), flip)
 
 
+def square(x_range: tuple[float, float], y_range: tuple[float, float], columns: int, rows: int,
+           label_width: int, x_label_width: int = 6) -> tuple[Scale, Scale]:
+    """An x axis over `columns` cells and a flipped y axis over `rows` cells with square pixels (a cell is one
+    pixel wide and two tall, so a y cell spans twice an x cell's data units) that hold both ranges, centred on
+    them. Both are ticked every s (a nice spacing), k cells apart on x and k/2 on y (k even), so every tick
+    sits on the cell whose centre is its value; of the (s, k) that fit, the finest resolution wins."""
+    (x0, x1), (y0, y1) = x_range, y_range
+    smallest = max((x1 - x0) / columns, (y1 - y0) / (2 * rows), 1e-12)  # data units per x cell, at least
+    e = math.floor(math.log10(smallest))
+    gap = x_label_width + 1
+    best: tuple[float, Scale, Scale] | None = None
+    for step in (m * 10.0 ** p for p in range(e, e + 4) for m in _NICE):
+        for k in range(2 * columns, max(gap, 2 * MIN_GAP) - 1, -1):
+            per = step / k
+            if k % 2 or per < smallest * (1 - 1e-9) or (best is not None and per >= best[0]):
+                continue
+            xs = _centred((x0, x1), columns, per, step, flip=False)
+            ys = _centred((y0, y1), rows, 2 * per, step, flip=True)
+            if xs is None or ys is None or not all(_exact(v, w) for axis, w in ((xs, x_label_width),
+                                                                               (ys, label_width))
+                                                   for _, v in axis.ticks):
+                continue
+            best = (per, xs, ys)
+            break  # (finer k for this step would not fit either: per only shrinks)
+    if best is None:  # nothing nice fits (a tiny panel): each axis on its own
+        return (scale(x0, x1, columns, label_width=x_label_width, gap=gap),
+                scale(y0, y1, rows, flip=True, label_width=label_width))
+    return best[1], best[2]
+
+
+def _centred(span: tuple[float, float], cells: int, per_cell: float, step: float, flip: bool) -> Scale | None:
+    """The axis of `cells` cells, `per_cell` units each, centred on `span` with whole cells on multiples of
+    `step`, ticked at those multiples; None where it does not hold the span or has fewer than two ticks."""
+    lo, hi = span
+    origin = round(((lo + hi) / 2 - (cells - 1) / 2 * per_cell) / per_cell) * per_cell  # a multiple of per_cell
+    if origin - per_cell / 2 > lo + 1e-12 * abs(lo) or origin + (cells - 0.5) * per_cell < hi - 1e-12 * abs(hi):
+        return None
+    ticks = []
+    for j in range(math.ceil((origin - per_cell / 2) / step), math.floor((origin + (cells - 0.5) * per_cell) / step) + 1):
+        p = round((j * step - origin) / per_cell)
+        if 0 <= p <= cells - 1:
+            ticks.append(((cells - 1 - p) if flip else p, _clean(j * step)))
+    return Scale(False, cells, origin, per_cell, tuple(sorted(ticks)), flip) if len(ticks) >= 2 else None
+
+
 def _ends(lo: float, hi: float, log: bool) -> tuple[float, float]:
     a, b = (math.log10(lo), math.log10(hi)) if log else (lo, hi)
     if not (math.isfinite(a) and math.isfinite(b)):

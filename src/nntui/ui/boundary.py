@@ -13,13 +13,22 @@ import numpy as np
 from rich.color import Color
 from rich.segment import Segment
 from rich.style import Style
-from textual.strip import Strip
 
 from ..data import Dataset
 from ..frames import Boundary
+from .axis import scale
 from .palette import BOUNDARY_BACKGROUND_RGB, HELD_OUT_POINT_RGB, NONFINITE_RGB, POINT_RGB, blend, variant_rgb
 from .panel import RUN_BINDINGS, StripPanel, run_name
-from .raster import MARGIN, border_room, centered_message, first_fit, polyline_pixels, to_pixels, x_ticks, y_label
+from .raster import (
+    MARGIN,
+    border_room,
+    centered_message,
+    first_fit,
+    polyline_pixels,
+    scaled_strips,
+    scaled_window,
+    to_pixels,
+)
 
 LEVELS = 4  # confidence shades per class: few colors, small terminal output
 FEW_POINTS = 60  # a fit over at most this many points draws them over its line, more under it
@@ -63,28 +72,30 @@ class BoundaryPanel(StripPanel):
         kind = "Decision regions" if b.classes is not None else "Fit"
         room, name = border_room(self.outer_size.width), run_name(run)
         # a narrow panel keeps the run's name (small multiples differ only in it) before the panel's kind
+        held_out = len(ds.x_val) > 0
+        regions = ["● train  ○ validation  [ / ]: run", "● train  ○ validation", "● train ○ val"] if held_out else [
+            "● training points  [ / ]: run", "● training points", "● train"]
         self.set_titles(title=first_fit([f"{kind} · {name}", f"{kind.split()[0]} · {name}", name], room),
-                        subtitle=first_fit(["● train  ○ validation  [ / ]: run", "● train  ○ validation",
-                                            "● train ○ val"] if b.classes is not None else
-                                           self._fit_legends(len(ds.x_val) > 0), room))
+                        subtitle=first_fit(regions if b.classes is not None else self._fit_legends(held_out), room))
         pw, ph = width - MARGIN, height - 1
+        # both axes from axis.py (each tick on the cell whose centre is its value); the model's grid is sampled
+        # at each pixel's centre
+        x_axis = scale(*b.x_range, pw, label_width=6, gap=7, most=max(7, pw // 3))
+        y_axis = scale(*b.y_range, ph, flip=True, label_width=MARGIN - 2)
+        window = scaled_window(x_axis, y_axis)
         if b.classes is not None:
-            top, bottom, marks = self._regions(b, ds, pw, 2 * ph)
+            top, bottom, marks = self._regions(b, ds, window, pw, 2 * ph)
         else:
-            top, bottom, marks = self._fit(b, ds, pw, 2 * ph)
-        base = self.rich_style
-        strips = []
-        for r in range(ph):
-            segments = [y_label(r, ph, *b.y_range, base)]
-            for c in range(pw):
-                mark = marks.get((r, c))
-                if mark is not None:
-                    segments.append(Segment(mark[0], self._style(mark[1], bottom[r][c], bold=True)))
-                else:
-                    segments.append(Segment("▀", self._style(top[r][c], bottom[r][c])))
-            strips.append(Strip(segments, MARGIN + pw).simplify())
-        strips.append(x_ticks(*b.x_range, pw, base))
-        self._strips = strips
+            top, bottom, marks = self._fit(b, ds, window, pw, 2 * ph)
+
+        def cell(r: int, c: int, top_rgb, bottom_rgb) -> Segment:
+            mark = marks.get((r, c))
+            if mark is not None:  # on the model's colour at the point itself
+                return Segment(mark[0], self._style(mark[1], mark[2] if len(mark) > 2 else bottom_rgb, bold=True))
+            return Segment("▀", self._style(top_rgb, bottom_rgb))
+
+        pixels = [row for pair in zip(top, bottom) for row in pair]  # pixel rows, top first
+        self._strips = scaled_strips(x_axis, y_axis, pixels, self.rich_style, cell)
 
     @staticmethod
     def _fit_legends(held_out: bool) -> list[str]:
@@ -96,11 +107,13 @@ class BoundaryPanel(StripPanel):
         return ["grey: data · line: the model now · [ / ]: run", "grey: data · line: the model now",
                 "grey: data · line: model", "grey: data · line: fit", "grey: the data"]
 
-    def _regions(self, b: Boundary, ds: Dataset, pw: int, py: int):
+    def _regions(self, b: Boundary, ds: Dataset, window, pw: int, py: int):
         assert b.classes is not None and b.confidence is not None  # a classifier's boundary has both
         ny, nx = b.classes.shape
-        rows = np.minimum(((np.arange(py) + 0.5) / py * ny).astype(int), ny - 1)[::-1]  # top pixel = high y
-        cols = np.minimum(((np.arange(pw) + 0.5) / pw * nx).astype(int), nx - 1)
+        (x0, x1), (y0, y1) = window
+        # the grid node (linspace over the ranges) nearest each pixel centre; the top pixel is the highest y
+        cols = _nearest(np.linspace(x0, x1, pw), *b.x_range, nx)
+        rows = _nearest(np.linspace(y1, y0, py), *b.y_range, ny)
         cls = b.classes[np.ix_(rows, cols)]
         conf = b.confidence[np.ix_(rows, cols)]
         k = max(ds.n_classes, 2)
@@ -110,25 +123,25 @@ class BoundaryPanel(StripPanel):
         colors = {(c, lv): region_rgb(c, lv) for c in range(k) for lv in range(LEVELS)}
         pix = [[colors.get((c, lv), NONFINITE_RGB) for c, lv in zip(cr, lr)]
                for cr, lr in zip(cls.tolist(), level.tolist())]
-        marks: dict[tuple[int, int], tuple[str, tuple[int, int, int]]] = {}
+        marks: dict[tuple[int, int], tuple] = {}  # (row, column) → (glyph, its colour, the colour under it)
         for x, y, glyph in ((ds.plane("train"), ds.y_train, "●"), (ds.plane("val"), ds.y_val, "○")):
             if not len(x):
                 continue
-            px, py_ = to_pixels(x, b.x_range, b.y_range, pw, py)
+            px, py_ = to_pixels(x, window[0], window[1], pw, py)
             labels = y[:, 0] if y.ndim == 2 else y
             for cx, cy, label in zip(np.round(px).astype(int), np.round(py_).astype(int), labels.astype(int)):
-                if 0 <= cx < pw and 0 <= cy < py:
-                    marks[(cy // 2, cx)] = (glyph, class_rgb(int(label)))
+                if 0 <= cx < pw and 0 <= cy < py:  # on the region's colour at its own pixel, not its cell's other
+                    marks[(cy // 2, cx)] = (glyph, class_rgb(int(label)), pix[cy][cx])
         return pix[0::2], pix[1::2], marks
 
-    def _fit(self, b: Boundary, ds: Dataset, pw: int, py: int):
+    def _fit(self, b: Boundary, ds: Dataset, window, pw: int, py: int):
         assert b.curve_x is not None and b.curve_y is not None  # a boundary without classes is a fit curve
         pix = [[BOUNDARY_BACKGROUND_RGB] * pw for _ in range(py)]
         curve = np.stack([b.curve_x, b.curve_y], 1)
         ok = np.isfinite(curve).all(1)
         color = variant_rgb(self.run_index)
         if ok.any():
-            cx, cy = to_pixels(curve[ok], b.x_range, b.y_range, pw, py)
+            cx, cy = to_pixels(curve[ok], window[0], window[1], pw, py)
             xs, ys = polyline_pixels(cx, cy)
             inside = (xs >= 0) & (xs < pw) & (ys >= 0) & (ys < py)
             for x, y in zip(xs[inside], ys[inside]):
@@ -138,7 +151,7 @@ class BoundaryPanel(StripPanel):
         on_top = len(ds.x_train) + len(ds.x_val) <= FEW_POINTS
         for x, y, rgb in ((ds.plane("val"), ds.y_val, HELD_OUT_POINT_RGB), (ds.plane("train"), ds.y_train, POINT_RGB)):
             if len(x):
-                px, py_ = to_pixels(np.stack([x[:, 0], y[:, 0]], 1), b.x_range, b.y_range, pw, py)
+                px, py_ = to_pixels(np.stack([x[:, 0], y[:, 0]], 1), window[0], window[1], pw, py)
                 for cx, cy in zip(np.round(px).astype(int), np.round(py_).astype(int)):
                     if 0 <= cx < pw and 0 <= cy < py and (on_top or pix[cy][cx] != color):
                         pix[cy][cx] = rgb
@@ -151,3 +164,10 @@ class BoundaryPanel(StripPanel):
         if style is None:
             style = self._styles[key] = Style(color=Color.from_rgb(*fg), bgcolor=Color.from_rgb(*bg), bold=bold)
         return style
+
+
+def _nearest(values: np.ndarray, lo: float, hi: float, n: int) -> np.ndarray:
+    """The index of the node of linspace(lo, hi, n) nearest each value (the end nodes beyond the ends)."""
+    return np.clip(np.round((values - lo) / (hi - lo) * (n - 1)), 0, n - 1).astype(int) if hi > lo else np.zeros(
+        len(values), int)
+

@@ -27,6 +27,7 @@ from textual.strip import Strip
 
 from ..frames import Surface
 from ..runner import View
+from .axis import Scale, scale, square
 from .palette import (
     START_RGB,
     SURFACE_DIM,
@@ -44,7 +45,8 @@ from .raster import (
     centered_message,
     clip_path,
     first_fit,
-    pixel_strips,
+    scaled_strips,
+    scaled_window,
     segment_pixels,
     shorten,
     to_pixels,
@@ -67,16 +69,13 @@ def surface_for(view: View | None, run_index: int) -> Surface | None:
     return next((s for s in view.surfaces if index in s.members), view.surfaces[0])
 
 
-def equal_scale_window(s: Surface, pw: int, py: int) -> Window:
-    """The data ranges of the first and last pixel centres: for an exact surface the same data units per pixel
-    on both axes, centred on its focus and holding all of it; a slice fills the panel (its axes are not lengths)."""
-    if s.focus is None or pw < 2 or py < 2:
-        return s.x_range, s.y_range
-    (x0, x1), (y0, y1) = s.focus
-    unit = max((x1 - x0) / (pw - 1), (y1 - y0) / (py - 1))  # data per pixel: the tighter axis decides
-    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-    hx, hy = unit * (pw - 1) / 2, unit * (py - 1) / 2
-    return (cx - hx, cx + hx), (cy - hy, cy + hy)
+def surface_axes(s: Surface, pw: int, ph: int) -> tuple[Scale, Scale]:
+    """The plot's axes (pw columns, ph rows; axis.py): for an exact surface square pixels (the same data units
+    a pixel on both axes), holding its focus; a slice fills the panel (its axes are not lengths)."""
+    if s.focus is None:
+        return (scale(*s.x_range, pw, label_width=6, gap=7, most=max(7, pw // 3)),
+                scale(*s.y_range, ph, flip=True, label_width=MARGIN - 2))
+    return square(*s.focus, pw, ph, label_width=MARGIN - 2)
 
 
 def level_text(value: float) -> str:
@@ -125,7 +124,8 @@ class ContourPanel(StripPanel):
         # rows naming each run's color (the variants table is hidden when zoomed), wrapped, never cut
         legend = self._legend(view, surface, width, max_rows=max((height - 7) // 3, 1)) if height >= 10 else []
         pw, ph = width - MARGIN, height - 1 - len(legend)
-        window = self.window = equal_scale_window(surface, pw, 2 * ph)
+        x_axis, y_axis = surface_axes(surface, pw, ph)
+        window = self.window = scaled_window(x_axis, y_axis)
         self.pixels = (pw, 2 * ph)
         pix, lines, values = self._pixels(surface, window, pw, 2 * ph)
         markers = self._paint_paths(view, surface, window, pix, pw, 2 * ph)
@@ -134,7 +134,7 @@ class ContourPanel(StripPanel):
             blocked[r, c] = True
         labels = self._labels(surface, window, lines, values, blocked)
         pix = self._same_on_terminal(RUNS_FROM + 2 * len(view.runs))[pix]
-        self._strips = self._to_strips(window, pix, markers, labels, pw, ph)
+        self._strips = self._to_strips(x_axis, y_axis, pix, markers, labels)
         self._strips += legend
 
     def _set_titles(self, view: View, surface: Surface) -> None:
@@ -277,8 +277,8 @@ class ContourPanel(StripPanel):
             self._canonical = (key, np.array([seen.setdefault(color, i) for i, color in enumerate(shown)]))
         return self._canonical[1]
 
-    def _to_strips(self, window: Window, pix: np.ndarray, markers: dict, labels: dict, pw: int,
-                   ph: int) -> list[Strip]:
+    def _to_strips(self, x_axis: Scale, y_axis: Scale, pix: np.ndarray, markers: dict,
+                   labels: dict) -> list[Strip]:
         def cell(r: int, c: int, top: int, bottom: int) -> Segment:
             mark = markers.get((r, c))
             label = labels.get((r, c))
@@ -290,7 +290,7 @@ class ContourPanel(StripPanel):
                 return Segment(" ", self._style(("bg", top)))
             return Segment("▀", self._style((top, bottom)))
 
-        return pixel_strips(window, pix, pw, ph, self.rich_style, cell)
+        return scaled_strips(x_axis, y_axis, pix, self.rich_style, cell)
 
     def _legend(self, view: View, s: Surface, width: int, max_rows: int) -> list[Strip]:
         """'━━ label' per run, under the plot (from its left edge, or the panel's if that needs fewer rows),

@@ -22,9 +22,10 @@ from textual.binding import Binding
 from textual.strip import Strip
 
 from ..frames import HIST_BINS
+from .axis import Scale, scale
 from .palette import HISTOGRAM_BACKGROUND_RGB, MEDIAN_RGB, NONFINITE_RGB, QUANTITY_RGB, blend
 from .panel import RUN_BINDINGS, StripPanel, run_name
-from .raster import border_room, first_fit, fmt_num, fmt_short
+from .raster import border_room, first_fit, fmt_num, fmt_short, tick_line
 
 QUANTITIES = ("weights", "activations", "gradients")
 SHORT = {"weights": "W", "activations": "Acts", "gradients": "Grads"}  # titles on a narrow panel
@@ -115,8 +116,11 @@ class HistogramPanel(StripPanel):
         hist_rows = max(2, (height - 2) // 2)
         band_rows = max(1, height - hist_rows - 2)
         rgb = QUANTITY_RGB[self.quantity]
-        strips = self._histogram(dists.counts[i], hist_rows, pw, rgb)
-        strips.append(self._axis(lo, hi, pw))
+        # the value axis from axis.py: each tick under the column whose centre is its value
+        x_axis = scale(lo, hi, pw, label_width=6, gap=7, most=max(7, pw // 3)) if hi > lo else None
+        strips = self._histogram(dists.counts[i], lo, hi, x_axis, hist_rows, pw, rgb)
+        strips.append(tick_line(x_axis, MARGIN, MARGIN + pw, self.rich_style) if x_axis is not None else
+                      self._axis(lo, hi, pw))
         steps_and_rows = (run.bands or {}).get(self.quantity)
         if steps_and_rows is not None and len(steps_and_rows[0]):
             steps, pct = steps_and_rows
@@ -170,11 +174,13 @@ class HistogramPanel(StripPanel):
         strips = []
         if heading is not None:
             strips.append(_text(" " * (label_w + pw) + heading, width, base + Style(dim=True)))
+        x_axis = scale(lo, hi, pw, label_width=6, gap=7, most=max(7, pw // 3)) if hi > lo else None
         for i in range(n):
-            # each bin's centre, mapped to a column of the common range
+            # each bin's centre, in the column whose centre is nearest it on the common axis
             edges = np.linspace(ranges[i, 0], ranges[i, 1], HIST_BINS + 1)
             centers = (edges[:-1] + edges[1:]) / 2
-            cols = np.clip(((centers - lo) / max(hi - lo, 1e-300) * pw).astype(int), 0, pw - 1)
+            cols = (np.clip(np.round(x_axis.position(centers)), 0, pw - 1).astype(int) if x_axis is not None else
+                    np.zeros(len(centers), int))
             column_counts = np.bincount(cols, weights=dists.counts[i], minlength=pw)
             heights = np.ceil(column_counts / max(column_counts.max(), 1) * bar_rows * 8)
             for r in range(rows):
@@ -182,14 +188,22 @@ class HistogramPanel(StripPanel):
                 strips.append(Strip([Segment(f"{cells[i][r]:<{label_w}}", base),
                                      Segment("".join(EIGHTHS[c] for c in bars), style),
                                      Segment(stats[i] if r == rows - 1 else "", base)]))
-        strips.append(_text(" " * label_w + _range_axis(lo, hi, pw), label_w + pw, base + Style(dim=True)))
+        strips.append(tick_line(x_axis, label_w, label_w + pw, base + Style(dim=True)) if x_axis is not None else
+                      _text(" " * label_w + _range_axis(lo, hi, pw), label_w + pw, base + Style(dim=True)))
         return strips
 
-    def _histogram(self, counts: np.ndarray, rows: int, pw: int, rgb) -> list[Strip]:
+    def _histogram(self, counts: np.ndarray, lo: float, hi: float, x_axis: Scale | None, rows: int, pw: int,
+                   rgb) -> list[Strip]:
         base = self.rich_style
         peak = max(int(counts.max()), 1)
-        cols = np.minimum((np.arange(pw) * HIST_BINS / pw).astype(int), HIST_BINS - 1)  # bin under each column
-        heights = counts[cols] / peak * rows * 8
+        if x_axis is None:  # one value: every bin is it
+            cols = np.minimum((np.arange(pw) * HIST_BINS / pw).astype(int), HIST_BINS - 1)
+            shown = counts[cols]
+        else:  # the bin holding each column's centre value (none outside the range)
+            at = (np.array([x_axis.value_at(c) for c in range(pw)]) - lo) / (hi - lo) * HIST_BINS
+            inside = (at >= 0) & (at < HIST_BINS)
+            shown = np.where(inside, counts[np.clip(at, 0, HIST_BINS - 1).astype(int)], 0)
+        heights = shown / peak * rows * 8
         style = self._style(("fg", rgb))
         strips = []
         for r in range(rows):
@@ -207,21 +221,25 @@ class HistogramPanel(StripPanel):
         py = 2 * rows
         cols = np.minimum((np.arange(pw) * len(pct) / pw).astype(int), len(pct) - 1)
         p = pct[cols]                                          # (pw, 9)
-        values = hi - (np.arange(py) + 0.5) / py * (hi - lo)   # pixel centers, top row = hi
+        y_axis = scale(lo, hi, rows, flip=True, label_width=MARGIN - 2) if hi > lo else None
+        # each pixel's centre value (a cell's two pixels sit a quarter cell either side of its centre)
+        values = (np.array([y_axis.value_at(j / 2 - 0.25) for j in range(py)]) if y_axis is not None else
+                  hi - (np.arange(py) + 0.5) / py * (hi - lo))
         v = values[:, None]
         level = np.zeros((py, pw), int)
         for k in range(4):                                     # (p0,p8), (p1,p7), (p2,p6), (p3,p5)
             level += (v >= p[None, :, k]) & (v <= p[None, :, 8 - k])
         finite = np.isfinite(p[:, 4])
         median = np.where(finite, p[:, 4], lo)
-        median_row = np.clip(((hi - median) / max(hi - lo, 1e-300) * py).astype(int), 0, py - 1)
+        median_row = np.abs(values[:, None] - median[None, :]).argmin(0)  # the pixel whose centre is nearest
         level[median_row[finite], np.nonzero(finite)[0]] = 5
         level[:, ~np.isfinite(p).all(1)] = -1                  # a frame with NaN/Inf: mark the column
         shades = {lvl: _shade(rgb, lvl) for lvl in range(-1, 6)}  # 7 colors, 49 styles: built once
         styles = {(a, b): self._style(("px", shades[a], shades[b])) for a in shades for b in shades}
         strips = []
+        labels = y_axis.labels(MARGIN - 2) if y_axis is not None else {0: fmt_short(hi)}
         for r in range(rows):
-            label = fmt_short(hi) if r == 0 else fmt_short(lo) if r == rows - 1 else ""
+            label = labels.get(r, "")
             segments = [Segment(f"{label:>{MARGIN - 2}} ┤" if label else " " * (MARGIN - 1) + "│",
                                 self.rich_style)]
             top, bottom = level[2 * r], level[2 * r + 1]

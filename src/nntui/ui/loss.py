@@ -31,7 +31,7 @@ from .axis import Scale, scale, tick_label
 from .braille import BrailleCanvas
 from .palette import blend, variant_rgb
 from .panel import StripPanel
-from .raster import MARGIN, border_room, centered_message, first_fit, polyline_pixels
+from .raster import MARGIN, border_room, centered_message, first_fit, polyline_pixels, tick_line
 
 FLOOR = 1e-12  # log scale: losses of exactly zero are drawn at this floor
 X_LABEL_PAD = 2  # columns right of the curves where the last step label is centred on its column
@@ -238,7 +238,7 @@ class LossPlot(StripPanel):
             label = labels.get(r)
             margin = f"{label:>{MARGIN - 2}} ┤" if label else " " * (MARGIN - 1) + "│"
             strips.append(Strip([Segment(margin, base), *cells], MARGIN + pw))
-        strips.append(_x_ticks(x_axis, pw, base + Style(dim=True)))
+        strips.append(tick_line(x_axis, MARGIN, MARGIN + pw, base + Style(dim=True), label_width=5))
         self._strips = strips
 
     def _layout(self, view: View, curves: list[Curves], order: list[int], x_max: int, y_axis: Scale,
@@ -523,21 +523,6 @@ def _gutter(labels: list[str], width: int) -> int:
     want = max(map(len, labels)) + 2
     gutter = min(want, width // 3)
     return gutter if gutter == want or gutter >= 8 else 0  # a label cut to 4 letters would say nothing
-
-
-def _x_ticks(xs: Scale, width: int, style: Style) -> Strip:
-    """The step axis's ticks, each label centred on the column of its step (the chart keeps X_LABEL_PAD
-    columns right of the curves for the last one; the margin takes the first); a label that would touch the
-    one before, or not fit, is left out rather than moved off its column."""
-    ticks = [" "] * (MARGIN + width)
-    free_from = 0
-    for column, value in xs.ticks:
-        text = tick_label(value, 5)
-        start = MARGIN + column - (len(text) - 1) // 2
-        if start >= free_from and start + len(text) <= len(ticks):
-            ticks[start:start + len(text)] = list(text)
-            free_from = start + len(text) + 1
-    return Strip([Segment("".join(ticks), style)], MARGIN + width)
 
 
 def x_extent(step: int, total: int) -> int:

@@ -84,17 +84,6 @@ def border_room(outer_width: int) -> int:
     return max(outer_width - 6, 0)
 
 
-def fmt_tick(value: float, span: float) -> str:
-    """An axis label with as many decimals as the axis span needs: 3 significant digits of the span."""
-    if not math.isfinite(value) or not math.isfinite(span) or span <= 0 or abs(value) >= 1e5:
-        return fmt_num(value)
-    decimals = max(0, 2 - math.floor(math.log10(span)))
-    if decimals > 6:
-        return fmt_num(value)
-    text = f"{value:.{decimals}f}"
-    return "0" if float(text) == 0 else text
-
-
 def resample_columns(history: np.ndarray, width: int) -> np.ndarray:
     """Resample (frames, k) rows to exactly `width` columns in time (nearest frame)."""
     if width <= 0:
@@ -103,65 +92,36 @@ def resample_columns(history: np.ndarray, width: int) -> np.ndarray:
     return history[idx]
 
 
-def y_label(row: int, rows: int, y0: float, y1: float, base: Style) -> Segment:
-    """The left margin of one cell row: a value at the top, middle and bottom rows, else the axis line."""
-    labels = {0: y1, rows - 1: y0, (rows - 1) // 2: (y0 + y1) / 2}
-    if row in labels:
-        text = fmt_tick(labels[row], y1 - y0)[:MARGIN - 2]
-        return Segment(f"{text:>{MARGIN - 2}} ┤", base)
-    return Segment(" " * (MARGIN - 1) + "│", base)
-
-
-def x_ticks(x0: float, x1: float, width: int, base: Style) -> Strip:
-    """Values at the left, middle and right under the plot; a label that would touch its neighbour is skipped."""
-    ticks = [" "] * width
-    free_from = 0
-    for frac in (0.0, 0.5, 1.0):
-        text = fmt_tick(x0 + frac * (x1 - x0), x1 - x0)
-        start = min(max(int(frac * (width - 1)) - len(text) // 2, 0), width - len(text))
-        if start >= free_from:
-            ticks[start:start + len(text)] = list(text)
-            free_from = start + len(text) + 1
-    return Strip([Segment(" " * MARGIN + "".join(ticks), base)], MARGIN + width)
-
-
-def pixel_strips(window, pix: np.ndarray, pw: int, ph: int, base: Style,
-                 cell: Callable[[int, int, int, int], Segment]) -> list[Strip]:
-    """A half-block plot of pw × 2·ph pixels (`pix`, row 0 at the top): `cell(row, column, top, bottom)` gives each
-    cell's Segment from its two pixels; the y labels go left of it and the x ticks under it."""
-    (x0, x1), (y0, y1) = window
-    strips = []
-    for r in range(ph):
-        top, bottom = pix[2 * r].tolist(), pix[2 * r + 1].tolist()
-        segments = [y_label(r, ph, y0, y1, base), *(cell(r, c, top[c], bottom[c]) for c in range(pw))]
-        strips.append(Strip(segments, MARGIN + pw).simplify())
-    strips.append(x_ticks(x0, x1, pw, base))
-    return strips
-
-
-def scaled_strips(x_axis: Scale, y_axis: Scale, pix: np.ndarray, base: Style,
-                  cell: Callable[[int, int, int, int], Segment]) -> list[Strip]:
-    """pixel_strips with the ticks of two axis.Scale: each label on the cell whose centre is its value (the
-    window drawn must be scaled_window's)."""
+def scaled_strips(x_axis: Scale, y_axis: Scale, pix, base: Style, cell: Callable[..., Segment]) -> list[Strip]:
+    """A half-block plot of x_axis.cells × 2·y_axis.cells pixels (`pix`: rows of pixels, the top row first; an
+    array or lists): `cell(row, column, top, bottom)` gives each cell's Segment from its two pixels; the
+    ticks of both axes around it, each label on the cell whose centre is its value (the window drawn must
+    be scaled_window's)."""
     pw, ph = x_axis.cells, y_axis.cells
     labels = y_axis.labels(MARGIN - 2)
     strips = []
     for r in range(ph):
-        top, bottom = pix[2 * r].tolist(), pix[2 * r + 1].tolist()
+        top, bottom = list(pix[2 * r]), list(pix[2 * r + 1])
         label = labels.get(r)
         margin = f"{label:>{MARGIN - 2}} ┤" if label else " " * (MARGIN - 1) + "│"
         strips.append(Strip([Segment(margin, base), *(cell(r, c, top[c], bottom[c]) for c in range(pw))],
                             MARGIN + pw).simplify())
-    ticks = [" "] * (MARGIN + pw)
+    strips.append(tick_line(x_axis, MARGIN, MARGIN + pw, base))
+    return strips
+
+
+def tick_line(x_axis: Scale, pad: int, width: int, style: Style, label_width: int = 6) -> Strip:
+    """An x axis's tick labels, each centred on its column (`pad` columns left of the axis's first); a label
+    that would touch the one before, or not fit, is left out rather than moved off its column."""
+    ticks = [" "] * width
     free_from = 0
     for column, value in x_axis.ticks:
-        text = tick_label(value, 6)
-        start = min(MARGIN + column - (len(text) - 1) // 2, len(ticks) - len(text))
-        if start >= free_from:
+        text = tick_label(value, label_width)
+        start = pad + column - (len(text) - 1) // 2
+        if start >= free_from and start + len(text) <= width:
             ticks[start:start + len(text)] = list(text)
             free_from = start + len(text) + 1
-    strips.append(Strip([Segment("".join(ticks), base)], MARGIN + pw))
-    return strips
+    return Strip([Segment("".join(ticks), style)], width)
 
 
 def scaled_window(x_axis: Scale, y_axis: Scale) -> tuple[tuple[float, float], tuple[float, float]]:
