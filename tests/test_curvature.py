@@ -154,6 +154,13 @@ def optimizers_view() -> View:
     return trained_view("optimizers", 20)
 
 
+async def test_every_mark_on_the_contour_plot_is_in_its_legend():
+    for view in (trained_view("gd_contours", 200), trained_view("optimizers", 20)):
+        lines = await shown_lines(ContourPanel(), view, (60, 24))
+        marks = {ch for line in lines[1:-1] for ch in line[MARGIN + 1:-1] if ch in "◆●⊕✗+→↗↑↖←↙↓↘"}
+        assert "◆" in marks and all(ch in lines[-1] for ch in marks), (marks, lines[-1])
+
+
 @pytest.mark.parametrize("size", [(26, 22), (26, 15), (40, 20)])
 async def test_contour_title_names_both_axes_and_legend_every_run_at_80x24(gd_view, optimizers_view, size):
     lines = await shown_lines(ContourPanel(), gd_view, size)

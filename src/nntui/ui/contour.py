@@ -40,6 +40,7 @@ from .palette import (
 )
 from .panel import RUN_BINDINGS, StripPanel
 from .raster import (
+    ARROWS,
     MARGIN,
     border_room,
     centered_message,
@@ -120,7 +121,6 @@ class ContourPanel(StripPanel):
             message = "loading PyTorch…" if view is None or view.state == "loading" else "waiting for the first step…"
             self._strips = centered_message(message, width, height, self.rich_style)
             return
-        self._set_titles(view, surface)
         # rows naming each run's color (the variants table is hidden when zoomed), wrapped, never cut
         legend = self._legend(view, surface, width, max_rows=max((height - 7) // 3, 1)) if height >= 10 else []
         pw, ph = width - MARGIN, height - 1 - len(legend)
@@ -129,6 +129,7 @@ class ContourPanel(StripPanel):
         self.pixels = (pw, 2 * ph)
         pix, lines, values = self._pixels(surface, window, pw, 2 * ph)
         markers = self._paint_paths(view, surface, window, pix, pw, 2 * ph)
+        self._set_titles(view, surface, {mark for mark, _ in markers.values()})
         blocked = (pix[0::2] >= RUNS_FROM) | (pix[1::2] >= RUNS_FROM)  # labels go where no path or marker is
         for r, c in markers:
             blocked[r, c] = True
@@ -137,21 +138,28 @@ class ContourPanel(StripPanel):
         self._strips = self._to_strips(x_axis, y_axis, pix, markers, labels)
         self._strips += legend
 
-    def _set_titles(self, view: View, surface: Surface) -> None:
+    def _set_titles(self, view: View, surface: Surface, shown: set[str]) -> None:
         """The axes' names and, when runs have surfaces of their own, whose this is (that first: it says which
-        picture this is), in the fullest form that fits; then the marks, and that [ ] shows the others."""
+        picture this is), in the fullest form that fits; then every mark on the plot (`shown`), and that
+        [ ] shows the others."""
         room = border_room(self.outer_size.width)
         x, y = surface.x_name, surface.y_name
+        arrows = "".join(sorted(shown & set(ARROWS)))
+        marks = [pair for pair, on in ((("◆ start", "◆start"), True), (("+ minimum", "+min"), "+" in shown),
+                                       (("● now", "●now"), True), (("⊕ now, at the minimum", "⊕at min"), "⊕" in shown),
+                                       (("✗ diverged", "✗"), "✗" in shown),
+                                       ((f"{arrows} off the plot", f"{arrows}off"), bool(arrows))) if on]
+        full, brief = "  ".join(m for m, _ in marks), " ".join(b for _, b in marks)
         if len(view.surfaces) > 1:
             owner = view.runs[surface.members[0]].label
             titles = [f"Loss surface of {owner} · x: {x}  y: {y}", f"{owner} · x: {x}  y: {y}",
                       f"{owner} · x: {x} y: {y}", owner]
-            subtitles = ["[ / ]: other run  ◆ start  ● now", "[ / ]: other run ◆ start ● now", "[ / ]: run ◆ start ● now",
-                         "[ / ]: run ◆start ●now", "[ / ]: other run"]
+            subtitles = [f"[ / ]: other run  {full}", f"[ / ]: run  {full}", f"[ / ]: run {brief}", brief,
+                         "[ / ]: other run"]
         else:  # (a surface given as a formula needs no axis names: not "x: x  y: y")
             titles = (["Loss surface L(x, y)", "L(x, y)"] if (x, y) == ("x", "y") else
                       [f"Loss surface · x: {x}  y: {y}", f"Loss · x: {x}  y: {y}", f"x: {x}  y: {y}", f"x: {x} y: {y}"])
-            subtitles = ["◆ start  + minimum  ● now", "◆ start + min ● now", "◆start +min ●now"]
+            subtitles = [full, brief]
         self.set_titles(title=first_fit(titles, room), subtitle=first_fit(subtitles, room))
 
     def _pixels(self, s: Surface, window: Window, pw: int, py: int) -> tuple[np.ndarray, np.ndarray, dict]:
