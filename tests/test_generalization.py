@@ -391,3 +391,9 @@ def test_a_perceptron_on_circles_needs_the_squares(write_scenario, inputs, right
     engine = Engine(load_path(write_scenario(text)), "cpu")
     history = train_all(engine, chunk=100)
     assert (history.runs[0].val_accuracy.last[1] > 0.95) == right
+
+
+def test_the_gap_column_reads_equal_runs_as_zero_not_minus_zero():
+    from nntui.ui.variants import _gap
+
+    assert _gap(-3.67e-05) == "0.000" and _gap(0.129) == "+0.129" and _gap(-0.002) == "-0.002"

@@ -270,6 +270,8 @@ def _gap(gap: float) -> str:
     """Three decimals in every row, so the gaps line up and compare at a glance ("+0.129", "+0.035")."""
     if gap != gap:
         return "—"
+    if abs(gap) < 0.0005:  # equal to three decimals: not "-0.000"
+        return "0.000"
     return f"{gap:+.3f}" if abs(gap) < 1000 else f"{gap:+.3g}"
 
 
