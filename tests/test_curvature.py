@@ -16,8 +16,8 @@ from nntui.scenario.loader import load_path
 from nntui.ui import STYLESHEET
 from nntui.ui.contour import PATH_LINE_DIM, ContourPanel
 from nntui.ui.curvature import CurvaturePanel
-from nntui.ui.raster import MARGIN
 from nntui.ui.palette import blend, variant_rgb
+from nntui.ui.raster import MARGIN
 
 from .conftest import MINIMAL, diverged_run
 
