@@ -127,8 +127,11 @@ def scale(lo: float, hi: float, cells: int, *, log: bool = False, flip: bool = F
     cells = max(cells, 1)
     high = anchor == "high"
     widest = max(most if most is not None else max(6, cells // 4), gap)
-    general = next((found for at_least in (3, 2) if (found := _scale(lo, hi, cells, log, flip, at_least, high,
-                                                                      whole, label_width, gap, widest))), None)
+    three, two = (_scale(lo, hi, cells, log, flip, at_least, high, whole, label_width, gap, widest)
+                  for at_least in (3, 2))
+    # three ticks where they cost at most half the resolution of two: on a narrow axis, three ticks far apart
+    # (0, 10, 20) squeezed the data into two cells
+    general = three if three is not None and (two is None or three.per_cell <= 2 * two.per_cell) else two
     if log:  # whole decades where the data span two or more (the labels a log axis is read by: 1, 0.1, 1e-3),
         # unless they would leave the data less than half the rows the finest ticks give it; over a shorter span
         # doublings (…0.5, 1, 2, 4…) label the rows near the data, and two decades only where nothing finer fits
