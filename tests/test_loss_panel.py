@@ -154,10 +154,15 @@ async def test_a_run_drawn_under_another_says_so_at_its_curve_s_end_or_in_the_le
     assert ends[at + 1].endswith(" ≈ batch 32") and not any(line.endswith("≈ apart") for line in ends)
     assert "≈ drawn under" in str(plot.border_subtitle)
     plot = await drawn(runs, size=(30, 12), log_y=True)  # no room for end labels: the legend counts it
-    assert not any("≈" in line for line in lines(plot)) and "1 run under others" in str(plot.border_subtitle)
+    assert not any("≈" in line for line in lines(plot)) and "under others: batch 32" in str(plot.border_subtitle)
     runs = [run("full", losses), run("batch 32", losses * 1.5), run("apart", 30 * losses)]  # a row apart
     plot = await drawn(runs, log_y=True)
     assert not any("≈" in line for line in lines(plot)) and "under" not in str(plot.border_subtitle)
+    # under the others all along but ending apart: it is seen ending, and labelled there without "≈"
+    late = np.where(np.arange(300) < 250, losses * 1.002, losses * 8)
+    plot = await drawn([run("full", losses), run("batch 32", late), run("apart", 30 * losses)], log_y=True)
+    assert not any("≈" in line for line in lines(plot)) and any(line.rstrip().endswith(" batch 32")
+                                                                for line in lines(plot))
 
 
 async def test_a_validation_curve_under_the_training_curve_is_said_to_be_there():

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,7 +36,8 @@ from .raster import MARGIN, border_room, centered_message, first_fit, polyline_p
 FLOOR = 1e-12  # log scale: losses of exactly zero are drawn at this floor
 X_LABEL_PAD = 2  # columns right of the curves where the last step label is centred on its column
 SAME_RTOL = 1e-4  # two runs closer than this everywhere are one curve on any screen: "a = b"
-HIDDEN_SHARE = 0.5  # a run with more than half its curve's cells under other curves is labelled "≈ b" under them
+HIDDEN_SHARE = 0.5  # a run with more than half its curve's cells (and its end) under other curves is labelled "≈ b"
+SHORT_CHART = 12  # rows: below this a mark goes on its value's own row (the row above is too far off)
 HELD_OUT_DASH = np.array([1] * 4 + [0] * 4, bool)
 MAIN, HELD_OUT, TRACE = 0, 1, 2  # each run's three styles: its curve, its validation curve, its mini-batch noise
 TRACE_FADE = 0.55  # the noise's colour, this far from the run's toward the background
@@ -115,19 +116,25 @@ class LossPlot(StripPanel):
             (("▼ lowest val", "▼ lowest"), "▼" in marks), (("■ stopped early", "■ stopped"), "■" in marks),
             (("✎ edited", "✎ edit"), "✎" in marks)) if shown]
 
-    def _subtitle(self, held_out: bool, noise: bool, marks: Collection[str] = (), unlabelled: int = 0) -> str:
-        """The legend, as much of it as fits (a narrow panel drops the key hint, which the footer has, not
-        what the marks mean); `unlabelled`: runs under others with no end label to say so, which stays."""
-        entries = [*self._legend(held_out, noise, marks), *(pair for pair, shown in (
-            ((f"{unlabelled} run{'s' * (unlabelled > 1)} under others", f"{unlabelled} hidden"), unlabelled > 0),
-            (("= same values", "= same"), "=" in marks), (("≈ drawn under", "≈ under"), "≈" in marks)) if shown)]
+    def _subtitle(self, held_out: bool, noise: bool, marks: Collection[str] = (),
+                  unlabelled: Sequence[str] = ()) -> str:
+        """The legend, as much of it as fits: a narrow panel drops the key hint (the footer has it), then the
+        entries from the last; the marks that say a run is not where it seems come first. `unlabelled`: the
+        names of runs under others that have no end label to say so."""
+        n = len(unlabelled)
+        hidden = [((f"under others: {', '.join(unlabelled)}", f"{n} run{'s' * (n > 1)} under others"), n > 0),
+                  (("≈ drawn under", "≈ under"), "≈" in marks), (("= same values", "= same"), "=" in marks)]
+        entries = [pair for pair, shown in hidden if shown]
+        entries += self._legend(held_out, noise, marks)
+        noisy = [k for k, (long, _) in enumerate(entries) if long.startswith("faint")]
+        entries += [entries.pop(k) for k in reversed(noisy)]  # the batch note goes first
         legend, short = [long for long, _ in entries], [brief for _, brief in entries]
         hint = [self.KEY_HINT] if self.KEY_HINT else []
-        # then the batch note goes, then the last marks, the count of hidden runs last of all
-        marked = sorted((text for text in short if not text.startswith("faint")), key=lambda t: "hidden" not in t)
-        return first_fit([" · ".join([*legend, *hint]), " · ".join(legend), " · ".join(short),
-                          *(" · ".join(marked[:n]) for n in range(len(marked), 0, -1))],
-                         border_room(self.size.width))
+        forms = [" · ".join([*legend, *hint]), " · ".join(legend)]
+        forms += [" · ".join(short[:k]) for k in range(len(short), 0, -1)]
+        if n:  # the fewest words that still say it
+            forms += [f"{n} under others", f"{n} hidden"]
+        return first_fit(forms, border_room(self.size.width))
 
     def _curves(self, view: View) -> list[Curves]:
         out = []
@@ -177,7 +184,7 @@ class LossPlot(StripPanel):
         for _ in range(2):
             cw = pw - max(gutter, X_LABEL_PAD)  # the curves' columns; end labels fit in the gutter right of them
             x_axis, lines, ends = self._layout(view, curves, order, x_max, y_axis, cw)
-            groups = _hidden(same, lines, (cw, ph), skip=diverged)
+            groups = _hidden(same, lines, ends, (cw, ph), skip=diverged)
             wider = _gutter(_group_labels(groups, names), pw)
             if wider <= gutter:
                 break
@@ -199,8 +206,9 @@ class LossPlot(StripPanel):
         if dashes and all(np.isin(_cells(*dash, (cw, ph)), curves_cells).mean() > HIDDEN_SHARE
                           for dash in dashes.values()):
             marks.add("╌≈")  # every validation curve is (mostly) under the training curves
+        unlabelled = [] if gutter else [names[i] for group in groups for i, mark in group if mark]
         self.set_titles(subtitle=self._subtitle(bool(dashes), any(_shows_noise(c) for c in curves), marks,
-                                                0 if gutter else len(under)))
+                                                unlabelled))
 
         canvas = BrailleCanvas(pw, ph)
         for i in order:
@@ -263,8 +271,8 @@ class LossPlot(StripPanel):
     def _label_ends(self, canvas: BrailleCanvas, view: View, names: list[str],
                     groups: list[list[tuple[int, str]]], ends: dict[int, tuple[int, int]]) -> None:
         """Each curve's label right of its end, in its colour, pushed apart where curves end close together;
-        where curves coincide (or one lies mostly under another), the one drawn on top is labelled and the
-        ones under it say "= b" (the same values) or "≈ b" (the same on this screen) below."""
+        where curves coincide the one drawn on top is labelled and the ones under it say "= b" (the same values)
+        below; a run drawn under others, its end too, says "≈ b" at its own end."""
         wanted = []  # (row wanted, column, text, run)
         for group in groups:
             top = group[0][0]
@@ -295,7 +303,9 @@ class LossPlot(StripPanel):
             step, value = run.lowest_val
             px, py = dots((np.array([float(step)]), np.array([max(value, FLOOR) if self.log_y else value])))
             row, col = int(py[0]) // 4, int(px[0]) // 2
-            marks[i] = (min(max(row - 1 if row > 0 else row + 1, 0), rows - 1), max(col, 0), f"▼{step}")
+            # just above the point, pointing down at it; on a short chart a row is a decade: on the point's own row
+            above = row - 1 if row > 0 and rows >= SHORT_CHART else row + 1 if rows >= SHORT_CHART else row
+            marks[i] = (min(max(above, 0), rows - 1), max(col, 0), f"▼{step}")
         return marks
 
     def _finite(self, steps: np.ndarray | None, values: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
@@ -427,36 +437,25 @@ def _identical(curves: list[Curves], order: list[int]) -> list[list[tuple[int, s
 
 
 def _hidden(groups: list[list[tuple[int, str]]], lines: dict[int, tuple[np.ndarray, np.ndarray]],
-            size: tuple[int, int], skip: Collection[int] = ()) -> list[list[tuple[int, str]]]:
-    """`groups` (top run first, as `_identical` gives them) with each run whose curve is mostly under the
-    ones drawn over it (`lines` is in drawing order, the last on top) moved into the group of the run covering
-    most of it, marked "≈": on the screen they are one curve, and its label must say so. Runs in `skip`
-    (diverged: their ✗ and label are their own) stay where they are. `size`: the canvas's (columns, rows)."""
+            ends: dict[int, tuple[int, int]], size: tuple[int, int],
+            skip: Collection[int] = ()) -> list[list[tuple[int, str]]]:
+    """`groups` (top run first, as `_identical` gives them) with the first run of each marked "≈" where its
+    curve lies mostly under the ones drawn over it (`lines` is in drawing order, the last on top) and so does
+    its end: on the screen it is not there, and its label, at its own end, must say so. A run whose end shows
+    is seen ending; runs in `skip` (diverged: their ✗ is their mark) are left as they are. `size`: the
+    canvas's (columns, rows)."""
+    width = size[0]
     drawn = list(lines)
     cells = {i: _cells(xs, ys, size) for i, (xs, ys) in lines.items()}  # the cells each curve passes through
-    top_of = {i: group[0][0] for group in groups for i, _ in group}
-    under: dict[int, int] = {}  # group top → the group top whose curve it hides under
-    for k, i in enumerate(drawn):
-        tops = drawn[k + 1:]
-        if i in skip or not len(cells[i]) or not tops or not any(g[0][0] == i for g in groups):
-            continue
-        covered = np.isin(cells[i], np.concatenate([cells[j] for j in tops]))
-        if covered.mean() > HIDDEN_SHARE:
-            under[i] = top_of[max(tops, key=lambda j: np.isin(cells[i], cells[j]).sum())]
-    def root(i: int) -> int:
-        while i in under:
-            i = under[i]
-        return i
-    merged: dict[int, list[tuple[int, str]]] = {}
+    out = []
     for group in groups:
-        top = root(group[0][0])
-        if top == group[0][0]:
-            merged.setdefault(top, []).extend(group)
-    for group in groups:
-        top = root(group[0][0])
-        if top != group[0][0]:
-            merged.setdefault(top, [(top, "")]).extend((i, "≈") for i, _ in group)
-    return list(merged.values())
+        i = group[0][0]
+        k = drawn.index(i) if i in cells else len(drawn)
+        over = np.concatenate([cells[j] for j in drawn[k + 1:]] or [np.zeros(0, int)])
+        hidden = (i not in skip and len(cells[i]) and i in ends and np.isin(cells[i], over).mean() > HIDDEN_SHARE
+                  and ends[i][0] * width + ends[i][1] in over) if i in cells else False
+        out.append([(i, "≈"), *group[1:]] if hidden else group)
+    return out
 
 
 def _cells(xs: np.ndarray, ys: np.ndarray, size: tuple[int, int]) -> np.ndarray:
