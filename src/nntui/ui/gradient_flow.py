@@ -111,7 +111,8 @@ class GradientFlowPanel(StripPanel):
         label_w = max(name_w, VALUE_WIDTH) if k >= 2 else name_w + VALUE_WIDTH  # k ≥ 2: the value under the name
         rest = max(width - label_w, 0)
         bar_w = min(BAR_WIDTH, max(rest // 3, 4)) if rest >= 4 + MIN_HISTORY else min(rest, BAR_WIDTH)
-        strip_width = rest - bar_w - 1 if rest - bar_w - 1 >= MIN_HISTORY else 0
+        # one moment (a panel held at a step): no strip, which would stretch that moment across as if every step
+        strip_width = rest - bar_w - 1 if rest - bar_w - 1 >= MIN_HISTORY and steps[0] != steps[1] else 0
         history = resample_columns(run.grads[:, layers], strip_width)
         content = k - 1 if k >= 3 else k  # three rows or more: the last one parts two layers
         strips = []
@@ -136,13 +137,16 @@ class GradientFlowPanel(StripPanel):
         axis = [self._time_axis(steps, width - strip_width, strip_width)] if strip_width else []  # no history: no axis
         below = (ratio + axis + [self._legend(width)])[:footer]
         if height - len(strips) - len(below) >= 1:  # a spare row: what the bar and the strip are, over them
-            strips.insert(0, self._header(label_w if k >= 2 else name_w + VALUE_WIDTH, bar_w, strip_width, width))
+            strips.insert(0, self._header(label_w if k >= 2 else name_w + VALUE_WIDTH, bar_w, strip_width, width,
+                                          None if steps[0] != steps[1] else steps[1]))
         strips += [Strip.blank(width, base)] * max(height - len(strips) - len(below), 0)
         self._strips = (strips + below)[:height]
 
-    def _header(self, pad: int, bar_w: int, strip_width: int, width: int) -> Strip:
-        """'‖∇W‖ now' over the values and bars, 'each step →' over the history."""
-        now = next((t for t in ("‖∇W‖ now", "now") if len(t) <= pad + bar_w), "")
+    def _header(self, pad: int, bar_w: int, strip_width: int, width: int, held: int | None) -> Strip:
+        """'‖∇W‖ now' (or 'at step N', for one moment held) over the values and bars, 'each step →' over
+        the history."""
+        forms = ("‖∇W‖ now", "now") if held is None else (f"‖∇W‖ at step {held}", f"step {held}")
+        now = next((t for t in forms if len(t) <= pad + bar_w), "")
         later = next((t for t in ("each step →", "steps →", "→") if len(t) <= strip_width), "") if strip_width else ""
         text = now.rjust(pad - 1).ljust(pad + bar_w + 1) if len(now) < pad else now.ljust(pad + bar_w + 1)
         return Strip([Segment(text + later, self.rich_style + Style(dim=True))]).adjust_cell_length(width, self.rich_style)
