@@ -38,6 +38,9 @@ FALLING = [10 * 0.8 ** k for k in range(20)]
     ([3.0 - 0.3 * k for k in range(8)] + [0.46] * 12, {"best_other": 0.002}, "stuck"),  # collapsed onto a plateau
     ([3.0 - 0.3 * k for k in range(8)] + [0.46] * 12, {"best_other": 0.4}, "learning"),  # …near the others: fell
     ([1.0] * 10 + [1.3, 1.5, 1.2] + [1.0] * 7, {}, "converged"),  # flat, one burst (Adam's): a jolt, not a swing
+    ([0.03 * 0.97 ** k for k in range(20)], {"linear": True}, "converged"),  # halving at 0.3% of its start (10)
+    ([0.03 * 0.97 ** k for k in range(20)], {}, "learning"),      # …which a log axis shows falling
+    ([0.03 * 0.97 ** k for k in range(20)], {"linear": True, "best_other": 0.005}, "learning"),  # …toward a better run
     (FALLING, {"frozen": True}, "converged"),                     # its schedule took the lr to 0: it moves no more
     (FALLING, {"frozen": True, "best_other": 0.001}, "stuck"),    # …far above another run
 ])

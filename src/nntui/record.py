@@ -180,7 +180,7 @@ class RunHistory:
 
     status: str = "waiting"        # what a student would say of its curve (status.py), updated with each frame
 
-    def judge(self, best_other: float, level: float | None = None) -> None:
+    def judge(self, best_other: float, level: float | None = None, linear: bool = False) -> None:
         """Decide the status on the recent full-data losses; `best_other`: the lowest loss of the other live runs,
         compared with this run's `level` (status.run_status)."""
         step = self.latest.step if self.latest else 0
@@ -192,7 +192,7 @@ class RunHistory:
                                  stopped=self.latest is not None and (self.latest.stopped_at is not None
                                                                       or _best_restored(self.latest)),
                                  level=level, frozen=self.latest is not None and self.top_lr > 0
-                                 and self.latest.lr <= FROZEN * self.top_lr)
+                                 and self.latest.lr <= FROZEN * self.top_lr, linear=linear)
 
     def lowest_val(self) -> tuple[int, float] | None:
         """(step, value) of the lowest finite validation loss so far (the first, on ties); None before one."""
@@ -222,8 +222,9 @@ class History:
     """Everything recorded so far for one scenario run."""
 
     def __init__(self, labels: list[str], settings: list[dict[str, Any]], smoothing: float = 0.9,
-                 checks: tuple[Check, ...] = (), holds: frozenset[int] = frozenset()):
+                 checks: tuple[Check, ...] = (), holds: frozenset[int] = frozenset(), linear: bool = False):
         self.runs = [RunHistory(label, s) for label, s in zip(labels, settings)]
+        self.linear = linear  # the loss is shown on a linear axis: a creep beside the fall made is flat
         self.checks = checks
         self.holds = holds  # steps whose frames are kept: panels held there draw them all run long
         self.verdicts: list[Verdict | None] = [None] * len(checks)  # each claim's, once training reaches it
@@ -236,7 +237,8 @@ class History:
     def for_scenario(cls, scenario) -> History:
         """An empty history of the scenario's runs, which judges its claims."""
         return cls([v.label for v in scenario.variants], [v.settings() for v in scenario.variants],
-                   scenario.view.smoothing or 0.9, scenario.checks, frozenset(scenario.view.at.values()))
+                   scenario.view.smoothing or 0.9, scenario.checks, frozenset(scenario.view.at.values()),
+                   linear=not scenario.view.log_y)
 
     def add(self, frame: Frame) -> None:
         for hist, rf in zip(self.runs, frame.runs):
@@ -283,7 +285,8 @@ class History:
         live = [v if h.latest is not None and h.latest.diverged_at is None else math.nan
                 for h, v in zip(self.runs, levels)]
         for i, hist in enumerate(self.runs):
-            hist.judge(min((v for k, v in enumerate(live) if k != i and v == v), default=math.nan), levels[i])
+            hist.judge(min((v for k, v in enumerate(live) if k != i and v == v), default=math.nan), levels[i],
+                       self.linear)
         for surface in frame.surfaces:
             self.surfaces[surface.members[0]] = surface
         self.step = frame.step

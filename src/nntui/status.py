@@ -12,8 +12,9 @@ never at one mini-batch or one update, which noise flips at random. The rules, i
   twice (one burst on a flat curve is a jolt), and the swings are not dying out (the later half of the window swings at least half as much as the earlier half);
   or it went up and down and ended higher (its last third above its first third by more than FLAT).
 - **converged**: its loss is below NEGLIGIBLE of where it started (nothing visible is left to learn), or it is
-  flat (the medians of the window's first and last thirds within FLAT of each other: noise from
-  mini-batches averages out, and a lone spike does not count) at a level that is not stuck, or its schedule has brought the lr to (almost) 0 (`frozen`:
+  flat (the medians of the window's first and last thirds within FLAT of each other, or, where the loss is
+  drawn on a linear axis, within FLAT of its starting loss: noise from mini-batches averages out, a lone
+  spike does not count, and a creep that does not show beside the fall already made is not news) at a level that is not stuck, or its schedule has brought the lr to (almost) 0 (`frozen`:
   from here on its curve is flat, whatever the window shows).
 - **stuck**: flat, yet no better than predicting a constant (within BASELINE_SHARE of the data's baseline:
   the mean for regression, ln k for k balanced classes) or FAR_ABOVE times above another run that is
@@ -69,7 +70,7 @@ def window(points: Sequence[tuple[int, float]], step: int) -> list[float]:
 def run_status(losses: Sequence[float], *, step: int, diverged_at: int | None, first: float,
                baseline: float = math.nan, floor: float = math.nan, best_other: float = math.nan,
                held_out: tuple[float, float, float, float, bool] | None = None, stopped: bool = False,
-               level: float | None = None, frozen: bool = False) -> str:
+               level: float | None = None, frozen: bool = False, linear: bool = False) -> str:
     """The status of a run whose recent full-data losses are `losses` (see the module's rules).
 
     `first`: its loss before the first update; `baseline`: the loss of predicting a constant (NaN where there is
@@ -78,7 +79,8 @@ def run_status(losses: Sequence[float], *, step: int, diverged_at: int | None, f
     it has climbed steadily since) where there is a validation split; `stopped`: early stopping ended the run; `level`: its loss compared with
     `best_other` (default: the training loss now; the validation loss where every run has one, so that a
     regularized run is not called stuck beside one that memorized its training points); `frozen`: its lr is
-    now FROZEN or less of its largest."""
+    now FROZEN or less of its largest; `linear`: the loss is drawn on a linear axis, where a change of FLAT of
+    the starting loss does not show."""
     if diverged_at is not None:
         return "diverged"
     if stopped:
@@ -111,10 +113,13 @@ def run_status(losses: Sequence[float], *, step: int, diverged_at: int | None, f
     half_third = third // 2  # the last third's two halves: flat over the last third?
     before, after = sum(losses[-third:][:half_third]), sum(losses[-half_third:]) if half_third else 0.0
     plateau = third >= 4 and abs(before - after) <= FLAT * before
-    if frozen or abs(early - late) <= FLAT * early or plateau:
+    # flat at its own level, or, on a linear axis, next to the fall it made from its start (a loss at 0.3% of
+    # its start, halving again, lies on the axis of a chart that starts there): nothing visible but a creep
+    flat = abs(early - late) <= FLAT * early or linear and abs(early - late) <= FLAT * first  # (False: NaN)
+    if frozen or flat or plateau:
         if now >= BASELINE_SHARE * baseline or mine >= FAR_ABOVE * best_other:  # False while NaN
             return "stuck"
-        if plateau and not frozen and abs(early - late) > FLAT * early:
+        if plateau and not frozen and not flat:
             return "learning"  # it fell earlier in the window and is flat now: only a plateau far up is news
         creeping = not frozen and sum(1 for a, b in zip(losses, losses[1:]) if b < a) >= CREEP * (len(losses) - 1)
         short = now - floor > FLOOR_SHARE * (first - floor) and now > (1 + FLAT) * floor  # False while NaN
