@@ -246,7 +246,7 @@ async def test_the_lesson_text_stays_put_as_beats_change_and_a_past_beat_fades()
         for _ in range(24):  # a tenth of lr_sweep's 300 steps after its step, the beat at 40 is past
             app.runner.send(StepOnce())
         await wait_idle(app, pilot)
-        assert app.runner.view().step == 70 and box.has_class("-past") and box.source.startswith("**step 40**")
+        assert app.runner.view().step == 70 and box.has_class("-past") and box.source.startswith("*earlier, at step 40*")
 
 async def test_a_resized_terminal_is_laid_out_again_both_ways():
     # The app's Resize event is handed on to the screen: a prevented default travelling with it left every

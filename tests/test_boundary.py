@@ -67,6 +67,12 @@ async def test_brackets_switch_runs():
         panel.focus()
         await pilot.press("right_square_bracket")
         assert "lr=0.001" in str(panel.border_title)
+        assert "[ / ]: run" in str(panel.border_subtitle)  # (two runs: the keys switch between them)
+    app = NNTuiApp(load("linear_regression"), device="cpu", run_steps=5)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_idle(app, pilot)
+        subtitle = str(app.query_one(BoundaryPanel).border_subtitle)
+        assert "line: the model" in subtitle and "[ / ]" not in subtitle  # one run: nothing to switch to
 
 
 class PanelApp(App):

@@ -28,8 +28,11 @@ def is_dots(char: str) -> bool:
     return "\u2801" <= char <= "\u28ff"
 
 
-def dim_cells(plot: LossPlot) -> int:
-    return sum(1 for strip in plot._strips for seg in strip if seg.style is not None and seg.style.dim
+def held_out_cells(plot: LossPlot) -> int:
+    """Cells of dots in a run's held-out style (its colour, not bold: the curve is bold, the noise faded)."""
+    held = {plot._style(run, 1) for run in range(8)}
+    return sum(1 for strip in plot._strips for seg in strip if seg.style is not None
+               and Style(color=seg.style.color, bold=seg.style.bold) in {Style(color=h.color, bold=h.bold) for h in held}
                for ch in seg.text if is_dots(ch))
 
 
@@ -76,7 +79,7 @@ def y_labels(plot: LossPlot) -> dict[int, str]:
     return {r: line[:MARGIN - 2].strip() for r, line in enumerate(lines(plot)[:-1]) if line[MARGIN - 1] == "┤"}
 
 
-async def test_validation_loss_is_a_dashed_dim_curve_in_the_run_s_colour():
+async def test_validation_loss_is_a_dashed_curve_in_the_run_s_colour():
     sc = load("binary_classification")  # (its loss panel beside the boundary, half the plots' width)
     sc = replace(sc, view=sc.view.model_copy(update={"panels": ["boundary", "loss", "variants", "lesson"]}))
     app = NNTuiApp(sc, device="cpu", run_steps=60, questions=False)
@@ -85,16 +88,16 @@ async def test_validation_loss_is_a_dashed_dim_curve_in_the_run_s_colour():
         run = app.runner.view().runs[0]
         assert len(run.val_losses) == 7  # steps 0, 10, … 60 (eval_every = 10)
         plot = app.query_one(LossPlot)
-        raw = dim_cells(plot)
+        raw = held_out_cells(plot)
         assert raw >= 1 and "╌ val" in str(plot.border_subtitle)  # ("╌ validation" where it fits)
         await pilot.press("tilde")  # smoothed, the training curve covers no more of it
         await pilot.pause()
-        assert dim_cells(plot) >= max(raw, 2)
+        assert held_out_cells(plot) >= max(raw, 2)
     app = NNTuiApp(load("lr_sweep"), device="cpu", run_steps=60, questions=False)  # no data held out
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_idle(app, pilot)
         plot = app.query_one(LossPlot)
-        assert dim_cells(plot) == 0 and "╌ val" not in str(plot.border_subtitle)
+        assert held_out_cells(plot) == 0 and "╌ val" not in str(plot.border_subtitle)
         assert len(app.runner.view().runs[0].lrs) == 0  # no lr panel: each step's lr is not kept
 
 

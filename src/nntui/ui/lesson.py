@@ -191,7 +191,9 @@ class LessonPanel(Panel, VerticalScroll):
         box.set_class(not now, "-past")
         # a question's beat says what the answer is: it waits, like the claims, until the question is answered
         say = "*A question first: answer it below.*" if asking else beat.say if beat is not None else ""
-        text = "" if beat is None else f"**{'▶ ' if now else ''}{self.unit} {beat.at}** · {say}"
+        # a past beat says it is past: "step 10" beside a header at step 60 read as a stale counter
+        text = "" if beat is None else (f"**▶ {self.unit} {beat.at}** · {say}" if now else
+                                        f"*earlier, at {self.unit} {beat.at}* · {say}")
         if start_hint:
             text += "\n\n*Paused:* **space** *starts training.*"
         box.update(text.strip())

@@ -1,5 +1,5 @@
 """The loss panel: one thin solid line per run, the runs told apart by colour and an end label; the
-mini-batch loss faint behind; the held-out loss dashed and dim (the legend says so); log or linear; ✗ where
+mini-batch loss faint behind; the held-out loss dashed (the legend says so); log or linear; ✗ where
 a run diverged. Both axes come from axis.py: each tick on the cell whose centre is its value.
 
 Runs are compared on the loss over the whole training split (train_losses); each step's mini-batch loss is
@@ -38,7 +38,7 @@ X_LABEL_PAD = 2  # columns right of the curves where the last step label is cent
 SAME_RTOL = 1e-4  # two runs closer than this everywhere are one curve on any screen: "a = b"
 HIDDEN_SHARE = 0.5  # a run with more than half its curve's cells (and its end) under other curves is labelled "≈ b"
 SHORT_CHART = 12  # rows: below this a mark goes on its value's own row (the row above is too far off)
-HELD_OUT_DASH = np.array([1] * 4 + [0] * 4, bool)
+HELD_OUT_DASH = np.array([1] * 4 + [0] * 2, bool)  # dense enough to read as a line, gapped enough to be told apart
 MAIN, HELD_OUT, TRACE = 0, 1, 2  # each run's three styles: its curve, its validation curve, its mini-batch noise
 TRACE_FADE = 0.55  # the noise's colour, this far from the run's toward the background
 
@@ -348,8 +348,9 @@ class LossPlot(StripPanel):
         return tick_label(value, width)
 
     def _style(self, run: int, kind: int) -> Style:
-        """MAIN bold in the run's colour; HELD_OUT dim; TRACE (the mini-batch noise) the colour halfway to the
-        panel's background, so it stays behind the curves on terminals that ignore dim, and under NO_COLOR."""
+        """MAIN bold in the run's colour; HELD_OUT in the run's colour, not bold (dashed: a dim one read as noise,
+        and the climb it shows is the evidence); TRACE (the mini-batch noise) the colour halfway to the panel's
+        background, so it stays behind the curves on terminals that ignore dim, and under NO_COLOR."""
         key = run * 3 + kind
         style = self._styles.get(key)
         if style is None:
@@ -357,7 +358,7 @@ class LossPlot(StripPanel):
             if kind == TRACE:
                 bg = self.rich_style.bgcolor
                 rgb = blend(rgb, bg.get_truecolor() if bg is not None else (0, 0, 0), TRACE_FADE)
-            style = self._styles[key] = Style(color=Color.from_rgb(*rgb), bold=kind == MAIN, dim=kind == HELD_OUT)
+            style = self._styles[key] = Style(color=Color.from_rgb(*rgb), bold=kind == MAIN)
         return style
 
 

@@ -140,7 +140,10 @@ class StripPanel(Panel, Widget, can_focus=True):
         refresh_changed(self, before, self._strips)
 
     def set_titles(self, title: str | None = None, subtitle: str | None = None) -> None:
-        """Set the border's title / subtitle only when they change: each assignment repaints the whole panel."""
+        """Set the border's title / subtitle only when they change: each assignment repaints the whole panel.
+        With one run there is no other to switch to: the subtitle's "[ / ]: run" hint goes."""
+        if subtitle is not None and self._view is not None and len(self._view.runs) == 1:
+            subtitle = _without_run_keys(subtitle)
         if title is not None and title != self._titles[0]:
             self.border_title = title
         if subtitle is not None and subtitle != self._titles[1]:
@@ -176,3 +179,12 @@ class StripPanel(Panel, Widget, can_focus=True):
 
     def _rebuild(self) -> None:
         raise NotImplementedError
+
+
+def _without_run_keys(text: str) -> str:
+    """A subtitle less its "[ / ]: run" / "[ / ]: other run" hint (and the separator beside it)."""
+    for hint in ("[ / ]: other run", "[ / ]: run"):
+        for joined in (f" · {hint}", f"{hint} · ", f"  {hint}", f"{hint}  ", f" {hint}", f"{hint} ", hint):
+            if joined in text:
+                return text.replace(joined, "", 1).strip()
+    return text
