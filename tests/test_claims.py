@@ -140,6 +140,15 @@ def test_a_claim_at_step_0_of_a_full_batch_run_is_judged_on_the_first_loss_not_a
     assert history.runs[1].train_loss.last[1] < 0.01  # (the end's loss would have passed it)
 
 
+def test_mean_loss_is_the_mean_of_the_second_half_of_the_recorded_losses(write_scenario):
+    sc = with_checks(load(str(write_scenario(SWEEP))), ("mean", None, 'mean_loss("lr=0.5") < mean_loss("lr=0.1")'))
+    _, history, _ = train(sc, "cpu")
+    (verdict,) = history.verdicts
+    steps, values = history.runs[0].train_loss.points()
+    want = f"{float(np.mean(values[steps >= 30])):.4g}"  # 60 steps: 30 to 60
+    assert verdict is not None and f"lr=0.1: mean loss = {want}" in verdict.shown
+
+
 def test_arithmetic_in_a_claim_is_shown_with_its_numbers(write_scenario):
     # "40 < 137" said neither what 40 was nor where the 10 went (issue 27)
     sc = with_checks(load(str(write_scenario(SWEEP))),

@@ -87,6 +87,16 @@ def _lowest(run: RunHistory, attr: str, what: str) -> float:
     return float(np.nanmin(values)) if np.isfinite(values).any() else math.inf
 
 
+def _late_mean(run: RunHistory) -> float:
+    """The mean training-split loss over the last half of the steps so far: where a run sits while it bounces
+    (one step's loss is a sample of the noise; 2,048 buckets keep every step of a lesson's length)."""
+    steps, values = run.train_loss.points()
+    if not len(values):
+        raise NotYet("no loss yet")
+    late = values[steps >= steps[-1] / 2]
+    return float(np.mean(late)) if np.isfinite(late).all() else math.inf
+
+
 def _steps_to(run: RunHistory, target: float) -> float:
     steps, values = run.train_loss.points()
     hit = np.flatnonzero(values <= target)
@@ -176,6 +186,8 @@ QUANTITIES: dict[str, Quantity] = {
                            lambda r: _last(None if math.isnan(r.first_loss) else (0, r.first_loss), "loss")),
     "min_loss": Quantity("the lowest training-split loss so far", lambda r: _lowest(r, "train_loss", "loss"),
                          shown="lowest loss"),
+    "mean_loss": Quantity("the mean training-split loss over the last half of the steps so far (a noisy run's "
+                          "level: one step's loss is a sample of its noise)", _late_mean, shown="mean loss"),
     "val_loss": Quantity("the validation loss now", lambda r: _last(r.val_loss.last, "validation split"),
                          shown="val loss"),
     "min_val_loss": Quantity("the lowest validation loss so far", lambda r: _lowest(r, "val_loss", "validation split"),
