@@ -169,3 +169,12 @@ async def test_contour_title_names_both_axes_and_legend_every_run_at_80x24(gd_vi
     lines = await shown_lines(ContourPanel(), optimizers_view, size)
     legend = " ".join(lines[-6:-1])
     assert all(label in legend for label in ("sgd", "momentum 0.5", "rmsprop", "adam")), legend
+
+
+@pytest.mark.parametrize("size", [(26, 15), (60, 30), (120, 50)])
+async def test_contour_lines_are_spaced_for_the_panel_not_a_checkerboard(size):
+    view = trained_view("batch_size", 20)  # a bowl whose rings crowd a small panel
+    panel = await drawn(ContourPanel(), view, size)
+    _, lines, values = panel._pixels(view.surfaces[0], panel.window, *panel.pixels)
+    assert (lines >= 0).mean() < 0.3  # (8 levels on a 16-pixel-wide panel made every other pixel a line)
+    assert len(values) >= (1 if size[0] < 40 else 3)  # …and a larger panel keeps its detail

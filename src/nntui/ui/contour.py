@@ -176,6 +176,10 @@ class ContourPanel(StripPanel):
         band = np.full(z.shape, -1)
         finite = np.isfinite(z)
         values: dict[int, float] = {}
+        # a line per ~3 pixels of the panel's width (~6 across the bowl): on a small panel 8 came every pixel or
+        # two, a checkerboard
+        levels = 2 ** int(np.clip(math.log2(max(min(pw, py) // 3, 1)), 1, math.log2(BANDS // 2)))
+        bands = 2 * levels
         if finite.any():
             lo, hi = float(z[finite].min()), float(z[finite].max())
             if s.focus is not None:  # exact: bands even in √(L − min), so a quadratic bowl's rings are evenly spaced
@@ -187,8 +191,8 @@ class ContourPanel(StripPanel):
                 t = np.log((np.where(finite, z, lo) - lo) + eps)
                 t0, t1 = math.log(eps), math.log(hi - lo + eps)
                 height = math.exp
-            band = np.clip(((t - t0) / max(t1 - t0, 1e-12) * BANDS).astype(int), 0, BANDS - 1)
-            values = {k: lo + height(t0 + 2 * k / BANDS * (t1 - t0)) - eps for k in range(1, BANDS // 2)}
+            band = np.clip(((t - t0) / max(t1 - t0, 1e-12) * bands).astype(int), 0, bands - 1)
+            values = {k: lo + height(t0 + 2 * k / bands * (t1 - t0)) - eps for k in range(1, bands // 2)}
         level = band // 2  # a contour line on every second band edge: lines, not stripes
         lines = np.full(z.shape, -1)
         right = level[:, :-1] != level[:, 1:]
@@ -196,7 +200,8 @@ class ContourPanel(StripPanel):
         down = level[:-1, :] != level[1:, :]
         lines[:-1, :][down] = np.maximum(lines[:-1, :], np.maximum(level[:-1, :], level[1:, :]))[down]
         lines[~finite] = -1
-        shade = np.where(band >= 0, level * 2 + 1, -1)  # one color between two lines: lines, not stripes
+        # one color between two lines (lines, not stripes), spread over the whole palette when levels are few
+        shade = np.where(band >= 0, (level * 2 + 1) * (BANDS // bands), -1)
         pix = np.where(lines >= 0, shade + BANDS, shade)
         pix[~finite] = 2 * BANDS
         return pix, lines, values

@@ -36,7 +36,7 @@ from .raster import MARGIN, border_room, centered_message, first_fit, polyline_p
 FLOOR = 1e-12  # log scale: losses of exactly zero are drawn at this floor
 X_LABEL_PAD = 2  # columns right of the curves where the last step label is centred on its column
 SAME_RTOL = 1e-4  # two runs closer than this everywhere are one curve on any screen: "a = b"
-HIDDEN_SHARE = 0.5  # a run with more than half its curve's cells (and its end) under other curves is labelled "≈ b"
+HIDDEN_SHARE = 0.75  # a run with most of its curve's cells (and its end) under other curves is labelled "≈ b"
 SHORT_CHART = 12  # rows: below this a mark goes on its value's own row (the row above is too far off)
 HELD_OUT_DASH = np.array([1] * 4 + [0] * 2, bool)  # dense enough to read as a line, gapped enough to be told apart
 MAIN, HELD_OUT, TRACE = 0, 1, 2  # each run's three styles: its curve, its validation curve, its mini-batch noise
