@@ -73,8 +73,11 @@ class BoundaryPanel(StripPanel):
         room, name = border_room(self.outer_size.width), run_name(run)
         # a narrow panel keeps the run's name (small multiples differ only in it) before the panel's kind
         held_out = len(ds.x_val) > 0
-        regions = ["● train  ○ validation  [ / ]: run", "● train  ○ validation", "● train ○ val"] if held_out else [
-            "● training points  [ / ]: run", "● training points", "● train"]
+        points = "● train  ○ validation" if held_out else "● training points"
+        brief = "● train ○ val" if held_out else "● train"
+        # a region's colour is the class the model predicts there, paler where it is less sure
+        regions = [f"{points} · paler: less sure  [ / ]: run", f"{points} · paler: less sure", f"{points}  [ / ]: run",
+                   points, f"{brief} · paler: unsure", brief]
         self.set_titles(title=first_fit([f"{kind} · {name}", f"{kind.split()[0]} · {name}", name], room),
                         subtitle=first_fit(regions if b.classes is not None else self._fit_legends(held_out), room))
         pw, ph = width - MARGIN, height - 1

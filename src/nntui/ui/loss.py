@@ -36,6 +36,7 @@ from .raster import MARGIN, border_room, centered_message, first_fit, polyline_p
 FLOOR = 1e-12  # log scale: losses of exactly zero are drawn at this floor
 X_LABEL_PAD = 2  # columns right of the curves where the last step label is centred on its column
 SAME_RTOL = 1e-4  # two runs closer than this everywhere are one curve on any screen: "a = b"
+HELD_OUT_HIDDEN_SHARE = 0.5  # validation curves with more than half their dashes under the curves: "(under ━)"
 HIDDEN_SHARE = 0.75  # a run with most of its curve's cells (and its end) under other curves is labelled "≈ b"
 SHORT_CHART = 12  # rows: below this a mark goes on its value's own row (the row above is too far off)
 HELD_OUT_DASH = np.array([1] * 4 + [0] * 2, bool)  # dense enough to read as a line, gapped enough to be told apart
@@ -203,7 +204,7 @@ class LossPlot(StripPanel):
         if gutter:  # each label under its curve's says so
             marks |= set(under)
         curves_cells = np.concatenate([_cells(*line, (cw, ph)) for line in lines.values()] or [np.zeros(0, int)])
-        if dashes and all(np.isin(_cells(*dash, (cw, ph)), curves_cells).mean() > HIDDEN_SHARE
+        if dashes and all(np.isin(_cells(*dash, (cw, ph)), curves_cells).mean() > HELD_OUT_HIDDEN_SHARE
                           for dash in dashes.values()):
             marks.add("╌≈")  # every validation curve is (mostly) under the training curves
         unlabelled = [] if gutter else [names[i] for group in groups for i, mark in group if mark]
