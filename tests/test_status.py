@@ -32,15 +32,17 @@ FALLING = [10 * 0.8 ** k for k in range(20)]
     ([0.0075] * 20, {"floor": 0.007}, "converged"),                # flat at the least-squares loss
     ([1.04 - 1e-4 * k for k in range(20)], {"floor": 0.007}, "learning"),  # creeping toward it
     ([1.0 + 3 * (k % 6 in (3, 4, 5)) for k in range(20)], {}, "oscillating"),     # swings that do not die out
-    ([1.0 + 3 * 0.5 ** k * (k % 2) for k in range(20)], {}, "learning"),          # swings dying out
+    ([1.0 + 3 * 0.5 ** k * (k % 2) for k in range(20)], {}, "converged"),         # swings died out: flat now
     ([10.0 + k for k in range(20)], {}, "diverging"),                             # only rising
     ([25.0, 30.0, 28.0], {}, "diverging"),                                        # over twice the start (10)
     ([3.0 - 0.3 * k for k in range(8)] + [0.46] * 12, {"best_other": 0.002}, "stuck"),  # collapsed onto a plateau
-    ([3.0 - 0.3 * k for k in range(8)] + [0.46] * 12, {"best_other": 0.4}, "learning"),  # …near the others: fell
+    ([3.0 - 0.3 * k for k in range(8)] + [0.46] * 12, {"best_other": 0.4}, "converged"),  # …near the others
     ([1.0] * 10 + [1.3, 1.5, 1.2] + [1.0] * 7, {}, "converged"),  # flat, one burst (Adam's): a jolt, not a swing
     ([0.03 * 0.97 ** k for k in range(20)], {"linear": True}, "converged"),  # halving at 0.3% of its start (10)
     ([0.03 * 0.97 ** k for k in range(20)], {}, "learning"),      # …which a log axis shows falling
     ([0.03 * 0.97 ** k for k in range(20)], {"linear": True, "best_other": 0.005}, "learning"),  # …toward a better run
+    ([0.2 * 0.99 ** k for k in range(20)], {"linear": True, "best_other": 0.01}, "learning"),  # flat as drawn,
+    # 20× above another run, but still falling at its own level: it has stopped nowhere, it is not stuck
     (FALLING, {"frozen": True}, "converged"),                     # its schedule took the lr to 0: it moves no more
     (FALLING, {"frozen": True, "best_other": 0.001}, "stuck"),    # …far above another run
 ])

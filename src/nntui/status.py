@@ -21,8 +21,8 @@ never at one mini-batch or one update, which noise flips at random. The rules, i
   still in the race, or, where the lowest reachable loss is known (a linear model's least squares), flat
   and not creeping down while short of it by more than FLOOR_SHARE of the way from its start: it has
   stopped learning long before the data allowed (alone, too, with no other run to compare). A curve that
-  fell (or jumped) early in the window and has been flat over its last third is judged on that flat stretch:
-  a run that collapsed to a plateau far above the others is stuck, not learning.
+  fell (or jumped) early in the window and has been flat over its last third is judged on that flat stretch
+  (a run that collapsed to a plateau far above the others is stuck, one that got to the bottom converged).
 - **stopped**: early stopping ended it (the validation loss stopped improving), or the run ended and early
   stopping put its best step's weights back: either way its best weights are back.
 - **overfitting**: (with a validation split) the validation loss has climbed OVERFIT above its lowest point,
@@ -110,17 +110,20 @@ def run_status(losses: Sequence[float], *, step: int, diverged_at: int | None, f
                   and _swing(losses[half:]) >= _swing(losses[:half + 1]) / 2):
         return "oscillating"
     mine = now if level is None else level
-    half_third = third // 2  # the last third's two halves: flat over the last third?
-    before, after = sum(losses[-third:][:half_third]), sum(losses[-half_third:]) if half_third else 0.0
-    plateau = third >= 4 and abs(before - after) <= FLAT * before
-    # flat at its own level, or, on a linear axis, next to the fall it made from its start (a loss at 0.3% of
-    # its start, halving again, lies on the axis of a chart that starts there): nothing visible but a creep
-    flat = abs(early - late) <= FLAT * early or linear and abs(early - late) <= FLAT * first  # (False: NaN)
-    if frozen or flat or plateau:
-        if now >= BASELINE_SHARE * baseline or mine >= FAR_ABOVE * best_other:  # False while NaN
+
+    def still(a: float, b: float, drawn: bool = True) -> bool:
+        """Flat from a to b at its own level, or (`drawn`), on a linear axis, next to the fall it made from its
+        start (a loss at 0.3% of its start, halving again, lies on the axis of a chart that starts there)."""
+        return abs(a - b) <= FLAT * a or drawn and linear and abs(a - b) <= FLAT * first  # (False: NaN)
+
+    half_third = max(third // 2, 1)  # flat over the window's last third (it fell, and has stopped): a plateau
+    ends = (sum(losses[-third:][:half_third]) / half_third, sum(losses[-half_third:]) / half_third)
+    if frozen or still(early, late) or third >= 3 and still(*ends):
+        # stuck only where it has stopped at its own level: a loss still halving far below its start, flat on a
+        # linear axis, has stopped nowhere (a perceptron at 99% given x1·x2, 10× above a hidden layer's loss)
+        stopped = frozen or still(early, late, drawn=False) or third >= 3 and still(*ends, drawn=False)
+        if stopped and (now >= BASELINE_SHARE * baseline or mine >= FAR_ABOVE * best_other):  # False while NaN
             return "stuck"
-        if plateau and not frozen and not flat:
-            return "learning"  # it fell earlier in the window and is flat now: only a plateau far up is news
         creeping = not frozen and sum(1 for a, b in zip(losses, losses[1:]) if b < a) >= CREEP * (len(losses) - 1)
         short = now - floor > FLOOR_SHARE * (first - floor) and now > (1 + FLAT) * floor  # False while NaN
         if creeping and (mine > (1 + FLAT) * best_other or short):

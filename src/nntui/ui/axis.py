@@ -23,6 +23,7 @@ from functools import lru_cache
 import numpy as np
 
 MIN_GAP = 2  # cells between two ticks: at least one free row (or column) between two labels
+THIRD_TICK = 1.25  # a third tick is worth at most 25% more units per cell than two ticks give
 
 _NICE = (1.0, 2.0, 2.5, 5.0)
 _DECADES = (1.0, 2.0, 3.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0)
@@ -117,21 +118,20 @@ def scale(lo: float, hi: float, cells: int, *, log: bool = False, flip: bool = F
           most: int | None = None) -> Scale:
     """The axis over `cells` cells that holds [lo, hi]: ticks on whole cells at least MIN_GAP apart, three of
     them in view where they fit (else two), and of those spacings the one with the most cells per unit.
-    `anchor`: the data sit at the "low" end (a loss axis starts at its floor) or the "high" one (an accuracy
-    axis ends at 100%). `whole`: ticks at whole numbers only (steps). `label_width`: only ticks whose
+    `anchor`: the data sit at the "low" end (a loss axis starts at its floor), the "high" one (an accuracy
+    axis ends at 100%) or in the "middle" (a plane's coordinates). `whole`: ticks at whole numbers only (steps). `label_width`: only ticks whose
     values can be written exactly in that many characters (tick_label). `gap`: the fewest cells between two
     ticks (an x axis: its labels' width and a space); `most`: the most (default: a quarter of the axis, at
     least 6), so a reader always has a label near."""
-    if anchor not in ("low", "high"):
-        raise ValueError(f"anchor is 'low' or 'high', not {anchor!r}")
+    if anchor not in ("low", "high", "middle"):
+        raise ValueError(f"anchor is 'low', 'high' or 'middle', not {anchor!r}")
     cells = max(cells, 1)
-    high = anchor == "high"
     widest = max(most if most is not None else max(6, cells // 4), gap)
-    three, two = (_scale(lo, hi, cells, log, flip, at_least, high, whole, label_width, gap, widest)
+    three, two = (_scale(lo, hi, cells, log, flip, at_least, anchor, whole, label_width, gap, widest)
                   for at_least in (3, 2))
-    # three ticks where they cost at most half the resolution of two: on a narrow axis, three ticks far apart
-    # (0, 10, 20) squeezed the data into two cells
-    general = three if three is not None and (two is None or three.per_cell <= 2 * two.per_cell) else two
+    # three ticks where they cost at most a quarter of the resolution of two: on a narrow axis, three ticks far
+    # apart (0, 10, 20) squeezed the data into two cells
+    general = three if three is not None and (two is None or three.per_cell <= THIRD_TICK * two.per_cell) else two
     if log:  # whole decades where the data span two or more (the labels a log axis is read by: 1, 0.1, 1e-3),
         # unless they would leave the data less than half the rows the finest ticks give it; over a shorter span
         # doublings (…0.5, 1, 2, 4…) label the rows near the data, and two decades only where nothing finer fits
@@ -139,7 +139,7 @@ def scale(lo: float, hi: float, cells: int, *, log: bool = False, flip: bool = F
         for at_least in (3, 2):
             if at_least == 3 and span < 2:
                 continue
-            decades = _scale(lo, hi, cells, log, flip, at_least, high, whole, label_width, gap, cells, decades=True)
+            decades = _scale(lo, hi, cells, log, flip, at_least, anchor, whole, label_width, gap, cells, decades=True)
             if decades is not None and (general is None or (at_least == 3 and
                                                             decades.per_cell <= 2 * general.per_cell)):
                 return decades
@@ -205,7 +205,7 @@ def _ends(lo: float, hi: float, log: bool) -> tuple[float, float]:
     return a, b
 
 
-def _scale(lo: float, hi: float, cells: int, log: bool, flip: bool, at_least: int, high: bool,
+def _scale(lo: float, hi: float, cells: int, log: bool, flip: bool, at_least: int, anchor: str,
            whole: bool, label_width: int | None, gap: int, widest: int, decades: bool = False) -> Scale | None:
     a, b = _ends(lo, hi, log)
     best: tuple[float, Scale] | None = None  # (cells per unit, the axis)
@@ -216,7 +216,7 @@ def _scale(lo: float, hi: float, cells: int, log: bool, flip: bool, at_least: in
             # (an equal resolution with a coarser spacing wins: as exact, with fewer labels to read)
             if (k < gap and cells > gap) or (best is not None and k / step < best[0] * (1 - 1e-9)):
                 break
-            base = _fit(a - offset, b - offset, step, k, cells, at_least, high)
+            base = _fit(a - offset, b - offset, step, k, cells, at_least, anchor)
             if base is None:
                 continue
             axis = _axis(a - offset, step, k, base, offset, cells, log, flip)
@@ -265,18 +265,21 @@ def _exact(value: float, width: int) -> bool:
     return math.isclose(float(tick_label(value, width)), value, rel_tol=1e-6, abs_tol=1e-300)
 
 
-def _fit(a: float, b: float, step: float, k: int, cells: int, at_least: int, high: bool) -> int | None:
+def _fit(a: float, b: float, step: float, k: int, cells: int, at_least: int, anchor: str) -> int | None:
     """The position of the tick at or below `a` when ticks `step` apart are `k` cells apart and [a, b] must
-    lie within positions −0.5 … cells − 0.5 with `at_least` ticks in view (`high`: as far up as they go);
-    None: it does not fit."""
+    lie within positions −0.5 … cells − 0.5 with `at_least` ticks in view (`anchor`: the data as low as they
+    go, as high, or in the middle); None: it does not fit."""
     first = math.floor(a / step) * step
     da, db = (a - first) / step * k, (b - first) / step * k
     least, most = math.ceil(-0.5 - da - 1e-9), math.floor(cells - 0.5 - db + 1e-9)
     if least > most:
         return None
-    base = most if high else least
-    visible = sum(1 for j in range(-(base // k) - 1, (cells - base) // k + 2) if 0 <= base + j * k <= cells - 1)
-    return base if visible >= min(at_least, cells) else None
+    wanted = {"high": [most], "low": [least]}.get(anchor, [(least + most) // 2, least, most])
+    for base in wanted:
+        visible = sum(1 for j in range(-(base // k) - 1, (cells - base) // k + 2) if 0 <= base + j * k <= cells - 1)
+        if visible >= min(at_least, cells):
+            return base
+    return None
 
 
 def _own_ticks(origin: float, per_cell: float, cells: int, log: bool, first: int,

@@ -83,8 +83,8 @@ class BoundaryPanel(StripPanel):
         pw, ph = width - MARGIN, height - 1
         # both axes from axis.py (each tick on the cell whose centre is its value); the model's grid is sampled
         # at each pixel's centre
-        x_axis = scale(*b.x_range, pw, label_width=6, gap=7, most=max(7, pw // 3))
-        y_axis = scale(*b.y_range, ph, flip=True, label_width=MARGIN - 2)
+        x_axis = scale(*b.x_range, pw, anchor="middle", label_width=6, gap=7, most=max(7, pw // 3))
+        y_axis = scale(*b.y_range, ph, flip=True, anchor="middle", label_width=MARGIN - 2)
         window = scaled_window(x_axis, y_axis)
         if b.classes is not None:
             top, bottom, marks = self._regions(b, ds, window, pw, 2 * ph)

@@ -74,8 +74,8 @@ def surface_axes(s: Surface, pw: int, ph: int) -> tuple[Scale, Scale]:
     """The plot's axes (pw columns, ph rows; axis.py): for an exact surface square pixels (the same data units
     a pixel on both axes), holding its focus; a slice fills the panel (its axes are not lengths)."""
     if s.focus is None:
-        return (scale(*s.x_range, pw, label_width=6, gap=7, most=max(7, pw // 3)),
-                scale(*s.y_range, ph, flip=True, label_width=MARGIN - 2))
+        return (scale(*s.x_range, pw, anchor="middle", label_width=6, gap=7, most=max(7, pw // 3)),
+                scale(*s.y_range, ph, flip=True, anchor="middle", label_width=MARGIN - 2))
     return square(*s.focus, pw, ph, label_width=MARGIN - 2)
 
 

@@ -117,7 +117,7 @@ class HistogramPanel(StripPanel):
         band_rows = max(1, height - hist_rows - 2)
         rgb = QUANTITY_RGB[self.quantity]
         # the value axis from axis.py: each tick under the column whose centre is its value
-        x_axis = scale(lo, hi, pw, label_width=6, gap=7, most=max(7, pw // 3)) if hi > lo else None
+        x_axis = scale(lo, hi, pw, anchor="middle", label_width=6, gap=7, most=max(7, pw // 3)) if hi > lo else None
         strips = self._histogram(dists.counts[i], lo, hi, x_axis, hist_rows, pw, rgb)
         strips.append(tick_line(x_axis, MARGIN, MARGIN + pw, self.rich_style) if x_axis is not None else
                       self._axis(lo, hi, pw))
@@ -174,7 +174,7 @@ class HistogramPanel(StripPanel):
         strips = []
         if heading is not None:
             strips.append(_text(" " * (label_w + pw) + heading, width, base + Style(dim=True)))
-        x_axis = scale(lo, hi, pw, label_width=6, gap=7, most=max(7, pw // 3)) if hi > lo else None
+        x_axis = scale(lo, hi, pw, anchor="middle", label_width=6, gap=7, most=max(7, pw // 3)) if hi > lo else None
         for i in range(n):
             # each bin's centre, in the column whose centre is nearest it on the common axis
             edges = np.linspace(ranges[i, 0], ranges[i, 1], HIST_BINS + 1)
@@ -221,7 +221,7 @@ class HistogramPanel(StripPanel):
         py = 2 * rows
         cols = np.minimum((np.arange(pw) * len(pct) / pw).astype(int), len(pct) - 1)
         p = pct[cols]                                          # (pw, 9)
-        y_axis = scale(lo, hi, rows, flip=True, label_width=MARGIN - 2) if hi > lo else None
+        y_axis = scale(lo, hi, rows, flip=True, anchor="middle", label_width=MARGIN - 2) if hi > lo else None
         # each pixel's centre value (a cell's two pixels sit a quarter cell either side of its centre)
         values = (np.array([y_axis.value_at(j / 2 - 0.25) for j in range(py)]) if y_axis is not None else
                   hi - (np.arange(py) + 0.5) / py * (hi - lo))

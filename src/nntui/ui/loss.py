@@ -37,7 +37,7 @@ FLOOR = 1e-12  # log scale: losses of exactly zero are drawn at this floor
 X_LABEL_PAD = 2  # columns right of the curves where the last step label is centred on its column
 SAME_RTOL = 1e-4  # two runs closer than this everywhere are one curve on any screen: "a = b"
 HELD_OUT_HIDDEN_SHARE = 0.5  # validation curves with more than half their dashes under the curves: "(under ━)"
-HIDDEN_SHARE = 0.75  # a run with most of its curve's cells (and its end) under other curves is labelled "≈ b"
+HIDDEN_SHARE = 0.25  # a run whose end and a quarter of its curve lie under others: "≈ b" (it seemed to stop early)
 SHORT_CHART = 12  # rows: below this a mark goes on its value's own row (the row above is too far off)
 HELD_OUT_DASH = np.array([1] * 4 + [0] * 2, bool)  # dense enough to read as a line, gapped enough to be told apart
 MAIN, HELD_OUT, TRACE = 0, 1, 2  # each run's three styles: its curve, its validation curve, its mini-batch noise
@@ -442,8 +442,9 @@ def _hidden(groups: list[list[tuple[int, str]]], lines: dict[int, tuple[np.ndarr
             ends: dict[int, tuple[int, int]], size: tuple[int, int],
             skip: Collection[int] = ()) -> list[list[tuple[int, str]]]:
     """`groups` (top run first, as `_identical` gives them) with the first run of each marked "≈" where its
-    curve lies mostly under the ones drawn over it (`lines` is in drawing order, the last on top) and so does
-    its end: on the screen it is not there, and its label, at its own end, must say so. A run whose end shows
+    end lies under the curves drawn over it (`lines` is in drawing order, the last on top), and a share of
+    its curve too: on the screen it seems to stop early, or not to be there, and its label, at its own end,
+    must say so. A run whose end shows
     is seen ending; runs in `skip` (diverged: their ✗ is their mark) are left as they are. `size`: the
     canvas's (columns, rows)."""
     width = size[0]
