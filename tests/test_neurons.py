@@ -94,6 +94,7 @@ async def test_arrow_keys_focus_a_unit_and_list_its_bias_and_incoming_weights():
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_idle(app, pilot)
         panel = app.query_one(NeuronsPanel)
+        assert "grey: each unit × its weight · white: their sum" in str(panel.border_subtitle)  # the output's parts
         panel.focus()
         await pilot.press("down", "down")  # the first hidden unit, then the next one
         await pilot.pause()

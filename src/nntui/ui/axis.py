@@ -154,20 +154,22 @@ def square(x_range: tuple[float, float], y_range: tuple[float, float], columns: 
            label_width: int, x_label_width: int = 6) -> tuple[Scale, Scale]:
     """An x axis over `columns` cells and a flipped y axis over `rows` cells with square pixels (a cell is one
     pixel wide and two tall, so a y cell spans twice an x cell's data units) that hold both ranges, centred on
-    them. Both are ticked every s (a nice spacing), k cells apart on x and k/2 on y (k even), so every tick
-    sits on the cell whose centre is its value; of the (s, k) that fit, the finest resolution wins."""
+    them. x is ticked every s (a nice spacing), k cells apart, and y every s (k/2 cells; k even) or 2s (k
+    cells), so every tick sits on the cell whose centre is its value; of the (s, k) that fit, the finest
+    resolution wins."""
     (x0, x1), (y0, y1) = x_range, y_range
     smallest = max((x1 - x0) / columns, (y1 - y0) / (2 * rows), 1e-12)  # data units per x cell, at least
     e = math.floor(math.log10(smallest))
     gap = x_label_width + 1
     best: tuple[float, Scale, Scale] | None = None
     for step in (m * 10.0 ** p for p in range(e, e + 4) for m in _NICE):
-        for k in range(2 * columns, max(gap, 2 * MIN_GAP) - 1, -1):
+        for k in range(2 * columns, max(gap, MIN_GAP) - 1, -1):
             per = step / k
-            if k % 2 or per < smallest * (1 - 1e-9) or (best is not None and per >= best[0]):
+            if per < smallest * (1 - 1e-9) or (best is not None and per >= best[0]):
                 continue
             xs = _centred((x0, x1), columns, per, step, flip=False)
-            ys = _centred((y0, y1), rows, 2 * per, step, flip=True)
+            # y ticks every step where that is a whole number of cells (k even), else every second step
+            ys = _centred((y0, y1), rows, 2 * per, step if k % 2 == 0 else 2 * step, flip=True)
             if xs is None or ys is None or not all(_exact(v, w) for axis, w in ((xs, x_label_width),
                                                                                (ys, label_width))
                                                    for _, v in axis.ticks):

@@ -38,7 +38,6 @@ X_LABEL_PAD = 2  # columns right of the curves where the last step label is cent
 SAME_RTOL = 1e-4  # two runs closer than this everywhere are one curve on any screen: "a = b"
 HELD_OUT_HIDDEN_SHARE = 0.5  # validation curves with more than half their dashes under the curves: "(under ━)"
 HIDDEN_SHARE = 0.25  # a run whose end and a quarter of its curve lie under others: "≈ b" (it seemed to stop early)
-SHORT_CHART = 12  # rows: below this a mark goes on its value's own row (the row above is too far off)
 HELD_OUT_DASH = np.array([1] * 4 + [0] * 2, bool)  # dense enough to read as a line, gapped enough to be told apart
 MAIN, HELD_OUT, TRACE = 0, 1, 2  # each run's three styles: its curve, its validation curve, its mini-batch noise
 TRACE_FADE = 0.55  # the noise's colour, this far from the run's toward the background
@@ -294,8 +293,8 @@ class LossPlot(StripPanel):
                 canvas.put(row, col, _fit(text, canvas.width - col), 3 * i + MAIN)
 
     def _lowest_marks(self, view: View, dots, rows: int) -> dict[int, tuple[int, int, str]]:
-        """Run → (row, column, "▼step") above the lowest point of its validation curve, where that point is
-        behind it (the curve has climbed since, or early stopping went back to it)."""
+        """Run → (row, column, "▼step") on the lowest point of its validation curve, where that point is behind
+        it (the curve has climbed since, or early stopping went back to it)."""
         marks = {}
         for i, run in enumerate(view.runs):
             if not _past_lowest(run):
@@ -304,9 +303,8 @@ class LossPlot(StripPanel):
             step, value = run.lowest_val
             px, py = dots((np.array([float(step)]), np.array([max(value, FLOOR) if self.log_y else value])))
             row, col = int(py[0]) // 4, int(px[0]) // 2
-            # just above the point, pointing down at it; on a short chart a row is a decade: on the point's own row
-            above = row - 1 if row > 0 and rows >= SHORT_CHART else row + 1 if rows >= SHORT_CHART else row
-            marks[i] = (min(max(above, 0), rows - 1), max(col, 0), f"▼{step}")
+            # on the point's own cell (the row above was a third of a decade off on a half-height log chart)
+            marks[i] = (min(max(row, 0), rows - 1), max(col, 0), f"▼{step}")
         return marks
 
     def _finite(self, steps: np.ndarray | None, values: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:

@@ -77,8 +77,16 @@ class NeuronsPanel(StripPanel):
             self._strips = centered_message("waiting for the first step…", width, height, self.rich_style)
             return
         room = border_room(self.outer_size.width)
+        # 1-D data: the output's picture is its curve (white) over its terms (grey), which the legend must say
+        parts = ["grey: each unit × its weight · white: their sum", "grey: terms · white: sum"] if (
+            n.grids[0].ndim == 2) else ["", ""]
         self.set_titles(title=first_fit([f"Neurons · {run_name(run)}", run_name(run)], room),
-                        subtitle=first_fit(["each unit's output over the data · links: + orange, − blue · "
+                        subtitle=first_fit([f"each unit's output over the data · links: + orange, − blue · {parts[0]}"
+                                            f" · ←→↑↓ a unit · [ / ]: run", f"links: + orange, − blue · {parts[0]}",
+                                            f"+ orange · − blue · {parts[1]}", f"{parts[1]} · + orange · − blue",
+                                            "+ orange · − blue · ←→↑↓ a unit", "+ orange · − blue"]
+                                           if parts[0] else
+                                           ["each unit's output over the data · links: + orange, − blue · "
                                             "←→↑↓ a unit · [ / ]: run", "+ orange · − blue · ←→↑↓ a unit",
                                             "+ orange · − blue"], room))
         self._strips = self._draw(n, width, height)
