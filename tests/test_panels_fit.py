@@ -69,3 +69,13 @@ async def test_the_variants_table_fits_80_columns_with_whole_labels_and_no_scrol
         rows = ["".join(seg.text for seg in strip) for strip in table._strips]
         assert "…" not in "".join(rows) and rows[0].split()[-1] == "status"  # shorter titles ("acc"), whole labels
         assert all(row.split()[1] == label for row, label in zip(rows[1:], [v.label for v in app.scenario.variants]))
+
+
+async def test_at_80_columns_the_table_keeps_the_gap_of_a_generalization_lesson():
+    from nntui.ui.variants import VariantsTable
+
+    app = NNTuiApp(load("data_size"), device="cpu", run_steps=300, questions=False)  # "overfitting" is wide
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_idle(app, pilot)
+        header = "".join(seg.text for seg in app.query_one(VariantsTable)._strips[0]).split()
+        assert "gap" in header and "loss" in header  # (the validation loss is their sum)

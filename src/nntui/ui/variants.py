@@ -251,7 +251,7 @@ LIVE_WIDTH = {"lr now": 8, "device": 4, "steps/s": 6, "val loss": 8, "gap": 7, "
 # measured columns the first to go, in this order, and the label width kept before each goes: the gap is the
 # two losses' difference (it goes before a label is cut); the validation loss is on the loss panel, but a
 # table of training losses alone says the opposite of a regularization lesson (labels are cut first)
-DERIVED = {"gap": 99, "val loss": 10}
+DERIVED = {"val loss": 99, "gap": 10}  # loss and gap imply the validation loss: the gap, the lessons' headline, stays
 AFTER_LOSS = ("val loss", "gap", "accuracy", "val acc", "zero w")  # measured columns shown right of the loss
 LIVE_COLUMNS = {  # measured as training runs; a column named here and nowhere else is a KeyError
     "lr now": lambda run: fmt_num(run.lr) if run.lr == run.lr else "",
