@@ -101,6 +101,11 @@ class ModelGraphPanel(Panel, ScrollableContainer, can_focus=True):
         if self._view is not None:
             self.show(self._view)
 
+    def on_resize(self) -> None:
+        """The drawing (layers or top to bottom) and whether the operations' legend fits depend on the size:
+        decided again for the size it has now, not the one it had at the first frame."""
+        self._redraw()
+
     def show(self, view: View) -> None:
         self._view = view
         key = (view.version, self.tree_view, self.run_index)
