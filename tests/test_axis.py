@@ -135,3 +135,13 @@ def _tokens(line: str) -> list[tuple[int, str]]:
             out.append((start + (i - start - 1) // 2, line[start:i]))
             start = None
     return out
+
+
+@pytest.mark.parametrize("cells", [2, 3, 4, 7])
+def test_a_tiny_axis_holds_its_data_closely_with_ticks_on_their_cells_either_way_up(cells):
+    # (3 rows of a decision panel at 80x24 got ticks 0 and 10 for points in -1.26..1.27, squeezed onto one row;
+    # and the fallback's ticks were upside down on a flipped axis)
+    for flip in (False, True):
+        axis = scale(-1.26, 1.27, cells, flip=flip, anchor="middle", label_width=6)
+        assert axis.hi - axis.lo <= 2.5 * 2.53 + 1e-9
+        assert all(abs(float(axis.position(v)) - c) < 1e-6 for c, v in axis.ticks)

@@ -24,6 +24,7 @@ import numpy as np
 
 MIN_GAP = 2  # cells between two ticks: at least one free row (or column) between two labels
 THIRD_TICK = 1.25  # a third tick is worth at most 25% more units per cell than two ticks give
+LOOSE = 2.5  # a linear axis of nice ticks may span at most this many times the data's range
 
 _NICE = (1.0, 2.0, 2.5, 5.0)
 _DECADES = (1.0, 2.0, 3.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0)
@@ -143,11 +144,14 @@ def scale(lo: float, hi: float, cells: int, *, log: bool = False, flip: bool = F
             if decades is not None and (general is None or (at_least == 3 and
                                                             decades.per_cell <= 2 * general.per_cell)):
                 return decades
-    if general is not None:
-        return general
     a, b = _ends(lo, hi, log)
-    per_cell = (b - a) / max(cells - 1, 1)  # too few cells for two ticks: the ends, labelled with their values
-    return Scale(log, cells, a, per_cell, _own_ticks(a, per_cell, cells, log, 0, max(cells - 1, 1)), flip)
+    if general is not None and (log or general.per_cell * cells <= LOOSE * (b - a)):
+        return general
+    # too few cells for two ticks (or two nice ones only far apart: 0 and 10 for data in -1.3..1.3 on 3 rows):
+    # the ends, labelled with their own values
+    per_cell = (b - a) / max(cells - 1, 1)
+    ticks = _own_ticks(a, per_cell, cells, log, 0, max(cells - 1, 1))
+    return Scale(log, cells, a, per_cell, tuple(sorted(((cells - 1 - p) if flip else p, v) for p, v in ticks)), flip)
 
 
 def square(x_range: tuple[float, float], y_range: tuple[float, float], columns: int, rows: int,
@@ -286,7 +290,7 @@ def _fit(a: float, b: float, step: float, k: int, cells: int, at_least: int, anc
 
 def _own_ticks(origin: float, per_cell: float, cells: int, log: bool, first: int,
                every: int) -> tuple[tuple[int, float], ...]:
-    return tuple((p, 10.0 ** (origin + p * per_cell) if log else origin + p * per_cell)
+    return tuple((p, _clean(10.0 ** (origin + p * per_cell) if log else origin + p * per_cell))
                  for p in range(first, cells, every))
 
 
