@@ -196,26 +196,30 @@ class RunHistory:
 
     def lowest_val(self) -> tuple[int, float] | None:
         """(step, value) of the lowest finite validation loss so far (the first, on ties); None before one."""
-        steps, values = self.val_loss.points()
-        finite = np.isfinite(values)
-        if not finite.any():
-            return None
-        k = int(np.argmin(np.where(finite, values, np.inf)))
-        return int(steps[k]), float(values[k])
+        return _lowest(*self.val_loss.points())
 
     def held_out(self) -> tuple[float, float, float, float, bool] | None:
         """(validation loss now, its lowest, training loss now, training loss at that lowest's step, whether the
         validation loss has climbed steadily since) or None."""
-        low = self.lowest_val()
+        val_steps, val_values = self.val_loss.points()  # (sorted once a frame: the status reads it every frame)
+        low = _lowest(val_steps, val_values)
         if low is None or self.val_loss.last is None:
             return None
         steps, values = self.train_loss.points()
         k = int(np.searchsorted(steps, low[0], side="right")) - 1
         if k < 0:
             return None
-        val_steps, val_values = self.val_loss.points()
         since = val_values[val_steps >= low[0]].tolist()
         return self.val_loss.last[1], low[1], self.current_loss, float(values[k]), rising_since_lowest(since)
+
+
+def _lowest(steps: np.ndarray, values: np.ndarray) -> tuple[int, float] | None:
+    """(step, value) of the lowest finite value (the first, on ties); None where there is none."""
+    finite = np.isfinite(values)
+    if not finite.any():
+        return None
+    k = int(np.argmin(np.where(finite, values, np.inf)))
+    return int(steps[k]), float(values[k])
 
 
 class History:

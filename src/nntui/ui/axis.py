@@ -68,8 +68,8 @@ class Scale:
         inside = (p >= -0.5) & (p <= self.cells - 0.5)
         return np.where(inside, np.clip(d, 0, per_cell * self.cells - 1), d)
 
-    def value_at(self, position: float) -> float:
-        """The value a cell coordinate stands for."""
+    def value_at(self, position):
+        """The value a cell coordinate stands for (a float, or an array of them)."""
         p = (self.cells - 1) - position if self.flip else position
         u = self.origin + p * self.per_cell
         return 10.0 ** u if self.log else u

@@ -200,7 +200,7 @@ class HistogramPanel(StripPanel):
             cols = np.minimum((np.arange(pw) * HIST_BINS / pw).astype(int), HIST_BINS - 1)
             shown = counts[cols]
         else:  # the bin holding each column's centre value (none outside the range)
-            at = (np.array([x_axis.value_at(c) for c in range(pw)]) - lo) / (hi - lo) * HIST_BINS
+            at = (x_axis.value_at(np.arange(pw, dtype=float)) - lo) / (hi - lo) * HIST_BINS
             inside = (at >= 0) & (at < HIST_BINS)
             shown = np.where(inside, counts[np.clip(at, 0, HIST_BINS - 1).astype(int)], 0)
         heights = shown / peak * rows * 8
@@ -223,7 +223,7 @@ class HistogramPanel(StripPanel):
         p = pct[cols]                                          # (pw, 9)
         y_axis = scale(lo, hi, rows, flip=True, anchor="middle", label_width=MARGIN - 2) if hi > lo else None
         # each pixel's centre value (a cell's two pixels sit a quarter cell either side of its centre)
-        values = (np.array([y_axis.value_at(j / 2 - 0.25) for j in range(py)]) if y_axis is not None else
+        values = (y_axis.value_at(np.arange(py) / 2 - 0.25) if y_axis is not None else
                   hi - (np.arange(py) + 0.5) / py * (hi - lo))
         v = values[:, None]
         level = np.zeros((py, pw), int)

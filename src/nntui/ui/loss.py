@@ -109,12 +109,13 @@ class LossPlot(StripPanel):
                          border_room(self.outer_size.width))
 
     def _legend(self, held_out: bool, noise: bool, marks: Collection[str]) -> list[tuple[str, str]]:
-        """What the panel's lines are, (long, short) each, most needed first."""
+        """What the panel's lines are, (long, short) each, most needed first (the batch noise last: a narrow panel
+        drops it before what the marks mean)."""
         return [pair for pair, shown in (
-            (("faint: each batch", "faint: batch"), noise), (("━ training", "━ train"), held_out),
+            (("━ training", "━ train"), held_out),
             (("╌ validation (under ━)", "╌ val under ━") if "╌≈" in marks else ("╌ validation", "╌ val"), held_out),
             (("▼ lowest val", "▼ lowest"), "▼" in marks), (("■ stopped early", "■ stopped"), "■" in marks),
-            (("✎ edited", "✎ edit"), "✎" in marks)) if shown]
+            (("✎ edited", "✎ edit"), "✎" in marks), (("faint: each batch", "faint: batch"), noise)) if shown]
 
     def _subtitle(self, held_out: bool, noise: bool, marks: Collection[str] = (),
                   unlabelled: Sequence[str] = ()) -> str:
@@ -126,8 +127,6 @@ class LossPlot(StripPanel):
                   (("≈ drawn under", "≈ under"), "≈" in marks), (("= same values", "= same"), "=" in marks)]
         entries = [pair for pair, shown in hidden if shown]
         entries += self._legend(held_out, noise, marks)
-        noisy = [k for k, (long, _) in enumerate(entries) if long.startswith("faint")]
-        entries += [entries.pop(k) for k in reversed(noisy)]  # the batch note goes first
         legend, short = [long for long, _ in entries], [brief for _, brief in entries]
         hint = [self.KEY_HINT] if self.KEY_HINT else []
         forms = [" · ".join([*legend, *hint]), " · ".join(legend)]
@@ -181,12 +180,12 @@ class LossPlot(StripPanel):
         same = _identical(curves, order[::-1])
         gutter = _gutter(_group_labels(same, names), pw)
         diverged = {i for i, run in enumerate(view.runs) if run.diverged_at is not None}
-        for _ in range(2):
+        for again in (True, False):
             cw = pw - max(gutter, X_LABEL_PAD)  # the curves' columns; end labels fit in the gutter right of them
             x_axis, lines, ends = self._layout(view, curves, order, x_max, y_axis, cw)
             groups = _hidden(same, lines, ends, (cw, ph), skip=diverged)
             wider = _gutter(_group_labels(groups, names), pw)
-            if wider <= gutter:
+            if not again or wider <= gutter:
                 break
             gutter = wider
 
@@ -442,9 +441,8 @@ def _hidden(groups: list[list[tuple[int, str]]], lines: dict[int, tuple[np.ndarr
     """`groups` (top run first, as `_identical` gives them) with the first run of each marked "≈" where its
     end lies under the curves drawn over it (`lines` is in drawing order, the last on top), and a share of
     its curve too: on the screen it seems to stop early, or not to be there, and its label, at its own end,
-    must say so. A run whose end shows
-    is seen ending; runs in `skip` (diverged: their ✗ is their mark) are left as they are. `size`: the
-    canvas's (columns, rows)."""
+    must say so. A run whose end shows is seen ending; runs in `skip` (diverged: their ✗ is their mark) are
+    left as they are. `size`: the canvas's (columns, rows)."""
     width = size[0]
     drawn = list(lines)
     cells = {i: _cells(xs, ys, size) for i, (xs, ys) in lines.items()}  # the cells each curve passes through

@@ -78,17 +78,15 @@ class NeuronsPanel(StripPanel):
             return
         room = border_room(self.outer_size.width)
         # 1-D data: the output's picture is its curve (white) over its terms (grey), which the legend must say
-        parts = ["grey: each unit × its weight · white: their sum", "grey: terms · white: sum"] if (
-            n.grids[0].ndim == 2) else ["", ""]
+        parts = ("grey: each unit × its weight · white: their sum", "grey: terms · white: sum") if (
+            n.grids[0].ndim == 2) else ()
+        forms = [" · ".join(["each unit's output over the data · links: + orange, − blue", *parts[:1],
+                             "←→↑↓ a unit · [ / ]: run"])]
+        if parts:
+            forms += [f"links: + orange, − blue · {parts[0]}", f"+ orange · − blue · {parts[1]}"]
+        forms += ["+ orange · − blue · ←→↑↓ a unit", "+ orange · − blue"]
         self.set_titles(title=first_fit([f"Neurons · {run_name(run)}", run_name(run)], room),
-                        subtitle=first_fit([f"each unit's output over the data · links: + orange, − blue · {parts[0]}"
-                                            f" · ←→↑↓ a unit · [ / ]: run", f"links: + orange, − blue · {parts[0]}",
-                                            f"+ orange · − blue · {parts[1]}", f"{parts[1]} · + orange · − blue",
-                                            "+ orange · − blue · ←→↑↓ a unit", "+ orange · − blue"]
-                                           if parts[0] else
-                                           ["each unit's output over the data · links: + orange, − blue · "
-                                            "←→↑↓ a unit · [ / ]: run", "+ orange · − blue · ←→↑↓ a unit",
-                                            "+ orange · − blue"], room))
+                        subtitle=first_fit(forms, room))
         self._strips = self._draw(n, width, height)
 
     def _draw(self, n: Neurons, width: int, height: int) -> list[Strip]:
