@@ -149,6 +149,20 @@ def test_mean_loss_is_the_mean_of_the_second_half_of_the_recorded_losses(write_s
     assert verdict is not None and f"lr=0.1: mean loss = {want}" in verdict.shown
 
 
+def test_excess_loss_is_the_loss_above_the_least_squares_fit_s_and_refused_where_that_is_unknown(write_scenario):
+    sc = with_checks(load(str(write_scenario(SWEEP))), ("left", None, 'excess_loss("lr=0.1") > excess_loss("lr=0.5")'))
+    _, history, _ = train(sc, "cpu")
+    (verdict,) = history.verdicts
+    slow = history.runs[0]
+    assert verdict is not None and verdict.passed and 0 < slow.floor < slow.train_loss.last[1]
+    assert f"lr=0.1: loss − best possible = {slow.train_loss.last[1] - slow.floor:.4g}" in verdict.shown
+    mlp = SWEEP.replace('kind = "linear"\n[train]', 'kind = "mlp"\nlayers = [4]\n[train]')
+    sc = with_checks(load(str(write_scenario(mlp))), ("left", None, 'excess_loss("lr=0.1") > 0'))
+    _, history, _ = train(sc, "cpu")
+    (verdict,) = history.verdicts
+    assert verdict is not None and not verdict.passed and "known only for a linear model" in verdict.shown
+
+
 def test_arithmetic_in_a_claim_is_shown_with_its_numbers(write_scenario):
     # "40 < 137" said neither what 40 was nor where the 10 went (issue 27)
     sc = with_checks(load(str(write_scenario(SWEEP))),

@@ -53,9 +53,9 @@ class OnePlot(App):
         yield self.plot
 
 
-async def drawn(runs, size=(120, 40), log_y=False, focus_run=None) -> LossPlot:
+async def drawn(runs, size=(120, 40), log_y=False, focus_run=None, above_floor=False) -> LossPlot:
     """A loss panel filling a `size` terminal, drawn from `runs` after their last step."""
-    plot = LossPlot(log_y=log_y)
+    plot = LossPlot(log_y=log_y, above_floor=above_floor)
     plot.focus_run = focus_run
     step = max(r.step for r in runs)
     view = View(version=1, state="ready", device="cpu", step=step, total=step, playing=False, finished=True,
@@ -203,6 +203,26 @@ async def test_a_diverged_run_leaves_through_the_top_without_rescaling_the_other
     assert len(marks) == 1  # it left through the top …
     assert marks[0] > 0.15 * len(grid[0])  # … and its ✗ stands at step 59, where it diverged (the table's @59),
     # not at step 4, where its curve left the chart
+
+
+async def test_above_its_floor_each_run_is_drawn_at_its_loss_minus_the_best_possible():
+    # lr_sweep: 0.966 and 0.924 lay on one row of a 1–1000 axis; above the floor, 0.04 and 3e-5 are decades apart
+    steps = np.arange(300.0)
+    runs = [run(f"lr {k}", 0.9239 + 300 * np.exp(-steps / 10) + left, train_steps=steps,
+                train_losses=0.9239 + 300 * np.exp(-steps / 10) + left, floor=0.9239)
+            for k, left in ((1, 0.04), (2, 3e-5))]
+    plot = await drawn(runs, log_y=True, above_floor=True)
+    assert str(plot.border_title).startswith("Loss − best possible 0.9239")
+    labels = y_labels(plot)
+    rows = sorted(labels)
+    per_row = (math.log10(float(labels[rows[0]])) - math.log10(float(labels[rows[-1]]))) / (rows[-1] - rows[0])
+    grid = cells(plot)
+    for k, left in enumerate((0.04, 3e-5)):
+        color = plot._style(k, MAIN).color
+        end = max(c for row in grid for c, (ch, st) in enumerate(row) if is_dots(ch) and st.color == color)
+        row = next(r for r, line in enumerate(grid) if is_dots(line[end][0]) and line[end][1].color == color)
+        read = math.log10(float(labels[rows[0]])) - (row - rows[0]) * per_row  # its end, back through the axis
+        assert abs(read - math.log10(left)) <= per_row, (left, 10 ** read)
 
 
 async def test_log_axis_labels_fit_the_margin_are_evenly_spaced_and_below_one():

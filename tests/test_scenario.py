@@ -139,6 +139,13 @@ def test_variant_override_error_points_at_variant(write_scenario):
     assert any("variant[1].train.optimizer" in line and "did you mean 'sgd'?" in line for line in lines)
 
 
+def test_loss_above_its_floor_needs_a_floor_that_is_known(write_scenario):
+    load_path(write_scenario(MINIMAL + "[view]\nabove_floor = true\n"))  # least squares: known
+    (line,) = errors_of(write_scenario(MINIMAL + '[[variant]]\nlabel = "a"\n[[variant]]\nlabel = "b"\n'
+                                       "train = { weight_decay = 0.1 }\n[view]\nabove_floor = true\n"))
+    assert "view.above_floor" in line and "run 'b'" in line and "without a penalty" in line
+
+
 def test_duplicate_labels(write_scenario):
     (line,) = errors_of(write_scenario(MINIMAL + '[[variant]]\nlabel = "a"\n[[variant]]\nlabel = "a"\n'))
     assert "unique label" in line

@@ -87,6 +87,14 @@ def _lowest(run: RunHistory, attr: str, what: str) -> float:
     return float(np.nanmin(values)) if np.isfinite(values).any() else math.inf
 
 
+def _excess(run: RunHistory) -> float:
+    """The training-split loss now minus the lowest the model can reach (the loss panel's view.above_floor)."""
+    if math.isnan(run.floor):
+        raise Unmeasured(f"'{run.label}': the lowest loss is known only for a linear model fitted by mean squared "
+                         "error (least squares)")
+    return _last(run.train_loss.last, "loss") - run.floor
+
+
 def _late_mean(run: RunHistory) -> float:
     """The mean training-split loss over the last half of the steps so far: where a run sits while it bounces
     (one step's loss is a sample of the noise; 2,048 buckets keep every step of a lesson's length)."""
@@ -188,6 +196,9 @@ QUANTITIES: dict[str, Quantity] = {
                          shown="lowest loss"),
     "mean_loss": Quantity("the mean training-split loss over the last half of the steps so far (a noisy run's "
                           "level: one step's loss is a sample of its noise)", _late_mean, shown="mean loss"),
+    "excess_loss": Quantity("the loss now minus the lowest loss the model can reach (least squares: a linear "
+                            "model fitted by mean squared error): the error the run has left",
+                            _excess, shown="loss − best possible"),
     "val_loss": Quantity("the validation loss now", lambda r: _last(r.val_loss.last, "validation split"),
                          shown="val loss"),
     "min_val_loss": Quantity("the lowest validation loss so far", lambda r: _lowest(r, "val_loss", "validation split"),

@@ -68,6 +68,7 @@ class RunView:
     lrs: np.ndarray | None = None
     lr: float = math.nan                  # the learning rate now (schedules change it)
     rate: float = math.nan                # steps per second of training time (the devices lesson)
+    floor: float = math.nan               # the lowest loss the model can reach, where known (least squares)
     device: str = ""
     param_names: tuple[str, ...] = ()
     param_shapes: tuple[tuple[int, ...], ...] = ()
@@ -432,7 +433,7 @@ def run_view(h: RunHistory) -> RunView:
                    smooth_steps=smooth_steps, smooth_losses=smooth_losses,
                    val_steps=val_steps, val_losses=val_losses, lr_steps=lr_steps, lrs=lrs, grad_steps=grad_steps,
                    grads=grads, path=h.path.view()[1] if len(h.path) else None, bands=bands or None, graph=h.graph,
-                   edits=tuple(h.edits))
+                   edits=tuple(h.edits), floor=h.floor)
     if latest is None:  # before the first frame
         return view
     return replace(view, diverged_at=latest.diverged_at, step=latest.step, lr=latest.lr, rate=_rate(latest),

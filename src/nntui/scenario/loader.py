@@ -379,6 +379,12 @@ def load_raw(raw: dict[str, Any], *, source: str, base_dir: Path, name: str = "s
         problem = check(tuple(variants)) if check is not None else None
         if problem:
             raise ScenarioError([Problem(source, problem, "view.panels", locate(text, ("view", "panels")))])
+    floorless = next((v for v in variants if v.model.kind != "linear" or v.train.loss != "mse" or v.train.l1
+                      or v.train.weight_decay), None)
+    if spec.view.above_floor and floorless is not None:
+        raise ScenarioError([Problem(source, f"run '{floorless.label}': the lowest loss is known only for a linear "
+                                     "model fitted by mean squared error without a penalty (least squares); remove "
+                                     "view.above_floor", "view.above_floor", locate(text, ("view", "above_floor")))])
     run_labels = [v.label for v in variants]
     for k, beat in enumerate(spec.lesson.beats):
         if beat.focus is not None and beat.focus not in run_labels:

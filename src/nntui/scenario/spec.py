@@ -455,6 +455,9 @@ class ViewSpec(Strict):
     panels: list[Panel] = Field(default_factory=lambda: list(DEFAULT_PANELS), min_length=1,
                                description="What the screen shows (panels.PANELS declares each).")
     log_y: bool = Field(False, description="Start the loss panel on a log scale.")
+    above_floor: bool = Field(False, description="The loss panel draws each run's loss minus the lowest loss the "
+                              "model can reach (the least-squares fit's: a linear model fitted by mean squared "
+                              "error, without a penalty), so on a log axis the error a run has left reads down to 0.")
     smoothing: float = Field(0.0, ge=0, lt=1, description="Start with the loss curves smoothed: a debiased EMA "
                              "with this weight, as TensorBoard's slider. Key ~ toggles it (0.9 when not set).")
     speed: int | Literal["max"] = Field(50, description="Initial training speed in steps per second, or 'max'.")

@@ -31,9 +31,10 @@ from .axis import Scale, scale, tick_label
 from .braille import BrailleCanvas
 from .palette import blend, variant_rgb
 from .panel import StripPanel
-from .raster import MARGIN, border_room, centered_message, first_fit, polyline_pixels, tick_line
+from .raster import MARGIN, border_room, centered_message, first_fit, fmt_short, polyline_pixels, tick_line
 
 FLOOR = 1e-12  # log scale: losses of exactly zero are drawn at this floor
+ROUNDING = 1e-6  # float32 resolves a loss to about 1e-7 of itself: closer to the minimum than this is rounding
 X_LABEL_PAD = 2  # columns right of the curves where the last step label is centred on its column
 SAME_RTOL = 1e-4  # two runs closer than this everywhere are one curve on any screen: "a = b"
 HELD_OUT_HIDDEN_SHARE = 0.5  # validation curves with more than half their dashes under the curves: "(under ━)"
@@ -65,13 +66,17 @@ class LossPlot(StripPanel):
     def for_scenario(cls, scenario, **kwargs):
         labels = [v.label for v in scenario.variants]
         focus = tuple((b.at, labels.index(b.focus) if b.focus else None) for b in scenario.lesson.beats)
-        return cls(log_y=scenario.view.log_y, smooth=scenario.view.smoothing > 0, beat_focus=focus, **kwargs)
+        return cls(log_y=scenario.view.log_y, smooth=scenario.view.smoothing > 0, beat_focus=focus,
+                   above_floor=scenario.view.above_floor, **kwargs)
 
     def __init__(self, log_y: bool = False, smooth: bool = False,
-                 beat_focus: tuple[tuple[int, int | None], ...] = (), **kwargs):
+                 beat_focus: tuple[tuple[int, int | None], ...] = (), above_floor: bool = False, **kwargs):
         super().__init__(**kwargs)
         self.log_y = log_y
         self.smooth = smooth
+        # each run drawn as its loss minus the lowest it can reach (view.above_floor): the error it has left
+        self.above_floor = above_floor
+        self._floors: tuple[float, ...] = ()  # each run's, as last drawn (the title names a common one)
         # the run the lesson's current beat is about, drawn on top (not `focus`: that is Widget.focus())
         self.focus_run: int | None = None
         self.beat_focus = beat_focus  # (beat step, the run it is about or None), in step order
@@ -81,7 +86,7 @@ class LossPlot(StripPanel):
         self.set_titles(title="Loss", subtitle="l: log/linear")
 
     def state_key(self) -> tuple:
-        return (self.log_y, self.smooth, self.focus_run)
+        return (self.log_y, self.smooth, self.focus_run, self._floors)
 
     def set_scale(self, *, log_y: bool | None = None, smooth: bool | None = None) -> None:
         """The app's log / smoothing switches (keys l and ~), handed down."""
@@ -99,14 +104,21 @@ class LossPlot(StripPanel):
     def show(self, view: View | None = None) -> None:
         if view is not None and self.beat_focus:  # the current beat decides which run is on top
             self.focus_run = next((run for at, run in reversed(self.beat_focus) if at <= view.step), None)
+        if view is not None and self.above_floor:  # (known once the trainer has measured the data)
+            floors = tuple(run.floor for run in view.runs)
+            self._floors = floors if all(math.isfinite(f) for f in floors) else ()
         self.set_titles(title=self._title())
         super().show(view)
 
     def _title(self) -> str:
         notes = [n for n, on in (("log scale", self.log_y), ("smoothed", self.smooth)) if on]
         short = [n for n, on in (("log", self.log_y), ("smooth", self.smooth)) if on]
-        return first_fit([f"Loss ({', '.join(notes)})", f"Loss ({', '.join(short)})"] if notes else ["Loss"],
-                         border_room(self.outer_size.width))
+        names = ["Loss"]
+        if self._floors:  # what the axis measures: how far each run is from the least-squares fit's loss
+            value = f" {fmt_short(self._floors[0], 6)}" if len(set(self._floors)) == 1 else ""
+            names = [f"Loss − best possible{value}", f"Loss − best{value}", "Loss − best"]
+        forms = [f"{name} ({', '.join(notes)})" for name in names] + [f"{name} ({', '.join(short)})" for name in names]
+        return first_fit(forms if notes else names, border_room(self.outer_size.width))
 
     def _legend(self, held_out: bool, noise: bool, marks: Collection[str]) -> list[tuple[str, str]]:
         """What the panel's lines are, (long, short) each, most needed first (the batch noise last: a narrow panel
@@ -137,12 +149,12 @@ class LossPlot(StripPanel):
 
     def _curves(self, view: View) -> list[Curves]:
         out = []
-        for run in view.runs:
-            raw = self._finite(run.steps, run.losses)
-            ema = self._finite(run.smooth_steps, run.smooth_losses) if self.smooth else raw
+        for run, floor in zip(view.runs, self._floors or [0.0] * len(view.runs)):
+            raw = self._finite(run.steps, run.losses, floor)
+            ema = self._finite(run.smooth_steps, run.smooth_losses, floor) if self.smooth else raw
             ema = ema if len(ema[0]) else raw
-            full = self._finite(run.train_steps, run.train_losses)
-            held_out = self._finite(run.val_steps, run.val_losses)
+            full = self._finite(run.train_steps, run.train_losses, floor)
+            held_out = self._finite(run.val_steps, run.val_losses, floor)
             if len(full[0]):  # smoothing swaps the faint mini-batch noise for its EMA
                 out.append(Curves(full, ema, held_out, envelope=ema is raw))
             else:  # no full-data loss recorded: the mini-batch loss (or its EMA) is the curve, its noise faint
@@ -180,11 +192,13 @@ class LossPlot(StripPanel):
         same = _identical(curves, order[::-1])
         gutter = _gutter(_group_labels(same, names), pw)
         diverged = {i for i, run in enumerate(view.runs) if run.diverged_at is not None}
+        last = {i: float(c.main[1][-1]) for i, c in enumerate(curves) if len(c.main[1]) and i not in diverged}
         for again in (True, False):
             cw = pw - max(gutter, X_LABEL_PAD)  # the curves' columns; end labels fit in the gutter right of them
             x_axis, lines, ends = self._layout(view, curves, order, x_max, y_axis, cw)
             groups = _hidden(same, lines, ends, (cw, ph), skip=diverged)
-            wider = _gutter(_group_labels(groups, names), pw)
+            texts = _end_labels(groups, names, ends, last, ph, pw // 3 - 2)
+            wider = _gutter([text for _, _, text in texts], pw)
             if not again or wider <= gutter:
                 break
             gutter = wider
@@ -237,7 +251,7 @@ class LossPlot(StripPanel):
         for i, (row, col, text) in lowest.items():
             canvas.put(row, col, text, 3 * i + MAIN)
         if gutter:
-            self._label_ends(canvas, view, names, groups, ends)
+            self._label_ends(canvas, view, texts, ends)
         styles = [base + self._style(k // 3, k % 3) for k in range(3 * len(curves))]
         labels = y_axis.labels(MARGIN - 2, self._tick_label)
         strips = []
@@ -267,22 +281,17 @@ class LossPlot(StripPanel):
                     ends[i] = (ends[i][0], int(min(round(float(x_axis.dots(diverged, 2))), 2 * cw - 1)) // 2)
         return x_axis, lines, ends
 
-    def _label_ends(self, canvas: BrailleCanvas, view: View, names: list[str],
-                    groups: list[list[tuple[int, str]]], ends: dict[int, tuple[int, int]]) -> None:
-        """Each curve's label right of its end, in its colour, pushed apart where curves end close together;
-        where curves coincide the one drawn on top is labelled and the ones under it say "= b" (the same values)
-        below; a run drawn under others, its end too, says "≈ b" at its own end."""
+    def _label_ends(self, canvas: BrailleCanvas, view: View, texts: list[tuple[int, int, str]],
+                    ends: dict[int, tuple[int, int]]) -> None:
+        """Each curve's label right of its end, in its colour (`texts`: (run, the run its label sits by,
+        text), as `_end_labels` gives them), pushed apart where curves end close together."""
         wanted = []  # (row wanted, column, text, run)
-        for group in groups:
-            top = group[0][0]
-            if top in ends:
-                end_row, col = ends[top]
-                marked = view.runs[top].diverged_at is not None or view.runs[top].stopped_at is not None
-                col += 1 if marked else 2
-                for i, mark in group:
-                    text = f"{mark} {names[i]}" if mark else names[i]
-                    if canvas.width - col >= 3:
-                        wanted.append((end_row, col, text, i))
+        for i, top, text in texts:
+            end_row, col = ends[top]
+            marked = view.runs[top].diverged_at is not None or view.runs[top].stopped_at is not None
+            col += 1 if marked else 2
+            if canvas.width - col >= 3:
+                wanted.append((end_row, col, text, i))
         # a label too long for the gutter takes two rows or more where the rows allow ("leaky relu," / "lr 2"),
         # else it is cut in the middle; a label's rows all want its curve's row, so they stay together
         wrapped = [(row, col, line, i) for row, col, text, i in wanted for line in _wrap_words(text, canvas.width - col)]
@@ -300,18 +309,21 @@ class LossPlot(StripPanel):
                 continue
             assert run.lowest_val is not None  # (_past_lowest checks it)
             step, value = run.lowest_val
-            px, py = dots((np.array([float(step)]), np.array([max(value, FLOOR) if self.log_y else value])))
+            px, py = dots(self._finite(np.array([step]), np.array([value]), self._floors[i] if self._floors else 0.0))
             row, col = int(py[0]) // 4, int(px[0]) // 2
             # on the point's own cell (the row above was a third of a decade off on a half-height log chart)
             marks[i] = (min(max(row, 0), rows - 1), max(col, 0), f"▼{step}")
         return marks
 
-    def _finite(self, steps: np.ndarray | None, values: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-        """A series' finite points as floats (floored at FLOOR on a log axis); empty where there is none."""
+    def _finite(self, steps: np.ndarray | None, values: np.ndarray | None,
+                floor: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+        """A series' finite points as floats, less `floor` (view.above_floor); on a log axis floored at FLOOR, or
+        at the rounding of the loss's own arithmetic above its floor. Empty where there is none."""
         if steps is None or values is None:
             return np.zeros(0), np.zeros(0)
         ok = np.isfinite(values)
-        return steps[ok].astype(float), np.maximum(values[ok], FLOOR) if self.log_y else values[ok]
+        values = values[ok] - floor
+        return steps[ok].astype(float), np.maximum(values, max(FLOOR, ROUNDING * floor)) if self.log_y else values
 
     def _y_range(self, view: View, curves: list[Curves]) -> tuple[float, float]:
         """The axis spans the runs that did not diverge (their main and held-out curves); a diverged run above
@@ -467,6 +479,24 @@ def _cells(xs: np.ndarray, ys: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 def _group_labels(groups: list[list[tuple[int, str]]], names: list[str]) -> list[str]:
     """Each run's end label: its name, after "= " or "≈ " where it lies under the group's first run."""
     return [f"{mark} {names[i]}" if mark else names[i] for group in groups for i, mark in group]
+
+
+def _end_labels(groups: list[list[tuple[int, str]]], names: list[str], ends: dict[int, tuple[int, int]],
+                last: dict[int, float], rows: int, room: int) -> list[tuple[int, int, str]]:
+    """Each run's end label as (run, the run whose end it sits by, text): its name, after "= " or "≈ " where
+    it lies under its group's first run. Where curves end so close that a label is pushed more than a row
+    from its curve's end, its row no longer says its value, so the label says it ("silu: 0.0638") where that
+    fits in `room` columns on one line (a label wrapped onto more rows would push the others further);
+    `last` holds each run's last value (a diverged run has none: its ✗ says where it went)."""
+    labels = [(i, group[0][0], f"{mark} {names[i]}" if mark else names[i])
+              for group in groups if group[0][0] in ends for i, mark in group]
+    placed = _spread([ends[top][0] for _, top, _ in labels], rows)
+    out = []
+    for (i, top, text), row in zip(labels, placed):
+        valued = f"{text}: {fmt_short(last[i], 5)}" if i in last else text
+        moved = row is None or abs(row - ends[top][0]) > 1
+        out.append((i, top, valued if moved and len(valued) <= max(room, len(text)) else text))
+    return out
 
 
 def _spread(rows: list[int], height: int) -> list[int | None]:
