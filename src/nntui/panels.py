@@ -149,6 +149,8 @@ PANELS: dict[str, PanelSpec] = {
     # a training run's autograd graph; in a graph lesson the same name shows the expression's graph (ui/graph.py)
     "graph": PanelSpec("model_graph:ModelGraphPanel", frozenset({"graph"}), training=False, per_run=True),
     "code": PanelSpec("code:CodePanel", per_run=True),
+    # each run's steps per second of its own training time, as bars, with its device
+    "speed": PanelSpec("speed:SpeedPanel"),
     "variants": PanelSpec("variants:VariantsTable", frame=True),
     "lesson": PanelSpec("lesson:LessonPanel", training=False, frame=True),
 }
