@@ -34,6 +34,9 @@ class Variant(Protocol):
     checks a scenario's panels against this module, is not imported back by it."""
 
     @property
+    def label(self) -> str: ...
+
+    @property
     def dataset(self) -> Any: ...
 
     @property
@@ -82,6 +85,14 @@ def _confusion_problem(variants: tuple[Variant, ...]) -> str | None:
     if max(ds.n_classes, 2) > 12:
         return f"the confusion panel draws up to 12 classes; this data has {ds.n_classes} (remove 'confusion')"
     return None
+
+
+def _activation_problem(variants: tuple[Variant, ...]) -> str | None:
+    linear = next((v for v in variants if v.model.kind != "mlp" or not v.model.layers), None)
+    if linear is None:
+        return None
+    return (f"the activation panel draws a hidden layer's activation function; '{linear.label}' has no hidden "
+            "layer (model.kind = \"mlp\" with model.layers), or remove 'activation'")
 
 
 def _curvature_problem(variants: tuple[Variant, ...]) -> str | None:
@@ -149,6 +160,8 @@ PANELS: dict[str, PanelSpec] = {
     # a training run's autograd graph; in a graph lesson the same name shows the expression's graph (ui/graph.py)
     "graph": PanelSpec("model_graph:ModelGraphPanel", frozenset({"graph"}), training=False, per_run=True),
     "code": PanelSpec("code:CodePanel", per_run=True),
+    # the shown run's activation function and its slope: where it is flat, the gradient through it stops
+    "activation": PanelSpec("activation:ActivationPanel", per_run=True, check=_activation_problem),
     # each run's steps per second of its own training time, as bars, with its device
     "speed": PanelSpec("speed:SpeedPanel"),
     "variants": PanelSpec("variants:VariantsTable", frame=True),

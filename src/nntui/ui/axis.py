@@ -148,7 +148,9 @@ def scale(lo: float, hi: float, cells: int, *, log: bool = False, flip: bool = F
     if general is not None and (log or general.per_cell * cells <= LOOSE * (b - a)):
         return general
     # too few cells for two ticks (or two nice ones only far apart: 0 and 10 for data in -1.3..1.3 on 3 rows):
-    # the ends, labelled with their own values
+    # the ends, labelled with their own values, rounded outward to two significant digits ("-1.3", not "-1.234")
+    if not log:
+        a, b = _outward(a, b)
     per_cell = (b - a) / max(cells - 1, 1)
     ticks = _own_ticks(a, per_cell, cells, log, 0, max(cells - 1, 1))
     return Scale(log, cells, a, per_cell, tuple(sorted(((cells - 1 - p) if flip else p, v) for p, v in ticks)), flip)
@@ -199,6 +201,12 @@ def _centred(span: tuple[float, float], cells: int, per_cell: float, step: float
         if 0 <= p <= cells - 1:
             ticks.append(((cells - 1 - p) if flip else p, _clean(j * step)))
     return Scale(False, cells, origin, per_cell, tuple(sorted(ticks)), flip) if len(ticks) >= 2 else None
+
+
+def _outward(a: float, b: float) -> tuple[float, float]:
+    """[a, b] widened to the nearest values of two significant digits (of the larger end's size)."""
+    unit = 10.0 ** (math.floor(math.log10(max(abs(a), abs(b), 1e-300))) - 1)
+    return _clean(math.floor(a / unit + 1e-9) * unit), _clean(math.ceil(b / unit - 1e-9) * unit)
 
 
 def _ends(lo: float, hi: float, log: bool) -> tuple[float, float]:
