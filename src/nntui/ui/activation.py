@@ -18,7 +18,6 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
 
-from ..runner import View
 from .axis import scale
 from .braille import BrailleCanvas
 from .loss import line_dots
