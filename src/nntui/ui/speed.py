@@ -51,7 +51,7 @@ class SpeedPanel(StripPanel):
         rows: list[Strip] = []
         for i, (head, rate) in enumerate(zip(heads, rates)):
             style = base + Style(color=Color.from_rgb(*variant_rgb(i)), bold=True)
-            bar = Segment(_bar(axis.position(rate) + 0.5 if math.isfinite(rate) else 0.0, bar_w), style)
+            bar = Segment(_bar(float(axis.position(rate)) + 0.5 if math.isfinite(rate) else 0.0, bar_w), style)
             value = Segment(f"{_rate_text(rate):>{value_w}}", style)
             if inline:
                 rows.append(Strip([Segment(f"{head:<{head_w}}", style), bar, value]))
