@@ -262,3 +262,16 @@ def test_a_short_window_keeps_only_short_evidence():
     compact = str(claim_lines(checks, verdicts, compact=True)).splitlines()
     assert compact == ["✓ w reaches 1.89  weight = 1.892", "✓ b too  diverged: no", "✓ slow run"]
     assert "steps to loss 0.101 = 137" in str(claim_lines(checks, verdicts))  # (a wide window: all of it)
+
+
+def test_a_lesson_whose_claims_compare_mean_losses_shows_them_in_its_table():
+    # batch_size's table showed each run's last loss (batch 1: 0.2176, below batch 8's 0.2245) beside claims
+    # that batch 1 sits highest on the mean (issue 27): the table shows the mean its claims compare
+    from nntui.runner import RunView
+    from nntui.ui.variants import VariantsTable, _live
+
+    assert "mean loss" in VariantsTable.for_scenario(load("batch_size")).live_columns
+    assert "mean loss" not in VariantsTable.for_scenario(load("lr_sweep")).live_columns
+    run = RunView(label="a", settings={}, steps=np.arange(10.0), losses=np.ones(10), loss=9.0, status="learning",
+                  diverged_at=None, step=9, train_steps=np.arange(10.0), train_losses=np.arange(10.0))
+    assert _live(run, "mean loss") == "7"  # the mean of steps 5–9, as mean_loss reads it

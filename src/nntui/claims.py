@@ -95,14 +95,22 @@ def _excess(run: RunHistory) -> float:
     return _last(run.train_loss.last, "loss") - run.floor
 
 
+def late_mean(steps: np.ndarray, values: np.ndarray) -> float:
+    """The mean of a loss series over the last half of its steps: where a run sits while it bounces (one step's
+    loss is a sample of the noise). NaN for an empty series, inf where a value in that half is not finite."""
+    if not len(values):
+        return math.nan
+    late = values[steps >= steps[-1] / 2]
+    return float(np.mean(late)) if np.isfinite(late).all() else math.inf
+
+
 def _late_mean(run: RunHistory) -> float:
-    """The mean training-split loss over the last half of the steps so far: where a run sits while it bounces
-    (one step's loss is a sample of the noise; 2,048 buckets keep every step of a lesson's length)."""
+    """The mean training-split loss over the last half of the steps so far (2,048 buckets keep every step of a
+    lesson's length)."""
     steps, values = run.train_loss.points()
     if not len(values):
         raise NotYet("no loss yet")
-    late = values[steps >= steps[-1] / 2]
-    return float(np.mean(late)) if np.isfinite(late).all() else math.inf
+    return late_mean(steps, values)
 
 
 def _steps_to(run: RunHistory, target: float) -> float:

@@ -16,6 +16,7 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from ..claims import late_mean
 from ..runner import View
 from .palette import STATUS_STYLES, variant_color
 from .panel import Panel, refresh_changed
@@ -62,6 +63,8 @@ class VariantsTable(Panel, ScrollView, can_focus=False):  # nothing to select: i
             live += ("accuracy",) + (("val acc",) if held_out else ())
         if any(t.l1 for t in trains):  # L1: the weights it made exactly zero
             live += ("zero w",)
+        if any(m.name == "mean_loss" for check in scenario.checks for m in check.claim.measures):
+            live += ("mean loss",)  # the level the lesson's claims compare noisy runs on, beside the last loss
         return cls([SETTING_COLUMNS[f] for f in fields], [v.label for v in scenario.variants],
                     [v.settings() for v in scenario.variants], live, **kwargs)
 
@@ -244,15 +247,15 @@ def _setting(value) -> str:
 
 # a live column's title and width in a table too narrow for whole labels
 LIVE_SHORT = {"lr now": "lr", "device": "dev", "steps/s": "step/s", "val loss": "val", "gap": "gap",
-              "accuracy": "acc", "val acc": "v.acc", "zero w": "zeros"}
+              "accuracy": "acc", "val acc": "v.acc", "zero w": "zeros", "mean loss": "mean"}
 # "1.5e-05", "cuda", "100.0%", "+0.0123", "100%"
 LIVE_WIDTH = {"lr now": 8, "device": 4, "steps/s": 6, "val loss": 8, "gap": 7, "accuracy": 6, "val acc": 6,
-              "zero w": 5}
+              "zero w": 5, "mean loss": 8}
 # measured columns the first to go, in this order, and the label width kept before each goes: the gap is the
 # two losses' difference (it goes before a label is cut); the validation loss is on the loss panel, but a
 # table of training losses alone says the opposite of a regularization lesson (labels are cut first)
 DERIVED = {"val loss": 99, "gap": 10}  # loss and gap imply the validation loss: the gap, the lessons' headline, stays
-AFTER_LOSS = ("val loss", "gap", "accuracy", "val acc", "zero w")  # measured columns shown right of the loss
+AFTER_LOSS = ("mean loss", "val loss", "gap", "accuracy", "val acc", "zero w")  # measured columns shown right of the loss
 LIVE_COLUMNS = {  # measured as training runs; a column named here and nowhere else is a KeyError
     "lr now": lambda run: fmt_num(run.lr) if run.lr == run.lr else "",
     "device": lambda run: run.device,
@@ -263,7 +266,16 @@ LIVE_COLUMNS = {  # measured as training runs; a column named here and nowhere e
     # validation − training: how much worse the model does on data it has not trained on
     "gap": lambda run: _gap(run.val_loss - run.loss),
     "zero w": lambda run: _share(run.zero_weights, run.weight_count),
+    # the claims' mean_loss: the mean training-split loss over the last half of the steps so far
+    "mean loss": lambda run: _mean_loss(run),
 }
+
+
+def _mean_loss(run) -> str:
+    if run.train_steps is None or run.train_losses is None:
+        return "—"
+    mean = late_mean(run.train_steps, run.train_losses)
+    return fmt_num(mean) if mean == mean else "—"
 
 
 def _gap(gap: float) -> str:
