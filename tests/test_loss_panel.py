@@ -212,7 +212,7 @@ async def test_above_its_floor_each_run_is_drawn_at_its_loss_minus_the_best_poss
                 train_losses=0.9239 + 300 * np.exp(-steps / 10) + left, floor=0.9239)
             for k, left in ((1, 0.04), (2, 3e-5))]
     plot = await drawn(runs, log_y=True, above_floor=True)
-    assert str(plot.border_title).startswith("Loss − best possible 0.9239")
+    assert str(plot.border_title).startswith("Loss above the best possible (0.9239)")
     labels = y_labels(plot)
     rows = sorted(labels)
     per_row = (math.log10(float(labels[rows[0]])) - math.log10(float(labels[rows[-1]]))) / (rows[-1] - rows[0])

@@ -112,7 +112,9 @@ class CurvaturePanel(StripPanel):
         theta, v, lam = np.array(s.minimum), np.array(s.steepest), s.curvatures[0]
         markers: dict[tuple[int, int], tuple[str, tuple[int, int, int]]] = {}
         self.iterates = {}
-        for i in reversed(s.members):  # the first variants (usually the tamest) end up on top
+        # the last variants (usually the wildest) on top: a run that zig-zags lands on both sides of the valley,
+        # where a tame run crawling down one side had covered its points (lr_sweep's 0.025 and 0.028)
+        for i in s.members:
             run = view.runs[i]
             if run.path is None or not len(run.path):
                 continue

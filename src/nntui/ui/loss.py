@@ -115,10 +115,11 @@ class LossPlot(StripPanel):
         short = [n for n, on in (("log", self.log_y), ("smooth", self.smooth)) if on]
         names = ["Loss"]
         if self._floors:  # what the axis measures: how far each run is from the least-squares fit's loss
-            value = f" {fmt_short(self._floors[0], 6)}" if len(set(self._floors)) == 1 else ""
-            names = [f"Loss − best possible{value}", f"Loss − best{value}", "Loss − best"]
-        forms = [f"{name} ({', '.join(notes)})" for name in names] + [f"{name} ({', '.join(short)})" for name in names]
-        return first_fit(forms if notes else names, border_room(self.outer_size.width))
+            value = f" ({fmt_short(self._floors[0], 6)})" if len(set(self._floors)) == 1 else ""
+            names = [f"Loss above the best possible{value}", f"Loss above best possible{value}",
+                     "Loss above best possible", "Loss above best"]
+        forms = [f"{name} ({', '.join(n)})" if notes else name for name in names for n in (notes, short)]
+        return first_fit(forms, border_room(self.outer_size.width))
 
     def _legend(self, held_out: bool, noise: bool, marks: Collection[str]) -> list[tuple[str, str]]:
         """What the panel's lines are, (long, short) each, most needed first (the batch noise last: a narrow panel
