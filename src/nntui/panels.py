@@ -160,8 +160,8 @@ PANELS: dict[str, PanelSpec] = {
     # a training run's autograd graph; in a graph lesson the same name shows the expression's graph (ui/graph.py)
     "graph": PanelSpec("model_graph:ModelGraphPanel", frozenset({"graph"}), training=False, per_run=True),
     "code": PanelSpec("code:CodePanel", per_run=True),
-    # the shown run's activation function and its slope: where it is flat, the gradient through it stops
-    "activation": PanelSpec("activation:ActivationPanel", per_run=True, check=_activation_problem),
+    # each run's activation by its slope f′(z): where it is flat, the gradient through it stops
+    "activation": PanelSpec("activation:ActivationPanel", check=_activation_problem),
     # each run's steps per second of its own training time, as bars, with its device
     "speed": PanelSpec("speed:SpeedPanel"),
     "variants": PanelSpec("variants:VariantsTable", frame=True),
