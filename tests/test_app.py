@@ -282,3 +282,25 @@ def test_a_set_speed_goes_on_from_now_after_a_stall_instead_of_a_burst(monkeypat
     assert pace.due(step, 5) == 1  # one step now, then the pace again
     clock[0] += 0.1
     assert pace.due(step + 1, 5) == 0
+
+
+async def test_a_short_screen_shows_a_row_of_plots_at_a_time_and_p_shows_the_next():
+    # at 80x24 four plots and seven runs left each plot four rows (issue 27): two at a time, ten rows each
+    from nntui.ui.plot_grid import PlotGrid
+    from nntui.ui.variants import VariantsTable
+
+    app = NNTuiApp(load("activations").with_steps(2), device="cpu", questions=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_idle(app, pilot)
+        grid, table = app.query_one(PlotGrid), app.query_one(VariantsTable)
+        shown = [p.id for p in grid.plots if p.display]
+        assert shown == ["boundary-1", "boundary-3"] and str(table.border_subtitle) == "plots 1/2 · p: next"
+        assert all(p.region.height >= 9 for p in grid.plots if p.display)
+        await pilot.press("p")
+        await pilot.pause()
+        assert [p.id for p in grid.plots if p.display] == ["activation", "loss"]
+        assert str(table.border_subtitle) == "plots 2/2 · p: next"
+        await pilot.resize_terminal(120, 40)
+        await until(lambda: app.screen.size == (120, 40))
+        await pilot.pause(0.1)
+        assert all(p.display for p in grid.plots) and not table.border_subtitle  # room for every plot

@@ -14,14 +14,14 @@ from pathlib import Path
 
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.containers import Grid, Horizontal, Vertical
+from textual.containers import Horizontal, Vertical
 from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Footer
 
 from ..commands import ContinueRun, Release, Reset, RestartRun, SetSpeed, StepOnce, Toggle
 from ..files import write_atomically
-from ..panels import panel, plot_grid
+from ..panels import panel
 from ..runner import Runner, View, next_speed, settle_heap
 from ..scenario import Scenario, list_builtin
 from ..scenario.edit import write as write_scenario
@@ -38,8 +38,10 @@ from .loss import LossPlot
 from .ordered_keys import install as install_ordered_keys
 from .panel import Control, Panel
 from .partial_updates import install as install_partial_updates
+from .plot_grid import PlotGrid
 from .question import QuestionScreen
 from .timer_ticks import install as install_timer_ticks
+from .variants import VariantsTable
 
 install_partial_updates()  # a refreshed span is sent from where it starts, not from the panel's left edge
 install_timer_ticks()  # a repaint that runs late comes at the next tick, not the one after
@@ -59,6 +61,7 @@ HELP_TEXT = {  # the footer is terse (it must fit 80 columns); the help screen e
     "edit": "Edit a run: lr, batch size, optimizer, momentum, activation, init, seed, steps; add or remove runs",
     "write": "Write the experiment, with your edits, as a scenario file in the current folder",
     "toggle_maximize": "Zoom: maximize the focused panel, or restore",
+    "next_plots": "On a screen too short for every plot: show the next ones (the variants table says which)",
     "help": "This help",
     "quit": "Quit (at once, even mid-step)",
 }
@@ -86,6 +89,7 @@ class NNTuiApp(BaseApp, App["str | Scenario | None"]):
         Binding("e", "edit", "Edit", show=False),
         Binding("w", "write", "Write", show=False),
         Binding("m", "toggle_maximize", "Zoom"),
+        Binding("p", "next_plots", "More plots", show=False),  # (a short screen shows one row of plots)
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("q", "quit", "Quit"),
     ]
@@ -147,13 +151,7 @@ class NNTuiApp(BaseApp, App["str | Scenario | None"]):
                 # in the scenario's order: the author decides what comes first (an odd first panel spans the row)
                 plots = [made for name in dict.fromkeys(self.scenario.view.panels) if not panel(name).frame
                          for made in self._make_plots(name)]
-                columns, first_spans = plot_grid(len(plots))
-                grid = Grid(id="plots")
-                grid.styles.grid_size_columns = columns
-                if first_spans:
-                    plots[0].styles.column_span = 2
-                with grid:
-                    yield from plots
+                yield PlotGrid(plots, id="plots")
                 if "variants" in panels:
                     yield self._make_panel("variants")
             if "lesson" in panels:
@@ -347,7 +345,11 @@ class NNTuiApp(BaseApp, App["str | Scenario | None"]):
         for theme in ("textual-dark", "textual-light"):
             yield SystemCommand(f"Theme: {theme.removeprefix('textual-')}", f"Switch to the {theme} theme",
                                 lambda theme=theme: setattr(self, "theme", theme))
-        for widget in self.query("#plots > *, #variants, #lesson").results():
+        grid = self.query_one(PlotGrid)
+        for widget in grid.plots:
+            yield SystemCommand(f"Panel: show / hide {widget.id.replace('_', ' ')}", "Toggle this panel",
+                                lambda widget=widget: grid.toggle(widget))
+        for widget in self.query("#variants, #lesson").results():
             yield SystemCommand(f"Panel: show / hide {widget.id.replace('_', ' ')}", "Toggle this panel",
                                 lambda widget=widget: setattr(widget, "display", not widget.display))
         for info in list_builtin():
@@ -443,6 +445,16 @@ class NNTuiApp(BaseApp, App["str | Scenario | None"]):
         self.smooth = not self.smooth
         for plot in self._all(LossPlot):
             plot.set_scale(smooth=self.smooth)
+
+    def action_next_plots(self) -> None:
+        for grid in self._all(PlotGrid):
+            grid.next_page()
+
+    def on_plot_grid_paged(self, message: PlotGrid.Paged) -> None:
+        """A short screen shows one row of plots: the variants table, under them, says so and how to see more."""
+        note = f"plots {message.page + 1}/{message.pages} · p: next" if message.pages > 1 else ""
+        for table in self._all(VariantsTable):
+            table.border_subtitle = note
 
     def action_toggle_maximize(self) -> None:
         """Fill the screen with the focused panel (tab picks it); again to restore."""

@@ -1,0 +1,68 @@
+"""The grid of plots: two side by side in the scenario's order (an odd first one spans its row), and on a
+screen too short for every row at a readable height, one row at a time: key p shows the next.
+
+At 80x24 a lesson of four plots and seven runs left each plot four rows (a decision panel of three rows of
+points, a loss chart of two ticks): two plots of ten rows say more than four of four. The grid says which
+page it shows (messages up); the app writes it where the reader looks (the variants table's border).
+"""
+
+from __future__ import annotations
+
+import math
+
+from textual.containers import Grid
+from textual.message import Message
+from textual.widget import Widget
+
+from ..panels import plot_grid
+
+MIN_ROWS = 9  # a plot's least height, border included, before the grid shows fewer plots at once
+PER_PAGE = 2  # plots shown at once on a short screen: one row of the grid
+
+
+class PlotGrid(Grid):
+    class Paged(Message):
+        """The grid shows page `page` (0-based) of `pages` (1: every plot at once)."""
+
+        def __init__(self, page: int, pages: int):
+            super().__init__()
+            self.page, self.pages = page, pages
+
+    def __init__(self, plots: list[Widget], **kwargs):
+        super().__init__(*plots, **kwargs)
+        self.plots = plots
+        self.closed: set[Widget] = set()  # hidden from the command palette: never shown by a page
+        self.page = 0
+        self._shown: tuple[int, int] | None = None  # (page, pages) last posted
+
+    def on_resize(self) -> None:
+        self.show_page()
+
+    def next_page(self) -> None:
+        self.page += 1
+        self.show_page()
+
+    def toggle(self, plot: Widget) -> None:
+        """Hide a plot, or show it again (the command palette's "Panel: show / hide")."""
+        self.closed ^= {plot}
+        self.show_page()
+
+    def show_page(self) -> None:
+        """Show every open plot where each gets MIN_ROWS, else PER_PAGE of them, on the current page."""
+        open_plots = [p for p in self.plots if p not in self.closed]
+        rows = math.ceil(len(open_plots) / 2)  # (an odd first plot spans a row of its own: the same count)
+        paged = len(open_plots) > PER_PAGE and self.size.height and self.size.height < rows * MIN_ROWS
+        pages = math.ceil(len(open_plots) / PER_PAGE) if paged else 1
+        self.page %= pages
+        shown = open_plots[self.page * PER_PAGE:(self.page + 1) * PER_PAGE] if paged else open_plots
+        columns, first_spans = plot_grid(len(shown))
+        self.styles.grid_size_columns = max(columns, 1)
+        for plot in self.plots:
+            plot.display = plot in shown
+            plot.styles.column_span = 2 if first_spans and plot is shown[0] else 1
+        focused = self.app.focused
+        if focused in self.plots and not focused.display and shown:
+            shown[0].focus()  # focus never stays on a plot that has left the screen
+        if (self.page, pages) != self._shown:
+            self._shown = (self.page, pages)
+            self.post_message(self.Paged(self.page, pages))
