@@ -97,4 +97,5 @@ def _note(devices: list[str]) -> str:
     if any(d in GPUS for d in devices):
         return ""
     return ("Every run trains on the CPU: no CUDA or MPS device was found (or this torch was built without "
-            "one), so \"auto\" chose the CPU too, and equal bars are the expected result.")
+            "one), so \"auto\" chose the CPU too. Both do the same work: the bars differ only by timing noise "
+            "(other programs on this machine).")
