@@ -19,7 +19,7 @@ from nntui.schedules import learning_rate
 from nntui.ui.app import NNTuiApp
 from nntui.ui.learning_rate import LearningRatePanel
 from nntui.ui.loss import MAIN, TRACE, LossPlot
-from nntui.ui.raster import MARGIN
+from nntui.ui.raster import MARGIN, fmt_short
 
 from .conftest import wait_idle
 
@@ -166,6 +166,17 @@ async def test_a_run_drawn_under_another_says_so_at_its_curve_s_end_or_in_the_le
     plot = await drawn([run("full", losses), run("batch 32", late), run("apart", 30 * losses)], log_y=True)
     assert not any("≈" in line for line in lines(plot)) and any(line.rstrip().endswith(" batch 32")
                                                                 for line in lines(plot))
+
+
+async def test_labels_pushed_away_from_their_curves_say_their_values():
+    # activations: seven runs ending within two rows of 0 stacked their names up to 0.45 (issue 27)
+    steps = np.arange(100.0)
+    ends = (0.012, 0.02, 0.022, 0.027, 0.064)
+    runs = [run(f"r{k}", 0.7 * np.exp(-steps / 20) + end) for k, end in enumerate(ends)]
+    text = "\n".join(lines(await drawn(runs, size=(60, 14))))
+    assert all(f"r{k}: {fmt_short(float(r.losses[-1]), 5)}" in text for k, r in enumerate(runs)), text
+    apart = [run(f"r{k}", 0.7 * np.exp(-steps / 20) + end) for k, end in enumerate((0.05, 0.4))]
+    assert ":" not in "".join(lines(await drawn(apart, size=(60, 14)))).split("┤")[-1]  # each at its own row
 
 
 async def test_a_validation_curve_under_the_training_curve_is_said_to_be_there():

@@ -486,18 +486,18 @@ def _end_labels(groups: list[list[tuple[int, str]]], names: list[str], ends: dic
                 last: dict[int, float], rows: int, room: int) -> list[tuple[int, int, str]]:
     """Each run's end label as (run, the run whose end it sits by, text): its name, after "= " or "≈ " where
     it lies under its group's first run. Where curves end so close that a label is pushed more than a row
-    from its curve's end, its row no longer says its value, so the label says it ("silu: 0.0638") where that
-    fits in `room` columns on one line (a label wrapped onto more rows would push the others further);
+    from its curve's end, its row no longer says its value, so every label says it ("silu: 0.064") where all
+    fit in `room` columns on one line (a label wrapped onto more rows would push the others further);
     `last` holds each run's last value (a diverged run has none: its ✗ says where it went)."""
     labels = [(i, group[0][0], f"{mark} {names[i]}" if mark else names[i])
               for group in groups if group[0][0] in ends for i, mark in group]
     placed = _spread([ends[top][0] for _, top, _ in labels], rows)
-    out = []
-    for (i, top, text), row in zip(labels, placed):
-        valued = f"{text}: {fmt_short(last[i], 5)}" if i in last else text
-        moved = row is None or abs(row - ends[top][0]) > 1
-        out.append((i, top, valued if moved and len(valued) <= max(room, len(text)) else text))
-    return out
+    if all(row is not None and abs(row - ends[top][0]) <= 1 for (_, top, _), row in zip(labels, placed)):
+        return labels
+    # one label away from its curve: every label says its value (some with and some without read as two kinds)
+    valued = [f"{text}: {fmt_short(last[i], 5)}" if i in last else text for i, _, text in labels]
+    fits = all(len(v) <= max(room, len(text)) for v, (_, _, text) in zip(valued, labels))
+    return [(i, top, v if fits else text) for v, (i, top, text) in zip(valued, labels)]
 
 
 def _spread(rows: list[int], height: int) -> list[int | None]:
