@@ -213,7 +213,10 @@ async def test_a_diverged_run_leaves_through_the_top_without_rescaling_the_other
     marks = [c for c, (ch, st) in enumerate(grid[0]) if ch == "✗" and st.color == plot._style(2, MAIN).color]
     assert len(marks) == 1  # it left through the top …
     assert marks[0] > 0.15 * len(grid[0])  # … and its ✗ stands at step 59, where it diverged (the table's @59),
-    # not at step 4, where its curve left the chart
+    # not at step 4, where its curve left the chart: an ↑ marks that, and the legend says what both are
+    exits = [c for c, (ch, st) in enumerate(grid[0]) if ch == "↑" and st.color == plot._style(2, MAIN).color]
+    assert len(exits) == 1 and exits[0] < 0.1 * len(grid[0])
+    assert "✗ diverged" in str(plot.border_subtitle) and "↑ off the top" in str(plot.border_subtitle)
 
 
 async def test_above_its_floor_each_run_is_drawn_at_its_loss_minus_the_best_possible():

@@ -127,6 +127,7 @@ class LossPlot(StripPanel):
         return [pair for pair, shown in (
             (("━ training", "━ train"), held_out),
             (("╌ validation (under ━)", "╌ val under ━") if "╌≈" in marks else ("╌ validation", "╌ val"), held_out),
+            (("✗ diverged", "✗ diverged"), "✗" in marks), (("↑ off the top", "↑ off top"), "↑" in marks),
             (("▼ lowest val", "▼ lowest"), "▼" in marks), (("■ stopped early", "■ stopped"), "■" in marks),
             (("✎ edited", "✎ edit"), "✎" in marks), (("faint: each batch", "faint: batch"), noise)) if shown]
 
@@ -178,6 +179,7 @@ class LossPlot(StripPanel):
             return
         marks = {key for run in view.runs for key, shown in (("▼", self.MARKS_LOWEST and _past_lowest(run)),
                                                              ("■", run.stopped_at is not None),
+                                                             ("✗", run.diverged_at is not None),
                                                              ("✎", bool(run.edits))) if shown}
         x_max = max(x_extent(view.step, view.total), 1)
         lo, hi = self._y_range(view, curves)
@@ -213,6 +215,15 @@ class LossPlot(StripPanel):
                 xs, ys = line_dots(*dots(curves[i].held_out))
                 keep = HELD_OUT_DASH[np.arange(len(xs)) % len(HELD_OUT_DASH)]
                 dashes[i] = xs[keep], ys[keep]
+        exits = {}  # run → the column where its curve leaves through the top (a run blowing up before it is stopped)
+        for i in lines:
+            steps, values = curves[i].main
+            above = np.flatnonzero(values > y_axis.hi)
+            if len(above):
+                col = int(min(round(float(x_axis.dots(steps[above[0]], 2))), 2 * cw - 1)) // 2
+                if (0, col) != ends[i]:  # (its ✗ there says it already)
+                    exits[i] = col
+                    marks.add("↑")
         under = [mark for group in groups for _, mark in group if mark]
         if gutter:  # each label under its curve's says so
             marks |= set(under)
@@ -236,6 +247,8 @@ class LossPlot(StripPanel):
         for i, (xs, ys) in lines.items():  # solid: a gap would read as missing data (only validation is dashed)
             canvas.clear(xs, ys)
             canvas.paint(xs, ys, 3 * i + MAIN)
+        for i, col in exits.items():
+            canvas.put(0, col, "↑", 3 * i + MAIN)
         for i, (row, col) in ends.items():
             if view.runs[i].diverged_at is not None:  # where it diverged: on the top edge if it left through it
                 canvas.put(row, col, "✗", 3 * i + MAIN)
