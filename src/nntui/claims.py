@@ -497,22 +497,31 @@ def evaluate(claim: Claim, runs: dict[str, RunHistory], step: int, wait: bool = 
     # screen is either a quantity named after it or the result of the sum written beside it
     parts = dict.fromkeys(m for side in (claim.left, claim.right) for m in _walk(side))
     inside = ", ".join(f"{_name(m, claim)} = {fmt(_value(m, runs))}" for m in parts)
-    sides = [f"{_arithmetic(side, runs)} = {fmt(value)}" if isinstance(side, Apply) else fmt(value)
-             for side, value in ((claim.left, left), (claim.right, right))]
+    sides = [f"{_arithmetic(side, runs, _digits(side, runs, value))} = {fmt(value)}" if isinstance(side, Apply)
+             else fmt(value) for side, value in ((claim.left, left), (claim.right, right))]
     return Verdict(passed, f"{sides[0]} {claim.op} {sides[1]}" + (f" ({inside})" if inside else ""), step)
 
 
-def _arithmetic(term: Term, runs: dict[str, RunHistory], inner: bool = False) -> str:
-    """A side of a claim with each quantity's value in its place: '10 × 4', '|1.099 − 1.099|'."""
-    if not isinstance(term, Apply):  # (7 digits: |1.098603 − 1.0986| shows what 4 would hide)
+def _digits(term: Term, runs: dict[str, RunHistory], value: float) -> int:
+    """The fewest significant digits (4 to 7) for a side's numbers whose sum, worked out from the numbers as
+    shown, comes to the result as shown: '0.5 × 2.387 = 1.193', but '|1.098603 − 1.0986| = 3.1e-06', where 4
+    digits would show two equal numbers and a difference."""
+    return next((d for d in range(4, 7) if fmt(_value(term, runs, d)) == fmt(value)), 7)
+
+
+def _arithmetic(term: Term, runs: dict[str, RunHistory], digits: int = 7, inner: bool = False) -> str:
+    """A side of a claim with each quantity's value in its place, to `digits` digits: '10 × 4', '|1.099 − 1.099|'."""
+    if isinstance(term, Number):  # as the lesson wrote it: 5 × 1.0986, not 5 × 1.099
+        return fmt(term.value) if not math.isfinite(term.value) or term.value == int(term.value) else f"{term.value:.12g}"
+    if not isinstance(term, Apply):
         value = _value(term, runs)
-        return fmt(value) if not math.isfinite(value) or value == int(value) else f"{value:.7g}"
-    args = [_arithmetic(a, runs, inner=True) for a in term.args]
+        return fmt(value) if not math.isfinite(value) or value == int(value) else f"{value:.{digits}g}"
+    args = [_arithmetic(a, runs, digits, inner=True) for a in term.args]
     match term.op:
         case "neg":
             text = f"−{args[0]}"
         case "abs":
-            return f"|{_arithmetic(term.args[0], runs)}|"
+            return f"|{_arithmetic(term.args[0], runs, digits)}|"
         case op:
             text = f" {SYMBOLS[op]} ".join(args)
     return f"({text})" if inner else text
@@ -530,12 +539,14 @@ def _name(m: Measure, claim: Claim) -> str:
     # runs is named by the claim's own words)
 
 
-def _value(term: Term, runs: dict[str, RunHistory]) -> float:
+def _value(term: Term, runs: dict[str, RunHistory], digits: int | None = None) -> float:
+    """A term's value; with `digits`, each quantity in it rounded to that many significant digits first."""
     if isinstance(term, Number):
         return term.value
     if isinstance(term, Measure):
-        return float(QUANTITIES[term.name].read(*(runs[label] for label in term.runs), *term.extra))
-    values = [_value(arg, runs) for arg in term.args]
+        value = float(QUANTITIES[term.name].read(*(runs[label] for label in term.runs), *term.extra))
+        return float(f"{value:.{digits}g}") if digits is not None and math.isfinite(value) else value
+    values = [_value(arg, runs, digits) for arg in term.args]
     with np.errstate(all="ignore"):
         match term.op:
             case "+":
