@@ -134,3 +134,14 @@ async def test_opening_a_lesson_from_the_palette_warns_once_before_edits_are_los
         open_dead_relu()  # asked twice: go
         await pilot.pause()
     assert app.return_value == "open:dead_relu"
+
+
+def test_a_wide_plot_takes_a_row_of_its_own_in_the_app_and_the_preview():
+    from nntui.panels import plot_rows
+
+    assert plot_rows(3) == [[0], [1, 2]]  # an odd first plot: a row of its own
+    assert plot_rows(2, wide=[0]) == [[0], [1]]  # optimizers: the valley across the row, the loss under it
+    assert plot_rows(4, wide=[1]) == [[0], [1], [2, 3]]  # a plot left alone in its row takes the row
+    entry = next(e for e in entries() if e.info.name == "optimizers")
+    text = layout_preview(entry.panels, wide=entry.wide).plain.splitlines()
+    assert text[0].count("┌") == 2 and "contour" in text[0] and "loss" in text[3]  # (the lesson beside them)

@@ -210,10 +210,19 @@ def moment_problem(name: str, step: int, shown: list[str], max_steps: int) -> st
     return None
 
 
-def plot_grid(count: int) -> tuple[int, bool]:
-    """(columns, the first plot spans a whole row): two plots side by side, then more rows; an odd count
-    gives the first (the author's first choice) a row of its own."""
-    return min(count, 2), count % 2 == 1 and count > 1
+def plot_rows(count: int, wide: Iterable[int] = ()) -> list[list[int]]:
+    """The plots' indices row by row: two side by side in order; a wide plot (view.wide) takes a row of its own,
+    and so does the first of an odd count where none is wide (the author's first choice); a plot left alone
+    in its row takes the whole row."""
+    wide = set(wide)
+    alone = wide | ({0} if count % 2 == 1 and count > 1 and not wide else set())
+    rows: list[list[int]] = []
+    for i in range(count):
+        if i in alone or not rows or len(rows[-1]) == 2 or rows[-1][0] in alone:
+            rows.append([i])
+        else:
+            rows[-1].append(i)
+    return rows
 
 
 if set(PANELS) != set(get_args(PanelName)):

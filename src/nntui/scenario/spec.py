@@ -468,6 +468,9 @@ class ViewSpec(Strict):
     runs: dict[Panel, list[Annotated[str, Field(min_length=1, max_length=40)]]] = Field(
         default_factory=dict, description="Small multiples: a panel that shows one run drawn once for each of "
         "these runs (their labels), side by side, e.g. { gradient_flow = [\"sigmoid\", \"relu + he\"] }.")
+    wide: list[Panel] = Field(default_factory=list, description="Plots that take a whole row of the grid, e.g. "
+                              "[\"contour\"] for a narrow valley: a surface drawn with square pixels in a tall "
+                              "half-width panel spends most of its rows far from the paths.")
     at: dict[Panel, Annotated[int, Field(ge=1)]] = Field(
         default_factory=dict, description="A panel that shows one run's state drawn as it was at this step, all run "
         "long (its title says so), e.g. { gradient_flow = 1 }: the moment a lesson is about stays on screen.")

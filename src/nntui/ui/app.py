@@ -151,7 +151,8 @@ class NNTuiApp(BaseApp, App["str | Scenario | None"]):
                 # in the scenario's order: the author decides what comes first (an odd first panel spans the row)
                 plots = [made for name in dict.fromkeys(self.scenario.view.panels) if not panel(name).frame
                          for made in self._make_plots(name)]
-                yield PlotGrid(plots, id="plots")
+                wide = set(self.scenario.view.wide)
+                yield PlotGrid(plots, frozenset(p for p in plots if _panel_name(p) in wide), id="plots")
                 if "variants" in panels:
                     yield self._make_panel("variants")
             if "lesson" in panels:
@@ -471,6 +472,11 @@ class NNTuiApp(BaseApp, App["str | Scenario | None"]):
             rows += [(key, f"{description} ({name.replace('_', ' ')}, when focused)")
                      for key, description in panel_class(name).help_rows(self.scenario)]
         self.push_screen(HelpScreen(rows, self.scenario.title))
+
+
+def _panel_name(plot: Widget) -> str:
+    """The scenario's name of a plot: its id, less the run number of a small multiple ("boundary-2")."""
+    return (plot.id or "").rsplit("-", 1)[0] if (plot.id or "").rsplit("-", 1)[-1].isdigit() else plot.id or ""
 
 
 def _unused(folder: Path, stem: str, suffix: str) -> str:

@@ -17,7 +17,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from ..panels import panel, plot_grid
+from ..panels import panel, plot_rows
 from ..scenario import BuiltinInfo, builtin_dir, list_builtin
 from ..scenario.spec import DEFAULT_PANELS, GRAPH_LESSON_PANELS
 from . import STYLESHEET
@@ -33,6 +33,7 @@ class Entry:
     info: BuiltinInfo
     panels: tuple[str, ...]
     variants: int
+    wide: tuple[str, ...] = ()  # panels that take a whole row (view.wide)
 
     def matches(self, words: list[str]) -> bool:
         text = f"{self.info.name} {self.info.title} {self.info.summary} {self.info.topic}".lower()
@@ -50,21 +51,16 @@ def entries() -> list[Entry]:
         variants = max(len(raw.get("variant", [])), 1)
         for values in raw.get("sweep", {}).values():
             variants *= max(len(values), 1)
-        out.append(Entry(info, panels, variants))
+        out.append(Entry(info, panels, variants, tuple(view.get("wide", ()))))
     return out
 
 
-def layout_preview(panels: tuple[str, ...], width: int = 44) -> Text:
+def layout_preview(panels: tuple[str, ...], width: int = 44, wide: tuple[str, ...] = ()) -> Text:
     """A sketch of the screen the lesson opens: the plot grid as the app lays it out, the variants table under it,
     the lesson on the right."""
     plots = [p for p in panels if not panel(p).frame]
     left = width - (14 if "lesson" in panels else 0)
-    rows: list[list[str]] = []
-    columns, first_spans = plot_grid(len(plots))
-    if first_spans:
-        rows.append([plots[0]])
-        plots = plots[1:]
-    rows += [plots[i:i + columns] for i in range(0, len(plots), max(columns, 1))]
+    rows = [[plots[k] for k in row] for row in plot_rows(len(plots), [k for k, p in enumerate(plots) if p in wide])]
     if "variants" in panels:
         rows.append(["variants"])
     lines: list[str] = []
@@ -150,7 +146,7 @@ class HomeApp(BaseApp, App[str | None]):
         about.update(Text.assemble(
             (info.title, "bold"), "\n\n", info.summary, "\n\n",
             (f"{info.topic} · {entry.variants} run{'s' * (entry.variants != 1)} · {info.name}", "dim"), "\n\n",
-            layout_preview(entry.panels)))
+            layout_preview(entry.panels, wide=entry.wide)))
 
     def on_input_changed(self, event: Input.Changed) -> None:
         self._fill(event.value)

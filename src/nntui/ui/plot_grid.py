@@ -1,5 +1,6 @@
-"""The grid of plots: two side by side in the scenario's order (an odd first one spans its row), and on a
-screen too short for every row at a readable height, one row at a time: key p shows the next.
+"""The grid of plots: two side by side in the scenario's order (panels.plot_rows: a wide one, or an odd first
+one, spans its row), and on a screen too short for every row at a readable height, one row at a time: key p
+shows the next.
 
 At 80x24 a lesson of four plots and seven runs left each plot four rows (a decision panel of three rows of
 points, a loss chart of two ticks): two plots of ten rows say more than four of four. The grid says which
@@ -8,16 +9,13 @@ page it shows (messages up); the app writes it where the reader looks (the varia
 
 from __future__ import annotations
 
-import math
-
 from textual.containers import Grid
 from textual.message import Message
 from textual.widget import Widget
 
-from ..panels import plot_grid
+from ..panels import plot_rows
 
 MIN_ROWS = 9  # a plot's least height, border included, before the grid shows fewer plots at once
-PER_PAGE = 2  # plots shown at once on a short screen: one row of the grid
 
 
 class PlotGrid(Grid):
@@ -28,9 +26,10 @@ class PlotGrid(Grid):
             super().__init__()
             self.page, self.pages = page, pages
 
-    def __init__(self, plots: list[Widget], **kwargs):
+    def __init__(self, plots: list[Widget], wide: frozenset[Widget] = frozenset(), **kwargs):
         super().__init__(*plots, **kwargs)
         self.plots = plots
+        self.wide = wide  # plots that take a whole row (view.wide)
         self.closed: set[Widget] = set()  # hidden from the command palette: never shown by a page
         self.page = 0
         self._shown: tuple[int, int] | None = None  # (page, pages) last posted
@@ -48,18 +47,19 @@ class PlotGrid(Grid):
         self.show_page()
 
     def show_page(self) -> None:
-        """Show every open plot where each gets MIN_ROWS, else PER_PAGE of them, on the current page."""
+        """Every open plot where each row gets MIN_ROWS, else one row of them: the current page's."""
         open_plots = [p for p in self.plots if p not in self.closed]
-        rows = math.ceil(len(open_plots) / 2)  # (an odd first plot spans a row of its own: the same count)
-        paged = len(open_plots) > PER_PAGE and self.size.height and self.size.height < rows * MIN_ROWS
-        pages = math.ceil(len(open_plots) / PER_PAGE) if paged else 1
+        rows = [[open_plots[k] for k in row] for row in
+                plot_rows(len(open_plots), [k for k, p in enumerate(open_plots) if p in self.wide])]
+        paged = len(rows) > 1 and self.size.height and self.size.height < len(rows) * MIN_ROWS
+        pages = len(rows) if paged else 1
         self.page %= pages
-        shown = open_plots[self.page * PER_PAGE:(self.page + 1) * PER_PAGE] if paged else open_plots
-        columns, first_spans = plot_grid(len(shown))
-        self.styles.grid_size_columns = max(columns, 1)
+        shown_rows = [rows[self.page]] if paged else rows
+        shown = [p for row in shown_rows for p in row]
+        self.styles.grid_size_columns = 2 if any(len(row) == 2 for row in shown_rows) else 1
         for plot in self.plots:
             plot.display = plot in shown
-            plot.styles.column_span = 2 if first_spans and plot is shown[0] else 1
+            plot.styles.column_span = 2 if any(row == [plot] for row in shown_rows) else 1
         focused = self.app.focused
         if focused in self.plots and not focused.display and shown:
             shown[0].focus()  # focus never stays on a plot that has left the screen
