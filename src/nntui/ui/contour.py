@@ -11,8 +11,10 @@ An exact surface is a true picture: a terminal cell is about twice as tall as
 wide, so its two pixels are square, and the window gets the same data units
 per pixel on both axes, fitted around the surface's focus (the start, the
 minimum and the paths) whatever the panel's shape; angles and shapes on it are
-the real ones. Paths are points (each recorded step) joined by thin lines; a
-path that leaves the window stops at the edge with an arrow the way it went.
+the real ones. Paths are thin braille lines (2×4 dots a cell) through each
+recorded step, over the surface's colour: a zig-zag reads as a zig-zag, where
+half-block pixels had drawn every path as a bar of blocks; a path that leaves
+the window stops at the edge with an arrow the way it went.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from textual.strip import Strip
 from ..frames import Surface
 from ..runner import View
 from .axis import Scale, scale, square
+from .braille import BrailleCanvas
 from .palette import (
     START_RGB,
     SURFACE_DIM,
@@ -56,9 +59,9 @@ from .raster import (
 BANDS = 16
 BAND_RGB = [blend((0, 0, 0), ramp(SURFACE_RAMP, i / (BANDS - 1)), SURFACE_DIM) for i in range(BANDS)]
 LINE_RGB = [blend(rgb, (255, 255, 255), 0.3) for rgb in BAND_RGB]  # contour lines: lighter than their band
-# palette indices: the bands, their lines, non-finite, then for each run its points and (dimmer) the lines joining them
+# palette indices: the bands, their lines, non-finite
 RUNS_FROM = 2 * BANDS + 1
-PATH_LINE_DIM = 0.3  # a path's joining lines are this much darker than its points
+STEP_APART = 5  # a step this many dots long or more is marked where it lands (shorter ones would merge)
 Window = tuple[tuple[float, float], tuple[float, float]]
 
 
@@ -128,14 +131,15 @@ class ContourPanel(StripPanel):
         window = self.window = scaled_window(x_axis, y_axis)
         self.pixels = (pw, 2 * ph)
         pix, lines, values = self._pixels(surface, window, pw, 2 * ph)
-        markers = self._paint_paths(view, surface, window, pix, pw, 2 * ph)
+        paths = BrailleCanvas(pw, ph)
+        markers = self._paint_paths(view, surface, window, paths, pw, 2 * ph)
         self._set_titles(view, surface, {mark for mark, _ in markers.values()})
-        blocked = (pix[0::2] >= RUNS_FROM) | (pix[1::2] >= RUNS_FROM)  # labels go where no path or marker is
+        blocked = paths.bits > 0  # labels go where no path or marker is
         for r, c in markers:
             blocked[r, c] = True
         labels = self._labels(surface, window, lines, values, blocked)
-        pix = self._same_on_terminal(RUNS_FROM + 2 * len(view.runs))[pix]
-        self._strips = self._to_strips(x_axis, y_axis, pix, markers, labels)
+        pix = self._same_on_terminal(RUNS_FROM)[pix]
+        self._strips = self._to_strips(x_axis, y_axis, pix, paths, markers, labels)
         self._strips += legend
 
     def _set_titles(self, view: View, surface: Surface, shown: set[str]) -> None:
@@ -231,9 +235,10 @@ class ContourPanel(StripPanel):
                 break
         return labels
 
-    def _paint_paths(self, view: View, s: Surface, window: Window, pix: np.ndarray, pw: int, py: int) -> dict:
-        """Draw each member run's path into `pix`: a point per recorded step, thin lines between, cut at the
-        edge; return {(row, col): (char, rgb)} cell markers (start, minimum, each run now, or its way out)."""
+    def _paint_paths(self, view: View, s: Surface, window: Window, canvas: BrailleCanvas, pw: int, py: int) -> dict:
+        """Draw each member run's path on `canvas` (style: the run's index): a thin line through each recorded
+        step, cut at the edge; return {(row, col): (char, rgb)} cell markers (start, minimum, each run now, or
+        its way out). `pw` × `py`: the surface's pixels (a cell is one wide, two tall)."""
         markers: dict[tuple[int, int], tuple[str, tuple[int, int, int]]] = {}
         paths = {}
         for k, i in enumerate(s.members):
@@ -255,12 +260,18 @@ class ContourPanel(StripPanel):
                 continue
             px, py_ = to_pixels(points, *window, pw, py)
             segments, way_out = clip_path(px, py_, pw, py)
-            xs, ys = segment_pixels(segments)
-            inside = (xs >= 0) & (xs < pw) & (ys >= 0) & (ys < py)
-            pix[ys[inside], xs[inside]] = RUNS_FROM + 2 * i + 1
+            if len(points) == 1:  # (no segment: the one point)
+                segments = np.array([[px[0], py_[0], px[0], py_[0]]]) if 0 <= round(px[0]) < pw and 0 <= round(
+                    py_[0]) < py else segments
+            # a pixel's centre is its cell's middle dot boundary: two dots a pixel across, two down
+            canvas.paint(*segment_pixels(segments * 2 + 0.5), i)
+            dx, dy = np.round(px * 2 + 0.5).astype(int), np.round(py_ * 2 + 0.5).astype(int)
+            # each step long enough to tell from the next ends in a 2×2 dot square: the steps can be counted
+            long = np.flatnonzero(np.hypot(np.diff(dx), np.diff(dy)) >= STEP_APART) + 1
+            dx, dy = dx[long], dy[long]
+            canvas.paint(np.concatenate([dx, dx + 1, dx, dx + 1]), np.concatenate([dy, dy, dy + 1, dy + 1]), i)
             xs, ys = np.round(px).astype(int), np.round(py_).astype(int)
             inside = (xs >= 0) & (xs < pw) & (ys >= 0) & (ys < py)
-            pix[ys[inside], xs[inside]] = RUNS_FROM + 2 * i
             if inside[-1]:
                 cell = (ys[-1] // 2, xs[-1])
                 at_minimum = markers.get(cell, ("",))[0] in ("+", "⊕")  # both marks: "⊕", the run at the minimum
@@ -290,14 +301,17 @@ class ContourPanel(StripPanel):
             self._canonical = (key, np.array([seen.setdefault(color, i) for i, color in enumerate(shown)]))
         return self._canonical[1]
 
-    def _to_strips(self, x_axis: Scale, y_axis: Scale, pix: np.ndarray, markers: dict,
+    def _to_strips(self, x_axis: Scale, y_axis: Scale, pix: np.ndarray, paths: BrailleCanvas, markers: dict,
                    labels: dict) -> list[Strip]:
         def cell(r: int, c: int, top: int, bottom: int) -> Segment:
             mark = markers.get((r, c))
-            label = labels.get((r, c))
             if mark is not None:  # on the darkest band color: a dot on its own path would vanish
                 return Segment(mark[0], self._style(("m", mark[1], 0)))
-            if label is not None and top < RUNS_FROM and bottom < RUNS_FROM:  # paths cross labels
+            bits = int(paths.bits[r, c])
+            if bits:  # a path's dots in its run's colour, over the surface's (the lower pixel's) colour
+                return Segment(chr(0x2800 + bits), self._style(("m", variant_rgb(int(paths.style[r, c])), bottom)))
+            label = labels.get((r, c))
+            if label is not None:
                 return Segment(label, self._style(("t", bottom)))
             if top == bottom:  # both pixels alike: a space on that background is half the bytes of ▀
                 return Segment(" ", self._style(("bg", top)))
@@ -372,7 +386,4 @@ def _rgb(index: int) -> tuple[int, int, int]:
         return BAND_RGB[max(index, 0)]
     if index < 2 * BANDS:
         return LINE_RGB[index - BANDS]
-    if index == 2 * BANDS:
-        return SURFACE_NONFINITE_RGB
-    run, joining = divmod(index - RUNS_FROM, 2)
-    return blend(variant_rgb(run), (0, 0, 0), PATH_LINE_DIM) if joining else variant_rgb(run)
+    return SURFACE_NONFINITE_RGB
