@@ -239,6 +239,18 @@ async def test_above_its_floor_each_run_is_drawn_at_its_loss_minus_the_best_poss
         assert abs(read - math.log10(left)) <= per_row, (left, 10 ** read)
 
 
+async def test_a_loss_below_the_log_axis_leaves_through_the_bottom_instead_of_lying_flat_on_it():
+    # optimizers: momentum's 3.6e-44 was drawn as a flat line at 1e-12 from step 45 on, read as a stall
+    steps = np.arange(150.0)
+    plot = await drawn([run("sgd", 10.0 ** (-steps / 15)), run("momentum", 10.0 ** (-steps))], log_y=True)
+    grid = cells(plot)
+    color = plot._style(1, MAIN).color
+    exit_col = next(c for c, (ch, st) in enumerate(grid[-1]) if ch == "↓" and st.color == color)
+    assert exit_col < 0.2 * len(grid[-1])  # it left at about step 12
+    assert not any(is_dots(ch) and st.color == color for row in grid for ch, st in row[exit_col + 2:])
+    assert "↓ below 1e-12" in str(plot.border_subtitle)
+
+
 async def test_log_axis_labels_fit_the_margin_are_evenly_spaced_and_below_one():
     for size in ((80, 24), (120, 40), (40, 12)):  # a whole terminal, and the loss panel's share of 80x24
         for low, high in ((0.05, 0.2), (3e-5, 4e-4), (0.002, 3.0), (1e-6, 10.0), (1e-12, 1e3)):

@@ -128,6 +128,7 @@ class LossPlot(StripPanel):
             (("━ training", "━ train"), held_out),
             (("╌ validation (under ━)", "╌ val under ━") if "╌≈" in marks else ("╌ validation", "╌ val"), held_out),
             (("✗ diverged", "✗ diverged"), "✗" in marks), (("↑ off the top", "↑ off top"), "↑" in marks),
+            ((f"↓ below {tick_label(FLOOR, 5)}", "↓ below"), "↓" in marks),
             (("▼ lowest val", "▼ lowest"), "▼" in marks), (("■ stopped early", "■ stopped"), "■" in marks),
             (("✎ edited", "✎ edit"), "✎" in marks), (("faint: each batch", "faint: batch"), noise)) if shown]
 
@@ -215,15 +216,18 @@ class LossPlot(StripPanel):
                 xs, ys = line_dots(*dots(curves[i].held_out))
                 keep = HELD_OUT_DASH[np.arange(len(xs)) % len(HELD_OUT_DASH)]
                 dashes[i] = xs[keep], ys[keep]
-        exits = {}  # run → the column where its curve leaves through the top (a run blowing up before it is stopped)
+        # run → (row, column, arrow) where its curve leaves the chart: through the top (a run blowing up before it
+        # is stopped) or, on a log axis, through the bottom (a loss below FLOOR: momentum's 1e-44)
+        exits = {}
         for i in lines:
             steps, values = curves[i].main
-            above = np.flatnonzero(values > y_axis.hi)
-            if len(above):
-                col = int(min(round(float(x_axis.dots(steps[above[0]], 2))), 2 * cw - 1)) // 2
-                if (0, col) != ends[i]:  # (its ✗ there says it already)
-                    exits[i] = col
-                    marks.add("↑")
+            out = np.flatnonzero((values > y_axis.hi) | (values < y_axis.lo))
+            if len(out):
+                col = int(min(round(float(x_axis.dots(steps[out[0]], 2))), 2 * cw - 1)) // 2
+                row, arrow = (0, "↑") if values[out[0]] > y_axis.hi else (ph - 1, "↓")
+                if (row, col) != ends[i] or arrow == "↓":  # (a ✗ there says it already)
+                    exits[i] = (row, col, arrow)
+                    marks.add(arrow)
         under = [mark for group in groups for _, mark in group if mark]
         if gutter:  # each label under its curve's says so
             marks |= set(under)
@@ -247,8 +251,8 @@ class LossPlot(StripPanel):
         for i, (xs, ys) in lines.items():  # solid: a gap would read as missing data (only validation is dashed)
             canvas.clear(xs, ys)
             canvas.paint(xs, ys, 3 * i + MAIN)
-        for i, col in exits.items():
-            canvas.put(0, col, "↑", 3 * i + MAIN)
+        for i, (row, col, arrow) in exits.items():
+            canvas.put(row, col, arrow, 3 * i + MAIN)
         for i, (row, col) in ends.items():
             if view.runs[i].diverged_at is not None:  # where it diverged: on the top edge if it left through it
                 canvas.put(row, col, "✗", 3 * i + MAIN)
@@ -286,7 +290,7 @@ class LossPlot(StripPanel):
         lines, ends = {}, {}
         for i in order:
             if len(curves[i].main[0]):
-                px, py = _dots(_clip_above(*curves[i].main, y_axis.hi), x_axis, y_axis, ph)
+                px, py = _dots(_clip(*curves[i].main, y_axis.lo, y_axis.hi), x_axis, y_axis, ph)
                 lines[i] = line_dots(px, py)
                 ends[i] = (int(min(max(round(py[-1]), 0), 4 * ph - 1)) // 4,
                            int(min(max(round(px[-1]), 0), 2 * cw - 1)) // 2)
@@ -337,7 +341,12 @@ class LossPlot(StripPanel):
             return np.zeros(0), np.zeros(0)
         ok = np.isfinite(values)
         values = values[ok] - floor
-        return steps[ok].astype(float), np.maximum(values, max(FLOOR, ROUNDING * floor)) if self.log_y else values
+        if not self.log_y:
+            return steps[ok].astype(float), values
+        if floor > 0:  # within the rounding of its own arithmetic of the best possible: drawn at that rounding
+            return steps[ok].astype(float), np.maximum(values, ROUNDING * floor)
+        # below FLOOR (0 included): off the chart's bottom, where the curve stops with ↓
+        return steps[ok].astype(float), np.where(values < FLOOR, FLOOR / 1000, values)
 
     def _y_range(self, view: View, curves: list[Curves]) -> tuple[float, float]:
         """The axis spans the runs that did not diverge (their main and held-out curves); a diverged run above
@@ -576,13 +585,13 @@ def x_extent(step: int, total: int) -> int:
     return max(1, min(total, int(nice)))
 
 
-def _clip_above(steps: np.ndarray, values: np.ndarray, top: float) -> tuple[np.ndarray, np.ndarray]:
-    """Cut a series where it first exceeds `top`, ending exactly on the top edge."""
-    above = np.nonzero(values > top)[0]
-    if not len(above):
+def _clip(steps: np.ndarray, values: np.ndarray, bottom: float, top: float) -> tuple[np.ndarray, np.ndarray]:
+    """Cut a series where it first leaves [bottom, top], ending exactly on the edge it crossed."""
+    out = np.nonzero((values > top) | (values < bottom))[0]
+    if not len(out):
         return steps, values
-    k = above[0]
-    return np.append(steps[:k], steps[k]), np.append(values[:k], top)
+    k = out[0]
+    return np.append(steps[:k], steps[k]), np.append(values[:k], top if values[k] > top else bottom)
 
 
 def _nice_ceil(value: float) -> float:
