@@ -295,7 +295,7 @@ async def test_a_short_screen_shows_a_row_of_plots_at_a_time_and_p_shows_the_nex
         grid, table = app.query_one(PlotGrid), app.query_one(VariantsTable)
         shown = [p.id for p in grid.plots if p.display]
         assert shown == ["boundary-1", "boundary-3"] and str(table.border_subtitle) == "plots 1/2 · p: next"
-        assert all(p.region.height >= 9 for p in grid.plots if p.display)
+        assert all(p.region.height >= 8 for p in grid.plots if p.display)
         await pilot.press("p")
         await pilot.pause()
         assert [p.id for p in grid.plots if p.display] == ["activation", "loss"]

@@ -15,7 +15,7 @@ from textual.widget import Widget
 
 from ..panels import plot_rows
 
-MIN_ROWS = 9  # a plot's least height, border included, before the grid shows fewer plots at once
+MIN_ROWS = 8  # a plot's least height, border included (six rows inside), before the grid shows fewer at once
 
 
 class PlotGrid(Grid):
