@@ -185,3 +185,17 @@ def test_a_linear_fit_knows_the_least_squares_loss_it_can_reach():
     assert run.floor == pytest.approx(float(np.mean((x @ theta - y) ** 2)), rel=1e-9)
     assert engine.frame().runs[0].floor_loss == run.floor
     assert math.isnan(Engine(load("binary_classification"), "cpu").runs[0].floor)  # unknown for an MLP
+
+
+def test_where_the_loss_is_drawn_above_its_floor_the_status_reads_it_so():
+    # lr_sweep: lr 0.005 halved its distance to the best fit (0.02 → 0.011) while its loss moved 1% at its own
+    # level: "converged" beside a curve still falling on the chart (issue 27)
+    floor = 0.9239
+    losses = [floor + 0.022 * 0.5 ** (k / 16) for k in range(16)]
+    common = dict(step=300, diverged_at=None, first=299.6, floor=floor)
+    assert run_status(losses, **common) == "converged"
+    assert run_status(losses, **common, above_floor=True) == "learning"
+    flat = [floor + 0.042 - 1e-5 * k for k in range(16)]  # lr 0.0005: flat far above a run at the floor
+    assert run_status(flat, **common, best_other=floor + 3e-5, above_floor=True) == "stuck"
+    at_floor = [floor + 3e-5 * 0.9 ** k for k in range(16)]  # within a millionth of its start's distance
+    assert run_status(at_floor, **common, above_floor=True) == "converged"

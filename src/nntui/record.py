@@ -180,7 +180,8 @@ class RunHistory:
 
     status: str = "waiting"        # what a student would say of its curve (status.py), updated with each frame
 
-    def judge(self, best_other: float, level: float | None = None, linear: bool = False) -> None:
+    def judge(self, best_other: float, level: float | None = None, linear: bool = False,
+              above_floor: bool = False) -> None:
         """Decide the status on the recent full-data losses; `best_other`: the lowest loss of the other live runs,
         compared with this run's `level` (status.run_status)."""
         step = self.latest.step if self.latest else 0
@@ -192,7 +193,7 @@ class RunHistory:
                                  stopped=self.latest is not None and (self.latest.stopped_at is not None
                                                                       or _best_restored(self.latest)),
                                  level=level, frozen=self.latest is not None and self.top_lr > 0
-                                 and self.latest.lr <= FROZEN * self.top_lr, linear=linear)
+                                 and self.latest.lr <= FROZEN * self.top_lr, linear=linear, above_floor=above_floor)
 
     def lowest_val(self) -> tuple[int, float] | None:
         """(step, value) of the lowest finite validation loss so far (the first, on ties); None before one."""
@@ -226,9 +227,11 @@ class History:
     """Everything recorded so far for one scenario run."""
 
     def __init__(self, labels: list[str], settings: list[dict[str, Any]], smoothing: float = 0.9,
-                 checks: tuple[Check, ...] = (), holds: frozenset[int] = frozenset(), linear: bool = False):
+                 checks: tuple[Check, ...] = (), holds: frozenset[int] = frozenset(), linear: bool = False,
+                 above_floor: bool = False):
         self.runs = [RunHistory(label, s) for label, s in zip(labels, settings)]
         self.linear = linear  # the loss is shown on a linear axis: a creep beside the fall made is flat
+        self.above_floor = above_floor  # it is shown less its floor (view.above_floor): judged as drawn
         self.checks = checks
         self.holds = holds  # steps whose frames are kept: panels held there draw them all run long
         self.verdicts: list[Verdict | None] = [None] * len(checks)  # each claim's, once training reaches it
@@ -242,7 +245,7 @@ class History:
         """An empty history of the scenario's runs, which judges its claims."""
         return cls([v.label for v in scenario.variants], [v.settings() for v in scenario.variants],
                    scenario.view.smoothing or 0.9, scenario.checks, frozenset(scenario.view.at.values()),
-                   linear=not scenario.view.log_y)
+                   linear=not scenario.view.log_y, above_floor=scenario.view.above_floor)
 
     def add(self, frame: Frame) -> None:
         for hist, rf in zip(self.runs, frame.runs):
@@ -290,7 +293,7 @@ class History:
                 for h, v in zip(self.runs, levels)]
         for i, hist in enumerate(self.runs):
             hist.judge(min((v for k, v in enumerate(live) if k != i and v == v), default=math.nan), levels[i],
-                       self.linear)
+                       self.linear, self.above_floor)
         for surface in frame.surfaces:
             self.surfaces[surface.members[0]] = surface
         self.step = frame.step

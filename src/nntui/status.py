@@ -33,6 +33,10 @@ never at one mini-batch or one update, which noise flips at random. The rules, i
   least CREEP of its steps go down) while more than FLAT above another run: a small learning rate crawling
   toward a level another run has reached is not done.
 
+Where the loss panel draws each run's loss less the lowest the model can reach (view.above_floor), every rule
+reads the loss less that floor, as drawn: a run still halving its distance to the best fit is learning, however
+flat its loss is at its own level.
+
 No torch, no Textual: record.py applies it, the table and the JSON show it.
 """
 
@@ -70,7 +74,8 @@ def window(points: Sequence[tuple[int, float]], step: int) -> list[float]:
 def run_status(losses: Sequence[float], *, step: int, diverged_at: int | None, first: float,
                baseline: float = math.nan, floor: float = math.nan, best_other: float = math.nan,
                held_out: tuple[float, float, float, float, bool] | None = None, stopped: bool = False,
-               level: float | None = None, frozen: bool = False, linear: bool = False) -> str:
+               level: float | None = None, frozen: bool = False, linear: bool = False,
+               above_floor: bool = False) -> str:
     """The status of a run whose recent full-data losses are `losses` (see the module's rules).
 
     `first`: its loss before the first update; `baseline`: the loss of predicting a constant (NaN where there is
@@ -80,7 +85,13 @@ def run_status(losses: Sequence[float], *, step: int, diverged_at: int | None, f
     `best_other` (default: the training loss now; the validation loss where every run has one, so that a
     regularized run is not called stuck beside one that memorized its training points); `frozen`: its lr is
     now FROZEN or less of its largest; `linear`: the loss is drawn on a linear axis, where a change of FLAT of
-    the starting loss does not show."""
+    the starting loss does not show; `above_floor`: the loss is drawn less `floor` (view.above_floor), and judged
+    so: a run halving its distance to the best possible is learning, however flat its loss is at its own level."""
+    if above_floor and math.isfinite(floor):  # every level measured from the floor, as the chart draws it
+        losses = [v - floor for v in losses]
+        first, baseline, best_other = first - floor, baseline - floor, best_other - floor
+        level = None if level is None else level - floor
+        floor = 0.0
     if diverged_at is not None:
         return "diverged"
     if stopped:

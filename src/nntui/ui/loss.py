@@ -117,7 +117,7 @@ class LossPlot(StripPanel):
         if self._floors:  # what the axis measures: how far each run is from the least-squares fit's loss
             value = f" ({fmt_short(self._floors[0], 6)})" if len(set(self._floors)) == 1 else ""
             names = [f"Loss above the best possible{value}", f"Loss above best possible{value}",
-                     "Loss above best possible", "Loss above best"]
+                     "Loss above best possible", "Loss above best", "Loss − best"]
         forms = [f"{name} ({', '.join(n)})" if notes else name for name in names for n in (notes, short)]
         return first_fit(forms, border_room(self.outer_size.width))
 
