@@ -60,6 +60,13 @@ async def test_each_bar_ends_where_its_axis_puts_its_rate_and_a_gpu_run_says_how
                                                                     for line in lines)
 
 
+async def test_a_panel_narrower_than_its_labels_still_draws():
+    # the chaos test resized devices to a few columns: a negative field width raised ValueError and closed the app
+    for size in ((8, 6), (3, 12), (1, 1)):
+        lines = await drawn([run("cpu", 50.0, "cpu"), run("auto", 49.0, "cpu")], size)
+        assert all(len(line) == size[0] for line in lines)
+
+
 async def test_with_every_run_on_the_cpu_the_panel_says_why_the_bars_are_equal():
     lines = await drawn([run("cpu", 50.0, "cpu"), run("auto", 49.0, "cpu")], (60, 20))
     text = " ".join(line.strip() for line in lines)

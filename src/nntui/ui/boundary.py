@@ -75,9 +75,11 @@ class BoundaryPanel(StripPanel):
         held_out = len(ds.x_val) > 0
         points = "● train  ○ validation" if held_out else "● training points"
         brief = "● train ○ val" if held_out else "● train"
-        # a region's colour is the class the model predicts there, paler where it is less sure
-        regions = [f"{points} · paler: less sure  [ / ]: run", f"{points} · paler: less sure", f"{points}  [ / ]: run",
-                   points, f"{brief} · paler: unsure", brief]
+        # a region's colour is the class the model predicts there, faded toward the background where it is less
+        # sure (darker on a dark theme, lighter on a light one: "paler" read wrong beside dark bands); what the
+        # shading means goes before the key hint (the footer's help has it)
+        regions = [f"{points} · faded: less sure  [ / ]: run", f"{points} · faded: less sure",
+                   f"{brief} · faded: unsure", f"{points}  [ / ]: run", points, brief]
         self.set_titles(title=first_fit([f"{kind} · {name}", f"{kind.split()[0]} · {name}", name], room),
                         subtitle=first_fit(regions if b.classes is not None else self._fit_legends(held_out), room))
         pw, ph = width - MARGIN, height - 1

@@ -38,7 +38,7 @@ ROUNDING = 1e-6  # float32 resolves a loss to about 1e-7 of itself: closer to th
 X_LABEL_PAD = 2  # columns right of the curves where the last step label is centred on its column
 SAME_RTOL = 1e-4  # two runs closer than this everywhere are one curve on any screen: "a = b"
 HELD_OUT_HIDDEN_SHARE = 0.5  # validation curves with more than half their dashes under the curves: "(under ━)"
-HIDDEN_SHARE = 0.25  # a run whose end and a quarter of its curve lie under others: "≈ b" (it seemed to stop early)
+HIDDEN_SHARE = 0.25  # a run whose end and a quarter of its curve lie under others: "b (under)" (it seemed to stop early)
 HELD_OUT_DASH = np.array([1] * 4 + [0] * 2, bool)  # dense enough to read as a line, gapped enough to be told apart
 MAIN, HELD_OUT, TRACE = 0, 1, 2  # each run's three styles: its curve, its validation curve, its mini-batch noise
 TRACE_FADE = 0.55  # the noise's colour, this far from the run's toward the background
@@ -139,7 +139,7 @@ class LossPlot(StripPanel):
         names of runs under others that have no end label to say so."""
         n = len(unlabelled)
         hidden = [((f"under others: {', '.join(unlabelled)}", f"{n} run{'s' * (n > 1)} under others"), n > 0),
-                  (("≈ drawn under", "≈ under"), "≈" in marks), (("= same values", "= same"), "=" in marks)]
+                  (("= same values", "= same"), "=" in marks)]
         entries = [pair for pair, shown in hidden if shown]
         entries += self._legend(held_out, noise, marks)
         legend, short = [long for long, _ in entries], [brief for _, brief in entries]
@@ -500,19 +500,23 @@ def _cells(xs: np.ndarray, ys: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 
 
 def _group_labels(groups: list[list[tuple[int, str]]], names: list[str]) -> list[str]:
-    """Each run's end label: its name, after "= " or "≈ " where it lies under the group's first run."""
-    return [f"{mark} {names[i]}" if mark else names[i] for group in groups for i, mark in group]
+    """Each run's end label (`_label`)."""
+    return [_label(names[i], mark) for group in groups for i, mark in group]
+
+
+def _label(name: str, mark: str) -> str:
+    """A run's end label: "= name" where its values are its group's first run's, "name (under)" where it is drawn
+    under other curves ("≈" read as "approximately" to reviewers), else its name."""
+    return f"= {name}" if mark == "=" else f"{name} (under)" if mark == "≈" else name
 
 
 def _end_labels(groups: list[list[tuple[int, str]]], names: list[str], ends: dict[int, tuple[int, int]],
                 last: dict[int, float], rows: int, room: int) -> list[tuple[int, int, str]]:
-    """Each run's end label as (run, the run whose end it sits by, text): its name, after "= " or "≈ " where
-    it lies under its group's first run. Where curves end so close that a label is pushed more than a row
+    """Each run's end label as (run, the run whose end it sits by, text), as `_label` writes it. Where curves end so close that a label is pushed more than a row
     from its curve's end, its row no longer says its value, so every label says it ("silu: 0.064") where all
     fit in `room` columns on one line (a label wrapped onto more rows would push the others further);
     `last` holds each run's last value (a diverged run has none: its ✗ says where it went)."""
-    labels = [(i, group[0][0], f"{mark} {names[i]}" if mark else names[i])
-              for group in groups if group[0][0] in ends for i, mark in group]
+    labels = [(i, group[0][0], _label(names[i], mark)) for group in groups if group[0][0] in ends for i, mark in group]
     placed = _spread([ends[top][0] for _, top, _ in labels], rows)
     if all(row is not None and abs(row - ends[top][0]) <= 1 for (_, top, _), row in zip(labels, placed)):
         return labels

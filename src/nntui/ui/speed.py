@@ -56,7 +56,7 @@ class SpeedPanel(StripPanel):
             if inline:
                 rows.append(Strip([Segment(f"{head:<{head_w}}", style), bar, value]))
             else:
-                rows += [Strip([Segment(f"{head:<{width - value_w}}", style), value]), Strip([bar])]
+                rows += [Strip([Segment(f"{head:<{max(width - value_w, 0)}}", style), value]), Strip([bar])]
             detail = _detail(rate, rates[0], names[0], i)
             if pad + len(detail) > width:  # a narrow panel: the time a step, without the ratio
                 detail = detail.split(" · ")[0]
