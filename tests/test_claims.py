@@ -276,3 +276,18 @@ def test_a_lesson_whose_claims_compare_mean_losses_shows_them_in_its_table():
     run = RunView(label="a", settings={}, steps=np.arange(10.0), losses=np.ones(10), loss=9.0, status="learning",
                   diverged_at=None, step=9, train_steps=np.arange(10.0), train_losses=np.arange(10.0))
     assert _live(run, "mean loss") == "7"  # the mean of steps 5–9, as mean_loss reads it
+
+
+def test_a_lesson_about_batch_sizes_shows_the_samples_each_run_has_seen():
+    # batch_size's point is "cheaper but noisier steps", and nothing on screen said what a step cost (issue 27)
+    from nntui.runner import RunView
+    from nntui.ui.variants import VariantsTable
+
+    table = VariantsTable.for_scenario(load("batch_size"))
+    assert "samples" in table.live_columns and table.per_step == [256, 32, 8, 1, 8]
+    assert "samples" not in VariantsTable.for_scenario(load("data_size")).live_columns  # (full batches of 20…320)
+    run = RunView(label="a", settings={}, steps=np.arange(3.0), losses=np.ones(3), loss=1.0, status="learning",
+                  diverged_at=None, step=600)
+    view = type("View", (), {"runs": (run,), "state": "ready"})()  # (a row reads only these)
+    row = table._row(view, 0)
+    assert [t.plain for c, t in zip(table._columns, row) if c.key == "samples"] == ["153,600"]

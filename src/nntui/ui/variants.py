@@ -65,13 +65,18 @@ class VariantsTable(Panel, ScrollView, can_focus=False):  # nothing to select: i
             live += ("zero w",)
         if any(m.name == "mean_loss" for check in scenario.checks for m in check.claim.measures):
             live += ("mean loss",)  # the level the lesson's claims compare noisy runs on, beside the last loss
+        per_step = [v.batch_size * v.train.accumulate for v in scenario.variants]
+        compared = any({"train.batch_size", "train.accumulate"} & set(v.changed) for v in scenario.variants)
+        if compared and len(set(per_step)) > 1:  # a lesson about batch sizes: what each run has cost so far
+            live += ("samples",)
         return cls([SETTING_COLUMNS[f] for f in fields], [v.label for v in scenario.variants],
-                    [v.settings() for v in scenario.variants], live, **kwargs)
+                   [v.settings() for v in scenario.variants], live, per_step=per_step, **kwargs)
 
     def __init__(self, columns: list[str], labels: list[str], settings: list[dict], live: tuple[str, ...] = (),
-                 **kwargs):
+                 per_step: list[int] | None = None, **kwargs):
         super().__init__(**kwargs)
         self.settings_columns = columns
+        self.per_step = per_step or [0] * len(labels)  # samples a step of each run takes (the "samples" column)
         self.live_columns = live  # measured as training runs: "lr now", "device", "steps/s"
         label_width = self._label_width = min(max(len("variant") - 3, *(len(label) for label in labels)), 28) + 3
         measured = [Column(c, c, max(len(c), 8, LIVE_WIDTH[c]), "right", LIVE_SHORT[c],
@@ -120,7 +125,8 @@ class VariantsTable(Panel, ScrollView, can_focus=False):  # nothing to select: i
                  f"best @{run.best_step} kept" if status == "stopped" else status)
         cells = {"label": Text.assemble(("━━ ", variant_color(i)), run.label),
                  **{c: Text(_setting(run.settings.get(c))) for c in self.settings_columns},
-                 **{c: Text(_live(run, c)) for c in self.live_columns},
+                 **{c: Text(_live(run, c)) for c in self.live_columns if c != "samples"},
+                 "samples": Text(_count(run.step * self.per_step[i])),
                  "loss": Text("—" if run.loss != run.loss and run.diverged_at is None else fmt_num(run.loss)),  # not yet
                  "status": Text(label, style=STATUS_STYLES[status])}
         return [cells[c.key] for c in self._columns]
@@ -247,14 +253,14 @@ def _setting(value) -> str:
 
 # a live column's title and width in a table too narrow for whole labels
 LIVE_SHORT = {"lr now": "lr", "device": "dev", "steps/s": "step/s", "val loss": "val", "gap": "gap",
-              "accuracy": "acc", "val acc": "v.acc", "zero w": "zeros", "mean loss": "mean"}
+              "accuracy": "acc", "val acc": "v.acc", "zero w": "zeros", "mean loss": "mean", "samples": "seen"}
 # "1.5e-05", "cuda", "100.0%", "+0.0123", "100%"
 LIVE_WIDTH = {"lr now": 8, "device": 4, "steps/s": 6, "val loss": 8, "gap": 7, "accuracy": 6, "val acc": 6,
-              "zero w": 5, "mean loss": 8}
+              "zero w": 5, "mean loss": 8, "samples": 7}
 # measured columns the first to go, in this order, and the label width kept before each goes: the gap is the
 # two losses' difference (it goes before a label is cut); the validation loss is on the loss panel, but a
 # table of training losses alone says the opposite of a regularization lesson (labels are cut first)
-DERIVED = {"val loss": 99, "gap": 10}  # loss and gap imply the validation loss: the gap, the lessons' headline, stays
+DERIVED = {"samples": 99, "val loss": 99, "gap": 10}  # samples: a step count × batch; the gap implies the validation loss (the headline stays)
 AFTER_LOSS = ("mean loss", "val loss", "gap", "accuracy", "val acc", "zero w")  # measured columns shown right of the loss
 LIVE_COLUMNS = {  # measured as training runs; a column named here and nowhere else is a KeyError
     "lr now": lambda run: fmt_num(run.lr) if run.lr == run.lr else "",
@@ -276,6 +282,11 @@ def _mean_loss(run) -> str:
         return "—"
     mean = late_mean(run.train_steps, run.train_losses)
     return fmt_num(mean) if mean == mean else "—"
+
+
+def _count(n: int) -> str:
+    """Samples seen so far, in at most 7 cells: 153,600 or 1.54M."""
+    return f"{n:,}" if n < 10_000_000 else f"{n / 1e6:.3g}M"
 
 
 def _gap(gap: float) -> str:
