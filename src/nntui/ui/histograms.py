@@ -47,10 +47,14 @@ class HistogramPanel(StripPanel):
 
     @classmethod
     def for_scenario(cls, scenario, **kwargs):
-        return cls(scenario.view.histogram, scenario.view.all_layers, **kwargs)
+        labels = [v.label for v in scenario.variants]
+        side_by_side = tuple(labels.index(label) for label in scenario.view.runs.get("histograms", ()))
+        return cls(scenario.view.histogram, scenario.view.all_layers, side_by_side=side_by_side, **kwargs)
 
-    def __init__(self, quantity: str = "weights", all_layers: bool = False, **kwargs):
+    def __init__(self, quantity: str = "weights", all_layers: bool = False, side_by_side: tuple[int, ...] = (),
+                 **kwargs):
         super().__init__(**kwargs)
+        self.side_by_side = side_by_side  # the runs drawn as small multiples beside this one: they share a range
         self.layer_index = 0
         self.quantity = quantity
         self.all_layers = all_layers
@@ -101,11 +105,13 @@ class HistogramPanel(StripPanel):
         if self.all_layers:
             self._fit_titles([f"{what} · {name} · all {n_layers} layers", f"{what} · {name} · {n_layers} layers",
                           f"{what} · {name}", f"{short} · {name}", name, f"{short} · {run.label}", run.label])
-            self._strips = [s.adjust_cell_length(width, base) for s in self._layer_rows(dists, width, height)[:height]]
+            span = _shared_span(view, self.quantity, None, self._sharing())
+            self._strips = [s.adjust_cell_length(width, base)
+                            for s in self._layer_rows(dists, width, height, span)[:height]]
             return
         self.layer_index = min(max(self.layer_index, 0), n_layers - 1)
         i = self.layer_index
-        lo, hi = dists.ranges[i]
+        lo, hi = _shared_span(view, self.quantity, i, self._sharing())
         bad = int(dists.nonfinite[i]) if dists.nonfinite is not None else 0
         warn, warn_short = (f" · ⚠ {bad} NaN/Inf", f" ⚠{bad}") if bad else ("", "")
         layer = f"L{i + 1}/{n_layers}"
@@ -118,7 +124,8 @@ class HistogramPanel(StripPanel):
         rgb = QUANTITY_RGB[self.quantity]
         # the value axis from axis.py: each tick under the column whose centre is its value
         x_axis = scale(lo, hi, pw, anchor="middle", label_width=6, gap=7, most=max(7, pw // 3)) if hi > lo else None
-        strips = self._histogram(dists.counts[i], lo, hi, x_axis, hist_rows, pw, rgb)
+        own_lo, own_hi = (float(v) for v in dists.ranges[i])
+        strips = self._histogram(dists.counts[i], own_lo, own_hi, x_axis, hist_rows, pw, rgb)
         strips.append(tick_line(x_axis, MARGIN, MARGIN + pw, self.rich_style) if x_axis is not None else
                       self._axis(lo, hi, pw))
         steps_and_rows = (run.bands or {}).get(self.quantity)
@@ -129,7 +136,11 @@ class HistogramPanel(StripPanel):
                                 base + Style(dim=True)))
         self._strips = [s.adjust_cell_length(width, base) for s in strips[:height]]
 
-    def _layer_rows(self, dists, width: int, height: int) -> list[Strip]:
+    def _sharing(self) -> tuple[int, ...]:
+        """The runs whose range this panel's axis spans: the small multiples side by side, or its own run."""
+        return self.side_by_side if self.run_index in self.side_by_side else (self.run_index,)
+
+    def _layer_rows(self, dists, width: int, height: int, span: tuple[float, float]) -> list[Strip]:
         """Each layer's histogram re-binned onto the range common to all layers, with its σ (and dead %).
 
         The bars share the panel's height (every layer the same rows, the x axis under them). The numbers are
@@ -138,8 +149,9 @@ class HistogramPanel(StripPanel):
         base = self.rich_style
         n = len(dists.names)
         labels = [_layer_label(i, name) for i, name in enumerate(dists.names)]
-        # the dead column only where a unit can die: ReLU outputs exactly 0 for every negative input
-        show_dead = dists.dead is not None and (any("ReLU" in name and "Leaky" not in name for name in dists.names)
+        # the dead column where a unit can die (ReLU outputs exactly 0 for every negative input), and beside ReLU
+        # where a Leaky ReLU's "dead 0%" is the point (a missing line read as unknown, not as none)
+        show_dead = dists.dead is not None and (any("ReLU" in name for name in dists.names)
                                                 or bool(np.nanmax(dists.dead) > 0))
         stds = dists.std if dists.std is not None else np.full(n, np.nan)
         sigma = [fmt_num(float(v)) for v in stds]
@@ -169,7 +181,7 @@ class HistogramPanel(StripPanel):
         stats_w = max(map(len, stats))
         pw = max(width - label_w - stats_w, 1)
         ranges = dists.ranges
-        lo, hi = float(ranges[:, 0].min()), float(ranges[:, 1].max())
+        lo, hi = span
         style = self._style(("fg", QUANTITY_RGB[self.quantity]))
         strips = []
         if heading is not None:
@@ -194,15 +206,18 @@ class HistogramPanel(StripPanel):
 
     def _histogram(self, counts: np.ndarray, lo: float, hi: float, x_axis: Scale | None, rows: int, pw: int,
                    rgb) -> list[Strip]:
+        """The histogram whose HIST_BINS bins span [lo, hi] (the run's own range), each bin counted in the column
+        whose centre is nearest its centre on `x_axis` (the range the runs share: a narrow run is a spike)."""
         base = self.rich_style
-        peak = max(int(counts.max()), 1)
-        if x_axis is None:  # one value: every bin is it
+        if x_axis is None or not hi > lo:  # one value (or one axis value): every column shows its bin as it is
             cols = np.minimum((np.arange(pw) * HIST_BINS / pw).astype(int), HIST_BINS - 1)
-            shown = counts[cols]
-        else:  # the bin holding each column's centre value (none outside the range)
-            at = (x_axis.value_at(np.arange(pw, dtype=float)) - lo) / (hi - lo) * HIST_BINS
-            inside = (at >= 0) & (at < HIST_BINS)
-            shown = np.where(inside, counts[np.clip(at, 0, HIST_BINS - 1).astype(int)], 0)
+            shown = counts[cols] if x_axis is None else np.where(
+                np.arange(pw) == int(np.clip(round(float(x_axis.position(lo))), 0, pw - 1)), counts.sum(), 0)
+        else:
+            edges = np.linspace(lo, hi, HIST_BINS + 1)
+            at = np.clip(np.round(x_axis.position((edges[:-1] + edges[1:]) / 2)), 0, pw - 1).astype(int)
+            shown = np.bincount(at, weights=counts, minlength=pw)
+        peak = max(int(shown.max()), 1)
         heights = shown / peak * rows * 8
         style = self._style(("fg", rgb))
         strips = []
@@ -295,3 +310,19 @@ def _spread(left: str, right: str, width: int, middle: str = "") -> str:
 def _text(text: str, width: int, style: Style) -> Strip:
     return Strip([Segment(text[:width], style)]).adjust_cell_length(width, style)
 
+
+
+def _shared_span(view, quantity: str, layer: int | None, runs: tuple[int, ...]) -> tuple[float, float]:
+    """The value range the histograms of `quantity` of `runs` share (one layer's, or all layers' where `layer` is
+    None): side by side, N(0, 0.01²)'s activations drawn on their own ±0.02 looked as wide as Xavier's ±0.5, and
+    Leaky ReLU's as narrow as ReLU's; on one range a collapse to 0 is a spike and a saturation two."""
+    spans = []
+    for run in (view.runs[k] for k in runs if k < len(view.runs)):
+        dists = (run.dists or {}).get(quantity)
+        if dists is None or not len(dists.names) or (layer is not None and layer >= len(dists.names)):
+            continue
+        ranges = dists.ranges if layer is None else dists.ranges[layer:layer + 1]
+        finite = ranges[np.isfinite(ranges).all(1)]
+        if len(finite):
+            spans.append((float(finite[:, 0].min()), float(finite[:, 1].max())))
+    return (min(lo for lo, _ in spans), max(hi for _, hi in spans)) if spans else (0.0, 0.0)
