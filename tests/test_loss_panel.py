@@ -102,6 +102,29 @@ async def test_validation_loss_is_a_dashed_curve_in_the_run_s_colour():
         assert len(app.runner.view().runs[0].lrs) == 0  # no lr panel: each step's lr is not kept
 
 
+async def test_the_gap_panel_draws_validation_minus_training_loss_where_its_axis_says():
+    from nntui.ui.gap import GapPanel
+
+    steps = np.arange(0, 101, 10.0)
+    train = 1 / (1 + steps)
+    run_view = run("20 points", train, steps=steps, train_steps=steps, train_losses=train, val_steps=steps,
+                   val_losses=train + 0.3 * steps / 100)  # a gap growing to 0.3
+    plot = GapPanel()
+    view = View(version=1, state="ready", device="cpu", step=100, total=100, playing=False, finished=True,
+                speed=None, rate=0.0, error=None, runs=(run_view,))
+    async with OnePlot(plot).run_test(size=(60, 20)) as pilot:
+        await pilot.pause()
+        plot.show(view)
+    labels = y_labels(plot)
+    rows = sorted(labels)
+    per_row = (float(labels[rows[0]]) - float(labels[rows[-1]])) / (rows[-1] - rows[0])
+    grid = cells(plot)
+    last = max(c for row in grid for c, (ch, _) in enumerate(row) if is_dots(ch))
+    row = next(r for r, line in enumerate(grid) if is_dots(line[last][0]))
+    assert abs(float(labels[rows[0]]) - (row - rows[0]) * per_row - 0.3) <= per_row  # its end reads 0.3
+    assert "validation − training" in str(plot.border_title)
+
+
 async def test_the_lr_panel_shows_each_step_s_learning_rate_as_the_optimizer_used_it():
     scenario = load("lr_schedules")
     app = NNTuiApp(scenario, device="cpu", run_steps=160, questions=False)

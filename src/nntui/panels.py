@@ -87,6 +87,12 @@ def _confusion_problem(variants: tuple[Variant, ...]) -> str | None:
     return None
 
 
+def _gap_problem(variants: tuple[Variant, ...]) -> str | None:
+    if any(len(v.dataset.x_val) for v in variants):
+        return None
+    return "the gap panel draws validation − training loss; no run holds data out (set data.validation, e.g. 0.3)"
+
+
 def _activation_problem(variants: tuple[Variant, ...]) -> str | None:
     linear = next((v for v in variants if v.model.kind != "mlp" or not v.model.layers), None)
     if linear is None:
@@ -162,6 +168,8 @@ PANELS: dict[str, PanelSpec] = {
     "code": PanelSpec("code:CodePanel", per_run=True),
     # each run's activation by its slope f′(z): where it is flat, the gradient through it stops
     "activation": PanelSpec("activation:ActivationPanel", check=_activation_problem),
+    # each run's validation − training loss over the steps (the generalization lessons' headline)
+    "gap": PanelSpec("gap:GapPanel", check=_gap_problem),
     # each run's steps per second of its own training time, as bars, with its device
     "speed": PanelSpec("speed:SpeedPanel"),
     "variants": PanelSpec("variants:VariantsTable", frame=True),

@@ -26,7 +26,7 @@ Loss = Literal["mse", "bce_with_logits", "cross_entropy"]
 Optimizer = Literal["sgd", "adam", "adamw", "rmsprop", "adagrad"]
 SurfaceKind = Literal["quadratic", "rosenbrock", "saddle", "himmelblau"]
 Panel = Literal["loss", "lr", "accuracy", "confusion", "neurons", "variants", "lesson", "contour", "curvature", "gradient_flow", "histograms", "boundary",
-                "graph", "code", "speed", "activation"]
+                "graph", "code", "speed", "activation", "gap"]
 DEFAULT_PANELS: tuple[Panel, ...] = ("loss", "variants", "lesson")  # a training scenario that names none
 GRAPH_LESSON_PANELS: tuple[Panel, ...] = ("graph", "lesson")         # an expression scenario that names none
 
