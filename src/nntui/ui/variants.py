@@ -125,8 +125,7 @@ class VariantsTable(Panel, ScrollView, can_focus=False):  # nothing to select: i
                  f"best @{run.best_step} kept" if status == "stopped" else status)
         cells = {"label": Text.assemble(("━━ ", variant_color(i)), run.label),
                  **{c: Text(_setting(run.settings.get(c))) for c in self.settings_columns},
-                 **{c: Text(_live(run, c)) for c in self.live_columns if c != "samples"},
-                 "samples": Text(_count(run.step * self.per_step[i])),
+                 **{c: Text(_live(run, c, self.per_step[i])) for c in self.live_columns},
                  "loss": Text("—" if run.loss != run.loss and run.diverged_at is None else fmt_num(run.loss)),  # not yet
                  "status": Text(label, style=STATUS_STYLES[status])}
         return [cells[c.key] for c in self._columns]
@@ -262,18 +261,20 @@ LIVE_WIDTH = {"lr now": 8, "device": 4, "steps/s": 6, "val loss": 8, "gap": 7, "
 # table of training losses alone says the opposite of a regularization lesson (labels are cut first)
 DERIVED = {"samples": 99, "val loss": 99, "gap": 10}  # samples: a step count × batch; the gap implies the validation loss (the headline stays)
 AFTER_LOSS = ("mean loss", "val loss", "gap", "accuracy", "val acc", "zero w")  # measured columns shown right of the loss
-LIVE_COLUMNS = {  # measured as training runs; a column named here and nowhere else is a KeyError
-    "lr now": lambda run: fmt_num(run.lr) if run.lr == run.lr else "",
-    "device": lambda run: run.device,
-    "steps/s": lambda run: f"{run.rate:,.0f}" if run.rate == run.rate else "",
-    "accuracy": lambda run: f"{run.accuracy:.1%}" if run.accuracy == run.accuracy else "—",
-    "val acc": lambda run: f"{run.val_accuracy:.1%}" if run.val_accuracy == run.val_accuracy else "—",
-    "val loss": lambda run: fmt_num(run.val_loss) if run.val_loss == run.val_loss else "—",
+LIVE_COLUMNS = {  # measured as training runs, from (the run, the samples its step takes); a name not here is a KeyError
+    "lr now": lambda run, _: fmt_num(run.lr) if run.lr == run.lr else "",
+    "device": lambda run, _: run.device,
+    "steps/s": lambda run, _: f"{run.rate:,.0f}" if run.rate == run.rate else "",
+    "accuracy": lambda run, _: f"{run.accuracy:.1%}" if run.accuracy == run.accuracy else "—",
+    "val acc": lambda run, _: f"{run.val_accuracy:.1%}" if run.val_accuracy == run.val_accuracy else "—",
+    "val loss": lambda run, _: fmt_num(run.val_loss) if run.val_loss == run.val_loss else "—",
     # validation − training: how much worse the model does on data it has not trained on
-    "gap": lambda run: _gap(run.val_loss - run.loss),
-    "zero w": lambda run: _share(run.zero_weights, run.weight_count),
+    "gap": lambda run, _: _gap(run.val_loss - run.loss),
+    "zero w": lambda run, _: _share(run.zero_weights, run.weight_count),
     # the claims' mean_loss: the mean training-split loss over the last half of the steps so far
-    "mean loss": lambda run: _mean_loss(run),
+    "mean loss": lambda run, _: _mean_loss(run),
+    # steps × the samples a step takes: what each run has cost so far (a lesson about batch sizes)
+    "samples": lambda run, per_step: _count(run.step * per_step),
 }
 
 
@@ -309,5 +310,5 @@ def _share(part: int, whole: int) -> str:
     return f"{part / whole:.0%}"
 
 
-def _live(run, column: str) -> str:
-    return LIVE_COLUMNS[column](run)
+def _live(run, column: str, per_step: int = 0) -> str:
+    return LIVE_COLUMNS[column](run, per_step)
