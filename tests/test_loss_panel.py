@@ -135,11 +135,14 @@ async def test_the_lr_panel_shows_each_step_s_learning_rate_as_the_optimizer_use
             want = [learning_rate(variant.train, t, variant.steps) for t in range(160)]
             assert run.lrs.tolist() == pytest.approx(want, rel=1e-12), variant.label
         panel = app.query_one(LearningRatePanel)
-        drawn = "".join(seg.text for strip in panel._strips for seg in strip)
-        assert "0.08" in drawn and "waiting" not in drawn  # the axis reaches lr₀
-        await pilot.press("l")  # the loss panel's log key leaves the lr axis linear
-        await pilot.pause()
-        assert not panel.log_y and app.query_one("#loss", LossPlot).log_y is False
+        rows = ["".join(seg.text for seg in strip) for strip in panel._strips]
+        assert "0 to 0.08" in str(panel.border_subtitle) and not any("waiting" in row for row in rows)
+        # one strip per run, bars as tall as its lr: constant's full all along, step's drop to 0.3× at step 150
+        per = min(4, (panel.size.height - 1) // len(scenario.variants))  # each run's strip of rows, in order
+        top_constant, top_step = rows[0], rows[per]  # (constant, then step ×0.3 / 150)
+        first, last = top_constant.index("█"), top_constant.rindex("█")
+        assert set(top_constant[first:last + 1]) == {"█"}  # lr₀ at every step so far
+        assert top_step[first] == "█" and top_step[last] == " "  # lr₀, then 0.3 × lr₀ after step 150
 
 
 async def test_noisy_mini_batch_loss_is_a_faint_band_behind_a_thin_full_data_line():

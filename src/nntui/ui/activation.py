@@ -23,12 +23,11 @@ from textual.strip import Strip
 from .axis import scale
 from .palette import variant_rgb
 from .panel import StripPanel
-from .raster import border_room, centered_message, first_fit, fmt_short, tick_line
+from .raster import border_room, centered_message, column_bars, first_fit, fmt_short, tick_line
 
 Z = 4.0  # z from −Z to Z: both of sigmoid's and tanh's flat ends, and ReLU's kink in the middle
 SELU_SCALE, SELU_ALPHA = 1.0507009873554805, 1.6732632423543772
 LEAKY_SLOPE = 0.01  # nn.LeakyReLU's default, as the engine builds it
-UP_EIGHTHS = " ▁▂▃▄▅▆▇█"
 MAX_BAR_ROWS = 3  # a run's row of bars is at most this tall
 
 
@@ -83,9 +82,7 @@ class ActivationPanel(StripPanel):
         strips: list[Strip] = []
         for i, (label, slope, value) in enumerate(zip(labels, slopes, at_zero)):
             style = base + Style(color=Color.from_rgb(*variant_rgb(i)))
-            eighths = np.round(slope / top * bar_rows * 8).astype(int)
-            for level in range(bar_rows - 1, -1, -1):
-                bars = "".join(UP_EIGHTHS[c] for c in np.clip(eighths - level * 8, 0, 8))
+            for level, bars in zip(range(bar_rows - 1, -1, -1), column_bars(np.round(slope / top * bar_rows * 8), bar_rows)):
                 last = level == 0
                 strips.append(Strip([Segment(f"{label if last else '':<{label_w}}", style + Style(bold=True)),
                                      Segment(bars, style), Segment(f"{value if last else '':>{value_w}}", style)]))

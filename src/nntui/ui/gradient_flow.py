@@ -25,15 +25,13 @@ from textual.strip import Strip
 from ..runner import RunView
 from .palette import NONFINITE_RGB, NORM_SCALE, blend
 from .panel import RUN_BINDINGS, StripPanel, run_name
-from .raster import border_room, first_fit, fmt_short, resample_columns
+from .raster import RIGHT_EIGHTHS, UP_EIGHTHS, border_room, first_fit, fmt_short, resample_columns
 
 LOG_LO, LOG_HI = -8.0, 2.0   # the color scale: 1e-8 … 1e2
 BAR_WIDTH = 12      # the widest bar (now); narrower panels get narrower bars before a number is cut
 VALUE_WIDTH = 9     # ' 2.7e-06 '
 MIN_HISTORY = 6     # a narrower history is left out
 _ANCHORS = NORM_SCALE  # vanishing (deep purple) → healthy (green) → exploding (red)
-EIGHTHS = " ▏▎▍▌▋▊▉█"
-UP_EIGHTHS = " ▁▂▃▄▅▆▇█"
 
 
 def scale_rgb(log_norm: float) -> tuple[int, int, int]:
@@ -258,7 +256,7 @@ class GradientFlowPanel(StripPanel):
         log = math.log10(norm)
         eighths = round((min(max(log, LOG_LO), LOG_HI) - LOG_LO) / (LOG_HI - LOG_LO) * width * 8)
         full, part = divmod(max(eighths, 1), 8)
-        text = "█" * full + (EIGHTHS[part] if part else "")
+        text = "█" * full + (RIGHT_EIGHTHS[part] if part else "")
         return [Segment(text.ljust(width), self._style(("fg", scale_rgb(log))))]
 
     def _cell(self, norm: float) -> Segment:

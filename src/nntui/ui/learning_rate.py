@@ -1,41 +1,77 @@
-"""The learning-rate panel: each run's lr at every step, as its optimizer used it (schedules move it).
+"""The learning-rate panel: each run's lr at every step, as its optimizer used it, one row of bars per run.
 
-It is the loss panel's chart with other data: the same step range and
-colours, so beside the loss it lines up step for step, and a drop in lr can
-be read against what the loss did at that step. Its axis is always linear:
-schedules are written, and taught, as shapes in lr itself (a triangle, a
-half cosine, steps), and a log axis stretched the last steps of a schedule
-that ends at 0 over six decades.
+Schedules are taught as shapes (a staircase, a half cosine, a decay, a saw), and seven of them drawn as
+lines on one chart were a tangle in which step and cosine could not be told apart. Each run gets its own
+strip: bars over the steps on one lr scale (0 to the largest lr), its name in its colour, and its lr now at
+the right; the step axis is the loss panel's (the same range as it grows), so a drop in lr reads against what
+the loss did at that step.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import numpy as np
+from rich.color import Color
+from rich.segment import Segment
+from rich.style import Style
+from textual.strip import Strip
 
-from ..runner import View
-from .loss import Curves, LossPlot
+from .axis import scale, tick_label
+from .loss import x_extent
+from .palette import variant_rgb
+from .panel import StripPanel
+from .raster import border_room, centered_message, column_bars, first_fit, fmt_num, tick_line, wrap_words
+
+MAX_BAR_ROWS = 4  # a run's strip is at most this many rows tall
 
 
-class LearningRatePanel(LossPlot):
-    MARKS_LOWEST = False
-    KEY_HINT = ""
-
-    @classmethod
-    def for_scenario(cls, scenario, **kwargs):
-        return cls(**kwargs)
-
+class LearningRatePanel(StripPanel):
     def on_mount(self) -> None:
-        self.set_titles(title=self._title(), subtitle="each step's lr")
+        self.set_titles(title="Learning rate")
 
-    def set_scale(self, *, log_y: bool | None = None, smooth: bool | None = None) -> None:
-        """The loss panel's log and smoothing keys leave it as it is (the lr is exact, and linear reads best)."""
+    def _rebuild(self) -> None:
+        width, height = self.size.width, self.size.height
+        view, base = self._view, self.rich_style
+        empty = (np.zeros(0), np.zeros(0))
+        series = [(run.lr_steps, run.lrs) if run.lr_steps is not None and run.lrs is not None else empty
+                  for run in view.runs] if view is not None else []
+        if view is None or not any(len(steps) for steps, _ in series) or height < 3:
+            self._strips = centered_message("waiting for the first step…", width, height, base)
+            return
+        top = max(float(np.max(lrs)) for steps, lrs in series if len(steps))
+        room = border_room(self.outer_size.width)
+        self.set_titles(title=first_fit(["Learning rate at each step", "Learning rate", "lr"], room),
+                        subtitle=first_fit([f"bar height: lr, 0 to {tick_label(top, 6)} · right: lr now",
+                                            f"bars: lr, 0 to {tick_label(top, 6)}", "bars: lr"], room))
+        labels = [run.label for run in view.runs]
+        label_w = min(max(map(len, labels)) + 1, max(width // 3, 6))
+        value_w = 8 if width - label_w >= 8 + 16 else 0  # a narrow panel: the bars, and the table's lr now
+        cw = max(width - label_w - value_w, 4)
+        x_max = max(x_extent(view.step, view.total), 1)
+        gap = len(tick_label(x_max, 5)) + 1
+        x_axis = scale(0.0, float(x_max), cw, whole=True, label_width=5, gap=gap, most=max(gap, cw // 3))
+        at = x_axis.value_at(np.arange(cw, dtype=float))  # each column's step
+        rows = max(1, min(MAX_BAR_ROWS, (height - 1) // len(labels)))
+        strips: list[Strip] = []
+        for i, (label, (steps, lrs)) in enumerate(zip(labels, series)):
+            style = base + Style(color=Color.from_rgb(*variant_rgb(i)))
+            if not len(steps):
+                column_lr = np.zeros(cw)
+            else:  # a column past the run's last step is empty (it has not got there)
+                column_lr = np.where(np.round(at) <= steps[-1], np.interp(np.round(at), steps, lrs), 0.0)
+            bars = column_bars(np.round(column_lr / (top or 1.0) * rows * 8), rows)
+            # the name on the strip's last rows, wrapped on words ("exponential γ" / "0.01"), as the table's lr now
+            names = wrap_words(label, label_w - 1)
+            if len(names) > rows:  # more lines than rows: the name's start, cut ("exponent…"), on the rows it has
+                names = names[:rows - 1] + [" ".join(names[rows - 1:])]
+                names[-1] = names[-1] if len(names[-1]) < label_w else names[-1][:label_w - 2] + "…"
+            names = [""] * (rows - len(names)) + names
+            lr_now = view.runs[i].lr
+            for r, text in enumerate(bars):
+                last = r == rows - 1
+                name = names[r] if len(names[r]) < label_w else names[r][:label_w - 2] + "…"
+                now = fmt_num(lr_now) if last and lr_now == lr_now and value_w else ""
+                strips.append(Strip([Segment(f"{name:<{label_w}}", style + Style(bold=True)), Segment(text, style),
+                                     Segment(f"{now:>{value_w}}" if value_w else "", style)]))
+        strips.append(tick_line(x_axis, label_w, label_w + cw, base + Style(dim=True), label_width=5))
+        self._strips = [s.crop_extend(0, width, base) for s in strips[:height]]
 
-    def _title(self) -> str:
-        return "Learning rate"
-
-    def _legend(self, held_out: bool, noise: bool, marks: Collection[str]) -> list[tuple[str, str]]:
-        return [("each step's lr", "each step's lr")]
-
-    def _curves(self, view: View) -> list[Curves]:
-        none = self._finite(None, None)
-        return [Curves(self._finite(run.lr_steps, run.lrs), none, none, envelope=False) for run in view.runs]

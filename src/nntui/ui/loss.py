@@ -31,7 +31,7 @@ from .axis import Scale, scale, tick_label
 from .braille import BrailleCanvas
 from .palette import blend, variant_rgb
 from .panel import StripPanel
-from .raster import MARGIN, border_room, centered_message, first_fit, fmt_short, polyline_pixels, tick_line
+from .raster import MARGIN, border_room, centered_message, first_fit, fmt_short, polyline_pixels, tick_line, wrap_words
 
 FLOOR = 1e-12  # log scale: losses of exactly zero are drawn at this floor
 ROUNDING = 1e-6  # float32 resolves a loss to about 1e-7 of itself: closer to the minimum than this is rounding
@@ -312,7 +312,7 @@ class LossPlot(StripPanel):
                 wanted.append((end_row, col, text, i))
         # a label too long for the gutter takes two rows or more where the rows allow ("leaky relu," / "lr 2"),
         # else it is cut in the middle; a label's rows all want its curve's row, so they stay together
-        wrapped = [(row, col, line, i) for row, col, text, i in wanted for line in _wrap_words(text, canvas.width - col)]
+        wrapped = [(row, col, line, i) for row, col, text, i in wanted for line in wrap_words(text, canvas.width - col)]
         labels = wrapped if len(wrapped) <= canvas.height else wanted
         for (_, col, text, i), row in zip(labels, _spread([label[0] for label in labels], canvas.height)):
             if row is not None:
@@ -548,18 +548,6 @@ def _short_names(labels: list[str], room: int) -> list[str]:
     while common and labels[0][common - 1] not in " =:,":  # cut at a word's end, not inside a number
         common -= 1
     return [label[common:].strip() or label for label in labels]
-
-
-def _wrap_words(text: str, room: int) -> list[str]:
-    """`text` in lines of at most `room` cells broken only between words; a word longer than `room` stays whole
-    (and is cut in the middle where it is drawn): "exponenti / al" says less than "expo…ial"."""
-    lines: list[str] = []
-    for word in text.split(" "):
-        if lines and len(lines[-1]) + 1 + len(word) <= room:
-            lines[-1] += " " + word
-        else:
-            lines.append(word)
-    return lines
 
 
 def _fit(text: str, room: int) -> str:

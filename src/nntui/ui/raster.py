@@ -22,6 +22,16 @@ MARGIN = 8  # columns for y-axis labels
 MAX_PATH_PIXELS = 200_000
 
 
+UP_EIGHTHS = " ▁▂▃▄▅▆▇█"     # a cell filled from the bottom, in eighths: vertical bars
+RIGHT_EIGHTHS = " ▏▎▍▌▋▊▉█"  # … from the left: horizontal bars
+
+
+def column_bars(eighths: np.ndarray, rows: int) -> list[str]:
+    """Vertical bars `rows` tall, one per column, each `eighths` eighths of a cell high: the rows' text, top first."""
+    return ["".join(UP_EIGHTHS[c] for c in np.clip(eighths - level * 8, 0, 8).astype(int))
+            for level in range(rows - 1, -1, -1)]
+
+
 def fmt_num(value: float) -> str:
     """Compact, fixed-width-friendly numbers: 0.0005, 1.234, 3.1e+05, NaN."""
     if value != value:
@@ -221,4 +231,16 @@ def wrap_label(text: str, width: int) -> list[str]:
             lines[-1] += sep + piece
         else:
             lines.append(piece)
+    return lines
+
+
+def wrap_words(text: str, room: int) -> list[str]:
+    """`text` in lines of at most `room` cells broken only between words; a word longer than `room` stays whole
+    (and is cut in the middle where it is drawn): "exponenti / al" says less than "expo…ial"."""
+    lines: list[str] = []
+    for word in text.split(" "):
+        if lines and len(lines[-1]) + 1 + len(word) <= room:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
     return lines

@@ -19,9 +19,8 @@ from textual.strip import Strip
 from .axis import scale
 from .palette import variant_rgb
 from .panel import StripPanel
-from .raster import border_room, centered_message, first_fit, tick_line, wrap_label
+from .raster import RIGHT_EIGHTHS, border_room, centered_message, first_fit, tick_line, wrap_label
 
-EIGHTHS = " ▏▎▍▌▋▊▉█"
 GPUS = ("cuda", "mps")
 
 
@@ -89,7 +88,7 @@ def _bar(length: float, width: int) -> str:
     """A bar `length` cells long (in eighths of a cell), padded to `width`."""
     eighths = max(int(round(min(max(length, 0.0), width) * 8)), 1)
     full, part = divmod(eighths, 8)
-    return ("█" * full + (EIGHTHS[part] if part else "")).ljust(width)
+    return ("█" * full + (RIGHT_EIGHTHS[part] if part else "")).ljust(width)
 
 
 def _note(devices: list[str]) -> str:
