@@ -224,7 +224,7 @@ QUANTITIES: dict[str, Quantity] = {
                           lambda r: _early(r, "best_step"), shown="best step"),
     "sum_error": Quantity("the largest |output − (Σ weight·unit + bias)| over the data's plane now (a model with "
                           "one hidden layer before its one output; the neurons panel's numbers)", _sum_error,
-                          probe="neurons", shown="largest |output − Σ w·unit − b|"),
+                          probe="neurons", shown="largest |output − Σ weight·unit − bias|"),
     "zero_weights": Quantity("how many entries of the weight matrices are exactly 0 now (L1 makes them)",
                              lambda r: _latest(r, "zero_weights"), shown="zero weights"),
     "accuracy": Quantity("the fraction of the training split classified right now (0–1)",
