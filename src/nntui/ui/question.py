@@ -46,7 +46,10 @@ class QuestionScreen(ModalScreen[bool | None]):
             yield Static(f"Press 1–{len(self.beat.choices)} (or ↑↓ and Enter) to answer, Esc to skip.", id="hint")
 
     def on_mount(self) -> None:
-        self.query_one("#choices", OptionList).focus()
+        # (a query, not query_one: Escape pressed as the question appears can dismiss the screen, its children
+        # removed, before this runs; query_one raised NoMatches and closed the app, a CI run caught it)
+        for choices in self.query("#choices").results(OptionList):
+            choices.focus()
 
     def on_key(self, event) -> None:
         if self.chosen is None and event.character and event.character.isdigit():
