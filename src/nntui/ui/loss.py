@@ -38,7 +38,8 @@ ROUNDING = 1e-6  # float32 resolves a loss to about 1e-7 of itself: closer to th
 X_LABEL_PAD = 2  # columns right of the curves where the last step label is centred on its column
 SAME_RTOL = 1e-4  # two runs closer than this everywhere are one curve on any screen: "a = b"
 HELD_OUT_HIDDEN_SHARE = 0.5  # validation curves with more than half their dashes under the curves: "(under ━)"
-HIDDEN_SHARE = 0.25  # a run whose end and a quarter of its curve lie under others: "b (under)" (it seemed to stop early)
+HIDDEN_SHARE = 0.5  # a run whose end and half its curve lie under others: "b (under)" (it seemed to stop early;
+# with a quarter, runs plainly seen above the others were called under)
 HELD_OUT_DASH = np.array([1] * 4 + [0] * 2, bool)  # dense enough to read as a line, gapped enough to be told apart
 MAIN, HELD_OUT, TRACE = 0, 1, 2  # each run's three styles: its curve, its validation curve, its mini-batch noise
 TRACE_FADE = 0.55  # the noise's colour, this far from the run's toward the background
@@ -142,6 +143,8 @@ class LossPlot(StripPanel):
                   (("= same values", "= same"), "=" in marks)]
         entries = [pair for pair, shown in hidden if shown]
         entries += self._legend(held_out, noise, marks)
+        # what a label's "(under)" means: after the marks (the word on the label says most of it itself)
+        entries += [(("(under): drawn beneath other curves", "(under): hidden"))] if "≈" in marks else []
         legend, short = [long for long, _ in entries], [brief for _, brief in entries]
         hint = [self.KEY_HINT] if self.KEY_HINT else []
         forms = [" · ".join([*legend, *hint]), " · ".join(legend)]
