@@ -25,14 +25,13 @@ from ..frames import HIST_BINS
 from .axis import Scale, scale
 from .palette import HISTOGRAM_BACKGROUND_RGB, MEDIAN_RGB, NONFINITE_RGB, QUANTITY_RGB, blend
 from .panel import RUN_BINDINGS, StripPanel, run_name
-from .raster import border_room, first_fit, fmt_num, fmt_short, tick_line
+from .raster import UP_EIGHTHS, border_room, first_fit, fmt_num, fmt_short, tick_line
 
 QUANTITIES = ("weights", "activations", "gradients")
 SHORT = {"weights": "W", "activations": "Acts", "gradients": "Grads"}  # titles on a narrow panel
 SUBTITLES = ["↑↓ layer ←→ kind · a all · [ / ]: run", "↑↓ layer ←→ kind · a all", "↑↓ layer ←→ kind", "↑↓ ←→ a [ / ]"]
 MARGIN = 8
 MIN_BARS = 8  # the narrowest histogram drawn beside a layer's numbers
-EIGHTHS = " ▁▂▃▄▅▆▇█"
 
 
 class HistogramPanel(StripPanel):
@@ -198,7 +197,7 @@ class HistogramPanel(StripPanel):
             for r in range(rows):
                 bars = np.clip(heights - (rows - 1 - r) * 8, 0, 8).astype(int)
                 strips.append(Strip([Segment(f"{cells[i][r]:<{label_w}}", base),
-                                     Segment("".join(EIGHTHS[c] for c in bars), style),
+                                     Segment("".join(UP_EIGHTHS[c] for c in bars), style),
                                      Segment(stats[i] if r == rows - 1 else "", base)]))
         strips.append(tick_line(x_axis, label_w, label_w + pw, base + Style(dim=True)) if x_axis is not None else
                       _text(" " * label_w + _range_axis(lo, hi, pw), label_w + pw, base + Style(dim=True)))
@@ -225,7 +224,7 @@ class HistogramPanel(StripPanel):
             level_from_bottom = rows - 1 - r
             cells = np.clip(heights - level_from_bottom * 8, 0, 8).round().astype(int)
             label = f"{peak:>{MARGIN - 2}} ┤" if r == 0 else " " * (MARGIN - 1) + "│"
-            strips.append(Strip([Segment(label, base), Segment("".join(EIGHTHS[c] for c in cells), style)]))
+            strips.append(Strip([Segment(label, base), Segment("".join(UP_EIGHTHS[c] for c in cells), style)]))
         return strips
 
     def _axis(self, lo: float, hi: float, pw: int) -> Strip:
