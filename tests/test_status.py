@@ -199,3 +199,28 @@ def test_where_the_loss_is_drawn_above_its_floor_the_status_reads_it_so():
     assert run_status(flat, **common, best_other=floor + 3e-5, above_floor=True) == "stuck"
     at_floor = [floor + 3e-5 * 0.9 ** k for k in range(16)]  # within a millionth of its start's distance
     assert run_status(at_floor, **common, above_floor=True) == "converged"
+
+
+def test_a_curve_still_falling_over_the_last_third_of_a_long_run_is_learning():
+    # issue 27: hidden_units at step 750 of 1500 read "converged" while its curve fell 20 → 7.5 over the last
+    # third of the chart: the window (the last 64 evaluations) had levelled off at 8.3 → 7.6
+    window = [8.26 * 0.9985 ** k for k in range(64)]
+    common = dict(step=750, diverged_at=None, first=114.8)
+    assert run_status(window, **common) == "converged"
+    assert run_status(window, **common, earlier=20.1) == "learning"
+    assert run_status(window, **common, earlier=window[0]) == "converged"  # flat over the last third too
+    # a linear axis measures the fall as drawn: 0.1 of a 1.9 fall shows, 0.01 does not
+    flat = [0.52 - 0.0005 * k for k in range(16)]
+    linear = dict(step=100, diverged_at=None, first=2.39, linear=True)
+    assert run_status(flat, **linear, earlier=0.61) == "learning"
+    assert run_status(flat, **linear, earlier=0.52) == "converged"
+
+
+def test_a_model_at_the_lowest_loss_it_can_reach_is_converged_not_stuck():
+    # nonlinear_regression: the straight line at its least-squares loss (74.69) beside 32 units at 1.2 read
+    # "stuck", as if training had failed: it is the best a straight line can do
+    at_floor = [74.69] * 16
+    common = dict(step=500, diverged_at=None, first=139.0, baseline=82.29, best_other=1.2)
+    assert run_status(at_floor, **common) == "stuck"  # (floor unknown)
+    assert run_status(at_floor, **common, floor=74.69) == "converged"
+    assert run_status([90.0] * 16, **common, floor=74.69) == "stuck"  # flat well short of it

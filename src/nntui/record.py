@@ -193,7 +193,14 @@ class RunHistory:
                                  stopped=self.latest is not None and (self.latest.stopped_at is not None
                                                                       or _best_restored(self.latest)),
                                  level=level, frozen=self.latest is not None and self.top_lr > 0
-                                 and self.latest.lr <= FROZEN * self.top_lr, linear=linear, above_floor=above_floor)
+                                 and self.latest.lr <= FROZEN * self.top_lr, linear=linear, above_floor=above_floor,
+                                 earlier=self.loss_at(step * 2 / 3))
+
+    def loss_at(self, step: float) -> float:
+        """The full-data loss recorded last at or before `step` (NaN before any)."""
+        steps, values = self.train_loss.points()
+        k = int(np.searchsorted(steps, step, side="right")) - 1
+        return float(values[k]) if k >= 0 else math.nan
 
     def lowest_val(self) -> tuple[int, float] | None:
         """(step, value) of the lowest finite validation loss so far (the first, on ties); None before one."""

@@ -16,6 +16,9 @@ never at one mini-batch or one update, which noise flips at random. The rules, i
   drawn on a linear axis, within FLAT of its starting loss: noise from mini-batches averages out, a lone
   spike does not count, and a creep that does not show beside the fall already made is not news) at a level that is not stuck, or its schedule has brought the lr to (almost) 0 (`frozen`:
   from here on its curve is flat, whatever the window shows).
+  A flat run at the lowest loss its model can reach (a linear model's least squares) is converged, however far
+  above another model or the constant predictor it is. A run whose loss still fell VISIBLE of its whole fall
+  over the last third of the steps is learning: the window may be a small part of a long run.
 - **stuck**: flat, yet no better than predicting a constant (within BASELINE_SHARE of the data's baseline:
   the mean for regression, ln k for k balanced classes) or FAR_ABOVE times above another run that is
   still in the race, or, where the lowest reachable loss is known (a linear model's least squares), flat
@@ -63,6 +66,7 @@ NOISE = 1e-3              # changes below 0.1% of the window's top are not a dir
 CREEP = 0.8               # 80% of the window's steps going down: still creeping, however slowly
 FLOOR_SHARE = 0.05        # flat with 5% of the way from its start to the reachable minimum left: stuck
 FROZEN = 1e-3             # an lr below this share of its largest: the run no longer moves (a schedule ended at 0)
+VISIBLE = 0.05            # a fall over the last third of the steps of 5% of the run's whole fall (as drawn): it shows
 
 
 def window(points: Sequence[tuple[int, float]], step: int) -> list[float]:
@@ -75,7 +79,7 @@ def run_status(losses: Sequence[float], *, step: int, diverged_at: int | None, f
                baseline: float = math.nan, floor: float = math.nan, best_other: float = math.nan,
                held_out: tuple[float, float, float, float, bool] | None = None, stopped: bool = False,
                level: float | None = None, frozen: bool = False, linear: bool = False,
-               above_floor: bool = False) -> str:
+               above_floor: bool = False, earlier: float = math.nan) -> str:
     """The status of a run whose recent full-data losses are `losses` (see the module's rules).
 
     `first`: its loss before the first update; `baseline`: the loss of predicting a constant (NaN where there is
@@ -86,10 +90,12 @@ def run_status(losses: Sequence[float], *, step: int, diverged_at: int | None, f
     regularized run is not called stuck beside one that memorized its training points); `frozen`: its lr is
     now FROZEN or less of its largest; `linear`: the loss is drawn on a linear axis, where a change of FLAT of
     the starting loss does not show; `above_floor`: the loss is drawn less `floor` (view.above_floor), and judged
-    so: a run halving its distance to the best possible is learning, however flat its loss is at its own level."""
+    so: a run halving its distance to the best possible is learning, however flat its loss is at its own level;
+    `earlier`: its loss two thirds of the steps ago (NaN where unknown): the window can be a small part of a long
+    run, and a curve still falling over the last third of the chart is not converged."""
     if above_floor and math.isfinite(floor):  # every level measured from the floor, as the chart draws it
         losses = [v - floor for v in losses]
-        first, baseline, best_other = first - floor, baseline - floor, best_other - floor
+        first, baseline, best_other, earlier = first - floor, baseline - floor, best_other - floor, earlier - floor
         level = None if level is None else level - floor
         floor = 0.0
     if diverged_at is not None:
@@ -133,16 +139,32 @@ def run_status(losses: Sequence[float], *, step: int, diverged_at: int | None, f
         # stuck only where it has stopped at its own level: a loss still halving far below its start, flat on a
         # linear axis, has stopped nowhere (a perceptron at 99% given x1·x2, 10× above a hidden layer's loss)
         stopped = frozen or still(early, late, drawn=False) or third >= 3 and still(*ends, drawn=False)
-        if stopped and (now >= BASELINE_SHARE * baseline or mine >= FAR_ABOVE * best_other):  # False while NaN
+        # at the lowest its model can reach (a straight line's least squares) a run is converged, however far above
+        # a better model or near a constant it is: nothing is left for it to learn
+        reached = not above_floor and now <= (1 + FLAT) * floor  # (drawn less its floor, the chart shows the gap)
+        falling = not frozen and _falls_visibly(earlier, now, first, linear)
+        if stopped and not reached and not falling and (now >= BASELINE_SHARE * baseline or mine >= FAR_ABOVE * best_other):
             return "stuck"
+        if reached:
+            return "converged"
         creeping = not frozen and sum(1 for a, b in zip(losses, losses[1:]) if b < a) >= CREEP * (len(losses) - 1)
         short = now - floor > FLOOR_SHARE * (first - floor) and now > (1 + FLAT) * floor  # False while NaN
         if creeping and (mine > (1 + FLAT) * best_other or short):
             return "learning"
         if short:
             return "stuck"
-        return "converged"
+        return "learning" if falling else "converged"
     return "learning"
+
+
+def _falls_visibly(earlier: float, now: float, first: float, linear: bool) -> bool:
+    """Over the last third of the steps the loss fell from `earlier` to `now` by VISIBLE or more of its whole fall
+    from `first`, as the chart draws it (log or linear): the end of its curve still points down."""
+    if not earlier > now or not first > now:  # (False while NaN)
+        return False
+    if linear:
+        return earlier - now > VISIBLE * (first - now)
+    return now > 0 and math.log(earlier / now) > VISIBLE * math.log(first / now)
 
 
 def overfitting(val_now: float, val_low: float, train_now: float, train_then: float, rising: bool = False) -> bool:
