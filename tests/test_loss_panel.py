@@ -246,6 +246,19 @@ async def test_a_diverged_run_leaves_through_the_top_without_rescaling_the_other
     assert "✗ diverged" in str(plot.border_subtitle) and "↑ off the top" in str(plot.border_subtitle)
 
 
+async def test_a_narrow_chart_explains_its_marks_in_a_row_of_its_own_when_its_border_has_no_room():
+    # lr_sweep at 80x24: "2 under others" took the border, and the ↑ and ✗ on the chart were explained nowhere
+    steps = np.arange(200.0)
+    calm = [run(f"lr {k}", 1.0 * np.exp(-steps / (30 * k)) + 0.01) for k in (1, 2)]
+    same = run("lr 2 again", calm[1].losses * 1.0005)
+    wild = run("lr big", np.exp(steps[:60] * math.log(1e15) / 59), steps=steps[:60], diverged_at=59)
+    plot = await drawn([*calm, same, wild], size=(26, 16), log_y=True)
+    shown = " · ".join([str(plot.border_subtitle), *(line.strip() for line in lines(plot)[-2:])])
+    drawn_marks = {ch for row in cells(plot) for ch, _ in row if ch in "✗↑"}
+    assert drawn_marks == {"✗", "↑"}
+    assert "✗ diverged" in shown and "↑ off top" in shown and "under others: 2 again" in shown, shown
+
+
 async def test_above_its_floor_each_run_is_drawn_at_its_loss_minus_the_best_possible():
     # lr_sweep: 0.966 and 0.924 lay on one row of a 1–1000 axis; above the floor, 0.04 and 3e-5 are decades apart
     steps = np.arange(300.0)

@@ -20,6 +20,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from rich.cells import cell_len
 from rich.color import Color
 from rich.segment import Segment
 from rich.style import Style
@@ -41,10 +42,29 @@ HELD_OUT_HIDDEN_SHARE = 0.5  # validation curves with more than half their dashe
 HIDDEN_SHARE = 0.5  # a run whose end and half its curve lie under others: "b (under)" (it seemed to stop early;
 # with a quarter, runs plainly seen above the others were called under)
 HELD_OUT_DASH = np.array([1] * 4 + [0] * 2, bool)  # dense enough to read as a line, gapped enough to be told apart
+LEGEND_ROWS = 2  # rows a chart gives up, at most, for the legend its border has no room for
+MIN_ROWS_FOR_LEGEND = 6  # a chart this short keeps its rows for the curves (the border keeps what fits)
 MAIN, HELD_OUT, TRACE = 0, 1, 2  # each run's three styles: its curve, its validation curve, its mini-batch noise
 TRACE_FADE = 0.55  # the noise's colour, this far from the run's toward the background
 
 Series = tuple[np.ndarray, np.ndarray]  # (steps, values)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Where a chart's parts go (LossPlot._plan), ready to draw."""
+
+    rows: int                                         # the curves' rows
+    order: list[int]                                  # runs, drawn in this order (the last on top)
+    x_axis: Scale
+    y_axis: Scale
+    lines: dict[int, tuple[np.ndarray, np.ndarray]]   # run → its curve's dots
+    ends: dict[int, tuple[int, int]]                  # run → (row, column) of its last cell
+    dashes: dict[int, tuple[np.ndarray, np.ndarray]]  # run → its validation curve's dashes
+    exits: dict[int, tuple[int, int, str]]            # run → (row, column, ↑ or ↓) where it leaves the chart
+    labels: list[tuple[int, int, str]]                # end labels (none where there is no gutter for them)
+    subtitle: str                                     # the legend on the border
+    rest: str                                         # what the border had no room for ("" when it did)
 
 
 @dataclass(frozen=True)
@@ -134,10 +154,11 @@ class LossPlot(StripPanel):
             (("✎ edited", "✎ edit"), "✎" in marks), (("faint: each batch", "faint: batch"), noise)) if shown]
 
     def _subtitle(self, held_out: bool, noise: bool, marks: Collection[str] = (),
-                  unlabelled: Sequence[str] = ()) -> str:
-        """The legend, as much of it as fits: a narrow panel drops the key hint (the footer has it), then the
-        entries from the last; the marks that say a run is not where it seems come first. `unlabelled`: the
-        names of runs under others that have no end label to say so."""
+                  unlabelled: Sequence[str] = (), row: bool = True) -> tuple[str, str]:
+        """The legend, as much of it as fits the border, and the rest: a narrow panel drops the key hint (the footer
+        has it), then moves the entries from the last into a row of their own; the marks that say a run is not
+        where it seems come first. `unlabelled`: the names of runs under others that have no end label to say so;
+        `row`: there is room for that row (else the border keeps what fits, the count of runs under others first)."""
         n = len(unlabelled)
         hidden = [((f"under others: {', '.join(unlabelled)}", f"{n} run{'s' * (n > 1)} under others"), n > 0),
                   (("= same values", "= same"), "=" in marks)]
@@ -146,12 +167,19 @@ class LossPlot(StripPanel):
         # what a label's "(under)" means: after the marks (the word on the label says most of it itself)
         entries += [(("(under): drawn beneath other curves", "(under): hidden"))] if "≈" in marks else []
         legend, short = [long for long, _ in entries], [brief for _, brief in entries]
+        room = border_room(self.size.width)
         hint = [self.KEY_HINT] if self.KEY_HINT else []
-        forms = [" · ".join([*legend, *hint]), " · ".join(legend)]
-        forms += [" · ".join(short[:k]) for k in range(len(short), 0, -1)]
-        if n:  # the fewest words that still say it
-            forms += [f"{n} under others", f"{n} hidden"]
-        return first_fit(forms, border_room(self.size.width))
+        for form in (" · ".join([*legend, *hint]), " · ".join(legend), " · ".join(short)):
+            if cell_len(form) <= room:
+                return form, ""
+        if not row:
+            return first_fit([" · ".join(short[:k]) for k in range(len(short), 0, -1)], room), ""
+        # the runs under others are named in the row; the border keeps what fits of the rest, from the first
+        named = [legend[0]] if n else []
+        skip = len(named)
+        k = next((k for k in range(len(short), skip, -1) if cell_len(" · ".join(short[skip:k])) <= room), skip)
+        return (" · ".join(short[skip:k]) if k > skip else first_fit([short[0]], room) if n else "",
+                " · ".join([*named, *short[k:]]))
 
     def _curves(self, view: View) -> list[Curves]:
         out = []
@@ -181,6 +209,15 @@ class LossPlot(StripPanel):
         if not any(len(c.main[0]) for c in curves):
             self._strips = centered_message("waiting for the first step…", width, height, base)
             return
+        plan = self._plan(view, curves, pw, ph, legend_row=ph > MIN_ROWS_FOR_LEGEND)
+        if plan.rest:  # the marks the border had no room for: a row of their own (two where they need it)
+            plan = self._plan(view, curves, pw, ph - min(len(_legend_lines(plan.rest, width)), LEGEND_ROWS))
+        self.set_titles(subtitle=plan.subtitle)
+        self._strips = self._draw(view, curves, plan, pw, base)
+
+    def _plan(self, view: View, curves: list[Curves], pw: int, ph: int, legend_row: bool = True) -> Plan:
+        """Where everything goes on a `pw` × `ph` chart, and the legend that explains it (`legend_row`: a row may be taken
+        from the chart for what its border has no room for)."""
         marks = {key for run in view.runs for key, shown in (("▼", self.MARKS_LOWEST and _past_lowest(run)),
                                                              ("■", run.stopped_at is not None),
                                                              ("✗", run.diverged_at is not None),
@@ -188,6 +225,9 @@ class LossPlot(StripPanel):
         x_max = max(x_extent(view.step, view.total), 1)
         lo, hi = self._y_range(view, curves)
         order = [i for i in reversed(range(len(curves))) if i != self.focus_run]  # the first runs on top…
+        # …but a run early stopping ended, on the same path as one trained on until then, over it: else its whole
+        # curve lies under the other's and only its ■ shows
+        order.sort(key=lambda i: view.runs[i].stopped_at is not None)
         if self.focus_run is not None and 0 <= self.focus_run < len(curves):
             order.append(self.focus_run)  # …unless a lesson beat is about another
         names = _short_names([run.label for run in view.runs], pw // 3 - 2)
@@ -209,14 +249,10 @@ class LossPlot(StripPanel):
             if not again or wider <= gutter:
                 break
             gutter = wider
-
-        def dots(series: Series) -> tuple[np.ndarray, np.ndarray]:
-            return _dots(series, x_axis, y_axis, ph)
-
         dashes = {}  # run → its validation curve's dashes
         for i in order:
             if len(curves[i].held_out[0]):
-                xs, ys = line_dots(*dots(curves[i].held_out))
+                xs, ys = line_dots(*_dots(curves[i].held_out, x_axis, y_axis, ph))
                 keep = HELD_OUT_DASH[np.arange(len(xs)) % len(HELD_OUT_DASH)]
                 dashes[i] = xs[keep], ys[keep]
         # run → (row, column, arrow) where its curve leaves the chart: through the top (a run blowing up before it
@@ -239,8 +275,17 @@ class LossPlot(StripPanel):
                           for dash in dashes.values()):
             marks.add("╌≈")  # every validation curve is (mostly) under the training curves
         unlabelled = [] if gutter else [names[i] for group in groups for i, mark in group if mark]
-        self.set_titles(subtitle=self._subtitle(bool(dashes), any(_shows_noise(c) for c in curves), marks,
-                                                unlabelled))
+        subtitle, rest = self._subtitle(bool(dashes), any(_shows_noise(c) for c in curves), marks, unlabelled,
+                                        legend_row)
+        return Plan(ph, order, x_axis, y_axis, lines, ends, dashes, exits, texts if gutter else [], subtitle, rest)
+
+    def _draw(self, view: View, curves: list[Curves], plan: Plan, pw: int, base: Style) -> list[Strip]:
+        """The chart's rows as `plan` lays them out: the curves, their marks and labels, the axes, and the legend
+        row where the border had no room for it."""
+        ph, order, x_axis, y_axis, lines, ends = plan.rows, plan.order, plan.x_axis, plan.y_axis, plan.lines, plan.ends
+
+        def dots(series: Series) -> tuple[np.ndarray, np.ndarray]:
+            return _dots(series, x_axis, y_axis, ph)
 
         canvas = BrailleCanvas(pw, ph)
         for i in order:
@@ -249,12 +294,12 @@ class LossPlot(StripPanel):
                 canvas.paint(*(envelope_dots(px, py) if curves[i].envelope else line_dots(px, py)), 3 * i + TRACE)
         for xs, ys in lines.values():  # the faint trace keeps a cell clear of the curves: a noise-free run
             canvas.clear(xs, ys, around=1)  # has no faint fringe, and dashes are not filled in
-        for i, (xs, ys) in dashes.items():
+        for i, (xs, ys) in plan.dashes.items():
             canvas.paint(xs, ys, 3 * i + HELD_OUT)
         for i, (xs, ys) in lines.items():  # solid: a gap would read as missing data (only validation is dashed)
             canvas.clear(xs, ys)
             canvas.paint(xs, ys, 3 * i + MAIN)
-        for i, (row, col, arrow) in exits.items():
+        for i, (row, col, arrow) in plan.exits.items():
             canvas.put(row, col, arrow, 3 * i + MAIN)
         for i, (row, col) in ends.items():
             if view.runs[i].diverged_at is not None:  # where it diverged: on the top edge if it left through it
@@ -266,13 +311,13 @@ class LossPlot(StripPanel):
             for step in view.runs[i].edits:
                 if len(steps) and steps[0] <= step <= steps[-1]:
                     px, py = dots((np.array([float(step)]), np.interp([float(step)], steps, values)))
-                    canvas.put(min(max(int(py[0]) // 4, 0), ph - 1), min(max(int(px[0]) // 2, 0), cw - 1), "✎",
-                               3 * i + MAIN)
+                    canvas.put(min(max(int(py[0]) // 4, 0), ph - 1), min(max(int(px[0]) // 2, 0), x_axis.cells - 1),
+                               "✎", 3 * i + MAIN)
         lowest = self._lowest_marks(view, dots, ph) if self.MARKS_LOWEST else {}
         for i, (row, col, text) in lowest.items():
             canvas.put(row, col, text, 3 * i + MAIN)
-        if gutter:
-            self._label_ends(canvas, view, texts, ends)
+        if plan.labels:
+            self._label_ends(canvas, view, plan.labels, ends)
         styles = [base + self._style(k // 3, k % 3) for k in range(3 * len(curves))]
         labels = y_axis.labels(MARGIN - 2, self._tick_label)
         strips = []
@@ -281,7 +326,13 @@ class LossPlot(StripPanel):
             margin = f"{label:>{MARGIN - 2}} ┤" if label else " " * (MARGIN - 1) + "│"
             strips.append(Strip([Segment(margin, base), *cells], MARGIN + pw))
         strips.append(tick_line(x_axis, MARGIN, MARGIN + pw, base + Style(dim=True), label_width=5))
-        self._strips = strips
+        room, width = self.size.height - 1 - plan.rows, MARGIN + pw  # (the rows made for it)
+        legend = _legend_lines(plan.rest, width) if room else []
+        if len(legend) > room:
+            legend = [*legend[:room - 1], first_fit([" ".join(legend[room - 1:])], width)]
+        for line in legend + [""] * (room - len(legend)):
+            strips.append(Strip([Segment(f"{line:^{width}}", base + Style(dim=True))], width))
+        return strips
 
     def _layout(self, view: View, curves: list[Curves], order: list[int], x_max: int, y_axis: Scale,
                 cw: int) -> tuple[Scale, dict[int, tuple[np.ndarray, np.ndarray]], dict[int, tuple[int, int]]]:
@@ -396,6 +447,11 @@ class LossPlot(StripPanel):
                 rgb = blend(rgb, bg.get_truecolor() if bg is not None else (0, 0, 0), TRACE_FADE)
             style = self._styles[key] = Style(color=Color.from_rgb(*rgb), bold=kind == MAIN)
         return style
+
+
+def _legend_lines(text: str, width: int) -> list[str]:
+    """A legend's entries in rows of `width`, broken between entries (an entry too long for a row, between words)."""
+    return [line for entry in wrap_words(text, width, sep=" · ") for line in wrap_words(entry, width)]
 
 
 def _past_lowest(run) -> bool:

@@ -234,13 +234,14 @@ def wrap_label(text: str, width: int) -> list[str]:
     return lines
 
 
-def wrap_words(text: str, room: int) -> list[str]:
-    """`text` in lines of at most `room` cells broken only between words; a word longer than `room` stays whole
-    (and is cut in the middle where it is drawn): "exponenti / al" says less than "expo…ial"."""
+def wrap_words(text: str, room: int, sep: str = " ") -> list[str]:
+    """`text` in lines of at most `room` cells broken only between words (or the parts between `sep`: a legend's
+    entries); a word longer than `room` stays whole (and is cut in the middle where it is drawn): "exponenti /
+    al" says less than "expo…ial"."""
     lines: list[str] = []
-    for word in text.split(" "):
-        if lines and len(lines[-1]) + 1 + len(word) <= room:
-            lines[-1] += " " + word
+    for word in text.split(sep):
+        if lines and len(lines[-1]) + len(sep) + len(word) <= room:
+            lines[-1] += sep + word
         else:
             lines.append(word)
     return lines
