@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import re
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -18,6 +20,7 @@ from nntui.scenario.loader import load_path
 from nntui.ui import STYLESHEET
 from nntui.ui.app import NNTuiApp
 from nntui.ui.boundary import NONFINITE_RGB, BoundaryPanel
+from nntui.ui.raster import MARGIN
 
 from .conftest import MINIMAL, diverged_run, wait_idle
 
@@ -111,3 +114,30 @@ def test_boundary_snapshots(snap_compare, size):
 def test_fit_snapshot(snap_compare):
     app = NNTuiApp(load(FIT), device="cpu", run_steps=120)
     assert snap_compare(app, terminal_size=(100, 30), run_before=lambda pilot: wait_idle(pilot.app, pilot))
+
+
+async def test_a_fit_is_a_thin_line_where_its_axes_say():
+    # nonlinear_regression: a straight line of gentle slope was drawn as a staircase of two-pixel blocks, a jump
+    # of a whole row at one column; in braille it is one dot thick and within half a cell of its value
+    ds = load(FIT).variants[0].dataset
+    xs = np.linspace(-3.0, 3.0, 200)
+    b = Boundary((-3.0, 3.0), (-6.0, 6.0), curve_x=xs, curve_y=0.4 * xs + 1.0)
+    run = diverged_run(3, boundary=b)
+    view = View(1, "ready", "cpu", 3, 10, False, True, 60, math.nan, None, (run,))
+    app = PanelApp([ds])
+    async with app.run_test(size=(60, 20)) as pilot:
+        panel = app.query_one(BoundaryPanel)
+        panel.show(view)
+        await pilot.pause()
+        rows = ["".join(seg.text for seg in strip) for strip in panel._strips]
+    ticks = {r: float(line[:MARGIN - 2]) for r, line in enumerate(rows[:-1]) if line[MARGIN - 1] == "┤"}
+    (r0, v0), (r1, v1) = min(ticks.items()), max(ticks.items())
+    per_row = (v1 - v0) / (r1 - r0)
+    x_ticks = {m.start() + len(m.group()) // 2: float(m.group()) for m in re.finditer(r"-?\d+(\.\d+)?", rows[-1])}
+    (c0, x0), (c1, x1) = min(x_ticks.items()), max(x_ticks.items())
+    cells = [(r, c) for r, line in enumerate(rows[:-1]) for c, ch in enumerate(line) if 0x2800 < ord(ch) <= 0x28FF]
+    assert len({c for _, c in cells}) > 0.8 * (len(rows[0]) - MARGIN)  # a line across the panel …
+    for r, c in cells:  # … each cell of it within half a cell (plus a dot) of the line's value at its column
+        x = x0 + (c - c0) * (x1 - x0) / (c1 - c0)
+        assert abs(v0 + (r - r0) * per_row - (0.4 * x + 1.0)) <= 0.75 * abs(per_row), (r, c, x)
+    assert max(Counter(c for _, c in cells).values()) <= 2  # one dot thick: a column crosses one row line at most

@@ -17,6 +17,7 @@ from rich.style import Style
 from ..data import Dataset
 from ..frames import Boundary
 from .axis import scale
+from .braille import BrailleCanvas
 from .palette import BOUNDARY_BACKGROUND_RGB, HELD_OUT_POINT_RGB, NONFINITE_RGB, POINT_RGB, blend, variant_rgb
 from .panel import RUN_BINDINGS, StripPanel, run_name
 from .raster import (
@@ -31,7 +32,6 @@ from .raster import (
 )
 
 LEVELS = 4  # confidence shades per class: few colors, small terminal output
-FEW_POINTS = 60  # a fit over at most this many points draws them over its line, more under it
 
 
 def class_rgb(k: int) -> tuple[int, int, int]:
@@ -140,27 +140,31 @@ class BoundaryPanel(StripPanel):
         return pix[0::2], pix[1::2], marks
 
     def _fit(self, b: Boundary, ds: Dataset, window, pw: int, py: int):
+        """The data as half-block pixels, the model's curve over them as a thin braille line (2 × 4 dots a cell:
+        a gentle slope is a line, not a staircase of blocks two pixels thick), on the points' colour where it
+        crosses them."""
         assert b.curve_x is not None and b.curve_y is not None  # a boundary without classes is a fit curve
         pix = [[BOUNDARY_BACKGROUND_RGB] * pw for _ in range(py)]
-        curve = np.stack([b.curve_x, b.curve_y], 1)
-        ok = np.isfinite(curve).all(1)
-        color = variant_rgb(self.run_index)
-        if ok.any():
-            cx, cy = to_pixels(curve[ok], window[0], window[1], pw, py)
-            xs, ys = polyline_pixels(cx, cy)
-            inside = (xs >= 0) & (xs < pw) & (ys >= 0) & (ys < py)
-            for x, y in zip(xs[inside], ys[inside]):
-                pix[y][x] = color
-        # few points go over the line: a fit that passes through single noisy points shows them sitting on it;
-        # many would hide it (then the line goes on top). The held-out ones darker: the fit never saw them.
-        on_top = len(ds.x_train) + len(ds.x_val) <= FEW_POINTS
         for x, y, rgb in ((ds.plane("val"), ds.y_val, HELD_OUT_POINT_RGB), (ds.plane("train"), ds.y_train, POINT_RGB)):
             if len(x):
                 px, py_ = to_pixels(np.stack([x[:, 0], y[:, 0]], 1), window[0], window[1], pw, py)
                 for cx, cy in zip(np.round(px).astype(int), np.round(py_).astype(int)):
-                    if 0 <= cx < pw and 0 <= cy < py and (on_top or pix[cy][cx] != color):
+                    if 0 <= cx < pw and 0 <= cy < py:
                         pix[cy][cx] = rgb
-        marks = {} if ok.all() else {(0, 0): ("✗", NONFINITE_RGB)}  # NaN/Inf predictions: say so
+        curve = np.stack([b.curve_x, b.curve_y], 1)
+        ok = np.isfinite(curve).all(1)
+        marks: dict[tuple[int, int], tuple] = {}  # (row, column) → (glyph, its colour, the colour under it)
+        if ok.any():
+            canvas = BrailleCanvas(pw, py // 2)
+            cx, cy = to_pixels(curve[ok], window[0], window[1], pw, py)  # two dots a pixel, each way
+            canvas.paint(*polyline_pixels(2 * cx + 0.5, 2 * cy + 0.5), 0)
+            color = variant_rgb(self.run_index)
+            for r, c in zip(*np.nonzero(canvas.bits)):
+                top, bottom = pix[2 * r][c], pix[2 * r + 1][c]  # a point under the line keeps its colour
+                under = bottom if bottom != BOUNDARY_BACKGROUND_RGB else top
+                marks[(int(r), int(c))] = (chr(0x2800 + int(canvas.bits[r, c])), color, under)
+        if not ok.all():
+            marks[(0, 0)] = ("✗", NONFINITE_RGB)  # NaN/Inf predictions: say so
         return pix[0::2], pix[1::2], marks
 
     def _style(self, fg: tuple, bg: tuple, bold: bool = False) -> Style:
