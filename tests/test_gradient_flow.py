@@ -18,6 +18,7 @@ from nntui.ui.app import NNTuiApp
 from nntui.ui.gradient_flow import (
     NONFINITE_RGB,
     GradientFlowPanel,
+    bar_span,
     scale_rgb,
     weight_layers,
 )
@@ -118,7 +119,9 @@ async def test_every_layer_is_shown_whole_in_the_height_it_gets(vanishing_view, 
             assert all(f"{v:.1e}" in text for v in now)
             assert lines[-1].rstrip().endswith(("1e2", "exploding"))  # the legend: no word cut
         else:  # the layers side by side: the scale's ends and the first and last layer named
-            assert "1e2" in text and "1e-8" in text and "L1" in lines[-1] and "L10" in lines[-1]
+            lo, hi = bar_span(vanishing_view.runs)  # (every run's norms: 1e-6 … 10 here)
+            assert lines[0].startswith(f"{10 ** hi:g}".rjust(4) + "┤") and lines[-2].startswith(f"1e{int(lo)}┤")
+            assert "L1" in lines[-1] and "L10" in lines[-1]
         assert sum(bool(line.strip()) for line in lines) / panel.size.height > 0.75
         assert "…" not in str(panel.border_title) + str(panel.border_subtitle)
 
@@ -156,3 +159,26 @@ async def test_a_panel_held_at_a_step_draws_that_step_all_run_long():
         first, last = held.grad_norms[layers[0]], held.grad_norms[layers[-1]]
         assert f" = {fmt(first / last)} < " in app.runner.view().verdicts[0].shown  # the claim at step 1 read it
         assert first / last < 1e-3 and view.runs[panel.run_index].step == 120  # the others go on
+
+
+def test_bars_span_the_decades_every_run_s_norms_span():
+    # exploding_gradients: on 1e-8 … 1e2, L1's 58 and L8's 2.5 were bars a cell apart; on the decades the runs
+    # span (0.1 … 100, both panels alike) one is plainly longer, and the scale's ends are written over the bars
+    import numpy as np
+
+    from nntui.runner import RunView
+
+    def run(label, norms):
+        grads = np.array([norms], float)
+        return RunView(label=label, settings={}, steps=np.zeros(0), losses=np.zeros(0), loss=1.0, status="learning",
+                       diverged_at=None, step=1, grads=grads, grad_steps=np.array([1]),
+                       param_shapes=[(4, 4)] * len(norms))
+
+    big, calm = run("N(0, 1)", [58.0, 12.0, 2.5]), run("xavier", [0.62, 0.9, 0.81])
+    assert bar_span([big, calm]) == (-1.0, 2.0)
+    assert bar_span([calm]) == (-2.0, 0.0)  # at least MIN_DECADES, down from the top
+    assert bar_span([run("dead", [0.0, float("nan")])]) == (-8.0, 2.0)
+    panel = GradientFlowPanel()
+    panel._span = bar_span([big, calm])
+    lengths = [len("".join(seg.text for seg in panel._bar(v, 12)).rstrip()) for v in (58.0, 2.5, 0.62)]
+    assert lengths[0] - lengths[1] >= 4 and lengths[1] > lengths[2]  # 23×: a third of the bar

@@ -1,8 +1,9 @@
 """The gradient-flow panel: each layer's weight-gradient norm, now (bars) and over time (a heat strip).
 
-One shared log scale from 1e-8 to 1e2 for every layer and every moment, so a
-vanishing gradient (dark, short bar near the input) or an exploding one (red,
-long bar) is obvious at a glance. `[` and `]` switch between runs.
+Colours are one fixed log scale from 1e-8 to 1e2 (vanishing dark, exploding red), the same in every lesson.
+Bar lengths are a log scale over the whole decades the runs' norms span (every run's, so panels side by side
+compare), its ends written over the bars: on 1e-8 … 1e2, 58 and 2.5 were bars a cell apart, though one is 23×
+the other. `[` and `]` switch between runs.
 
 The panel fits what it gets: a row per layer (name, value, bar, history) when
 there are rows for every layer; with two rows or more per layer the value goes
@@ -28,6 +29,7 @@ from .panel import RUN_BINDINGS, StripPanel, run_name
 from .raster import RIGHT_EIGHTHS, UP_EIGHTHS, border_room, first_fit, fmt_short, resample_columns
 
 LOG_LO, LOG_HI = -8.0, 2.0   # the color scale: 1e-8 … 1e2
+MIN_DECADES = 2     # the bars' scale spans at least this many decades (norms a few % apart stay bars alike)
 BAR_WIDTH = 12      # the widest bar (now); narrower panels get narrower bars before a number is cut
 VALUE_WIDTH = 9     # ' 2.7e-06 '
 MIN_HISTORY = 6     # a narrower history is left out
@@ -55,6 +57,7 @@ class GradientFlowPanel(StripPanel):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self._styles: dict[tuple, Style] = {}
+        self._span = (LOG_LO, LOG_HI)  # the bars' log10 scale: the decades every run's norms span
 
     def on_mount(self) -> None:
         self.set_titles(subtitle="[ / ]: run · ‖∇W‖, log scale")
@@ -82,6 +85,7 @@ class GradientFlowPanel(StripPanel):
                             if i == height // 2 else Strip.blank(width, base) for i in range(height)]
             return
         n = len(layers)
+        self._span = bar_span(view.runs)
         now = run.grads[-1, layers]
         assert run.grad_steps is not None  # the runner sends the norms' steps with them
         steps = (int(run.grad_steps[0]), int(run.grad_steps[-1]))
@@ -109,6 +113,8 @@ class GradientFlowPanel(StripPanel):
         label_w = max(name_w, VALUE_WIDTH) if k >= 2 else name_w + VALUE_WIDTH  # k ≥ 2: the value under the name
         rest = max(width - label_w, 0)
         bar_w = min(BAR_WIDTH, max(rest // 3, 4)) if rest >= 4 + MIN_HISTORY else min(rest, BAR_WIDTH)
+        if steps[0] == steps[1]:  # one moment, no history beside it: the bars take its room
+            bar_w = max(min(rest - 1, 2 * BAR_WIDTH), bar_w)
         # one moment (a panel held at a step): no strip, which would stretch that moment across as if every step
         strip_width = rest - bar_w - 1 if rest - bar_w - 1 >= MIN_HISTORY and steps[0] != steps[1] else 0
         history = resample_columns(run.grads[:, layers], strip_width)
@@ -141,12 +147,15 @@ class GradientFlowPanel(StripPanel):
         self._strips = (strips + below)[:height]
 
     def _header(self, pad: int, bar_w: int, strip_width: int, width: int, held: int | None) -> Strip:
-        """'‖∇W‖ now' (or 'at step N', for one moment held) over the values and bars, 'each step →' over
-        the history."""
+        """'‖∇W‖ now' (or 'at step N', for one moment held) over the values, the bars' scale over the bars
+        ('0.1       100'), 'each step →' over the history."""
         forms = ("‖∇W‖ now", "now") if held is None else (f"‖∇W‖ at step {held}", f"step {held}")
-        now = next((t for t in forms if len(t) <= pad + bar_w), "")
+        now = next((t for t in forms if len(t) <= pad - 1), "")
         later = next((t for t in ("each step →", "steps →", "→") if len(t) <= strip_width), "") if strip_width else ""
-        text = now.rjust(pad - 1).ljust(pad + bar_w + 1) if len(now) < pad else now.ljust(pad + bar_w + 1)
+        lo, hi = (_decade(v) for v in self._span)  # the bars' scale, its ends over theirs
+        fill = bar_w - len(lo) - len(hi) - 2  # an axis between them: "0.1 ┄┄┄┄ 100" (not "step 1 0.1")
+        ends = f"{lo} {'┄' * fill} {hi}" if fill >= 2 else ""
+        text = now.rjust(pad - 1) + " " + ends.ljust(bar_w + 1)
         return Strip([Segment(text + later, self.rich_style + Style(dim=True))]).adjust_cell_length(width, self.rich_style)
 
     def _ratio_line(self, first, now, steps: tuple[int, int], width: int) -> Strip:
@@ -160,7 +169,7 @@ class GradientFlowPanel(StripPanel):
         return Strip([Segment(text, self.rich_style)]).adjust_cell_length(width, self.rich_style)
 
     def _columns(self, now, width: int, height: int) -> list[Strip]:
-        """A short panel: one column per layer (input left), its bar rising on the log scale from 1e-8 to 1e2,
+        """A short panel: one column per layer (input left), its bar rising on the bars' log scale,
         the scale's ends on the left, L1 and the last layer named under them, and their values beside them
         where there is room."""
         base = self.rich_style
@@ -176,9 +185,8 @@ class GradientFlowPanel(StripPanel):
                                            for w in (6, 5, 4)))
                      if side_w >= max(map(len, lines)) + 1), [])
         bar_w = cw - 1 if cw >= 2 else 1
-        ticks = {0: "1e2", rows - 1: "1e-8"}
-        if rows >= 5:
-            ticks[(rows - 1) // 2] = "1e-3"
+        lo, hi = self._span
+        ticks = {0: _decade(hi), rows - 1: _decade(lo)}
         strips = []
         for r in range(rows):
             level = rows - 1 - r  # eighths below this row
@@ -204,7 +212,7 @@ class GradientFlowPanel(StripPanel):
         if norm <= 0:
             return [Segment(" " * bar_w)]
         log = math.log10(norm)
-        eighths = max(round((min(max(log, LOG_LO), LOG_HI) - LOG_LO) / (LOG_HI - LOG_LO) * rows * 8), 1)
+        eighths = max(round(self._share(log) * rows * 8), 1)
         c = min(max(eighths - level * 8, 0), 8)
         return [Segment(UP_EIGHTHS[c] * bar_w, self._style(("fg", scale_rgb(log))))]
 
@@ -216,7 +224,8 @@ class GradientFlowPanel(StripPanel):
         finite = np.isfinite(norms)
         positive = finite & (norms > 0)
         log = np.log10(np.where(positive, norms, 1.0))
-        eighths = np.maximum(np.round((np.clip(log, LOG_LO, LOG_HI) - LOG_LO) / (LOG_HI - LOG_LO) * rows * 8), 1)
+        lo, hi = self._span
+        eighths = np.maximum(np.round((np.clip(log, lo, hi) - lo) / (hi - lo) * rows * 8), 1)
         eighths[~positive] = 0
         keys = np.where(positive, np.round(log * 20), np.where(finite, 10_000, 20_000)).tolist()  # 1/20 decade
         starts = [0] + [k for k in range(1, len(keys)) if keys[k] != keys[k - 1]]
@@ -254,10 +263,15 @@ class GradientFlowPanel(StripPanel):
         if norm <= 0:
             return [Segment(" " * width)]
         log = math.log10(norm)
-        eighths = round((min(max(log, LOG_LO), LOG_HI) - LOG_LO) / (LOG_HI - LOG_LO) * width * 8)
+        eighths = round(self._share(log) * width * 8)
         full, part = divmod(max(eighths, 1), 8)
         text = "█" * full + (RIGHT_EIGHTHS[part] if part else "")
         return [Segment(text.ljust(width), self._style(("fg", scale_rgb(log))))]
+
+    def _share(self, log: float) -> float:
+        """Where a log10 norm lies on the bars' scale: 0 at its low end, 1 at its top (clamped)."""
+        lo, hi = self._span
+        return (min(max(log, lo), hi) - lo) / (hi - lo)
 
     def _cell(self, norm: float) -> Segment:
         if not math.isfinite(norm):
@@ -286,6 +300,27 @@ class GradientFlowPanel(StripPanel):
             style = Style(color=color, bold=True) if kind == "fg" else Style(bgcolor=color)
             self._styles[key] = style
         return style
+
+
+def bar_span(runs) -> tuple[float, float]:
+    """The bars' log10 scale: the whole decades that every run's weight-gradient norms (now and their history)
+    span, at least MIN_DECADES, between 1e-12 and 1e12 (a run blowing up is off the top, drawn full)."""
+    norms = [run.grads[:, weight_layers(run)].ravel() for run in runs if run.grads is not None and len(run.grads)]
+    values = np.concatenate(norms) if norms else np.zeros(0)
+    values = values[np.isfinite(values) & (values > 0)]
+    if not len(values):
+        return LOG_LO, LOG_HI
+    lo = min(max(math.floor(math.log10(values.min())), -12), 10)
+    hi = min(max(math.ceil(math.log10(values.max())), lo + 1), 12)
+    if hi - lo < MIN_DECADES:
+        lo = hi - MIN_DECADES
+    return float(lo), float(hi)
+
+
+def _decade(log: float) -> str:
+    """A decade's label: '0.1', '1', '100' near 1, else '1e-6'."""
+    k = int(log)
+    return f"{10.0 ** k:g}" if -2 <= k <= 3 else f"1e{k}"
 
 
 def _layer_label(index: int, count: int) -> str:
