@@ -93,16 +93,20 @@ async def test_nan_predictions_are_marked():
     ds = load(CIRCLES).variants[0].dataset
     conf = np.full((64, 96), 0.9)
     conf[:10] = np.nan
-    b = Boundary((-1.0, 1.0), (-1.0, 1.0), classes=np.zeros((64, 96), int), confidence=conf)
-    run = diverged_run(3, boundary=b)
-    view = View(1, "ready", "cpu", 3, 10, False, True, 60, math.nan, None, (run,))
+    panel = await drawn(ds, Boundary((-1.0, 1.0), (-1.0, 1.0), classes=np.zeros((64, 96), int), confidence=conf))
+    colors = {seg.style.color.triplet for strip in panel._strips for seg in strip if seg.style and seg.style.color}
+    assert tuple(NONFINITE_RGB) in {tuple(c) for c in colors if c}
+
+
+async def drawn(ds, boundary: Boundary) -> BoundaryPanel:
+    """A boundary panel in a 60x20 terminal, drawn from one run's `boundary` over the data `ds`."""
+    view = View(1, "ready", "cpu", 3, 10, False, True, 60, math.nan, None, (diverged_run(3, boundary=boundary),))
     app = PanelApp([ds])
     async with app.run_test(size=(60, 20)) as pilot:
         panel = app.query_one(BoundaryPanel)
         panel.show(view)
         await pilot.pause()
-        colors = {seg.style.color.triplet for strip in panel._strips for seg in strip if seg.style and seg.style.color}
-        assert tuple(NONFINITE_RGB) in {tuple(c) for c in colors if c}
+    return panel
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])
@@ -121,15 +125,8 @@ async def test_a_fit_is_a_thin_line_where_its_axes_say():
     # of a whole row at one column; in braille it is one dot thick and within half a cell of its value
     ds = load(FIT).variants[0].dataset
     xs = np.linspace(-3.0, 3.0, 200)
-    b = Boundary((-3.0, 3.0), (-6.0, 6.0), curve_x=xs, curve_y=0.4 * xs + 1.0)
-    run = diverged_run(3, boundary=b)
-    view = View(1, "ready", "cpu", 3, 10, False, True, 60, math.nan, None, (run,))
-    app = PanelApp([ds])
-    async with app.run_test(size=(60, 20)) as pilot:
-        panel = app.query_one(BoundaryPanel)
-        panel.show(view)
-        await pilot.pause()
-        rows = ["".join(seg.text for seg in strip) for strip in panel._strips]
+    panel = await drawn(ds, Boundary((-3.0, 3.0), (-6.0, 6.0), curve_x=xs, curve_y=0.4 * xs + 1.0))
+    rows = ["".join(seg.text for seg in strip) for strip in panel._strips]
     ticks = {r: float(line[:MARGIN - 2]) for r, line in enumerate(rows[:-1]) if line[MARGIN - 1] == "┤"}
     (r0, v0), (r1, v1) = min(ticks.items()), max(ticks.items())
     per_row = (v1 - v0) / (r1 - r0)
