@@ -19,7 +19,7 @@ from nntui.scenario import load
 from nntui.scenario.loader import load_path
 from nntui.ui import STYLESHEET
 from nntui.ui.app import NNTuiApp
-from nntui.ui.boundary import NONFINITE_RGB, BoundaryPanel
+from nntui.ui.boundary import LEAST_SQUARES_RGB, NONFINITE_RGB, BoundaryPanel, closed_form_fit, least_squares
 from nntui.ui.raster import MARGIN
 
 from .conftest import MINIMAL, diverged_run, wait_idle
@@ -81,12 +81,12 @@ async def test_brackets_switch_runs():
 class PanelApp(App):
     CSS_PATH = STYLESHEET  # the panel's styles, as in the app
 
-    def __init__(self, datasets):
+    def __init__(self, datasets, **kwargs):
         super().__init__()
-        self.datasets = datasets
+        self.datasets, self.kwargs = datasets, kwargs
 
     def compose(self) -> ComposeResult:
-        yield BoundaryPanel(self.datasets)
+        yield BoundaryPanel(self.datasets, **self.kwargs)
 
 
 async def test_nan_predictions_are_marked():
@@ -98,10 +98,10 @@ async def test_nan_predictions_are_marked():
     assert tuple(NONFINITE_RGB) in {tuple(c) for c in colors if c}
 
 
-async def drawn(ds, boundary: Boundary) -> BoundaryPanel:
+async def drawn(ds, boundary: Boundary, **kwargs) -> BoundaryPanel:
     """A boundary panel in a 60x20 terminal, drawn from one run's `boundary` over the data `ds`."""
     view = View(1, "ready", "cpu", 3, 10, False, True, 60, math.nan, None, (diverged_run(3, boundary=boundary),))
-    app = PanelApp([ds])
+    app = PanelApp([ds], **kwargs)
     async with app.run_test(size=(60, 20)) as pilot:
         panel = app.query_one(BoundaryPanel)
         panel.show(view)
@@ -138,3 +138,25 @@ async def test_a_fit_is_a_thin_line_where_its_axes_say():
         x = x0 + (c - c0) * (x1 - x0) / (c1 - c0)
         assert abs(v0 + (r - r0) * per_row - (0.4 * x + 1.0)) <= 0.75 * abs(per_row), (r, c, x)
     assert max(Counter(c for _, c in cells).values()) <= 2  # one dot thick: a column crosses one row line at most
+
+
+async def test_a_linear_model_s_fit_shows_the_least_squares_line_it_is_heading_for():
+    # linear_regression: "lands on the closed-form least-squares fit", and that fit was nowhere on screen
+    ds = load(FIT).variants[0].dataset  # (y = 1.5·x + noise)
+    theta = least_squares(ds)
+    xs = np.linspace(-3.0, 3.0, 200)
+    assert theta[0] == pytest.approx(1.5, abs=0.1)
+    white = f"#{LEAST_SQUARES_RGB[0]:02x}{LEAST_SQUARES_RGB[1]:02x}{LEAST_SQUARES_RGB[2]:02x}"
+
+    def dotted(panel) -> int:
+        return sum(1 for strip in panel._strips for seg in strip if seg.style and seg.style.color
+                   and seg.style.color.name == white and any(0x2800 < ord(ch) <= 0x28FF for ch in seg.text))
+
+    far = Boundary((-3.0, 3.0), (-6.0, 6.0), curve_x=xs, curve_y=0 * xs)  # a flat start: the fit drawn apart
+    panel = await drawn(ds, far, closed_form=[True])
+    assert dotted(panel) > 5 and "┄ least squares" in str(panel.border_subtitle)
+    there = Boundary((-3.0, 3.0), (-6.0, 6.0), curve_x=xs, curve_y=closed_form_fit(ds, theta, xs))
+    panel = await drawn(ds, there, closed_form=[True])  # on it: one line, and the legend says it is both
+    assert dotted(panel) == 0 and "least" in str(panel.border_subtitle) and "┄" not in str(panel.border_subtitle)
+    panel = await drawn(ds, far)  # an MLP's fit: no closed form to show
+    assert dotted(panel) == 0 and "least" not in str(panel.border_subtitle)

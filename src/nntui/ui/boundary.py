@@ -31,6 +31,7 @@ from .raster import (
     to_pixels,
 )
 
+LEAST_SQUARES_RGB = (235, 235, 235)  # the closed-form fit: near white, dotted, under the model's line
 LEVELS = 4  # confidence shades per class: few colors, small terminal output
 
 
@@ -49,11 +50,20 @@ class BoundaryPanel(StripPanel):
 
     @classmethod
     def for_scenario(cls, scenario, **kwargs):
-        return cls([v.dataset for v in scenario.variants], **kwargs)  # it draws the data points itself
+        # it draws the data points itself, and where a run is a linear model fitted by mean squared error, the
+        # least-squares fit it is heading for
+        closed_form = [v.model.kind == "linear" and v.train.loss == "mse" for v in scenario.variants]
+        return cls([v.dataset for v in scenario.variants], closed_form=closed_form,
+                   bias=[v.model.bias for v in scenario.variants], **kwargs)
 
-    def __init__(self, datasets: list[Dataset], **kwargs):
+    def __init__(self, datasets: list[Dataset], closed_form: list[bool] | None = None, bias: list[bool] | None = None,
+                 **kwargs):
         super().__init__(**kwargs)
         self.datasets = datasets  # per run: the points to draw (numpy, no torch)
+        # per run: the least-squares weights (None where the closed form is not this run's model's answer)
+        self.least_squares = [least_squares(ds, b) if on and ds.task == "regression" else None
+                              for ds, on, b in zip(datasets, closed_form or [False] * len(datasets),
+                                                   bias or [True] * len(datasets))]
         self._styles: dict[tuple, Style] = {}
 
     def on_mount(self) -> None:
@@ -80,13 +90,16 @@ class BoundaryPanel(StripPanel):
         # shading means goes before the key hint (the footer's help has it)
         regions = [f"{points} · faded: less sure  [ / ]: run", f"{points} · faded: less sure",
                    f"{brief} · faded: unsure", f"{points}  [ / ]: run", points, brief]
-        self.set_titles(title=first_fit([f"{kind} · {name}", f"{kind.split()[0]} · {name}", name], room),
-                        subtitle=first_fit(regions if b.classes is not None else self._fit_legends(held_out), room))
         pw, ph = width - MARGIN, height - 1
         # both axes from axis.py (each tick on the cell whose centre is its value); the model's grid is sampled
         # at each pixel's centre
         x_axis = scale(*b.x_range, pw, anchor="middle", label_width=6, gap=7, most=max(7, pw // 3))
         y_axis = scale(*b.y_range, ph, flip=True, anchor="middle", label_width=MARGIN - 2)
+        theta = self.least_squares[self.run_index]
+        legends = (regions if b.classes is not None else self._fit_legends(held_out) if theta is None
+                   else self._closed_form_legends(self._on_least_squares(b, ds, theta, y_axis.per_cell)))
+        self.set_titles(title=first_fit([f"{kind} · {name}", f"{kind.split()[0]} · {name}", name], room),
+                        subtitle=first_fit(legends, room))
         window = scaled_window(x_axis, y_axis)
         if b.classes is not None:
             top, bottom, marks = self._regions(b, ds, window, pw, 2 * ph)
@@ -111,6 +124,23 @@ class BoundaryPanel(StripPanel):
                     "light: trained on · dark: held out", "light: train · dark: held out", "dark: held out"]
         return ["grey: data · line: the model now · [ / ]: run", "grey: data · line: the model now",
                 "grey: data · line: model", "grey: data · line: fit", "grey: the data"]
+
+    @staticmethod
+    def _closed_form_legends(on_it: bool) -> list[str]:
+        """The fit's legend where the least-squares line is drawn too (`on_it`: under the model's, all along),
+        fullest first."""
+        if on_it:
+            return ["grey: data · line: the model, on the least-squares fit", "grey: data · line: model = least squares",
+                    "grey: data · model = least squares", "line: model = least squares", "= least squares"]
+        return ["grey: data · line: the model now · ┄ least squares", "grey: data · line: model · ┄ least squares",
+                "line: model · ┄ least squares", "┄ least squares", "┄ best fit"]
+
+    @staticmethod
+    def _on_least_squares(b: Boundary, ds: Dataset, theta: np.ndarray, per_cell: float) -> bool:
+        """The model's curve lies within half a cell of the least-squares fit everywhere: one line on screen."""
+        assert b.curve_x is not None and b.curve_y is not None  # a boundary without classes is a fit curve
+        gap = np.abs(b.curve_y - closed_form_fit(ds, theta, b.curve_x))
+        return bool(np.all(np.isfinite(gap)) and gap.max() <= per_cell / 2)
 
     def _regions(self, b: Boundary, ds: Dataset, window, pw: int, py: int):
         assert b.classes is not None and b.confidence is not None  # a classifier's boundary has both
@@ -154,15 +184,24 @@ class BoundaryPanel(StripPanel):
         curve = np.stack([b.curve_x, b.curve_y], 1)
         ok = np.isfinite(curve).all(1)
         marks: dict[tuple[int, int], tuple] = {}  # (row, column) → (glyph, its colour, the colour under it)
+        canvas = BrailleCanvas(pw, py // 2)
+
+        def dots(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            cx, cy = to_pixels(points, window[0], window[1], pw, py)  # two dots a pixel, each way
+            return polyline_pixels(2 * cx + 0.5, 2 * cy + 0.5)
+
+        theta = self.least_squares[self.run_index]
+        if theta is not None:  # the fit it is heading for, dotted under the model's line
+            xs, ys = dots(np.stack([b.curve_x, closed_form_fit(ds, theta, b.curve_x)], 1))
+            keep = (xs // 2) % 2 == 0  # every other cell: dotted, told apart from the model's solid line
+            canvas.paint(xs[keep], ys[keep], 1)
         if ok.any():
-            canvas = BrailleCanvas(pw, py // 2)
-            cx, cy = to_pixels(curve[ok], window[0], window[1], pw, py)  # two dots a pixel, each way
-            canvas.paint(*polyline_pixels(2 * cx + 0.5, 2 * cy + 0.5), 0)
-            color = variant_rgb(self.run_index)
-            for r, c in zip(*np.nonzero(canvas.bits)):
-                top, bottom = pix[2 * r][c], pix[2 * r + 1][c]  # a point under the line keeps its colour
-                under = bottom if bottom != BOUNDARY_BACKGROUND_RGB else top
-                marks[(int(r), int(c))] = (chr(0x2800 + int(canvas.bits[r, c])), color, under)
+            canvas.paint(*dots(curve[ok]), 0)
+        colors = (variant_rgb(self.run_index), LEAST_SQUARES_RGB)
+        for r, c in zip(*np.nonzero(canvas.bits)):
+            top, bottom = pix[2 * r][c], pix[2 * r + 1][c]  # a point under the line keeps its colour
+            under = bottom if bottom != BOUNDARY_BACKGROUND_RGB else top
+            marks[(int(r), int(c))] = (chr(0x2800 + int(canvas.bits[r, c])), colors[canvas.style[r, c]], under)
         if not ok.all():
             marks[(0, 0)] = ("✗", NONFINITE_RGB)  # NaN/Inf predictions: say so
         return pix[0::2], pix[1::2], marks
@@ -173,6 +212,21 @@ class BoundaryPanel(StripPanel):
         if style is None:
             style = self._styles[key] = Style(color=Color.from_rgb(*fg), bgcolor=Color.from_rgb(*bg), bold=bold)
         return style
+
+
+def least_squares(ds: Dataset, bias: bool = True) -> np.ndarray:
+    """The weights (and bias, last) that minimize the mean squared error on the training split: where a linear
+    model's gradient descent ends."""
+    x = ds.x_train.astype(np.float64)
+    features = np.c_[x, np.ones(len(x))] if bias else x
+    return np.linalg.lstsq(features, ds.y_train[:, 0].astype(np.float64), rcond=None)[0]
+
+
+def closed_form_fit(ds: Dataset, theta: np.ndarray, xs: np.ndarray) -> np.ndarray:
+    """The least-squares fit's prediction at the points `xs` of the data's plane."""
+    x = ds.inputs_of(xs[:, None]).astype(np.float64)
+    features = np.c_[x, np.ones(len(x))] if len(theta) > x.shape[1] else x
+    return features @ theta
 
 
 def _nearest(values: np.ndarray, lo: float, hi: float, n: int) -> np.ndarray:
