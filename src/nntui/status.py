@@ -66,7 +66,7 @@ NOISE = 1e-3              # changes below 0.1% of the window's top are not a dir
 CREEP = 0.8               # 80% of the window's steps going down: still creeping, however slowly
 FLOOR_SHARE = 0.05        # flat with 5% of the way from its start to the reachable minimum left: stuck
 FROZEN = 1e-3             # an lr below this share of its largest: the run no longer moves (a schedule ended at 0)
-VISIBLE = 0.05            # a fall over the last third of the steps of 5% of the run's whole fall (as drawn): it shows
+VISIBLE = 0.05            # a fall over the last third of the steps of 5% of the chart's height: it shows
 
 
 def window(points: Sequence[tuple[int, float]], step: int) -> list[float]:
@@ -158,12 +158,13 @@ def run_status(losses: Sequence[float], *, step: int, diverged_at: int | None, f
 
 
 def _falls_visibly(earlier: float, now: float, first: float, linear: bool) -> bool:
-    """Over the last third of the steps the loss fell from `earlier` to `now` by VISIBLE or more of its whole fall
-    from `first`, as the chart draws it (log or linear): the end of its curve still points down."""
-    if not earlier > now or not first > now:  # (False while NaN)
+    """Over the last third of the steps the loss fell from `earlier` to `now` by 2·FLAT or more of itself and by
+    VISIBLE of the chart's height (a linear axis from 0 to `first`; on a log axis, its whole fall from `first`):
+    the end of its curve still points down."""
+    if not earlier > (1 + 2 * FLAT) * now or not first > now:  # a few % at its own level at least (False while NaN)
         return False
-    if linear:
-        return earlier - now > VISIBLE * (first - now)
+    if linear:  # the axis runs from 0 to about where the runs started
+        return earlier - now > VISIBLE * first
     return now > 0 and math.log(earlier / now) > VISIBLE * math.log(first / now)
 
 
