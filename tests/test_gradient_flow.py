@@ -50,7 +50,7 @@ async def test_panel_shows_the_engine_numbers_and_brackets_switch_runs():
         header, first_row = ("".join(seg.text for seg in strip) for strip in panel._strips[:2])
         # what the bar and the strip beside it are; one moment has no strip (it would look like every step)
         one_moment = run.grad_steps[0] == run.grad_steps[-1]
-        assert ("‖∇W‖ at step" if one_moment else "‖∇W‖ now") in header
+        assert ("‖∇W‖ at step" if one_moment else "‖∇W‖ now") in header  # (not held: the title does not say the step)
         assert ("each step →" in header) is not one_moment
         assert first_row.startswith("L1 (in)") and f"{run.grads[-1, layers[0]]:.1e}" in first_row
         assert "sigmoid" in str(panel.border_title)

@@ -58,6 +58,7 @@ class GradientFlowPanel(StripPanel):
         super().__init__(**kwargs)
         self._styles: dict[tuple, Style] = {}
         self._span = (LOG_LO, LOG_HI)  # the bars' log10 scale: the decades every run's norms span
+        self._titled = False  # the title names the step the panel is held at
 
     def on_mount(self) -> None:
         self.set_titles(subtitle="[ / ]: run · ‖∇W‖, log scale")
@@ -75,8 +76,10 @@ class GradientFlowPanel(StripPanel):
         run = view.runs[self.run_index]
         room = border_room(self.outer_size.width)
         name = run_name(run)
-        self.set_titles(title=first_fit([f"Gradient flow · {name}", f"Grad flow · {name}", f"∇ flow · {name}",
-                                         name, f"Grad flow · {run.label}", run.label], room),
+        title = first_fit([f"Gradient flow · {name}", f"Grad flow · {name}", f"∇ flow · {name}",
+                           name, f"Grad flow · {run.label}", run.label], room)
+        self._titled = run.held_at is not None and f"step {run.held_at}" in title  # (the header need not say it)
+        self.set_titles(title=title,
                         subtitle=first_fit(["[ / ]: run · ‖∇W‖, log scale", "[ / ]: run · ‖∇W‖, log", "[ / ]: run · ‖∇W‖",
                                             "‖∇W‖"], room))
         layers = weight_layers(run)
@@ -110,7 +113,9 @@ class GradientFlowPanel(StripPanel):
             labels = [f"L{r + 1}" for r in range(n)]  # (in) and (out) go before a number would be cut
         values = [_fmt(v) for v in now]
         name_w = max(map(len, labels)) + 1
-        label_w = max(name_w, VALUE_WIDTH) if k >= 2 else name_w + VALUE_WIDTH  # k ≥ 2: the value under the name
+        # the value beside its name where the row has room (under it, it read as the next layer's)
+        inline = k == 1 or width - name_w - VALUE_WIDTH >= 2 * BAR_WIDTH
+        label_w = name_w + VALUE_WIDTH if inline else max(name_w, VALUE_WIDTH)
         rest = max(width - label_w, 0)
         bar_w = min(BAR_WIDTH, max(rest // 3, 4)) if rest >= 4 + MIN_HISTORY else min(rest, BAR_WIDTH)
         if steps[0] == steps[1]:  # one moment, no history beside it: the bars take its room
@@ -123,8 +128,8 @@ class GradientFlowPanel(StripPanel):
         for r in range(n):
             ridge = self._ridge(history[:, r], content) if strip_width and k >= 2 else []
             for row in range(k):
-                if k == 1:
-                    head = f"{labels[r]:<{name_w}}{values[r]:>{VALUE_WIDTH - 1}} "
+                if inline:
+                    head = f"{labels[r]:<{name_w}}{values[r]:>{VALUE_WIDTH - 1}} " if row == 0 else " " * label_w
                 else:
                     head = f"{(labels[r] if row == 0 else values[r] if row == 1 else ''):<{label_w}}"
                 segments = [Segment(head, base)]
@@ -141,7 +146,7 @@ class GradientFlowPanel(StripPanel):
         axis = [self._time_axis(steps, width - strip_width, strip_width)] if strip_width else []  # no history: no axis
         below = (ratio + axis + [self._legend(width)])[:footer]
         if height - len(strips) - len(below) >= 1:  # a spare row: what the bar and the strip are, over them
-            strips.insert(0, self._header(label_w if k >= 2 else name_w + VALUE_WIDTH, bar_w, strip_width, width,
+            strips.insert(0, self._header(label_w, bar_w, strip_width, width,
                                           None if steps[0] != steps[1] else steps[1]))
         strips += [Strip.blank(width, base)] * max(height - len(strips) - len(below), 0)
         self._strips = (strips + below)[:height]
@@ -149,7 +154,9 @@ class GradientFlowPanel(StripPanel):
     def _header(self, pad: int, bar_w: int, strip_width: int, width: int, held: int | None) -> Strip:
         """'‖∇W‖ now' (or 'at step N', for one moment held) over the values, the bars' scale over the bars
         ('0.1       100'), 'each step →' over the history."""
-        forms = ("‖∇W‖ now", "now") if held is None else (f"‖∇W‖ at step {held}", f"step {held}")
+        # (a moment held at a step: the title says which; "at step 1" had run into the bars' scale, "step 1 0.1 ┄")
+        forms = (("‖∇W‖ now", "now") if held is None else ("‖∇W‖",) if self._titled
+                 else (f"‖∇W‖ at step {held}", f"step {held}"))
         now = next((t for t in forms if len(t) <= pad - 1), "")
         later = next((t for t in ("each step →", "steps →", "→") if len(t) <= strip_width), "") if strip_width else ""
         lo, hi = (_decade(v) for v in self._span)  # the bars' scale, its ends over theirs
@@ -284,9 +291,12 @@ class GradientFlowPanel(StripPanel):
         """The colour scale from 1e-8 to 1e2: two cells a decade and what its ends mean, or what fits of that."""
         dim = self.rich_style + Style(dim=True)
         decades = int(LOG_HI - LOG_LO) + 1
-        swatch, words = next(((w, t) for w, t in ((2, "  vanishing → exploding"), (2, ""), (1, ""))
-                              if 5 + w * decades + 4 + len(t) <= width), (1, ""))
-        segments = [Segment("1e-8 ", dim)]
+        # "colour:" first where it fits: the bars' own scale is written over them, this one is the colours'
+        swatch, words, name = next(((w, t, n) for w, t, n in ((2, "  vanishing → exploding", "colour: "),
+                                                              (2, "  vanishing → exploding", ""), (2, "", "colour: "),
+                                                              (2, "", ""), (1, "", ""))
+                                    if len(n) + 5 + w * decades + 4 + len(t) <= width), (1, "", ""))
+        segments = [Segment(f"{name}1e-8 ", dim)]
         for k in range(int(LOG_LO), int(LOG_HI) + 1):
             segments.append(Segment(" " * swatch, self._style(("bg", scale_rgb(k)))))
         segments.append(Segment(" 1e2" + words, dim))
