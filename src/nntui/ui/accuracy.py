@@ -13,7 +13,7 @@ import math
 from collections.abc import Collection
 
 from ..runner import View
-from .loss import Curves, LossPlot
+from .loss import Curves, LossPlot, validation_entry
 
 
 class AccuracyPanel(LossPlot):
@@ -37,8 +37,7 @@ class AccuracyPanel(LossPlot):
     def _legend(self, held_out: bool, noise: bool, marks: Collection[str]) -> list[tuple[str, str]]:
         if not held_out:
             return [("━ training split", "━ train")]
-        return [("━ training", "━ train"), ("╌ validation (under ━)", "╌ val under ━") if "╌≈" in marks
-                else ("╌ validation", "╌ val")]
+        return [("━ training", "━ train"), validation_entry(marks)]
 
     def _curves(self, view: View) -> list[Curves]:
         none = self._finite(None, None)

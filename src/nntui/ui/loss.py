@@ -147,7 +147,7 @@ class LossPlot(StripPanel):
         drops it before what the marks mean)."""
         return [pair for pair, shown in (
             (("━ training", "━ train"), held_out),
-            (("╌ validation (under ━)", "╌ val under ━") if "╌≈" in marks else ("╌ validation", "╌ val"), held_out),
+            (validation_entry(marks), held_out),
             (("✗ diverged", "✗ diverged"), "✗" in marks), (("↑ off the top", "↑ off top"), "↑" in marks),
             ((f"↓ below {tick_label(FLOOR, 5)}", "↓ below"), "↓" in marks),
             (("▼ lowest val", "▼ lowest"), "▼" in marks), (("■ stopped early", "■ stopped"), "■" in marks),
@@ -447,6 +447,12 @@ class LossPlot(StripPanel):
                 rgb = blend(rgb, bg.get_truecolor() if bg is not None else (0, 0, 0), TRACE_FADE)
             style = self._styles[key] = Style(color=Color.from_rgb(*rgb), bold=kind == MAIN)
         return style
+
+
+def validation_entry(marks: Collection[str]) -> tuple[str, str]:
+    """The legend's (long, short) words for the dashed validation curve; where the dashes lie under the training
+    curves ("╌≈" in `marks`), it says so in words ("val under ━" read as a formula)."""
+    return ("╌ validation, hidden under ━", "╌ val hidden under ━") if "╌≈" in marks else ("╌ validation", "╌ val")
 
 
 def _legend_lines(text: str, width: int) -> list[str]:
