@@ -348,3 +348,19 @@ async def test_losses_far_off_the_chart_draw_without_a_crash():
     wild = run("wild", np.where(steps < 40, 1.0, 1e300), train_steps=steps[::10], train_losses=np.ones(5))
     plot = await drawn([calm, wild])
     assert any(is_dots(ch) for row in cells(plot) for ch, _ in row)
+
+
+async def test_a_run_early_stopping_ended_on_another_s_path_is_said_to_share_its_curve():
+    # early_stopping: 'no stopping' lay under 'patience 150' until step 430 and seemed to start there
+    steps = np.arange(0, 801, 10.0)
+    losses = 1 / (1 + steps / 50)
+    on = run("no stopping", losses, steps=steps, train_steps=steps, train_losses=losses)
+    cut = steps <= 430
+    restored = np.append(losses[cut][:-1], losses[20])  # its last point: the best weights put back
+    stopped = run("patience 150", restored, steps=steps[cut], train_steps=steps[cut], train_losses=restored,
+                  stopped_at=430)
+    plot = await drawn([on, stopped], log_y=True)
+    assert "one curve until ■" in str(plot.border_subtitle)
+    apart = run("patience 150", restored * 1.5, steps=steps[cut], train_steps=steps[cut], train_losses=restored * 1.5,
+                stopped_at=430)
+    assert "one curve" not in str((await drawn([on, apart], log_y=True)).border_subtitle)

@@ -161,7 +161,8 @@ class LossPlot(StripPanel):
         `row`: there is room for that row (else the border keeps what fits, the count of runs under others first)."""
         n = len(unlabelled)
         hidden = [((f"under others: {', '.join(unlabelled)}", f"{n} run{'s' * (n > 1)} under others"), n > 0),
-                  (("= same values", "= same"), "=" in marks)]
+                  (("= same values", "= same"), "=" in marks),
+                  (("one curve until ■: the same path", "one curve until ■"), "=■" in marks)]
         entries = [pair for pair, shown in hidden if shown]
         entries += self._legend(held_out, noise, marks)
         # what a label's "(under)" means: after the marks (the word on the label says most of it itself)
@@ -274,6 +275,8 @@ class LossPlot(StripPanel):
         if dashes and all(np.isin(_cells(*dash, (cw, ph)), curves_cells).mean() > HELD_OUT_HIDDEN_SHARE
                           for dash in dashes.values()):
             marks.add("╌≈")  # every validation curve is (mostly) under the training curves
+        if any(_same_until_stopped(curves, view.runs, i) for i in range(len(curves))):
+            marks.add("=■")  # a run early stopping ended lies on another's path until its ■: one curve until there
         unlabelled = [] if gutter else [names[i] for group in groups for i, mark in group if mark]
         subtitle, rest = self._subtitle(bool(dashes), any(_shows_noise(c) for c in curves), marks, unlabelled,
                                         legend_row)
@@ -516,6 +519,21 @@ def _dots(series: Series, x_axis: Scale, y_axis: Scale, rows: int) -> tuple[np.n
     same edge."""
     steps, values = series
     return x_axis.dots(steps, 2), np.clip(y_axis.dots(values, 4), -8 * rows, 12 * rows)
+
+
+def _same_until_stopped(curves: list[Curves], runs, i: int) -> bool:
+    """Run `i` was ended by early stopping, and another run that went on has the same curve up to there (the
+    same seed and data: early_stopping's two runs), so one of them lies under the other until the ■."""
+    if runs[i].stopped_at is None or not len(curves[i].main[0]):
+        return False
+    steps, values = curves[i].main[0][:-1], curves[i].main[1][:-1]  # (its last point: the best weights put back)
+    n = len(steps)
+    for k, other in enumerate(curves):
+        s, v = other.main
+        if k != i and runs[k].stopped_at is None and len(s) > n > 1 and np.array_equal(s[:n], steps) \
+                and np.allclose(v[:n], values, rtol=SAME_RTOL, atol=0):
+            return True
+    return False
 
 
 def _identical(curves: list[Curves], order: list[int]) -> list[list[tuple[int, str]]]:
