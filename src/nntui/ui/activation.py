@@ -68,7 +68,9 @@ class ActivationPanel(StripPanel):
         self.set_titles(title=first_fit(["Slope f′(z) of each activation, z from −4 to 4", "Slope f′(z) of each "
                                          "activation", "Slope f′(z)"], room),
                         subtitle=first_fit(["bar height: f′(z) · number: f′(0), left|right of a kink",
-                                            "bar height: f′(z) · number: f′(0)", "number: f′(0)"], room))
+                                            "height: f′(z) · f′(0), a|b: left|right of kink",
+                                            "f′(0); a|b: left|right of kink", "bar height: f′(z) · number: f′(0)",
+                                            "number: f′(0)"], room))
         labels = [run.label for run in view.runs]
         at_zero = [_at_zero(SLOPES[n]) for n in names]
         label_w = max(map(len, labels)) + 1

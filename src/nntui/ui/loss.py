@@ -170,7 +170,9 @@ class LossPlot(StripPanel):
         legend, short = [long for long, _ in entries], [brief for _, brief in entries]
         room = border_room(self.size.width)
         hint = [self.KEY_HINT] if self.KEY_HINT else []
-        for form in (" · ".join([*legend, *hint]), " · ".join(legend), " · ".join(short)):
+        # the short words only where no run under others goes unnamed by them (a row can name the runs)
+        for form in (" · ".join([*legend, *hint]), " · ".join(legend), *([" · ".join(short)] if not n or not row
+                                                                         else [])):
             if cell_len(form) <= room:
                 return form, ""
         if not row:
