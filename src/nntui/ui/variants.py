@@ -250,8 +250,9 @@ def _setting(value) -> str:
     return "" if value is None else str(value)
 
 
-# a live column's title and width in a table too narrow for whole labels
-LIVE_SHORT = {"lr now": "lr", "device": "dev", "steps/s": "step/s", "val loss": "val", "gap": "gap",
+# a live column's title and width in a table too narrow for whole labels ("lr now" stays: a bare "lr" read as the
+# setting, 0.08 in one table and 0.00216 in a narrower one)
+LIVE_SHORT = {"lr now": "lr now", "device": "dev", "steps/s": "step/s", "val loss": "val", "gap": "gap",
               "accuracy": "acc", "val acc": "v.acc", "zero w": "zeros", "mean loss": "mean", "samples": "seen"}
 # "1.5e-05", "cuda", "100.0%", "+0.0123", "100%"
 LIVE_WIDTH = {"lr now": 8, "device": 4, "steps/s": 6, "val loss": 8, "gap": 7, "accuracy": 6, "val acc": 6,
