@@ -217,6 +217,10 @@ def test_a_curve_still_falling_over_the_last_third_of_a_long_run_is_learning():
     # grad_accumulation's batch 64 dipped 0.285 → 0.26 at the end of a 0–0.8 axis: a flat line to the eye; and
     # activations' sigmoid, 0.6935 → 0.6899 at ln 2, is flat however small its own fall on a log axis
     assert run_status([0.2601] * 16, step=200, diverged_at=None, first=0.78, linear=True, earlier=0.285) == "converged"
+    # dead_relu's lr-2 run, collapsed onto 0.46 beside a run at 0.0016: a 6% creep is flat on that log axis
+    collapsed = dict(step=300, diverged_at=None, first=0.5419, earlier=0.49)
+    assert run_status([0.4589] * 16, **collapsed) == "learning"  # alone: its own fall is the axis
+    assert run_status([0.4589] * 16, **collapsed, best_other=0.0016) == "stuck"
     at_chance = dict(step=300, diverged_at=None, first=0.6952, baseline=0.6931)
     assert run_status([0.6899] * 16, **at_chance, earlier=0.6935) == "stuck"
 

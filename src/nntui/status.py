@@ -142,7 +142,7 @@ def run_status(losses: Sequence[float], *, step: int, diverged_at: int | None, f
         # at the lowest its model can reach (a straight line's least squares) a run is converged, however far above
         # a better model or near a constant it is: nothing is left for it to learn
         reached = not above_floor and now <= (1 + FLAT) * floor  # (drawn less its floor, the chart shows the gap)
-        falling = not frozen and _falls_visibly(earlier, now, first, linear)
+        falling = not frozen and _falls_visibly(earlier, now, first, linear, best_other)
         if stopped and not reached and not falling and (now >= BASELINE_SHARE * baseline or mine >= FAR_ABOVE * best_other):
             return "stuck"
         if reached:
@@ -157,15 +157,17 @@ def run_status(losses: Sequence[float], *, step: int, diverged_at: int | None, f
     return "learning"
 
 
-def _falls_visibly(earlier: float, now: float, first: float, linear: bool) -> bool:
+def _falls_visibly(earlier: float, now: float, first: float, linear: bool, best_other: float = math.nan) -> bool:
     """Over the last third of the steps the loss fell from `earlier` to `now` by 2·FLAT or more of itself and by
-    VISIBLE of the chart's height (a linear axis from 0 to `first`; on a log axis, its whole fall from `first`):
-    the end of its curve still points down."""
+    VISIBLE of the chart's height: a linear axis from 0 to `first`; a log axis from `first` down to the lowest of
+    it and the other runs (`best_other`): a 6% creep of a run stuck at 0.46 is flat beside one at 0.0016. The
+    end of its curve still points down."""
     if not earlier > (1 + 2 * FLAT) * now or not first > now:  # a few % at its own level at least (False while NaN)
         return False
     if linear:  # the axis runs from 0 to about where the runs started
         return earlier - now > VISIBLE * first
-    return now > 0 and math.log(earlier / now) > VISIBLE * math.log(first / now)
+    bottom = min(now, best_other) if best_other > 0 else now  # (NaN: alone)
+    return now > 0 and math.log(earlier / now) > VISIBLE * math.log(first / bottom)
 
 
 def overfitting(val_now: float, val_low: float, train_now: float, train_then: float, rising: bool = False) -> bool:
