@@ -180,8 +180,9 @@ async def test_a_run_drawn_under_another_says_so_at_its_curve_s_end_or_in_the_le
     runs = [run("full", losses), run("batch 32", losses * 1.002), run("apart", 30 * losses)]  # 0.2%: one row
     plot = await drawn(runs, log_y=True)
     ends = [line.rstrip() for line in lines(plot)]
-    at = next(r for r, line in enumerate(ends) if line.endswith(" full"))
-    assert ends[at + 1].endswith(" batch 32 (under)") and not any(line.endswith("apart (under)") for line in ends)
+    at = next(r for r, line in enumerate(ends) if re.search(r" full(: [-\d.e]+)?$", line))  # (a row apart: valued)
+    assert re.search(r" batch 32 \(under\)(: [-\d.e]+)?$", ends[at + 1]) and not any("apart (under)" in line
+                                                                                  for line in ends)
     plot = await drawn(runs, size=(30, 12), log_y=True)  # no room for end labels: the legend counts it
     assert not any("(under)" in line for line in lines(plot)) and "under others: batch 32" in str(plot.border_subtitle)
     runs = [run("full", losses), run("batch 32", losses * 1.5), run("apart", 30 * losses)]  # a row apart
@@ -219,9 +220,10 @@ async def test_a_validation_curve_under_the_training_curve_is_said_to_be_there()
 
 async def test_a_label_too_long_for_the_gutter_wraps_onto_the_next_rows_rather_than_being_cut():
     losses = 1 / (1 + np.arange(100.0))
-    runs = [run("relu, lr 0.05", losses), run("relu, lr 2", 3 * losses), run("leaky relu, lr 2", 9 * losses)]
+    # (curves ending rows apart: wrapped there, a label pushes no other off its curve's row)
+    runs = [run("relu, lr 0.05", losses), run("relu, lr 2", 10 * losses), run("leaky relu, lr 2", 100 * losses)]
     ends = [line.rstrip() for line in lines(await drawn(runs, size=(40, 24), log_y=True))]
-    assert not any("…" in line for line in ends)
+    assert not any("leaky…" in line or "…lr 2" in line for line in ends)
     at = next(r for r, line in enumerate(ends) if line.endswith(" leaky"))  # "leaky relu, lr 2", by words
     assert ends[at + 1].endswith(" relu, lr 2") or (ends[at + 1].endswith(" relu, lr") and ends[at + 2].endswith(" 2"))
 
@@ -364,3 +366,21 @@ async def test_a_run_early_stopping_ended_on_another_s_path_is_said_to_share_its
     apart = run("patience 150", restored * 1.5, steps=steps[cut], train_steps=steps[cut], train_losses=restored * 1.5,
                 stopped_at=430)
     assert "one curve" not in str((await drawn([on, apart], log_y=True)).border_subtitle)
+
+
+def test_a_label_never_sits_on_another_curve_s_row_without_its_value():
+    # dead_relu at 80x24: three curves ending a row apart on a six-row chart, each name pushed onto the next
+    # curve's row, named each curve as another run; a label off its row says its value, or none is drawn
+    from nntui.ui.loss import _end_labels
+
+    groups = [[(0, "")], [(1, "")], [(2, "")]]
+    names, last = ["relu, lr 2", "relu, lr 0.05", "leaky relu, lr 2"], {0: 0.4589, 1: 0.03728, 2: 0.001606}
+    apart = {0: (1, 20), 1: (3, 20), 2: (5, 20)}
+    assert [t for _, _, t in _end_labels(groups, names, apart, last, 6, 30)] == names  # each on its own row
+    crowded = {0: (2, 20), 1: (2, 20), 2: (3, 20)}  # two want row 2: one is pushed onto the third's row
+    assert [t for _, _, t in _end_labels(groups, names, crowded, last, 6, 30)] == [
+        "relu, lr 2: 0.459", "relu, lr 0.05: 0.037", "leaky relu, lr 2: 0.002"]  # (fmt_short, 5 cells)
+    assert _end_labels(groups, names, crowded, last, 6, 12) == []  # no room to say the values: no names at all
+    same = [[(0, ""), (1, "=")], [(2, "")]]  # "= b" under "a" is where it belongs
+    assert [t for _, _, t in _end_labels(same, names, {0: (2, 20), 2: (5, 20)}, last, 6, 12)] == [
+        "relu, lr 2", "= relu, lr 0.05", "leaky relu, lr 2"]

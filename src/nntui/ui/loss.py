@@ -213,8 +213,12 @@ class LossPlot(StripPanel):
             self._strips = centered_message("waiting for the first step…", width, height, base)
             return
         plan = self._plan(view, curves, pw, ph, legend_row=ph > MIN_ROWS_FOR_LEGEND)
-        if plan.rest:  # the marks the border had no room for: a row of their own (two where they need it)
-            plan = self._plan(view, curves, pw, ph - min(len(_legend_lines(plan.rest, width)), LEGEND_ROWS))
+        rows = 0
+        while plan.rest and rows < min(len(_legend_lines(plan.rest, width)), LEGEND_ROWS):
+            # the marks the border had no room for: a row of their own (two where they need them; a shorter chart
+            # can have more to say, so once more with what it says)
+            rows = min(len(_legend_lines(plan.rest, width)), LEGEND_ROWS)
+            plan = self._plan(view, curves, pw, ph - rows)
         self.set_titles(subtitle=plan.subtitle)
         self._strips = self._draw(view, curves, plan, pw, base)
 
@@ -249,9 +253,9 @@ class LossPlot(StripPanel):
             groups = _hidden(same, lines, ends, (cw, ph), skip=diverged)
             texts = _end_labels(groups, names, ends, last, ph, pw // 3 - 2)
             wider = _gutter([text for _, _, text in texts], pw)
-            if not again or wider <= gutter:
+            if not again or wider <= gutter and (texts or not gutter):
                 break
-            gutter = wider
+            gutter = wider  # (no labels to draw: no gutter, the curves take its columns)
         dashes = {}  # run → its validation curve's dashes
         for i in order:
             if len(curves[i].held_out[0]):
@@ -369,10 +373,17 @@ class LossPlot(StripPanel):
             col += 1 if marked else 2
             if canvas.width - col >= 3:
                 wanted.append((end_row, col, text, i))
-        # a label too long for the gutter takes two rows or more where the rows allow ("leaky relu," / "lr 2"),
-        # else it is cut in the middle; a label's rows all want its curve's row, so they stay together
-        wrapped = [(row, col, line, i) for row, col, text, i in wanted for line in wrap_words(text, canvas.width - col)]
-        labels = wrapped if len(wrapped) <= canvas.height else wanted
+        # a label too long for the gutter takes two rows or more where that moves no label off the row it would
+        # have had ("leaky relu," / "lr 2"), else it is cut in the middle; a label's rows all want its curve's row
+        plain = _spread([label[0] for label in wanted], canvas.height)
+        lines = [[text] for _, _, text, _ in wanted]
+        for k, (_, col, text, _) in enumerate(wanted):  # one label at a time, each wrap kept where it moves none
+            trial = [*lines[:k], wrap_words(text, canvas.width - col), *lines[k + 1:]]
+            rows = _spread([wanted[n][0] for n, parts in enumerate(trial) for _ in parts], canvas.height)
+            firsts = np.cumsum([0] + [len(parts) for parts in trial[:-1]])
+            if [rows[f] for f in firsts] == plain:
+                lines = trial
+        labels = [(row, col, line, i) for (row, col, _, i), parts in zip(wanted, lines) for line in parts]
         for (_, col, text, i), row in zip(labels, _spread([label[0] for label in labels], canvas.height)):
             if row is not None:
                 canvas.put(row, col, _fit(text, canvas.width - col), 3 * i + MAIN)
@@ -597,18 +608,24 @@ def _label(name: str, mark: str) -> str:
 
 def _end_labels(groups: list[list[tuple[int, str]]], names: list[str], ends: dict[int, tuple[int, int]],
                 last: dict[int, float], rows: int, room: int) -> list[tuple[int, int, str]]:
-    """Each run's end label as (run, the run whose end it sits by, text), as `_label` writes it. Where curves end so close that a label is pushed more than a row
-    from its curve's end, its row no longer says its value, so every label says it ("silu: 0.064") where all
-    fit in `room` columns on one line (a label wrapped onto more rows would push the others further);
+    """Each run's end label as (run, the run whose end it sits by, text), as `_label` writes it. Where curves end so
+    close that a label is pushed off its curve's row (a group of equal runs keeps consecutive rows), its row no
+    longer says its value, so every label says it ("silu: 0.064") where all fit in `room` columns on one line (a
+    label wrapped onto more rows would push the others further), and none is drawn where they do not;
     `last` holds each run's last value (a diverged run has none: its ✗ says where it went)."""
     labels = [(i, group[0][0], _label(names[i], mark)) for group in groups if group[0][0] in ends for i, mark in group]
+    # a group's labels ("a", "= b") take consecutive rows at its end: within its size of that row
+    within = [len(group) - 1 for group in groups if group[0][0] in ends for _ in group]
     placed = _spread([ends[top][0] for _, top, _ in labels], rows)
-    if all(row is not None and abs(row - ends[top][0]) <= 1 for (_, top, _), row in zip(labels, placed)):
+    if all(row is not None and abs(row - ends[top][0]) <= k for (_, top, _), row, k in zip(labels, placed, within)):
         return labels
-    # one label away from its curve: every label says its value (some with and some without read as two kinds)
+    # one label away from its curve's row: every label says its value (some with and some without read as two
+    # kinds); where those do not fit, none is drawn: a name on the row of another curve's end says that curve is
+    # it (dead_relu at 80x24), and the table's colours name the runs
     valued = [f"{text}: {fmt_short(last[i], 5)}" if i in last else text for i, _, text in labels]
-    fits = all(len(v) <= max(room, len(text)) for v, (_, _, text) in zip(valued, labels))
-    return [(i, top, v if fits else text) for v, (i, top, text) in zip(valued, labels)]
+    if all(len(v) <= max(room, len(text)) for v, (_, _, text) in zip(valued, labels)):
+        return [(i, top, v) for v, (i, top, _) in zip(valued, labels)]
+    return []
 
 
 def _spread(rows: list[int], height: int) -> list[int | None]:
