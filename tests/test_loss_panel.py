@@ -381,6 +381,9 @@ def test_a_label_never_sits_on_another_curve_s_row_without_its_value():
     assert [t for _, _, t in _end_labels(groups, names, crowded, last, 6, 30)] == [
         "relu, lr 2: 0.459", "relu, lr 0.05: 0.037", "leaky relu, lr 2: 0.002"]  # (fmt_short, 5 cells)
     assert _end_labels(groups, names, crowded, last, 6, 12) == []  # no room to say the values: no names at all
+    under = [[(0, "")], [(1, "≈")], [(2, "")]]  # with "(under)" too long, the value stays and the legend names it
+    assert [t for _, _, t in _end_labels(under, names, crowded, last, 6, 24)] == [
+        "relu, lr 2: 0.459", "relu, lr 0.05: 0.037", "leaky relu, lr 2: 0.002"]
     same = [[(0, ""), (1, "=")], [(2, "")]]  # "= b" under "a" is where it belongs
     assert [t for _, _, t in _end_labels(same, names, {0: (2, 20), 2: (5, 20)}, last, 6, 12)] == [
         "relu, lr 2", "= relu, lr 0.05", "leaky relu, lr 2"]

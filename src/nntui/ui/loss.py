@@ -274,16 +274,17 @@ class LossPlot(StripPanel):
                 if (row, col) != ends[i] or arrow == "↓":  # (a ✗ there says it already)
                     exits[i] = (row, col, arrow)
                     marks.add(arrow)
-        under = [mark for group in groups for _, mark in group if mark]
-        if gutter:  # each label under its curve's says so
-            marks |= set(under)
+        said = {i for i, _, text in texts if "(under)" in text}  # runs whose end label says they are under others
+        if gutter:  # each label says it: "= b", "b (under)"
+            marks |= {mark for group in groups for i, mark in group if mark == "=" or i in said}
         curves_cells = np.concatenate([_cells(*line, (cw, ph)) for line in lines.values()] or [np.zeros(0, int)])
         if dashes and all(np.isin(_cells(*dash, (cw, ph)), curves_cells).mean() > HELD_OUT_HIDDEN_SHARE
                           for dash in dashes.values()):
             marks.add("╌≈")  # every validation curve is (mostly) under the training curves
         if any(_same_until_stopped(curves, view.runs, i) for i in range(len(curves))):
             marks.add("=■")  # a run early stopping ended lies on another's path until its ■: one curve until there
-        unlabelled = [] if gutter else [names[i] for group in groups for i, mark in group if mark]
+        unlabelled = [names[i] for group in groups for i, mark in group
+                      if mark == "≈" and not (gutter and i in said) or mark == "=" and not gutter]
         subtitle, rest = self._subtitle(bool(dashes), any(_shows_noise(c) for c in curves), marks, unlabelled,
                                         legend_row)
         return Plan(ph, order, x_axis, y_axis, lines, ends, dashes, exits, texts if gutter else [], subtitle, rest)
@@ -625,6 +626,11 @@ def _end_labels(groups: list[list[tuple[int, str]]], names: list[str], ends: dic
     valued = [f"{text}: {fmt_short(last[i], 5)}" if i in last else text for i, _, text in labels]
     if all(len(v) <= max(room, len(text)) for v, (_, _, text) in zip(valued, labels)):
         return [(i, top, v) for v, (i, top, _) in zip(valued, labels)]
+    # without "(under)" (the legend then names those runs): "dropout 0.1: 0.067" fits where the rest did not
+    bare = [f"{_label(names[i], mark if mark == '=' else '')}: {fmt_short(last[i], 5)}" if i in last else text
+            for (i, _, text), mark in zip(labels, (m for group in groups if group[0][0] in ends for _, m in group))]
+    if all(len(v) <= room for v in bare):
+        return [(i, top, v) for v, (i, top, _) in zip(bare, labels)]
     return []
 
 
