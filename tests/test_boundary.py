@@ -75,7 +75,7 @@ async def test_brackets_switch_runs():
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_idle(app, pilot)
         subtitle = str(app.query_one(BoundaryPanel).border_subtitle)
-        assert "line: the model" in subtitle and "[ / ]" not in subtitle  # one run: nothing to switch to
+        assert "line: model" in subtitle and "[ / ]" not in subtitle  # one run: nothing to switch to
 
 
 class PanelApp(App):

@@ -36,6 +36,7 @@ from .raster import MARGIN, border_room, centered_message, first_fit, fmt_short,
 
 FLOOR = 1e-12  # log scale: losses of exactly zero are drawn at this floor
 ROUNDING = 1e-6  # float32 resolves a loss to about 1e-7 of itself: closer to the minimum than this is rounding
+GUTTER_SHARE = 0.4  # the most of a chart's width its end labels take (a third cut lr_sweep's '0.0005: 0.042')
 X_LABEL_PAD = 2  # columns right of the curves where the last step label is centred on its column
 SAME_RTOL = 1e-4  # two runs closer than this everywhere are one curve on any screen: "a = b"
 HELD_OUT_HIDDEN_SHARE = 0.5  # validation curves with more than half their dashes under the curves: "(under ━)"
@@ -154,16 +155,19 @@ class LossPlot(StripPanel):
             (("✎ edited", "✎ edit"), "✎" in marks), (("faint: each batch", "faint: batch"), noise)) if shown]
 
     def _subtitle(self, held_out: bool, noise: bool, marks: Collection[str] = (),
-                  unlabelled: Sequence[str] = (), row: bool = True) -> tuple[str, str]:
+                  unlabelled: Sequence[str] = (), row: bool = True, nameless: Sequence[str] = ()) -> tuple[str, str]:
         """The legend, as much of it as fits the border, and the rest: a narrow panel drops the key hint (the footer
         has it), then moves the entries from the last into a row of their own; the marks that say a run is not
         where it seems come first. `unlabelled`: the names of runs under others that have no end label to say so;
-        `row`: there is room for that row (else the border keeps what fits, the count of runs under others first)."""
+        `row`: there is room for that row (else the border keeps what fits, the count of runs under others first);
+        `nameless`: runs whose end label had no row of its own."""
         n = len(unlabelled)
         hidden = [((f"under others: {', '.join(unlabelled)}", f"{n} run{'s' * (n > 1)} under others"), n > 0),
                   (("= same values", "= same"), "=" in marks),
                   (("one curve until ■: the same path", "one curve until ■"), "=■" in marks)]
         entries = [pair for pair, shown in hidden if shown]
+        if nameless:  # (after the runs under others: a run not named at its end is still seen ending)
+            entries.append((f"no row for its name: {', '.join(nameless)}", f"unnamed: {', '.join(nameless)}"))
         entries += self._legend(held_out, noise, marks)
         # what a label's "(under)" means: after the marks (the word on the label says most of it itself)
         entries += [(("(under): drawn beneath other curves", "(under): hidden"))] if "≈" in marks else []
@@ -237,7 +241,7 @@ class LossPlot(StripPanel):
         order.sort(key=lambda i: view.runs[i].stopped_at is not None)
         if self.focus_run is not None and 0 <= self.focus_run < len(curves):
             order.append(self.focus_run)  # …unless a lesson beat is about another
-        names = _short_names([run.label for run in view.runs], pw // 3 - 2)
+        names = _short_names([run.label for run in view.runs], int(pw * GUTTER_SHARE) - 2)
         # each tick on the row (and column) whose centre is its value: read back through them, every dot is
         # within half a cell of its value (axis.py)
         y_axis = scale(lo, hi, ph, log=self.log_y, flip=True, anchor=self.Y_ANCHOR, label_width=MARGIN - 2)
@@ -251,7 +255,7 @@ class LossPlot(StripPanel):
             cw = pw - max(gutter, X_LABEL_PAD)  # the curves' columns; end labels fit in the gutter right of them
             x_axis, lines, ends = self._layout(view, curves, order, x_max, y_axis, cw)
             groups = _hidden(same, lines, ends, (cw, ph), skip=diverged)
-            texts = _end_labels(groups, names, ends, last, ph, pw // 3 - 2)
+            texts = _end_labels(groups, names, ends, last, ph, int(pw * GUTTER_SHARE) - 2)
             wider = _gutter([text for _, _, text in texts], pw)
             if not again or wider <= gutter and (texts or not gutter):
                 break
@@ -285,8 +289,10 @@ class LossPlot(StripPanel):
             marks.add("=■")  # a run early stopping ended lies on another's path until its ■: one curve until there
         unlabelled = [names[i] for group in groups for i, mark in group
                       if mark == "≈" and not (gutter and i in said) or mark == "=" and not gutter]
+        named = {i for i, _, _ in texts}
+        nameless = [names[i] for i in ends if gutter and i not in named and names[i] not in unlabelled]
         subtitle, rest = self._subtitle(bool(dashes), any(_shows_noise(c) for c in curves), marks, unlabelled,
-                                        legend_row)
+                                        legend_row, nameless)
         return Plan(ph, order, x_axis, y_axis, lines, ends, dashes, exits, texts if gutter else [], subtitle, rest)
 
     def _draw(self, view: View, curves: list[Curves], plan: Plan, pw: int, base: Style) -> list[Strip]:
@@ -612,7 +618,8 @@ def _end_labels(groups: list[list[tuple[int, str]]], names: list[str], ends: dic
     """Each run's end label as (run, the run whose end it sits by, text), as `_label` writes it. Where curves end so
     close that a label is pushed off its curve's row (a group of equal runs keeps consecutive rows), its row no
     longer says its value, so every label says it ("silu: 0.064") where all fit in `room` columns on one line (a
-    label wrapped onto more rows would push the others further), and none is drawn where they do not;
+    label wrapped onto more rows would push the others further); where they do not, only the labels that have
+    their row to themselves are kept (the legend names the rest);
     `last` holds each run's last value (a diverged run has none: its ✗ says where it went)."""
     labels = [(i, group[0][0], _label(names[i], mark)) for group in groups if group[0][0] in ends for i, mark in group]
     # a group's labels ("a", "= b") take consecutive rows at its end: within its size of that row
@@ -631,7 +638,15 @@ def _end_labels(groups: list[list[tuple[int, str]]], names: list[str], ends: dic
             for (i, _, text), mark in zip(labels, (m for group in groups if group[0][0] in ends for _, m in group))]
     if all(len(v) <= room for v in bare):
         return [(i, top, v) for v, (i, top, _) in zip(bare, labels)]
-    return []
+    # else the labels that have their curve's row to themselves, top runs first; the legend names the others
+    taken: set[int] = set()
+    kept = []
+    for (i, top, text), k in zip(labels, (k for group in groups if group[0][0] in ends for k in range(len(group)))):
+        row = ends[top][0] + k
+        if row not in taken and row < rows:
+            taken.add(row)
+            kept.append((i, top, text))
+    return kept
 
 
 def _spread(rows: list[int], height: int) -> list[int | None]:
@@ -667,12 +682,12 @@ def _fit(text: str, room: int) -> str:
 
 
 def _gutter(labels: list[str], width: int) -> int:
-    """Columns kept right of the curves for their end labels (at most a third of the width; trimmed to fit):
+    """Columns kept right of the curves for their end labels (at most GUTTER_SHARE of the width; trimmed to fit):
     none for a lone run (nothing to tell it from)."""
     if len(labels) < 2:
         return 0
     want = max(map(len, labels)) + 2
-    gutter = min(want, width // 3)
+    gutter = min(want, int(width * GUTTER_SHARE))
     return gutter if gutter == want or gutter >= 8 else 0  # a label cut to 4 letters would say nothing
 
 
