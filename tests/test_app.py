@@ -295,11 +295,11 @@ async def test_a_short_screen_shows_a_row_of_plots_at_a_time_and_p_shows_the_nex
         await wait_idle(app, pilot)
         grid, table = app.query_one(PlotGrid), app.query_one(VariantsTable)
         shown = [p.id for p in grid.plots if p.display]
-        assert shown == ["boundary-1", "boundary-3"] and str(table.border_subtitle) == "plots 1/2 · p: next"
+        assert shown == ["activation", "loss"] and str(table.border_subtitle) == "plots 1/2 · p: next"
         assert all(p.region.height >= 8 for p in grid.plots if p.display)
         await pilot.press("p")
         await pilot.pause()
-        assert [p.id for p in grid.plots if p.display] == ["activation", "loss"]
+        assert [p.id for p in grid.plots if p.display] == ["boundary-1", "boundary-3"]
         assert str(table.border_subtitle) == "plots 2/2 · p: next"
         await pilot.resize_terminal(120, 40)
         await until(lambda: app.screen.size == (120, 40))
