@@ -90,7 +90,7 @@ async def test_validation_loss_is_a_dashed_curve_in_the_run_s_colour():
         assert len(run.val_losses) == 7  # steps 0, 10, … 60 (eval_every = 10)
         plot = app.query_one(LossPlot)
         raw = held_out_cells(plot)
-        assert raw >= 1 and "╌ val" in str(plot.border_subtitle)  # ("╌ validation" where it fits)
+        assert raw >= 1 and "val" in str(plot.border_subtitle)  # ("╌ lighter: validation" where it fits)
         await pilot.press("tilde")  # smoothed, the training curve covers no more of it
         await pilot.pause()
         assert held_out_cells(plot) >= max(raw, 2)
@@ -98,7 +98,7 @@ async def test_validation_loss_is_a_dashed_curve_in_the_run_s_colour():
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_idle(app, pilot)
         plot = app.query_one(LossPlot)
-        assert held_out_cells(plot) == 0 and "╌ val" not in str(plot.border_subtitle)
+        assert held_out_cells(plot) == 0 and "val" not in str(plot.border_subtitle)
         assert len(app.runner.view().runs[0].lrs) == 0  # no lr panel: each step's lr is not kept
 
 
@@ -215,7 +215,7 @@ async def test_a_validation_curve_under_the_training_curve_is_said_to_be_there()
     assert "╌ validation, hidden under ━" in str(plot.border_subtitle)
     apart = dict(val_steps=steps, val_losses=losses[::10] * 3)
     plot = await drawn([run("run", losses, train_steps=np.arange(101.0), train_losses=losses, **apart)])
-    assert "╌ validation" in str(plot.border_subtitle) and "under" not in str(plot.border_subtitle)
+    assert "╌ lighter: validation" in str(plot.border_subtitle) and "under" not in str(plot.border_subtitle)
 
 
 async def test_a_label_too_long_for_the_gutter_wraps_onto_the_next_rows_rather_than_being_cut():
@@ -388,3 +388,20 @@ def test_a_label_never_sits_on_another_curve_s_row_without_its_value():
     same = [[(0, ""), (1, "=")], [(2, "")]]  # "= b" under "a" is where it belongs
     assert [t for _, _, t in _end_labels(same, names, {0: (2, 20), 2: (5, 20)}, last, 6, 12)] == [
         "relu, lr 2", "= relu, lr 0.05", "leaky relu, lr 2"]
+
+
+async def test_the_best_constant_guess_is_a_dotted_line_where_the_axis_says():
+    # vanishing_gradients, activations: "stuck at ln 4 ≈ 1.386" had no line to be stuck on; the constant
+    # guess's loss is drawn dotted behind the curves and named in the legend
+    steps = np.arange(200.0)
+    runs = [run("tanh", 0.7 + 0 * steps, baseline=math.log(4)),  # (a curve on the line would cover it)
+            run("relu", 1.4 * np.exp(-steps / 30) + 0.01, baseline=math.log(4))]
+    plot = await drawn(runs, size=(80, 24))
+    labels = {float(t): r for r, t in y_labels(plot).items()}
+    per_row = (max(labels) - min(labels)) / (labels[min(labels)] - labels[max(labels)])
+    row = labels[max(labels)] + round((max(labels) - math.log(4)) / per_row)  # the row of 1.386 by the ticks
+    dim = [c for c, (ch, st) in enumerate(cells(plot)[row]) if is_dots(ch) and st is not None and st.dim]
+    assert len(dim) > 10 and "guess 1.386" in "".join(lines(plot)[-2:]) + str(plot.border_subtitle)
+    apart = [replace(r, baseline=r.baseline * (1 + k)) for k, r in enumerate(runs)]  # no one guess: no line
+    plot = await drawn(apart, size=(80, 24))
+    assert "guess" not in "".join(lines(plot)[-2:]) + str(plot.border_subtitle)

@@ -69,6 +69,7 @@ class RunView:
     lr: float = math.nan                  # the learning rate now (schedules change it)
     rate: float = math.nan                # steps per second of training time (the devices lesson)
     floor: float = math.nan               # the lowest loss the model can reach, where known (least squares)
+    baseline: float = math.nan            # the loss of the best constant guess (ln k for k classes; the variance)
     device: str = ""
     param_names: tuple[str, ...] = ()
     param_shapes: tuple[tuple[int, ...], ...] = ()
@@ -433,7 +434,7 @@ def run_view(h: RunHistory) -> RunView:
                    smooth_steps=smooth_steps, smooth_losses=smooth_losses,
                    val_steps=val_steps, val_losses=val_losses, lr_steps=lr_steps, lrs=lrs, grad_steps=grad_steps,
                    grads=grads, path=h.path.view()[1] if len(h.path) else None, bands=bands or None, graph=h.graph,
-                   edits=tuple(h.edits), floor=h.floor)
+                   edits=tuple(h.edits), floor=h.floor, baseline=h.baseline)
     if latest is None:  # before the first frame
         return view
     return replace(view, diverged_at=latest.diverged_at, step=latest.step, lr=latest.lr, rate=_rate(latest),

@@ -18,6 +18,7 @@ from .loss import Curves, LossPlot, validation_entry
 
 class AccuracyPanel(LossPlot):
     MARKS_LOWEST = False
+    GUESS_LINE = False  # (an accuracy axis)
     Y_ANCHOR = "high"  # 100% on the top row
     KEY_HINT = ""
 

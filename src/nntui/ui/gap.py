@@ -18,6 +18,7 @@ from .loss import Curves, LossPlot
 
 class GapPanel(LossPlot):
     MARKS_LOWEST = False
+    GUESS_LINE = False  # (a difference of losses: no guess's loss on this axis)
     KEY_HINT = ""
 
     @classmethod

@@ -46,6 +46,7 @@ HELD_OUT_DASH = np.array([1] * 4 + [0] * 2, bool)  # dense enough to read as a l
 LEGEND_ROWS = 2  # rows a chart gives up, at most, for the legend its border has no room for
 MIN_ROWS_FOR_LEGEND = 6  # a chart this short keeps its rows for the curves (the border keeps what fits)
 MAIN, HELD_OUT, TRACE = 0, 1, 2  # each run's three styles: its curve, its validation curve, its mini-batch noise
+HELD_OUT_TINT = 0.45  # the validation curve's colour, this far from the run's toward the text colour: lighter
 TRACE_FADE = 0.55  # the noise's colour, this far from the run's toward the background
 
 Series = tuple[np.ndarray, np.ndarray]  # (steps, values)
@@ -64,6 +65,7 @@ class Plan:
     dashes: dict[int, tuple[np.ndarray, np.ndarray]]  # run → its validation curve's dashes
     exits: dict[int, tuple[int, int, str]]            # run → (row, column, ↑ or ↓) where it leaves the chart
     labels: list[tuple[int, int, str]]                # end labels (none where there is no gutter for them)
+    guess: float | None                               # the dotted reference line's loss (None: not drawn)
     subtitle: str                                     # the legend on the border
     rest: str                                         # what the border had no room for ("" when it did)
 
@@ -81,6 +83,7 @@ class Curves:
 class LossPlot(StripPanel):
     PAINTS_BACKGROUND = True  # every style it draws with carries the panel's background: no second pass
     MARKS_LOWEST = True  # ▼ at the lowest validation loss once the curve has climbed from it
+    GUESS_LINE = True  # a dotted line at the loss of the best constant guess (ln k, the variance), where it is shown
     Y_ANCHOR = "low"  # the data sit at the bottom of the y axis (a loss starts at its floor)
     KEY_HINT = "l: log/linear"
 
@@ -103,6 +106,7 @@ class LossPlot(StripPanel):
         self.focus_run: int | None = None
         self.beat_focus = beat_focus  # (beat step, the run it is about or None), in step order
         self._styles: dict[int, Style] = {}
+        self._guess_value = math.nan  # the best constant guess's loss, as last drawn (the legend says it)
 
     def on_mount(self) -> None:
         self.set_titles(title="Loss", subtitle="l: log/linear")
@@ -152,7 +156,10 @@ class LossPlot(StripPanel):
             (("✗ diverged", "✗ diverged"), "✗" in marks), (("↑ off the top", "↑ off top"), "↑" in marks),
             ((f"↓ below {tick_label(FLOOR, 5)}", "↓ below"), "↓" in marks),
             (("▼ lowest val", "▼ lowest"), "▼" in marks), (("■ stopped early", "■ stopped"), "■" in marks),
-            (("✎ edited", "✎ edit"), "✎" in marks), (("faint: each batch", "faint: batch"), noise)) if shown]
+            (("✎ edited", "✎ edit"), "✎" in marks),
+            ((f"┄ best constant guess {fmt_short(self._guess_value, 5)}", f"┄ guess {fmt_short(self._guess_value, 5)}"),
+             "┄" in marks),
+            (("faint: each batch", "faint: batch"), noise)) if shown]
 
     def _subtitle(self, held_out: bool, noise: bool, marks: Collection[str] = (),
                   unlabelled: Sequence[str] = (), row: bool = True, nameless: Sequence[str] = ()) -> tuple[str, str]:
@@ -289,11 +296,15 @@ class LossPlot(StripPanel):
             marks.add("=■")  # a run early stopping ended lies on another's path until its ■: one curve until there
         unlabelled = [names[i] for group in groups for i, mark in group
                       if mark == "≈" and not (gutter and i in said) or mark == "=" and not gutter]
+        guess = self._guess(view, y_axis)
+        if guess is not None:
+            marks.add("┄")
         named = {i for i, _, _ in texts}
         nameless = [names[i] for i in ends if gutter and i not in named and names[i] not in unlabelled]
         subtitle, rest = self._subtitle(bool(dashes), any(_shows_noise(c) for c in curves), marks, unlabelled,
                                         legend_row, nameless)
-        return Plan(ph, order, x_axis, y_axis, lines, ends, dashes, exits, texts if gutter else [], subtitle, rest)
+        return Plan(ph, order, x_axis, y_axis, lines, ends, dashes, exits, texts if gutter else [], guess, subtitle,
+                    rest)
 
     def _draw(self, view: View, curves: list[Curves], plan: Plan, pw: int, base: Style) -> list[Strip]:
         """The chart's rows as `plan` lays them out: the curves, their marks and labels, the axes, and the legend
@@ -304,6 +315,11 @@ class LossPlot(StripPanel):
             return _dots(series, x_axis, y_axis, ph)
 
         canvas = BrailleCanvas(pw, ph)
+        if plan.guess is not None:  # behind everything: every other cell's dots, a dotted row
+            dot_row = int(round(float(y_axis.dots(plan.guess, 4))))
+            xs = np.arange(0, 2 * x_axis.cells)
+            xs = xs[(xs // 2) % 2 == 0]
+            canvas.paint(xs, np.full(len(xs), dot_row), 3 * len(curves))  # (its style: after every run's three)
         for i in order:
             if len(curves[i].trace[0]):
                 px, py = dots(curves[i].trace)
@@ -334,7 +350,7 @@ class LossPlot(StripPanel):
             canvas.put(row, col, text, 3 * i + MAIN)
         if plan.labels:
             self._label_ends(canvas, view, plan.labels, ends)
-        styles = [base + self._style(k // 3, k % 3) for k in range(3 * len(curves))]
+        styles = [base + self._style(k // 3, k % 3) for k in range(3 * len(curves))] + [base + Style(dim=True)]
         labels = y_axis.labels(MARGIN - 2, self._tick_label)
         strips = []
         for r, cells in enumerate(canvas.rows(styles, base)):
@@ -368,6 +384,19 @@ class LossPlot(StripPanel):
                 if diverged is not None:  # its ✗ and label at the step it diverged (the table's "@N")
                     ends[i] = (ends[i][0], int(min(round(float(x_axis.dots(diverged, 2))), 2 * cw - 1)) // 2)
         return x_axis, lines, ends
+
+    def _guess(self, view: View, y_axis: Scale) -> float | None:
+        """The loss of the best constant guess (ln 4 for four balanced classes, the variance of a regression
+        target), where every run has the same one and it lies on this chart: a curve on it has learned nothing."""
+        self._guess_value = math.nan
+        values = {run.baseline for run in view.runs}
+        if not self.GUESS_LINE or self._floors or len(values) != 1:
+            return None
+        value = values.pop()
+        if not math.isfinite(value) or not y_axis.lo <= value <= y_axis.hi:
+            return None
+        self._guess_value = value
+        return value
 
     def _label_ends(self, canvas: BrailleCanvas, view: View, texts: list[tuple[int, int, str]],
                     ends: dict[int, tuple[int, int]]) -> None:
@@ -458,9 +487,10 @@ class LossPlot(StripPanel):
         return tick_label(value, width)
 
     def _style(self, run: int, kind: int) -> Style:
-        """MAIN bold in the run's colour; HELD_OUT in the run's colour, not bold (dashed: a dim one read as noise,
-        and the climb it shows is the evidence); TRACE (the mini-batch noise) the colour halfway to the panel's
-        background, so it stays behind the curves on terminals that ignore dim, and under NO_COLOR."""
+        """MAIN bold in the run's colour; HELD_OUT the run's colour a step toward the text colour, not bold (dashed
+        alone did not tell it from the training curve in braille dots, and a dim one read as noise: the climb it
+        shows is the evidence); TRACE (the mini-batch noise) the colour halfway to the panel's background, so it
+        stays behind the curves on terminals that ignore dim, and under NO_COLOR."""
         key = run * 3 + kind
         style = self._styles.get(key)
         if style is None:
@@ -468,6 +498,9 @@ class LossPlot(StripPanel):
             if kind == TRACE:
                 bg = self.rich_style.bgcolor
                 rgb = blend(rgb, bg.get_truecolor() if bg is not None else (0, 0, 0), TRACE_FADE)
+            elif kind == HELD_OUT:
+                fg = self.rich_style.color
+                rgb = blend(rgb, fg.get_truecolor() if fg is not None else (255, 255, 255), HELD_OUT_TINT)
             style = self._styles[key] = Style(color=Color.from_rgb(*rgb), bold=kind == MAIN)
         return style
 
@@ -475,7 +508,8 @@ class LossPlot(StripPanel):
 def validation_entry(marks: Collection[str]) -> tuple[str, str]:
     """The legend's (long, short) words for the dashed validation curve; where the dashes lie under the training
     curves ("╌≈" in `marks`), it says so in words ("val under ━" read as a formula)."""
-    return ("╌ validation, hidden under ━", "╌ val hidden under ━") if "╌≈" in marks else ("╌ validation", "╌ val")
+    return (("╌ validation, hidden under ━", "╌ val hidden under ━") if "╌≈" in marks
+            else ("╌ lighter: validation", "╌ light: val"))
 
 
 def _legend_lines(text: str, width: int) -> list[str]:
