@@ -155,6 +155,18 @@ async def test_code_panel_walks_one_step_phase_by_phase():
         assert "forgotten on purpose" in code and panel.run_index == 1
 
 
+async def test_between_walks_the_code_panel_shows_the_training_loop():
+    # autograd_basics: the panel titled "zero_grad() every step" showed its setup lines, the loop below the fold
+    app = NNTuiApp(load("autograd_basics"), device="cpu", run_steps=2)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_idle(app, pilot)
+        await pilot.pause(0.2)
+        panel = app.query_one(CodePanel)
+        first = panel.scroll_y
+        visible = panel._code[int(first):int(first) + panel.scrollable_content_region.height]
+        assert first > 0 and any("zero_grad()" in line.text for line in visible)
+
+
 def test_code_panel_snapshot(snap_compare):
     app = NNTuiApp(load("autograd_basics"), device="cpu", run_steps=1)
 

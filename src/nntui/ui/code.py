@@ -96,6 +96,9 @@ class CodePanel(Panel, VerticalScroll, can_focus=True):
             text.append(row)
             text.append("\n")
         self.query_one("#code", Static).update(text)
-        if marked:  # keep the highlighted line in view, a few lines below the top
-            # after the new text is laid out, or the scroll is clamped to the old height
-            self.call_after_refresh(self.scroll_to, y=max(min(marked) - 4, 0), animate=False)
+        # the highlighted line in view, a few lines below the top; between walks, the training loop (a lesson
+        # about zero_grad() had shown its setup lines only, the loop below the fold)
+        loop = [i + 1 for i, line in enumerate(self._code) if line.phase]
+        top = min(marked) if marked else min(loop, default=1)
+        # after the new text is laid out, or the scroll is clamped to the old height
+        self.call_after_refresh(self.scroll_to, y=max(top - 4, 0), animate=False)
