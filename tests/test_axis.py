@@ -145,3 +145,18 @@ def test_a_tiny_axis_holds_its_data_closely_with_ticks_on_their_cells_either_way
         axis = scale(-1.26, 1.27, cells, flip=flip, anchor="middle", label_width=6)
         assert axis.hi - axis.lo <= 2.5 * 2.53 + 1e-9
         assert all(abs(float(axis.position(v)) - c) < 1e-6 for c, v in axis.ticks)
+
+
+def test_a_narrow_x_axis_spans_its_data_and_writes_both_ends():
+    # a fit at 80x24 put data in ±3.9 on −7.5..8.2 (half its width empty); labelled by its own ends, the axis
+    # holds the data, and its top tick stands in far enough for its label to fit under it
+    from rich.style import Style
+
+    from nntui.ui.raster import tick_line
+
+    axis = scale(-3.85, 3.85, 20, anchor="middle", label_width=6, gap=7, most=7)
+    assert axis.lo <= -3.85 and axis.hi >= 3.85 and axis.hi - axis.lo <= 1.5 * 7.7
+    text = "".join(seg.text for seg in tick_line(axis, 8, 28, Style(), label_width=6))
+    assert [float(t) for t in text.split()] == [v for _, v in axis.ticks] == [-3.9, 3.9]
+    for cell, value in axis.ticks:  # each label centred on its own cell, reading back as its value
+        assert abs(axis.value_at(cell) - value) < 1e-9

@@ -24,7 +24,8 @@ import numpy as np
 
 MIN_GAP = 2  # cells between two ticks: at least one free row (or column) between two labels
 THIRD_TICK = 1.25  # a third tick is worth at most 25% more units per cell than two ticks give
-LOOSE = 2.5  # a linear axis of nice ticks may span at most this many times the data's range
+LOOSE = 1.5  # a linear axis of nice ticks may span at most this many times the data's range (2.5 left a fit at
+# 80x24 on -7.5..8.2 for data in ±3.9, half its width empty; beyond it, the ends are labelled with their own values)
 
 _NICE = (1.0, 2.0, 2.5, 5.0)
 _DECADES = (1.0, 2.0, 3.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0)
@@ -151,8 +152,13 @@ def scale(lo: float, hi: float, cells: int, *, log: bool = False, flip: bool = F
     # the ends, labelled with their own values, rounded outward to two significant digits ("-1.3", not "-1.234")
     if not log:
         a, b = _outward(a, b)
-    per_cell = (b - a) / max(cells - 1, 1)
-    ticks = _own_ticks(a, per_cell, cells, log, 0, max(cells - 1, 1))
+    # on an x axis the last label is centred on its column: the top end's tick stands far enough in for it to fit
+    # (at the last cell, "3.9" had no room and was left out, leaving one label)
+    label = tick_label(10.0 ** b if log else b, label_width or 6)
+    inset = 0 if flip else min(len(label) // 2, max(cells - 2, 0) // 2)
+    last = max(cells - 1 - inset, 1)
+    per_cell = (b - a) / last
+    ticks = ((0, _clean(10.0 ** a if log else a)), (last, _clean(10.0 ** b if log else b)))
     return Scale(log, cells, a, per_cell, tuple(sorted(((cells - 1 - p) if flip else p, v) for p, v in ticks)), flip)
 
 
