@@ -85,3 +85,20 @@ def test_a_series_fed_in_chunks_equals_one_fed_point_by_point():
         assert many.width == one.width > 1 and repr(many.last) == repr(one.last)
         for a, b in zip(many.points(), one.points()):
             np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("capacity", [8, 64, 2048])
+def test_a_series_value_at_a_step_is_the_last_point_at_or_before_it(capacity):
+    # the status asks for the loss two thirds of the steps ago every frame: found by bucket, without sorting
+    # every point, and the same as reading the drawn points
+    rng = np.random.default_rng(capacity)
+    steps, values = np.cumsum(rng.integers(1, 4, 3000)), rng.normal(size=3000)
+    series = Series(capacity)
+    for a in range(0, 3000, 37):
+        series.extend(steps[a:a + 37], values[a:a + 37])
+    drawn_steps, drawn_values = series.points()
+    for step in [*rng.uniform(-5, steps[-1] + 5, 300), *drawn_steps[:50].astype(float)]:
+        k = int(np.searchsorted(drawn_steps, step, side="right")) - 1
+        want = float(drawn_values[k]) if k >= 0 else math.nan
+        got = series.value_at(step)
+        assert got == want or math.isnan(got) and math.isnan(want), (step, got, want)

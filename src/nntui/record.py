@@ -80,6 +80,22 @@ class Series:
         self.n = 0
         self._append(ids, lo, hi, _starts(ids))
 
+    def value_at(self, step: float) -> float:
+        """The value recorded last at or before `step` (NaN before any): a binary search over the buckets, which
+        are in step order, without building every point (the status asks each frame)."""
+        n = self.n
+        k = int(np.searchsorted(self.ids[:n], int(step // self.width), side="right")) - 1
+        if k < 0:
+            return math.nan
+        (lo_step, lo_value), (hi_step, hi_value) = self.lo[k], self.hi[k]
+        candidates = [(s, v) for s, v in ((lo_step, lo_value), (hi_step, hi_value)) if s <= step]
+        if not candidates:  # the bucket's points are all after `step`: the previous bucket's last
+            if k == 0:
+                return math.nan
+            (lo_step, lo_value), (hi_step, hi_value) = self.lo[k - 1], self.hi[k - 1]
+            candidates = [(lo_step, lo_value), (hi_step, hi_value)]
+        return float(max(candidates, key=lambda point: point[0])[1])
+
     def points(self) -> tuple[np.ndarray, np.ndarray]:
         """(steps, values) in step order: every point while width is 1, else each bucket's min and max."""
         if not self.n:
@@ -194,13 +210,8 @@ class RunHistory:
                                                                       or _best_restored(self.latest)),
                                  level=level, frozen=self.latest is not None and self.top_lr > 0
                                  and self.latest.lr <= FROZEN * self.top_lr, linear=linear, above_floor=above_floor,
-                                 earlier=self.loss_at(step * 2 / 3))
+                                 earlier=self.train_loss.value_at(step * 2 / 3))
 
-    def loss_at(self, step: float) -> float:
-        """The full-data loss recorded last at or before `step` (NaN before any)."""
-        steps, values = self.train_loss.points()
-        k = int(np.searchsorted(steps, step, side="right")) - 1
-        return float(values[k]) if k >= 0 else math.nan
 
     def lowest_val(self) -> tuple[int, float] | None:
         """(step, value) of the lowest finite validation loss so far (the first, on ties); None before one."""
