@@ -17,8 +17,9 @@ never at one mini-batch or one update, which noise flips at random. The rules, i
   spike does not count, and a creep that does not show beside the fall already made is not news) at a level that is not stuck, or its schedule has brought the lr to (almost) 0 (`frozen`:
   from here on its curve is flat, whatever the window shows).
   A flat run at the lowest loss its model can reach (a linear model's least squares) is converged, however far
-  above another model or the constant predictor it is. A run whose loss still fell VISIBLE of its whole fall
-  over the last third of the steps is learning: the window may be a small part of a long run.
+  above another model or the constant predictor it is. A run whose loss still fell, over the last third of the
+  steps, 2·FLAT of itself and VISIBLE of the chart's height is learning: the window may be a small part of a
+  long run.
 - **stuck**: flat, yet no better than predicting a constant (within BASELINE_SHARE of the data's baseline:
   the mean for regression, ln k for k balanced classes) or FAR_ABOVE times above another run that is
   still in the race, or, where the lowest reachable loss is known (a linear model's least squares), flat

@@ -158,7 +158,7 @@ def scale(lo: float, hi: float, cells: int, *, log: bool = False, flip: bool = F
     inset = 0 if flip else min(len(label) // 2, max(cells - 2, 0) // 2)
     last = max(cells - 1 - inset, 1)
     per_cell = (b - a) / last
-    ticks = ((0, _clean(10.0 ** a if log else a)), (last, _clean(10.0 ** b if log else b)))
+    ticks = ((0, _clean(10.0 ** a if log else a)),) + (((last, _clean(10.0 ** b if log else b)),) if cells > 1 else ())
     return Scale(log, cells, a, per_cell, tuple(sorted(((cells - 1 - p) if flip else p, v) for p, v in ticks)), flip)
 
 
@@ -300,12 +300,6 @@ def _fit(a: float, b: float, step: float, k: int, cells: int, at_least: int, anc
         if visible >= min(at_least, cells):
             return base
     return None
-
-
-def _own_ticks(origin: float, per_cell: float, cells: int, log: bool, first: int,
-               every: int) -> tuple[tuple[int, float], ...]:
-    return tuple((p, _clean(10.0 ** (origin + p * per_cell) if log else origin + p * per_cell))
-                 for p in range(first, cells, every))
 
 
 def _clean(value: float) -> float:

@@ -96,15 +96,16 @@ class BoundaryPanel(StripPanel):
         x_axis = scale(*b.x_range, pw, anchor="middle", label_width=6, gap=7, most=max(7, pw // 3))
         y_axis = scale(*b.y_range, ph, flip=True, anchor="middle", label_width=MARGIN - 2)
         theta = self.least_squares[self.run_index]
-        legends = (regions if b.classes is not None else self._fit_legends(held_out) if theta is None
-                   else self._closed_form_legends(self._on_least_squares(b, ds, theta, y_axis.per_cell)))
+        best = None if theta is None or b.curve_x is None else closed_form_fit(ds, theta, b.curve_x)
+        legends = (regions if b.classes is not None else self._fit_legends(held_out) if best is None
+                   else self._closed_form_legends(self._on_least_squares(b, best, y_axis.per_cell)))
         self.set_titles(title=first_fit([f"{kind} · {name}", f"{kind.split()[0]} · {name}", name], room),
                         subtitle=first_fit(legends, room))
         window = scaled_window(x_axis, y_axis)
         if b.classes is not None:
             top, bottom, marks = self._regions(b, ds, window, pw, 2 * ph)
         else:
-            top, bottom, marks = self._fit(b, ds, window, pw, 2 * ph)
+            top, bottom, marks = self._fit(b, ds, window, pw, 2 * ph, best)
 
         def cell(r: int, c: int, top_rgb, bottom_rgb) -> Segment:
             mark = marks.get((r, c))
@@ -136,10 +137,11 @@ class BoundaryPanel(StripPanel):
                 "line: model · ┄ least squares", "┄ least squares", "┄ best fit"]
 
     @staticmethod
-    def _on_least_squares(b: Boundary, ds: Dataset, theta: np.ndarray, per_cell: float) -> bool:
-        """The model's curve lies within half a cell of the least-squares fit everywhere: one line on screen."""
-        assert b.curve_x is not None and b.curve_y is not None  # a boundary without classes is a fit curve
-        gap = np.abs(b.curve_y - closed_form_fit(ds, theta, b.curve_x))
+    def _on_least_squares(b: Boundary, best: np.ndarray, per_cell: float) -> bool:
+        """The model's curve lies within half a cell of the least-squares fit (`best`, at its points) everywhere:
+        one line on screen."""
+        assert b.curve_y is not None  # a boundary without classes is a fit curve
+        gap = np.abs(b.curve_y - best)
         return bool(np.all(np.isfinite(gap)) and gap.max() <= per_cell / 2)
 
     def _regions(self, b: Boundary, ds: Dataset, window, pw: int, py: int):
@@ -169,10 +171,10 @@ class BoundaryPanel(StripPanel):
                     marks[(cy // 2, cx)] = (glyph, class_rgb(int(label)), pix[cy][cx])
         return pix[0::2], pix[1::2], marks
 
-    def _fit(self, b: Boundary, ds: Dataset, window, pw: int, py: int):
+    def _fit(self, b: Boundary, ds: Dataset, window, pw: int, py: int, best: np.ndarray | None = None):
         """The data as half-block pixels, the model's curve over them as a thin braille line (2 × 4 dots a cell:
         a gentle slope is a line, not a staircase of blocks two pixels thick), on the points' colour where it
-        crosses them."""
+        crosses them; `best`: the least-squares fit at the curve's points, dotted under it."""
         assert b.curve_x is not None and b.curve_y is not None  # a boundary without classes is a fit curve
         pix = [[BOUNDARY_BACKGROUND_RGB] * pw for _ in range(py)]
         for x, y, rgb in ((ds.plane("val"), ds.y_val, HELD_OUT_POINT_RGB), (ds.plane("train"), ds.y_train, POINT_RGB)):
@@ -190,9 +192,8 @@ class BoundaryPanel(StripPanel):
             cx, cy = to_pixels(points, window[0], window[1], pw, py)  # two dots a pixel, each way
             return polyline_pixels(2 * cx + 0.5, 2 * cy + 0.5)
 
-        theta = self.least_squares[self.run_index]
-        if theta is not None:  # the fit it is heading for, dotted under the model's line
-            xs, ys = dots(np.stack([b.curve_x, closed_form_fit(ds, theta, b.curve_x)], 1))
+        if best is not None:  # the fit it is heading for, dotted under the model's line
+            xs, ys = dots(np.stack([b.curve_x, best], 1))
             keep = (xs // 2) % 2 == 0  # every other cell: dotted, told apart from the model's solid line
             canvas.paint(xs[keep], ys[keep], 1)
         if ok.any():

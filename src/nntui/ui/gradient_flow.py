@@ -24,6 +24,7 @@ from rich.style import Style
 from textual.strip import Strip
 
 from ..runner import RunView
+from .axis import tick_label
 from .palette import NONFINITE_RGB, NORM_SCALE, blend
 from .panel import RUN_BINDINGS, StripPanel, run_name
 from .raster import RIGHT_EIGHTHS, UP_EIGHTHS, border_room, first_fit, fmt_short, resample_columns
@@ -219,7 +220,7 @@ class GradientFlowPanel(StripPanel):
         if norm <= 0:
             return [Segment(" " * bar_w)]
         log = math.log10(norm)
-        eighths = max(round(self._share(log) * rows * 8), 1)
+        eighths = max(round(float(self._share(log)) * rows * 8), 1)
         c = min(max(eighths - level * 8, 0), 8)
         return [Segment(UP_EIGHTHS[c] * bar_w, self._style(("fg", scale_rgb(log))))]
 
@@ -231,8 +232,7 @@ class GradientFlowPanel(StripPanel):
         finite = np.isfinite(norms)
         positive = finite & (norms > 0)
         log = np.log10(np.where(positive, norms, 1.0))
-        lo, hi = self._span
-        eighths = np.maximum(np.round((np.clip(log, lo, hi) - lo) / (hi - lo) * rows * 8), 1)
+        eighths = np.maximum(np.round(self._share(log) * rows * 8), 1)
         eighths[~positive] = 0
         keys = np.where(positive, np.round(log * 20), np.where(finite, 10_000, 20_000)).tolist()  # 1/20 decade
         starts = [0] + [k for k in range(1, len(keys)) if keys[k] != keys[k - 1]]
@@ -270,15 +270,16 @@ class GradientFlowPanel(StripPanel):
         if norm <= 0:
             return [Segment(" " * width)]
         log = math.log10(norm)
-        eighths = round(self._share(log) * width * 8)
+        eighths = round(float(self._share(log)) * width * 8)
         full, part = divmod(max(eighths, 1), 8)
         text = "█" * full + (RIGHT_EIGHTHS[part] if part else "")
         return [Segment(text.ljust(width), self._style(("fg", scale_rgb(log))))]
 
-    def _share(self, log: float) -> float:
-        """Where a log10 norm lies on the bars' scale: 0 at its low end, 1 at its top (clamped)."""
+    def _share(self, log):
+        """Where a log10 norm (or an array of them) lies on the bars' scale: 0 at its low end, 1 at its top
+        (clamped)."""
         lo, hi = self._span
-        return (min(max(log, lo), hi) - lo) / (hi - lo)
+        return (np.clip(log, lo, hi) - lo) / (hi - lo)
 
     def _cell(self, norm: float) -> Segment:
         if not math.isfinite(norm):
@@ -328,9 +329,8 @@ def bar_span(runs) -> tuple[float, float]:
 
 
 def _decade(log: float) -> str:
-    """A decade's label: '0.1', '1', '100' near 1, else '1e-6'."""
-    k = int(log)
-    return f"{10.0 ** k:g}" if -2 <= k <= 3 else f"1e{k}"
+    """A decade's label as the charts' axes write it: '0.01', '100', '1e-6'."""
+    return tick_label(10.0 ** int(log), 4)
 
 
 def _layer_label(index: int, count: int) -> str:

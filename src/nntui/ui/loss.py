@@ -106,7 +106,6 @@ class LossPlot(StripPanel):
         self.focus_run: int | None = None
         self.beat_focus = beat_focus  # (beat step, the run it is about or None), in step order
         self._styles: dict[int, Style] = {}
-        self._guess_value = math.nan  # the best constant guess's loss, as last drawn (the legend says it)
 
     def on_mount(self) -> None:
         self.set_titles(title="Loss", subtitle="l: log/linear")
@@ -156,18 +155,16 @@ class LossPlot(StripPanel):
             (("✗ diverged", "✗ diverged"), "✗" in marks), (("↑ off the top", "↑ off top"), "↑" in marks),
             ((f"↓ below {tick_label(FLOOR, 5)}", "↓ below"), "↓" in marks),
             (("▼ lowest val", "▼ lowest"), "▼" in marks), (("■ stopped early", "■ stopped"), "■" in marks),
-            (("✎ edited", "✎ edit"), "✎" in marks),
-            ((f"┄ best constant guess {fmt_short(self._guess_value, 5)}", f"┄ guess {fmt_short(self._guess_value, 5)}"),
-             "┄" in marks),
-            (("faint: each batch", "faint: batch"), noise)) if shown]
+            (("✎ edited", "✎ edit"), "✎" in marks), (("faint: each batch", "faint: batch"), noise)) if shown]
 
     def _subtitle(self, held_out: bool, noise: bool, marks: Collection[str] = (),
-                  unlabelled: Sequence[str] = (), row: bool = True, nameless: Sequence[str] = ()) -> tuple[str, str]:
+                  unlabelled: Sequence[str] = (), row: bool = True, nameless: Sequence[str] = (),
+                  guess: float | None = None) -> tuple[str, str]:
         """The legend, as much of it as fits the border, and the rest: a narrow panel drops the key hint (the footer
         has it), then moves the entries from the last into a row of their own; the marks that say a run is not
         where it seems come first. `unlabelled`: the names of runs under others that have no end label to say so;
         `row`: there is room for that row (else the border keeps what fits, the count of runs under others first);
-        `nameless`: runs whose end label had no row of its own."""
+        `nameless`: runs whose end label had no row of its own; `guess`: the dotted line's loss, where it is drawn."""
         n = len(unlabelled)
         hidden = [((f"under others: {', '.join(unlabelled)}", f"{n} run{'s' * (n > 1)} under others"), n > 0),
                   (("= same values", "= same"), "=" in marks),
@@ -176,6 +173,9 @@ class LossPlot(StripPanel):
         if nameless:  # (after the runs under others: a run not named at its end is still seen ending)
             entries.append((f"no row for its name: {', '.join(nameless)}", f"unnamed: {', '.join(nameless)}"))
         entries += self._legend(held_out, noise, marks)
+        if guess is not None:  # before the batch noise, which a narrow panel drops first
+            entries.insert(len(entries) - noise, (f"┄ best constant guess {fmt_short(guess, 5)}",
+                                                  f"┄ guess {fmt_short(guess, 5)}"))
         # what a label's "(under)" means: after the marks (the word on the label says most of it itself)
         entries += [(("(under): drawn beneath other curves", "(under): hidden"))] if "≈" in marks else []
         legend, short = [long for long, _ in entries], [brief for _, brief in entries]
@@ -297,12 +297,10 @@ class LossPlot(StripPanel):
         unlabelled = [names[i] for group in groups for i, mark in group
                       if mark == "≈" and not (gutter and i in said) or mark == "=" and not gutter]
         guess = self._guess(view, y_axis)
-        if guess is not None:
-            marks.add("┄")
         named = {i for i, _, _ in texts}
         nameless = [names[i] for i in ends if gutter and i not in named and names[i] not in unlabelled]
         subtitle, rest = self._subtitle(bool(dashes), any(_shows_noise(c) for c in curves), marks, unlabelled,
-                                        legend_row, nameless)
+                                        legend_row, nameless, guess)
         return Plan(ph, order, x_axis, y_axis, lines, ends, dashes, exits, texts if gutter else [], guess, subtitle,
                     rest)
 
@@ -388,15 +386,11 @@ class LossPlot(StripPanel):
     def _guess(self, view: View, y_axis: Scale) -> float | None:
         """The loss of the best constant guess (ln 4 for four balanced classes, the variance of a regression
         target), where every run has the same one and it lies on this chart: a curve on it has learned nothing."""
-        self._guess_value = math.nan
         values = {run.baseline for run in view.runs}
         if not self.GUESS_LINE or self._floors or len(values) != 1:
             return None
         value = values.pop()
-        if not math.isfinite(value) or not y_axis.lo <= value <= y_axis.hi:
-            return None
-        self._guess_value = value
-        return value
+        return value if math.isfinite(value) and y_axis.lo <= value <= y_axis.hi else None
 
     def _label_ends(self, canvas: BrailleCanvas, view: View, texts: list[tuple[int, int, str]],
                     ends: dict[int, tuple[int, int]]) -> None:
