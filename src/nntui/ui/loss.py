@@ -192,8 +192,9 @@ class LossPlot(StripPanel):
         named = [legend[0]] if n else []
         skip = len(named)
         k = next((k for k in range(len(short), skip, -1) if cell_len(" · ".join(short[skip:k])) <= room), skip)
-        return (" · ".join(short[skip:k]) if k > skip else first_fit([short[0]], room) if n else "",
-                " · ".join([*named, *short[k:]]))
+        # (where nothing else fits, the key hint: the count again, cut to "2 runs under…", said nothing new)
+        fallback = self.KEY_HINT if cell_len(self.KEY_HINT) <= room else ""
+        return " · ".join(short[skip:k]) if k > skip else fallback, " · ".join([*named, *short[k:]])
 
     def _curves(self, view: View) -> list[Curves]:
         out = []
