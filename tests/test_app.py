@@ -158,6 +158,16 @@ async def test_beats_follow_training():
         assert statuses == ["stuck"] * 2 + ["learning"] + ["converged"] * 2 + ["diverged @229"]
 
 
+async def test_a_run_still_falling_when_training_ends_says_so():
+    # issue 27: "learning" beside "✓ done" read as a run not yet finished
+    app = make_app(run_steps=300)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_idle(app, pilot)
+        table = app.query_one("VariantsTable")
+        assert app.runner.view().finished and app.runner.view().runs[2].status == "learning"
+        assert table.cell(2, "status") == "still falling"
+
+
 async def test_no_loss_is_shown_before_the_first_step():
     app = make_app(run_steps=0)
     async with app.run_test(size=(120, 40)) as pilot:

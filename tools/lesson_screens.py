@@ -51,7 +51,7 @@ def main(argv: list[str]) -> None:
         width, _, height = argv[1].partition("x")
         sizes.append((int(width), int(height)))
         argv = argv[2:]
-    if not argv:
+    if not argv or argv[0].startswith("-"):  # no folder, or an option this tool does not have (--help)
         sys.exit(__doc__)
     out = Path(argv[0])
     out.mkdir(parents=True, exist_ok=True)
