@@ -213,9 +213,13 @@ async def test_a_validation_curve_under_the_training_curve_is_said_to_be_there()
     same = dict(val_steps=steps, val_losses=losses[::10] * 1.001)
     plot = await drawn([run("run", losses, train_steps=np.arange(101.0), train_losses=losses, **same)])
     assert "╌ validation, hidden under ━" in str(plot.border_subtitle)
-    apart = dict(val_steps=steps, val_losses=losses[::10] * 3)
+    apart = dict(val_steps=steps, val_losses=losses[::10] + 0.4)
     plot = await drawn([run("run", losses, train_steps=np.arange(101.0), train_losses=losses, **apart)])
     assert "╌ lighter: validation" in str(plot.border_subtitle) and "under" not in str(plot.border_subtitle)
+    # under the training curve for most of the run, then apart: "hidden" contradicted the end in plain view
+    parted = dict(val_steps=steps, val_losses=np.where(steps < 60, 1.001, 3) * losses[::10])
+    plot = await drawn([run("run", losses, train_steps=np.arange(101.0), train_losses=losses, **parted)])
+    assert "╌ lighter: validation, partly under ━" in str(plot.border_subtitle)
 
 
 async def test_a_label_too_long_for_the_gutter_wraps_onto_the_next_rows_rather_than_being_cut():

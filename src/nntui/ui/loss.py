@@ -39,7 +39,8 @@ ROUNDING = 1e-6  # float32 resolves a loss to about 1e-7 of itself: closer to th
 GUTTER_SHARE = 0.4  # the most of a chart's width its end labels take (a third cut lr_sweep's '0.0005: 0.042')
 X_LABEL_PAD = 2  # columns right of the curves where the last step label is centred on its column
 SAME_RTOL = 1e-4  # two runs closer than this everywhere are one curve on any screen: "a = b"
-HELD_OUT_HIDDEN_SHARE = 0.5  # validation curves with more than half their dashes under the curves: "(under ━)"
+HELD_OUT_HIDDEN_SHARE = 0.75  # validation curves with nearly all their dashes under the curves: "hidden under ━"
+HELD_OUT_UNDER_SHARE = 0.4    # … with much of them: "partly under ━" (a visible end contradicted "hidden")
 HIDDEN_SHARE = 0.5  # a run whose end and half its curve lie under others: "b (under)" (it seemed to stop early;
 # with a quarter, runs plainly seen above the others were called under)
 HELD_OUT_DASH = np.array([1] * 4 + [0] * 2, bool)  # dense enough to read as a line, gapped enough to be told apart
@@ -289,10 +290,12 @@ class LossPlot(StripPanel):
         said = {i for i, _, text in texts if "(under)" in text}  # runs whose end label says they are under others
         if gutter:  # each label says it: "= b", "b (under)"
             marks |= {mark for group in groups for i, mark in group if mark == "=" or i in said}
-        curves_cells = np.concatenate([_cells(*line, (cw, ph)) for line in lines.values()] or [np.zeros(0, int)])
-        if dashes and all(np.isin(_cells(*dash, (cw, ph)), curves_cells).mean() > HELD_OUT_HIDDEN_SHARE
-                          for dash in dashes.values()):
-            marks.add("╌≈")  # every validation curve is (mostly) under the training curves
+        mains = [_dots(curves[i].main, x_axis, y_axis, ph) for i in lines]
+        under = [_share_under(_dots(curves[i].held_out, x_axis, y_axis, ph), mains) for i in dashes]
+        if under and min(under) > HELD_OUT_HIDDEN_SHARE:
+            marks.add("╌≈")  # every validation curve is under the training curves
+        elif under and min(under) > HELD_OUT_UNDER_SHARE:
+            marks.add("╌~")  # … mostly, yet some of it shows
         if any(_same_until_stopped(curves, view.runs, i) for i in range(len(curves))):
             marks.add("=■")  # a run early stopping ended lies on another's path until its ■: one curve until there
         unlabelled = [names[i] for group in groups for i, mark in group
@@ -502,8 +505,9 @@ class LossPlot(StripPanel):
 
 def validation_entry(marks: Collection[str]) -> tuple[str, str]:
     """The legend's (long, short) words for the dashed validation curve; where the dashes lie under the training
-    curves ("╌≈" in `marks`), it says so in words ("val under ━" read as a formula)."""
+    curves ("╌≈" in `marks`: nearly all, "╌~": most), it says so in words ("val under ━" read as a formula)."""
     return (("╌ validation, hidden under ━", "╌ val hidden under ━") if "╌≈" in marks
+            else ("╌ lighter: validation, partly under ━", "╌ light: val") if "╌~" in marks
             else ("╌ lighter: validation", "╌ light: val"))
 
 
@@ -568,6 +572,18 @@ def _dots(series: Series, x_axis: Scale, y_axis: Scale, rows: int) -> tuple[np.n
     same edge."""
     steps, values = series
     return x_axis.dots(steps, 2), np.clip(y_axis.dots(values, 4), -8 * rows, 12 * rows)
+
+
+def _share_under(points: tuple[np.ndarray, np.ndarray], lines: list[tuple[np.ndarray, np.ndarray]]) -> float:
+    """The share of a validation curve's points that lie within half a cell of a training curve at the same step:
+    hidden there. (Its dashes' cells against the curves' cells called an identical curve half visible: the dashes
+    join sparse points by chords, which leave a steep curve.)"""
+    px, py = points
+    near = np.zeros(len(px), bool)
+    for lx, ly in lines:
+        if len(lx):
+            near |= np.abs(np.interp(px, lx, ly) - py) < 2
+    return float(near.mean()) if len(px) else 0.0
 
 
 def _same_until_stopped(curves: list[Curves], runs, i: int) -> bool:
