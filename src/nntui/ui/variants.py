@@ -123,7 +123,7 @@ class VariantsTable(Panel, ScrollView, can_focus=False):  # nothing to select: i
         label = (f"diverged @{run.diverged_at}" if status == "diverged" else
                  f"stopped @{run.stopped_at}" if status == "stopped" and run.stopped_at is not None else
                  f"best @{run.best_step} kept" if status == "stopped" else
-                 "still falling" if status == "learning" and view.finished else status)  # "learning" at ✓ done read as unfinished
+                 "falling" if status == "learning" and view.finished else status)  # "learning" at ✓ done read as unfinished
         cells = {"label": Text.assemble(("━━ ", variant_color(i)), run.label),
                  **{c: Text(_setting(run.settings.get(c))) for c in self.settings_columns},
                  **{c: Text(_live(run, c, self.per_step[i])) for c in self.live_columns},
