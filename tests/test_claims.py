@@ -255,13 +255,18 @@ async def test_claims_do_not_wait_for_a_question_that_training_went_past():
 
 def test_a_short_window_keeps_only_short_evidence():
     from nntui.claims import Check, Verdict, parse
-    from nntui.ui.claims import claim_lines
+    from nntui.ui.claims import _short_evidence, claim_lines
 
     checks = tuple(Check(say, None, parse('loss("a") < 1')) for say in ("w reaches 1.89", "b too", "slow run"))
     verdicts = (Verdict(True, "8.262e-05 < 0.001 (weight = 1.892)", 9), Verdict(True, "diverged: no", 9),
                 Verdict(True, "40 < 137 (fast: steps to loss 0.101 = 4, slow: steps to loss 0.101 = 137)", 9))
     compact = str(claim_lines(checks, verdicts, compact=True)).splitlines()
-    assert compact == ["✓ w reaches 1.89  weight = 1.892", "✓ b too  diverged: no", "✓ slow run"]
+    assert compact == ["✓ w reaches 1.89  weight = 1.892", "✓ b too  diverged: no", "✓ slow run  40 < 137"]
+    cut = {shown: _short_evidence(shown) for shown in (
+        "0.6314 > 2 × 0.188 = 0.376 (N(0, 1): val loss = 0.6314, xavier: val loss = 0.188)",
+        "|1.098597 − 1.0986| = 3.189e-06 < 0.001 (loss = 1.099)", "step of lowest val loss: 280 < 600",
+        "0.12345 > 1.3 × 0.079421 = 0.10325 (val loss = 0.12345, lowest val loss = 0.079421)")}
+    assert list(cut.values()) == ["0.6314 > 2 × 0.188", "loss = 1.099", "280 < 600", "0.12345 > 0.10325"]
     assert "steps to loss 0.101 = 137" in str(claim_lines(checks, verdicts))  # (a wide window: all of it)
 
 
@@ -288,6 +293,6 @@ def test_a_lesson_about_batch_sizes_shows_the_samples_each_run_has_seen():
     assert "samples" not in VariantsTable.for_scenario(load("data_size")).live_columns  # (full batches of 20…320)
     run = RunView(label="a", settings={}, steps=np.arange(3.0), losses=np.ones(3), loss=1.0, status="learning",
                   diverged_at=None, step=600)
-    view = type("View", (), {"runs": (run,), "state": "ready"})()  # (a row reads only these)
+    view = type("View", (), {"runs": (run,), "state": "ready", "finished": False})()  # (a row reads only these)
     row = table._row(view, 0)
     assert [t.plain for c, t in zip(table._columns, row) if c.key == "samples"] == ["153,600"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from rich.text import Text
 from textual.widgets import Static
 
@@ -40,14 +42,25 @@ def claim_lines(checks: tuple[Check, ...], verdicts: tuple[Verdict | None, ...],
     return text
 
 
-SHORT_EVIDENCE = 22  # cells: "weight = 1.892", "diverged: no" keep their place in a 24-row window
+SHORT_EVIDENCE = 22  # cells: "weight = 1.892", "0.6314 > 2 × 0.188" keep their place in a 24-row window
+_COMPARISON = re.compile(r" (<=|>=|<|>) ")
 
 
 def _short_evidence(shown: str) -> str:
-    """What a short window keeps of a verdict: its named quantities ("weight = 1.892") or the whole of a short
-    one ("diverged: no"), when they are short; else nothing."""
-    inside = shown[shown.index(" (") + 2:-1] if shown.endswith(")") and " (" in shown else shown
-    return inside if len(inside) <= SHORT_EVIDENCE else ""
+    """What a short window keeps of a verdict, the first of these that is short: its named quantities ("weight =
+    1.892"), its comparison ("40 < 137"), that without the quantity's name ("280 < 600"), then with each side cut
+    to what decides it: a left side's result, a right side's arithmetic ("0.6314 > 2 × 0.188") or its result.
+    Without any, the claims' numbers were gone from every 80x24 screen (issue 27)."""
+    head, paren, rest = shown.partition(" (")
+    named = rest[:-1] if paren and shown.endswith(")") else ""
+    bare = head.rsplit(": ", 1)[-1]
+    sides = _COMPARISON.split(bare)
+    forms = [named, head, bare]
+    if len(sides) == 3:
+        left, op, right = sides
+        result = left.rsplit(" = ", 1)[-1]
+        forms += [f"{result} {op} {right.split(' = ')[0]}", f"{result} {op} {right.rsplit(' = ', 1)[-1]}"]
+    return next((form for form in forms if form and len(form) <= SHORT_EVIDENCE), "")
 
 
 class ClaimList(Static):
