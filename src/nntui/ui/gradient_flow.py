@@ -293,8 +293,11 @@ class GradientFlowPanel(StripPanel):
         dim = self.rich_style + Style(dim=True)
         decades = int(LOG_HI - LOG_LO) + 1
         # "colour:" first where it fits: the bars' own scale is written over them, this one is the colours'
+        # (and kept before the ends' meaning: without it, 1e-8 … 1e2 beside bars on 0.1 … 100 read as one scale cut)
         swatch, words, name = next(((w, t, n) for w, t, n in ((2, "  vanishing → exploding", "colour: "),
-                                                              (2, "  vanishing → exploding", ""), (2, "", "colour: "),
+                                                              (1, "  vanishing → exploding", "colour: "),
+                                                              (2, "", "colour: "), (1, "", "colour: "),
+                                                              (2, "  vanishing → exploding", ""),
                                                               (2, "", ""), (1, "", ""))
                                     if len(n) + 5 + w * decades + 4 + len(t) <= width), (1, "", ""))
         segments = [Segment(f"{name}1e-8 ", dim)]
