@@ -409,3 +409,16 @@ async def test_the_best_constant_guess_is_a_dotted_line_where_the_axis_says():
     apart = [replace(r, baseline=r.baseline * (1 + k)) for k, r in enumerate(runs)]  # no one guess: no line
     plot = await drawn(apart, size=(80, 24))
     assert "guess" not in "".join(lines(plot)[-2:]) + str(plot.border_subtitle)
+
+
+async def test_the_guess_line_under_a_run_that_learned_nothing_is_said_to_be_there():
+    # vanishing_gradients: sigmoid sits on ln 4 all run long, and the legend named a dotted line nobody could see
+    steps = np.arange(200.0)
+    stuck = run("sigmoid", np.full(200, 1.3863) + 1e-4 * np.sin(steps), baseline=1.3863)
+    learns = run("relu", 1.3863 * np.exp(-steps / 30) + 0.01, baseline=1.3863)
+    for size in ((120, 40), (80, 24)):
+        plot = await drawn([stuck, learns], size=size, log_y=True)
+        legend = str(plot.border_subtitle)
+        assert "guess 1.386, under sigmoid" in legend + "\n".join(lines(plot)), (size, legend)
+    plot = await drawn([learns], log_y=True)  # seen: named alone
+    assert "guess 1.386" in str(plot.border_subtitle) and "under" not in str(plot.border_subtitle)

@@ -39,6 +39,7 @@ ROUNDING = 1e-6  # float32 resolves a loss to about 1e-7 of itself: closer to th
 GUTTER_SHARE = 0.4  # the most of a chart's width its end labels take (a third cut lr_sweep's '0.0005: 0.042')
 X_LABEL_PAD = 2  # columns right of the curves where the last step label is centred on its column
 SAME_RTOL = 1e-4  # two runs closer than this everywhere are one curve on any screen: "a = b"
+GUESS_COVERED = 0.75  # a curve within half a cell of the guess line over 3/4 of the chart's width hides it
 HELD_OUT_HIDDEN_SHARE = 0.75  # validation curves with nearly all their dashes under the curves: "hidden under ━"
 HELD_OUT_UNDER_SHARE = 0.4    # … with much of them: "partly under ━" (a visible end contradicted "hidden")
 HIDDEN_SHARE = 0.5  # a run whose end and half its curve lie under others: "b (under)" (it seemed to stop early;
@@ -160,12 +161,13 @@ class LossPlot(StripPanel):
 
     def _subtitle(self, held_out: bool, noise: bool, marks: Collection[str] = (),
                   unlabelled: Sequence[str] = (), row: bool = True, nameless: Sequence[str] = (),
-                  guess: float | None = None) -> tuple[str, str]:
+                  guess: float | None = None, on_guess: Sequence[str] = ()) -> tuple[str, str]:
         """The legend, as much of it as fits the border, and the rest: a narrow panel drops the key hint (the footer
         has it), then moves the entries from the last into a row of their own; the marks that say a run is not
         where it seems come first. `unlabelled`: the names of runs under others that have no end label to say so;
         `row`: there is room for that row (else the border keeps what fits, the count of runs under others first);
-        `nameless`: runs whose end label had no row of its own; `guess`: the dotted line's loss, where it is drawn."""
+        `nameless`: runs whose end label had no row of its own; `guess`: the dotted line's loss, where it is drawn;
+        `on_guess`: the runs whose curves cover most of it."""
         n = len(unlabelled)
         hidden = [((f"under others: {', '.join(unlabelled)}", f"{n} run{'s' * (n > 1)} under others"), n > 0),
                   (("= same values", "= same"), "=" in marks),
@@ -175,8 +177,9 @@ class LossPlot(StripPanel):
             entries.append((f"no row for its name: {', '.join(nameless)}", f"unnamed: {', '.join(nameless)}"))
         entries += self._legend(held_out, noise, marks)
         if guess is not None:  # before the batch noise, which a narrow panel drops first
-            entries.insert(len(entries) - noise, (f"┄ best constant guess {fmt_short(guess, 5)}",
-                                                  f"┄ guess {fmt_short(guess, 5)}"))
+            under = f", under {', '.join(on_guess)}" if on_guess else ""
+            entries.insert(len(entries) - noise, (f"┄ best constant guess {fmt_short(guess, 5)}{under}",
+                                                  f"┄ guess {fmt_short(guess, 5)}{under}"))
         # what a label's "(under)" means: after the marks (the word on the label says most of it itself)
         entries += [(("(under): drawn beneath other curves", "(under): hidden"))] if "≈" in marks else []
         legend, short = [long for long, _ in entries], [brief for _, brief in entries]
@@ -301,10 +304,12 @@ class LossPlot(StripPanel):
         unlabelled = [names[i] for group in groups for i, mark in group
                       if mark == "≈" and not (gutter and i in said) or mark == "=" and not gutter]
         guess = self._guess(view, y_axis)
+        on_guess = [names[i] for i in order if guess is not None and i in lines
+                    and _covers_row(lines[i], float(y_axis.dots(guess, 4)), 2 * x_axis.cells)]
         named = {i for i, _, _ in texts}
         nameless = [names[i] for i in ends if gutter and i not in named and names[i] not in unlabelled]
         subtitle, rest = self._subtitle(bool(dashes), any(_shows_noise(c) for c in curves), marks, unlabelled,
-                                        legend_row, nameless, guess)
+                                        legend_row, nameless, guess, on_guess)
         return Plan(ph, order, x_axis, y_axis, lines, ends, dashes, exits, texts if gutter else [], guess, subtitle,
                     rest)
 
@@ -584,6 +589,13 @@ def _share_under(points: tuple[np.ndarray, np.ndarray], lines: list[tuple[np.nda
         if len(lx):
             near |= np.abs(np.interp(px, lx, ly) - py) < 2
     return float(near.mean()) if len(px) else 0.0
+
+
+def _covers_row(line: tuple[np.ndarray, np.ndarray], dot_row: float, width: int) -> bool:
+    """A curve lies within half a cell of the dotted guess line over most of the chart's `width` (dots), hiding
+    it (a run that learned nothing: vanishing_gradients' sigmoid; the legend named a line no one could see)."""
+    xs, ys = line
+    return len(np.unique(xs[np.abs(ys - dot_row) <= 2])) >= GUESS_COVERED * width
 
 
 def _same_until_stopped(curves: list[Curves], runs, i: int) -> bool:
