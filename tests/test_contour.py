@@ -164,3 +164,17 @@ async def test_a_run_that_reached_the_minimum_is_drawn_as_one_mark_not_hidden_un
         await wait_idle(app, pilot)
         text = "".join(seg.text for strip in app.query_one(ContourPanel)._strips for seg in strip)
         assert "⊕" in text and "●" not in text.replace("● now", "")  # ● and + share a cell: ⊕
+
+
+@pytest.mark.parametrize("size", [(120, 40), (200, 60)])
+async def test_the_window_a_panel_draws_lies_inside_the_surface_s_grid(size):
+    # optimizers' wide surface at 120x40 reached 2.3 units past the grid: the edge column's value was smeared over
+    # them, and the bowl's lowest band ran off to the right of the minimum
+    app = NNTuiApp(load("optimizers"), device="cpu", run_steps=150, questions=False)
+    async with app.run_test(size=size) as pilot:
+        await wait_idle(app, pilot)
+        panel = app.query_one(ContourPanel)
+        surface = panel._view.surfaces[0]
+        (x0, x1), (y0, y1) = panel.window
+        assert surface.x_range[0] <= x0 and x1 <= surface.x_range[1], (panel.window, surface.x_range)
+        assert surface.y_range[0] <= y0 and y1 <= surface.y_range[1], (panel.window, surface.y_range)

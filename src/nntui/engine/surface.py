@@ -26,7 +26,7 @@ from ..panels import SLICE_GRID, SURFACE_ASPECT, SURFACE_SAMPLES  # noqa: F401  
 GRID = (96, 64)      # samples along x and y of a surface drawn without equal scale
 PAD = 0.25           # margin around the region of interest, as a fraction of its span
 SAMPLES = SURFACE_SAMPLES  # equal scale: grid samples across the longer side of the focus (square samples)
-ASPECT = SURFACE_ASPECT    # equal scale: the grid covers the focus in any window up to 2.5:1 (either way)
+ASPECT = SURFACE_ASPECT    # equal scale: the grid covers the focus in any window up to 5:1 (either way)
 PROFILE = 161        # samples of the loss along the steepest direction (odd: one lands on the minimum)
 # Grid points per batched call: each holds its own copy of every sample's activations, so the points per
 # call shrink as the data and the layers grow (40,000 samples in one call of all 6,144 points: 2.3 GB).
