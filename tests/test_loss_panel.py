@@ -422,3 +422,13 @@ async def test_the_guess_line_under_a_run_that_learned_nothing_is_said_to_be_the
         assert "guess 1.386, under sigmoid" in legend + "\n".join(lines(plot)), (size, legend)
     plot = await drawn([learns], log_y=True)  # seen: named alone
     assert "guess 1.386" in str(plot.border_subtitle) and "under" not in str(plot.border_subtitle)
+
+
+async def test_a_curve_gone_through_the_bottom_is_labelled_with_its_loss():
+    # optimizers: momentum's loss 3.6e-44 leaves a log axis floored at 1e-12 with ↓; its label said "1e-15"
+    steps = np.arange(150.0)
+    runs = [run("momentum", 10.0 * 0.5 ** steps), run("sgd", 10.0 * 0.9 ** steps + 1e-9),
+            run("adam", 10.0 * 0.95 ** steps + 1e-7), run("rmsprop", 10.5 * 0.9 ** steps + 1.05e-9)]
+    text = "\n".join(lines(await drawn(runs, size=(90, 20), log_y=True)))
+    assert "1e-15" not in text and "↓" in text
+    assert f"momentum: {fmt_short(runs[0].loss, 5)}" in text, text

@@ -263,6 +263,9 @@ class LossPlot(StripPanel):
         gutter = _gutter(_group_labels(same, names), pw)
         diverged = {i for i, run in enumerate(view.runs) if run.diverged_at is not None}
         last = {i: float(c.main[1][-1]) for i, c in enumerate(curves) if len(c.main[1]) and i not in diverged}
+        for i, value in last.items():  # a curve gone through the log axis' bottom ends at a stand-in: say the loss
+            if self.log_y and value < FLOOR:  # (momentum's "1e-15" beside a table's 3.64e-44)
+                last[i] = view.runs[i].loss - (self._floors[i] if self._floors else 0.0)
         for again in (True, False):
             cw = pw - max(gutter, X_LABEL_PAD)  # the curves' columns; end labels fit in the gutter right of them
             x_axis, lines, ends = self._layout(view, curves, order, x_max, y_axis, cw)
