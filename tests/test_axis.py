@@ -160,3 +160,11 @@ def test_a_narrow_x_axis_spans_its_data_and_writes_both_ends():
     assert [float(t) for t in text.split()] == [v for _, v in axis.ticks] == [-3.9, 3.9]
     for cell, value in axis.ticks:  # each label centred on its own cell, reading back as its value
         assert abs(axis.value_at(cell) - value) < 1e-9
+
+
+def test_a_long_log_axis_labels_fewer_decades_rather_than_leave_its_top_empty():
+    # optimizers at 120x40: losses 1e-12 … 10 on 19 rows got a label every 2nd decade, 1 decade a row, and the
+    # axis ran to 3e6 (six empty rows); every 3rd decade on 4 rows fills them
+    axis = scale(1e-12, 10, 19, log=True, flip=True)
+    assert axis.hi < 100 and [v for _, v in axis.ticks][:2] == [1.0, 0.001]
+    assert [v for _, v in scale(1e-9, 1, 20, log=True, flip=True).ticks][:3] == [1.0, 0.1, 0.01]  # (fits: each)

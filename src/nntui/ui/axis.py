@@ -27,6 +27,7 @@ THIRD_TICK = 1.25  # a third tick is worth at most 25% more units per cell than 
 LOOSE = 1.5  # a linear axis of nice ticks may span at most this many times the data's range (2.5 left a fit at
 # 80x24 on -7.5..8.2 for data in ±3.9, half its width empty; beyond it, the ends are labelled with their own values)
 
+COARSER_DECADES = 1.25  # labels every 3rd decade rather than every 2nd where that gives the data 25% more cells
 DECADES_COST = 1.5  # three decade ticks may cost the data this much resolution against the finest ticks (at 2,
 # exploding_gradients' loss at 80x24 got 0.001 / 1 / 1000 on five rows for losses 0.002 … 7: half the chart empty)
 
@@ -232,9 +233,14 @@ def _scale(lo: float, hi: float, cells: int, log: bool, flip: bool, at_least: in
            whole: bool, label_width: int | None, gap: int, widest: int, decades: bool = False) -> Scale | None:
     a, b = _ends(lo, hi, log)
     best: tuple[float, Scale] | None = None  # (cells per unit, the axis)
+    finest: tuple[float, Scale] | None = None  # decades: the finest spacing that fits
     for step, offset in _grids(a, b, cells, log, whole):
         if decades and (offset != 0.0 or step < 1):
             continue
+        if decades and finest is not None:  # a coarser spacing only where it gives the data far more cells
+            if step > b - a:  # (ticks wider apart than the data span: no finer fill, and 10^u overflows)
+                break
+            best = None
         for k in range(max(min(cells - 1, widest), 1), 0, -1):
             # (an equal resolution with a coarser spacing wins: as exact, with fewer labels to read)
             if (k < gap and cells > gap) or (best is not None and k / step < best[0] * (1 - 1e-9)):
@@ -247,8 +253,16 @@ def _scale(lo: float, hi: float, cells: int, log: bool, flip: bool, at_least: in
                 continue
             best = (k / step, axis)
             break
-        if decades and best is not None:  # the finest decade spacing that fits: a label every decade
-            break
+        if decades and best is not None:
+            # the finest decade spacing that fits (a label every decade, or every second one), unless a coarser
+            # one gives the data COARSER_DECADES times its cells: 2 decades on 2 rows left 6 of 19 rows empty
+            # above losses 1e-12 … 10, where 3 decades on 4 rows fill them
+            if finest is None:
+                finest = best
+            elif best[0] > COARSER_DECADES * finest[0]:
+                finest = best
+    if decades:
+        return finest[1] if finest is not None else None
     return best[1] if best is not None else None
 
 
