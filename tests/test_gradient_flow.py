@@ -182,3 +182,14 @@ def test_bars_span_the_decades_every_run_s_norms_span():
     panel._span = bar_span([big, calm])
     lengths = [len("".join(seg.text for seg in panel._bar(v, 12)).rstrip()) for v in (58.0, 2.5, 0.62)]
     assert lengths[0] - lengths[1] >= 4 and lengths[1] > lengths[2]  # 23×: a third of the bar
+
+
+def test_a_title_too_narrow_for_the_name_cuts_the_name_not_the_step_it_is_held_at():
+    # batch_norm at 80x24: "batch norm, lr 2" fitted only without "· step 4", and the panel no longer said when
+    from types import SimpleNamespace
+
+    from nntui.ui.panel import cut_run_name
+
+    run = SimpleNamespace(label="batch norm, lr 2", diverged_at=None, held_at=4)
+    assert cut_run_name(run, 40) == "batch norm, lr 2 · step 4"
+    assert cut_run_name(run, 20) == "batch norm… · step 4" and len(cut_run_name(run, 20)) <= 20

@@ -26,7 +26,7 @@ from textual.strip import Strip
 from ..runner import RunView
 from .axis import tick_label
 from .palette import NONFINITE_RGB, NORM_SCALE, blend
-from .panel import RUN_BINDINGS, StripPanel, run_name
+from .panel import RUN_BINDINGS, StripPanel, cut_run_name, run_name
 from .raster import RIGHT_EIGHTHS, UP_EIGHTHS, border_room, first_fit, fmt_short, resample_columns
 
 LOG_LO, LOG_HI = -8.0, 2.0   # the color scale: 1e-8 … 1e2
@@ -78,7 +78,7 @@ class GradientFlowPanel(StripPanel):
         room = border_room(self.outer_size.width)
         name = run_name(run)
         title = first_fit([f"Gradient flow · {name}", f"Grad flow · {name}", f"∇ flow · {name}",
-                           name, f"Grad flow · {run.label}", run.label], room)
+                           name, cut_run_name(run, room)], room)
         self._titled = run.held_at is not None and f"step {run.held_at}" in title  # (the header need not say it)
         self.set_titles(title=title,
                         subtitle=first_fit(["[ / ]: run · ‖∇W‖, log scale", "[ / ]: run · ‖∇W‖, log", "[ / ]: run · ‖∇W‖",

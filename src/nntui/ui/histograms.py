@@ -24,7 +24,7 @@ from textual.strip import Strip
 from ..frames import HIST_BINS
 from .axis import Scale, scale
 from .palette import HISTOGRAM_BACKGROUND_RGB, MEDIAN_RGB, NONFINITE_RGB, QUANTITY_RGB, blend
-from .panel import RUN_BINDINGS, StripPanel, run_name
+from .panel import RUN_BINDINGS, StripPanel, cut_run_name, run_name
 from .raster import UP_EIGHTHS, border_room, first_fit, fmt_num, fmt_short, tick_line
 
 QUANTITIES = ("weights", "activations", "gradients")
@@ -103,7 +103,8 @@ class HistogramPanel(StripPanel):
         name = run_name(run)
         if self.all_layers:
             self._fit_titles([f"{what} · {name} · all {n_layers} layers", f"{what} · {name} · {n_layers} layers",
-                          f"{what} · {name}", f"{short} · {name}", name, f"{short} · {run.label}", run.label])
+                          f"{what} · {name}", f"{short} · {name}", name,
+                              cut_run_name(run, border_room(self.outer_size.width))])
             span = _shared_span(view, self.quantity, None, self._sharing())
             self._strips = [s.adjust_cell_length(width, base)
                             for s in self._layer_rows(dists, width, height, span)[:height]]

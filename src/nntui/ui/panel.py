@@ -65,6 +65,17 @@ def run_name(run) -> str:
     return name if run.held_at is None else f"{name} · step {run.held_at}"  # (held there: view.at)
 
 
+def cut_run_name(run, room: int) -> str:
+    """`run_name` in `room` cells, the label cut ("batch norm, l… · step 4") before the step it is held at or
+    its divergence: at 80x24 the whole name fitted only without "· step 4", and the panel no longer said when."""
+    name = run_name(run)
+    if len(name) <= room:
+        return name
+    tail = name[len(run.label):]
+    keep = room - len(tail) - 1
+    return f"{run.label[:keep].rstrip()}…{tail}" if keep >= 4 else name[:max(room - 1, 0)] + "…"
+
+
 def changed_extent(old: Strip, new: Strip) -> tuple[int, int] | None:
     """The cells [start, end) that hold every difference between two strips, or None if they are the same.
 
