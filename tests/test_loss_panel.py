@@ -432,3 +432,10 @@ async def test_a_curve_gone_through_the_bottom_is_labelled_with_its_loss():
     text = "\n".join(lines(await drawn(runs, size=(90, 20), log_y=True)))
     assert "1e-15" not in text and "↓" in text
     assert f"momentum: {fmt_short(runs[0].loss, 5)}" in text, text
+
+
+def test_a_short_number_never_reads_as_zero():
+    # optimizers: "rmsprop: 0.000" for a loss of 8.07e-4, the plain form cut to five characters
+    for value in (8.07e-4, 1.73e-4, 5e-4, 3.64e-44, 0.006, 0.25, 12.5, 1.5e5):
+        text = fmt_short(value, 5)
+        assert len(text) <= 5 and float(text) == pytest.approx(value, rel=0.5), (value, text)

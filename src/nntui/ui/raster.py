@@ -50,12 +50,14 @@ def fmt_short(value: float, width: int = MARGIN - 2) -> str:
         return fmt_num(value)
     text = ""
     for digits in (4, 3, 2, 1):
-        text = f"{value:.{digits}g}"
-        if "e" in text:  # 1.5e+05 → 1.5e5, 3e-04 → 3e-4: the exponent's sign and zeros cost columns
-            mantissa, exponent = text.split("e")
-            text = f"{mantissa}e{int(exponent)}"
-        if len(text) <= width:
-            return text
+        # the plain form, or where it does not fit the scientific one: 8.07e-4 in 5 cells is "8e-4", where the
+        # plain form cut to "0.000" read as zero (optimizers' end labels)
+        for text in (f"{value:.{digits}g}", f"{value:.{digits - 1}e}"):
+            if "e" in text:  # 1.5e+05 → 1.5e5, 3e-04 → 3e-4: the exponent's sign and zeros cost columns
+                mantissa, exponent = text.split("e")
+                text = f"{mantissa}e{int(exponent)}"
+            if len(text) <= width:
+                return text
     return text[:width]
 
 
