@@ -178,3 +178,12 @@ async def test_the_window_a_panel_draws_lies_inside_the_surface_s_grid(size):
         (x0, x1), (y0, y1) = panel.window
         assert surface.x_range[0] <= x0 and x1 <= surface.x_range[1], (panel.window, surface.x_range)
         assert surface.y_range[0] <= y0 and y1 <= surface.y_range[1], (panel.window, surface.y_range)
+
+
+async def test_a_path_drawn_over_in_most_of_its_cells_is_named_under_others():
+    # optimizers: RMSProp's path lay under SGD's and Adam's (11% of its cells showed), and nothing said so
+    app = NNTuiApp(load("optimizers"), device="cpu", run_steps=25, questions=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_idle(app, pilot)
+        panel = app.query_one(ContourPanel)
+        assert panel.under == ["rmsprop"] and "under others: rmsprop" in str(panel.border_subtitle)

@@ -61,6 +61,7 @@ BAND_RGB = [blend((0, 0, 0), ramp(SURFACE_RAMP, i / (BANDS - 1)), SURFACE_DIM) f
 LINE_RGB = [blend(rgb, (255, 255, 255), 0.3) for rgb in BAND_RGB]  # contour lines: lighter than their band
 # palette indices: the bands, their lines, non-finite
 RUNS_FROM = 2 * BANDS + 1
+HIDDEN_SHARE = 0.25  # a path showing in under a quarter of its cells is "under others" (RMSProp under SGD, 11%)
 STEP_APART = 5  # a step this many dots long or more is marked where it lands (shorter ones would merge)
 Window = tuple[tuple[float, float], tuple[float, float]]
 
@@ -106,6 +107,7 @@ class ContourPanel(StripPanel):
         self._canonical: tuple | None = None
         self.window: Window | None = None  # the data ranges drawn last (pixel centres), and its pixels
         self.pixels = (0, 0)
+        self.under: list[str] = []  # the runs whose paths lie under others' in most cells (the border names them)
 
     def on_mount(self) -> None:
         self.set_titles(title="Loss surface")
@@ -132,7 +134,7 @@ class ContourPanel(StripPanel):
         self.pixels = (pw, 2 * ph)
         pix, lines, values = self._pixels(surface, window, pw, 2 * ph)
         paths = BrailleCanvas(pw, ph)
-        markers = self._paint_paths(view, surface, window, paths, pw, 2 * ph)
+        markers = self._paint_paths(view, surface, window, paths, pw, 2 * ph)  # (and self.under)
         self._set_titles(view, surface, {mark for mark, _ in markers.values()})
         blocked = paths.bits > 0  # labels go where no path or marker is
         for r, c in markers:
@@ -149,11 +151,15 @@ class ContourPanel(StripPanel):
         room = border_room(self.outer_size.width)
         x, y = surface.x_name, surface.y_name
         arrows = "".join(sorted(shown & set(ARROWS)))
-        marks = [pair for pair, on in ((("◆ start", "◆start"), True), (("+ minimum", "+min"), "+" in shown),
+        under = ", ".join(self.under)
+        marks = [pair for pair, on in (((f"under others: {under}", f"under: {under}"), bool(under)),
+                                       (("◆ start", "◆start"), True), (("+ minimum", "+min"), "+" in shown),
                                        (("● now", "●now"), True), (("⊕ now, at the minimum", "⊕at min"), "⊕" in shown),
                                        (("✗ diverged", "✗"), "✗" in shown),
                                        ((f"{arrows} off the plot", f"{arrows}off"), bool(arrows))) if on]
         full, brief = "  ".join(m for m, _ in marks), " ".join(b for _, b in marks)
+        if under:  # too long to name them all: how many ("under: batch 32, batch 8, batch 8…" named one twice)
+            brief = " ".join([f"{len(self.under)} under others", *(b for _, b in marks[1:])])
         if len(view.surfaces) > 1:
             owner = view.runs[surface.members[0]].label
             titles = [f"Loss surface of {owner} · x: {x}  y: {y}", f"{owner} · x: {x}  y: {y}",
@@ -163,7 +169,7 @@ class ContourPanel(StripPanel):
         else:  # (a surface given as a formula needs no axis names: not "x: x  y: y")
             titles = (["Loss surface L(x, y)", "L(x, y)"] if (x, y) == ("x", "y") else
                       [f"Loss surface · x: {x}  y: {y}", f"Loss · x: {x}  y: {y}", f"x: {x}  y: {y}", f"x: {x} y: {y}"])
-            subtitles = [full, brief]
+            subtitles = [full, " ".join(b for _, b in marks), brief]
         self.set_titles(title=first_fit(titles, room), subtitle=first_fit(subtitles, room))
 
     def _pixels(self, s: Surface, window: Window, pw: int, py: int) -> tuple[np.ndarray, np.ndarray, dict]:
@@ -241,6 +247,7 @@ class ContourPanel(StripPanel):
         its way out). `pw` × `py`: the surface's pixels (a cell is one wide, two tall)."""
         markers: dict[tuple[int, int], tuple[str, tuple[int, int, int]]] = {}
         paths = {}
+        cells: dict[int, np.ndarray] = {}  # run → the cells its path passes through
         for k, i in enumerate(s.members):
             run = view.runs[i]
             if s.paths is not None:  # a slice: the paths projected onto it, ending at each run now
@@ -264,7 +271,9 @@ class ContourPanel(StripPanel):
                 segments = np.array([[px[0], py_[0], px[0], py_[0]]]) if 0 <= round(px[0]) < pw and 0 <= round(
                     py_[0]) < py else segments
             # a pixel's centre is its cell's middle dot boundary: two dots a pixel across, two down
-            canvas.paint(*segment_pixels(segments * 2 + 0.5), i)
+            dots = segment_pixels(segments * 2 + 0.5)
+            canvas.paint(*dots, i)
+            cells[i] = _cells(*dots, canvas.width, canvas.height)
             dx, dy = np.round(px * 2 + 0.5).astype(int), np.round(py_ * 2 + 0.5).astype(int)
             # each step long enough to tell from the next ends in a 2×2 dot square: the steps can be counted
             long = np.flatnonzero(np.hypot(np.diff(dx), np.diff(dy)) >= STEP_APART) + 1
@@ -284,6 +293,10 @@ class ContourPanel(StripPanel):
                 cx, cy = int(round(sx[0])), int(round(sy[0]))
                 if 0 <= cx < pw and 0 <= cy < py:
                     markers[(cy // 2, cx)] = ("◆", START_RGB)
+        # a path drawn over by later ones in most of its cells seems not to be there: the border says so
+        shown = canvas.style.ravel()
+        self.under = [view.runs[i].label for i in s.members
+                      if i in cells and len(cells[i]) and (shown[cells[i]] == i).mean() < HIDDEN_SHARE]
         return markers
 
     def _same_on_terminal(self, n: int) -> np.ndarray:
@@ -364,6 +377,12 @@ class ContourPanel(StripPanel):
 
 # terminals that show fewer colors than RGB (Textual downgrades for them)
 _COLOR_SYSTEMS = {"standard": ColorSystem.STANDARD, "256": ColorSystem.EIGHT_BIT, "windows": ColorSystem.WINDOWS}
+
+
+def _cells(xs: np.ndarray, ys: np.ndarray, width: int, height: int) -> np.ndarray:
+    """The flat indices of the cells (`width` × `height`) that dots fall in."""
+    inside = (xs >= 0) & (xs < 2 * width) & (ys >= 0) & (ys < 4 * height)
+    return np.unique((ys[inside] // 4) * width + xs[inside] // 2)
 
 
 def _row_len(row: list[tuple[int, str]]) -> int:
