@@ -261,7 +261,8 @@ LIVE_WIDTH = {"lr now": 8, "device": 4, "steps/s": 6, "val loss": 8, "gap": 7, "
 # measured columns the first to go, in this order, and the label width kept before each goes: the gap is the
 # two losses' difference (it goes before a label is cut); the validation loss is on the loss panel, but a
 # table of training losses alone says the opposite of a regularization lesson (labels are cut first)
-DERIVED = {"samples": 99, "val loss": 99, "gap": 10}  # samples: a step count × batch; the gap implies the validation loss (the headline stays)
+DERIVED = {"samples": 99, "gap": 99, "val loss": 10}  # samples: a step count × batch (at 80x24 the gap had stayed
+# and the validation loss its claims compare had gone)
 AFTER_LOSS = ("mean loss", "val loss", "gap", "accuracy", "val acc", "zero w")  # measured columns shown right of the loss
 LIVE_COLUMNS = {  # measured as training runs, from (the run, the samples its step takes); a name not here is a KeyError
     "lr now": lambda run, _: fmt_num(run.lr) if run.lr == run.lr else "",
