@@ -295,6 +295,19 @@ def test_a_set_speed_goes_on_from_now_after_a_stall_instead_of_a_burst(monkeypat
     assert pace.due(step + 1, 5) == 0
 
 
+async def test_plots_side_by_side_are_one_width_on_an_odd_width():
+    # regularization at 200x60: fit panels 56 and 57 columns wide ticked the same data -2 / 0 / 2 and -2.5 / 0 / 2.5
+    from nntui.ui.plot_grid import PlotGrid
+
+    app = NNTuiApp(load("activations").with_steps(2), device="cpu", questions=False)
+    async with app.run_test(size=(122, 40)) as pilot:
+        await wait_idle(app, pilot)
+        grid = app.query_one(PlotGrid)
+        assert grid.size.width % 2 == 1, grid.size
+        widths = {p.region.width for p in grid.plots if p.display and p.styles.column_span == 1}
+        assert len(widths) == 1, widths
+
+
 async def test_a_short_screen_shows_a_row_of_plots_at_a_time_and_p_shows_the_next():
     # at 80x24 four plots and seven runs left each plot four rows (issue 27): two at a time, ten rows each
     from nntui.ui.plot_grid import PlotGrid

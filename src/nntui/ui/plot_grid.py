@@ -33,8 +33,15 @@ class PlotGrid(Grid):
         self.closed: set[Widget] = set()  # hidden from the command palette: never shown by a page
         self.page = 0
         self._shown: tuple[int, int] | None = None  # (page, pages) last posted
+        self._columns = ""  # the grid's columns as last set
 
     def on_resize(self) -> None:
+        # two columns of one width: on an odd width "1fr 1fr" gave one plot a column more, and two fit panels of
+        # the same data ticked -2 / 0 / 2 and -2.5 / 0 / 2.5 (the spare column stays blank)
+        half = self.size.width // 2
+        columns = f"{half} {half}" if self.size.width % 2 else "1fr 1fr"
+        if columns != self._columns:
+            self._columns = self.styles.grid_columns = columns
         self.show_page()
 
     def next_page(self) -> None:
