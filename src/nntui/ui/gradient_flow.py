@@ -76,9 +76,11 @@ class GradientFlowPanel(StripPanel):
         self.run_index %= len(view.runs)
         run = view.runs[self.run_index]
         room = border_room(self.outer_size.width)
+        # the form that fits every run's name (panels side by side read "Grad flow" and "∇ flow" otherwise)
+        longest = max((len(run_name(r)) for r in view.runs), default=0)
+        prefix = next((p for p in ("Gradient flow · ", "Grad flow · ", "∇ flow · ") if len(p) + longest <= room), "")
         name = run_name(run)
-        title = first_fit([f"Gradient flow · {name}", f"Grad flow · {name}", f"∇ flow · {name}",
-                           name, cut_run_name(run, room)], room)
+        title = first_fit([prefix + name, name, cut_run_name(run, room)], room)
         self._titled = run.held_at is not None and f"step {run.held_at}" in title  # (the header need not say it)
         self.set_titles(title=title,
                         subtitle=first_fit(["[ / ]: run · ‖∇W‖, log scale", "[ / ]: run · ‖∇W‖, log", "[ / ]: run · ‖∇W‖",
