@@ -189,7 +189,7 @@ async def test_n_steps_forward_then_backward_and_r_starts_over():
         assert panel.stage == 10 and panel.phase == "backward"
         canvas = str(panel.query_one("#canvas").render())
         assert "∂f/∂x = -4" in canvas and "∂f/∂z = 3" in canvas
-        assert "node 10/10" in app.query_one("RunHeader").status_text
+        assert "step 10/10" in app.query_one("RunHeader").status_text
         await pilot.press("n")
         assert panel.stage == 10  # the end
         await pilot.press("r")

@@ -503,10 +503,11 @@ def evaluate(claim: Claim, runs: dict[str, RunHistory], step: int, wait: bool = 
 
 
 def _digits(term: Term, runs: dict[str, RunHistory], value: float) -> int:
-    """The fewest significant digits (4 to 7) for a side's numbers whose sum, worked out from the numbers as
+    """The fewest significant digits (4 to 10) for a side's numbers whose sum, worked out from the numbers as
     shown, comes to the result as shown: '0.5 × 2.387 = 1.193', but '|1.098603 − 1.0986| = 3.1e-06', where 4
-    digits would show two equal numbers and a difference."""
-    return next((d for d in range(4, 7) if fmt(_value(term, runs, d)) == fmt(value)), 7)
+    digits would show two equal numbers and a difference (at 7, grad_accumulation's '|0.2601367 − 0.2601366|
+    = 2.98e-08' did not add up)."""
+    return next((d for d in range(4, 10) if fmt(_value(term, runs, d)) == fmt(value)), 10)
 
 
 def _arithmetic(term: Term, runs: dict[str, RunHistory], digits: int = 7, inner: bool = False) -> str:

@@ -31,7 +31,7 @@ class RunHeader(Widget):
         """Graph lessons: where the walk through the graph is."""
         status = self._start(view)
         if view.state == "ready":
-            status.append(f"  node {stage}/{stages}  ")
+            status.append(f"  step {stage}/{stages}  ")  # (a walk of 2 steps a node: "node 10/10" read as 10 nodes)
             status.append({"ready": "press n", "forward": "▶ forward", "backward": "◀ backward"}[phase],
                           style="bold")
         self._update(status)

@@ -58,7 +58,10 @@ class LearningRatePanel(StripPanel):
                 column_lr = np.zeros(cw)
             else:  # a column past the run's last step is empty (it has not got there)
                 column_lr = np.where(np.round(at) <= steps[-1], np.interp(np.round(at), steps, lrs), 0.0)
-            bars = column_bars(np.round(column_lr / (top or 1.0) * rows * 8), rows)
+            # a positive lr is at least an eighth of a row: under it, exponential's 5e-4 left no bar from step 260
+            # on, and the run read as stopped (an lr of exactly 0 stays empty: polynomial's and cosine's end)
+            eighths = np.round(column_lr / (top or 1.0) * rows * 8)
+            bars = column_bars(np.where(column_lr > 0, np.maximum(eighths, 1), eighths), rows)
             # the name on the strip's last rows, wrapped on words ("exponential γ" / "0.01"), as the table's lr now
             names = wrap_words(label, label_w - 1)
             if len(names) > rows:  # more lines than rows: the name's start, cut ("exponent…"), on the rows it has

@@ -40,7 +40,8 @@ GUTTER_SHARE = 0.4  # the most of a chart's width its end labels take (a third c
 X_LABEL_PAD = 2  # columns right of the curves where the last step label is centred on its column
 SAME_RTOL = 1e-4  # two runs closer than this everywhere are one curve on any screen: "a = b"
 GUESS_COVERED = 0.75  # a curve within half a cell of the guess line over 3/4 of the chart's width hides it
-HELD_OUT_HIDDEN_SHARE = 0.75  # validation curves with nearly all their dashes under the curves: "hidden under ━"
+HELD_OUT_HIDDEN_SHARE = 0.95  # validation curves with nearly all their points under the curves: "hidden under ━" (0.75 called
+# binary_classification's validation hidden beside its bump to 0.24 in plain view)
 HELD_OUT_UNDER_SHARE = 0.4    # … with much of them: "partly under ━" (a visible end contradicted "hidden")
 HIDDEN_SHARE = 0.5  # a run whose end and half its curve lie under others: "b (under)" (it seemed to stop early;
 # with a quarter, runs plainly seen above the others were called under)
@@ -142,9 +143,11 @@ class LossPlot(StripPanel):
         short = [n for n, on in (("log", self.log_y), ("smooth", self.smooth)) if on]
         names = ["Loss"]
         if self._floors:  # what the axis measures: how far each run is from the least-squares fit's loss
-            value = f" ({fmt_short(self._floors[0], 6)})" if len(set(self._floors)) == 1 else ""
+            best = fmt_short(self._floors[0], 6) if len(set(self._floors)) == 1 else ""
+            value = f" ({best})" if best else ""
             names = [f"Loss above the best possible{value}", f"Loss above best possible{value}",
-                     "Loss above best possible", "Loss above best", "Loss − best"]
+                     *([f"Loss above best {best}", f"Loss − best {best}"] if best else []),
+                     "Loss above best", "Loss − best"]
         forms = [f"{name} ({', '.join(n)})" if notes else name for name in names for n in (notes, short)]
         return first_fit(forms, border_room(self.outer_size.width))
 
