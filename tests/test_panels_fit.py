@@ -79,3 +79,14 @@ async def test_at_80_columns_the_table_keeps_the_gap_of_a_generalization_lesson(
         await wait_idle(app, pilot)
         header = "".join(seg.text for seg in app.query_one(VariantsTable)._strips[0]).split()
         assert "gap" in header and "loss" in header  # (the validation loss is their sum)
+
+
+def test_a_short_table_keeps_the_generalization_column_its_lesson_s_claims_compare():
+    # overfitting and regularization compare validation losses, data_size gaps: at 80x24 each keeps its own
+    from nntui.ui.variants import VariantsTable
+
+    def first_dropped(name):
+        return next(k for k in VariantsTable.for_scenario(load(name)).derived if k in ("gap", "val loss"))
+
+    assert first_dropped("overfitting") == first_dropped("regularization") == "gap"
+    assert first_dropped("data_size") == "val loss"

@@ -137,10 +137,15 @@ async def test_the_table_shows_the_loss_on_the_whole_training_split():
         assert one.label == "batch 1" and one.losses[-1] != one.loss  # its last mini-batch is not the split
 
 
-def test_a_run_that_diverges_between_evaluations_books_the_blown_up_loss():
-    # batch_norm's "plain, lr 2" blows up at step 4, between evaluations (every 10): its curve, its ✗ and the
-    # table would otherwise end at the loss of step 0
-    engine = Engine(load("batch_norm"), "cpu")
+def test_a_run_that_diverges_between_evaluations_books_the_blown_up_loss(tmp_path):
+    # batch_norm's "plain, lr 2" on batches of 60 blows up at step 4, between evaluations (every 10): its curve,
+    # its ✗ and the table would otherwise end at the loss of step 0
+    from nntui.scenario import builtin_dir
+
+    text = (builtin_dir() / "batch_norm.toml").read_text().replace("batch_size = 300", "batch_size = 60")
+    text = text.replace("at     = { gradient_flow = 4 }", "")  # (no panel held at step 4: no stop there)
+    (tmp_path / "bn.toml").write_text(text)
+    engine = Engine(load(str(tmp_path / "bn.toml")), "cpu")
     engine.advance(10)
     wild = engine.frame().runs[1]
     assert wild.diverged_at == 4 and wild.train_steps.tolist() == [0, 4] and wild.train_losses[-1] > 1e6

@@ -69,12 +69,18 @@ class VariantsTable(Panel, ScrollView, can_focus=False):  # nothing to select: i
         compared = any({"train.batch_size", "train.accumulate"} & set(v.changed) for v in scenario.variants)
         if compared and len(set(per_step)) > 1:  # a lesson about batch sizes: what each run has cost so far
             live += ("samples",)
+        # of the gap and the validation loss (each implies the other beside the loss), a short table keeps the one
+        # the lesson's claims compare more often: data_size's gaps, overfitting's validation losses
+        measured = [m.name for check in scenario.checks for m in check.claim.measures]
+        gap_first = measured.count("gap") > sum(measured.count(n) for n in ("val_loss", "min_val_loss"))
         return cls([SETTING_COLUMNS[f] for f in fields], [v.label for v in scenario.variants],
-                   [v.settings() for v in scenario.variants], live, per_step=per_step, **kwargs)
+                   [v.settings() for v in scenario.variants], live, per_step=per_step,
+                   derived=DERIVED_GAP_KEPT if gap_first else DERIVED, **kwargs)
 
     def __init__(self, columns: list[str], labels: list[str], settings: list[dict], live: tuple[str, ...] = (),
-                 per_step: list[int] | None = None, **kwargs):
+                 per_step: list[int] | None = None, derived: dict[str, int] | None = None, **kwargs):
         super().__init__(**kwargs)
+        self.derived = DERIVED if derived is None else derived  # the measured columns a short table drops, in order
         self.settings_columns = columns
         self.per_step = per_step or [0] * len(labels)  # samples a step of each run takes (the "samples" column)
         self.live_columns = live  # measured as training runs: "lr now", "device", "steps/s"
@@ -147,7 +153,7 @@ class VariantsTable(Panel, ScrollView, can_focus=False):  # nothing to select: i
         if self.size.width and self._spare(columns) < self._label_width:  # then the titles shorten ("acc")
             columns = [columns[0], *(c.compact() for c in columns[1:])]  # and one cell parts the columns
             self._pads = (0, PADDING)
-        for derived, keep_label in DERIVED.items():  # then what the others imply or another panel shows
+        for derived, keep_label in self.derived.items():  # then what the others imply or another panel shows
             if self.size.width and self._spare(columns) < min(keep_label, self._label_width):
                 self._hidden.add(derived)
         width = (max(min(10, self._label_width), min(self._label_width, self._spare(columns))) if self.size.width
@@ -262,7 +268,8 @@ LIVE_WIDTH = {"lr now": 8, "device": 4, "steps/s": 6, "val loss": 8, "gap": 7, "
 # two losses' difference (it goes before a label is cut); the validation loss is on the loss panel, but a
 # table of training losses alone says the opposite of a regularization lesson (labels are cut first)
 DERIVED = {"samples": 99, "gap": 99, "val loss": 10}  # samples: a step count × batch (at 80x24 the gap had stayed
-# and the validation loss its claims compare had gone)
+# and the validation loss overfitting's claims compare had gone)
+DERIVED_GAP_KEPT = {"samples": 99, "val loss": 99, "gap": 10}  # a lesson whose claims compare gaps (data_size)
 AFTER_LOSS = ("mean loss", "val loss", "gap", "accuracy", "val acc", "zero w")  # measured columns shown right of the loss
 LIVE_COLUMNS = {  # measured as training runs, from (the run, the samples its step takes); a name not here is a KeyError
     "lr now": lambda run, _: fmt_num(run.lr) if run.lr == run.lr else "",
