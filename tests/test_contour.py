@@ -159,7 +159,7 @@ def test_contour_maximized_snapshot(snap_compare):
 
 
 async def test_a_run_that_reached_the_minimum_is_drawn_as_one_mark_not_hidden_under_its_dot():
-    app = NNTuiApp(load("gd_contours"), device="cpu", run_steps=60, questions=False)
+    app = NNTuiApp(load("gd_contours"), device="cpu", run_steps=120, questions=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_idle(app, pilot)
         text = "".join(seg.text for strip in app.query_one(ContourPanel)._strips for seg in strip)
