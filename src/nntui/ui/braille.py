@@ -16,6 +16,13 @@ DOT_BITS = np.array([[0x01, 0x08], [0x02, 0x10], [0x04, 0x20], [0x40, 0x80]], np
 BLANK = -1  # no style: the panel's own
 
 
+def dot_cells(xs: np.ndarray, ys: np.ndarray, width: int, height: int) -> np.ndarray:
+    """The cells (row × width + column) that dots fall in on a canvas of `width` × `height` cells, each once (the
+    dots off it dropped): what a curve covers, to tell whether another is drawn over it."""
+    seen = (xs >= 0) & (xs < 2 * width) & (ys >= 0) & (ys < 4 * height)
+    return np.unique((ys[seen] // 4) * width + xs[seen] // 2)
+
+
 class BrailleCanvas:
     def __init__(self, width: int, height: int):
         """`width` × `height` cells: (2 × width) × (4 × height) dots, y down."""

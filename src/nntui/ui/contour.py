@@ -30,7 +30,7 @@ from textual.strip import Strip
 from ..frames import Surface
 from ..runner import View
 from .axis import Scale, scale, square
-from .braille import BrailleCanvas
+from .braille import BrailleCanvas, dot_cells
 from .palette import (
     START_RGB,
     SURFACE_DIM,
@@ -273,7 +273,7 @@ class ContourPanel(StripPanel):
             # a pixel's centre is its cell's middle dot boundary: two dots a pixel across, two down
             dots = segment_pixels(segments * 2 + 0.5)
             canvas.paint(*dots, i)
-            cells[i] = _cells(*dots, canvas.width, canvas.height)
+            cells[i] = dot_cells(*dots, canvas.width, canvas.height)
             dx, dy = np.round(px * 2 + 0.5).astype(int), np.round(py_ * 2 + 0.5).astype(int)
             # each step long enough to tell from the next ends in a 2×2 dot square: the steps can be counted
             long = np.flatnonzero(np.hypot(np.diff(dx), np.diff(dy)) >= STEP_APART) + 1
@@ -377,12 +377,6 @@ class ContourPanel(StripPanel):
 
 # terminals that show fewer colors than RGB (Textual downgrades for them)
 _COLOR_SYSTEMS = {"standard": ColorSystem.STANDARD, "256": ColorSystem.EIGHT_BIT, "windows": ColorSystem.WINDOWS}
-
-
-def _cells(xs: np.ndarray, ys: np.ndarray, width: int, height: int) -> np.ndarray:
-    """The flat indices of the cells (`width` × `height`) that dots fall in."""
-    inside = (xs >= 0) & (xs < 2 * width) & (ys >= 0) & (ys < 4 * height)
-    return np.unique((ys[inside] // 4) * width + xs[inside] // 2)
 
 
 def _row_len(row: list[tuple[int, str]]) -> int:

@@ -29,7 +29,7 @@ from textual.strip import Strip
 from ..runner import View
 from ..status import OVERFIT
 from .axis import Scale, scale, tick_label
-from .braille import BrailleCanvas
+from .braille import BrailleCanvas, dot_cells
 from .palette import blend, variant_rgb
 from .panel import StripPanel
 from .raster import MARGIN, border_room, centered_message, first_fit, fmt_short, polyline_pixels, tick_line, wrap_words
@@ -646,7 +646,7 @@ def _hidden(groups: list[list[tuple[int, str]]], lines: dict[int, tuple[np.ndarr
     left as they are. `size`: the canvas's (columns, rows)."""
     width = size[0]
     drawn = list(lines)
-    cells = {i: _cells(xs, ys, size) for i, (xs, ys) in lines.items()}  # the cells each curve passes through
+    cells = {i: dot_cells(xs, ys, *size) for i, (xs, ys) in lines.items()}  # the cells each curve passes through
     out = []
     for group in groups:
         i = group[0][0]
@@ -656,13 +656,6 @@ def _hidden(groups: list[list[tuple[int, str]]], lines: dict[int, tuple[np.ndarr
                   and ends[i][0] * width + ends[i][1] in over) if i in cells else False
         out.append([(i, "≈"), *group[1:]] if hidden else group)
     return out
-
-
-def _cells(xs: np.ndarray, ys: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """The cells (row × columns + column) that dots fall in on a canvas of `size` (columns, rows)."""
-    width, height = size
-    seen = (xs >= 0) & (xs < 2 * width) & (ys >= 0) & (ys < 4 * height)
-    return np.unique((ys[seen] // 4) * width + xs[seen] // 2)
 
 
 def _group_labels(groups: list[list[tuple[int, str]]], names: list[str]) -> list[str]:
