@@ -306,6 +306,13 @@ async def test_plots_side_by_side_are_one_width_on_an_odd_width():
         assert grid.size.width % 2 == 1, grid.size
         widths = {p.region.width for p in grid.plots if p.display and p.styles.column_span == 1}
         assert len(widths) == 1, widths
+    # a page of one wide plot (optimizers' surface at 80x24) takes the grid's whole width, not one column of two
+    app = NNTuiApp(load("optimizers").with_steps(2), device="cpu", questions=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_idle(app, pilot)
+        grid = app.query_one(PlotGrid)
+        assert [p.id for p in grid.plots if p.display] == ["contour"]
+        assert grid.query_one("#contour").region.width == grid.size.width
 
 
 async def test_a_short_screen_shows_a_row_of_plots_at_a_time_and_p_shows_the_next():

@@ -36,12 +36,6 @@ class PlotGrid(Grid):
         self._columns = ""  # the grid's columns as last set
 
     def on_resize(self) -> None:
-        # two columns of one width: on an odd width "1fr 1fr" gave one plot a column more, and two fit panels of
-        # the same data ticked -2 / 0 / 2 and -2.5 / 0 / 2.5 (the spare column stays blank)
-        half = self.size.width // 2
-        columns = f"{half} {half}" if self.size.width % 2 else "1fr 1fr"
-        if columns != self._columns:
-            self._columns = self.styles.grid_columns = columns
         self.show_page()
 
     def next_page(self) -> None:
@@ -63,7 +57,14 @@ class PlotGrid(Grid):
         self.page %= pages
         shown_rows = [rows[self.page]] if paged else rows
         shown = [p for row in shown_rows for p in row]
-        self.styles.grid_size_columns = 2 if any(len(row) == 2 for row in shown_rows) else 1
+        two = any(len(row) == 2 for row in shown_rows)
+        self.styles.grid_size_columns = 2 if two else 1
+        # two columns of one width: on an odd width "1fr 1fr" gave one plot a column more, and two fit panels of
+        # the same data ticked -2 / 0 / 2 and -2.5 / 0 / 2.5 (the spare column stays blank); one column: all of it
+        half = self.size.width // 2
+        columns = (f"{half} {half}" if self.size.width % 2 else "1fr 1fr") if two else "1fr"
+        if columns != self._columns:
+            self._columns = self.styles.grid_columns = columns
         for plot in self.plots:
             plot.display = plot in shown
             plot.styles.column_span = 2 if any(row == [plot] for row in shown_rows) else 1
