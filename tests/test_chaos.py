@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import random
+import traceback
 from collections import Counter
 
 import pytest
@@ -65,6 +66,12 @@ async def edit(app, pilot, rng: random.Random) -> None:
     DRIVEN["edits"] += 1
 
 
+def why_exited(app) -> str:
+    """The exception that closed the app, with its traceback (Textual keeps it and prints it only at exit)."""
+    error = app._exception
+    return "no exception" if error is None else "".join(traceback.format_exception(error))
+
+
 async def alive(app, pilot, predicate, what: str) -> None:
     try:
         await wait_until(predicate, pilot, timeout=60)
@@ -99,7 +106,7 @@ async def test_random_keys_resizes_and_edits_mid_training(name, tmp_path, monkey
                     DRIVEN["keys"] += 1
             if rng.random() < 0.2:
                 await pilot.pause(rng.choice([0.0, 0.01, 0.05]))
-            assert app.is_running, f"the app exited (return value {app.return_value!r})"
+            assert app.is_running, f"the app exited (return value {app.return_value!r}): {why_exited(app)}"
         await pilot.resize_terminal(120, 40)
         await settle(app, pilot)
 

@@ -121,7 +121,7 @@ def test_a_claim_at_a_step_is_judged_on_that_step_and_one_about_the_end_at_the_e
     assert complete and seventh is not None and seventh.step == 7 and seventh.passed
     at7 = {h.label: dict(zip(*h.train_loss.points()))[7] for h in history.runs}
     a, b = (f"{at7[label]:.4g}" for label in ("lr=0.5", "lr=0.1"))
-    assert seventh.shown == f"{a} < {b} (lr=0.5: loss = {a}, lr=0.1: loss = {b})"  # what was compared, named
+    assert seventh.shown == f"lr=0.5: loss = {a} < lr=0.1: loss = {b}"  # what was compared, named in place
     assert end is not None and end.passed and end.step == 60
     assert fails is not None and not fails.passed and fails.shown == "diverged: no"
     assert unmeasured is not None and not unmeasured.passed
@@ -175,6 +175,7 @@ def test_arithmetic_in_a_claim_is_shown_with_its_numbers(write_scenario):
     a, b = (int(history.runs[k].train_loss.points()[0][np.argmax(history.runs[k].train_loss.points()[1] <= 0.5)])
             for k in (1, 0))
     assert sooner is not None and sooner.shown.startswith(f"{a} × 10 = {10 * a} < {b} + 100 = {b + 100} (")
+    assert sooner.shown.endswith(f"(lr=0.5: steps to loss 0.5 = {a}, lr=0.1: steps to loss 0.5 = {b})")
     # four digits where they add up to the result as shown (a reviewer read "2.386554" beside "2.387" as two values)
     loss = f"{history.runs[1].current_loss:.4g}"
     assert near is not None and near.shown.startswith(f"|{loss} − 0.01| = ")
@@ -263,10 +264,12 @@ def test_a_short_window_keeps_only_short_evidence():
     compact = str(claim_lines(checks, verdicts, compact=True)).splitlines()
     assert compact == ["✓ w reaches 1.89  weight = 1.892", "✓ b too  diverged: no", "✓ slow run  40 < 137"]
     cut = {shown: _short_evidence(shown) for shown in (
-        "0.6314 > 2 × 0.188 = 0.376 (N(0, 1): val loss = 0.6314, xavier: val loss = 0.188)",
+        "N(0, 1): val loss = 0.6314 > 2 × 0.188 = 0.376 (xavier: val loss = 0.188)",
         "|1.098597 − 1.0986| = 3.189e-06 < 0.001 (loss = 1.099)", "step of lowest val loss: 280 < 600",
-        "0.12345 > 1.3 × 0.079421 = 0.10325 (val loss = 0.12345, lowest val loss = 0.079421)")}
-    assert list(cut.values()) == ["0.6314 > 2 × 0.188", "loss = 1.099", "280 < 600", "0.12345 > 0.10325"]
+        "val loss = 0.12345 > 1.3 × 0.079421 = 0.10325 (lowest val loss = 0.079421)",
+        "a: loss = 0.12 < b: loss = 0.3", "fast: steps to loss 0.1 = 4 < slow: steps to loss 0.1 = 137")}
+    assert list(cut.values()) == ["0.6314 > 2 × 0.188", "loss = 1.099", "280 < 600", "0.12345 > 0.10325", "0.12 < 0.3",
+                                  "4 < 137"]
     assert "steps to loss 0.101 = 137" in str(claim_lines(checks, verdicts))  # (a wide window: all of it)
 
 

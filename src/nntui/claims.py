@@ -491,14 +491,15 @@ def evaluate(claim: Claim, runs: dict[str, RunHistory], step: int, wait: bool = 
     passed = COMPARISONS[claim.op](left, right) and not (math.isnan(left) or math.isnan(right))
     if isinstance(claim.left, Measure) and isinstance(claim.right, Number):  # one quantity against a number
         return Verdict(passed, f"{_name(claim.left, claim)}: {fmt(left)} {claim.op} {fmt(right)}", step)
-    # sides that are not one named quantity ('10 × ‖∇W8‖', a ratio): every quantity in them, named, after
-    # the comparison, so '58.47 > 25.18' says what it compared
-    # and a side that is arithmetic shows it with the numbers in, '10 × 4 = 40 < 137', so each number on
-    # screen is either a quantity named after it or the result of the sum written beside it
-    parts = dict.fromkeys(m for side in (claim.left, claim.right) for m in _walk(side))
-    inside = ", ".join(f"{_name(m, claim)} = {fmt(_value(m, runs))}" for m in parts)
+    # every number on screen says what it is: a side that is one quantity is named in place ('xavier: val loss
+    # = 0.188'); a side that is arithmetic shows it with the numbers in ('10 × 4 = 40'), and the quantities in
+    # it are named after the comparison. ('58.47 > 25.18 (a = 58.47, b = 25.18)' said each number twice, and
+    # the claims took the lesson text's rows at 120x40.)
     sides = [f"{_arithmetic(side, runs, _digits(side, runs, value))} = {fmt(value)}" if isinstance(side, Apply)
-             else fmt(value) for side, value in ((claim.left, left), (claim.right, right))]
+             else f"{_name(side, claim)} = {fmt(value)}" if isinstance(side, Measure) else fmt(value)
+             for side, value in ((claim.left, left), (claim.right, right))]
+    parts = dict.fromkeys(m for side in (claim.left, claim.right) if isinstance(side, Apply) for m in _walk(side))
+    inside = ", ".join(f"{_name(m, claim)} = {fmt(_value(m, runs))}" for m in parts)
     return Verdict(passed, f"{sides[0]} {claim.op} {sides[1]}" + (f" ({inside})" if inside else ""), step)
 
 

@@ -48,19 +48,36 @@ _COMPARISON = re.compile(r" (<=|>=|<|>) ")
 
 def _short_evidence(shown: str) -> str:
     """What a short window keeps of a verdict, the first of these that is short: its named quantities ("weight =
-    1.892"), its comparison ("40 < 137"), that without the quantity's name ("280 < 600"), then with each side cut
-    to what decides it: a left side's result, a right side's arithmetic ("0.6314 > 2 × 0.188") or its result.
-    Without any, the claims' numbers were gone from every 80x24 screen (issue 27)."""
+    1.892") where neither side names its own, its comparison ("40 < 137", "dead in layer 3: 0.47 >= 0.4"), then
+    each side cut to what decides it: a left side's value, a right side's arithmetic ("0.6314 > 2 × 0.188") or
+    its value ("280 < 600"). Without any, the claims' numbers were gone from every 80x24 screen (issue 27)."""
     head, paren, rest = shown.partition(" (")
     named = rest[:-1] if paren and shown.endswith(")") else ""
-    bare = head.rsplit(": ", 1)[-1]
-    sides = _COMPARISON.split(bare)
-    forms = [named, head, bare]
-    if len(sides) == 3:
-        left, op, right = sides
-        result = left.rsplit(" = ", 1)[-1]
-        forms += [f"{result} {op} {right.split(' = ')[0]}", f"{result} {op} {right.rsplit(' = ', 1)[-1]}"]
+    sides = _COMPARISON.split(head)
+    if len(sides) != 3:
+        return next((form for form in (named, head) if form and len(form) <= SHORT_EVIDENCE), "")
+    left, op, right = sides
+    forms = [named] if not (_names_itself(left) or _names_itself(right)) else []
+    forms += [head, f"{_value(left)} {op} {_sum(right)}", f"{_value(left)} {op} {_value(right)}"]
     return next((form for form in forms if form and len(form) <= SHORT_EVIDENCE), "")
+
+
+def _names_itself(side: str) -> bool:
+    """A side written as a named quantity ('xavier: val loss = 0.188', 'loss: 0.4'), not arithmetic or a number."""
+    return ": " in side or bool(_WORD.search(side.rpartition(" = ")[0]))
+
+
+def _value(side: str) -> str:
+    """A side's number: '0.188' of 'xavier: val loss = 0.188', '40' of '10 × 4 = 40', '280' of 'step: 280'."""
+    return side.rsplit(" = ", 1)[-1].rsplit(": ", 1)[-1]
+
+
+def _sum(side: str) -> str:
+    """A side's arithmetic without its result ('2 × 0.188' of '2 × 0.188 = 0.376'); a named side's value."""
+    return _value(side) if _names_itself(side) else side.split(" = ")[0]
+
+
+_WORD = re.compile(r"[A-Za-z]{2}")
 
 
 class ClaimList(Static):
