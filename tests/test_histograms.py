@@ -165,3 +165,44 @@ async def test_runs_side_by_side_share_one_value_axis_and_leaky_relu_says_none_d
             ticks.append(axis(panel))
     assert ticks[0] == ticks[1] and ticks[2] != ticks[1]  # side by side: one axis; alone: its own
     assert "LeakyReLU" in texts[1] and texts[1].count("dead 0%") == 3
+
+
+async def test_a_relus_exact_zeros_are_grey_and_a_leaky_relus_small_values_are_not(dead_relu_view):
+    # dead_relu: ReLU's spike at 0 (units that output exactly 0) and Leaky ReLU's (small negative outputs that
+    # still pass a gradient) were one green bar each, and reviewers read the two runs as alike (issue 27)
+    from nntui.ui.palette import ZERO_RGB
+
+    def grey_cells(panel) -> int:
+        return sum(len(seg.text.strip()) for strip in panel._strips for seg in strip
+                   if seg.style is not None and seg.style.color is not None and seg.style.color.triplet == ZERO_RGB)
+
+    found = {}
+    for run, all_layers in ((1, True), (2, True), (1, False)):
+        app = PanelApp()
+        async with app.run_test(size=(40, 32)) as pilot:
+            panel = app.query_one(HistogramPanel)
+            panel.quantity, panel.all_layers, panel.run_index = "activations", all_layers, run
+            panel.show(dead_relu_view)
+            await pilot.pause()
+            found[run, all_layers] = (grey_cells(panel), str(panel.border_subtitle))
+    dists = [dead_relu_view.runs[k].dists["activations"] for k in (1, 2)]
+    assert all(z > 0.5 for z in dists[0].zeros) and all(z == 0 for z in dists[1].zeros)  # relu, lr 2: mostly 0
+    assert found[1, True][0] >= 3 * 3 and found[1, True][1].startswith("grey: exactly 0")  # each layer's spike
+    assert found[1, False][0] >= 3 and found[1, False][1].startswith("grey: exactly 0")  # one layer, large
+    assert found[2, True][0] == 0 and "grey" not in found[2, True][1]  # leaky: no exact zeros, no key
+
+
+def test_the_probe_counts_exact_zeros_of_each_activation():
+    import torch
+
+    engine = Engine(load("dead_relu"), "cpu")
+    engine.advance(5)
+    zeros = engine.frame().runs[1].dists["activations"].zeros
+    run = engine.runs[1]
+    outputs = []
+    hooks = [m.register_forward_hook(lambda _m, _i, out: outputs.append(out)) for _, m in run.probe.activation_modules]
+    with torch.no_grad():
+        run.model(run.probe.x)
+    for hook in hooks:
+        hook.remove()
+    assert zeros == pytest.approx([float((a == 0).float().mean()) for a in outputs]) and max(zeros) > 0.3

@@ -28,6 +28,8 @@ class Distributions:
     nonfinite: np.ndarray | None = None  # (layers,) count of NaN/Inf values left out
     std: np.ndarray | None = None        # (layers,) standard deviation of the finite values
     dead: np.ndarray | None = None       # activations: (layers,) fraction of units that are 0 on every probe input
+    zeros: np.ndarray | None = None      # activations: (layers,) fraction of values that are exactly 0 (counted in
+    #                                      the bin holding 0: a ReLU's spike is these; a Leaky ReLU's is small values)
 
 
 @dataclass(frozen=True, eq=False)

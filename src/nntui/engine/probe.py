@@ -50,7 +50,9 @@ class Probe:
                                   captured)
         if captured:  # a unit is dead when it outputs exactly 0 for every probe input (a ReLU that never fires)
             dead = torch.stack([(a.reshape(len(a), -1) == 0).all(0).float().mean() for a in captured])
-            activations = replace(activations, dead=dead.cpu().numpy().astype(np.float64))
+            zeros = torch.stack([(a == 0).float().mean() for a in captured])
+            dead_zeros = torch.stack([dead, zeros]).cpu().numpy().astype(np.float64)  # (one transfer)
+            activations = replace(activations, dead=dead_zeros[0], zeros=dead_zeros[1])
         return {
             "weights": self._dists("weights", [n for n, _ in self.weights], [p.detach() for _, p in self.weights]),
             "activations": activations,

@@ -23,13 +23,14 @@ from textual.strip import Strip
 
 from ..frames import HIST_BINS
 from .axis import Scale, scale
-from .palette import HISTOGRAM_BACKGROUND_RGB, MEDIAN_RGB, NONFINITE_RGB, QUANTITY_RGB, blend
+from .palette import HISTOGRAM_BACKGROUND_RGB, MEDIAN_RGB, NONFINITE_RGB, QUANTITY_RGB, ZERO_RGB, blend
 from .panel import RUN_BINDINGS, StripPanel, cut_run_name, run_name
 from .raster import UP_EIGHTHS, border_room, first_fit, fmt_num, fmt_short, tick_line
 
 QUANTITIES = ("weights", "activations", "gradients")
 SHORT = {"weights": "W", "activations": "Acts", "gradients": "Grads"}  # titles on a narrow panel
 SUBTITLES = ["↑↓ layer ←→ kind · a all · [ / ]: run", "↑↓ layer ←→ kind · a all", "↑↓ layer ←→ kind", "↑↓ ←→ a [ / ]"]
+ZERO_KEYS = ["grey: exactly 0", "grey: =0"]  # the subtitle's first words where a bar holds exact zeros
 MARGIN = 8
 MIN_BARS = 8  # the narrowest histogram drawn beside a layer's numbers
 
@@ -62,10 +63,12 @@ class HistogramPanel(StripPanel):
     def on_mount(self) -> None:
         self.set_titles(subtitle=SUBTITLES[0])
 
-    def _fit_titles(self, forms: list[str]) -> None:
-        """The fullest title and key hint that fit the border (never cut mid-word)."""
+    def _fit_titles(self, forms: list[str], zeros: bool = False) -> None:
+        """The fullest title and key hint that fit the border (never cut mid-word), the hint led by what grey
+        means where a bar holds exact zeros."""
         room = border_room(self.outer_size.width)
-        self.set_titles(title=first_fit(forms, room), subtitle=first_fit(SUBTITLES, room))
+        keys = [f"{key} · {sub}" for key in ZERO_KEYS for sub in SUBTITLES] + ZERO_KEYS if zeros else SUBTITLES
+        self.set_titles(title=first_fit(forms, room), subtitle=first_fit(keys, room))
 
     def action_all_layers(self) -> None:
         self.all_layers = not self.all_layers
@@ -103,8 +106,9 @@ class HistogramPanel(StripPanel):
         name = run_name(run)
         if self.all_layers:
             self._fit_titles([f"{what} · {name} · all {n_layers} layers", f"{what} · {name} · {n_layers} layers",
-                          f"{what} · {name}", f"{short} · {name}", name,
-                              cut_run_name(run, border_room(self.outer_size.width))])
+                              f"{what} · {name}", f"{short} · {name}", name,
+                              cut_run_name(run, border_room(self.outer_size.width))],
+                             zeros=any(_zero_bin(dists, k) is not None for k in range(n_layers)))
             span = _shared_span(view, self.quantity, None, self._sharing())
             self._strips = [s.adjust_cell_length(width, base)
                             for s in self._layer_rows(dists, width, height, span)[:height]]
@@ -115,9 +119,10 @@ class HistogramPanel(StripPanel):
         bad = int(dists.nonfinite[i]) if dists.nonfinite is not None else 0
         warn, warn_short = (f" · ⚠ {bad} NaN/Inf", f" ⚠{bad}") if bad else ("", "")
         layer = f"L{i + 1}/{n_layers}"
+        zero_bin = _zero_bin(dists, i)
         self._fit_titles([f"{what} · {layer} ({dists.names[i]}) · {name}{warn}", f"{what} · {layer} · {name}{warn}",
-                      f"{short} {layer} · {name}{warn_short}", f"{short} {layer} · {run.label}{warn_short}",
-                      f"{short} {layer}{warn_short}"])
+                          f"{short} {layer} · {name}{warn_short}", f"{short} {layer} · {run.label}{warn_short}",
+                          f"{short} {layer}{warn_short}"], zeros=zero_bin is not None)
         pw = max(width - MARGIN, 1)
         hist_rows = max(2, (height - 2) // 2)
         band_rows = max(1, height - hist_rows - 2)
@@ -125,7 +130,8 @@ class HistogramPanel(StripPanel):
         # the value axis from axis.py: each tick under the column whose centre is its value
         x_axis = scale(lo, hi, pw, anchor="middle", label_width=6, gap=7, most=max(7, pw // 3)) if hi > lo else None
         own_lo, own_hi = (float(v) for v in dists.ranges[i])
-        strips = self._histogram(dists.counts[i], own_lo, own_hi, x_axis, hist_rows, pw, rgb)
+        zeros = (zero_bin, _zero_count(dists, i)) if zero_bin is not None else None
+        strips = self._histogram(dists.counts[i], own_lo, own_hi, x_axis, hist_rows, pw, rgb, zeros)
         strips.append(tick_line(x_axis, MARGIN, MARGIN + pw, self.rich_style) if x_axis is not None else
                       self._axis(lo, hi, pw))
         steps_and_rows = (run.bands or {}).get(self.quantity)
@@ -176,13 +182,16 @@ class HistogramPanel(StripPanel):
                 stats = [f" {s_:>{sw}}" + (f" {dead[i]:>{dw}}" if dead else "") for i, s_ in enumerate(short)]
                 heading = f" {'σ':>{sw}}" + (f" {'dead':>{dw}}" if dead else "")
                 rows = max((height - 2) // max(n, 1), 1)
+                if label_w + MIN_BARS + max(map(len, stats)) > width:  # the layers' kinds go before their bars do
+                    # ("L1 LeakyReLU" left leaky relu's bars one cell at 80x24; the run's name says the kind)
+                    labels = [f"L{i + 1}" for i in range(n)]
+                    label_w = max(map(len, labels)) + 1
             cells = [[""] * (rows - 1) + [label] for label in labels]
         bar_rows = rows - 1 if rows >= 3 else rows  # a free row above each layer's tallest bar parts it from the next
         stats_w = max(map(len, stats))
         pw = max(width - label_w - stats_w, 1)
         ranges = dists.ranges
         lo, hi = span
-        style = self._style(("fg", QUANTITY_RGB[self.quantity]))
         strips = []
         if heading is not None:
             strips.append(_text(" " * (label_w + pw) + heading, width, base + Style(dim=True)))
@@ -194,39 +203,62 @@ class HistogramPanel(StripPanel):
             cols = (np.clip(np.round(x_axis.position(centers)), 0, pw - 1).astype(int) if x_axis is not None else
                     np.zeros(len(centers), int))
             column_counts = np.bincount(cols, weights=dists.counts[i], minlength=pw)
-            heights = np.ceil(column_counts / max(column_counts.max(), 1) * bar_rows * 8)
+            eighths = bar_rows * 8 / max(column_counts.max(), 1)
+            heights = np.ceil(column_counts * eighths)
+            zeros = np.zeros(pw)
+            if (k := _zero_bin(dists, i)) is not None:
+                zeros[cols[k]] = np.ceil(_zero_count(dists, i) * eighths)
             for r in range(rows):
-                bars = np.clip(heights - (rows - 1 - r) * 8, 0, 8).astype(int)
                 strips.append(Strip([Segment(f"{cells[i][r]:<{label_w}}", base),
-                                     Segment("".join(UP_EIGHTHS[c] for c in bars), style),
-                                     Segment(stats[i] if r == rows - 1 else "", base)]))
+                                     *self._bars(heights, zeros, rows - 1 - r, QUANTITY_RGB[self.quantity]),
+                                     Segment(stats[i] if r == rows - 1 else "", base)]).simplify())
         strips.append(tick_line(x_axis, label_w, label_w + pw, base + Style(dim=True)) if x_axis is not None else
                       _text(" " * label_w + _range_axis(lo, hi, pw), label_w + pw, base + Style(dim=True)))
         return strips
 
     def _histogram(self, counts: np.ndarray, lo: float, hi: float, x_axis: Scale | None, rows: int, pw: int,
-                   rgb) -> list[Strip]:
+                   rgb, zeros: tuple[int, float] | None = None) -> list[Strip]:
         """The histogram whose HIST_BINS bins span [lo, hi] (the run's own range), each bin counted in the column
-        whose centre is nearest its centre on `x_axis` (the range the runs share: a narrow run is a spike)."""
+        whose centre is nearest its centre on `x_axis` (the range the runs share: a narrow run is a spike).
+        `zeros`: the bin holding 0 and how many of its values are exactly 0, drawn grey at its bar's foot."""
         base = self.rich_style
         if x_axis is None or not hi > lo:  # one value (or one axis value): every column shows its bin as it is
-            cols = np.minimum((np.arange(pw) * HIST_BINS / pw).astype(int), HIST_BINS - 1)
-            shown = counts[cols] if x_axis is None else np.where(
+            at = np.minimum((np.arange(pw) * HIST_BINS / pw).astype(int), HIST_BINS - 1)
+            shown = counts[at] if x_axis is None else np.where(
                 np.arange(pw) == int(np.clip(round(float(x_axis.position(lo))), 0, pw - 1)), counts.sum(), 0)
+            zeros = None  # (no column is one bin's alone)
         else:
             edges = np.linspace(lo, hi, HIST_BINS + 1)
             at = np.clip(np.round(x_axis.position((edges[:-1] + edges[1:]) / 2)), 0, pw - 1).astype(int)
             shown = np.bincount(at, weights=counts, minlength=pw)
         peak = max(int(shown.max()), 1)
         heights = shown / peak * rows * 8
-        style = self._style(("fg", rgb))
+        zero_heights = np.zeros(pw)
+        if zeros is not None:
+            zero_heights[at[zeros[0]]] = zeros[1] / peak * rows * 8
         strips = []
         for r in range(rows):
-            level_from_bottom = rows - 1 - r
-            cells = np.clip(heights - level_from_bottom * 8, 0, 8).round().astype(int)
             label = f"{peak:>{MARGIN - 2}} ┤" if r == 0 else " " * (MARGIN - 1) + "│"
-            strips.append(Strip([Segment(label, base), Segment("".join(UP_EIGHTHS[c] for c in cells), style)]))
+            strips.append(Strip([Segment(label, base), *self._bars(heights, zero_heights, rows - 1 - r, rgb)]).simplify())
         return strips
+
+    def _bars(self, heights: np.ndarray, zeros: np.ndarray, level: int, rgb) -> list[Segment]:
+        """Row `level` (0: the bottom) of bars `heights` eighths of a cell tall, the lowest `zeros` eighths of
+        each grey: the values that are exactly 0. A cell the two share is split where it can be (a full cell:
+        grey below, the bar's colour above), else takes the colour of its larger part."""
+        tops = np.clip(np.round(heights) - level * 8, 0, 8).astype(int).tolist()
+        greys = np.clip(np.round(np.minimum(zeros, heights)) - level * 8, 0, 8).astype(int).tolist()
+        colour, grey = self._style(("fg", rgb)), self._style(("fg", ZERO_RGB))
+        split = self._style(("bg", ZERO_RGB, rgb))
+
+        def cell(top: int, low: int) -> Segment:
+            if low == 0 or (top < 8 and 2 * low < top):
+                return Segment(UP_EIGHTHS[top], colour)
+            if top < 8 or low == 8:
+                return Segment(UP_EIGHTHS[top], grey)
+            return Segment(UP_EIGHTHS[low], split)
+
+        return [cell(top, low) for top, low in zip(tops, greys)]
 
     def _axis(self, lo: float, hi: float, pw: int) -> Strip:
         return _text(" " * MARGIN + _range_axis(lo, hi, pw), MARGIN + pw, self.rich_style)
@@ -271,6 +303,23 @@ class HistogramPanel(StripPanel):
                 style = Style(color=Color.from_rgb(*key[1]), bgcolor=Color.from_rgb(*key[2]))
             self._styles[key] = style
         return style
+
+
+def _zero_bin(dists, layer: int) -> int | None:
+    """The histogram bin holding 0 where the layer has exact zeros to draw (activations), else None."""
+    if dists.zeros is None or not dists.zeros[layer] > 0:
+        return None
+    lo, hi = (float(v) for v in dists.ranges[layer])
+    if not lo <= 0 <= hi or not hi > lo:
+        return None
+    return min(int((0 - lo) / (hi - lo) * HIST_BINS), HIST_BINS - 1)  # (torch.histc's binning)
+
+
+def _zero_count(dists, layer: int) -> float:
+    """How many of the layer's histogram values are exactly 0 (its share of all values, of those counted)."""
+    total = float(dists.counts[layer].sum())
+    return min(float(dists.zeros[layer]) * (total + float(dists.nonfinite[layer] if dists.nonfinite is not None else 0)),
+               total)
 
 
 def _layer_label(i: int, name: str) -> str:

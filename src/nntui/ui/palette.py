@@ -64,6 +64,7 @@ HELD_OUT_POINT_RGB = (95, 95, 95)       # … and the held-out ones, darker
 QUANTITY_RGB = {"weights": (86, 180, 233), "activations": (0, 190, 140), "gradients": (230, 159, 0)}  # histograms
 HISTOGRAM_BACKGROUND_RGB = (24, 24, 32)  # histogram bands fade into it
 MEDIAN_RGB = (240, 240, 240)             # a histogram's median
+ZERO_RGB = (150, 150, 150)               # a histogram bar's exact zeros (a ReLU's silent outputs): no signal, grey
 # the loss surface (contour panel): a perceptual ramp, viridis's stops (dark purple: low loss, the valley
 # floor → teal → yellow: high), dimmed so the runs' bright colors stand out; lightness only grows along it
 SURFACE_RAMP = ((68, 1, 84), (59, 82, 139), (33, 145, 140), (94, 201, 98), (253, 231, 37))
