@@ -141,3 +141,33 @@ def test_headless_neurons_records_each_units_picture(tmp_path, capsys):
     assert len(n["weights"]) == 2 and len(n["weights"][1][0]) == 5 and n["dead"] == [[False] * 5]
     code, _, err = run_main(capsys, "run", "hidden_units", "--headless", "--neurons")
     assert code == 2 and "needs --out" in err
+
+
+async def test_a_classifiers_output_is_its_probability_with_the_training_points_on_it():
+    # features_vs_depth: the perceptron stuck at loss 0.69 had an output picture as strong as a solved one's
+    # (each unit on its own largest |value|), and the XOR points were on no picture (issue 27)
+    from nntui.ui.boundary import class_rgb
+    from nntui.ui.palette import BOUNDARY_BACKGROUND_RGB
+
+    app = NNTuiApp(load("features_vs_depth"), device="cpu", run_steps=300, questions=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_idle(app, pilot)
+        panels = list(app.query(NeuronsPanel))
+        runs = app.runner.view().runs
+        assert all(run.neurons.probability for run in runs)
+
+        def dots(panel) -> list:
+            """The • marks' segments (the output picture's training points)."""
+            return [seg for strip in panel._strips for seg in strip if "•" in seg.text]
+
+        def sureness(panel) -> float:
+            """How far the colours under the marks are from the panel's background: how sure the output looks."""
+            return float(np.mean([np.abs(np.subtract(seg.style.bgcolor.triplet, BOUNDARY_BACKGROUND_RGB)).sum()
+                                  for seg in dots(panel)]))
+
+        assert all(sum(seg.text.count("•") for seg in dots(panel)) >= 6 for panel in panels)
+        assert all("• data" in str(panel.border_subtitle) for panel in panels)
+        assert sureness(panels[0]) < 0.6 * sureness(panels[2])  # the perceptron's is faint, the solved net's not
+        for panel in panels:  # both classes' colours are among the marks
+            colours = {seg.style.color.triplet for seg in dots(panel)}
+            assert colours == {class_rgb(0), class_rgb(1)}

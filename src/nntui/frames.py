@@ -98,6 +98,8 @@ class Neurons:
     biases: tuple[np.ndarray | None, ...]  # of column k+1's units
     dead: tuple[np.ndarray, ...]           # per hidden layer: (units,) True where the unit is 0 on every training input
     inputs: tuple[str, ...]                # the input features' names (data.inputs' formulas)
+    probability: bool = False              # the output is one logit (bce_with_logits): drawn as the probability it
+    #                                        gives, so a tile is faint where the model is unsure
 
 
 @dataclass(frozen=True, eq=False)

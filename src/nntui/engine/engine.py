@@ -111,7 +111,8 @@ class RunState:
         self.track_lr = track_lr  # the lr panel: every step's lr reaches the History (the table reads only the last)
         self.probe = Probe(self.model, self.x) if probe else None
         self.boundary = BoundaryProbe(self.model, ds, device) if boundary else None
-        self.neurons = NeuronProbe(self.model, ds, device) if neurons else None
+        self.neurons = (NeuronProbe(self.model, ds, device, logits=variant.train.loss == "bce_with_logits")
+                        if neurons else None)
         # the graph's structure never changes: trace it once and send it with the first frame
         self.graph = trace(self.model, self.loss_fn, self.x[:PROBE_SAMPLES], self.y[:PROBE_SAMPLES]) if graph else None
         self.path_log: list[tuple[int, float, float]] = []

@@ -24,8 +24,9 @@ SKIPPED = (nn.Dropout, nn.BatchNorm1d)  # identity in evaluation, or part of the
 class NeuronProbe:
     """A run's model (a Linear, or Linear → activation → … → Linear) seen unit by unit over the data's plane."""
 
-    def __init__(self, model: nn.Module, ds: Dataset, device: str):
+    def __init__(self, model: nn.Module, ds: Dataset, device: str, logits: bool = False):
         self.model = model
+        self.logits = logits  # the model's output is a logit (its loss is bce_with_logits)
         self.layers = list(model) if isinstance(model, nn.Sequential) else [model]
         ranges = data_ranges(ds)
         if ds.task == "regression":
@@ -59,4 +60,4 @@ class NeuronProbe:
             x_range=self.x_range, y_range=self.y_range, grids=grids,
             weights=tuple(m.weight.detach().float().cpu().numpy() for m in linears),
             biases=tuple(m.bias.detach().float().cpu().numpy() if m.bias is not None else None for m in linears),
-            dead=dead, inputs=self.names)
+            dead=dead, inputs=self.names, probability=self.logits and len(grids[-1]) == 1)

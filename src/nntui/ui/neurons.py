@@ -3,7 +3,8 @@ each unit a small picture of its output over the data's plane, the links between
 
 2-D data: a unit is a heatmap over (x1, x2) with the boundary panel's shading, the class-1 colour where it is
 positive and the class-0 colour where it is negative, stronger the larger (each unit scaled to its own
-largest |value|, so every unit's shape shows). 1-D data: a unit is its curve over x. A link is a braille line
+largest |value|, so every unit's shape shows; a classifier's one logit output is drawn as the probability it
+gives, faint where it is unsure, with the training points • on it in their class's colour). 1-D data: a unit is its curve over x. A link is a braille line
 in the colour of its weight's sign, bright for the strongest weights of a layer and dim for the rest; a wide
 layer keeps its units with the largest outgoing weights and says how many it leaves out. A ReLU unit that is 0
 on every training input is dead: ✗. Arrow keys focus a unit: its incoming weights and bias are listed
@@ -19,6 +20,7 @@ from rich.style import Style
 from textual.binding import Binding
 from textual.strip import Strip
 
+from ..data import Dataset
 from ..frames import Neurons
 from .boundary import class_rgb
 from .braille import BrailleCanvas
@@ -47,8 +49,14 @@ class NeuronsPanel(StripPanel):
                 Binding("up", "focus_unit(0, -1)", "Unit ↑", show=False),
                 Binding("down", "focus_unit(0, 1)", "Unit ↓", show=False)]
 
-    def __init__(self, **kwargs):
+    @classmethod
+    def for_scenario(cls, scenario, **kwargs):
+        return cls([v.dataset for v in scenario.variants], **kwargs)  # the points drawn on a classifier's output
+
+    def __init__(self, datasets: list[Dataset] | None = None, **kwargs):
         super().__init__(**kwargs)
+        self.datasets = datasets or []  # per run (numpy, no torch)
+        self._dotted = False
         self.focused: tuple[int, int] | None = None  # (column, position among its shown units)
         self._styles: dict[tuple, Style] = {}
         self._palette = [BOUNDARY_BACKGROUND_RGB, *(self._shade(1, level) for level in range(SHADES)),
@@ -76,18 +84,22 @@ class NeuronsPanel(StripPanel):
         if run is None or n is None or width < 20 or height < 6:
             self._strips = centered_message("waiting for the first step…", width, height, self.rich_style)
             return
+        self._dotted = False  # (set where _draw puts the training points on the output's picture)
+        self._strips = self._draw(n, width, height)
         room = border_room(self.outer_size.width)
         # 1-D data: the output's picture is its curve (white) over its terms (grey), which the legend must say
         parts = ("grey: each unit × its weight · white: their sum", "grey: terms · white: sum") if (
             n.grids[0].ndim == 2) else ()
-        forms = [" · ".join(["each unit's output over the data · links: + orange, − blue", *parts[:1],
-                             "←→↑↓ a unit · [ / ]: run"])]
+        # 2-D classes: the training points on the output's picture, in their class's colour
+        dots = ["• data: its class's colour", "• data"] if self._dotted else ["", ""]
+        forms = [" · ".join(filter(None, ["each unit's output over the data · links: + orange, − blue", *parts[:1],
+                                          dots[0], "←→↑↓ a unit · [ / ]: run"]))]
         if parts:
             forms += [f"links: + orange, − blue · {parts[0]}", f"+ orange · − blue · {parts[1]}"]
-        forms += ["+ orange · − blue · ←→↑↓ a unit", "+ orange · − blue"]
+        forms += [" · ".join(filter(None, ["+ orange · − blue", dots[1], "←→↑↓ a unit"])),
+                  " · ".join(filter(None, ["+ orange · − blue", dots[1]])), "+ orange · − blue"]
         self.set_titles(title=first_fit([f"Neurons · {run_name(run)}", run_name(run)], room),
                         subtitle=first_fit(forms, room))
-        self._strips = self._draw(n, width, height)
 
     def _draw(self, n: Neurons, width: int, height: int) -> list[Strip]:
         base = self.rich_style
@@ -139,6 +151,8 @@ class NeuronsPanel(StripPanel):
                                                                            bold=True))
                 if self.focused == (k, pos) and x0 >= 1:
                     cells[mid][x0 - 1] = Segment("▶", mark)
+                if k == columns - 1 and aspect == 4:
+                    self._points(cells, n, x0, tops[k][pos], box_w, heights[k], body)
             if k + 1 < columns:
                 self._links(cells, n, k, shown, tops, x0 + box_w, gap, heights, base)
         strips = [_strip(row, blank) for row in cells]
@@ -178,6 +192,9 @@ class NeuronsPanel(StripPanel):
     def _picture(self, n: Neurons, k: int, unit: int, box_w: int, box_h: int) -> list[list[Segment]]:
         grid = np.asarray(n.grids[k][unit], np.float64)
         scale = float(np.nanmax(np.abs(grid))) if np.isfinite(grid).any() else 0.0
+        if n.probability and k == len(n.grids) - 1:  # a logit: as the probability it gives, 2σ(z) − 1, on a fixed
+            # scale (its own largest |z| drew a perceptron stuck at loss 0.69 as sure of itself as a solved one)
+            grid, scale = np.tanh(grid / 2), 1.0
         if grid.ndim == 2:  # a heatmap: two pixels a cell (▀: top in the foreground colour)
             ny, nx = grid.shape
             rows = np.minimum(((np.arange(2 * box_h) + 0.5) / (2 * box_h) * ny).astype(int), ny - 1)[::-1]
@@ -206,6 +223,32 @@ class NeuronsPanel(StripPanel):
         styles = [self._style((110, 110, 110), BOUNDARY_BACKGROUND_RGB), self._style(CURVE_RGB, BOUNDARY_BACKGROUND_RGB)]
         back = self._style(None, BOUNDARY_BACKGROUND_RGB)
         return [[Segment(ch, seg.style) for seg in row for ch in seg.text] for row in canvas.rows(styles, back)]
+
+    def _points(self, cells, n: Neurons, x0: int, top: int, box_w: int, box_h: int, body: int) -> None:
+        """A classifier's training points on its output's picture, • in the colour of their class (small: the
+        picture shows around it): a point on the other class's colour is one the model gets wrong."""
+        ds = self._dataset()
+        if ds is None or box_h < 2:  # (a picture one row tall puts XOR's upper and lower quadrants in one cell)
+            return
+        (ax, bx), (ay, by) = n.x_range, n.y_range
+        xy = ds.plane("train")
+        cols = np.floor((xy[:, 0] - ax) / (bx - ax) * box_w).astype(int)
+        rows = np.floor((by - xy[:, 1]) / (by - ay) * box_h).astype(int)
+        labels = (ds.y_train[:, 0] if ds.y_train.ndim == 2 else ds.y_train).astype(int)
+        inside = (cols >= 0) & (cols < box_w) & (rows >= 0) & (rows < box_h)
+        votes = np.zeros((box_h, box_w, max(ds.n_classes, 2)), int)
+        np.add.at(votes, (rows[inside], cols[inside], labels[inside]), 1)
+        for r, c in zip(*np.nonzero(votes.sum(2))):  # a cell's mark: the class most of its points are
+            if top + r < body:
+                under = cells[top + r][x0 + c]
+                cells[top + r][x0 + c] = Segment("•", self._style(class_rgb(int(votes[r, c].argmax())), bgs(under)))
+                self._dotted = True
+
+    def _dataset(self) -> Dataset | None:
+        """The shown run's data where its points are drawn (classes over a plane), else None."""
+        run = self.shown_run()
+        ds = self.datasets[self.run_index] if run is not None and self.run_index < len(self.datasets) else None
+        return ds if ds is not None and ds.task != "regression" and len(ds.y_train) else None
 
     def _links(self, cells, n: Neurons, k: int, shown: list[list[int]], tops: list[list[int]], x0: int, gap: int,
                heights: list[int], base: Style) -> None:
@@ -248,7 +291,8 @@ class NeuronsPanel(StripPanel):
         last = k == len(n.grids) - 1
         full, short = ("inputs", "in") if k == 0 else ("output", "out") if last else (f"layer {k}", f"L{k}")
         more = f": {shown} of {count}" if shown < count else ""
-        return first_fit([full + more, short + more, short], room)
+        sure = ["output · faded: unsure", "out · faded: unsure"] if last and n.probability else []
+        return first_fit([*sure, full + more, short + more, short], room)
 
     def _detail(self, n: Neurons, shown: list[list[int]], width: int, rows: int, base: Style) -> list[Strip]:
         """The focused unit in `rows` rows: its picture enlarged (where there are more than 2), beside its layer,
