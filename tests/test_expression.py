@@ -189,6 +189,11 @@ async def test_n_steps_forward_then_backward_and_r_starts_over():
         assert panel.stage == 10 and panel.phase == "backward"
         canvas = str(panel.query_one("#canvas").render())
         assert "∂f/∂x = -4" in canvas and "∂f/∂z = 3" in canvas
+        # the whole backward walk, in its order: the output first, each node once, the last one marked
+        walk = str(panel.query_one("#explain").render()).splitlines()
+        assert walk[0] == "backward, the output first" and walk[1].strip().startswith("∂f/∂f = 1")
+        order = [line.split("=")[0].strip(" ▶") for line in walk[1:] if "∂f/∂" in line.split("=")[0]]
+        assert len(order) == 5 and order[0] == "∂f/∂f" and walk[-2].startswith("▶ ∂f/∂")
         assert "step 10/10" in app.query_one("RunHeader").status_text
         await pilot.press("n")
         assert panel.stage == 10  # the end

@@ -30,6 +30,7 @@ def test_every_parameter_is_a_leaf_exactly_once():
     legend = op_legend(graph).plain  # what T, Mm, Addmm… compute is said under the graph, once each
     assert "Addmm: b + x·Wᵀ" in legend and "T: transpose" in legend and "Relu: max(0, z)" in legend
     assert legend.count("Addmm") == 1 and "BinaryCrossEntropyWithLogits: σ then binary cross-entropy" in legend
+    assert legend.endswith("colour of ‖∇‖: 1e-8 " + "█" * 11 + " 1e2")  # the leaves' colours, keyed (issue 27)
 
 
 def test_deep_graph_links_every_layer_to_the_loss():

@@ -24,6 +24,7 @@ from .palette import CONST_STYLE, CURRENT_STYLE, GRAD_STYLE, OP_STYLE, VALUE_STY
 from .raster import border_room, first_fit
 
 BOX_ROWS = 5           # border, formula, value, gradient, border
+WALK_SHOWN = 6         # backward steps listed before the current one (the rest: "n earlier steps above")
 
 
 def fmt(v: float) -> str:
@@ -174,28 +175,44 @@ class GraphPanel(ScrollableContainer, can_focus=True):
                 args = ", ".join(fmt(r.values[i]) for i in node.inputs)
                 out.append(f"{_formula(node, self.graph, f)}  with inputs ({args})  → {fmt(r.values[node.id])}")
             return _note_non_finite(out, [r.values[node.id]])
-        out.append("backward  ", style="bold")
-        if node.id == self.graph.output:
-            out.append(f"∂{f}/∂{f} = 1: the gradient starts at the output")
-            return out
-        if r.constant[node.id]:
-            out.append(f"{name} = {fmt(r.values[node.id])} is a constant: autograd does not track it")
-            return out
-        terms, parts, shown = [], [], [r.grads[node.id]]
-        for user in self.graph.nodes:
-            if node.id in user.inputs:
-                # -0.0 starts the sum so that a single term keeps its sign (0 + -0.0 would print 0)
-                local = sum((g for i, g in zip(user.inputs, local_gradients(user, list(r.values))) if i == node.id),
-                            -0.0)
-                uname = _name(user, self.graph, f)
-                terms.append(f"∂{f}/∂{uname}·∂{uname}/∂{name}")
-                parts.append(f"({fmt(r.grads[user.id])})·({fmt(local)})")
-                shown += [r.grads[user.id], local]
-        out.append(f"∂{f}/∂{name} = {' + '.join(terms)} = {' + '.join(parts)} = {fmt(r.grads[node.id])}")
-        users = [u for u in self.graph.nodes if node.id in u.inputs]
-        rules = "; ".join(local_rule(u, self.graph, {self.graph.output: f}) for u in users)
-        out.append(f"\n          local derivatives: {rules}", style="dim")
+        # backward: every step walked so far, the output first, so the order of the chain rule stays on screen
+        # (one line at a time showed only the last step: reviewers asked where the walk had been)
+        n = len(self.graph.nodes)
+        walked = [self.graph.nodes[2 * n - stage] for stage in range(n + 1, self.stage + 1)]
+        earlier = walked[:-1][-WALK_SHOWN:]
+        out.append("backward, the output first", style="bold")
+        if len(walked) - 1 > len(earlier):
+            out.append(f"  (the first {len(walked) - 1 - len(earlier)} not shown)", style="dim")
+        for done in earlier:
+            out.append("\n  ")
+            out.append(self._backward_step(done)[0], style="dim")
+        line, local, shown = self._backward_step(node)
+        out.append("\n▶ ", style="bold")
+        out.append(line, style="bold")
+        if local:
+            out.append(f"\n    local derivatives: {local}", style="dim")
         return _note_non_finite(out, shown)
+
+    def _backward_step(self, node: Node) -> tuple[str, str, list[float]]:
+        """One backward step in words: (its chain rule with the numbers in, its local derivatives, the numbers)."""
+        r, f = self.result, self.output_name
+        assert r is not None
+        name = _name(node, self.graph, f)
+        if node.id == self.graph.output:
+            return f"∂{f}/∂{f} = 1: the gradient starts at the output", "", []
+        if r.constant[node.id]:
+            return f"{name} = {fmt(r.values[node.id])} is a constant: autograd does not track it", "", []
+        terms, parts, shown = [], [], [r.grads[node.id]]
+        users = [u for u in self.graph.nodes if node.id in u.inputs]
+        for user in users:
+            # -0.0 starts the sum so that a single term keeps its sign (0 + -0.0 would print 0)
+            local = sum((g for i, g in zip(user.inputs, local_gradients(user, list(r.values))) if i == node.id), -0.0)
+            uname = _name(user, self.graph, f)
+            terms.append(f"∂{f}/∂{uname}·∂{uname}/∂{name}")
+            parts.append(f"({fmt(r.grads[user.id])})·({fmt(local)})")
+            shown += [r.grads[user.id], local]
+        rules = "; ".join(local_rule(u, self.graph, {self.graph.output: f}) for u in users)
+        return f"∂{f}/∂{name} = {' + '.join(terms)} = {' + '.join(parts)} = {fmt(r.grads[node.id])}", rules, shown
 
 
 def _note_non_finite(out: Text, numbers: list[float]) -> Text:

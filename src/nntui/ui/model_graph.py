@@ -23,7 +23,7 @@ from textual.widgets import Static
 from ..frames import ModelGraph
 from ..runner import RunView, View
 from .dag import Box, layout, layout_down, paint
-from .gradient_flow import scale_rgb
+from .gradient_flow import LOG_HI, LOG_LO, scale_rgb
 from .palette import CONST_STYLE, EDGE_STYLE, LOSS_STYLE, OP_STYLE, VAR_STYLE
 from .panel import RUN_BINDINGS, Panel, run_name
 from .raster import border_room, first_fit, wrap_label
@@ -53,7 +53,8 @@ def _shape(shape: tuple[int, ...]) -> str:
 
 
 def op_legend(graph: ModelGraph) -> Text:
-    """'Addmm: b + x·Wᵀ · T: transpose · …' for the operations in the graph, in their order."""
+    """'Addmm: b + x·Wᵀ · T: transpose · …' for the operations in the graph, in their order, and the colour
+    scale of the leaves' ‖∇‖."""
     names = dict.fromkeys(n.label for n in graph.nodes if n.kind != "param")
     text = Text()
     for name in names:
@@ -62,6 +63,12 @@ def op_legend(graph: ModelGraph) -> Text:
             text.append(" · " if text else "")
             text.append(name, OP_STYLE)
             text.append(f": {meaning}", "dim")
+    if any(n.kind == "param" for n in graph.nodes):  # what the colour of each ‖∇‖ says (the subtitle only names it)
+        text.append("\n\n" if text else "")
+        text.append("colour of ‖∇‖: 1e-8 ", "dim")
+        for k in range(int(LOG_LO), int(LOG_HI) + 1):
+            text.append("█", Style(color=Color.from_rgb(*scale_rgb(k))))
+        text.append(" 1e2", "dim")
     return text
 
 
