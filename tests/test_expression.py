@@ -194,6 +194,7 @@ async def test_n_steps_forward_then_backward_and_r_starts_over():
         assert walk[0] == "backward, the output first" and walk[1].strip().startswith("∂f/∂f = 1")
         order = [line.split("=")[0].strip(" ▶") for line in walk[1:] if "∂f/∂" in line.split("=")[0]]
         assert len(order) == 5 and order[0] == "∂f/∂f" and walk[-2].startswith("▶ ∂f/∂")
+        assert "∂f/∂z = ∂f/∂f·∂(q1 × z)/∂z = (1)·(3) = 3" in walk[2]  # not ∂f/∂f·∂f/∂z: ∂f/∂z by itself
         assert "step 10/10" in app.query_one("RunHeader").status_text
         await pilot.press("n")
         assert panel.stage == 10  # the end
@@ -250,3 +251,15 @@ async def test_nan_and_inf_values_are_shown_not_a_crash(write_scenario):
             await pilot.press("n")
         canvas = str(panel.query_one("#canvas").render())
         assert "NaN" in canvas and "Inf" in canvas
+
+
+async def test_the_backward_walk_keeps_its_current_step_in_view_in_a_small_window():
+    # at 80x24 six listed steps pushed the current one below the panel's edge (issue 27): earlier ones go first
+    app = NNTuiApp(load("computation_graph"), device="cpu")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_idle(app, pilot)
+        panel = app.query_one(GraphPanel)
+        await pilot.press(*"n" * 10)
+        await pilot.pause()
+        walk = str(panel.query_one("#explain").render())
+        assert panel.stage == 10 and "▶ ∂f/∂x" in walk and "not shown" in walk and panel.max_scroll_y == 0

@@ -54,9 +54,9 @@ class OnePlot(App):
         yield self.plot
 
 
-async def drawn(runs, size=(120, 40), log_y=False, focus_run=None, above_floor=False) -> LossPlot:
+async def drawn(runs, size=(120, 40), log_y=False, focus_run=None, above_floor=False, smooth=False) -> LossPlot:
     """A loss panel filling a `size` terminal, drawn from `runs` after their last step."""
-    plot = LossPlot(log_y=log_y, above_floor=above_floor)
+    plot = LossPlot(log_y=log_y, above_floor=above_floor, smooth=smooth, smoothing=0.8)
     plot.focus_run = focus_run
     step = max(r.step for r in runs)
     view = View(version=1, state="ready", device="cpu", step=step, total=step, playing=False, finished=True,
@@ -162,6 +162,34 @@ async def test_noisy_mini_batch_loss_is_a_faint_band_behind_a_thin_full_data_lin
     assert str(plot.border_subtitle).startswith("faint: each batch")  # the legend says what the faint dots are
     full_batch = run("b", trend, train_steps=steps, train_losses=trend)  # its batch is the split: no noise
     assert "faint" not in str((await drawn([full_batch])).border_subtitle)
+
+
+async def test_smoothing_draws_each_compared_curve_as_its_ema_and_its_raw_points_faint():
+    # batch_size: each end label at a noisy curve's last point put batch 8 above batch 1, while the claims (and
+    # the runs' levels) put batch 1 highest (issue 27). Smoothed, a curve ends at its EMA, TensorBoard's way
+    from nntui.ui.loss import debiased_ema
+
+    rng = np.random.default_rng(1)
+    steps = np.arange(0.0, 600.0, 10.0)
+    high = 0.03 * np.exp(rng.normal(0, 0.8, len(steps)))  # batch 1: high on average …
+    low = 0.004 * np.exp(rng.normal(0, 0.8, len(steps)))  # … batch 8: low on average, its last point high
+    high[-1], low[-1] = 0.004, 0.05
+    batches = np.exp(rng.normal(0, 1, 591))  # each step's mini-batch loss: noise of its own (not a full batch)
+    runs = [run(name, values.mean() * batches, np.arange(591.0), train_steps=steps, train_losses=values)
+            for name, values in (("one", high), ("eight", low))]
+    plain, smoothed = await drawn(runs, log_y=True), await drawn(runs, log_y=True, smooth=True)
+
+    def label_rows(plot) -> dict[str, int]:
+        return {name: r for r, line in enumerate(lines(plot)) for name in ("one", "eight") if line.rstrip().endswith(
+            f" {name}") or f" {name}:" in line}
+
+    assert label_rows(plain)["eight"] < label_rows(plain)["one"]  # raw: the last points, upside down
+    assert label_rows(smoothed)["one"] < label_rows(smoothed)["eight"]  # smoothed: the runs' levels
+    curves = smoothed._curves(View(version=1, state="ready", device="cpu", step=590, total=590, playing=False,
+                                   finished=True, speed=None, rate=0.0, error=None, runs=tuple(runs)))
+    assert np.allclose(curves[0].main[1], debiased_ema(high, 0.8)) and np.array_equal(curves[0].trace[1], high)
+    assert debiased_ema(np.array([2.0, 2.0, 2.0]), 0.9).tolist() == pytest.approx([2.0, 2.0, 2.0])  # debiased
+    assert "faint: before smoothing" in str(smoothed.border_subtitle)  # what the faint dots are now
 
 
 async def test_runs_whose_curves_coincide_are_labelled_as_one():

@@ -24,7 +24,7 @@ from .palette import CONST_STYLE, CURRENT_STYLE, GRAD_STYLE, OP_STYLE, VALUE_STY
 from .raster import border_room, first_fit
 
 BOX_ROWS = 5           # border, formula, value, gradient, border
-WALK_SHOWN = 6         # backward steps listed before the current one (the rest: "n earlier steps above")
+WALK_SHOWN = 6         # backward steps listed before the current one, at most (fewer where the rows are few)
 
 
 def fmt(v: float) -> str:
@@ -110,16 +110,17 @@ class GraphPanel(ScrollableContainer, can_focus=True):
         if not self.is_mounted:
             return
         canvas = self.query_one("#canvas", Static)
-        self.query_one("#explain", Static).update(self._explanation())
         room = self.scrollable_content_region.width
         if 0 < room < self.layout_cache[1]:  # too wide left to right: top to bottom without borders, if it fits
             down = layout_down(self._boxes(padded=True), room)
             if down is not None:
                 canvas.styles.width = down[1]
                 canvas.update(down[0])
+                self._explain(self.scrollable_content_region.height - down[2] - 1, room)
                 return
         canvas.styles.width = self.layout_cache[1]  # wider than the panel even so: scroll, never wrap
         canvas.update(self._canvas())
+        self._explain(self.scrollable_content_region.height - self.layout_cache[2] - 1, room)
         current = self._current()
         if current is not None:  # keep the node being explained in view on a narrow screen
             x, y, w = self.layout_cache[0][current.id]
@@ -156,7 +157,18 @@ class GraphPanel(ScrollableContainer, can_focus=True):
             grad = f"∂{self.output_name}/∂{_name(node, self.graph, self.output_name)} = {fmt(r.grads[node.id])}"
         return [(title, None), (value, VALUE_STYLE), (grad, GRAD_STYLE)]
 
-    def _explanation(self) -> Text:
+    def _explain(self, rows: int, width: int) -> None:
+        """The explanation under the graph in `rows` rows where it can: the earlier backward steps go first,
+        so the current one stays in view (at 80x24 six listed steps pushed it below the panel's edge)."""
+        for earlier in range(WALK_SHOWN, -1, -1):
+            text = self._explanation(earlier)
+            # (measured two cells narrower and with a row to spare: a text one row too long brings a scroll bar
+            # that narrows it further)
+            if earlier == 0 or width < 3 or len(text.wrap(self.app.console, width - 2)) < rows:
+                break
+        self.query_one("#explain", Static).update(text)
+
+    def _explanation(self, walk_shown: int = WALK_SHOWN) -> Text:
         node, r = self._current(), self.result
         out = Text()
         if r is None:
@@ -179,7 +191,7 @@ class GraphPanel(ScrollableContainer, can_focus=True):
         # (one line at a time showed only the last step: reviewers asked where the walk had been)
         n = len(self.graph.nodes)
         walked = [self.graph.nodes[2 * n - stage] for stage in range(n + 1, self.stage + 1)]
-        earlier = walked[:-1][-WALK_SHOWN:]
+        earlier = walked[:-1][max(0, len(walked) - 1 - walk_shown):] if walk_shown else []
         out.append("backward, the output first", style="bold")
         if len(walked) - 1 > len(earlier):
             out.append(f"  (the first {len(walked) - 1 - len(earlier)} not shown)", style="dim")
@@ -208,7 +220,10 @@ class GraphPanel(ScrollableContainer, can_focus=True):
             # -0.0 starts the sum so that a single term keeps its sign (0 + -0.0 would print 0)
             local = sum((g for i, g in zip(user.inputs, local_gradients(user, list(r.values))) if i == node.id), -0.0)
             uname = _name(user, self.graph, f)
-            terms.append(f"∂{f}/∂{uname}·∂{uname}/∂{name}")
+            # the local factor by its formula where the user is the output: ∂f/∂f·∂(q1 × z)/∂z, not ∂f/∂f·∂f/∂z,
+            # which wrote ∂f/∂z in terms of itself
+            local_of = f"({_formula(user, self.graph, f).split(' = ', 1)[1]})" if user.id == self.graph.output else uname
+            terms.append(f"∂{f}/∂{uname}·∂{local_of}/∂{name}")
             parts.append(f"({fmt(r.grads[user.id])})·({fmt(local)})")
             shown += [r.grads[user.id], local]
         rules = "; ".join(local_rule(u, self.graph, {self.graph.output: f}) for u in users)

@@ -73,6 +73,9 @@ class Plan:
     rest: str                                         # what the border had no room for ("" when it did)
 
 
+SMOOTHING = 0.9  # the EMA's weight key ~ smooths with where a scenario names none
+
+
 @dataclass(frozen=True)
 class Curves:
     """One run's curves, finite points only."""
@@ -95,13 +98,16 @@ class LossPlot(StripPanel):
         labels = [v.label for v in scenario.variants]
         focus = tuple((b.at, labels.index(b.focus) if b.focus else None) for b in scenario.lesson.beats)
         return cls(log_y=scenario.view.log_y, smooth=scenario.view.smoothing > 0, beat_focus=focus,
-                   above_floor=scenario.view.above_floor, **kwargs)
+                   above_floor=scenario.view.above_floor, smoothing=scenario.view.smoothing or SMOOTHING, **kwargs)
 
     def __init__(self, log_y: bool = False, smooth: bool = False,
-                 beat_focus: tuple[tuple[int, int | None], ...] = (), above_floor: bool = False, **kwargs):
+                 beat_focus: tuple[tuple[int, int | None], ...] = (), above_floor: bool = False,
+                 smoothing: float = 0.9, **kwargs):
         super().__init__(**kwargs)
         self.log_y = log_y
         self.smooth = smooth
+        self.smoothing = smoothing  # the EMA's weight per recorded point, TensorBoard's slider (key ~ switches it)
+        self._raw_trace = False  # (the faint trace is the compared curve before smoothing, not the batches' loss)
         # each run drawn as its loss minus the lowest it can reach (view.above_floor): the error it has left
         self.above_floor = above_floor
         self._floors: tuple[float, ...] = ()  # each run's, as last drawn (the title names a common one)
@@ -145,10 +151,12 @@ class LossPlot(StripPanel):
         if self._floors:  # what the axis measures: how far each run is from the least-squares fit's loss
             best = fmt_short(self._floors[0], 6) if len(set(self._floors)) == 1 else ""
             value = f" ({best})" if best else ""
+            # (never "Loss − best": the minus read as a dash, and curves at 0.001 beside a table at 0.25 as a
+            # contradiction, which the best's own value resolves: the scale's notes go before it does)
             names = [f"Loss above the best possible{value}", f"Loss above best possible{value}",
-                     *([f"Loss above best {best}", f"Loss − best {best}"] if best else []),
-                     "Loss above best", "Loss − best"]
-        forms = [f"{name} ({', '.join(n)})" if notes else name for name in names for n in (notes, short)]
+                     *([f"Loss above best {best}"] if best else []), "Loss above best"]
+        forms = [form for name in names for form in
+                 ([f"{name} ({', '.join(n)})" for n in (notes, short)] if notes else []) + [name]]
         return first_fit(forms, border_room(self.outer_size.width))
 
     def _legend(self, held_out: bool, noise: bool, marks: Collection[str]) -> list[tuple[str, str]]:
@@ -160,7 +168,9 @@ class LossPlot(StripPanel):
             (("✗ diverged", "✗ diverged"), "✗" in marks), (("↑ off the top", "↑ off top"), "↑" in marks),
             ((f"↓ below {tick_label(FLOOR, 5)}", "↓ below"), "↓" in marks),
             (("▼ lowest val", "▼ lowest"), "▼" in marks), (("■ stopped early", "■ stopped"), "■" in marks),
-            (("✎ edited", "✎ edit"), "✎" in marks), (("faint: each batch", "faint: batch"), noise)) if shown]
+            (("✎ edited", "✎ edit"), "✎" in marks),
+            (("faint: before smoothing", "faint: raw") if self._raw_trace else ("faint: each batch", "faint: batch"),
+             noise)) if shown]
 
     def _subtitle(self, held_out: bool, noise: bool, marks: Collection[str] = (),
                   unlabelled: Sequence[str] = (), row: bool = True, nameless: Sequence[str] = (),
@@ -205,14 +215,20 @@ class LossPlot(StripPanel):
 
     def _curves(self, view: View) -> list[Curves]:
         out = []
+        self._raw_trace = False
         for run, floor in zip(view.runs, self._floors or [0.0] * len(view.runs)):
             raw = self._finite(run.steps, run.losses, floor)
             ema = self._finite(run.smooth_steps, run.smooth_losses, floor) if self.smooth else raw
             ema = ema if len(ema[0]) else raw
             full = self._finite(run.train_steps, run.train_losses, floor)
             held_out = self._finite(run.val_steps, run.val_losses, floor)
-            if len(full[0]):  # smoothing swaps the faint mini-batch noise for its EMA
-                out.append(Curves(full, ema, held_out, envelope=ema is raw))
+            if len(full[0]) and self.smooth and not _same(full, raw):  # the compared curve smoothed, its raw points faint
+                # around it (batch_size: each end label at the last of a noisy curve ranked batch 8 above batch 1,
+                # where the claims' means rank them the other way)
+                out.append(Curves((full[0], debiased_ema(full[1], self.smoothing)), full, held_out, envelope=True))
+                self._raw_trace = True
+            elif len(full[0]):  # the mini-batch loss faint behind it
+                out.append(Curves(full, raw, held_out, envelope=True))
             else:  # no full-data loss recorded: the mini-batch loss (or its EMA) is the curve, its noise faint
                 out.append(Curves(ema, raw, held_out, envelope=True))
         return out
@@ -533,6 +549,22 @@ def _past_lowest(run) -> bool:
     if run.lowest_val is None:
         return False
     return run.stopped_at is not None or run.val_loss > (1 + OVERFIT) * run.lowest_val[1]
+
+
+def _same(a: Series, b: Series) -> bool:
+    """Two series of the same points: a full-batch run's loss, whose every step is its whole split's (no noise)."""
+    return len(a[0]) == len(b[0]) and np.array_equal(a[0], b[0]) and np.allclose(a[1], b[1])
+
+
+def debiased_ema(values: np.ndarray, beta: float) -> np.ndarray:
+    """TensorBoard's smoothing: each point the EMA of the points up to it, weight `beta` on the past, divided by
+    1 − beta^k so that the first points are not pulled toward 0."""
+    out = np.empty(len(values))
+    average = 0.0
+    for k, value in enumerate(values.tolist()):
+        average = beta * average + (1 - beta) * value
+        out[k] = average / (1 - beta ** (k + 1))
+    return out
 
 
 def _shows_noise(curves: Curves) -> bool:

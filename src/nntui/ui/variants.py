@@ -92,7 +92,9 @@ class VariantsTable(Panel, ScrollView, can_focus=False):  # nothing to select: i
                          *(Column(c, c, max([len(c)] + [len(_setting(s.get(c))) for s in settings]), "right")
                            for c in columns),
                          *(c for c in measured if c.key not in AFTER_LOSS),
-                         Column("loss", "train loss", 10, "right", "loss", 8),
+                         # beside the mean the claims compare, the loss is the last noisy step's, and says so
+                         Column("loss", "last loss" if "mean loss" in live else "train loss", 10, "right",
+                                "last" if "mean loss" in live else "loss", 8),
                          *(c for c in measured if c.key in AFTER_LOSS), Column("status", "status", len("status"))]
         self.columns = list(self._columns)
         self._rows: list[list[Text]] = [[Text(label)] + [Text("")] * (len(self.columns) - 1) for label in labels]
