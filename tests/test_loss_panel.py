@@ -212,7 +212,8 @@ async def test_a_run_drawn_under_another_says_so_at_its_curve_s_end_or_in_the_le
     assert re.search(r" batch 32 \(under\)(: [-\d.e]+)?$", ends[at + 1]) and not any("apart (under)" in line
                                                                                   for line in ends)
     plot = await drawn(runs, size=(30, 12), log_y=True)  # no room for end labels: the legend counts it
-    assert not any("(under)" in line for line in lines(plot)) and "under others: batch 32" in str(plot.border_subtitle)
+    shown = " ".join([*lines(plot), str(plot.border_subtitle)])
+    assert not any("(under)" in line for line in lines(plot)) and "ends under others: batch 32" in shown, shown
     runs = [run("full", losses), run("batch 32", losses * 1.5), run("apart", 30 * losses)]  # a row apart
     plot = await drawn(runs, log_y=True)
     assert not any("(under)" in line for line in lines(plot)) and "under" not in str(plot.border_subtitle)
@@ -290,7 +291,7 @@ async def test_a_narrow_chart_explains_its_marks_in_a_row_of_its_own_when_its_bo
     shown = " · ".join([str(plot.border_subtitle), *(line.strip() for line in lines(plot)[-2:])])
     drawn_marks = {ch for row in cells(plot) for ch, _ in row if ch in "✗↑"}
     assert drawn_marks == {"✗", "↑"}
-    assert "✗ diverged" in shown and "↑ off top" in shown and "under others: 2 again" in shown, shown
+    assert "✗ diverged" in shown and "↑ off top" in shown and "ends under others: 2 again" in shown, shown
 
 
 async def test_above_its_floor_each_run_is_drawn_at_its_loss_minus_the_best_possible():

@@ -182,7 +182,10 @@ class LossPlot(StripPanel):
         `nameless`: runs whose end label had no row of its own; `guess`: the dotted line's loss, where it is drawn;
         `on_guess`: the runs whose curves cover most of it."""
         n = len(unlabelled)
-        hidden = [((f"under others: {', '.join(unlabelled)}", f"{n} run{'s' * (n > 1)} under others"), n > 0),
+        # "ends under": what the rule measures (its end, and half its curve); "under others" read as the whole
+        # curve hidden beside a run plainly seen in places (batch_size, activations, lr_sweep at 80x24)
+        hidden = [((f"ends under others: {', '.join(unlabelled)}",
+                    f"{n} run{'s' * (n > 1)} end{'s' * (n == 1)} under others"), n > 0),
                   (("= same values", "= same"), "=" in marks),
                   (("one curve until ■: the same path", "one curve until ■"), "=■" in marks)]
         entries = [pair for pair, shown in hidden if shown]
@@ -192,9 +195,9 @@ class LossPlot(StripPanel):
         if guess is not None:  # before the batch noise, which a narrow panel drops first
             under = f", under {', '.join(on_guess)}" if on_guess else ""
             entries.insert(len(entries) - noise, (f"┄ best constant guess {fmt_short(guess, 5)}{under}",
-                                                  f"┄ guess {fmt_short(guess, 5)}{under}"))
+                                                  f"┄ const. guess {fmt_short(guess, 5)}{under}"))  # (a bare "guess" said nothing at 80x24)
         # what a label's "(under)" means: after the marks (the word on the label says most of it itself)
-        entries += [(("(under): drawn beneath other curves", "(under): hidden"))] if "≈" in marks else []
+        entries += [(("(under): its end is beneath other curves", "(under): end hidden"))] if "≈" in marks else []
         legend, short = [long for long, _ in entries], [brief for _, brief in entries]
         room = border_room(self.size.width)
         hint = [self.KEY_HINT] if self.KEY_HINT else []
