@@ -127,8 +127,11 @@ class NeuronsPanel(StripPanel):
             col = min(max(self.focused[0], 0), columns - 1)
             self.focused = (col, min(max(self.focused[1], 0), len(shown[col]) - 1))
         # a curve (1-D data) of a column of one or two units takes the height it has: the output's parts show
+        # and a heatmap of a column of one or two units (the output) as tall as it is wide, where it has the rows:
+        # a picture squeezed to the rows of a wide layer's (one, at 80x24) read as one colour over the whole plane
         heights = [max(box_h, min(2 * MAX_BOX_ROWS, (body - len(s) + 1) // len(s))) if aspect == 8 and len(s) <= 2
-                   else box_h for s in shown]
+                   else max(box_h, min(box_w // 2, (body - len(s) + 1) // len(s))) if len(s) <= 2 else box_h
+                   for s in shown]
         tops = [self._tops(len(s), h, body) for s, h in zip(shown, heights)]
         cells: list[list[Segment | None]] = [[None] * width for _ in range(body)]
         blank = Segment(" ", base)
