@@ -178,6 +178,8 @@ async def test_the_window_a_panel_draws_lies_inside_the_surface_s_grid(size):
         (x0, x1), (y0, y1) = panel.window
         assert surface.x_range[0] <= x0 and x1 <= surface.x_range[1], (panel.window, surface.x_range)
         assert surface.y_range[0] <= y0 and y1 <= surface.y_range[1], (panel.window, surface.y_range)
+        said = str(panel.border_subtitle)  # the rings' loss values are said what they are
+        assert "numbers: the loss on that ring" in said or "numbers: loss" in said, said
 
 
 async def test_a_path_drawn_over_in_most_of_its_cells_is_named_under_others():

@@ -135,11 +135,11 @@ class ContourPanel(StripPanel):
         pix, lines, values = self._pixels(surface, window, pw, 2 * ph)
         paths = BrailleCanvas(pw, ph)
         markers = self._paint_paths(view, surface, window, paths, pw, 2 * ph)  # (and self.under)
-        self._set_titles(view, surface, {mark for mark, _ in markers.values()})
         blocked = paths.bits > 0  # labels go where no path or marker is
         for r, c in markers:
             blocked[r, c] = True
         labels = self._labels(surface, window, lines, values, blocked)
+        self._set_titles(view, surface, {mark for mark, _ in markers.values()} | ({"123"} if labels else set()))
         pix = self._same_on_terminal(RUNS_FROM)[pix]
         self._strips = self._to_strips(x_axis, y_axis, pix, paths, markers, labels)
         self._strips += legend
@@ -154,22 +154,35 @@ class ContourPanel(StripPanel):
         under = ", ".join(self.under)
         marks = [pair for pair, on in (((f"under others: {under}", f"under: {under}"), bool(under)),
                                        (("◆ start", "◆start"), True), (("+ minimum", "+min"), "+" in shown),
-                                       (("● now", "●now"), True), (("⊕ now, at the minimum", "⊕at min"), "⊕" in shown),
+                                       (("● now", "●now"), True), (("⊕ now at minimum", "⊕at min"), "⊕" in shown),
                                        (("✗ diverged", "✗"), "✗" in shown),
-                                       ((f"{arrows} off the plot", f"{arrows}off"), bool(arrows))) if on]
-        full, brief = "  ".join(m for m, _ in marks), " ".join(b for _, b in marks)
-        if under:  # too long to name them all: how many ("under: batch 32, batch 8, batch 8…" named one twice)
-            brief = " ".join([f"{len(self.under)} under others", *(b for _, b in marks[1:])])
+                                       ((f"{arrows} off the plot", f"{arrows}off"), bool(arrows)),
+                                       # (last: the marks that name runs go first; reviewers asked what 18, 40 were)
+                                       (("numbers: the loss on that ring", "numbers: loss"), "123" in shown)) if on]
+        # each set of marks in full, in brief, then with the hidden runs counted (a cut list of names named one
+        # twice: "under: batch 32, batch 8, batch 8…"); with the numbers' meaning first, then without it (in
+        # brief before it goes: "⊕at min" is still read, 18 and 40 on the rings were not)
+        def forms(ms: list[tuple[str, str]]) -> list[str]:
+            out = ["  ".join(m for m, _ in ms), " ".join(b for _, b in ms)]
+            if under:
+                out.append(" ".join([f"{len(self.under)} under others", *(b for _, b in ms[1:])]))
+            return out
+
+        with_numbers = forms(marks) if "123" in shown else []
+        if with_numbers:
+            with_numbers.insert(1, "  ".join([*(m for m, _ in marks[:-1]), marks[-1][1]]))
+        candidates = with_numbers + forms([m for m in marks if m[1] != "numbers: loss"])
+        fulls, briefs = candidates[:1], candidates[1:]
         if len(view.surfaces) > 1:
             owner = view.runs[surface.members[0]].label
             titles = [f"Loss surface of {owner} · x: {x}  y: {y}", f"{owner} · x: {x}  y: {y}",
                       f"{owner} · x: {x} y: {y}", owner]
-            subtitles = [f"[ / ]: other run  {full}", f"[ / ]: run  {full}", f"[ / ]: run {brief}", brief,
-                         "[ / ]: other run"]
+            subtitles = [*(f"[ / ]: other run  {f}" for f in fulls), *(f"[ / ]: run  {f}" for f in fulls),
+                         *(f"[ / ]: run {b}" for b in briefs), *briefs, "[ / ]: other run"]
         else:  # (a surface given as a formula needs no axis names: not "x: x  y: y")
             titles = (["Loss surface L(x, y)", "L(x, y)"] if (x, y) == ("x", "y") else
                       [f"Loss surface · x: {x}  y: {y}", f"Loss · x: {x}  y: {y}", f"x: {x}  y: {y}", f"x: {x} y: {y}"])
-            subtitles = [full, " ".join(b for _, b in marks), brief]
+            subtitles = [*fulls, *briefs]
         self.set_titles(title=first_fit(titles, room), subtitle=first_fit(subtitles, room))
 
     def _pixels(self, s: Surface, window: Window, pw: int, py: int) -> tuple[np.ndarray, np.ndarray, dict]:
