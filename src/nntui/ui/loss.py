@@ -167,7 +167,7 @@ class LossPlot(StripPanel):
             (validation_entry(marks), held_out),
             (("✗ diverged", "✗ diverged"), "✗" in marks), (("↑ off the top", "↑ off top"), "↑" in marks),
             ((f"↓ below {tick_label(FLOOR, 5)}", "↓ below"), "↓" in marks),
-            (("▼ lowest val", "▼ lowest"), "▼" in marks), (("■ stopped early", "■ stopped"), "■" in marks),
+            (("▼ lowest val", "▼ lowest"), "▼" in marks), (("■ stopped early: back to ▼'s weights", "■ stopped"), "■" in marks),
             (("✎ edited", "✎ edit"), "✎" in marks),
             (("faint: before smoothing", "faint: raw") if self._raw_trace else ("faint: each batch", "faint: batch"),
              noise)) if shown]
