@@ -160,3 +160,17 @@ async def test_a_linear_model_s_fit_shows_the_least_squares_line_it_is_heading_f
     assert dotted(panel) == 0 and "least" in str(panel.border_subtitle) and "┄" not in str(panel.border_subtitle)
     panel = await drawn(ds, far)  # an MLP's fit: no closed form to show
     assert dotted(panel) == 0 and "least" not in str(panel.border_subtitle)
+
+
+async def test_a_fit_that_leaves_the_chart_is_marked_where_it_leaves():
+    # nonlinear_regression at 200x60: the sigmoid net's curve ran off the top edge, and nothing said so (issue 27)
+    ds = load(FIT).variants[0].dataset
+    xs = np.linspace(-3.0, 3.0, 200)
+    panel = await drawn(ds, Boundary((-3.0, 3.0), (-6.0, 6.0), curve_x=xs, curve_y=4.0 * xs))  # ±12 on a ±6 axis
+    rows = ["".join(seg.text for seg in strip) for strip in panel._strips]
+    assert rows[0].count("↑") == 1 and rows[-2].count("↓") == 1  # one arrow where it leaves, at each edge
+    assert rows[0].index("↑") > rows[-2].index("↓")  # the rising line leaves through the top on the right
+    assert "↑↓" in str(panel.border_subtitle) and "off" in str(panel.border_subtitle)
+    inside = await drawn(ds, Boundary((-3.0, 3.0), (-6.0, 6.0), curve_x=xs, curve_y=xs))
+    assert not any(ch in "".join(seg.text for strip in inside._strips for seg in strip) for ch in "↑↓")
+    assert "off" not in str(inside.border_subtitle)

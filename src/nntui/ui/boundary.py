@@ -99,9 +99,12 @@ class BoundaryPanel(StripPanel):
         best = None if theta is None or b.curve_x is None else closed_form_fit(ds, theta, b.curve_x)
         legends = (regions if b.classes is not None else self._fit_legends(held_out) if best is None
                    else self._closed_form_legends(self._on_least_squares(b, best, y_axis.per_cell)))
+        window = scaled_window(x_axis, y_axis)
+        if b.classes is None and (off := _off_chart(b, window[1])):  # the model's curve leaves the chart: say so
+            legends = [f"{form} · {off} model off the chart" for form in legends[:2]] + [
+                f"{form} · {off}off" for form in legends] + legends
         self.set_titles(title=first_fit([f"{kind} · {name}", f"{kind.split()[0]} · {name}", name], room),
                         subtitle=first_fit(legends, room))
-        window = scaled_window(x_axis, y_axis)
         if b.classes is not None:
             top, bottom, marks = self._regions(b, ds, window, pw, 2 * ph)
         else:
@@ -203,6 +206,15 @@ class BoundaryPanel(StripPanel):
             top, bottom = pix[2 * r][c], pix[2 * r + 1][c]  # a point under the line keeps its colour
             under = bottom if bottom != BOUNDARY_BACKGROUND_RGB else top
             marks[(int(r), int(c))] = (chr(0x2800 + int(canvas.bits[r, c])), colors[canvas.style[r, c]], under)
+        if ok.any():
+            # where the curve leaves through the top or the bottom: ↑ / ↓ on the edge, at the first column of
+            # each stretch outside (nonlinear_regression's sigmoid net ran off the top at 200x60, unmarked)
+            cx, cy = to_pixels(curve[ok], window[0], window[1], pw, py)
+            for side, glyph, row in ((cy < -0.5, "↑", 0), (cy > py - 0.5, "↓", py // 2 - 1)):
+                starts = np.flatnonzero(side & ~np.r_[False, side[:-1]])
+                for k in starts:
+                    col = int(np.clip(round(float(cx[k])), 0, pw - 1))
+                    marks[(row, col)] = (glyph, variant_rgb(self.run_index), pix[2 * row][col])
         if not ok.all():
             marks[(0, 0)] = ("✗", NONFINITE_RGB)  # NaN/Inf predictions: say so
         return pix[0::2], pix[1::2], marks
@@ -213,6 +225,12 @@ class BoundaryPanel(StripPanel):
         if style is None:
             style = self._styles[key] = Style(color=Color.from_rgb(*fg), bgcolor=Color.from_rgb(*bg), bold=bold)
         return style
+
+
+def _off_chart(b: Boundary, y_range: tuple[float, float]) -> str:
+    """The arrows for where the model's curve leaves the chart's y range ("↑", "↓", "↑↓" or "")."""
+    ys = b.curve_y[np.isfinite(b.curve_y)] if b.curve_y is not None else np.zeros(0)
+    return ("↑" if (ys > y_range[1]).any() else "") + ("↓" if (ys < y_range[0]).any() else "")
 
 
 def least_squares(ds: Dataset, bias: bool = True) -> np.ndarray:
