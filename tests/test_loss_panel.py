@@ -192,6 +192,29 @@ async def test_smoothing_draws_each_compared_curve_as_its_ema_and_its_raw_points
     assert "faint: before smoothing" in str(smoothed.border_subtitle)  # what the faint dots are now
 
 
+async def test_the_faint_trace_says_why_it_differs_from_the_curve():
+    # regularization: a full-batch dropout run's training-mode loss was "faint: batch", and its olive dots read as
+    # a validation curve; batch_norm's likewise, beside a text saying every step uses all 300 points (issue 27)
+    from nntui.ui.loss import _trace_kind
+
+    kinds = {name: [_trace_kind(v) for v in load(name).variants] for name in ("regularization", "batch_norm",
+                                                                              "batch_size")}
+    assert kinds["regularization"][-1] == "dropout" and kinds["batch_norm"][-1] == "batch norm"
+    assert set(kinds["batch_size"][1:]) == {"batch"}
+    rng = np.random.default_rng(0)
+    steps = np.arange(400.0)
+    noisy = run("dropout", 0.1 * np.exp(rng.normal(0, 0.3, 400)), train_steps=steps[::10],
+                train_losses=np.full(40, 0.1))
+    for kind, said in (("dropout", "faint: with dropout on"), ("batch", "faint: each batch")):
+        plot = LossPlot(traces=(kind,))
+        view = View(version=1, state="ready", device="cpu", step=399, total=399, playing=False, finished=True,
+                    speed=None, rate=0.0, error=None, runs=(noisy,))
+        async with OnePlot(plot).run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            plot.show(view)
+        assert said in str(plot.border_subtitle) + " ".join(lines(plot)), kind
+
+
 async def test_runs_whose_curves_coincide_are_labelled_as_one():
     losses = 1 / (1 + np.arange(100.0))
     same = [run("autograd", losses), run("by hand", losses * (1 + 1e-7)), run("sgd", 2 * losses)]

@@ -98,12 +98,15 @@ class LossPlot(StripPanel):
         labels = [v.label for v in scenario.variants]
         focus = tuple((b.at, labels.index(b.focus) if b.focus else None) for b in scenario.lesson.beats)
         return cls(log_y=scenario.view.log_y, smooth=scenario.view.smoothing > 0, beat_focus=focus,
-                   above_floor=scenario.view.above_floor, smoothing=scenario.view.smoothing or SMOOTHING, **kwargs)
+                   above_floor=scenario.view.above_floor, smoothing=scenario.view.smoothing or SMOOTHING,
+                   traces=tuple(_trace_kind(v) for v in scenario.variants), **kwargs)
 
     def __init__(self, log_y: bool = False, smooth: bool = False,
                  beat_focus: tuple[tuple[int, int | None], ...] = (), above_floor: bool = False,
-                 smoothing: float = 0.9, **kwargs):
+                 smoothing: float = 0.9, traces: tuple[str, ...] = (), **kwargs):
         super().__init__(**kwargs)
+        self.traces = traces  # per run, why its step losses differ from the compared curve (TRACES' keys)
+        self._noisy: set[str] = set()  # those of the runs whose faint trace shows
         self.log_y = log_y
         self.smooth = smooth
         self.smoothing = smoothing  # the EMA's weight per recorded point, TensorBoard's slider (key ~ switches it)
@@ -169,8 +172,8 @@ class LossPlot(StripPanel):
             ((f"↓ below {tick_label(FLOOR, 5)}", "↓ below"), "↓" in marks),
             (("▼ lowest val", "▼ lowest"), "▼" in marks), (("■ stopped early: back to ▼'s weights", "■ stopped"), "■" in marks),
             (("✎ edited", "✎ edit"), "✎" in marks),
-            (("faint: before smoothing", "faint: raw") if self._raw_trace else ("faint: each batch", "faint: batch"),
-             noise)) if shown]
+            (("faint: before smoothing", "faint: raw") if self._raw_trace else
+             TRACES[next(iter(self._noisy))] if len(self._noisy) == 1 else TRACES["batch"], noise)) if shown]
 
     def _subtitle(self, held_out: bool, noise: bool, marks: Collection[str] = (),
                   unlabelled: Sequence[str] = (), row: bool = True, nameless: Sequence[str] = (),
@@ -333,7 +336,9 @@ class LossPlot(StripPanel):
                     and _covers_row(lines[i], float(y_axis.dots(guess, 4)), 2 * x_axis.cells)]
         named = {i for i, _, _ in texts}
         nameless = [names[i] for i in ends if gutter and i not in named and names[i] not in unlabelled]
-        subtitle, rest = self._subtitle(bool(dashes), any(_shows_noise(c) for c in curves), marks, unlabelled,
+        noisy = [i for i, c in enumerate(curves) if _shows_noise(c)]
+        self._noisy = {self.traces[i] if i < len(self.traces) else "batch" for i in noisy}
+        subtitle, rest = self._subtitle(bool(dashes), bool(noisy), marks, unlabelled,
                                         legend_row, nameless, guess, on_guess)
         return Plan(ph, order, x_axis, y_axis, lines, ends, dashes, exits, texts if gutter else [], guess, subtitle,
                     rest)
@@ -552,6 +557,20 @@ def _past_lowest(run) -> bool:
     if run.lowest_val is None:
         return False
     return run.stopped_at is not None or run.val_loss > (1 + OVERFIT) * run.lowest_val[1]
+
+
+# what a run's faint trace is, by why its step losses differ from the loss on the whole split it is compared on
+TRACES = {"batch": ("faint: each batch", "faint: batch"),
+          "dropout": ("faint: with dropout on", "faint: dropout on"),  # (regularization's olive dots had read as
+          "batch norm": ("faint: batch-norm training mode", "faint: train mode")}  # a validation curve)
+
+
+def _trace_kind(variant) -> str:
+    """Why a run's step losses differ from its whole-split loss: mini-batches, else dropout or batch norm (a
+    full batch in training mode)."""
+    if variant.batch_size * variant.train.accumulate < len(variant.dataset.x_train) or variant.train.accumulate > 1:
+        return "batch"
+    return "dropout" if variant.model.dropout_rates() else "batch norm" if variant.model.batch_norm else "batch"
 
 
 def _same(a: Series, b: Series) -> bool:
