@@ -116,7 +116,7 @@ def test_runs_are_compared_on_the_whole_training_split():
     assert runs["full batch (256)"][1] < runs["batch 1"][1]
     # accumulating 4 × 16 is one batch of 64: the same loss, where batch 16 alone looked better
     runs = final(train("grad_accumulation")[0])
-    assert runs["4 × 16, accumulated"][1] == pytest.approx(runs["batch 64"][1], rel=1e-5)
+    assert runs["4 × 16 accumulated"][1] == pytest.approx(runs["batch 64"][1], rel=1e-5)
     assert runs["batch 16"][1] > runs["batch 64"][1]
 
 
