@@ -165,7 +165,7 @@ async def test_a_run_still_falling_when_training_ends_says_so():
         await wait_idle(app, pilot)
         table = app.query_one("VariantsTable")
         assert app.runner.view().finished and app.runner.view().runs[2].status == "learning"
-        assert table.cell(2, "status") == "falling"
+        assert table.cell(2, "status") == "improving"
 
 
 async def test_no_loss_is_shown_before_the_first_step():

@@ -92,9 +92,9 @@ class VariantsTable(Panel, ScrollView, can_focus=False):  # nothing to select: i
                          *(Column(c, c, max([len(c)] + [len(_setting(s.get(c))) for s in settings]), "right")
                            for c in columns),
                          *(c for c in measured if c.key not in AFTER_LOSS),
-                         # beside the mean the claims compare, the loss is the last noisy step's, and says so
-                         Column("loss", "last loss" if "mean loss" in live else "train loss", 10, "right",
-                                "last" if "mean loss" in live else "loss", 8),
+                         # not beside the mean the claims compare: the last noisy step's loss ranked batch 8
+                         # above batch 1 there, against the claims (batch_size; "last loss" read so too)
+                         *([] if "mean loss" in live else [Column("loss", "train loss", 10, "right", "loss", 8)]),
                          *(c for c in measured if c.key in AFTER_LOSS), Column("status", "status", len("status"))]
         self.columns = list(self._columns)
         self._rows: list[list[Text]] = [[Text(label)] + [Text("")] * (len(self.columns) - 1) for label in labels]
@@ -131,7 +131,8 @@ class VariantsTable(Panel, ScrollView, can_focus=False):  # nothing to select: i
         label = (f"diverged @{run.diverged_at}" if status == "diverged" else
                  f"stopped @{run.stopped_at}" if status == "stopped" and run.stopped_at is not None else
                  f"best @{run.best_step} kept" if status == "stopped" else
-                 "falling" if status == "learning" and view.finished else status)  # "learning" at ✓ done read as unfinished
+                 # "learning" at ✓ done read as unfinished, and "falling" beside 100% accuracy as failing
+                 "improving" if status == "learning" and view.finished else status)
         cells = {"label": Text.assemble(("━━ ", variant_color(i)), run.label),
                  **{c: Text(_setting(run.settings.get(c))) for c in self.settings_columns},
                  **{c: Text(_live(run, c, self.per_step[i])) for c in self.live_columns},
