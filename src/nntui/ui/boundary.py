@@ -88,8 +88,9 @@ class BoundaryPanel(StripPanel):
         # a region's colour is the class the model predicts there, faded toward the background where it is less
         # sure (darker on a dark theme, lighter on a light one: "paler" read wrong beside dark bands); what the
         # shading means goes before the key hint (the footer's help has it)
-        regions = [f"{points} · faded: less sure  [ / ]: run", f"{points} · faded: less sure",
-                   f"{brief} · faded: unsure", f"{points}  [ / ]: run", points, brief]
+        # ("dark", not "faded": the colours fade toward the dark background, and reviewers saw dark bands)
+        regions = [f"{points} · darker: less sure  [ / ]: run", f"{points} · darker: less sure",
+                   f"{brief} · dark: unsure", f"{points}  [ / ]: run", points, brief]
         pw, ph = width - MARGIN, height - 1
         # both axes from axis.py (each tick on the cell whose centre is its value); the model's grid is sampled
         # at each pixel's centre

@@ -294,7 +294,7 @@ class NeuronsPanel(StripPanel):
         last = k == len(n.grids) - 1
         full, short = ("inputs", "in") if k == 0 else ("output", "out") if last else (f"layer {k}", f"L{k}")
         more = f": {shown} of {count}" if shown < count else ""
-        sure = ["output · faded: unsure", "out · faded: unsure"] if last and n.probability else []
+        sure = ["output · dark: unsure", "out · dark: unsure"] if last and n.probability else []
         return first_fit([*sure, full + more, short + more, short], room)
 
     def _detail(self, n: Neurons, shown: list[list[int]], width: int, rows: int, base: Style) -> list[Strip]:
