@@ -150,7 +150,7 @@ async def test_a_panel_held_at_a_step_draws_that_step_all_run_long():
         view = app.runner.view()
         assert view.step == 120
         panel = next(p for p in app.query(GradientFlowPanel) if "sigmoid" in str(p.border_title))
-        assert panel.held_at == 1 and str(panel.border_title).endswith("sigmoid · step 1")
+        assert panel.held_at == 1 and str(panel.border_title).endswith("sigmoid · at step 1")
         held = view.at(1).runs[panel.run_index]
         assert held.step == 1 and held.held_at == 1 and held.grad_steps.max() == 1
         layers = weight_layers(held)
@@ -191,5 +191,5 @@ def test_a_title_too_narrow_for_the_name_cuts_the_name_not_the_step_it_is_held_a
     from nntui.ui.panel import cut_run_name
 
     run = SimpleNamespace(label="batch norm, lr 2", diverged_at=None, held_at=4)
-    assert cut_run_name(run, 40) == "batch norm, lr 2 · step 4"
-    assert cut_run_name(run, 20) == "batch norm… · step 4" and len(cut_run_name(run, 20)) <= 20
+    assert cut_run_name(run, 40) == "batch norm, lr 2 · at step 4"
+    assert cut_run_name(run, 23) == "batch norm… · at step 4" and len(cut_run_name(run, 23)) <= 23

@@ -62,11 +62,12 @@ def run_name(run) -> str:
     """A run's label for a panel title; a diverged run says so (its panels show its last finite state), and a run
     drawn as it was at a step says which."""
     name = run.label if run.diverged_at is None else f"{run.label} ✗ diverged @{run.diverged_at}"
-    return name if run.held_at is None else f"{name} · step {run.held_at}"  # (held there: view.at)
+    # (held there: view.at; "· at step 1", not "· step 1", which beside "step 200/200 ✓ done" read as frozen)
+    return name if run.held_at is None else f"{name} · at step {run.held_at}"
 
 
 def cut_run_name(run, room: int) -> str:
-    """`run_name` in `room` cells, the label cut ("batch norm, l… · step 4") before the step it is held at or
+    """`run_name` in `room` cells, the label cut ("batch norm, l… · at step 4") before the step it is held at or
     its divergence: at 80x24 the whole name fitted only without "· step 4", and the panel no longer said when."""
     name = run_name(run)
     if len(name) <= room:
