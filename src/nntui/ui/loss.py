@@ -155,11 +155,11 @@ class LossPlot(StripPanel):
             best = fmt_short(self._floors[0], 6) if len(set(self._floors)) == 1 else ""
             value = f" ({best})" if best else ""
             # (never "Loss − best": the minus read as a dash, and curves at 0.001 beside a table at 0.25 as a
-            # contradiction, which the best's own value resolves: the scale's notes go before it does)
+            # contradiction, which the best's own value resolves where it fits)
             names = [f"Loss above the best possible{value}", f"Loss above best possible{value}",
-                     *([f"Loss above best {best}"] if best else []), "Loss above best"]
-        forms = [form for name in names for form in
-                 ([f"{name} ({', '.join(n)})" for n in (notes, short)] if notes else []) + [name]]
+                     *([f"Loss above best {best}"] if best else []), "Loss above best", "Excess loss"]
+        # every name with the scale's notes first (l and ~ must say they took), then without them
+        forms = [*(f"{name} ({', '.join(n)})" for name in names for n in (notes, short) if notes), *names]
         return first_fit(forms, border_room(self.outer_size.width))
 
     def _legend(self, held_out: bool, noise: bool, marks: Collection[str]) -> list[tuple[str, str]]:
