@@ -100,5 +100,14 @@ class CodePanel(Panel, VerticalScroll, can_focus=True):
         # about zero_grad() had shown its setup lines only, the loop below the fold)
         loop = [i + 1 for i, line in enumerate(self._code) if line.phase]
         top = min(marked) if marked else min(loop, default=1)
-        # after the new text is laid out, or the scroll is clamped to the old height
-        self.call_after_refresh(self.scroll_to, y=max(top - 4, 0), animate=False)
+        # counted in rows, as the lines wrap, with up to 4 rows of context above it (fewer in a short panel: at
+        # 80x24 four wrapped rows of next_batch() had kept zero_grad() below the fold)
+        context = min(4, max(self.scrollable_content_region.height // 3, 1))
+
+        def scroll() -> None:  # after the new text is laid out (or the scroll is clamped to the old height)
+            code = self.query_one("#code", Static)
+            above = Text("\n").join(text.split("\n")[:top - 1])
+            row = len(above.wrap(self.app.console, max(code.size.width, 1))) if top > 1 else 0
+            self.scroll_to(y=max(row - context, 0), animate=False)
+
+        self.call_after_refresh(scroll)
