@@ -195,10 +195,8 @@ async def test_smoothing_draws_each_compared_curve_as_its_ema_and_its_raw_points
 async def test_the_faint_trace_says_why_it_differs_from_the_curve():
     # regularization: a full-batch dropout run's training-mode loss was "faint: batch", and its olive dots read as
     # a validation curve; batch_norm's likewise, beside a text saying every step uses all 300 points (issue 27)
-    from nntui.ui.loss import _trace_kind
-
-    kinds = {name: [_trace_kind(v) for v in load(name).variants] for name in ("regularization", "batch_norm",
-                                                                              "batch_size")}
+    kinds = {name: [v.step_noise for v in load(name).variants] for name in ("regularization", "batch_norm",
+                                                                            "batch_size")}
     assert kinds["regularization"][-1] == "dropout" and kinds["batch_norm"][-1] == "batch norm"
     assert set(kinds["batch_size"][1:]) == {"batch"}
     rng = np.random.default_rng(0)

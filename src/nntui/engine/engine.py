@@ -99,8 +99,7 @@ class RunState:
         # the loss on the whole training split, the one runs are compared on: where the batch is the whole split
         # (and neither batch norm nor dropout makes training-mode outputs differ) each step's loss is it, else
         # it is evaluated every eval_every steps
-        self.dense = (self.batch_size >= len(self.x) and self.accumulate == 1 and not variant.model.batch_norm
-                      and not variant.model.dropout_rates())
+        self.dense = variant.step_noise is None
         self.train_log: list[tuple[int, float]] = []
         self.val_log: list[tuple[int, float]] = []
         self.baseline = baseline_loss(self.loss_fn, self.y, variant.train.loss, variant.model.kind)

@@ -83,6 +83,15 @@ class Variant:
         b = self.train.batch_size
         return self.dataset.n_train if b == "full" else min(b, self.dataset.n_train)
 
+    @property
+    def step_noise(self) -> str | None:
+        """Why a step's loss differs from the loss on the whole training split, or None where it is that loss:
+        "batch" (mini-batches, or gradients accumulated over them), "dropout" or "batch norm" (a full batch in
+        training mode). The engine evaluates the whole split apart where it differs; the loss panel names it."""
+        if self.batch_size < self.dataset.n_train or self.train.accumulate > 1:
+            return "batch"
+        return "dropout" if self.model.dropout_rates() else "batch norm" if self.model.batch_norm else None
+
     def settings(self) -> dict[str, Any]:
         """The settings a record or a table shows for this run."""
         t = self.train

@@ -99,7 +99,7 @@ class LossPlot(StripPanel):
         focus = tuple((b.at, labels.index(b.focus) if b.focus else None) for b in scenario.lesson.beats)
         return cls(log_y=scenario.view.log_y, smooth=scenario.view.smoothing > 0, beat_focus=focus,
                    above_floor=scenario.view.above_floor, smoothing=scenario.view.smoothing or SMOOTHING,
-                   traces=tuple(_trace_kind(v) for v in scenario.variants), **kwargs)
+                   traces=tuple(v.step_noise or "batch" for v in scenario.variants), **kwargs)
 
     def __init__(self, log_y: bool = False, smooth: bool = False,
                  beat_focus: tuple[tuple[int, int | None], ...] = (), above_floor: bool = False,
@@ -559,18 +559,10 @@ def _past_lowest(run) -> bool:
     return run.stopped_at is not None or run.val_loss > (1 + OVERFIT) * run.lowest_val[1]
 
 
-# what a run's faint trace is, by why its step losses differ from the loss on the whole split it is compared on
+# what a run's faint trace is, by why its step losses differ from the loss on the whole split (Variant.step_noise)
 TRACES = {"batch": ("faint: each batch", "faint: batch"),
           "dropout": ("faint: with dropout on", "faint: dropout on"),  # (regularization's olive dots had read as
           "batch norm": ("faint: batch-norm training mode", "faint: train mode")}  # a validation curve)
-
-
-def _trace_kind(variant) -> str:
-    """Why a run's step losses differ from its whole-split loss: mini-batches, else dropout or batch norm (a
-    full batch in training mode)."""
-    if variant.batch_size * variant.train.accumulate < len(variant.dataset.x_train) or variant.train.accumulate > 1:
-        return "batch"
-    return "dropout" if variant.model.dropout_rates() else "batch norm" if variant.model.batch_norm else "batch"
 
 
 def _same(a: Series, b: Series) -> bool:
