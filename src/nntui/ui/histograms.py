@@ -247,8 +247,11 @@ class HistogramPanel(StripPanel):
         each grey: the values that are exactly 0. A cell the two share is split where it can be (a full cell:
         grey below, the bar's colour above), else takes the colour of its larger part."""
         tops = np.clip(np.round(heights) - level * 8, 0, 8).astype(int).tolist()
+        colour = self._style(("fg", rgb))
+        if not zeros.any():  # (every row of every layer but a ReLU's zero bin: one segment, no cell by cell)
+            return [Segment("".join(UP_EIGHTHS[top] for top in tops), colour)]
         greys = np.clip(np.round(np.minimum(zeros, heights)) - level * 8, 0, 8).astype(int).tolist()
-        colour, grey = self._style(("fg", rgb)), self._style(("fg", ZERO_RGB))
+        grey = self._style(("fg", ZERO_RGB))
         split = self._style(("bg", ZERO_RGB, rgb))
 
         def cell(top: int, low: int) -> Segment:
