@@ -157,7 +157,7 @@ class LossPlot(StripPanel):
             # (never "Loss − best": the minus read as a dash, and curves at 0.001 beside a table at 0.25 as a
             # contradiction, which the best's own value resolves where it fits)
             names = [f"Loss above the best possible{value}", f"Loss above best possible{value}",
-                     *([f"Loss above best {best}"] if best else []), "Loss above best", "Excess loss"]
+                     *([f"Loss above best {best}"] if best else []), "Loss above best", "Above best"]
         # every name with the scale's notes first (l and ~ must say they took), then without them
         forms = [*(f"{name} ({', '.join(n)})" for name in names for n in (notes, short) if notes), *names]
         return first_fit(forms, border_room(self.outer_size.width))
