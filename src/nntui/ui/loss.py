@@ -398,7 +398,9 @@ class LossPlot(StripPanel):
         room, width = self.size.height - 1 - plan.rows, MARGIN + pw  # (the rows made for it)
         legend = _legend_lines(plan.rest, width) if room else []
         if len(legend) > room:
-            legend = [*legend[:room - 1], first_fit([" ".join(legend[room - 1:])], width)]
+            # (the rest on the last row, still parted by " · ": joined by a space, "┄ const. guess 0.554 faint:
+            # dropout on" read as one entry)
+            legend = [*legend[:room - 1], first_fit([" · ".join(legend[room - 1:])], width)]
         for line in legend + [""] * (room - len(legend)):
             strips.append(Strip([Segment(f"{line:^{width}}", base + Style(dim=True))], width))
         return strips
