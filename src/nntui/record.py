@@ -20,6 +20,7 @@ from .frames import Frame, ModelGraph, RunFrame, Surface
 from .status import FROZEN, rising_since_lowest, run_status, window
 
 SERIES_CAPACITY = 2048  # buckets per series; each bucket keeps its min and max point
+VAL_RECENT = 5          # validation points whose median is the held-out level a status reads
 RECENT = 64             # full-data losses kept unthinned: the window a run's status is judged on
 GRAD_CAPACITY = 512     # frames of per-layer statistics kept for the gradient-flow and histogram panels
 RECORD_VERSION = 4  # 2: train_steps/train_loss, the loss compared (final_loss) on the whole split; 3: accuracy, checks;
@@ -229,7 +230,20 @@ class RunHistory:
         if k < 0:
             return None
         since = val_values[val_steps >= low[0]].tolist()
-        return self.val_loss.last[1], low[1], self.current_loss, float(values[k]), rising_since_lowest(since)
+        # its level now and at its lowest: medians of VAL_RECENT points, not single points (a dropout run's
+        # held-out loss bounces 20% around a level that does not climb: one low or high point is noise)
+        level, lowest = _level_now_and_lowest(val_values)
+        return level, lowest, self.current_loss, float(values[k]), rising_since_lowest(since)
+
+
+def _level_now_and_lowest(values: np.ndarray) -> tuple[float, float]:
+    """The median of the last VAL_RECENT values and the lowest such median over the series (the last value and
+    the lowest, while there are fewer, or where one is not finite)."""
+    finite = values[np.isfinite(values)]
+    if len(finite) < VAL_RECENT or len(finite) < len(values):
+        return float(values[-1]), float(finite.min()) if len(finite) else math.nan
+    medians = np.median(np.lib.stride_tricks.sliding_window_view(finite, VAL_RECENT), axis=1)
+    return float(medians[-1]), float(medians.min())
 
 
 def _lowest(steps: np.ndarray, values: np.ndarray) -> tuple[int, float] | None:
