@@ -67,6 +67,8 @@ NOISE = 1e-3              # changes below 0.1% of the window's top are not a dir
 CREEP = 0.8               # 80% of the window's steps going down: still creeping, however slowly
 FLOOR_SHARE = 0.05        # flat with 5% of the way from its start to the reachable minimum left: stuck
 FROZEN = 1e-3             # an lr below this share of its largest: the run no longer moves (a schedule ended at 0)
+PLATEAU = 6               # the fewest points of a window's last third that a plateau is judged on (two single
+                          # points of a falling curve's last three, 0.553 and 0.524, read flat: devices at step 90)
 VISIBLE = 0.05            # a fall over the last third of the steps of 5% of the chart's height: it shows
 
 
@@ -136,10 +138,10 @@ def run_status(losses: Sequence[float], *, step: int, diverged_at: int | None, f
 
     half_third = max(third // 2, 1)  # flat over the window's last third (it fell, and has stopped): a plateau
     ends = (sum(losses[-third:][:half_third]) / half_third, sum(losses[-half_third:]) / half_third)
-    if frozen or still(early, late) or third >= 3 and still(*ends):
+    if frozen or still(early, late) or third >= PLATEAU and still(*ends):
         # stuck only where it has stopped at its own level: a loss still halving far below its start, flat on a
         # linear axis, has stopped nowhere (a perceptron at 99% given x1·x2, 10× above a hidden layer's loss)
-        stopped = frozen or still(early, late, drawn=False) or third >= 3 and still(*ends, drawn=False)
+        stopped = frozen or still(early, late, drawn=False) or third >= PLATEAU and still(*ends, drawn=False)
         # at the lowest its model can reach (a straight line's least squares) a run is converged, however far above
         # a better model or near a constant it is: nothing is left for it to learn
         reached = not above_floor and now <= (1 + FLAT) * floor  # (drawn less its floor, the chart shows the gap)
