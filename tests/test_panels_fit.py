@@ -12,7 +12,7 @@ from nntui.scenario import load
 from nntui.ui import STYLESHEET
 from nntui.ui.app import NNTuiApp
 from nntui.ui.header import RunHeader
-from nntui.ui.raster import first_fit, shorten
+from nntui.ui.raster import first_fit, fmt_num, shorten
 
 from .conftest import wait_idle
 
@@ -57,7 +57,7 @@ def screen_lines(app) -> list[str]:
     return ["".join(seg.text for seg in strip) for strip in app.screen._compositor.render_strips()]
 
 
-@pytest.mark.parametrize("name", ["devices", "binary_classification"])
+@pytest.mark.parametrize("name", ["devices", "binary_classification", "lr_sweep"])
 async def test_the_variants_table_fits_80_columns_with_whole_labels_and_no_scroll_bar(name):
     from nntui.ui.variants import VariantsTable
 
@@ -69,6 +69,19 @@ async def test_the_variants_table_fits_80_columns_with_whole_labels_and_no_scrol
         rows = ["".join(seg.text for seg in strip) for strip in table._strips]
         assert "…" not in "".join(rows) and rows[0].split()[-1] == "status"  # shorter titles ("acc"), whole labels
         assert all(row.split()[1] == label for row, label in zip(rows[1:], [v.label for v in app.scenario.variants]))
+
+
+async def test_a_table_beside_losses_drawn_above_the_best_shows_each_run_s_distance_to_it():
+    # lr_sweep: the chart drew lr 0.0005 at 0.042 above the best fit, its table said 0.9661 and nothing else
+    from nntui.ui.variants import VariantsTable
+
+    app = NNTuiApp(load("lr_sweep"), device="cpu", run_steps=40, questions=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_idle(app, pilot)
+        table, runs = app.query_one(VariantsTable), app.runner.view().runs
+        for i, run in enumerate(runs[:-1]):  # (the last diverges: its distance is the loss's own size)
+            assert table.cell(i, "above best") == fmt_num(run.loss - run.floor)
+            assert float(table.cell(i, "loss")) - float(table.cell(i, "above best")) == pytest.approx(run.floor, abs=1e-3 * max(1, run.loss))
 
 
 async def test_at_80_columns_the_table_keeps_the_gap_of_a_generalization_lesson():

@@ -65,6 +65,8 @@ class VariantsTable(Panel, ScrollView, can_focus=False):  # nothing to select: i
             live += ("zero w",)
         if any(m.name == "mean_loss" for check in scenario.checks for m in check.claim.measures):
             live += ("mean loss",)  # the level the lesson's claims compare noisy runs on, beside the last loss
+        if scenario.view.above_floor:  # the loss panel draws each run's loss less the best possible: its numbers
+            live += ("above best",)    # beside the loss's (lr_sweep's table said 0.9661 beside a curve at 0.042)
         per_step = [v.batch_size * v.train.accumulate for v in scenario.variants]
         compared = any({"train.batch_size", "train.accumulate"} & set(v.changed) for v in scenario.variants)
         if compared and len(set(per_step)) > 1:  # a lesson about batch sizes: what each run has cost so far
@@ -98,8 +100,10 @@ class VariantsTable(Panel, ScrollView, can_focus=False):  # nothing to select: i
                          *(c for c in measured if c.key in AFTER_LOSS), Column("status", "status", len("status"))]
         self.columns = list(self._columns)
         self._rows: list[list[Text]] = [[Text(label)] + [Text("")] * (len(self.columns) - 1) for label in labels]
-        # settings every run shares (a lone run's all): the first to go when the table is too narrow
-        self._shared = {c for c in columns if len({_setting(s.get(c)) for s in settings}) == 1}
+        # settings every run shares (a lone run's all), or that each run's label already names ("lr=0.0005"): the
+        # first to go when the table is too narrow (lr_sweep's labels had been cut to "lr=0.0…" beside its lr column)
+        self._shared = {c for c in columns if len({_setting(s.get(c)) for s in settings}) == 1
+                        or all(_setting(s.get(c)) in label for s, label in zip(settings, labels))}
         self._hidden: set[str] = set()
         self._pads = (PADDING, PADDING)  # cells left and right of each column
         self._strips: list[Strip] = []
@@ -263,17 +267,17 @@ def _setting(value) -> str:
 # a live column's title and width in a table too narrow for whole labels ("lr now" stays: a bare "lr" read as the
 # setting, 0.08 in one table and 0.00216 in a narrower one)
 LIVE_SHORT = {"lr now": "lr now", "device": "dev", "steps/s": "step/s", "val loss": "val", "gap": "gap",
-              "accuracy": "acc", "val acc": "v.acc", "zero w": "zeros", "mean loss": "mean", "samples": "seen"}
+              "accuracy": "acc", "val acc": "v.acc", "zero w": "zeros", "mean loss": "mean", "samples": "seen", "above best": "above"}
 # "1.5e-05", "cuda", "100.0%", "+0.0123", "100%"
 LIVE_WIDTH = {"lr now": 8, "device": 4, "steps/s": 6, "val loss": 8, "gap": 7, "accuracy": 6, "val acc": 6,
-              "zero w": 5, "mean loss": 8, "samples": 7}
+              "zero w": 5, "mean loss": 8, "samples": 7, "above best": 9}
 # measured columns the first to go, in this order, and the label width kept before each goes: the gap is the
 # two losses' difference (it goes before a label is cut); the validation loss is on the loss panel, but a
 # table of training losses alone says the opposite of a regularization lesson (labels are cut first)
 DERIVED = {"samples": 99, "gap": 99, "val loss": 10}  # samples: a step count × batch (at 80x24 the gap had stayed
 # and the validation loss overfitting's claims compare had gone)
 DERIVED_GAP_KEPT = {"samples": 99, "val loss": 99, "gap": 10}  # a lesson whose claims compare gaps (data_size)
-AFTER_LOSS = ("mean loss", "val loss", "gap", "accuracy", "val acc", "zero w")  # measured columns shown right of the loss
+AFTER_LOSS = ("above best", "mean loss", "val loss", "gap", "accuracy", "val acc", "zero w")  # measured columns shown right of the loss
 LIVE_COLUMNS = {  # measured as training runs, from (the run, the samples its step takes); a name not here is a KeyError
     "lr now": lambda run, _: fmt_num(run.lr) if run.lr == run.lr else "",
     "device": lambda run, _: run.device,
@@ -286,6 +290,8 @@ LIVE_COLUMNS = {  # measured as training runs, from (the run, the samples its st
     "zero w": lambda run, _: _share(run.zero_weights, run.weight_count),
     # the claims' mean_loss: the mean training-split loss over the last half of the steps so far
     "mean loss": lambda run, _: _mean_loss(run),
+    # the training loss less the lowest the model can reach: what the loss panel draws (view.above_floor)
+    "above best": lambda run, _: fmt_num(run.loss - run.floor) if run.loss - run.floor >= 0 else "—",
     # steps × the samples a step takes: what each run has cost so far (a lesson about batch sizes)
     "samples": lambda run, per_step: _count(run.step * per_step),
 }
