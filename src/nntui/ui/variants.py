@@ -64,9 +64,9 @@ class VariantsTable(Panel, ScrollView, can_focus=False):  # nothing to select: i
         if any(t.l1 for t in trains):  # L1: the weights it made exactly zero
             live += ("zero w",)
         if any(m.name == "mean_loss" for check in scenario.checks for m in check.claim.measures):
-            live += ("mean loss",)  # the level the lesson's claims compare noisy runs on, beside the last loss
-        if scenario.view.above_floor:  # the loss panel draws each run's loss less the best possible: its numbers
-            live += ("above best",)    # beside the loss's (lr_sweep's table said 0.9661 beside a curve at 0.042)
+            live += ("mean loss",)  # the level the lesson's claims compare noisy runs on, not the last loss
+        elif scenario.view.above_floor:  # the loss panel draws each run's loss less the best possible: its numbers
+            live += ("above best",)      # beside the loss's (lr_sweep's table said 0.9661 beside a curve at 0.042)
         per_step = [v.batch_size * v.train.accumulate for v in scenario.variants]
         compared = any({"train.batch_size", "train.accumulate"} & set(v.changed) for v in scenario.variants)
         if compared and len(set(per_step)) > 1:  # a lesson about batch sizes: what each run has cost so far
