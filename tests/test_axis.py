@@ -168,3 +168,11 @@ def test_a_long_log_axis_labels_fewer_decades_rather_than_leave_its_top_empty():
     axis = scale(1e-12, 10, 19, log=True, flip=True)
     assert axis.hi < 100 and [v for _, v in axis.ticks][:2] == [1.0, 0.001]
     assert [v for _, v in scale(1e-9, 1, 20, log=True, flip=True).ticks][:3] == [1.0, 0.1, 0.01]  # (fits: each)
+    # optimizers at 120x40 now: losses 1e-12 … 30 on 13 rows ran to 1e6 (a quarter of the chart empty)
+    assert scale(1e-12, 30, 13, log=True, flip=True).hi < 1e4
+
+
+def test_a_linear_axis_whose_three_ticks_span_too_much_keeps_two_nice_ones():
+    # regularization's gap on 11 rows: -0.06 … 0.12 was labelled only at its ends, 0 nowhere
+    axis = scale(-0.06, 0.12, 11, flip=True, label_width=6)
+    assert 0.0 in [v for _, v in axis.ticks] and axis.lo <= -0.06 and axis.hi >= 0.12

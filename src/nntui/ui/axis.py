@@ -151,8 +151,10 @@ def scale(lo: float, hi: float, cells: int, *, log: bool = False, flip: bool = F
                                                             decades.per_cell <= DECADES_COST * general.per_cell)):
                 return decades
     a, b = _ends(lo, hi, log)
-    if general is not None and (log or general.per_cell * cells <= LOOSE * (b - a)):
-        return general
+    for axis in (general, two):  # three ticks that span too much leave two that may not (regularization's gap
+        # on 11 rows: 0.1 / 0.05 / 0 / -0.05 ran past LOOSE, and the ends-only fallback hid 0 where 0.1 / 0 fit)
+        if axis is not None and (log or axis.per_cell * cells <= LOOSE * (b - a)):
+            return axis
     # too few cells for two ticks (or two nice ones only far apart: 0 and 10 for data in -1.3..1.3 on 3 rows):
     # the ends, labelled with their own values, rounded outward to two significant digits ("-1.3", not "-1.234")
     if not log:
