@@ -193,7 +193,10 @@ async def test_a_path_drawn_over_in_most_of_its_cells_is_named_under_others(writ
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_idle(app, pilot)
         panel = app.query_one(ContourPanel)
-        assert panel.under == ["sgd again"] and "under others: sgd again" in str(panel.border_subtitle)
+        assert panel.under == ["sgd again"] and "path under others" in str(panel.border_subtitle)
+        # the legend under the plot marks it, the border says what the mark means
+        legend = "".join(seg.text for strip in panel._strips[-2:] for seg in strip)
+        assert "sgd again*" in legend and "sgd*" not in legend
     app = NNTuiApp(load("optimizers"), device="cpu", run_steps=25, questions=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_idle(app, pilot)

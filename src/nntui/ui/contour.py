@@ -62,6 +62,7 @@ LINE_RGB = [blend(rgb, (255, 255, 255), 0.3) for rgb in BAND_RGB]  # contour lin
 # palette indices: the bands, their lines, non-finite
 RUNS_FROM = 2 * BANDS + 1
 HIDDEN_SHARE = 0.25  # a path showing in under a quarter of its cells is "under others" (RMSProp under SGD, 11%)
+UNDER_MARK = "*"  # after a run's name in the legend: its path lies under others' (the border says so)
 STEP_APART = 5  # a step this many dots long or more is marked where it lands (shorter ones would merge)
 Window = tuple[tuple[float, float], tuple[float, float]]
 
@@ -115,6 +116,8 @@ class ContourPanel(StripPanel):
         self.window: Window | None = None  # the data ranges drawn last (pixel centres), and its pixels
         self.pixels = (0, 0)
         self.under: list[str] = []  # the runs whose paths lie under others' in most cells (the border names them)
+        self.under_in_legend = False  # … or the legend under the plot marks them "(under)"
+        self._legend_cut = False  # the legend's last rows had no room: some runs are counted, not named
 
     def on_mount(self) -> None:
         self.set_titles(title="Loss surface")
@@ -135,6 +138,7 @@ class ContourPanel(StripPanel):
             return
         # rows naming each run's color (the variants table is hidden when zoomed), wrapped, never cut
         legend = self._legend(view, surface, width, max_rows=max((height - 7) // 3, 1)) if height >= 10 else []
+        self.under_in_legend = False
         pw, ph = width - MARGIN, height - 1 - len(legend)
         x_axis, y_axis = surface_axes(surface, pw, ph)
         window = self.window = scaled_window(x_axis, y_axis)
@@ -142,6 +146,11 @@ class ContourPanel(StripPanel):
         pix, lines, values = self._pixels(surface, window, pw, 2 * ph)
         paths = BrailleCanvas(pw, ph)
         markers = self._paint_paths(view, surface, window, paths, pw, 2 * ph)  # (and self.under)
+        if self.under and legend:  # the legend says which runs' paths lie under others, where its rows hold it
+            # (the border's "3 under others" named none of batch_size's)
+            marked = self._legend(view, surface, width, max_rows=len(legend), under=set(self.under))
+            if len(marked) == len(legend) and not self._legend_cut:
+                legend, self.under_in_legend = marked, True
         blocked = paths.bits > 0  # labels go where no path or marker is
         for r, c in markers:
             blocked[r, c] = True
@@ -158,8 +167,10 @@ class ContourPanel(StripPanel):
         room = border_room(self.outer_size.width)
         x, y = surface.x_name, surface.y_name
         arrows = "".join(sorted(shown & set(ARROWS)))
-        under = ", ".join(self.under)
-        marks = [pair for pair, on in (((f"under others: {under}", f"under: {under}"), bool(under)),
+        under = "; ".join(self.under) if any("," in label for label in self.under) else ", ".join(self.under)
+        said = ((f"{UNDER_MARK}: path under others", f"{UNDER_MARK}under others") if self.under_in_legend else
+                (f"under others: {under}", f"under: {under}"))
+        marks = [pair for pair, on in ((said, bool(under)),
                                        (("◆ start", "◆start"), True), (("+ minimum", "+min"), "+" in shown),
                                        (("● now", "●now"), True), (("⊕ now at minimum", "⊕at min"), "⊕" in shown),
                                        (("✗ diverged", "✗"), "✗" in shown),
@@ -171,7 +182,7 @@ class ContourPanel(StripPanel):
         # brief before it goes: "⊕at min" is still read, 18 and 40 on the rings were not)
         def forms(ms: list[tuple[str, str]]) -> list[str]:
             out = ["  ".join(m for m, _ in ms), " ".join(b for _, b in ms)]
-            if under:
+            if under and not self.under_in_legend:
                 out.append(" ".join([f"{len(self.under)} under others", *(b for _, b in ms[1:])]))
             return out
 
@@ -353,16 +364,18 @@ class ContourPanel(StripPanel):
 
         return scaled_strips(x_axis, y_axis, pix, self.rich_style, cell)
 
-    def _legend(self, view: View, s: Surface, width: int, max_rows: int) -> list[Strip]:
+    def _legend(self, view: View, s: Surface, width: int, max_rows: int, under: set[str] = frozenset()) -> list[Strip]:
         """'━━ label' per run, under the plot (from its left edge, or the panel's if that needs fewer rows),
-        wrapped between entries onto at most `max_rows` rows; a label is never cut: any left over are counted."""
+        wrapped between entries onto at most `max_rows` rows; a label is never cut: any left over are counted.
+        `under`: the runs whose paths lie under others, marked UNDER_MARK (the border says what it means)."""
         base = self.rich_style
-        entries = [(i, view.runs[i].label) for i in s.members]
+        entries = [(i, view.runs[i].label + (UNDER_MARK if view.runs[i].label in under else "")) for i in s.members]
         for indent in (MARGIN, 0):
             rows = _wrap(entries, width - indent)
             if len(rows) <= max_rows:
                 break
         shown, hidden = rows[:max_rows], sum(len(row) for row in rows[max_rows:])
+        self._legend_cut = bool(hidden)
         if hidden:
             last = shown[-1]
             while len(last) > 1 and _row_len(last) + len(f"  +{hidden}") > width - indent:

@@ -187,16 +187,17 @@ class LossPlot(StripPanel):
         n = len(unlabelled)
         # "ends under": what the rule measures (its end, and half its curve); "under others" read as the whole
         # curve hidden beside a run plainly seen in places (batch_size, activations, lr_sweep at 80x24)
-        hidden = [((f"ends under others: {', '.join(unlabelled)}",
+        hidden = [((f"ends under others: {_names(unlabelled)}",
                     f"{n} run{'s' * (n > 1)} end{'s' * (n == 1)} under others"), n > 0),
                   (("= same values", "= same"), "=" in marks),
                   (("one curve until ■: the same path", "one curve until ■"), "=■" in marks)]
         entries = [pair for pair, shown in hidden if shown]
         if nameless:  # (after the runs under others: a run not named at its end is still seen ending)
-            entries.append((f"no row for its name: {', '.join(nameless)}", f"unnamed: {', '.join(nameless)}"))
+            # (their curves are drawn: only the label at the end had no room; "unnamed" read as jargon)
+            entries.append((f"no room for its label: {_names(nameless)}", f"not labelled: {_names(nameless)}"))
         entries += self._legend(held_out, noise, marks)
         if guess is not None:  # before the batch noise, which a narrow panel drops first
-            under = f", under {', '.join(on_guess)}" if on_guess else ""
+            under = f", under {_names(on_guess)}" if on_guess else ""
             entries.insert(len(entries) - noise, (f"┄ best constant guess {fmt_short(guess, 5)}{under}",
                                                   f"┄ const. guess {fmt_short(guess, 5)}{under}"))  # (a bare "guess" said nothing at 80x24)
         # what a label's "(under)" means: after the marks (the word on the label says most of it itself)
@@ -764,6 +765,11 @@ def _spread(rows: list[int], height: int) -> list[int | None]:
         k = order[n]
         placed[k] = min(placed[k], placed[order[n + 1]] - 1 if n + 1 < len(order) else height - 1)
     return [p if p >= 0 else None for p in placed]
+
+
+def _names(labels: Sequence[str]) -> str:
+    """Run names in a list: parted by ", " unless a name has a comma of its own ("batch 8, lr ÷ 2"), then by "; "."""
+    return ("; " if any("," in label for label in labels) else ", ").join(labels)
 
 
 def _short_names(labels: list[str], room: int) -> list[str]:
