@@ -245,6 +245,21 @@ async def test_a_run_drawn_under_another_says_so_at_its_curve_s_end_or_in_the_le
                                                                 for line in lines(plot))
 
 
+async def test_a_run_whose_last_third_lies_under_another_says_so_though_most_of_it_shows():
+    # input_normalization: the standardized run, flat from step 10 under raw's curve from step 82 of 150, seemed
+    # to stop at 82; most of its curve showed, so the half-the-curve rule called it seen
+    steps = np.arange(150.0)
+    raw = 0.1 + 1e-4 + 2 * np.exp(-steps / 12)  # on fast's dots from about step 80
+    fast = np.where(steps < 5, 4.0 - 0.7 * steps, 0.1) + 1e-4
+    plot = await drawn([run("raw", raw), run("fast", fast)], log_y=True)
+    shown = " ".join([*lines(plot), str(plot.border_subtitle)])
+    assert "fast (under)" in shown or "ends under others: fast" in shown, shown
+    early = np.where(steps < 5, 4.0 - 0.7 * steps, 0.1) + 1e-4  # the same, with raw never reaching it: seen
+    plot = await drawn([run("raw", 0.3 + 2 * np.exp(-steps / 12)), run("fast", early)], log_y=True)
+    shown = " ".join([*lines(plot), str(plot.border_subtitle)])
+    assert "under" not in shown, shown
+
+
 async def test_labels_pushed_away_from_their_curves_say_their_values():
     # activations: seven runs ending within two rows of 0 stacked their names up to 0.45 (issue 27)
     steps = np.arange(100.0)

@@ -45,6 +45,8 @@ HELD_OUT_HIDDEN_SHARE = 0.95  # validation curves with nearly all their points u
 HELD_OUT_UNDER_SHARE = 0.4    # … with much of them: "partly under ━" (a visible end contradicted "hidden")
 HIDDEN_SHARE = 0.5  # a run whose end and half its curve lie under others: "b (under)" (it seemed to stop early;
 # with a quarter, runs plainly seen above the others were called under)
+TAIL_HIDDEN = 0.2  # … or whose last fifth of the chart's width lies under others (input_normalization's standardized
+# run, flat under raw's from step 82 of 150, "stopped at 82" to a reviewer)
 HELD_OUT_DASH = np.array([1] * 4 + [0] * 2, bool)  # dense enough to read as a line, gapped enough to be told apart
 LEGEND_ROWS = 2  # rows a chart gives up, at most, for the legend its border has no room for
 MIN_ROWS_FOR_LEGEND = 6  # a chart this short keeps its rows for the curves (the border keeps what fits)
@@ -701,10 +703,19 @@ def _hidden(groups: list[list[tuple[int, str]]], lines: dict[int, tuple[np.ndarr
         i = group[0][0]
         k = drawn.index(i) if i in cells else len(drawn)
         over = np.concatenate([cells[j] for j in drawn[k + 1:]] or [np.zeros(0, int)])
-        hidden = (i not in skip and len(cells[i]) and i in ends and np.isin(cells[i], over).mean() > HIDDEN_SHARE
-                  and ends[i][0] * width + ends[i][1] in over) if i in cells else False
+        covered = np.isin(cells[i], over) if i in cells else np.zeros(0, bool)
+        hidden = (i not in skip and len(covered) > 0 and i in ends and ends[i][0] * width + ends[i][1] in over
+                  and (covered.mean() > HIDDEN_SHARE or _hidden_tail(cells[i], covered, width) >= TAIL_HIDDEN * width))
         out.append([(i, "≈"), *group[1:]] if hidden else group)
     return out
+
+
+def _hidden_tail(cells: np.ndarray, covered: np.ndarray, width: int) -> int:
+    """How many of a curve's last columns have all its cells there under others (`covered`): where it seems to end."""
+    columns, which = np.unique(cells % width, return_inverse=True)
+    seen = np.zeros(len(columns), bool)
+    np.logical_or.at(seen, which, ~covered)
+    return len(columns) - 1 - int(np.flatnonzero(seen)[-1]) if seen.any() else len(columns)
 
 
 def _group_labels(groups: list[list[tuple[int, str]]], names: list[str]) -> list[str]:
