@@ -737,9 +737,15 @@ def _end_labels(groups: list[list[tuple[int, str]]], names: list[str], ends: dic
     label wrapped onto more rows would push the others further); where they do not, only the labels that have
     their row to themselves are kept (the legend names the rest);
     `last` holds each run's last value (a diverged run has none: its ✗ says where it went)."""
-    labels = [(i, group[0][0], _label(names[i], mark)) for group in groups if group[0][0] in ends for i, mark in group]
-    # a group's labels ("a", "= b") take consecutive rows at its end: within its size of that row
-    within = [len(group) - 1 for group in groups if group[0][0] in ends for _ in group]
+    # labels wanting one row stack by their runs' values, the highest on top (optimizers: "adam (under): 0.006" had
+    # been put under "rmsprop: 8e-4"), after those of runs that ended early (stopped: their labels stand apart, left
+    # of the others); a group's labels ("a", "= b") stay together, in its order
+    drawn = [g for g in groups if g[0][0] in ends]  # (the top runs first)
+    right = max((ends[g[0][0]][1] for g in drawn), default=0)
+    groups = sorted(drawn, key=lambda g: (ends[g[0][0]][0], ends[g[0][0]][1] == right, -last.get(g[0][0], 0.0)))
+    labels = [(i, group[0][0], _label(names[i], mark)) for group in groups for i, mark in group]
+    # a group's labels take consecutive rows at its end: within its size of that row
+    within = [len(group) - 1 for group in groups for _ in group]
     placed = _spread([ends[top][0] for _, top, _ in labels], rows)
     if all(row is not None and abs(row - ends[top][0]) <= k for (_, top, _), row, k in zip(labels, placed, within)):
         return labels
@@ -751,13 +757,15 @@ def _end_labels(groups: list[list[tuple[int, str]]], names: list[str], ends: dic
         return [(i, top, v) for v, (i, top, _) in zip(valued, labels)]
     # without "(under)" (the legend then names those runs): "dropout 0.1: 0.067" fits where the rest did not
     bare = [f"{_label(names[i], mark if mark == '=' else '')}: {fmt_short(last[i], 5)}" if i in last else text
-            for (i, _, text), mark in zip(labels, (m for group in groups if group[0][0] in ends for _, m in group))]
+            for (i, _, text), mark in zip(labels, (m for group in groups for _, m in group))]
     if all(len(v) <= room for v in bare):
         return [(i, top, v) for v, (i, top, _) in zip(bare, labels)]
-    # else the labels that have their curve's row to themselves, top runs first; the legend names the others
+    # else the labels that have their curve's row to themselves, top runs first (the colour seen there); the
+    # legend names the others
     taken: set[int] = set()
     kept = []
-    for (i, top, text), k in zip(labels, (k for group in groups if group[0][0] in ends for k in range(len(group)))):
+    for i, top, text, k in ((i, group[0][0], _label(names[i], mark), k) for group in drawn
+                            for k, (i, mark) in enumerate(group)):
         row = ends[top][0] + k
         if row not in taken and row < rows:
             taken.add(row)
@@ -766,8 +774,8 @@ def _end_labels(groups: list[list[tuple[int, str]]], names: list[str], ends: dic
 
 
 def _spread(rows: list[int], height: int) -> list[int | None]:
-    """Rows for labels that want `rows`, one label per row: pushed down past each other, then back up from
-    the bottom edge; None where there are more labels than rows."""
+    """Rows for labels that want `rows`, one label per row (in their order where they want one row): pushed down
+    past each other, then back up from the bottom edge; None where there are more labels than rows."""
     order = sorted(range(len(rows)), key=lambda k: rows[k])
     placed = [0] * len(rows)
     for n, k in enumerate(order):
