@@ -117,6 +117,7 @@ class ContourPanel(StripPanel):
         self.pixels = (0, 0)
         self.under: list[str] = []  # the runs whose paths lie under others' in most cells (the border names them)
         self.under_in_legend = False  # … or the legend under the plot marks them "(under)"
+        self.at_minimum = 0  # runs whose "now" is the minimum's cell: one ⊕, in the colour of the last drawn
         self._legend_cut = False  # the legend's last rows had no room: some runs are counted, not named
 
     def on_mount(self) -> None:
@@ -138,7 +139,7 @@ class ContourPanel(StripPanel):
             return
         # rows naming each run's color (the variants table is hidden when zoomed), wrapped, never cut
         legend = self._legend(view, surface, width, max_rows=max((height - 7) // 3, 1)) if height >= 10 else []
-        self.under_in_legend = False
+        self.under_in_legend, self.at_minimum = False, 0
         pw, ph = width - MARGIN, height - 1 - len(legend)
         x_axis, y_axis = surface_axes(surface, pw, ph)
         window = self.window = scaled_window(x_axis, y_axis)
@@ -172,7 +173,7 @@ class ContourPanel(StripPanel):
                 (f"under others: {under}", f"under: {under}"))
         marks = [pair for pair, on in ((said, bool(under)),
                                        (("◆ start", "◆start"), True), (("+ minimum", "+min"), "+" in shown),
-                                       (("● now", "●now"), True), (("⊕ now at minimum", "⊕at min"), "⊕" in shown),
+                                       (("● now", "●now"), "●" in shown or "⊕" not in shown), (_at_minimum(self.at_minimum), "⊕" in shown),
                                        (("✗ diverged", "✗"), "✗" in shown),
                                        ((f"{arrows} off the plot", f"{arrows}off"), bool(arrows)),
                                        # (last: the marks that name runs go first; reviewers asked what 18, 40 were)
@@ -317,6 +318,8 @@ class ContourPanel(StripPanel):
                 cell = (ys[-1] // 2, xs[-1])
                 at_minimum = markers.get(cell, ("",))[0] in ("+", "⊕")  # both marks: "⊕", the run at the minimum
                 markers[cell] = ("✗" if run.diverged_at is not None else "⊕" if at_minimum else "●", variant_rgb(i))
+                if markers[cell][0] == "⊕":
+                    self.at_minimum += 1
             elif way_out is not None:  # it left the picture: an arrow at the edge, the way it went
                 markers[(round(way_out[1]) // 2, round(way_out[0]))] = (way_out[2], variant_rgb(i))
         for i in s.members[:1]:  # all members start from the same initial weights
@@ -411,6 +414,14 @@ class ContourPanel(StripPanel):
 
 # terminals that show fewer colors than RGB (Textual downgrades for them)
 _COLOR_SYSTEMS = {"standard": ColorSystem.STANDARD, "256": ColorSystem.EIGHT_BIT, "windows": ColorSystem.WINDOWS}
+
+
+def _at_minimum(runs: int) -> tuple[str, str]:
+    """The ⊕ mark's meaning, in full and in brief: how many runs it stands for where it is more than one (optimizers:
+    four runs ended under one ⊕ in the last one's colour, and three seemed to have no "now")."""
+    if runs > 1:
+        return f"⊕ {runs} runs now at minimum", f"⊕{runs} at min"
+    return "⊕ now at minimum", "⊕at min"
 
 
 def _row_len(row: list[tuple[int, str]]) -> int:
