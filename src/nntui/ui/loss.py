@@ -172,7 +172,7 @@ class LossPlot(StripPanel):
             (validation_entry(marks), held_out),
             (("✗ diverged", "✗ diverged"), "✗" in marks), (("↑ off the top", "↑ off top"), "↑" in marks),
             ((f"↓ below {tick_label(FLOOR, 5)}", "↓ below"), "↓" in marks),
-            (("▼ lowest val", "▼ lowest"), "▼" in marks), (("■ stopped early: back to ▼'s weights", "■ stopped, ▼ kept"), "■" in marks),
+            (("▼N: lowest val, at step N", "▼N: val min, step N"), "▼" in marks), (("■ stopped early: back to ▼'s weights", "■ stopped, ▼ kept"), "■" in marks),
             (("✎ edited", "✎ edit"), "✎" in marks),
             (("faint: before smoothing", "faint: raw") if self._raw_trace else
              TRACES[next(iter(self._noisy))] if len(self._noisy) == 1 else TRACES["batch"], noise)) if shown]
