@@ -167,10 +167,14 @@ class CurvaturePanel(StripPanel):
         forms = [(" " * MARGIN + "t = (θ − θ*)·v  ", " loss along v"), ("t = (θ − θ*)·v  ", " loss along v"),
                  ("t = (θ−θ*)·v ", " loss along v"), ("t = (θ−θ*)·v ", " loss"), ("t=(θ−θ*)·v ", "")]
         arrows = "".join(sorted(shown & set(ARROWS)))
-        marks = [text for text, on in (("◆ start", "◆" in shown), ("● now", "●" in shown),
-                                        ("✗ diverged", "✗" in shown), (f"{arrows} off the plot", bool(arrows)),
-                                        ("▪ a step", True)) if on]
-        joined = [" · ".join(marks[:n]) for n in range(len(marks), 0, -1)]  # "▪ a step" goes first, then…
+        marks = [pair for pair, on in ((("◆ start", "◆start"), "◆" in shown), (("● now", "●now"), "●" in shown),
+                                        (("✗ diverged", "✗ diverged"), "✗" in shown),
+                                        ((f"{arrows} off the plot", f"{arrows}off"), bool(arrows)),
+                                        (("▪ a step", "▪step"), True)) if on]
+        # all of them in full, then "▪ a step" gone, then in brief (lr_sweep at 80x24 had lost "↗ off the plot"
+        # and kept "◆ start · ● now"), then the last ones going
+        joined = [" · ".join(m for m, _ in marks), " · ".join(m for m, _ in marks[:-1]),
+                  *(" ".join(b for _, b in marks[:n]) for n in range(len(marks) - 1, 0, -1))]
         before, after = next(((b, a) for b, a in forms if len(b) + 2 + len(a) <= width), forms[-1])
         first = [Segment(before, self.rich_style), Segment("━━", self._style(("m", CURVE_RGB))),
                  Segment(after, self.rich_style)]
