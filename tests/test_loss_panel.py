@@ -316,6 +316,8 @@ async def test_a_diverged_run_leaves_through_the_top_without_rescaling_the_other
     exits = [c for c, (ch, st) in enumerate(grid[0]) if ch == "↑" and st.color == plot._style(2, MAIN).color]
     assert len(exits) == 1 and exits[0] < 0.1 * len(grid[0])
     assert "✗ diverged" in str(plot.border_subtitle) and "↑ off the top" in str(plot.border_subtitle)
+    # its label says the loss it left for (batch_norm: a curve topping out near 1e4 beside a table's 3.49e+06)
+    assert any("✗lr big: 1e15" in line for line in lines(plot))
 
 
 async def test_a_narrow_chart_explains_its_marks_in_a_row_of_its_own_when_its_border_has_no_room():
@@ -485,7 +487,7 @@ async def test_the_guess_line_under_a_run_that_learned_nothing_is_said_to_be_the
     for size in ((120, 40), (80, 24)):
         plot = await drawn([stuck, learns], size=size, log_y=True)
         legend = str(plot.border_subtitle)
-        assert "guess 1.386, under sigmoid" in legend + "\n".join(lines(plot)), (size, legend)
+        assert "guess 1.386, behind sigmoid" in legend + "\n".join(lines(plot)), (size, legend)
     plot = await drawn([learns], log_y=True)  # seen: named alone
     assert "guess 1.386" in str(plot.border_subtitle) and "under" not in str(plot.border_subtitle)
 

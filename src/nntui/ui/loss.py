@@ -200,7 +200,8 @@ class LossPlot(StripPanel):
             entries.append((f"no room for its label: {_names(nameless)}", f"not labelled: {_names(nameless)}"))
         entries += self._legend(held_out, noise, marks)
         if guess is not None:  # before the batch noise, which a narrow panel drops first
-            under = f", under {_names(on_guess)}" if on_guess else ""
+            # ("behind": "guess 82.29, under linear model" read as a value below the linear model's 74.69)
+            under = f", behind {_names(on_guess)}" if on_guess else ""
             entries.insert(len(entries) - noise, (f"┄ best constant guess {fmt_short(guess, 5)}{under}",
                                                   f"┄ const. guess {fmt_short(guess, 5)}{under}"))  # (a bare "guess" said nothing at 80x24)
         # what a label's "(under)" means: after the marks (the word on the label says most of it itself)
@@ -291,6 +292,10 @@ class LossPlot(StripPanel):
         same = _identical(curves, order[::-1])
         gutter = _gutter(_group_labels(same, names), pw)
         diverged = {i for i, run in enumerate(view.runs) if run.diverged_at is not None}
+        for i in diverged:  # its ✗ on the top edge, its loss far above: the label says how far (batch_norm: the
+            loss = view.runs[i].loss  # curve topped out near 1e4, the table said 3.49e+06)
+            if math.isfinite(loss) and loss > y_axis.hi:
+                names[i] = f"{names[i]}: {fmt_short(loss, 6)}"
         last = {i: float(c.main[1][-1]) for i, c in enumerate(curves) if len(c.main[1]) and i not in diverged}
         for i, value in last.items():  # a curve gone through the log axis' bottom ends at a stand-in: say the loss
             if self.log_y and value < FLOOR:  # (momentum's "1e-15" beside a table's 3.64e-44)
