@@ -315,6 +315,24 @@ async def test_plots_side_by_side_are_one_width_on_an_odd_width():
         assert grid.query_one("#contour").region.width == grid.size.width
 
 
+async def test_a_narrow_grid_gives_a_loss_chart_listed_first_the_room_to_name_its_curves():
+    # lr_sweep at 80x24: a loss chart of 15 columns beside the curvature panel had no end labels at all
+    from nntui.ui.loss import LossPlot
+    from nntui.ui.plot_grid import PlotGrid
+
+    app = NNTuiApp(load("lr_sweep").with_steps(40), device="cpu", questions=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_idle(app, pilot)
+        grid, loss = app.query_one(PlotGrid), app.query_one(LossPlot)
+        other = next(p for p in grid.plots if p.display and p is not loss)
+        assert loss.region.width > 1.3 * other.region.width
+        assert any(line.rstrip().endswith(" 0.0005") for line in (strip.text for strip in loss._strips))
+    app = NNTuiApp(load("linear_regression").with_steps(2), device="cpu", questions=False)  # the fit first: halves
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_idle(app, pilot)
+        assert len({p.region.width for p in app.query_one(PlotGrid).plots if p.display}) == 1
+
+
 async def test_a_short_screen_shows_a_row_of_plots_at_a_time_and_p_shows_the_next():
     # at 80x24 four plots and seven runs left each plot four rows (issue 27): two at a time, ten rows each
     from nntui.ui.plot_grid import PlotGrid

@@ -94,6 +94,7 @@ class LossPlot(StripPanel):
     MARKS_LOWEST = True  # ▼ at the lowest validation loss once the curve has climbed from it
     GUESS_LINE = True  # a dotted line at the loss of the best constant guess (ln k, the variance), where it is shown
     Y_ANCHOR = "low"  # the data sit at the bottom of the y axis (a loss starts at its floor)
+    LABELS_ENDS = True  # names each curve at its end, right of it: a narrow plot grid gives it the wider column
     KEY_HINT = "l: log/linear"
 
     @classmethod

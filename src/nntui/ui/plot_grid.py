@@ -16,6 +16,9 @@ from textual.widget import Widget
 from ..panels import plot_rows
 
 MIN_ROWS = 8  # a plot's least height, border included (six rows inside), before the grid shows fewer at once
+NARROW = 64  # a grid narrower than this gives a plot that names its curves at their ends (LABELS_ENDS), first in its
+# row, 3/5 of the row it shares with one that does not: lr_sweep's loss chart at 80x24 had 15 columns and no room
+# for "0.0005"
 
 
 class PlotGrid(Grid):
@@ -63,6 +66,11 @@ class PlotGrid(Grid):
         # the same data ticked -2 / 0 / 2 and -2.5 / 0 / 2.5 (the spare column stays blank); one column: all of it
         half = self.size.width // 2
         columns = (f"{half} {half}" if self.size.width % 2 else "1fr 1fr") if two else "1fr"
+        if two and len(shown_rows) == 1 and self.size.width < NARROW:
+            # (only where it comes first: the lesson's own order says it matters most; a fit, a surface or a graph
+            # listed before the loss keeps its half)
+            if [getattr(p, "LABELS_ENDS", False) for p in shown_rows[0]] == [True, False]:
+                columns = "3fr 2fr"
         if columns != self._columns:
             self._columns = self.styles.grid_columns = columns
         for plot in self.plots:
