@@ -126,7 +126,11 @@ def run_status(losses: Sequence[float], *, step: int, diverged_at: int | None, f
     early, late = statistics.median(losses[:third]), statistics.median(losses[-third:])
     half = len(losses) // 2
     # a swing that comes back: one burst on a flat curve (Adam's, now and then) is a jolt, not an oscillation
-    if turns and (late > (1 + FLAT) * early or _climbs(losses, SWING * top) >= 2
+    # a swing is measured against the level the curve swings about: the top of the window past its first third,
+    # not the fall it made first (binary_classification at step 80 climbed back 0.012 -> 0.092 and 0.029 -> 0.095,
+    # 8x, beside a window that began at 0.51: "learning")
+    level_top = max(losses[third:])
+    if turns and (late > (1 + FLAT) * early or _climbs(losses, SWING * level_top) >= 2
                   and _swing(losses[half:]) >= _swing(losses[:half + 1]) / 2):
         return "oscillating"
     mine = now if level is None else level
