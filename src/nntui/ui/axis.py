@@ -29,8 +29,9 @@ LOOSE = 1.5  # a linear axis of nice ticks may span at most this many times the 
 
 COARSER_DECADES = 1.15  # labels every 3rd (5th…) decade rather than every 2nd (3rd…) where that gives the data 15% more cells
 # (at 1.25, optimizers' losses 1e-12 … 30 on 13 rows got ticks every 3 decades up to 1e6: a quarter of the chart empty)
-DECADES_COST = 1.5  # three decade ticks may cost the data this much resolution against the finest ticks (at 2,
-# exploding_gradients' loss at 80x24 got 0.001 / 1 / 1000 on five rows for losses 0.002 … 7: half the chart empty)
+DECADES_COST = 1.25  # three decade ticks may cost the data this much resolution against the finest ticks (at 2,
+# exploding_gradients' loss at 80x24 got 0.001 / 1 / 1000 on five rows for losses 0.002 … 7: half the chart empty;
+# at 1.5 it still ran to 5600, and lr_schedules' 0.003 … 30 on seven rows to 3000)
 
 _NICE = (1.0, 2.0, 2.5, 5.0)
 _DECADES = (1.0, 2.0, 3.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0)
