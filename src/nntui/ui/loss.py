@@ -50,6 +50,7 @@ TAIL_HIDDEN = 0.2  # … or whose last fifth of the chart's width lies under oth
 # run, flat under raw's from step 82 of 150, "stopped at 82" to a reviewer)
 HELD_OUT_DASH = np.array([1] * 4 + [0] * 2, bool)  # dense enough to read as a line, gapped enough to be told apart
 LEGEND_ROWS = 2  # rows a chart gives up, at most, for the legend its border has no room for
+TALL = 20  # … and one more on a chart this tall or taller
 MIN_ROWS_FOR_LEGEND = 6  # a chart this short keeps its rows for the curves (the border keeps what fits)
 MAIN, HELD_OUT, TRACE = 0, 1, 2  # each run's three styles: its curve, its validation curve, its mini-batch noise
 HELD_OUT_TINT = 0.45  # the validation curve's colour, this far from the run's toward the text colour: lighter
@@ -261,10 +262,11 @@ class LossPlot(StripPanel):
             return
         plan = self._plan(view, curves, pw, ph, legend_row=ph > MIN_ROWS_FOR_LEGEND)
         rows = 0
-        while plan.rest and rows < min(len(_legend_lines(plan.rest, width)), LEGEND_ROWS):
+        most = LEGEND_ROWS + (ph >= TALL)  # (overfitting at 120x40 dropped "faint: batch", leaving its streaks unexplained)
+        while plan.rest and rows < min(len(_legend_lines(plan.rest, width)), most):
             # the marks the border had no room for: a row of their own (two where they need them; a shorter chart
             # can have more to say, so once more with what it says)
-            rows = min(len(_legend_lines(plan.rest, width)), LEGEND_ROWS)
+            rows = min(len(_legend_lines(plan.rest, width)), most)
             plan = self._plan(view, curves, pw, ph - rows)
         self.set_titles(subtitle=plan.subtitle)
         self._strips = self._draw(view, curves, plan, pw, base)
@@ -370,7 +372,10 @@ class LossPlot(StripPanel):
         for i in order:
             if len(curves[i].trace[0]):
                 px, py = dots(curves[i].trace)
-                canvas.paint(*(envelope_dots(px, py) if curves[i].envelope else line_dots(px, py)), 3 * i + TRACE)
+                # a trace of the curve's own losses (a full batch: no noise) is drawn as the curve: its spikes
+                # within a column are the run's, not noise (overfitting's faint streak at step 720 was explained nowhere)
+                style = TRACE if _shows_noise(curves[i]) or not curves[i].envelope else MAIN
+                canvas.paint(*(envelope_dots(px, py) if curves[i].envelope else line_dots(px, py)), 3 * i + style)
         for xs, ys in lines.values():  # the faint trace keeps a cell clear of the curves: a noise-free run
             canvas.clear(xs, ys, around=1)  # has no faint fringe, and dashes are not filled in
         for i, (xs, ys) in plan.dashes.items():
