@@ -176,9 +176,10 @@ def test_arithmetic_in_a_claim_is_shown_with_its_numbers(write_scenario):
             for k in (1, 0))
     assert sooner is not None and sooner.shown.startswith(f"{a} × 10 = {10 * a} < {b} + 100 = {b + 100} (")
     assert sooner.shown.endswith(f"(lr=0.5: steps to loss 0.5 = {a}, lr=0.1: steps to loss 0.5 = {b})")
-    # four digits where they add up to the result as shown (a reviewer read "2.386554" beside "2.387" as two values)
-    loss = f"{history.runs[1].current_loss:.4g}"
-    assert near is not None and near.shown.startswith(f"|{loss} − 0.01| = ")
+    # a quantity near a number, in words, its value once, to four digits where they give the distance as shown
+    # ("|1.89211738 − 1.8922| = 8.262e-05 < 0.001 (weight = 1.892)" showed the weight three ways, one unnamed)
+    loss = history.runs[1].current_loss
+    assert near is not None and near.shown == f"loss = {loss:.4g}, {abs(loss - 0.01):.4g} from 0.01 < 1"
 
 
 def test_accuracy_is_measured_on_both_splits():

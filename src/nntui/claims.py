@@ -491,6 +491,9 @@ def evaluate(claim: Claim, runs: dict[str, RunHistory], step: int, wait: bool = 
     passed = COMPARISONS[claim.op](left, right) and not (math.isnan(left) or math.isnan(right))
     if isinstance(claim.left, Measure) and isinstance(claim.right, Number):  # one quantity against a number
         return Verdict(passed, f"{_name(claim.left, claim)}: {fmt(left)} {claim.op} {fmt(right)}", step)
+    near = _off_by(claim, runs, left)
+    if near is not None:
+        return Verdict(passed, near, step)
     # every number on screen says what it is: a side that is one quantity is named in place ('xavier: val loss
     # = 0.188'); a side that is arithmetic shows it with the numbers in ('10 × 4 = 40'), and the quantities in
     # it are named after the comparison. ('58.47 > 25.18 (a = 58.47, b = 25.18)' said each number twice, and
@@ -501,6 +504,29 @@ def evaluate(claim: Claim, runs: dict[str, RunHistory], step: int, wait: bool = 
     parts = dict.fromkeys(m for side in (claim.left, claim.right) if isinstance(side, Apply) for m in _walk(side))
     inside = ", ".join(f"{_name(m, claim)} = {fmt(_value(m, runs))}" for m in parts)
     return Verdict(passed, f"{sides[0]} {claim.op} {sides[1]}" + (f" ({inside})" if inside else ""), step)
+
+
+def _off_by(claim: Claim, runs: dict[str, RunHistory], distance: float) -> str | None:
+    """A claim that one quantity lies within (or beyond) a distance of a number, `abs(q - 1.8922) < 1e-3`, in
+    words: 'weight = 1.89212, 8.262e-05 from 1.8922 < 0.001' (its '|1.89211738 − 1.8922| = 8.262e-05 < 0.001
+    (weight = 1.892)' showed the weight three ways, the first unnamed); None for any other claim."""
+    left, right = claim.left, claim.right
+    if not (isinstance(left, Apply) and left.op == "abs" and isinstance(right, Number)):
+        return None
+    inner = left.args[0]
+    if not (isinstance(inner, Apply) and inner.op in "+-" and len(inner.args) == 2):
+        return None
+    quantity, number = inner.args
+    if not (isinstance(quantity, Measure) and isinstance(number, Number)):
+        return None
+    target = number.value if inner.op == "-" else -number.value
+    value, tolerance = _value(quantity, runs), abs(right.value)
+    # to two decimals finer than the tolerance: 1.89212 beside 1.8922 and 0.001 (the distance says the rest)
+    decimals = max(0, 2 - math.floor(math.log10(tolerance))) if tolerance > 0 else 4
+    fixed = f"{value:.{decimals}f}" if math.isfinite(value) and abs(value) < 1e6 else ""
+    # (never fewer than fmt's four digits: a loss of 8.5e-05 within 1 of 0.01 is not '0.00')
+    shown = fixed if len(fixed.lstrip("-0.")) >= 4 else fmt(value)
+    return f"{_name(quantity, claim)} = {shown}, {fmt(distance)} from {target:.12g} {claim.op} {fmt(right.value)}"
 
 
 def _digits(term: Term, runs: dict[str, RunHistory], value: float) -> int:
