@@ -260,10 +260,10 @@ def test_a_short_window_keeps_only_short_evidence():
     from nntui.ui.claims import _short_evidence, claim_lines
 
     checks = tuple(Check(say, None, parse('loss("a") < 1')) for say in ("w reaches 1.89", "b too", "slow run"))
-    verdicts = (Verdict(True, "8.262e-05 < 0.001 (weight = 1.892)", 9), Verdict(True, "diverged: no", 9),
+    verdicts = (Verdict(True, "weight = 1.89212, 8.262e-05 from 1.8922 < 0.001", 9), Verdict(True, "diverged: no", 9),
                 Verdict(True, "40 < 137 (fast: steps to loss 0.101 = 4, slow: steps to loss 0.101 = 137)", 9))
     compact = str(claim_lines(checks, verdicts, compact=True)).splitlines()
-    assert compact == ["✓ w reaches 1.89  weight = 1.892", "✓ b too  diverged: no", "✓ slow run  40 < 137"]
+    assert compact == ["✓ w reaches 1.89  weight = 1.89212", "✓ b too  diverged: no", "✓ slow run  40 < 137"]
     cut = {shown: _short_evidence(shown) for shown in (
         "N(0, 1): val loss = 0.6314 > 2 × 0.188 = 0.376 (xavier: val loss = 0.188)",
         "|1.098597 − 1.0986| = 3.189e-06 < 0.001 (loss = 1.099)", "step of lowest val loss: 280 < 600",

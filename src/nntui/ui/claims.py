@@ -57,6 +57,9 @@ def _short_evidence(shown: str) -> str:
     if len(sides) != 3:
         return next((form for form in (named, head) if form and len(form) <= SHORT_EVIDENCE), "")
     left, op, right = sides
+    near, _, off = left.partition(", ")  # 'weight = 1.89212, 8.262e-05 from 1.8922': the quantity near a number
+    if " from " in off:  # (its value, against the claim's own words "w reaches least squares' 1.8922")
+        return next((form for form in (head, near) if len(form) <= SHORT_EVIDENCE), "")
     forms = [named] if not (_names_itself(left) or _names_itself(right)) else []
     forms += [head, f"{_value(left)} {op} {_sum(right)}", f"{_value(left)} {op} {_value(right)}"]
     return next((form for form in forms if form and len(form) <= SHORT_EVIDENCE), "")
