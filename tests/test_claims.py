@@ -268,9 +268,10 @@ def test_a_short_window_keeps_only_short_evidence():
         "N(0, 1): val loss = 0.6314 > 2 × 0.188 = 0.376 (xavier: val loss = 0.188)",
         "|1.098597 − 1.0986| = 3.189e-06 < 0.001 (loss = 1.099)", "step of lowest val loss: 280 < 600",
         "val loss = 0.12345 > 1.3 × 0.079421 = 0.10325 (lowest val loss = 0.079421)",
-        "a: loss = 0.12 < b: loss = 0.3", "fast: steps to loss 0.1 = 4 < slow: steps to loss 0.1 = 137")}
+        "a: loss = 0.12 < b: loss = 0.3", "fast: steps to loss 0.1 = 4 < slow: steps to loss 0.1 = 137",
+        "|0.4835 − 0.4835| = 0 < 0.001 (cpu: loss = 0.4835, auto: loss = 0.4835)")}
     assert list(cut.values()) == ["0.6314 > 2 × 0.188", "loss = 1.099", "280 < 600", "0.12345 > 0.10325", "0.12 < 0.3",
-                                  "4 < 137"]
+                                  "4 < 137", "|0.4835 − 0.4835| = 0"]  # (devices' "0 < 0.001" said not what 0 was)
     assert "steps to loss 0.101 = 137" in str(claim_lines(checks, verdicts))  # (a wide window: all of it)
 
 

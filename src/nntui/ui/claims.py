@@ -61,7 +61,10 @@ def _short_evidence(shown: str) -> str:
     if " from " in off:  # (its value, against the claim's own words "w reaches least squares' 1.8922")
         return next((form for form in (head, near) if len(form) <= SHORT_EVIDENCE), "")
     forms = [named] if not (_names_itself(left) or _names_itself(right)) else []
-    forms += [head, f"{_value(left)} {op} {_sum(right)}", f"{_value(left)} {op} {_value(right)}"]
+    forms.append(head)
+    if left.startswith("|"):  # a difference says what its number is: '|0.4835 − 0.4835| = 0', not '0 < 0.001'
+        forms.append(left)
+    forms += [f"{_value(left)} {op} {_sum(right)}", f"{_value(left)} {op} {_value(right)}"]
     return next((form for form in forms if form and len(form) <= SHORT_EVIDENCE), "")
 
 
