@@ -202,7 +202,8 @@ class RunHistory:
         """Decide the status on the recent full-data losses; `best_other`: the lowest loss of the other live runs,
         compared with this run's `level` (status.run_status)."""
         step = self.latest.step if self.latest else 0
-        self.status = run_status(window(list(self.recent), step), step=step,
+        points = list(self.recent)
+        self.status = run_status(window(points, step), step=step,
                                  diverged_at=self.latest.diverged_at if self.latest else None,
                                  first=self.first_loss, baseline=self.baseline, floor=self.floor,
                                  best_other=best_other,
@@ -211,7 +212,8 @@ class RunHistory:
                                                                       or _best_restored(self.latest)),
                                  level=level, frozen=self.latest is not None and self.top_lr > 0
                                  and self.latest.lr <= FROZEN * self.top_lr, linear=linear, above_floor=above_floor,
-                                 earlier=self.train_loss.value_at(step * 2 / 3))
+                                 earlier=self.train_loss.value_at(step * 2 / 3),
+                                 recent=sum(1 for s, _ in points if s >= step / 2))
 
 
     def lowest_val(self) -> tuple[int, float] | None:

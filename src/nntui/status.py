@@ -82,7 +82,7 @@ def run_status(losses: Sequence[float], *, step: int, diverged_at: int | None, f
                baseline: float = math.nan, floor: float = math.nan, best_other: float = math.nan,
                held_out: tuple[float, float, float, float, bool] | None = None, stopped: bool = False,
                level: float | None = None, frozen: bool = False, linear: bool = False,
-               above_floor: bool = False, earlier: float = math.nan) -> str:
+               above_floor: bool = False, earlier: float = math.nan, recent: int = 0) -> str:
     """The status of a run whose recent full-data losses are `losses` (see the module's rules).
 
     `first`: its loss before the first update; `baseline`: the loss of predicting a constant (NaN where there is
@@ -95,7 +95,8 @@ def run_status(losses: Sequence[float], *, step: int, diverged_at: int | None, f
     the starting loss does not show; `above_floor`: the loss is drawn less `floor` (view.above_floor), and judged
     so: a run halving its distance to the best possible is learning, however flat its loss is at its own level;
     `earlier`: its loss two thirds of the steps ago (NaN where unknown): the window can be a small part of a long
-    run, and a curve still falling over the last third of the chart is not converged."""
+    run, and a curve still falling over the last third of the chart is not converged. `recent`: how many of the
+    last losses lie in the last half of the steps (0: all of them), the level a swing is measured against."""
     if above_floor and math.isfinite(floor):  # every level measured from the floor, as the chart draws it
         losses = [v - floor for v in losses]
         first, baseline, best_other, earlier = first - floor, baseline - floor, best_other - floor, earlier - floor
@@ -126,10 +127,10 @@ def run_status(losses: Sequence[float], *, step: int, diverged_at: int | None, f
     early, late = statistics.median(losses[:third]), statistics.median(losses[-third:])
     half = len(losses) // 2
     # a swing that comes back: one burst on a flat curve (Adam's, now and then) is a jolt, not an oscillation
-    # a swing is measured against the level the curve swings about: the top of the window past its first third,
-    # not the fall it made first (binary_classification at step 80 climbed back 0.012 -> 0.092 and 0.029 -> 0.095,
-    # 8x, beside a window that began at 0.51: "learning")
-    level_top = max(losses[third:])
+    # a swing is measured against the top of the last half of the run, not the fall a window reaching further
+    # back made first (binary_classification at step 80, evaluated every 10 steps, climbed back 0.012 -> 0.092
+    # and 0.029 -> 0.095 beside a window of 8 points that began at 0.51: "learning")
+    level_top = max(losses[-recent:]) if recent >= 2 else top
     if turns and (late > (1 + FLAT) * early or _climbs(losses, SWING * level_top) >= 2
                   and _swing(losses[half:]) >= _swing(losses[:half + 1]) / 2):
         return "oscillating"

@@ -474,9 +474,13 @@ class LossPlot(StripPanel):
             if [rows[f] for f in firsts] == plain:
                 lines = trial
         labels = [(row, col, line, i) for (row, col, _, i), parts in zip(wanted, lines) for line in parts]
+        # runs told apart by their first words keep them where a label is cut ("expone…", not "exp….01": lr_schedules
+        # at 80x24); runs sharing them keep both ends ("batch…lr 2")
+        firsts = [view.runs[i].label.split(" ")[0] for i, _, _ in texts]
+        keep_start = len(set(firsts)) == len(firsts)
         for (_, col, text, i), row in zip(labels, _spread([label[0] for label in labels], canvas.height)):
             if row is not None:
-                canvas.put(row, col, _fit(text, canvas.width - col), 3 * i + MAIN)
+                canvas.put(row, col, _fit(text, canvas.width - col, keep_start), 3 * i + MAIN)
 
     def _lowest_marks(self, view: View, dots, rows: int) -> dict[int, tuple[int, int, str]]:
         """Run → (row, column, "▼step") on the lowest point of its validation curve, where that point is behind
@@ -818,10 +822,14 @@ def _short_names(labels: list[str], room: int) -> list[str]:
     return [label[common:].strip() or label for label in labels]
 
 
-def _fit(text: str, room: int) -> str:
-    """Text cut to `room` columns in the middle, so both its start and its end stay: "batch…lr 2"."""
+def _fit(text: str, room: int, keep_start: bool = False) -> str:
+    """Text cut to `room` columns in the middle, so both its start and its end stay: "batch…lr 2" (`keep_start`:
+    at its end, "expone…")."""
     if len(text) <= room or room < 2:
         return text[:room]
+    cut = next((k for k in (text.find(" (under)"), text.rfind(": ")) if k > 0), len(text))
+    if keep_start and room - (len(text) - cut) - 1 >= 3:  # the name's end gives way; what follows it stays
+        return text[:room - (len(text) - cut) - 1].rstrip() + "…" + text[cut:]  # ("(under)", its value)
     head = room // 2
     return text[:head].rstrip() + "…" + text[len(text) - (room - 1 - head):].lstrip()
 
