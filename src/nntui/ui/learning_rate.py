@@ -15,7 +15,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
 
-from .axis import scale, tick_label
+from .axis import step_axis, tick_label
 from .loss import x_extent
 from .palette import variant_rgb
 from .panel import StripPanel
@@ -47,8 +47,7 @@ class LearningRatePanel(StripPanel):
         value_w = 8 if width - label_w >= 8 + 16 else 0  # a narrow panel: the bars, and the table's lr now
         cw = max(width - label_w - value_w, 4)
         x_max = max(x_extent(view.step, view.total), 1)
-        gap = len(tick_label(x_max, 5)) + 1
-        x_axis = scale(0.0, float(x_max), cw, whole=True, label_width=5, gap=gap, most=max(gap, cw // 3))
+        x_axis = step_axis(x_max, cw)
         at = x_axis.value_at(np.arange(cw, dtype=float))  # each column's step
         rows = max(1, min(MAX_BAR_ROWS, (height - 1) // len(labels)))
         strips: list[Strip] = []

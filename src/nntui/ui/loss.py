@@ -28,7 +28,7 @@ from textual.strip import Strip
 
 from ..runner import View
 from ..status import OVERFIT
-from .axis import Scale, scale, tick_label
+from .axis import Scale, scale, step_axis, tick_label
 from .braille import BrailleCanvas, dot_cells
 from .palette import blend, variant_rgb
 from .panel import StripPanel
@@ -37,7 +37,6 @@ from .raster import MARGIN, border_room, centered_message, first_fit, fmt_short,
 FLOOR = 1e-12  # log scale: losses of exactly zero are drawn at this floor
 ROUNDING = 1e-6  # float32 resolves a loss to about 1e-7 of itself: closer to the minimum than this is rounding
 GUTTER_SHARE = 0.4  # the most of a chart's width its end labels take (a third cut lr_sweep's '0.0005: 0.042')
-X_LOOSE = 1.15  # a step axis past the run's last step by more than this share takes ticks further apart if they fit closer
 X_LABEL_PAD = 2  # columns right of the curves where the last step label is centred on its column
 SAME_RTOL = 1e-4  # two runs closer than this everywhere are one curve on any screen: "a = b"
 GUESS_COVERED = 0.75  # a curve within half a cell of the guess line over 3/4 of the chart's width hides it
@@ -424,12 +423,7 @@ class LossPlot(StripPanel):
                 cw: int) -> tuple[Scale, dict[int, tuple[np.ndarray, np.ndarray]], dict[int, tuple[int, int]]]:
         """The step axis over `cw` columns; each run's main curve as dots (run → xs, ys, in `order`) and the
         (row, column) of its last cell: where it diverged, on the top edge if it left through it."""
-        x_gap = len(tick_label(x_max, 5)) + 1  # (a space between two labels)
-        x_axis = scale(0.0, float(x_max), cw, whole=True, label_width=5, gap=x_gap, most=max(x_gap, cw // 3))
-        if x_axis.hi > X_LOOSE * x_max:  # ticks further apart where that leaves less of the width past the last step
-            # (lr_schedules at 80x24: 500 steps on an axis to 620, ticked 0 / 200 / 400 / 600)
-            wider = scale(0.0, float(x_max), cw, whole=True, label_width=5, gap=x_gap, most=max(x_gap, cw * 2 // 5))
-            x_axis = wider if wider.hi < x_axis.hi else x_axis
+        x_axis = step_axis(x_max, cw)
         ph = y_axis.cells
         lines, ends = {}, {}
         for i in order:
