@@ -194,9 +194,9 @@ async def test_loss_plot_log_and_linear_axes():
             return "\n".join("".join(seg.text for seg in strip) for strip in plot._strips)
 
         # powers of ten up to the runs that did not diverge; lr=0.03 (3e5) leaves through the top with a ✗
-        assert plot.log_y and "100" in text() and "1e5" not in text() and "✗" in text()
+        assert plot.log_y and "100" in text() and "1e5 ┤" not in text() and "✗" in text()
         await pilot.press("l")
-        assert not plot.log_y and "1e5" not in text() and "✗" in text()  # clipped: ✗ on the top edge
+        assert not plot.log_y and "1e5 ┤" not in text() and "✗" in text()  # clipped: ✗ on the top edge
         for _ in range(3):  # linear → log → linear → log
             await pilot.press("l")
         assert plot.log_y

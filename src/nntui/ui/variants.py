@@ -105,6 +105,8 @@ class VariantsTable(Panel, ScrollView, can_focus=False):  # nothing to select: i
         self._shared = {c for c in columns if len({_setting(s.get(c)) for s in settings}) == 1
                         or all(_setting(s.get(c)) in label for s, label in zip(settings, labels))}
         self._hidden: set[str] = set()
+        firsts = [label.split(" ")[0] for label in labels]
+        self._shared_start = len(set(firsts)) < len(firsts)  # two runs' labels start with the same word
         self._pads = (PADDING, PADDING)  # cells left and right of each column
         self._strips: list[Strip] = []
         self._key: tuple | None = None
@@ -224,6 +226,12 @@ class VariantsTable(Panel, ScrollView, can_focus=False):  # nothing to select: i
     def _aligned(self, text: Text, column: Column, style: Style) -> list[Segment]:
         """A cell's segments, padded to the column's width on the side its justification leaves free."""
         text = text.copy()
+        if column.key == "label" and text.cell_len > column.width and self._shared_start:
+            # runs whose labels start alike ("no hidden layer", "no hidden, + x1·x2") keep both ends of the name
+            # (at 80x24 features_vs_depth's table read "no hidden, + …", the word that tells them apart gone)
+            name, room = text.plain[3:], column.width - 3
+            head = room // 2
+            text = text[:3] + Text(name[:head].rstrip() + "…" + name[len(name) - (room - 1 - head):].lstrip())
         text.truncate(column.width, overflow="ellipsis")
         gap = Segment(" " * (column.width - text.cell_len), style)
         if text.style:  # Text.render drops the text's own style (it keeps only its spans' styles)
@@ -274,9 +282,10 @@ LIVE_WIDTH = {"lr now": 8, "device": 4, "steps/s": 6, "val loss": 8, "gap": 7, "
 # measured columns the first to go, in this order, and the label width kept before each goes: the gap is the
 # two losses' difference (it goes before a label is cut); the validation loss is on the loss panel, but a
 # table of training losses alone says the opposite of a regularization lesson (labels are cut first)
-DERIVED = {"samples": 99, "gap": 99, "val loss": 10}  # samples: a step count × batch (at 80x24 the gap had stayed
-# and the validation loss overfitting's claims compare had gone)
-DERIVED_GAP_KEPT = {"samples": 99, "val loss": 99, "gap": 10}  # a lesson whose claims compare gaps (data_size)
+DERIVED = {"samples": 12, "gap": 99, "val loss": 10}  # samples: what a batch-size lesson's runs cost, kept while
+# labels keep 12 cells (at 80x24 batch_size had lost it, and half its point); the gap: at 80x24 it had stayed and
+# the validation loss overfitting's claims compare had gone
+DERIVED_GAP_KEPT = {"samples": 12, "val loss": 99, "gap": 10}  # a lesson whose claims compare gaps (data_size)
 AFTER_LOSS = ("above best", "mean loss", "val loss", "gap", "accuracy", "val acc", "zero w")  # measured columns shown right of the loss
 LIVE_COLUMNS = {  # measured as training runs, from (the run, the samples its step takes); a name not here is a KeyError
     "lr now": lambda run, _: fmt_num(run.lr) if run.lr == run.lr else "",
