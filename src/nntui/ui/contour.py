@@ -20,6 +20,7 @@ the window stops at the edge with an arrow the way it went.
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 
 import numpy as np
 from rich.color import Color, ColorSystem
@@ -367,7 +368,8 @@ class ContourPanel(StripPanel):
 
         return scaled_strips(x_axis, y_axis, pix, self.rich_style, cell)
 
-    def _legend(self, view: View, s: Surface, width: int, max_rows: int, under: set[str] = frozenset()) -> list[Strip]:
+    def _legend(self, view: View, s: Surface, width: int, max_rows: int,
+                under: Collection[str] = ()) -> list[Strip]:
         """'━━ label' per run, under the plot (from its left edge, or the panel's if that needs fewer rows),
         wrapped between entries onto at most `max_rows` rows; a label is never cut: any left over are counted.
         `under`: the runs whose paths lie under others, marked UNDER_MARK (the border says what it means)."""

@@ -470,8 +470,8 @@ class LossPlot(StripPanel):
         labels = [(row, col, line, i) for (row, col, _, i), parts in zip(wanted, lines) for line in parts]
         # runs told apart by their first words keep them where a label is cut ("expone…", not "exp….01": lr_schedules
         # at 80x24); runs sharing them keep both ends ("batch…lr 2")
-        firsts = [view.runs[i].label.split(" ")[0] for i, _, _ in texts]
-        keep_start = len(set(firsts)) == len(firsts)
+        words = [view.runs[i].label.split(" ")[0] for i, _, _ in texts]
+        keep_start = len(set(words)) == len(words)
         for (_, col, text, i), row in zip(labels, _spread([label[0] for label in labels], canvas.height)):
             if row is not None:
                 canvas.put(row, col, _fit(text, canvas.width - col, keep_start), 3 * i + MAIN)
