@@ -193,3 +193,16 @@ def test_a_title_too_narrow_for_the_name_cuts_the_name_not_the_step_it_is_held_a
     run = SimpleNamespace(label="batch norm, lr 2", diverged_at=None, held_at=4)
     assert cut_run_name(run, 40) == "batch norm, lr 2 · at step 4"
     assert cut_run_name(run, 23) == "batch norm… · at step 4" and len(cut_run_name(run, 23)) <= 23
+
+
+def test_a_column_reaches_its_tick_label_s_row_centre_at_that_value():
+    # vanishing_gradients at 80x24: ReLU's bars at 1.91 reached half a row past the "10" they stood under (the
+    # scale's ends were the column's edges, its labels at the end rows' centres)
+    panel = GradientFlowPanel()
+    panel._span = (-6.0, 1.0)  # ticked 1e-6 on the bottom row, 10 on the top one
+    rows = 7  # a decade and a sixth a row
+    assert panel._row_position(1.0, rows) == pytest.approx(rows - 0.5)  # 10: the top row's centre
+    assert panel._row_position(-6.0, rows) == pytest.approx(0.5)  # 1e-6: the bottom row's centre
+    assert panel._row_position(math.log10(1.91), rows) < rows - 1  # 1.91: under the top row
+    top = "".join(seg.text for seg in panel._column_cell(1.91, rows - 1, rows, 1))
+    assert top == " "

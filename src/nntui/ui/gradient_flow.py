@@ -222,7 +222,7 @@ class GradientFlowPanel(StripPanel):
         if norm <= 0:
             return [Segment(" " * bar_w)]
         log = math.log10(norm)
-        eighths = max(round(float(self._share(log)) * rows * 8), 1)
+        eighths = max(round(self._row_position(log, rows) * 8), 1)
         c = min(max(eighths - level * 8, 0), 8)
         return [Segment(UP_EIGHTHS[c] * bar_w, self._style(("fg", scale_rgb(log))))]
 
@@ -276,6 +276,16 @@ class GradientFlowPanel(StripPanel):
         full, part = divmod(max(eighths, 1), 8)
         text = "█" * full + (RIGHT_EIGHTHS[part] if part else "")
         return [Segment(text.ljust(width), self._style(("fg", scale_rgb(log))))]
+
+    def _row_position(self, log: float, rows: int) -> float:
+        """Where a log10 norm lies on a column of `rows` rows ticked at its top and bottom rows, in rows from the
+        column's bottom edge: the scale's ends at those rows' centres, where their tick labels point (vanishing's
+        ReLU bars at 1.91 had reached half a row past the "10" they stood under), clamped to the column."""
+        if rows < 2:
+            return float(self._share(log)) * rows
+        lo, hi = self._span
+        half = (hi - lo) / (rows - 1) / 2  # half a row, in decades
+        return (min(max(log, lo - half), hi + half) - lo) / (hi - lo) * (rows - 1) + 0.5
 
     def _share(self, log):
         """Where a log10 norm (or an array of them) lies on the bars' scale: 0 at its low end, 1 at its top
