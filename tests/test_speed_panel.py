@@ -58,6 +58,7 @@ async def test_each_bar_ends_where_its_axis_puts_its_rate_and_a_gpu_run_says_how
             assert first == zero
         assert any("16× cpu" in line for line in lines) and not any("Every run trains on the CPU" in line
                                                                     for line in lines)
+        assert v1 >= 800.0  # a label past the longest bar: each is read between two (devices: bars to 50 under 0 20 40)
 
 
 async def test_a_panel_narrower_than_its_labels_still_draws():

@@ -46,7 +46,14 @@ class SpeedPanel(StripPanel):
         pad = head_w if inline else 0
         bar_w = max(width - pad - value_w if inline else width - 1, 4)
         top = max(r for r in rates if math.isfinite(r))
-        axis = scale(0.0, top, bar_w, anchor="low", label_width=6, gap=7, most=max(7, bar_w // 3))
+        # a label at or past the longest bar, so each bar is read between two (devices: bars to 50/s under "0 20 40")
+        hi = top
+        for _ in range(3):
+            axis = scale(0.0, hi, bar_w, anchor="low", label_width=6, gap=7, most=max(7, bar_w // 3))
+            if len(axis.ticks) < 2 or axis.ticks[-1][1] >= top:
+                break
+            step = axis.ticks[1][1] - axis.ticks[0][1]
+            hi = (math.floor(top / step) + 1) * step
         rows: list[Strip] = []
         for i, (head, rate) in enumerate(zip(heads, rates)):
             style = base + Style(color=Color.from_rgb(*variant_rgb(i)), bold=True)
@@ -60,7 +67,7 @@ class SpeedPanel(StripPanel):
             if pad + len(detail) > width:  # a narrow panel: the time a step, without the ratio
                 detail = detail.split(" · ")[0]
             rows.append(Strip([Segment(" " * pad + detail, base + Style(dim=True))]))
-        rows.append(tick_line(axis, pad, pad + bar_w, base + Style(dim=True)))
+        rows.append(tick_line(axis, pad, width, base + Style(dim=True)))  # (the last label may reach past the bars)
         note = _note([run.device for run in view.runs])
         if note:
             rows.append(Strip.blank(width, base))
