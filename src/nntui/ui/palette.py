@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from rich.style import Style
 
-VARIANT_COLORS = (
-    "#56B4E9", "#E69F00", "#009E73", "#F0E442", "#CC79A7", "#D55E00", "#B39DDB", "#999999",
+VARIANT_COLORS = (  # (the 6th is redder than Okabe–Ito's vermillion #D55E00: beside the 2nd's orange, lr_sweep's
+    # lr 0.001 and 0.03 read as one colour to three rounds of reviewers)
+    "#56B4E9", "#E69F00", "#009E73", "#F0E442", "#CC79A7", "#E8453C", "#B39DDB", "#999999",
     "#8DD3C7", "#FB8072", "#80B1D3", "#FDB462", "#B3DE69", "#FCCDE5", "#BC80BD", "#CCEBC5",
 )
 
