@@ -164,7 +164,12 @@ class CurvaturePanel(StripPanel):
     def _legend(self, width: int, shown: set[str], rows: int) -> list[Strip]:
         """What the x axis, the grey curve and the marks on the plot are (the runs' colours are the variants
         table's), in the fullest form that fits: on a second row where there is one, else after the curve's."""
-        forms = [(" " * MARGIN + "t = (θ − θ*)·v  ", " loss along v"), ("t = (θ − θ*)·v  ", " loss along v"),
+        # (what v is, where it fits: the runs stuck far from the best fit sat at the bottom of this parabola, and
+        # nothing said it shows the steepest direction only)
+        forms = [(" " * MARGIN + "t = (θ − θ*)·v  ", " loss along v, the steepest direction"),
+                 ("t = (θ − θ*)·v  ", " loss along v, the steepest direction"),
+                 (" " * MARGIN + "t = (θ − θ*)·v  ", " loss along steepest v"),
+                 (" " * MARGIN + "t = (θ − θ*)·v  ", " loss along v"), ("t = (θ − θ*)·v  ", " loss along v"),
                  ("t = (θ−θ*)·v ", " loss along v"), ("t = (θ−θ*)·v ", " loss"), ("t=(θ−θ*)·v ", "")]
         arrows = "".join(sorted(shown & set(ARROWS)))
         marks = [pair for pair, on in ((("◆ start", "◆start"), "◆" in shown), (("● now", "●now"), "●" in shown),

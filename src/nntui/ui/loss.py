@@ -111,6 +111,7 @@ class LossPlot(StripPanel):
         super().__init__(**kwargs)
         self.traces = traces  # per run, why its step losses differ from the compared curve (TRACES' keys)
         self._noisy: set[str] = set()  # those of the runs whose faint trace shows
+        self._headroom: float | None = None  # a log axis's top but for a diverged run's headroom (_y_range)
         self.log_y = log_y
         self.smooth = smooth
         self.smoothing = smoothing  # the EMA's weight per recorded point, TensorBoard's slider (key ~ switches it)
@@ -288,7 +289,7 @@ class LossPlot(StripPanel):
         names = _short_names([run.label for run in view.runs], int(pw * GUTTER_SHARE) - 2)
         # each tick on the row (and column) whose centre is its value: read back through them, every dot is
         # within half a cell of its value (axis.py)
-        y_axis = scale(lo, hi, ph, log=self.log_y, flip=True, anchor=self.Y_ANCHOR, label_width=MARGIN - 2)
+        y_axis = self._y_axis(lo, hi, ph)
         # runs under others are found on the drawn dots, which need the gutter their labels take: lay out,
         # then once more if the labels saying so need a wider gutter
         same = _identical(curves, order[::-1])
@@ -506,6 +507,24 @@ class LossPlot(StripPanel):
         # below FLOOR (0 included): off the chart's bottom, where the curve stops with ↓
         return steps[ok].astype(float), np.where(values < FLOOR, FLOOR / 1000, values)
 
+    def _y_axis(self, lo: float, hi: float, rows: int) -> Scale:
+        """The y axis over `rows` rows holding [lo, hi]; on a log axis whose top is a diverged run's headroom
+        (`_headroom`), as much of it as leaves the others the most rows: its size is a choice, between a quarter
+        and a whole decade (batch_norm at 80x24: a decade of it cost the runs a tick a row, 2.5 decades a row)."""
+        def axis(top: float) -> Scale:
+            return scale(lo, top, rows, log=self.log_y, flip=True, anchor=self.Y_ANCHOR, label_width=MARGIN - 2)
+
+        best = axis(hi)
+        if self.log_y and self._headroom is not None:
+            for k in range(1, 4):  # a quarter decade less each time, down to a quarter decade of headroom
+                top = hi / 10 ** (k / 4)
+                if top < self._headroom * 10 ** 0.25:
+                    break
+                trial = axis(top)
+                if trial.per_cell < best.per_cell * (1 - 1e-9):
+                    best = trial
+        return best
+
     def _y_range(self, view: View, curves: list[Curves]) -> tuple[float, float]:
         """The axis spans the runs that did not diverge (their main and held-out curves); a diverged run above
         them gets a little headroom to be seen rising, then leaves through the top edge."""
@@ -515,9 +534,11 @@ class LossPlot(StripPanel):
         lo, hi = float(values.min()), float(values.max())
         # The range snaps outward to round values, so it changes (and the whole chart is redrawn, and resent
         # to the terminal) only when a curve crosses one, not on every frame.
+        self._headroom = None
         if self.log_y:
             lo, hi = max(lo, FLOOR), max(hi, FLOOR)
             if escaped > hi:  # headroom: a quarter of the others' decades, between a quarter and one decade
+                self._headroom = hi  # (the others' top: _y_axis may take less of it)
                 hi = min(escaped, hi * 10 ** min(max(math.log10(hi / lo) / 4, 0.25), 1.0))
             if hi / lo < 10:  # less than a decade: widen so the ticks say something
                 mid = math.sqrt(lo * hi)
