@@ -46,14 +46,19 @@ class SpeedPanel(StripPanel):
         pad = head_w if inline else 0
         bar_w = max(width - pad - value_w if inline else width - 1, 4)
         top = max(r for r in rates if math.isfinite(r))
-        # a label at or past the longest bar, so each bar is read between two (devices: bars to 50/s under "0 20 40")
-        hi = top
+        # a label at or past the longest bar, so each bar is read between two (devices: bars to 50/s under
+        # "0 20 40"), with one between where a layout has it ("0 15" alone read as two ends, not a scale)
+        first = axis = scale(0.0, top, bar_w, anchor="low", label_width=6, gap=7, most=max(7, bar_w // 3))
+        past = []
         for _ in range(3):
-            axis = scale(0.0, hi, bar_w, anchor="low", label_width=6, gap=7, most=max(7, bar_w // 3))
-            if len(axis.ticks) < 2 or axis.ticks[-1][1] >= top:
+            if len(axis.ticks) < 2:
                 break
+            if axis.ticks[-1][1] >= top:
+                past.append(axis)
             step = axis.ticks[1][1] - axis.ticks[0][1]
-            hi = (math.floor(top / step) + 1) * step
+            axis = scale(0.0, (math.floor(top / step) + 1) * step, bar_w, anchor="low", label_width=6, gap=7,
+                         most=max(7, bar_w // 3))
+        axis = next((a for a in past if len(a.ticks) >= 3), past[0] if past else first)
         rows: list[Strip] = []
         for i, (head, rate) in enumerate(zip(heads, rates)):
             style = base + Style(color=Color.from_rgb(*variant_rgb(i)), bold=True)
