@@ -17,7 +17,7 @@ import numpy as np
 
 from .claims import Check, Verdict, due, evaluate
 from .frames import Frame, ModelGraph, RunFrame, Surface
-from .status import FROZEN, rising_since_lowest, run_status, window
+from .status import FROZEN, last_half, rising_since_lowest, run_status, window
 
 SERIES_CAPACITY = 2048  # buckets per series; each bucket keeps its min and max point
 VAL_RECENT = 5          # validation points whose median is the held-out level a status reads
@@ -213,7 +213,7 @@ class RunHistory:
                                  level=level, frozen=self.latest is not None and self.top_lr > 0
                                  and self.latest.lr <= FROZEN * self.top_lr, linear=linear, above_floor=above_floor,
                                  earlier=self.train_loss.value_at(step * 2 / 3),
-                                 recent=sum(1 for s, _ in points if s >= step / 2))
+                                 recent=len(last_half(points, step)))
 
 
     def lowest_val(self) -> tuple[int, float] | None:

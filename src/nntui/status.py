@@ -72,9 +72,14 @@ PLATEAU = 6               # the fewest points of a window's last third that a pl
 VISIBLE = 0.05            # a fall over the last third of the steps of 5% of the chart's height: it shows
 
 
+def last_half(points: Sequence[tuple[int, float]], step: int) -> list[float]:
+    """The losses of the last half of the steps."""
+    return [v for s, v in points if s >= step / 2]
+
+
 def window(points: Sequence[tuple[int, float]], step: int) -> list[float]:
     """The losses a status is judged on: those of the last half of the steps, at least WINDOW of them."""
-    recent = [v for s, v in points if s >= step / 2]
+    recent = last_half(points, step)
     return recent if len(recent) >= WINDOW else [v for _, v in points[-WINDOW:]]
 
 

@@ -119,7 +119,6 @@ class ContourPanel(StripPanel):
         self.under: list[str] = []  # the runs whose paths lie under others' in most cells (the border names them)
         self.under_in_legend = False  # … or the legend under the plot marks them "(under)"
         self.at_minimum = 0  # runs whose "now" is the minimum's cell: one ⊕, in the colour of the last drawn
-        self._legend_cut = False  # the legend's last rows had no room: some runs are counted, not named
 
     def on_mount(self) -> None:
         self.set_titles(title="Loss surface")
@@ -139,7 +138,7 @@ class ContourPanel(StripPanel):
             self._strips = centered_message(message, width, height, self.rich_style)
             return
         # rows naming each run's color (the variants table is hidden when zoomed), wrapped, never cut
-        legend = self._legend(view, surface, width, max_rows=max((height - 7) // 3, 1)) if height >= 10 else []
+        legend, _ = self._legend(view, surface, width, max_rows=max((height - 7) // 3, 1)) if height >= 10 else ([], 0)
         self.under_in_legend, self.at_minimum = False, 0
         pw, ph = width - MARGIN, height - 1 - len(legend)
         x_axis, y_axis = surface_axes(surface, pw, ph)
@@ -150,8 +149,8 @@ class ContourPanel(StripPanel):
         markers = self._paint_paths(view, surface, window, paths, pw, 2 * ph)  # (and self.under)
         if self.under and legend:  # the legend says which runs' paths lie under others, where its rows hold it
             # (the border's "3 under others" named none of batch_size's)
-            marked = self._legend(view, surface, width, max_rows=len(legend), under=set(self.under))
-            if len(marked) == len(legend) and not self._legend_cut:
+            marked, counted = self._legend(view, surface, width, max_rows=len(legend), under=set(self.under))
+            if not counted:  # (every run still named in the rows it had)
                 legend, self.under_in_legend = marked, True
         blocked = paths.bits > 0  # labels go where no path or marker is
         for r, c in markers:
@@ -369,10 +368,11 @@ class ContourPanel(StripPanel):
         return scaled_strips(x_axis, y_axis, pix, self.rich_style, cell)
 
     def _legend(self, view: View, s: Surface, width: int, max_rows: int,
-                under: Collection[str] = ()) -> list[Strip]:
+                under: Collection[str] = ()) -> tuple[list[Strip], int]:
         """'━━ label' per run, under the plot (from its left edge, or the panel's if that needs fewer rows),
         wrapped between entries onto at most `max_rows` rows; a label is never cut: any left over are counted.
-        `under`: the runs whose paths lie under others, marked UNDER_MARK (the border says what it means)."""
+        `under`: the runs whose paths lie under others, marked UNDER_MARK (the border says what it means). With the
+        rows, how many runs had no room and are counted."""
         base = self.rich_style
         entries = [(i, view.runs[i].label + (UNDER_MARK if view.runs[i].label in under else "")) for i in s.members]
         for indent in (MARGIN, 0):
@@ -380,7 +380,6 @@ class ContourPanel(StripPanel):
             if len(rows) <= max_rows:
                 break
         shown, hidden = rows[:max_rows], sum(len(row) for row in rows[max_rows:])
-        self._legend_cut = bool(hidden)
         if hidden:
             last = shown[-1]
             while len(last) > 1 and _row_len(last) + len(f"  +{hidden}") > width - indent:
@@ -395,7 +394,7 @@ class ContourPanel(StripPanel):
             if hidden and k == len(shown) - 1:
                 segments.append(Segment(f"+{hidden}", base + Style(dim=True)))
             strips.append(Strip(segments).adjust_cell_length(width, base).apply_style(base))
-        return strips
+        return strips, hidden
 
     def _style(self, key: tuple) -> Style:
         style = self._styles.get(key)

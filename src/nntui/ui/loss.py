@@ -32,7 +32,18 @@ from .axis import Scale, scale, step_axis, tick_label
 from .braille import BrailleCanvas, dot_cells
 from .palette import blend, variant_rgb
 from .panel import StripPanel
-from .raster import MARGIN, border_room, centered_message, first_fit, fmt_short, polyline_pixels, tick_line, wrap_words
+from .raster import (
+    MARGIN,
+    border_room,
+    centered_message,
+    cut_label,
+    first_fit,
+    fmt_short,
+    polyline_pixels,
+    starts_apart,
+    tick_line,
+    wrap_words,
+)
 
 FLOOR = 1e-12  # log scale: losses of exactly zero are drawn at this floor
 ROUNDING = 1e-6  # float32 resolves a loss to about 1e-7 of itself: closer to the minimum than this is rounding
@@ -471,11 +482,10 @@ class LossPlot(StripPanel):
         labels = [(row, col, line, i) for (row, col, _, i), parts in zip(wanted, lines) for line in parts]
         # runs told apart by their first words keep them where a label is cut ("expone…", not "exp….01": lr_schedules
         # at 80x24); runs sharing them keep both ends ("batch…lr 2")
-        words = [view.runs[i].label.split(" ")[0] for i, _, _ in texts]
-        keep_start = len(set(words)) == len(words)
+        keep_start = starts_apart([view.runs[i].label for i, _, _ in texts])
         for (_, col, text, i), row in zip(labels, _spread([label[0] for label in labels], canvas.height)):
             if row is not None:
-                canvas.put(row, col, _fit(text, canvas.width - col, keep_start), 3 * i + MAIN)
+                canvas.put(row, col, cut_label(text, canvas.width - col, keep_start), 3 * i + MAIN)
 
     def _lowest_marks(self, view: View, dots, rows: int) -> dict[int, tuple[int, int, str]]:
         """Run → (row, column, "▼step") on the lowest point of its validation curve, where that point is behind
@@ -835,18 +845,6 @@ def _short_names(labels: list[str], room: int) -> list[str]:
     while common and labels[0][common - 1] not in " =:,":  # cut at a word's end, not inside a number
         common -= 1
     return [label[common:].strip() or label for label in labels]
-
-
-def _fit(text: str, room: int, keep_start: bool = False) -> str:
-    """Text cut to `room` columns in the middle, so both its start and its end stay: "batch…lr 2" (`keep_start`:
-    at its end, "expone…")."""
-    if len(text) <= room or room < 2:
-        return text[:room]
-    cut = next((k for k in (text.find(" (under)"), text.rfind(": ")) if k > 0), len(text))
-    if keep_start and room - (len(text) - cut) - 1 >= 3:  # the name's end gives way; what follows it stays
-        return text[:room - (len(text) - cut) - 1].rstrip() + "…" + text[cut:]  # ("(under)", its value)
-    head = room // 2
-    return text[:head].rstrip() + "…" + text[len(text) - (room - 1 - head):].lstrip()
 
 
 def _gutter(labels: list[str], width: int) -> int:

@@ -82,6 +82,26 @@ def shorten(text: str, width: int) -> str:
 _DANGLING = {"a", "an", "and", "at", "by", "from", "in", "of", "on", "or", "the", "to", "vs", "with", "·"}
 
 
+def cut_label(text: str, room: int, keep_start: bool = False) -> str:
+    """A run's label cut to `room` columns in the middle, so both its start and its end stay ("batch…lr 2"), or
+    (`keep_start`: runs told apart by their first words) at the end of its name ("expone…"); what follows the
+    name, "(under)" or ": value", stays either way where it fits."""
+    if len(text) <= room or room < 2:
+        return text[:room]
+    cut = next((k for k in (text.find(" (under)"), text.rfind(": ")) if k > 0), len(text))
+    if keep_start and room - (len(text) - cut) - 1 >= 3:
+        return text[:room - (len(text) - cut) - 1].rstrip() + "…" + text[cut:]
+    head = room // 2
+    return text[:head].rstrip() + "…" + text[len(text) - (room - 1 - head):].lstrip()
+
+
+def starts_apart(labels: list[str]) -> bool:
+    """No two runs' labels start with the same word: a cut label keeps its start ("expone…", not "exp….01"); where
+    two do ("no hidden layer", "no hidden, + x1·x2"), both ends."""
+    words = [label.split(" ")[0] for label in labels]
+    return len(set(words)) == len(words)
+
+
 def first_fit(forms: list[str], width: int) -> str:
     """The first of `forms` (fullest first) that fits in `width` cells; else the last, shortened at a word."""
     for form in forms:

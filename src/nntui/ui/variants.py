@@ -20,7 +20,7 @@ from ..claims import late_mean
 from ..runner import View
 from .palette import STATUS_STYLES, variant_color
 from .panel import Panel, refresh_changed
-from .raster import fmt_num
+from .raster import cut_label, fmt_num, starts_apart
 
 UPDATE_SECONDS = 0.5  # live numbers at 2 Hz: digits that change five times a second are hard to read
 PADDING = 1  # cells each side of a column (a compact table keeps one cell between columns)
@@ -105,8 +105,7 @@ class VariantsTable(Panel, ScrollView, can_focus=False):  # nothing to select: i
         self._shared = {c for c in columns if len({_setting(s.get(c)) for s in settings}) == 1
                         or all(_setting(s.get(c)) in label for s, label in zip(settings, labels))}
         self._hidden: set[str] = set()
-        firsts = [label.split(" ")[0] for label in labels]
-        self._shared_start = len(set(firsts)) < len(firsts)  # two runs' labels start with the same word
+        self._starts_apart = starts_apart(labels)  # (how a label too long for its column is cut)
         self._pads = (PADDING, PADDING)  # cells left and right of each column
         self._strips: list[Strip] = []
         self._key: tuple | None = None
@@ -226,12 +225,9 @@ class VariantsTable(Panel, ScrollView, can_focus=False):  # nothing to select: i
     def _aligned(self, text: Text, column: Column, style: Style) -> list[Segment]:
         """A cell's segments, padded to the column's width on the side its justification leaves free."""
         text = text.copy()
-        if column.key == "label" and text.cell_len > column.width and self._shared_start:
-            # runs whose labels start alike ("no hidden layer", "no hidden, + x1·x2") keep both ends of the name
-            # (at 80x24 features_vs_depth's table read "no hidden, + …", the word that tells them apart gone)
-            name, room = text.plain[3:], column.width - 3
-            head = room // 2
-            text = text[:3] + Text(name[:head].rstrip() + "…" + name[len(name) - (room - 1 - head):].lstrip())
+        if column.key == "label" and text.cell_len > column.width:  # its swatch, and the name cut as a curve's
+            # end label is (at 80x24 features_vs_depth's table read "no hidden, + …", the words telling runs apart gone)
+            text = text[:3] + Text(cut_label(text.plain[3:], column.width - 3, self._starts_apart))
         text.truncate(column.width, overflow="ellipsis")
         gap = Segment(" " * (column.width - text.cell_len), style)
         if text.style:  # Text.render drops the text's own style (it keeps only its spans' styles)
