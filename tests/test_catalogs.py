@@ -1,10 +1,10 @@
 """Every closed set of names a scenario can use is handled everywhere it is dispatched on.
 
-A name added to one of spec.py's Literals (say "lion" to Optimizer) fails at
-import until catalog.py has its entry, and here until every other table that
-handles that set has one, and a name a
-table lacks must raise, never fall through to a neighbour (build_optimizer
-used to train Adagrad for any name it did not know).
+spec.py's Literals are made from the catalogs' keys, so a new entry (say "lion"
+in catalog.OPTIMIZERS) is a name a scenario may write at once; it fails here
+until every other table that handles that set has one, and a name a table
+lacks must raise, never fall through to a neighbour (build_optimizer used to
+train Adagrad for any name it did not know).
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ from typing import get_args
 import pytest
 import torch
 
-from nntui import catalog, codegen, data, schedules
+from nntui import catalog, codegen, schedules
 from nntui.engine import batched, build, device, manual
 from nntui.expression import FUNCTIONS, OPERATIONS, operation
-from nntui.panels import PANELS, probes_for
-from nntui.scenario import list_builtin, load, spec
+from nntui.panels import PANELS, PanelName, probes_for
+from nntui.scenario import data, list_builtin, load, spec
 from nntui.status import STATUSES
 from nntui.ui.app import panel_class
 from nntui.ui.histograms import QUANTITIES, QUANTITY_RGB
@@ -66,7 +66,7 @@ def test_an_optimizer_s_unprinted_arguments_are_torch_s_own_defaults(name):
 
 
 def test_every_panel_is_declared_once_and_its_widget_keeps_the_panel_contract():
-    assert set(PANELS) == names(spec.Panel)
+    assert set(PANELS) == names(PanelName)
     for name in PANELS:
         assert issubclass(panel_class(name), Panel)
     with pytest.raises(KeyError, match="no panel 'sparkline'"):

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from nntui import catalog
 from nntui.commands import Reset, StepOnce, Toggle
 from nntui.engine import Engine
 from nntui.errors import DeviceError
@@ -146,7 +147,7 @@ def test_multiclass_blobs_with_cross_entropy(write_scenario):
     assert losses_of(frames, 0)[-1] < 0.1
 
 
-@pytest.mark.parametrize("optimizer", ["sgd", "adam", "rmsprop", "adagrad"])
+@pytest.mark.parametrize("optimizer", catalog.OPTIMIZERS)  # every catalog entry, not a hand list (adamw had been missing)
 def test_every_optimizer_trains(write_scenario, optimizer):
     text = MINIMAL.replace("lr = 0.1", f'lr = 0.05\noptimizer = "{optimizer}"').replace("steps = 5", "steps = 100")
     engine = Engine(load_path(write_scenario(text)), "cpu")

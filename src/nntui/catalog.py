@@ -3,13 +3,12 @@
 Every entry says which PyTorch object a name means and what it is built
 from. The engine builds from these entries (engine/build.py), `export-code`
 and the code panel print them (codegen.py), the edit form and the JSON
-Schema list their names (spec.py's Literals, checked equal to these keys
-when this module is imported), and tests parametrize over them. A name that
-is not here is an error wherever it is looked up (`entry`), never a
-fallthrough to a neighbour.
+Schema list their names (spec.py's Literals are made from these keys), and
+tests walk them. A name that is not here is an error wherever it is looked
+up (`entry`), never a fallthrough to a neighbour.
 
 The other closed sets have their own single catalogs: data kinds in
-`data.GENERATORS`, expression operations in `expression.OPERATIONS`,
+`scenario.data.GENERATORS`, expression operations in `expression.OPERATIONS`,
 devices in `engine.device.DEVICES`, panels in `panels.PANELS`.
 """
 
@@ -17,9 +16,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar, get_args
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from .scenario.spec import Activation, Init, Loss, ModelSpec, Optimizer, Schedule, SurfaceKind, TrainSpec
+if TYPE_CHECKING:
+    from .scenario.spec import ModelSpec, TrainSpec
 
 T = TypeVar("T")
 
@@ -34,34 +34,42 @@ def entry(catalog: Mapping[str, T], name: str, what: str) -> T:
 
 @dataclass(frozen=True)
 class OptimizerEntry:
-    torch_class: str                                 # in torch.optim
-    arguments: Callable[[TrainSpec], dict[str, Any]]  # keywords after the parameters
+    torch_class: str            # in torch.optim
+    settings: tuple[str, ...]   # the TrainSpec fields it takes, passed as keywords of the same name
     defaults: dict[str, Any] = field(default_factory=dict)  # torch's own defaults: not printed in exported code
     about: str = ""
+
+    def arguments(self, train: TrainSpec) -> dict[str, Any]:
+        """The keywords after the parameters."""
+        values = {k: getattr(train, k) for k in self.settings}
+        if "betas" in values:
+            values["betas"] = tuple(values["betas"])  # an edited spec may hold a list; torch wants a tuple
+        return values
 
     def code_arguments(self, train: TrainSpec) -> dict[str, Any]:
         """The arguments worth writing: those that differ from torch's default (same optimizer either way)."""
         return {k: v for k, v in self.arguments(train).items() if k not in self.defaults or self.defaults[k] != v}
 
 
+ADAM_LIKE = ("lr", "betas", "eps", "weight_decay")
 OPTIMIZERS: dict[str, OptimizerEntry] = {
-    "sgd": OptimizerEntry(
-        "SGD", lambda t: dict(lr=t.lr, momentum=t.momentum, nesterov=t.nesterov, weight_decay=t.weight_decay),
-        dict(momentum=0, nesterov=False, weight_decay=0), "θ ← θ − lr·g (with momentum: a running sum of g)"),
-    "adam": OptimizerEntry(
-        "Adam", lambda t: dict(lr=t.lr, betas=tuple(t.betas), eps=t.eps, weight_decay=t.weight_decay),
-        dict(weight_decay=0), "per-weight steps from running means of g and g²"),
-    "adamw": OptimizerEntry(
-        "AdamW", lambda t: dict(lr=t.lr, betas=tuple(t.betas), eps=t.eps, weight_decay=t.weight_decay),
-        {}, "Adam with decoupled weight decay: θ shrinks by lr·weight_decay·θ apart from the gradient step"),
-    "rmsprop": OptimizerEntry(
-        "RMSprop", lambda t: dict(lr=t.lr, alpha=t.alpha, eps=t.eps, momentum=t.momentum,
-                                  weight_decay=t.weight_decay),
-        dict(weight_decay=0), "steps divided by a running RMS of g"),
-    "adagrad": OptimizerEntry(
-        "Adagrad", lambda t: dict(lr=t.lr, eps=t.eps, weight_decay=t.weight_decay),
-        dict(weight_decay=0), "steps divided by the root of every g² so far"),
+    "sgd": OptimizerEntry("SGD", ("lr", "momentum", "nesterov", "weight_decay"),
+                          dict(momentum=0, nesterov=False, weight_decay=0),
+                          "θ ← θ − lr·g (with momentum: a running sum of g)"),
+    "adam": OptimizerEntry("Adam", ADAM_LIKE, dict(weight_decay=0), "per-weight steps from running means of g and g²"),
+    "adamw": OptimizerEntry("AdamW", ADAM_LIKE, {},
+                            "Adam with decoupled weight decay: θ shrinks by lr·weight_decay·θ apart from the gradient step"),
+    "rmsprop": OptimizerEntry("RMSprop", ("lr", "alpha", "eps", "momentum", "weight_decay"), dict(weight_decay=0),
+                              "steps divided by a running RMS of g"),
+    "adagrad": OptimizerEntry("Adagrad", ("lr", "eps", "weight_decay"), dict(weight_decay=0),
+                              "steps divided by the root of every g² so far"),
 }
+
+
+def optimizers_taking(setting: str) -> str:
+    """The optimizers that read a TrainSpec field, for its description: 'adam, adamw, nadam'."""
+    return ", ".join(name for name, e in OPTIMIZERS.items() if setting in e.settings)
+
 
 LOSSES: dict[str, str] = {  # the torch.nn module of each loss (mean over the batch)
     "mse": "MSELoss", "bce_with_logits": "BCEWithLogitsLoss", "cross_entropy": "CrossEntropyLoss",
@@ -120,15 +128,3 @@ SCHEDULES: dict[str, ScheduleEntry] = {
     "cyclic": ScheduleEntry("lr_min + (lr - lr_min) * (p if (p := (t / step_size) % 2) <= 1 else 2 - p)",
                             ("lr_min", "step_size")),
 }
-
-
-def _complete(catalog: Mapping[str, Any], literal: Any, what: str) -> None:
-    """The catalog and the scenario format name the same set: a name in one only is a bug found at import."""
-    if set(catalog) != set(get_args(literal)):
-        raise RuntimeError(f"the {what} catalog and spec.py disagree: {sorted(set(catalog) ^ set(get_args(literal)))}")
-
-
-for _catalog, _literal, _what in ((OPTIMIZERS, Optimizer, "optimizer"), (LOSSES, Loss, "loss"),
-                                  (ACTIVATIONS, Activation, "activation"), (INITS, Init, "init"),
-                                  (SURFACES, SurfaceKind, "surface"), (SCHEDULES, Schedule, "schedule")):
-    _complete(_catalog, _literal, _what)

@@ -14,7 +14,7 @@ A declaration says what the panel needs and where it lives:
 
 The scenario loader checks a scenario's panels here, the engine switches its
 probes on from here, the app builds its widgets from here, and spec.py's
-`Panel` names are checked equal to these keys at import. docs/extending.md
+`panels` field admits exactly these keys (`PanelName`). docs/extending.md
 walks through adding one.
 """
 
@@ -23,10 +23,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol, get_args
-
-from .scenario.spec import DEFAULT_PANELS, GRAPH_LESSON_PANELS  # noqa: F401  (re-exported: the defaults)
-from .scenario.spec import Panel as PanelName
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias, get_args
 
 
 class Variant(Protocol):
@@ -233,5 +230,9 @@ def plot_rows(count: int, wide: Iterable[int] = ()) -> list[list[int]]:
     return rows
 
 
-if set(PANELS) != set(get_args(PanelName)):
-    raise RuntimeError(f"panels.PANELS and spec.Panel disagree: {sorted(set(PANELS) ^ set(get_args(PanelName)))}")
+if TYPE_CHECKING:
+    PanelName: TypeAlias = str
+else:  # the names a scenario may write in `panels`: this registry's keys, nothing else (the schema lists them)
+    PanelName = Literal[tuple(PANELS)]
+DEFAULT_PANELS: tuple[PanelName, ...] = ("loss", "variants", "lesson")  # a training scenario that names none
+GRAPH_LESSON_PANELS: tuple[PanelName, ...] = ("graph", "lesson")         # an expression scenario that names none

@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..data import Dataset
 from ..frames import Boundary
+from ..scenario.data import Dataset
 
 GRID = (96, 64)
 CURVE_POINTS = 200

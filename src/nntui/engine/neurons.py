@@ -11,8 +11,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..data import Dataset
 from ..frames import Neurons
+from ..scenario.data import Dataset
 from .boundary import data_ranges
 from .probe import PROBE_SAMPLES
 

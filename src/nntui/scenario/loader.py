@@ -20,14 +20,14 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from ..claims import Check
 from ..claims import parse as parse_claim
-from ..data import Dataset, make_dataset, surface_dataset
 from ..errors import Problem, ScenarioError, file_kind
 from ..expression import ExpressionError, Graph
 from ..expression import parse as parse_expression
+from ..panels import GRAPH_LESSON_PANELS, moment_problem, multiples_problem, panel
+from .data import Dataset, make_dataset, surface_dataset
 from .locate import locate
 from .spec import (
     DATA_KINDS,
-    GRAPH_LESSON_PANELS,
     MANUAL_ACTIVATIONS,
     MAX_ACTIVATIONS,
     MAX_PARAMETERS,
@@ -380,9 +380,6 @@ def load_raw(raw: dict[str, Any], *, source: str, base_dir: Path, name: str = "s
             raise ScenarioError([Problem(source, f"two variants are labelled '{v.label}'; give each a unique label", "variant")])
         seen.add(v.label)
 
-    # imported here: panels.py imports this package's spec (a cycle at import time)
-    from ..panels import moment_problem, multiples_problem, panel
-
     for shown in dict.fromkeys(spec.view.panels):
         check = panel(shown).check
         problem = check(tuple(variants)) if check is not None else None
@@ -471,9 +468,6 @@ def _expression_scenario(spec: ScenarioFile, expr: ExpressionSpec, raw: dict, *,
     if any(b.ask for b in spec.lesson.beats):
         raise fail("questions pause training, and a graph lesson has none; remove `ask` from its beats",
                    "lesson.beats")
-    # imported here: panels.py imports this package's spec (a cycle at import time)
-    from ..panels import panel
-
     if view.runs:
         raise fail("a graph lesson has no runs to show side by side; remove view.runs", "view.runs")
     if view.at:

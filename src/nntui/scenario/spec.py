@@ -8,27 +8,34 @@ scenarios before torch has finished importing.
 from __future__ import annotations
 
 import math
-from typing import Annotated, Any, Literal, get_args
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from ..catalog import ACTIVATIONS, INITS, LOSSES, OPTIMIZERS, SCHEDULES, SURFACES, optimizers_taking
 from ..claims import parse as parse_claim
 from ..expression import parse as parse_expression
+from ..panels import DEFAULT_PANELS, PanelName
 
 Device = Literal["auto", "cpu", "cuda", "mps"]
-Activation = Literal["relu", "sigmoid", "tanh", "leaky_relu", "elu", "selu", "silu", "gelu", "identity"]
-Init = Literal["default", "zeros", "normal", "xavier", "he", "constant"]
-Schedule = Literal["constant", "step", "exponential", "inverse", "polynomial", "cosine", "cyclic"]
 Backprop = Literal["autograd", "manual"]
 MAX_SEED = 2**32 - 1  # numpy's and torch's seeds both take it
 MANUAL_ACTIVATIONS = ("relu", "leaky_relu", "sigmoid", "tanh", "identity")
-Loss = Literal["mse", "bce_with_logits", "cross_entropy"]
-Optimizer = Literal["sgd", "adam", "adamw", "rmsprop", "adagrad"]
-SurfaceKind = Literal["quadratic", "rosenbrock", "saddle", "himmelblau"]
-Panel = Literal["loss", "lr", "accuracy", "confusion", "neurons", "variants", "lesson", "contour", "curvature", "gradient_flow", "histograms", "boundary",
-                "graph", "code", "speed", "activation", "gap"]
-DEFAULT_PANELS: tuple[Panel, ...] = ("loss", "variants", "lesson")  # a training scenario that names none
-GRAPH_LESSON_PANELS: tuple[Panel, ...] = ("graph", "lesson")         # an expression scenario that names none
+# The names each field admits are its catalog's keys: a new catalog entry is a new name here, nothing else.
+if TYPE_CHECKING:
+    Activation: TypeAlias = str
+    Init: TypeAlias = str
+    Schedule: TypeAlias = str
+    Loss: TypeAlias = str
+    Optimizer: TypeAlias = str
+    SurfaceKind: TypeAlias = str
+else:
+    Activation = Literal[tuple(ACTIVATIONS)]
+    Init = Literal[tuple(INITS)]
+    Schedule = Literal[tuple(SCHEDULES)]
+    Loss = Literal[tuple(LOSSES)]
+    Optimizer = Literal[tuple(OPTIMIZERS)]
+    SurfaceKind = Literal[tuple(SURFACES)]
 
 # Limits that keep a typo from asking for a multi-GB run (documented in the README).
 MAX_SAMPLES = 1_000_000
@@ -376,7 +383,7 @@ class TrainSpec(Strict):
     loss: Loss = "mse"
     optimizer: Optimizer = "sgd"
     lr: float = Field(0.01, gt=0, le=1e6, description="Learning rate.")
-    momentum: float = Field(0.0, ge=0, lt=1, description="sgd and rmsprop.")
+    momentum: float = Field(0.0, ge=0, lt=1, description=f"{optimizers_taking('momentum')}.")
     nesterov: bool = Field(False, description="sgd with momentum > 0 only.")
     l1: float = Field(0.0, ge=0, le=1e3, description="L1 penalty λ·Σ|w| on the weight matrices (not the biases) "
                       "added to the loss: a weight it pushes across zero is set to exactly 0, and stays there while "
@@ -384,9 +391,9 @@ class TrainSpec(Strict):
     # (bounded like lr: torch keeps these in float32, and 1e39 overflows it mid-training)
     weight_decay: float = Field(0.0, ge=0, le=1e6, description="L2 penalty added to the gradient; adamw: decoupled decay "
                                 "(θ shrinks by lr·weight_decay·θ each step, apart from the gradient step).")
-    betas: tuple[float, float] = Field((0.9, 0.999), description="adam and adamw.")
-    eps: float = Field(1e-8, gt=0, le=1e6, description="adam, adamw, rmsprop, adagrad.")
-    alpha: float = Field(0.99, gt=0, lt=1, description="rmsprop smoothing constant.")
+    betas: tuple[float, float] = Field((0.9, 0.999), description=f"{optimizers_taking('betas')}.")
+    eps: float = Field(1e-8, gt=0, le=1e6, description=f"{optimizers_taking('eps')}.")
+    alpha: float = Field(0.99, gt=0, lt=1, description=f"{optimizers_taking('alpha')}: smoothing constant.")
     batch_size: int | Literal["full"] = Field("full", description="Samples per step, or 'full' for the whole train split.")
     steps: int | None = Field(None, ge=1, le=MAX_STEPS, description="Training length in steps.")
     epochs: int | None = Field(None, ge=1, le=MAX_STEPS, description="Training length in epochs (instead of steps).")
@@ -452,7 +459,7 @@ class ExpressionSpec(Strict):
 
 
 class ViewSpec(Strict):
-    panels: list[Panel] = Field(default_factory=lambda: list(DEFAULT_PANELS), min_length=1,
+    panels: list[PanelName] = Field(default_factory=lambda: list(DEFAULT_PANELS), min_length=1,
                                description="What the screen shows (panels.PANELS declares each).")
     log_y: bool = Field(False, description="Start the loss panel on a log scale.")
     above_floor: bool = Field(False, description="The loss panel draws each run's loss minus the lowest loss the "
@@ -465,13 +472,13 @@ class ViewSpec(Strict):
     histogram: Literal["weights", "activations", "gradients"] = Field(
         "weights", description="The quantity the histograms panel opens on.")
     all_layers: bool = Field(False, description="The histograms panel opens with one row per layer (key a toggles).")
-    runs: dict[Panel, list[Annotated[str, Field(min_length=1, max_length=40)]]] = Field(
+    runs: dict[PanelName, list[Annotated[str, Field(min_length=1, max_length=40)]]] = Field(
         default_factory=dict, description="Small multiples: a panel that shows one run drawn once for each of "
         "these runs (their labels), side by side, e.g. { gradient_flow = [\"sigmoid\", \"relu + he\"] }.")
-    wide: list[Panel] = Field(default_factory=list, description="Plots that take a whole row of the grid, e.g. "
+    wide: list[PanelName] = Field(default_factory=list, description="Plots that take a whole row of the grid, e.g. "
                               "[\"contour\"] for a narrow valley: a surface drawn with square pixels in a tall "
                               "half-width panel spends most of its rows far from the paths.")
-    at: dict[Panel, Annotated[int, Field(ge=1)]] = Field(
+    at: dict[PanelName, Annotated[int, Field(ge=1)]] = Field(
         default_factory=dict, description="A panel that shows one run's state drawn as it was at this step, all run "
         "long (its title says so), e.g. { gradient_flow = 1 }: the moment a lesson is about stays on screen.")
 

@@ -21,11 +21,10 @@ from textual.widgets import Footer
 
 from ..commands import ContinueRun, Release, Reset, RestartRun, SetSpeed, StepOnce, Toggle
 from ..files import write_atomically
-from ..panels import panel
+from ..panels import PanelName, panel
 from ..runner import Runner, View, next_speed, settle_heap
 from ..scenario import Scenario, list_builtin
 from ..scenario.edit import write as write_scenario
-from ..scenario.spec import Panel as PanelName
 from ..trainer_process import ProcessRunner, prestart
 from . import STYLESHEET
 from .base import BaseApp

@@ -14,8 +14,8 @@ from rich.color import Color
 from rich.segment import Segment
 from rich.style import Style
 
-from ..data import Dataset
 from ..frames import Boundary
+from ..scenario.data import Dataset
 from .axis import scale
 from .braille import BrailleCanvas
 from .palette import BOUNDARY_BACKGROUND_RGB, HELD_OUT_POINT_RGB, NONFINITE_RGB, POINT_RGB, blend, variant_rgb

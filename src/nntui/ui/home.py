@@ -17,9 +17,8 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from ..panels import panel, plot_rows
+from ..panels import DEFAULT_PANELS, GRAPH_LESSON_PANELS, panel, plot_rows
 from ..scenario import BuiltinInfo, builtin_dir, list_builtin
-from ..scenario.spec import DEFAULT_PANELS, GRAPH_LESSON_PANELS
 from . import STYLESHEET
 from .base import BaseApp
 from .ordered_keys import install as install_ordered_keys

@@ -20,8 +20,8 @@ from rich.style import Style
 from textual.binding import Binding
 from textual.strip import Strip
 
-from ..data import Dataset
 from ..frames import Neurons
+from ..scenario.data import Dataset
 from .boundary import class_rgb
 from .braille import BrailleCanvas
 from .palette import BOUNDARY_BACKGROUND_RGB, blend

@@ -16,10 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from .errors import Problem, ScenarioError, file_kind, printable
-from .expression import forward_array as evaluate_formula
-from .expression import parse as parse_formula
-from .scenario.spec import (
+from ..errors import Problem, ScenarioError, file_kind, printable
+from ..expression import forward_array as evaluate_formula
+from ..expression import parse as parse_formula
+from .spec import (
     MAX_FEATURES,
     MAX_SAMPLES,
     BlobsData,
