@@ -63,6 +63,10 @@ OPTIMIZERS: dict[str, OptimizerEntry] = {
                               "steps divided by a running RMS of g"),
     "adagrad": OptimizerEntry("Adagrad", ("lr", "eps", "weight_decay"), dict(weight_decay=0),
                               "steps divided by the root of every g² so far"),
+    "nadam": OptimizerEntry("NAdam", ADAM_LIKE, dict(weight_decay=0),
+                            "Adam whose momentum looks one step ahead (Nesterov's)"),
+    "radam": OptimizerEntry("RAdam", ADAM_LIKE, dict(weight_decay=0),
+                            "Adam that takes plain momentum steps until its running mean of g² can be trusted"),
 }
 
 
