@@ -21,19 +21,19 @@ record's run histories (record.py), so the app, headless runs and
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .tokens import Cursor, grammar, tokenize
+
 if TYPE_CHECKING:
     from .record import RunHistory
 
 MAX_LENGTH = 300
-_TOKEN = re.compile(r"""\s*(?:(\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)|([A-Za-z_][A-Za-z_0-9]*)"""
-                    r"""|("[^"]*"|'[^']*')|(<=|>=|[<>+\-*/(),]))""")
+_TOKENS = grammar(r""""[^"]*"|'[^']*'""", r"<=|>=|[<>+\-*/(),]")  # quoted run labels, comparisons, arithmetic
 COMPARISONS: dict[str, Callable[[float, float], bool]] = {
     "<": lambda a, b: a < b, "<=": lambda a, b: a <= b, ">": lambda a, b: a > b, ">=": lambda a, b: a >= b}
 
@@ -339,43 +339,16 @@ def parse(text: str) -> Claim:
 
 
 def _tokenize(text: str) -> list[tuple[int, str]]:
-    tokens, pos = [], 0
-    while pos < len(text):
-        if text[pos:].strip() == "":
-            break
-        m = _TOKEN.match(text, pos)
-        if m is None or m.end() == pos:
-            col = pos + len(text[pos:]) - len(text[pos:].lstrip())
-            raise ClaimError(f"unexpected '{text[col]}' at column {col + 1}; run labels go in quotes")
-        start = m.start(m.lastindex or 0)
-        tokens.append((start, m.group(m.lastindex or 0)))
-        pos = m.end()
-    return tokens
+    return tokenize(text, _TOKENS,
+                    lambda col: ClaimError(f"unexpected '{text[col]}' at column {col + 1}; run labels go in quotes"))
 
 
-class _Parser:
-    def __init__(self, text: str, tokens: list[tuple[int, str]]):
-        self.text, self.tokens, self.pos = text, tokens, 0
+class _Parser(Cursor):
+    def ended(self) -> ClaimError:
+        return ClaimError(f"the claim ends too soon: '{self.text}'")
 
-    def peek(self) -> str | None:
-        return self.tokens[self.pos][1] if self.pos < len(self.tokens) else None
-
-    def take(self) -> str:
-        if self.pos >= len(self.tokens):
-            raise ClaimError(f"the claim ends too soon: '{self.text}'")
-        self.pos += 1
-        return self.tokens[self.pos - 1][1]
-
-    def accept(self, tok: str) -> bool:
-        if self.peek() == tok:
-            self.pos += 1
-            return True
-        return False
-
-    def expect(self, tok: str) -> None:
-        col = self.tokens[self.pos][0] + 1 if self.pos < len(self.tokens) else len(self.text) + 1
-        if not self.accept(tok):
-            raise ClaimError(f"expected '{tok}' at column {col}")
+    def missing(self, token: str, column: int) -> ClaimError:
+        return ClaimError(f"expected '{token}' at column {column}")
 
     def sum(self) -> Term:
         left = self.term()
@@ -395,7 +368,7 @@ class _Parser:
         return self.atom()
 
     def atom(self) -> Term:
-        col = self.tokens[self.pos][0] + 1 if self.pos < len(self.tokens) else len(self.text) + 1
+        col = self.column()
         tok = self.take()
         if tok[0].isdigit() or tok[0] == ".":
             return Number(float(tok))

@@ -16,16 +16,17 @@ check against torch.autograd.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
+from .tokens import Cursor, grammar, tokenize
+
 MAX_LENGTH = 500
 MAX_NODES = 200
 MAX_DEPTH = 50  # parentheses, calls, signs and powers inside each other (the parser recurses on each)
-_TOKEN = re.compile(r"\s*(?:(\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)|([A-Za-z_][A-Za-z_0-9]*)|(\*\*|[-+*/()]))")
+_TOKENS = grammar(r"\*\*|[-+*/()]")
 
 
 class ExpressionError(ValueError):
@@ -80,25 +81,18 @@ def parse(text: str) -> Graph:
 
 
 def _tokenize(text: str) -> list[tuple[int, str]]:
-    tokens, pos = [], 0
-    while pos < len(text):
-        if text[pos:].strip() == "":
-            break
-        m = _TOKEN.match(text, pos)
-        if not m or m.lastindex is None or m.end() == pos:  # (every branch is a group: a match has a lastindex)
-            col = pos + len(text[pos:]) - len(text[pos:].lstrip())
-            raise ExpressionError(f"unexpected '{text[col]}' at column {col + 1}; {HELP}")
-        start = m.start(m.lastindex)
-        tokens.append((start, m.group(m.lastindex)))
-        pos = m.end()
+    def unexpected(col: int) -> ExpressionError:
+        return ExpressionError(f"unexpected '{text[col]}' at column {col + 1}; {HELP}")
+
+    tokens = tokenize(text, _TOKENS, unexpected)
     if not tokens:
         raise ExpressionError(f"the expression is empty; {HELP}")
     return tokens
 
 
-class _Parser:
+class _Parser(Cursor):
     def __init__(self, text: str, tokens: list[tuple[int, str]]):
-        self.text, self.tokens, self.pos = text, tokens, 0
+        super().__init__(text, tokens)
         self.nodes: list[Node] = []
         self.vars: dict[str, int] = {}
         self.depth = 0
@@ -114,15 +108,11 @@ class _Parser:
         finally:
             self.depth -= 1
 
-    def peek(self) -> str | None:
-        return self.tokens[self.pos][1] if self.pos < len(self.tokens) else None
+    def ended(self) -> ExpressionError:
+        return ExpressionError(f"the expression ends too early (after column {len(self.text)}); {HELP}")
 
-    def take(self) -> str:
-        tok = self.peek()
-        if tok is None:
-            raise ExpressionError(f"the expression ends too early (after column {len(self.text)}); {HELP}")
-        self.pos += 1
-        return tok
+    def missing(self, token: str, column: int) -> ExpressionError:
+        return ExpressionError(f"expected '{token}' at column {column}; {HELP}")
 
     def add(self, op: str, inputs: tuple[int, ...] = (), name: str = "", value: float = math.nan) -> int:
         if len(self.nodes) >= MAX_NODES:
@@ -145,20 +135,18 @@ class _Parser:
         return left
 
     def unary(self) -> int:
-        if self.peek() == "-":
-            self.take()
+        if self.accept("-"):
             return self.add("neg", (self.nested(self.unary),))
         return self.power()
 
     def power(self) -> int:
         base = self.atom()
-        if self.peek() == "**":
-            self.take()
+        if self.accept("**"):
             return self.add("pow", (base, self.nested(self.unary)))
         return base
 
     def atom(self) -> int:
-        col = self.tokens[self.pos][0] if self.pos < len(self.tokens) else len(self.text)
+        col = self.column() - 1
         tok = self.take()
         if tok == "(":
             inner = self.nested(self.expr)
@@ -182,12 +170,6 @@ class _Parser:
                 self.vars[tok] = self.add("var", name=tok)
             return self.vars[tok]
         raise ExpressionError(f"unexpected '{tok}' at column {col + 1}; {HELP}")
-
-    def expect(self, tok: str) -> None:
-        if self.peek() != tok:
-            col = self.tokens[self.pos][0] + 1 if self.pos < len(self.tokens) else len(self.text) + 1
-            raise ExpressionError(f"expected '{tok}' at column {col}; {HELP}")
-        self.take()
 
 
 # ---------------------------------------------------------------------------- the operations
