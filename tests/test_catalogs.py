@@ -15,12 +15,14 @@ from typing import get_args
 
 import pytest
 import torch
+from textual.binding import Binding
 
 from nntui import catalog, codegen, schedules
-from nntui.engine import batched, build, device, manual
+from nntui.engine import Engine, batched, build, device, manual
 from nntui.expression import FUNCTIONS, OPERATIONS, operation
 from nntui.panels import PANELS, PanelName, probes_for
 from nntui.scenario import data, list_builtin, load, spec
+from nntui.scenario.loader import load_path
 from nntui.status import STATUSES
 from nntui.ui.app import panel_class
 from nntui.ui.histograms import QUANTITIES, QUANTITY_RGB
@@ -73,6 +75,26 @@ def test_every_panel_is_declared_once_and_its_widget_keeps_the_panel_contract():
         panel_class("sparkline")  # was: a name missing from PLOT_PANELS was silently dropped
     assert probes_for(["loss", "variants"]) == frozenset()
     assert probes_for(["contour", "histograms", "boundary", "graph"]) == {"path", "dists", "boundary", "graph"}
+
+
+def test_every_panel_probe_measures_what_its_panel_declares(write_scenario):
+    """A panel's probe is built for each run of a scenario that shows it, and measures exactly the names its
+    declaration gives the record (a name it forgot, or one it added, fails here, not in an empty panel)."""
+    for name, declared in PANELS.items():
+        if declared.probe is None:
+            continue
+        text = ('[scenario]\ntitle = "t"\n[data]\nkind = "blobs"\nn = 32\n[model]\nkind = "mlp"\nlayers = [4]\n'
+                f'[train]\nloss = "cross_entropy"\nsteps = 2\n[view]\npanels = ["{name}"]\n')
+        engine = Engine(load_path(write_scenario(text)), "cpu")
+        engine.advance(2)
+        measured = engine.frame().runs[0].measured or {}
+        assert set(measured) == {m.name for m in declared.measures}, name
+
+
+def test_every_panel_that_shows_one_run_switches_runs_with_brackets():
+    for name, declared in PANELS.items():
+        keys = {b.key for b in getattr(panel_class(name), "BINDINGS", []) if isinstance(b, Binding)}
+        assert not declared.per_run or {"left_square_bracket", "right_square_bracket"} <= keys, name
 
 
 def test_every_status_has_a_colour_and_every_live_column_a_value():

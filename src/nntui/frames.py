@@ -71,6 +71,7 @@ class RunFrame:
     lr: float = math.nan                  # the learning rate of the next step (schedules change it)
     train_seconds: float = 0.0            # wall time spent training so far (steps/s per device)
     device: str = "cpu"
+    measured: dict[str, np.ndarray] | None = None  # what the shown panels' own probes measured (panels/declare.py)
 
 
 @dataclass(frozen=True, eq=False)

@@ -17,6 +17,8 @@ import numpy as np
 
 from .claims import Check, Verdict, due, evaluate
 from .frames import Frame, ModelGraph, RunFrame, Surface
+from .panels import measured
+from .panels.declare import Measured
 from .status import FROZEN, last_half, rising_since_lowest, run_status, window
 
 SERIES_CAPACITY = 2048  # buckets per series; each bucket keeps its min and max point
@@ -178,6 +180,7 @@ class RunHistory:
     grads: Thinned | None = None  # per-parameter gradient norms, one row per frame
     bands: dict[str, Thinned] = field(default_factory=dict)  # per quantity: every layer's percentiles
     graph: ModelGraph | None = None  # the autograd graph's structure (sent once)
+    over_time: dict[str, Thinned] = field(default_factory=dict)  # a panel probe's rows, one per frame (Measured)
     latest: RunFrame | None = None
     held: dict[int, RunFrame] = field(default_factory=dict)  # the frames at steps a panel is held at (view.at)
     edits: list[int] = field(default_factory=list)  # steps where an edit changed its settings and it went on
@@ -262,8 +265,9 @@ class History:
 
     def __init__(self, labels: list[str], settings: list[dict[str, Any]], smoothing: float = 0.9,
                  checks: tuple[Check, ...] = (), holds: frozenset[int] = frozenset(), linear: bool = False,
-                 above_floor: bool = False):
+                 above_floor: bool = False, measures: tuple[Measured, ...] = ()):
         self.runs = [RunHistory(label, s) for label, s in zip(labels, settings)]
+        self.over_time = frozenset(m.name for m in measures if m.kept == "over_time")  # kept as rows
         self.linear = linear  # the loss is shown on a linear axis: a creep beside the fall made is flat
         self.above_floor = above_floor  # it is shown less its floor (view.above_floor): judged as drawn
         self.checks = checks
@@ -279,7 +283,8 @@ class History:
         """An empty history of the scenario's runs, which judges its claims."""
         return cls([v.label for v in scenario.variants], [v.settings() for v in scenario.variants],
                    scenario.view.smoothing or 0.9, scenario.checks, frozenset(scenario.view.at.values()),
-                   linear=not scenario.view.log_y, above_floor=scenario.view.above_floor)
+                   linear=not scenario.view.log_y, above_floor=scenario.view.above_floor,
+                   measures=measured(scenario.view.panels))
 
     def add(self, frame: Frame) -> None:
         for hist, rf in zip(self.runs, frame.runs):
@@ -315,6 +320,11 @@ class History:
                     if quantity not in hist.bands:
                         hist.bands[quantity] = Thinned(d.percentiles.size, capacity=GRAD_CAPACITY)
                     hist.bands[quantity].extend(np.array([rf.step]), d.percentiles.reshape(1, -1))
+                for name, row in (rf.measured or {}).items():
+                    if name in self.over_time:
+                        if name not in hist.over_time:
+                            hist.over_time[name] = Thinned(row.size, capacity=GRAD_CAPACITY)
+                        hist.over_time[name].extend(np.array([rf.step]), row.reshape(1, -1))
             hist.latest = rf
             if math.isfinite(rf.lr):
                 hist.top_lr = max(hist.top_lr, rf.lr)

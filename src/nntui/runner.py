@@ -18,7 +18,7 @@ import time
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import assert_never
+from typing import Any, assert_never
 
 import numpy as np
 
@@ -88,6 +88,9 @@ class RunView:
     confusion_split: str = ""             # … on this split
     held_at: int | None = None            # drawn as it was at this step (view.at), not now
     edits: tuple[int, ...] = ()           # steps where an edit changed its settings and it went on (✎)
+    # what the shown panels' own probes measured (panels/declare.py), by name: a value kept "now" as measured last,
+    # one kept "over_time" as (steps (k,), rows (k, n))
+    measured: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -424,6 +427,9 @@ def run_view(h: RunHistory) -> RunView:
     for quantity, series in h.bands.items():
         band_steps, rows = series.view()
         bands[quantity] = (band_steps, rows.reshape(len(rows), -1, len(PERCENTILES)))
+    measured: dict[str, Any] = {name: rows.view() for name, rows in h.over_time.items()}
+    measured.update({name: value for name, value in (latest.measured or {}).items() if name not in measured}
+                    if latest is not None else {})
     view = RunView(label=h.label, settings=h.settings, steps=steps, losses=losses, loss=h.current_loss,
                    accuracy=h.accuracy.last[1] if h.accuracy.last else math.nan,
                    val_accuracy=h.val_accuracy.last[1] if h.val_accuracy.last else math.nan,
@@ -434,7 +440,7 @@ def run_view(h: RunHistory) -> RunView:
                    smooth_steps=smooth_steps, smooth_losses=smooth_losses,
                    val_steps=val_steps, val_losses=val_losses, lr_steps=lr_steps, lrs=lrs, grad_steps=grad_steps,
                    grads=grads, path=h.path.view()[1] if len(h.path) else None, bands=bands or None, graph=h.graph,
-                   edits=tuple(h.edits), floor=h.floor, baseline=h.baseline)
+                   edits=tuple(h.edits), floor=h.floor, baseline=h.baseline, measured=measured)
     if latest is None:  # before the first frame
         return view
     return replace(view, diverged_at=latest.diverged_at, step=latest.step, lr=latest.lr, rate=_rate(latest),
@@ -456,10 +462,13 @@ def held_view(h: RunHistory, live: RunView, at: int) -> RunView:
     if grad_steps is not None and grads is not None:
         grad_steps, grads = grad_steps[grad_steps <= at], grads[grad_steps <= at]
     bands = {q: (steps[steps <= at], rows[steps <= at]) for q, (steps, rows) in (live.bands or {}).items()}
+    measured: dict[str, Any] = {name: (steps[steps <= at], rows[steps <= at]) for name, (steps, rows) in
+                ((name, h.over_time[name].view()) for name in h.over_time)}
+    measured.update({name: value for name, value in (frame.measured or {}).items() if name not in measured})
     return replace(live, held_at=at, step=frame.step, diverged_at=frame.diverged_at, lr=frame.lr,
                    grad_norms=frame.grad_norms, position=frame.position, dists=frame.dists, boundary=frame.boundary,
                    confusion=frame.confusion, neurons=frame.neurons,
-                   grad_steps=grad_steps, grads=grads, bands=bands or None)
+                   grad_steps=grad_steps, grads=grads, bands=bands or None, measured=measured)
 
 
 class Pace:

@@ -7,6 +7,7 @@ backward → step — on the chosen device. The engine publishes Frames
 
 from __future__ import annotations
 
+import importlib
 import math
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -20,7 +21,8 @@ import torch
 from .. import catalog
 from ..catalog import entry
 from ..frames import Frame, RunFrame, Surface
-from ..panels import probes_for
+from ..panels import panel_probes, probes_for
+from ..panels.declare import PanelProbe, located
 from ..scenario import Scenario, Variant
 from ..schedules import lr_factor
 from . import manual
@@ -44,7 +46,7 @@ class RunState:
     def __init__(self, variant: Variant, device: str, seed: int, tensors: dict[tuple, tuple[torch.Tensor, ...]],
                  track_path: bool = False, probe: bool = False, boundary: bool = False, graph: bool = False,
                  track_lr: bool = False, checkpoints: frozenset[int] = frozenset(), confusion: bool = False,
-                 neurons: bool = False):
+                 neurons: bool = False, panel_probes: tuple[type, ...] = ()):
         self.variant = variant
         self.label = variant.label
         ds = variant.dataset
@@ -116,6 +118,7 @@ class RunState:
         self.graph = trace(self.model, self.loss_fn, self.x[:PROBE_SAMPLES], self.y[:PROBE_SAMPLES]) if graph else None
         self.path_log: list[tuple[int, float, float]] = []
         self.box: list[float] | None = None
+        self.panel_probes: list[PanelProbe] = [cls(self) for cls in panel_probes]  # the shown panels' own
         # a dense run books its first step's loss itself, unless a claim is judged at step 0: it is measured now
         self.measured_start = not self.dense or 0 in checkpoints
         with self._random():
@@ -243,6 +246,8 @@ class RunState:
             if not self.dense:  # the whole split's loss where it stopped: the table and the curve show the blow-up
                 self._evaluate()
             return False
+        for probe in self.panel_probes:
+            probe.before_update()
         return True
 
     def stepped(self, train_loss: float | None = None) -> None:
@@ -368,6 +373,7 @@ class RunState:
             dists=dists, boundary=boundary, graph=self._take_graph(), confusion=confusion, neurons=neurons,
             confusion_split="" if confusion is None else "validation" if held_out else "training",
             lr=self.optimizer.param_groups[0]["lr"], train_seconds=self.train_seconds, device=self.device,
+            measured={name: value for probe in self.panel_probes for name, value in probe.measure().items()} or None,
         )
 
     def _take_graph(self):
@@ -468,6 +474,12 @@ def _compare_gradients(a: RunState, b: RunState) -> None:
         a.grad_gaps[b.label] = max(a.grad_gaps.get(b.label, 0.0), *gaps)
 
 
+def _probe_class(path: str) -> type:
+    """A panel's probe class, from its declaration ("panels.weight_norms.probe:WeightNorms")."""
+    module, name = located(path)
+    return getattr(importlib.import_module(module), name)
+
+
 def _split(log: list[tuple[int, float]]) -> tuple[np.ndarray, np.ndarray]:
     if not log:
         return np.zeros(0, np.int64), np.zeros(0, np.float64)
@@ -498,6 +510,7 @@ class Engine:
         self._options: dict[str, Any] = dict(track_path=self.contour and self.exact, probe="dists" in probes,
                              boundary="boundary" in probes, graph="graph" in probes, track_lr="lr" in probes,
                              confusion="confusion" in probes, neurons="neurons" in probes,
+                             panel_probes=tuple(_probe_class(path) for path in panel_probes(scenario.view.panels)),
                              checkpoints=frozenset(c.at for c in scenario.checks if c.at is not None)
                              | frozenset(scenario.view.at.values()))
         labels = [v.label for v in scenario.variants]

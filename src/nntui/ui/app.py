@@ -22,6 +22,7 @@ from textual.widgets import Footer
 from ..commands import ContinueRun, Release, Reset, RestartRun, SetSpeed, StepOnce, Toggle
 from ..files import write_atomically
 from ..panels import PanelName, panel
+from ..panels.declare import located
 from ..runner import Runner, View, next_speed, settle_heap
 from ..scenario import Scenario, list_builtin
 from ..scenario.edit import write as write_scenario
@@ -67,8 +68,8 @@ HELP_TEXT = {  # the footer is terse (it must fit 80 columns); the help screen e
 
 def panel_class(name: str) -> type[Panel]:
     """The widget class panels.PANELS declares for `name` (an unknown name raises, never a panel left out)."""
-    module, cls = panel(name).widget.split(":")
-    return getattr(import_module(f"{__package__}.{module}"), cls)
+    module, cls = located(panel(name).widget)
+    return getattr(import_module(module), cls)
 
 
 class NNTuiApp(BaseApp, App["str | Scenario | None"]):

@@ -30,6 +30,7 @@ from ..runner import View
 from ..status import OVERFIT
 from .axis import Scale, scale, step_axis, tick_label
 from .braille import BrailleCanvas, dot_cells
+from .chart import envelope_dots, line_dots
 from .palette import blend, variant_rgb
 from .panel import StripPanel
 from .raster import (
@@ -39,7 +40,6 @@ from .raster import (
     cut_label,
     first_fit,
     fmt_short,
-    polyline_pixels,
     starts_apart,
     tick_line,
     wrap_words,
@@ -639,38 +639,6 @@ def _shows_noise(curves: Curves) -> bool:
     main_steps, main_values = curves.main
     at = np.searchsorted(main_steps, steps).clip(0, max(len(main_steps) - 1, 0))
     return len(main_steps) == 0 or not (np.array_equal(main_steps[at], steps) and np.allclose(main_values[at], values))
-
-
-def _columns(px: np.ndarray, py: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Points grouped by dot column (steps ascending): each column's mean x, mean y, min y and max y."""
-    col = np.round(px).astype(int)
-    starts = np.concatenate(([0], np.flatnonzero(np.diff(col)) + 1))
-    counts = np.diff(np.append(starts, len(col)))
-    return (np.add.reduceat(px, starts) / counts, np.add.reduceat(py, starts) / counts,
-            np.minimum.reduceat(py, starts), np.maximum.reduceat(py, starts))
-
-
-def line_dots(px: np.ndarray, py: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """A thin line through each column's mean (noise averages out instead of filling the column), each dot once
-    in order along it (so a dash pattern can be laid on it)."""
-    mx, my, _, _ = _columns(px, py)
-    # from the first point to the last one itself, not to its column's mean: the curve ends where the run is
-    mx, my = np.concatenate(([px[0]], mx, [px[-1]])), np.concatenate(([py[0]], my, [py[-1]]))
-    xs, ys = polyline_pixels(np.round(mx), np.round(my))  # whole dots: no gap where a step is 1.5 dots
-    new = np.ones(len(xs), bool)  # segments share their ends: count each dot once, so dashes keep their length
-    new[1:] = (np.diff(xs) != 0) | (np.diff(ys) != 0)
-    return xs[new], ys[new]
-
-
-def envelope_dots(px: np.ndarray, py: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each dot column's min–max span, joined by the line through the means (a faint band of noise)."""
-    mx, _, low, high = _columns(px, py)
-    low, high = np.round(low).astype(int), np.round(high).astype(int)
-    lengths = high - low + 1
-    span_x = np.repeat(np.round(mx).astype(int), lengths)
-    span_y = np.repeat(low, lengths) + np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    xs, ys = line_dots(px, py)
-    return np.concatenate((span_x, xs)), np.concatenate((span_y, ys))
 
 
 def _dots(series: Series, x_axis: Scale, y_axis: Scale, rows: int) -> tuple[np.ndarray, np.ndarray]:

@@ -2,9 +2,11 @@
 
 A declaration says what the panel needs and where it lives:
 
-- `widget`: its Textual class as "module:Class" under nntui.ui (only the UI imports it);
-- `probes`: what the engine must measure for it each frame (the engine measures
-  only what the shown panels need);
+- `widget`: its Textual class as "module:Class" under nntui (only the UI imports it);
+- `probe` and `measures`: a panel in a folder of its own (`panels/weight_norms/`)
+  brings its own measurement (declare.py says how); the panels written before
+  that name built-in `probes` instead. The engine measures only what the shown
+  panels need;
 - `training`: it draws a training run (a graph lesson has none);
 - `frame`: it frames the plots (the table under them, the text beside them)
   instead of taking a cell of the plot grid;
@@ -21,30 +23,10 @@ walks through adding one.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias, get_args
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Literal, TypeAlias
 
-
-class Variant(Protocol):
-    """What a panel's check reads of a run (scenario.loader's Variant): declared here, so the loader, which
-    checks a scenario's panels against this module, is not imported back by it."""
-
-    @property
-    def label(self) -> str: ...
-
-    @property
-    def dataset(self) -> Any: ...
-
-    @property
-    def model(self) -> Any: ...
-
-    @property
-    def parameter_count(self) -> int: ...
-
-
-Probe = Literal["path", "dists", "boundary", "graph", "lr", "confusion", "neurons"]
-PROBES: tuple[Probe, ...] = get_args(Probe)
+from .declare import Measured, PanelSpec, Probe, Variant
 
 
 def _boundary_problem(variants: tuple[Variant, ...]) -> str | None:
@@ -131,46 +113,35 @@ def _contour_problem(variants: tuple[Variant, ...]) -> str | None:
             f"most {most:,} samples (lower data.n), or remove 'contour'")
 
 
-@dataclass(frozen=True)
-class PanelSpec:
-    widget: str                                   # "module:Class" under nntui.ui
-    probes: frozenset[Probe] = frozenset()        # measured by the engine for this panel
-    training: bool = True                         # draws training runs (not a graph lesson's)
-    frame: bool = False                           # the table under the plots or the text beside them
-    per_run: bool = False                         # shows one run: it can be drawn once per run (view.runs)
-    holds: bool = False                           # draws a run's state at one step: it can be held there (view.at)
-    check: Callable[[tuple[Variant, ...]], str | None] | None = None  # a problem showing it, or None
-
-
 PANELS: dict[str, PanelSpec] = {
-    "loss": PanelSpec("loss:LossPlot"),
-    "lr": PanelSpec("learning_rate:LearningRatePanel", frozenset({"lr"})),
+    "loss": PanelSpec("ui.loss:LossPlot"),
+    "lr": PanelSpec("ui.learning_rate:LearningRatePanel", frozenset({"lr"})),
     # one surface at a time (a run's, where runs see different data): per run, so they can stand side by side
-    "contour": PanelSpec("contour:ContourPanel", frozenset({"path"}), per_run=True, check=_contour_problem),
+    "contour": PanelSpec("ui.contour:ContourPanel", frozenset({"path"}), per_run=True, check=_contour_problem),
     # the loss along the Hessian's top eigenvector through the minimum, with each run's iterates on it
-    "curvature": PanelSpec("curvature:CurvaturePanel", frozenset({"path"}), check=_curvature_problem),
-    "accuracy": PanelSpec("accuracy:AccuracyPanel", check=_accuracy_problem),
-    "gradient_flow": PanelSpec("gradient_flow:GradientFlowPanel", per_run=True, holds=True),
-    "histograms": PanelSpec("histograms:HistogramPanel", frozenset({"dists"}), per_run=True, holds=True),
-    "boundary": PanelSpec("boundary:BoundaryPanel", frozenset({"boundary"}), per_run=True, holds=True,
+    "curvature": PanelSpec("ui.curvature:CurvaturePanel", frozenset({"path"}), check=_curvature_problem),
+    "accuracy": PanelSpec("ui.accuracy:AccuracyPanel", check=_accuracy_problem),
+    "gradient_flow": PanelSpec("ui.gradient_flow:GradientFlowPanel", per_run=True, holds=True),
+    "histograms": PanelSpec("ui.histograms:HistogramPanel", frozenset({"dists"}), per_run=True, holds=True),
+    "boundary": PanelSpec("ui.boundary:BoundaryPanel", frozenset({"boundary"}), per_run=True, holds=True,
                           check=_boundary_problem),
     # the network itself: each unit's output over the data's plane, the links between layers by weight
-    "neurons": PanelSpec("neurons:NeuronsPanel", frozenset({"neurons"}), per_run=True, holds=True,
+    "neurons": PanelSpec("ui.neurons:NeuronsPanel", frozenset({"neurons"}), per_run=True, holds=True,
                          check=_neurons_problem),
     # which classes a run mistakes for which, on the validation split (the training split without one)
-    "confusion": PanelSpec("confusion:ConfusionPanel", frozenset({"confusion"}), per_run=True, holds=True,
+    "confusion": PanelSpec("ui.confusion:ConfusionPanel", frozenset({"confusion"}), per_run=True, holds=True,
                            check=_confusion_problem),
     # a training run's autograd graph; in a graph lesson the same name shows the expression's graph (ui/graph.py)
-    "graph": PanelSpec("model_graph:ModelGraphPanel", frozenset({"graph"}), training=False, per_run=True),
-    "code": PanelSpec("code:CodePanel", per_run=True),
+    "graph": PanelSpec("ui.model_graph:ModelGraphPanel", frozenset({"graph"}), training=False, per_run=True),
+    "code": PanelSpec("ui.code:CodePanel", per_run=True),
     # each run's activation by its slope f′(z): where it is flat, the gradient through it stops
-    "activation": PanelSpec("activation:ActivationPanel", check=_activation_problem),
+    "activation": PanelSpec("ui.activation:ActivationPanel", check=_activation_problem),
     # each run's validation − training loss over the steps (the generalization lessons' headline)
-    "gap": PanelSpec("gap:GapPanel", check=_gap_problem),
+    "gap": PanelSpec("ui.gap:GapPanel", check=_gap_problem),
     # each run's steps per second of its own training time, as bars, with its device
-    "speed": PanelSpec("speed:SpeedPanel"),
-    "variants": PanelSpec("variants:VariantsTable", frame=True),
-    "lesson": PanelSpec("lesson:LessonPanel", training=False, frame=True),
+    "speed": PanelSpec("ui.speed:SpeedPanel"),
+    "variants": PanelSpec("ui.variants:VariantsTable", frame=True),
+    "lesson": PanelSpec("ui.lesson:LessonPanel", training=False, frame=True),
 }
 
 
@@ -184,8 +155,18 @@ def panel(name: str) -> PanelSpec:
 
 
 def probes_for(names: Iterable[str]) -> frozenset[Probe]:
-    """What the engine measures for these panels."""
+    """What the engine measures for these panels (the built-in probes)."""
     return frozenset().union(*(panel(name).probes for name in names))
+
+
+def panel_probes(names: Iterable[str]) -> tuple[str, ...]:
+    """The probes ("module:Class" under nntui) the engine builds for each run to show these panels, each once."""
+    return tuple(dict.fromkeys(p for name in names if (p := panel(name).probe) is not None))
+
+
+def measured(names: Iterable[str]) -> tuple[Measured, ...]:
+    """What those probes add to each frame, and how the record keeps each."""
+    return tuple(m for name in dict.fromkeys(names) for m in panel(name).measures)
 
 
 def multiples_problem(name: str, labels: list[str], shown: list[str], runs: list[str]) -> str | None:
