@@ -26,6 +26,7 @@ import math
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Literal, TypeAlias
 
+from . import weight_norms
 from .declare import Measured, PanelSpec, Probe, Variant
 
 
@@ -140,6 +141,7 @@ PANELS: dict[str, PanelSpec] = {
     "gap": PanelSpec("ui.gap:GapPanel", check=_gap_problem),
     # each run's steps per second of its own training time, as bars, with its device
     "speed": PanelSpec("ui.speed:SpeedPanel"),
+    "weight_norms": weight_norms.PANEL,
     "variants": PanelSpec("ui.variants:VariantsTable", frame=True),
     "lesson": PanelSpec("ui.lesson:LessonPanel", training=False, frame=True),
 }

@@ -1,0 +1,95 @@
+"""The weight-norms panel's widget: for one run, each layer's ‖W‖ over the steps, and under it how much of its
+weights the update before each frame changed (‖ΔW‖/‖W‖), with the 1e-3 rule of thumb dotted across."""
+
+from __future__ import annotations
+
+from rich.color import Color
+from rich.segment import Segment
+from rich.style import Style
+from textual.strip import Strip
+
+from ...ui.axis import step_axis
+from ...ui.chart import Line, line_chart
+from ...ui.loss import x_extent
+from ...ui.palette import ramp
+from ...ui.panel import RUN_BINDINGS, StripPanel, cut_run_name
+from ...ui.raster import MARGIN, border_room, centered_message, first_fit
+
+HEALTHY_RATIO = 1e-3  # an update that changes a layer by about a thousandth of its size: the usual healthy rate
+LAYER_RAMP = ((110, 170, 255), (70, 210, 170), (235, 215, 70), (250, 120, 60))  # input layer blue → output orange
+
+
+def layer_span(layers: tuple[int, ...]) -> str:
+    """0-based layer indices as names: (1, 2, 3, 5) → 'L2–L4, L6'."""
+    parts, start = [], None
+    for k, layer in enumerate(layers):
+        start = layer if start is None else start
+        if k + 1 == len(layers) or layers[k + 1] != layer + 1:
+            parts.append(f"L{start + 1}" if start == layer else f"L{start + 1}–L{layer + 1}")
+            start = None
+    return ", ".join(parts)
+
+
+def layer_rgb(k: int, n: int) -> tuple[int, int, int]:
+    """Layer k of n in a ramp from the input (blue) to the output (orange): depth reads as colour."""
+    return ramp(LAYER_RAMP, k / (n - 1) if n > 1 else 0.0)
+
+
+class WeightNormsPanel(StripPanel):
+    BINDINGS = RUN_BINDINGS
+
+    def _rebuild(self) -> None:
+        width, height, base = self.size.width, self.size.height, self.rich_style
+        run = self.shown_run()
+        norms = run.measured.get("weight_norms") if run is not None else None
+        ratios = run.measured.get("update_ratios") if run is not None else None
+        room = border_room(self.outer_size.width)
+        name = cut_run_name(run, max(room - 12, 8)) if run is not None else ""
+        guide = f"┄ {HEALTHY_RATIO:g}: a healthy update"
+        self.set_titles(title=first_fit([f"Weight norms · {name}", f"‖W‖ · {name}", name], room),
+                        subtitle=first_fit([f"{guide} · [ / ]: other run", f"{guide} · [ / ]: run", guide,
+                                            f"┄ {HEALTHY_RATIO:g}: healthy"], room))
+        if run is None or norms is None or ratios is None or not len(norms[0]) or height < 7 or width < MARGIN + 8:
+            self._strips = centered_message("waiting for the first step…" if height >= 7 else "too small", width,
+                                            height, base)
+            return
+        (steps, norm_rows), (_, ratio_rows) = norms, ratios
+        layers = norm_rows.shape[1]
+        colours = [layer_rgb(k, layers) for k in range(layers)]
+        view = self._view
+        assert view is not None
+        x_axis = step_axis(max(x_extent(view.step, view.total), 1), width - MARGIN)
+        dim = base + Style(dim=True)
+        # the rows: a heading and a chart for each quantity, the step axis once (under the lower chart), the legend;
+        # the updates get the larger share (they are the noisier, and the lesson's evidence)
+        chart_rows = height - 4
+        upper = max(chart_rows * 2 // 5, 2)
+        lower = max(chart_rows - upper, 2)
+        top = line_chart([Line(steps, norm_rows[:, k], colours[k]) for k in range(layers)], x_axis, upper, base)
+        bottom = line_chart([Line(steps, ratio_rows[:, k], colours[k]) for k in range(layers)], x_axis, lower, base,
+                            guide=HEALTHY_RATIO)
+        strips = [self._heading(["‖W‖ of each layer's weights (log)", "‖W‖ of each layer (log)", "‖W‖ (log)", "‖W‖"],
+                                top.hidden, width, dim), *top.strips[:-1],
+                  self._heading(["‖ΔW‖/‖W‖: the share of W one update changes (log)", "‖ΔW‖/‖W‖ per update (log)",
+                                 "‖ΔW‖/‖W‖ (log)", "‖ΔW‖/‖W‖"], bottom.hidden, width, dim),
+                  *(bottom.strips or [Strip.blank(width, base)] * (lower + 1)), self._legend(colours, width, base, dim)]
+        self._strips = [s.crop_extend(0, width, base) for s in strips[:height]]
+
+    @staticmethod
+    def _heading(forms: list[str], hidden: tuple[int, ...], width: int, style: Style) -> Strip:
+        """A chart's heading, and the layers whose lines lie under others' ("L2–L7 under others")."""
+        under = f"{layer_span(hidden)} under others" if hidden else ""
+        texts = [f"{f} · {under}" for f in forms] + forms if under else forms
+        return Strip([Segment(first_fit(texts, width), style)])
+
+    @staticmethod
+    def _legend(colours: list[tuple[int, int, int]], width: int, base: Style, dim: Style) -> Strip:
+        """'input L1 L2 … L7 output', each layer's name in its colour."""
+        names = [f"L{k + 1}" for k in range(len(colours))]
+        wide = len(" ".join(names)) + len("input  output") <= width
+        segments = [Segment("input " if wide else "", dim)]
+        for k, (label, rgb) in enumerate(zip(names, colours)):
+            segments.append(Segment(("" if k == 0 else " ") + label, base + Style(color=Color.from_rgb(*rgb), bold=True)))
+        segments.append(Segment(" output" if wide else "", dim))
+        return Strip(segments)
+
