@@ -29,3 +29,9 @@ def test_each_flat_line_is_drawn_on_its_values_row_and_a_line_under_another_is_n
 def test_values_a_log_chart_cannot_draw_leave_no_chart():
     nothing = Line(np.arange(3.0), np.array([0.0, -1.0, np.nan]), (1, 2, 3))
     assert line_chart([nothing], step_axis(3, 20), 5, Style()).strips == []
+
+
+def test_a_guide_is_always_in_view():
+    far = Line(np.arange(5.0), np.full(5, 0.3), (1, 2, 3))
+    plot = rows_of(line_chart([far], step_axis(5, 20), 6, Style(), guide=1e-3).strips)[:-1]
+    assert any(row[:MARGIN - 2].strip() == "0.001" for row in plot)

@@ -61,6 +61,9 @@ def test_the_update_ratio_is_the_last_update_over_the_weights_before_it(write_sc
 def test_what_a_probe_measures_reaches_the_panels_as_declared(write_scenario):
     scenario = load_path(write_scenario(SWEEP))
     engine, history = Engine(scenario, "cpu"), History.for_scenario(scenario)
+    history.add(engine.frame())  # step 0: no row yet, and still (steps, rows), never the frame's bare value
+    steps, rows = run_view(history.runs[0]).measured["weight_norms"]
+    assert len(steps) == len(rows) == 0
     for _ in range(4):
         engine.advance(3)
         history.add(engine.frame())

@@ -180,7 +180,8 @@ class RunHistory:
     grads: Thinned | None = None  # per-parameter gradient norms, one row per frame
     bands: dict[str, Thinned] = field(default_factory=dict)  # per quantity: every layer's percentiles
     graph: ModelGraph | None = None  # the autograd graph's structure (sent once)
-    over_time: dict[str, Thinned] = field(default_factory=dict)  # a panel probe's rows, one per frame (Measured)
+    # a panel probe's values kept over time (Measured): a row per frame, by name (None until the first row)
+    over_time: dict[str, Thinned | None] = field(default_factory=dict)
     latest: RunFrame | None = None
     held: dict[int, RunFrame] = field(default_factory=dict)  # the frames at steps a panel is held at (view.at)
     edits: list[int] = field(default_factory=list)  # steps where an edit changed its settings and it went on
@@ -266,8 +267,8 @@ class History:
     def __init__(self, labels: list[str], settings: list[dict[str, Any]], smoothing: float = 0.9,
                  checks: tuple[Check, ...] = (), holds: frozenset[int] = frozenset(), linear: bool = False,
                  above_floor: bool = False, measures: tuple[Measured, ...] = ()):
-        self.runs = [RunHistory(label, s) for label, s in zip(labels, settings)]
-        self.over_time = frozenset(m.name for m in measures if m.kept == "over_time")  # kept as rows
+        self.over_time = tuple(m.name for m in measures if m.kept == "over_time")  # kept as rows
+        self.runs = [self._new_run(label, s) for label, s in zip(labels, settings)]
         self.linear = linear  # the loss is shown on a linear axis: a creep beside the fall made is flat
         self.above_floor = above_floor  # it is shown less its floor (view.above_floor): judged as drawn
         self.checks = checks
@@ -320,11 +321,11 @@ class History:
                     if quantity not in hist.bands:
                         hist.bands[quantity] = Thinned(d.percentiles.size, capacity=GRAD_CAPACITY)
                     hist.bands[quantity].extend(np.array([rf.step]), d.percentiles.reshape(1, -1))
-                for name, row in (rf.measured or {}).items():
-                    if name in self.over_time:
-                        if name not in hist.over_time:
-                            hist.over_time[name] = Thinned(row.size, capacity=GRAD_CAPACITY)
-                        hist.over_time[name].extend(np.array([rf.step]), row.reshape(1, -1))
+                for name in self.over_time:
+                    row = (rf.measured or {})[name]
+                    rows = hist.over_time[name] or Thinned(row.size, capacity=GRAD_CAPACITY)
+                    rows.extend(np.array([rf.step]), row.reshape(1, -1))
+                    hist.over_time[name] = rows
             hist.latest = rf
             if math.isfinite(rf.lr):
                 hist.top_lr = max(hist.top_lr, rf.lr)
@@ -343,6 +344,9 @@ class History:
         self.step = frame.step
         self.frames += 1
         self._judge_claims()
+
+    def _new_run(self, label: str, settings: dict[str, Any]) -> RunHistory:
+        return RunHistory(label, settings, over_time=dict.fromkeys(self.over_time))
 
     def _judge_claims(self) -> None:
         """Judge each claim once, at the first frame where its runs have reached its step (the engine stops
@@ -364,7 +368,7 @@ class History:
     def restart(self, index: int, label: str, settings: dict[str, Any], checks: tuple[Check, ...] | None = None) -> None:
         """Run `index` starts over (an edit): its history is new, the others keep theirs. `checks`: the edited
         scenario's claims (they follow the run's new label); a claim about the run is judged again."""
-        self.runs[index] = RunHistory(label, settings)
+        self.runs[index] = self._new_run(label, settings)
         if checks is not None:
             self.checks = checks
         for k, check in enumerate(self.checks):

@@ -25,7 +25,7 @@ import numpy as np
 from .claims import Verdict
 from .commands import Command, ContinueRun, Pause, Release, Reset, RestartRun, SetSpeed, StepOnce, Toggle, predict
 from .errors import NntuiError
-from .frames import PERCENTILES, Boundary, ExpressionResult, ModelGraph, Neurons, Surface
+from .frames import PERCENTILES, Boundary, ExpressionResult, ModelGraph, Neurons, RunFrame, Surface
 from .record import History, RunHistory
 from .scenario import ExpressionLesson, Scenario
 
@@ -427,9 +427,7 @@ def run_view(h: RunHistory) -> RunView:
     for quantity, series in h.bands.items():
         band_steps, rows = series.view()
         bands[quantity] = (band_steps, rows.reshape(len(rows), -1, len(PERCENTILES)))
-    measured: dict[str, Any] = {name: rows.view() for name, rows in h.over_time.items()}
-    measured.update({name: value for name, value in (latest.measured or {}).items() if name not in measured}
-                    if latest is not None else {})
+    measured = measured_values(h, latest)
     view = RunView(label=h.label, settings=h.settings, steps=steps, losses=losses, loss=h.current_loss,
                    accuracy=h.accuracy.last[1] if h.accuracy.last else math.nan,
                    val_accuracy=h.val_accuracy.last[1] if h.val_accuracy.last else math.nan,
@@ -462,13 +460,23 @@ def held_view(h: RunHistory, live: RunView, at: int) -> RunView:
     if grad_steps is not None and grads is not None:
         grad_steps, grads = grad_steps[grad_steps <= at], grads[grad_steps <= at]
     bands = {q: (steps[steps <= at], rows[steps <= at]) for q, (steps, rows) in (live.bands or {}).items()}
-    measured: dict[str, Any] = {name: (steps[steps <= at], rows[steps <= at]) for name, (steps, rows) in
-                ((name, h.over_time[name].view()) for name in h.over_time)}
-    measured.update({name: value for name, value in (frame.measured or {}).items() if name not in measured})
+    measured = measured_values(h, frame, at)
     return replace(live, held_at=at, step=frame.step, diverged_at=frame.diverged_at, lr=frame.lr,
                    grad_norms=frame.grad_norms, position=frame.position, dists=frame.dists, boundary=frame.boundary,
                    confusion=frame.confusion, neurons=frame.neurons,
                    grad_steps=grad_steps, grads=grads, bands=bands or None, measured=measured)
+
+
+def measured_values(h: RunHistory, frame: RunFrame | None, at: int | None = None) -> dict[str, Any]:
+    """What the run's panel probes measured, as RunView.measured holds it: a value kept over time as its (steps,
+    rows) (up to step `at`: a view held there), one kept now as `frame`'s."""
+    measured: dict[str, Any] = {}
+    for name, kept in h.over_time.items():
+        steps, rows = kept.view() if kept is not None else (np.zeros(0, np.int64), np.zeros((0, 0)))
+        measured[name] = (steps, rows) if at is None else (steps[steps <= at], rows[steps <= at])
+    if frame is not None:
+        measured.update({name: value for name, value in (frame.measured or {}).items() if name not in h.over_time})
+    return measured
 
 
 class Pace:

@@ -76,12 +76,15 @@ def line_chart(lines: Sequence[Line], x_axis: Scale, rows: int, base: Style, *, 
                guide: float | None = None) -> Chart:
     """`rows` rows of the lines over `x_axis` (its MARGIN-wide y ticks on the left, each on its value's row), then
     the step axis's row; none where no line has a value to draw. On a log axis the values that are not positive
-    are left out; `guide`: a value drawn as a dotted row (where it is in view), behind the lines."""
+    are left out; `guide`: a value drawn as a dotted row behind the lines, always in view (a reference the lines
+    are read against, which a legend explains)."""
     shown = [np.isfinite(line.values) & ((line.values > 0) if log else True) for line in lines]
     values = np.concatenate([line.values[ok] for line, ok in zip(lines, shown)] or [np.zeros(0)])
     if not len(values):
         return Chart([], ())
     lo, hi = float(values.min()), float(values.max())
+    if guide is not None:
+        lo, hi = min(lo, guide), max(hi, guide)
     if log and hi / lo < 10:  # less than a decade: a decade around them, so the ticks say something
         mid = math.sqrt(lo * hi)
         lo, hi = mid / math.sqrt(10), mid * math.sqrt(10)
@@ -89,7 +92,7 @@ def line_chart(lines: Sequence[Line], x_axis: Scale, rows: int, base: Style, *, 
         lo, hi = lo - 0.5, hi + 0.5
     y_axis = scale(lo, hi, rows, log=log, flip=True, label_width=MARGIN - 2)
     canvas = BrailleCanvas(x_axis.cells, rows)
-    if guide is not None and y_axis.lo <= guide <= y_axis.hi:
+    if guide is not None:
         xs = np.arange(0, 2 * x_axis.cells)
         xs = xs[(xs // 2) % 2 == 0]  # every other cell's dots
         canvas.paint(xs, np.full(len(xs), int(round(float(y_axis.dots(guide, 4))))), len(lines))

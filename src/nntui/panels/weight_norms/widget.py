@@ -15,6 +15,7 @@ from ...ui.palette import ramp
 from ...ui.panel import RUN_BINDINGS, StripPanel, cut_run_name
 from ...ui.raster import MARGIN, border_room, centered_message, first_fit
 
+MIN_BOTH = 7  # rows of charts that hold both (two rows of ‖W‖ at least, four of the updates); fewer: the updates
 HEALTHY_RATIO = 1e-3  # an update that changes a layer by about a thousandth of its size: the usual healthy rate
 LAYER_RAMP = ((110, 170, 255), (70, 210, 170), (235, 215, 70), (250, 120, 60))  # input layer blue → output orange
 
@@ -46,7 +47,10 @@ class WeightNormsPanel(StripPanel):
         room = border_room(self.outer_size.width)
         name = cut_run_name(run, max(room - 12, 8)) if run is not None else ""
         guide = f"┄ {HEALTHY_RATIO:g}: a healthy update"
-        self.set_titles(title=first_fit([f"Weight norms · {name}", f"‖W‖ · {name}", name], room),
+        both = height - 4 >= MIN_BOTH  # room for ‖W‖ and the updates; else the updates alone
+        titles = ([f"Weight norms · {name}", f"‖W‖ · {name}"] if both else
+                  [f"Weight updates · {name}", f"‖ΔW‖/‖W‖ · {name}"])
+        self.set_titles(title=first_fit([*titles, name], room),
                         subtitle=first_fit([f"{guide} · [ / ]: other run", f"{guide} · [ / ]: run", guide,
                                             f"┄ {HEALTHY_RATIO:g}: healthy"], room))
         if run is None or norms is None or ratios is None or not len(norms[0]) or height < 7 or width < MARGIN + 8:
@@ -61,18 +65,21 @@ class WeightNormsPanel(StripPanel):
         x_axis = step_axis(max(x_extent(view.step, view.total), 1), width - MARGIN)
         dim = base + Style(dim=True)
         # the rows: a heading and a chart for each quantity, the step axis once (under the lower chart), the legend;
-        # the updates get the larger share (they are the noisier, and the lesson's evidence)
+        # the updates get the larger share (they are the noisier, and the lesson's evidence). Under MIN_BOTH rows of
+        # charts, the updates alone: two charts of two rows each said nothing
         chart_rows = height - 4
-        upper = max(chart_rows * 2 // 5, 2)
-        lower = max(chart_rows - upper, 2)
-        top = line_chart([Line(steps, norm_rows[:, k], colours[k]) for k in range(layers)], x_axis, upper, base)
+        upper = chart_rows * 2 // 5 if both else 0
+        lower = chart_rows - upper + (0 if upper else 1)
         bottom = line_chart([Line(steps, ratio_rows[:, k], colours[k]) for k in range(layers)], x_axis, lower, base,
                             guide=HEALTHY_RATIO)
-        strips = [self._heading(["‖W‖ of each layer's weights (log)", "‖W‖ of each layer (log)", "‖W‖ (log)", "‖W‖"],
-                                top.hidden, width, dim), *top.strips[:-1],
-                  self._heading(["‖ΔW‖/‖W‖: the share of W one update changes (log)", "‖ΔW‖/‖W‖ per update (log)",
-                                 "‖ΔW‖/‖W‖ (log)", "‖ΔW‖/‖W‖"], bottom.hidden, width, dim),
-                  *(bottom.strips or [Strip.blank(width, base)] * (lower + 1)), self._legend(colours, width, base, dim)]
+        strips = []
+        if upper:
+            top = line_chart([Line(steps, norm_rows[:, k], colours[k]) for k in range(layers)], x_axis, upper, base)
+            strips += [self._heading(["‖W‖ of each layer's weights (log)", "‖W‖ of each layer (log)", "‖W‖ (log)",
+                                      "‖W‖"], top.hidden, width, dim), *top.strips[:-1]]
+        strips += [self._heading(["‖ΔW‖/‖W‖: the share of W one update changes (log)", "‖ΔW‖/‖W‖ per update (log)",
+                                  "‖ΔW‖/‖W‖ (log)", "‖ΔW‖/‖W‖"], bottom.hidden, width, dim),
+                   *(bottom.strips or [Strip.blank(width, base)] * (lower + 1)), self._legend(colours, width, base, dim)]
         self._strips = [s.crop_extend(0, width, base) for s in strips[:height]]
 
     @staticmethod
