@@ -311,48 +311,49 @@ def load_raw(raw: dict[str, Any], *, source: str, base_dir: Path, name: str = "s
         spec = spec.model_copy(update={"scenario": spec.scenario.model_copy(update={"seed": seed})})
     if spec.expression is not None:
         return _expression_scenario(spec, spec.expression, raw, source=source, text=text, name=name)
-
-    bases = {s: raw.get(s, {}) for s in _SECTIONS}
-    explicit = spec.variant or []
     sweeps = _sweep_targets(spec.sweep, source, text)
-    n_variants = max(1, len(explicit)) * math.prod(len(v) for _, _, v in sweeps)
+    n_variants = max(1, len(spec.variant or [])) * math.prod(len(v) for _, _, v in sweeps)
     if n_variants > MAX_VARIANTS:
         raise ScenarioError([Problem(source, f"{n_variants} variants; at most {MAX_VARIANTS} can train side by side",
                                      "sweep" if sweeps else "variant")])
+    variants, problems = _variants(spec, raw, sweeps, source=source, text=text, base_dir=base_dir)
+    problems += [p for v in variants for p in _run_problems(v, source, text)]
+    if problems:
+        raise ScenarioError(list(dict.fromkeys(problems)))
+    seen: set[str] = set()
+    for v in variants:
+        if v.label in seen:
+            raise ScenarioError([Problem(source, f"two variants are labelled '{v.label}'; give each a unique label", "variant")])
+        seen.add(v.label)
+    problem = _view_problem(spec, variants, source, text)
+    if problem is not None:
+        raise ScenarioError([problem])
+    size_problems = _size_problems(variants, source)
+    if size_problems:
+        raise ScenarioError(size_problems)
+    checks = tuple(_check(spec, k, variants, source, text) for k in range(len(spec.check)))
+    sweep_fields = tuple(dict.fromkeys(f"{s}.{f}" for s, f, _ in sweeps))
+    return Scenario(name, Path(source), spec.scenario, spec.lesson, tuple(variants), spec.view, sweep_fields,
+                    raw=raw, base_dir=base_dir, checks=checks)
 
+
+def _variants(spec: ScenarioFile, raw: dict[str, Any], sweeps: list, *, source: str, text: str,
+              base_dir: Path) -> tuple[list[Variant], list[Problem]]:
+    """Every run: each explicit [[variant]] (or the scenario itself) crossed with every combination of the sweep's
+    values, each section validated; runs on the same data share one dataset. The problems of every run, together."""
+    bases = {s: raw.get(s, {}) for s in _SECTIONS}
+    explicit = spec.variant or []
     datasets: dict[str, Dataset] = {}
     variants: list[Variant] = []
     problems: list[Problem] = []
     rows = list(enumerate(explicit)) if explicit else [(None, None)]
     for (idx, override), combo in itertools.product(rows, itertools.product(*(v for _, _, v in sweeps))):
-        sections = {s: dict(bases[s]) for s in _SECTIONS}
-        changed: list[str] = []
-        labels: list[str] = []
-        if override is not None:
-            for s in _SECTIONS:
-                sections[s] = _merge(sections[s], getattr(override, s))
-                changed += [f"{s}.{k}" for k in getattr(override, s)]
-            if override.label:
-                labels.append(override.label)
-        for (section, fld, _), value in zip(sweeps, combo):
-            sections[section] = {**sections[section], fld: value}
-            changed.append(f"{section}.{fld}")
-            labels.append(f"{fld}={value}")
-        resolved: dict[str, Any] = {"data": None}
-        surface = sections["model"].get("kind") == "surface"  # analytic surfaces have no data
-        for s, adapter in _SECTIONS.items():
-            if s == "data" and surface:
-                continue
-            prefix: tuple[Any, ...] = ("variant", idx, s) if idx is not None else (s,)
-            try:
-                resolved[s] = (adapter.validate_python(sections[s]) if isinstance(adapter, TypeAdapter)
-                               else adapter.model_validate(sections[s]))
-            except ValidationError as err:
-                problems += _problems(err, source, text, prefix if override is not None else ("sweep",))
-        if not problems:
-            problems += _manual_problems(resolved, source, text, idx)
+        sections, changed, labels = _variant_sections(bases, override, sweeps, combo)
+        resolved, found = _resolved(sections, idx, override is not None, source, text)
+        problems += found if found or problems else _manual_problems(resolved, source, text, idx)
         if problems:
             continue
+        surface = resolved["data"] is None
         data_key = "surface" if surface else resolved["data"].model_dump_json() + resolved["train"].loss
         if data_key not in datasets:
             datasets[data_key] = surface_dataset() if surface else make_dataset(
@@ -361,58 +362,102 @@ def load_raw(raw: dict[str, Any], *, source: str, base_dir: Path, name: str = "s
         label = ", ".join(labels) or (f"variant {idx + 1}" if idx is not None else "run")
         variants.append(Variant(label, resolved["data"], resolved["model"], resolved["train"],
                                 datasets[data_key], tuple(dict.fromkeys(changed))))
-    for v in variants:
-        if v.model.batch_norm and v.batch_size < 2:
-            problems.append(Problem(source, f"run '{v.label}': batch norm needs mini-batches of 2 or more samples; "
-                                    "raise batch_size or turn batch_norm off", "train.batch_size"))
-        if v.train.early_stop is not None and not len(v.dataset.x_val):
-            problems.append(Problem(source, f"run '{v.label}': early stopping watches the validation loss, and this "
-                                    "data has no validation split; set data.validation (e.g. 0.3)",
-                                    "train.early_stop", locate(text, ("train", "early_stop"))))
-        if v.train.l1 and v.model.kind == "surface":
-            problems.append(Problem(source, f"run '{v.label}': a surface model has no weight matrices for L1 to act "
-                                    "on; remove train.l1", "train.l1", locate(text, ("train", "l1"))))
-    if problems:
-        raise ScenarioError(list(dict.fromkeys(problems)))
-    seen: set[str] = set()
-    for v in variants:
-        if v.label in seen:
-            raise ScenarioError([Problem(source, f"two variants are labelled '{v.label}'; give each a unique label", "variant")])
-        seen.add(v.label)
+    return variants, problems
 
+
+def _variant_sections(bases: dict[str, dict], override, sweeps: list,
+                      combo: tuple) -> tuple[dict[str, dict], list[str], list[str]]:
+    """One run's raw sections (the scenario's, its [[variant]]'s fields over them, then its sweep values), the
+    fields it changes and the parts of its label."""
+    sections = {s: dict(bases[s]) for s in _SECTIONS}
+    changed: list[str] = []
+    labels: list[str] = []
+    if override is not None:
+        for s in _SECTIONS:
+            sections[s] = _merge(sections[s], getattr(override, s))
+            changed += [f"{s}.{k}" for k in getattr(override, s)]
+        if override.label:
+            labels.append(override.label)
+    for (section, fld, _), value in zip(sweeps, combo):
+        sections[section] = {**sections[section], fld: value}
+        changed.append(f"{section}.{fld}")
+        labels.append(f"{fld}={value}")
+    return sections, changed, labels
+
+
+def _resolved(sections: dict[str, dict], idx: int | None, explicit: bool, source: str,
+              text: str) -> tuple[dict[str, Any], list[Problem]]:
+    """Each section validated (an analytic surface has no data: None), and the problems, named after the
+    [[variant]] or the sweep that made them."""
+    resolved: dict[str, Any] = {"data": None}
+    problems: list[Problem] = []
+    surface = sections["model"].get("kind") == "surface"
+    for s, adapter in _SECTIONS.items():
+        if s == "data" and surface:
+            continue
+        prefix: tuple[Any, ...] = ("variant", idx, s) if idx is not None else (s,)
+        try:
+            resolved[s] = (adapter.validate_python(sections[s]) if isinstance(adapter, TypeAdapter)
+                           else adapter.model_validate(sections[s]))
+        except ValidationError as err:
+            problems += _problems(err, source, text, prefix if explicit else ("sweep",))
+    return resolved, problems
+
+
+def _run_problems(v: Variant, source: str, text: str) -> list[Problem]:
+    """What one run's settings ask for that its data or model cannot give."""
+    problems = []
+    if v.model.batch_norm and v.batch_size < 2:
+        problems.append(Problem(source, f"run '{v.label}': batch norm needs mini-batches of 2 or more samples; "
+                                "raise batch_size or turn batch_norm off", "train.batch_size"))
+    if v.train.early_stop is not None and not len(v.dataset.x_val):
+        problems.append(Problem(source, f"run '{v.label}': early stopping watches the validation loss, and this "
+                                "data has no validation split; set data.validation (e.g. 0.3)",
+                                "train.early_stop", locate(text, ("train", "early_stop"))))
+    if v.train.l1 and v.model.kind == "surface":
+        problems.append(Problem(source, f"run '{v.label}': a surface model has no weight matrices for L1 to act "
+                                "on; remove train.l1", "train.l1", locate(text, ("train", "l1"))))
+    return problems
+
+
+def _view_problem(spec: ScenarioFile, variants: list[Variant], source: str, text: str) -> Problem | None:
+    """The first thing [view] or the lesson's beats ask of these runs that they cannot show, or None."""
+    return _panel_problem(spec, variants, source, text) or _placement_problem(spec, variants, source, text)
+
+
+def _panel_problem(spec: ScenarioFile, variants: list[Variant], source: str, text: str) -> Problem | None:
+    """A shown panel these runs cannot fill, or a loss floor they do not have."""
     for shown in dict.fromkeys(spec.view.panels):
         check = panel(shown).check
         problem = check(tuple(variants)) if check is not None else None
         if problem:
-            raise ScenarioError([Problem(source, problem, "view.panels", locate(text, ("view", "panels")))])
+            return Problem(source, problem, "view.panels", locate(text, ("view", "panels")))
     floorless = next((v for v in variants if v.model.kind != "linear" or v.train.loss != "mse" or v.train.l1
                       or v.train.weight_decay), None)
     if spec.view.above_floor and floorless is not None:
-        raise ScenarioError([Problem(source, f"run '{floorless.label}': the lowest loss is known only for a linear "
-                                     "model fitted by mean squared error without a penalty (least squares); remove "
-                                     "view.above_floor", "view.above_floor", locate(text, ("view", "above_floor")))])
+        return Problem(source, f"run '{floorless.label}': the lowest loss is known only for a linear model fitted "
+                       "by mean squared error without a penalty (least squares); remove view.above_floor",
+                       "view.above_floor", locate(text, ("view", "above_floor")))
+    return None
+
+
+def _placement_problem(spec: ScenarioFile, variants: list[Variant], source: str, text: str) -> Problem | None:
+    """A beat's focus, a panel drawn per run (view.runs) or held at a step (view.at) that names what is not there."""
     run_labels = [v.label for v in variants]
     for k, beat in enumerate(spec.lesson.beats):
         if beat.focus is not None and beat.focus not in run_labels:
-            raise ScenarioError([Problem(source, f"focus '{beat.focus}' is not a run's label; use one of "
-                                 f"{', '.join(repr(label) for label in run_labels)}", f"lesson.beats.{k}.focus",
-                                 locate(text, ("lesson", "beats", k, "focus")))])
+            return Problem(source, f"focus '{beat.focus}' is not a run's label; use one of "
+                           f"{', '.join(repr(label) for label in run_labels)}", f"lesson.beats.{k}.focus",
+                           locate(text, ("lesson", "beats", k, "focus")))
     for shown, labels in spec.view.runs.items():
         problem = multiples_problem(shown, labels, list(spec.view.panels), run_labels)
         if problem:
-            raise ScenarioError([Problem(source, problem, f"view.runs.{shown}", locate(text, ("view", "runs", shown)))])
+            return Problem(source, problem, f"view.runs.{shown}", locate(text, ("view", "runs", shown)))
     for shown, step in spec.view.at.items():
         problem = moment_problem(shown, step, list(spec.view.panels), max(v.steps for v in variants))
         if problem:
-            raise ScenarioError([Problem(source, problem, f"view.at.{shown}", locate(text, ("view", "at", shown)))])
-
-    size_problems = _size_problems(variants, source)
-    if size_problems:
-        raise ScenarioError(size_problems)
-    checks = tuple(_check(spec, k, variants, source, text) for k in range(len(spec.check)))
-    sweep_fields = tuple(dict.fromkeys(f"{s}.{f}" for s, f, _ in sweeps))
-    return Scenario(name, Path(source), spec.scenario, spec.lesson, tuple(variants), spec.view, sweep_fields,
-                    raw=raw, base_dir=base_dir, checks=checks)
+            return Problem(source, problem, f"view.at.{shown}", locate(text, ("view", "at", shown)))
+    return None
 
 
 # claim quantities read from the validation split
