@@ -49,6 +49,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 STATUSES = ("waiting", "learning", "converged", "stuck", "oscillating", "overfitting", "stopped", "diverging",
             "diverged")
@@ -102,72 +103,132 @@ def run_status(losses: Sequence[float], *, step: int, diverged_at: int | None, f
     `earlier`: its loss two thirds of the steps ago (NaN where unknown): the window can be a small part of a long
     run, and a curve still falling over the last third of the chart is not converged. `recent`: how many of the
     last losses lie in the last half of the steps (0: all of them), the level a swing is measured against."""
-    if above_floor and math.isfinite(floor):  # every level measured from the floor, as the chart draws it
-        losses = [v - floor for v in losses]
-        first, baseline, best_other, earlier = first - floor, baseline - floor, best_other - floor, earlier - floor
-        level = None if level is None else level - floor
-        floor = 0.0
     if diverged_at is not None:
         return "diverged"
     if stopped:
         return "stopped"
     if step == 0 or not losses:
         return "waiting"
-    now = losses[-1]
-    if not math.isfinite(now) or now > DIVERGING_FACTOR * first:
+    curve = _Curve(list(losses), first, baseline, floor, best_other, level, frozen, linear, above_floor, earlier,
+                   recent)
+    if above_floor and math.isfinite(floor):  # every level measured from the floor, as the chart draws it
+        curve = curve.less_floor()
+    return _early_status(curve, held_out) or _trend_status(curve) or _flat_status(curve) or "learning"
+
+
+@dataclass(frozen=True)
+class _Curve:
+    """What the rules read of one run (run_status's arguments)."""
+
+    losses: list[float]
+    first: float
+    baseline: float
+    floor: float
+    best_other: float
+    level: float | None
+    frozen: bool
+    linear: bool
+    above_floor: bool
+    earlier: float
+    recent: int
+
+    def less_floor(self) -> _Curve:
+        """Every level less the floor: the loss as the chart draws it (view.above_floor)."""
+        f = self.floor
+        return replace(self, losses=[v - f for v in self.losses], first=self.first - f, baseline=self.baseline - f,
+                       best_other=self.best_other - f, earlier=self.earlier - f,
+                       level=None if self.level is None else self.level - f, floor=0.0)
+
+    @property
+    def now(self) -> float:
+        return self.losses[-1]
+
+    @property
+    def third(self) -> int:
+        return len(self.losses) // 3
+
+    def thirds(self) -> tuple[float, float]:
+        """The medians of the window's first and last thirds: an optimizer's lone spike (Adam's, now and then) is
+        not a trend."""
+        return statistics.median(self.losses[:self.third]), statistics.median(self.losses[-self.third:])
+
+    def plateau(self) -> tuple[float, float]:
+        """The means of the first and last halves of the window's last third: flat there, it fell and has stopped."""
+        third = self.third
+        half_third = max(third // 2, 1)
+        return (sum(self.losses[-third:][:half_third]) / half_third, sum(self.losses[-half_third:]) / half_third)
+
+    def still(self, a: float, b: float, drawn: bool = True) -> bool:
+        """Flat from a to b at its own level, or (`drawn`), on a linear axis, next to the fall it made from its
+        start (a loss at 0.3% of its start, halving again, lies on the axis of a chart that starts there)."""
+        return abs(a - b) <= FLAT * a or drawn and self.linear and abs(a - b) <= FLAT * self.first  # (False: NaN)
+
+
+def _early_status(c: _Curve, held_out: tuple[float, float, float, float, bool] | None) -> str | None:
+    """Blowing up, overfitting, at (almost) nothing, or too few points to say more."""
+    if not math.isfinite(c.now) or c.now > DIVERGING_FACTOR * c.first:
         return "diverging"
     if held_out is not None and overfitting(*held_out):
         return "overfitting"
-    if now <= NEGLIGIBLE * first:
+    if c.now <= NEGLIGIBLE * c.first:
         return "converged"
-    if len(losses) < 4:
-        return "learning"
+    return "learning" if len(c.losses) < 4 else None
+
+
+def _trend_status(c: _Curve) -> str | None:
+    """Only rising (diverging), or swinging back and forth without dying out (oscillating)."""
+    losses = c.losses
     top = max(losses)
     moves = [b - a for a, b in zip(losses, losses[1:]) if abs(b - a) > NOISE * top]
     turns = sum(1 for a, b in zip(moves, moves[1:]) if (a > 0) != (b > 0))
-    if moves and turns == 0 and moves[0] > 0 and now > (1 + RISE) * losses[0]:
+    if moves and turns == 0 and moves[0] > 0 and c.now > (1 + RISE) * losses[0]:
         return "diverging"
-    third = len(losses) // 3
-    # medians, not means: an optimizer's lone spike (Adam's, now and then) is not a trend
-    early, late = statistics.median(losses[:third]), statistics.median(losses[-third:])
+    early, late = c.thirds()
     half = len(losses) // 2
     # a swing that comes back: one burst on a flat curve (Adam's, now and then) is a jolt, not an oscillation
     # a swing is measured against the top of the last half of the run, not the fall a window reaching further
     # back made first (binary_classification at step 80, evaluated every 10 steps, climbed back 0.012 -> 0.092
     # and 0.029 -> 0.095 beside a window of 8 points that began at 0.51: "learning")
-    level_top = max(losses[-recent:]) if recent >= 2 else top
+    level_top = max(losses[-c.recent:]) if c.recent >= 2 else top
     if turns and (late > (1 + FLAT) * early or _climbs(losses, SWING * level_top) >= 2
                   and _swing(losses[half:]) >= _swing(losses[:half + 1]) / 2):
         return "oscillating"
-    mine = now if level is None else level
+    return None
 
-    def still(a: float, b: float, drawn: bool = True) -> bool:
-        """Flat from a to b at its own level, or (`drawn`), on a linear axis, next to the fall it made from its
-        start (a loss at 0.3% of its start, halving again, lies on the axis of a chart that starts there)."""
-        return abs(a - b) <= FLAT * a or drawn and linear and abs(a - b) <= FLAT * first  # (False: NaN)
 
-    half_third = max(third // 2, 1)  # flat over the window's last third (it fell, and has stopped): a plateau
-    ends = (sum(losses[-third:][:half_third]) / half_third, sum(losses[-half_third:]) / half_third)
-    if frozen or still(early, late) or third >= PLATEAU and still(*ends):
-        # stuck only where it has stopped at its own level: a loss still halving far below its start, flat on a
-        # linear axis, has stopped nowhere (a perceptron at 99% given x1·x2, 10× above a hidden layer's loss)
-        stopped = frozen or still(early, late, drawn=False) or third >= PLATEAU and still(*ends, drawn=False)
-        # at the lowest its model can reach (a straight line's least squares) a run is converged, however far above
-        # a better model or near a constant it is: nothing is left for it to learn
-        reached = not above_floor and now <= (1 + FLAT) * floor  # (drawn less its floor, the chart shows the gap)
-        falling = not frozen and _falls_visibly(earlier, now, first, linear, best_other)
-        if stopped and not reached and not falling and (now >= BASELINE_SHARE * baseline or mine >= FAR_ABOVE * best_other):
-            return "stuck"
-        if reached:
-            return "converged"
-        creeping = not frozen and sum(1 for a, b in zip(losses, losses[1:]) if b < a) >= CREEP * (len(losses) - 1)
-        short = now - floor > FLOOR_SHARE * (first - floor) and now > (1 + FLAT) * floor  # False while NaN
-        if creeping and (mine > (1 + FLAT) * best_other or short):
-            return "learning"
-        if short:
-            return "stuck"
-        return "learning" if falling else "converged"
-    return "learning"
+def _flat_status(c: _Curve) -> str | None:
+    """A flat curve (or one whose lr is now 0): stuck, converged, or still creeping down; None where it is not flat."""
+    early, late = c.thirds()
+    ends = c.plateau()
+    if not (c.frozen or c.still(early, late) or c.third >= PLATEAU and c.still(*ends)):
+        return None
+    # stuck only where it has stopped at its own level: a loss still halving far below its start, flat on a
+    # linear axis, has stopped nowhere (a perceptron at 99% given x1·x2, 10× above a hidden layer's loss)
+    stopped = c.frozen or c.still(early, late, drawn=False) or c.third >= PLATEAU and c.still(*ends, drawn=False)
+    return _flat_verdict(c, stopped)
+
+
+def _flat_verdict(c: _Curve, stopped: bool) -> str:
+    """What a flat curve is: `stopped` at its own level (not merely flat on a linear axis)."""
+    now, floor = c.now, c.floor
+    mine = now if c.level is None else c.level
+    # at the lowest its model can reach (a straight line's least squares) a run is converged, however far above
+    # a better model or near a constant it is: nothing is left for it to learn
+    reached = not c.above_floor and now <= (1 + FLAT) * floor  # (drawn less its floor, the chart shows the gap)
+    falling = not c.frozen and _falls_visibly(c.earlier, now, c.first, c.linear, c.best_other)
+    if stopped and not reached and not falling and (now >= BASELINE_SHARE * c.baseline
+                                                    or mine >= FAR_ABOVE * c.best_other):
+        return "stuck"
+    if reached:
+        return "converged"
+    losses = c.losses
+    creeping = not c.frozen and sum(1 for a, b in zip(losses, losses[1:]) if b < a) >= CREEP * (len(losses) - 1)
+    short = now - floor > FLOOR_SHARE * (c.first - floor) and now > (1 + FLAT) * floor  # False while NaN
+    if creeping and (mine > (1 + FLAT) * c.best_other or short):
+        return "learning"
+    if short:
+        return "stuck"
+    return "learning" if falling else "converged"
 
 
 def _falls_visibly(earlier: float, now: float, first: float, linear: bool, best_other: float = math.nan) -> bool:
