@@ -124,116 +124,154 @@ def layout_down(nodes: list[Box], width: int) -> tuple[Text, int, int] | None:
     """The DAG drawn top to bottom without borders: each node its lines of text, inputs above their user, one
     row of edges between two layers (a long edge passes the layers between as '│'). None if a layer is wider
     than `width`."""
-    users: dict[int, list[int]] = {b.id: [] for b in nodes}
-    for b in nodes:
-        for i in b.inputs:
-            users[i].append(b.id)
-    # layers counted up from the output (its longest path there): every node sits just above its first
-    # consumer's layer, so a weight and its transpose wait beside the operation that uses them
-    depth: dict[int, int] = {}
-    for b in reversed(nodes):  # nodes are given inputs-first: users come later
-        depth[b.id] = 1 + max((depth[u] for u in users[b.id]), default=-1)
-    top = max(depth.values())
-    rank = {n: top - d for n, d in depth.items()}
-    boxes = {b.id: b for b in nodes}
-    # a long edge gets a dummy node (a width of 1) in every layer it passes
-    inputs = {b.id: list(b.inputs) for b in nodes}
-    next_id = max(boxes) + 1
-    dummies: set[int] = set()
-    for b in nodes:
-        for k, i in enumerate(inputs[b.id]):
-            below = i
-            for r in range(rank[i] + 1, rank[b.id]):
-                dummies.add(next_id)
-                rank[next_id] = r
-                inputs[next_id] = [below]
-                below, next_id = next_id, next_id + 1
-            inputs[b.id][k] = below
-    users = {n: [] for n in rank}
-    for n, ins in inputs.items():
-        for i in ins:
-            users[i].append(n)
-    layers: dict[int, list[int]] = {}
-    for n in sorted(rank):
-        layers.setdefault(rank[n], []).append(n)
-    order: dict[int, float] = {}
-    for r in sorted(layers, reverse=True):  # from the output up: each node under the mean place of its users
-        layers[r].sort(key=lambda n: (sum(order.get(u, 0) for u in users[n]) / max(len(users[n]), 1), n))
-        for k, n in enumerate(layers[r]):
-            order[n] = k
-    size = {n: (1, 1) if n in dummies else (max(len(t) for t, _ in boxes[n].lines), len(boxes[n].lines))
-            for n in rank}
-    if any(sum(size[n][0] for n in ids) + 2 * (len(ids) - 1) > width for ids in layers.values()):
+    layout = _DownLayout(nodes)
+    canvas_w = max(layout.row_width(ids) for ids in layout.layers.values())
+    if canvas_w > width:
         return None
-    canvas_w = max(sum(size[n][0] for n in ids) + 2 * (len(ids) - 1) for ids in layers.values())
-    pos: dict[int, tuple[int, int]] = {}  # node → (x, y) of its first line
-    band_top: dict[int, int] = {}
-    y = 0
-    for r in sorted(layers):
-        band_top[r] = y
-        y += max(size[n][1] for n in layers[r]) + 1  # the band, then a row for the edges into the next
-    for r in sorted(layers, reverse=True):  # from the output up: each node over the middle of its users
-        ids = layers[r]
-        xs: list[int] = []
-        for n in ids:
-            want = canvas_w // 2 if not users[n] else round(
-                sum(pos[u][0] + (size[u][0] - 1) / 2 for u in users[n]) / len(users[n]) - (size[n][0] - 1) / 2)
-            xs.append(max(want, xs[-1] + size[ids[len(xs) - 1]][0] + 2 if xs else 0))
-        right = canvas_w
-        for k in range(len(ids) - 1, -1, -1):  # pushed back left where the row ran past the edge
-            xs[k] = min(xs[k], right - size[ids[k]][0])
-            right = xs[k] - 2
-        for n, x in zip(ids, xs):
-            pos[n] = (max(x, 0), band_top[r])
-    height = y - 1
-    grid = [[" "] * canvas_w for _ in range(height)]
-    styles: list[list[Style | None]] = [[None] * canvas_w for _ in range(height)]
-    joins: dict[tuple[int, int], set[str]] = {}
+    layout.place(canvas_w)
+    return layout.paint(canvas_w), canvas_w, layout.height
 
-    def centre(n: int) -> int:
-        return pos[n][0] + (size[n][0] - 1) // 2
 
-    for n in rank:
-        r = rank[n]
-        if r == max(layers):
-            continue
-        edge_row = band_top[r + 1] - 1
-        for y_ in range(pos[n][1] + size[n][1], edge_row):  # from under a short node down to the edge row
-            joins.setdefault((centre(n), y_), set()).update("ud")
-    for n, ins in inputs.items():
-        if not ins:
-            continue
-        edge_row = band_top[rank[n]] - 1
-        xs = [centre(i) for i in ins]
-        xt = centre(n)
+class _DownLayout:
+    """A layered (Sugiyama-style) layout, top to bottom: layers, a dummy node wherever an edge skips a layer, each
+    layer ordered under its users, then placed."""
+
+    def __init__(self, nodes: list[Box]):
+        self.boxes = {b.id: b for b in nodes}
+        self.rank = _ranks(nodes)
+        self.inputs, self.dummies = self._with_dummies(nodes)
+        self.users: dict[int, list[int]] = {n: [] for n in self.rank}
+        for n, ins in self.inputs.items():
+            for i in ins:
+                self.users[i].append(n)
+        self.layers: dict[int, list[int]] = {}
+        for n in sorted(self.rank):
+            self.layers.setdefault(self.rank[n], []).append(n)
+        order: dict[int, float] = {}
+        for r in sorted(self.layers, reverse=True):  # from the output up: each node under the mean place of its users
+            self.layers[r].sort(key=lambda n: (sum(order.get(u, 0) for u in self.users[n])
+                                               / max(len(self.users[n]), 1), n))
+            for k, n in enumerate(self.layers[r]):
+                order[n] = k
+        self.size = {n: (1, 1) if n in self.dummies else (max(len(t) for t, _ in self.boxes[n].lines),
+                                                           len(self.boxes[n].lines)) for n in self.rank}
+        self.pos: dict[int, tuple[int, int]] = {}  # node → (x, y) of its first line
+        self.band_top: dict[int, int] = {}
+        self.height = 0
+
+    def _with_dummies(self, nodes: list[Box]) -> tuple[dict[int, list[int]], set[int]]:
+        """Each node's inputs, a long edge replaced by a chain of dummy nodes (a width of 1), one per layer it
+        passes."""
+        inputs = {b.id: list(b.inputs) for b in nodes}
+        next_id = max(self.boxes) + 1
+        dummies: set[int] = set()
+        for b in nodes:
+            for k, i in enumerate(inputs[b.id]):
+                below = i
+                for r in range(self.rank[i] + 1, self.rank[b.id]):
+                    dummies.add(next_id)
+                    self.rank[next_id] = r
+                    inputs[next_id] = [below]
+                    below, next_id = next_id, next_id + 1
+                inputs[b.id][k] = below
+        return inputs, dummies
+
+    def row_width(self, ids: list[int]) -> int:
+        return sum(self.size[n][0] for n in ids) + 2 * (len(ids) - 1)
+
+    def place(self, canvas_w: int) -> None:
+        """Each layer's band (its tallest node, then a row for the edges into the next), and each node over the
+        middle of its users, from the output up, pushed back left where a row runs past the edge."""
+        y = 0
+        for r in sorted(self.layers):
+            self.band_top[r] = y
+            y += max(self.size[n][1] for n in self.layers[r]) + 1
+        self.height = y - 1
+        size = self.size
+        for r in sorted(self.layers, reverse=True):
+            ids = self.layers[r]
+            xs: list[int] = []
+            for n in ids:
+                users = self.users[n]
+                want = canvas_w // 2 if not users else round(
+                    sum(self.pos[u][0] + (size[u][0] - 1) / 2 for u in users) / len(users) - (size[n][0] - 1) / 2)
+                xs.append(max(want, xs[-1] + size[ids[len(xs) - 1]][0] + 2 if xs else 0))
+            right = canvas_w
+            for k in range(len(ids) - 1, -1, -1):
+                xs[k] = min(xs[k], right - size[ids[k]][0])
+                right = xs[k] - 2
+            for n, x in zip(ids, xs):
+                self.pos[n] = (max(x, 0), self.band_top[r])
+
+    def centre(self, n: int) -> int:
+        return self.pos[n][0] + (self.size[n][0] - 1) // 2
+
+    def joins(self) -> dict[tuple[int, int], set[str]]:
+        """The directions each edge cell joins (u, d, l, r): down from every node to its layer's edge row, along
+        that row to each user, and through the layers a long edge passes."""
+        joins: dict[tuple[int, int], set[str]] = {}
+        last = max(self.layers)
+        for n, r in self.rank.items():
+            if r != last:
+                for y in range(self.pos[n][1] + self.size[n][1], self.band_top[r + 1] - 1):  # under a short node
+                    joins.setdefault((self.centre(n), y), set()).update("ud")
+        for n, ins in self.inputs.items():
+            if ins:
+                self._edge_row(joins, n, ins)
+        for n in self.dummies:
+            r = self.rank[n]
+            for y in range(self.pos[n][1], self.band_top[r] + max(self.size[m][1] for m in self.layers[r])):
+                joins.setdefault((self.pos[n][0], y), set()).update("ud")
+        return joins
+
+    def _edge_row(self, joins: dict[tuple[int, int], set[str]], n: int, ins: list[int]) -> None:
+        """The edges into `n` along the row above its layer: up to each input, down into `n`, joined across."""
+        edge_row = self.band_top[self.rank[n]] - 1
+        xs = [self.centre(i) for i in ins]
+        xt = self.centre(n)
         for i_x in xs:
             joins.setdefault((i_x, edge_row), set()).add("u")
         joins.setdefault((xt, edge_row), set()).add("d")
         lo, hi = min(xs + [xt]), max(xs + [xt])
-        for x_ in range(lo, hi + 1):
-            cell = joins.setdefault((x_, edge_row), set())
-            if x_ > lo:
+        for x in range(lo, hi + 1):
+            cell = joins.setdefault((x, edge_row), set())
+            if x > lo:
                 cell.add("l")
-            if x_ < hi:
+            if x < hi:
                 cell.add("r")
-    for n in dummies:  # a long edge through a layer
-        for y_ in range(pos[n][1], band_top[rank[n]] + max(size[m][1] for m in layers[rank[n]])):
-            joins.setdefault((pos[n][0], y_), set()).update("ud")
-    for (x_, y_), dirs in joins.items():
-        if 0 <= y_ < height and 0 <= x_ < canvas_w:
-            grid[y_][x_] = _JOINS[frozenset(dirs)]
-            styles[y_][x_] = EDGE_STYLE
-    for n in rank:
-        if n in dummies:
-            continue
-        x, y0 = pos[n]
-        for k, (text, style) in enumerate(boxes[n].lines):
-            for j, ch in enumerate(text):
-                grid[y0 + k][x + j] = ch
-                styles[y0 + k][x + j] = style or boxes[n].style
-    out = Text(no_wrap=True, overflow="crop")
-    for row, row_styles in zip(grid, styles):
-        for ch, st in zip(row, row_styles):
-            out.append(ch, st)
-        out.append("\n")
-    return out, canvas_w, height
+
+    def paint(self, canvas_w: int) -> Text:
+        grid = [[" "] * canvas_w for _ in range(self.height)]
+        styles: list[list[Style | None]] = [[None] * canvas_w for _ in range(self.height)]
+        for (x, y), dirs in self.joins().items():
+            if 0 <= y < self.height and 0 <= x < canvas_w:
+                grid[y][x] = _JOINS[frozenset(dirs)]
+                styles[y][x] = EDGE_STYLE
+        for n in self.rank:
+            if n in self.dummies:
+                continue
+            x, y0 = self.pos[n]
+            for k, (text, style) in enumerate(self.boxes[n].lines):
+                for j, ch in enumerate(text):
+                    grid[y0 + k][x + j] = ch
+                    styles[y0 + k][x + j] = style or self.boxes[n].style
+        out = Text(no_wrap=True, overflow="crop")
+        for row, row_styles in zip(grid, styles):
+            for ch, st in zip(row, row_styles):
+                out.append(ch, st)
+            out.append("\n")
+        return out
+
+
+def _ranks(nodes: list[Box]) -> dict[int, int]:
+    """Each node's layer, counted up from the output (its longest path there): every node sits just above its
+    first consumer's layer, so a weight and its transpose wait beside the operation that uses them."""
+    users: dict[int, list[int]] = {b.id: [] for b in nodes}
+    for b in nodes:
+        for i in b.inputs:
+            users[i].append(b.id)
+    depth: dict[int, int] = {}
+    for b in reversed(nodes):  # nodes are given inputs-first: users come later
+        depth[b.id] = 1 + max((depth[u] for u in users[b.id]), default=-1)
+    top = max(depth.values())
+    return {n: top - d for n, d in depth.items()}
