@@ -90,6 +90,19 @@ class Plan:
 SMOOTHING = 0.9  # the EMA's weight key ~ smooths with where a scenario names none
 
 
+@dataclass(frozen=True, eq=False)
+class _Fit:
+    """The curves laid out beside the gutter their end labels take."""
+
+    gutter: int
+    x_axis: Scale
+    y_axis: Scale
+    lines: dict[int, tuple[np.ndarray, np.ndarray]]  # run → its main curve's dots
+    ends: dict[int, tuple[int, int]]                 # run → (row, column) of its last cell
+    groups: list[list[tuple[int, str]]]              # runs under others, with how ("=" identical, "≈" hidden)
+    texts: list[tuple[int, int, str]]                # end labels: (run, the run it sits by, text)
+
+
 @dataclass(frozen=True)
 class Curves:
     """One run's curves, finite points only."""
@@ -285,35 +298,74 @@ class LossPlot(StripPanel):
     def _plan(self, view: View, curves: list[Curves], pw: int, ph: int, legend_row: bool = True) -> Plan:
         """Where everything goes on a `pw` × `ph` chart, and the legend that explains it (`legend_row`: a row may be taken
         from the chart for what its border has no room for)."""
-        marks = {key for run in view.runs for key, shown in (("▼", self.MARKS_LOWEST and _past_lowest(run)),
-                                                             ("■", run.stopped_at is not None),
-                                                             ("✗", run.diverged_at is not None),
-                                                             ("✎", bool(run.edits))) if shown}
-        x_max = max(x_extent(view.step, view.total), 1)
-        lo, hi = self._y_range(view, curves)
-        order = [i for i in reversed(range(len(curves))) if i != self.focus_run]  # the first runs on top…
-        # …but a run early stopping ended, on the same path as one trained on until then, over it: else its whole
-        # curve lies under the other's and only its ■ shows
-        order.sort(key=lambda i: view.runs[i].stopped_at is not None)
-        if self.focus_run is not None and 0 <= self.focus_run < len(curves):
-            order.append(self.focus_run)  # …unless a lesson beat is about another
+        marks = _marks(view, self.MARKS_LOWEST)
+        order = self._order(view, curves)
         names = _short_names([run.label for run in view.runs], int(pw * GUTTER_SHARE) - 2)
         # each tick on the row (and column) whose centre is its value: read back through them, every dot is
         # within half a cell of its value (axis.py)
-        y_axis = self._y_axis(lo, hi, ph)
-        # runs under others are found on the drawn dots, which need the gutter their labels take: lay out,
-        # then once more if the labels saying so need a wider gutter
-        same = _identical(curves, order[::-1])
-        gutter = _gutter(_group_labels(same, names), pw)
+        y_axis = self._y_axis(*self._y_range(view, curves), ph)
         diverged = {i for i, run in enumerate(view.runs) if run.diverged_at is not None}
-        for i in diverged:  # its ✗ on the top edge, its loss far above: the label says how far (batch_norm: the
-            loss = view.runs[i].loss  # curve topped out near 1e4, the table said 3.49e+06)
+        last = self._end_values(view, curves, names, diverged, y_axis)
+        fit = self._fit_labels(view, curves, order, names, diverged, last, y_axis, pw)
+        dashes = _dashes(curves, order, fit.x_axis, y_axis)
+        exits = _exits(curves, fit.lines, fit.ends, fit.x_axis, y_axis)
+        marks |= {arrow for _, _, arrow in exits.values()}
+        marks |= _hidden_marks(view, curves, fit.lines, dashes, fit.x_axis, y_axis)
+        guess = self._guess(view, y_axis)
+        subtitle, rest = self._explain(view, curves, names, order, fit, bool(dashes), marks, guess, legend_row)
+        return Plan(ph, order, fit.x_axis, y_axis, fit.lines, fit.ends, dashes, exits,
+                    fit.texts if fit.gutter else [], guess, subtitle, rest)
+
+    def _explain(self, view: View, curves: list[Curves], names: list[str], order: list[int], fit: _Fit,
+                 held_out: bool, marks: set[str], guess: float | None, legend_row: bool) -> tuple[str, str]:
+        """The subtitle and the legend row: every mark on the chart, the runs under others that no label names,
+        the runs whose labels had no room, the constant guess and the runs on it, the faint noise."""
+        said = {i for i, _, text in fit.texts if "(under)" in text}  # runs whose end label says they are under others
+        if fit.gutter:  # each label says it: "= b", "b (under)"
+            marks = marks | {mark for group in fit.groups for i, mark in group if mark == "=" or i in said}
+        unlabelled = [names[i] for group in fit.groups for i, mark in group
+                      if mark == "≈" and not (fit.gutter and i in said) or mark == "=" and not fit.gutter]
+        on_guess = [names[i] for i in order if guess is not None and i in fit.lines
+                    and _covers_row(fit.lines[i], float(fit.y_axis.dots(guess, 4)), 2 * fit.x_axis.cells)]
+        named = {i for i, _, _ in fit.texts}
+        nameless = [names[i] for i in fit.ends if fit.gutter and i not in named and names[i] not in unlabelled]
+        noisy = [i for i, c in enumerate(curves) if _shows_noise(c)]
+        self._noisy = {self.traces[i] if i < len(self.traces) else "batch" for i in noisy}
+        return self._subtitle(held_out, bool(noisy), marks, unlabelled, legend_row, nameless, guess, on_guess)
+
+    def _order(self, view: View, curves: list[Curves]) -> list[int]:
+        """The runs in drawing order, the last on top: the first runs on top, a run early stopping ended over the
+        one trained on from the same path (else its whole curve lies under the other's and only its ■ shows), and
+        a lesson beat's run over all."""
+        order = [i for i in reversed(range(len(curves))) if i != self.focus_run]
+        order.sort(key=lambda i: view.runs[i].stopped_at is not None)
+        if self.focus_run is not None and 0 <= self.focus_run < len(curves):
+            order.append(self.focus_run)
+        return order
+
+    def _end_values(self, view: View, curves: list[Curves], names: list[str], diverged: set[int],
+                    y_axis: Scale) -> dict[int, float]:
+        """The value each run's end label says: where the curve ends, or the loss itself where the curve left the
+        chart (a diverged run's name gets its loss: batch_norm's topped out near 1e4, the table said 3.49e+06)."""
+        for i in diverged:  # its ✗ on the top edge, its loss far above: the label says how far
+            loss = view.runs[i].loss
             if math.isfinite(loss) and loss > y_axis.hi:
                 names[i] = f"{names[i]}: {fmt_short(loss, 6)}"
         last = {i: float(c.main[1][-1]) for i, c in enumerate(curves) if len(c.main[1]) and i not in diverged}
         for i, value in last.items():  # a curve gone through the log axis' bottom ends at a stand-in: say the loss
             if self.log_y and value < FLOOR:  # (momentum's "1e-15" beside a table's 3.64e-44)
                 last[i] = view.runs[i].loss - (self._floors[i] if self._floors else 0.0)
+        return last
+
+    def _fit_labels(self, view: View, curves: list[Curves], order: list[int], names: list[str], diverged: set[int],
+                    last: dict[int, float], y_axis: Scale, pw: int) -> _Fit:
+        """The curves laid out beside a gutter for their end labels: runs under others are found on the drawn
+        dots, which need the gutter their labels take, so lay out, then once more if the labels saying so need a
+        wider gutter."""
+        ph = y_axis.cells
+        x_max = max(x_extent(view.step, view.total), 1)
+        same = _identical(curves, order[::-1])
+        gutter = _gutter(_group_labels(same, names), pw)
         for again in (True, False):
             cw = pw - max(gutter, X_LABEL_PAD)  # the curves' columns; end labels fit in the gutter right of them
             x_axis, lines, ends = self._layout(view, curves, order, x_max, y_axis, cw)
@@ -323,48 +375,7 @@ class LossPlot(StripPanel):
             if not again or wider <= gutter and (texts or not gutter):
                 break
             gutter = wider  # (no labels to draw: no gutter, the curves take its columns)
-        dashes = {}  # run → its validation curve's dashes
-        for i in order:
-            if len(curves[i].held_out[0]):
-                xs, ys = line_dots(*_dots(curves[i].held_out, x_axis, y_axis, ph))
-                keep = HELD_OUT_DASH[np.arange(len(xs)) % len(HELD_OUT_DASH)]
-                dashes[i] = xs[keep], ys[keep]
-        # run → (row, column, arrow) where its curve leaves the chart: through the top (a run blowing up before it
-        # is stopped) or, on a log axis, through the bottom (a loss below FLOOR: momentum's 1e-44)
-        exits = {}
-        for i in lines:
-            steps, values = curves[i].main
-            out = np.flatnonzero((values > y_axis.hi) | (values < y_axis.lo))
-            if len(out):
-                col = int(min(round(float(x_axis.dots(steps[out[0]], 2))), 2 * cw - 1)) // 2
-                row, arrow = (0, "↑") if values[out[0]] > y_axis.hi else (ph - 1, "↓")
-                if (row, col) != ends[i] or arrow == "↓":  # (a ✗ there says it already)
-                    exits[i] = (row, col, arrow)
-                    marks.add(arrow)
-        said = {i for i, _, text in texts if "(under)" in text}  # runs whose end label says they are under others
-        if gutter:  # each label says it: "= b", "b (under)"
-            marks |= {mark for group in groups for i, mark in group if mark == "=" or i in said}
-        mains = [_dots(curves[i].main, x_axis, y_axis, ph) for i in lines]
-        under = [_share_under(_dots(curves[i].held_out, x_axis, y_axis, ph), mains) for i in dashes]
-        if under and min(under) > HELD_OUT_HIDDEN_SHARE:
-            marks.add("╌≈")  # every validation curve is under the training curves
-        elif under and min(under) > HELD_OUT_UNDER_SHARE:
-            marks.add("╌~")  # … mostly, yet some of it shows
-        if any(_same_until_stopped(curves, view.runs, i) for i in range(len(curves))):
-            marks.add("=■")  # a run early stopping ended lies on another's path until its ■: one curve until there
-        unlabelled = [names[i] for group in groups for i, mark in group
-                      if mark == "≈" and not (gutter and i in said) or mark == "=" and not gutter]
-        guess = self._guess(view, y_axis)
-        on_guess = [names[i] for i in order if guess is not None and i in lines
-                    and _covers_row(lines[i], float(y_axis.dots(guess, 4)), 2 * x_axis.cells)]
-        named = {i for i, _, _ in texts}
-        nameless = [names[i] for i in ends if gutter and i not in named and names[i] not in unlabelled]
-        noisy = [i for i, c in enumerate(curves) if _shows_noise(c)]
-        self._noisy = {self.traces[i] if i < len(self.traces) else "batch" for i in noisy}
-        subtitle, rest = self._subtitle(bool(dashes), bool(noisy), marks, unlabelled,
-                                        legend_row, nameless, guess, on_guess)
-        return Plan(ph, order, x_axis, y_axis, lines, ends, dashes, exits, texts if gutter else [], guess, subtitle,
-                    rest)
+        return _Fit(gutter, x_axis, y_axis, lines, ends, groups, texts)
 
     def _draw(self, view: View, curves: list[Curves], plan: Plan, pw: int, base: Style) -> list[Strip]:
         """The chart's rows as `plan` lays them out: the curves, their marks and labels, the axes, and the legend
@@ -594,6 +605,60 @@ def validation_entry(marks: Collection[str]) -> tuple[str, str]:
     return (("╌ validation, hidden under ━", "╌ val hidden under ━") if "╌≈" in marks
             else ("╌ lighter: validation, partly under ━", "╌ light: val") if "╌~" in marks
             else ("╌ lighter: validation", "╌ light: val"))
+
+
+def _marks(view: View, lowest: bool) -> set[str]:
+    """The marks the runs put on the chart, for the legend to explain."""
+    return {key for run in view.runs for key, shown in (("▼", lowest and _past_lowest(run)),
+                                                         ("■", run.stopped_at is not None),
+                                                         ("✗", run.diverged_at is not None),
+                                                         ("✎", bool(run.edits))) if shown}
+
+
+def _dashes(curves: list[Curves], order: list[int], x_axis: Scale,
+            y_axis: Scale) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """Each run's validation curve as the dots of its dashes."""
+    dashes = {}
+    for i in order:
+        if len(curves[i].held_out[0]):
+            xs, ys = line_dots(*_dots(curves[i].held_out, x_axis, y_axis, y_axis.cells))
+            keep = HELD_OUT_DASH[np.arange(len(xs)) % len(HELD_OUT_DASH)]
+            dashes[i] = xs[keep], ys[keep]
+    return dashes
+
+
+def _exits(curves: list[Curves], lines: dict[int, tuple[np.ndarray, np.ndarray]], ends: dict[int, tuple[int, int]],
+           x_axis: Scale, y_axis: Scale) -> dict[int, tuple[int, int, str]]:
+    """Run → (row, column, arrow) where its curve leaves the chart: through the top (a run blowing up before it is
+    stopped) or, on a log axis, through the bottom (a loss below FLOOR: momentum's 1e-44)."""
+    exits = {}
+    cw, ph = x_axis.cells, y_axis.cells
+    for i in lines:
+        steps, values = curves[i].main
+        out = np.flatnonzero((values > y_axis.hi) | (values < y_axis.lo))
+        if len(out):
+            col = int(min(round(float(x_axis.dots(steps[out[0]], 2))), 2 * cw - 1)) // 2
+            row, arrow = (0, "↑") if values[out[0]] > y_axis.hi else (ph - 1, "↓")
+            if (row, col) != ends[i] or arrow == "↓":  # (a ✗ there says it already)
+                exits[i] = (row, col, arrow)
+    return exits
+
+
+def _hidden_marks(view: View, curves: list[Curves], lines: dict[int, tuple[np.ndarray, np.ndarray]],
+                  dashes: dict[int, tuple[np.ndarray, np.ndarray]], x_axis: Scale, y_axis: Scale) -> set[str]:
+    """What the legend must say of curves under others: the validation curves under the training curves (all of
+    them, or mostly), and a run early stopping ended on another's path until its ■."""
+    marks = set()
+    ph = y_axis.cells
+    mains = [_dots(curves[i].main, x_axis, y_axis, ph) for i in lines]
+    under = [_share_under(_dots(curves[i].held_out, x_axis, y_axis, ph), mains) for i in dashes]
+    if under and min(under) > HELD_OUT_HIDDEN_SHARE:
+        marks.add("╌≈")  # every validation curve is under the training curves
+    elif under and min(under) > HELD_OUT_UNDER_SHARE:
+        marks.add("╌~")  # … mostly, yet some of it shows
+    if any(_same_until_stopped(curves, view.runs, i) for i in range(len(curves))):
+        marks.add("=■")  # a run early stopping ended lies on another's path until its ■: one curve until there
+    return marks
 
 
 def _legend_lines(text: str, width: int) -> list[str]:
