@@ -16,6 +16,7 @@ words, then the history, then the bar's width give way before a number is cut.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 from rich.color import Color
@@ -23,7 +24,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
 
-from ..runner import RunView
+from ..runner import RunView, View
 from .axis import tick_label
 from .palette import NONFINITE_RGB, NORM_SCALE, blend
 from .panel import RUN_BINDINGS, StripPanel, cut_run_name, run_name
@@ -52,6 +53,40 @@ def weight_layers(run: RunView) -> list[int]:
     return [i for i, shape in enumerate(run.param_shapes) if len(shape) >= 2]
 
 
+@dataclass(frozen=True)
+class _RowLayout:
+    """How a row-per-layer panel shares its width: names, values, bars, and the history strip."""
+
+    per_layer: int          # rows a layer gets
+    content: int            # of those, the rows drawn (three rows or more: the last one parts two layers)
+    labels: list[str]
+    values: list[str]
+    name_w: int
+    inline: bool            # the value beside the name (else under it)
+    label_w: int
+    bar_w: int
+    strip_width: int        # the history's columns (0: none)
+
+    @classmethod
+    def fit(cls, now: np.ndarray, steps: tuple[int, int], width: int, k: int) -> _RowLayout:
+        n = len(now)
+        labels = [_layer_label(r, n) for r in range(n)]
+        if k == 1 and max(map(len, labels)) + 1 + VALUE_WIDTH + 4 > width:
+            labels = [f"L{r + 1}" for r in range(n)]  # (in) and (out) go before a number would be cut
+        name_w = max(map(len, labels)) + 1
+        # the value beside its name where the row has room (under it, it read as the next layer's)
+        inline = k == 1 or width - name_w - VALUE_WIDTH >= 2 * BAR_WIDTH
+        label_w = name_w + VALUE_WIDTH if inline else max(name_w, VALUE_WIDTH)
+        rest = max(width - label_w, 0)
+        bar_w = min(BAR_WIDTH, max(rest // 3, 4)) if rest >= 4 + MIN_HISTORY else min(rest, BAR_WIDTH)
+        if steps[0] == steps[1]:  # one moment, no history beside it: the bars take its room
+            bar_w = max(min(rest - 1, 2 * BAR_WIDTH), bar_w)
+        # one moment (a panel held at a step): no strip, which would stretch that moment across as if every step
+        strip_width = rest - bar_w - 1 if rest - bar_w - 1 >= MIN_HISTORY and steps[0] != steps[1] else 0
+        return cls(k, k - 1 if k >= 3 else k, labels, [_fmt(v) for v in now], name_w, inline, label_w, bar_w,
+                   strip_width)
+
+
 class GradientFlowPanel(StripPanel):
     BINDINGS = RUN_BINDINGS
 
@@ -76,15 +111,7 @@ class GradientFlowPanel(StripPanel):
         self.run_index %= len(view.runs)
         run = view.runs[self.run_index]
         room = border_room(self.outer_size.width)
-        # the form that fits every run's name (panels side by side read "Grad flow" and "∇ flow" otherwise)
-        longest = max((len(run_name(r)) for r in view.runs), default=0)
-        prefix = next((p for p in ("Gradient flow · ", "Grad flow · ", "∇ flow · ") if len(p) + longest <= room), "")
-        name = run_name(run)
-        title = first_fit([prefix + name, name, cut_run_name(run, room)], room)
-        self._titled = run.held_at is not None and f"step {run.held_at}" in title  # (the header need not say it)
-        self.set_titles(title=title,
-                        subtitle=first_fit(["[ / ]: run · ‖∇W‖, log scale", "[ / ]: run · ‖∇W‖, log", "[ / ]: run · ‖∇W‖",
-                                            "‖∇W‖"], room))
+        self._set_run_titles(view, run, room)
         layers = weight_layers(run)
         if run.grads is None or not len(run.grads) or not layers:
             self._strips = [Strip([Segment("waiting for the first step…".center(width)[:width], base)], width)
@@ -110,49 +137,50 @@ class GradientFlowPanel(StripPanel):
         # evened out), the time axis, the legend
         ratio = [self._ratio_line(run.grads[0, layers], now, steps, width)] if n >= 2 else []
         footer = min(len(ratio) + 2, max(height - n, 0))
-        k = max((height - footer) // n, 1)
-        labels = [_layer_label(r, n) for r in range(n)]
-        if k == 1 and max(map(len, labels)) + 1 + VALUE_WIDTH + 4 > width:
-            labels = [f"L{r + 1}" for r in range(n)]  # (in) and (out) go before a number would be cut
-        values = [_fmt(v) for v in now]
-        name_w = max(map(len, labels)) + 1
-        # the value beside its name where the row has room (under it, it read as the next layer's)
-        inline = k == 1 or width - name_w - VALUE_WIDTH >= 2 * BAR_WIDTH
-        label_w = name_w + VALUE_WIDTH if inline else max(name_w, VALUE_WIDTH)
-        rest = max(width - label_w, 0)
-        bar_w = min(BAR_WIDTH, max(rest // 3, 4)) if rest >= 4 + MIN_HISTORY else min(rest, BAR_WIDTH)
-        if steps[0] == steps[1]:  # one moment, no history beside it: the bars take its room
-            bar_w = max(min(rest - 1, 2 * BAR_WIDTH), bar_w)
-        # one moment (a panel held at a step): no strip, which would stretch that moment across as if every step
-        strip_width = rest - bar_w - 1 if rest - bar_w - 1 >= MIN_HISTORY and steps[0] != steps[1] else 0
-        history = resample_columns(run.grads[:, layers], strip_width)
-        content = k - 1 if k >= 3 else k  # three rows or more: the last one parts two layers
-        strips = []
-        for r in range(n):
-            ridge = self._ridge(history[:, r], content) if strip_width and k >= 2 else []
-            for row in range(k):
-                if inline:
-                    head = f"{labels[r]:<{name_w}}{values[r]:>{VALUE_WIDTH - 1}} " if row == 0 else " " * label_w
-                else:
-                    head = f"{(labels[r] if row == 0 else values[r] if row == 1 else ''):<{label_w}}"
-                segments = [Segment(head, base)]
-                if row < content:
-                    # two rows: the bar beside the name only (two rows of bars would merge with the next layer's)
-                    segments += self._bar(now[r], bar_w) if k != 2 or row == 0 else [Segment(" " * bar_w)]
-                    if strip_width:
-                        segments.append(Segment(" ", base))
-                        if k == 1:
-                            segments += [self._cell(v) for v in history[:, r]]
-                        else:
-                            segments += ridge[row]
-                strips.append(Strip(segments).adjust_cell_length(width, base).simplify())
-        axis = [self._time_axis(steps, width - strip_width, strip_width)] if strip_width else []  # no history: no axis
-        below = (ratio + axis + [self._legend(width)])[:footer]
+        rows = _RowLayout.fit(now, steps, width, max((height - footer) // n, 1))
+        history = resample_columns(run.grads[:, layers], rows.strip_width)
+        strips = [strip for r in range(n) for strip in self._layer_rows(r, now[r], history[:, r], rows, width, base)]
+        axis = [self._time_axis(steps, width - rows.strip_width, rows.strip_width)] if rows.strip_width else []
+        below = (ratio + axis + [self._legend(width)])[:footer]  # (no history: no axis)
         if height - len(strips) - len(below) >= 1:  # a spare row: what the bar and the strip are, over them
-            strips.insert(0, self._header(label_w, bar_w, strip_width, width,
+            strips.insert(0, self._header(rows.label_w, rows.bar_w, rows.strip_width, width,
                                           None if steps[0] != steps[1] else steps[1]))
         strips += [Strip.blank(width, base)] * max(height - len(strips) - len(below), 0)
         self._strips = (strips + below)[:height]
+
+    def _set_run_titles(self, view: View, run: RunView, room: int) -> None:
+        """The run's name in the title, in the form that fits every run's (panels side by side read "Grad flow" and
+        "∇ flow" otherwise), and what the bars are in the subtitle."""
+        longest = max((len(run_name(r)) for r in view.runs), default=0)
+        prefix = next((p for p in ("Gradient flow · ", "Grad flow · ", "∇ flow · ") if len(p) + longest <= room), "")
+        name = run_name(run)
+        title = first_fit([prefix + name, name, cut_run_name(run, room)], room)
+        self._titled = run.held_at is not None and f"step {run.held_at}" in title  # (the header need not say it)
+        self.set_titles(title=title,
+                        subtitle=first_fit(["[ / ]: run · ‖∇W‖, log scale", "[ / ]: run · ‖∇W‖, log", "[ / ]: run · ‖∇W‖",
+                                            "‖∇W‖"], room))
+
+    def _layer_rows(self, r: int, now: float, history: np.ndarray, rows: _RowLayout, width: int,
+                    base: Style) -> list[Strip]:
+        """Layer r's rows: its name and value, its bar now, its history beside (a colour a column, or a ridge)."""
+        k, content = rows.per_layer, rows.content
+        ridge = self._ridge(history, content) if rows.strip_width and k >= 2 else []
+        out = []
+        for row in range(k):
+            if rows.inline:
+                head = (f"{rows.labels[r]:<{rows.name_w}}{rows.values[r]:>{VALUE_WIDTH - 1}} " if row == 0
+                        else " " * rows.label_w)
+            else:
+                head = f"{(rows.labels[r] if row == 0 else rows.values[r] if row == 1 else ''):<{rows.label_w}}"
+            segments = [Segment(head, base)]
+            if row < content:
+                # two rows: the bar beside the name only (two rows of bars would merge with the next layer's)
+                segments += self._bar(now, rows.bar_w) if k != 2 or row == 0 else [Segment(" " * rows.bar_w)]
+                if rows.strip_width:
+                    segments.append(Segment(" ", base))
+                    segments += [self._cell(v) for v in history] if k == 1 else ridge[row]
+            out.append(Strip(segments).adjust_cell_length(width, base).simplify())
+        return out
 
     def _header(self, pad: int, bar_w: int, strip_width: int, width: int, held: int | None) -> Strip:
         """'‖∇W‖ now' (or 'at step N', for one moment held) over the values, the bars' scale over the bars
