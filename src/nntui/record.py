@@ -289,23 +289,7 @@ class History:
 
     def add(self, frame: Frame) -> None:
         for hist, rf in zip(self.runs, frame.runs):
-            hist.loss.extend(rf.loss_steps, rf.losses)
-            hist.val_loss.extend(rf.val_steps, rf.val_losses)
-            if rf.lrs is not None:
-                hist.lr.extend(rf.loss_steps, rf.lrs)
-            if len(rf.losses):
-                hist.smoothed.extend(rf.loss_steps, self._smooth(hist, rf.losses))
-            if rf.train_steps is not None and rf.train_losses is not None and len(rf.train_steps):
-                if math.isnan(hist.first_loss):
-                    hist.first_loss = float(rf.train_losses[0])
-                hist.train_loss.extend(rf.train_steps, rf.train_losses)
-                hist.recent.extend(zip(rf.train_steps.tolist(), rf.train_losses.tolist()))
-            hist.baseline, hist.floor = rf.baseline_loss, rf.floor_loss
-            if rf.acc_steps is not None and len(rf.acc_steps):
-                assert rf.accuracies is not None and rf.val_accuracies is not None  # (sent together)
-                hist.accuracy.extend(rf.acc_steps, rf.accuracies)
-                if not np.isnan(rf.val_accuracies).all():
-                    hist.val_accuracy.extend(rf.acc_steps, rf.val_accuracies)
+            self._add_losses(hist, rf)
             if rf.grad_gaps is not None:
                 hist.grad_gaps = rf.grad_gaps
             if rf.path is not None:
@@ -314,24 +298,22 @@ class History:
             if rf.graph is not None:
                 hist.graph = rf.graph
             if rf.step > 0 and (hist.latest is None or rf.step > hist.latest.step):  # one row per new step
-                if hist.grads is None:
-                    hist.grads = Thinned(len(rf.grad_norms), capacity=GRAD_CAPACITY)
-                hist.grads.extend(np.array([rf.step]), rf.grad_norms[None, :])
-                for quantity, d in (rf.dists or {}).items():
-                    if quantity not in hist.bands:
-                        hist.bands[quantity] = Thinned(d.percentiles.size, capacity=GRAD_CAPACITY)
-                    hist.bands[quantity].extend(np.array([rf.step]), d.percentiles.reshape(1, -1))
-                for name in self.over_time:
-                    row = (rf.measured or {})[name]
-                    rows = hist.over_time[name] or Thinned(row.size, capacity=GRAD_CAPACITY)
-                    rows.extend(np.array([rf.step]), row.reshape(1, -1))
-                    hist.over_time[name] = rows
+                self._add_rows(hist, rf)
             hist.latest = rf
             if math.isfinite(rf.lr):
                 hist.top_lr = max(hist.top_lr, rf.lr)
             if rf.step in self.holds:  # (the engine stops at these steps, so a frame of each arrives)
                 hist.held.setdefault(rf.step, rf)
-        # runs are compared on what generalizes where every run has a validation split, else on the training loss
+        self._judge_runs()
+        for surface in frame.surfaces:
+            self.surfaces[surface.members[0]] = surface
+        self.step = frame.step
+        self.frames += 1
+        self._judge_claims()
+
+    def _judge_runs(self) -> None:
+        """Each run's status, beside the others: runs are compared on what generalizes where every run has a
+        validation split, else on the training loss."""
         held = all(h.val_loss.last is not None for h in self.runs)
         levels = [h.val_loss.last[1] if held and h.val_loss.last is not None else h.current_loss for h in self.runs]
         live = [v if h.latest is not None and h.latest.diverged_at is None else math.nan
@@ -339,11 +321,42 @@ class History:
         for i, hist in enumerate(self.runs):
             hist.judge(min((v for k, v in enumerate(live) if k != i and v == v), default=math.nan), levels[i],
                        self.linear, self.above_floor)
-        for surface in frame.surfaces:
-            self.surfaces[surface.members[0]] = surface
-        self.step = frame.step
-        self.frames += 1
-        self._judge_claims()
+
+    def _add_losses(self, hist: RunHistory, rf: RunFrame) -> None:
+        """Every loss, lr and accuracy since the last frame."""
+        hist.loss.extend(rf.loss_steps, rf.losses)
+        hist.val_loss.extend(rf.val_steps, rf.val_losses)
+        if rf.lrs is not None:
+            hist.lr.extend(rf.loss_steps, rf.lrs)
+        if len(rf.losses):
+            hist.smoothed.extend(rf.loss_steps, self._smooth(hist, rf.losses))
+        if rf.train_steps is not None and rf.train_losses is not None and len(rf.train_steps):
+            if math.isnan(hist.first_loss):
+                hist.first_loss = float(rf.train_losses[0])
+            hist.train_loss.extend(rf.train_steps, rf.train_losses)
+            hist.recent.extend(zip(rf.train_steps.tolist(), rf.train_losses.tolist()))
+        hist.baseline, hist.floor = rf.baseline_loss, rf.floor_loss
+        if rf.acc_steps is not None and len(rf.acc_steps):
+            assert rf.accuracies is not None and rf.val_accuracies is not None  # (sent together)
+            hist.accuracy.extend(rf.acc_steps, rf.accuracies)
+            if not np.isnan(rf.val_accuracies).all():
+                hist.val_accuracy.extend(rf.acc_steps, rf.val_accuracies)
+
+    def _add_rows(self, hist: RunHistory, rf: RunFrame) -> None:
+        """A new step's row of each per-layer history: gradient norms, distribution bands, a panel probe's values."""
+        step = np.array([rf.step])
+        if hist.grads is None:
+            hist.grads = Thinned(len(rf.grad_norms), capacity=GRAD_CAPACITY)
+        hist.grads.extend(step, rf.grad_norms[None, :])
+        for quantity, d in (rf.dists or {}).items():
+            if quantity not in hist.bands:
+                hist.bands[quantity] = Thinned(d.percentiles.size, capacity=GRAD_CAPACITY)
+            hist.bands[quantity].extend(step, d.percentiles.reshape(1, -1))
+        for name in self.over_time:
+            row = (rf.measured or {})[name]
+            rows = hist.over_time[name] or Thinned(row.size, capacity=GRAD_CAPACITY)
+            rows.extend(step, row.reshape(1, -1))
+            hist.over_time[name] = rows
 
     def _new_run(self, label: str, settings: dict[str, Any]) -> RunHistory:
         return RunHistory(label, settings, over_time=dict.fromkeys(self.over_time))
