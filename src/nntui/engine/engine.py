@@ -405,6 +405,19 @@ class SliceState:
             del trail[1::2]
 
 
+def _steepest_profile(run: RunState, start: np.ndarray, bowl: tuple, raw: tuple) -> dict[str, Any]:
+    """The minimum, the Hessian's top eigenvector there (the start on its left) and the loss along it across the
+    framed region: the curvature panel's parabola."""
+    theta, eigenvalues, vectors = bowl
+    v = vectors[:, -1] * (-1 if (start - theta) @ vectors[:, -1] > 0 else 1)
+    corners = np.array([(x, y) for x in raw[0] for y in raw[1]]) - theta
+    reach = max(float(np.abs(corners @ v).max()), 1e-6) * (1 + surfaces.PAD)
+    t = np.linspace(-reach, reach, surfaces.PROFILE)
+    along = surfaces.loss_at(run.model, run.loss_fn, run.x, run.y, theta + t[:, None] * v)
+    return dict(minimum=(float(theta[0]), float(theta[1])), steepest=(float(v[0]), float(v[1])),
+                curvatures=(float(eigenvalues[-1]), float(eigenvalues[0])), profile=np.stack([t, along]))
+
+
 def _surface_key(v: Variant) -> tuple:
     m = v.model
     return (id(v.dataset), v.train.loss, v.train.device, m.kind, tuple(m.layers), m.activation, m.bias, m.batch_norm)
@@ -474,6 +487,35 @@ def _compare_gradients(a: RunState, b: RunState) -> None:
         a.grad_gaps[b.label] = max(a.grad_gaps.get(b.label, 0.0), *gaps)
 
 
+def _batches(runs: list[RunState], scenario: Scenario, devices: list[str]) -> list[BatchedRuns]:
+    """Runs that differ only in SGD's hyper-parameters, trained as one batched computation (engine/batched.py)."""
+    keys: dict[tuple, list[int]] = {}
+    for i, (v, d) in enumerate(zip(scenario.variants, devices)):
+        key = batch_key(v, scenario.run_seed(v), d)
+        if key is not None:
+            keys.setdefault(key, []).append(i)
+    return [BatchedRuns([runs[i] for i in members]) for members in keys.values() if len(members) > 1]
+
+
+def _surface_groups(scenario: Scenario, exact: bool) -> list[tuple[int, ...]]:
+    """Runs with the same data, loss and architecture share a surface: one per group (exact), or the first run's
+    group only (a slice costs a pass over the data per grid point)."""
+    keys = list(dict.fromkeys(_surface_key(v) for v in scenario.variants))
+    return [tuple(i for i, v in enumerate(scenario.variants) if _surface_key(v) == key)
+            for key in (keys if exact else keys[:1])]
+
+
+def _run_options(scenario: Scenario, probes: frozenset[str], track_path: bool) -> dict[str, Any]:
+    """What each run measures (RunState's switches): the built-in probes named, the shown panels' own probes, and
+    the steps claims are judged at or panels are held at (everything is measured there)."""
+    return dict(track_path=track_path, probe="dists" in probes, boundary="boundary" in probes,
+                graph="graph" in probes, track_lr="lr" in probes, confusion="confusion" in probes,
+                neurons="neurons" in probes,
+                panel_probes=tuple(_probe_class(path) for path in panel_probes(scenario.view.panels)),
+                checkpoints=frozenset(c.at for c in scenario.checks if c.at is not None)
+                | frozenset(scenario.view.at.values()))
+
+
 def _probe_class(path: str) -> type:
     """A panel's probe class, from its declaration ("panels.weight_norms.probe:WeightNorms")."""
     module, name = located(path)
@@ -500,39 +542,23 @@ class Engine:
         devices = [self.device if device or v.train.device is None else
                    resolve_device(v.train.device, source=f"{scenario.path}: {v.label}: train.device")
                    for v in scenario.variants]
-        tensors: dict[tuple, tuple[torch.Tensor, ...]] = {}
         # measure only what the shown panels draw and the lesson's claims read
         probes = (probes | probes_for(scenario.view.panels)
                   | frozenset().union(*(c.claim.probes for c in scenario.checks)))
         self.contour = "path" in probes
         # two parameters: the exact surface, with every step on the path; more: a random-direction slice
         self.exact = scenario.variants[0].parameter_count == 2
-        self._options: dict[str, Any] = dict(track_path=self.contour and self.exact, probe="dists" in probes,
-                             boundary="boundary" in probes, graph="graph" in probes, track_lr="lr" in probes,
-                             confusion="confusion" in probes, neurons="neurons" in probes,
-                             panel_probes=tuple(_probe_class(path) for path in panel_probes(scenario.view.panels)),
-                             checkpoints=frozenset(c.at for c in scenario.checks if c.at is not None)
-                             | frozenset(scenario.view.at.values()))
+        self._options = _run_options(scenario, probes, track_path=self.contour and self.exact)
         labels = [v.label for v in scenario.variants]
         # claims comparing two runs' gradients (manual backprop against autograd): measured after every step
         self.twins = list(dict.fromkeys((labels.index(m.runs[0]), labels.index(m.runs[1])) for c in scenario.checks
                                         for m in c.claim.measures if m.name == "grad_diff"))
-        self._tensors = tensors
+        self._tensors: dict[tuple, tuple[torch.Tensor, ...]] = {}  # each dataset's tensors on each device
         self.devices = devices
         self.runs = [self._new_run(v, d) for v, d in zip(scenario.variants, devices)]
-        # runs that differ only in SGD's hyper-parameters train as one batched computation (engine/batched.py)
-        keys: dict[tuple, list[int]] = {}
-        for i, (v, d) in enumerate(zip(scenario.variants, devices)):
-            key = batch_key(v, scenario.run_seed(v), d) if batched else None
-            if key is not None:
-                keys.setdefault(key, []).append(i)
-        self.batches = [BatchedRuns([self.runs[i] for i in members]) for members in keys.values() if len(members) > 1]
+        self.batches = _batches(self.runs, scenario, devices) if batched else []
         self._solo = [r for r in self.runs if not any(r in b.runs for b in self.batches)]
-        # runs with the same data, loss and architecture share a surface: one per group (exact), or the
-        # first run's group only (a slice costs a pass over the data per grid point)
-        surface_keys = list(dict.fromkeys(_surface_key(v) for v in scenario.variants))
-        self.groups = [tuple(i for i, v in enumerate(scenario.variants) if _surface_key(v) == key)
-                       for key in (surface_keys if self.exact else surface_keys[:1])]
+        self.groups = _surface_groups(scenario, self.exact)
         self.surface_members = self.groups[0]
         self._surfaces: dict[int, Surface] = {}
         self._bowls: dict[int, tuple] = {}  # group → (its surface key, its start, its minimum and curvature or None)
@@ -644,28 +670,11 @@ class Engine:
 
     def _update_surface(self, members: tuple[int, ...], frames: tuple[RunFrame, ...]) -> Surface | None:
         """Recompute a group's loss grid only when the region its paths cover has outgrown it (or shrunk a lot)."""
-        # frame the points whose loss stayed below 2× the start: a run heading for divergence does not drag
-        # the view along with it
-        runs = [self.runs[i] for i in members]
-        boxes = [tuple(r.box) for r in runs if r.box is not None and r.diverged_at is None]
-        if not boxes:  # before the first step, or every member diverged: frame the starting points
-            boxes = [tuple(r.box) for r in runs if r.box is not None] or [
-                (f.position[0], f.position[0], f.position[1], f.position[1]) for f in (frames[i] for i in members)
-                if f.position is not None and np.isfinite(f.position).all()]
+        boxes = self._path_boxes(members, frames)
         if not boxes:
             return None
-        first, now = runs[0], frames[members[0]]
-        # the group's minimum and the Hessian there, found once (again after an edit changes its surface),
-        # with where its runs started (the frame that first reaches here has every point since step 0)
-        key = _surface_key(self.scenario.variants[members[0]])
-        if self._bowls.get(members[0], (None,))[0] != key:
-            start = first._flat().cpu().numpy()
-            if now.path is not None and len(now.path) and now.path_steps is not None and now.path_steps[0] == 0:
-                start = now.path[0]
-            start = np.asarray(start, np.float64)
-            self._bowls[members[0]] = (key, start, surfaces.curvature_at(first.model, first.loss_fn, first.x,
-                                                                         first.y, start))
-        _, start, bowl = self._bowls[members[0]]
+        first = self.runs[members[0]]
+        start, bowl = self._bowl(members, frames[members[0]])
         if bowl is not None:  # the minimum is framed too: the student sees where the runs are heading
             (m0, m1) = (float(v) for v in bowl[0])
             boxes.append((m0, m0, m1, m1))
@@ -680,20 +689,38 @@ class Engine:
         xs, ys = surfaces.equal_scale_grid(padded)  # equal scale: the panel crops a window of its own shape
         z = surfaces.loss_grid(first.model, first.loss_fn, first.x, first.y, xs, ys)
         names = surfaces.flat_names(first.model)
-        curve: dict = {}
-        if bowl is not None:
-            theta, eigenvalues, vectors = bowl
-            v = vectors[:, -1] * (-1 if (start - theta) @ vectors[:, -1] > 0 else 1)  # the start on the left
-            corners = np.array([(x, y) for x in raw[0] for y in raw[1]]) - theta
-            reach = max(float(np.abs(corners @ v).max()), 1e-6) * (1 + surfaces.PAD)
-            t = np.linspace(-reach, reach, surfaces.PROFILE)
-            along = surfaces.loss_at(first.model, first.loss_fn, first.x, first.y, theta + t[:, None] * v)
-            curve = dict(minimum=(float(theta[0]), float(theta[1])), steepest=(float(v[0]), float(v[1])),
-                         curvatures=(float(eigenvalues[-1]), float(eigenvalues[0])), profile=np.stack([t, along]))
+        curve = _steepest_profile(first, start, bowl, raw) if bowl is not None else {}
         surface = Surface(names[0], names[1], (float(xs[0]), float(xs[-1])), (float(ys[0]), float(ys[-1])), z,
                           (current.version + 1) if current else 1, members, focus=padded, **curve)
         self._surfaces[members[0]] = surface
         return surface
+
+    def _path_boxes(self, members: tuple[int, ...], frames: tuple[RunFrame, ...]) -> list[tuple[float, ...]]:
+        """The boxes of the group's paths, each the points whose loss stayed below 2× the start (a run heading for
+        divergence does not drag the view along with it); before the first step, or when every member diverged,
+        the starting points."""
+        runs = [self.runs[i] for i in members]
+        boxes = [tuple(r.box) for r in runs if r.box is not None and r.diverged_at is None]
+        if not boxes:
+            boxes = [tuple(r.box) for r in runs if r.box is not None] or [
+                (f.position[0], f.position[0], f.position[1], f.position[1]) for f in (frames[i] for i in members)
+                if f.position is not None and np.isfinite(f.position).all()]
+        return boxes
+
+    def _bowl(self, members: tuple[int, ...], now: RunFrame) -> tuple[np.ndarray, tuple | None]:
+        """Where the group's runs started, and its minimum and the Hessian there (None where not found), found once
+        (again after an edit changes its surface); the frame that first reaches here has every point since step 0."""
+        first = self.runs[members[0]]
+        key = _surface_key(self.scenario.variants[members[0]])
+        if self._bowls.get(members[0], (None,))[0] != key:
+            start = first._flat().cpu().numpy()
+            if now.path is not None and len(now.path) and now.path_steps is not None and now.path_steps[0] == 0:
+                start = now.path[0]
+            start = np.asarray(start, np.float64)
+            self._bowls[members[0]] = (key, start, surfaces.curvature_at(first.model, first.loss_fn, first.x,
+                                                                         first.y, start))
+        _, start, bowl = self._bowls[members[0]]
+        return start, bowl
 
     def final_parameters(self) -> list[dict[str, list]]:
         for batch in self.batches:
