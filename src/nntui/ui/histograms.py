@@ -14,6 +14,8 @@ dead_relu lessons). Keys (when focused): ↑/↓ layer, ←/→ quantity, a laye
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from rich.color import Color
 from rich.segment import Segment
@@ -33,6 +35,67 @@ SUBTITLES = ["↑↓ layer ←→ kind · a all · [ / ]: run", "↑↓ layer �
 ZERO_KEYS = ["grey: exactly 0", "grey: =0"]  # the subtitle's first words where a bar holds exact zeros
 MARGIN = 8
 MIN_BARS = 8  # the narrowest histogram drawn beside a layer's numbers
+
+
+@dataclass(frozen=True)
+class _LayerText:
+    """What stands beside each layer's bars in the all-layers view, and the rows each layer gets."""
+
+    rows: int                 # rows a layer gets
+    label_w: int              # the text column left of the bars
+    cells: list[list[str]]    # per layer, its rows of text left of the bars (bottom-aligned with them)
+    stats: list[str]          # per layer, the numbers right of its bars ("" where they are stacked on the left)
+    heading: str | None       # a row naming the numbers' columns, on a narrow panel
+
+    @classmethod
+    def fit(cls, dists, width: int, height: int) -> _LayerText:
+        n = len(dists.names)
+        labels = [_layer_label(i, name) for i, name in enumerate(dists.names)]
+        # the dead column where a unit can die (ReLU outputs exactly 0 for every negative input), and beside ReLU
+        # where a Leaky ReLU's "dead 0%" is the point (a missing line read as unknown, not as none)
+        show_dead = dists.dead is not None and (any("ReLU" in name for name in dists.names)
+                                                or bool(np.nanmax(dists.dead) > 0))
+        stds = dists.std if dists.std is not None else np.full(n, np.nan)
+        sigma = [fmt_num(float(v)) for v in stds]
+        dead = [f"{d:.0%}" for d in dists.dead] if show_dead and dists.dead is not None else None
+        stacked = [[label, f"σ {s_}"] + ([f"dead {dead[i]}"] if dead else []) for i, (label, s_) in
+                   enumerate(zip(labels, sigma))]
+        rows = max((height - 1) // max(n, 1), 1)
+        widest = max(len(t) for lines in stacked for t in lines)
+        if rows >= len(stacked[0]) and widest + 1 + MIN_BARS <= width:
+            return cls(rows, widest + 1, [[""] * (rows - len(lines)) + lines for lines in stacked], [""] * n, None)
+        label_w = max(len(label) for label in labels) + 1
+        full = [f" σ {s_:<{max(map(len, sigma))}}" + (f"  dead {dead[i]}" if dead else "")
+                for i, s_ in enumerate(sigma)]
+        if label_w + MIN_BARS + max(map(len, full)) <= width:
+            return cls(rows, label_w, [[""] * (rows - 1) + [label] for label in labels], full, None)
+        # narrow: short numbers in columns, named once in a heading row above them
+        short = [fmt_short(float(v), 6) for v in stds]
+        sw, dw = max(max(map(len, short)), 1), 4
+        stats = [f" {s_:>{sw}}" + (f" {dead[i]:>{dw}}" if dead else "") for i, s_ in enumerate(short)]
+        heading = f" {'σ':>{sw}}" + (f" {'dead':>{dw}}" if dead else "")
+        rows = max((height - 2) // max(n, 1), 1)
+        if label_w + MIN_BARS + max(map(len, stats)) > width:  # the layers' kinds go before their bars do
+            # ("L1 LeakyReLU" left leaky relu's bars one cell at 80x24; the run's name says the kind)
+            labels = [f"L{i + 1}" for i in range(n)]
+            label_w = max(map(len, labels)) + 1
+        return cls(rows, label_w, [[""] * (rows - 1) + [label] for label in labels], stats, heading)
+
+
+def _column_heights(dists, i: int, x_axis: Scale | None, pw: int, bar_rows: int) -> tuple[np.ndarray, np.ndarray]:
+    """Layer i's bars on the common axis, in eighths of a row: each bin's centre in the column whose centre is
+    nearest it; and the eighths of its exact zeros (drawn grey)."""
+    edges = np.linspace(dists.ranges[i, 0], dists.ranges[i, 1], HIST_BINS + 1)
+    centers = (edges[:-1] + edges[1:]) / 2
+    cols = (np.clip(np.round(x_axis.position(centers)), 0, pw - 1).astype(int) if x_axis is not None else
+            np.zeros(len(centers), int))
+    column_counts = np.bincount(cols, weights=dists.counts[i], minlength=pw)
+    eighths = bar_rows * 8 / max(column_counts.max(), 1)
+    heights = np.ceil(column_counts * eighths)
+    zeros = np.zeros(pw)
+    if (k := _zero_bin(dists, i)) is not None:
+        zeros[cols[k]] = np.ceil(_zero_count(dists, i) * eighths)
+    return heights, zeros
 
 
 class HistogramPanel(StripPanel):
@@ -153,65 +216,22 @@ class HistogramPanel(StripPanel):
         never cut: stacked under the layer's name when it has the rows, else in a column right of the bars
         ('σ 0.5682  dead 12%'), else, on a narrow panel, in columns under one heading row ('σ', 'dead')."""
         base = self.rich_style
-        n = len(dists.names)
-        labels = [_layer_label(i, name) for i, name in enumerate(dists.names)]
-        # the dead column where a unit can die (ReLU outputs exactly 0 for every negative input), and beside ReLU
-        # where a Leaky ReLU's "dead 0%" is the point (a missing line read as unknown, not as none)
-        show_dead = dists.dead is not None and (any("ReLU" in name for name in dists.names)
-                                                or bool(np.nanmax(dists.dead) > 0))
-        stds = dists.std if dists.std is not None else np.full(n, np.nan)
-        sigma = [fmt_num(float(v)) for v in stds]
-        dead = [f"{d:.0%}" for d in dists.dead] if show_dead and dists.dead is not None else None
-        stacked = [[label, f"σ {s_}"] + ([f"dead {dead[i]}"] if dead else []) for i, (label, s_) in
-                   enumerate(zip(labels, sigma))]
-        rows = max((height - 1) // max(n, 1), 1)
-        heading = None
-        if rows >= len(stacked[0]) and max(len(t) for lines in stacked for t in lines) + 1 + MIN_BARS <= width:
-            label_w = max(len(t) for lines in stacked for t in lines) + 1
-            stats = [""] * n
-            cells = [[""] * (rows - len(lines)) + lines for lines in stacked]  # bottom-aligned with the bars
-        else:
-            label_w = max(len(label) for label in labels) + 1
-            full = [f" σ {s_:<{max(map(len, sigma))}}" + (f"  dead {dead[i]}" if dead else "")
-                    for i, s_ in enumerate(sigma)]
-            if label_w + MIN_BARS + max(map(len, full)) <= width:
-                stats = full
-            else:  # narrow: short numbers in columns, named once in a heading row above them
-                short = [fmt_short(float(v), 6) for v in stds]
-                sw, dw = max(max(map(len, short)), 1), 4
-                stats = [f" {s_:>{sw}}" + (f" {dead[i]:>{dw}}" if dead else "") for i, s_ in enumerate(short)]
-                heading = f" {'σ':>{sw}}" + (f" {'dead':>{dw}}" if dead else "")
-                rows = max((height - 2) // max(n, 1), 1)
-                if label_w + MIN_BARS + max(map(len, stats)) > width:  # the layers' kinds go before their bars do
-                    # ("L1 LeakyReLU" left leaky relu's bars one cell at 80x24; the run's name says the kind)
-                    labels = [f"L{i + 1}" for i in range(n)]
-                    label_w = max(map(len, labels)) + 1
-            cells = [[""] * (rows - 1) + [label] for label in labels]
+        side = _LayerText.fit(dists, width, height)
+        rows, label_w = side.rows, side.label_w
         bar_rows = rows - 1 if rows >= 3 else rows  # a free row above each layer's tallest bar parts it from the next
-        stats_w = max(map(len, stats))
+        stats_w = max(map(len, side.stats))
         pw = max(width - label_w - stats_w, 1)
-        ranges = dists.ranges
         lo, hi = span
         strips = []
-        if heading is not None:
-            strips.append(_text(" " * (label_w + pw) + heading, width, base + Style(dim=True)))
+        if side.heading is not None:
+            strips.append(_text(" " * (label_w + pw) + side.heading, width, base + Style(dim=True)))
         x_axis = scale(lo, hi, pw, anchor="middle", label_width=6, gap=7, most=max(7, pw // 3)) if hi > lo else None
-        for i in range(n):
-            # each bin's centre, in the column whose centre is nearest it on the common axis
-            edges = np.linspace(ranges[i, 0], ranges[i, 1], HIST_BINS + 1)
-            centers = (edges[:-1] + edges[1:]) / 2
-            cols = (np.clip(np.round(x_axis.position(centers)), 0, pw - 1).astype(int) if x_axis is not None else
-                    np.zeros(len(centers), int))
-            column_counts = np.bincount(cols, weights=dists.counts[i], minlength=pw)
-            eighths = bar_rows * 8 / max(column_counts.max(), 1)
-            heights = np.ceil(column_counts * eighths)
-            zeros = np.zeros(pw)
-            if (k := _zero_bin(dists, i)) is not None:
-                zeros[cols[k]] = np.ceil(_zero_count(dists, i) * eighths)
+        for i in range(len(dists.names)):
+            heights, zeros = _column_heights(dists, i, x_axis, pw, bar_rows)
             for r in range(rows):
-                strips.append(Strip([Segment(f"{cells[i][r]:<{label_w}}", base),
+                strips.append(Strip([Segment(f"{side.cells[i][r]:<{label_w}}", base),
                                      *self._bars(heights, zeros, rows - 1 - r, QUANTITY_RGB[self.quantity]),
-                                     Segment(stats[i] if r == rows - 1 else "", base)]).simplify())
+                                     Segment(side.stats[i] if r == rows - 1 else "", base)]).simplify())
         strips.append(tick_line(x_axis, label_w, label_w + pw, base + Style(dim=True)) if x_axis is not None else
                       _text(" " * label_w + _range_axis(lo, hi, pw), label_w + pw, base + Style(dim=True)))
         return strips
