@@ -43,6 +43,32 @@ SETTING_COLUMNS = {"train.lr": "lr", "train.batch_size": "batch_size", "train.op
                    "train.momentum": "momentum", "model.activation": "activation", "model.init": "init"}
 
 
+def live_columns(scenario, per_step: list[int]) -> tuple[str, ...]:
+    """The measured columns worth a place for this scenario, in order."""
+    trains = [v.train for v in scenario.variants]
+    datasets = [v.dataset for v in scenario.variants]
+    held_out = any(len(ds.x_val) for ds in datasets)
+    wanted = [
+        ("lr now", any(t.schedule != "constant" for t in trains)),  # a schedule moves it
+        ("device", any(t.device is not None for t in trains)),      # runs differ in device …
+        ("steps/s", any(t.device is not None for t in trains)),     # … and in speed
+        # generalization: the loss on unseen data, and how far above the training loss it is
+        ("val loss", held_out), ("gap", held_out),
+        ("accuracy", any(ds.task != "regression" for ds in datasets)),  # classification: how much it gets right
+        ("val acc", held_out and any(ds.task != "regression" for ds in datasets)),
+        ("zero w", any(t.l1 for t in trains)),  # L1: the weights it made exactly zero
+    ]
+    live = tuple(name for name, shown in wanted if shown)
+    if any(m.name == "mean_loss" for check in scenario.checks for m in check.claim.measures):
+        live += ("mean loss",)  # the level the lesson's claims compare noisy runs on, not the last loss
+    elif scenario.view.above_floor:  # the loss panel draws each run's loss less the best possible: its numbers
+        live += ("above best",)      # beside the loss's (lr_sweep's table said 0.9661 beside a curve at 0.042)
+    compared = any({"train.batch_size", "train.accumulate"} & set(v.changed) for v in scenario.variants)
+    if compared and len(set(per_step)) > 1:  # a lesson about batch sizes: what each run has cost so far
+        live += ("samples",)
+    return live
+
+
 class VariantsTable(Panel, ScrollView, can_focus=False):  # nothing to select: it only reports
     COMPONENT_CLASSES = {"variants--header", "variants--even-row"}
 
@@ -51,32 +77,13 @@ class VariantsTable(Panel, ScrollView, can_focus=False):  # nothing to select: i
         """The settings the scenario sweeps (lr if none), and measured columns worth a place: the lr when a
         schedule moves it, the device and steps/s when runs differ in device."""
         fields = [f for f in scenario.sweep_fields if f in SETTING_COLUMNS] or ["train.lr"]
-        trains = [v.train for v in scenario.variants]
-        live = ("lr now",) if any(t.schedule != "constant" for t in trains) else ()
-        if any(t.device is not None for t in trains):
-            live += ("device", "steps/s")
-        datasets = [v.dataset for v in scenario.variants]
-        held_out = any(len(ds.x_val) for ds in datasets)
-        if held_out:  # generalization: the loss on unseen data, and how far above the training loss it is
-            live += ("val loss", "gap")
-        if any(ds.task != "regression" for ds in datasets):  # classification: how much it gets right
-            live += ("accuracy",) + (("val acc",) if held_out else ())
-        if any(t.l1 for t in trains):  # L1: the weights it made exactly zero
-            live += ("zero w",)
-        if any(m.name == "mean_loss" for check in scenario.checks for m in check.claim.measures):
-            live += ("mean loss",)  # the level the lesson's claims compare noisy runs on, not the last loss
-        elif scenario.view.above_floor:  # the loss panel draws each run's loss less the best possible: its numbers
-            live += ("above best",)      # beside the loss's (lr_sweep's table said 0.9661 beside a curve at 0.042)
         per_step = [v.batch_size * v.train.accumulate for v in scenario.variants]
-        compared = any({"train.batch_size", "train.accumulate"} & set(v.changed) for v in scenario.variants)
-        if compared and len(set(per_step)) > 1:  # a lesson about batch sizes: what each run has cost so far
-            live += ("samples",)
         # of the gap and the validation loss (each implies the other beside the loss), a short table keeps the one
         # the lesson's claims compare more often: data_size's gaps, overfitting's validation losses
         measured = [m.name for check in scenario.checks for m in check.claim.measures]
         gap_first = measured.count("gap") > sum(measured.count(n) for n in ("val_loss", "min_val_loss"))
         return cls([SETTING_COLUMNS[f] for f in fields], [v.label for v in scenario.variants],
-                   [v.settings() for v in scenario.variants], live, per_step=per_step,
+                   [v.settings() for v in scenario.variants], live_columns(scenario, per_step), per_step=per_step,
                    derived=DERIVED_GAP_KEPT if gap_first else DERIVED, **kwargs)
 
     def __init__(self, columns: list[str], labels: list[str], settings: list[dict], live: tuple[str, ...] = (),
