@@ -13,6 +13,8 @@ under the network. `[` / `]` switch runs.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from rich.color import Color
 from rich.segment import Segment
@@ -39,6 +41,42 @@ LINK_FLOOR = 0.25
 CURVE_RGB = (225, 225, 225)  # a unit's curve over x (its sign changes along x: no sign colour)
 STRONG = 0.6      # links at or above this share of the layer's largest |w| are bright
 POSITIVE, NEGATIVE = class_rgb(1), class_rgb(0)  # the boundary panel's class colours: > 0 is class 1
+
+
+@dataclass(frozen=True)
+class _Placement:
+    """Where each column's pictures go: about 3/5 of the width to the pictures, the rest to the links (at most
+    three pictures wide: a long link reads as a flat line); what is left centres the network."""
+
+    box_w: int
+    gap: int
+    left: int
+    aspect: int                       # a heatmap twice as wide as tall (in pixels): 4; a curve wider: 8
+    heights: list[int]                # each column's picture height
+    tops: list[list[int]]             # each column's pictures' top rows
+
+    def x(self, k: int) -> int:
+        return self.left + k * (self.box_w + self.gap)
+
+    @classmethod
+    def fit(cls, n: Neurons, shown: list[list[int]], width: int, body: int, label: int) -> _Placement:
+        columns = len(n.grids)
+        most = max(len(s) for s in shown)
+        box_h = max(1, min(MAX_BOX_ROWS, (body - (most - 1)) // most if 2 * most - 1 <= body else 1))
+        aspect = 4 if n.grids[0].ndim == 3 else 8
+        room = width - label
+        box_w = max(3, min(aspect * box_h, int(0.6 * room / columns)))
+        gap = min(max(3, (room - box_w * columns) // max(columns - 1, 1)), 3 * box_w) if columns > 1 else 0
+        box_w = min(box_w, max(3, (room - gap * (columns - 1)) // columns))
+        left = label + max(0, (room - box_w * columns - gap * (columns - 1)) // 2)
+        # a curve (1-D data) of a column of one or two units takes the height it has: the output's parts show
+        # and a heatmap of a column of one or two units (the output) as tall as it is wide, where it has the rows:
+        # a picture squeezed to the rows of a wide layer's (one, at 80x24) read as one colour over the whole plane
+        heights = [max(box_h, min(2 * MAX_BOX_ROWS, (body - len(s) + 1) // len(s))) if aspect == 8 and len(s) <= 2
+                   else max(box_h, min(box_w // 2, (body - len(s) + 1) // len(s))) if len(s) <= 2 else box_h
+                   for s in shown]
+        tops = [NeuronsPanel._tops(len(s), h, body) for s, h in zip(shown, heights)]
+        return cls(box_w, gap, left, aspect, heights, tops)
 
 
 class NeuronsPanel(StripPanel):
@@ -109,66 +147,55 @@ class NeuronsPanel(StripPanel):
         body = height - 1 - detail  # the column captions, and the focused unit's weights
         columns = len(n.grids)
         shown = [self._shown(n, k, body) for k in range(columns)]
-        most = max(len(s) for s in shown)
-        box_h = max(1, min(MAX_BOX_ROWS, (body - (most - 1)) // most if 2 * most - 1 <= body else 1))
-        # about 3/5 of the width to the pictures, the rest to the links
-        # (at most three pictures wide: a long link reads as a flat line); what is left centres the network
-        aspect = 4 if n.grids[0].ndim == 3 else 8  # a heatmap twice as wide as tall (in pixels); a curve wider
         label = min(max(len(name) for name in n.inputs), MAX_NAME) + 1  # the inputs' names, left of their pictures
-        room = width - label
-        if room < 3 * columns + 3 * (columns - 1):  # a picture and a link need 3 columns each, at the least
+        if width - label < 3 * columns + 3 * (columns - 1):  # a picture and a link need 3 columns each, at the least
             return centered_message(f"{columns - 2} hidden layers need {label + 6 * columns - 3} columns to draw "
                                     f"(the panel has {width}): widen the terminal", width, height, base)
-        box_w = max(3, min(aspect * box_h, int(0.6 * room / columns)))
-        gap = min(max(3, (room - box_w * columns) // max(columns - 1, 1)), 3 * box_w) if columns > 1 else 0
-        box_w = min(box_w, max(3, (room - gap * (columns - 1)) // columns))
-        left = label + max(0, (room - box_w * columns - gap * (columns - 1)) // 2)
+        at = _Placement.fit(n, shown, width, body, label)
         if self.focused is not None:  # keep the focus on a shown unit
             col = min(max(self.focused[0], 0), columns - 1)
             self.focused = (col, min(max(self.focused[1], 0), len(shown[col]) - 1))
-        # a curve (1-D data) of a column of one or two units takes the height it has: the output's parts show
-        # and a heatmap of a column of one or two units (the output) as tall as it is wide, where it has the rows:
-        # a picture squeezed to the rows of a wide layer's (one, at 80x24) read as one colour over the whole plane
-        heights = [max(box_h, min(2 * MAX_BOX_ROWS, (body - len(s) + 1) // len(s))) if aspect == 8 and len(s) <= 2
-                   else max(box_h, min(box_w // 2, (body - len(s) + 1) // len(s))) if len(s) <= 2 else box_h
-                   for s in shown]
-        tops = [self._tops(len(s), h, body) for s, h in zip(shown, heights)]
         cells: list[list[Segment | None]] = [[None] * width for _ in range(body)]
-        blank = Segment(" ", base)
-        mark = base + Style(color="#ffffff", bold=True)
         for k in range(columns):
-            x0 = left + k * (box_w + gap)
-            for pos, unit in enumerate(shown[k]):
-                picture = self._picture(n, k, unit, box_w, heights[k])
-                for r, row in enumerate(picture):
-                    for c, seg in enumerate(row):
-                        if tops[k][pos] + r < body:
-                            cells[tops[k][pos] + r][x0 + c] = seg
-                mid = tops[k][pos] + heights[k] // 2
-                if k == 0:  # the input's name left of its picture
-                    name = n.inputs[unit][:MAX_NAME]
-                    for c, ch in enumerate(name):
-                        cells[mid][x0 - 1 - len(name) + c] = Segment(ch, mark)
-                if 0 < k < columns - 1 and unit < len(n.dead[k - 1]) and n.dead[k - 1][unit]:
-                    cells[mid][x0 + box_w // 2] = Segment("✗", self._style((255, 64, 64), bgs(cells[mid][x0 + box_w // 2]),
-                                                                           bold=True))
-                if self.focused == (k, pos) and x0 >= 1:
-                    cells[mid][x0 - 1] = Segment("▶", mark)
-                if k == columns - 1 and aspect == 4:
-                    self._points(cells, n, x0, tops[k][pos], box_w, heights[k], body)
+            self._paint_column(cells, n, k, shown, at, body)
             if k + 1 < columns:
-                self._links(cells, n, k, shown, tops, x0 + box_w, gap, heights, base)
-        strips = [_strip(row, blank) for row in cells]
+                self._links(cells, n, k, shown, at.tops, at.x(k) + at.box_w, at.gap, at.heights, base)
+        strips = [_strip(row, Segment(" ", base)) for row in cells]
         line = [" "] * width
         for k in range(columns):
-            x0 = left + k * (box_w + gap)
-            text = self._caption(n, k, len(shown[k]), min(box_w + gap - 1, width - x0))
+            x0 = at.x(k)
+            text = self._caption(n, k, len(shown[k]), min(at.box_w + at.gap - 1, width - x0))
             line[x0:x0 + len(text)] = list(text)
         strips.append(Strip([Segment("".join(line)[:width], base + Style(dim=True))]))
         if self.focused is not None:
             strips += self._detail(n, shown, width, detail, base)
         return [strip.adjust_cell_length(width, base) for strip in strips[:height]]
 
+    def _paint_column(self, cells: list[list[Segment | None]], n: Neurons, k: int, shown: list[list[int]],
+                      at: _Placement, body: int) -> None:
+        """Column k's pictures, with an input's name left of it, ✗ on a dead unit, ▶ at the focused one, and the
+        training points on the output's heatmap."""
+        mark = self.rich_style + Style(color="#ffffff", bold=True)
+        x0, box_w, height = at.x(k), at.box_w, at.heights[k]
+        last = len(n.grids) - 1
+        for pos, unit in enumerate(shown[k]):
+            top = at.tops[k][pos]
+            for r, row in enumerate(self._picture(n, k, unit, box_w, height)):
+                for c, seg in enumerate(row):
+                    if top + r < body:
+                        cells[top + r][x0 + c] = seg
+            mid = top + height // 2
+            if k == 0:  # the input's name left of its picture
+                name = n.inputs[unit][:MAX_NAME]
+                for c, ch in enumerate(name):
+                    cells[mid][x0 - 1 - len(name) + c] = Segment(ch, mark)
+            if 0 < k < last and unit < len(n.dead[k - 1]) and n.dead[k - 1][unit]:
+                cells[mid][x0 + box_w // 2] = Segment("✗", self._style((255, 64, 64), bgs(cells[mid][x0 + box_w // 2]),
+                                                                       bold=True))
+            if self.focused == (k, pos) and x0 >= 1:
+                cells[mid][x0 - 1] = Segment("▶", mark)
+            if k == last and at.aspect == 4:
+                self._points(cells, n, x0, top, box_w, height, body)
 
     def _shown(self, n: Neurons, k: int, body: int) -> list[int]:
         """The units of column k that fit (pictures of MIN_BOX_ROWS rows): a hidden layer too tall for the panel
