@@ -93,6 +93,28 @@ def level_text(value: float) -> str:
     return f"{value:.0f}" if a >= 10 else f"{value:.1f}" if a >= 1 else f"{value:.2f}"
 
 
+def _member_paths(view: View, s: Surface) -> dict[int, np.ndarray]:
+    """Each member run's path on this surface: projected onto a slice (ending at the run now), or its own
+    parameters' path and where it is now."""
+    paths = {}
+    for k, i in enumerate(s.members):
+        run = view.runs[i]
+        if s.paths is not None:
+            paths[i] = s.paths[k]
+        elif run.path is not None and len(run.path):
+            paths[i] = run.path if run.position is None else np.vstack([run.path, run.position])
+    return paths
+
+
+def _path_segments(px: np.ndarray, py_: np.ndarray, pw: int, py: int):
+    """A path's segments cut at the picture's edge (one point: a segment of length 0 where it is inside), and where
+    it left the picture."""
+    segments, way_out = clip_path(px, py_, pw, py)
+    if len(px) == 1 and 0 <= round(px[0]) < pw and 0 <= round(py_[0]) < py:
+        segments = np.array([[px[0], py_[0], px[0], py_[0]]])
+    return segments, way_out
+
+
 def _length(px: np.ndarray, py: np.ndarray, width: int, height: int) -> float:
     """A path's length in pixels inside the picture (a path that leaves it counts only the part drawn)."""
     inside = (px >= 0) & (px < width) & (py >= 0) & (py < height)
@@ -278,14 +300,7 @@ class ContourPanel(StripPanel):
         step, cut at the edge; return {(row, col): (char, rgb)} cell markers (start, minimum, each run now, or
         its way out). `pw` × `py`: the surface's pixels (a cell is one wide, two tall)."""
         markers: dict[tuple[int, int], tuple[str, tuple[int, int, int]]] = {}
-        paths = {}
-        cells: dict[int, np.ndarray] = {}  # run → the cells its path passes through
-        for k, i in enumerate(s.members):
-            run = view.runs[i]
-            if s.paths is not None:  # a slice: the paths projected onto it, ending at each run now
-                paths[i] = s.paths[k]
-            elif run.path is not None and len(run.path):
-                paths[i] = run.path if run.position is None else np.vstack([run.path, run.position])
+        paths = _member_paths(view, s)
         if s.minimum is not None:
             mx, my = to_pixels(np.array([s.minimum]), *window, pw, py)
             if 0 <= round(mx[0]) < pw and 0 <= round(my[0]) < py:
@@ -295,33 +310,12 @@ class ContourPanel(StripPanel):
         # the longest path drawn first, the shortest on top (optimizers: RMSProp's short path lay under SGD's long
         # zig-zag, 11% of it showing); of equal ones the first variants (usually the tamest) end up on top
         order = sorted(reversed([i for i in s.members if i in pixels]), key=lambda i: -_length(*pixels[i], pw, py))
+        cells: dict[int, np.ndarray] = {}  # run → the cells its path passes through
         for i in order:
-            run = view.runs[i]
-            points = finite[i]
             px, py_ = pixels[i]
-            segments, way_out = clip_path(px, py_, pw, py)
-            if len(points) == 1:  # (no segment: the one point)
-                segments = np.array([[px[0], py_[0], px[0], py_[0]]]) if 0 <= round(px[0]) < pw and 0 <= round(
-                    py_[0]) < py else segments
-            # a pixel's centre is its cell's middle dot boundary: two dots a pixel across, two down
-            dots = segment_pixels(segments * 2 + 0.5)
-            canvas.paint(*dots, i)
-            cells[i] = dot_cells(*dots, canvas.width, canvas.height)
-            dx, dy = np.round(px * 2 + 0.5).astype(int), np.round(py_ * 2 + 0.5).astype(int)
-            # each step long enough to tell from the next ends in a 2×2 dot square: the steps can be counted
-            long = np.flatnonzero(np.hypot(np.diff(dx), np.diff(dy)) >= STEP_APART) + 1
-            dx, dy = dx[long], dy[long]
-            canvas.paint(np.concatenate([dx, dx + 1, dx, dx + 1]), np.concatenate([dy, dy, dy + 1, dy + 1]), i)
-            xs, ys = np.round(px).astype(int), np.round(py_).astype(int)
-            inside = (xs >= 0) & (xs < pw) & (ys >= 0) & (ys < py)
-            if inside[-1]:
-                cell = (ys[-1] // 2, xs[-1])
-                at_minimum = markers.get(cell, ("",))[0] in ("+", "⊕")  # both marks: "⊕", the run at the minimum
-                markers[cell] = ("✗" if run.diverged_at is not None else "⊕" if at_minimum else "●", variant_rgb(i))
-                if markers[cell][0] == "⊕":
-                    self.at_minimum += 1
-            elif way_out is not None:  # it left the picture: an arrow at the edge, the way it went
-                markers[(round(way_out[1]) // 2, round(way_out[0]))] = (way_out[2], variant_rgb(i))
+            line, way_out = self._paint_path(canvas, i, px, py_, pw, py)
+            cells[i] = dot_cells(*line, canvas.width, canvas.height)
+            self._mark_end(markers, view.runs[i], i, px, py_, pw, py, way_out)
         for i in s.members[:1]:  # all members start from the same initial weights
             if i in paths and len(paths[i]):
                 sx, sy = to_pixels(paths[i][:1], *window, pw, py)
@@ -333,6 +327,34 @@ class ContourPanel(StripPanel):
         self.under = [view.runs[i].label for i in s.members
                       if i in cells and len(cells[i]) and (shown[cells[i]] == i).mean() < HIDDEN_SHARE]
         return markers
+
+    @staticmethod
+    def _paint_path(canvas: BrailleCanvas, i: int, px: np.ndarray, py_: np.ndarray, pw: int,
+                    py: int) -> tuple[tuple[np.ndarray, np.ndarray], tuple | None]:
+        """Run i's path as a thin line, each step long enough to tell from the next ending in a 2×2 dot square (the
+        steps can be counted); returns the line's dots, and where it left the picture, if it did."""
+        segments, way_out = _path_segments(px, py_, pw, py)
+        # a pixel's centre is its cell's middle dot boundary: two dots a pixel across, two down
+        line = segment_pixels(segments * 2 + 0.5)
+        canvas.paint(*line, i)
+        dx, dy = np.round(px * 2 + 0.5).astype(int), np.round(py_ * 2 + 0.5).astype(int)
+        long = np.flatnonzero(np.hypot(np.diff(dx), np.diff(dy)) >= STEP_APART) + 1
+        dx, dy = dx[long], dy[long]
+        canvas.paint(np.concatenate([dx, dx + 1, dx, dx + 1]), np.concatenate([dy, dy, dy + 1, dy + 1]), i)
+        return line, way_out
+
+    def _mark_end(self, markers: dict, run, i: int, px: np.ndarray, py_: np.ndarray, pw: int, py: int,
+                  way_out) -> None:
+        """The run now: ● (⊕ at the minimum, ✗ diverged) in its cell, or an arrow at the edge it left by."""
+        xs, ys = np.round(px).astype(int), np.round(py_).astype(int)
+        if 0 <= xs[-1] < pw and 0 <= ys[-1] < py:
+            cell = (ys[-1] // 2, xs[-1])
+            at_minimum = markers.get(cell, ("",))[0] in ("+", "⊕")  # both marks: "⊕", the run at the minimum
+            markers[cell] = ("✗" if run.diverged_at is not None else "⊕" if at_minimum else "●", variant_rgb(i))
+            if markers[cell][0] == "⊕":
+                self.at_minimum += 1
+        elif way_out is not None:  # it left the picture: an arrow at the edge, the way it went
+            markers[(round(way_out[1]) // 2, round(way_out[0]))] = (way_out[2], variant_rgb(i))
 
     def _same_on_terminal(self, n: int) -> np.ndarray:
         """Palette index → the first index the terminal shows in the same color.
