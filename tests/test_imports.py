@@ -1,4 +1,5 @@
-"""Every module of the package imports on its own, first, in a fresh interpreter.
+"""Every module of the package imports on its own, first, in a fresh interpreter; none holds a block too complex
+to read.
 
 A circular import shows only when the module on the cycle that starts it is imported first:
 `import nntui.data` failed for months while every test passed, because each test reached it through
@@ -10,8 +11,11 @@ from __future__ import annotations
 import pkgutil
 import subprocess
 import sys
+from pathlib import Path
 
 import nntui
+
+MOST_COMPLEX = 30  # the highest cyclomatic complexity a block may have (radon's grade D ends there)
 
 # One interpreter loads the third-party libraries once, then forks a child per module: each child imports
 # its module before any other of nntui's (about 20 ms each, against 0.5-2 s for a fresh interpreter).
@@ -40,3 +44,15 @@ def test_every_module_imports_first_and_alone():
     done = subprocess.run([sys.executable, "-c", CHILDREN, *names], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "", done.stderr
+
+
+def test_no_block_is_too_complex_to_hold_in_mind():
+    """radon's grade E starts at a cyclomatic complexity of 31: split a function before it gets there."""
+    from radon.complexity import cc_visit
+
+    worst = []
+    for path in sorted(Path(nntui.__file__).parent.rglob("*.py")):
+        for block in cc_visit(path.read_text(encoding="utf-8")):
+            if block.complexity > MOST_COMPLEX:
+                worst.append(f"{path.name}:{block.lineno} {block.fullname} ({block.complexity})")
+    assert not worst, worst
