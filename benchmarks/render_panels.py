@@ -3,7 +3,7 @@ seven schedules after 300 steps,
 gradient flow and histograms on a 7-layer MLP (tests/data/deep_mlp.toml) after 60 steps,
 boundary on two circles (tests/data/circles.toml) after 100 steps, the model graph on mlp_graph,
 the expression graph on computation_graph with every node revealed, accuracy and confusion on multiclass after 150
-steps; the neurons panel on 3 hidden layers of 8 units (tests/data/neurons_3x8.toml) at 120x40, its own budget case.
+steps, weight norms on exploding_gradients after 100; the neurons panel on 3 hidden layers of 8 units (tests/data/neurons_3x8.toml) at 120x40, its own budget case.
 
     python -m benchmarks.render_panels
 
@@ -20,11 +20,12 @@ from pathlib import Path
 
 from textual.app import App, ComposeResult
 
+from nntui.panels.confusion.widget import ConfusionPanel
+from nntui.panels.weight_norms.widget import WeightNormsPanel
 from nntui.runner import Runner
 from nntui.scenario import load
 from nntui.ui.accuracy import AccuracyPanel
 from nntui.ui.boundary import BoundaryPanel
-from nntui.ui.confusion import ConfusionPanel
 from nntui.ui.contour import ContourPanel
 from nntui.ui.curvature import CurvaturePanel
 from nntui.ui.gradient_flow import GradientFlowPanel
@@ -104,6 +105,7 @@ def render_times() -> list[tuple[str, float, float]]:
     mlp_graph = trained_view("mlp_graph", 30)
     multiclass = trained_view("multiclass", 150)
     expression = trained_view("computation_graph", 0)
+    exploding = trained_view("exploding_gradients", 100)
     graph_lesson = load("computation_graph").expression
     expression_panel = GraphPanel(graph_lesson.graph, graph_lesson.output)
     rows = []
@@ -116,6 +118,7 @@ def render_times() -> list[tuple[str, float, float]]:
               redraw_widget, circles),
              ("accuracy", AccuracyPanel(), redraw_widget, multiclass),
              ("confusion", ConfusionPanel(), redraw_widget, multiclass),
+             ("weight_norms", WeightNormsPanel(), redraw_widget, exploding),
              ("graph (model)", ModelGraphPanel(), redraw_model_graph, mlp_graph),
              ("graph (expr)", expression_panel, redraw_expression, expression))
     for name, panel, redraw, view in cases:

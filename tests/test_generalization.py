@@ -299,33 +299,6 @@ def test_headless_record_and_csv_carry_accuracy_and_early_stopping(write_scenari
     assert all(r["accuracy"] == "" for r in rows if r["split"] == "batch")
 
 
-def test_confusion_matrix_by_hand():
-    from nntui.engine.engine import confusion_matrix
-
-    scores = torch.tensor([[3.0, 0, 0], [0, 2.0, 0], [2.0, 0, 0], [0, 0, 1.0], [0, 1.0, 0]])
-    want = np.array([[1, 0, 0], [1, 1, 0], [0, 1, 1]])  # row: true class 0, 1, 2
-    assert np.array_equal(confusion_matrix(scores, torch.tensor([0, 1, 1, 2, 2]), 3), want)
-    logits = torch.tensor([[1.0], [-1.0], [2.0]])
-    assert np.array_equal(confusion_matrix(logits, torch.tensor([[1.0], [1.0], [0.0]]), 2), [[0, 1], [1, 1]])
-
-
-def test_the_confusion_panel_counts_the_validation_split_only_when_shown():
-    from nntui.scenario import load
-
-    sc = load("multiclass")
-    engine = Engine(sc, "cpu")
-    frame = engine.frame().runs[0]
-    assert frame.confusion_split == "validation"
-    assert frame.confusion.sum() == len(sc.variants[0].dataset.x_val) and frame.confusion.shape == (4, 4)
-    assert Engine(load("binary_classification"), "cpu").frame().runs[0].confusion is None  # not shown there
-
-
-def test_the_confusion_panel_refuses_regression(write_scenario):
-    with pytest.raises(ScenarioError, match="the confusion panel counts classes"):
-        load_path(write_scenario(LINE.format(kind="linear", model="", train="", data="", steps=5, optimizer="sgd",
-                                             lr=0.1) + '[view]\npanels = ["loss", "confusion"]\n'))
-
-
 # ---------------------------------------------------------------------------- computed inputs (data.inputs)
 
 XOR = """

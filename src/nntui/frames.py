@@ -54,8 +54,6 @@ class RunFrame:
     val_accuracies: np.ndarray | None = None  # … and on the validation split (NaN: none)
     scalars: np.ndarray | None = None       # every parameter, flattened, for a model of at most 16 numbers
     neurons: Neurons | None = None          # neurons panel: every unit over the data's plane
-    confusion: np.ndarray | None = None     # confusion panel: (k, k) counts, row = true class, column = predicted
-    confusion_split: str = ""               # … on this split ("validation", or "training" where none is held out)
     zero_weights: int = 0                   # entries of the weight matrices that are exactly 0 (L1's zeros) …
     weight_count: int = 0                   # … of this many
     stopped_at: int | None = None           # early stopping: the step patience ran out (best weights restored)

@@ -84,8 +84,6 @@ class RunView:
     boundary: Boundary | None = None      # boundary: predictions over the input space
     graph: ModelGraph | None = None       # graph: the autograd graph of a training step
     neurons: Neurons | None = None        # neurons: every unit over the data's plane now
-    confusion: np.ndarray | None = None   # confusion: (k, k) counts now, row = true class …
-    confusion_split: str = ""             # … on this split
     held_at: int | None = None            # drawn as it was at this step (view.at), not now
     edits: tuple[int, ...] = ()           # steps where an edit changed its settings and it went on (✎)
     # what the shown panels' own probes measured (panels/declare.py), by name: a value kept "now" as measured last,
@@ -445,9 +443,7 @@ def run_view(h: RunHistory) -> RunView:
                    device=latest.device, param_names=latest.param_names, param_shapes=latest.param_shapes,
                    grad_norms=latest.grad_norms, position=latest.position, dists=latest.dists,
                    boundary=latest.boundary, stopped_at=latest.stopped_at, best_step=latest.best_step,
-                   zero_weights=latest.zero_weights, weight_count=latest.weight_count, confusion=latest.confusion,
-                   neurons=latest.neurons,
-                   confusion_split=latest.confusion_split)
+                   zero_weights=latest.zero_weights, weight_count=latest.weight_count, neurons=latest.neurons)
 
 
 def held_view(h: RunHistory, live: RunView, at: int) -> RunView:
@@ -463,7 +459,7 @@ def held_view(h: RunHistory, live: RunView, at: int) -> RunView:
     measured = measured_values(h, frame, at)
     return replace(live, held_at=at, step=frame.step, diverged_at=frame.diverged_at, lr=frame.lr,
                    grad_norms=frame.grad_norms, position=frame.position, dists=frame.dists, boundary=frame.boundary,
-                   confusion=frame.confusion, neurons=frame.neurons,
+                   neurons=frame.neurons,
                    grad_steps=grad_steps, grads=grads, bands=bands or None, measured=measured)
 
 

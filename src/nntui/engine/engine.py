@@ -45,8 +45,7 @@ class RunState:
 
     def __init__(self, variant: Variant, device: str, seed: int, tensors: dict[tuple, tuple[torch.Tensor, ...]],
                  track_path: bool = False, probe: bool = False, boundary: bool = False, graph: bool = False,
-                 track_lr: bool = False, checkpoints: frozenset[int] = frozenset(), confusion: bool = False,
-                 neurons: bool = False, panel_probes: tuple[type, ...] = ()):
+                 track_lr: bool = False, checkpoints: frozenset[int] = frozenset(), neurons: bool = False, panel_probes: tuple[type, ...] = ()):
         self.variant = variant
         self.label = variant.label
         ds = variant.dataset
@@ -108,7 +107,6 @@ class RunState:
         self.floor = floor_loss(self.x, self.y, variant.train.loss, variant.model)
         # contour panel: every θ_step, and the box of points worth framing (loss ≤ 2× the first)
         self.track_path = track_path
-        self.confusion = confusion  # the confusion panel: counted at each frame
         self.track_lr = track_lr  # the lr panel: every step's lr reaches the History (the table reads only the last)
         self.probe = Probe(self.model, self.x) if probe else None
         self.boundary = BoundaryProbe(self.model, ds, device) if boundary else None
@@ -346,10 +344,6 @@ class RunState:
             dists = self.probe.measure() if self.probe is not None else None
             boundary = self.boundary.measure() if self.boundary is not None else None
             neurons = self.neurons.measure() if self.neurons is not None else None
-            held_out = len(self.x_val) > 0
-            confusion = (confusion_matrix(self.model(self.x_val if held_out else self.x),
-                                          self.y_val if held_out else self.y, max(self.variant.dataset.n_classes, 2))
-                         if self.confusion else None)
         path_steps = path = position = None
         if self.track_path:
             trail, self.path_log = self.path_log, []
@@ -370,8 +364,7 @@ class RunState:
             finished=not self.active, param_names=self.names,
             param_shapes=tuple(tuple(p.shape) for p in self.params), grad_norms=grad_norms,
             path_steps=path_steps, path=path, position=position,
-            dists=dists, boundary=boundary, graph=self._take_graph(), confusion=confusion, neurons=neurons,
-            confusion_split="" if confusion is None else "validation" if held_out else "training",
+            dists=dists, boundary=boundary, graph=self._take_graph(), neurons=neurons,
             lr=self.optimizer.param_groups[0]["lr"], train_seconds=self.train_seconds, device=self.device,
             measured={name: value for probe in self.panel_probes for name, value in probe.measure().items()} or None,
         )
@@ -469,12 +462,6 @@ def accuracy(out: torch.Tensor, y: torch.Tensor) -> float:
     return float((predictions(out) == true_classes(y)).float().mean())
 
 
-def confusion_matrix(out: torch.Tensor, y: torch.Tensor, classes: int) -> np.ndarray:
-    """(classes, classes) counts: row = the true class, column = the predicted one."""
-    counts = torch.bincount(true_classes(y) * classes + predictions(out), minlength=classes * classes)
-    return counts.reshape(classes, classes).cpu().numpy().astype(np.int64)
-
-
 @torch.no_grad()
 def _compare_gradients(a: RunState, b: RunState) -> None:
     """The largest |difference| between the two runs' gradients at this step, relative to the largest of a's,
@@ -509,7 +496,7 @@ def _run_options(scenario: Scenario, probes: frozenset[str], track_path: bool) -
     """What each run measures (RunState's switches): the built-in probes named, the shown panels' own probes, and
     the steps claims are judged at or panels are held at (everything is measured there)."""
     return dict(track_path=track_path, probe="dists" in probes, boundary="boundary" in probes,
-                graph="graph" in probes, track_lr="lr" in probes, confusion="confusion" in probes,
+                graph="graph" in probes, track_lr="lr" in probes,
                 neurons="neurons" in probes,
                 panel_probes=tuple(_probe_class(path) for path in panel_probes(scenario.view.panels)),
                 checkpoints=frozenset(c.at for c in scenario.checks if c.at is not None)

@@ -26,7 +26,7 @@ import math
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Literal, TypeAlias
 
-from . import weight_norms
+from . import confusion, weight_norms
 from .declare import Measured, PanelSpec, Probe, Variant
 
 
@@ -55,15 +55,6 @@ def _neurons_problem(variants: tuple[Variant, ...]) -> str | None:
     units = max(sum(x.model.layers) if x.model.kind == "mlp" else 0 for x in variants)
     if units > MAX_NEURONS:
         return f"the neurons panel draws up to {MAX_NEURONS} hidden units; a run has {units} (remove 'neurons')"
-    return None
-
-
-def _confusion_problem(variants: tuple[Variant, ...]) -> str | None:
-    ds = variants[0].dataset
-    if ds.task == "regression":
-        return "the confusion panel counts classes; this data is regression (remove 'confusion')"
-    if max(ds.n_classes, 2) > 12:
-        return f"the confusion panel draws up to 12 classes; this data has {ds.n_classes} (remove 'confusion')"
     return None
 
 
@@ -130,8 +121,7 @@ PANELS: dict[str, PanelSpec] = {
     "neurons": PanelSpec("ui.neurons:NeuronsPanel", frozenset({"neurons"}), per_run=True, holds=True,
                          check=_neurons_problem),
     # which classes a run mistakes for which, on the validation split (the training split without one)
-    "confusion": PanelSpec("ui.confusion:ConfusionPanel", frozenset({"confusion"}), per_run=True, holds=True,
-                           check=_confusion_problem),
+    "confusion": confusion.PANEL,
     # a training run's autograd graph; in a graph lesson the same name shows the expression's graph (ui/graph.py)
     "graph": PanelSpec("ui.model_graph:ModelGraphPanel", frozenset({"graph"}), training=False, per_run=True),
     "code": PanelSpec("ui.code:CodePanel", per_run=True),

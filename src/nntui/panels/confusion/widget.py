@@ -1,4 +1,4 @@
-"""The confusion panel: for one run, how many points of each true class (rows) it predicts as each class
+"""The confusion panel's widget: for one run, how many points of each true class (rows) it predicts as each class
 (columns), on the validation split (the training split where none is held out).
 
 Each cell shows its count; its shade is the count's share of its row, so a class with few points reads as
@@ -14,10 +14,10 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
 
-from .boundary import class_rgb
-from .palette import blend
-from .panel import RUN_BINDINGS, StripPanel, run_name
-from .raster import border_room, centered_message, first_fit
+from ...ui.boundary import class_rgb
+from ...ui.palette import blend
+from ...ui.panel import RUN_BINDINGS, StripPanel, run_name
+from ...ui.raster import border_room, centered_message, first_fit
 
 RIGHT_RGB = (0, 192, 96)   # the diagonal: predicted as what it is
 WRONG_RGB = (255, 64, 64)  # off the diagonal: mistaken for another class
@@ -33,12 +33,12 @@ class ConfusionPanel(StripPanel):
     def _rebuild(self) -> None:
         width, height = self.size.width, self.size.height
         run = self.shown_run()
-        counts = run.confusion if run is not None else None
+        counts = run.measured.get("confusion") if run is not None else None
         if run is None or counts is None or width < 12 or height < 4:
             self._strips = centered_message("waiting for the first step…", width, height, self.rich_style)
             return
         room = border_room(self.outer_size.width)
-        split = run.confusion_split
+        split = run.measured["confusion_split"]
         self.set_titles(title=first_fit([f"Confusion · {run_name(run)} · {split}", f"Confusion · {run_name(run)}",
                                          run_name(run)], room),
                         subtitle=first_fit(["rows: true class · columns: predicted · shade: share of the row",
