@@ -20,12 +20,12 @@ from pathlib import Path
 
 from textual.app import App, ComposeResult
 
+from nntui.panels.boundary.widget import BoundaryPanel
 from nntui.panels.confusion.widget import ConfusionPanel
 from nntui.panels.weight_norms.widget import WeightNormsPanel
 from nntui.runner import Runner
 from nntui.scenario import load
 from nntui.ui.accuracy import AccuracyPanel
-from nntui.ui.boundary import BoundaryPanel
 from nntui.ui.contour import ContourPanel
 from nntui.ui.curvature import CurvaturePanel
 from nntui.ui.gradient_flow import GradientFlowPanel

@@ -14,12 +14,18 @@ from textual.app import App, ComposeResult
 from nntui.engine import Engine
 from nntui.errors import ScenarioError
 from nntui.frames import Boundary
+from nntui.panels.boundary.widget import (
+    LEAST_SQUARES_RGB,
+    NONFINITE_RGB,
+    BoundaryPanel,
+    closed_form_fit,
+    least_squares,
+)
 from nntui.runner import View
 from nntui.scenario import load
 from nntui.scenario.loader import load_path
 from nntui.ui import STYLESHEET
 from nntui.ui.app import NNTuiApp
-from nntui.ui.boundary import LEAST_SQUARES_RGB, NONFINITE_RGB, BoundaryPanel, closed_form_fit, least_squares
 from nntui.ui.raster import MARGIN
 
 from .conftest import MINIMAL, diverged_run, wait_idle
@@ -31,7 +37,7 @@ def test_regions_are_the_models_predictions_and_separate_the_circles():
     sc = load(CIRCLES)
     engine = Engine(sc, "cpu")
     engine.advance(150)
-    b = engine.frame().runs[0].boundary
+    b = engine.frame().runs[0].measured["boundary"]
     ny, nx = b.classes.shape
     xs, ys = np.linspace(*b.x_range, nx), np.linspace(*b.y_range, ny)
     model = engine.runs[0].model
@@ -48,7 +54,7 @@ def test_regions_are_the_models_predictions_and_separate_the_circles():
 def test_fit_curve_is_the_model_output():
     engine = Engine(load(FIT), "cpu")
     engine.advance(50)
-    b = engine.frame().runs[0].boundary
+    b = engine.frame().runs[0].measured["boundary"]
     with torch.no_grad():
         direct = engine.runs[0].model(torch.tensor(b.curve_x[:, None], dtype=torch.float32))[:, 0].numpy()
     assert np.allclose(b.curve_y, direct, atol=1e-6) and b.classes is None
@@ -100,7 +106,7 @@ async def test_nan_predictions_are_marked():
 
 async def drawn(ds, boundary: Boundary, **kwargs) -> BoundaryPanel:
     """A boundary panel in a 60x20 terminal, drawn from one run's `boundary` over the data `ds`."""
-    view = View(1, "ready", "cpu", 3, 10, False, True, 60, math.nan, None, (diverged_run(3, boundary=boundary),))
+    view = View(1, "ready", "cpu", 3, 10, False, True, 60, math.nan, None, (diverged_run(3, measured={"boundary": boundary}),))
     app = PanelApp([ds], **kwargs)
     async with app.run_test(size=(60, 20)) as pilot:
         panel = app.query_one(BoundaryPanel)

@@ -20,7 +20,7 @@ from textual.binding import Binding
 from nntui import catalog, codegen, schedules
 from nntui.engine import Engine, batched, build, device, manual
 from nntui.expression import FUNCTIONS, OPERATIONS, operation
-from nntui.panels import PANELS, PanelName, probes_for
+from nntui.panels import PANELS, PanelName, panel_probes, probes_for
 from nntui.scenario import data, list_builtin, load, spec
 from nntui.scenario.loader import load_path
 from nntui.status import STATUSES
@@ -74,7 +74,9 @@ def test_every_panel_is_declared_once_and_its_widget_keeps_the_panel_contract():
     with pytest.raises(KeyError, match="no panel 'sparkline'"):
         panel_class("sparkline")  # was: a name missing from PLOT_PANELS was silently dropped
     assert probes_for(["loss", "variants"]) == frozenset()
-    assert probes_for(["contour", "histograms", "boundary", "graph"]) == {"path", "dists", "boundary", "graph"}
+    assert probes_for(["contour", "histograms", "boundary", "graph"]) == {"path", "dists", "graph"}
+    assert panel_probes(["boundary", "confusion", "loss"]) == ("panels.boundary.probe:Regions",
+                                                               "panels.confusion.probe:Confusion")
 
 
 def test_every_panel_probe_measures_what_its_panel_declares(write_scenario):

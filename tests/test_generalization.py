@@ -331,7 +331,7 @@ def test_a_formula_that_overflows_past_the_data_draws_without_a_warning(write_sc
 
 
 def test_computed_inputs_are_the_formulas_of_the_features_and_plots_keep_the_plane(write_scenario):
-    from nntui.engine.boundary import BoundaryProbe
+    from nntui.panels.boundary.probe import BoundaryProbe
 
     ds = load_path(write_scenario(XOR.format(inputs='["x1", "x1*x2", "sin(x2)"]'))).variants[0].dataset
     plane = ds.plane("train")

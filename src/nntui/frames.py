@@ -64,7 +64,6 @@ class RunFrame:
     path: np.ndarray | None = None        # contour: (k, 2) parameters θ_step (before that update)
     position: np.ndarray | None = None    # contour: (2,) parameters now
     dists: dict[str, Distributions] | None = None  # histograms panel: weights / activations / gradients
-    boundary: Boundary | None = None      # boundary panel
     graph: ModelGraph | None = None       # graph panel: sent once (the structure does not change)
     lr: float = math.nan                  # the learning rate of the next step (schedules change it)
     train_seconds: float = 0.0            # wall time spent training so far (steps/s per device)

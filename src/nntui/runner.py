@@ -25,7 +25,7 @@ import numpy as np
 from .claims import Verdict
 from .commands import Command, ContinueRun, Pause, Release, Reset, RestartRun, SetSpeed, StepOnce, Toggle, predict
 from .errors import NntuiError
-from .frames import PERCENTILES, Boundary, ExpressionResult, ModelGraph, Neurons, RunFrame, Surface
+from .frames import PERCENTILES, ExpressionResult, ModelGraph, Neurons, RunFrame, Surface
 from .record import History, RunHistory
 from .scenario import ExpressionLesson, Scenario
 
@@ -81,7 +81,6 @@ class RunView:
     position: np.ndarray | None = None    # path: (2,) parameters now
     dists: dict | None = None             # dists: quantity → Distributions now (histograms panel)
     bands: dict | None = None             # dists: quantity → (steps (k,), percentiles (k, layers, 9)) over time
-    boundary: Boundary | None = None      # boundary: predictions over the input space
     graph: ModelGraph | None = None       # graph: the autograd graph of a training step
     neurons: Neurons | None = None        # neurons: every unit over the data's plane now
     held_at: int | None = None            # drawn as it was at this step (view.at), not now
@@ -442,7 +441,7 @@ def run_view(h: RunHistory) -> RunView:
     return replace(view, diverged_at=latest.diverged_at, step=latest.step, lr=latest.lr, rate=_rate(latest),
                    device=latest.device, param_names=latest.param_names, param_shapes=latest.param_shapes,
                    grad_norms=latest.grad_norms, position=latest.position, dists=latest.dists,
-                   boundary=latest.boundary, stopped_at=latest.stopped_at, best_step=latest.best_step,
+                   stopped_at=latest.stopped_at, best_step=latest.best_step,
                    zero_weights=latest.zero_weights, weight_count=latest.weight_count, neurons=latest.neurons)
 
 
@@ -458,7 +457,7 @@ def held_view(h: RunHistory, live: RunView, at: int) -> RunView:
     bands = {q: (steps[steps <= at], rows[steps <= at]) for q, (steps, rows) in (live.bands or {}).items()}
     measured = measured_values(h, frame, at)
     return replace(live, held_at=at, step=frame.step, diverged_at=frame.diverged_at, lr=frame.lr,
-                   grad_norms=frame.grad_norms, position=frame.position, dists=frame.dists, boundary=frame.boundary,
+                   grad_norms=frame.grad_norms, position=frame.position, dists=frame.dists,
                    neurons=frame.neurons,
                    grad_steps=grad_steps, grads=grads, bands=bands or None, measured=measured)
 

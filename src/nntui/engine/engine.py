@@ -29,7 +29,6 @@ from . import manual
 from . import surface as surfaces
 from .autograd_graph import trace
 from .batched import BatchedRuns, batch_key
-from .boundary import BoundaryProbe
 from .build import build_loss, build_model, build_optimizer, build_scheduler, eval_mode, surface_loss
 from .device import resolve_device
 from .neurons import NeuronProbe
@@ -44,7 +43,7 @@ class RunState:
     """One variant's model, optimizer, batches and bookkeeping."""
 
     def __init__(self, variant: Variant, device: str, seed: int, tensors: dict[tuple, tuple[torch.Tensor, ...]],
-                 track_path: bool = False, probe: bool = False, boundary: bool = False, graph: bool = False,
+                 track_path: bool = False, probe: bool = False, graph: bool = False,
                  track_lr: bool = False, checkpoints: frozenset[int] = frozenset(), neurons: bool = False, panel_probes: tuple[type, ...] = ()):
         self.variant = variant
         self.label = variant.label
@@ -109,7 +108,6 @@ class RunState:
         self.track_path = track_path
         self.track_lr = track_lr  # the lr panel: every step's lr reaches the History (the table reads only the last)
         self.probe = Probe(self.model, self.x) if probe else None
-        self.boundary = BoundaryProbe(self.model, ds, device) if boundary else None
         self.neurons = (NeuronProbe(self.model, ds, device, logits=variant.train.loss == "bce_with_logits")
                         if neurons else None)
         # the graph's structure never changes: trace it once and send it with the first frame
@@ -342,7 +340,6 @@ class RunState:
         self.val_log, self.train_log, self.acc_log = [], [], []
         with eval_mode(self.model):
             dists = self.probe.measure() if self.probe is not None else None
-            boundary = self.boundary.measure() if self.boundary is not None else None
             neurons = self.neurons.measure() if self.neurons is not None else None
         path_steps = path = position = None
         if self.track_path:
@@ -364,7 +361,7 @@ class RunState:
             finished=not self.active, param_names=self.names,
             param_shapes=tuple(tuple(p.shape) for p in self.params), grad_norms=grad_norms,
             path_steps=path_steps, path=path, position=position,
-            dists=dists, boundary=boundary, graph=self._take_graph(), neurons=neurons,
+            dists=dists, graph=self._take_graph(), neurons=neurons,
             lr=self.optimizer.param_groups[0]["lr"], train_seconds=self.train_seconds, device=self.device,
             measured={name: value for probe in self.panel_probes for name, value in probe.measure().items()} or None,
         )
@@ -495,7 +492,7 @@ def _surface_groups(scenario: Scenario, exact: bool) -> list[tuple[int, ...]]:
 def _run_options(scenario: Scenario, probes: frozenset[str], track_path: bool) -> dict[str, Any]:
     """What each run measures (RunState's switches): the built-in probes named, the shown panels' own probes, and
     the steps claims are judged at or panels are held at (everything is measured there)."""
-    return dict(track_path=track_path, probe="dists" in probes, boundary="boundary" in probes,
+    return dict(track_path=track_path, probe="dists" in probes,
                 graph="graph" in probes, track_lr="lr" in probes,
                 neurons="neurons" in probes,
                 panel_probes=tuple(_probe_class(path) for path in panel_probes(scenario.view.panels)),

@@ -12,8 +12,7 @@ import torch
 from torch import nn
 
 from ..frames import Neurons
-from ..scenario.data import Dataset
-from .boundary import data_ranges
+from ..scenario.data import Dataset, padded_ranges
 from .probe import PROBE_SAMPLES
 
 GRID = 15    # 2-D data: GRID × GRID points over the plane per unit
@@ -28,7 +27,7 @@ class NeuronProbe:
         self.model = model
         self.logits = logits  # the model's output is a logit (its loss is bce_with_logits)
         self.layers = list(model) if isinstance(model, nn.Sequential) else [model]
-        ranges = data_ranges(ds)
+        ranges = padded_ranges(ds)
         if ds.task == "regression":
             self.x_range, self.y_range = ranges[0], ranges[1]
             points = np.linspace(*self.x_range, LINE)[:, None]

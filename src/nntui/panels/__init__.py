@@ -26,16 +26,8 @@ import math
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Literal, TypeAlias
 
-from . import confusion, weight_norms
+from . import boundary, confusion, weight_norms
 from .declare import Measured, PanelSpec, Probe, Variant
-
-
-def _boundary_problem(variants: tuple[Variant, ...]) -> str | None:
-    ds = variants[0].dataset
-    if ds.drawable and variants[0].model.kind != "surface":
-        return None
-    return (f"the boundary panel draws 2-D classification or 1-D regression; this data is {ds.task} with "
-            f"{ds.n_features} feature(s) (remove 'boundary' or change the data)")
 
 
 def _accuracy_problem(variants: tuple[Variant, ...]) -> str | None:
@@ -115,8 +107,7 @@ PANELS: dict[str, PanelSpec] = {
     "accuracy": PanelSpec("ui.accuracy:AccuracyPanel", check=_accuracy_problem),
     "gradient_flow": PanelSpec("ui.gradient_flow:GradientFlowPanel", per_run=True, holds=True),
     "histograms": PanelSpec("ui.histograms:HistogramPanel", frozenset({"dists"}), per_run=True, holds=True),
-    "boundary": PanelSpec("ui.boundary:BoundaryPanel", frozenset({"boundary"}), per_run=True, holds=True,
-                          check=_boundary_problem),
+    "boundary": boundary.PANEL,
     # the network itself: each unit's output over the data's plane, the links between layers by weight
     "neurons": PanelSpec("ui.neurons:NeuronsPanel", frozenset({"neurons"}), per_run=True, holds=True,
                          check=_neurons_problem),

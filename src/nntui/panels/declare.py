@@ -33,7 +33,7 @@ class Variant(Protocol):
 
 
 # What the engine measures for the panels written before probes had folders (engine/engine.py switches each on).
-Probe = Literal["path", "dists", "boundary", "graph", "lr", "neurons"]
+Probe = Literal["path", "dists", "graph", "lr", "neurons"]
 PROBES: tuple[Probe, ...] = get_args(Probe)
 
 class PanelProbe(Protocol):

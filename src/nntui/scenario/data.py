@@ -419,3 +419,21 @@ def make_dataset(spec, *, loss: str, seed: int, base_dir: Path, source: str) -> 
                    inputs=tuple(spec.inputs or ()), plane_names=plane_names,
                    plane_train=plane[train_idx] if plane is not None else None,
                    plane_val=plane[val_idx] if plane is not None else None)
+
+
+PAD = 0.1  # a drawn plane reaches this share of each feature's span beyond the data
+
+
+def padded_ranges(ds: Dataset) -> list[tuple[float, float]]:
+    """Padded range of every feature of the data's plane, and of the target for regression: the window the
+    boundary and neurons panels draw the model over."""
+    x = np.concatenate([ds.plane("train"), ds.plane("val")]) if len(ds.x_val) else ds.plane("train")
+    cols = [x[:, i] for i in range(x.shape[1])]
+    if ds.task == "regression":
+        cols.append(np.concatenate([ds.y_train[:, 0], ds.y_val[:, 0]]) if len(ds.y_val) else ds.y_train[:, 0])
+    ranges = []
+    for c in cols:
+        lo, hi = float(c.min()), float(c.max())
+        pad = max(hi - lo, 1e-6) * PAD
+        ranges.append((lo - pad, hi + pad))
+    return ranges

@@ -24,9 +24,8 @@ from textual.strip import Strip
 
 from ..frames import Neurons
 from ..scenario.data import Dataset
-from .boundary import class_rgb
 from .braille import BrailleCanvas
-from .palette import BOUNDARY_BACKGROUND_RGB, blend
+from .palette import BOUNDARY_BACKGROUND_RGB, blend, class_rgb
 from .panel import RUN_BINDINGS, StripPanel, run_name
 from .raster import border_room, centered_message, first_fit, fmt_short, polyline_pixels
 

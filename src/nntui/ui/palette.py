@@ -96,3 +96,8 @@ def ramp(stops: tuple[tuple[int, int, int], ...], t: float) -> tuple[int, int, i
 def blend(a: tuple[int, int, int], b: tuple[int, int, int], t: float) -> tuple[int, int, int]:
     """The color a fraction t of the way from a to b, each channel truncated to a whole number."""
     return int(a[0] + (b[0] - a[0]) * t), int(a[1] + (b[1] - a[1]) * t), int(a[2] + (b[2] - a[2]) * t)
+
+
+def class_rgb(k: int) -> tuple[int, int, int]:
+    """Class k's colour wherever classes are drawn (regions, points, the confusion grid): the k-th run colour."""
+    return variant_rgb(k)

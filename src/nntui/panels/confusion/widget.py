@@ -14,8 +14,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
 
-from ...ui.boundary import class_rgb
-from ...ui.palette import blend
+from ...ui.palette import blend, class_rgb
 from ...ui.panel import RUN_BINDINGS, StripPanel, run_name
 from ...ui.raster import border_room, centered_message, first_fit
 

@@ -1,4 +1,4 @@
-"""What a model predicts over its input space, for the boundary panel.
+"""The boundary panel's measurement: what a model predicts over its input space.
 
 2-D classification: the predicted class and its probability on a grid over the
 data (one batched forward pass). 1-D regression: the model's output along x.
@@ -9,32 +9,20 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..frames import Boundary
-from ..scenario.data import Dataset
+from ...engine.build import eval_mode
+from ...frames import Boundary
+from ...scenario.data import Dataset, padded_ranges
 
 GRID = (96, 64)
 CURVE_POINTS = 200
-PAD = 0.1
-
-
-def data_ranges(ds: Dataset) -> list[tuple[float, float]]:
-    """Padded range of every feature, and of the target for regression."""
-    x = np.concatenate([ds.plane("train"), ds.plane("val")]) if len(ds.x_val) else ds.plane("train")
-    cols = [x[:, i] for i in range(x.shape[1])]
-    if ds.task == "regression":
-        cols.append(np.concatenate([ds.y_train[:, 0], ds.y_val[:, 0]]) if len(ds.y_val) else ds.y_train[:, 0])
-    ranges = []
-    for c in cols:
-        lo, hi = float(c.min()), float(c.max())
-        pad = max(hi - lo, 1e-6) * PAD
-        ranges.append((lo - pad, hi + pad))
-    return ranges
 
 
 class BoundaryProbe:
+    """The model's output over a fixed grid of the data's plane, one batched forward pass a frame."""
+
     def __init__(self, model: torch.nn.Module, ds: Dataset, device: str):
         self.model, self.ds = model, ds
-        self.ranges = data_ranges(ds)
+        self.ranges = padded_ranges(ds)
         if ds.task == "regression":
             self.xs = np.linspace(*self.ranges[0], CURVE_POINTS)
             points = self.xs[:, None]
@@ -45,7 +33,7 @@ class BoundaryProbe:
         self.inputs = torch.as_tensor(ds.inputs_of(points) if ds.inputs else points, dtype=torch.float32, device=device)
 
     @torch.no_grad()
-    def measure(self) -> Boundary:
+    def predict(self) -> Boundary:
         out = self.model(self.inputs)
         if self.ds.task == "regression":
             return Boundary(self.ranges[0], self.ranges[1], curve_x=self.xs,
@@ -61,3 +49,18 @@ class BoundaryProbe:
         shape = (GRID[1], GRID[0])
         return Boundary(self.ranges[0], self.ranges[1], classes=cls.cpu().numpy().reshape(shape),
                         confidence=conf.double().cpu().numpy().reshape(shape))
+
+
+class Regions:
+    """The panel's probe, built per run: the prediction over the plane at each frame, the model in eval mode."""
+
+    def __init__(self, run) -> None:
+        self.run = run
+        self.probe = BoundaryProbe(run.model, run.variant.dataset, run.device)
+
+    def before_update(self) -> None:
+        pass
+
+    def measure(self) -> dict[str, Boundary]:
+        with eval_mode(self.run.model):
+            return {"boundary": self.probe.predict()}

@@ -14,13 +14,21 @@ from rich.color import Color
 from rich.segment import Segment
 from rich.style import Style
 
-from ..frames import Boundary
-from ..scenario.data import Dataset
-from .axis import scale
-from .braille import BrailleCanvas
-from .palette import BOUNDARY_BACKGROUND_RGB, HELD_OUT_POINT_RGB, NONFINITE_RGB, POINT_RGB, blend, variant_rgb
-from .panel import RUN_BINDINGS, StripPanel, run_name
-from .raster import (
+from ...frames import Boundary
+from ...scenario.data import Dataset
+from ...ui.axis import scale
+from ...ui.braille import BrailleCanvas
+from ...ui.palette import (
+    BOUNDARY_BACKGROUND_RGB,
+    HELD_OUT_POINT_RGB,
+    NONFINITE_RGB,
+    POINT_RGB,
+    blend,
+    class_rgb,
+    variant_rgb,
+)
+from ...ui.panel import RUN_BINDINGS, StripPanel, run_name
+from ...ui.raster import (
     MARGIN,
     border_room,
     centered_message,
@@ -33,10 +41,6 @@ from .raster import (
 
 LEAST_SQUARES_RGB = (235, 235, 235)  # the closed-form fit: near white, dotted, under the model's line
 LEVELS = 4  # confidence shades per class: few colors, small terminal output
-
-
-def class_rgb(k: int) -> tuple[int, int, int]:
-    return variant_rgb(k)
 
 
 def region_rgb(k: int, level: int) -> tuple[int, int, int]:
@@ -74,7 +78,7 @@ class BoundaryPanel(StripPanel):
     def _rebuild(self) -> None:
         width, height = self.size.width, self.size.height
         run = self.shown_run()
-        b = run.boundary if run is not None else None
+        b = run.measured.get("boundary") if run is not None else None
         if b is None or width <= MARGIN + 4 or height < 3:
             self._strips = centered_message("waiting for the first step…", width, height, self.rich_style)
             return
