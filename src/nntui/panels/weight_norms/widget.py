@@ -17,7 +17,8 @@ from ...ui.raster import MARGIN, border_room, centered_message, first_fit
 
 MIN_BOTH = 7  # rows of charts that hold both (two rows of ‖W‖ at least, four of the updates); fewer: the updates
 HEALTHY_RATIO = 1e-3  # an update that changes a layer by about a thousandth of its size: the usual healthy rate
-LAYER_RAMP = ((110, 170, 255), (70, 210, 170), (235, 215, 70), (250, 120, 60))  # input layer blue → output orange
+# input layer blue → output red, through cyan, green, yellow and orange: eight layers, eight colours told apart
+LAYER_RAMP = ((90, 140, 255), (60, 200, 230), (80, 210, 110), (230, 220, 60), (250, 150, 50), (240, 70, 80))
 
 
 def layer_span(layers: tuple[int, ...]) -> str:
@@ -46,13 +47,13 @@ class WeightNormsPanel(StripPanel):
         ratios = run.measured.get("update_ratios") if run is not None else None
         room = border_room(self.outer_size.width)
         name = cut_run_name(run, max(room - 12, 8)) if run is not None else ""
-        guide = f"┄ {HEALTHY_RATIO:g}: a healthy update"
+        guide, short = f"┄ {HEALTHY_RATIO:g}: a healthy update", f"┄ {HEALTHY_RATIO:g}: healthy"
         both = height - 4 >= MIN_BOTH  # room for ‖W‖ and the updates; else the updates alone
         titles = ([f"Weight norms · {name}", f"‖W‖ · {name}"] if both else
                   [f"Weight updates · {name}", f"‖ΔW‖/‖W‖ · {name}"])
         self.set_titles(title=first_fit([*titles, name], room),
-                        subtitle=first_fit([f"{guide} · [ / ]: other run", f"{guide} · [ / ]: run", guide,
-                                            f"┄ {HEALTHY_RATIO:g}: healthy"], room))
+                        subtitle=first_fit([f"{guide} · [ / ]: other run", f"{short} · [ / ]: other run",
+                                            f"{short} · [ / ]: run", guide, short], room))
         if run is None or norms is None or ratios is None or not len(norms[0]) or height < 7 or width < MARGIN + 8:
             self._strips = centered_message("waiting for the first step…" if height >= 7 else "too small", width,
                                             height, base)
@@ -77,9 +78,12 @@ class WeightNormsPanel(StripPanel):
             top = line_chart([Line(steps, norm_rows[:, k], colours[k]) for k in range(layers)], x_axis, upper, base)
             strips += [self._heading(["‖W‖ of each layer's weights (log)", "‖W‖ of each layer (log)", "‖W‖ (log)",
                                       "‖W‖"], top.hidden, width, dim), *top.strips[:-1]]
-        strips += [self._heading(["‖ΔW‖/‖W‖: the share of W one update changes (log)", "‖ΔW‖/‖W‖ per update (log)",
-                                  "‖ΔW‖/‖W‖ (log)", "‖ΔW‖/‖W‖"], bottom.hidden, width, dim),
-                   *(bottom.strips or [Strip.blank(width, base)] * (lower + 1)), self._legend(colours, width, base, dim)]
+        # (which of its lines lie under others: starred in the legend, the heading keeps saying what they are)
+        strips += [self._heading(["‖ΔW‖/‖W‖: the share of W one update changes (log)",
+                                  "‖ΔW‖/‖W‖: share of W one update changes", "‖ΔW‖/‖W‖: share one update changes",
+                                  "‖ΔW‖/‖W‖ per update", "‖ΔW‖/‖W‖"], (), width, dim),
+                   *(bottom.strips or [Strip.blank(width, base)] * (lower + 1)),
+                   self._legend(colours, bottom.hidden, width, base, dim)]
         self._strips = [s.crop_extend(0, width, base) for s in strips[:height]]
 
     @staticmethod
@@ -90,13 +94,17 @@ class WeightNormsPanel(StripPanel):
         return Strip([Segment(first_fit(texts, width), style)])
 
     @staticmethod
-    def _legend(colours: list[tuple[int, int, int]], width: int, base: Style, dim: Style) -> Strip:
-        """'input L1 L2 … L7 output', each layer's name in its colour."""
-        names = [f"L{k + 1}" for k in range(len(colours))]
-        wide = len(" ".join(names)) + len("input  output") <= width
-        segments = [Segment("input " if wide else "", dim)]
+    def _legend(colours: list[tuple[int, int, int]], hidden: tuple[int, ...], width: int, base: Style,
+                dim: Style) -> Strip:
+        """'input L1 L2* … L7 output · *: under others', each layer's name in its colour, a star on a layer whose
+        update line lies under others'."""
+        names = [f"L{k + 1}" + ("*" if k in hidden else "") for k in range(len(colours))]
+        core = len(" ".join(names))
+        note = " · *: under others" if hidden else ""
+        ends = core + len("input  output") + len(note) <= width
+        note = note if core + len(note) <= width else " *: under" if hidden and core + 9 <= width else ""
+        segments = [Segment("input " if ends else "", dim)]
         for k, (label, rgb) in enumerate(zip(names, colours)):
             segments.append(Segment(("" if k == 0 else " ") + label, base + Style(color=Color.from_rgb(*rgb), bold=True)))
-        segments.append(Segment(" output" if wide else "", dim))
+        segments.append(Segment((" output" if ends else "") + note, dim))
         return Strip(segments)
-
