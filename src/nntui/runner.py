@@ -410,8 +410,8 @@ class Runner:
 
 
 def run_view(h: RunHistory) -> RunView:
-    """A run's history and latest frame, as the panels read them."""
-    latest = h.latest
+    """A run's history and latest frame, as the panels read them: built here, and only here (a held view is this
+    one with another frame's fields and its histories cut at that step)."""
     steps, losses = h.loss.points()
     smooth_steps, smooth_losses = h.smoothed.points()
     val_steps, val_losses = h.val_loss.points()
@@ -424,29 +424,31 @@ def run_view(h: RunHistory) -> RunView:
     for quantity, series in h.bands.items():
         band_steps, rows = series.view()
         bands[quantity] = (band_steps, rows.reshape(len(rows), -1, len(PERCENTILES)))
-    measured = measured_values(h, latest)
-    view = RunView(label=h.label, settings=h.settings, steps=steps, losses=losses, loss=h.current_loss,
+    return RunView(label=h.label, settings=h.settings, steps=steps, losses=losses, loss=h.current_loss,
                    accuracy=h.accuracy.last[1] if h.accuracy.last else math.nan,
                    val_accuracy=h.val_accuracy.last[1] if h.val_accuracy.last else math.nan,
                    val_loss=h.val_loss.last[1] if h.val_loss.last else math.nan, lowest_val=h.lowest_val(),
                    acc_steps=acc_steps, accuracies=accuracies, val_acc_steps=val_acc_steps,
-                   val_accuracies=val_accuracies,
-                   status=h.status, diverged_at=None, step=0, train_steps=train_steps, train_losses=train_losses,
+                   val_accuracies=val_accuracies, status=h.status, train_steps=train_steps, train_losses=train_losses,
                    smooth_steps=smooth_steps, smooth_losses=smooth_losses,
                    val_steps=val_steps, val_losses=val_losses, lr_steps=lr_steps, lrs=lrs, grad_steps=grad_steps,
                    grads=grads, path=h.path.view()[1] if len(h.path) else None, bands=bands or None, graph=h.graph,
-                   edits=tuple(h.edits), floor=h.floor, baseline=h.baseline, measured=measured)
-    if latest is None:  # before the first frame
-        return view
-    return replace(view, diverged_at=latest.diverged_at, step=latest.step, lr=latest.lr, rate=_rate(latest),
-                   device=latest.device, param_names=latest.param_names, param_shapes=latest.param_shapes,
-                   grad_norms=latest.grad_norms, position=latest.position, dists=latest.dists,
-                   stopped_at=latest.stopped_at, best_step=latest.best_step,
-                   zero_weights=latest.zero_weights, weight_count=latest.weight_count, neurons=latest.neurons)
+                   edits=tuple(h.edits), floor=h.floor, baseline=h.baseline, measured=measured_values(h, h.latest),
+                   **frame_fields(h.latest))
+
+
+def frame_fields(frame: RunFrame | None) -> dict[str, Any]:
+    """What a frame says of the run at its step, as RunView fields (before the first frame: step 0, nothing)."""
+    if frame is None:
+        return dict(diverged_at=None, step=0)
+    return dict(diverged_at=frame.diverged_at, step=frame.step, lr=frame.lr, rate=_rate(frame), device=frame.device,
+                param_names=frame.param_names, param_shapes=frame.param_shapes, grad_norms=frame.grad_norms,
+                position=frame.position, dists=frame.dists, stopped_at=frame.stopped_at, best_step=frame.best_step,
+                zero_weights=frame.zero_weights, weight_count=frame.weight_count, neurons=frame.neurons)
 
 
 def held_view(h: RunHistory, live: RunView, at: int) -> RunView:
-    """`live` (the run now) with what its frame at step `at` measured, and its histories up to there: what a panel
+    """`live` (the run now) as it was at step `at`, its frame there and its histories up to there: what a panel
     held at that step draws (view.at). The run now where it has not got there (or stopped before)."""
     frame = h.held.get(at)
     if frame is None:
@@ -455,11 +457,8 @@ def held_view(h: RunHistory, live: RunView, at: int) -> RunView:
     if grad_steps is not None and grads is not None:
         grad_steps, grads = grad_steps[grad_steps <= at], grads[grad_steps <= at]
     bands = {q: (steps[steps <= at], rows[steps <= at]) for q, (steps, rows) in (live.bands or {}).items()}
-    measured = measured_values(h, frame, at)
-    return replace(live, held_at=at, step=frame.step, diverged_at=frame.diverged_at, lr=frame.lr,
-                   grad_norms=frame.grad_norms, position=frame.position, dists=frame.dists,
-                   neurons=frame.neurons,
-                   grad_steps=grad_steps, grads=grads, bands=bands or None, measured=measured)
+    return replace(live, held_at=at, grad_steps=grad_steps, grads=grads, bands=bands or None,
+                   measured=measured_values(h, frame, at), **frame_fields(frame))
 
 
 def measured_values(h: RunHistory, frame: RunFrame | None, at: int | None = None) -> dict[str, Any]:
