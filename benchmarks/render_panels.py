@@ -20,15 +20,15 @@ from pathlib import Path
 
 from textual.app import App, ComposeResult
 
+from nntui.panels.accuracy.widget import AccuracyPanel
 from nntui.panels.boundary.widget import BoundaryPanel
 from nntui.panels.confusion.widget import ConfusionPanel
+from nntui.panels.gradient_flow.widget import GradientFlowPanel
 from nntui.panels.weight_norms.widget import WeightNormsPanel
 from nntui.runner import Runner
 from nntui.scenario import load
-from nntui.ui.accuracy import AccuracyPanel
 from nntui.ui.contour import ContourPanel
 from nntui.ui.curvature import CurvaturePanel
-from nntui.ui.gradient_flow import GradientFlowPanel
 from nntui.ui.graph import GraphPanel
 from nntui.ui.histograms import HistogramPanel
 from nntui.ui.learning_rate import LearningRatePanel

@@ -12,9 +12,9 @@ from textual.app import App
 
 from nntui.catalog import ACTIVATIONS
 from nntui.errors import ScenarioError
+from nntui.panels.activation.widget import SLOPES, ActivationPanel
 from nntui.runner import RunView, View
 from nntui.scenario.loader import load_path
-from nntui.ui.activation import SLOPES, ActivationPanel
 
 from .conftest import MINIMAL
 

@@ -10,9 +10,9 @@ import pytest
 from nntui import catalog
 from nntui.codegen import PHASES, lines, script
 from nntui.engine import Engine
+from nntui.panels.code.widget import CodePanel
 from nntui.scenario import load
 from nntui.ui.app import NNTuiApp
-from nntui.ui.code import CodePanel
 
 from .conftest import wait_idle
 from .test_cli import run_main

@@ -11,17 +11,17 @@ from textual.app import App, ComposeResult
 
 from nntui.claims import fmt
 from nntui.engine import Engine
+from nntui.panels.gradient_flow.widget import (
+    NONFINITE_RGB,
+    GradientFlowPanel,
+    bar_span,
+    weight_layers,
+)
 from nntui.runner import View
 from nntui.scenario import load
 from nntui.ui import STYLESHEET
 from nntui.ui.app import NNTuiApp
-from nntui.ui.gradient_flow import (
-    NONFINITE_RGB,
-    GradientFlowPanel,
-    bar_span,
-    scale_rgb,
-    weight_layers,
-)
+from nntui.ui.palette import scale_rgb
 
 from .conftest import diverged_run, wait_idle
 

@@ -103,7 +103,7 @@ async def test_validation_loss_is_a_dashed_curve_in_the_run_s_colour():
 
 
 async def test_the_gap_panel_draws_validation_minus_training_loss_where_its_axis_says():
-    from nntui.ui.gap import GapPanel
+    from nntui.panels.gap.widget import GapPanel
 
     steps = np.arange(0, 101, 10.0)
     train = 1 / (1 + steps)

@@ -449,8 +449,8 @@ def test_a_held_panel_is_one_that_draws_a_step_and_the_step_is_in_the_run(write_
 
 
 async def test_small_multiples_draw_a_per_run_panel_once_for_each_listed_run():
+    from nntui.panels.gradient_flow.widget import GradientFlowPanel
     from nntui.ui.app import NNTuiApp
-    from nntui.ui.gradient_flow import GradientFlowPanel
 
     app = NNTuiApp(load("vanishing_gradients"), device="cpu", run_steps=2, questions=False)
     async with app.run_test(size=(120, 40)) as pilot:

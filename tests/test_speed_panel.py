@@ -8,8 +8,8 @@ import re
 import numpy as np
 from textual.app import App
 
+from nntui.panels.speed.widget import SpeedPanel
 from nntui.runner import RunView, View
-from nntui.ui.speed import SpeedPanel
 
 BLOCKS = {" ": 0, "▏": 1, "▎": 2, "▍": 3, "▌": 4, "▋": 5, "▊": 6, "▉": 7, "█": 8}
 

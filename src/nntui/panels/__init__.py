@@ -26,15 +26,8 @@ import math
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Literal, TypeAlias
 
-from . import boundary, confusion, weight_norms
+from . import accuracy, activation, boundary, code, confusion, gap, gradient_flow, speed, weight_norms
 from .declare import Measured, PanelSpec, Probe, Variant
-
-
-def _accuracy_problem(variants: tuple[Variant, ...]) -> str | None:
-    if any(v.dataset.task != "regression" for v in variants):
-        return None
-    return "the accuracy panel draws classification runs; this data is regression (remove 'accuracy')"
-
 
 MAX_NEURONS = 256  # hidden units the neurons panel measures per run (each a grid of points per frame)
 
@@ -48,20 +41,6 @@ def _neurons_problem(variants: tuple[Variant, ...]) -> str | None:
     if units > MAX_NEURONS:
         return f"the neurons panel draws up to {MAX_NEURONS} hidden units; a run has {units} (remove 'neurons')"
     return None
-
-
-def _gap_problem(variants: tuple[Variant, ...]) -> str | None:
-    if any(len(v.dataset.x_val) for v in variants):
-        return None
-    return "the gap panel draws validation − training loss; no run holds data out (set data.validation, e.g. 0.3)"
-
-
-def _activation_problem(variants: tuple[Variant, ...]) -> str | None:
-    linear = next((v for v in variants if v.model.kind != "mlp" or not v.model.layers), None)
-    if linear is None:
-        return None
-    return (f"the activation panel draws a hidden layer's activation function; '{linear.label}' has no hidden "
-            "layer (model.kind = \"mlp\" with model.layers), or remove 'activation'")
 
 
 def _curvature_problem(variants: tuple[Variant, ...]) -> str | None:
@@ -104,8 +83,8 @@ PANELS: dict[str, PanelSpec] = {
     "contour": PanelSpec("ui.contour:ContourPanel", frozenset({"path"}), per_run=True, check=_contour_problem),
     # the loss along the Hessian's top eigenvector through the minimum, with each run's iterates on it
     "curvature": PanelSpec("ui.curvature:CurvaturePanel", frozenset({"path"}), check=_curvature_problem),
-    "accuracy": PanelSpec("ui.accuracy:AccuracyPanel", check=_accuracy_problem),
-    "gradient_flow": PanelSpec("ui.gradient_flow:GradientFlowPanel", per_run=True, holds=True),
+    "accuracy": accuracy.PANEL,
+    "gradient_flow": gradient_flow.PANEL,
     "histograms": PanelSpec("ui.histograms:HistogramPanel", frozenset({"dists"}), per_run=True, holds=True),
     "boundary": boundary.PANEL,
     # the network itself: each unit's output over the data's plane, the links between layers by weight
@@ -115,18 +94,14 @@ PANELS: dict[str, PanelSpec] = {
     "confusion": confusion.PANEL,
     # a training run's autograd graph; in a graph lesson the same name shows the expression's graph (ui/graph.py)
     "graph": PanelSpec("ui.model_graph:ModelGraphPanel", frozenset({"graph"}), training=False, per_run=True),
-    "code": PanelSpec("ui.code:CodePanel", per_run=True),
-    # each run's activation by its slope f′(z): where it is flat, the gradient through it stops
-    "activation": PanelSpec("ui.activation:ActivationPanel", check=_activation_problem),
-    # each run's validation − training loss over the steps (the generalization lessons' headline)
-    "gap": PanelSpec("ui.gap:GapPanel", check=_gap_problem),
-    # each run's steps per second of its own training time, as bars, with its device
-    "speed": PanelSpec("ui.speed:SpeedPanel"),
+    "code": code.PANEL,
+    "activation": activation.PANEL,
+    "gap": gap.PANEL,
+    "speed": speed.PANEL,
     "weight_norms": weight_norms.PANEL,
     "variants": PanelSpec("ui.variants:VariantsTable", frame=True),
     "lesson": PanelSpec("ui.lesson:LessonPanel", training=False, frame=True),
 }
-
 
 
 def panel(name: str) -> PanelSpec:

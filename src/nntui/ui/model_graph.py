@@ -23,8 +23,7 @@ from textual.widgets import Static
 from ..frames import ModelGraph
 from ..runner import RunView, View
 from .dag import Box, layout, layout_down, paint
-from .gradient_flow import LOG_HI, LOG_LO, scale_rgb
-from .palette import CONST_STYLE, EDGE_STYLE, LOSS_STYLE, OP_STYLE, VAR_STYLE
+from .palette import CONST_STYLE, EDGE_STYLE, LOG_HI, LOG_LO, LOSS_STYLE, OP_STYLE, VAR_STYLE, scale_rgb
 from .panel import RUN_BINDINGS, Panel, run_name
 from .raster import border_room, first_fit, wrap_label
 

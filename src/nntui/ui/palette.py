@@ -101,3 +101,16 @@ def blend(a: tuple[int, int, int], b: tuple[int, int, int], t: float) -> tuple[i
 def class_rgb(k: int) -> tuple[int, int, int]:
     """Class k's colour wherever classes are drawn (regions, points, the confusion grid): the k-th run colour."""
     return variant_rgb(k)
+
+
+LOG_LO, LOG_HI = -8.0, 2.0  # the gradient norms' colour scale: 1e-8 … 1e2 (gradient flow, the model graph)
+
+
+def scale_rgb(log_norm: float) -> tuple[int, int, int]:
+    """Colour of a log10 norm on the shared scale, vanishing (deep purple) → healthy (green) → exploding (red),
+    clamped at both ends."""
+    v = min(max(log_norm, LOG_LO), LOG_HI)
+    for (a, ca), (b, cb) in zip(NORM_SCALE, NORM_SCALE[1:]):
+        if v <= b:
+            return blend(ca, cb, (v - a) / (b - a))
+    return NORM_SCALE[-1][1]

@@ -14,12 +14,12 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from ..codegen import PHASES, CodeLine, lines
-from ..commands import Pause, StepOnce
-from ..runner import View
-from ..scenario import Scenario
-from .palette import HIGHLIGHT_STYLE, MARK_STYLE
-from .panel import RUN_BINDINGS, Control, Panel
+from ...codegen import PHASES, CodeLine, lines
+from ...commands import Pause, StepOnce
+from ...runner import View
+from ...scenario import Scenario
+from ...ui.palette import HIGHLIGHT_STYLE, MARK_STYLE
+from ...ui.panel import RUN_BINDINGS, Control, Panel
 
 PHASE_TEXT = {
     "zero_grad": "clear the .grad of every parameter",

@@ -24,28 +24,16 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
 
-from ..runner import RunView, View
-from .axis import tick_label
-from .palette import NONFINITE_RGB, NORM_SCALE, blend
-from .panel import RUN_BINDINGS, StripPanel, cut_run_name, run_name
-from .raster import RIGHT_EIGHTHS, UP_EIGHTHS, border_room, first_fit, fmt_short, resample_columns
+from ...runner import RunView, View
+from ...ui.axis import tick_label
+from ...ui.palette import LOG_HI, LOG_LO, NONFINITE_RGB, scale_rgb
+from ...ui.panel import RUN_BINDINGS, StripPanel, cut_run_name, run_name
+from ...ui.raster import RIGHT_EIGHTHS, UP_EIGHTHS, border_room, first_fit, fmt_short, resample_columns
 
-LOG_LO, LOG_HI = -8.0, 2.0   # the color scale: 1e-8 … 1e2
 MIN_DECADES = 2     # the bars' scale spans at least this many decades (norms a few % apart stay bars alike)
 BAR_WIDTH = 12      # the widest bar (now); narrower panels get narrower bars before a number is cut
 VALUE_WIDTH = 9     # ' 2.7e-06 '
 MIN_HISTORY = 6     # a narrower history is left out
-_ANCHORS = NORM_SCALE  # vanishing (deep purple) → healthy (green) → exploding (red)
-
-
-def scale_rgb(log_norm: float) -> tuple[int, int, int]:
-    """Color of a log10 norm on the shared scale (clamped at both ends)."""
-    v = min(max(log_norm, LOG_LO), LOG_HI)
-    for (a, ca), (b, cb) in zip(_ANCHORS, _ANCHORS[1:]):
-        if v <= b:
-            t = (v - a) / (b - a)
-            return blend(ca, cb, t)
-    return _ANCHORS[-1][1]
 
 
 def weight_layers(run: RunView) -> list[int]:

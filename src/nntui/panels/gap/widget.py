@@ -12,8 +12,8 @@ from collections.abc import Collection
 
 import numpy as np
 
-from ..runner import View
-from .loss import Curves, LossPlot
+from ...runner import View
+from ...ui.loss import Curves, LossPlot
 
 
 class GapPanel(LossPlot):

@@ -12,8 +12,8 @@ from __future__ import annotations
 import math
 from collections.abc import Collection
 
-from ..runner import View
-from .loss import Curves, LossPlot, validation_entry
+from ...runner import View
+from ...ui.loss import Curves, LossPlot, validation_entry
 
 
 class AccuracyPanel(LossPlot):
