@@ -23,18 +23,18 @@ from textual.app import App, ComposeResult
 from nntui.panels.accuracy.widget import AccuracyPanel
 from nntui.panels.boundary.widget import BoundaryPanel
 from nntui.panels.confusion.widget import ConfusionPanel
+from nntui.panels.contour.widget import ContourPanel
+from nntui.panels.curvature.widget import CurvaturePanel
 from nntui.panels.gradient_flow.widget import GradientFlowPanel
+from nntui.panels.graph.expression import GraphPanel
+from nntui.panels.graph.widget import ModelGraphPanel
+from nntui.panels.histograms.widget import HistogramPanel
+from nntui.panels.loss.widget import LossPlot
+from nntui.panels.lr.widget import LearningRatePanel
+from nntui.panels.neurons.widget import NeuronsPanel
 from nntui.panels.weight_norms.widget import WeightNormsPanel
 from nntui.runner import Runner
 from nntui.scenario import load
-from nntui.ui.contour import ContourPanel
-from nntui.ui.curvature import CurvaturePanel
-from nntui.ui.graph import GraphPanel
-from nntui.ui.histograms import HistogramPanel
-from nntui.ui.learning_rate import LearningRatePanel
-from nntui.ui.loss import LossPlot
-from nntui.ui.model_graph import ModelGraphPanel
-from nntui.ui.neurons import NeuronsPanel
 
 TARGET_MS = 15.0
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data"

@@ -8,10 +8,10 @@ import dataclasses
 from textual.events import Key
 
 from nntui.commands import StepOnce
+from nntui.panels.loss.widget import LossPlot
 from nntui.scenario import load
 from nntui.ui.app import NNTuiApp
 from nntui.ui.help import HelpScreen
-from nntui.ui.loss import LossPlot
 
 from .conftest import wait_idle
 
@@ -178,7 +178,7 @@ async def test_no_loss_is_shown_before_the_first_step():
 
 
 def test_step_axis_grows_in_steps_and_stops_at_the_end():
-    from nntui.ui.loss import x_extent
+    from nntui.panels.loss.widget import x_extent
 
     assert [x_extent(s, 300) for s in (0, 12, 50, 120, 200, 300)] == [10, 20, 100, 200, 300, 300]
     assert x_extent(5, 3) == 3
@@ -317,7 +317,7 @@ async def test_plots_side_by_side_are_one_width_on_an_odd_width():
 
 async def test_a_narrow_grid_gives_a_loss_chart_listed_first_the_room_to_name_its_curves():
     # lr_sweep at 80x24: a loss chart of 15 columns beside the curvature panel had no end labels at all
-    from nntui.ui.loss import LossPlot
+    from nntui.panels.loss.widget import LossPlot
     from nntui.ui.plot_grid import PlotGrid
 
     app = NNTuiApp(load("lr_sweep").with_steps(40), device="cpu", questions=False)
@@ -335,8 +335,8 @@ async def test_a_narrow_grid_gives_a_loss_chart_listed_first_the_room_to_name_it
 
 async def test_a_short_screen_shows_a_row_of_plots_at_a_time_and_p_shows_the_next():
     # at 80x24 four plots and seven runs left each plot four rows (issue 27): two at a time, ten rows each
+    from nntui.panels.variants.widget import VariantsTable
     from nntui.ui.plot_grid import PlotGrid
-    from nntui.ui.variants import VariantsTable
 
     app = NNTuiApp(load("activations").with_steps(2), device="cpu", questions=False)
     async with app.run_test(size=(80, 24)) as pilot:

@@ -76,8 +76,8 @@ async def test_every_drawn_value_reads_back_within_half_a_cell_through_the_print
     """Random single runs drawn at random sizes: the y labels, read as a reader reads them, put each value's
     row within half a row of the cell where the curve draws it (the curve's end, and every column of a flat
     run), and the step labels put its end within half a column of where it ends."""
+    from nntui.panels.loss.widget import LossPlot
     from nntui.runner import View
-    from nntui.ui.loss import LossPlot
 
     rng = np.random.default_rng(2027)
     plot = LossPlot()

@@ -21,14 +21,14 @@ from nntui import catalog, codegen, schedules
 from nntui.engine import Engine, batched, build, device, manual
 from nntui.expression import FUNCTIONS, OPERATIONS, operation
 from nntui.panels import PANELS, PanelName, panel_probes, probes_for
+from nntui.panels.histograms.widget import QUANTITIES, QUANTITY_RGB
+from nntui.panels.variants.widget import LIVE_COLUMNS, VariantsTable
 from nntui.scenario import data, list_builtin, load, spec
 from nntui.scenario.loader import load_path
 from nntui.status import STATUSES
 from nntui.ui.app import panel_class
-from nntui.ui.histograms import QUANTITIES, QUANTITY_RGB
 from nntui.ui.palette import STATUS_STYLES
 from nntui.ui.panel import Panel
-from nntui.ui.variants import LIVE_COLUMNS, VariantsTable
 
 
 def names(literal) -> set[str]:

@@ -11,10 +11,10 @@ from collections import Counter
 import pytest
 from textual.widgets import Button, Input
 
+from nntui.panels.graph.expression import GraphPanel
 from nntui.scenario import list_builtin, load
 from nntui.ui.app import NNTuiApp
 from nntui.ui.edit import EditScreen
-from nntui.ui.graph import GraphPanel
 from nntui.ui.question import QuestionScreen
 
 from .conftest import wait_until

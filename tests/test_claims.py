@@ -220,8 +220,8 @@ def test_builtin_lesson_claims_hold(name):
 
 
 async def test_the_lesson_panel_shows_claims_once_the_question_they_would_answer_is_answered():
+    from nntui.panels.lesson.claims import ClaimList
     from nntui.ui.app import NNTuiApp
-    from nntui.ui.claims import ClaimList
     from nntui.ui.question import QuestionScreen
 
     from .conftest import wait_until
@@ -242,8 +242,8 @@ async def test_the_lesson_panel_shows_claims_once_the_question_they_would_answer
 
 async def test_claims_do_not_wait_for_a_question_that_training_went_past():
     # a run of a fixed number of steps (snapshots, tests) passes questions without asking: nothing is held for them
+    from nntui.panels.lesson.claims import ClaimList
     from nntui.ui.app import NNTuiApp
-    from nntui.ui.claims import ClaimList
 
     from .conftest import wait_idle
 
@@ -257,7 +257,7 @@ async def test_claims_do_not_wait_for_a_question_that_training_went_past():
 
 def test_a_short_window_keeps_only_short_evidence():
     from nntui.claims import Check, Verdict, parse
-    from nntui.ui.claims import _short_evidence, claim_lines
+    from nntui.panels.lesson.claims import _short_evidence, claim_lines
 
     checks = tuple(Check(say, None, parse('loss("a") < 1')) for say in ("w reaches 1.89", "b too", "slow run"))
     verdicts = (Verdict(True, "weight = 1.89212, 8.262e-05 from 1.8922 < 0.001", 9), Verdict(True, "diverged: no", 9),
@@ -278,8 +278,8 @@ def test_a_short_window_keeps_only_short_evidence():
 def test_a_lesson_whose_claims_compare_mean_losses_shows_them_in_its_table():
     # batch_size's table showed each run's last loss (batch 1: 0.2176, below batch 8's 0.2245) beside claims
     # that batch 1 sits highest on the mean (issue 27): the table shows the mean its claims compare
+    from nntui.panels.variants.widget import VariantsTable, _live
     from nntui.runner import RunView
-    from nntui.ui.variants import VariantsTable, _live
 
     assert "mean loss" in VariantsTable.for_scenario(load("batch_size")).live_columns
     assert "mean loss" not in VariantsTable.for_scenario(load("lr_sweep")).live_columns
@@ -290,8 +290,8 @@ def test_a_lesson_whose_claims_compare_mean_losses_shows_them_in_its_table():
 
 def test_a_lesson_about_batch_sizes_shows_the_samples_each_run_has_seen():
     # batch_size's point is "cheaper but noisier steps", and nothing on screen said what a step cost (issue 27)
+    from nntui.panels.variants.widget import VariantsTable
     from nntui.runner import RunView
-    from nntui.ui.variants import VariantsTable
 
     table = VariantsTable.for_scenario(load("batch_size"))
     assert "samples" in table.live_columns and table.per_step == [256, 32, 8, 1, 8]

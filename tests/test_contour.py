@@ -13,12 +13,12 @@ from textual.app import App, ComposeResult
 from nntui.engine import Engine
 from nntui.engine.surface import filter_normalized, slice_grid
 from nntui.frames import Surface
+from nntui.panels.contour.widget import ContourPanel
 from nntui.runner import View
 from nntui.scenario import load
 from nntui.scenario.loader import load_path
 from nntui.ui import STYLESHEET
 from nntui.ui.app import NNTuiApp
-from nntui.ui.contour import ContourPanel
 from nntui.ui.palette import SURFACE_NONFINITE_RGB
 
 from .conftest import diverged_run, wait_idle

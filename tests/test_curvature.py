@@ -10,12 +10,12 @@ from textual.app import App, ComposeResult
 from benchmarks.render_panels import trained_view
 from nntui.errors import ScenarioError
 from nntui.frames import Surface
+from nntui.panels.contour.widget import ContourPanel
+from nntui.panels.curvature.widget import CurvaturePanel
 from nntui.runner import View
 from nntui.scenario import load
 from nntui.scenario.loader import load_path
 from nntui.ui import STYLESHEET
-from nntui.ui.contour import ContourPanel
-from nntui.ui.curvature import CurvaturePanel
 from nntui.ui.palette import variant_rgb
 from nntui.ui.raster import MARGIN
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 
 from nntui.headless import run_headless
+from nntui.panels.graph.widget import ModelGraphPanel
+from nntui.panels.variants.widget import VariantsTable
 from nntui.scenario.loader import load_path
 from nntui.ui.app import NNTuiApp, panel_class
-from nntui.ui.model_graph import ModelGraphPanel
 from nntui.ui.palette import STATUS_STYLES
-from nntui.ui.variants import VariantsTable
 
 from .conftest import wait_idle
 

@@ -16,10 +16,10 @@ import pytest
 from nntui.engine.expression import evaluate
 from nntui.errors import ScenarioError
 from nntui.expression import OPERATIONS, ExpressionError, backward, forward, parse
+from nntui.panels.graph.expression import GraphPanel
 from nntui.scenario import load
 from nntui.scenario.loader import load_path
 from nntui.ui.app import NNTuiApp
-from nntui.ui.graph import GraphPanel
 
 from .conftest import wait_idle
 

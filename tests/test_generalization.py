@@ -367,6 +367,6 @@ def test_a_perceptron_on_circles_needs_the_squares(write_scenario, inputs, right
 
 
 def test_the_gap_column_reads_equal_runs_as_zero_not_minus_zero():
-    from nntui.ui.variants import _gap
+    from nntui.panels.variants.widget import _gap
 
     assert _gap(-3.67e-05) == "0.000" and _gap(0.129) == "+0.129" and _gap(-0.002) == "-0.002"

@@ -10,11 +10,11 @@ from textual.app import App, ComposeResult
 
 from nntui.engine import Engine
 from nntui.frames import PERCENTILES, Distributions
+from nntui.panels.histograms.widget import NONFINITE_RGB, HistogramPanel
 from nntui.runner import View
 from nntui.scenario import load
 from nntui.ui import STYLESHEET
 from nntui.ui.app import NNTuiApp
-from nntui.ui.histograms import NONFINITE_RGB, HistogramPanel
 
 from .conftest import diverged_run, wait_idle
 

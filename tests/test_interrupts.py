@@ -145,7 +145,7 @@ def test_a_trainer_stopped_with_its_app_dies_with_it(monkeypatch):
 # a bug planted in the app: the first `n` of a graph lesson raises inside a key handler
 CRASHING_APP = """
 import sys
-from nntui.ui.graph import GraphPanel
+from nntui.panels.graph.expression import GraphPanel
 def advance(self):
     raise RuntimeError("planted fault")
 GraphPanel.advance = advance

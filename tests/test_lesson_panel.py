@@ -8,10 +8,10 @@ from markdown_it import MarkdownIt
 from textual.app import App, ComposeResult
 from textual.widgets import Markdown
 
+from nntui.panels.lesson.widget import LessonPanel, wrap_code
 from nntui.scenario import Scenario, list_builtin, load
 from nntui.ui import STYLESHEET
 from nntui.ui.app import NNTuiApp
-from nntui.ui.lesson import LessonPanel, wrap_code
 
 from .conftest import wait_until
 

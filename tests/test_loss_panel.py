@@ -14,12 +14,12 @@ from rich.style import Style
 from textual.app import App
 
 from nntui.commands import StepOnce
+from nntui.panels.loss.widget import MAIN, TRACE, LossPlot
+from nntui.panels.lr.widget import LearningRatePanel
 from nntui.runner import RunView, View
 from nntui.scenario import load
 from nntui.schedules import learning_rate
 from nntui.ui.app import NNTuiApp
-from nntui.ui.learning_rate import LearningRatePanel
-from nntui.ui.loss import MAIN, TRACE, LossPlot
 from nntui.ui.raster import MARGIN, fmt_short
 
 from .conftest import wait_idle
@@ -167,7 +167,7 @@ async def test_noisy_mini_batch_loss_is_a_faint_band_behind_a_thin_full_data_lin
 async def test_smoothing_draws_each_compared_curve_as_its_ema_and_its_raw_points_faint():
     # batch_size: each end label at a noisy curve's last point put batch 8 above batch 1, while the claims (and
     # the runs' levels) put batch 1 highest (issue 27). Smoothed, a curve ends at its EMA, TensorBoard's way
-    from nntui.ui.loss import debiased_ema
+    from nntui.panels.loss.widget import debiased_ema
 
     rng = np.random.default_rng(1)
     steps = np.arange(0.0, 600.0, 10.0)
@@ -443,7 +443,7 @@ async def test_a_run_early_stopping_ended_on_another_s_path_is_said_to_share_its
 def test_a_label_never_sits_on_another_curve_s_row_without_its_value():
     # dead_relu at 80x24: three curves ending a row apart on a six-row chart, each name pushed onto the next
     # curve's row, named each curve as another run; a label off its row says its value, or none is drawn
-    from nntui.ui.loss import _end_labels
+    from nntui.panels.loss.widget import _end_labels
 
     groups = [[(0, "")], [(1, "")], [(2, "")]]
     names, last = ["relu, lr 2", "relu, lr 0.05", "leaky relu, lr 2"], {0: 0.4589, 1: 0.03728, 2: 0.001606}

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from nntui.engine import Engine
+from nntui.panels.graph.widget import ModelGraphPanel, op_legend
+from nntui.panels.loss.widget import LossPlot
 from nntui.scenario import load
 from nntui.ui import STYLESHEET
 from nntui.ui.app import NNTuiApp
-from nntui.ui.loss import LossPlot
-from nntui.ui.model_graph import ModelGraphPanel, op_legend
 from nntui.ui.raster import wrap_label
 
 from .conftest import diverged_run, wait_idle

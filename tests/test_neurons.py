@@ -8,10 +8,10 @@ import torch
 
 from nntui.engine import Engine
 from nntui.errors import ScenarioError
+from nntui.panels.neurons.widget import NeuronsPanel
 from nntui.scenario import load
 from nntui.scenario.loader import load_path
 from nntui.ui.app import NNTuiApp
-from nntui.ui.neurons import NeuronsPanel
 from nntui.ui.raster import fmt_short
 
 from .conftest import wait_idle

@@ -59,7 +59,7 @@ def screen_lines(app) -> list[str]:
 
 @pytest.mark.parametrize("name", ["devices", "binary_classification", "lr_sweep"])
 async def test_the_variants_table_fits_80_columns_with_whole_labels_and_no_scroll_bar(name):
-    from nntui.ui.variants import VariantsTable
+    from nntui.panels.variants.widget import VariantsTable
 
     app = NNTuiApp(load(name), device="cpu", run_steps=2, questions=False)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -73,7 +73,7 @@ async def test_the_variants_table_fits_80_columns_with_whole_labels_and_no_scrol
 
 async def test_a_table_beside_losses_drawn_above_the_best_shows_each_run_s_distance_to_it():
     # lr_sweep: the chart drew lr 0.0005 at 0.042 above the best fit, its table said 0.9661 and nothing else
-    from nntui.ui.variants import VariantsTable
+    from nntui.panels.variants.widget import VariantsTable
 
     app = NNTuiApp(load("lr_sweep"), device="cpu", run_steps=40, questions=False)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -85,7 +85,7 @@ async def test_a_table_beside_losses_drawn_above_the_best_shows_each_run_s_dista
 
 
 async def test_at_80_columns_the_table_keeps_the_gap_of_a_generalization_lesson():
-    from nntui.ui.variants import VariantsTable
+    from nntui.panels.variants.widget import VariantsTable
 
     app = NNTuiApp(load("data_size"), device="cpu", run_steps=300, questions=False)  # "overfitting" is wide
     async with app.run_test(size=(80, 24)) as pilot:
@@ -96,7 +96,7 @@ async def test_at_80_columns_the_table_keeps_the_gap_of_a_generalization_lesson(
 
 def test_a_short_table_keeps_the_generalization_column_its_lesson_s_claims_compare():
     # overfitting and regularization compare validation losses, data_size gaps: at 80x24 each keeps its own
-    from nntui.ui.variants import VariantsTable
+    from nntui.panels.variants.widget import VariantsTable
 
     def first_dropped(name):
         return next(k for k in VariantsTable.for_scenario(load(name)).derived if k in ("gap", "val loss"))

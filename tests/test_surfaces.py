@@ -113,7 +113,7 @@ def test_chunked_surfaces_equal_one_call():
 def test_a_surface_too_big_to_compute_is_refused_at_load(model, n, most, write_scenario):
     # n = 1,000,000: an exact surface took no step in 6 minutes, a slice's trainer reached 8.2 GB (issue 30)
     from nntui.engine import surface
-    from nntui.panels import EXACT_POINTS, MAX_SURFACE_WORK
+    from nntui.panels.contour import EXACT_POINTS, MAX_SURFACE_WORK
 
     text = ('[scenario]\ntitle = "big"\n[data]\nkind = "linear"\nstop = 1.0\nn = {n}\n[model]\n{model}\n'
             '[train]\nlr = 0.1\nsteps = 2\n[view]\npanels = ["contour", "loss"]\n')

@@ -13,9 +13,9 @@ import asyncio
 import sys
 from pathlib import Path
 
+from nntui.panels.graph.expression import GraphPanel
 from nntui.scenario import list_builtin, load
 from nntui.ui.app import NNTuiApp
-from nntui.ui.graph import GraphPanel
 
 SIZES = ((120, 40), (80, 24), (200, 60))
 

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from torch.func import functional_call, vmap
 
-from ..panels import SLICE_GRID, SURFACE_ASPECT, SURFACE_SAMPLES  # noqa: F401  (SLICE_GRID: engine.py's)
+from ..panels.contour import SLICE_GRID, SURFACE_ASPECT, SURFACE_SAMPLES  # noqa: F401  (SLICE_GRID: engine.py's)
 
 GRID = (96, 64)      # samples along x and y of a surface drawn without equal scale
 PAD = 0.25           # margin around the region of interest, as a fraction of its span
@@ -160,7 +160,7 @@ def curvature_at(model, loss_fn, x, y, start: np.ndarray) -> tuple[np.ndarray, n
 
 
 # ---------------------------------------------------------------------------- random-direction slices
-# SLICE_GRID (panels.py) is coarser than the exact grid: every point is a full pass over the training data
+# SLICE_GRID (panels/contour) is coarser than the exact grid: every point is a full pass over the training data
 SLICE_EXTENT = 1.0     # α, β ∈ [−1, 1]: one unit is the size of the weights themselves (filter normalization)
 
 

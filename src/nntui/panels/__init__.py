@@ -22,85 +22,50 @@ walks through adding one.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Literal, TypeAlias
 
-from . import accuracy, activation, boundary, code, confusion, gap, gradient_flow, speed, weight_norms
-from .declare import Measured, PanelSpec, Probe, Variant
-
-MAX_NEURONS = 256  # hidden units the neurons panel measures per run (each a grid of points per frame)
-
-
-def _neurons_problem(variants: tuple[Variant, ...]) -> str | None:
-    v = variants[0]
-    if not v.dataset.drawable or v.model.kind == "surface":
-        return (f"the neurons panel draws each unit over 2-D classification or 1-D regression data; this data is "
-                f"{v.dataset.task} with {v.dataset.plane('train').shape[1]} feature(s) (remove 'neurons')")
-    units = max(sum(x.model.layers) if x.model.kind == "mlp" else 0 for x in variants)
-    if units > MAX_NEURONS:
-        return f"the neurons panel draws up to {MAX_NEURONS} hidden units; a run has {units} (remove 'neurons')"
-    return None
-
-
-def _curvature_problem(variants: tuple[Variant, ...]) -> str | None:
-    count = variants[0].parameter_count
-    if count == 2:
-        return None
-    return (f"the curvature panel draws the loss along the Hessian's steepest direction of an exact 2-parameter "
-            f"surface; this model has {count} parameters (remove 'curvature', or fit ŷ = w·x + b to one feature)")
-
-
-# A contour surface is the loss over the whole training split at every point of its grid (engine/surface.py):
-# an exact surface (2 parameters) samples SURFACE_SAMPLES across its focus, on a grid that covers any window
-# up to SURFACE_ASPECT:1; a slice through a bigger model (random directions) is SLICE_GRID.
-SURFACE_SAMPLES = 96
-SURFACE_ASPECT = 5.0  # (2.5 left optimizers' wide panel at 120x40 past the grid: its edge values smeared, the bowl lopsided)
-SLICE_GRID = (48, 32)
-EXACT_POINTS = (2 * math.ceil(SURFACE_ASPECT * SURFACE_SAMPLES / 2) + 1) * (SURFACE_SAMPLES + 1)  # at most
-MAX_SURFACE_WORK = 1_000_000_000  # grid points × samples × values per sample: about 2 s a surface on 2 cores
-
-
-def _contour_problem(variants: tuple[Variant, ...]) -> str | None:
-    v = max(variants, key=lambda x: len(x.dataset.x_train))
-    exact = variants[0].parameter_count == 2
-    points = EXACT_POINTS if exact else SLICE_GRID[0] * SLICE_GRID[1]
-    ds = v.dataset
-    width = ds.n_features + (sum(v.model.layers) if v.model.kind == "mlp" else 0) + ds.n_outputs
-    samples = len(ds.x_train)
-    if v.model.kind == "surface" or points * samples * width <= MAX_SURFACE_WORK:
-        return None
-    most = MAX_SURFACE_WORK // (points * width)
-    return (f"the contour panel evaluates the loss on all {samples:,} training samples at each of its {points:,} "
-            f"grid points, {points * samples * width:.2g} values a surface (at most {MAX_SURFACE_WORK:.0e}): train on at "
-            f"most {most:,} samples (lower data.n), or remove 'contour'")
-
+from . import (
+    accuracy,
+    activation,
+    boundary,
+    code,
+    confusion,
+    contour,
+    curvature,
+    gap,
+    gradient_flow,
+    graph,
+    histograms,
+    lesson,
+    loss,
+    lr,
+    neurons,
+    speed,
+    variants,
+    weight_norms,
+)
+from .declare import Measured, PanelSpec, Probe
 
 PANELS: dict[str, PanelSpec] = {
-    "loss": PanelSpec("ui.loss:LossPlot"),
-    "lr": PanelSpec("ui.learning_rate:LearningRatePanel", frozenset({"lr"})),
-    # one surface at a time (a run's, where runs see different data): per run, so they can stand side by side
-    "contour": PanelSpec("ui.contour:ContourPanel", frozenset({"path"}), per_run=True, check=_contour_problem),
-    # the loss along the Hessian's top eigenvector through the minimum, with each run's iterates on it
-    "curvature": PanelSpec("ui.curvature:CurvaturePanel", frozenset({"path"}), check=_curvature_problem),
+    "loss": loss.PANEL,
+    "lr": lr.PANEL,
+    "contour": contour.PANEL,
+    "curvature": curvature.PANEL,
     "accuracy": accuracy.PANEL,
     "gradient_flow": gradient_flow.PANEL,
-    "histograms": PanelSpec("ui.histograms:HistogramPanel", frozenset({"dists"}), per_run=True, holds=True),
+    "histograms": histograms.PANEL,
     "boundary": boundary.PANEL,
-    # the network itself: each unit's output over the data's plane, the links between layers by weight
-    "neurons": PanelSpec("ui.neurons:NeuronsPanel", frozenset({"neurons"}), per_run=True, holds=True,
-                         check=_neurons_problem),
-    # which classes a run mistakes for which, on the validation split (the training split without one)
+    "neurons": neurons.PANEL,
     "confusion": confusion.PANEL,
-    # a training run's autograd graph; in a graph lesson the same name shows the expression's graph (ui/graph.py)
-    "graph": PanelSpec("ui.model_graph:ModelGraphPanel", frozenset({"graph"}), training=False, per_run=True),
+    "graph": graph.PANEL,
     "code": code.PANEL,
     "activation": activation.PANEL,
     "gap": gap.PANEL,
     "speed": speed.PANEL,
     "weight_norms": weight_norms.PANEL,
-    "variants": PanelSpec("ui.variants:VariantsTable", frame=True),
-    "lesson": PanelSpec("ui.lesson:LessonPanel", training=False, frame=True),
+    "variants": variants.PANEL,
+    "lesson": lesson.PANEL,
 }
 
 

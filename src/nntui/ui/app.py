@@ -23,6 +23,10 @@ from ..commands import ContinueRun, Release, Reset, RestartRun, SetSpeed, StepOn
 from ..files import write_atomically
 from ..panels import PanelName, panel
 from ..panels.declare import located
+from ..panels.graph.expression import GraphPanel
+from ..panels.lesson.widget import LessonPanel
+from ..panels.loss.widget import LossPlot
+from ..panels.variants.widget import VariantsTable
 from ..runner import Runner, View, next_speed, settle_heap
 from ..scenario import Scenario, list_builtin
 from ..scenario.edit import write as write_scenario
@@ -30,18 +34,14 @@ from ..trainer_process import ProcessRunner, prestart
 from . import STYLESHEET
 from .base import BaseApp
 from .edit import Edit, EditScreen
-from .graph import GraphPanel
 from .header import RunHeader
 from .help import HelpScreen
-from .lesson import LessonPanel
-from .loss import LossPlot
 from .ordered_keys import install as install_ordered_keys
 from .panel import Control, Panel
 from .partial_updates import install as install_partial_updates
 from .plot_grid import PlotGrid
 from .question import QuestionScreen
 from .timer_ticks import install as install_timer_ticks
-from .variants import VariantsTable
 
 install_partial_updates()  # a refreshed span is sent from where it starts, not from the panel's left edge
 install_timer_ticks()  # a repaint that runs late comes at the next tick, not the one after

@@ -13,7 +13,7 @@ import math
 from collections.abc import Collection
 
 from ...runner import View
-from ...ui.loss import Curves, LossPlot, validation_entry
+from ..loss.widget import Curves, LossPlot, validation_entry
 
 
 class AccuracyPanel(LossPlot):

@@ -13,7 +13,7 @@ from collections.abc import Collection
 import numpy as np
 
 from ...runner import View
-from ...ui.loss import Curves, LossPlot
+from ..loss.widget import Curves, LossPlot
 
 
 class GapPanel(LossPlot):

@@ -10,10 +10,10 @@ from textual.strip import Strip
 
 from ...ui.axis import step_axis
 from ...ui.chart import Line, line_chart
-from ...ui.loss import x_extent
 from ...ui.palette import ramp
 from ...ui.panel import RUN_BINDINGS, StripPanel, cut_run_name
 from ...ui.raster import MARGIN, border_room, centered_message, first_fit
+from ..loss.widget import x_extent
 
 MIN_BOTH = 7  # rows of charts that hold both (two rows of ‖W‖ at least, four of the updates); fewer: the updates
 HEALTHY_RATIO = 1e-3  # an update that changes a layer by about a thousandth of its size: the usual healthy rate

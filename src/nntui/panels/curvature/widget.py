@@ -24,13 +24,13 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
 
-from ..frames import Surface
-from ..runner import View
-from .axis import scale
-from .contour import Window, surface_for
-from .palette import CURVE_RGB, START_RGB, blend, variant_rgb
-from .panel import RUN_BINDINGS, StripPanel
-from .raster import (
+from ...frames import Surface
+from ...panels.contour.widget import Window, surface_for
+from ...runner import View
+from ...ui.axis import scale
+from ...ui.palette import CURVE_RGB, START_RGB, blend, variant_rgb
+from ...ui.panel import RUN_BINDINGS, StripPanel
+from ...ui.raster import (
     ARROWS,
     MARGIN,
     border_room,

@@ -16,11 +16,11 @@ from textual.widget import Widget
 from textual.widgets import Markdown
 from textual.widgets._markdown import MarkdownFence
 
-from ..claims import Check
-from ..scenario.spec import Beat, Lesson
+from ...claims import Check
+from ...scenario.spec import Beat, Lesson
+from ...ui.panel import Panel
+from ...ui.raster import border_room, first_fit
 from .claims import ClaimList
-from .panel import Panel
-from .raster import border_room, first_fit
 
 # A wrapped formula or code line breaks, where it can, before one of these: "= −9.33" reads on as a new row.
 BREAK_BEFORE = ("=", "≈", "≤", "≥", "<", ">", "←", "→", "#", "+", "−", "-", "·", "/")

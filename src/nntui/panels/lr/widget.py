@@ -15,11 +15,11 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
 
-from .axis import step_axis, tick_label
-from .loss import x_extent
-from .palette import variant_rgb
-from .panel import StripPanel
-from .raster import border_room, centered_message, column_bars, first_fit, fmt_num, tick_line, wrap_words
+from ...panels.loss.widget import x_extent
+from ...ui.axis import step_axis, tick_label
+from ...ui.palette import variant_rgb
+from ...ui.panel import StripPanel
+from ...ui.raster import border_room, centered_message, column_bars, first_fit, fmt_num, tick_line, wrap_words
 
 MAX_BAR_ROWS = 4  # a run's strip is at most this many rows tall
 

@@ -22,12 +22,12 @@ from rich.style import Style
 from textual.binding import Binding
 from textual.strip import Strip
 
-from ..frames import Neurons
-from ..scenario.data import Dataset
-from .braille import BrailleCanvas
-from .palette import BOUNDARY_BACKGROUND_RGB, blend, class_rgb
-from .panel import RUN_BINDINGS, StripPanel, run_name
-from .raster import border_room, centered_message, first_fit, fmt_short, polyline_pixels
+from ...frames import Neurons
+from ...scenario.data import Dataset
+from ...ui.braille import BrailleCanvas
+from ...ui.palette import BOUNDARY_BACKGROUND_RGB, blend, class_rgb
+from ...ui.panel import RUN_BINDINGS, StripPanel, run_name
+from ...ui.raster import border_room, centered_message, first_fit, fmt_short, polyline_pixels
 
 MAX_BOX_ROWS = 5  # a unit's picture is at most this many rows tall (few units: large pictures) …
 MIN_BOX_ROWS = 2  # … and a heatmap at least this many where the panel has 8: fewer units, not unreadable ones

@@ -17,11 +17,11 @@ from textual.containers import ScrollableContainer
 from textual.geometry import Region
 from textual.widgets import Static
 
-from ..expression import LEAVES, Graph, Node, local_gradients, local_rule, operation
-from ..frames import ExpressionResult
-from .dag import Box, layout, layout_down, paint
-from .palette import CONST_STYLE, CURRENT_STYLE, GRAD_STYLE, OP_STYLE, VALUE_STYLE, VAR_STYLE
-from .raster import border_room, first_fit
+from ...expression import LEAVES, Graph, Node, local_gradients, local_rule, operation
+from ...frames import ExpressionResult
+from ...ui.dag import Box, layout, layout_down, paint
+from ...ui.palette import CONST_STYLE, CURRENT_STYLE, GRAD_STYLE, OP_STYLE, VALUE_STYLE, VAR_STYLE
+from ...ui.raster import border_room, first_fit
 
 BOX_ROWS = 5           # border, formula, value, gradient, border
 WALK_SHOWN = 6         # backward steps listed before the current one, at most (fewer where the rows are few)

@@ -28,11 +28,11 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
 
-from ..frames import Surface
-from ..runner import View
-from .axis import Scale, scale, square
-from .braille import BrailleCanvas, dot_cells
-from .palette import (
+from ...frames import Surface
+from ...runner import View
+from ...ui.axis import Scale, scale, square
+from ...ui.braille import BrailleCanvas, dot_cells
+from ...ui.palette import (
     START_RGB,
     SURFACE_DIM,
     SURFACE_LABEL_RGB,
@@ -42,8 +42,8 @@ from .palette import (
     ramp,
     variant_rgb,
 )
-from .panel import RUN_BINDINGS, StripPanel
-from .raster import (
+from ...ui.panel import RUN_BINDINGS, StripPanel
+from ...ui.raster import (
     ARROWS,
     MARGIN,
     border_room,

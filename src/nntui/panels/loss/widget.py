@@ -26,14 +26,14 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
 
-from ..runner import View
-from ..status import OVERFIT
-from .axis import Scale, scale, step_axis, tick_label
-from .braille import BrailleCanvas, dot_cells
-from .chart import envelope_dots, line_dots
-from .palette import blend, variant_rgb
-from .panel import StripPanel
-from .raster import (
+from ...runner import View
+from ...status import OVERFIT
+from ...ui.axis import Scale, scale, step_axis, tick_label
+from ...ui.braille import BrailleCanvas, dot_cells
+from ...ui.chart import envelope_dots, line_dots
+from ...ui.palette import blend, variant_rgb
+from ...ui.panel import StripPanel
+from ...ui.raster import (
     MARGIN,
     border_room,
     centered_message,
