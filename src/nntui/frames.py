@@ -2,7 +2,7 @@
 
 A Frame carries every loss since the previous frame (so histories are
 complete however rarely frames are taken) plus what the shown panels
-measure of each run at the frame's step (panels.py: each panel's probes).
+measure of each run at the frame's step (panels/: each panel's probes).
 """
 
 from __future__ import annotations

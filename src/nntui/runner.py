@@ -76,7 +76,7 @@ class RunView:
     grad_norms: np.ndarray | None = None  # per parameter, now
     grad_steps: np.ndarray | None = None  # (k,) steps of the rows below
     grads: np.ndarray | None = None       # (k, n_params) gradient norms over time
-    # probes (panels.py): None unless a shown panel needs them
+    # built-in probes (panels/): None unless a shown panel needs them
     path: np.ndarray | None = None        # path: (k, 2) parameter path, for the contour panel
     position: np.ndarray | None = None    # path: (2,) parameters now
     dists: dict | None = None             # dists: quantity → Distributions now (histograms panel)

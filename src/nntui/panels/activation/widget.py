@@ -62,7 +62,7 @@ class ActivationPanel(StripPanel):
             return
         names = [str(run.settings.get("activation", "")) for run in view.runs]
         missing = [n for n in names if n not in SLOPES]
-        if missing:  # the panel's check (panels.py) lets only MLPs through, and every activation has a slope here
+        if missing:  # the panel's check (panels/activation) lets only MLPs through, and every activation has a slope here
             raise KeyError(f"no slope for activation '{missing[0]}'")
         room = border_room(self.outer_size.width)
         self.set_titles(title=first_fit(["Slope f′(z) of each activation, z from −4 to 4", "Slope f′(z) of each "
