@@ -11,7 +11,7 @@ from nntui.commands import StepOnce
 from nntui.panels.loss.widget import LossPlot
 from nntui.scenario import load
 from nntui.ui.app import NNTuiApp
-from nntui.ui.help import HelpScreen
+from nntui.ui.screens.help import HelpScreen
 
 from .conftest import wait_idle
 

@@ -1,6 +1,6 @@
 """Every drawn value sits where its axis says: read back through the printed ticks, within half a cell.
 
-The axis (ui/axis.py) alone over thousands of random ranges and sizes, then the loss and accuracy charts as
+The axis (ui/draw/axis.py) alone over thousands of random ranges and sizes, then the loss and accuracy charts as
 a reader sees them: random runs (log and linear, tiny and huge spans, negative values where an axis allows
 them) at sizes down to 20x8, each value read back through the tick labels the chart printed."""
 
@@ -11,8 +11,8 @@ import math
 import numpy as np
 import pytest
 
-from nntui.ui.axis import MIN_GAP, scale, square
-from nntui.ui.raster import MARGIN
+from nntui.ui.draw.axis import MIN_GAP, scale, square
+from nntui.ui.draw.raster import MARGIN
 
 from .test_loss_panel import OnePlot, is_dots, run
 
@@ -152,7 +152,7 @@ def test_a_narrow_x_axis_spans_its_data_and_writes_both_ends():
     # holds the data, and its top tick stands in far enough for its label to fit under it
     from rich.style import Style
 
-    from nntui.ui.raster import tick_line
+    from nntui.ui.draw.raster import tick_line
 
     axis = scale(-3.85, 3.85, 20, anchor="middle", label_width=6, gap=7, most=7)
     assert axis.lo <= -3.85 and axis.hi >= 3.85 and axis.hi - axis.lo <= 1.5 * 7.7

@@ -26,7 +26,7 @@ from nntui.scenario import load
 from nntui.scenario.loader import load_path
 from nntui.ui import STYLESHEET
 from nntui.ui.app import NNTuiApp
-from nntui.ui.raster import MARGIN
+from nntui.ui.draw.raster import MARGIN
 
 from .conftest import MINIMAL, diverged_run, wait_idle
 

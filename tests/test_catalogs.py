@@ -27,7 +27,7 @@ from nntui.scenario import data, list_builtin, load, spec
 from nntui.scenario.loader import load_path
 from nntui.status import STATUSES
 from nntui.ui.app import panel_class
-from nntui.ui.palette import STATUS_STYLES
+from nntui.ui.draw.palette import STATUS_STYLES
 from nntui.ui.panel import Panel
 
 

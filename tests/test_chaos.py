@@ -14,8 +14,8 @@ from textual.widgets import Button, Input
 from nntui.panels.graph.expression import GraphPanel
 from nntui.scenario import list_builtin, load
 from nntui.ui.app import NNTuiApp
-from nntui.ui.edit import EditScreen
-from nntui.ui.question import QuestionScreen
+from nntui.ui.screens.edit import EditScreen
+from nntui.ui.screens.question import QuestionScreen
 
 from .conftest import wait_until
 

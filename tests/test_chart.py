@@ -1,13 +1,13 @@
-"""The shared line chart (ui/chart.py): each value drawn on the row its tick says, and a line under others said."""
+"""The shared line chart (ui/draw/chart.py): each value drawn on the row its tick says, and a line under others said."""
 
 from __future__ import annotations
 
 import numpy as np
 from rich.style import Style
 
-from nntui.ui.axis import step_axis
-from nntui.ui.chart import Line, line_chart
-from nntui.ui.raster import MARGIN
+from nntui.ui.draw.axis import step_axis
+from nntui.ui.draw.chart import Line, line_chart
+from nntui.ui.draw.raster import MARGIN
 
 
 def rows_of(strips) -> list[str]:

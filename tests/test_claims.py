@@ -222,7 +222,7 @@ def test_builtin_lesson_claims_hold(name):
 async def test_the_lesson_panel_shows_claims_once_the_question_they_would_answer_is_answered():
     from nntui.panels.lesson.claims import ClaimList
     from nntui.ui.app import NNTuiApp
-    from nntui.ui.question import QuestionScreen
+    from nntui.ui.screens.question import QuestionScreen
 
     from .conftest import wait_until
 

@@ -19,7 +19,7 @@ from nntui.scenario import load
 from nntui.scenario.loader import load_path
 from nntui.ui import STYLESHEET
 from nntui.ui.app import NNTuiApp
-from nntui.ui.palette import SURFACE_NONFINITE_RGB
+from nntui.ui.draw.palette import SURFACE_NONFINITE_RGB
 
 from .conftest import diverged_run, wait_idle
 

@@ -16,8 +16,8 @@ from nntui.runner import View
 from nntui.scenario import load
 from nntui.scenario.loader import load_path
 from nntui.ui import STYLESHEET
-from nntui.ui.palette import variant_rgb
-from nntui.ui.raster import MARGIN
+from nntui.ui.draw.palette import variant_rgb
+from nntui.ui.draw.raster import MARGIN
 
 from .conftest import MINIMAL, diverged_run
 

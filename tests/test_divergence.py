@@ -10,7 +10,7 @@ from nntui.panels.graph.widget import ModelGraphPanel
 from nntui.panels.variants.widget import VariantsTable
 from nntui.scenario.loader import load_path
 from nntui.ui.app import NNTuiApp, panel_class
-from nntui.ui.palette import STATUS_STYLES
+from nntui.ui.draw.palette import STATUS_STYLES
 
 from .conftest import wait_idle
 

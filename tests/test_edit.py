@@ -11,7 +11,7 @@ from nntui.scenario import load
 from nntui.scenario.edit import edited_label, to_toml, with_variant, without
 from nntui.scenario.loader import load_text
 from nntui.ui.app import NNTuiApp
-from nntui.ui.edit import EditScreen
+from nntui.ui.screens.edit import EditScreen
 
 from .conftest import wait_idle, wait_until
 

@@ -21,7 +21,7 @@ from nntui.runner import View
 from nntui.scenario import load
 from nntui.ui import STYLESHEET
 from nntui.ui.app import NNTuiApp
-from nntui.ui.palette import scale_rgb
+from nntui.ui.draw.palette import scale_rgb
 
 from .conftest import diverged_run, wait_idle
 

@@ -170,7 +170,7 @@ async def test_runs_side_by_side_share_one_value_axis_and_leaky_relu_says_none_d
 async def test_a_relus_exact_zeros_are_grey_and_a_leaky_relus_small_values_are_not(dead_relu_view):
     # dead_relu: ReLU's spike at 0 (units that output exactly 0) and Leaky ReLU's (small negative outputs that
     # still pass a gradient) were one green bar each, and reviewers read the two runs as alike (issue 27)
-    from nntui.ui.palette import ZERO_RGB
+    from nntui.ui.draw.palette import ZERO_RGB
 
     def grey_cells(panel) -> int:
         return sum(len(seg.text.strip()) for strip in panel._strips for seg in strip

@@ -7,7 +7,7 @@ from textual.command import CommandInput
 
 from nntui.scenario import list_builtin, load
 from nntui.ui.app import NNTuiApp
-from nntui.ui.home import HomeApp, entries, layout_preview
+from nntui.ui.screens.home import HomeApp, entries, layout_preview
 
 from .conftest import wait_idle
 

@@ -20,7 +20,7 @@ from nntui.runner import RunView, View
 from nntui.scenario import load
 from nntui.schedules import learning_rate
 from nntui.ui.app import NNTuiApp
-from nntui.ui.raster import MARGIN, fmt_short
+from nntui.ui.draw.raster import MARGIN, fmt_short
 
 from .conftest import wait_idle
 

@@ -10,7 +10,7 @@ from nntui.panels.loss.widget import LossPlot
 from nntui.scenario import load
 from nntui.ui import STYLESHEET
 from nntui.ui.app import NNTuiApp
-from nntui.ui.raster import wrap_label
+from nntui.ui.draw.raster import wrap_label
 
 from .conftest import diverged_run, wait_idle
 

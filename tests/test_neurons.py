@@ -12,7 +12,7 @@ from nntui.panels.neurons.widget import NeuronsPanel
 from nntui.scenario import load
 from nntui.scenario.loader import load_path
 from nntui.ui.app import NNTuiApp
-from nntui.ui.raster import fmt_short
+from nntui.ui.draw.raster import fmt_short
 
 from .conftest import wait_idle
 
@@ -146,7 +146,7 @@ def test_headless_neurons_records_each_units_picture(tmp_path, capsys):
 async def test_a_classifiers_output_is_its_probability_with_the_training_points_on_it():
     # features_vs_depth: the perceptron stuck at loss 0.69 had an output picture as strong as a solved one's
     # (each unit on its own largest |value|), and the XOR points were on no picture (issue 27)
-    from nntui.ui.palette import BOUNDARY_BACKGROUND_RGB, class_rgb
+    from nntui.ui.draw.palette import BOUNDARY_BACKGROUND_RGB, class_rgb
 
     app = NNTuiApp(load("features_vs_depth"), device="cpu", run_steps=300, questions=False)
     async with app.run_test(size=(120, 40)) as pilot:

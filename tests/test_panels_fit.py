@@ -11,8 +11,8 @@ from nntui.runner import View
 from nntui.scenario import load
 from nntui.ui import STYLESHEET
 from nntui.ui.app import NNTuiApp
+from nntui.ui.draw.raster import first_fit, fmt_num, shorten
 from nntui.ui.header import RunHeader
-from nntui.ui.raster import first_fit, fmt_num, shorten
 
 from .conftest import wait_idle
 

@@ -11,7 +11,7 @@ from rich.style import Style
 from textual._compositor import ChopsUpdate
 from textual.strip import Strip
 
-from nntui.ui import partial_updates
+from nntui.ui.patches import partial_updates
 from nntui.ui.panel import changed_extent
 
 RED, BLUE = Style(color="red"), Style(color="blue", bgcolor="white")
@@ -86,7 +86,7 @@ def test_a_textual_that_moved_the_internal_still_imports_and_skips_the_patch_wit
         "import textual._compositor as compositor\n"
         "del compositor.ChopsUpdate  # as a Textual release that moved it\n"
         "import nntui.ui.app\n"
-        "from nntui.ui import partial_updates\n"
+        "from nntui.ui.patches import partial_updates\n"
         "assert 'ChopsUpdate' in partial_updates.PATCH.skipped and partial_updates.install() is False\n"
     )
     result = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=120)

@@ -12,7 +12,7 @@ from nntui.errors import ScenarioError
 from nntui.scenario import load
 from nntui.scenario.loader import load_path
 from nntui.ui.app import NNTuiApp
-from nntui.ui.question import QuestionScreen
+from nntui.ui.screens.question import QuestionScreen
 
 from .conftest import MINIMAL, wait_until
 

@@ -122,7 +122,7 @@ def test_runs_are_compared_on_the_whole_training_split():
 
 async def test_the_table_shows_the_loss_on_the_whole_training_split():
     from nntui.ui.app import NNTuiApp
-    from nntui.ui.raster import fmt_num
+    from nntui.ui.draw.raster import fmt_num
 
     from .conftest import wait_idle
 

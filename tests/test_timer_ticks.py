@@ -8,7 +8,7 @@ import textual
 from textual import timer as textual_timer
 from textual.timer import Timer
 
-from nntui.ui import timer_ticks
+from nntui.ui.patches import timer_ticks
 
 
 class Target:

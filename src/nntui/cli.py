@@ -56,7 +56,7 @@ def _session(scenario, *, device: str | None, autoplay: bool | None, theme: str 
     from .lifetime import ENV, die_with_parent
     from .trainer_process import discard_spare, prestart
     from .ui.app import NNTuiApp
-    from .ui.home import HomeApp
+    from .ui.screens.home import HomeApp
 
     if os.environ.get("TERM") == "dumb" and not os.environ.get("TEXTUAL_DRIVER"):  # (serve sets the driver)
         raise NntuiError("TERM=dumb cannot show the app (it needs cursor movement and colours); run it "
@@ -207,7 +207,7 @@ def list_scenarios() -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from .ui.palette import LIST_NAME_STYLE
+    from .ui.draw.palette import LIST_NAME_STYLE
 
     console = Console()
     wide = console.width >= 140  # the summary only where it fits on the same line

@@ -136,8 +136,8 @@ def loss_chart(history: History, *, log_y: bool, color: bool, width: int = 100, 
     arbitrary values with dozens of decimals."""
     import plotext as plt
 
-    from .ui.axis import scale, tick_label
-    from .ui.palette import variant_rgb
+    from .ui.draw.axis import scale, tick_label
+    from .ui.draw.palette import variant_rgb
 
     plt.clear_figure()
     plt.plotsize(width, height)
@@ -161,7 +161,7 @@ def loss_chart(history: History, *, log_y: bool, color: bool, width: int = 100, 
         if not any(h.latest is not None and (h.latest.step or h.latest.diverged_at is not None) for h in history.runs):
             return "Loss: no loss to chart (no step was trained)"
         return "Loss: no finite loss to chart (every run diverged at once)"
-    # the app's axis (ui/axis.py): decades or doublings, round linear steps; not plotext's own ticks
+    # the app's axis (ui/draw/axis.py): decades or doublings, round linear steps; not plotext's own ticks
     low, high = min(float(y.min()) for y in drawn), max(float(y.max()) for y in drawn)
     if log_y:
         axis = scale(10.0 ** low, 10.0 ** max(high, low + 1), max(height - 6, 3), log=True, label_width=6)

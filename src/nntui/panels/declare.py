@@ -86,6 +86,7 @@ class PanelSpec:
 
 
 def located(path: str) -> tuple[str, str]:
-    """'ui.loss:LossPlot' → ('nntui.ui.loss', 'LossPlot'): where a declared widget or probe lives."""
+    """'panels.loss.widget:LossPlot' → ('nntui.panels.loss.widget', 'LossPlot'): where a declared widget or
+    probe lives."""
     module, _, name = path.partition(":")
     return f"nntui.{module}", name

@@ -33,15 +33,15 @@ from ..scenario.edit import write as write_scenario
 from ..trainer_process import ProcessRunner, prestart
 from . import STYLESHEET
 from .base import BaseApp
-from .edit import Edit, EditScreen
 from .header import RunHeader
-from .help import HelpScreen
-from .ordered_keys import install as install_ordered_keys
 from .panel import Control, Panel
-from .partial_updates import install as install_partial_updates
+from .patches.ordered_keys import install as install_ordered_keys
+from .patches.partial_updates import install as install_partial_updates
+from .patches.timer_ticks import install as install_timer_ticks
 from .plot_grid import PlotGrid
-from .question import QuestionScreen
-from .timer_ticks import install as install_timer_ticks
+from .screens.edit import Edit, EditScreen
+from .screens.help import HelpScreen
+from .screens.question import QuestionScreen
 
 install_partial_updates()  # a refreshed span is sent from where it starts, not from the panel's left edge
 install_timer_ticks()  # a repaint that runs late comes at the next tick, not the one after

@@ -12,8 +12,8 @@ from rich.text import Text
 from textual.widget import Widget
 
 from ..runner import View
-from .palette import DONE_STYLE, ERROR_STYLE, PAUSED_STYLE
-from .raster import shorten
+from .draw.palette import DONE_STYLE, ERROR_STYLE, PAUSED_STYLE
+from .draw.raster import shorten
 
 GAP = 2  # cells between the title and the status
 MIN_TITLE = 12  # below this, the status drops its speed to leave the title a few words

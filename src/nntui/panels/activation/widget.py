@@ -20,10 +20,10 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
 
-from ...ui.axis import scale
-from ...ui.palette import variant_rgb
+from ...ui.draw.axis import scale
+from ...ui.draw.palette import variant_rgb
+from ...ui.draw.raster import border_room, centered_message, column_bars, first_fit, fmt_short, tick_line
 from ...ui.panel import StripPanel
-from ...ui.raster import border_room, centered_message, column_bars, first_fit, fmt_short, tick_line
 
 Z = 4.0  # z from −Z to Z: both of sigmoid's and tanh's flat ends, and ReLU's kink in the middle
 SELU_SCALE, SELU_ALPHA = 1.0507009873554805, 1.6732632423543772

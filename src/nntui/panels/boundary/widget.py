@@ -16,9 +16,9 @@ from rich.style import Style
 
 from ...frames import Boundary
 from ...scenario.data import Dataset
-from ...ui.axis import scale
-from ...ui.braille import BrailleCanvas
-from ...ui.palette import (
+from ...ui.draw.axis import scale
+from ...ui.draw.braille import BrailleCanvas
+from ...ui.draw.palette import (
     BOUNDARY_BACKGROUND_RGB,
     HELD_OUT_POINT_RGB,
     NONFINITE_RGB,
@@ -27,8 +27,7 @@ from ...ui.palette import (
     class_rgb,
     variant_rgb,
 )
-from ...ui.panel import RUN_BINDINGS, StripPanel, run_name
-from ...ui.raster import (
+from ...ui.draw.raster import (
     MARGIN,
     border_room,
     centered_message,
@@ -38,6 +37,7 @@ from ...ui.raster import (
     scaled_window,
     to_pixels,
 )
+from ...ui.panel import RUN_BINDINGS, StripPanel, run_name
 
 LEAST_SQUARES_RGB = (235, 235, 235)  # the closed-form fit: near white, dotted, under the model's line
 LEVELS = 4  # confidence shades per class: few colors, small terminal output

@@ -18,7 +18,7 @@ from ...codegen import PHASES, CodeLine, lines
 from ...commands import Pause, StepOnce
 from ...runner import View
 from ...scenario import Scenario
-from ...ui.palette import HIGHLIGHT_STYLE, MARK_STYLE
+from ...ui.draw.palette import HIGHLIGHT_STYLE, MARK_STYLE
 from ...ui.panel import RUN_BINDINGS, Control, Panel
 
 PHASE_TEXT = {

@@ -14,9 +14,9 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
 
-from ...ui.palette import blend, class_rgb
+from ...ui.draw.palette import blend, class_rgb
+from ...ui.draw.raster import border_room, centered_message, first_fit
 from ...ui.panel import RUN_BINDINGS, StripPanel, run_name
-from ...ui.raster import border_room, centered_message, first_fit
 
 RIGHT_RGB = (0, 192, 96)   # the diagonal: predicted as what it is
 WRONG_RGB = (255, 64, 64)  # off the diagonal: mistaken for another class

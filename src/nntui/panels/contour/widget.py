@@ -30,9 +30,9 @@ from textual.strip import Strip
 
 from ...frames import Surface
 from ...runner import View
-from ...ui.axis import Scale, scale, square
-from ...ui.braille import BrailleCanvas, dot_cells
-from ...ui.palette import (
+from ...ui.draw.axis import Scale, scale, square
+from ...ui.draw.braille import BrailleCanvas, dot_cells
+from ...ui.draw.palette import (
     START_RGB,
     SURFACE_DIM,
     SURFACE_LABEL_RGB,
@@ -42,8 +42,7 @@ from ...ui.palette import (
     ramp,
     variant_rgb,
 )
-from ...ui.panel import RUN_BINDINGS, StripPanel
-from ...ui.raster import (
+from ...ui.draw.raster import (
     ARROWS,
     MARGIN,
     border_room,
@@ -56,6 +55,7 @@ from ...ui.raster import (
     shorten,
     to_pixels,
 )
+from ...ui.panel import RUN_BINDINGS, StripPanel
 
 BANDS = 16
 BAND_RGB = [blend((0, 0, 0), ramp(SURFACE_RAMP, i / (BANDS - 1)), SURFACE_DIM) for i in range(BANDS)]

@@ -27,10 +27,9 @@ from textual.strip import Strip
 from ...frames import Surface
 from ...panels.contour.widget import Window, surface_for
 from ...runner import View
-from ...ui.axis import scale
-from ...ui.palette import CURVE_RGB, START_RGB, blend, variant_rgb
-from ...ui.panel import RUN_BINDINGS, StripPanel
-from ...ui.raster import (
+from ...ui.draw.axis import scale
+from ...ui.draw.palette import CURVE_RGB, START_RGB, blend, variant_rgb
+from ...ui.draw.raster import (
     ARROWS,
     MARGIN,
     border_room,
@@ -44,6 +43,7 @@ from ...ui.raster import (
     segment_pixels,
     to_pixels,
 )
+from ...ui.panel import RUN_BINDINGS, StripPanel
 
 HEADROOM = 0.08    # room above the curve's highest point, as a fraction of its height
 LINE_DIM = 0.35    # the lines joining a run's iterates are this much darker than its points

@@ -25,10 +25,10 @@ from rich.style import Style
 from textual.strip import Strip
 
 from ...runner import RunView, View
-from ...ui.axis import tick_label
-from ...ui.palette import LOG_HI, LOG_LO, NONFINITE_RGB, scale_rgb
+from ...ui.draw.axis import tick_label
+from ...ui.draw.palette import LOG_HI, LOG_LO, NONFINITE_RGB, scale_rgb
+from ...ui.draw.raster import RIGHT_EIGHTHS, UP_EIGHTHS, border_room, first_fit, fmt_short, resample_columns
 from ...ui.panel import RUN_BINDINGS, StripPanel, cut_run_name, run_name
-from ...ui.raster import RIGHT_EIGHTHS, UP_EIGHTHS, border_room, first_fit, fmt_short, resample_columns
 
 MIN_DECADES = 2     # the bars' scale spans at least this many decades (norms a few % apart stay bars alike)
 BAR_WIDTH = 12      # the widest bar (now); narrower panels get narrower bars before a number is cut

@@ -1,6 +1,6 @@
 """The graph panel: an expression's computation graph, stepped forward then backward node by node.
 
-Nodes are laid out in layers by ui/dag.py (inputs on the left, the output on
+Nodes are laid out in layers by ui/draw/dag.py (inputs on the left, the output on
 the right). Stage 0 shows the bare graph;
 stages 1…N reveal values in evaluation order; stages N+1…2N reveal gradients
 from the output back, each with the chain-rule step that produced it.
@@ -19,9 +19,9 @@ from textual.widgets import Static
 
 from ...expression import LEAVES, Graph, Node, local_gradients, local_rule, operation
 from ...frames import ExpressionResult
-from ...ui.dag import Box, layout, layout_down, paint
-from ...ui.palette import CONST_STYLE, CURRENT_STYLE, GRAD_STYLE, OP_STYLE, VALUE_STYLE, VAR_STYLE
-from ...ui.raster import border_room, first_fit
+from ...ui.draw.dag import Box, layout, layout_down, paint
+from ...ui.draw.palette import CONST_STYLE, CURRENT_STYLE, GRAD_STYLE, OP_STYLE, VALUE_STYLE, VAR_STYLE
+from ...ui.draw.raster import border_room, first_fit
 
 BOX_ROWS = 5           # border, formula, value, gradient, border
 WALK_SHOWN = 6         # backward steps listed before the current one, at most (fewer where the rows are few)

@@ -22,10 +22,10 @@ from textual.widgets import Static
 
 from ...frames import ModelGraph
 from ...runner import RunView, View
-from ...ui.dag import Box, layout, layout_down, paint
-from ...ui.palette import CONST_STYLE, EDGE_STYLE, LOG_HI, LOG_LO, LOSS_STYLE, OP_STYLE, VAR_STYLE, scale_rgb
+from ...ui.draw.dag import Box, layout, layout_down, paint
+from ...ui.draw.palette import CONST_STYLE, EDGE_STYLE, LOG_HI, LOG_LO, LOSS_STYLE, OP_STYLE, VAR_STYLE, scale_rgb
+from ...ui.draw.raster import border_room, first_fit, wrap_label
 from ...ui.panel import RUN_BINDINGS, Panel, run_name
-from ...ui.raster import border_room, first_fit, wrap_label
 
 BOX_ROWS = 4
 # what PyTorch's backward nodes compute (their names as torchviz shows them, less "Backward0"): said under

@@ -24,10 +24,10 @@ from textual.binding import Binding
 from textual.strip import Strip
 
 from ...frames import HIST_BINS
-from ...ui.axis import Scale, scale
-from ...ui.palette import HISTOGRAM_BACKGROUND_RGB, MEDIAN_RGB, NONFINITE_RGB, QUANTITY_RGB, ZERO_RGB, blend
+from ...ui.draw.axis import Scale, scale
+from ...ui.draw.palette import HISTOGRAM_BACKGROUND_RGB, MEDIAN_RGB, NONFINITE_RGB, QUANTITY_RGB, ZERO_RGB, blend
+from ...ui.draw.raster import UP_EIGHTHS, border_room, first_fit, fmt_num, fmt_short, tick_line
 from ...ui.panel import RUN_BINDINGS, StripPanel, cut_run_name, run_name
-from ...ui.raster import UP_EIGHTHS, border_room, first_fit, fmt_num, fmt_short, tick_line
 
 QUANTITIES = ("weights", "activations", "gradients")
 SHORT = {"weights": "W", "activations": "Acts", "gradients": "Grads"}  # titles on a narrow panel

@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from ...claims import Check, Verdict
-from ...ui.palette import CLAIM_STYLES
+from ...ui.draw.palette import CLAIM_STYLES
 
 
 def claim_lines(checks: tuple[Check, ...], verdicts: tuple[Verdict | None, ...], question: int | None = None,

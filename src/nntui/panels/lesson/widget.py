@@ -18,8 +18,8 @@ from textual.widgets._markdown import MarkdownFence
 
 from ...claims import Check
 from ...scenario.spec import Beat, Lesson
+from ...ui.draw.raster import border_room, first_fit
 from ...ui.panel import Panel
-from ...ui.raster import border_room, first_fit
 from .claims import ClaimList
 
 # A wrapped formula or code line breaks, where it can, before one of these: "= −9.33" reads on as a new row.

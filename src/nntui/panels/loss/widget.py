@@ -28,12 +28,11 @@ from textual.strip import Strip
 
 from ...runner import View
 from ...status import OVERFIT
-from ...ui.axis import Scale, scale, step_axis, tick_label
-from ...ui.braille import BrailleCanvas, dot_cells
-from ...ui.chart import envelope_dots, line_dots
-from ...ui.palette import blend, variant_rgb
-from ...ui.panel import StripPanel
-from ...ui.raster import (
+from ...ui.draw.axis import Scale, scale, step_axis, tick_label
+from ...ui.draw.braille import BrailleCanvas, dot_cells
+from ...ui.draw.chart import envelope_dots, line_dots
+from ...ui.draw.palette import blend, variant_rgb
+from ...ui.draw.raster import (
     MARGIN,
     border_room,
     centered_message,
@@ -44,6 +43,7 @@ from ...ui.raster import (
     tick_line,
     wrap_words,
 )
+from ...ui.panel import StripPanel
 
 FLOOR = 1e-12  # log scale: losses of exactly zero are drawn at this floor
 ROUNDING = 1e-6  # float32 resolves a loss to about 1e-7 of itself: closer to the minimum than this is rounding

@@ -16,10 +16,10 @@ from rich.style import Style
 from textual.strip import Strip
 
 from ...panels.loss.widget import x_extent
-from ...ui.axis import step_axis, tick_label
-from ...ui.palette import variant_rgb
+from ...ui.draw.axis import step_axis, tick_label
+from ...ui.draw.palette import variant_rgb
+from ...ui.draw.raster import border_room, centered_message, column_bars, first_fit, fmt_num, tick_line, wrap_words
 from ...ui.panel import StripPanel
-from ...ui.raster import border_room, centered_message, column_bars, first_fit, fmt_num, tick_line, wrap_words
 
 MAX_BAR_ROWS = 4  # a run's strip is at most this many rows tall
 

@@ -24,10 +24,10 @@ from textual.strip import Strip
 
 from ...frames import Neurons
 from ...scenario.data import Dataset
-from ...ui.braille import BrailleCanvas
-from ...ui.palette import BOUNDARY_BACKGROUND_RGB, blend, class_rgb
+from ...ui.draw.braille import BrailleCanvas
+from ...ui.draw.palette import BOUNDARY_BACKGROUND_RGB, blend, class_rgb
+from ...ui.draw.raster import border_room, centered_message, first_fit, fmt_short, polyline_pixels
 from ...ui.panel import RUN_BINDINGS, StripPanel, run_name
-from ...ui.raster import border_room, centered_message, first_fit, fmt_short, polyline_pixels
 
 MAX_BOX_ROWS = 5  # a unit's picture is at most this many rows tall (few units: large pictures) …
 MIN_BOX_ROWS = 2  # … and a heatmap at least this many where the panel has 8: fewer units, not unreadable ones

@@ -16,10 +16,10 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
 
-from ...ui.axis import scale
-from ...ui.palette import variant_rgb
+from ...ui.draw.axis import scale
+from ...ui.draw.palette import variant_rgb
+from ...ui.draw.raster import RIGHT_EIGHTHS, border_room, centered_message, first_fit, tick_line, wrap_label
 from ...ui.panel import StripPanel
-from ...ui.raster import RIGHT_EIGHTHS, border_room, centered_message, first_fit, tick_line, wrap_label
 
 GPUS = ("cuda", "mps")
 

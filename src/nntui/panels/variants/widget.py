@@ -18,9 +18,9 @@ from textual.strip import Strip
 
 from ...claims import late_mean
 from ...runner import View
-from ...ui.palette import STATUS_STYLES, variant_color
+from ...ui.draw.palette import STATUS_STYLES, variant_color
+from ...ui.draw.raster import cut_label, fmt_num, starts_apart
 from ...ui.panel import Panel, refresh_changed
-from ...ui.raster import cut_label, fmt_num, starts_apart
 
 UPDATE_SECONDS = 0.5  # live numbers at 2 Hz: digits that change five times a second are hard to read
 PADDING = 1  # cells each side of a column (a compact table keeps one cell between columns)

@@ -8,11 +8,11 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
 
-from ...ui.axis import step_axis
-from ...ui.chart import Line, line_chart
-from ...ui.palette import ramp
+from ...ui.draw.axis import step_axis
+from ...ui.draw.chart import Line, line_chart
+from ...ui.draw.palette import ramp
+from ...ui.draw.raster import MARGIN, border_room, centered_message, first_fit
 from ...ui.panel import RUN_BINDINGS, StripPanel, cut_run_name
-from ...ui.raster import MARGIN, border_room, centered_message, first_fit
 from ..loss.widget import x_extent
 
 MIN_BOTH = 7  # rows of charts that hold both (two rows of ‖W‖ at least, four of the updates); fewer: the updates

@@ -9,7 +9,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from .palette import KEY_STYLE
+from ..draw.palette import KEY_STYLE
 
 
 class HelpScreen(ModalScreen[None]):

@@ -17,10 +17,10 @@ from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
-from .. import catalog
-from ..errors import NntuiError
-from ..scenario import Scenario
-from ..scenario.edit import live_problem, with_copy, with_variant, without
+from ... import catalog
+from ...errors import NntuiError
+from ...scenario import Scenario
+from ...scenario.edit import live_problem, with_copy, with_variant, without
 
 
 @dataclass(frozen=True)

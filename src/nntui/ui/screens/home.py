@@ -17,12 +17,12 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from ..panels import DEFAULT_PANELS, GRAPH_LESSON_PANELS, panel, plot_rows
-from ..scenario import BuiltinInfo, builtin_dir, list_builtin
-from . import STYLESHEET
-from .base import BaseApp
-from .ordered_keys import install as install_ordered_keys
-from .palette import NAME_STYLE
+from ...panels import DEFAULT_PANELS, GRAPH_LESSON_PANELS, panel, plot_rows
+from ...scenario import BuiltinInfo, builtin_dir, list_builtin
+from .. import STYLESHEET
+from ..base import BaseApp
+from ..draw.palette import NAME_STYLE
+from ..patches.ordered_keys import install as install_ordered_keys
 
 install_ordered_keys()  # Backspace typed in a burst acts where it was typed
 

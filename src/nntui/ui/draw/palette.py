@@ -44,7 +44,7 @@ KEY_STYLE = "bold cyan"
 MARK_STYLE = "bold yellow"
 HIGHLIGHT_STYLE = "bold on #5f5f00"
 
-# Computation graphs (ui/graph.py: an expression; ui/model_graph.py: a model's autograd graph; ui/dag.py).
+# Computation graphs (panels/graph/expression.py: an expression; panels/graph/widget.py: a model's autograd graph; ui/draw/dag.py).
 VAR_STYLE = Style(color="#56B4E9", bold=True)     # a variable; a parameter leaf of a model
 OP_STYLE = Style(color="#DDDDDD")                 # an operation
 CONST_STYLE = Style(color="#999999")              # a constant; a parameter whose gradient is not known yet

@@ -17,8 +17,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Markdown, OptionList, Static
 from textual.widgets.option_list import Option
 
-from ..panels.lesson.widget import LessonMarkdown
-from ..scenario.spec import Beat
+from ...panels.lesson.widget import LessonMarkdown
+from ...scenario.spec import Beat
 
 
 class QuestionScreen(ModalScreen[bool | None]):

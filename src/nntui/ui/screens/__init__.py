@@ -1,0 +1,1 @@
+"""The app's screens besides the lesson itself: home (every lesson), the edit form, help and the questions."""
