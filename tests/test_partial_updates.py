@@ -11,8 +11,8 @@ from rich.style import Style
 from textual._compositor import ChopsUpdate
 from textual.strip import Strip
 
-from nntui.ui.patches import partial_updates
 from nntui.ui.panel import changed_extent
+from nntui.ui.patches import partial_updates
 
 RED, BLUE = Style(color="red"), Style(color="blue", bgcolor="white")
 WIDTH, HEIGHT = 30, 3
