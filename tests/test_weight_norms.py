@@ -48,16 +48,35 @@ def test_the_update_ratio_is_the_last_update_over_the_weights_before_it(write_sc
     engine = Engine(load_path(write_scenario(SWEEP)), "cpu")
     assert engine.batches, "the sweep trains batched"
     engine.advance(3)
+    engine.frame()  # (a frame reports the updates since the one before)
     before = [weights(run) for run in engine.runs]
     engine.advance(1)
     for run, old, frame, lr in zip(engine.runs, before, engine.frame().runs, (0.1, 0.02)):
         new = weights(run)
-        norms, ratios = frame.measured["weight_norms"], frame.measured["update_ratios"]
+        norms, (steps, rows) = frame.measured["weight_norms"], frame.measured["update_ratios"]
+        assert steps.tolist() == [3]  # the update taken at step 3, alone since the last frame
+        ratios = rows[0]
         np.testing.assert_allclose(norms, [float(w.norm()) for w in new], rtol=1e-5)
         np.testing.assert_allclose(ratios, [float((w - b).norm() / b.norm()) for w, b in zip(new, old)], rtol=1e-4)
         layers = [i for i, shape in enumerate(frame.param_shapes) if len(shape) == 2]
         # plain SGD moves W by lr·∇W: the share is lr·‖∇W‖ / ‖W‖
         np.testing.assert_allclose(ratios, lr * frame.grad_norms[layers] / [float(b.norm()) for b in old], rtol=1e-4)
+
+
+def test_every_update_is_kept_however_rarely_frames_come(write_scenario):
+    """One step sampled per frame drew a lurching run differently at each speed (at full speed, frames come only
+    where claims are judged): every update's share reaches the record."""
+    engine = Engine(load_path(write_scenario(SWEEP)), "cpu")
+    shares = []
+    for _ in range(4):
+        old = weights(engine.runs[0])
+        engine.advance(1)
+        shares.append([float((w - b).norm() / b.norm()) for w, b in zip(weights(engine.runs[0]), old)])
+    steps, rows = engine.frame().runs[0].measured["update_ratios"]
+    assert steps.tolist() == [0, 1, 2, 3]
+    np.testing.assert_allclose(rows, shares, rtol=1e-5)
+    steps, rows = engine.frame().runs[0].measured["update_ratios"]
+    assert len(steps) == len(rows) == 0  # no update since the last frame
 
 
 def test_what_a_probe_measures_reaches_the_panels_as_declared(write_scenario):
@@ -71,8 +90,9 @@ def test_what_a_probe_measures_reaches_the_panels_as_declared(write_scenario):
         history.add(engine.frame())
     measured = run_view(history.runs[0]).measured
     steps, rows = measured["weight_norms"]  # kept over time: a row a frame
-    assert steps.tolist() == [3, 6, 9, 12] and rows.shape == (4, 3)
-    assert np.isfinite(measured["update_ratios"][1]).all()
+    assert steps.tolist() == [3, 6, 9, 12] and rows.shape == (4, 3)  # ‖W‖: a row a frame
+    steps, rows = measured["update_ratios"]  # ‖ΔW‖/‖W‖: a row an update
+    assert steps.tolist() == list(range(12)) and np.isfinite(rows).all()
     quiet = Engine(load_path(write_scenario(SWEEP.replace('"weight_norms"', '"variants"'))), "cpu")
     assert quiet.frame().runs[0].measured is None and not quiet.runs[0].panel_probes  # not shown: not measured
 

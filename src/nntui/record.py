@@ -267,7 +267,8 @@ class History:
     def __init__(self, labels: list[str], settings: list[dict[str, Any]], smoothing: float = 0.9,
                  checks: tuple[Check, ...] = (), holds: frozenset[int] = frozenset(), linear: bool = False,
                  above_floor: bool = False, measures: tuple[Measured, ...] = ()):
-        self.over_time = tuple(m.name for m in measures if m.kept == "over_time")  # kept as rows
+        self.per_frame = tuple(m.name for m in measures if m.kept == "over_time")  # kept as rows, a row a frame …
+        self.per_step = tuple(m.name for m in measures if m.kept == "every_step")  # … or a row a step
         self.runs = [self._new_run(label, s) for label, s in zip(labels, settings)]
         self.linear = linear  # the loss is shown on a linear axis: a creep beside the fall made is flat
         self.above_floor = above_floor  # it is shown less its floor (view.above_floor): judged as drawn
@@ -299,6 +300,12 @@ class History:
                 hist.graph = rf.graph
             if rf.step > 0 and (hist.latest is None or rf.step > hist.latest.step):  # one row per new step
                 self._add_rows(hist, rf)
+            for name in self.per_step:  # every step's row since the last frame
+                steps, rows = (rf.measured or {})[name]
+                if len(steps):
+                    kept = hist.over_time[name] or Thinned(rows.shape[1], capacity=SERIES_CAPACITY)
+                    kept.extend(steps, rows)
+                    hist.over_time[name] = kept
             hist.latest = rf
             if math.isfinite(rf.lr):
                 hist.top_lr = max(hist.top_lr, rf.lr)
@@ -352,14 +359,14 @@ class History:
             if quantity not in hist.bands:
                 hist.bands[quantity] = Thinned(d.percentiles.size, capacity=GRAD_CAPACITY)
             hist.bands[quantity].extend(step, d.percentiles.reshape(1, -1))
-        for name in self.over_time:
+        for name in self.per_frame:
             row = (rf.measured or {})[name]
             rows = hist.over_time[name] or Thinned(row.size, capacity=GRAD_CAPACITY)
             rows.extend(step, row.reshape(1, -1))
             hist.over_time[name] = rows
 
     def _new_run(self, label: str, settings: dict[str, Any]) -> RunHistory:
-        return RunHistory(label, settings, over_time=dict.fromkeys(self.over_time))
+        return RunHistory(label, settings, over_time=dict.fromkeys(self.per_frame + self.per_step))
 
     def _judge_claims(self) -> None:
         """Judge each claim once, at the first frame where its runs have reached its step (the engine stops

@@ -86,7 +86,7 @@ class RunView:
     held_at: int | None = None            # drawn as it was at this step (view.at), not now
     edits: tuple[int, ...] = ()           # steps where an edit changed its settings and it went on (✎)
     # what the shown panels' own probes measured (panels/declare.py), by name: a value kept "now" as measured last,
-    # one kept "over_time" as (steps (k,), rows (k, n))
+    # one kept "over_time" or "every_step" as (steps (k,), rows (k, n))
     measured: dict = field(default_factory=dict)
 
 
@@ -462,8 +462,8 @@ def held_view(h: RunHistory, live: RunView, at: int) -> RunView:
 
 
 def measured_values(h: RunHistory, frame: RunFrame | None, at: int | None = None) -> dict[str, Any]:
-    """What the run's panel probes measured, as RunView.measured holds it: a value kept over time as its (steps,
-    rows) (up to step `at`: a view held there), one kept now as `frame`'s."""
+    """What the run's panel probes measured, as RunView.measured holds it: a value kept over time or every step as
+    its (steps, rows) (up to step `at`: a view held there), one kept now as `frame`'s."""
     measured: dict[str, Any] = {}
     for name, kept in h.over_time.items():
         steps, rows = kept.view() if kept is not None else (np.zeros(0, np.int64), np.zeros((0, 0)))

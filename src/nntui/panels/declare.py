@@ -48,7 +48,7 @@ class PanelProbe(Protocol):
         ...
 
 
-Kept = Literal["now", "over_time"]
+Kept = Literal["now", "over_time", "every_step"]
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,11 @@ class Measured:
 
     - "now": the latest frame's value (a panel held at a step, view.at, gets that step's);
     - "over_time": a 1-D row a frame (one number per layer, say), kept bounded (record.Thinned) and handed
-      to the panel as (steps (k,), rows (k, n)).
+      to the panel as (steps (k,), rows (k, n));
+    - "every_step": a row for every step since the last frame, measured as (steps (k,), rows (k, n)) and kept
+      and handed over the same way. Frames come as they come (every step at a slow speed, a few a run at full
+      speed, where the engine stops only where claims are judged): a value that moves from step to step is
+      kept every step, or its chart changes with the speed it was trained at.
     """
 
     name: str

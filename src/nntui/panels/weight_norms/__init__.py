@@ -15,5 +15,5 @@ PANEL = PanelSpec(
     "panels.weight_norms.widget:WeightNormsPanel", per_run=True,
     probe="panels.weight_norms.probe:WeightNorms",
     measures=(Measured("weight_norms", "over_time"),    # ‖W‖ of each weight matrix, input layer first
-              Measured("update_ratios", "over_time")),  # ‖ΔW‖/‖W‖ of the last update (NaN before the first)
+              Measured("update_ratios", "every_step")),  # ‖ΔW‖/‖W‖ of every update
 )

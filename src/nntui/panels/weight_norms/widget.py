@@ -1,5 +1,5 @@
 """The weight-norms panel's widget: for one run, each layer's ‖W‖ over the steps, and under it how much of its
-weights the update before each frame changed (‖ΔW‖/‖W‖), with the 1e-3 rule of thumb dotted across."""
+weights each update changed (‖ΔW‖/‖W‖, every step), with the 1e-3 rule of thumb dotted across."""
 
 from __future__ import annotations
 
@@ -58,7 +58,7 @@ class WeightNormsPanel(StripPanel):
             self._strips = centered_message("waiting for the first step…" if height >= 7 else "too small", width,
                                             height, base)
             return
-        (steps, norm_rows), (_, ratio_rows) = norms, ratios
+        (steps, norm_rows), (ratio_steps, ratio_rows) = norms, ratios  # ‖W‖ a row a frame, the shares a row a step
         layers = norm_rows.shape[1]
         colours = [layer_rgb(k, layers) for k in range(layers)]
         view = self._view
@@ -71,8 +71,8 @@ class WeightNormsPanel(StripPanel):
         chart_rows = height - 4
         upper = chart_rows * 2 // 5 if both else 0
         lower = chart_rows - upper + (0 if upper else 1)
-        bottom = line_chart([Line(steps, ratio_rows[:, k], colours[k]) for k in range(layers)], x_axis, lower, base,
-                            guide=HEALTHY_RATIO)
+        bottom = line_chart([Line(ratio_steps, ratio_rows[:, k], colours[k]) for k in range(layers)], x_axis, lower,
+                            base, guide=HEALTHY_RATIO)
         strips = []
         if upper:
             top = line_chart([Line(steps, norm_rows[:, k], colours[k]) for k in range(layers)], x_axis, upper, base)
@@ -96,13 +96,18 @@ class WeightNormsPanel(StripPanel):
     @staticmethod
     def _legend(colours: list[tuple[int, int, int]], hidden: tuple[int, ...], width: int, base: Style,
                 dim: Style) -> Strip:
-        """'input L1 L2* … L7 output · *: under others', each layer's name in its colour, a star on a layer whose
-        update line lies under others'."""
-        names = [f"L{k + 1}" + ("*" if k in hidden else "") for k in range(len(colours))]
+        """'input L1 L2* … L8 output · *: updates under others', each layer's name in its colour, a star on a layer
+        whose update line lies under others'; where that is too wide, 'L1 2* 3 … 8' (every layer kept: the last
+        one had been cut at 80x24)."""
+        n = len(colours)
+        stars = ["*" if k in hidden else "" for k in range(n)]
+        names = [f"L{k + 1}{stars[k]}" for k in range(n)]
+        if len(" ".join(names)) > width:
+            names = [f"L1{stars[0]}"] + [f"{k + 1}{stars[k]}" for k in range(1, n)]
         core = len(" ".join(names))
-        note = " · *: under others" if hidden else ""
+        notes = [" · *: updates under others", " *: under others", " *: under"] if hidden else [""]
+        note = next((t for t in notes if core + len(t) <= width), "")
         ends = core + len("input  output") + len(note) <= width
-        note = note if core + len(note) <= width else " *: under" if hidden and core + 9 <= width else ""
         segments = [Segment("input " if ends else "", dim)]
         for k, (label, rgb) in enumerate(zip(names, colours)):
             segments.append(Segment(("" if k == 0 else " ") + label, base + Style(color=Color.from_rgb(*rgb), bold=True)))
