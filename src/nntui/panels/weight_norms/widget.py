@@ -49,7 +49,8 @@ class WeightNormsPanel(StripPanel):
         name = cut_run_name(run, max(room - 12, 8)) if run is not None else ""
         guide, short = f"┄ {HEALTHY_RATIO:g}: a healthy update", f"┄ {HEALTHY_RATIO:g}: healthy"
         both = height - 4 >= MIN_BOTH  # room for ‖W‖ and the updates; else the updates alone
-        titles = ([f"Weight norms · {name}", f"‖W‖ · {name}"] if both else
+        # (named after the updates, the telling chart: "Weight norms" read as the flat ‖W‖ lines above them)
+        titles = ([f"Weight updates and norms · {name}", f"Updates, ‖W‖ · {name}"] if both else
                   [f"Weight updates · {name}", f"‖ΔW‖/‖W‖ · {name}"])
         self.set_titles(title=first_fit([*titles, name], room),
                         subtitle=first_fit([f"{guide} · [ / ]: other run", f"{short} · [ / ]: other run",
