@@ -44,7 +44,8 @@ class RunState:
 
     def __init__(self, variant: Variant, device: str, seed: int, tensors: dict[tuple, tuple[torch.Tensor, ...]],
                  track_path: bool = False, probe: bool = False, graph: bool = False,
-                 track_lr: bool = False, checkpoints: frozenset[int] = frozenset(), neurons: bool = False, panel_probes: tuple[type, ...] = ()):
+                 track_lr: bool = False, checkpoints: frozenset[int] = frozenset(), neurons: bool = False,
+                 panel_probes: tuple[type, ...] = ()):
         self.variant = variant
         self.label = variant.label
         ds = variant.dataset
