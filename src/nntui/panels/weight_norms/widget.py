@@ -82,35 +82,35 @@ class WeightNormsPanel(StripPanel):
         # (which of its lines lie under others: starred in the legend, the heading keeps saying what they are)
         strips += [self._heading(["‖ΔW‖/‖W‖: the share of W one update changes (log)",
                                   "‖ΔW‖/‖W‖: share of W one update changes", "‖ΔW‖/‖W‖: share one update changes",
-                                  "‖ΔW‖/‖W‖ per update", "‖ΔW‖/‖W‖"], (), width, dim),
+                                  "‖ΔW‖/‖W‖ per update", "‖ΔW‖/‖W‖"], (), width, dim, starred=bool(bottom.hidden)),
                    *(bottom.strips or [Strip.blank(width, base)] * (lower + 1)),
                    self._legend(colours, bottom.hidden, width, base, dim)]
         self._strips = [s.crop_extend(0, width, base) for s in strips[:height]]
 
     @staticmethod
-    def _heading(forms: list[str], hidden: tuple[int, ...], width: int, style: Style) -> Strip:
-        """A chart's heading, and the layers whose lines lie under others' ("L2–L7 under others")."""
+    def _heading(forms: list[str], hidden: tuple[int, ...], width: int, style: Style, starred: bool = False) -> Strip:
+        """A chart's heading, and the layers whose lines lie under others' ("L2–L7 under others"); `starred`: the
+        legend stars them, and the heading says what the star means (at 80x24 the legend had no room to)."""
         under = f"{layer_span(hidden)} under others" if hidden else ""
         texts = [f"{f} · {under}" for f in forms] + forms if under else forms
+        if starred:
+            texts = [t for f in forms for t in (f"{f} · *: under others", f"{f} *: under")] + forms
         return Strip([Segment(first_fit(texts, width), style)])
 
     @staticmethod
     def _legend(colours: list[tuple[int, int, int]], hidden: tuple[int, ...], width: int, base: Style,
                 dim: Style) -> Strip:
-        """'input L1 L2* … L8 output · *: updates under others', each layer's name in its colour, a star on a layer
-        whose update line lies under others'; where that is too wide, 'L1 2* 3 … 8' (every layer kept: the last
-        one had been cut at 80x24)."""
+        """'input L1 L2* … L8 output', each layer's name in its colour, a star on a layer whose update line lies
+        under others' (the heading above says so); where that is too wide, 'L1 2* 3 … 8' (every layer kept: the
+        last one had been cut at 80x24)."""
         n = len(colours)
         stars = ["*" if k in hidden else "" for k in range(n)]
         names = [f"L{k + 1}{stars[k]}" for k in range(n)]
         if len(" ".join(names)) > width:
             names = [f"L1{stars[0]}"] + [f"{k + 1}{stars[k]}" for k in range(1, n)]
-        core = len(" ".join(names))
-        notes = [" · *: updates under others", " *: under others", " *: under"] if hidden else [""]
-        note = next((t for t in notes if core + len(t) <= width), "")
-        ends = core + len("input  output") + len(note) <= width
+        ends = len(" ".join(names)) + len("input  output") <= width
         segments = [Segment("input " if ends else "", dim)]
         for k, (label, rgb) in enumerate(zip(names, colours)):
             segments.append(Segment(("" if k == 0 else " ") + label, base + Style(color=Color.from_rgb(*rgb), bold=True)))
-        segments.append(Segment((" output" if ends else "") + note, dim))
+        segments.append(Segment(" output" if ends else "", dim))
         return Strip(segments)
