@@ -54,6 +54,11 @@ async def wait_until(predicate, pilot, timeout: float = 30.0) -> None:
         await pilot.pause(0.05)
 
 
+def probe_of(run, name: str):
+    """The run's panel probe of class `name` (engine.RunState.panel_probes)."""
+    return next(p for p in run.panel_probes if type(p).__name__ == name)
+
+
 def diverged_run(step: int, **measured):
     """A run that diverged at `step` with no losses recorded, for a panel test that plants what it measured."""
     import math

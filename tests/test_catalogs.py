@@ -74,7 +74,7 @@ def test_every_panel_is_declared_once_and_its_widget_keeps_the_panel_contract():
     with pytest.raises(KeyError, match="no panel 'sparkline'"):
         panel_class("sparkline")  # was: a name missing from PLOT_PANELS was silently dropped
     assert probes_for(["loss", "variants"]) == frozenset()
-    assert probes_for(["contour", "histograms", "boundary", "graph"]) == {"path", "dists", "graph"}
+    assert probes_for(["contour", "histograms", "boundary", "graph"]) == {"path", "graph"}
     assert panel_probes(["boundary", "confusion", "loss"]) == ("panels.boundary.probe:Regions",
                                                                "panels.confusion.probe:Confusion")
 

@@ -45,7 +45,7 @@ def test_a_claim_is_parsed_into_runs_quantities_and_a_comparison():
     assert claim.runs == ("sigmoid",) and claim.op == "<" and [m.extra for m in claim.measures] == [(1,), (10,)]
     assert parse("loss('a') - 2 * loss('b') >= -0.5").runs == ("a", "b")  # either quote; precedence; signs
     assert parse('not diverged("lr=0.03, batch 8 ✎")').negated  # labels are any text in quotes
-    assert parse('dead("x", 1) > 0.5').probes == {"dists"}
+    assert parse('dead("x", 1) > 0.5').panels == ("histograms",)
 
 
 @pytest.mark.parametrize("text, message", [

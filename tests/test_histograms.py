@@ -16,7 +16,7 @@ from nntui.scenario import load
 from nntui.ui import STYLESHEET
 from nntui.ui.app import NNTuiApp
 
-from .conftest import diverged_run, wait_idle
+from .conftest import diverged_run, probe_of, wait_idle
 
 DEEP = "tests/data/deep_mlp.toml"
 
@@ -27,14 +27,14 @@ def test_percentiles_and_histograms_match_numpy():
     frame = engine.frame().runs[0]
     run = engine.runs[0]
     weights = [p.detach().numpy().ravel() for name, p in run.model.named_parameters() if p.dim() == 2]
-    d = frame.dists["weights"]
+    d = frame.measured["dists"]["weights"]
     assert len(d.names) == len(weights) == 7
     for i, w in enumerate(weights):
         assert d.percentiles[i] == pytest.approx(np.percentile(w, PERCENTILES), rel=1e-5, abs=1e-7)
         counts, _ = np.histogram(w, bins=30, range=tuple(d.ranges[i]))
         assert abs(int(d.counts[i].sum()) - w.size) <= 1 and np.abs(counts - d.counts[i]).sum() <= 2
     grads = [p.grad.numpy().ravel() for _, p in run.model.named_parameters() if p.dim() == 2]
-    g = frame.dists["gradients"]
+    g = frame.measured["dists"]["gradients"]
     assert g.percentiles[0, 4] == pytest.approx(np.median(grads[0]), abs=1e-9)
 
 
@@ -42,7 +42,7 @@ def test_activations_come_from_a_probe_pass_with_no_hooks_left_behind():
     engine = Engine(load(DEEP), "cpu")
     engine.advance(3)
     frame = engine.frame().runs[0]
-    acts = frame.dists["activations"]
+    acts = frame.measured["dists"]["activations"]
     assert len(acts.names) == 6  # one per sigmoid
     assert 0.0 <= acts.percentiles[:, 0].min() and acts.percentiles[:, -1].max() <= 1.0  # sigmoid outputs
     model = engine.runs[0].model
@@ -54,7 +54,7 @@ def test_shared_range_only_grows():
     ranges = []
     for _ in range(5):
         engine.advance(10)
-        ranges.append(engine.frame().runs[1].dists["weights"].ranges.copy())
+        ranges.append(engine.frame().runs[1].measured["dists"]["weights"].ranges.copy())
     for before, after in zip(ranges, ranges[1:]):
         assert (after[:, 0] <= before[:, 0]).all() and (after[:, 1] >= before[:, 1]).all()
 
@@ -91,8 +91,8 @@ async def test_nan_values_are_counted_and_marked():
     pct = np.tile(np.linspace(-1, 1, 9), (2, 1))
     dists = {"weights": Distributions(("0.weight", "2.weight"), np.ones((2, 30), np.int64),
                                       np.array([[-1.0, 1.0], [-1.0, 1.0]]), pct, np.array([0, 5]))}
-    bands = {"weights": (np.array([1, 2, 3]), np.stack([pct, pct * np.nan, pct]))}
-    run = diverged_run(3, dists=dists, bands=bands)
+    bands = (np.array([1, 2, 3]), np.stack([pct, pct * np.nan, pct]).reshape(3, -1))
+    run = diverged_run(3, measured={"dists": dists, "weights_bands": bands})
     view = View(1, "ready", "cpu", 3, 10, False, True, 60, math.nan, None, (run,))
     app = PanelApp()
     async with app.run_test(size=(60, 20)) as pilot:
@@ -140,7 +140,7 @@ async def test_all_layers_fill_the_panel_and_keep_every_number(dead_relu_view, s
         panel.show(dead_relu_view)
         await pilot.pause()
         text = "\n".join("".join(seg.text for seg in strip) for strip in panel._strips)
-        dists = dead_relu_view.runs[0].dists["activations"]
+        dists = dead_relu_view.runs[0].measured["dists"]["activations"]
         for std, dead in zip(dists.std, dists.dead):
             assert f"σ {std:.4g}" in text and f"dead {dead:.0%}" in text
         assert _used(panel._strips, panel.size.height) > 0.7  # a free row parts two layers
@@ -185,7 +185,7 @@ async def test_a_relus_exact_zeros_are_grey_and_a_leaky_relus_small_values_are_n
             panel.show(dead_relu_view)
             await pilot.pause()
             found[run, all_layers] = (grey_cells(panel), str(panel.border_subtitle))
-    dists = [dead_relu_view.runs[k].dists["activations"] for k in (1, 2)]
+    dists = [dead_relu_view.runs[k].measured["dists"]["activations"] for k in (1, 2)]
     assert all(z > 0.5 for z in dists[0].zeros) and all(z == 0 for z in dists[1].zeros)  # relu, lr 2: mostly 0
     assert found[1, True][0] >= 3 * 3 and found[1, True][1].startswith("grey: exactly 0")  # each layer's spike
     assert found[1, False][0] >= 3 and found[1, False][1].startswith("grey: exactly 0")  # one layer, large
@@ -197,12 +197,13 @@ def test_the_probe_counts_exact_zeros_of_each_activation():
 
     engine = Engine(load("dead_relu"), "cpu")
     engine.advance(5)
-    zeros = engine.frame().runs[1].dists["activations"].zeros
+    zeros = engine.frame().runs[1].measured["dists"]["activations"].zeros
     run = engine.runs[1]
+    probe = probe_of(run, "Histograms")
     outputs = []
-    hooks = [m.register_forward_hook(lambda _m, _i, out: outputs.append(out)) for _, m in run.probe.activation_modules]
+    hooks = [m.register_forward_hook(lambda _m, _i, out: outputs.append(out)) for _, m in probe.activation_modules]
     with torch.no_grad():
-        run.model(run.probe.x)
+        run.model(probe.x)
     for hook in hooks:
         hook.remove()
     assert zeros == pytest.approx([float((a == 0).float().mean()) for a in outputs]) and max(zeros) > 0.3

@@ -209,7 +209,7 @@ def test_exploding_gradients_grow_toward_the_input():
 
 def test_weight_init_activation_std_decays_saturates_or_stays():
     engine = Engine(load("weight_init"), "cpu")
-    runs = {r.label: r.dists["activations"].std for r in engine.frame().runs}
+    runs = {r.label: r.measured["dists"]["activations"].std for r in engine.frame().runs}
     tiny, large, xavier = runs["N(0, 0.01²)"], runs["N(0, 1)"], runs["xavier"]
     assert (tiny[1:] < 0.2 * tiny[:-1]).all() and tiny[-1] < 1e-6, tiny  # collapses layer by layer
     assert (large[1:] > 0.85).all(), large  # saturated at ±1
@@ -228,7 +228,7 @@ def test_dead_relu_fraction_rises_and_stays():
     dead = []
     while not engine.finished:
         engine.advance(10)
-        dead.append([r.dists["activations"].dead.max() for r in engine.frame().runs])
+        dead.append([r.measured["dists"]["activations"].dead.max() for r in engine.frame().runs])
     dead = np.array(dead)[3:]  # from step 40 on
     slow, fast, leaky = dead.T
     assert fast.min() >= 0.4 and slow.max() <= 0.2 and leaky.max() == 0, dead

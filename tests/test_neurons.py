@@ -14,7 +14,7 @@ from nntui.scenario.loader import load_path
 from nntui.ui.app import NNTuiApp
 from nntui.ui.draw.raster import fmt_short
 
-from .conftest import wait_idle
+from .conftest import probe_of, wait_idle
 
 WIDE = """
 [scenario]
@@ -41,9 +41,9 @@ def test_the_probe_reads_every_unit_off_the_models_own_forward_pass():
     engine = Engine(load("binary_classification").with_steps(20), "cpu")
     engine.advance(20)
     run = engine.runs[0]
-    n = engine.frame().runs[0].neurons
+    n = engine.frame().runs[0].measured["neurons"]
     assert [len(g) for g in n.grids] == [2, 16, 16, 1] and n.grids[1].shape[1:] == (15, 15)
-    points = run.neurons.inputs  # the plane's grid as the model takes it
+    points = probe_of(run, "Units").inputs  # the plane's grid as the model takes it
     with torch.no_grad():
         run.model.eval()
         out = run.model(points)[:, 0].reshape(15, 15).numpy()
@@ -64,7 +64,7 @@ async def test_a_wide_layer_shows_its_strongest_units_and_says_how_many(write_sc
         rows = ["".join(seg.text for seg in strip) for strip in panel._strips]
         shown = int(rows[-1].split("layer 1: ")[1].split(" of 40")[0])
         assert 3 <= shown < 40 and "layer 2" in rows[-1] and "output" in rows[-1]
-        n = app.runner.view().runs[0].neurons
+        n = app.runner.view().runs[0].measured["neurons"]
         strongest = set(np.argsort(-np.abs(n.weights[1]).sum(0))[:shown].tolist())
         assert panel._shown(n, 1, panel.size.height - 1) == sorted(strongest)
 
@@ -99,7 +99,7 @@ async def test_arrow_keys_focus_a_unit_and_list_its_bias_and_incoming_weights():
         await pilot.press("down", "down")  # the first hidden unit, then the next one
         await pilot.pause()
         rows = [("".join(seg.text for seg in strip)).rstrip() for strip in panel._strips]
-        n = app.runner.view().runs[0].neurons
+        n = app.runner.view().runs[0].measured["neurons"]
         zoom = min(6, panel.size.height // 3)  # the enlarged picture's rows, with the text beside it
         unit = panel._shown(n, 1, panel.size.height - 1 - zoom)[1]  # the second unit shown
         detail = rows[-zoom:]
@@ -153,7 +153,7 @@ async def test_a_classifiers_output_is_its_probability_with_the_training_points_
         await wait_idle(app, pilot)
         panels = list(app.query(NeuronsPanel))
         runs = app.runner.view().runs
-        assert all(run.neurons.probability for run in runs)
+        assert all(run.measured["neurons"].probability for run in runs)
 
         def dots(panel) -> list:
             """The • marks' segments (the output picture's training points)."""

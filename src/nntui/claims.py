@@ -64,7 +64,7 @@ def _layer(run: RunHistory, k: int) -> int:
 
 
 def _dist(run: RunHistory, quantity: str, k: int, field: str) -> float:
-    dists = run.latest.dists if run.latest is not None else None
+    dists = (run.latest.measured or {}).get("dists") if run.latest is not None else None
     if not dists or quantity not in dists:
         raise Unmeasured("not measured (the engine probes layers only for the histograms panel or a claim)")
     d = dists[quantity]
@@ -169,7 +169,7 @@ def _latest(run: RunHistory, attr: str) -> float:
 def _sum_error(run: RunHistory) -> float:
     """The largest |output − (Σ weight · unit + bias)| over the plane now, for a model with one output: the
     output is the weighted sum of the last hidden layer's units (float rounding apart)."""
-    n = run.latest.neurons if run.latest is not None else None
+    n = (run.latest.measured or {}).get("neurons") if run.latest is not None else None
     if n is None:
         raise NotYet("no neurons measured yet")
     if len(n.grids) < 3 or len(n.grids[-1]) != 1:
@@ -190,7 +190,7 @@ class Quantity:
     read: Callable[..., float]   # (run histories…, extra arguments…) → a number
     runs: int = 1                # how many run labels it takes first
     extra: tuple[type, ...] = ()  # the arguments after them: int (a layer, 1 = nearest the input), str, float
-    probe: str | None = None     # what the engine must measure for it (panels.Probe or an engine option)
+    panel: str | None = None     # the panel whose probe measures it: the engine runs that probe, shown or not
     truth: bool = False          # yes (1) or no (0): may stand alone, `diverged("x")`
     shown: str = ""              # how a verdict names it, {} for its argument ("‖∇W{}‖"); "": its name in words
 
@@ -224,7 +224,7 @@ QUANTITIES: dict[str, Quantity] = {
                           lambda r: _early(r, "best_step"), shown="best step"),
     "sum_error": Quantity("the largest |output − (Σ weight·unit + bias)| over the data's plane now (a model with "
                           "one hidden layer before its one output; the neurons panel's numbers)", _sum_error,
-                          probe="neurons", shown="largest |output − Σ weight·unit − bias|"),
+                          panel="neurons", shown="largest |output − Σ weight·unit − bias|"),
     "zero_weights": Quantity("how many entries of the weight matrices are exactly 0 now (L1 makes them)",
                              lambda r: _latest(r, "zero_weights"), shown="zero weights"),
     "accuracy": Quantity("the fraction of the training split classified right now (0–1)",
@@ -236,20 +236,20 @@ QUANTITIES: dict[str, Quantity] = {
     "grad": Quantity("the gradient norm ‖∇W‖ of weight layer k now (1 = nearest the input)",
                      lambda r, k: float(r.latest.grad_norms[_layer(r, k)]), extra=(int,), shown="‖∇W{}‖"),
     "dead": Quantity("the fraction of hidden layer k's units that output 0 on every probe input",
-                     lambda r, k: _dist(r, "activations", k, "dead"), extra=(int,), probe="dists",
+                     lambda r, k: _dist(r, "activations", k, "dead"), extra=(int,), panel="histograms",
                      shown="dead in layer {}"),
     "act_std": Quantity("the standard deviation of hidden layer k's activations",
-                        lambda r, k: _dist(r, "activations", k, "std"), extra=(int,), probe="dists",
+                        lambda r, k: _dist(r, "activations", k, "std"), extra=(int,), panel="histograms",
                         shown="σ of layer {}"),
     "weight_std": Quantity("the standard deviation of weight layer k's weights",
-                           lambda r, k: _dist(r, "weights", k, "std"), extra=(int,), probe="dists",
+                           lambda r, k: _dist(r, "weights", k, "std"), extra=(int,), panel="histograms",
                            shown="σ of W{}"),
     "param": Quantity("a one-number parameter by name, e.g. param(\"run\", \"weight\") (models of ≤ 16 numbers)",
                       _param, extra=(str,), shown="{}"),
     "grad_diff": Quantity("the largest |difference| between two runs' gradients so far, relative to the largest "
                           "gradient (runs that start from the same weights)",
-                          lambda a, b: a.grad_gaps.get(b.label, math.nan), runs=2, probe="grad_diff",
-                            shown="largest gradient gap"),
+                          lambda a, b: a.grad_gaps.get(b.label, math.nan), runs=2,
+                          shown="largest gradient gap"),
     "diverged_at": Quantity("the step the run diverged at (inf: it did not)",
                             lambda r: math.inf if r.diverged_at is None else float(r.diverged_at), shown="diverged at step"),
     "diverged": Quantity("yes when the run diverged (its loss hit NaN/Inf or diverge_factor)",
@@ -301,8 +301,9 @@ class Claim:
         return tuple(dict.fromkeys(label for m in self.measures for label in m.runs))
 
     @property
-    def probes(self) -> frozenset[str]:
-        return frozenset(p for m in self.measures if (p := QUANTITIES[m.name].probe) is not None)
+    def panels(self) -> tuple[str, ...]:
+        """The panels whose probes measure what the claim reads (measured whether or not the lesson shows them)."""
+        return tuple(dict.fromkeys(p for m in self.measures if (p := QUANTITIES[m.name].panel) is not None))
 
 
 def _walk(term: Term):
@@ -467,16 +468,27 @@ def evaluate(claim: Claim, runs: dict[str, RunHistory], step: int, wait: bool = 
     near = _off_by(claim, runs, left)
     if near is not None:
         return Verdict(passed, near, step)
-    # every number on screen says what it is: a side that is one quantity is named in place ('xavier: val loss
-    # = 0.188'); a side that is arithmetic shows it with the numbers in ('10 × 4 = 40'), and the quantities in
-    # it are named after the comparison. ('58.47 > 25.18 (a = 58.47, b = 25.18)' said each number twice, and
-    # the claims took the lesson text's rows at 120x40.)
-    sides = [f"{_arithmetic(side, runs, _digits(side, runs, value))} = {fmt(value)}" if isinstance(side, Apply)
-             else f"{_name(side, claim)} = {fmt(value)}" if isinstance(side, Measure) else fmt(value)
-             for side, value in ((claim.left, left), (claim.right, right))]
+    return Verdict(passed, _worked(claim, runs, left, right), step)
+
+
+def _worked(claim: Claim, runs: dict[str, RunHistory], left: float, right: float) -> str:
+    """The comparison with its numbers, each saying what it is: a side that is one quantity is named in place
+    ('xavier: val loss = 0.188'); a side that is arithmetic shows it with the numbers in ('10 × 4 = 40'), and
+    the quantities in it are named after the comparison. ('58.47 > 25.18 (a = 58.47, b = 25.18)' said each
+    number twice, and the claims took the lesson text's rows at 120x40.)"""
+    assert claim.right is not None  # (a comparison)
+    sides = [_side(side, value, claim, runs) for side, value in ((claim.left, left), (claim.right, right))]
     parts = dict.fromkeys(m for side in (claim.left, claim.right) if isinstance(side, Apply) for m in _walk(side))
     inside = ", ".join(f"{_name(m, claim)} = {fmt(_value(m, runs))}" for m in parts)
-    return Verdict(passed, f"{sides[0]} {claim.op} {sides[1]}" + (f" ({inside})" if inside else ""), step)
+    return f"{sides[0]} {claim.op} {sides[1]}" + (f" ({inside})" if inside else "")
+
+
+def _side(side: Term, value: float, claim: Claim, runs: dict[str, RunHistory]) -> str:
+    if isinstance(side, Apply):
+        return f"{_arithmetic(side, runs, _digits(side, runs, value))} = {fmt(value)}"
+    if isinstance(side, Measure):
+        return f"{_name(side, claim)} = {fmt(value)}"
+    return fmt(value)
 
 
 def _off_by(claim: Claim, runs: dict[str, RunHistory], distance: float) -> str | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -53,7 +54,6 @@ class RunFrame:
     accuracies: np.ndarray | None = None      # … on the whole training split (0–1) …
     val_accuracies: np.ndarray | None = None  # … and on the validation split (NaN: none)
     scalars: np.ndarray | None = None       # every parameter, flattened, for a model of at most 16 numbers
-    neurons: Neurons | None = None          # neurons panel: every unit over the data's plane
     zero_weights: int = 0                   # entries of the weight matrices that are exactly 0 (L1's zeros) …
     weight_count: int = 0                   # … of this many
     stopped_at: int | None = None           # early stopping: the step patience ran out (best weights restored)
@@ -63,12 +63,11 @@ class RunFrame:
     path_steps: np.ndarray | None = None  # contour: step of each new point of the parameter path
     path: np.ndarray | None = None        # contour: (k, 2) parameters θ_step (before that update)
     position: np.ndarray | None = None    # contour: (2,) parameters now
-    dists: dict[str, Distributions] | None = None  # histograms panel: weights / activations / gradients
     graph: ModelGraph | None = None       # graph panel: sent once (the structure does not change)
     lr: float = math.nan                  # the learning rate of the next step (schedules change it)
     train_seconds: float = 0.0            # wall time spent training so far (steps/s per device)
     device: str = "cpu"
-    measured: dict[str, np.ndarray] | None = None  # what the shown panels' own probes measured (panels/declare.py)
+    measured: dict[str, Any] | None = None  # what the panels' probes measured, by name (panels/declare.py)
 
 
 @dataclass(frozen=True, eq=False)
@@ -85,7 +84,7 @@ class Boundary:
 
 @dataclass(frozen=True, eq=False)
 class Neurons:
-    """Every unit of one run over the data's plane (engine/neurons.py): columns are the inputs, each hidden layer
+    """Every unit of one run over the data's plane (panels/neurons/probe.py): columns are the inputs, each hidden layer
     and the output."""
 
     x_range: tuple[float, float]

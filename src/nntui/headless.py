@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from functools import partial
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 import numpy as np
 from rich import box
@@ -34,15 +34,15 @@ PLAIN_MARKERS = "ox+*#@%=~^sdvhak"
 CHUNK = 50  # steps between frames: fixed, so the record is the same run after run
 
 
-def train(scenario: Scenario, device: str | None, progress: Progress | None = None, probes: frozenset[str] = frozenset()):
-    """Train every variant to the end, measuring `probes` too; returns (engine, history, complete). The engine
+def train(scenario: Scenario, device: str | None, progress: Progress | None = None, panels: tuple[str, ...] = ()):
+    """Train every variant to the end, measuring what `panels` draw too; returns (engine, history, complete). The engine
     is None when an interrupt came before it was built (while PyTorch loads): the history is then empty."""
     history = History.for_scenario(scenario)
     engine = None
     try:
         from .engine import Engine  # torch loads here, not at CLI start-up
 
-        engine = Engine(scenario, device, probes=probes)
+        engine = Engine(scenario, device, panels=panels)
         history.add(engine.frame())
         task = progress.add_task(scenario.name, total=scenario.max_steps) if progress else None
         while not engine.finished:
@@ -78,44 +78,44 @@ def record_of(scenario: Scenario, engine, history: History, complete: bool, neur
                              complete=complete, neurons=neurons and engine is not None)
 
 
+def _last(series) -> float:
+    return series.last[1] if series.last else math.nan
+
+
+def _status_cell(h) -> str:
+    """A run's status, with the step it diverged or stopped at."""
+    latest = h.latest
+    if latest is not None and latest.diverged_at is not None:
+        return f"{h.status} @{latest.diverged_at}"
+    if latest is not None and latest.stopped_at is not None:
+        return f"stopped @{latest.stopped_at} (best {latest.best_step})"
+    if h.status == "stopped" and latest is not None:  # patience never ran out; the best weights are back
+        return f"best @{latest.best_step} kept"
+    return h.status
+
+
+SUMMARY_CELLS: dict[str, Callable[[Any], str]] = {  # a column of the summary table: a run's history → its cell
+    "variant": lambda h: h.label, "lr": lambda h: f"{h.settings['lr']:g}",
+    "batch": lambda h: str(h.settings["batch_size"]), "optimizer": lambda h: h.settings["optimizer"],
+    "steps": lambda h: str(h.latest.step if h.latest else 0), "final loss": lambda h: f"{h.current_loss:.4g}",
+    "val loss": lambda h: f"{_last(h.val_loss):.4g}", "gap": lambda h: f"{_last(h.val_loss) - h.current_loss:+.3g}",
+    "accuracy": lambda h: f"{_last(h.accuracy):.1%}", "val acc": lambda h: f"{_last(h.val_accuracy):.1%}",
+    "status": _status_cell,
+}
+
+
 def summary_table(history: History, dot: str = "·") -> Table:
     """Each run's settings, losses and status; a setting every run shares is left out (it tells them apart
     from nothing, and an 80-column pipe needs the room for the numbers)."""
     table = Table(title="Final state", title_justify="left", box=box.SIMPLE_HEAD, show_edge=False, padding=(0, 1, 0, 0))
-    held_out = any(h.val_loss.last for h in history.runs)
-    classifies = any(h.accuracy.last for h in history.runs)
-
-    def last(series) -> float:
-        return series.last[1] if series.last else math.nan
-
-    def status(h) -> str:
-        latest = h.latest
-        if latest is not None and latest.diverged_at is not None:
-            return f"{h.status} @{latest.diverged_at}"
-        if latest is not None and latest.stopped_at is not None:
-            return f"stopped @{latest.stopped_at} (best {latest.best_step})"
-        if h.status == "stopped" and latest is not None:  # patience never ran out; the best weights are back
-            return f"best @{latest.best_step} kept"
-        return h.status
-
-    cells = {
-        "variant": lambda h: h.label, "lr": lambda h: f"{h.settings['lr']:g}",
-        "batch": lambda h: str(h.settings["batch_size"]), "optimizer": lambda h: h.settings["optimizer"],
-        "steps": lambda h: str(h.latest.step if h.latest else 0), "final loss": lambda h: f"{h.current_loss:.4g}",
-        "val loss": lambda h: f"{last(h.val_loss):.4g}", "gap": lambda h: f"{last(h.val_loss) - h.current_loss:+.3g}",
-        "accuracy": lambda h: f"{last(h.accuracy):.1%}", "val acc": lambda h: f"{last(h.val_accuracy):.1%}",
-        "status": status,
-    }
+    cells = SUMMARY_CELLS
     # a setting every run shares (every setting, for one run) is said once, in the title: a pipe's 80 columns
     # are kept for the numbers
     shared = [c for c in ("lr", "batch", "optimizer") if len({cells[c](h) for h in history.runs}) == 1]
     if shared:
         table.title = f"Final state {dot} " + ", ".join(f"{c} {cells[c](history.runs[0])}" for c in shared)
         table.min_width = len(table.title)  # (a title wraps at the table's width: one line, however few columns)
-    columns = [c for c in ("variant", "lr", "batch", "optimizer", "steps", "final loss") if c not in shared]
-    columns += ["val loss", "gap"] if held_out else []
-    columns += ["accuracy"] + (["val acc"] if held_out else []) if classifies else []
-    header = [*columns, "status"]
+    header = [*_summary_columns(history, shared), "status"]
     rows = [[cells[c](h) for c in header] for h in history.runs]
     least = 0
     for k, col in enumerate(header):
@@ -130,38 +130,65 @@ def summary_table(history: History, dot: str = "·") -> Table:
     return table
 
 
+def _summary_columns(history: History, shared: list[str]) -> list[str]:
+    """The summary's columns before the status: the settings that differ, the losses, and where the runs have
+    them, the validation loss and gap and the accuracies."""
+    held_out = any(h.val_loss.last for h in history.runs)
+    classifies = any(h.accuracy.last for h in history.runs)
+    columns = [c for c in ("variant", "lr", "batch", "optimizer", "steps", "final loss") if c not in shared]
+    columns += ["val loss", "gap"] if held_out else []
+    columns += ["accuracy"] + (["val acc"] if held_out else []) if classifies else []
+    return columns
+
+
 def loss_chart(history: History, *, log_y: bool, color: bool, width: int = 100, height: int = 22) -> str:
     """The runs' training-split losses as a plotext chart. A log axis is drawn as log10 of the loss on a linear
     axis, ticked as the app's axis is and labelled as losses (1, 0.1, 1e-3): plotext's own log axis labels
     arbitrary values with dozens of decimals."""
     import plotext as plt
 
-    from .ui.draw.axis import scale, tick_label
-    from .ui.draw.palette import variant_rgb
-
     plt.clear_figure()
     plt.plotsize(width, height)
     plt.theme("pro" if color else "clear")
     plt.title("Loss" + (" (log scale)" if log_y else ""))
     plt.xlabel("step")
+    drawn, last_step = _plot_losses(plt, history, log_y, color)
+    if not drawn:  # every run diverged before its first finite whole-split loss (plotext fails on no data)
+        if not any(h.latest is not None and (h.latest.step or h.latest.diverged_at is not None) for h in history.runs):
+            return "Loss: no loss to chart (no step was trained)"
+        return "Loss: no finite loss to chart (every run diverged at once)"
+    _loss_ticks(plt, drawn, log_y, height)
+    step = _nice_step(last_step / 4) if last_step else 1
+    plt.xticks([k * step for k in range(int(last_step // step) + 1)])
+    text = plt.build()
+    return text if color else plt.uncolorize(text)
+
+
+def _plot_losses(plt, history: History, log_y: bool, color: bool) -> tuple[list[np.ndarray], int]:
+    """Each run's finite (and on a log axis, positive) training-split losses, plotted: the values drawn (log10 on
+    a log axis) and the last step drawn."""
+    from .ui.draw.palette import variant_rgb
+
     drawn: list[np.ndarray] = []
     last_step = 0
     for i, h in enumerate(history.runs):
         steps, losses = h.train_loss.points()  # the loss the runs are compared on (as in the app)
         ok = np.isfinite(losses) & ((losses > 0) if log_y else True)
-        if ok.any():
-            ys = np.log10(losses[ok]) if log_y else losses[ok]
-            # without color (pipes, logs), each run gets its own marker character instead
-            plt.plot(steps[ok].tolist(), ys.tolist(), label=h.label,
-                     color=variant_rgb(i) if color else "default",
-                     marker="braille" if color else PLAIN_MARKERS[i % len(PLAIN_MARKERS)])
-            drawn.append(ys)
-            last_step = max(last_step, int(steps[ok].max()))
-    if not drawn:  # every run diverged before its first finite whole-split loss (plotext fails on no data)
-        if not any(h.latest is not None and (h.latest.step or h.latest.diverged_at is not None) for h in history.runs):
-            return "Loss: no loss to chart (no step was trained)"
-        return "Loss: no finite loss to chart (every run diverged at once)"
-    # the app's axis (ui/draw/axis.py): decades or doublings, round linear steps; not plotext's own ticks
+        if not ok.any():
+            continue
+        ys = np.log10(losses[ok]) if log_y else losses[ok]
+        # without color (pipes, logs), each run gets its own marker character instead
+        plt.plot(steps[ok].tolist(), ys.tolist(), label=h.label, color=variant_rgb(i) if color else "default",
+                 marker="braille" if color else PLAIN_MARKERS[i % len(PLAIN_MARKERS)])
+        drawn.append(ys)
+        last_step = max(last_step, int(steps[ok].max()))
+    return drawn, last_step
+
+
+def _loss_ticks(plt, drawn: list[np.ndarray], log_y: bool, height: int) -> None:
+    """The app's axis (ui/draw/axis.py) on the chart: decades or doublings, round linear steps; not plotext's."""
+    from .ui.draw.axis import scale, tick_label
+
     low, high = min(float(y.min()) for y in drawn), max(float(y.max()) for y in drawn)
     if log_y:
         axis = scale(10.0 ** low, 10.0 ** max(high, low + 1), max(height - 6, 3), log=True, label_width=6)
@@ -171,10 +198,6 @@ def loss_chart(history: History, *, log_y: bool, color: bool, width: int = 100, 
         axis = scale(min(0.0, low), high, max(height - 6, 3), label_width=6)
         plt.ylim(axis.lo, axis.hi)
         plt.yticks([v for _, v in axis.ticks], [tick_label(v, 6) for _, v in axis.ticks])
-    step = _nice_step(last_step / 4) if last_step else 1
-    plt.xticks([k * step for k in range(int(last_step // step) + 1)])
-    text = plt.build()
-    return text if color else plt.uncolorize(text)
 
 
 def _nice_step(raw: float) -> float:
@@ -263,42 +286,24 @@ def run_headless(scenario: Scenario, *, device: str | None, out: Path | None, cs
     with _stop_signals_as_interrupt() as stops:
         try:
             progress.start()
-            engine, history, complete = train(scenario, device, progress,
-                                              frozenset({"neurons"}) if neurons else frozenset())
+            engine, history, complete = train(scenario, device, progress, ("neurons",) if neurons else ())
         finally:
             stops.training = False
             with suppress(OSError):  # a terminal that hung up: the bar has nowhere to go
                 progress.stop()
-        incomplete = "" if complete else " (incomplete: interrupted)"
-        said, failed = [], []
         outputs: tuple[tuple[str, Path | None, Callable[[Path], None]], ...] = (
             ("--out", out, lambda path: write_atomically(path, dumps(record_of(
                 scenario, engine, history, complete, neurons, device)) + "\n")),
             ("--csv", csv, lambda path: write_csv(history, path)))
-        for flag, path, write in outputs:
-            if path is not None:
-                try:
-                    _write(flag, path, partial(write, path))
-                    said.append(f"wrote {printable(str(path))}{incomplete}")
-                except NntuiError as exc:
-                    failed.append(str(exc))
-        steps = engine.step if engine is not None else 0
-        where = engine.device if engine is not None else device or scenario.meta.device
+        said, failed = _write_outputs(outputs, complete)
         if not err.is_terminal:
+            steps = engine.step if engine is not None else 0
+            where = engine.device if engine is not None else device or scenario.meta.device
             err.print(f"{printable(scenario.name)}: trained {steps} step{'s' * (steps != 1)} on {where}"
                       + ("" if complete else " (interrupted)"), markup=False)
         for line in said:
             err.print(line, markup=False, soft_wrap=True)
-        chart = loss_chart(history, log_y=scenario.view.log_y, color=console.is_terminal,
-                           width=min(console.width, 120))
-        table = summary_table(history, dot=encodable("·", stdout).replace("?", "-"))
-        # a terminal too narrow for the table gets it at its own width, lines wrapped by the terminal: a number
-        # cut to its first digits ("2.805e") reads as another number
-        terminal = console.width
-        console.width = max(terminal, table.min_width or 0)  # (print's own width is capped at the console's)
-        console.print(table)
-        console.width = terminal
-        console.print(encodable(chart, stdout), markup=False, highlight=False, soft_wrap=True)
+        _print_summary(console, history, scenario.view.log_y, stdout)
         for line in failed:
             err.print(line, markup=False, soft_wrap=True)  # one line, however long the path
     if not complete:
@@ -309,6 +314,34 @@ def run_headless(scenario: Scenario, *, device: str | None, out: Path | None, cs
     if diverged:
         err.print(f"{diverged} of {len(history.runs)} runs diverged (see the status column)")
     return 0
+
+
+def _write_outputs(outputs, complete: bool) -> tuple[list[str], list[str]]:
+    """Each (flag, path or None, writer) written where a path is given: the lines saying so, and the one-line
+    failures (a file that cannot be written does not stop the others)."""
+    incomplete = "" if complete else " (incomplete: interrupted)"
+    said, failed = [], []
+    for flag, path, write in outputs:
+        if path is not None:
+            try:
+                _write(flag, path, partial(write, path))
+                said.append(f"wrote {printable(str(path))}{incomplete}")
+            except NntuiError as exc:
+                failed.append(str(exc))
+    return said, failed
+
+
+def _print_summary(console: Console, history: History, log_y: bool, stdout: TextIO) -> None:
+    """The summary table and the loss chart, on stdout."""
+    chart = loss_chart(history, log_y=log_y, color=console.is_terminal, width=min(console.width, 120))
+    table = summary_table(history, dot=encodable("·", stdout).replace("?", "-"))
+    # a terminal too narrow for the table gets it at its own width, lines wrapped by the terminal: a number
+    # cut to its first digits ("2.805e") reads as another number
+    terminal = console.width
+    console.width = max(terminal, table.min_width or 0)  # (print's own width is capped at the console's)
+    console.print(table)
+    console.width = terminal
+    console.print(encodable(chart, stdout), markup=False, highlight=False, soft_wrap=True)
 
 
 class _Stops:

@@ -178,7 +178,6 @@ class RunHistory:
     ema: tuple[float, float] = (0.0, 0.0)  # running (weighted sum, total weight) of the EMA
     path: Thinned = field(default_factory=lambda: Thinned(2))
     grads: Thinned | None = None  # per-parameter gradient norms, one row per frame
-    bands: dict[str, Thinned] = field(default_factory=dict)  # per quantity: every layer's percentiles
     graph: ModelGraph | None = None  # the autograd graph's structure (sent once)
     # a panel probe's values kept over time (Measured): a row per frame, by name (None until the first row)
     over_time: dict[str, Thinned | None] = field(default_factory=dict)
@@ -300,12 +299,7 @@ class History:
                 hist.graph = rf.graph
             if rf.step > 0 and (hist.latest is None or rf.step > hist.latest.step):  # one row per new step
                 self._add_rows(hist, rf)
-            for name in self.per_step:  # every step's row since the last frame
-                steps, rows = (rf.measured or {})[name]
-                if len(steps):
-                    kept = hist.over_time[name] or Thinned(rows.shape[1], capacity=SERIES_CAPACITY)
-                    kept.extend(steps, rows)
-                    hist.over_time[name] = kept
+            self._add_every_step(hist, rf)
             hist.latest = rf
             if math.isfinite(rf.lr):
                 hist.top_lr = max(hist.top_lr, rf.lr)
@@ -350,20 +344,25 @@ class History:
                 hist.val_accuracy.extend(rf.acc_steps, rf.val_accuracies)
 
     def _add_rows(self, hist: RunHistory, rf: RunFrame) -> None:
-        """A new step's row of each per-layer history: gradient norms, distribution bands, a panel probe's values."""
+        """A new step's row of each per-layer history: gradient norms, a panel probe's values."""
         step = np.array([rf.step])
         if hist.grads is None:
             hist.grads = Thinned(len(rf.grad_norms), capacity=GRAD_CAPACITY)
         hist.grads.extend(step, rf.grad_norms[None, :])
-        for quantity, d in (rf.dists or {}).items():
-            if quantity not in hist.bands:
-                hist.bands[quantity] = Thinned(d.percentiles.size, capacity=GRAD_CAPACITY)
-            hist.bands[quantity].extend(step, d.percentiles.reshape(1, -1))
         for name in self.per_frame:
             row = (rf.measured or {})[name]
             rows = hist.over_time[name] or Thinned(row.size, capacity=GRAD_CAPACITY)
             rows.extend(step, row.reshape(1, -1))
             hist.over_time[name] = rows
+
+    def _add_every_step(self, hist: RunHistory, rf: RunFrame) -> None:
+        """The rows a panel probe measured at every step since the last frame (Measured "every_step")."""
+        for name in self.per_step:
+            steps, rows = (rf.measured or {})[name]
+            if len(steps):
+                kept = hist.over_time[name] or Thinned(rows.shape[1], capacity=SERIES_CAPACITY)
+                kept.extend(steps, rows)
+                hist.over_time[name] = kept
 
     def _new_run(self, label: str, settings: dict[str, Any]) -> RunHistory:
         return RunHistory(label, settings, over_time=dict.fromkeys(self.per_frame + self.per_step))
@@ -423,42 +422,50 @@ class History:
                   parameters: list[dict[str, list]] | None = None, complete: bool = True,
                   neurons: bool = False) -> dict[str, Any]:
         """The JSON record; `neurons`: with every unit's picture at the end (headless --neurons)."""
-        runs = []
-        for i, h in enumerate(self.runs):
-            steps, losses = h.loss.points()
-            vsteps, vlosses = h.val_loss.points()
-            tsteps, tlosses = h.train_loss.points()
-            runs.append({
-                "label": h.label,
-                "settings": h.settings,
-                "steps_done": h.latest.step if h.latest else 0,
-                "steps": steps.tolist(),
-                "loss": [json_number(v) for v in losses],
-                "decimation": h.loss.width,
-                "train_steps": tsteps.tolist(),
-                "train_loss": [json_number(v) for v in tlosses],
-                "accuracy": [json_number(v) for v in h.accuracy.points()[1]] if len(h.accuracy) else None,
-                "val_accuracy": [json_number(v) for v in h.val_accuracy.points()[1]] if len(h.val_accuracy) else None,
-                "accuracy_steps": h.accuracy.points()[0].tolist() if len(h.accuracy) else None,
-                "val_steps": vsteps.tolist(),
-                "val_loss": [json_number(v) for v in vlosses],
-                "final_loss": json_number(h.current_loss),
-                "diverged_at": h.latest.diverged_at if h.latest else None,
-                "stopped_at": h.latest.stopped_at if h.latest else None,
-                "best_step": h.latest.best_step if h.latest else None,
-                "zero_weights": h.latest.zero_weights if h.latest else None,
-                "weight_count": h.latest.weight_count if h.latest else None,
-                "status": h.status,
-                "edited_at": list(h.edits),
-                "parameters": _clean(parameters[i]) if parameters else None,
-            })
-            if neurons:
-                runs[-1]["neurons"] = _neurons(h.latest.neurons if h.latest is not None else None)
+        runs = [_run_record(h, parameters[i] if parameters else None, neurons) for i, h in enumerate(self.runs)]
         checks = [{"say": c.say, "that": c.claim.text, "at": c.at,
                    "passed": None if v is None else v.passed, "measured": None if v is None else v.shown,
                    "step": None if v is None else v.step} for c, v in zip(self.checks, self.verdicts)]
         return {"nntui_record": RECORD_VERSION, "scenario": scenario, "title": title, "device": device,
                 "seed": seed, "complete": complete, "runs": runs, "checks": checks}
+
+
+def _numbers(values) -> list:
+    return [json_number(v) for v in values]
+
+
+def _run_record(h: RunHistory, parameters: dict[str, list] | None, neurons: bool) -> dict[str, Any]:
+    """One run in the JSON record: its losses (as decimated in the history), accuracies, end state and status."""
+    steps, losses = h.loss.points()
+    vsteps, vlosses = h.val_loss.points()
+    tsteps, tlosses = h.train_loss.points()
+    latest = h.latest
+    end = {name: getattr(latest, name) if latest else None
+           for name in ("diverged_at", "stopped_at", "best_step", "zero_weights", "weight_count")}
+    classified = len(h.accuracy) > 0
+    record = {
+        "label": h.label,
+        "settings": h.settings,
+        "steps_done": latest.step if latest else 0,
+        "steps": steps.tolist(),
+        "loss": _numbers(losses),
+        "decimation": h.loss.width,
+        "train_steps": tsteps.tolist(),
+        "train_loss": _numbers(tlosses),
+        "accuracy": _numbers(h.accuracy.points()[1]) if classified else None,
+        "val_accuracy": _numbers(h.val_accuracy.points()[1]) if len(h.val_accuracy) else None,
+        "accuracy_steps": h.accuracy.points()[0].tolist() if classified else None,
+        "val_steps": vsteps.tolist(),
+        "val_loss": _numbers(vlosses),
+        "final_loss": json_number(h.current_loss),
+        **end,
+        "status": h.status,
+        "edited_at": list(h.edits),
+        "parameters": _clean(parameters) if parameters else None,
+    }
+    if neurons:
+        record["neurons"] = _neurons((latest.measured or {}).get("neurons") if latest is not None else None)
+    return record
 
 
 def _neurons(n) -> dict[str, Any] | None:

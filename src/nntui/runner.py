@@ -25,7 +25,7 @@ import numpy as np
 from .claims import Verdict
 from .commands import Command, ContinueRun, Pause, Release, Reset, RestartRun, SetSpeed, StepOnce, Toggle, predict
 from .errors import NntuiError
-from .frames import PERCENTILES, ExpressionResult, ModelGraph, Neurons, RunFrame, Surface
+from .frames import ExpressionResult, ModelGraph, RunFrame, Surface
 from .record import History, RunHistory
 from .scenario import ExpressionLesson, Scenario
 
@@ -79,10 +79,7 @@ class RunView:
     # built-in probes (panels/): None unless a shown panel needs them
     path: np.ndarray | None = None        # path: (k, 2) parameter path, for the contour panel
     position: np.ndarray | None = None    # path: (2,) parameters now
-    dists: dict | None = None             # dists: quantity → Distributions now (histograms panel)
-    bands: dict | None = None             # dists: quantity → (steps (k,), percentiles (k, layers, 9)) over time
     graph: ModelGraph | None = None       # graph: the autograd graph of a training step
-    neurons: Neurons | None = None        # neurons: every unit over the data's plane now
     held_at: int | None = None            # drawn as it was at this step (view.at), not now
     edits: tuple[int, ...] = ()           # steps where an edit changed its settings and it went on (✎)
     # what the shown panels' own probes measured (panels/declare.py), by name: a value kept "now" as measured last,
@@ -420,10 +417,6 @@ def run_view(h: RunHistory) -> RunView:
     acc_steps, accuracies = h.accuracy.points()  # (each points() call sorts the buckets: once a frame)
     val_acc_steps, val_accuracies = h.val_accuracy.points()
     grad_steps, grads = h.grads.view() if h.grads is not None else (None, None)
-    bands = {}
-    for quantity, series in h.bands.items():
-        band_steps, rows = series.view()
-        bands[quantity] = (band_steps, rows.reshape(len(rows), -1, len(PERCENTILES)))
     return RunView(label=h.label, settings=h.settings, steps=steps, losses=losses, loss=h.current_loss,
                    accuracy=h.accuracy.last[1] if h.accuracy.last else math.nan,
                    val_accuracy=h.val_accuracy.last[1] if h.val_accuracy.last else math.nan,
@@ -432,7 +425,7 @@ def run_view(h: RunHistory) -> RunView:
                    val_accuracies=val_accuracies, status=h.status, train_steps=train_steps, train_losses=train_losses,
                    smooth_steps=smooth_steps, smooth_losses=smooth_losses,
                    val_steps=val_steps, val_losses=val_losses, lr_steps=lr_steps, lrs=lrs, grad_steps=grad_steps,
-                   grads=grads, path=h.path.view()[1] if len(h.path) else None, bands=bands or None, graph=h.graph,
+                   grads=grads, path=h.path.view()[1] if len(h.path) else None, graph=h.graph,
                    edits=tuple(h.edits), floor=h.floor, baseline=h.baseline, measured=measured_values(h, h.latest),
                    **frame_fields(h.latest))
 
@@ -443,8 +436,8 @@ def frame_fields(frame: RunFrame | None) -> dict[str, Any]:
         return dict(diverged_at=None, step=0)
     return dict(diverged_at=frame.diverged_at, step=frame.step, lr=frame.lr, rate=_rate(frame), device=frame.device,
                 param_names=frame.param_names, param_shapes=frame.param_shapes, grad_norms=frame.grad_norms,
-                position=frame.position, dists=frame.dists, stopped_at=frame.stopped_at, best_step=frame.best_step,
-                zero_weights=frame.zero_weights, weight_count=frame.weight_count, neurons=frame.neurons)
+                position=frame.position, stopped_at=frame.stopped_at, best_step=frame.best_step,
+                zero_weights=frame.zero_weights, weight_count=frame.weight_count)
 
 
 def held_view(h: RunHistory, live: RunView, at: int) -> RunView:
@@ -456,8 +449,7 @@ def held_view(h: RunHistory, live: RunView, at: int) -> RunView:
     grad_steps, grads = live.grad_steps, live.grads
     if grad_steps is not None and grads is not None:
         grad_steps, grads = grad_steps[grad_steps <= at], grads[grad_steps <= at]
-    bands = {q: (steps[steps <= at], rows[steps <= at]) for q, (steps, rows) in (live.bands or {}).items()}
-    return replace(live, held_at=at, grad_steps=grad_steps, grads=grads, bands=bands or None,
+    return replace(live, held_at=at, grad_steps=grad_steps, grads=grads,
                    measured=measured_values(h, frame, at), **frame_fields(frame))
 
 

@@ -14,6 +14,8 @@ from ..catalog import entry
 from ..scenario.spec import ModelSpec, TrainSpec
 from ..schedules import lr_factor
 
+PROBE_SAMPLES = 256  # training inputs a probe passes through the model (histograms, dead units, the traced graph)
+
 
 def activation(name: str) -> nn.Module:
     return getattr(nn, entry(catalog.ACTIVATIONS, name, "activation"))()

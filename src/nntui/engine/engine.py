@@ -29,10 +29,8 @@ from . import manual
 from . import surface as surfaces
 from .autograd_graph import trace
 from .batched import BatchedRuns, batch_key
-from .build import build_loss, build_model, build_optimizer, build_scheduler, eval_mode, surface_loss
+from .build import PROBE_SAMPLES, build_loss, build_model, build_optimizer, build_scheduler, eval_mode, surface_loss
 from .device import resolve_device
-from .neurons import NeuronProbe
-from .probe import PROBE_SAMPLES, Probe
 from .regularize import L1, EarlyStopping, weight_matrices, zero_weights
 
 SCALARS = 16  # a model with at most this many numbers sends them with each frame (claims read them by name)
@@ -43,9 +41,8 @@ class RunState:
     """One variant's model, optimizer, batches and bookkeeping."""
 
     def __init__(self, variant: Variant, device: str, seed: int, tensors: dict[tuple, tuple[torch.Tensor, ...]],
-                 track_path: bool = False, probe: bool = False, graph: bool = False,
-                 track_lr: bool = False, checkpoints: frozenset[int] = frozenset(), neurons: bool = False,
-                 panel_probes: tuple[type, ...] = ()):
+                 track_path: bool = False, graph: bool = False, track_lr: bool = False,
+                 checkpoints: frozenset[int] = frozenset(), panel_probes: tuple[type, ...] = ()):
         self.variant = variant
         self.label = variant.label
         ds = variant.dataset
@@ -108,9 +105,6 @@ class RunState:
         # contour panel: every θ_step, and the box of points worth framing (loss ≤ 2× the first)
         self.track_path = track_path
         self.track_lr = track_lr  # the lr panel: every step's lr reaches the History (the table reads only the last)
-        self.probe = Probe(self.model, self.x) if probe else None
-        self.neurons = (NeuronProbe(self.model, ds, device, logits=variant.train.loss == "bce_with_logits")
-                        if neurons else None)
         # the graph's structure never changes: trace it once and send it with the first frame
         self.graph = trace(self.model, self.loss_fn, self.x[:PROBE_SAMPLES], self.y[:PROBE_SAMPLES]) if graph else None
         self.path_log: list[tuple[int, float, float]] = []
@@ -339,9 +333,6 @@ class RunState:
         train_steps, train_losses = _split(self.train_log)
         acc = np.array(self.acc_log, np.float64).reshape(-1, 3)
         self.val_log, self.train_log, self.acc_log = [], [], []
-        with eval_mode(self.model):
-            dists = self.probe.measure() if self.probe is not None else None
-            neurons = self.neurons.measure() if self.neurons is not None else None
         path_steps = path = position = None
         if self.track_path:
             trail, self.path_log = self.path_log, []
@@ -362,7 +353,7 @@ class RunState:
             finished=not self.active, param_names=self.names,
             param_shapes=tuple(tuple(p.shape) for p in self.params), grad_norms=grad_norms,
             path_steps=path_steps, path=path, position=position,
-            dists=dists, graph=self._take_graph(), neurons=neurons,
+            graph=self._take_graph(),
             lr=self.optimizer.param_groups[0]["lr"], train_seconds=self.train_seconds, device=self.device,
             measured={name: value for probe in self.panel_probes for name, value in probe.measure().items()} or None,
         )
@@ -490,13 +481,12 @@ def _surface_groups(scenario: Scenario, exact: bool) -> list[tuple[int, ...]]:
             for key in (keys if exact else keys[:1])]
 
 
-def _run_options(scenario: Scenario, probes: frozenset[str], track_path: bool) -> dict[str, Any]:
-    """What each run measures (RunState's switches): the built-in probes named, the shown panels' own probes, and
+def _run_options(scenario: Scenario, probes: frozenset[str], panels: tuple[str, ...],
+                 track_path: bool) -> dict[str, Any]:
+    """What each run measures (RunState's switches): the built-in probes named, the probes of `panels`, and
     the steps claims are judged at or panels are held at (everything is measured there)."""
-    return dict(track_path=track_path, probe="dists" in probes,
-                graph="graph" in probes, track_lr="lr" in probes,
-                neurons="neurons" in probes,
-                panel_probes=tuple(_probe_class(path) for path in panel_probes(scenario.view.panels)),
+    return dict(track_path=track_path, graph="graph" in probes, track_lr="lr" in probes,
+                panel_probes=tuple(_probe_class(path) for path in panel_probes(panels)),
                 checkpoints=frozenset(c.at for c in scenario.checks if c.at is not None)
                 | frozenset(scenario.view.at.values()))
 
@@ -518,8 +508,9 @@ class Engine:
     """All variants of one scenario, stepped together (on one device, unless a variant names its own)."""
 
     def __init__(self, scenario: Scenario, device: str | None = None, batched: bool = True,
-                 probes: frozenset[str] = frozenset()):
-        """`probes`: measured besides what the scenario's panels and claims need (headless --neurons)."""
+                 panels: tuple[str, ...] = ()):
+        """`panels`: panels whose probes run besides those the scenario shows and its claims read (headless
+        --neurons)."""
         self.scenario = scenario
         self.device = resolve_device(device or scenario.meta.device,
                                      source="--device" if device else f"{scenario.path}: scenario.device")
@@ -528,12 +519,12 @@ class Engine:
                    resolve_device(v.train.device, source=f"{scenario.path}: {v.label}: train.device")
                    for v in scenario.variants]
         # measure only what the shown panels draw and the lesson's claims read
-        probes = (probes | probes_for(scenario.view.panels)
-                  | frozenset().union(*(c.claim.probes for c in scenario.checks)))
+        probes = probes_for(scenario.view.panels)
+        measured = tuple(dict.fromkeys((*scenario.measured_panels, *panels)))
         self.contour = "path" in probes
         # two parameters: the exact surface, with every step on the path; more: a random-direction slice
         self.exact = scenario.variants[0].parameter_count == 2
-        self._options = _run_options(scenario, probes, track_path=self.contour and self.exact)
+        self._options = _run_options(scenario, probes, measured, track_path=self.contour and self.exact)
         labels = [v.label for v in scenario.variants]
         # claims comparing two runs' gradients (manual backprop against autograd): measured after every step
         self.twins = list(dict.fromkeys((labels.index(m.runs[0]), labels.index(m.runs[1])) for c in scenario.checks

@@ -3,10 +3,10 @@
 A declaration says what the panel needs and where it lives:
 
 - `widget`: its Textual class as "module:Class" under nntui (only the UI imports it);
-- `probe` and `measures`: a panel in a folder of its own (`panels/weight_norms/`)
-  brings its own measurement (declare.py says how); the panels written before
-  that name built-in `probes` instead. The engine measures only what the shown
-  panels need;
+- `probe` and `measures`: the panel's own measurement (`panels/histograms/probe.py`;
+  declare.py says how); the contour, curvature, graph and lr panels name what the
+  engine itself records instead (`probes`: the path, the graph, each step's lr).
+  The engine measures only what the shown panels and the claims need;
 - `training`: it draws a training run (a graph lesson has none);
 - `frame`: it frames the plots (the table under them, the text beside them)
   instead of taking a cell of the plot grid;
@@ -78,7 +78,7 @@ def panel(name: str) -> PanelSpec:
 
 
 def probes_for(names: Iterable[str]) -> frozenset[Probe]:
-    """What the engine measures for these panels (the built-in probes)."""
+    """What the engine itself records for these panels (declare.Probe)."""
     return frozenset().union(*(panel(name).probes for name in names))
 
 

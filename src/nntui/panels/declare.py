@@ -32,8 +32,10 @@ class Variant(Protocol):
     def parameter_count(self) -> int: ...
 
 
-# What the engine measures for the panels written before probes had folders (engine/engine.py switches each on).
-Probe = Literal["path", "dists", "graph", "lr", "neurons"]
+# What the engine itself records for a panel, switched on by name (engine/engine.py): the parameter path (the
+# engine frames its loss surfaces around it), the autograd graph (traced once, before the first step) and each
+# step's lr (it rides with that step's loss, kept min/max-bucketed like the loss so a schedule's peaks stay).
+Probe = Literal["path", "graph", "lr"]
 PROBES: tuple[Probe, ...] = get_args(Probe)
 
 class PanelProbe(Protocol):

@@ -131,6 +131,11 @@ class Scenario:
     def max_steps(self) -> int:
         return max((v.steps for v in self.variants), default=0)
 
+    @property
+    def measured_panels(self) -> tuple[str, ...]:
+        """The panels whose probes run: those shown, and those whose numbers the claims read."""
+        return tuple(dict.fromkeys((*self.view.panels, *(p for c in self.checks for p in c.claim.panels))))
+
     def run_seed(self, variant: Variant) -> int:
         """The seed of a run's initial weights and batch order: its own `train.seed`, else the scenario's."""
         return variant.train.seed if variant.train.seed is not None else self.meta.seed

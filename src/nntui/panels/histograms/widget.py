@@ -23,7 +23,7 @@ from rich.style import Style
 from textual.binding import Binding
 from textual.strip import Strip
 
-from ...frames import HIST_BINS
+from ...frames import HIST_BINS, PERCENTILES
 from ...ui.draw.axis import Scale, scale
 from ...ui.draw.palette import HISTOGRAM_BACKGROUND_RGB, MEDIAN_RGB, NONFINITE_RGB, QUANTITY_RGB, ZERO_RGB, blend
 from ...ui.draw.raster import UP_EIGHTHS, border_room, first_fit, fmt_num, fmt_short, tick_line
@@ -157,9 +157,9 @@ class HistogramPanel(StripPanel):
         base = self.rich_style
         view = self._view
         run = view.runs[self.run_index % len(view.runs)] if view is not None and view.runs else None
-        dists = run.dists.get(self.quantity) if run is not None and run.dists else None
+        dists = _dists(run).get(self.quantity) if run is not None else None
         if run is None or dists is None or not len(dists.names):
-            message = "waiting for the first step…" if run is None or not run.dists else f"no {self.quantity} to show"
+            message = "waiting for the first step…" if run is None or not _dists(run) else f"no {self.quantity} to show"
             self._fit_titles([self.quantity.capitalize()])
             self._strips = [_text(message.center(width), width, base) if i == height // 2 else
                             Strip.blank(width, base) for i in range(height)]
@@ -197,9 +197,9 @@ class HistogramPanel(StripPanel):
         strips = self._histogram(dists.counts[i], own_lo, own_hi, x_axis, hist_rows, pw, rgb, zeros)
         strips.append(tick_line(x_axis, MARGIN, MARGIN + pw, self.rich_style) if x_axis is not None else
                       self._axis(lo, hi, pw))
-        steps_and_rows = (run.bands or {}).get(self.quantity)
-        if steps_and_rows is not None and len(steps_and_rows[0]):
-            steps, pct = steps_and_rows
+        steps, pct = run.measured.get(f"{self.quantity}_bands", ((), None))
+        if len(steps):  # each row: every layer's percentiles, one after another
+            pct = pct.reshape(len(pct), n_layers, len(PERCENTILES))
             strips += self._bands(pct[:, i, :], lo, hi, band_rows, pw, rgb)
             strips.append(_text(" " * MARGIN + _spread(f"step {steps[0]}", f"step {steps[-1]}", pw), width,
                                 base + Style(dim=True)))
@@ -384,13 +384,18 @@ def _text(text: str, width: int, style: Style) -> Strip:
 
 
 
+def _dists(run) -> dict:
+    """The run's distributions now by quantity (its probe's "dists"; empty before the first frame)."""
+    return run.measured.get("dists") or {}
+
+
 def _shared_span(view, quantity: str, layer: int | None, runs: tuple[int, ...]) -> tuple[float, float]:
     """The value range the histograms of `quantity` of `runs` share (one layer's, or all layers' where `layer` is
     None): side by side, N(0, 0.01²)'s activations drawn on their own ±0.02 looked as wide as Xavier's ±0.5, and
     Leaky ReLU's as narrow as ReLU's; on one range a collapse to 0 is a spike and a saturation two."""
     spans = []
     for run in (view.runs[k] for k in runs if k < len(view.runs)):
-        dists = (run.dists or {}).get(quantity)
+        dists = _dists(run).get(quantity)
         if dists is None or not len(dists.names) or (layer is not None and layer >= len(dists.names)):
             continue
         ranges = dists.ranges if layer is None else dists.ranges[layer:layer + 1]

@@ -3,7 +3,7 @@ weight."""
 
 from __future__ import annotations
 
-from ..declare import PanelSpec, Variant
+from ..declare import Measured, PanelSpec, Variant
 
 MAX_NEURONS = 256  # hidden units the neurons panel measures per run (each a grid of points per frame)
 
@@ -19,5 +19,6 @@ def _problem(variants: tuple[Variant, ...]) -> str | None:
     return None
 
 
-PANEL = PanelSpec("panels.neurons.widget:NeuronsPanel", frozenset({"neurons"}), per_run=True, holds=True,
-                  check=_problem)
+PANEL = PanelSpec("panels.neurons.widget:NeuronsPanel", per_run=True, holds=True, check=_problem,
+                  probe="panels.neurons.probe:Units",
+                  measures=(Measured("neurons", "now"),))  # frames.Neurons: every unit over the plane now

@@ -117,7 +117,7 @@ class NeuronsPanel(StripPanel):
     def _rebuild(self) -> None:
         width, height = self.size.width, self.size.height
         run = self.shown_run()
-        n = run.neurons if run is not None else None
+        n = run.measured.get("neurons") if run is not None else None
         if run is None or n is None or width < 20 or height < 6:
             self._strips = centered_message("waiting for the first step…", width, height, self.rich_style)
             return

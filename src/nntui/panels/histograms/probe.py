@@ -1,4 +1,4 @@
-"""Distributions of weights, activations and gradients per layer, measured on the device.
+"""The histograms panel's measurement: distributions of weights, activations and gradients per layer, on the device.
 
 Activations are captured with forward hooks during one extra forward pass on a
 probe batch, at frame time only: training steps never carry hooks.
@@ -15,16 +15,20 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..frames import HIST_BINS, PERCENTILES, Distributions
+from ...engine.build import PROBE_SAMPLES, eval_mode
+from ...frames import HIST_BINS, PERCENTILES, Distributions
 
-PROBE_SAMPLES = 256
+QUANTITIES = ("weights", "activations", "gradients")
 QUANTILE_SAMPLES = 100_000  # torch.quantile on more values than this uses a strided subsample
 
 
-class Probe:
-    """Per-run state: the probe batch and the running ranges of every (quantity, layer)."""
+class Histograms:
+    """Per-run state: the probe batch and the running ranges of every (quantity, layer). Each frame sends the
+    distributions now ("dists") and each quantity's percentiles, every layer's in one row ("<quantity>_bands"),
+    which the history keeps over time for the bands chart."""
 
-    def __init__(self, model: nn.Module, x: torch.Tensor):
+    def __init__(self, run) -> None:
+        model, x = run.model, run.x
         self.model = model
         self.x = x[:PROBE_SAMPLES]
         self.weights = [(name, p) for name, p in model.named_parameters() if p.dim() >= 2]
@@ -35,8 +39,17 @@ class Probe:
         self.ranges: dict[str, np.ndarray] = {}
         self.q = torch.tensor([p / 100 for p in PERCENTILES], device=x.device)
 
+    def before_update(self) -> None:
+        pass
+
     @torch.no_grad()
-    def measure(self) -> dict[str, Distributions]:
+    def measure(self) -> dict[str, object]:
+        with eval_mode(self.model):
+            dists = self._measure()
+        bands = {f"{quantity}_bands": d.percentiles.reshape(-1) for quantity, d in dists.items()}
+        return {"dists": dists, **bands}
+
+    def _measure(self) -> dict[str, Distributions]:
         captured: list[torch.Tensor] = []
         hooks = [m.register_forward_hook(lambda _m, _i, out: captured.append(out.detach()))
                  for _, m in self.activation_modules]

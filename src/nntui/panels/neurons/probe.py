@@ -1,4 +1,4 @@
-"""Every unit's picture: its output over the data's plane (a grid for 2-D data, a row of points for 1-D),
+"""The neurons panel's measurement. Every unit's picture: its output over the data's plane (a grid for 2-D data, a row of points for 1-D),
 with the weights between layers, for the neurons panel.
 
 One batched forward over the plane's points per frame, never per step: the hidden activations are read off
@@ -11,21 +11,22 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..frames import Neurons
-from ..scenario.data import Dataset, padded_ranges
-from .probe import PROBE_SAMPLES
+from ...engine.build import PROBE_SAMPLES, eval_mode
+from ...frames import Neurons
+from ...scenario.data import padded_ranges
 
 GRID = 15    # 2-D data: GRID × GRID points over the plane per unit
 LINE = 48    # 1-D data: points along x per unit
 SKIPPED = (nn.Dropout, nn.BatchNorm1d)  # identity in evaluation, or part of the unit before its activation
 
 
-class NeuronProbe:
+class Units:
     """A run's model (a Linear, or Linear → activation → … → Linear) seen unit by unit over the data's plane."""
 
-    def __init__(self, model: nn.Module, ds: Dataset, device: str, logits: bool = False):
+    def __init__(self, run) -> None:
+        model, ds, device = run.model, run.variant.dataset, run.device
         self.model = model
-        self.logits = logits  # the model's output is a logit (its loss is bce_with_logits)
+        self.logits = run.variant.train.loss == "bce_with_logits"  # the model's output is a logit
         self.layers = list(model) if isinstance(model, nn.Sequential) else [model]
         ranges = padded_ranges(ds)
         if ds.task == "regression":
@@ -40,8 +41,15 @@ class NeuronProbe:
         self.train = torch.as_tensor(ds.x_train[:PROBE_SAMPLES], device=device)  # for dead units
         self.names = tuple(ds.feature_names)
 
+    def before_update(self) -> None:
+        pass
+
     @torch.no_grad()
-    def measure(self) -> Neurons:
+    def measure(self) -> dict[str, Neurons]:
+        with eval_mode(self.model):
+            return {"neurons": self._measure()}
+
+    def _measure(self) -> Neurons:
         columns = [self.inputs]
         seen = [self.train]
         h, t = self.inputs, self.train
