@@ -18,7 +18,7 @@ import typer
 
 from .claims import QUANTITIES
 from .errors import NntuiError, printable
-from .scenario import json_schema, list_builtin, load
+from .scenario import Scenario, json_schema, list_builtin, load
 from .scenario.spec import MAX_SEED
 
 app = typer.Typer(
@@ -115,24 +115,40 @@ def run(
     if headless:
         from .headless import run_headless
 
-        for flag, path in (("--out", out), ("--csv", csv)):  # before training, not after it
-            if path is not None:
-                _check_writable(path, flag)
-
-        if neurons and out is None:
-            raise typer.BadParameter("needs --out (the units' pictures go in the JSON record)", param_hint="'--neurons'")
-        if neurons:
-            from .panels import panel
-
-            check = panel("neurons").check
-            problem = check(sc.variants) if check is not None else None
-            if problem:
-                raise typer.BadParameter(problem.replace(" (remove 'neurons')", ""), param_hint="'--neurons'")
+        _check_headless(sc, out, csv, neurons)
         raise typer.Exit(run_headless(sc, device=dev, out=out, csv=csv, neurons=neurons))
     for flag, value in (("--out", out), ("--csv", csv), ("--neurons", neurons or None)):
         if value is not None:
             raise typer.BadParameter("needs --headless (the app does not write a record)", param_hint=f"'{flag}'")
-    # a GPU that is not there fails before the app opens (only explicit GPU requests pay torch's import here)
+    _check_devices(sc, dev)
+    # (ASCII digits only: '²'.isdigit() is true, and int('²') fails)
+    if speed is not None and speed != "max" and not (re.fullmatch("[0-9]{1,4}", speed) and 1 <= int(speed) <= 1000):
+        raise typer.BadParameter(f"'{speed}' is not a speed; give 1 to 1000 steps per second, or max",
+                                 param_hint="'--speed'")
+    _session(sc, device=dev, autoplay=False if paused else None, theme=f"textual-{theme.value}" if theme else None,
+             speed=speed)
+
+
+def _check_headless(sc: Scenario, out: Path | None, csv: Path | None, neurons: bool) -> None:
+    """A headless run's outputs can be written, and --neurons has a record to go in and a model to draw: checked
+    before training, not after it."""
+    for flag, path in (("--out", out), ("--csv", csv)):
+        if path is not None:
+            _check_writable(path, flag)
+    if not neurons:
+        return
+    if out is None:
+        raise typer.BadParameter("needs --out (the units' pictures go in the JSON record)", param_hint="'--neurons'")
+    from .panels import panel
+
+    check = panel("neurons").check
+    problem = check(sc.variants) if check is not None else None
+    if problem:
+        raise typer.BadParameter(problem.replace(" (remove 'neurons')", ""), param_hint="'--neurons'")
+
+
+def _check_devices(sc: Scenario, dev: str | None) -> None:
+    """A GPU that is not there fails before the app opens (only explicit GPU requests pay torch's import here)."""
     wanted = [(dev, "--device")] if dev else [(sc.meta.device, f"{sc.path}: scenario.device")] + [
         (v.train.device, f"{sc.path}: {v.label}: train.device") for v in sc.variants if v.train.device]
     if any(device in ("cuda", "mps") for device, _ in wanted):
@@ -140,12 +156,6 @@ def run(
 
         for requested, source in wanted:
             resolve_device(requested, source=source)
-    # (ASCII digits only: '²'.isdigit() is true, and int('²') fails)
-    if speed is not None and speed != "max" and not (re.fullmatch("[0-9]{1,4}", speed) and 1 <= int(speed) <= 1000):
-        raise typer.BadParameter(f"'{speed}' is not a speed; give 1 to 1000 steps per second, or max",
-                                 param_hint="'--speed'")
-    _session(sc, device=dev, autoplay=False if paused else None, theme=f"textual-{theme.value}" if theme else None,
-             speed=speed)
 
 
 @app.command("export-code")

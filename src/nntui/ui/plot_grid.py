@@ -52,33 +52,46 @@ class PlotGrid(Grid):
 
     def show_page(self) -> None:
         """Every open plot where each row gets MIN_ROWS, else one row of them: the current page's."""
-        open_plots = [p for p in self.plots if p not in self.closed]
-        rows = [[open_plots[k] for k in row] for row in
-                plot_rows(len(open_plots), [k for k, p in enumerate(open_plots) if p in self.wide])]
+        rows = self._rows()
         paged = len(rows) > 1 and self.size.height and self.size.height < len(rows) * MIN_ROWS
         pages = len(rows) if paged else 1
         self.page %= pages
         shown_rows = [rows[self.page]] if paged else rows
-        shown = [p for row in shown_rows for p in row]
         two = any(len(row) == 2 for row in shown_rows)
         self.styles.grid_size_columns = 2 if two else 1
-        # two columns of one width: on an odd width "1fr 1fr" gave one plot a column more, and two fit panels of
-        # the same data ticked -2 / 0 / 2 and -2.5 / 0 / 2.5 (the spare column stays blank); one column: all of it
-        half = self.size.width // 2
-        columns = (f"{half} {half}" if self.size.width % 2 else "1fr 1fr") if two else "1fr"
-        if two and len(shown_rows) == 1 and self.size.width < NARROW:
-            # (only where it comes first: the lesson's own order says it matters most; a fit, a surface or a graph
-            # listed before the loss keeps its half)
-            if [getattr(p, "LABELS_ENDS", False) for p in shown_rows[0]] == [True, False]:
-                columns = "3fr 2fr"
+        columns = self._columns_for(shown_rows, two)
         if columns != self._columns:
             self._columns = self.styles.grid_columns = columns
-        for plot in self.plots:
-            plot.display = plot in shown
-            plot.styles.column_span = 2 if any(row == [plot] for row in shown_rows) else 1
-        focused = self.app.focused
-        if focused in self.plots and not focused.display and shown:
-            shown[0].focus()  # focus never stays on a plot that has left the screen
+        self._show(shown_rows)
         if (self.page, pages) != self._shown:
             self._shown = (self.page, pages)
             self.post_message(self.Paged(self.page, pages))
+
+    def _rows(self) -> list[list[Widget]]:
+        """The open plots, row by row (panels.plot_rows)."""
+        open_plots = [p for p in self.plots if p not in self.closed]
+        wide = [k for k, p in enumerate(open_plots) if p in self.wide]
+        return [[open_plots[k] for k in row] for row in plot_rows(len(open_plots), wide)]
+
+    def _columns_for(self, shown_rows: list[list[Widget]], two: bool) -> str:
+        """The grid's columns: two of one width (on an odd width "1fr 1fr" gave one plot a column more, and two
+        fit panels of the same data ticked -2 / 0 / 2 and -2.5 / 0 / 2.5; the spare column stays blank), or one."""
+        if not two:
+            return "1fr"
+        half = self.size.width // 2
+        if len(shown_rows) == 1 and self.size.width < NARROW:
+            # (only where it comes first: the lesson's own order says it matters most; a fit, a surface or a graph
+            # listed before the loss keeps its half)
+            if [getattr(p, "LABELS_ENDS", False) for p in shown_rows[0]] == [True, False]:
+                return "3fr 2fr"
+        return f"{half} {half}" if self.size.width % 2 else "1fr 1fr"
+
+    def _show(self, shown_rows: list[list[Widget]]) -> None:
+        """Show these rows' plots alone, a plot alone in its row across both columns; focus follows."""
+        shown = [p for row in shown_rows for p in row]
+        for plot in self.plots:
+            plot.display = plot in shown
+            plot.styles.column_span = 2 if [plot] in shown_rows else 1
+        focused = self.app.focused
+        if focused in self.plots and not focused.display and shown:
+            shown[0].focus()  # focus never stays on a plot that has left the screen

@@ -141,24 +141,38 @@ def scale(lo: float, hi: float, cells: int, *, log: bool = False, flip: bool = F
     # three ticks where they cost at most a quarter of the resolution of two: on a narrow axis, three ticks far
     # apart (0, 10, 20) squeezed the data into two cells
     general = three if three is not None and (two is None or three.per_cell <= THIRD_TICK * two.per_cell) else two
-    if log:  # whole decades where the data span two or more (the labels a log axis is read by: 1, 0.1, 1e-3),
-        # unless they would leave the data less than 1/DECADES_COST of the rows the finest ticks give it; over a shorter span
-        # doublings (…0.5, 1, 2, 4…) label the rows near the data, and two decades only where nothing finer fits
-        span = math.log10(hi / lo) if hi > lo > 0 else 0.0
-        for at_least in (3, 2):
-            if at_least == 3 and span < 2:
-                continue
-            decades = _scale(lo, hi, cells, log, flip, at_least, anchor, whole, label_width, gap, cells, decades=True)
-            if decades is not None and (general is None or (at_least == 3 and
-                                                            decades.per_cell <= DECADES_COST * general.per_cell)):
-                return decades
+    if log:
+        decades = _decades(lo, hi, cells, flip, anchor, whole, label_width, gap, general)
+        if decades is not None:
+            return decades
     a, b = _ends(lo, hi, log)
     for axis in (general, two):  # three ticks that span too much leave two that may not (regularization's gap
         # on 11 rows: 0.1 / 0.05 / 0 / -0.05 ran past LOOSE, and the ends-only fallback hid 0 where 0.1 / 0 fit)
         if axis is not None and (log or axis.per_cell * cells <= LOOSE * (b - a)):
             return axis
-    # too few cells for two ticks (or two nice ones only far apart: 0 and 10 for data in -1.3..1.3 on 3 rows):
-    # the ends, labelled with their own values, rounded outward to two significant digits ("-1.3", not "-1.234")
+    return _ends_only(a, b, cells, log, flip, label_width)
+
+
+def _decades(lo: float, hi: float, cells: int, flip: bool, anchor: str, whole: bool, label_width: int | None,
+             gap: int, general: Scale | None) -> Scale | None:
+    """A log axis ticked at whole decades where the data span two or more (the labels a log axis is read by: 1,
+    0.1, 1e-3), unless they would leave the data less than 1/DECADES_COST of the rows the finest ticks give it
+    (`general`); over a shorter span doublings (…0.5, 1, 2, 4…) label the rows near the data, and two decades
+    only where nothing finer fits. None: not decades."""
+    span = math.log10(hi / lo) if hi > lo > 0 else 0.0
+    for at_least in (3, 2):
+        if at_least == 3 and span < 2:
+            continue
+        decades = _scale(lo, hi, cells, True, flip, at_least, anchor, whole, label_width, gap, cells, decades=True)
+        if decades is not None and (general is None or (at_least == 3 and
+                                                        decades.per_cell <= DECADES_COST * general.per_cell)):
+            return decades
+    return None
+
+
+def _ends_only(a: float, b: float, cells: int, log: bool, flip: bool, label_width: int | None) -> Scale:
+    """Too few cells for two ticks (or two nice ones only far apart: 0 and 10 for data in -1.3..1.3 on 3 rows):
+    the ends, labelled with their own values, rounded outward to two significant digits ("-1.3", not "-1.234")."""
     if not log:
         a, b = _outward(a, b)
     # on an x axis the last label is centred on its column: the top end's tick stands far enough in for it to fit
@@ -258,29 +272,34 @@ def _scale(lo: float, hi: float, cells: int, log: bool, flip: bool, at_least: in
             if step > b - a:  # (ticks wider apart than the data span: no finer fill, and 10^u overflows)
                 break
             best = None
-        for k in range(max(min(cells - 1, widest), 1), 0, -1):
-            # (an equal resolution with a coarser spacing wins: as exact, with fewer labels to read)
-            if (k < gap and cells > gap) or (best is not None and k / step < best[0] * (1 - 1e-9)):
-                break
-            base = _fit(a - offset, b - offset, step, k, cells, at_least, anchor)
-            if base is None:
-                continue
-            axis = _axis(a - offset, step, k, base, offset, cells, log, flip)
-            if label_width is not None and not all(_exact(v, label_width) for _, v in axis.ticks):
-                continue
-            best = (k / step, axis)
-            break
-        if decades and best is not None:
-            # the finest decade spacing that fits (a label every decade, or every second one), unless a coarser
-            # one gives the data COARSER_DECADES times its cells: 2 decades on 2 rows left 6 of 19 rows empty
-            # above losses 1e-12 … 10, where 3 decades on 4 rows fill them
-            if finest is None:
-                finest = best
-            elif best[0] > COARSER_DECADES * finest[0]:
-                finest = best
-    if decades:
-        return finest[1] if finest is not None else None
-    return best[1] if best is not None else None
+        fit = _spacing(a, b, step, offset, cells, log, flip, at_least, anchor, label_width, gap, widest, best)
+        best = fit or best
+        # decades: the finest spacing that fits (a label every decade, or every second one), unless a coarser
+        # one gives the data COARSER_DECADES times its cells: 2 decades on 2 rows left 6 of 19 rows empty
+        # above losses 1e-12 … 10, where 3 decades on 4 rows fill them
+        if decades and best is not None and (finest is None or best[0] > COARSER_DECADES * finest[0]):
+            finest = best
+    chosen = finest if decades else best
+    return chosen[1] if chosen is not None else None
+
+
+def _spacing(a: float, b: float, step: float, offset: float, cells: int, log: bool, flip: bool, at_least: int,
+             anchor: str, label_width: int | None, gap: int, widest: int,
+             best: tuple[float, Scale] | None) -> tuple[float, Scale] | None:
+    """Ticks `step` apart on as many cells apart as fit (from `widest` down, never under `gap`), where that beats
+    `best`: (cells per unit, the axis), or None."""
+    for k in range(max(min(cells - 1, widest), 1), 0, -1):
+        # (an equal resolution with a coarser spacing wins: as exact, with fewer labels to read)
+        if (k < gap and cells > gap) or (best is not None and k / step < best[0] * (1 - 1e-9)):
+            return None
+        base = _fit(a - offset, b - offset, step, k, cells, at_least, anchor)
+        if base is None:
+            continue
+        axis = _axis(a - offset, step, k, base, offset, cells, log, flip)
+        if label_width is not None and not all(_exact(v, label_width) for _, v in axis.ticks):
+            continue
+        return k / step, axis
+    return None
 
 
 def _grids(a: float, b: float, cells: int, log: bool, whole: bool) -> list[tuple[float, float]]:

@@ -82,15 +82,7 @@ def line_chart(lines: Sequence[Line], x_axis: Scale, rows: int, base: Style, *, 
     values = np.concatenate([line.values[ok] for line, ok in zip(lines, shown)] or [np.zeros(0)])
     if not len(values):
         return Chart([], ())
-    lo, hi = float(values.min()), float(values.max())
-    if guide is not None:
-        lo, hi = min(lo, guide), max(hi, guide)
-    if log and hi / lo < 10:  # less than a decade: a decade around them, so the ticks say something
-        mid = math.sqrt(lo * hi)
-        lo, hi = mid / math.sqrt(10), mid * math.sqrt(10)
-    elif not log and hi <= lo:
-        lo, hi = lo - 0.5, hi + 0.5
-    y_axis = scale(lo, hi, rows, log=log, flip=True, label_width=MARGIN - 2)
+    y_axis = scale(*_y_span(values, guide, log), rows, log=log, flip=True, label_width=MARGIN - 2)
     canvas = BrailleCanvas(x_axis.cells, rows)
     if guide is not None:
         xs = np.arange(0, 2 * x_axis.cells)
@@ -102,8 +94,6 @@ def line_chart(lines: Sequence[Line], x_axis: Scale, rows: int, base: Style, *, 
         if dots is not None:
             canvas.paint(*dots, i)
         covered.append(dot_cells(*dots, x_axis.cells, rows) if dots is not None else np.zeros(0, np.int64))
-    hidden = tuple(i for i, own in enumerate(covered) if len(own) and np.isin(
-        own, np.concatenate([np.zeros(0, np.int64), *covered[i + 1:]]), invert=True).mean() < HIDDEN_SHARE)
     styles = [base + Style(color=Color.from_rgb(*line.rgb)) for line in lines] + [base + Style(dim=True)]
     labels = y_axis.labels(MARGIN - 2)
     strips = []
@@ -112,4 +102,24 @@ def line_chart(lines: Sequence[Line], x_axis: Scale, rows: int, base: Style, *, 
         margin = f"{label:>{MARGIN - 2}} ┤" if label else " " * (MARGIN - 1) + "│"
         strips.append(Strip([Segment(margin, base), *cells], MARGIN + x_axis.cells))
     strips.append(tick_line(x_axis, MARGIN, MARGIN + x_axis.cells, base + Style(dim=True), label_width=5))
-    return Chart(strips, hidden)
+    return Chart(strips, _hidden(covered))
+
+
+def _y_span(values: np.ndarray, guide: float | None, log: bool) -> tuple[float, float]:
+    """The value range the y axis holds: the values and the guide; on a log axis at least a decade (so the ticks
+    say something), on a linear one at least a unit."""
+    lo, hi = float(values.min()), float(values.max())
+    if guide is not None:
+        lo, hi = min(lo, guide), max(hi, guide)
+    if log and hi / lo < 10:
+        mid = math.sqrt(lo * hi)
+        return mid / math.sqrt(10), mid * math.sqrt(10)
+    if not log and hi <= lo:
+        return lo - 0.5, hi + 0.5
+    return lo, hi
+
+
+def _hidden(covered: list[np.ndarray]) -> tuple[int, ...]:
+    """The lines (by index) of which less than HIDDEN_SHARE of the cells show: the lines drawn after cover them."""
+    return tuple(i for i, own in enumerate(covered) if len(own) and np.isin(
+        own, np.concatenate([np.zeros(0, np.int64), *covered[i + 1:]]), invert=True).mean() < HIDDEN_SHARE)
