@@ -323,10 +323,8 @@ class LossPlot(StripPanel):
         said = {i for i, _, text in fit.texts if "(under)" in text}  # runs whose end label says they are under others
         if fit.gutter:  # each label says it: "= b", "b (under)"
             marks = marks | {mark for group in fit.groups for i, mark in group if mark == "=" or i in said}
-        unlabelled = [names[i] for group in fit.groups for i, mark in group
-                      if mark == "≈" and not (fit.gutter and i in said) or mark == "=" and not fit.gutter]
-        on_guess = [names[i] for i in order if guess is not None and i in fit.lines
-                    and _covers_row(fit.lines[i], float(fit.y_axis.dots(guess, 4)), 2 * fit.x_axis.cells)]
+        unlabelled = _unlabelled(fit, names, said)
+        on_guess = _on_guess(fit, names, order, guess)
         named = {i for i, _, _ in fit.texts}
         nameless = [names[i] for i in fit.ends if fit.gutter and i not in named and names[i] not in unlabelled]
         noisy = [i for i, c in enumerate(curves) if _shows_noise(c)]
@@ -807,6 +805,21 @@ def _label(name: str, mark: str) -> str:
     return f"= {name}" if mark == "=" else f"{name} (under)" if mark == "≈" else name
 
 
+def _unlabelled(fit: _Fit, names: list[str], said: set[int]) -> list[str]:
+    """The runs drawn under others that no end label names: near-equal ones (≈) whose label does not say
+    "(under)", and equal ones (=) where there is no gutter for "= b"."""
+    return [names[i] for group in fit.groups for i, mark in group
+            if mark == "≈" and not (fit.gutter and i in said) or mark == "=" and not fit.gutter]
+
+
+def _on_guess(fit: _Fit, names: list[str], order: list[int], guess: float | None) -> list[str]:
+    """The runs whose line lies along the constant guess's row (the legend says they learned nothing)."""
+    if guess is None:
+        return []
+    row = float(fit.y_axis.dots(guess, 4))
+    return [names[i] for i in order if i in fit.lines and _covers_row(fit.lines[i], row, 2 * fit.x_axis.cells)]
+
+
 def _end_labels(groups: list[list[tuple[int, str]]], names: list[str], ends: dict[int, tuple[int, int]],
                 last: dict[int, float], rows: int, room: int) -> list[tuple[int, int, str]]:
     """Each run's end label as (run, the run whose end it sits by, text), as `_label` writes it. Where curves end so
@@ -827,19 +840,29 @@ def _end_labels(groups: list[list[tuple[int, str]]], names: list[str], ends: dic
     placed = _spread([ends[top][0] for _, top, _ in labels], rows)
     if all(row is not None and abs(row - ends[top][0]) <= k for (_, top, _), row, k in zip(labels, placed, within)):
         return labels
-    # one label away from its curve's row: every label says its value (some with and some without read as two
-    # kinds); where those do not fit, none is drawn: a name on the row of another curve's end says that curve is
-    # it (dead_relu at 80x24), and the table's colours name the runs
+    return _with_values(labels, groups, names, last, room) or _on_own_rows(drawn, names, ends, rows)
+
+
+def _with_values(labels: list[tuple[int, int, str]], groups: list[list[tuple[int, str]]], names: list[str],
+                 last: dict[int, float], room: int) -> list[tuple[int, int, str]] | None:
+    """A label away from its curve's row: every label says its value (some with and some without read as two
+    kinds), "(under)" dropped where that makes them fit (the legend then names those runs); None where they do
+    not fit: a name on the row of another curve's end says that curve is it (dead_relu at 80x24)."""
     valued = [f"{text}: {fmt_short(last[i], 5)}" if i in last else text for i, _, text in labels]
     if all(len(v) <= max(room, len(text)) for v, (_, _, text) in zip(valued, labels)):
         return [(i, top, v) for v, (i, top, _) in zip(valued, labels)]
-    # without "(under)" (the legend then names those runs): "dropout 0.1: 0.067" fits where the rest did not
+    # "dropout 0.1: 0.067" fits where "dropout 0.1 (under): 0.067" did not
     bare = [f"{_label(names[i], mark if mark == '=' else '')}: {fmt_short(last[i], 5)}" if i in last else text
             for (i, _, text), mark in zip(labels, (m for group in groups for _, m in group))]
     if all(len(v) <= room for v in bare):
         return [(i, top, v) for v, (i, top, _) in zip(bare, labels)]
-    # else the labels that have their curve's row to themselves, top runs first (the colour seen there); the
-    # legend names the others
+    return None
+
+
+def _on_own_rows(drawn: list[list[tuple[int, str]]], names: list[str], ends: dict[int, tuple[int, int]],
+                 rows: int) -> list[tuple[int, int, str]]:
+    """The labels that have their curve's row to themselves, top runs first (the colour seen there); the legend
+    names the others."""
     taken: set[int] = set()
     kept = []
     for i, top, text, k in ((i, group[0][0], _label(names[i], mark), k) for group in drawn

@@ -16,7 +16,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
 
-from ...ui.draw.axis import scale
+from ...ui.draw.axis import Scale, scale
 from ...ui.draw.palette import variant_rgb
 from ...ui.draw.raster import RIGHT_EIGHTHS, border_room, centered_message, first_fit, tick_line, wrap_label
 from ...ui.panel import StripPanel
@@ -45,20 +45,7 @@ class SpeedPanel(StripPanel):
         inline = width - head_w - value_w >= max(12, width // 3)  # else each bar gets a row of its own
         pad = head_w if inline else 0
         bar_w = max(width - pad - value_w if inline else width - 1, 4)
-        top = max(r for r in rates if math.isfinite(r))
-        # a label at or past the longest bar, so each bar is read between two (devices: bars to 50/s under
-        # "0 20 40"), with one between where a layout has it ("0 15" alone read as two ends, not a scale)
-        first = axis = scale(0.0, top, bar_w, anchor="low", label_width=6, gap=7, most=max(7, bar_w // 3))
-        past = []
-        for _ in range(3):
-            if len(axis.ticks) < 2:
-                break
-            if axis.ticks[-1][1] >= top:
-                past.append(axis)
-            step = axis.ticks[1][1] - axis.ticks[0][1]
-            axis = scale(0.0, (math.floor(top / step) + 1) * step, bar_w, anchor="low", label_width=6, gap=7,
-                         most=max(7, bar_w // 3))
-        axis = next((a for a in past if len(a.ticks) >= 3), past[0] if past else first)
+        axis = _rate_axis(max(r for r in rates if math.isfinite(r)), bar_w)
         rows: list[Strip] = []
         for i, (head, rate) in enumerate(zip(heads, rates)):
             style = base + Style(color=Color.from_rgb(*variant_rgb(i)), bold=True)
@@ -80,6 +67,25 @@ class SpeedPanel(StripPanel):
         top_pad = max((height - len(rows)) // 2, 0)  # the bars in the middle of a tall panel
         strips = [Strip.blank(width, base)] * top_pad + rows
         self._strips = [s.crop_extend(0, width, base) for s in strips[:height]]
+
+
+def _rate_axis(top: float, cells: int) -> Scale:
+    """The bars' axis, with a label at or past the longest bar (`top`), so each bar is read between two (devices:
+    bars to 50/s under "0 20 40"), and one between where a layout has it ("0 15" alone read as two ends, not a
+    scale)."""
+    def axis_to(hi: float) -> Scale:
+        return scale(0.0, hi, cells, anchor="low", label_width=6, gap=7, most=max(7, cells // 3))
+
+    first = axis = axis_to(top)
+    past = []
+    for _ in range(3):
+        if len(axis.ticks) < 2:
+            break
+        if axis.ticks[-1][1] >= top:
+            past.append(axis)
+        step = axis.ticks[1][1] - axis.ticks[0][1]
+        axis = axis_to((math.floor(top / step) + 1) * step)
+    return next((a for a in past if len(a.ticks) >= 3), past[0] if past else first)
 
 
 def _detail(rate: float, first: float, first_name: str, i: int) -> str:
