@@ -239,53 +239,74 @@ def _read_csv_rows(spec: CsvData, path: Path, fail) -> tuple[np.ndarray, np.ndar
         header = [printable(h.strip()) for h in next(rows, (0, []))[1]]  # names are shown: no escapes
         if not header:
             raise fail(f"CSV file '{spec.path}' is empty; it needs a header line and at least 2 rows of data")
-        position: dict[str, int] = {}
-        for i, name in enumerate(header):
-            if name in position:
-                raise fail(f"'{spec.path}' has two columns named '{name[:40]}' (columns {position[name] + 1} and "
-                           f"{i + 1}); give each column its own name")
-            position[name] = i
-        columns = _names(header)
-        if spec.target not in position:
-            raise fail(f"no column '{spec.target}' in '{spec.path}' (columns: {columns})", "data.target")
-        if not spec.features and len(header) - 1 > MAX_FEATURES:
-            raise fail(f"CSV has {len(header) - 1:,} feature columns; at most {MAX_FEATURES}: list some in "
-                       "`features`", "data.features")
-        features = spec.features or [h for h in header if h != spec.target]
-        missing = [f for f in features if f not in position]
-        if missing:
-            raise fail(f"no column '{missing[0]}' in '{spec.path}' (columns: {columns})", "data.features")
-        if spec.target in features:
-            raise fail(f"'{spec.target}' is the target; it cannot also be a feature", "data.features")
-        if not features:
-            raise fail("no feature columns left besides the target", "data.features")
-        if len(features) > MAX_FEATURES:
-            raise fail(f"CSV has {len(features)} feature columns; at most {MAX_FEATURES}: list some in `features`",
-                       "data.features")
+        position = _column_positions(spec, header, fail)
+        features = _feature_columns(spec, header, position, fail)
         cols = [position[f] for f in features] + [position[spec.target]]
-        max_rows = min(MAX_SAMPLES, MAX_DATA_VALUES // len(cols))
-        values = array("d")
-        for count, (line, row) in enumerate(rows, start=1):
-            if count > max_rows:
-                raise fail(f"'{spec.path}' has more than {max_rows:,} rows of data (at most {MAX_SAMPLES:,} rows "
-                           f"and {MAX_DATA_VALUES:,} values); use a sample of its rows")
-            if len(row) != len(header):
-                raise fail(f"'{spec.path}' line {line} has {len(row)} cells, the header has {len(header)}; "
-                           "give every row one cell per column")
-            for col in cols:
-                try:
-                    value = float(row[col])
-                except ValueError:
-                    raise fail(f"'{spec.path}' line {line}, column '{header[col]}': '{row[col][:40]}' is not a "
-                               "number; fix or remove that row") from None
-                if not math.isfinite(value):
-                    raise fail(f"'{spec.path}' line {line}, column '{header[col]}' is {row[col].strip()}; "
-                               "give finite numbers only")
-                values.append(value)
+        values = _read_values(spec, rows, header, cols, fail)
     if len(values) < 2 * len(cols):
         raise fail(f"CSV file '{spec.path}' needs a header line and at least 2 rows of data")
     table = np.frombuffer(values, dtype=np.float64).reshape(-1, len(cols))
     return table[:, :-1], table[:, -1], features
+
+
+def _column_positions(spec: CsvData, header: list[str], fail) -> dict[str, int]:
+    """Each column's index by name; two columns of one name, or no target column, fail."""
+    position: dict[str, int] = {}
+    for i, name in enumerate(header):
+        if name in position:
+            raise fail(f"'{spec.path}' has two columns named '{name[:40]}' (columns {position[name] + 1} and "
+                       f"{i + 1}); give each column its own name")
+        position[name] = i
+    if spec.target not in position:
+        raise fail(f"no column '{spec.target}' in '{spec.path}' (columns: {_names(header)})", "data.target")
+    return position
+
+
+def _feature_columns(spec: CsvData, header: list[str], position: dict[str, int], fail) -> list[str]:
+    """The feature columns: those listed, else every column but the target (at most MAX_FEATURES)."""
+    if not spec.features and len(header) - 1 > MAX_FEATURES:
+        raise fail(f"CSV has {len(header) - 1:,} feature columns; at most {MAX_FEATURES}: list some in "
+                   "`features`", "data.features")
+    features = spec.features or [h for h in header if h != spec.target]
+    missing = [f for f in features if f not in position]
+    if missing:
+        raise fail(f"no column '{missing[0]}' in '{spec.path}' (columns: {_names(header)})", "data.features")
+    if spec.target in features:
+        raise fail(f"'{spec.target}' is the target; it cannot also be a feature", "data.features")
+    if not features:
+        raise fail("no feature columns left besides the target", "data.features")
+    if len(features) > MAX_FEATURES:
+        raise fail(f"CSV has {len(features)} feature columns; at most {MAX_FEATURES}: list some in `features`",
+                   "data.features")
+    return features
+
+
+def _read_values(spec: CsvData, rows, header: list[str], cols: list[int], fail) -> array:
+    """The `cols` cells of every row, one flat array; a row of the wrong length, a cell that is not a finite
+    number, or more rows than MAX_SAMPLES (or values than MAX_DATA_VALUES) fail, naming the line."""
+    max_rows = min(MAX_SAMPLES, MAX_DATA_VALUES // len(cols))
+    values = array("d")
+    for count, (line, row) in enumerate(rows, start=1):
+        if count > max_rows:
+            raise fail(f"'{spec.path}' has more than {max_rows:,} rows of data (at most {MAX_SAMPLES:,} rows "
+                       f"and {MAX_DATA_VALUES:,} values); use a sample of its rows")
+        if len(row) != len(header):
+            raise fail(f"'{spec.path}' line {line} has {len(row)} cells, the header has {len(header)}; "
+                       "give every row one cell per column")
+        values.extend(_cell(spec, line, header, row, col, fail) for col in cols)
+    return values
+
+
+def _cell(spec: CsvData, line: int, header: list[str], row: list[str], col: int, fail) -> float:
+    try:
+        value = float(row[col])
+    except ValueError:
+        raise fail(f"'{spec.path}' line {line}, column '{header[col]}': '{row[col][:40]}' is not a "
+                   "number; fix or remove that row") from None
+    if not math.isfinite(value):
+        raise fail(f"'{spec.path}' line {line}, column '{header[col]}' is {row[col].strip()}; "
+                   "give finite numbers only")
+    return value
 
 
 def _names(header: list[str], shown: int = 12) -> str:
@@ -364,37 +385,15 @@ def make_dataset(spec, *, loss: str, seed: int, base_dir: Path, source: str) -> 
                                      f"most {MAX_DATA_VALUES:,} ({'raise' if knob == 'step' else 'lower'} `{knob}`)",
                                      f"data.{knob}")])
     rng = np.random.default_rng(spec.seed if spec.seed is not None else seed)
-    if isinstance(spec, CsvData):
-        x, y, feats = _read_csv(spec, base_dir, source)
-        names, target = tuple(feats), spec.target
-    else:
-        try:
-            with np.errstate(over="ignore", invalid="ignore"):  # a huge slope overflows: _check_range says so
-                x, y = generator(spec).make(spec, rng)
-        except CurveError as exc:
-            raise ScenarioError([Problem(source, str(exc), "data.f")]) from None
-        names = ("x",) if x.shape[1] == 1 else tuple(f"x{i + 1}" for i in range(x.shape[1]))
-        target = "y"
-
+    x, y, names, target = _samples(spec, rng, base_dir, source)
     plane: np.ndarray | None = None
     plane_names: tuple[str, ...] = ()
     if spec.inputs is not None:  # the model sees formulas of the features; plots keep the features' plane
         plane, plane_names = x, names
         x, names = _inputs(spec, x, names, source), tuple(spec.inputs)
     _check_range(x, y, spec, source)
-    task, n_classes = TASKS[loss], 0
-    if task != "regression":
-        if not np.all(y == np.round(y)) or y.min() < 0:
-            raise ScenarioError([Problem(source, f"loss '{loss}' needs class labels 0, 1, 2, … as targets", "train.loss")])
-        if y.max() >= MAX_CLASSES:
-            raise ScenarioError([Problem(source, f"the labels go up to {y.max():.6g}; at most {MAX_CLASSES} classes "
-                                         f"(labels 0 to {MAX_CLASSES - 1})", "train.loss")])
-        n_classes = int(y.max()) + 1
-        if task == "binary":
-            if n_classes > 2:
-                raise ScenarioError([Problem(source, f"bce_with_logits needs labels 0/1, the data has {n_classes} classes; use cross_entropy", "train.loss")])
-            n_classes = 2
-
+    task = TASKS[loss]
+    n_classes = _classes(y, loss, task, source)
     n = len(x)
     order = rng.permutation(n)
     n_val = int(round(spec.validation * n))
@@ -419,6 +418,38 @@ def make_dataset(spec, *, loss: str, seed: int, base_dir: Path, source: str) -> 
                    inputs=tuple(spec.inputs or ()), plane_names=plane_names,
                    plane_train=plane[train_idx] if plane is not None else None,
                    plane_val=plane[val_idx] if plane is not None else None)
+
+
+def _samples(spec, rng: np.random.Generator, base_dir: Path, source: str) -> tuple[np.ndarray, np.ndarray,
+                                                                               tuple[str, ...], str]:
+    """The data's features and targets, read (CSV) or generated, with the features' and the target's names."""
+    if isinstance(spec, CsvData):
+        x, y, feats = _read_csv(spec, base_dir, source)
+        return x, y, tuple(feats), spec.target
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):  # a huge slope overflows: _check_range says so
+            x, y = generator(spec).make(spec, rng)
+    except CurveError as exc:
+        raise ScenarioError([Problem(source, str(exc), "data.f")]) from None
+    names = ("x",) if x.shape[1] == 1 else tuple(f"x{i + 1}" for i in range(x.shape[1]))
+    return x, y, names, "y"
+
+
+def _classes(y: np.ndarray, loss: str, task: str, source: str) -> int:
+    """How many classes the labels `y` have (0 for regression); labels the loss cannot take fail."""
+    if task == "regression":
+        return 0
+    if not np.all(y == np.round(y)) or y.min() < 0:
+        raise ScenarioError([Problem(source, f"loss '{loss}' needs class labels 0, 1, 2, … as targets", "train.loss")])
+    if y.max() >= MAX_CLASSES:
+        raise ScenarioError([Problem(source, f"the labels go up to {y.max():.6g}; at most {MAX_CLASSES} classes "
+                                     f"(labels 0 to {MAX_CLASSES - 1})", "train.loss")])
+    n_classes = int(y.max()) + 1
+    if task == "binary":
+        if n_classes > 2:
+            raise ScenarioError([Problem(source, f"bce_with_logits needs labels 0/1, the data has {n_classes} classes; use cross_entropy", "train.loss")])
+        return 2
+    return n_classes
 
 
 PAD = 0.1  # a drawn plane reaches this share of each feature's span beyond the data

@@ -51,13 +51,9 @@ class _LayerText:
     def fit(cls, dists, width: int, height: int) -> _LayerText:
         n = len(dists.names)
         labels = [_layer_label(i, name) for i, name in enumerate(dists.names)]
-        # the dead column where a unit can die (ReLU outputs exactly 0 for every negative input), and beside ReLU
-        # where a Leaky ReLU's "dead 0%" is the point (a missing line read as unknown, not as none)
-        show_dead = dists.dead is not None and (any("ReLU" in name for name in dists.names)
-                                                or bool(np.nanmax(dists.dead) > 0))
         stds = dists.std if dists.std is not None else np.full(n, np.nan)
         sigma = [fmt_num(float(v)) for v in stds]
-        dead = [f"{d:.0%}" for d in dists.dead] if show_dead and dists.dead is not None else None
+        dead = _dead_column(dists)
         stacked = [[label, f"σ {s_}"] + ([f"dead {dead[i]}"] if dead else []) for i, (label, s_) in
                    enumerate(zip(labels, sigma))]
         rows = max((height - 1) // max(n, 1), 1)
@@ -69,7 +65,14 @@ class _LayerText:
                 for i, s_ in enumerate(sigma)]
         if label_w + MIN_BARS + max(map(len, full)) <= width:
             return cls(rows, label_w, [[""] * (rows - 1) + [label] for label in labels], full, None)
-        # narrow: short numbers in columns, named once in a heading row above them
+        return cls._narrow(labels, stds, dead, width, height)
+
+    @classmethod
+    def _narrow(cls, labels: list[str], stds: np.ndarray, dead: list[str] | None, width: int,
+                height: int) -> _LayerText:
+        """A narrow panel: short numbers in columns, named once in a heading row above them."""
+        n = len(labels)
+        label_w = max(len(label) for label in labels) + 1
         short = [fmt_short(float(v), 6) for v in stds]
         sw, dw = max(max(map(len, short)), 1), 4
         stats = [f" {s_:>{sw}}" + (f" {dead[i]:>{dw}}" if dead else "") for i, s_ in enumerate(short)]
@@ -80,6 +83,16 @@ class _LayerText:
             labels = [f"L{i + 1}" for i in range(n)]
             label_w = max(map(len, labels)) + 1
         return cls(rows, label_w, [[""] * (rows - 1) + [label] for label in labels], stats, heading)
+
+
+def _dead_column(dists) -> list[str] | None:
+    """Each layer's dead share, where a unit can die (ReLU outputs exactly 0 for every negative input), and beside
+    ReLU where a Leaky ReLU's "dead 0%" is the point (a missing line read as unknown, not as none); else None."""
+    if dists.dead is None:
+        return None
+    if not (any("ReLU" in name for name in dists.names) or bool(np.nanmax(dists.dead) > 0)):
+        return None
+    return [f"{d:.0%}" for d in dists.dead]
 
 
 def _column_heights(dists, i: int, x_axis: Scale | None, pw: int, bar_rows: int) -> tuple[np.ndarray, np.ndarray]:
@@ -164,18 +177,30 @@ class HistogramPanel(StripPanel):
             self._strips = [_text(message.center(width), width, base) if i == height // 2 else
                             Strip.blank(width, base) for i in range(height)]
             return
+        if self.all_layers:
+            self._strips = self._all_layer_strips(view, run, dists, width, height)
+        else:
+            self._strips = self._layer_strips(view, run, dists, width, height)
+
+    def _all_layer_strips(self, view, run, dists, width: int, height: int) -> list[Strip]:
+        """Every layer's histogram, a row band each, with its σ and dead share."""
         n_layers = len(dists.names)
         what, short = self.quantity.capitalize(), SHORT[self.quantity]
         name = run_name(run)
-        if self.all_layers:
-            self._fit_titles([f"{what} · {name} · all {n_layers} layers", f"{what} · {name} · {n_layers} layers",
-                              f"{what} · {name}", f"{short} · {name}", name,
-                              cut_run_name(run, border_room(self.outer_size.width))],
-                             zeros=any(_zero_bin(dists, k) is not None for k in range(n_layers)))
-            span = _shared_span(view, self.quantity, None, self._sharing())
-            self._strips = [s.adjust_cell_length(width, base)
-                            for s in self._layer_rows(dists, width, height, span)[:height]]
-            return
+        self._fit_titles([f"{what} · {name} · all {n_layers} layers", f"{what} · {name} · {n_layers} layers",
+                          f"{what} · {name}", f"{short} · {name}", name,
+                          cut_run_name(run, border_room(self.outer_size.width))],
+                         zeros=any(_zero_bin(dists, k) is not None for k in range(n_layers)))
+        span = _shared_span(view, self.quantity, None, self._sharing())
+        return [s.adjust_cell_length(width, self.rich_style)
+                for s in self._layer_rows(dists, width, height, span)[:height]]
+
+    def _layer_strips(self, view, run, dists, width: int, height: int) -> list[Strip]:
+        """One layer: its histogram now over the value axis, and its percentile bands over the run."""
+        base = self.rich_style
+        n_layers = len(dists.names)
+        what, short = self.quantity.capitalize(), SHORT[self.quantity]
+        name = run_name(run)
         self.layer_index = min(max(self.layer_index, 0), n_layers - 1)
         i = self.layer_index
         lo, hi = _shared_span(view, self.quantity, i, self._sharing())
@@ -203,7 +228,7 @@ class HistogramPanel(StripPanel):
             strips += self._bands(pct[:, i, :], lo, hi, band_rows, pw, rgb)
             strips.append(_text(" " * MARGIN + _spread(f"step {steps[0]}", f"step {steps[-1]}", pw), width,
                                 base + Style(dim=True)))
-        self._strips = [s.adjust_cell_length(width, base) for s in strips[:height]]
+        return [s.adjust_cell_length(width, base) for s in strips[:height]]
 
     def _sharing(self) -> tuple[int, ...]:
         """The runs whose range this panel's axis spans: the small multiples side by side, or its own run."""

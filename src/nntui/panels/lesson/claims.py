@@ -21,25 +21,30 @@ def claim_lines(checks: tuple[Check, ...], verdicts: tuple[Verdict | None, ...],
     for k, check in enumerate(checks):
         if k in held:
             continue
-        verdict = verdicts[k] if k < len(verdicts) else None
-        state = "waiting" if verdict is None else "passed" if verdict.passed else "failed"
-        mark = {"waiting": "○", "passed": "✓", "failed": "✗"}[state]
-        when = "at the end" if check.at is None else f"at step {check.at}"
-        when = "" if when in check.say else f"  (judged {when})"  # (not "… still dead at the end  at the end")
         if k:
             text.append("\n")
-        text.append(f"{mark} ", CLAIM_STYLES[state])
-        text.append(check.say, "" if verdict is not None else "dim")
-        if not compact:
-            text.append(when if verdict is None else f"  {verdict.shown}", "dim" if verdict is None else
-                        CLAIM_STYLES[state])
-        elif verdict is not None and (short := _short_evidence(verdict.shown)):
-            text.append(f"  {short}", CLAIM_STYLES[state])
+        _claim_line(text, check, verdicts[k] if k < len(verdicts) else None, compact)
     if held:
         more = "more " if len(held) < len(checks) else ""
         text.append(("\n" if more else "") + f"○ {len(held)} {more}claims, shown after the question at step {question}",
                     "dim")
     return text
+
+
+def _claim_line(text: Text, check: Check, verdict: Verdict | None, compact: bool) -> None:
+    """A claim's mark, what the lesson says, and when it is judged or what decided it (`compact`: the numbers
+    only where they are short)."""
+    state = "waiting" if verdict is None else "passed" if verdict.passed else "failed"
+    mark = {"waiting": "○", "passed": "✓", "failed": "✗"}[state]
+    when = "at the end" if check.at is None else f"at step {check.at}"
+    when = "" if when in check.say else f"  (judged {when})"  # (not "… still dead at the end  at the end")
+    text.append(f"{mark} ", CLAIM_STYLES[state])
+    text.append(check.say, "" if verdict is not None else "dim")
+    if not compact:
+        text.append(when if verdict is None else f"  {verdict.shown}", "dim" if verdict is None else
+                    CLAIM_STYLES[state])
+    elif verdict is not None and (short := _short_evidence(verdict.shown)):
+        text.append(f"  {short}", CLAIM_STYLES[state])
 
 
 SHORT_EVIDENCE = 22  # cells: "weight = 1.892", "0.6314 > 2 × 0.188" keep their place in a 24-row window

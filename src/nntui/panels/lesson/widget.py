@@ -34,22 +34,27 @@ def wrap_code(line: str, width: int) -> list[tuple[int, int, int]]:
     rows: list[tuple[int, int, int]] = []
     start, indent = 0, 0
     while cell_len(line[start:]) > width - indent:
-        room = width - indent
-        end = start
-        while end < len(line) and cell_len(line[start:end + 1]) <= room:
-            end += 1
-        spaces = [i for i in range(start + 1, end + 1) if i < len(line) and line[i] == " " and line[i - 1] != " "
-                  and line[start:i].strip()]  # (never a row of nothing but indentation)
-        before = [i for i in spaces if i - start > room // 2 and line[i:].lstrip().startswith(BREAK_BEFORE)]
-        outside = [i for i in before if _depth(line[:i]) == 0]  # between terms, not inside brackets
-        after = [i + 1 for i in range(start, end - 1) if line[i] in ",(." and i - start >= room // 2]
-        cut = (outside or before or spaces or after or [max(end, start + 1)])[-1]  # mid-word only if it must
+        cut = _break(line, start, width - indent)
         rows.append((start, cut, indent))
         start, indent = cut, hang
         while start < len(line) and line[start] == " ":
             start += 1
     rows.append((start, len(line), indent))
     return rows
+
+
+def _break(line: str, start: int, room: int) -> int:
+    """Where a row of `line` from `start`, `room` cells wide, ends: the last space before an operator outside
+    brackets, else before one inside, else any space, else after a comma, bracket or dot, else mid-word."""
+    end = start
+    while end < len(line) and cell_len(line[start:end + 1]) <= room:
+        end += 1
+    spaces = [i for i in range(start + 1, end + 1) if i < len(line) and line[i] == " " and line[i - 1] != " "
+              and line[start:i].strip()]  # (never a row of nothing but indentation)
+    before = [i for i in spaces if i - start > room // 2 and line[i:].lstrip().startswith(BREAK_BEFORE)]
+    outside = [i for i in before if _depth(line[:i]) == 0]  # between terms, not inside brackets
+    after = [i + 1 for i in range(start, end - 1) if line[i] in ",(." and i - start >= room // 2]
+    return (outside or before or spaces or after or [max(end, start + 1)])[-1]  # mid-word only if it must
 
 
 def _depth(text: str) -> int:

@@ -214,6 +214,30 @@ class LossPlot(StripPanel):
         `nameless`: runs whose end label had no row of its own; `guess`: the dotted line's loss, where it is drawn;
         `on_guess`: the runs whose curves cover most of it."""
         n = len(unlabelled)
+        entries = self._entries(held_out, noise, marks, unlabelled, nameless, guess, on_guess)
+        legend, short = [long for long, _ in entries], [brief for _, brief in entries]
+        room = border_room(self.size.width)
+        hint = [self.KEY_HINT] if self.KEY_HINT else []
+        # the short words only where no run under others goes unnamed by them (a row can name the runs)
+        for form in (" · ".join([*legend, *hint]), " · ".join(legend), *([" · ".join(short)] if not n or not row
+                                                                         else [])):
+            if cell_len(form) <= room:
+                return form, ""
+        if not row:
+            return first_fit([" · ".join(short[:k]) for k in range(len(short), 0, -1)], room), ""
+        # the runs under others are named in the row; the border keeps what fits of the rest, from the first
+        named = [legend[0]] if n else []
+        skip = len(named)
+        k = next((k for k in range(len(short), skip, -1) if cell_len(" · ".join(short[skip:k])) <= room), skip)
+        # (where nothing else fits, the key hint: the count again, cut to "2 runs under…", said nothing new)
+        fallback = self.KEY_HINT if cell_len(self.KEY_HINT) <= room else ""
+        return " · ".join(short[skip:k]) if k > skip else fallback, " · ".join([*named, *short[k:]])
+
+    def _entries(self, held_out: bool, noise: bool, marks: Collection[str], unlabelled: Sequence[str],
+                 nameless: Sequence[str], guess: float | None, on_guess: Sequence[str]) -> list[tuple[str, str]]:
+        """The legend's entries, each (long, short), in the order they are kept: the marks that say a run is not
+        where it seems first (_subtitle says what each argument is)."""
+        n = len(unlabelled)
         # "ends under": what the rule measures (its end, and half its curve); "under others" read as the whole
         # curve hidden beside a run plainly seen in places (batch_size, activations, lr_sweep at 80x24)
         hidden = [((f"ends under others: {_names(unlabelled)}",
@@ -232,23 +256,7 @@ class LossPlot(StripPanel):
                                                   f"┄ const. guess {fmt_short(guess, 5)}{under}"))  # (a bare "guess" said nothing at 80x24)
         # what a label's "(under)" means: after the marks (the word on the label says most of it itself)
         entries += [(("(under): its end is beneath other curves", "(under): end hidden"))] if "≈" in marks else []
-        legend, short = [long for long, _ in entries], [brief for _, brief in entries]
-        room = border_room(self.size.width)
-        hint = [self.KEY_HINT] if self.KEY_HINT else []
-        # the short words only where no run under others goes unnamed by them (a row can name the runs)
-        for form in (" · ".join([*legend, *hint]), " · ".join(legend), *([" · ".join(short)] if not n or not row
-                                                                         else [])):
-            if cell_len(form) <= room:
-                return form, ""
-        if not row:
-            return first_fit([" · ".join(short[:k]) for k in range(len(short), 0, -1)], room), ""
-        # the runs under others are named in the row; the border keeps what fits of the rest, from the first
-        named = [legend[0]] if n else []
-        skip = len(named)
-        k = next((k for k in range(len(short), skip, -1) if cell_len(" · ".join(short[skip:k])) <= room), skip)
-        # (where nothing else fits, the key hint: the count again, cut to "2 runs under…", said nothing new)
-        fallback = self.KEY_HINT if cell_len(self.KEY_HINT) <= room else ""
-        return " · ".join(short[skip:k]) if k > skip else fallback, " · ".join([*named, *short[k:]])
+        return entries
 
     def _curves(self, view: View) -> list[Curves]:
         out = []
@@ -378,20 +386,53 @@ class LossPlot(StripPanel):
     def _draw(self, view: View, curves: list[Curves], plan: Plan, pw: int, base: Style) -> list[Strip]:
         """The chart's rows as `plan` lays them out: the curves, their marks and labels, the axes, and the legend
         row where the border had no room for it."""
-        ph, order, x_axis, y_axis, lines, ends = plan.rows, plan.order, plan.x_axis, plan.y_axis, plan.lines, plan.ends
+        ph, x_axis, y_axis = plan.rows, plan.x_axis, plan.y_axis
 
         def dots(series: Series) -> tuple[np.ndarray, np.ndarray]:
             return _dots(series, x_axis, y_axis, ph)
 
         canvas = BrailleCanvas(pw, ph)
+        self._paint_curves(canvas, curves, plan)
+        self._paint_marks(canvas, view, curves, plan, dots)
+        lowest = self._lowest_marks(view, dots, ph) if self.MARKS_LOWEST else {}
+        for i, (row, col, text) in lowest.items():
+            canvas.put(row, col, text, 3 * i + MAIN)
+        if plan.labels:
+            self._label_ends(canvas, view, plan.labels, plan.ends)
+        styles = [base + self._style(k // 3, k % 3) for k in range(3 * len(curves))] + [base + Style(dim=True)]
+        labels = y_axis.labels(MARGIN - 2, self._tick_label)
+        strips = []
+        for r, cells in enumerate(canvas.rows(styles, base)):
+            label = labels.get(r)
+            margin = f"{label:>{MARGIN - 2}} ┤" if label else " " * (MARGIN - 1) + "│"
+            strips.append(Strip([Segment(margin, base), *cells], MARGIN + pw))
+        strips.append(tick_line(x_axis, MARGIN, MARGIN + pw, base + Style(dim=True), label_width=5))
+        return strips + self._legend_rows(plan, MARGIN + pw, base)
+
+    def _legend_rows(self, plan: Plan, width: int, base: Style) -> list[Strip]:
+        """The legend's rows under the chart, where the border had no room for all of it."""
+        room = self.size.height - 1 - plan.rows  # (the rows made for it)
+        legend = _legend_lines(plan.rest, width) if room else []
+        if len(legend) > room:
+            # (the rest on the last row, still parted by " · ": joined by a space, "┄ const. guess 0.554 faint:
+            # dropout on" read as one entry)
+            legend = [*legend[:room - 1], first_fit([" · ".join(legend[room - 1:])], width)]
+        return [Strip([Segment(f"{line:^{width}}", base + Style(dim=True))], width)
+                for line in legend + [""] * (room - len(legend))]
+
+    @staticmethod
+    def _paint_curves(canvas: BrailleCanvas, curves: list[Curves], plan: Plan) -> None:
+        """The constant guess's dotted row behind everything, each run's faint trace, its validation dashes and
+        its solid main line, in drawing order."""
+        x_axis, y_axis, ph, lines = plan.x_axis, plan.y_axis, plan.rows, plan.lines
         if plan.guess is not None:  # behind everything: every other cell's dots, a dotted row
             dot_row = int(round(float(y_axis.dots(plan.guess, 4))))
             xs = np.arange(0, 2 * x_axis.cells)
             xs = xs[(xs // 2) % 2 == 0]
             canvas.paint(xs, np.full(len(xs), dot_row), 3 * len(curves))  # (its style: after every run's three)
-        for i in order:
+        for i in plan.order:
             if len(curves[i].trace[0]):
-                px, py = dots(curves[i].trace)
+                px, py = _dots(curves[i].trace, x_axis, y_axis, ph)
                 # a trace of the curve's own losses (a full batch: no noise) is drawn as the curve: its spikes
                 # within a column are the run's, not noise (overfitting's faint streak at step 720 was explained nowhere)
                 style = TRACE if _shows_noise(curves[i]) or not curves[i].envelope else MAIN
@@ -403,42 +444,24 @@ class LossPlot(StripPanel):
         for i, (xs, ys) in lines.items():  # solid: a gap would read as missing data (only validation is dashed)
             canvas.clear(xs, ys)
             canvas.paint(xs, ys, 3 * i + MAIN)
+
+    @staticmethod
+    def _paint_marks(canvas: BrailleCanvas, view: View, curves: list[Curves], plan: Plan, dots) -> None:
+        """Each run's exit arrow, its end mark (✗ diverged, ■ stopped early) and a ✎ where an edit changed it."""
         for i, (row, col, arrow) in plan.exits.items():
             canvas.put(row, col, arrow, 3 * i + MAIN)
-        for i, (row, col) in ends.items():
+        for i, (row, col) in plan.ends.items():
             if view.runs[i].diverged_at is not None:  # where it diverged: on the top edge if it left through it
                 canvas.put(row, col, "✗", 3 * i + MAIN)
             elif view.runs[i].stopped_at is not None:
                 canvas.put(row, col, "■", 3 * i + MAIN)
-        for i in order:  # ✎ on a run's curve where an edit changed its settings and it went on
+        for i in plan.order:  # ✎ on a run's curve where an edit changed its settings and it went on
             steps, values = curves[i].main
             for step in view.runs[i].edits:
                 if len(steps) and steps[0] <= step <= steps[-1]:
                     px, py = dots((np.array([float(step)]), np.interp([float(step)], steps, values)))
-                    canvas.put(min(max(int(py[0]) // 4, 0), ph - 1), min(max(int(px[0]) // 2, 0), x_axis.cells - 1),
-                               "✎", 3 * i + MAIN)
-        lowest = self._lowest_marks(view, dots, ph) if self.MARKS_LOWEST else {}
-        for i, (row, col, text) in lowest.items():
-            canvas.put(row, col, text, 3 * i + MAIN)
-        if plan.labels:
-            self._label_ends(canvas, view, plan.labels, ends)
-        styles = [base + self._style(k // 3, k % 3) for k in range(3 * len(curves))] + [base + Style(dim=True)]
-        labels = y_axis.labels(MARGIN - 2, self._tick_label)
-        strips = []
-        for r, cells in enumerate(canvas.rows(styles, base)):
-            label = labels.get(r)
-            margin = f"{label:>{MARGIN - 2}} ┤" if label else " " * (MARGIN - 1) + "│"
-            strips.append(Strip([Segment(margin, base), *cells], MARGIN + pw))
-        strips.append(tick_line(x_axis, MARGIN, MARGIN + pw, base + Style(dim=True), label_width=5))
-        room, width = self.size.height - 1 - plan.rows, MARGIN + pw  # (the rows made for it)
-        legend = _legend_lines(plan.rest, width) if room else []
-        if len(legend) > room:
-            # (the rest on the last row, still parted by " · ": joined by a space, "┄ const. guess 0.554 faint:
-            # dropout on" read as one entry)
-            legend = [*legend[:room - 1], first_fit([" · ".join(legend[room - 1:])], width)]
-        for line in legend + [""] * (room - len(legend)):
-            strips.append(Strip([Segment(f"{line:^{width}}", base + Style(dim=True))], width))
-        return strips
+                    canvas.put(min(max(int(py[0]) // 4, 0), plan.rows - 1),
+                               min(max(int(px[0]) // 2, 0), plan.x_axis.cells - 1), "✎", 3 * i + MAIN)
 
     def _layout(self, view: View, curves: list[Curves], order: list[int], x_max: int, y_axis: Scale,
                 cw: int) -> tuple[Scale, dict[int, tuple[np.ndarray, np.ndarray]], dict[int, tuple[int, int]]]:

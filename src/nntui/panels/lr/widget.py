@@ -53,27 +53,37 @@ class LearningRatePanel(StripPanel):
         strips: list[Strip] = []
         for i, (label, (steps, lrs)) in enumerate(zip(labels, series)):
             style = base + Style(color=Color.from_rgb(*variant_rgb(i)))
-            if not len(steps):
-                column_lr = np.zeros(cw)
-            else:  # a column past the run's last step is empty (it has not got there)
-                column_lr = np.where(np.round(at) <= steps[-1], np.interp(np.round(at), steps, lrs), 0.0)
-            # a positive lr is at least an eighth of a row: under it, exponential's 5e-4 left no bar from step 260
-            # on, and the run read as stopped (an lr of exactly 0 stays empty: polynomial's and cosine's end)
-            eighths = np.round(column_lr / (top or 1.0) * rows * 8)
-            bars = column_bars(np.where(column_lr > 0, np.maximum(eighths, 1), eighths), rows)
-            # the name on the strip's last rows, wrapped on words ("exponential γ" / "0.01"), as the table's lr now
-            names = wrap_words(label, label_w - 1)
-            if len(names) > rows:  # more lines than rows: the name's start, cut ("exponent…"), on the rows it has
-                names = names[:rows - 1] + [" ".join(names[rows - 1:])]
-                names[-1] = names[-1] if len(names[-1]) < label_w else names[-1][:label_w - 2] + "…"
-            names = [""] * (rows - len(names)) + names
+            bars = _bars(steps, lrs, at, top, rows)
+            names = _name_rows(label, label_w, rows)
             lr_now = view.runs[i].lr
             for r, text in enumerate(bars):
                 last = r == rows - 1
-                name = names[r] if len(names[r]) < label_w else names[r][:label_w - 2] + "…"
                 now = fmt_num(lr_now) if last and lr_now == lr_now and value_w else ""
-                strips.append(Strip([Segment(f"{name:<{label_w}}", style + Style(bold=True)), Segment(text, style),
-                                     Segment(f"{now:>{value_w}}" if value_w else "", style)]))
+                strips.append(Strip([Segment(f"{names[r]:<{label_w}}", style + Style(bold=True)),
+                                     Segment(text, style), Segment(f"{now:>{value_w}}" if value_w else "", style)]))
         strips.append(tick_line(x_axis, label_w, label_w + cw, base + Style(dim=True), label_width=5))
         self._strips = [s.crop_extend(0, width, base) for s in strips[:height]]
 
+
+
+def _bars(steps: np.ndarray, lrs: np.ndarray, at: np.ndarray, top: float, rows: int) -> list[str]:
+    """A run's lr at each column's step (`at`) as bars `rows` high, `top` at full height; a column past the run's
+    last step is empty (it has not got there)."""
+    if not len(steps):
+        column_lr = np.zeros(len(at))
+    else:
+        column_lr = np.where(np.round(at) <= steps[-1], np.interp(np.round(at), steps, lrs), 0.0)
+    # a positive lr is at least an eighth of a row: under it, exponential's 5e-4 left no bar from step 260
+    # on, and the run read as stopped (an lr of exactly 0 stays empty: polynomial's and cosine's end)
+    eighths = np.round(column_lr / (top or 1.0) * rows * 8)
+    return column_bars(np.where(column_lr > 0, np.maximum(eighths, 1), eighths), rows)
+
+
+def _name_rows(label: str, label_w: int, rows: int) -> list[str]:
+    """The run's name on its strip's last rows, wrapped on words ("exponential γ" / "0.01"), as the table's lr
+    now; more lines than rows: the name's start, cut ("exponent…"), on the rows it has."""
+    names = wrap_words(label, label_w - 1)
+    if len(names) > rows:
+        names = names[:rows - 1] + [" ".join(names[rows - 1:])]
+    names = [""] * (rows - len(names)) + names
+    return [name if len(name) < label_w else name[:label_w - 2] + "…" for name in names]

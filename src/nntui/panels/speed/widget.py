@@ -39,34 +39,46 @@ class SpeedPanel(StripPanel):
         self.set_titles(title=first_fit(["Training speed · steps per second", "Training speed", "Speed"], room),
                         subtitle=first_fit(["each run's own training time", "own time only"], room))
         names = [run.label for run in view.runs]
-        heads = [f"{name:<{max(map(len, names))}} on {run.device or '?'}" for name, run in zip(names, view.runs)]
+        heads = _heads(view)
         head_w = max(map(len, heads)) + 1
         value_w = max(len(_rate_text(r)) for r in rates) + 1
         inline = width - head_w - value_w >= max(12, width // 3)  # else each bar gets a row of its own
         pad = head_w if inline else 0
         bar_w = max(width - pad - value_w if inline else width - 1, 4)
         axis = _rate_axis(max(r for r in rates if math.isfinite(r)), bar_w)
-        rows: list[Strip] = []
-        for i, (head, rate) in enumerate(zip(heads, rates)):
-            style = base + Style(color=Color.from_rgb(*variant_rgb(i)), bold=True)
-            bar = Segment(_bar(float(axis.position(rate)) + 0.5 if math.isfinite(rate) else 0.0, bar_w), style)
-            value = Segment(f"{_rate_text(rate):>{value_w}}", style)
-            if inline:
-                rows.append(Strip([Segment(f"{head:<{head_w}}", style), bar, value]))
-            else:
-                rows += [Strip([Segment(f"{head:<{max(width - value_w, 0)}}", style), value]), Strip([bar])]
-            detail = _detail(rate, rates[0], names[0], i)
-            if pad + len(detail) > width:  # a narrow panel: the time a step, without the ratio
-                detail = detail.split(" · ")[0]
-            rows.append(Strip([Segment(" " * pad + detail, base + Style(dim=True))]))
+        rows = [row for i, (head, rate) in enumerate(zip(heads, rates))
+                for row in _run_rows(i, head, rate, rates[0], names[0], axis, bar_w, value_w, pad, width, base)]
         rows.append(tick_line(axis, pad, width, base + Style(dim=True)))  # (the last label may reach past the bars)
         note = _note([run.device for run in view.runs])
-        if note:
-            rows.append(Strip.blank(width, base))
-            rows += [Strip([Segment(line, base)]) for line in wrap_label(note, max(width - 1, 10))]
+        if note:  # under a blank row
+            lines = wrap_label(note, max(width - 1, 10))
+            rows += [Strip.blank(width, base), *(Strip([Segment(line, base)]) for line in lines)]
         top_pad = max((height - len(rows)) // 2, 0)  # the bars in the middle of a tall panel
         strips = [Strip.blank(width, base)] * top_pad + rows
         self._strips = [s.crop_extend(0, width, base) for s in strips[:height]]
+
+
+def _heads(view) -> list[str]:
+    """Each run's name, padded to the longest, and the device it trains on."""
+    width = max(len(run.label) for run in view.runs)
+    return [f"{run.label:<{width}} on {run.device or '?'}" for run in view.runs]
+
+
+def _run_rows(i: int, head: str, rate: float, first: float, first_name: str, axis: Scale, bar_w: int, value_w: int,
+              pad: int, width: int, base: Style) -> list[Strip]:
+    """A run's bar, its rate and the time a step takes: the name and bar on one row where `pad` leaves room
+    for the name (inline), else the name over the bar."""
+    style = base + Style(color=Color.from_rgb(*variant_rgb(i)), bold=True)
+    bar = Segment(_bar(float(axis.position(rate)) + 0.5 if math.isfinite(rate) else 0.0, bar_w), style)
+    value = Segment(f"{_rate_text(rate):>{value_w}}", style)
+    if pad:
+        rows = [Strip([Segment(f"{head:<{pad}}", style), bar, value])]
+    else:
+        rows = [Strip([Segment(f"{head:<{max(width - value_w, 0)}}", style), value]), Strip([bar])]
+    detail = _detail(rate, first, first_name, i)
+    if pad + len(detail) > width:  # a narrow panel: the time a step, without the ratio
+        detail = detail.split(" · ")[0]
+    return [*rows, Strip([Segment(" " * pad + detail, base + Style(dim=True))])]
 
 
 def _rate_axis(top: float, cells: int) -> Scale:

@@ -45,16 +45,8 @@ class WeightNormsPanel(StripPanel):
         run = self.shown_run()
         norms = run.measured.get("weight_norms") if run is not None else None
         ratios = run.measured.get("update_ratios") if run is not None else None
-        room = border_room(self.outer_size.width)
-        name = cut_run_name(run, max(room - 12, 8)) if run is not None else ""
-        guide, short = f"┄ {HEALTHY_RATIO:g}: a healthy update", f"┄ {HEALTHY_RATIO:g}: healthy"
         both = height - 4 >= MIN_BOTH  # room for ‖W‖ and the updates; else the updates alone
-        # (named after the updates, the telling chart: "Weight norms" read as the flat ‖W‖ lines above them)
-        titles = ([f"Weight updates and norms · {name}", f"Updates, ‖W‖ · {name}"] if both else
-                  [f"Weight updates · {name}", f"‖ΔW‖/‖W‖ · {name}"])
-        self.set_titles(title=first_fit([*titles, name], room),
-                        subtitle=first_fit([f"{guide} · [ / ]: other run", f"{short} · [ / ]: other run",
-                                            f"{short} · [ / ]: run", guide, short], room))
+        self._set_titles(run, both)
         if run is None or norms is None or ratios is None or not len(norms[0]) or height < 7 or width < MARGIN + 8:
             self._strips = centered_message("waiting for the first step…" if height >= 7 else "too small", width,
                                             height, base)
@@ -86,6 +78,17 @@ class WeightNormsPanel(StripPanel):
                    *(bottom.strips or [Strip.blank(width, base)] * (lower + 1)),
                    self._legend(colours, bottom.hidden, width, base, dim)]
         self._strips = [s.crop_extend(0, width, base) for s in strips[:height]]
+
+    def _set_titles(self, run, both: bool) -> None:
+        """Named after the updates, the telling chart ("Weight norms" read as the flat ‖W‖ lines above them)."""
+        room = border_room(self.outer_size.width)
+        name = cut_run_name(run, max(room - 12, 8)) if run is not None else ""
+        guide, short = f"┄ {HEALTHY_RATIO:g}: a healthy update", f"┄ {HEALTHY_RATIO:g}: healthy"
+        titles = ([f"Weight updates and norms · {name}", f"Updates, ‖W‖ · {name}"] if both else
+                  [f"Weight updates · {name}", f"‖ΔW‖/‖W‖ · {name}"])
+        self.set_titles(title=first_fit([*titles, name], room),
+                        subtitle=first_fit([f"{guide} · [ / ]: other run", f"{short} · [ / ]: other run",
+                                            f"{short} · [ / ]: run", guide, short], room))
 
     @staticmethod
     def _heading(forms: list[str], hidden: tuple[int, ...], width: int, style: Style, starred: bool = False) -> Strip:
