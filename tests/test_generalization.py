@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from nntui.engine import Engine
-from nntui.engine.engine import accuracy
+from nntui.engine.run import accuracy
 from nntui.errors import ScenarioError
 from nntui.record import History
 from nntui.scenario.loader import load_path

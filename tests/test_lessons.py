@@ -64,7 +64,7 @@ LESSON_SNAPSHOTS = [
 @pytest.mark.parametrize("name, steps", LESSON_SNAPSHOTS)
 def test_lesson_snapshots(snap_compare, monkeypatch, name, steps):
     ticks = iter(range(10**9))  # a fake clock: each reading is 5 ms later, so every run shows 200 steps/s
-    monkeypatch.setattr("nntui.engine.engine.clock", lambda: next(ticks) * 0.005)
+    monkeypatch.setattr("nntui.engine.run.clock", lambda: next(ticks) * 0.005)
     app = NNTuiApp(load(name), device="cpu", run_steps=steps)
     assert snap_compare(app, terminal_size=(120, 40), run_before=lambda pilot: wait_idle(pilot.app, pilot))
 
@@ -305,7 +305,7 @@ def test_devices_reports_each_runs_device_and_rate():
 
 def test_steps_per_second_leave_out_the_whole_split_evaluations(monkeypatch):
     ticks = iter(range(10**6))  # a clock that moves one second each time it is read
-    monkeypatch.setattr("nntui.engine.engine.clock", lambda: float(next(ticks)))
+    monkeypatch.setattr("nntui.engine.run.clock", lambda: float(next(ticks)))
     run = Engine(load("devices").with_steps(2), "cpu").runs[0]
     run.train_step()  # step 1: no evaluation due (every 5 steps, and the last)
     assert run.train_seconds == 1 and run.eval_seconds == 0

@@ -32,14 +32,14 @@ class Variant(Protocol):
     def parameter_count(self) -> int: ...
 
 
-# What the engine itself records for a panel, switched on by name (engine/engine.py): the parameter path (the
+# What the engine itself records for a panel, switched on by name (engine/run.py): the parameter path (the
 # engine frames its loss surfaces around it), the autograd graph (traced once, before the first step) and each
 # step's lr (it rides with that step's loss, kept min/max-bucketed like the loss so a schedule's peaks stay).
 Probe = Literal["path", "graph", "lr"]
 PROBES: tuple[Probe, ...] = get_args(Probe)
 
 class PanelProbe(Protocol):
-    """A panel's own measurement of one run, built by the engine as `Probe(run)` (engine.RunState: its `model`,
+    """A panel's own measurement of one run, built by the engine as `Probe(run)` (engine.run.RunState: its `model`,
     `params`, `names`, `optimizer`, training inputs `x`, `device`) for each run while the panel is shown."""
 
     def before_update(self) -> None:

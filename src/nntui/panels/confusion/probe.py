@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from ...engine.build import eval_mode
-from ...engine.engine import predictions, true_classes
+from ...engine.run import predictions, true_classes
 
 
 class Confusion:
