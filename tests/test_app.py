@@ -315,26 +315,39 @@ async def test_plots_side_by_side_are_one_width_on_an_odd_width():
         assert grid.query_one("#contour").region.width == grid.size.width
 
 
-async def test_a_narrow_grid_gives_a_loss_chart_listed_first_the_room_to_name_its_curves():
-    # lr_sweep at 80x24: a loss chart of 15 columns beside the curvature panel had no end labels at all
+async def test_a_grid_too_narrow_for_two_plots_shows_one_at_its_full_width():
+    # lr_sweep at 80x24: side by side, a loss chart of 24 columns ticked its steps 0 and 400 and cut its labels
     from nntui.panels.loss.widget import LossPlot
     from nntui.ui.plot_grid import PlotGrid
 
-    app = NNTuiApp(load("lr_sweep").with_steps(40), device="cpu", questions=False)
+    app = NNTuiApp(load("lr_sweep").with_steps(25), device="cpu", questions=False)  # (the beat at 20: the loss)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_idle(app, pilot)
         grid, loss = app.query_one(PlotGrid), app.query_one(LossPlot)
-        other = next(p for p in grid.plots if p.display and p is not loss)
-        assert loss.region.width > 1.3 * other.region.width
-        assert any(line.rstrip().endswith(" 0.0005") for line in (strip.text for strip in loss._strips))
-    app = NNTuiApp(load("linear_regression").with_steps(2), device="cpu", questions=False)  # the fit first: halves
+        assert [p for p in grid.plots if p.display] == [loss] and loss.region.width == grid.size.width
+        assert any(line.rstrip().endswith(" lr=0.0005") for line in (strip.text for strip in loss._strips))
+
+
+async def test_a_beat_brings_the_plot_it_talks_about_into_view_once():
+    # dead_relu at 80x24 opens on the histograms its first beat talks about ("Grey bars are outputs that are
+    # exactly 0"), not on the loss chart listed first; p still pages on from there
+    from nntui.ui.plot_grid import PlotGrid
+
+    app = NNTuiApp(load("dead_relu").with_steps(3), device="cpu", questions=False)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_idle(app, pilot)
-        assert len({p.region.width for p in app.query_one(PlotGrid).plots if p.display}) == 1
+        grid = app.query_one(PlotGrid)
+        assert [p.id for p in grid.plots if p.display] == ["histograms-2", "histograms-3"]  # (multiples: a pair)
+        await pilot.press("p")
+        await pilot.pause()
+        app.refresh_panels(force=True)  # the same beat: the page the reader chose stays
+        await pilot.pause()
+        assert [p.id for p in grid.plots if p.display] == ["loss"]
 
 
 async def test_a_short_screen_shows_a_row_of_plots_at_a_time_and_p_shows_the_next():
-    # at 80x24 four plots and seven runs left each plot four rows (issue 27): two at a time, ten rows each
+    # at 80x24 four plots and seven runs left each plot four rows (issue 27): one at a time, ten rows and the
+    # whole width each
     from nntui.panels.variants.widget import VariantsTable
     from nntui.ui.plot_grid import PlotGrid
 
@@ -343,12 +356,15 @@ async def test_a_short_screen_shows_a_row_of_plots_at_a_time_and_p_shows_the_nex
         await wait_idle(app, pilot)
         grid, table = app.query_one(PlotGrid), app.query_one(VariantsTable)
         shown = [p.id for p in grid.plots if p.display]
-        assert shown == ["activation", "loss"] and str(table.border_subtitle) == "plots 1/2 · p: next"
+        assert shown == ["activation"] and str(table.border_subtitle) == "plots 1/3 · p: next"
         assert all(p.region.height >= 8 for p in grid.plots if p.display)
         await pilot.press("p")
         await pilot.pause()
-        assert [p.id for p in grid.plots if p.display] == ["boundary-1", "boundary-3"]
-        assert str(table.border_subtitle) == "plots 2/2 · p: next"
+        assert [p.id for p in grid.plots if p.display] == ["loss"]
+        await pilot.press("p")
+        await pilot.pause()
+        assert [p.id for p in grid.plots if p.display] == ["boundary-1", "boundary-3"]  # small multiples: a pair
+        assert str(table.border_subtitle) == "plots 3/3 · p: next"
         await pilot.resize_terminal(120, 40)
         await until(lambda: app.screen.size == (120, 40))
         await pilot.pause(0.1)

@@ -443,22 +443,22 @@ async def test_a_run_early_stopping_ended_on_another_s_path_is_said_to_share_its
 def test_a_label_never_sits_on_another_curve_s_row_without_its_value():
     # dead_relu at 80x24: three curves ending a row apart on a six-row chart, each name pushed onto the next
     # curve's row, named each curve as another run; a label off its row says its value, or none is drawn
-    from nntui.panels.loss.widget import _end_labels
+    from nntui.panels.loss.labels import end_labels
 
     groups = [[(0, "")], [(1, "")], [(2, "")]]
     names, last = ["relu, lr 2", "relu, lr 0.05", "leaky relu, lr 2"], {0: 0.4589, 1: 0.03728, 2: 0.001606}
     apart = {0: (1, 20), 1: (3, 20), 2: (5, 20)}
-    assert [t for _, _, t in _end_labels(groups, names, apart, last, 6, 30)] == names  # each on its own row
+    assert [t for _, _, t in end_labels(groups, names, apart, last, 6, 30)] == names  # each on its own row
     crowded = {0: (2, 20), 1: (2, 20), 2: (3, 20)}  # two want row 2: one is pushed onto the third's row
-    assert [t for _, _, t in _end_labels(groups, names, crowded, last, 6, 30)] == [
+    assert [t for _, _, t in end_labels(groups, names, crowded, last, 6, 30)] == [
         "relu, lr 2: 0.459", "relu, lr 0.05: 0.037", "leaky relu, lr 2: 0.002"]  # (fmt_short, 5 cells)
     # no room to say the values: only the labels with a row of their own (the legend names the other)
-    assert [t for _, _, t in _end_labels(groups, names, crowded, last, 6, 12)] == ["relu, lr 2", "leaky relu, lr 2"]
+    assert [t for _, _, t in end_labels(groups, names, crowded, last, 6, 12)] == ["relu, lr 2", "leaky relu, lr 2"]
     under = [[(0, "")], [(1, "≈")], [(2, "")]]  # with "(under)" too long, the value stays and the legend names it
-    assert [t for _, _, t in _end_labels(under, names, crowded, last, 6, 24)] == [
+    assert [t for _, _, t in end_labels(under, names, crowded, last, 6, 24)] == [
         "relu, lr 2: 0.459", "relu, lr 0.05: 0.037", "leaky relu, lr 2: 0.002"]
     same = [[(0, ""), (1, "=")], [(2, "")]]  # "= b" under "a" is where it belongs
-    assert [t for _, _, t in _end_labels(same, names, {0: (2, 20), 2: (5, 20)}, last, 6, 12)] == [
+    assert [t for _, _, t in end_labels(same, names, {0: (2, 20), 2: (5, 20)}, last, 6, 12)] == [
         "relu, lr 2", "= relu, lr 0.05", "leaky relu, lr 2"]
 
 

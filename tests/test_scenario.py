@@ -469,6 +469,18 @@ def test_a_beat_s_focus_names_a_run(write_scenario):
     assert "lesson.beats.0.focus: focus 'c' is not a run's label; use one of 'a', 'b'" in str(info.value)
 
 
+def test_a_beat_shows_a_plot_the_lesson_has(write_scenario):
+    panels = '[view]\npanels = ["loss", "gradient_flow", "variants"]\n'
+    beat = '[[lesson.beats]]\nat = 0\nsay = "b"\nshow = "{}"\n'
+    assert load_path(write_scenario(MINIMAL + panels + beat.format("gradient_flow"))).lesson.beats[0].show == \
+        "gradient_flow"
+    for shown in ("histograms", "variants"):  # not shown, or not a plot
+        with pytest.raises(ScenarioError) as info:
+            load_path(write_scenario(MINIMAL + panels + beat.format(shown)))
+        assert (f"lesson.beats.0.show: show '{shown}' is not a plot in view.panels; use one of 'loss', "
+                "'gradient_flow'") in str(info.value)
+
+
 def test_a_file_saved_with_a_byte_order_mark_loads(tmp_path):
     # Notepad's "UTF-8 with BOM": was "TOML syntax error: Invalid statement" (issue 30)
     from .conftest import MINIMAL

@@ -447,13 +447,19 @@ def _panel_problem(spec: ScenarioFile, variants: list[Variant], source: str, tex
 
 
 def _placement_problem(spec: ScenarioFile, variants: list[Variant], source: str, text: str) -> Problem | None:
-    """A beat's focus, a panel drawn per run (view.runs) or held at a step (view.at) that names what is not there."""
+    """A beat's focus or plot, a panel drawn per run (view.runs) or held at a step (view.at) that names what is
+    not there."""
     run_labels = [v.label for v in variants]
+    plots = [name for name in spec.view.panels if not panel(name).frame]
     for k, beat in enumerate(spec.lesson.beats):
         if beat.focus is not None and beat.focus not in run_labels:
             return Problem(source, f"focus '{beat.focus}' is not a run's label; use one of "
                            f"{', '.join(repr(label) for label in run_labels)}", f"lesson.beats.{k}.focus",
                            locate(text, ("lesson", "beats", k, "focus")))
+        if beat.show is not None and beat.show not in plots:
+            return Problem(source, f"show '{beat.show}' is not a plot in view.panels; use one of "
+                           f"{', '.join(repr(name) for name in plots)}", f"lesson.beats.{k}.show",
+                           locate(text, ("lesson", "beats", k, "show")))
     for shown, labels in spec.view.runs.items():
         problem = multiples_problem(shown, labels, list(spec.view.panels), run_labels)
         if problem:

@@ -103,6 +103,8 @@ class Beat(Strict):
     why: str = Field("", max_length=2_000, description="Shown after the answer: why it is right.")
     focus: str | None = Field(None, description="The label of the run this beat is about: the loss panel draws "
                               "its curve on top of the others while the beat is current.")
+    show: PanelName | None = Field(None, description="The plot this beat talks about: on a screen that shows one "
+                                   "plot at a time (80x24), it comes into view when the beat does (p still pages).")
 
     @model_validator(mode="after")
     def _question(self) -> Beat:

@@ -38,7 +38,7 @@ from .panel import Control, Panel
 from .patches.ordered_keys import install as install_ordered_keys
 from .patches.partial_updates import install as install_partial_updates
 from .patches.timer_ticks import install as install_timer_ticks
-from .plot_grid import PlotGrid
+from .plot_grid import PlotGrid, panel_name
 from .screens.edit import Edit, EditScreen
 from .screens.help import HelpScreen
 from .screens.question import QuestionScreen
@@ -152,7 +152,9 @@ class NNTuiApp(BaseApp, App["str | Scenario | None"]):
                 plots = [made for name in dict.fromkeys(self.scenario.view.panels) if not panel(name).frame
                          for made in self._make_plots(name)]
                 wide = set(self.scenario.view.wide)
-                yield PlotGrid(plots, frozenset(p for p in plots if _panel_name(p) in wide), id="plots")
+                first = {name: next(p for p in plots if panel_name(p) == name) for name in map(panel_name, plots)}
+                beats = tuple((b.at, first.get(b.show) if b.show else None) for b in self.scenario.lesson.beats)
+                yield PlotGrid(plots, frozenset(p for p in plots if panel_name(p) in wide), beats, id="plots")
                 if "variants" in panels:
                     yield self._make_panel("variants")
             if "lesson" in panels:
@@ -242,6 +244,8 @@ class NNTuiApp(BaseApp, App["str | Scenario | None"]):
             self.notify(view.error, title="Training stopped", severity="error", timeout=30)
 
     def _show(self, view: View) -> None:
+        for grid in self._all(PlotGrid):
+            grid.follow(view.step)
         for shown in self._panels:  # each panel takes what it needs from the same View (a held one: as it was)
             shown.show(view if shown.held_at is None else view.at(shown.held_at))
         self._ask(view)
@@ -452,10 +456,14 @@ class NNTuiApp(BaseApp, App["str | Scenario | None"]):
             grid.next_page()
 
     def on_plot_grid_paged(self, message: PlotGrid.Paged) -> None:
-        """A short screen shows one row of plots: the variants table, under them, says so and how to see more."""
+        """A short or narrow screen shows one row of plots: the variants table, under them, says so and how to see
+        more (the lesson panel, where there is no table)."""
         note = f"plots {message.page + 1}/{message.pages} · p: next" if message.pages > 1 else ""
-        for table in self._all(VariantsTable):
+        tables = self._all(VariantsTable)
+        for table in tables:
             table.border_subtitle = note
+        for lesson in [] if tables else self._all(LessonPanel):  # (no table: the lesson's border says it)
+            lesson.say_plots(note)
 
     def action_toggle_maximize(self) -> None:
         """Fill the screen with the focused panel (tab picks it); again to restore."""
@@ -472,11 +480,6 @@ class NNTuiApp(BaseApp, App["str | Scenario | None"]):
             rows += [(key, f"{description} ({name.replace('_', ' ')}, when focused)")
                      for key, description in panel_class(name).help_rows(self.scenario)]
         self.push_screen(HelpScreen(rows, self.scenario.title))
-
-
-def _panel_name(plot: Widget) -> str:
-    """The scenario's name of a plot: its id, less the run number of a small multiple ("boundary-2")."""
-    return (plot.id or "").rsplit("-", 1)[0] if (plot.id or "").rsplit("-", 1)[-1].isdigit() else plot.id or ""
 
 
 def _unused(folder: Path, stem: str, suffix: str) -> str:

@@ -15,7 +15,6 @@ few ms. Strips are rebuilt only when the data, the size or the scale change.
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
@@ -29,7 +28,7 @@ from textual.strip import Strip
 from ...runner import View
 from ...status import OVERFIT
 from ...ui.draw.axis import Scale, scale, step_axis, tick_label
-from ...ui.draw.braille import BrailleCanvas, dot_cells
+from ...ui.draw.braille import BrailleCanvas
 from ...ui.draw.chart import envelope_dots, line_dots
 from ...ui.draw.palette import blend, variant_rgb
 from ...ui.draw.raster import (
@@ -44,20 +43,24 @@ from ...ui.draw.raster import (
     wrap_words,
 )
 from ...ui.panel import StripPanel
+from .labels import GUTTER_SHARE, end_labels, group_labels, gutter_width, names_said, short_names, spread
+from .overlap import (
+    Curves,
+    Series,
+    covers_row,
+    hidden_groups,
+    identical,
+    same_points,
+    same_until_stopped,
+    share_under,
+)
 
 FLOOR = 1e-12  # log scale: losses of exactly zero are drawn at this floor
 ROUNDING = 1e-6  # float32 resolves a loss to about 1e-7 of itself: closer to the minimum than this is rounding
-GUTTER_SHARE = 0.4  # the most of a chart's width its end labels take (a third cut lr_sweep's '0.0005: 0.042')
 X_LABEL_PAD = 2  # columns right of the curves where the last step label is centred on its column
-SAME_RTOL = 1e-4  # two runs closer than this everywhere are one curve on any screen: "a = b"
-GUESS_COVERED = 0.75  # a curve within half a cell of the guess line over 3/4 of the chart's width hides it
 HELD_OUT_HIDDEN_SHARE = 0.95  # validation curves with nearly all their points under the curves: "hidden under ━" (0.75 called
 # binary_classification's validation hidden beside its bump to 0.24 in plain view)
 HELD_OUT_UNDER_SHARE = 0.4    # … with much of them: "partly under ━" (a visible end contradicted "hidden")
-HIDDEN_SHARE = 0.5  # a run whose end and half its curve lie under others: "b (under)" (it seemed to stop early;
-# with a quarter, runs plainly seen above the others were called under)
-TAIL_HIDDEN = 0.2  # … or whose last fifth of the chart's width lies under others (input_normalization's standardized
-# run, flat under raw's from step 82 of 150, "stopped at 82" to a reviewer)
 HELD_OUT_DASH = np.array([1] * 4 + [0] * 2, bool)  # dense enough to read as a line, gapped enough to be told apart
 LEGEND_ROWS = 2  # rows a chart gives up, at most, for the legend its border has no room for
 TALL = 20  # … and one more on a chart this tall or taller
@@ -65,8 +68,6 @@ MIN_ROWS_FOR_LEGEND = 6  # a chart this short keeps its rows for the curves (the
 MAIN, HELD_OUT, TRACE = 0, 1, 2  # each run's three styles: its curve, its validation curve, its mini-batch noise
 HELD_OUT_TINT = 0.45  # the validation curve's colour, this far from the run's toward the text colour: lighter
 TRACE_FADE = 0.55  # the noise's colour, this far from the run's toward the background
-
-Series = tuple[np.ndarray, np.ndarray]  # (steps, values)
 
 
 @dataclass(frozen=True)
@@ -103,22 +104,11 @@ class _Fit:
     texts: list[tuple[int, int, str]]                # end labels: (run, the run it sits by, text)
 
 
-@dataclass(frozen=True)
-class Curves:
-    """One run's curves, finite points only."""
-
-    main: Series       # what runs are compared on: bold
-    trace: Series      # faint behind it
-    held_out: Series   # dashed, dim
-    envelope: bool     # the trace is drawn as each column's min–max (noise), not as a line (an EMA)
-
-
 class LossPlot(StripPanel):
     PAINTS_BACKGROUND = True  # every style it draws with carries the panel's background: no second pass
     MARKS_LOWEST = True  # ▼ at the lowest validation loss once the curve has climbed from it
     GUESS_LINE = True  # a dotted line at the loss of the best constant guess (ln k, the variance), where it is shown
     Y_ANCHOR = "low"  # the data sit at the bottom of the y axis (a loss starts at its floor)
-    LABELS_ENDS = True  # names each curve at its end, right of it: a narrow plot grid gives it the wider column
     KEY_HINT = "l: log/linear"
 
     @classmethod
@@ -240,18 +230,18 @@ class LossPlot(StripPanel):
         n = len(unlabelled)
         # "ends under": what the rule measures (its end, and half its curve); "under others" read as the whole
         # curve hidden beside a run plainly seen in places (batch_size, activations, lr_sweep at 80x24)
-        hidden = [((f"ends under others: {_names(unlabelled)}",
+        hidden = [((f"ends under others: {names_said(unlabelled)}",
                     f"{n} run{'s' * (n > 1)} end{'s' * (n == 1)} under others"), n > 0),
                   (("= same values", "= same"), "=" in marks),
                   (("one curve until ■: the same path", "one curve until ■"), "=■" in marks)]
         entries = [pair for pair, shown in hidden if shown]
         if nameless:  # (after the runs under others: a run not named at its end is still seen ending)
             # (their curves are drawn: only the label at the end had no room; "unnamed" read as jargon)
-            entries.append((f"no room for its label: {_names(nameless)}", f"not labelled: {_names(nameless)}"))
+            entries.append((f"no room for its label: {names_said(nameless)}", f"not labelled: {names_said(nameless)}"))
         entries += self._legend(held_out, noise, marks)
         if guess is not None:  # before the batch noise, which a narrow panel drops first
             # ("behind": "guess 82.29, under linear model" read as a value below the linear model's 74.69)
-            under = f", behind {_names(on_guess)}" if on_guess else ""
+            under = f", behind {names_said(on_guess)}" if on_guess else ""
             entries.insert(len(entries) - noise, (f"┄ best constant guess {fmt_short(guess, 5)}{under}",
                                                   f"┄ const. guess {fmt_short(guess, 5)}{under}"))  # (a bare "guess" said nothing at 80x24)
         # what a label's "(under)" means: after the marks (the word on the label says most of it itself)
@@ -267,7 +257,7 @@ class LossPlot(StripPanel):
             ema = ema if len(ema[0]) else raw
             full = self._finite(run.train_steps, run.train_losses, floor)
             held_out = self._finite(run.val_steps, run.val_losses, floor)
-            if len(full[0]) and self.smooth and not _same(full, raw):  # the compared curve smoothed, its raw points faint
+            if len(full[0]) and self.smooth and not same_points(full, raw):  # the compared curve smoothed, its raw points faint
                 # around it (batch_size: each end label at the last of a noisy curve ranked batch 8 above batch 1,
                 # where the claims' means rank them the other way)
                 out.append(Curves((full[0], debiased_ema(full[1], self.smoothing)), full, held_out, envelope=True))
@@ -308,7 +298,7 @@ class LossPlot(StripPanel):
         from the chart for what its border has no room for)."""
         marks = _marks(view, self.MARKS_LOWEST)
         order = self._order(view, curves)
-        names = _short_names([run.label for run in view.runs], int(pw * GUTTER_SHARE) - 2)
+        names = short_names([run.label for run in view.runs], int(pw * GUTTER_SHARE) - 2)
         # each tick on the row (and column) whose centre is its value: read back through them, every dot is
         # within half a cell of its value (axis.py)
         y_axis = self._y_axis(*self._y_range(view, curves), ph)
@@ -370,14 +360,14 @@ class LossPlot(StripPanel):
         wider gutter."""
         ph = y_axis.cells
         x_max = max(x_extent(view.step, view.total), 1)
-        same = _identical(curves, order[::-1])
-        gutter = _gutter(_group_labels(same, names), pw)
+        same = identical(curves, order[::-1])
+        gutter = gutter_width(group_labels(same, names), pw)
         for again in (True, False):
             cw = pw - max(gutter, X_LABEL_PAD)  # the curves' columns; end labels fit in the gutter right of them
             x_axis, lines, ends = self._layout(view, curves, order, x_max, y_axis, cw)
-            groups = _hidden(same, lines, ends, (cw, ph), skip=diverged)
-            texts = _end_labels(groups, names, ends, last, ph, int(pw * GUTTER_SHARE) - 2)
-            wider = _gutter([text for _, _, text in texts], pw)
+            groups = hidden_groups(same, lines, ends, (cw, ph), skip=diverged)
+            texts = end_labels(groups, names, ends, last, ph, int(pw * GUTTER_SHARE) - 2)
+            wider = gutter_width([text for _, _, text in texts], pw)
             if not again or wider <= gutter and (texts or not gutter):
                 break
             gutter = wider  # (no labels to draw: no gutter, the curves take its columns)
@@ -493,7 +483,7 @@ class LossPlot(StripPanel):
     def _label_ends(self, canvas: BrailleCanvas, view: View, texts: list[tuple[int, int, str]],
                     ends: dict[int, tuple[int, int]]) -> None:
         """Each curve's label right of its end, in its colour (`texts`: (run, the run its label sits by,
-        text), as `_end_labels` gives them), pushed apart where curves end close together."""
+        text), as `end_labels` gives them), pushed apart where curves end close together."""
         wanted = []  # (row wanted, column, text, run)
         for i, top, text in texts:
             end_row, col = ends[top]
@@ -503,11 +493,11 @@ class LossPlot(StripPanel):
                 wanted.append((end_row, col, text, i))
         # a label too long for the gutter takes two rows or more where that moves no label off the row it would
         # have had ("leaky relu," / "lr 2"), else it is cut in the middle; a label's rows all want its curve's row
-        plain = _spread([label[0] for label in wanted], canvas.height)
+        plain = spread([label[0] for label in wanted], canvas.height)
         lines = [[text] for _, _, text, _ in wanted]
         for k, (_, col, text, _) in enumerate(wanted):  # one label at a time, each wrap kept where it moves none
             trial = [*lines[:k], wrap_words(text, canvas.width - col), *lines[k + 1:]]
-            rows = _spread([wanted[n][0] for n, parts in enumerate(trial) for _ in parts], canvas.height)
+            rows = spread([wanted[n][0] for n, parts in enumerate(trial) for _ in parts], canvas.height)
             firsts = np.cumsum([0] + [len(parts) for parts in trial[:-1]])
             if [rows[f] for f in firsts] == plain:
                 lines = trial
@@ -515,7 +505,7 @@ class LossPlot(StripPanel):
         # runs told apart by their first words keep them where a label is cut ("expone…", not "exp….01": lr_schedules
         # at 80x24); runs sharing them keep both ends ("batch…lr 2")
         keep_start = starts_apart([view.runs[i].label for i, _, _ in texts])
-        for (_, col, text, i), row in zip(labels, _spread([label[0] for label in labels], canvas.height)):
+        for (_, col, text, i), row in zip(labels, spread([label[0] for label in labels], canvas.height)):
             if row is not None:
                 canvas.put(row, col, cut_label(text, canvas.width - col, keep_start), 3 * i + MAIN)
 
@@ -672,12 +662,12 @@ def _hidden_marks(view: View, curves: list[Curves], lines: dict[int, tuple[np.nd
     marks = set()
     ph = y_axis.cells
     mains = [_dots(curves[i].main, x_axis, y_axis, ph) for i in lines]
-    under = [_share_under(_dots(curves[i].held_out, x_axis, y_axis, ph), mains) for i in dashes]
+    under = [share_under(_dots(curves[i].held_out, x_axis, y_axis, ph), mains) for i in dashes]
     if under and min(under) > HELD_OUT_HIDDEN_SHARE:
         marks.add("╌≈")  # every validation curve is under the training curves
     elif under and min(under) > HELD_OUT_UNDER_SHARE:
         marks.add("╌~")  # … mostly, yet some of it shows
-    if any(_same_until_stopped(curves, view.runs, i) for i in range(len(curves))):
+    if any(same_until_stopped(curves, view.runs, i) for i in range(len(curves))):
         marks.add("=■")  # a run early stopping ended lies on another's path until its ■: one curve until there
     return marks
 
@@ -699,11 +689,6 @@ def _past_lowest(run) -> bool:
 TRACES = {"batch": ("faint: each batch", "faint: batch"),
           "dropout": ("faint: with dropout on", "faint: dropout on"),  # (regularization's olive dots had read as
           "batch norm": ("faint: batch-norm training mode", "faint: train mode")}  # a validation curve)
-
-
-def _same(a: Series, b: Series) -> bool:
-    """Two series of the same points: a full-batch run's loss, whose every step is its whole split's (no noise)."""
-    return len(a[0]) == len(b[0]) and np.array_equal(a[0], b[0]) and np.allclose(a[1], b[1])
 
 
 def debiased_ema(values: np.ndarray, beta: float) -> np.ndarray:
@@ -735,99 +720,6 @@ def _dots(series: Series, x_axis: Scale, y_axis: Scale, rows: int) -> tuple[np.n
     return x_axis.dots(steps, 2), np.clip(y_axis.dots(values, 4), -8 * rows, 12 * rows)
 
 
-def _share_under(points: tuple[np.ndarray, np.ndarray], lines: list[tuple[np.ndarray, np.ndarray]]) -> float:
-    """The share of a validation curve's points that lie within half a cell of a training curve at the same step:
-    hidden there. (Its dashes' cells against the curves' cells called an identical curve half visible: the dashes
-    join sparse points by chords, which leave a steep curve.)"""
-    px, py = points
-    near = np.zeros(len(px), bool)
-    for lx, ly in lines:
-        if len(lx):
-            near |= np.abs(np.interp(px, lx, ly) - py) < 2
-    return float(near.mean()) if len(px) else 0.0
-
-
-def _covers_row(line: tuple[np.ndarray, np.ndarray], dot_row: float, width: int) -> bool:
-    """A curve lies within half a cell of the dotted guess line over most of the chart's `width` (dots), hiding
-    it (a run that learned nothing: vanishing_gradients' sigmoid; the legend named a line no one could see)."""
-    xs, ys = line
-    return len(np.unique(xs[np.abs(ys - dot_row) <= 2])) >= GUESS_COVERED * width
-
-
-def _same_until_stopped(curves: list[Curves], runs, i: int) -> bool:
-    """Run `i` was ended by early stopping, and another run that went on has the same curve up to there (the
-    same seed and data: early_stopping's two runs), so one of them lies under the other until the ■."""
-    if runs[i].stopped_at is None or not len(curves[i].main[0]):
-        return False
-    steps, values = curves[i].main[0][:-1], curves[i].main[1][:-1]  # (its last point: the best weights put back)
-    n = len(steps)
-    for k, other in enumerate(curves):
-        s, v = other.main
-        if k != i and runs[k].stopped_at is None and len(s) > n > 1 and np.array_equal(s[:n], steps) \
-                and np.allclose(v[:n], values, rtol=SAME_RTOL, atol=0):
-            return True
-    return False
-
-
-def _identical(curves: list[Curves], order: list[int]) -> list[list[tuple[int, str]]]:
-    """Runs in `order` grouped where their main curves coincide (same steps, values within SAME_RTOL): each
-    group is its first run and the ones equal to it, (run, "=")."""
-    groups: list[list[tuple[int, str]]] = []
-    for i in order:
-        steps, values = curves[i].main
-        for group in groups:
-            s, v = curves[group[0][0]].main
-            if len(s) == len(steps) and len(s) and np.array_equal(s, steps) and np.allclose(
-                    v, values, rtol=SAME_RTOL, atol=0):
-                group.append((i, "="))
-                break
-        else:
-            groups.append([(i, "")])
-    return groups
-
-
-def _hidden(groups: list[list[tuple[int, str]]], lines: dict[int, tuple[np.ndarray, np.ndarray]],
-            ends: dict[int, tuple[int, int]], size: tuple[int, int],
-            skip: Collection[int] = ()) -> list[list[tuple[int, str]]]:
-    """`groups` (top run first, as `_identical` gives them) with the first run of each marked "≈" where its
-    end lies under the curves drawn over it (`lines` is in drawing order, the last on top), and a share of
-    its curve too: on the screen it seems to stop early, or not to be there, and its label, at its own end,
-    must say so. A run whose end shows is seen ending; runs in `skip` (diverged: their ✗ is their mark) are
-    left as they are. `size`: the canvas's (columns, rows)."""
-    width = size[0]
-    drawn = list(lines)
-    cells = {i: dot_cells(xs, ys, *size) for i, (xs, ys) in lines.items()}  # the cells each curve passes through
-    out = []
-    for group in groups:
-        i = group[0][0]
-        k = drawn.index(i) if i in cells else len(drawn)
-        over = np.concatenate([cells[j] for j in drawn[k + 1:]] or [np.zeros(0, int)])
-        covered = np.isin(cells[i], over) if i in cells else np.zeros(0, bool)
-        hidden = (i not in skip and len(covered) > 0 and i in ends and ends[i][0] * width + ends[i][1] in over
-                  and (covered.mean() > HIDDEN_SHARE or _hidden_tail(cells[i], covered, width) >= TAIL_HIDDEN * width))
-        out.append([(i, "≈"), *group[1:]] if hidden else group)
-    return out
-
-
-def _hidden_tail(cells: np.ndarray, covered: np.ndarray, width: int) -> int:
-    """How many of a curve's last columns have all its cells there under others (`covered`): where it seems to end."""
-    columns, which = np.unique(cells % width, return_inverse=True)
-    seen = np.zeros(len(columns), bool)
-    np.logical_or.at(seen, which, ~covered)
-    return len(columns) - 1 - int(np.flatnonzero(seen)[-1]) if seen.any() else len(columns)
-
-
-def _group_labels(groups: list[list[tuple[int, str]]], names: list[str]) -> list[str]:
-    """Each run's end label (`_label`)."""
-    return [_label(names[i], mark) for group in groups for i, mark in group]
-
-
-def _label(name: str, mark: str) -> str:
-    """A run's end label: "= name" where its values are its group's first run's, "name (under)" where it is drawn
-    under other curves ("≈" read as "approximately" to reviewers), else its name."""
-    return f"= {name}" if mark == "=" else f"{name} (under)" if mark == "≈" else name
-
-
 def _unlabelled(fit: _Fit, names: list[str], said: set[int]) -> list[str]:
     """The runs drawn under others that no end label names: near-equal ones (≈) whose label does not say
     "(under)", and equal ones (=) where there is no gutter for "= b"."""
@@ -840,100 +732,7 @@ def _on_guess(fit: _Fit, names: list[str], order: list[int], guess: float | None
     if guess is None:
         return []
     row = float(fit.y_axis.dots(guess, 4))
-    return [names[i] for i in order if i in fit.lines and _covers_row(fit.lines[i], row, 2 * fit.x_axis.cells)]
-
-
-def _end_labels(groups: list[list[tuple[int, str]]], names: list[str], ends: dict[int, tuple[int, int]],
-                last: dict[int, float], rows: int, room: int) -> list[tuple[int, int, str]]:
-    """Each run's end label as (run, the run whose end it sits by, text), as `_label` writes it. Where curves end so
-    close that a label is pushed off its curve's row (a group of equal runs keeps consecutive rows), its row no
-    longer says its value, so every label says it ("silu: 0.064") where all fit in `room` columns on one line (a
-    label wrapped onto more rows would push the others further); where they do not, only the labels that have
-    their row to themselves are kept (the legend names the rest);
-    `last` holds each run's last value (a diverged run has none: its ✗ says where it went)."""
-    # labels wanting one row stack by their runs' values, the highest on top (optimizers: "adam (under): 0.006" had
-    # been put under "rmsprop: 8e-4"), after those of runs that ended early (stopped: their labels stand apart, left
-    # of the others); a group's labels ("a", "= b") stay together, in its order
-    drawn = [g for g in groups if g[0][0] in ends]  # (the top runs first)
-    right = max((ends[g[0][0]][1] for g in drawn), default=0)
-    groups = sorted(drawn, key=lambda g: (ends[g[0][0]][0], ends[g[0][0]][1] == right, -last.get(g[0][0], 0.0)))
-    labels = [(i, group[0][0], _label(names[i], mark)) for group in groups for i, mark in group]
-    # a group's labels take consecutive rows at its end: within its size of that row
-    within = [len(group) - 1 for group in groups for _ in group]
-    placed = _spread([ends[top][0] for _, top, _ in labels], rows)
-    if all(row is not None and abs(row - ends[top][0]) <= k for (_, top, _), row, k in zip(labels, placed, within)):
-        return labels
-    return _with_values(labels, groups, names, last, room) or _on_own_rows(drawn, names, ends, rows)
-
-
-def _with_values(labels: list[tuple[int, int, str]], groups: list[list[tuple[int, str]]], names: list[str],
-                 last: dict[int, float], room: int) -> list[tuple[int, int, str]] | None:
-    """A label away from its curve's row: every label says its value (some with and some without read as two
-    kinds), "(under)" dropped where that makes them fit (the legend then names those runs); None where they do
-    not fit: a name on the row of another curve's end says that curve is it (dead_relu at 80x24)."""
-    valued = [f"{text}: {fmt_short(last[i], 5)}" if i in last else text for i, _, text in labels]
-    if all(len(v) <= max(room, len(text)) for v, (_, _, text) in zip(valued, labels)):
-        return [(i, top, v) for v, (i, top, _) in zip(valued, labels)]
-    # "dropout 0.1: 0.067" fits where "dropout 0.1 (under): 0.067" did not
-    bare = [f"{_label(names[i], mark if mark == '=' else '')}: {fmt_short(last[i], 5)}" if i in last else text
-            for (i, _, text), mark in zip(labels, (m for group in groups for _, m in group))]
-    if all(len(v) <= room for v in bare):
-        return [(i, top, v) for v, (i, top, _) in zip(bare, labels)]
-    return None
-
-
-def _on_own_rows(drawn: list[list[tuple[int, str]]], names: list[str], ends: dict[int, tuple[int, int]],
-                 rows: int) -> list[tuple[int, int, str]]:
-    """The labels that have their curve's row to themselves, top runs first (the colour seen there); the legend
-    names the others."""
-    taken: set[int] = set()
-    kept = []
-    for i, top, text, k in ((i, group[0][0], _label(names[i], mark), k) for group in drawn
-                            for k, (i, mark) in enumerate(group)):
-        row = ends[top][0] + k
-        if row not in taken and row < rows:
-            taken.add(row)
-            kept.append((i, top, text))
-    return kept
-
-
-def _spread(rows: list[int], height: int) -> list[int | None]:
-    """Rows for labels that want `rows`, one label per row (in their order where they want one row): pushed down
-    past each other, then back up from the bottom edge; None where there are more labels than rows."""
-    order = sorted(range(len(rows)), key=lambda k: rows[k])
-    placed = [0] * len(rows)
-    for n, k in enumerate(order):
-        placed[k] = max(rows[k], placed[order[n - 1]] + 1 if n else 0)
-    for n in reversed(range(len(order))):
-        k = order[n]
-        placed[k] = min(placed[k], placed[order[n + 1]] - 1 if n + 1 < len(order) else height - 1)
-    return [p if p >= 0 else None for p in placed]
-
-
-def _names(labels: Sequence[str]) -> str:
-    """Run names in a list: parted by ", " unless a name has a comma of its own ("batch 8, lr ÷ 2"), then by "; "."""
-    return ("; " if any("," in label for label in labels) else ", ").join(labels)
-
-
-def _short_names(labels: list[str], room: int) -> list[str]:
-    """The runs' labels for their curve ends: where one is longer than `room`, the words every label starts
-    with are dropped ("lr=0.001", "lr=0.03" → "0.001", "0.03"): the part that tells them apart stays."""
-    if len(labels) < 2 or max(map(len, labels)) <= room:
-        return labels
-    common = len(os.path.commonprefix(labels))
-    while common and labels[0][common - 1] not in " =:,":  # cut at a word's end, not inside a number
-        common -= 1
-    return [label[common:].strip() or label for label in labels]
-
-
-def _gutter(labels: list[str], width: int) -> int:
-    """Columns kept right of the curves for their end labels (at most GUTTER_SHARE of the width; trimmed to fit):
-    none for a lone run (nothing to tell it from)."""
-    if len(labels) < 2:
-        return 0
-    want = max(map(len, labels)) + 2
-    gutter = min(want, int(width * GUTTER_SHARE))
-    return gutter if gutter == want or gutter >= 8 else 0  # a label cut to 4 letters would say nothing
+    return [names[i] for i in order if i in fit.lines and covers_row(fit.lines[i], row, 2 * fit.x_axis.cells)]
 
 
 def x_extent(step: int, total: int) -> int:
