@@ -269,9 +269,11 @@ def test_a_short_window_keeps_only_short_evidence():
         "|1.098597 − 1.0986| = 3.189e-06 < 0.001 (loss = 1.099)", "step of lowest val loss: 280 < 600",
         "val loss = 0.12345 > 1.3 × 0.079421 = 0.10325 (lowest val loss = 0.079421)",
         "a: loss = 0.12 < b: loss = 0.3", "fast: steps to loss 0.1 = 4 < slow: steps to loss 0.1 = 137",
-        "|0.4835 − 0.4835| = 0 < 0.001 (cpu: loss = 0.4835, auto: loss = 0.4835)")}
+        "|0.4835 − 0.4835| = 0 < 0.001 (cpu: loss = 0.4835, auto: loss = 0.4835)",
+        "4 × 10 = 40 < raw: steps to loss 0.101 = 127 (standardized: steps to loss 0.101 = 4)")}
     assert list(cut.values()) == ["0.6314 > 2 × 0.188", "loss = 1.099", "280 < 600", "0.12345 > 0.10325", "0.12 < 0.3",
-                                  "4 < 137", "|0.4835 − 0.4835| = 0"]  # (devices' "0 < 0.001" said not what 0 was)
+                                  "4 < 137", "|0.4835 − 0.4835| = 0",  # (devices' "0 < 0.001" said not what 0 was)
+                                  "4 × 10 = 40 < 127"]  # ("40 < 127" beside "10× sooner" hid the 10)
     assert "steps to loss 0.101 = 137" in str(claim_lines(checks, verdicts))  # (a wide window: all of it)
 
 

@@ -69,6 +69,8 @@ def _short_evidence(shown: str) -> str:
     forms.append(head)
     if left.startswith("|"):  # a difference says what its number is: '|0.4835 − 0.4835| = 0', not '0 < 0.001'
         forms.append(left)
+    if " = " in left and not _names_itself(left):  # arithmetic shown whole: '4 × 10 = 40 < 127' says the 10×
+        forms.append(f"{left} {op} {_value(right)}")
     forms += [f"{_value(left)} {op} {_sum(right)}", f"{_value(left)} {op} {_value(right)}"]
     return next((form for form in forms if form and len(form) <= SHORT_EVIDENCE), "")
 
