@@ -63,6 +63,7 @@ LINE_RGB = [blend(rgb, (255, 255, 255), 0.3) for rgb in BAND_RGB]  # contour lin
 # palette indices: the bands, their lines, non-finite
 RUNS_FROM = 2 * BANDS + 1
 HIDDEN_SHARE = 0.25  # a path showing in under a quarter of its cells is "under others" (RMSProp under SGD, 11%)
+TAIL_CELLS = 3  # … or in under a quarter of its last quarter (at least this many cells): it seems to stop short
 UNDER_MARK = "*"  # after a run's name in the legend: its path lies under others' (the border says so)
 STEP_APART = 5  # a step this many dots long or more is marked where it lands (shorter ones would merge)
 Window = tuple[tuple[float, float], tuple[float, float]]
@@ -311,10 +312,12 @@ class ContourPanel(StripPanel):
         # zig-zag, 11% of it showing); of equal ones the first variants (usually the tamest) end up on top
         order = sorted(reversed([i for i in s.members if i in pixels]), key=lambda i: -_length(*pixels[i], pw, py))
         cells: dict[int, np.ndarray] = {}  # run → the cells its path passes through
+        tails: dict[int, np.ndarray] = {}  # run → the last cells its path reaches, before the one it ends in
         for i in order:
             px, py_ = pixels[i]
             line, way_out = self._paint_path(canvas, i, px, py_, pw, py)
             cells[i] = dot_cells(*line, canvas.width, canvas.height)
+            tails[i] = _tail_cells(*line, canvas.width, canvas.height)
             self._mark_end(markers, view.runs[i], i, px, py_, pw, py, way_out)
         for i in s.members[:1]:  # all members start from the same initial weights
             if i in paths and len(paths[i]):
@@ -322,10 +325,13 @@ class ContourPanel(StripPanel):
                 cx, cy = int(round(sx[0])), int(round(sy[0]))
                 if 0 <= cx < pw and 0 <= cy < py:
                     markers[(cy // 2, cx)] = ("◆", START_RGB)
-        # a path drawn over by later ones in most of its cells seems not to be there: the border says so
+        # a path drawn over by later ones in most of its cells seems not to be there, and one whose last stretch is
+        # drawn over seems to stop short (optimizers: SGD's way along the valley floor under RMSProp's, its blue
+        # ending far from the ⊕ it reached): the border says so
         shown = canvas.style.ravel()
-        self.under = [view.runs[i].label for i in s.members
-                      if i in cells and len(cells[i]) and (shown[cells[i]] == i).mean() < HIDDEN_SHARE]
+        self.under = [view.runs[i].label for i in s.members if i in cells and (
+            len(cells[i]) and (shown[cells[i]] == i).mean() < HIDDEN_SHARE
+            or len(tails[i]) and (shown[tails[i]] == i).mean() < HIDDEN_SHARE)]
         return markers
 
     @staticmethod
@@ -437,6 +443,18 @@ class ContourPanel(StripPanel):
 
 # terminals that show fewer colors than RGB (Textual downgrades for them)
 _COLOR_SYSTEMS = {"standard": ColorSystem.STANDARD, "256": ColorSystem.EIGHT_BIT, "windows": ColorSystem.WINDOWS}
+
+
+def _tail_cells(xs: np.ndarray, ys: np.ndarray, width: int, height: int) -> np.ndarray:
+    """The last quarter (at least TAIL_CELLS) of the cells a path reaches, in the order it reaches them, without the
+    cell it ends in (where every converged run ends: the ⊕, or the run's marker)."""
+    seen = (xs >= 0) & (xs < 2 * width) & (ys >= 0) & (ys < 4 * height)
+    order = list(dict.fromkeys(((ys[seen] // 4) * width + xs[seen] // 2).tolist()))
+    if len(order) < 2:
+        return np.zeros(0, np.int64)
+    ended = order[-1]
+    order = [c for c in order if c != ended]
+    return np.array(order[-max(TAIL_CELLS, len(order) // 4):], np.int64)
 
 
 def _at_minimum(runs: int) -> tuple[str, str]:
