@@ -328,10 +328,7 @@ class ContourPanel(StripPanel):
         # a path drawn over by later ones in most of its cells seems not to be there, and one whose last stretch is
         # drawn over seems to stop short (optimizers: SGD's way along the valley floor under RMSProp's, its blue
         # ending far from the ⊕ it reached): the border says so
-        shown = canvas.style.ravel()
-        self.under = [view.runs[i].label for i in s.members if i in cells and (
-            len(cells[i]) and (shown[cells[i]] == i).mean() < HIDDEN_SHARE
-            or len(tails[i]) and (shown[tails[i]] == i).mean() < HIDDEN_SHARE)]
+        self.under = [view.runs[i].label for i in s.members if i in cells and _under(canvas, i, cells[i], tails[i])]
         return markers
 
     @staticmethod
@@ -443,6 +440,12 @@ class ContourPanel(StripPanel):
 
 # terminals that show fewer colors than RGB (Textual downgrades for them)
 _COLOR_SYSTEMS = {"standard": ColorSystem.STANDARD, "256": ColorSystem.EIGHT_BIT, "windows": ColorSystem.WINDOWS}
+
+
+def _under(canvas: BrailleCanvas, run: int, cells: np.ndarray, tail: np.ndarray) -> bool:
+    """Whether a run's path shows in under HIDDEN_SHARE of its cells, or of its last stretch's (`tail`)."""
+    shown = canvas.style.ravel()
+    return any(len(c) and (shown[c] == run).mean() < HIDDEN_SHARE for c in (cells, tail))
 
 
 def _tail_cells(xs: np.ndarray, ys: np.ndarray, width: int, height: int) -> np.ndarray:
