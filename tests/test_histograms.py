@@ -150,20 +150,22 @@ async def test_all_layers_fill_the_panel_and_keep_every_number(dead_relu_view, s
 async def test_runs_side_by_side_share_one_value_axis_and_leaky_relu_says_none_died(dead_relu_view):
     # dead_relu: ReLU's activations on 0–16 beside Leaky ReLU's on 0–12 looked alike; weight_init's tiny init on
     # its own ±0.02 looked as wide as Xavier on ±0.5 (issue 27): small multiples share the range of them all
-    def axis(panel) -> str:
-        return "".join(seg.text for seg in panel._strips[-1]).split()[-1]  # the rightmost tick
+    def axis(panel) -> list[str]:
+        return "".join(seg.text for seg in panel._strips[-1]).split()  # every tick label
 
     texts, ticks = [], []
-    for run, side in ((1, (1, 2)), (2, (1, 2)), (2, ())):
+    for run, side in ((1, (1, 2)), (2, (1, 2)), (2, ())):  # (24 columns: a panel of three beside the lesson at 80x24)
         app = PanelApp()
-        async with app.run_test(size=(40, 32)) as pilot:
+        async with app.run_test(size=(24, 20)) as pilot:
             panel = app.query_one(HistogramPanel)
             panel.quantity, panel.all_layers, panel.run_index, panel.side_by_side = "activations", True, run, side
             panel.show(dead_relu_view)
             await pilot.pause()
             texts.append("\n".join("".join(seg.text for seg in strip) for strip in panel._strips))
             ticks.append(axis(panel))
-    assert ticks[0] == ticks[1] and ticks[2] != ticks[1]  # side by side: one axis; alone: its own
+    # side by side: one axis, ticked alike whatever each run's layer names ("0 10" beside "-1 17" read as two
+    # ranges at 80x24); alone: its own
+    assert ticks[0] == ticks[1] and ticks[2] != ticks[1]
     assert "LeakyReLU" in texts[1] and texts[1].count("dead 0%") == 3
 
 

@@ -85,6 +85,12 @@ class _LayerText:
         return cls(rows, label_w, [[""] * (rows - 1) + [label] for label in labels], stats, heading)
 
 
+def _bars_width(dists, width: int, height: int) -> int:
+    """The columns left for the bars in the all-layers view of these distributions, beside their text."""
+    side = _LayerText.fit(dists, width, height)
+    return max(width - side.label_w - max(map(len, side.stats)), 1)
+
+
 def _dead_column(dists) -> list[str] | None:
     """Each layer's dead share, where a unit can die (ReLU outputs exactly 0 for every negative input), and beside
     ReLU where a Leaky ReLU's "dead 0%" is the point (a missing line read as unknown, not as none); else None."""
@@ -192,8 +198,13 @@ class HistogramPanel(StripPanel):
                           cut_run_name(run, border_room(self.outer_size.width))],
                          zeros=any(_zero_bin(dists, k) is not None for k in range(n_layers)))
         span = _shared_span(view, self.quantity, None, self._sharing())
+        # small multiples share the bars' width too, so one range gets one axis ("0 10" beside "-1 17" read as two
+        # ranges: dead_relu's names "L1 ReLU" and "L1 LeakyReLU" left their bars 4 columns apart)
+        shared = [d for k in self._sharing() if k < len(view.runs)
+                  and (d := _dists(view.runs[k]).get(self.quantity)) is not None and len(d.names)]
+        bars = min((_bars_width(d, width, height) for d in shared), default=width)
         return [s.adjust_cell_length(width, self.rich_style)
-                for s in self._layer_rows(dists, width, height, span)[:height]]
+                for s in self._layer_rows(dists, width, height, span, bars)[:height]]
 
     def _layer_strips(self, view, run, dists, width: int, height: int) -> list[Strip]:
         """One layer: its histogram now over the value axis, and its percentile bands over the run."""
@@ -234,7 +245,7 @@ class HistogramPanel(StripPanel):
         """The runs whose range this panel's axis spans: the small multiples side by side, or its own run."""
         return self.side_by_side if self.run_index in self.side_by_side else (self.run_index,)
 
-    def _layer_rows(self, dists, width: int, height: int, span: tuple[float, float]) -> list[Strip]:
+    def _layer_rows(self, dists, width: int, height: int, span: tuple[float, float], bars: int) -> list[Strip]:
         """Each layer's histogram re-binned onto the range common to all layers, with its σ (and dead %).
 
         The bars share the panel's height (every layer the same rows, the x axis under them). The numbers are
@@ -245,7 +256,7 @@ class HistogramPanel(StripPanel):
         rows, label_w = side.rows, side.label_w
         bar_rows = rows - 1 if rows >= 3 else rows  # a free row above each layer's tallest bar parts it from the next
         stats_w = max(map(len, side.stats))
-        pw = max(width - label_w - stats_w, 1)
+        pw = min(max(width - label_w - stats_w, 1), bars)  # (`bars`: the narrowest of the runs drawn side by side)
         lo, hi = span
         strips = []
         if side.heading is not None:
