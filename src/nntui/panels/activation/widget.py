@@ -78,7 +78,8 @@ class ActivationPanel(StripPanel):
         bar_w = max(width - label_w - value_w, 4)
         z_axis = scale(-Z, Z, bar_w, anchor="middle", label_width=2, gap=4, most=max(4, bar_w // 4))
         z = z_axis.value_at(np.arange(bar_w, dtype=float))  # each column's centre
-        slopes = [np.maximum(SLOPES[n](z), 0.0) for n in names]  # (SiLU dips to −0.1: drawn as 0)
+        inside = np.abs(z) <= Z * (1 + 1e-9)  # the axis's nice ends reach past ±Z: no bars there ("z from −4 to 4")
+        slopes = [np.where(inside, np.maximum(SLOPES[n](z), 0.0), 0.0) for n in names]  # (SiLU dips to −0.1: 0)
         top = max(float(s.max()) for s in slopes) or 1.0
         bar_rows = max(1, min(MAX_BAR_ROWS, (height - 1) // len(labels)))
         strips: list[Strip] = []
