@@ -31,7 +31,7 @@ from textual.strip import Strip
 from ...frames import Surface
 from ...runner import View
 from ...ui.draw.axis import Scale, scale, square
-from ...ui.draw.braille import BrailleCanvas, dot_cells
+from ...ui.draw.braille import BrailleCanvas, dot_cells, dot_cells_in_order
 from ...ui.draw.palette import (
     START_RGB,
     SURFACE_DIM,
@@ -451,13 +451,9 @@ def _under(canvas: BrailleCanvas, run: int, cells: np.ndarray, tail: np.ndarray)
 def _tail_cells(xs: np.ndarray, ys: np.ndarray, width: int, height: int) -> np.ndarray:
     """The last quarter (at least TAIL_CELLS) of the cells a path reaches, in the order it reaches them, without the
     cell it ends in (where every converged run ends: the ⊕, or the run's marker)."""
-    seen = (xs >= 0) & (xs < 2 * width) & (ys >= 0) & (ys < 4 * height)
-    order = list(dict.fromkeys(((ys[seen] // 4) * width + xs[seen] // 2).tolist()))
-    if len(order) < 2:
-        return np.zeros(0, np.int64)
-    ended = order[-1]
-    order = [c for c in order if c != ended]
-    return np.array(order[-max(TAIL_CELLS, len(order) // 4):], np.int64)
+    order = dot_cells_in_order(xs, ys, width, height)
+    order = order[order != order[-1]] if len(order) > 1 else order[:0]
+    return order[-max(TAIL_CELLS, len(order) // 4):]
 
 
 def _at_minimum(runs: int) -> tuple[str, str]:

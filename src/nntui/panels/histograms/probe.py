@@ -18,7 +18,6 @@ from torch import nn
 from ...engine.build import PROBE_SAMPLES, eval_mode
 from ...frames import HIST_BINS, PERCENTILES, Distributions
 
-QUANTITIES = ("weights", "activations", "gradients")
 QUANTILE_SAMPLES = 100_000  # torch.quantile on more values than this uses a strided subsample
 
 

@@ -47,6 +47,10 @@ class _LayerText:
     stats: list[str]          # per layer, the numbers right of its bars ("" where they are stacked on the left)
     heading: str | None       # a row naming the numbers' columns, on a narrow panel
 
+    def bars(self, width: int) -> int:
+        """The columns left for the bars in a panel `width` wide, beside this text."""
+        return max(width - self.label_w - max(map(len, self.stats)), 1)
+
     @classmethod
     def fit(cls, dists, width: int, height: int) -> _LayerText:
         n = len(dists.names)
@@ -83,12 +87,6 @@ class _LayerText:
             labels = [f"L{i + 1}" for i in range(n)]
             label_w = max(map(len, labels)) + 1
         return cls(rows, label_w, [[""] * (rows - 1) + [label] for label in labels], stats, heading)
-
-
-def _bars_width(dists, width: int, height: int) -> int:
-    """The columns left for the bars in the all-layers view of these distributions, beside their text."""
-    side = _LayerText.fit(dists, width, height)
-    return max(width - side.label_w - max(map(len, side.stats)), 1)
 
 
 def _dead_column(dists) -> list[str] | None:
@@ -200,9 +198,8 @@ class HistogramPanel(StripPanel):
         span = _shared_span(view, self.quantity, None, self._sharing())
         # small multiples share the bars' width too, so one range gets one axis ("0 10" beside "-1 17" read as two
         # ranges: dead_relu's names "L1 ReLU" and "L1 LeakyReLU" left their bars 4 columns apart)
-        shared = [d for k in self._sharing() if k < len(view.runs)
-                  and (d := _dists(view.runs[k]).get(self.quantity)) is not None and len(d.names)]
-        bars = min((_bars_width(d, width, height) for d in shared), default=width)
+        shared = _shared_dists(view, self.quantity, self._sharing())
+        bars = min((_LayerText.fit(d, width, height).bars(width) for d in shared), default=width)
         return [s.adjust_cell_length(width, self.rich_style)
                 for s in self._layer_rows(dists, width, height, span, bars)[:height]]
 
@@ -255,8 +252,7 @@ class HistogramPanel(StripPanel):
         side = _LayerText.fit(dists, width, height)
         rows, label_w = side.rows, side.label_w
         bar_rows = rows - 1 if rows >= 3 else rows  # a free row above each layer's tallest bar parts it from the next
-        stats_w = max(map(len, side.stats))
-        pw = min(max(width - label_w - stats_w, 1), bars)  # (`bars`: the narrowest of the runs drawn side by side)
+        pw = min(side.bars(width), bars)  # (`bars`: the narrowest of the runs drawn side by side)
         lo, hi = span
         strips = []
         if side.heading is not None:
@@ -425,14 +421,19 @@ def _dists(run) -> dict:
     return run.measured.get("dists") or {}
 
 
+def _shared_dists(view, quantity: str, runs: tuple[int, ...]) -> list:
+    """The distributions of `quantity` of these runs (those measured, with layers): what small multiples share."""
+    return [d for k in runs if k < len(view.runs) and (d := _dists(view.runs[k]).get(quantity)) is not None
+            and len(d.names)]
+
+
 def _shared_span(view, quantity: str, layer: int | None, runs: tuple[int, ...]) -> tuple[float, float]:
     """The value range the histograms of `quantity` of `runs` share (one layer's, or all layers' where `layer` is
     None): side by side, N(0, 0.01²)'s activations drawn on their own ±0.02 looked as wide as Xavier's ±0.5, and
     Leaky ReLU's as narrow as ReLU's; on one range a collapse to 0 is a spike and a saturation two."""
     spans = []
-    for run in (view.runs[k] for k in runs if k < len(view.runs)):
-        dists = _dists(run).get(quantity)
-        if dists is None or not len(dists.names) or (layer is not None and layer >= len(dists.names)):
+    for dists in _shared_dists(view, quantity, runs):
+        if layer is not None and layer >= len(dists.names):
             continue
         ranges = dists.ranges if layer is None else dists.ranges[layer:layer + 1]
         finite = ranges[np.isfinite(ranges).all(1)]

@@ -19,8 +19,15 @@ BLANK = -1  # no style: the panel's own
 def dot_cells(xs: np.ndarray, ys: np.ndarray, width: int, height: int) -> np.ndarray:
     """The cells (row × width + column) that dots fall in on a canvas of `width` × `height` cells, each once (the
     dots off it dropped): what a curve covers, to tell whether another is drawn over it."""
+    return np.unique(dot_cells_in_order(xs, ys, width, height))
+
+
+def dot_cells_in_order(xs: np.ndarray, ys: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Those cells in the order the dots first reach them (a path's: where it ends is last)."""
     seen = (xs >= 0) & (xs < 2 * width) & (ys >= 0) & (ys < 4 * height)
-    return np.unique((ys[seen] // 4) * width + xs[seen] // 2)
+    cells = (ys[seen] // 4) * width + xs[seen] // 2
+    _, first = np.unique(cells, return_index=True)
+    return cells[np.sort(first)]
 
 
 class BrailleCanvas:
