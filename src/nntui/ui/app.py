@@ -152,7 +152,9 @@ class NNTuiApp(BaseApp, App["str | Scenario | None"]):
                 plots = [made for name in dict.fromkeys(self.scenario.view.panels) if not panel(name).frame
                          for made in self._make_plots(name)]
                 wide = set(self.scenario.view.wide)
-                first = {name: next(p for p in plots if panel_name(p) == name) for name in map(panel_name, plots)}
+                first: dict[str, Widget] = {}  # each panel's first plot (a small multiple's first run)
+                for plot in plots:
+                    first.setdefault(panel_name(plot), plot)
                 beats = tuple((b.at, first.get(b.show) if b.show else None) for b in self.scenario.lesson.beats)
                 yield PlotGrid(plots, frozenset(p for p in plots if panel_name(p) in wide), beats, id="plots")
                 if "variants" in panels:
@@ -458,12 +460,11 @@ class NNTuiApp(BaseApp, App["str | Scenario | None"]):
     def on_plot_grid_paged(self, message: PlotGrid.Paged) -> None:
         """A short or narrow screen shows one row of plots: the variants table, under them, says so and how to see
         more (the lesson panel, where there is no table)."""
-        note = f"plots {message.page + 1}/{message.pages} · p: next" if message.pages > 1 else ""
         tables = self._all(VariantsTable)
         for table in tables:
-            table.border_subtitle = note
+            table.border_subtitle = message.notes[0] if message.notes else ""
         for lesson in [] if tables else self._all(LessonPanel):  # (no table: the lesson's border says it)
-            lesson.say_plots(note)
+            lesson.say_plots(message.notes)
 
     def action_toggle_maximize(self) -> None:
         """Fill the screen with the focused panel (tab picks it); again to restore."""

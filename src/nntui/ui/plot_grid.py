@@ -37,6 +37,14 @@ class PlotGrid(Grid):
             super().__init__()
             self.page, self.pages = page, pages
 
+        @property
+        def notes(self) -> tuple[str, ...]:
+            """What a border says of it, longest first ("plots 1/2 · p: next", "p: plots 1/2"); none for one page."""
+            if self.pages == 1:
+                return ()
+            shown = f"plots {self.page + 1}/{self.pages}"
+            return f"{shown} · p: next", f"p: {shown}"
+
     def __init__(self, plots: list[Widget], wide: frozenset[Widget] = frozenset(),
                  beats: tuple[tuple[int, Widget | None], ...] = (), **kwargs):
         super().__init__(*plots, **kwargs)
@@ -76,8 +84,7 @@ class PlotGrid(Grid):
     def show_page(self) -> None:
         """Every open plot where each row gets MIN_ROWS, else one row of them: the current page's."""
         rows = self._rows()
-        narrow = self.size.width and self.size.width < 2 * MIN_COLUMNS
-        paged = len(rows) > 1 and (narrow or self.size.height and self.size.height < len(rows) * MIN_ROWS)
+        paged = len(rows) > 1 and (self._narrow or self.size.height and self.size.height < len(rows) * MIN_ROWS)
         pages = len(rows) if paged else 1
         self.page %= pages
         shown_rows = [rows[self.page]] if paged else rows
@@ -94,7 +101,7 @@ class PlotGrid(Grid):
     def _rows(self) -> list[list[Widget]]:
         """The open plots, row by row (panels.plot_rows)."""
         open_plots = [p for p in self.plots if p not in self.closed]
-        if self.size.width and self.size.width < 2 * MIN_COLUMNS:  # each its own row, small multiples in pairs
+        if self._narrow:  # each its own row, small multiples in pairs
             rows: list[list[Widget]] = []
             for p in open_plots:
                 if rows and len(rows[-1]) == 1 and panel_name(rows[-1][0]) == panel_name(p) != p.id:
@@ -104,6 +111,11 @@ class PlotGrid(Grid):
             return rows
         wide = [k for k, p in enumerate(open_plots) if p in self.wide]
         return [[open_plots[k] for k in row] for row in plot_rows(len(open_plots), wide)]
+
+    @property
+    def _narrow(self) -> bool:
+        """Too narrow for two plots side by side: one at a time."""
+        return 0 < self.size.width < 2 * MIN_COLUMNS
 
     def _columns_for(self, two: bool) -> str:
         """The grid's columns: two of one width (on an odd width "1fr 1fr" gave one plot a column more, and two

@@ -146,7 +146,7 @@ class LessonPanel(Panel, VerticalScroll):
         super().__init__(**kwargs)
         self.lesson = lesson
         self.checks = checks
-        self.plots_note = ""  # which of the plots the grid shows, where no variants table says it
+        self.plots_notes: tuple[str, ...] = ()  # which of the plots the grid shows, where no variants table says it
         self.unit = unit  # what a beat's `at` counts: training steps, or nodes of a graph lesson
         self.total = total  # steps (or graph stages) in the whole lesson: a beat is current for a tenth of them
         self.open_questions: frozenset[int] = frozenset()  # steps of questions not answered yet (set by the app)
@@ -168,16 +168,16 @@ class LessonPanel(Panel, VerticalScroll):
         if self.checks:
             self.query_one(ClaimList).reshow()
 
-    def say_plots(self, note: str) -> None:
-        """Say which of the plots the grid shows ("plots 1/2 · p: next"), where no variants table is there to."""
-        self.plots_note = note
+    def say_plots(self, notes: tuple[str, ...]) -> None:
+        """Say which of the plots the grid shows (PlotGrid.Paged.notes, longest first), where no variants table
+        is there to."""
+        self.plots_notes = notes
         self._subtitle()
 
     def _subtitle(self) -> None:
-        note = self.plots_note  # "plots 1/2 · p: next", or at its shortest "p: plots 1/2"
         forms = ["tab: focus · ↑↓ scroll", "↑↓ scroll"]
-        if note:
-            forms = [f"{note} · {form}" for form in forms] + [note, "p: " + note.split(" · ")[0]]
+        if self.plots_notes:
+            forms = [f"{self.plots_notes[0]} · {form}" for form in forms] + list(self.plots_notes)
         self.border_subtitle = first_fit(forms, border_room(self.size.width))
 
     def show(self, view) -> None:
