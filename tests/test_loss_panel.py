@@ -507,3 +507,68 @@ def test_a_short_number_never_reads_as_zero():
     for value in (8.07e-4, 1.73e-4, 5e-4, 3.64e-44, 0.006, 0.25, 12.5, 1.5e5):
         text = fmt_short(value, 5)
         assert len(text) <= 5 and float(text) == pytest.approx(value, rel=0.5), (value, text)
+
+
+def climbing_validation() -> list[RunView]:
+    """early_stopping's two runs: one trained on, its validation loss climbing from step 280, and one stopped at
+    430 with its best weights put back."""
+    steps = np.arange(0, 801, 10.0)
+    train = 1 / (1 + steps / 20)
+    val = 0.08 + 0.5 * np.exp(-steps / 40) + 0.05 * np.clip(steps - 280, 0, None) / 520
+    cut = steps <= 430
+    kept = np.append(val[cut][:-1], val[28])  # restored: the validation loss of step 280
+    return [run("no stopping", train, steps=steps, train_steps=steps, train_losses=train, val_steps=steps,
+                val_losses=val, lowest_val=(280, float(val[28]))),
+            run("patience 150", train[cut], steps=steps[cut], train_steps=steps[cut], train_losses=train[cut],
+                val_steps=steps[cut], val_losses=kept, lowest_val=(280, float(val[28])), stopped_at=430)]
+
+
+async def test_the_validation_panel_draws_each_held_out_loss_where_its_axis_says_and_the_loss_panel_training_alone():
+    from nntui.panels.val_loss.widget import ValLossPlot
+
+    runs = climbing_validation()
+    view = View(version=1, state="ready", device="cpu", step=800, total=800, playing=False, finished=True,
+                speed=None, rate=0.0, error=None, runs=tuple(runs))
+    panel = ValLossPlot(draws_held_out=False)
+    async with OnePlot(panel).run_test(size=(60, 20)) as pilot:
+        await pilot.pause()
+        panel.show(view)
+    assert str(panel.border_title).startswith("Validation loss")
+    labels, grid = y_labels(panel), cells(panel)
+    rows = sorted(labels)
+    per_row = (float(labels[rows[0]]) - float(labels[rows[-1]])) / (rows[-1] - rows[0])
+    last = max(c for row in grid for c, (ch, _) in enumerate(row) if is_dots(ch))
+    row = next(r for r, line in enumerate(grid) if is_dots(line[last][0]))
+    end = float(labels[rows[0]]) - (row - rows[0]) * per_row
+    assert abs(end - runs[0].val_losses[-1]) <= per_row  # the climbing run ends where its axis says, 0.13
+    text = "\n".join(lines(panel))
+    assert "▼280" in text and "■" in text  # its lowest point, and where the other stopped
+    # its own axis, to the validation losses' top (0.58), not the training loss's 1: on the training loss's log
+    # axis (0.001 to 1 in overfitting) the climb from 0.08 to 0.13 had been one row
+    assert float(labels[rows[0]]) < 1
+    training = LossPlot(draws_held_out=False)
+    async with OnePlot(training).run_test(size=(60, 20)) as pilot:
+        await pilot.pause()
+        training.show(view)
+    assert str(training.border_title).startswith("Training loss")
+    assert held_out_cells(training) == 0 and "▼" not in "\n".join(lines(training))
+    assert "val" not in str(training.border_subtitle)
+
+
+async def test_a_stopped_run_s_label_never_writes_over_another_curve():
+    # early_stopping's validation: "■patience 150" had covered the climb of the run trained on, right of the ■
+    from nntui.panels.val_loss.widget import ValLossPlot
+
+    runs = climbing_validation()
+    runs[0] = replace(runs[0], val_losses=np.full(len(runs[0].val_losses), runs[1].val_losses[-1]))  # on its row
+    view = View(version=1, state="ready", device="cpu", step=800, total=800, playing=False, finished=True,
+                speed=None, rate=0.0, error=None, runs=tuple(runs))
+    panel = ValLossPlot(draws_held_out=False)
+    async with OnePlot(panel).run_test(size=(60, 20)) as pilot:
+        await pilot.pause()
+        panel.show(view)
+    grid = cells(panel)
+    row = next(r for r, line in enumerate(grid) if "■" in "".join(ch for ch, _ in line))
+    line = "".join(ch for ch, _ in grid[row])
+    curve_end = max(c for c, ch in enumerate(line) if is_dots(ch))
+    assert line.index("patience") > curve_end  # in the gutter, right of the other run's curve

@@ -42,6 +42,7 @@ from . import (
     lr,
     neurons,
     speed,
+    val_loss,
     variants,
     weight_norms,
 )
@@ -62,6 +63,7 @@ PANELS: dict[str, PanelSpec] = {
     "code": code.PANEL,
     "activation": activation.PANEL,
     "gap": gap.PANEL,
+    "val_loss": val_loss.PANEL,
     "speed": speed.PANEL,
     "weight_norms": weight_norms.PANEL,
     "variants": variants.PANEL,

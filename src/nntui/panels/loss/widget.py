@@ -67,6 +67,7 @@ TALL = 20  # … and one more on a chart this tall or taller
 MIN_ROWS_FOR_LEGEND = 6  # a chart this short keeps its rows for the curves (the border keeps what fits)
 MAIN, HELD_OUT, TRACE = 0, 1, 2  # each run's three styles: its curve, its validation curve, its mini-batch noise
 HELD_OUT_TINT = 0.45  # the validation curve's colour, this far from the run's toward the text colour: lighter
+VALIDATION_PANELS = {"val_loss", "gap"}  # panels drawing the validation loss: the loss panel then draws training alone
 TRACE_FADE = 0.55  # the noise's colour, this far from the run's toward the background
 
 
@@ -110,6 +111,9 @@ class LossPlot(StripPanel):
     GUESS_LINE = True  # a dotted line at the loss of the best constant guess (ln k, the variance), where it is shown
     Y_ANCHOR = "low"  # the data sit at the bottom of the y axis (a loss starts at its floor)
     KEY_HINT = "l: log/linear"
+    NAMES: tuple[str, ...] = ("Loss",)  # the title's forms, longest first
+    NAMES_BESIDE_VALIDATION: tuple[str, ...] = ("Training loss", "Train loss", "Loss")  # where the val_loss panel is shown too
+    SMOOTHS = True  # key ~ smooths its curves (the title says so)
 
     @classmethod
     def for_scenario(cls, scenario, **kwargs):
@@ -117,12 +121,16 @@ class LossPlot(StripPanel):
         focus = tuple((b.at, labels.index(b.focus) if b.focus else None) for b in scenario.lesson.beats)
         return cls(log_y=scenario.view.log_y, smooth=scenario.view.smoothing > 0, beat_focus=focus,
                    above_floor=scenario.view.above_floor, smoothing=scenario.view.smoothing or SMOOTHING,
-                   traces=tuple(v.step_noise or "batch" for v in scenario.variants), **kwargs)
+                   traces=tuple(v.step_noise or "batch" for v in scenario.variants),
+                   draws_held_out=not VALIDATION_PANELS & set(scenario.view.panels), **kwargs)
 
     def __init__(self, log_y: bool = False, smooth: bool = False,
                  beat_focus: tuple[tuple[int, int | None], ...] = (), above_floor: bool = False,
-                 smoothing: float = 0.9, traces: tuple[str, ...] = (), **kwargs):
+                 smoothing: float = 0.9, traces: tuple[str, ...] = (), draws_held_out: bool = True, **kwargs):
         super().__init__(**kwargs)
+        # the validation curves dashed over the training curves; where another panel shows the validation loss
+        # (VALIDATION_PANELS), they only hold the y axis (dashes a shade lighter read as training to reviewers)
+        self.draws_held_out = draws_held_out
         self.traces = traces  # per run, why its step losses differ from the compared curve (TRACES' keys)
         self._noisy: set[str] = set()  # those of the runs whose faint trace shows
         self._headroom: float | None = None  # a log axis's top but for a diverged run's headroom (_y_range)
@@ -139,7 +147,11 @@ class LossPlot(StripPanel):
         self._styles: dict[int, Style] = {}
 
     def on_mount(self) -> None:
-        self.set_titles(title="Loss", subtitle="l: log/linear")
+        self.set_titles(title=self._names()[0], subtitle="l: log/linear")
+
+    def _names(self) -> tuple[str, ...]:
+        """The title's forms, longest first."""
+        return self.NAMES if self.draws_held_out else self.NAMES_BESIDE_VALIDATION
 
     def state_key(self) -> tuple:
         return (self.log_y, self.smooth, self.focus_run, self._floors)
@@ -167,9 +179,10 @@ class LossPlot(StripPanel):
         super().show(view)
 
     def _title(self) -> str:
-        notes = [n for n, on in (("log scale", self.log_y), ("smoothed", self.smooth)) if on]
-        short = [n for n, on in (("log", self.log_y), ("smooth", self.smooth)) if on]
-        names = ["Loss"]
+        smoothed = self.smooth and self.SMOOTHS
+        notes = [n for n, on in (("log scale", self.log_y), ("smoothed", smoothed)) if on]
+        short = [n for n, on in (("log", self.log_y), ("smooth", smoothed)) if on]
+        names = list(self._names())
         if self._floors:  # what the axis measures: how far each run is from the least-squares fit's loss
             best = fmt_short(self._floors[0], 6) if len(set(self._floors)) == 1 else ""
             value = f" ({best})" if best else ""
@@ -296,7 +309,7 @@ class LossPlot(StripPanel):
     def _plan(self, view: View, curves: list[Curves], pw: int, ph: int, legend_row: bool = True) -> Plan:
         """Where everything goes on a `pw` × `ph` chart, and the legend that explains it (`legend_row`: a row may be taken
         from the chart for what its border has no room for)."""
-        marks = _marks(view, self.MARKS_LOWEST)
+        marks = _marks(view, self._marks_lowest())
         order = self._order(view, curves)
         names = short_names([run.label for run in view.runs], int(pw * GUTTER_SHARE) - 2)
         # each tick on the row (and column) whose centre is its value: read back through them, every dot is
@@ -305,7 +318,7 @@ class LossPlot(StripPanel):
         diverged = {i for i, run in enumerate(view.runs) if run.diverged_at is not None}
         last = self._end_values(view, curves, names, diverged, y_axis)
         fit = self._fit_labels(view, curves, order, names, diverged, last, y_axis, pw)
-        dashes = _dashes(curves, order, fit.x_axis, y_axis)
+        dashes = _dashes(curves, order, fit.x_axis, y_axis) if self.draws_held_out else {}
         exits = _exits(curves, fit.lines, fit.ends, fit.x_axis, y_axis)
         marks |= {arrow for _, _, arrow in exits.values()}
         marks |= _hidden_marks(view, curves, fit.lines, dashes, fit.x_axis, y_axis)
@@ -384,7 +397,7 @@ class LossPlot(StripPanel):
         canvas = BrailleCanvas(pw, ph)
         self._paint_curves(canvas, curves, plan)
         self._paint_marks(canvas, view, curves, plan, dots)
-        lowest = self._lowest_marks(view, dots, ph) if self.MARKS_LOWEST else {}
+        lowest = self._lowest_marks(view, dots, ph) if self._marks_lowest() else {}
         for i, (row, col, text) in lowest.items():
             canvas.put(row, col, text, 3 * i + MAIN)
         if plan.labels:
@@ -484,13 +497,7 @@ class LossPlot(StripPanel):
                     ends: dict[int, tuple[int, int]]) -> None:
         """Each curve's label right of its end, in its colour (`texts`: (run, the run its label sits by,
         text), as `end_labels` gives them), pushed apart where curves end close together."""
-        wanted = []  # (row wanted, column, text, run)
-        for i, top, text in texts:
-            end_row, col = ends[top]
-            marked = view.runs[top].diverged_at is not None or view.runs[top].stopped_at is not None
-            col += 1 if marked else 2
-            if canvas.width - col >= 3:
-                wanted.append((end_row, col, text, i))
+        wanted = _label_starts(canvas, view, texts, ends)
         # a label too long for the gutter takes two rows or more where that moves no label off the row it would
         # have had ("leaky relu," / "lr 2"), else it is cut in the middle; a label's rows all want its curve's row
         plain = spread([label[0] for label in wanted], canvas.height)
@@ -523,6 +530,10 @@ class LossPlot(StripPanel):
             # on the point's own cell (the row above was a third of a decade off on a half-height log chart)
             marks[i] = (min(max(row, 0), rows - 1), max(col, 0), f"▼{step}")
         return marks
+
+    def _marks_lowest(self) -> bool:
+        """▼ at each run's lowest validation loss: on the validation curve, so only where it is drawn."""
+        return self.MARKS_LOWEST and self.draws_held_out
 
     def _finite(self, steps: np.ndarray | None, values: np.ndarray | None,
                 floor: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
@@ -616,6 +627,25 @@ def validation_entry(marks: Collection[str]) -> tuple[str, str]:
     return (("╌ validation, hidden under ━", "╌ val hidden under ━") if "╌≈" in marks
             else ("╌ lighter: validation, partly under ━", "╌ light: val") if "╌~" in marks
             else ("╌ lighter: validation", "╌ light: val"))
+
+
+def _label_starts(canvas: BrailleCanvas, view: View, texts: list[tuple[int, int, str]],
+                  ends: dict[int, tuple[int, int]]) -> list[tuple[int, int, str, int]]:
+    """Each end label as (the row it wants, its first column, text, run): right of its curve's end, where the
+    gutter has room for it."""
+    wanted = []
+    right = max(col for _, col in ends.values()) + 2  # the gutter, right of the longest curve
+    for i, top, text in texts:
+        end_row, col = ends[top]
+        marked = view.runs[top].diverged_at is not None or view.runs[top].stopped_at is not None
+        col += 1 if marked else 2
+        # a run that ended early is named beside its ✗ or ■, unless that would write over another run's curve
+        # (early_stopping's "patience 150" hid the climb of the run trained on), then in the gutter
+        if marked and canvas.bits[end_row, col:col + len(text)].any():
+            col = right
+        if canvas.width - col >= 3:
+            wanted.append((end_row, col, text, i))
+    return wanted
 
 
 def _marks(view: View, lowest: bool) -> set[str]:
