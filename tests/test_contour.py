@@ -19,7 +19,7 @@ from nntui.scenario import load
 from nntui.scenario.loader import load_path
 from nntui.ui import STYLESHEET
 from nntui.ui.app import NNTuiApp
-from nntui.ui.draw.palette import SURFACE_NONFINITE_RGB
+from nntui.ui.draw.palette import SURFACE_NONFINITE_RGB, variant_rgb
 
 from .conftest import diverged_run, wait_idle
 
@@ -184,10 +184,34 @@ async def test_the_window_a_panel_draws_lies_inside_the_surface_s_grid(size):
         assert "numbers: the loss on that ring" in said or "numbers: loss" in said, said
 
 
+def one_surface() -> str:
+    """The optimizers lesson with its four paths on one surface (as shipped, one small multiple each)."""
+    lines = Path("scenarios/optimizers.toml").read_text().splitlines()
+    return "\n".join('wide = ["contour"]' if line.startswith("wide ") else line
+                     for line in lines if not line.startswith("runs "))
+
+
+async def test_small_multiples_of_one_surface_draw_each_its_own_run_s_path():
+    # optimizers: four paths on one valley lay over each other; one valley per optimizer, each with its own path
+    app = NNTuiApp(load("optimizers"), device="cpu", run_steps=25, questions=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_idle(app, pilot)
+        panels = list(app.query(ContourPanel))
+        assert [p.run_index for p in panels] == [0, 1, 2, 3]
+        for panel in panels:
+            drawn = {seg.style.color.get_truecolor() for strip in panel._strips for seg in strip
+                     if seg.style is not None and seg.style.color is not None
+                     and any("\u2801" <= ch <= "\u28ff" for ch in seg.text)}  # the paths' braille dots
+            assert drawn == {variant_rgb(panel.run_index)}
+            label = app.runner.view().runs[panel.run_index].label
+            assert str(panel.border_title).startswith((f"Loss surface of {label}", label))
+
+
 async def test_a_path_drawn_over_in_most_of_its_cells_is_named_under_others(write_scenario):
     # optimizers: RMSProp's path lay under SGD's and Adam's (11% of its cells showed), and nothing said so; the
     # shortest path is drawn on top now, and a path no order can show (a copy of another) is named
-    text = Path("scenarios/optimizers.toml").read_text().replace(
+    one = one_surface()
+    text = one.replace(
         '[[variant]]\nlabel = "momentum 0.5"', '[[variant]]\nlabel = "sgd again"\n\n[[variant]]\nlabel = "momentum 0.5"')
     app = NNTuiApp(load_path(write_scenario(text)), device="cpu", run_steps=25, questions=False)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -197,7 +221,7 @@ async def test_a_path_drawn_over_in_most_of_its_cells_is_named_under_others(writ
         # the legend under the plot marks it, the border says what the mark means
         legend = "".join(seg.text for strip in panel._strips[-2:] for seg in strip)
         assert "sgd again*" in legend
-    app = NNTuiApp(load("optimizers"), device="cpu", run_steps=25, questions=False)
+    app = NNTuiApp(load_path(write_scenario(one)), device="cpu", run_steps=25, questions=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_idle(app, pilot)
         # RMSProp's short path, drawn over SGD's long one, shows; SGD's and momentum's last stretch along the valley

@@ -133,8 +133,15 @@ class ContourPanel(StripPanel):
             return []  # one dataset, one surface: its [ ] keys change nothing
         return super().help_rows(scenario)
 
-    def __init__(self, **kwargs) -> None:
+    @classmethod
+    def for_scenario(cls, scenario, **kwargs):
+        return cls(alone=bool(scenario.view.runs.get("contour")), **kwargs)
+
+    def __init__(self, alone: bool = False, **kwargs) -> None:
         super().__init__(**kwargs)
+        # one of small multiples (view.runs): only its own run's path, where runs share a surface (optimizers' four
+        # paths on one valley lay over each other, and zig-zag, swing and straight line could not be told apart)
+        self.alone = alone
         self._styles: dict[tuple, Style] = {}
         self._canonical: tuple | None = None
         self.window: Window | None = None  # the data ranges drawn last (pixel centres), and its pixels
@@ -215,12 +222,16 @@ class ContourPanel(StripPanel):
             with_numbers.insert(1, "  ".join([*(m for m, _ in marks[:-1]), marks[-1][1]]))
         candidates = with_numbers + forms([m for m in marks if m[1] != "numbers: loss"])
         fulls, briefs = candidates[:1], candidates[1:]
-        if len(view.surfaces) > 1:
-            owner = view.runs[surface.members[0]].label
-            titles = [f"Loss surface of {owner} · x: {x}  y: {y}", f"{owner} · x: {x}  y: {y}",
-                      f"{owner} · x: {x} y: {y}", owner]
-            subtitles = [*(f"[ / ]: other run  {f}" for f in fulls), *(f"[ / ]: run  {f}" for f in fulls),
-                         *(f"[ / ]: run {b}" for b in briefs), *briefs, "[ / ]: other run"]
+        if len(view.surfaces) > 1 or self.alone:  # whose picture this is
+            owner = view.runs[self._shown(view, surface)[0]].label
+            axes = "L(x, y)" if (x, y) == ("x", "y") else f"x: {x}  y: {y}"  # (not "x: x  y: y")
+            titles = [f"Loss surface of {owner} · {axes}", f"{owner} · {axes}", f"{owner} · {axes.replace('  ', ' ')}",
+                      owner]
+            # (a small multiple keeps its marks' meaning before the [ / ] hint: optimizers' ring numbers went
+            # unexplained at 120x40)
+            subtitles = ([*fulls, *briefs] if self.alone and len(view.surfaces) == 1 else
+                         [*(f"[ / ]: other run  {f}" for f in fulls), *(f"[ / ]: run  {f}" for f in fulls),
+                          *(f"[ / ]: run {b}" for b in briefs), *briefs, "[ / ]: other run"])
         else:  # (a surface given as a formula needs no axis names: not "x: x  y: y")
             titles = (["Loss surface L(x, y)", "L(x, y)"] if (x, y) == ("x", "y") else
                       [f"Loss surface · x: {x}  y: {y}", f"Loss · x: {x}  y: {y}", f"x: {x}  y: {y}", f"x: {x} y: {y}"])
@@ -296,12 +307,17 @@ class ContourPanel(StripPanel):
                 break
         return labels
 
+    def _shown(self, view: View, s: Surface) -> list[int]:
+        """The runs whose paths it draws: the surface's members, or its own run alone."""
+        return [i for i in s.members if not self.alone or i == self.run_index % len(view.runs)]
+
     def _paint_paths(self, view: View, s: Surface, window: Window, canvas: BrailleCanvas, pw: int, py: int) -> dict:
-        """Draw each member run's path on `canvas` (style: the run's index): a thin line through each recorded
+        """Draw each shown run's path on `canvas` (style: the run's index): a thin line through each recorded
         step, cut at the edge; return {(row, col): (char, rgb)} cell markers (start, minimum, each run now, or
         its way out). `pw` × `py`: the surface's pixels (a cell is one wide, two tall)."""
         markers: dict[tuple[int, int], tuple[str, tuple[int, int, int]]] = {}
-        paths = _member_paths(view, s)
+        shown = self._shown(view, s)
+        paths = {i: path for i, path in _member_paths(view, s).items() if i in shown}
         if s.minimum is not None:
             mx, my = to_pixels(np.array([s.minimum]), *window, pw, py)
             if 0 <= round(mx[0]) < pw and 0 <= round(my[0]) < py:
@@ -310,7 +326,7 @@ class ContourPanel(StripPanel):
         pixels = {i: to_pixels(points, *window, pw, py) for i, points in finite.items() if len(points)}
         # the longest path drawn first, the shortest on top (optimizers: RMSProp's short path lay under SGD's long
         # zig-zag, 11% of it showing); of equal ones the first variants (usually the tamest) end up on top
-        order = sorted(reversed([i for i in s.members if i in pixels]), key=lambda i: -_length(*pixels[i], pw, py))
+        order = sorted(reversed([i for i in shown if i in pixels]), key=lambda i: -_length(*pixels[i], pw, py))
         cells: dict[int, np.ndarray] = {}  # run → the cells its path passes through
         tails: dict[int, np.ndarray] = {}  # run → the last cells its path reaches, before the one it ends in
         for i in order:
@@ -319,7 +335,7 @@ class ContourPanel(StripPanel):
             cells[i] = dot_cells(*line, canvas.width, canvas.height)
             tails[i] = _tail_cells(*line, canvas.width, canvas.height)
             self._mark_end(markers, view.runs[i], i, px, py_, pw, py, way_out)
-        for i in s.members[:1]:  # all members start from the same initial weights
+        for i in shown[:1]:  # all members start from the same initial weights
             if i in paths and len(paths[i]):
                 sx, sy = to_pixels(paths[i][:1], *window, pw, py)
                 cx, cy = int(round(sx[0])), int(round(sy[0]))
@@ -328,7 +344,7 @@ class ContourPanel(StripPanel):
         # a path drawn over by later ones in most of its cells seems not to be there, and one whose last stretch is
         # drawn over seems to stop short (optimizers: SGD's way along the valley floor under RMSProp's, its blue
         # ending far from the ⊕ it reached): the border says so
-        self.under = [view.runs[i].label for i in s.members if i in cells and _under(canvas, i, cells[i], tails[i])]
+        self.under = [view.runs[i].label for i in shown if i in cells and _under(canvas, i, cells[i], tails[i])]
         return markers
 
     @staticmethod
@@ -399,7 +415,8 @@ class ContourPanel(StripPanel):
         `under`: the runs whose paths lie under others, marked UNDER_MARK (the border says what it means). With the
         rows, how many runs had no room and are counted."""
         base = self.rich_style
-        entries = [(i, view.runs[i].label + (UNDER_MARK if view.runs[i].label in under else "")) for i in s.members]
+        entries = [(i, view.runs[i].label + (UNDER_MARK if view.runs[i].label in under else ""))
+                   for i in self._shown(view, s)]
         for indent in (MARGIN, 0):
             rows = _wrap(entries, width - indent)
             if len(rows) <= max_rows:
