@@ -197,6 +197,27 @@ class ContourPanel(StripPanel):
         [ ] shows the others."""
         room = border_room(self.outer_size.width)
         x, y = surface.x_name, surface.y_name
+        candidates = self._mark_forms(shown)
+        fulls, briefs = candidates[:1], candidates[1:]
+        if len(view.surfaces) > 1 or self.alone:  # whose picture this is
+            owner = view.runs[self._shown(view, surface)[0]].label
+            axes = "L(x, y)" if (x, y) == ("x", "y") else f"x: {x}  y: {y}"  # (not "x: x  y: y")
+            titles = [f"Loss surface of {owner} · {axes}", f"{owner} · {axes}", f"{owner} · {axes.replace('  ', ' ')}",
+                      owner]
+            # (a small multiple keeps its marks' meaning before the [ / ] hint: optimizers' ring numbers went
+            # unexplained at 120x40)
+            subtitles = ([*fulls, *briefs] if self.alone and len(view.surfaces) == 1 else
+                         [*(f"[ / ]: other run  {f}" for f in fulls), *(f"[ / ]: run  {f}" for f in fulls),
+                          *(f"[ / ]: run {b}" for b in briefs), *briefs, "[ / ]: other run"])
+        else:  # (a surface given as a formula needs no axis names: not "x: x  y: y")
+            titles = (["Loss surface L(x, y)", "L(x, y)"] if (x, y) == ("x", "y") else
+                      [f"Loss surface · x: {x}  y: {y}", f"Loss · x: {x}  y: {y}", f"x: {x}  y: {y}", f"x: {x} y: {y}"])
+            subtitles = [*fulls, *briefs]
+        self.set_titles(title=first_fit(titles, room), subtitle=first_fit(subtitles, room))
+
+    def _mark_forms(self, shown: set[str]) -> list[str]:
+        """What the marks on the plot (`shown`) mean, fullest first: the runs under others, ◆ + ● ⊕ ✗, the arrows
+        and the ring numbers."""
         arrows = "".join(sorted(shown & set(ARROWS)))
         under = "; ".join(self.under) if any("," in label for label in self.under) else ", ".join(self.under)
         said = ((f"{UNDER_MARK}: path under others", f"{UNDER_MARK}under others") if self.under_in_legend else
@@ -220,23 +241,7 @@ class ContourPanel(StripPanel):
         with_numbers = forms(marks) if "123" in shown else []
         if with_numbers:
             with_numbers.insert(1, "  ".join([*(m for m, _ in marks[:-1]), marks[-1][1]]))
-        candidates = with_numbers + forms([m for m in marks if m[1] != "numbers: loss"])
-        fulls, briefs = candidates[:1], candidates[1:]
-        if len(view.surfaces) > 1 or self.alone:  # whose picture this is
-            owner = view.runs[self._shown(view, surface)[0]].label
-            axes = "L(x, y)" if (x, y) == ("x", "y") else f"x: {x}  y: {y}"  # (not "x: x  y: y")
-            titles = [f"Loss surface of {owner} · {axes}", f"{owner} · {axes}", f"{owner} · {axes.replace('  ', ' ')}",
-                      owner]
-            # (a small multiple keeps its marks' meaning before the [ / ] hint: optimizers' ring numbers went
-            # unexplained at 120x40)
-            subtitles = ([*fulls, *briefs] if self.alone and len(view.surfaces) == 1 else
-                         [*(f"[ / ]: other run  {f}" for f in fulls), *(f"[ / ]: run  {f}" for f in fulls),
-                          *(f"[ / ]: run {b}" for b in briefs), *briefs, "[ / ]: other run"])
-        else:  # (a surface given as a formula needs no axis names: not "x: x  y: y")
-            titles = (["Loss surface L(x, y)", "L(x, y)"] if (x, y) == ("x", "y") else
-                      [f"Loss surface · x: {x}  y: {y}", f"Loss · x: {x}  y: {y}", f"x: {x}  y: {y}", f"x: {x} y: {y}"])
-            subtitles = [*fulls, *briefs]
-        self.set_titles(title=first_fit(titles, room), subtitle=first_fit(subtitles, room))
+        return with_numbers + forms([m for m in marks if m[1] != "numbers: loss"])
 
     def _pixels(self, s: Surface, window: Window, pw: int, py: int) -> tuple[np.ndarray, np.ndarray, dict]:
         """Palette index per pixel (bands, contour lines on band edges, non-finite values), the contour level
