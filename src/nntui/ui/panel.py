@@ -139,6 +139,9 @@ class StripPanel(Panel, Widget, can_focus=True):
                 # cells drawn with only a foreground color get the panel's background (a light theme stays light)
                 base = self.rich_style
                 self._strips = [strip.apply_style(base) for strip in self._strips]
+            # neighbouring cells of one style as one segment: the terminal gets one colour escape per run of them,
+            # not one per character (mlp_graph's graph had sent ~25 bytes of escapes for each letter it wrote)
+            self._strips = [strip.simplify() for strip in self._strips]
             self._refresh_changed(before, resized)
 
     def _refresh_changed(self, before: list[Strip], everything: bool) -> None:

@@ -14,6 +14,7 @@ users.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import groupby
 
 from rich.style import Style
 from rich.text import Text
@@ -89,10 +90,16 @@ def paint(boxes: list[Box], positions: dict[int, tuple[int, int, int]], width: i
         put(x, y + rows - 1, "└" + "─" * (w - 2) + "┘", b.style)
         for r, (text, style) in enumerate(b.lines[: rows - 2], start=1):
             put(x + 2, y + r, text[: w - 4], style or b.style)
+    return grid_text(grid, styles)
+
+
+def grid_text(grid: list[list[str]], styles: list[list[Style | None]]) -> Text:
+    """A grid of characters as Text, each row's runs of one style one span: a span per character had the
+    terminal sent a colour escape (~25 bytes) for every letter of the graph, every frame."""
     out = Text(no_wrap=True, overflow="crop")
-    for y in range(height):
-        for ch, st in zip(grid[y], styles[y]):
-            out.append(ch, st)
+    for row, row_styles in zip(grid, styles):
+        for style, run in groupby(zip(row, row_styles), key=lambda cell: cell[1]):
+            out.append("".join(ch for ch, _ in run), style)
         out.append("\n")
     return out
 
@@ -255,12 +262,7 @@ class _DownLayout:
                 for j, ch in enumerate(text):
                     grid[y0 + k][x + j] = ch
                     styles[y0 + k][x + j] = style or self.boxes[n].style
-        out = Text(no_wrap=True, overflow="crop")
-        for row, row_styles in zip(grid, styles):
-            for ch, st in zip(row, row_styles):
-                out.append(ch, st)
-            out.append("\n")
-        return out
+        return grid_text(grid, styles)
 
 
 def _ranks(nodes: list[Box]) -> dict[int, int]:
