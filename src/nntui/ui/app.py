@@ -35,6 +35,7 @@ from . import STYLESHEET
 from .base import BaseApp
 from .header import RunHeader
 from .panel import Control, Panel
+from .patches.border_titles import install as install_border_titles
 from .patches.ordered_keys import install as install_ordered_keys
 from .patches.partial_updates import install as install_partial_updates
 from .patches.timer_ticks import install as install_timer_ticks
@@ -46,6 +47,7 @@ from .screens.question import QuestionScreen
 install_partial_updates()  # a refreshed span is sent from where it starts, not from the panel's left edge
 install_timer_ticks()  # a repaint that runs late comes at the next tick, not the one after
 install_ordered_keys()  # Backspace typed in a burst (filter, edit form, palette) acts where it was typed
+install_border_titles()  # a panel's changed title or subtitle resends its border row, not the whole panel
 
 REFRESH_SECONDS = 0.2  # panels redraw at most 5 times a second, never per step
 
