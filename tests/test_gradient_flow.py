@@ -206,3 +206,18 @@ def test_a_column_reaches_its_tick_label_s_row_centre_at_that_value():
     assert panel._row_position(math.log10(1.91), rows) < rows - 1  # 1.91: under the top row
     top = "".join(seg.text for seg in panel._column_cell(1.91, rows - 1, rows, 1))
     assert top == " "
+
+
+def test_a_new_step_changes_only_the_history_s_newest_columns():
+    # manual_vs_autograd: the history resampled to the width moved every column every frame, and both panels
+    # were resent whole; over a step axis that grows in jumps, a column keeps its steps
+    from nntui.ui.draw.raster import step_columns
+
+    norms = np.exp(-np.arange(1, 61, dtype=float) / 20)[:, None]
+    steps = np.arange(1, 61)
+    before = step_columns(norms[:50], steps[:50], 30, 100)
+    after = step_columns(norms[:51], steps[:51], 30, 100)
+    changed = np.flatnonzero((before != after).any(axis=1))
+    assert len(changed) == 1 and before[changed[0] + 1:].sum() == 0  # the newest column; the rest not reached yet
+    assert after[changed[0], 0] == norms[50, 0]  # it shows the newest step's norm
+    assert step_columns(norms, steps, 30, 60)[-1, 0] == norms[-1, 0]  # the axis's end: the last step

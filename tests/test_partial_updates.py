@@ -100,3 +100,14 @@ def test_changed_extent_covers_every_change_in_one_span():
     assert changed_extent(old, strip(("aXcdefghYj", RED))) == (1, 9)
     assert changed_extent(old, strip(("abc", RED), ("d", BLUE), ("efghij", RED))) == (3, 4)
     assert changed_extent(old, strip(("宽cdefghij", RED))) == (0, 10)  # wide characters: the whole line
+
+
+def test_changed_spans_part_runs_far_apart_and_join_near_ones():
+    from nntui.ui.panel import SPAN_GAP, changed_spans
+
+    old = Strip([Segment("a" * 40)])
+    far = Strip([Segment("b" + "a" * 30 + "bb" + "a" * 7)])  # a bar's cell and the history's newest, far apart
+    assert changed_spans(old, far) == [(0, 1), (31, 33)]
+    near = Strip([Segment("b" + "a" * (SPAN_GAP - 2) + "b" + "a" * (40 - SPAN_GAP))])  # closer than a jump is worth
+    assert changed_spans(old, near) == [(0, SPAN_GAP)]
+    assert changed_spans(old, old) == []

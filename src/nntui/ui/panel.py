@@ -17,6 +17,7 @@ from textual.widget import Widget
 from ..commands import Command
 from ..runner import RunView, View
 from ..scenario import Scenario
+from .patches import partial_updates
 
 # Panels that show one run at a time switch runs with [ and ] (listed in help, kept out of the footer).
 RUN_BINDINGS: list[BindingType] = [  # Textual's type for BINDINGS, so a panel can use the list as its own
@@ -91,11 +92,36 @@ def changed_extent(old: Strip, new: Strip) -> tuple[int, int] | None:
     return (changed[0], changed[-1] + 1) if changed else None
 
 
+SPAN_GAP = 6  # unchanged cells between two changed runs that are resent rather than cut: a jump costs a cursor move
+
+
+def changed_spans(old: Strip, new: Strip) -> list[tuple[int, int]]:
+    """The runs of cells [start, end) that differ between two strips, runs fewer than SPAN_GAP cells apart
+    joined. A gradient-flow row changes at its bar and at its history's newest column: one extent over both
+    resent the unchanged history between them, every frame."""
+    extent = changed_extent(old, new)
+    if extent is None:
+        return []
+    a, b = _cells(old), _cells(new)
+    if a is None or b is None or len(a) != len(b):
+        return [extent]
+    spans: list[list[int]] = []
+    for x in (x for x in range(extent[0], extent[1]) if a[x] != b[x]):
+        if spans and x - spans[-1][1] < SPAN_GAP:
+            spans[-1][1] = x + 1
+        else:
+            spans.append([x, x + 1])
+    return [(start, end) for start, end in spans]
+
+
 def refresh_changed(widget: Widget, before: list[Strip], after: list[Strip], x0: int = 0, y0: int = 0) -> None:
-    """Refresh only the cells of `widget` that differ between two renders of its lines (scrolled by x0, y0)."""
+    """Refresh only the cells of `widget` that differ between two renders of its lines (scrolled by x0, y0): each
+    run of them where the partial-update renderer sends a span from its start, else one extent a line."""
+    split = partial_updates.PATCH.original is not None and partial_updates.PATCH.skipped is None
     for y, (old, new) in enumerate(zip(before, after)):
-        if extent := changed_extent(old, new):
-            widget.refresh(Region(extent[0] - x0, y - y0, extent[1] - extent[0], 1))
+        extents = changed_spans(old, new) if split else [e] if (e := changed_extent(old, new)) else []
+        for start, end in extents:
+            widget.refresh(Region(start - x0, y - y0, end - start, 1))
 
 
 def _cells(strip: Strip) -> list[tuple] | None:

@@ -27,8 +27,9 @@ from textual.strip import Strip
 from ...runner import RunView, View
 from ...ui.draw.axis import tick_label
 from ...ui.draw.palette import LOG_HI, LOG_LO, NONFINITE_RGB, scale_rgb
-from ...ui.draw.raster import RIGHT_EIGHTHS, UP_EIGHTHS, border_room, first_fit, fmt_short, resample_columns
+from ...ui.draw.raster import RIGHT_EIGHTHS, UP_EIGHTHS, border_room, first_fit, fmt_short, step_columns
 from ...ui.panel import RUN_BINDINGS, StripPanel, cut_run_name, run_name
+from ..loss.widget import x_extent
 
 MIN_DECADES = 2     # the bars' scale spans at least this many decades (norms a few % apart stay bars alike)
 BAR_WIDTH = 12      # the widest bar (now); narrower panels get narrower bars before a number is cut
@@ -126,9 +127,10 @@ class GradientFlowPanel(StripPanel):
         ratio = [self._ratio_line(run.grads[0, layers], now, steps, width)] if n >= 2 else []
         footer = min(len(ratio) + 2, max(height - n, 0))
         rows = _RowLayout.fit(now, steps, width, max((height - footer) // n, 1))
-        history = resample_columns(run.grads[:, layers], rows.strip_width)
+        extent = max(x_extent(steps[1], view.total), steps[1])  # (the loss panel's step axis: it grows in jumps)
+        history = step_columns(run.grads[:, layers], run.grad_steps, rows.strip_width, extent)
         strips = [strip for r in range(n) for strip in self._layer_rows(r, now[r], history[:, r], rows, width, base)]
-        axis = [self._time_axis(steps, width - rows.strip_width, rows.strip_width)] if rows.strip_width else []
+        axis = [self._time_axis((steps[0], extent), width - rows.strip_width, rows.strip_width)] if rows.strip_width else []
         below = (ratio + axis + [self._legend(width)])[:footer]  # (no history: no axis)
         if height - len(strips) - len(below) >= 1:  # a spare row: what the bar and the strip are, over them
             strips.insert(0, self._header(rows.label_w, rows.bar_w, rows.strip_width, width,
