@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from rich.table import Table
 from rich.text import Text
+from textual.geometry import Region
 from textual.widget import Widget
 
 from ..runner import View
@@ -70,9 +71,14 @@ class RunHeader(Widget):
         speed = speed or Text()
         if status == self._status and speed == self._speed:
             return
+        same_width = (status.cell_len, speed.cell_len) == (self._status.cell_len, self._speed.cell_len)
         self._status, self._speed = status, speed
         self.status_text = status.plain + speed.plain
-        self.refresh()
+        if same_width:  # the title stays where it is: repaint the status alone (the step count, every frame)
+            width = status.cell_len + speed.cell_len + 1
+            self.refresh(Region(max(self.size.width - width, 0), 0, width, 1))
+        else:
+            self.refresh()
 
     def render(self) -> Table:
         width = self.size.width

@@ -7,6 +7,8 @@ shows, a layer, a scale…). Between rebuilds, render_line just hands out strips
 
 from __future__ import annotations
 
+import time
+
 from rich.cells import cell_len
 from textual.binding import Binding, BindingType
 from textual.geometry import Region
@@ -137,12 +139,16 @@ def _cells(strip: Strip) -> list[tuple] | None:
 class StripPanel(Panel, Widget, can_focus=True):
 
     PAINTS_BACKGROUND = False  # True: every cell it draws sets its own background (no fill pass needed)
+    # seconds between redraws for new data while training plays: a heatmap whose cells all move a shade a frame
+    # (the decision regions' confidence) resent most of itself five times a second; paused or finished, at once
+    MIN_INTERVAL = 0.0
 
     def __init__(self, run_index: int = 0, **kwargs) -> None:
         super().__init__(**kwargs)
         self.run_index = run_index  # the run it shows, of those that show one ([ and ] switch)
         self._view: View | None = None
         self._key: tuple | None = None
+        self._drawn_at = 0.0  # (time.monotonic() of the last redraw)
         self._strips: list[Strip] = []
         self._titles: tuple[str | None, str | None] = (None, None)
 
@@ -156,7 +162,10 @@ class StripPanel(Panel, Widget, can_focus=True):
         if self._view is None:
             return
         key = (self._view.version, self.size, self.app.theme, *self.state_key())  # a new theme: new base colors
+        if view is not None and self._throttled(key):
+            return  # (a later frame draws the newest data)
         if key != self._key:
+            self._drawn_at = time.monotonic()
             resized = self._key is None or self._key[1:3] != key[1:3]
             self._key = key
             before = self._strips
@@ -169,6 +178,13 @@ class StripPanel(Panel, Widget, can_focus=True):
             # not one per character (mlp_graph's graph had sent ~25 bytes of escapes for each letter it wrote)
             self._strips = [strip.simplify() for strip in self._strips]
             self._refresh_changed(before, resized)
+
+    def _throttled(self, key: tuple) -> bool:
+        """New data only (same size, theme and state) while training plays, sooner than MIN_INTERVAL after the
+        last redraw."""
+        assert self._view is not None
+        return (bool(self.MIN_INTERVAL) and self._view.playing and self._key is not None and key[1:] == self._key[1:]
+                and time.monotonic() - self._drawn_at < self.MIN_INTERVAL)
 
     def _refresh_changed(self, before: list[Strip], everything: bool) -> None:
         """Repaint only the cells that changed: the terminal gets a few spans a frame, not the whole panel.

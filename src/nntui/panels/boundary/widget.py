@@ -50,6 +50,7 @@ def region_rgb(k: int, level: int) -> tuple[int, int, int]:
 
 
 class BoundaryPanel(StripPanel):
+    MIN_INTERVAL = 0.5  # (two redraws a second while training plays: the regions drift, a shade a frame)
     BINDINGS = RUN_BINDINGS
 
     @classmethod

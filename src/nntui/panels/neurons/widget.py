@@ -79,6 +79,7 @@ class _Placement:
 
 
 class NeuronsPanel(StripPanel):
+    MIN_INTERVAL = 0.5  # (two redraws a second while training plays: the regions drift, a shade a frame)
     PAINTS_BACKGROUND = True  # every style it draws with carries a background: no second pass
     BINDINGS = [*RUN_BINDINGS,
                 Binding("left", "focus_unit(-1, 0)", "Layer ←", show=False),
