@@ -111,3 +111,41 @@ def test_changed_spans_part_runs_far_apart_and_join_near_ones():
     near = Strip([Segment("b" + "a" * (SPAN_GAP - 2) + "b" + "a" * (40 - SPAN_GAP))])  # closer than a jump is worth
     assert changed_spans(old, near) == [(0, SPAN_GAP)]
     assert changed_spans(old, old) == []
+
+
+async def test_a_throttled_panel_skips_new_data_while_playing_and_draws_at_once_when_paused():
+    # the decision regions drift a shade a frame: redrawn five times a second they were most of grad_accumulation's
+    # bytes at 200x60
+    from textual.app import App
+
+    from nntui.runner import View
+    from nntui.ui.panel import StripPanel
+
+    class Counted(StripPanel):
+        MIN_INTERVAL = 60.0  # (longer than the test: only a pause or a resize draws again)
+        rebuilds = 0
+
+        def _rebuild(self) -> None:
+            Counted.rebuilds += 1
+            self._strips = [Strip.blank(self.size.width)] * self.size.height
+
+    def view(version: int, playing: bool) -> View:
+        return View(version=version, state="ready", device="cpu", step=version, total=100, playing=playing,
+                    finished=False, speed=None, rate=0.0, error=None, runs=())
+
+    class One(App):
+        def compose(self):
+            yield Counted()
+
+    app = One()
+    async with app.run_test(size=(40, 10)) as pilot:
+        panel = app.query_one(Counted)
+        panel.show(view(1, True))
+        first = Counted.rebuilds
+        panel.show(view(2, True))  # new data, too soon: skipped
+        assert Counted.rebuilds == first
+        panel.show(view(3, False))  # paused: the newest data at once
+        assert Counted.rebuilds == first + 1
+        await pilot.resize_terminal(50, 12)  # a new size is never throttled
+        await pilot.pause()
+        assert Counted.rebuilds >= first + 2
