@@ -572,3 +572,25 @@ async def test_a_stopped_run_s_label_never_writes_over_another_curve():
     line = "".join(ch for ch, _ in grid[row])
     curve_end = max(c for c, ch in enumerate(line) if is_dots(ch))
     assert line.index("patience") > curve_end  # in the gutter, right of the other run's curve
+
+
+def test_a_live_log_axis_holds_its_range_while_the_loss_falls_and_a_still_one_is_the_data_s_own():
+    # lr_schedules at 200x60: a falling loss crossed a quarter-decade snap every other frame, and each change
+    # redrew (and resent) the whole chart
+    from nntui.panels.loss.widget import STEADY_MARGIN
+
+    plot = LossPlot(log_y=True)
+
+    def view(playing: bool) -> View:
+        return View(version=1, state="ready", device="cpu", step=10, total=100, playing=playing, finished=False,
+                    speed=None, rate=0.0, error=None, runs=())
+
+    first = plot._steady(view(True), (0.1, 10.0))
+    assert first[0] == pytest.approx(0.1 / 10 ** STEADY_MARGIN) and first[1] == 10.0  # room to fall into
+    for lo in (0.08, 0.06, 0.04):  # the loss falls within that room: the same axis, frame after frame
+        assert plot._steady(view(True), (lo, 10.0)) == first
+    lower = plot._steady(view(True), (0.01, 10.0))  # out of it: a new range, with room again
+    assert lower[0] == pytest.approx(0.01 / 10 ** STEADY_MARGIN)
+    assert plot._steady(view(False), (0.01, 10.0)) == (0.01, 10.0)  # paused: the data's own range
+    linear = LossPlot(log_y=False)
+    assert linear._steady(view(True), (0.0, 2.0)) == (0.0, 2.0)

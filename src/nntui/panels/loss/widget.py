@@ -56,6 +56,7 @@ from .overlap import (
 )
 
 FLOOR = 1e-12  # log scale: losses of exactly zero are drawn at this floor
+STEADY_MARGIN = 0.5  # decades a live log axis reaches below the data when it must reach lower (_steady)
 ROUNDING = 1e-6  # float32 resolves a loss to about 1e-7 of itself: closer to the minimum than this is rounding
 X_LABEL_PAD = 2  # columns right of the curves where the last step label is centred on its column
 HELD_OUT_HIDDEN_SHARE = 0.95  # validation curves with nearly all their points under the curves: "hidden under ━" (0.75 called
@@ -134,6 +135,7 @@ class LossPlot(StripPanel):
         self.traces = traces  # per run, why its step losses differ from the compared curve (TRACES' keys)
         self._noisy: set[str] = set()  # those of the runs whose faint trace shows
         self._headroom: float | None = None  # a log axis's top but for a diverged run's headroom (_y_range)
+        self._steady_range: tuple[float, float] | None = None  # the live log axis's range, kept (_steady)
         self.log_y = log_y
         self.smooth = smooth
         self.smoothing = smoothing  # the EMA's weight per recorded point, TensorBoard's slider (key ~ switches it)
@@ -314,7 +316,7 @@ class LossPlot(StripPanel):
         names = short_names([run.label for run in view.runs], int(pw * GUTTER_SHARE) - 2)
         # each tick on the row (and column) whose centre is its value: read back through them, every dot is
         # within half a cell of its value (axis.py)
-        y_axis = self._y_axis(*self._y_range(view, curves), ph)
+        y_axis = self._y_axis(*self._steady(view, self._y_range(view, curves)), ph)
         diverged = {i for i, run in enumerate(view.runs) if run.diverged_at is not None}
         last = self._end_values(view, curves, names, diverged, y_axis)
         fit = self._fit_labels(view, curves, order, names, diverged, last, y_axis, pw)
@@ -567,6 +569,22 @@ class LossPlot(StripPanel):
                 if trial.per_cell < best.per_cell * (1 - 1e-9):
                     best = trial
         return best
+
+    def _steady(self, view: View, fresh: tuple[float, float]) -> tuple[float, float]:
+        """While training plays, a log axis keeps its range while that holds the data and is at most
+        STEADY_MARGIN (and a snap) looser than it needs; one that must reach lower reaches STEADY_MARGIN decades
+        lower than the data. A falling loss crossed a quarter-decade snap every other frame, and every change
+        redrew the whole chart (lr_schedules at 200x60). Paused or finished, the range is the data's own: a
+        still screen never depends on the frames drawn before it."""
+        if not (self.log_y and view.playing):
+            self._steady_range = None
+            return fresh
+        lo, hi = fresh
+        kept = self._steady_range
+        if kept and kept[0] <= lo and hi <= kept[1] and math.log10(kept[1] / kept[0] * lo / hi) <= STEADY_MARGIN + 0.25:
+            return kept
+        self._steady_range = (max(lo / 10 ** STEADY_MARGIN, FLOOR), hi)
+        return self._steady_range
 
     def _y_range(self, view: View, curves: list[Curves]) -> tuple[float, float]:
         """The axis spans the runs that did not diverge (their main and held-out curves); a diverged run above
