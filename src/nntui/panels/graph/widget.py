@@ -85,6 +85,8 @@ class ModelGraphPanel(Panel, ScrollableContainer, can_focus=True):
         self.run_index = run_index
         self._view: View | None = None
         self._key: tuple | None = None
+        self._shape: tuple | None = None  # the drawing's rows, columns and width last drawn
+        self._legend: Text | None = None  # the operations' legend last shown
 
     def compose(self) -> ComposeResult:
         yield Static(id="canvas")
@@ -142,14 +144,20 @@ class ModelGraphPanel(Panel, ScrollableContainer, can_focus=True):
             self.tree_view = width > room
         text, canvas_width = (self._tree(run, run.graph), None) if self.tree_view else (layered, width)
         canvas.styles.width = canvas_width or "auto"
-        canvas.update(text)
+        # a new step changes the gradients' digits, not the drawing's shape: no layout pass then (each one had
+        # the screen laid out again, five times a second)
+        shape = (text.plain.count("\n"), max(map(len, text.plain.split("\n"))), canvas_width)
+        canvas.update(text, layout=shape != self._shape)
+        self._shape = shape
         # under the graph where it fits without scrolling (a scroll bar would take columns the layout counted on)
         legend = op_legend(run.graph)
         rows = len(text.wrap(self.app.console, room)) if isinstance(text, Text) else 0
         spare = self.scrollable_content_region.height - rows - 1
         ops = self.query_one("#ops", Static)
         ops.display = bool(legend) and len(legend.wrap(self.app.console, room)) <= spare
-        ops.update(legend)
+        if legend != self._legend:
+            self._legend = legend
+            ops.update(legend)
 
     def _norm(self, run: RunView, param: int | None) -> float | None:
         if param is None or run.grad_norms is None or param >= len(run.grad_norms) or run.step == 0:
