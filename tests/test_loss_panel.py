@@ -509,6 +509,16 @@ def test_a_short_number_never_reads_as_zero():
         assert len(text) <= 5 and float(text) == pytest.approx(value, rel=0.5), (value, text)
 
 
+async def finished(plot: LossPlot, runs: list[RunView]) -> LossPlot:
+    """`plot` in a 60x20 terminal, drawn from `runs` after their 800 steps."""
+    view = View(version=1, state="ready", device="cpu", step=800, total=800, playing=False, finished=True,
+                speed=None, rate=0.0, error=None, runs=tuple(runs))
+    async with OnePlot(plot).run_test(size=(60, 20)) as pilot:
+        await pilot.pause()
+        plot.show(view)
+    return plot
+
+
 def climbing_validation() -> list[RunView]:
     """early_stopping's two runs: one trained on, its validation loss climbing from step 280, and one stopped at
     430 with its best weights put back."""
@@ -527,12 +537,7 @@ async def test_the_validation_panel_draws_each_held_out_loss_where_its_axis_says
     from nntui.panels.val_loss.widget import ValLossPlot
 
     runs = climbing_validation()
-    view = View(version=1, state="ready", device="cpu", step=800, total=800, playing=False, finished=True,
-                speed=None, rate=0.0, error=None, runs=tuple(runs))
-    panel = ValLossPlot(draws_held_out=False)
-    async with OnePlot(panel).run_test(size=(60, 20)) as pilot:
-        await pilot.pause()
-        panel.show(view)
+    panel = await finished(ValLossPlot(draws_held_out=False), runs)
     assert str(panel.border_title).startswith("Validation loss")
     labels, grid = y_labels(panel), cells(panel)
     rows = sorted(labels)
@@ -546,10 +551,7 @@ async def test_the_validation_panel_draws_each_held_out_loss_where_its_axis_says
     # its own axis, to the validation losses' top (0.58), not the training loss's 1: on the training loss's log
     # axis (0.001 to 1 in overfitting) the climb from 0.08 to 0.13 had been one row
     assert float(labels[rows[0]]) < 1
-    training = LossPlot(draws_held_out=False)
-    async with OnePlot(training).run_test(size=(60, 20)) as pilot:
-        await pilot.pause()
-        training.show(view)
+    training = await finished(LossPlot(draws_held_out=False), runs)
     assert str(training.border_title).startswith("Training loss")
     assert held_out_cells(training) == 0 and "▼" not in "\n".join(lines(training))
     assert "val" not in str(training.border_subtitle)
@@ -561,13 +563,7 @@ async def test_a_stopped_run_s_label_never_writes_over_another_curve():
 
     runs = climbing_validation()
     runs[0] = replace(runs[0], val_losses=np.full(len(runs[0].val_losses), runs[1].val_losses[-1]))  # on its row
-    view = View(version=1, state="ready", device="cpu", step=800, total=800, playing=False, finished=True,
-                speed=None, rate=0.0, error=None, runs=tuple(runs))
-    panel = ValLossPlot(draws_held_out=False)
-    async with OnePlot(panel).run_test(size=(60, 20)) as pilot:
-        await pilot.pause()
-        panel.show(view)
-    grid = cells(panel)
+    grid = cells(await finished(ValLossPlot(draws_held_out=False), runs))
     row = next(r for r, line in enumerate(grid) if "■" in "".join(ch for ch, _ in line))
     line = "".join(ch for ch, _ in grid[row])
     curve_end = max(c for c, ch in enumerate(line) if is_dots(ch))
