@@ -260,7 +260,8 @@ class LossPlot(StripPanel):
             entries.insert(len(entries) - noise, (f"┄ best constant guess {fmt_short(guess, 5)}{under}",
                                                   f"┄ const. guess {fmt_short(guess, 5)}{under}"))  # (a bare "guess" said nothing at 80x24)
         # what a label's "(under)" means: after the marks (the word on the label says most of it itself)
-        entries += [(("(under): its end is beneath other curves", "(under): end hidden"))] if "≈" in marks else []
+        # ("beneath other curves" read as a lower loss beside a label plainly the highest: optimizers' adam)
+        entries += [(("(under): its end is drawn over by other curves", "(under): end hidden"))] if "≈" in marks else []
         return entries
 
     def _curves(self, view: View) -> list[Curves]:
