@@ -83,14 +83,11 @@ def cut_run_name(run, room: int) -> str:
 def changed_extent(old: Strip, new: Strip) -> tuple[int, int] | None:
     """The cells [start, end) that hold every difference between two strips, or None if they are the same.
 
-    One extent per line, not one per run of changed cells: Textual's compositor sends a refreshed region
+    One extent per line: without the partial-update renderer, Textual's compositor sends a refreshed region
     from the left edge of the widget's part of the line, so every extra region on a line resent that prefix."""
-    if old._segments == new._segments:
-        return None
-    a, b = _cells(old), _cells(new)
-    if a is None or b is None or len(a) != len(b):  # wide characters: repaint the whole line
+    changed = _changed_cells(old, new)
+    if changed is None:  # wide characters: repaint the whole line
         return 0, max(old.cell_length, new.cell_length, 1)
-    changed = [x for x, (p, q) in enumerate(zip(a, b)) if p != q]
     return (changed[0], changed[-1] + 1) if changed else None
 
 
@@ -101,19 +98,27 @@ def changed_spans(old: Strip, new: Strip) -> list[tuple[int, int]]:
     """The runs of cells [start, end) that differ between two strips, runs fewer than SPAN_GAP cells apart
     joined. A gradient-flow row changes at its bar and at its history's newest column: one extent over both
     resent the unchanged history between them, every frame."""
-    extent = changed_extent(old, new)
-    if extent is None:
-        return []
-    a, b = _cells(old), _cells(new)
-    if a is None or b is None or len(a) != len(b):
-        return [extent]
+    changed = _changed_cells(old, new)
+    if changed is None:
+        return [(0, max(old.cell_length, new.cell_length, 1))]
     spans: list[list[int]] = []
-    for x in (x for x in range(extent[0], extent[1]) if a[x] != b[x]):
+    for x in changed:
         if spans and x - spans[-1][1] < SPAN_GAP:
             spans[-1][1] = x + 1
         else:
             spans.append([x, x + 1])
     return [(start, end) for start, end in spans]
+
+
+def _changed_cells(old: Strip, new: Strip) -> list[int] | None:
+    """The columns whose cell differs between two strips ([] if none), or None where a character is not one cell
+    wide (or the strips' lengths differ): then only the whole line can be said to have changed."""
+    if old._segments == new._segments:
+        return []
+    a, b = _cells(old), _cells(new)
+    if a is None or b is None or len(a) != len(b):
+        return None
+    return [x for x, (p, q) in enumerate(zip(a, b)) if p != q]
 
 
 def refresh_changed(widget: Widget, before: list[Strip], after: list[Strip], x0: int = 0, y0: int = 0) -> None:
@@ -174,9 +179,6 @@ class StripPanel(Panel, Widget, can_focus=True):
                 # cells drawn with only a foreground color get the panel's background (a light theme stays light)
                 base = self.rich_style
                 self._strips = [strip.apply_style(base) for strip in self._strips]
-            # neighbouring cells of one style as one segment: the terminal gets one colour escape per run of them,
-            # not one per character (mlp_graph's graph had sent ~25 bytes of escapes for each letter it wrote)
-            self._strips = [strip.simplify() for strip in self._strips]
             self._refresh_changed(before, resized)
 
     def _throttled(self, key: tuple) -> bool:
