@@ -260,7 +260,7 @@ class Engine:
             (m0, m1) = (float(v) for v in bowl[0])
             boxes.append((m0, m0, m1, m1))
         raw = ((min(b[0] for b in boxes), max(b[1] for b in boxes)), (min(b[2] for b in boxes), max(b[3] for b in boxes)))
-        padded = surfaces.region(boxes)
+        padded = surfaces.region(boxes + ([surfaces.around(bowl[0], start)] if bowl is not None else []))
         current = self._surfaces.get(members[0])
         if current is not None:
             cur = current.focus or (current.x_range, current.y_range)

@@ -101,6 +101,14 @@ def region(boxes: Sequence[Sequence[float]]) -> tuple[tuple[float, float], tuple
     return ranges[0], ranges[1]
 
 
+def around(minimum: Sequence[float], start: Sequence[float]) -> tuple[float, float, float, float]:
+    """A box centred on the minimum, half the start's distance from it each way: framed with it, the rings round the
+    minimum show whole (framed to the start and the minimum alone, the minimum sat at the frame's edge, and
+    input_normalization's round bowl showed as diagonal bands, the arcs of rings centred off the picture)."""
+    r = 0.5 * math.dist(minimum, start)
+    return (minimum[0] - r, minimum[0] + r, minimum[1] - r, minimum[1] + r)
+
+
 def equal_scale_grid(focus: tuple[tuple[float, float], tuple[float, float]]) -> tuple[np.ndarray, np.ndarray]:
     """Grid samples (xs, ys), equally spaced on both axes, covering every equal-scale window that holds
     `focus` in a panel of up to ASPECT:1 (either way): the panel crops its own window, so a resize stays true."""
