@@ -101,7 +101,7 @@ def region(boxes: Sequence[Sequence[float]]) -> tuple[tuple[float, float], tuple
     return ranges[0], ranges[1]
 
 
-def around(minimum: Sequence[float], start: Sequence[float]) -> tuple[float, float, float, float]:
+def around(minimum: Sequence[float] | np.ndarray, start: Sequence[float] | np.ndarray) -> tuple[float, float, float, float]:
     """A box centred on the minimum, half the start's distance from it each way: framed with it, the rings round the
     minimum show whole (framed to the start and the minimum alone, the minimum sat at the frame's edge, and
     input_normalization's round bowl showed as diagonal bands, the arcs of rings centred off the picture)."""
