@@ -101,12 +101,13 @@ def region(boxes: Sequence[Sequence[float]]) -> tuple[tuple[float, float], tuple
     return ranges[0], ranges[1]
 
 
-def around(minimum: Sequence[float] | np.ndarray, start: Sequence[float] | np.ndarray) -> tuple[float, float, float, float]:
-    """A box centred on the minimum, half the start's distance from it each way: framed with it, the rings round the
-    minimum show whole (framed to the start and the minimum alone, the minimum sat at the frame's edge, and
-    input_normalization's round bowl showed as diagonal bands, the arcs of rings centred off the picture)."""
-    r = 0.5 * math.dist(minimum, start)
-    return (minimum[0] - r, minimum[0] + r, minimum[1] - r, minimum[1] + r)
+def around(minimum: Sequence[float] | np.ndarray, start: Sequence[float] | np.ndarray) -> tuple[float, ...]:
+    """A box centred on the minimum, reaching half the start's distance from it along each axis: framed with it,
+    the minimum sits inside the picture, its rings whole (framed to the start and the minimum alone, the minimum sat
+    at the frame's edge, and input_normalization's round bowl showed as diagonal bands, the arcs of rings centred
+    off the picture). Per axis, so a narrow valley's picture is not made taller than its paths need."""
+    rx, ry = (0.5 * abs(s - m) for s, m in zip(start, minimum))
+    return (minimum[0] - rx, minimum[0] + rx, minimum[1] - ry, minimum[1] + ry)
 
 
 def equal_scale_grid(focus: tuple[tuple[float, float], tuple[float, float]]) -> tuple[np.ndarray, np.ndarray]:

@@ -257,9 +257,9 @@ class ContourPanel(StripPanel):
         band = np.full(z.shape, -1)
         finite = np.isfinite(z)
         values: dict[int, float] = {}
-        # a level per ~5 pixels of the panel's shorter side (its rings, round the minimum framed in the middle, two
-        # to five pixels apart): on a small panel 8 came every pixel or two, a checkerboard
-        levels = 2 ** int(np.clip(math.log2(max(min(pw, py) // 5, 1)), 1, math.log2(BANDS // 2)))
+        # a line per ~3 pixels of the panel's width (~6 across the bowl): on a small panel 8 came every pixel or
+        # two, a checkerboard
+        levels = 2 ** int(np.clip(math.log2(max(min(pw, py) // 3, 1)), 1, math.log2(BANDS // 2)))
         bands = 2 * levels
         if finite.any():
             lo, hi = float(z[finite].min()), float(z[finite].max())
