@@ -255,7 +255,7 @@ QUANTITIES: dict[str, Quantity] = {
     "diverged": Quantity("yes when the run diverged (its loss hit NaN/Inf or diverge_factor)",
                          lambda r: float(r.diverged_at is not None), truth=True),
     **{name: Quantity(f"yes when the run's status is '{name}'", _status(name), truth=True)
-       for name in ("converged", "learning", "stuck", "oscillating", "overfitting", "stopped", "diverging")},
+       for name in ("converged", "learning", "stuck", "oscillating", "noisy", "overfitting", "stopped", "diverging")},
 }
 
 

@@ -216,7 +216,8 @@ class RunHistory:
                                  level=level, frozen=self.latest is not None and self.top_lr > 0
                                  and self.latest.lr <= FROZEN * self.top_lr, linear=linear, above_floor=above_floor,
                                  earlier=self.train_loss.value_at(step * 2 / 3),
-                                 recent=len(last_half(points, step)))
+                                 recent=len(last_half(points, step)),
+                                 sampled=self.settings.get("step_noise") == "batch")
 
 
     def lowest_val(self) -> tuple[int, float] | None:

@@ -11,6 +11,9 @@ never at one mini-batch or one update, which noise flips at random. The rules, i
 - **oscillating**: within the window it fell and climbed back by at least SWING of the window's top, at least
   twice (one burst on a flat curve is a jolt), and the swings are not dying out (the later half of the window swings at least half as much as the earlier half);
   or it went up and down and ended higher (its last third above its first third by more than FLAT).
+- **noisy**: the same swings in a run that steps on mini-batches (`sampled`): each step follows the gradient of
+  different samples, so the loss on the whole split jitters round its level; that is the samples, not a step
+  size too large (a full batch at that lr would settle), and a larger batch or a smaller lr calms it.
 - **converged**: its loss is below NEGLIGIBLE of where it started (nothing visible is left to learn), or it is
   flat (the medians of the window's first and last thirds within FLAT of each other, or, where the loss is
   drawn on a linear axis, within FLAT of its starting loss: noise from mini-batches averages out, a lone
@@ -51,7 +54,7 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-STATUSES = ("waiting", "learning", "converged", "stuck", "oscillating", "overfitting", "stopped", "diverging",
+STATUSES = ("waiting", "learning", "converged", "stuck", "oscillating", "noisy", "overfitting", "stopped", "diverging",
             "diverged")
 
 WINDOW = 8                # the fewest recent points a status is judged on (fewer: still learning)
@@ -88,7 +91,7 @@ def run_status(losses: Sequence[float], *, step: int, diverged_at: int | None, f
                baseline: float = math.nan, floor: float = math.nan, best_other: float = math.nan,
                held_out: tuple[float, float, float, float, bool] | None = None, stopped: bool = False,
                level: float | None = None, frozen: bool = False, linear: bool = False,
-               above_floor: bool = False, earlier: float = math.nan, recent: int = 0) -> str:
+               above_floor: bool = False, earlier: float = math.nan, recent: int = 0, sampled: bool = False) -> str:
     """The status of a run whose recent full-data losses are `losses` (see the module's rules).
 
     `first`: its loss before the first update; `baseline`: the loss of predicting a constant (NaN where there is
@@ -102,7 +105,8 @@ def run_status(losses: Sequence[float], *, step: int, diverged_at: int | None, f
     so: a run halving its distance to the best possible is learning, however flat its loss is at its own level;
     `earlier`: its loss two thirds of the steps ago (NaN where unknown): the window can be a small part of a long
     run, and a curve still falling over the last third of the chart is not converged. `recent`: how many of the
-    last losses lie in the last half of the steps (0: all of them), the level a swing is measured against."""
+    last losses lie in the last half of the steps (0: all of them), the level a swing is measured against.
+    `sampled`: it steps on mini-batches, so its swings are the samples' noise (noisy), not oscillation."""
     if diverged_at is not None:
         return "diverged"
     if stopped:
@@ -110,7 +114,7 @@ def run_status(losses: Sequence[float], *, step: int, diverged_at: int | None, f
     if step == 0 or not losses:
         return "waiting"
     curve = _Curve(list(losses), first, baseline, floor, best_other, level, frozen, linear, above_floor, earlier,
-                   recent)
+                   recent, sampled)
     if above_floor and math.isfinite(floor):  # every level measured from the floor, as the chart draws it
         curve = curve.less_floor()
     return _early_status(curve, held_out) or _trend_status(curve) or _flat_status(curve) or "learning"
@@ -131,6 +135,7 @@ class _Curve:
     above_floor: bool
     earlier: float
     recent: int
+    sampled: bool = False
 
     def less_floor(self) -> _Curve:
         """Every level less the floor: the loss as the chart draws it (view.above_floor)."""
@@ -192,7 +197,8 @@ def _trend_status(c: _Curve) -> str | None:
     level_top = max(losses[-c.recent:]) if c.recent >= 2 else top
     if turns and (late > (1 + FLAT) * early or _climbs(losses, SWING * level_top) >= 2
                   and _swing(losses[half:]) >= _swing(losses[:half + 1]) / 2):
-        return "oscillating"
+        # (batch_size: batch 32, 8 and 1 bounce round the minimum they reached; "oscillating" read as a step too large)
+        return "noisy" if c.sampled else "oscillating"
     return None
 
 

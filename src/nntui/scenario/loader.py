@@ -97,7 +97,7 @@ class Variant:
         t = self.train
         return {"lr": t.lr, "batch_size": t.batch_size, "optimizer": t.optimizer, "loss": t.loss,
                 "momentum": t.momentum, "model": self.model.kind, "activation": self.model.activation,
-                "init": self.model.init, "steps": self.steps}
+                "init": self.model.init, "steps": self.steps, "step_noise": self.step_noise}
 
 
 @dataclass(frozen=True, eq=False)

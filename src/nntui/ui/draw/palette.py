@@ -22,6 +22,7 @@ STATUS_STYLES = {  # status.py's statuses: good news green, trouble amber to red
     "converged": "bold #00C060",
     "stuck": "bold #A0A0A0",
     "oscillating": "bold #F0B000",
+    "noisy": "bold #D8C878",  # a paler amber: the samples' jitter, not a step too large
     "overfitting": "bold #CC79A7",
     "stopped": "bold #009E73",
     "diverging": "bold #FF8040",
