@@ -168,6 +168,7 @@ async def test_smoothing_draws_each_compared_curve_as_its_ema_and_its_raw_points
     # batch_size: each end label at a noisy curve's last point put batch 8 above batch 1, while the claims (and
     # the runs' levels) put batch 1 highest (issue 27). Smoothed, a curve ends at its EMA, TensorBoard's way
     from nntui.panels.loss.widget import debiased_ema
+    from nntui.panels.loss.widget import smoothed as smooth_curve
 
     rng = np.random.default_rng(1)
     steps = np.arange(0.0, 600.0, 10.0)
@@ -187,7 +188,13 @@ async def test_smoothing_draws_each_compared_curve_as_its_ema_and_its_raw_points
     assert label_rows(smoothed)["one"] < label_rows(smoothed)["eight"]  # smoothed: the runs' levels
     curves = smoothed._curves(View(version=1, state="ready", device="cpu", step=590, total=590, playing=False,
                                    finished=True, speed=None, rate=0.0, error=None, runs=tuple(runs)))
-    assert np.allclose(curves[0].main[1], debiased_ema(high, 0.8)) and np.array_equal(curves[0].trace[1], high)
+    assert np.allclose(curves[0].main[1], smooth_curve(high, 0.8, True)) and np.array_equal(curves[0].trace[1], high)
+    # on a log axis, the EMA of the log loss: a curve falling by decades follows its points (a linear EMA lay two
+    # decades above them); on a linear axis, TensorBoard's EMA of the loss
+    falling = 10.0 ** -np.arange(8.0)
+    assert np.allclose(smooth_curve(falling, 0.8, True), 10.0 ** -debiased_ema(np.arange(8.0), 0.8))
+    assert np.array_equal(smooth_curve(falling, 0.8, False), debiased_ema(falling, 0.8))
+    assert smooth_curve(falling, 0.8, True)[-1] < 1e-4 < debiased_ema(falling, 0.8)[-1]
     assert debiased_ema(np.array([2.0, 2.0, 2.0]), 0.9).tolist() == pytest.approx([2.0, 2.0, 2.0])  # debiased
     assert "faint: before smoothing" in str(smoothed.border_subtitle)  # what the faint dots are now
 

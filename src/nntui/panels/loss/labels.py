@@ -16,9 +16,13 @@ def group_labels(groups: list[list[tuple[int, str]]], names: list[str]) -> list[
     return [run_label(names[i], mark) for group in groups for i, mark in group]
 
 
-def run_label(name: str, mark: str) -> str:
+def run_label(name: str, mark: str, room: int | None = None) -> str:
     """A run's end label: "= name" where its values are its group's first run's, "name (under)" where it is drawn
-    under other curves ("≈" read as "approximately" to reviewers), else its name."""
+    under other curves ("≈" read as "approximately" to reviewers), else its name. Where "(under)" leaves the name
+    no `room`, the name alone: the border names the runs whose labels do not say it (cut to fit, "cosine (under)"
+    read "cosin…nder)": lr_schedules)."""
+    if mark == "≈" and room is not None and len(f"{name} (under)") > room:
+        return name
     return f"= {name}" if mark == "=" else f"{name} (under)" if mark == "≈" else name
 
 
@@ -36,13 +40,13 @@ def end_labels(groups: list[list[tuple[int, str]]], names: list[str], ends: dict
     drawn = [g for g in groups if g[0][0] in ends]  # (the top runs first)
     right = max((ends[g[0][0]][1] for g in drawn), default=0)
     groups = sorted(drawn, key=lambda g: (ends[g[0][0]][0], ends[g[0][0]][1] == right, -last.get(g[0][0], 0.0)))
-    labels = [(i, group[0][0], run_label(names[i], mark)) for group in groups for i, mark in group]
+    labels = [(i, group[0][0], run_label(names[i], mark, room)) for group in groups for i, mark in group]
     # a group's labels take consecutive rows at its end: within its size of that row
     within = [len(group) - 1 for group in groups for _ in group]
     placed = spread([ends[top][0] for _, top, _ in labels], rows)
     if all(row is not None and abs(row - ends[top][0]) <= k for (_, top, _), row, k in zip(labels, placed, within)):
         return labels
-    return _with_values(labels, groups, names, last, room) or _on_own_rows(drawn, names, ends, rows)
+    return _with_values(labels, groups, names, last, room) or _on_own_rows(drawn, names, ends, rows, room)
 
 
 def _with_values(labels: list[tuple[int, int, str]], groups: list[list[tuple[int, str]]], names: list[str],
@@ -62,12 +66,12 @@ def _with_values(labels: list[tuple[int, int, str]], groups: list[list[tuple[int
 
 
 def _on_own_rows(drawn: list[list[tuple[int, str]]], names: list[str], ends: dict[int, tuple[int, int]],
-                 rows: int) -> list[tuple[int, int, str]]:
+                 rows: int, room: int) -> list[tuple[int, int, str]]:
     """The labels that have their curve's row to themselves, top runs first (the colour seen there); the legend
     names the others."""
     taken: set[int] = set()
     kept = []
-    for i, top, text, k in ((i, group[0][0], run_label(names[i], mark), k) for group in drawn
+    for i, top, text, k in ((i, group[0][0], run_label(names[i], mark, room), k) for group in drawn
                             for k, (i, mark) in enumerate(group)):
         row = ends[top][0] + k
         if row not in taken and row < rows:

@@ -276,7 +276,7 @@ class LossPlot(StripPanel):
             if len(full[0]) and self.smooth and not same_points(full, raw):  # the compared curve smoothed, its raw points faint
                 # around it (batch_size: each end label at the last of a noisy curve ranked batch 8 above batch 1,
                 # where the claims' means rank them the other way)
-                out.append(Curves((full[0], debiased_ema(full[1], self.smoothing)), full, held_out, envelope=True))
+                out.append(Curves((full[0], smoothed(full[1], self.smoothing, self.log_y)), full, held_out, envelope=True))
                 self._raw_trace = True
             elif len(full[0]):  # the mini-batch loss faint behind it
                 out.append(Curves(full, raw, held_out, envelope=True))
@@ -749,6 +749,15 @@ def debiased_ema(values: np.ndarray, beta: float) -> np.ndarray:
         average = beta * average + (1 - beta) * value
         out[k] = average / (1 - beta ** (k + 1))
     return out
+
+
+def smoothed(values: np.ndarray, beta: float, log: bool) -> np.ndarray:
+    """The curve a chart draws smoothed: on a log axis the EMA of the log loss (a moving geometric mean), elsewhere
+    of the loss. A loss falling by decades weighs its earlier points by their size: batch_size's linear EMA lay
+    two decades above its raw points at step 100, just as the lesson said to compare the runs' wobble."""
+    if not log or not len(values) or (values <= 0).any():
+        return debiased_ema(values, beta)
+    return np.exp(debiased_ema(np.log(values), beta))
 
 
 def _shows_noise(curves: Curves) -> bool:
