@@ -48,6 +48,7 @@ from .overlap import (
     Curves,
     Series,
     covers_row,
+    end_under,
     hidden_groups,
     identical,
     same_points,
@@ -340,7 +341,12 @@ class LossPlot(StripPanel):
         unlabelled = _unlabelled(fit, names, said)
         on_guess = _on_guess(fit, names, order, guess)
         named = {i for i, _, _ in fit.texts}
-        nameless = [names[i] for i in fit.ends if fit.gutter and i not in named and names[i] not in unlabelled]
+        nameless_runs = [i for i in fit.ends if fit.gutter and i not in named and names[i] not in unlabelled]
+        # a run with no label whose end is drawn over seems to stop early: it "ends under others", not just unlabelled
+        size = (fit.x_axis.cells, fit.y_axis.cells)
+        ends_hidden = [i for i in nameless_runs if end_under(i, fit.lines, fit.ends, size)]
+        unlabelled += [names[i] for i in ends_hidden]
+        nameless = [names[i] for i in nameless_runs if i not in ends_hidden]
         noisy = [i for i, c in enumerate(curves) if _shows_noise(c)]
         self._noisy = {self.traces[i] if i < len(self.traces) else "batch" for i in noisy}
         return self._subtitle(held_out, bool(noisy), marks, unlabelled, legend_row, nameless, guess, on_guess)
