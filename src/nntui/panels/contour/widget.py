@@ -241,7 +241,9 @@ class ContourPanel(StripPanel):
         with_numbers = forms(marks) if "123" in shown else []
         if with_numbers:
             with_numbers.insert(1, "  ".join([*(m for m, _ in marks[:-1]), marks[-1][1]]))
-        return with_numbers + forms([m for m in marks if m[1] != "numbers: loss"])
+        # the colours' key where there is room for it (reviewers asked what the bands meant), first to go
+        keyed = forms([*marks, ("dark: low loss", "dark=low")])[:1]
+        return keyed + with_numbers + forms([m for m in marks if m[1] != "numbers: loss"])
 
     def _pixels(self, s: Surface, window: Window, pw: int, py: int) -> tuple[np.ndarray, np.ndarray, dict]:
         """Palette index per pixel (bands, contour lines on band edges, non-finite values), the contour level
