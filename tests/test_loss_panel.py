@@ -139,7 +139,7 @@ async def test_the_lr_panel_shows_each_step_s_learning_rate_as_the_optimizer_use
         assert "0 to 0.08" in str(panel.border_subtitle) and not any("waiting" in row for row in rows)
         # one strip per run, bars as tall as its lr: constant's full all along, step's drop to 0.3× at step 150
         per = min(4, (panel.size.height - 1) // len(scenario.variants))  # each run's strip of rows, in order
-        top_constant, top_step = rows[0], rows[per]  # (constant, then step ×0.3 every 150)
+        top_constant, top_step = rows[0], rows[per]  # (constant, then step)
         first, last = top_constant.index("█"), top_constant.rindex("█")
         assert set(top_constant[first:last + 1]) == {"█"}  # lr₀ at every step so far
         assert top_step[first] == "█" and top_step[last] == " "  # lr₀, then 0.3 × lr₀ after step 150
