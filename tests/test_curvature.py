@@ -169,7 +169,7 @@ async def test_contour_title_names_both_axes_and_legend_every_run_at_80x24(gd_vi
     assert "x: weight" in lines[0] and "y: bias" in lines[0] and "start" in lines[-1] and "now" in lines[-1]
     lines = await shown_lines(ContourPanel(), optimizers_view, size)
     legend = " ".join(lines[-6:-1])
-    assert all(label in legend for label in ("sgd", "momentum 0.6", "rmsprop", "adam")), legend
+    assert all(label in legend for label in ("sgd", "momentum 0.3", "rmsprop", "adam")), legend
 
 
 @pytest.mark.parametrize("size", [(26, 15), (60, 30), (120, 50)])

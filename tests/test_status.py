@@ -95,7 +95,7 @@ def test_runs_that_learn_nothing_are_stuck(lesson, stuck, healthy):
 
 def test_a_run_at_machine_zero_is_converged_not_oscillating():
     runs = final(train("optimizers")[0])
-    assert runs["momentum 0.6"] == ("converged", pytest.approx(0, abs=1e-30))
+    assert runs["momentum 0.3"] == ("converged", pytest.approx(0, abs=1e-30))
 
 
 def test_lr_sweep_statuses_and_divergence():

@@ -338,15 +338,8 @@ class LossPlot(StripPanel):
         said = {i for i, _, text in fit.texts if "(under)" in text}  # runs whose end label says they are under others
         if fit.gutter:  # each label says it: "= b", "b (under)"
             marks = marks | {mark for group in fit.groups for i, mark in group if mark == "=" or i in said}
-        unlabelled = _unlabelled(fit, names, said)
+        unlabelled, nameless = _unlabelled_and_nameless(fit, names, said)
         on_guess = _on_guess(fit, names, order, guess)
-        named = {i for i, _, _ in fit.texts}
-        nameless_runs = [i for i in fit.ends if fit.gutter and i not in named and names[i] not in unlabelled]
-        # a run with no label whose end is drawn over seems to stop early: it "ends under others", not just unlabelled
-        size = (fit.x_axis.cells, fit.y_axis.cells)
-        ends_hidden = [i for i in nameless_runs if end_under(i, fit.lines, fit.ends, size)]
-        unlabelled += [names[i] for i in ends_hidden]
-        nameless = [names[i] for i in nameless_runs if i not in ends_hidden]
         noisy = [i for i, c in enumerate(curves) if _shows_noise(c)]
         self._noisy = {self.traces[i] if i < len(self.traces) else "batch" for i in noisy}
         return self._subtitle(held_out, bool(noisy), marks, unlabelled, legend_row, nameless, guess, on_guess)
@@ -789,6 +782,17 @@ def _unlabelled(fit: _Fit, names: list[str], said: set[int]) -> list[str]:
     "(under)", and equal ones (=) where there is no gutter for "= b"."""
     return [names[i] for group in fit.groups for i, mark in group
             if mark == "≈" and not (fit.gutter and i in said) or mark == "=" and not fit.gutter]
+
+
+def _unlabelled_and_nameless(fit: _Fit, names: list[str], said: set[int]) -> tuple[list[str], list[str]]:
+    """The runs under others no label names (`_unlabelled`), and the runs whose labels had no room: of those, one whose
+    end is drawn over seems to stop early, so it "ends under others" too."""
+    unlabelled = _unlabelled(fit, names, said)
+    named = {i for i, _, _ in fit.texts}
+    nameless = [i for i in fit.ends if fit.gutter and i not in named and names[i] not in unlabelled]
+    size = (fit.x_axis.cells, fit.y_axis.cells)
+    hidden = [i for i in nameless if end_under(i, fit.lines, fit.ends, size)]
+    return unlabelled + [names[i] for i in hidden], [names[i] for i in nameless if i not in hidden]
 
 
 def _on_guess(fit: _Fit, names: list[str], order: list[int], guess: float | None) -> list[str]:
