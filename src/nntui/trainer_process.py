@@ -236,7 +236,9 @@ def _spawn() -> tuple[subprocess.Popen, Connection, Connection]:
 
 def _serve(controls: Connection, views: Connection) -> None:
     """The child: run a Runner, hand it the parent's commands, publish its View when it changes."""
-    from . import engine  # noqa: F401  torch, before the scenario comes: a spare child is ready when needed
+    from .engine import warm_up  # torch, before the scenario comes: a spare child is ready when needed
+
+    warm_up()
 
     scenario, options = controls.recv()
     runner = Runner(scenario, **options)

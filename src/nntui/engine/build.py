@@ -98,6 +98,16 @@ def build_optimizer(spec: TrainSpec, params) -> torch.optim.Optimizer:
     return getattr(torch.optim, optimizer.torch_class)(params, **optimizer.arguments(spec))
 
 
+def warm_up() -> None:
+    """Pay PyTorch's first-use costs before a scenario comes (a spare trainer process, while the user picks a
+    lesson): the first optimizer built imports torch._dynamo, about 1 s on 2 cores, which the first step of the
+    lesson opened next had waited for."""
+    weight = torch.zeros(1, requires_grad=True)
+    optimizer = torch.optim.SGD([weight], lr=0.1)
+    (weight * weight).sum().backward()
+    optimizer.step()
+
+
 def build_scheduler(spec: TrainSpec, optimizer: torch.optim.Optimizer, total: int):
     """None for a constant lr; otherwise a LambdaLR stepped once per optimizer step."""
     if spec.schedule == "constant":
