@@ -135,6 +135,9 @@ class GradientFlowPanel(StripPanel):
         if height - len(strips) - len(below) >= 1:  # a spare row: what the bar and the strip are, over them
             strips.insert(0, self._header(rows.label_w, rows.bar_w, rows.strip_width, width,
                                           None if steps[0] != steps[1] else steps[1]))
+        else:  # no row for the bars' scale over them: the border gives its ends (exploding_gradients: 60 and 2.1
+            # were bars about 2× apart, and with no scale on screen reviewers read the 29× as 2×)
+            self._scale_in_subtitle(room)
         strips += [Strip.blank(width, base)] * max(height - len(strips) - len(below), 0)
         self._strips = (strips + below)[:height]
 
@@ -149,6 +152,12 @@ class GradientFlowPanel(StripPanel):
         self.set_titles(title=title,
                         subtitle=first_fit(["[ / ]: run · ‖∇W‖, log scale", "[ / ]: run · ‖∇W‖, log", "[ / ]: run · ‖∇W‖",
                                             "‖∇W‖"], room))
+
+    def _scale_in_subtitle(self, room: int) -> None:
+        lo, hi = (_decade(v) for v in self._span)
+        self.set_titles(subtitle=first_fit([f"[ / ]: run · ‖∇W‖ bars, log scale {lo} … {hi}",
+                                            f"[ / ]: run · ‖∇W‖, log {lo} … {hi}", f"‖∇W‖, log {lo} … {hi}",
+                                            "[ / ]: run · ‖∇W‖, log scale", "‖∇W‖"], room))
 
     def _layer_rows(self, r: int, now: float, history: np.ndarray, rows: _RowLayout, width: int,
                     base: Style) -> list[Strip]:
