@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import re
 import statistics
 import subprocess
@@ -36,6 +37,30 @@ def first_paint() -> tuple[float, float]:
         with PtyApp([*NNTUI, "run", "lr_sweep", "--paused"]) as app:
             paints.append(app.wait_for(b"Learning rate", timeout=60))
     return statistics.median(paints), statistics.median(imports)
+
+
+FIRST_STEP = re.compile(rb"step (?:\x1b\[[0-9;]*m)*[1-9]")  # the header's step counter past 0
+
+
+def lesson_switch(lesson: str = "linear_regression", tries: int = 3) -> float:
+    """Seconds from Enter on the home screen to the opened lesson's first step on screen (median of `tries`): the
+    home screen starts a trainer process while the user picks, which has PyTorch imported by then."""
+    times = []
+    for _ in range(tries):
+        with PtyApp([*NNTUI]) as app:
+            app.wait_for(b"Lessons", timeout=60)
+            os.write(app.fd, lesson.replace("_", " ").encode())  # the filter: the lesson alone is highlighted
+            time.sleep(6)  # the user reads and picks; the spare trainer imports torch meanwhile
+            app.drain()
+            app.buffer = b""
+            sent = time.monotonic()
+            os.write(app.fd, b"\r")
+            while not FIRST_STEP.search(app.buffer):
+                if time.monotonic() - sent > 60:
+                    raise TimeoutError(f"{lesson} never took a step")
+                app.buffer += app.drain(0.01)
+            times.append(time.monotonic() - sent)
+    return statistics.median(times)
 
 
 def bare_loop_rate(seconds: float = 4.0) -> float:
@@ -179,6 +204,7 @@ def main() -> None:
 
     paint, torch_import = first_paint()
     row(f"first paint ÷ import torch ({paint:.2f} s ÷ {torch_import:.2f} s)", paint / torch_import, 0.5, "{:.2f}")
+    row("lesson switch: Enter on the home screen → first step on screen (s)", lesson_switch(), 0.3, "{:.2f}")
     bare = bare_loop_rate()
     tui = tui_rate()
     row(f"TUI steps/s ÷ bare loop ({tui:,.0f} ÷ {bare:,.0f})", tui / bare, 0.9, "{:.2f}", lower_is_better=False)

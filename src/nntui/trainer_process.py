@@ -18,14 +18,17 @@ import signal
 import subprocess
 import sys
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 
 from .commands import Command, ContinueRun, Release, Reset, RestartRun, predict
-from .runner import Runner, View, answered_question
+from .runner import Runner, View, answered_question, settle_heap
 from .scenario import Scenario
 
-PUBLISH_SECONDS = 0.1  # the child publishes at most this often unless a control asks for a view at once
+PUBLISH_SECONDS = 0.1  # the child publishes at most this often unless a control asks for a view at once …
+LOOK_SECONDS = 0.02  # … looking at its Runner this often: a change after a quiet spell, or the first step, goes at once
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,7 @@ class ProcessRunner:
         self._controls: Connection | None = None
         self._views: Connection | None = None
         self._stopped = False
+        self.on_view: Callable[[], None] | None = None  # called (on the pipe's thread) after each View arrives
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -172,6 +176,8 @@ class ProcessRunner:
                 with self._lock:
                     if process is self._process:  # not a child that has since been replaced
                         self._published = published
+                if self.on_view is not None:
+                    self.on_view()
         except (EOFError, OSError):
             pass
         except Exception as exc:  # a message we cannot read: show it rather than hang on "loading"
@@ -239,14 +245,15 @@ def _serve(controls: Connection, views: Connection) -> None:
     from .engine import warm_up  # torch, before the scenario comes: a spare child is ready when needed
 
     warm_up()
+    settle_heap()  # (its full collection, 0.15 s with torch loaded, had come after the scenario, before step 1)
 
     scenario, options = controls.recv()
     runner = Runner(scenario, **options)
     runner.start()
-    applied, last = 0, None
+    applied, last, sent_at, sent_step = 0, None, 0.0, 0
     try:
         while True:
-            urgent = controls.poll(PUBLISH_SECONDS)
+            urgent = controls.poll(LOOK_SECONDS)
             while controls.poll():
                 message = controls.recv()
                 if isinstance(message, Stop):
@@ -255,9 +262,11 @@ def _serve(controls: Connection, views: Connection) -> None:
                 applied += 1
             view = runner.view()
             state = (view.version, view.playing, view.speed, runner.waiting_at, runner.idle, applied)
-            if state != last or urgent:
+            # (a lesson just opened waits for its first step: it had gone out with the next 0.1 s tick)
+            due = time.monotonic() - sent_at >= PUBLISH_SECONDS or sent_step == 0 < view.step
+            if urgent or state != last and due:
                 views.send(Published(view, runner.waiting_at, runner.idle, applied))
-                last = state
+                last, sent_at, sent_step = state, time.monotonic(), view.step
     except (EOFError, OSError):  # the parent is gone
         pass
     finally:

@@ -9,12 +9,15 @@ from __future__ import annotations
 import os
 import shlex
 import signal
+import time
 from importlib import import_module
 from pathlib import Path
 
+from textual import on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Footer
@@ -50,6 +53,10 @@ install_ordered_keys()  # Backspace typed in a burst (filter, edit form, palette
 install_border_titles()  # a panel's changed title or subtitle resends its border row, not the whole panel
 
 REFRESH_SECONDS = 0.2  # panels redraw at most 5 times a second, never per step
+
+
+class ViewArrived(Message):
+    """The trainer process published a View while the panels had not been refreshed for a timer tick."""
 
 HELP_TEXT = {  # the footer is terse (it must fit 80 columns); the help screen explains
     "toggle_play": "Play / pause training (after the end: replay)",
@@ -121,6 +128,9 @@ class NNTuiApp(BaseApp, App["str | Scenario | None"]):
                              playing=scenario.view.autoplay if autoplay is None else autoplay,
                              speed=scenario.view.speed if speed is None else speed, run_steps=run_steps,
                              questions=questions, answered=tuple(answers or ()))
+        if isinstance(self.runner, ProcessRunner):
+            self.runner.on_view = self._view_arrived
+        self._drawn_at = 0.0  # (time.monotonic) when the panels last drew a new View
         self.answers: dict[int, bool] = dict(answers or {})  # question step → answered right
         self._questions = questions
         self.log_y = scenario.view.log_y
@@ -222,6 +232,22 @@ class NNTuiApp(BaseApp, App["str | Scenario | None"]):
             found = self._found[cls] = list(self.query(cls))
         return found
 
+    def _view_arrived(self) -> None:
+        """The trainer published (on its pipe's thread): where the panels show no step yet, or last drew a new View
+        a timer tick ago or more (it was paused), draw this one now rather than at the next tick. Opening a lesson,
+        its first step waited up to 0.2 s for the timer; under way, the timer alone paces the redraws."""
+        if self._draw_due():
+            self.post_message(ViewArrived())  # (thread-safe)
+
+    def _draw_due(self) -> bool:
+        """A new View waits for no timer: the first step (a lesson just opened) or one after a pause."""
+        return self._shown_step == 0 or time.monotonic() - self._drawn_at >= REFRESH_SECONDS
+
+    @on(ViewArrived)
+    def _draw_now(self) -> None:
+        if self._draw_due():
+            self.refresh_panels()
+
     def refresh_panels(self, force: bool = False) -> None:
         if not self.is_running:  # shutting down: the 5 Hz timer can still fire while panels are removed
             return
@@ -242,6 +268,7 @@ class NNTuiApp(BaseApp, App["str | Scenario | None"]):
         if view.version == self._shown_version and not force:
             return
         self._shown_version = view.version
+        self._drawn_at = time.monotonic()
         self._show(view)
         if view.error and view.error != self._shown_error:
             self._shown_error = view.error
