@@ -179,7 +179,7 @@ def test_arithmetic_in_a_claim_is_shown_with_its_numbers(write_scenario):
     # a quantity near a number, in words, its value once, to four digits where they give the distance as shown
     # ("|1.89211738 − 1.8922| = 8.262e-05 < 0.001 (weight = 1.892)" showed the weight three ways, one unnamed)
     loss = history.runs[1].current_loss
-    assert near is not None and near.shown == f"loss = {loss:.4g}, {abs(loss - 0.01):.4g} from 0.01 < 1"
+    assert near is not None and near.shown == f"loss = {loss:.4g}: {abs(loss - 0.01):.4g} from 0.01, under 1"
 
 
 def test_accuracy_is_measured_on_both_splits():
@@ -260,7 +260,7 @@ def test_a_short_window_keeps_only_short_evidence():
     from nntui.panels.lesson.claims import _short_evidence, claim_lines
 
     checks = tuple(Check(say, None, parse('loss("a") < 1')) for say in ("w reaches 1.89", "b too", "slow run"))
-    verdicts = (Verdict(True, "weight = 1.89212, 8.262e-05 from 1.8922 < 0.001", 9), Verdict(True, "diverged: no", 9),
+    verdicts = (Verdict(True, "weight = 1.89212: 8.262e-05 from 1.8922, under 0.001", 9), Verdict(True, "diverged: no", 9),
                 Verdict(True, "40 < 137 (fast: steps to loss 0.101 = 4, slow: steps to loss 0.101 = 137)", 9))
     compact = str(claim_lines(checks, verdicts, compact=True)).splitlines()
     assert compact == ["✓ w reaches 1.89  weight = 1.89212", "✓ b too  diverged: no", "✓ slow run  40 < 137"]

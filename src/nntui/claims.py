@@ -493,7 +493,7 @@ def _side(side: Term, value: float, claim: Claim, runs: dict[str, RunHistory]) -
 
 def _off_by(claim: Claim, runs: dict[str, RunHistory], distance: float) -> str | None:
     """A claim that one quantity lies within (or beyond) a distance of a number, `abs(q - 1.8922) < 1e-3`, in
-    words: 'weight = 1.89212, 8.262e-05 from 1.8922 < 0.001' (its '|1.89211738 − 1.8922| = 8.262e-05 < 0.001
+    words: 'weight = 1.89212: 8.262e-05 from 1.8922, under 0.001' (its '|1.89211738 − 1.8922| = 8.262e-05 < 0.001
     (weight = 1.892)' showed the weight three ways, the first unnamed); None for any other claim."""
     left, right = claim.left, claim.right
     if not (isinstance(left, Apply) and left.op == "abs" and isinstance(right, Number)):
@@ -511,7 +511,12 @@ def _off_by(claim: Claim, runs: dict[str, RunHistory], distance: float) -> str |
     fixed = f"{value:.{decimals}f}" if math.isfinite(value) and abs(value) < 1e6 else ""
     # (never fewer than fmt's four digits: a loss of 8.5e-05 within 1 of 0.01 is not '0.00')
     shown = fixed if len(fixed.lstrip("-0.")) >= 4 else fmt(value)
-    return f"{_name(quantity, claim)} = {shown}, {fmt(distance)} from {target:.12g} {claim.op} {fmt(right.value)}"
+    bound = _BOUND_WORDS[claim.op or "<"]
+    return f"{_name(quantity, claim)} = {shown}: {fmt(distance)} from {target:.12g}, {bound} {fmt(right.value)}"
+
+
+# a distance's bound in words: "8.262e-05 from 1.8922, under 0.001" ("…from 1.8922 < 0.001" read as a log line)
+_BOUND_WORDS = {"<": "under", "<=": "at most", ">": "over", ">=": "at least"}
 
 
 def _digits(term: Term, runs: dict[str, RunHistory], value: float) -> int:

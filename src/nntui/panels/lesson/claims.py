@@ -49,6 +49,7 @@ def _claim_line(text: Text, check: Check, verdict: Verdict | None, compact: bool
 
 SHORT_EVIDENCE = 22  # cells: "weight = 1.892", "0.6314 > 2 × 0.188" keep their place in a 24-row window
 _COMPARISON = re.compile(r" (<=|>=|<|>) ")
+_BOUND = re.compile(r", (under|over|at most|at least) \S+$")  # claims.py's words for a distance's bound
 
 
 def _short_evidence(shown: str) -> str:
@@ -56,15 +57,15 @@ def _short_evidence(shown: str) -> str:
     1.892") where neither side names its own, its comparison ("40 < 137", "dead in layer 3: 0.47 >= 0.4"), then
     each side cut to what decides it: a left side's value, a right side's arithmetic ("0.6314 > 2 × 0.188") or
     its value ("280 < 600"). Without any, the claims' numbers were gone from every 80x24 screen (issue 27)."""
+    near, said, off = shown.partition(": ")  # 'weight = 1.89212: 8.262e-05 from 1.8922, under 0.001': the value
+    if said and " from " in off and _BOUND.search(off):  # (against the claim's own words "w reaches 1.8922")
+        return near if len(near) <= SHORT_EVIDENCE else ""
     head, paren, rest = shown.partition(" (")
     named = rest[:-1] if paren and shown.endswith(")") else ""
     sides = _COMPARISON.split(head)
     if len(sides) != 3:
         return next((form for form in (named, head) if form and len(form) <= SHORT_EVIDENCE), "")
     left, op, right = sides
-    near, _, off = left.partition(", ")  # 'weight = 1.89212, 8.262e-05 from 1.8922': the quantity near a number
-    if " from " in off:  # (its value, against the claim's own words "w reaches least squares' 1.8922")
-        return next((form for form in (head, near) if len(form) <= SHORT_EVIDENCE), "")
     forms = [named] if not (_names_itself(left) or _names_itself(right)) else []
     forms.append(head)
     if left.startswith("|"):  # a difference says what its number is: '|0.4835 − 0.4835| = 0', not '0 < 0.001'
