@@ -8,6 +8,8 @@ step when the walk reaches optimizer.step() (it runs a step as one unit).
 
 from __future__ import annotations
 
+from difflib import SequenceMatcher
+
 from rich.syntax import Syntax
 from rich.text import Text
 from textual.binding import Binding
@@ -54,7 +56,6 @@ class CodePanel(Panel, VerticalScroll, can_focus=True):
         yield Static(id="code")
 
     def on_mount(self) -> None:
-        self.border_subtitle = "n: next phase · [ / ]: run"
         self._render_code()
 
     def show(self, view: View) -> None:
@@ -82,15 +83,17 @@ class CodePanel(Panel, VerticalScroll, can_focus=True):
         self._code = lines(self.scenario, self.run_index)
         phase = PHASES[self.phase] if self.phase is not None else None
         marked = {i + 1 for i, line in enumerate(self._code) if phase and line.phase == phase}  # 1-based
+        differing = self._differing()
         label = self.scenario.variants[self.run_index].label
         self.border_title = f"Code · {label}" + (f" · {phase}: {PHASE_TEXT[phase]}" if phase else "")
+        self.border_subtitle = "n: next phase · [ / ]: run" + (" · ≠: not the same in every run" if differing else "")
         # a gutter arrow and a strong background on the phase's lines: visible on a projector, and without color
         text = Text()
         for number, line in enumerate(self._code, start=1):
             mark = number in marked
             row = Syntax(line.text, "python", theme="ansi_dark").highlight(line.text)
             row.rstrip()
-            row = Text.assemble(("▶ " if mark else "  ", MARK_STYLE), row)
+            row = Text.assemble(("▶ " if mark else "≠ " if number in differing else "  ", MARK_STYLE), row)
             if mark:
                 row.stylize(HIGHLIGHT_STYLE)
             text.append(row)
@@ -111,3 +114,16 @@ class CodePanel(Panel, VerticalScroll, can_focus=True):
             self.scroll_to(y=max(row - context, 0), animate=False)
 
         self.call_after_refresh(scroll)
+
+    def _differing(self) -> set[int]:
+        """The numbers (1-based) of this run's lines that another run's code has otherwise: what the runs compare
+        (autograd_basics: the optimizer.zero_grad() one run forgets; lr_sweep: the lr)."""
+        mine = [line.text for line in self._code]
+        out: set[int] = set()
+        for j in range(len(self.scenario.variants)):
+            if j != self.run_index:
+                theirs = [line.text for line in lines(self.scenario, j)]
+                for tag, i1, i2, _, _ in SequenceMatcher(None, mine, theirs, autojunk=False).get_opcodes():
+                    if tag in ("replace", "delete"):
+                        out.update(range(i1 + 1, i2 + 1))
+        return out
