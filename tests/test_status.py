@@ -113,10 +113,10 @@ def test_lr_sweep_statuses_and_divergence():
 def test_runs_are_compared_on_the_whole_training_split():
     # on its last mini-batch, batch 1 looked best by four orders of magnitude (5.4e-05 against 0.259)
     runs = final(train("batch_size")[0])
-    assert runs["full batch (256)"][1] < runs["batch 1"][1]
+    assert runs["full batch"][1] < runs["batch 1"][1]
     # accumulating 4 × 16 is one batch of 64: the same loss, where batch 16 alone looked better
     runs = final(train("grad_accumulation")[0])
-    assert runs["4 × 16 accumulated"][1] == pytest.approx(runs["batch 64"][1], rel=1e-5)
+    assert runs["4 × 16 accum."][1] == pytest.approx(runs["batch 64"][1], rel=1e-5)
     assert runs["batch 16"][1] > runs["batch 64"][1]
 
 
@@ -153,7 +153,7 @@ def test_a_run_that_diverges_between_evaluations_books_the_blown_up_loss(tmp_pat
 
 
 async def test_at_80_columns_a_label_gives_way_before_a_number_or_a_status():
-    # batch_size's labels ("full batch (256)") pushed the status out of an 80-column table: "conve"
+    # batch_size's labels ("full batch") pushed the status out of an 80-column table: "conve"
     from nntui.ui.app import NNTuiApp
 
     from .conftest import wait_idle
