@@ -20,6 +20,7 @@ the window stops at the edge with an arrow the way it went.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Collection
 
 import numpy as np
@@ -84,6 +85,18 @@ def surface_axes(s: Surface, pw: int, ph: int) -> tuple[Scale, Scale]:
         return (scale(*s.x_range, pw, anchor="middle", label_width=6, gap=7, most=max(7, pw // 3)),
                 scale(*s.y_range, ph, flip=True, anchor="middle", label_width=MARGIN - 2))
     return square(*s.focus, pw, ph, label_width=MARGIN - 2)
+
+
+def axis_name(name: str) -> str:
+    """A parameter's name as the lessons write it: 'weight[0]' is w₁ (one weight tensor's entries, counted from 1:
+    at 120x40 'x: weight[0]  y: weight[1]' had no room beside the run's name, and the axes went unnamed)."""
+    match = re.fullmatch(r"(\w)\w*\[(\d+)\]", name)
+    if match is None:
+        return name
+    return match[1].lower() + str(int(match[2]) + 1).translate(_SUBSCRIPTS)
+
+
+_SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
 
 def level_text(value: float) -> str:
@@ -196,7 +209,7 @@ class ContourPanel(StripPanel):
         picture this is), in the fullest form that fits; then every mark on the plot (`shown`), and that
         [ ] shows the others."""
         room = border_room(self.outer_size.width)
-        x, y = surface.x_name, surface.y_name
+        x, y = axis_name(surface.x_name), axis_name(surface.y_name)
         candidates = self._mark_forms(shown)
         fulls, briefs = candidates[:1], candidates[1:]
         if len(view.surfaces) > 1 or self.alone:  # whose picture this is
