@@ -42,6 +42,14 @@ STRONG = 0.6      # links at or above this share of the layer's largest |w| are 
 POSITIVE, NEGATIVE = class_rgb(1), class_rgb(0)  # the boundary panel's class colours: > 0 is class 1
 
 
+def input_name(formula: str) -> str:
+    """An input's formula (data.inputs) as the lessons write it: x1·x2, x1² (x1*x2 beside the text's x1·x2 read as
+    two different things)."""
+    for power, sign in (("**2", "²"), ("**3", "³")):
+        formula = formula.replace(power, sign)
+    return formula.replace("*", "·")
+
+
 @dataclass(frozen=True)
 class _Placement:
     """Where each column's pictures go: about 3/5 of the width to the pictures, the rest to the links (at most
@@ -147,7 +155,7 @@ class NeuronsPanel(StripPanel):
         body = height - 1 - detail  # the column captions, and the focused unit's weights
         columns = len(n.grids)
         shown = [self._shown(n, k, body) for k in range(columns)]
-        label = min(max(len(name) for name in n.inputs), MAX_NAME) + 1  # the inputs' names, left of their pictures
+        label = min(max(len(input_name(name)) for name in n.inputs), MAX_NAME) + 1  # the inputs' names, left of them
         if width - label < 3 * columns + 3 * (columns - 1):  # a picture and a link need 3 columns each, at the least
             return centered_message(f"{columns - 2} hidden layers need {label + 6 * columns - 3} columns to draw "
                                     f"(the panel has {width}): widen the terminal", width, height, base)
@@ -186,7 +194,7 @@ class NeuronsPanel(StripPanel):
                         cells[top + r][x0 + c] = seg
             mid = top + height // 2
             if k == 0:  # the input's name left of its picture
-                name = n.inputs[unit][:MAX_NAME]
+                name = input_name(n.inputs[unit])[:MAX_NAME]
                 for c, ch in enumerate(name):
                     cells[mid][x0 - 1 - len(name) + c] = Segment(ch, mark)
             if 0 < k < last and unit < len(n.dead[k - 1]) and n.dead[k - 1][unit]:
