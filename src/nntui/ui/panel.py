@@ -75,6 +75,8 @@ def cut_run_name(run, room: int) -> str:
     name = run_name(run)
     if len(name) <= room:
         return name
+    if run.diverged_at is None and run.held_at is not None and len(f"{run.label} @ step {run.held_at}") <= room:
+        return f"{run.label} @ step {run.held_at}"  # the label whole ("N(0, 0.… · at step 1" had cut its key number)
     tail = name[len(run.label):]
     keep = room - len(tail) - 1
     return f"{run.label[:keep].rstrip()}…{tail}" if keep >= 4 else name[:max(room - 1, 0)] + "…"
