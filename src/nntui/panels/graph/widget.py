@@ -51,9 +51,9 @@ def _shape(shape: tuple[int, ...]) -> str:
     return "×".join(str(d) for d in shape)
 
 
-def op_legend(graph: ModelGraph) -> Text:
-    """'Addmm: b + x·Wᵀ · T: transpose · …' for the operations in the graph, in their order, and the colour
-    scale of the leaves' ‖∇‖."""
+def op_legend(graph: ModelGraph, colours: bool = True) -> Text:
+    """'Addmm: b + x·Wᵀ · T: transpose · …' for the operations in the graph, in their order, and (`colours`) the
+    colour scale of the leaves' ‖∇‖."""
     names = dict.fromkeys(n.label for n in graph.nodes if n.kind != "param")
     text = Text()
     for name in names:
@@ -62,7 +62,7 @@ def op_legend(graph: ModelGraph) -> Text:
             text.append(" · " if text else "")
             text.append(name, OP_STYLE)
             text.append(f": {meaning}", "dim")
-    if any(n.kind == "param" for n in graph.nodes):  # what the colour of each ‖∇‖ says (the subtitle only names it)
+    if colours and any(n.kind == "param" for n in graph.nodes):  # what each ‖∇‖'s colour says (the subtitle names it)
         text.append("\n\n" if text else "")
         text.append("colour of ‖∇‖: 1e-8 ", "dim")
         for k in range(int(LOG_LO), int(LOG_HI) + 1):
@@ -150,11 +150,14 @@ class ModelGraphPanel(Panel, ScrollableContainer, can_focus=True):
         canvas.update(text, layout=shape != self._shape)
         self._shape = shape
         # under the graph where it fits without scrolling (a scroll bar would take columns the layout counted on)
-        legend = op_legend(run.graph)
         rows = len(text.wrap(self.app.console, room)) if isinstance(text, Text) else 0
         spare = self.scrollable_content_region.height - rows - 1
+        # the operations' meanings before the colours' scale: at 80x24 both did not fit, and Addmm and T went
+        # unexplained under five empty rows
+        legend = next((form for form in (op_legend(run.graph), op_legend(run.graph, colours=False))
+                       if len(form.wrap(self.app.console, room)) <= spare), Text())
         ops = self.query_one("#ops", Static)
-        ops.display = bool(legend) and len(legend.wrap(self.app.console, room)) <= spare
+        ops.display = bool(legend)
         if legend != self._legend:
             self._legend = legend
             ops.update(legend)
