@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import shlex
 import signal
-import time
 from importlib import import_module
 from pathlib import Path
 
@@ -130,7 +129,6 @@ class NNTuiApp(BaseApp, App["str | Scenario | None"]):
                              questions=questions, answered=tuple(answers or ()))
         if isinstance(self.runner, ProcessRunner):
             self.runner.on_view = self._view_arrived
-        self._drawn_at = 0.0  # (time.monotonic) when the panels last drew a new View
         self.answers: dict[int, bool] = dict(answers or {})  # question step → answered right
         self._questions = questions
         self.log_y = scenario.view.log_y
@@ -233,19 +231,16 @@ class NNTuiApp(BaseApp, App["str | Scenario | None"]):
         return found
 
     def _view_arrived(self) -> None:
-        """The trainer published (on its pipe's thread): where the panels show no step yet, or last drew a new View
-        a timer tick ago or more (it was paused), draw this one now rather than at the next tick. Opening a lesson,
-        its first step waited up to 0.2 s for the timer; under way, the timer alone paces the redraws."""
-        if self._draw_due():
+        """The trainer published (on its pipe's thread): while the panels show no step yet, draw this View now
+        rather than at the next tick (opening a lesson, its first step waited up to 0.2 s for the timer). Under
+        way the timer alone paces the redraws: drawing each View that came a tick after the last drawn one too
+        doubled the redraws at full speed, and the key → screen p99 went from 17 to 30 ms."""
+        if self._shown_step == 0:
             self.post_message(ViewArrived())  # (thread-safe)
-
-    def _draw_due(self) -> bool:
-        """A new View waits for no timer: the first step (a lesson just opened) or one after a pause."""
-        return self._shown_step == 0 or time.monotonic() - self._drawn_at >= REFRESH_SECONDS
 
     @on(ViewArrived)
     def _draw_now(self) -> None:
-        if self._draw_due():
+        if self._shown_step == 0:
             self.refresh_panels()
 
     def refresh_panels(self, force: bool = False) -> None:
@@ -268,7 +263,6 @@ class NNTuiApp(BaseApp, App["str | Scenario | None"]):
         if view.version == self._shown_version and not force:
             return
         self._shown_version = view.version
-        self._drawn_at = time.monotonic()
         self._show(view)
         if view.error and view.error != self._shown_error:
             self._shown_error = view.error
