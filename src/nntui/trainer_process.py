@@ -260,11 +260,14 @@ def _serve(controls: Connection, views: Connection) -> None:
                     return
                 runner.send(message)
                 applied += 1
+            # a View is built (every run's series sorted, with the GIL the trainer wants) only when it may go out:
+            # at most every PUBLISH_SECONDS under way; before the first step at each look (a lesson just opened
+            # waits for it: it had gone out with the next 0.1 s tick), where nothing changing keeps it cached
+            if not (urgent or sent_step == 0 or time.monotonic() - sent_at >= PUBLISH_SECONDS):
+                continue
             view = runner.view()
             state = (view.version, view.playing, view.speed, runner.waiting_at, runner.idle, applied)
-            # (a lesson just opened waits for its first step: it had gone out with the next 0.1 s tick)
-            due = time.monotonic() - sent_at >= PUBLISH_SECONDS or sent_step == 0 < view.step
-            if urgent or state != last and due:
+            if urgent or state != last:
                 views.send(Published(view, runner.waiting_at, runner.idle, applied))
                 last, sent_at, sent_step = state, time.monotonic(), view.step
     except (EOFError, OSError):  # the parent is gone
