@@ -1,4 +1,4 @@
-"""`nntui` command line: run, export-code, list, check, schema.
+"""`nntui` command line: run, view, export-code, list, check, schema.
 
 Every user error ends in one line per problem on stderr and exit code 2;
 never a traceback. torch is imported only by commands that train.
@@ -156,6 +156,35 @@ def _check_devices(sc: Scenario, dev: str | None) -> None:
 
         for requested, source in wanted:
             resolve_device(requested, source=source)
+
+
+@app.command()
+def view(
+    logs: Annotated[list[str], typer.Argument(help="Folders given to nntui.watch(log_dir=…) (or their nntui.jsonl); "
+                                              "several are drawn side by side.")],
+    headless: Annotated[bool, typer.Option("--headless", help="No TUI: the summary and loss chart on stdout.")] = False,
+    out: Annotated[Path | None, typer.Option(help="Write the JSON record here (headless).", dir_okay=False)] = None,
+    theme: Annotated[Theme | None, typer.Option(help="Colors: dark (default) or light.")] = None,
+) -> None:
+    """Your own training loop, recorded with nntui.watch: live while the script runs, and afterwards."""
+    from .logview import LogRunner, find_logs
+
+    runner = LogRunner(find_logs(logs))
+    if headless:
+        from .headless import view_headless
+
+        if out is not None:
+            _check_writable(out, "--out")
+        raise typer.Exit(view_headless(runner, out=out))
+    if out is not None:
+        raise typer.BadParameter("needs --headless (the app does not write a record)", param_hint="'--out'")
+    if not all(_is_terminal(f) for f in (sys.stdin, sys.stdout)) and not os.environ.get("TEXTUAL_DRIVER"):
+        raise NntuiError("the app needs a terminal, and stdin or stdout is not one; use `nntui view LOG --headless`")
+    from .ui.log_app import LogApp
+
+    _unicode_output()
+    runner.load()
+    LogApp(runner, " ".join(logs), theme=f"textual-{theme.value}" if theme else None).run_or_raise()
 
 
 @app.command("export-code")

@@ -82,6 +82,11 @@ def _last(series) -> float:
     return series.last[1] if series.last else math.nan
 
 
+def _percent(value: float) -> str:
+    """A fraction as a percentage; "–" where a run has none (a watched script gave one run's and not another's)."""
+    return f"{value:.1%}" if value == value else "–"
+
+
 def _status_cell(h) -> str:
     """A run's status, with the step it diverged or stopped at."""
     latest = h.latest
@@ -99,7 +104,7 @@ SUMMARY_CELLS: dict[str, Callable[[Any], str]] = {  # a column of the summary ta
     "batch": lambda h: str(h.settings["batch_size"]), "optimizer": lambda h: h.settings["optimizer"],
     "steps": lambda h: str(h.latest.step if h.latest else 0), "final loss": lambda h: f"{h.current_loss:.4g}",
     "val loss": lambda h: f"{_last(h.val_loss):.4g}", "gap": lambda h: f"{_last(h.val_loss) - h.current_loss:+.3g}",
-    "accuracy": lambda h: f"{_last(h.accuracy):.1%}", "val acc": lambda h: f"{_last(h.val_accuracy):.1%}",
+    "accuracy": lambda h: _percent(_last(h.accuracy)), "val acc": lambda h: _percent(_last(h.val_accuracy)),
     "status": _status_cell,
 }
 
@@ -314,6 +319,36 @@ def run_headless(scenario: Scenario, *, device: str | None, out: Path | None, cs
     if diverged:
         err.print(f"{diverged} of {len(history.runs)} runs diverged (see the status column)")
     return 0
+
+
+def view_headless(runner, *, out: Path | None, stdout: TextIO = sys.stdout, stderr: TextIO = sys.stderr) -> int:
+    """`nntui view LOG… --headless`: the watched runs' summary and loss chart, and their JSON record (the record
+    of a scenario run, its source the logs); returns the exit code."""
+    err = _Stdout(file=stderr)
+    console = _Stdout(file=stdout, highlight=False)
+    runner.load()
+    history = runner.history
+    if history is None:
+        raise NntuiError(f"{runner.readers[0].path}: the log has no header line yet; is the script still starting?")
+    complete = all(r.ended is not None for r in runner.readers)
+    paths = [str(r.path) for r in runner.readers]
+    devices = ", ".join(dict.fromkeys(str((r.header or {}).get("device", "?")) for r in runner.readers))
+
+    def record(path: Path) -> None:
+        made = history.to_record(scenario=" ".join(paths), title="nntui.watch", device=devices, seed=0,
+                                 complete=complete)
+        made.update(seed=None, source="nntui.watch", logs=paths,
+                    ended=[r.ended for r in runner.readers])  # "closed", "interrupted", "error: …" or null: live
+        write_atomically(path, dumps(made) + "\n")
+
+    said, failed = _write_outputs((("--out", out, record),), True)
+    for line in said:
+        err.print(line + ("" if complete else " (a script is still writing its log: the record so far)"),
+                  markup=False, soft_wrap=True)
+    _print_summary(console, history, True, stdout)
+    for line in failed:
+        err.print(line, markup=False, soft_wrap=True)
+    return 2 if failed else 0
 
 
 def _write_outputs(outputs, complete: bool) -> tuple[list[str], list[str]]:

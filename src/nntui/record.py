@@ -289,31 +289,36 @@ class History:
                    measures=measured(scenario.view.panels))
 
     def add(self, frame: Frame) -> None:
-        for hist, rf in zip(self.runs, frame.runs):
-            self._add_losses(hist, rf)
-            if rf.grad_gaps is not None:
-                hist.grad_gaps = rf.grad_gaps
-            if rf.path is not None:
-                assert rf.path_steps is not None  # the engine sends a path with its steps
-                hist.path.extend(rf.path_steps, rf.path)
-            if rf.graph is not None:
-                hist.graph = rf.graph
-            if rf.step > 0 and (hist.latest is None or rf.step > hist.latest.step):  # one row per new step
-                self._add_rows(hist, rf)
-            self._add_every_step(hist, rf)
-            hist.latest = rf
-            if math.isfinite(rf.lr):
-                hist.top_lr = max(hist.top_lr, rf.lr)
-            if rf.step in self.holds:  # (the engine stops at these steps, so a frame of each arrives)
-                hist.held.setdefault(rf.step, rf)
-        self._judge_runs()
+        for k, rf in enumerate(frame.runs):
+            self.add_run_frame(k, rf)
+        self.judge_runs()
         for surface in frame.surfaces:
             self.surfaces[surface.members[0]] = surface
         self.step = frame.step
         self.frames += 1
         self._judge_claims()
 
-    def _judge_runs(self) -> None:
+    def add_run_frame(self, index: int, rf: RunFrame) -> None:
+        """One run's frame (a watched run's log brings each run's on its own: logview.py); judge_runs after."""
+        hist = self.runs[index]
+        self._add_losses(hist, rf)
+        if rf.grad_gaps is not None:
+            hist.grad_gaps = rf.grad_gaps
+        if rf.path is not None:
+            assert rf.path_steps is not None  # the engine sends a path with its steps
+            hist.path.extend(rf.path_steps, rf.path)
+        if rf.graph is not None:
+            hist.graph = rf.graph
+        if rf.step > 0 and (hist.latest is None or rf.step > hist.latest.step):  # one row per new step
+            self._add_rows(hist, rf)
+        self._add_every_step(hist, rf)
+        hist.latest = rf
+        if math.isfinite(rf.lr):
+            hist.top_lr = max(hist.top_lr, rf.lr)
+        if rf.step in self.holds:  # (the engine stops at these steps, so a frame of each arrives)
+            hist.held.setdefault(rf.step, rf)
+
+    def judge_runs(self) -> None:
         """Each run's status, beside the others: runs are compared on what generalizes where every run has a
         validation split, else on the training loss."""
         held = all(h.val_loss.last is not None for h in self.runs)
@@ -340,9 +345,10 @@ class History:
         hist.baseline, hist.floor = rf.baseline_loss, rf.floor_loss
         if rf.acc_steps is not None and len(rf.acc_steps):
             assert rf.accuracies is not None and rf.val_accuracies is not None  # (sent together)
-            hist.accuracy.extend(rf.acc_steps, rf.accuracies)
-            if not np.isnan(rf.val_accuracies).all():
-                hist.val_accuracy.extend(rf.acc_steps, rf.val_accuracies)
+            for series, values in ((hist.accuracy, rf.accuracies), (hist.val_accuracy, rf.val_accuracies)):
+                given = ~np.isnan(values)  # (a watched script may give one and not the other)
+                if given.any():
+                    series.extend(rf.acc_steps[given], values[given])
 
     def _add_rows(self, hist: RunHistory, rf: RunFrame) -> None:
         """A new step's row of each per-layer history: gradient norms, a panel probe's values."""
@@ -351,7 +357,9 @@ class History:
             hist.grads = Thinned(len(rf.grad_norms), capacity=GRAD_CAPACITY)
         hist.grads.extend(step, rf.grad_norms[None, :])
         for name in self.per_frame:
-            row = (rf.measured or {})[name]
+            row = (rf.measured or {}).get(name)
+            if row is None:  # not measured at this frame (a watched loop probes less often than it logs)
+                continue
             rows = hist.over_time[name] or Thinned(row.size, capacity=GRAD_CAPACITY)
             rows.extend(step, row.reshape(1, -1))
             hist.over_time[name] = rows
@@ -359,7 +367,7 @@ class History:
     def _add_every_step(self, hist: RunHistory, rf: RunFrame) -> None:
         """The rows a panel probe measured at every step since the last frame (Measured "every_step")."""
         for name in self.per_step:
-            steps, rows = (rf.measured or {})[name]
+            steps, rows = (rf.measured or {}).get(name, ((), None))
             if len(steps):
                 kept = hist.over_time[name] or Thinned(rows.shape[1], capacity=SERIES_CAPACITY)
                 kept.extend(steps, rows)

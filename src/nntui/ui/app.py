@@ -22,13 +22,10 @@ from textual.widget import Widget
 from textual.widgets import Footer
 
 from ..commands import ContinueRun, Release, Reset, RestartRun, SetSpeed, StepOnce, Toggle
-from ..files import write_atomically
 from ..panels import PanelName, panel
 from ..panels.declare import located
 from ..panels.graph.expression import GraphPanel
 from ..panels.lesson.widget import LessonPanel
-from ..panels.loss.widget import LossPlot
-from ..panels.variants.widget import VariantsTable
 from ..runner import Runner, View, next_speed, settle_heap
 from ..scenario import Scenario, list_builtin
 from ..scenario.edit import write as write_scenario
@@ -45,6 +42,7 @@ from .plot_grid import PlotGrid, panel_name
 from .screens.edit import Edit, EditScreen
 from .screens.help import HelpScreen
 from .screens.question import QuestionScreen
+from .viewing import VIEWING_HELP, Viewing
 
 install_partial_updates()  # a refreshed span is sent from where it starts, not from the panel's left edge
 install_timer_ticks()  # a repaint that runs late comes at the next tick, not the one after
@@ -57,21 +55,15 @@ REFRESH_SECONDS = 0.2  # panels redraw at most 5 times a second, never per step
 class ViewArrived(Message):
     """The trainer process published a View while the panels had not been refreshed for a timer tick."""
 
-HELP_TEXT = {  # the footer is terse (it must fit 80 columns); the help screen explains
+HELP_TEXT = {
+    **VIEWING_HELP,
     "toggle_play": "Play / pause training (after the end: replay)",
     "step_once": "Take one training step (pauses first)",
     "reset": "Reset every run to step 0 (same seed, same numbers)",
     "faster": "Faster: 1 … 1000 steps/s, then max",
     "slower": "Slower",
-    "toggle_log": "Loss axis: log / linear",
-    "toggle_smooth": "Loss curves: raw / smoothed (moving average)",
-    "screenshot": "Save an SVG screenshot in the current folder",
     "edit": "Edit a run: lr, batch size, optimizer, momentum, activation, init, seed, steps; add or remove runs",
     "write": "Write the experiment, with your edits, as a scenario file in the current folder",
-    "toggle_maximize": "Zoom: maximize the focused panel, or restore",
-    "next_plots": "On a screen too short for every plot: show the next ones (the variants table says which)",
-    "help": "This help",
-    "quit": "Quit (at once, even mid-step)",
 }
 
 def panel_class(name: str) -> type[Panel]:
@@ -80,7 +72,7 @@ def panel_class(name: str) -> type[Panel]:
     return getattr(import_module(module), cls)
 
 
-class NNTuiApp(BaseApp, App["str | Scenario | None"]):
+class NNTuiApp(BaseApp, Viewing, App["str | Scenario | None"]):
     CSS_PATH = STYLESHEET  # the layout, and the panels' and dialogs' styles
     # Textual sets these classes on the screen: at 80x24 every row and column counts.
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide"), (180, "-huge")]
@@ -137,7 +129,6 @@ class NNTuiApp(BaseApp, App["str | Scenario | None"]):
         self._shown_step = 0  # the step the header shows now (the trainer may be ahead): screenshots are named by it
         self._shown_error: str | None = None
         self._graph_timer: Timer | None = None  # graph lessons: auto-advance while playing
-        self._found: dict[type, list] = {}
         self._panels: list[Panel] = []  # those built from panels.PANELS, in the order they were composed
         self._written: Scenario | None = None  # the experiment as last written with w
         self._warned_unsaved = False  # Escape said once that edits would be lost
@@ -219,16 +210,6 @@ class NNTuiApp(BaseApp, App["str | Scenario | None"]):
             self.runner.signal(signal.SIGCONT)
         super().on_resume()
         self.refresh_panels(force=True)
-
-    def _all(self, cls: type) -> list:
-        """The app's widgets of a kind, looked up once: the panels are composed once and never replaced.
-
-        A query walks the whole DOM (the lesson's Markdown is dozens of widgets); eight of them per
-        refresh cost 7 ms of the UI thread's time, measured at full speed."""
-        found = self._found.get(cls)
-        if found is None:
-            found = self._found[cls] = list(self.query(cls))
-        return found
 
     def _view_arrived(self) -> None:
         """The trainer published (on its pipe's thread): while the panels show no step yet, draw this View now
@@ -352,11 +333,6 @@ class NNTuiApp(BaseApp, App["str | Scenario | None"]):
         for header in self._all(RunHeader):
             header.show(view)
 
-    def action_toggle_log(self) -> None:
-        self.log_y = not self.log_y
-        for plot in self._all(LossPlot):
-            plot.set_scale(log_y=self.log_y)
-
     def _prepare_next_lesson(self) -> None:
         """The user may be about to open another lesson (or reopen this one with a run more or less): start
         its trainer process now, so torch loads while they choose rather than after (2–3 s on 2 cores)."""
@@ -457,44 +433,8 @@ class NNTuiApp(BaseApp, App["str | Scenario | None"]):
         self.notify(f"wrote {path}: `nntui run {shlex.quote(os.path.relpath(path))}` reproduces it",
                     title="Scenario written")
 
-    def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
-        """An SVG of the screen as it is now, named after the scenario and the step, in the current folder (on the
-        machine nntui runs on). `filename` and `path` (a folder) are Textual's arguments to this action, which
-        overrides its own; the s key and the palette pass neither."""
-        folder = Path(path) if path else Path.cwd()
-        name = filename or _unused(folder, f"nntui-{self.scenario.name}-step{self._shown_step}", ".svg")
-        target = folder / name
-        try:
-            write_atomically(target, self.export_screenshot())  # a full disk leaves no half an SVG
-        except OSError as exc:
-            self.notify(f"could not save {name}: {exc.strerror}", severity="error")
-            return
-        self.notify(f"saved {target}", title="Screenshot")
-
-    def action_toggle_smooth(self) -> None:
-        self.smooth = not self.smooth
-        for plot in self._all(LossPlot):
-            plot.set_scale(smooth=self.smooth)
-
-    def action_next_plots(self) -> None:
-        for grid in self._all(PlotGrid):
-            grid.next_page()
-
-    def on_plot_grid_paged(self, message: PlotGrid.Paged) -> None:
-        """A short or narrow screen shows one row of plots: the variants table, under them, says so and how to see
-        more (the lesson panel, where there is no table)."""
-        tables = self._all(VariantsTable)
-        for table in tables:
-            table.border_subtitle = message.notes[0] if message.notes else ""
-        for lesson in [] if tables else self._all(LessonPanel):  # (no table: the lesson's border says it)
-            lesson.say_plots(message.notes)
-
-    def action_toggle_maximize(self) -> None:
-        """Fill the screen with the focused panel (tab picks it); again to restore."""
-        if self.screen.maximized is not None:
-            self.screen.minimize()
-        elif self.focused is not None:
-            self.screen.maximize(self.focused, container=False)
+    def screenshot_stem(self) -> str:
+        return f"nntui-{self.scenario.name}-step{self._shown_step}"
 
     def action_help(self) -> None:
         rows = [(b.key_display or b.key, HELP_TEXT.get(b.action, b.description)) for b in self.BINDINGS
@@ -505,12 +445,3 @@ class NNTuiApp(BaseApp, App["str | Scenario | None"]):
                      for key, description in panel_class(name).help_rows(self.scenario)]
         self.push_screen(HelpScreen(rows, self.scenario.title))
 
-
-def _unused(folder: Path, stem: str, suffix: str) -> str:
-    """stem + suffix, or stem-2, stem-3 … when taken: a paused run or a graph lesson (always step 0) saved twice
-    keeps both pictures."""
-    name, n = stem + suffix, 1
-    while (folder / name).exists():
-        n += 1
-        name = f"{stem}-{n}{suffix}"
-    return name

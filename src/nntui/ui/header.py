@@ -21,9 +21,12 @@ MIN_TITLE = 12  # below this, the status drops its speed to leave the title a fe
 
 
 class RunHeader(Widget):
-    def __init__(self, title: str, **kwargs):
+    def __init__(self, title: str, idle: str = "‖ paused", lesson: bool = True, **kwargs):
+        """`idle`: what it says while no step comes (a watched run's log that stopped growing is not paused);
+        `lesson`: the run's length and speed are set here (a watched script's are its own: neither is shown)."""
         super().__init__(**kwargs)
         self.title_text = title
+        self.idle, self.lesson = idle, lesson
         self.status_text = ""
         self._status = Text()
         self._speed = Text()  # the status's last part, the first to go when space is short
@@ -41,7 +44,7 @@ class RunHeader(Widget):
         status = self._start(view)
         if view.state == "ready":
             status.append("  step ")
-            status.append(f"{view.step}/{view.total}", style="bold")
+            status.append(f"{view.step}/{view.total}" if self.lesson else f"{view.step}", style="bold")
             status.append("  ")
             if view.finished:
                 status.append("✓ done", style=DONE_STYLE)
@@ -49,8 +52,9 @@ class RunHeader(Widget):
                 rate = f"{view.rate:,.0f}" if view.rate == view.rate and view.rate > 0 else "…"
                 status.append(f"▶ {rate} steps/s", style="bold")
             else:
-                status.append("‖ paused", style=PAUSED_STYLE)  # (⏸ is an emoji in many fonts: wide, or a box)
-            self._update(status, Text(f"  speed {'max' if view.speed is None else view.speed}", style="dim"))
+                status.append(self.idle, style=PAUSED_STYLE)  # (⏸ is an emoji in many fonts: wide, or a box)
+            speed = f"  speed {'max' if view.speed is None else view.speed}" if self.lesson else ""
+            self._update(status, Text(speed, style="dim"))
             return
         self._update(status)
 

@@ -9,6 +9,7 @@ different moments can be compared bin for bin.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -31,12 +32,8 @@ class Histograms:
         self.model = model
         self.x = x[:PROBE_SAMPLES]
         self.weights = [(name, p) for name, p in model.named_parameters() if p.dim() >= 2]
-        # activation modules: the output of each nonlinearity (or of each hidden Linear if there is none)
-        mods = [(n, m) for n, m in model.named_modules() if n and not list(m.children())]
-        acts = [(n, m) for n, m in mods if not isinstance(m, nn.Linear)]
-        self.activation_modules = acts or [(n, m) for n, m in mods if isinstance(m, nn.Linear)][:-1]
-        self.ranges: dict[str, np.ndarray] = {}
-        self.q = torch.tensor([p / 100 for p in PERCENTILES], device=x.device)
+        self.activation_modules = activation_modules(model)
+        self.meter = Meter(x.device)
 
     def before_update(self) -> None:
         pass
@@ -57,21 +54,43 @@ class Histograms:
         finally:
             for h in hooks:
                 h.remove()
-        grads = [p.grad if p.grad is not None else torch.full_like(p, float("nan")) for _, p in self.weights]
-        activations = self._dists("activations", [f"{n}: {type(m).__name__}" for n, m in self.activation_modules],
-                                  captured)
+        return self.meter.all(self.weights, self.activation_modules, captured)
+
+
+def activation_modules(model: nn.Module) -> list[tuple[str, nn.Module]]:
+    """The modules whose outputs are a model's activations: each nonlinearity (any leaf module but a Linear or a
+    convolution), or each hidden Linear where there is none."""
+    mods: list[tuple[str, nn.Module]] = [(n, m) for n, m in model.named_modules() if n and not list(m.children())]
+    acts = [(n, m) for n, m in mods if not isinstance(m, nn.Linear | nn.modules.conv._ConvNd)]
+    linears: list[tuple[str, nn.Module]] = [(n, m) for n, m in mods if isinstance(m, nn.Linear)]
+    return acts or linears[:-1]
+
+
+class Meter:
+    """Distributions of one run's tensors, per quantity, over ranges that only grow."""
+
+    def __init__(self, device: torch.device | str) -> None:
+        self.ranges: dict[str, np.ndarray] = {}
+        self.q = torch.tensor([p / 100 for p in PERCENTILES], device=device)
+
+    def all(self, weights: Sequence[tuple[str, torch.Tensor]], modules: list[tuple[str, nn.Module]],
+            captured: list[torch.Tensor]) -> dict[str, Distributions]:
+        """Weights and their gradients (NaN where a weight has none), and the activations `captured` from
+        `modules`."""
+        grads = [p.grad if p.grad is not None else torch.full_like(p, float("nan")) for _, p in weights]
+        activations = self.dists("activations", [f"{n}: {type(m).__name__}" for n, m in modules], captured)
         if captured:  # a unit is dead when it outputs exactly 0 for every probe input (a ReLU that never fires)
             dead = torch.stack([(a.reshape(len(a), -1) == 0).all(0).float().mean() for a in captured])
             zeros = torch.stack([(a == 0).float().mean() for a in captured])
             dead_zeros = torch.stack([dead, zeros]).cpu().numpy().astype(np.float64)  # (one transfer)
             activations = replace(activations, dead=dead_zeros[0], zeros=dead_zeros[1])
         return {
-            "weights": self._dists("weights", [n for n, _ in self.weights], [p.detach() for _, p in self.weights]),
+            "weights": self.dists("weights", [n for n, _ in weights], [p.detach() for _, p in weights]),
             "activations": activations,
-            "gradients": self._dists("gradients", [n for n, _ in self.weights], grads),
+            "gradients": self.dists("gradients", [n for n, _ in weights], grads),
         }
 
-    def _dists(self, quantity: str, names: list[str], tensors: list[torch.Tensor]) -> Distributions:
+    def dists(self, quantity: str, names: list[str], tensors: list[torch.Tensor]) -> Distributions:
         if not tensors:
             empty = np.zeros((0, HIST_BINS), np.int64)
             return Distributions((), empty, np.zeros((0, 2)), np.zeros((0, len(PERCENTILES))))

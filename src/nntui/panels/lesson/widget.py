@@ -142,9 +142,12 @@ class LessonPanel(Panel, VerticalScroll):
                    total=2 * len(scenario.expression.graph.nodes) if graph else max(v.steps for v in scenario.variants),
                    checks=scenario.checks, **kwargs)
 
-    def __init__(self, lesson: Lesson, unit: str = "step", total: int = 0, checks: tuple[Check, ...] = (), **kwargs):
+    def __init__(self, lesson: Lesson, unit: str = "step", total: int = 0, checks: tuple[Check, ...] = (),
+                 title: str = "Lesson", **kwargs):
+        """`title`: its border's (a watched run's guide to its panels is no lesson)."""
         super().__init__(**kwargs)
         self.lesson = lesson
+        self.panel_title = title
         self.checks = checks
         self.plots_notes: tuple[str, ...] = ()  # which of the plots the grid shows, where no variants table says it
         self.unit = unit  # what a beat's `at` counts: training steps, or nodes of a graph lesson
@@ -160,7 +163,7 @@ class LessonPanel(Panel, VerticalScroll):
             yield LessonMarkdown("", id="beat")
 
     def on_mount(self) -> None:
-        self.border_title = "Lesson"
+        self.border_title = self.panel_title
         self.border_subtitle = "tab: focus · ↑↓ scroll"
 
     def on_resize(self) -> None:
