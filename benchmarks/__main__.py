@@ -22,6 +22,8 @@ from pathlib import Path
 
 from .pty_app import PtyApp
 from .render_panels import TARGET_MS, render_times
+from .watch_overhead import TARGET as WATCH_TARGET
+from .watch_overhead import watch_overhead
 
 ROOT = Path(__file__).resolve().parents[1]
 NNTUI = [sys.executable, "-m", "nntui"]
@@ -214,6 +216,10 @@ def main() -> None:
     row("bytes/s to a 120x40 256-color terminal (KB/s)", terminal_bytes_per_second() / 1024, 30.0, "{:.1f}")
     for name, median, _worst in render_times():
         row(f"render {name} at 100x30 (median ms)", median, TARGET_MS, "{:.1f}")
+    watched = watch_overhead()
+    row(f"nntui.watch every=10: steps/s lost on a 1-M-parameter MLP ({watched[10]:,.0f} of {watched['plain']:,.0f})",
+        1 - watched[10] / watched["plain"], WATCH_TARGET, "{:.1%}")
+    print(f"  (every=1: {1 - watched[1] / watched['plain']:.1%} lost)", file=sys.stderr)
     rates = device_rates()
     print("  devices lesson, steps/s: " + ", ".join(f"{d} {r:,.1f}" for d, r in rates.items()), file=sys.stderr)
     if len(rates) == 1:

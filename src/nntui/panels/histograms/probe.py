@@ -69,7 +69,9 @@ def activation_modules(model: nn.Module) -> list[tuple[str, nn.Module]]:
 class Meter:
     """Distributions of one run's tensors, per quantity, over ranges that only grow."""
 
-    def __init__(self, device: torch.device | str) -> None:
+    def __init__(self, device: torch.device | str, samples: int = QUANTILE_SAMPLES) -> None:
+        """`samples`: the percentiles of a larger tensor are those of an even subsample of about this size."""
+        self.samples = samples
         self.ranges: dict[str, np.ndarray] = {}
         self.q = torch.tensor([p / 100 for p in PERCENTILES], device=device)
 
@@ -102,7 +104,7 @@ class Meter:
             if f.numel() == 0:
                 rows.append(torch.full((len(PERCENTILES),), float("nan"), device=f.device))
             else:
-                sample = f[:: max(1, f.numel() // QUANTILE_SAMPLES)]
+                sample = f[:: max(1, f.numel() // self.samples)]
                 rows.append(torch.quantile(sample, self.q))
         pct = torch.stack(rows).double().cpu().numpy()
         lo_hi = np.stack([pct[:, 0], pct[:, -1]], 1)  # percentiles 0 and 100 are the min and max
