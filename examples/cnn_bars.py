@@ -70,6 +70,8 @@ def main() -> None:
             run.step(loss, val_loss=val_loss, accuracy=accuracy, val_accuracy=val_accuracy)  # nntui
         else:
             run.step(loss)  # nntui
+        if step % 100 == 0:
+            print(f"step {step}: loss {loss.item():.4f}")
     run.close()  # nntui
     print(f"trained {args.steps} steps: last loss {loss.item():.4f}, log in {args.log_dir}")
 

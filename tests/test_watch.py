@@ -197,3 +197,44 @@ async def test_the_view_app_draws_a_watched_run_with_the_lessons_panels(tmp_path
         assert table.cell(0, "status") == runner.view().runs[0].status
         assert {p.id for p in app.query("#plots > *")} >= {"loss", "val_loss", "gradient_flow", "histograms",
                                                             "weight_norms"}
+
+
+TRAIN = """
+import sys, time, torch, nntui
+from torch import nn
+print("starting", flush=True)
+model = nn.Sequential(nn.Linear(2, 4), nn.Tanh(), nn.Linear(4, 1))
+optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
+run = nntui.watch(model, optimizer, log_dir=sys.argv[1], every=5)
+for step in range(100000):
+    optimizer.zero_grad(); loss = model(torch.randn(8, 2)).pow(2).mean(); loss.backward(); optimizer.step()
+    run.step(loss)
+    time.sleep(0.002)
+"""
+
+
+async def test_nntui_watch_runs_the_script_draws_its_run_as_it_comes_and_q_stops_it(tmp_path):
+    from nntui.script import ScriptProcess
+    from nntui.ui.log_app import LogApp, ScriptConsole
+
+    (tmp_path / "train.py").write_text(TRAIN)
+    script = ScriptProcess(str(tmp_path / "train.py"), [str(tmp_path / "run")])
+    script.start()
+    app = LogApp(LogRunner([], waiting=True), "train.py", script=script)
+    try:
+        async with app.run_test(size=(100, 30)) as pilot:
+            for _ in range(200):  # the script imports torch, then calls nntui.watch: its run joins the screen
+                await pilot.pause(0.1)
+                if app.runner.view().runs and app.query("#loss"):
+                    break
+            assert app.query_one("#loss") and app.runner.view().step > 0
+            await pilot.pause(0.3)
+            assert "starting" in "\n".join(str(line) for line in app.query_one(ScriptConsole).lines)
+            await pilot.press("q")  # stops the script as Ctrl+C would, then quits
+            await pilot.pause(0.5)
+    finally:
+        script.stop()
+    assert script.stopped_by_us and script.returncode is not None
+    reader = LogReader(tmp_path / "run" / LOG_NAME)
+    reader.poll()
+    assert reader.ended == "interrupted"

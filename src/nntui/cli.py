@@ -1,4 +1,4 @@
-"""`nntui` command line: run, view, export-code, list, check, schema.
+"""`nntui` command line: run, view, watch, export-code, list, check, schema.
 
 Every user error ends in one line per problem on stderr and exit code 2;
 never a traceback. torch is imported only by commands that train.
@@ -178,13 +178,46 @@ def view(
         raise typer.Exit(view_headless(runner, out=out))
     if out is not None:
         raise typer.BadParameter("needs --headless (the app does not write a record)", param_hint="'--out'")
-    if not all(_is_terminal(f) for f in (sys.stdin, sys.stdout)) and not os.environ.get("TEXTUAL_DRIVER"):
-        raise NntuiError("the app needs a terminal, and stdin or stdout is not one; use `nntui view LOG --headless`")
+    _need_terminal("nntui view LOG --headless")
     from .ui.log_app import LogApp
 
-    _unicode_output()
     runner.load()
     LogApp(runner, " ".join(logs), theme=f"textual-{theme.value}" if theme else None).run_or_raise()
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def watch(
+    ctx: typer.Context,
+    script: Annotated[str, typer.Argument(help="Your training script (it calls nntui.watch); the arguments after it "
+                                          "are the script's own.")],
+    theme: Annotated[Theme | None, typer.Option(help="Colors: dark (default) or light.")] = None,
+) -> None:
+    """Run your training script with the app in front: its nntui.watch runs drawn live, its output in a panel.
+    q stops the script (as Ctrl+C would) and quits; the script's exit code is nntui's."""
+    from .logview import LogRunner
+    from .script import ScriptProcess
+
+    process = ScriptProcess(script, list(ctx.args))
+    _need_terminal(f"python {script} … and `nntui view LOG_DIR --headless`")
+    from .ui.log_app import LogApp
+
+    process.start()
+    try:
+        LogApp(LogRunner([], waiting=True), script, script=process,
+               theme=f"textual-{theme.value}" if theme else None).run_or_raise()
+    finally:
+        stopped = process.stopped_by_us
+        code = process.stop()
+    said = "stopped by nntui" if stopped else f"exited with code {code}"
+    print(f"{script}: {said}", file=sys.stderr)
+    raise typer.Exit(130 if stopped else code or 0)
+
+
+def _need_terminal(instead: str) -> None:
+    """The app draws on a terminal (a pipe or cron gets one line saying what to run instead)."""
+    if not os.environ.get("TEXTUAL_DRIVER") and not all(_is_terminal(f) for f in (sys.stdin, sys.stdout)):
+        raise NntuiError(f"the app needs a terminal, and stdin or stdout is not one; use {instead}")
+    _unicode_output()
 
 
 @app.command("export-code")

@@ -328,7 +328,7 @@ def view_headless(runner, *, out: Path | None, stdout: TextIO = sys.stdout, stde
     console = _Stdout(file=stdout, highlight=False)
     runner.load()
     history = runner.history
-    if history is None:
+    if not history.runs:
         raise NntuiError(f"{runner.readers[0].path}: the log has no header line yet; is the script still starting?")
     complete = all(r.ended is not None for r in runner.readers)
     paths = [str(r.path) for r in runner.readers]

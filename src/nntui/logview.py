@@ -37,18 +37,26 @@ def find_logs(paths: list[str]) -> list[Path]:
 
 
 class LogRunner:
-    """The latest View of one or more watched runs, read from their logs by a thread of its own."""
+    """The latest View of one or more watched runs, read from their logs by a thread of its own. Logs can be added
+    while it runs (`add`: a watched script starting another run); each becomes a run once its header is read."""
 
-    def __init__(self, paths: list[Path]):
+    def __init__(self, paths: list[Path], waiting: bool = False):
+        """`waiting`: more logs may come (nntui watch: the script has not called nntui.watch yet)."""
         self.readers = [LogReader(p) for p in paths]
+        self.waiting = waiting
+        self._runs: list[int] = []  # the readers that are runs of the History, in the order they became runs
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.version = 0
         self.error: str | None = None
-        self.history: History | None = None
+        self.history = History([], [], measures=measured(PANELS))
         self._view: View | None = None
         self._first_step: tuple[float, int] | None = None  # (when, step) a live run was first seen: its rate
+
+    def add(self, path: Path) -> None:
+        with self._lock:
+            self.readers.append(LogReader(path))
 
     def load(self) -> None:
         """Read every log as far as it is written (headless, and before the app's first paint)."""
@@ -69,35 +77,40 @@ class LogRunner:
         now = time.monotonic()
         return any(r.ended is None and now - r.last_write < STALLED_SECONDS for r in self.readers)
 
+    @property
+    def shown(self) -> list[LogReader]:
+        """The readers whose runs are in the History, in its order."""
+        return [self.readers[k] for k in self._runs]
+
     def _follow(self) -> None:
         while not self._stop.wait(POLL_SECONDS):
-            if all(r.ended is not None for r in self.readers):
+            if not self.waiting and all(r.ended is not None for r in self.readers):
                 return
             self._poll()
 
     def _poll(self) -> None:
+        readers = list(self.readers)
         try:
-            batches = [r.poll() for r in self.readers]
+            batches = [r.poll() for r in readers]
         except NntuiError as exc:
             with self._lock:
                 self.error = str(exc)
                 self.version += 1
             self._stop.set()
             return
-        if not any(batches) and self.history is not None:
+        new_runs = [k for k, r in enumerate(readers) if r.header is not None and k not in self._runs]
+        if not any(batches) and not new_runs:
             return
         with self._lock:
-            if self.history is None:
-                if any(r.header is None for r in self.readers):
-                    return  # (a log whose header is not written yet)
-                self.history = History(_labels(self.readers), [{} for _ in self.readers], measures=measured(PANELS))
-            for k, frames in enumerate(batches):
-                run = self.history.runs[k]
-                run.settings = _settings(self.readers[k])
-                for frame in frames:
-                    self.history.add_run_frame(k, frame)
+            for k in new_runs:
+                self._runs.append(k)
+                self.history.add_run(_label(readers[k], self.shown[:-1]), {})
+            for index, k in enumerate(self._runs):
+                self.history.runs[index].settings = _settings(readers[k])
+                for frame in batches[k]:
+                    self.history.add_run_frame(index, frame)
             self.history.judge_runs()
-            self.history.step = max(r.step for r in self.readers)
+            self.history.step = max((r.step for r in readers), default=0)
             self.version += 1
 
     def view(self) -> View:
@@ -108,11 +121,11 @@ class LogRunner:
 
     def _build(self) -> View:
         h = self.history
-        runs = tuple(run_view(r) for r in h.runs) if h is not None else ()
+        runs = tuple(run_view(r) for r in h.runs)
         step = max((r.step for r in self.readers), default=0)
-        finished = all(r.ended is not None for r in self.readers) and h is not None
-        state = "error" if self.error else "ready" if h is not None else "loading"
-        device = ", ".join(dict.fromkeys(str((r.header or {}).get("device", "?")) for r in self.readers))
+        finished = bool(runs) and not self.waiting and all(r.ended is not None for r in self.readers)
+        state = "error" if self.error else "ready" if runs else "loading"
+        device = ", ".join(dict.fromkeys(str((r.header or {}).get("device", "?")) for r in self.shown))
         # the step axis ends at the last step of a finished run; a live one's grows in 1-2-5 jumps (its length is
         # the script's to decide)
         total = step if finished else UNKNOWN_LENGTH
@@ -129,12 +142,11 @@ class LogRunner:
         return (step - self._first_step[1]) / seconds if seconds > 1 else math.nan
 
 
-def _labels(readers: list[LogReader]) -> list[str]:
-    """Each run's name; runs of the same name are told apart by their folders."""
-    names = [r.name for r in readers]
-    if len(set(names)) == len(names):
-        return names
-    return [str(r.path.parent) for r in readers]
+def _label(reader: LogReader, others: list[LogReader]) -> str:
+    """A run's name; a run of the same name as one before it is told apart by its folder."""
+    if reader.name not in {r.name for r in others}:
+        return reader.name
+    return str(reader.path.parent)
 
 
 def _settings(reader: LogReader) -> dict:

@@ -280,6 +280,10 @@ class History:
         self.frames = 0
         self.surfaces: dict[int, Surface] = {}  # the latest surface of each group, by its first member
 
+    def add_run(self, label: str, settings: dict[str, Any]) -> None:
+        """One more run, from its first frame on (a watched script that starts another: logview.py)."""
+        self.runs.append(self._new_run(label, settings))
+
     @classmethod
     def for_scenario(cls, scenario) -> History:
         """An empty history of the scenario's runs, which judges its claims."""

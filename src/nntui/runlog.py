@@ -33,6 +33,7 @@ import numpy as np
 from .errors import NntuiError
 from .frames import Distributions, RunFrame
 
+ANNOUNCE_ENV = "NNTUI_ANNOUNCE"  # set by `nntui watch`: the file each nntui.watch() adds its log's path to (script.py)
 LOG_VERSION = 1
 LOG_NAME = "nntui.jsonl"
 RAW_STEPS = 4096         # every step's loss is written up to here; then min/max buckets, widening with the run

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import atexit
 import math
+import os
 import sys
 import time
 from pathlib import Path
@@ -29,7 +30,7 @@ from torch import nn
 
 from ..errors import NntuiError
 from ..panels.histograms.probe import Meter, activation_modules
-from ..runlog import PROBES_PER_OCTAVE, RAW_STEPS, LogWriter, encode_dists, numbers
+from ..runlog import ANNOUNCE_ENV, PROBES_PER_OCTAVE, RAW_STEPS, LogWriter, encode_dists, numbers
 
 PROBE_SHARE = 0.01  # probes take at most this share of the loop's time (a 1-M-parameter MLP: ≤ 5 % in all)
 # percentiles from an even subsample of each tensor: sorting 100,000 values (the lessons' sample) took 36 of a 1-M-
@@ -94,6 +95,7 @@ class Watch:
             "groups": [_group(g) for g in optimizer.param_groups] if optimizer is not None else [],
             "started": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
         self.path = self._writer.path
+        _announce(self.path)
         atexit.register(self._at_exit)
         self._arm()  # the first step's forward has run already: its probe comes at the next due step
 
@@ -208,6 +210,8 @@ class Watch:
             if self.weights else torch.zeros(0)
         if not captured:  # (no training forward pass since arming: the last activations measured stand)
             del dists["activations"]
+        if any(p.grad is None for _, p in self.weights):  # (zeroed to None and not computed again: the last stand)
+            del dists["gradients"]
         probe: dict[str, Any] = {"dists": {q: encode_dists(d) for q, d in dists.items()},
                                  "weight_norms": numbers(norms.cpu().numpy(), True)}
         if self._before is not None and len(self._before) == len(self.weights):
@@ -325,6 +329,17 @@ def _group(group: dict[str, Any]) -> dict[str, Any]:
             out[key] = [_float(v) for v in value] if isinstance(value, tuple | list) else \
                 value if isinstance(value, bool) else _float(value)
     return out
+
+
+def _announce(path: Path) -> None:
+    """Under `nntui watch`, tell the app where this run's log is (it follows it live)."""
+    announce = os.environ.get(ANNOUNCE_ENV)
+    if announce:
+        try:
+            with open(announce, "a", encoding="utf-8") as fh:
+                fh.write(f"{path.resolve()}\n")
+        except OSError:  # (the app has gone: the log on disk is still written)
+            pass
 
 
 def _how(kind: type[BaseException] | None) -> str:

@@ -21,12 +21,14 @@ MIN_TITLE = 12  # below this, the status drops its speed to leave the title a fe
 
 
 class RunHeader(Widget):
-    def __init__(self, title: str, idle: str = "‖ paused", lesson: bool = True, **kwargs):
+    def __init__(self, title: str, idle: str = "‖ paused", lesson: bool = True, loading: str = "loading PyTorch…",
+                 **kwargs):
         """`idle`: what it says while no step comes (a watched run's log that stopped growing is not paused);
-        `lesson`: the run's length and speed are set here (a watched script's are its own: neither is shown)."""
+        `lesson`: the run's length and speed are set here (a watched script's are its own: neither is shown);
+        `loading`: what it says before the first step can come."""
         super().__init__(**kwargs)
         self.title_text = title
-        self.idle, self.lesson = idle, lesson
+        self.idle, self.lesson, self.loading_text = idle, lesson, loading
         self.status_text = ""
         self._status = Text()
         self._speed = Text()  # the status's last part, the first to go when space is short
@@ -58,12 +60,11 @@ class RunHeader(Widget):
             return
         self._update(status)
 
-    @staticmethod
-    def _start(view: View) -> Text:
+    def _start(self, view: View) -> Text:
         """The status while loading or failed, else the device (the caller adds where training is)."""
         status = Text()  # styles go on spans: Text(..., style=) would style everything appended later
         if view.state == "loading":
-            status.append("loading PyTorch…", style="italic")
+            status.append(self.loading_text, style="italic")
         elif view.state == "error":
             status.append("✗ error", style=ERROR_STYLE)
         else:

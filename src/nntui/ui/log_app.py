@@ -6,12 +6,14 @@ The runs are the script's, so nothing here plays, steps or edits; the keys are t
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
+from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer
+from textual.widgets import Footer, Log
 
 from ..logview import LogRunner
 from ..panels.accuracy.widget import AccuracyPanel
@@ -24,6 +26,7 @@ from ..panels.variants.widget import VariantsTable
 from ..panels.weight_norms.widget import WeightNormsPanel
 from ..runner import View
 from ..scenario.spec import Lesson
+from ..script import OUTPUT_LINES, ScriptProcess
 from . import STYLESHEET
 from .base import BaseApp
 from .header import RunHeader
@@ -33,6 +36,7 @@ from .screens.help import HelpScreen
 from .viewing import VIEWING_HELP, Viewing
 
 REFRESH_SECONDS = 0.25
+WAITING = "waiting for the script's nntui.watch…"
 
 GUIDE = """\
 Your script's own run, as it trains (or as it ended).
@@ -68,19 +72,32 @@ class LogApp(BaseApp, Viewing, App[None]):
         Binding("q", "quit", "Quit"),
     ]
 
-    def __init__(self, runner: LogRunner, title: str, *, theme: str | None = None):
+    def __init__(self, runner: LogRunner, title: str, *, script: ScriptProcess | None = None,
+                 theme: str | None = None):
+        """`script`: the script that writes the logs (nntui watch): its output goes to a console panel, q stops
+        it, and the runs its nntui.watch calls start join the screen as they come."""
         super().__init__()
         if theme is not None:
             self.theme = theme
         self.runner = runner
+        self.script = script
         self.title = title
         self.log_y, self.smooth = True, False
         self._shown_version = -1
         self._told: set[str] = set()  # runs whose end was said
         self._panels: list[Panel] = []
+        self._composed_runs = 0
+        self._exit_said = False
 
     def compose(self) -> ComposeResult:
         view = self.runner.view()
+        self._composed_runs = len(view.runs)
+        self.__dict__.pop("_found", None)  # (recomposed: the widgets are new)
+        if not view.runs:  # nntui watch, before the script's nntui.watch: its output alone
+            yield RunHeader(self.title, idle="no new steps", lesson=False, loading=WAITING)
+            yield ScriptConsole(self.script, id="console")
+            yield Footer(show_command_palette=False)
+            return
         held_out = any(run.val_steps is not None and len(run.val_steps) for run in view.runs)
         plots: list[Panel] = [LossPlot(log_y=True, draws_held_out=not held_out, id="loss"),
                               GradientFlowPanel(id="gradient_flow"), HistogramPanel(id="histograms"),
@@ -92,11 +109,14 @@ class LogApp(BaseApp, Viewing, App[None]):
         table = VariantsTable(["optimizer", "batch_size", "lr"], [r.label for r in view.runs],
                               [r.settings for r in view.runs], _measured_columns(view), id="variants")
         guide = LessonPanel(Lesson(text=GUIDE), title="Reading it", id="lesson")
-        self._panels = [*plots, table, guide]  # composed once, never replaced: every View goes to each of them
+        self._panels = [*plots, table, guide]  # composed once a set of runs: every View goes to each of them
         yield RunHeader(self.title, idle="no new steps", lesson=False)
+        shown: list = list(plots)
+        if self.script is not None:  # the script's own output, a plot among the others
+            shown.append(ScriptConsole(self.script, id="console"))
         with Horizontal(id="body"):
             with Vertical(id="main"):
-                yield PlotGrid(plots, id="plots")  # type: ignore[arg-type]  # (the panels are Widgets too)
+                yield PlotGrid(shown, id="plots")
                 yield table
             yield guide
         yield Footer(show_command_palette=False)
@@ -109,10 +129,24 @@ class LogApp(BaseApp, Viewing, App[None]):
     def on_unmount(self) -> None:
         self.runner.stop()
 
+    async def action_quit(self) -> None:
+        """Quit, stopping the script first (as Ctrl+C would: its log's last line says "interrupted")."""
+        if self.script is not None and self.script.returncode is None:
+            self.notify("stopping the script…", timeout=5)
+            await asyncio.to_thread(self.script.stop)
+        self.exit()
+
     def refresh_panels(self) -> None:
         if not self.is_running:
             return
+        self._follow_script()
         view = self.runner.view()
+        if len(view.runs) != self._composed_runs:  # the script started another run: every panel draws it
+            self._composed_runs = len(view.runs)
+            self.call_later(self.recompose)
+            return
+        for console in self._all(ScriptConsole):
+            console.catch_up()
         for header in self._all(RunHeader):
             header.show(view)
         if view.version == self._shown_version:
@@ -122,9 +156,26 @@ class LogApp(BaseApp, Viewing, App[None]):
             shown.show(view)
         self._say_ends(view)
 
+    def _follow_script(self) -> None:
+        """nntui watch: the logs the script announced join; its exit is said once."""
+        script = self.script
+        if script is None:
+            return
+        for path in script.new_logs():
+            self.runner.add(path)
+        code = script.returncode
+        if code is not None and not self._exit_said:
+            self._exit_said = True
+            self.runner.waiting = False
+            name = script.script.name
+            for header in self._all(RunHeader):
+                header.idle = f"{name} exited ({code})"
+            self.notify(f"{name} exited with code {code}; q quits", title="Script ended",
+                        severity="information" if code == 0 else "error", timeout=30)
+
     def _say_ends(self, view: View) -> None:
         """A script that ended other than by close() (an exception, Ctrl+C) is said once, with its last step."""
-        for reader in self.runner.readers:
+        for reader in self.runner.shown:
             how = reader.ended
             if how and how != "closed" and reader.name not in self._told:
                 self._told.add(reader.name)
@@ -133,7 +184,7 @@ class LogApp(BaseApp, Viewing, App[None]):
         if view.error:
             self.notify(view.error, title="Cannot read the log", severity="error", timeout=30)
 
-    def screenshot_stem(self) -> str:
+    def screenshot_stem(self) -> str:  # (the title is the logs' folders, or the script)
         return f"nntui-view-{Path(self.title).name or 'runs'}-step{self.runner.view().step}"
 
     def action_help(self) -> None:
@@ -141,6 +192,27 @@ class LogApp(BaseApp, Viewing, App[None]):
                 if isinstance(b, Binding)]
         rows += [("tab", "Move focus between panels"), ("[ ]", "Another run (gradient flow, histograms, norms)")]
         self.push_screen(HelpScreen(rows, self.title))
+
+
+class ScriptConsole(Log):
+    """The script's own output (stdout and stderr, as it prints them), its last lines kept."""
+
+    def __init__(self, script: ScriptProcess | None, **kwargs):
+        super().__init__(max_lines=OUTPUT_LINES, **kwargs)
+        self.script = script
+        self._written = 0
+
+    def on_mount(self) -> None:
+        self.border_title = f"Output · {self.script.script.name}" if self.script is not None else "Output"
+        self.catch_up()
+
+    def catch_up(self) -> None:
+        script = self.script
+        if script is None or script.written == self._written:
+            return
+        new = min(script.written - self._written, len(script.lines))
+        self.write_lines(Text(line).plain for line in list(script.lines)[-new:])
+        self._written = script.written
 
 
 def _measured_columns(view: View) -> tuple[str, ...]:
