@@ -24,7 +24,9 @@ never at one mini-batch or one update, which noise flips at random. The rules, i
   steps, 2·FLAT of itself and VISIBLE of the chart's height is learning: the window may be a small part of a
   long run.
 - **stuck**: flat, yet no better than predicting a constant (within BASELINE_SHARE of the data's baseline:
-  the mean for regression, ln k for k balanced classes) or FAR_ABOVE times above another run that is
+  the mean for regression, ln k for k balanced classes), or no lower than where it started (a watched
+  script's run, whose baseline nntui cannot know, flat at ln 3 for its first 40 steps had read "converged"),
+  or FAR_ABOVE times above another run that is
   still in the race, or, where the lowest reachable loss is known (a linear model's least squares), flat
   and not creeping down while short of it by more than FLOOR_SHARE of the way from its start: it has
   stopped learning long before the data allowed (alone, too, with no other run to compare). A curve that
@@ -223,7 +225,8 @@ def _flat_verdict(c: _Curve, stopped: bool) -> str:
     reached = not c.above_floor and now <= (1 + FLAT) * floor  # (drawn less its floor, the chart shows the gap)
     falling = not c.frozen and _falls_visibly(c.earlier, now, c.first, c.linear, c.best_other)
     if stopped and not reached and not falling and (now >= BASELINE_SHARE * c.baseline
-                                                    or mine >= FAR_ABOVE * c.best_other):
+                                                    or mine >= FAR_ABOVE * c.best_other
+                                                    or now >= (1 - FLAT) * c.first):
         return "stuck"
     if reached:
         return "converged"

@@ -220,7 +220,9 @@ class Watch:
             probe["update_ratios"] = {"step": self.count - 1,
                                       "shares": numbers((moved / norms.clamp_min(1e-30)).cpu().numpy(), True)}
         self._captured, self._before, self._armed = {}, None, False
-        self._probe_cost = time.perf_counter() - started
+        # the first probe pays for one-off set-up (kernels loaded, buffers allocated: 10× a later one's time);
+        # spacing the second by it left a short run with one picture of its weights
+        self._probe_cost = time.perf_counter() - started if self._last_probe_step > 0 else 0.0
         self._last_probe_step = self.count
         self._probes_at_rate += 1
         if self._probes_at_rate >= PROBES_PER_OCTAVE:  # the log grows with the log of the steps, not the steps

@@ -36,6 +36,7 @@ from .screens.help import HelpScreen
 from .viewing import VIEWING_HELP, Viewing
 
 REFRESH_SECONDS = 0.25
+SMOOTHING = 0.98  # the EMA's weight per step: a window of about 50 steps (every step's loss is a point here)
 WAITING = "waiting for the script's nntui.watch…"
 
 GUIDE = """\
@@ -49,8 +50,9 @@ decades apart: the small end learns slowly
 (vanishing); a growing bar: exploding.
 
 **Weights / activations / gradients**: each layer's
-spread (h, w, a: keys when focused). Activations all at
-0: dead ReLUs; all at ±1: saturated.
+spread, now and over the run (tab to it, then ←→ for
+the kind, ↑↓ for the layer). Activations all at 0:
+dead ReLUs; all at ±1: saturated.
 
 **Weight norms**: ‖W‖ per layer, and how much one update
 changes it: about 1e-3 is healthy; 1e-1 is being thrown
@@ -82,16 +84,16 @@ class LogApp(BaseApp, Viewing, App[None]):
         self.runner = runner
         self.script = script
         self.title = title
-        self.log_y, self.smooth = True, False
+        self.log_y, self.smooth = True, True
         self._shown_version = -1
         self._told: set[str] = set()  # runs whose end was said
         self._panels: list[Panel] = []
-        self._composed_runs = 0
+        self._layout_shown: tuple = ()
         self._exit_said = False
 
     def compose(self) -> ComposeResult:
         view = self.runner.view()
-        self._composed_runs = len(view.runs)
+        self._layout_shown = _layout(view)
         self.__dict__.pop("_found", None)  # (recomposed: the widgets are new)
         if not view.runs:  # nntui watch, before the script's nntui.watch: its output alone
             yield RunHeader(self.title, idle="no new steps", lesson=False, loading=WAITING)
@@ -99,7 +101,9 @@ class LogApp(BaseApp, Viewing, App[None]):
             yield Footer(show_command_palette=False)
             return
         held_out = any(run.val_steps is not None and len(run.val_steps) for run in view.runs)
-        plots: list[Panel] = [LossPlot(log_y=True, draws_held_out=not held_out, id="loss"),
+        # smoothed, the raw points faint: a watched loop's loss is a mini-batch's, and its swings hid the trend
+        plots: list[Panel] = [LossPlot(log_y=True, smooth=self.smooth, draws_held_out=not held_out,
+                                       batch_compared=True, smoothing=SMOOTHING, id="loss"),
                               GradientFlowPanel(id="gradient_flow"), HistogramPanel(id="histograms"),
                               WeightNormsPanel(id="weight_norms")]
         if held_out:  # validation on its own axis (dashed beside training, it read as training)
@@ -107,7 +111,8 @@ class LogApp(BaseApp, Viewing, App[None]):
         if any(run.acc_steps is not None and len(run.acc_steps) for run in view.runs):
             plots.insert(1, AccuracyPanel(id="accuracy"))
         table = VariantsTable(["optimizer", "batch_size", "lr"], [r.label for r in view.runs],
-                              [r.settings for r in view.runs], _measured_columns(view), id="variants")
+                              [r.settings for r in view.runs], _measured_columns(view), title="Runs",
+                              id="variants")
         guide = LessonPanel(Lesson(text=GUIDE), title="Reading it", id="lesson")
         self._panels = [*plots, table, guide]  # composed once a set of runs: every View goes to each of them
         yield RunHeader(self.title, idle="no new steps", lesson=False)
@@ -141,8 +146,8 @@ class LogApp(BaseApp, Viewing, App[None]):
             return
         self._follow_script()
         view = self.runner.view()
-        if len(view.runs) != self._composed_runs:  # the script started another run: every panel draws it
-            self._composed_runs = len(view.runs)
+        if _layout(view) != self._layout_shown:  # another run, or a first validation loss: panels for them
+            self._layout_shown = _layout(view)
             self.call_later(self.recompose)
             return
         for console in self._all(ScriptConsole):
@@ -213,6 +218,12 @@ class ScriptConsole(Log):
         new = min(script.written - self._written, len(script.lines))
         self.write_lines(Text(line).plain for line in list(script.lines)[-new:])
         self._written = script.written
+
+
+def _layout(view: View) -> tuple[int, bool, bool]:
+    """What decides the panels: how many runs, and whether any has validation losses or accuracies."""
+    return (len(view.runs), any(run.val_steps is not None and len(run.val_steps) for run in view.runs),
+            any(run.acc_steps is not None and len(run.acc_steps) for run in view.runs))
 
 
 def _measured_columns(view: View) -> tuple[str, ...]:

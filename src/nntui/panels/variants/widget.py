@@ -87,8 +87,11 @@ class VariantsTable(Panel, ScrollView, can_focus=False):  # nothing to select: i
                    derived=DERIVED_GAP_KEPT if gap_first else DERIVED, **kwargs)
 
     def __init__(self, columns: list[str], labels: list[str], settings: list[dict], live: tuple[str, ...] = (),
-                 per_step: list[int] | None = None, derived: dict[str, int] | None = None, **kwargs):
+                 per_step: list[int] | None = None, derived: dict[str, int] | None = None, title: str = "Variants",
+                 **kwargs):
+        """`title`: its border's (a watched script's runs are no lesson's variants)."""
         super().__init__(**kwargs)
+        self.table_title = title
         self.derived = DERIVED if derived is None else derived  # the measured columns a short table drops, in order
         self.settings_columns = columns
         self.per_step = per_step or [0] * len(labels)  # samples a step of each run takes (the "samples" column)
@@ -120,7 +123,7 @@ class VariantsTable(Panel, ScrollView, can_focus=False):  # nothing to select: i
         self._updated = 0.0
 
     def on_mount(self) -> None:
-        self.border_title = "Variants"
+        self.border_title = self.table_title
         self._update_size()
 
     def cell(self, row: int, column: str) -> str:
