@@ -238,3 +238,48 @@ async def test_nntui_watch_runs_the_script_draws_its_run_as_it_comes_and_q_stops
     reader = LogReader(tmp_path / "run" / LOG_NAME)
     reader.poll()
     assert reader.ended == "interrupted"
+
+
+DEVICES = ["cpu"] + [d for d, ok in (("cuda", torch.cuda.is_available()),
+                                     ("mps", torch.backends.mps.is_available())) if ok]
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_a_conv_model_is_watched_on_every_device_there_is(tmp_path, device):
+    """conv layers, a model that is not a Sequential, and the device's own tensors (no sync a step)."""
+
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv = nn.Conv2d(1, 4, 3, padding=1)
+            self.act = nn.ReLU()
+            self.head = nn.Linear(4 * 8 * 8, 2)
+
+        def forward(self, x):
+            return self.head(self.act(self.conv(x)).flatten(1))
+
+    torch.manual_seed(0)
+    model = Net().to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    x, y = torch.randn(64, 1, 8, 8, device=device), torch.randint(0, 2, (64,), device=device)
+    with nntui.watch(model, optimizer, log_dir=tmp_path, every=4) as run:
+        for _ in range(12):
+            optimizer.zero_grad()
+            loss = nn.functional.cross_entropy(model(x), y)
+            loss.backward()
+            optimizer.step()
+            run.step(loss)
+    _, view = _viewed(tmp_path)
+    (shown,) = view.runs
+    assert view.device == device and shown.step == 12 and shown.loss == loss.item()
+    assert shown.measured["dists"]["weights"].names == ("conv.weight", "head.weight")
+    assert shown.measured["dists"]["activations"].names == ("act: ReLU",)
+    assert shown.settings["step_noise"] is None  # the same batch at every line: its swings would be oscillation
+
+
+def test_nntui_watch_without_the_script_is_one_line(tmp_path, capsys):
+    with pytest.raises(SystemExit) as ended:
+        main(["watch", str(tmp_path / "train.py"), "--epochs", "3"])
+    assert ended.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no such script" in err
