@@ -126,8 +126,10 @@ def summary_table(history: History, dot: str = "·") -> Table:
     for k, col in enumerate(header):
         # no cell is ever cut: a column is at least as wide as its longest word (a number is one word)
         widest = max(len(word) for row in (header, *rows) for word in row[k].split() or [""])
+        # (no_wrap: Rich's collapse narrows the widest columns first, whatever their min_width: "overfitting" was
+        # cut to "overfitti"; only a header of two words may wrap, onto two lines)
         table.add_column(col, justify="left" if col in ("variant", "optimizer", "status") else "right",
-                         min_width=widest)
+                         min_width=widest, no_wrap=" " not in col)
         least += widest + 2  # (and its padding and the space between columns)
     table.min_width = max(table.min_width or 0, least)  # the width the table is printed at, if wider than the terminal
     for row in rows:
