@@ -47,15 +47,19 @@ def _viewed(log_dir: Path):
     return runner, runner.view()
 
 
-def test_a_watched_loop_is_recorded_whole_and_its_last_loss_exactly(tmp_path):
+def test_a_watched_loop_is_recorded_whole_and_its_last_loss_exactly(tmp_path, capsys):
     last, run = _loop(tmp_path / "run", 37, val_loss=0.5, accuracy=0.25)
     run.close()
     run.close()  # (again: nothing)
     runner, view = _viewed(tmp_path / "run")
     (shown,) = view.runs
     assert view.finished and not view.playing and view.step == 37 and shown.step == 37
-    assert shown.loss == last  # the record's final loss is the script's last loss, to the bit
     assert list(shown.steps) == list(range(37))  # every step's loss, the 7 after the last line's included
+    assert shown.losses[-1] == last and shown.loss != last  # compared on their moving average, drawn over them
+    with pytest.raises(SystemExit):
+        main(["view", str(tmp_path / "run"), "--headless", "--out", str(tmp_path / "r.json")])
+    record = json.loads((tmp_path / "r.json").read_text())
+    assert record["runs"][0]["final_loss"] == last  # the record's final loss is the script's last loss, to the bit
     assert list(shown.val_steps) == [4, 9, 14, 19, 24, 29, 34] and shown.val_loss == 0.5
     assert shown.accuracy == 0.25 and math.isnan(shown.val_accuracy)
     assert shown.param_names == ("0.weight", "0.bias", "2.weight", "2.bias")
@@ -271,7 +275,7 @@ def test_a_conv_model_is_watched_on_every_device_there_is(tmp_path, device):
             run.step(loss)
     _, view = _viewed(tmp_path)
     (shown,) = view.runs
-    assert view.device == device and shown.step == 12 and shown.loss == loss.item()
+    assert view.device == device and shown.step == 12 and shown.losses[-1] == loss.item()
     assert shown.measured["dists"]["weights"].names == ("conv.weight", "head.weight")
     assert shown.measured["dists"]["activations"].names == ("act: ReLU",)
     assert shown.settings["step_noise"] is None  # the same batch at every line: its swings would be oscillation

@@ -27,7 +27,7 @@ from rich.table import Table
 
 from .errors import NntuiError, printable
 from .files import write_atomically
-from .record import History, dumps
+from .record import History, dumps, json_number
 from .scenario import Scenario
 
 PLAIN_MARKERS = "ox+*#@%=~^sdvhak"
@@ -323,9 +323,10 @@ def run_headless(scenario: Scenario, *, device: str | None, out: Path | None, cs
     return 0
 
 
-def view_headless(runner, *, out: Path | None, stdout: TextIO = sys.stdout, stderr: TextIO = sys.stderr) -> int:
+def view_headless(runner, *, out: Path | None, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
     """`nntui view LOG… --headless`: the watched runs' summary and loss chart, and their JSON record (the record
     of a scenario run, its source the logs); returns the exit code."""
+    stdout, stderr = stdout or sys.stdout, stderr or sys.stderr  # (as they are now, not at import)
     err = _Stdout(file=stderr)
     console = _Stdout(file=stdout, highlight=False)
     runner.load()
@@ -341,6 +342,8 @@ def view_headless(runner, *, out: Path | None, stdout: TextIO = sys.stdout, stde
                                  complete=complete)
         made.update(seed=None, source="nntui.watch", logs=paths,
                     ended=[r.ended for r in runner.readers])  # "closed", "interrupted", "error: …" or null: live
+        for run, h in zip(made["runs"], history.runs):  # the script's last loss, as it was (train_loss: the average)
+            run["final_loss"] = json_number(h.loss.last[1]) if h.loss.last else None
         write_atomically(path, dumps(made) + "\n")
 
     said, failed = _write_outputs((("--out", out, record),), True)

@@ -123,7 +123,7 @@ class LogRunner:
         h = self.history
         runs = tuple(run_view(r) for r in h.runs)
         step = max((r.step for r in self.readers), default=0)
-        finished = bool(runs) and not self.waiting and all(r.ended is not None for r in self.readers)
+        finished = bool(runs) and all(r.ended is not None for r in self.readers)  # (a later run would go on)
         state = "error" if self.error else "ready" if runs else "loading"
         device = ", ".join(dict.fromkeys(str((r.header or {}).get("device", "?")) for r in self.shown))
         # the step axis ends at the last step of a finished run; a live one's grows in 1-2-5 jumps (its length is

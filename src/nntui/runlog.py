@@ -7,7 +7,7 @@ line without its newline), and a reader can follow the file while it grows. docs
 - the first line, the header: {"nntui_log": LOG_VERSION, "name", "device", "every", "params": [[name, shape]…],
   "groups": the optimizer's param groups' settings, "model": the model's class, "started": ISO time};
 - then a "steps" line every `every` steps: each step's loss since the last line (a step's loss is the loss of
-  the parameters before that update), each parameter's gradient norm and each group's lr now, the seconds
+  the parameters before that update; read back, its moving average is the run's compared loss), each parameter's gradient norm and each group's lr now, the seconds
   trained so far, validation losses and accuracies the script gave, and, when measured, a "probe": the
   weights', activations' and gradients' distributions per layer, each weight matrix's norm and each update's
   share of it;
@@ -38,6 +38,7 @@ LOG_VERSION = 1
 LOG_NAME = "nntui.jsonl"
 RAW_STEPS = 4096         # every step's loss is written up to here; then min/max buckets, widening with the run
 PROBES_PER_OCTAVE = 256  # probes written at one interval before the interval doubles
+SMOOTHING = 0.95  # a watched run's compared loss: the EMA of its steps' losses, about 20 steps (in log space)
 
 
 def log_file(path: Path) -> Path:
@@ -149,6 +150,8 @@ class LogReader:
     _partial: bytes = b""
     _diverged: int | None = None
     _now: dict[str, Any] = field(default_factory=dict)  # the probe's latest "now" values, repeated in each frame
+    _ema: tuple[float, float] = (0.0, 0.0)  # the smoothed loss's running (weighted sum, total weight)
+    _log: bool | None = None  # smoothed in log space (a geometric mean: every loss so far above 0)
 
     @property
     def name(self) -> str:
@@ -225,12 +228,30 @@ class LogReader:
             finished=self.ended is not None, param_names=tuple(str(p[0]) for p in params),
             param_shapes=tuple(tuple(p[1]) for p in params),
             grad_norms=_array(e["grad_norms"]) if "grad_norms" in e else np.full(len(params), math.nan),
-            train_steps=steps, train_losses=losses,
+            train_steps=steps, train_losses=self._smoothed(losses),
             acc_steps=acc[:, 0].astype(np.int64) if len(acc) else None,
             accuracies=acc[:, 1] if len(acc) else None, val_accuracies=acc[:, 2] if len(acc) else None,
             lr=float(lrs[0]) if lrs and lrs[0] is not None else math.nan,
             train_seconds=float(e.get("seconds", 0.0)), device=str(header.get("device", "cpu")),
             measured=measured)
+
+    def _smoothed(self, losses: np.ndarray) -> np.ndarray:
+        """The loss a watched run is compared, judged and drawn on: a script's steps' losses are each a mini-batch's,
+        whose swings hid the trend and made every run's status "noisy". A debiased EMA (TensorBoard's), of the log
+        of the loss while every loss is above 0 (on a log axis, a mean of the raw values sat above the points);
+        NaN and Inf pass through where they happened."""
+        if self._log is None and len(losses):
+            self._log = bool(losses[0] > 0)
+        total, weight = self._ema
+        out = losses.copy()
+        for k, value in enumerate(losses.tolist()):
+            if not math.isfinite(value) or (self._log and value <= 0):
+                continue
+            total = SMOOTHING * total + (1 - SMOOTHING) * (math.log(value) if self._log else value)
+            weight = SMOOTHING * weight + (1 - SMOOTHING)
+            out[k] = math.exp(total / weight) if self._log else total / weight
+        self._ema = (total, weight)
+        return out
 
     def _measured(self, probe: dict[str, Any] | None) -> dict[str, Any]:
         """What the panels read (panels/histograms, panels/weight_norms), under their probes' names: a frame

@@ -36,14 +36,15 @@ from .screens.help import HelpScreen
 from .viewing import VIEWING_HELP, Viewing
 
 REFRESH_SECONDS = 0.25
-SMOOTHING = 0.98  # the EMA's weight per step: a window of about 50 steps (every step's loss is a point here)
 WAITING = "waiting for the script's nntui.watch…"
 
 GUIDE = """\
 Your script's own run, as it trains (or as it ended).
 
-**Loss**: every step's loss. A mini-batch loss swings
-round its level: *noisy*, not oscillating.
+**Loss**: each step's loss (faint) and their moving
+average (the line, the status and the table's "avg
+loss"). A mini-batch loss swings round its level: the
+average shows the trend.
 
 **Gradient flow**: each layer's gradient size. Bars
 decades apart: the small end learns slowly
@@ -54,9 +55,10 @@ spread, now and over the run (tab to it, then ←→ for
 the kind, ↑↓ for the layer). Activations all at 0:
 dead ReLUs; all at ±1: saturated.
 
-**Weight norms**: ‖W‖ per layer, and how much one update
-changes it: about 1e-3 is healthy; 1e-1 is being thrown
-around; 1e-6 has stopped learning.
+**Weight updates**: the share of ‖W‖ one update changes:
+about 1e-3 is healthy; 1e-1, the layer is thrown around;
+1e-4 and below, it barely moves (a small lr, or a
+schedule near its end).
 """
 
 
@@ -84,7 +86,7 @@ class LogApp(BaseApp, Viewing, App[None]):
         self.runner = runner
         self.script = script
         self.title = title
-        self.log_y, self.smooth = True, True
+        self.log_y, self.smooth = True, False
         self._shown_version = -1
         self._told: set[str] = set()  # runs whose end was said
         self._panels: list[Panel] = []
@@ -100,18 +102,19 @@ class LogApp(BaseApp, Viewing, App[None]):
             yield ScriptConsole(self.script, id="console")
             yield Footer(show_command_palette=False)
             return
-        held_out = any(run.val_steps is not None and len(run.val_steps) for run in view.runs)
-        # smoothed, the raw points faint: a watched loop's loss is a mini-batch's, and its swings hid the trend
+        held_out = _given(view, "val_steps")
+        # the steps' moving average (runlog.py), each step's mini-batch loss faint around it
         plots: list[Panel] = [LossPlot(log_y=True, smooth=self.smooth, draws_held_out=not held_out,
-                                       batch_compared=True, smoothing=SMOOTHING, id="loss"),
+                                       traces=("watched",) * len(view.runs), id="loss"),
                               GradientFlowPanel(id="gradient_flow"), HistogramPanel(id="histograms"),
                               WeightNormsPanel(id="weight_norms")]
         if held_out:  # validation on its own axis (dashed beside training, it read as training)
             plots.insert(1, ValLossPlot(log_y=True, id="val_loss"))
-        if any(run.acc_steps is not None and len(run.acc_steps) for run in view.runs):
+        if _given(view, "acc_steps") or _given(view, "val_acc_steps"):
             plots.insert(1, AccuracyPanel(id="accuracy"))
         table = VariantsTable(["optimizer", "batch_size", "lr"], [r.label for r in view.runs],
                               [r.settings for r in view.runs], _measured_columns(view), title="Runs",
+                              loss_title=("avg loss", "avg"),
                               id="variants")
         guide = LessonPanel(Lesson(text=GUIDE), title="Reading it", id="lesson")
         self._panels = [*plots, table, guide]  # composed once a set of runs: every View goes to each of them
@@ -220,14 +223,17 @@ class ScriptConsole(Log):
         self._written = script.written
 
 
-def _layout(view: View) -> tuple[int, bool, bool]:
-    """What decides the panels: how many runs, and whether any has validation losses or accuracies."""
-    return (len(view.runs), any(run.val_steps is not None and len(run.val_steps) for run in view.runs),
-            any(run.acc_steps is not None and len(run.acc_steps) for run in view.runs))
+def _given(view: View, steps: str) -> bool:
+    """Some run's script gave this series (val_steps, acc_steps, val_acc_steps: RunView's fields)."""
+    return any(getattr(run, steps) is not None and len(getattr(run, steps)) for run in view.runs)
+
+
+def _layout(view: View) -> tuple[bool, ...]:
+    """What decides the panels and columns: the runs there are, and the series their scripts give."""
+    return (*(True for _ in view.runs), *(_given(view, f) for f in ("val_steps", "acc_steps", "val_acc_steps")))
 
 
 def _measured_columns(view: View) -> tuple[str, ...]:
-    held_out = any(run.val_steps is not None and len(run.val_steps) for run in view.runs)
-    classified = any(run.acc_steps is not None and len(run.acc_steps) for run in view.runs)
-    return (*(("val loss", "gap") if held_out else ()), *(("accuracy",) if classified else ()),
-            *(("val acc",) if classified and held_out else ()))
+    return (*(("val loss", "gap") if _given(view, "val_steps") else ()),
+            *(("accuracy",) if _given(view, "acc_steps") else ()),
+            *(("val acc",) if _given(view, "val_acc_steps") else ()))

@@ -35,15 +35,23 @@ class AccuracyPanel(LossPlot):
     def _title(self) -> str:
         return "Accuracy"
 
+    _held_out_only = False  # no run has a training accuracy (a watched script may give only its validation's)
+
     def _legend(self, held_out: bool, noise: bool, marks: Collection[str]) -> list[tuple[str, str]]:
+        if self._held_out_only:
+            return [("━ validation split", "━ val")]
         if not held_out:
             return [("━ training split", "━ train")]
         return [("━ training", "━ train"), validation_entry(marks)]
 
     def _curves(self, view: View) -> list[Curves]:
         none = self._finite(None, None)
-        return [Curves(self._finite(run.acc_steps, run.accuracies), none,
-                       self._finite(run.val_acc_steps, run.val_accuracies), envelope=False) for run in view.runs]
+        trained = [self._finite(run.acc_steps, run.accuracies) for run in view.runs]
+        held = [self._finite(run.val_acc_steps, run.val_accuracies) for run in view.runs]
+        self._held_out_only = not any(len(t[0]) for t in trained) and any(len(h[0]) for h in held)
+        if self._held_out_only:  # the validation accuracy is the curve, drawn solid
+            return [Curves(h, none, none, envelope=False) for h in held]
+        return [Curves(t, none, h, envelope=False) for t, h in zip(trained, held)]
 
     def _y_range(self, view: View, curves: list[Curves]) -> tuple[float, float]:
         """From the lowest accuracy shown, rounded down to a tenth, to 100%."""

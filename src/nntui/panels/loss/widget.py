@@ -128,12 +128,8 @@ class LossPlot(StripPanel):
 
     def __init__(self, log_y: bool = False, smooth: bool = False,
                  beat_focus: tuple[tuple[int, int | None], ...] = (), above_floor: bool = False,
-                 smoothing: float = 0.9, traces: tuple[str, ...] = (), draws_held_out: bool = True,
-                 batch_compared: bool = False, **kwargs):
-        """`batch_compared`: the compared loss is itself each step's mini-batch loss (a watched loop's): smoothed,
-        its raw points are drawn faint around it even though they are the same points."""
+                 smoothing: float = 0.9, traces: tuple[str, ...] = (), draws_held_out: bool = True, **kwargs):
         super().__init__(**kwargs)
-        self.batch_compared = batch_compared
         # the validation curves dashed over the training curves; where another panel shows the validation loss
         # (VALIDATION_PANELS), they only hold the y axis (dashes a shade lighter read as training to reviewers)
         self.draws_held_out = draws_held_out
@@ -278,7 +274,7 @@ class LossPlot(StripPanel):
             ema = ema if len(ema[0]) else raw
             full = self._finite(run.train_steps, run.train_losses, floor)
             held_out = self._finite(run.val_steps, run.val_losses, floor)
-            if len(full[0]) and self.smooth and (self.batch_compared or not same_points(full, raw)):  # the compared curve smoothed, its raw points faint
+            if len(full[0]) and self.smooth and not same_points(full, raw):  # the compared curve smoothed, its raw points faint
                 # around it (batch_size: each end label at the last of a noisy curve ranked batch 8 above batch 1,
                 # where the claims' means rank them the other way)
                 out.append(Curves((full[0], smoothed(full[1], self.smoothing, self.log_y)), full, held_out, envelope=True))
@@ -740,7 +736,9 @@ def _past_lowest(run) -> bool:
 # what a run's faint trace is, by why its step losses differ from the loss on the whole split (Variant.step_noise)
 TRACES = {"batch": ("faint: each batch", "faint: batch"),
           "dropout": ("faint: with dropout on", "faint: dropout on"),  # (regularization's olive dots had read as
-          "batch norm": ("faint: batch-norm training mode", "faint: train mode")}  # a validation curve)
+          "batch norm": ("faint: batch-norm training mode", "faint: train mode"),  # a validation curve)
+          # a watched script's run (runlog.py): its line is the moving average of its steps' mini-batch losses
+          "watched": ("line: average of ~20 steps · faint: each step", "faint: each step")}
 
 
 def debiased_ema(values: np.ndarray, beta: float) -> np.ndarray:

@@ -88,8 +88,9 @@ class VariantsTable(Panel, ScrollView, can_focus=False):  # nothing to select: i
 
     def __init__(self, columns: list[str], labels: list[str], settings: list[dict], live: tuple[str, ...] = (),
                  per_step: list[int] | None = None, derived: dict[str, int] | None = None, title: str = "Variants",
-                 **kwargs):
-        """`title`: its border's (a watched script's runs are no lesson's variants)."""
+                 loss_title: tuple[str, str] = ("train loss", "loss"), **kwargs):
+        """`title`: its border's (a watched script's runs are no lesson's variants); `loss_title`: the loss column's
+        heading, whole and short (a watched run's loss is its steps' moving average: "avg loss")."""
         super().__init__(**kwargs)
         self.table_title = title
         self.derived = DERIVED if derived is None else derived  # the measured columns a short table drops, in order
@@ -106,7 +107,7 @@ class VariantsTable(Panel, ScrollView, can_focus=False):  # nothing to select: i
                          *(c for c in measured if c.key not in AFTER_LOSS),
                          # not beside the mean the claims compare: the last noisy step's loss ranked batch 8
                          # above batch 1 there, against the claims (batch_size; "last loss" read so too)
-                         *([] if "mean loss" in live else [Column("loss", "train loss", 10, "right", "loss", 8)]),
+                         *([] if "mean loss" in live else [Column("loss", loss_title[0], 10, "right", loss_title[1], 8)]),
                          *(c for c in measured if c.key in AFTER_LOSS), Column("status", "status", len("status"))]
         self.columns = list(self._columns)
         self._rows: list[list[Text]] = [[Text(label)] + [Text("")] * (len(self.columns) - 1) for label in labels]
