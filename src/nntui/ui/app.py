@@ -64,6 +64,7 @@ HELP_TEXT = {
     "slower": "Slower",
     "edit": "Edit a run: lr, batch size, optimizer, momentum, activation, init, seed, steps; add or remove runs",
     "write": "Write the experiment, with your edits, as a scenario file in the current folder",
+    "next_plots": "On a screen too short for every plot: show the next ones (the variants table says which)",
 }
 
 def panel_class(name: str) -> type[Panel]:

@@ -18,7 +18,7 @@ VIEWING_HELP = {  # the footer is terse (it must fit 80 columns); the help scree
     "toggle_smooth": "Loss curves: raw / smoothed (moving average)",
     "screenshot": "Save an SVG screenshot in the current folder",
     "toggle_maximize": "Zoom: maximize the focused panel, or restore",
-    "next_plots": "On a screen too short for every plot: show the next ones (the table under them says which)",
+    "next_plots": "On a screen too short for every plot: show the next ones (the runs table says which)",
     "help": "This help",
     "quit": "Quit (at once, even mid-step)",
 }
