@@ -287,3 +287,17 @@ def test_nntui_watch_without_the_script_is_one_line(tmp_path, capsys):
     assert ended.value.code == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "no such script" in err
+
+
+def test_a_run_that_goes_nan_is_marked_where_it_happened(tmp_path):
+    model = nn.Linear(2, 1)
+    with nntui.watch(model, log_dir=tmp_path, every=4) as run:
+        for step in range(10):
+            model.zero_grad()
+            loss = model(torch.ones(3, 2)).pow(2).mean() * (math.inf if step == 6 else 1.0)
+            loss.backward()
+            run.step(loss)
+    _, view = _viewed(tmp_path)
+    (shown,) = view.runs
+    assert shown.diverged_at == 6 and shown.status == "diverged"
+    assert math.isinf(shown.losses[6]) and np.isfinite(shown.losses[:6]).all()
