@@ -10,6 +10,7 @@ Only the lines marked `# nntui` are nntui's.
 from __future__ import annotations
 
 import argparse
+import time
 
 import torch
 from torch import nn
@@ -39,6 +40,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=600)
     parser.add_argument("--lr", type=float, default=0.05)
     parser.add_argument("--log-dir", default="runs/bars")
+    parser.add_argument("--pause", type=float, default=0.0, help="seconds to wait after each step (slows a live demo)")
     args = parser.parse_args()
 
     torch.manual_seed(0)
@@ -70,6 +72,7 @@ def main() -> None:
             run.step(loss, val_loss=val_loss, accuracy=accuracy, val_accuracy=val_accuracy)  # nntui
         else:
             run.step(loss)  # nntui
+        time.sleep(args.pause)
         if step % 100 == 0:
             print(f"step {step}: loss {loss.item():.4f}")
     run.close()  # nntui

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import time
 
 import torch
 from torch import nn
@@ -32,6 +33,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=3000)
     parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--log-dir", default="runs/spirals")
+    parser.add_argument("--pause", type=float, default=0.0, help="seconds to wait after each step (slows a live demo)")
     args = parser.parse_args()
 
     torch.manual_seed(0)
@@ -62,6 +64,7 @@ def main() -> None:
             run.step(loss, val_loss=val_loss, val_accuracy=accuracy)  # nntui
         else:
             run.step(loss)  # nntui
+        time.sleep(args.pause)
         if step % 500 == 0:
             print(f"step {step}: loss {loss.item():.4f}")
     run.close()  # nntui
