@@ -52,7 +52,7 @@ def main() -> None:
         nn.Flatten(), nn.Linear(16 * 4 * 4, 3))
     optimizer = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9)
     loss_fn = nn.CrossEntropyLoss()
-    run = nntui.watch(model, optimizer, log_dir=args.log_dir, every=5)  # nntui
+    run = nntui.watch(model, optimizer, log_dir=args.log_dir, every=5, steps=args.steps)  # nntui
 
     for step in range(args.steps):
         batch = torch.randint(0, len(x_train), (32,))

@@ -46,7 +46,7 @@ def main() -> None:
     model = nn.Sequential(nn.Linear(2, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 3))
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
     loss_fn = nn.CrossEntropyLoss()
-    run = nntui.watch(model, optimizer, log_dir=args.log_dir, every=10)  # nntui
+    run = nntui.watch(model, optimizer, log_dir=args.log_dir, every=10, steps=args.steps)  # nntui
 
     for step in range(args.steps):
         batch = torch.randint(0, len(x_train), (64,))

@@ -126,11 +126,17 @@ class LogRunner:
         finished = bool(runs) and all(r.ended is not None for r in self.readers)  # (a later run would go on)
         state = "error" if self.error else "ready" if runs else "loading"
         device = ", ".join(dict.fromkeys(str((r.header or {}).get("device", "?")) for r in self.shown))
-        # the step axis ends at the last step of a finished run; a live one's grows in 1-2-5 jumps (its length is
-        # the script's to decide)
-        total = step if finished else UNKNOWN_LENGTH
+        # the step axis ends at the last step of a finished run, or where the scripts said they would end
+        # (nntui.watch(steps=…)); else a live run's grows in 1-2-5 jumps
+        planned = [int((r.header or {}).get("steps") or 0) for r in self.shown]
+        total = step if finished else max(*planned, step) if self.planned else UNKNOWN_LENGTH
         return View(self.version, state, device, step, total, self.live, finished, None, self._rate(step),
                     self.error, runs)
+
+    @property
+    def planned(self) -> bool:
+        """Every run's script said how many steps it will take."""
+        return bool(self._runs) and all((r.header or {}).get("steps") for r in self.shown)
 
     def _rate(self, step: int) -> float:
         """Steps a second the scripts add now (seen here: the log's own clock is the script's)."""

@@ -40,9 +40,9 @@ GROUP_SETTINGS = ("lr", "momentum", "betas", "weight_decay", "eps", "dampening",
 
 
 def watch(model: nn.Module, optimizer: torch.optim.Optimizer | None = None, *, log_dir: str | Path,
-          every: int = 10, name: str | None = None) -> Watch:
+          every: int = 10, name: str | None = None, steps: int | None = None) -> Watch:
     """Watch a training loop: call `step(loss)` after each update and `close()` at the end (see the module)."""
-    return Watch(model, optimizer, log_dir=log_dir, every=every, name=name)
+    return Watch(model, optimizer, log_dir=log_dir, every=every, name=name, steps=steps)
 
 
 def _problem(message: str) -> NntuiError:
@@ -51,7 +51,7 @@ def _problem(message: str) -> NntuiError:
 
 class Watch:
     def __init__(self, model: nn.Module, optimizer: torch.optim.Optimizer | None = None, *, log_dir: str | Path,
-                 every: int = 10, name: str | None = None):
+                 every: int = 10, name: str | None = None, steps: int | None = None):
         if not isinstance(model, nn.Module):
             raise _problem(f"model is a {type(model).__name__}, not a torch.nn.Module; pass the model you train")
         if optimizer is not None and not isinstance(optimizer, torch.optim.Optimizer):
@@ -59,6 +59,8 @@ class Watch:
                            "optimizer that updates the model, or none")
         if isinstance(every, bool) or not isinstance(every, int) or every < 1:
             raise _problem(f"every={every!r}; give a whole number of steps, 1 or more (10 is cheap)")
+        if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int) or steps < 1):
+            raise _problem(f"steps={steps!r}; give the number of steps the loop will take, or leave it out")
         self.params = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
         if not self.params:
             raise _problem(f"the {type(model).__name__} has no trainable parameters; pass the nn.Module whose "
@@ -89,7 +91,7 @@ class Watch:
         self._last_batch: torch.Tensor | None = None  # … and of the one before: the same batch, or a new one
         self._batch_size = 0
         self._writer = LogWriter(log_dir, {
-            "name": name or Path(log_dir).name, "device": self.device.type, "every": every,
+            "name": name or Path(log_dir).name, "device": self.device.type, "every": every, "steps": steps,
             "params": [[n, list(p.shape)] for n, p in self.params], "model": type(model).__name__,
             "optimizer": type(optimizer).__name__ if optimizer is not None else None,
             "groups": [_group(g) for g in optimizer.param_groups] if optimizer is not None else [],

@@ -29,6 +29,7 @@ class RunHeader(Widget):
         super().__init__(**kwargs)
         self.title_text = title
         self.idle, self.lesson, self.loading_text = idle, lesson, loading
+        self.totals = lesson  # "step N/total": a lesson's length, or a watched script's where it said it
         self.status_text = ""
         self._status = Text()
         self._speed = Text()  # the status's last part, the first to go when space is short
@@ -46,7 +47,7 @@ class RunHeader(Widget):
         status = self._start(view)
         if view.state == "ready":
             status.append("  step ")
-            status.append(f"{view.step}/{view.total}" if self.lesson else f"{view.step}", style="bold")
+            status.append(f"{view.step}/{view.total}" if self.totals else f"{view.step}", style="bold")
             status.append("  ")
             if view.finished:
                 status.append("✓ done", style=DONE_STYLE)

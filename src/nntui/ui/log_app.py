@@ -55,6 +55,12 @@ spread, now and over the run (tab to it, then ←→ for
 the kind, ↑↓ for the layer). Activations all at 0:
 dead ReLUs; all at ±1: saturated.
 
+**Status** (the table), of the average: *learning*
+(still falling), *converged* (flat), *noisy* (swinging
+round a level), *overfitting* (validation rose since its
+▼ lowest while training fell), *stuck* (no lower than
+it began), *diverged* (NaN or Inf, at its step).
+
 **Weight updates**: the share of ‖W‖ one update changes:
 about 1e-3 is healthy; 1e-1, the layer is thrown around;
 1e-4 and below, it barely moves (a small lr, or a
@@ -151,11 +157,12 @@ class LogApp(BaseApp, Viewing, App[None]):
         view = self.runner.view()
         if _layout(view) != self._layout_shown:  # another run, or a first validation loss: panels for them
             self._layout_shown = _layout(view)
-            self.call_later(self.recompose)
+            self.call_later(self._recompose)
             return
         for console in self._all(ScriptConsole):
             console.catch_up()
         for header in self._all(RunHeader):
+            header.totals = self.runner.planned  # "step N/total" where the scripts said their length
             header.show(view)
         if view.version == self._shown_version:
             return
@@ -163,6 +170,10 @@ class LogApp(BaseApp, Viewing, App[None]):
         for shown in self._panels:
             shown.show(view)
         self._say_ends(view)
+
+    async def _recompose(self) -> None:
+        await self.recompose()
+        self.refresh_bindings()  # (a footer composed again showed no keys)
 
     def _follow_script(self) -> None:
         """nntui watch: the logs the script announced join; its exit is said once."""
