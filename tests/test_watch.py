@@ -60,6 +60,8 @@ def test_a_watched_loop_is_recorded_whole_and_its_last_loss_exactly(tmp_path, ca
         main(["view", str(tmp_path / "run"), "--headless", "--out", str(tmp_path / "r.json")])
     record = json.loads((tmp_path / "r.json").read_text())
     assert record["runs"][0]["final_loss"] == last  # the record's final loss is the script's last loss, to the bit
+    printed = capsys.readouterr().out
+    assert "last" in printed and "avg" in printed and f"{last:.4g}" in printed  # (and so is the summary's)
     assert list(shown.val_steps) == [4, 9, 14, 19, 24, 29, 34] and shown.val_loss == 0.5
     assert shown.accuracy == 0.25 and math.isnan(shown.val_accuracy)
     assert shown.param_names == ("0.weight", "0.bias", "2.weight", "2.bias")

@@ -106,10 +106,12 @@ SUMMARY_CELLS: dict[str, Callable[[Any], str]] = {  # a column of the summary ta
     "val loss": lambda h: f"{_last(h.val_loss):.4g}", "gap": lambda h: f"{_last(h.val_loss) - h.current_loss:+.3g}",
     "accuracy": lambda h: _percent(_last(h.accuracy)), "val acc": lambda h: _percent(_last(h.val_accuracy)),
     "status": _status_cell,
+    # a watched script's run: its last step's loss (the record's final_loss) and the moving average it is judged on
+    "last loss": lambda h: f"{_last(h.loss):.4g}", "avg loss": lambda h: f"{h.current_loss:.4g}",
 }
 
 
-def summary_table(history: History, dot: str = "·") -> Table:
+def summary_table(history: History, dot: str = "·", watched: bool = False) -> Table:
     """Each run's settings, losses and status; a setting every run shares is left out (it tells them apart
     from nothing, and an 80-column pipe needs the room for the numbers)."""
     table = Table(title="Final state", title_justify="left", box=box.SIMPLE_HEAD, show_edge=False, padding=(0, 1, 0, 0))
@@ -121,6 +123,9 @@ def summary_table(history: History, dot: str = "·") -> Table:
         table.title = f"Final state {dot} " + ", ".join(f"{c} {cells[c](history.runs[0])}" for c in shared)
         table.min_width = len(table.title)  # (a title wraps at the table's width: one line, however few columns)
     header = [*_summary_columns(history, shared), "status"]
+    if watched:  # (the whole split's loss a lesson compares is, for a watched run, its steps' moving average)
+        k = header.index("final loss")
+        header[k:k + 1] = ["last loss", "avg loss"]
     rows = [[cells[c](h) for c in header] for h in history.runs]
     least = 0
     for k, col in enumerate(header):
@@ -350,7 +355,7 @@ def view_headless(runner, *, out: Path | None, stdout: TextIO | None = None, std
     for line in said:
         err.print(line + ("" if complete else " (a script is still writing its log: the record so far)"),
                   markup=False, soft_wrap=True)
-    _print_summary(console, history, True, stdout)
+    _print_summary(console, history, True, stdout, watched=True)
     for line in failed:
         err.print(line, markup=False, soft_wrap=True)
     return 2 if failed else 0
@@ -371,10 +376,10 @@ def _write_outputs(outputs, complete: bool) -> tuple[list[str], list[str]]:
     return said, failed
 
 
-def _print_summary(console: Console, history: History, log_y: bool, stdout: TextIO) -> None:
+def _print_summary(console: Console, history: History, log_y: bool, stdout: TextIO, watched: bool = False) -> None:
     """The summary table and the loss chart, on stdout."""
     chart = loss_chart(history, log_y=log_y, color=console.is_terminal, width=min(console.width, 120))
-    table = summary_table(history, dot=encodable("·", stdout).replace("?", "-"))
+    table = summary_table(history, dot=encodable("·", stdout).replace("?", "-"), watched=watched)
     # a terminal too narrow for the table gets it at its own width, lines wrapped by the terminal: a number
     # cut to its first digits ("2.805e") reads as another number
     terminal = console.width
