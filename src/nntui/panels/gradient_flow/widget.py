@@ -155,8 +155,10 @@ class GradientFlowPanel(StripPanel):
 
     def _scale_in_subtitle(self, room: int) -> None:
         lo, hi = (_decade(v) for v in self._span)
+        # "bars:" (their length's scale; the colour row is the colours' own, of bars and strip alike: "‖∇W‖, log
+        # 1e-4 … 1" beside "colour: 1e-8 … 1e2" read as two ranges for one thing)
         self.set_titles(subtitle=first_fit([f"[ / ]: run · ‖∇W‖ bars, log scale {lo} … {hi}",
-                                            f"[ / ]: run · ‖∇W‖, log {lo} … {hi}", f"‖∇W‖, log {lo} … {hi}",
+                                            f"[ / ]: run · bars: log {lo} … {hi}", f"bars: log {lo} … {hi}",
                                             "[ / ]: run · ‖∇W‖, log scale", "‖∇W‖"], room))
 
     def _layer_rows(self, r: int, now: float, history: np.ndarray, rows: _RowLayout, width: int,
