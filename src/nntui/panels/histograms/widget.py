@@ -234,8 +234,11 @@ class HistogramPanel(StripPanel):
         if len(steps):  # each row: every layer's percentiles, one after another
             pct = pct.reshape(len(pct), n_layers, len(PERCENTILES))
             strips += self._bands(pct[:, i, :], lo, hi, band_rows, pw, rgb)
-            strips.append(_text(" " * MARGIN + _spread(f"step {steps[0]}", f"step {steps[-1]}", pw), width,
-                                base + Style(dim=True)))
+            # what the bands are, between the steps where it fits ("no legend: what do white and blue mean?")
+            left, right = f"step {steps[0]}", f"step {steps[-1]}"
+            room = pw - len(left) - len(right) - 2  # (a space either side)
+            key = next((k for k in ("white: median · bands: 0–100 %", "white: median") if len(k) <= room), "")
+            strips.append(_text(" " * MARGIN + _spread(left, right, pw, key), width, base + Style(dim=True)))
         return [s.adjust_cell_length(width, base) for s in strips[:height]]
 
     def _sharing(self) -> tuple[int, ...]:
