@@ -49,18 +49,23 @@ def _problem(message: str) -> NntuiError:
     return NntuiError(f"nntui.watch: {message}")
 
 
+def _check(model: Any, optimizer: Any, every: Any, steps: Any) -> None:
+    """nntui.watch's arguments, each a one-line error at the call (not at the end of a long run)."""
+    if not isinstance(model, nn.Module):
+        raise _problem(f"model is a {type(model).__name__}, not a torch.nn.Module; pass the model you train")
+    if optimizer is not None and not isinstance(optimizer, torch.optim.Optimizer):
+        raise _problem(f"optimizer is a {type(optimizer).__name__}, not a torch.optim.Optimizer; pass the "
+                       "optimizer that updates the model, or none")
+    if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+        raise _problem(f"every={every!r}; give a whole number of steps, 1 or more (10 is cheap)")
+    if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int) or steps < 1):
+        raise _problem(f"steps={steps!r}; give the number of steps the loop will take, or leave it out")
+
+
 class Watch:
     def __init__(self, model: nn.Module, optimizer: torch.optim.Optimizer | None = None, *, log_dir: str | Path,
                  every: int = 10, name: str | None = None, steps: int | None = None):
-        if not isinstance(model, nn.Module):
-            raise _problem(f"model is a {type(model).__name__}, not a torch.nn.Module; pass the model you train")
-        if optimizer is not None and not isinstance(optimizer, torch.optim.Optimizer):
-            raise _problem(f"optimizer is a {type(optimizer).__name__}, not a torch.optim.Optimizer; pass the "
-                           "optimizer that updates the model, or none")
-        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
-            raise _problem(f"every={every!r}; give a whole number of steps, 1 or more (10 is cheap)")
-        if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int) or steps < 1):
-            raise _problem(f"steps={steps!r}; give the number of steps the loop will take, or leave it out")
+        _check(model, optimizer, every, steps)
         self.params = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
         if not self.params:
             raise _problem(f"the {type(model).__name__} has no trainable parameters; pass the nn.Module whose "
