@@ -73,7 +73,7 @@ def main() -> None:
         else:
             run.step(loss)  # nntui
         time.sleep(args.pause)
-        if step % 100 == 0:
+        if step % 25 == 0:
             print(f"step {step}: loss {loss.item():.4f}")
     run.close()  # nntui
     print(f"trained {args.steps} steps: last loss {loss.item():.4f}, log in {args.log_dir}")

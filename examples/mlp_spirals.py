@@ -65,7 +65,7 @@ def main() -> None:
         else:
             run.step(loss)  # nntui
         time.sleep(args.pause)
-        if step % 500 == 0:
+        if step % 50 == 0:
             print(f"step {step}: loss {loss.item():.4f}")
     run.close()  # nntui
     print(f"trained {args.steps} steps: last loss {loss.item():.4f}, log in {args.log_dir}")

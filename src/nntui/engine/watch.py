@@ -70,7 +70,7 @@ class Watch:
         if not self.params:
             raise _problem(f"the {type(model).__name__} has no trainable parameters; pass the nn.Module whose "
                            "parameters the optimizer updates")
-        self.model, self.optimizer, self.every = model, optimizer, every
+        self.model, self.optimizer, self.every, self.steps = model, optimizer, every, steps
         self.device = self.params[0][1].device
         self.weights = [(n, p) for n, p in self.params if p.dim() >= 2]  # the layers the panels draw
         self.modules = activation_modules(model)
@@ -239,9 +239,12 @@ class Watch:
     def _arm(self) -> None:
         """Before the next step's forward pass: if that step ends with a probe, capture its activations and keep
         the weights as they are before its update."""
-        if self.closed or (self.count + 1) % self.every or self.count + 1 - self._last_probe_step < self._probe_every:
+        if self.closed or (self.count + 1) % self.every:
             return
-        if (self.count - self._last_probe_step) * self._step_seconds < self._probe_cost / PROBE_SHARE:
+        last = self.count + 1 == self.steps  # (the last step said: the end state is probed, whatever it costs)
+        if not last and self.count + 1 - self._last_probe_step < self._probe_every:
+            return
+        if not last and (self.count - self._last_probe_step) * self._step_seconds < self._probe_cost / PROBE_SHARE:
             return  # the last probe's cost, spread over the loop's steps since, is still above PROBE_SHARE
         with torch.no_grad():
             self._before = [p.detach().clone() for _, p in self.weights]

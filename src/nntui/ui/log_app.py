@@ -56,7 +56,8 @@ the kind, ↑↓ for the layer). Activations all at 0:
 dead ReLUs; all at ±1: saturated.
 
 **Status** (the table), of the average: *learning*
-(still falling), *converged* (flat), *noisy* (swinging
+(still falling; *improving* once the run has ended),
+*converged* (flat), *noisy* (swinging
 round a level), *overfitting* (validation rose since its
 ▼ lowest while training fell), *stuck* (no lower than
 it began), *diverged* (NaN or Inf, at its step).
