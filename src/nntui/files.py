@@ -31,3 +31,13 @@ def write_atomically(path: Path, content: str | bytes) -> None:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise
+
+
+def unused_name(folder: Path, stem: str, suffix: str) -> str:
+    """stem + suffix, or stem-2, stem-3 … when taken: a screenshot of a paused run taken twice, or the log of an
+    earlier run in the same folder, keeps both."""
+    name, n = stem + suffix, 1
+    while (folder / name).exists():
+        n += 1
+        name = f"{stem}-{n}{suffix}"
+    return name

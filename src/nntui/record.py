@@ -19,6 +19,7 @@ from .claims import Check, Verdict, due, evaluate
 from .frames import Frame, ModelGraph, RunFrame, Surface
 from .panels import measured
 from .panels.declare import Measured
+from .smoothing import carried_ema
 from .status import FROZEN, last_half, rising_since_lowest, run_status, window
 
 SERIES_CAPACITY = 2048  # buckets per series; each bucket keeps its min and max point
@@ -418,17 +419,8 @@ class History:
             self.checks = checks
 
     def _smooth(self, hist: RunHistory, losses: np.ndarray) -> np.ndarray:
-        """EMA divided by its total weight, so the first points are not pulled toward 0; NaN/Inf pass through."""
-        beta = self.smoothing
-        total, weight = hist.ema
-        out = np.empty(len(losses))
-        for k, value in enumerate(losses.tolist()):
-            if math.isfinite(value):
-                total, weight = beta * total + (1 - beta) * value, beta * weight + (1 - beta)
-                out[k] = total / weight
-            else:
-                out[k] = value
-        hist.ema = (total, weight)
+        """The run's loss smoothed as it arrives (smoothing.py); NaN/Inf pass through."""
+        out, hist.ema = carried_ema(losses, hist.ema, self.smoothing)
         return out
 
     def to_record(self, *, scenario: str, title: str, device: str, seed: int,

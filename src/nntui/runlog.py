@@ -31,7 +31,9 @@ from typing import Any
 import numpy as np
 
 from .errors import NntuiError
+from .files import unused_name
 from .frames import Distributions, RunFrame
+from .smoothing import carried_ema
 
 ANNOUNCE_ENV = "NNTUI_ANNOUNCE"  # set by `nntui watch`: the file each nntui.watch() adds its log's path to (script.py)
 LOG_VERSION = 1
@@ -103,7 +105,7 @@ class LogWriter:
             path = folder / LOG_NAME
             if path.exists():  # an earlier run in the same folder is kept beside it, named by when it was written
                 stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(path.stat().st_mtime))
-                path.rename(_unused(folder / f"nntui-{stamp}.jsonl"))
+                path.rename(folder / unused_name(folder, f"nntui-{stamp}", ".jsonl"))
             self._file = open(path, "x", encoding="utf-8")  # noqa: SIM115 (kept open for the run)
         except OSError as exc:
             raise NntuiError(f"log_dir {str(folder)!r}: cannot write a log there ({exc.strerror or exc}); "
@@ -122,14 +124,6 @@ class LogWriter:
             self._file.flush()
             os.fsync(self._file.fileno())
             self._file.close()
-
-
-def _unused(path: Path) -> Path:
-    k, candidate = 1, path
-    while candidate.exists():
-        k += 1
-        candidate = path.with_name(f"{path.stem}-{k}{path.suffix}")
-    return candidate
 
 
 # ---------------------------------------------------------------------------- reading
@@ -242,15 +236,7 @@ class LogReader:
         NaN and Inf pass through where they happened."""
         if self._log is None and len(losses):
             self._log = bool(losses[0] > 0)
-        total, weight = self._ema
-        out = losses.copy()
-        for k, value in enumerate(losses.tolist()):
-            if not math.isfinite(value) or (self._log and value <= 0):
-                continue
-            total = SMOOTHING * total + (1 - SMOOTHING) * (math.log(value) if self._log else value)
-            weight = SMOOTHING * weight + (1 - SMOOTHING)
-            out[k] = math.exp(total / weight) if self._log else total / weight
-        self._ema = (total, weight)
+        out, self._ema = carried_ema(losses, self._ema, SMOOTHING, log=bool(self._log))
         return out
 
     def _measured(self, probe: dict[str, Any] | None) -> dict[str, Any]:

@@ -175,6 +175,7 @@ class LogApp(BaseApp, Viewing, App[None]):
     async def _recompose(self) -> None:
         await self.recompose()
         self.refresh_bindings()  # (a footer composed again showed no keys)
+        self._shown_version = -1  # the new panels get the View at the next tick, even if no step comes
 
     def _follow_script(self) -> None:
         """nntui watch: the logs the script announced join; its exit is said once."""

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from textual.app import App
 
-from ..files import write_atomically
+from ..files import unused_name, write_atomically
 from ..panels.lesson.widget import LessonPanel
 from ..panels.loss.widget import LossPlot
 from ..panels.variants.widget import VariantsTable
@@ -59,7 +59,7 @@ class Viewing(App):
         nntui runs on). `filename` and `path` (a folder) are Textual's arguments to this action, which overrides
         its own; the s key and the palette pass neither."""
         folder = Path(path) if path else Path.cwd()
-        name = filename or unused(folder, self.screenshot_stem(), ".svg")
+        name = filename or unused_name(folder, self.screenshot_stem(), ".svg")
         target = folder / name
         try:
             write_atomically(target, self.export_screenshot())  # a full disk leaves no half an SVG
@@ -88,12 +88,3 @@ class Viewing(App):
         elif self.focused is not None:
             self.screen.maximize(self.focused, container=False)
 
-
-def unused(folder: Path, stem: str, suffix: str) -> str:
-    """stem + suffix, or stem-2, stem-3 … when taken: a paused run or a graph lesson (always step 0) saved twice
-    keeps both pictures."""
-    name, n = stem + suffix, 1
-    while (folder / name).exists():
-        n += 1
-        name = f"{stem}-{n}{suffix}"
-    return name
