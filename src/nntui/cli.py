@@ -51,7 +51,7 @@ def home(ctx: typer.Context) -> None:
 
 
 def _session(scenario, *, device: str | None, autoplay: bool | None, theme: str | None = None,
-             speed: str | None = None) -> None:
+             speed: str | None = None, lecture=None) -> None:
     """Run lessons until the user quits: Escape goes to the picker, the command palette opens another lesson."""
     from .lifetime import ENV, die_with_parent
     from .trainer_process import discard_spare, prestart
@@ -79,7 +79,8 @@ def _session(scenario, *, device: str | None, autoplay: bool | None, theme: str 
                     return
                 scenario = load(name)
             app = NNTuiApp(scenario, device=device, autoplay=autoplay, home=True, theme=theme, answers=answers,
-                           trainer_process=True, speed=int(speed) if speed and speed != "max" else speed)
+                           trainer_process=True, speed=int(speed) if speed and speed != "max" else speed,
+                           lecture=lecture)
             result = app.run_or_raise()  # a crash inside the app: one line and exit 1 (main)
             last, answers = scenario.name, {}
             if result is None:
@@ -127,6 +128,65 @@ def run(
                                  param_hint="'--speed'")
     _session(sc, device=dev, autoplay=False if paused else None, theme=f"textual-{theme.value}" if theme else None,
              speed=speed)
+
+
+@app.command()
+def lecture(
+    scenario: Annotated[str, typer.Argument(help="A built-in name (see `nntui list`) or a path to a .toml file.")],
+    host: Annotated[str, typer.Option(help="Address to listen on. 127.0.0.1: only this machine; 0.0.0.0: the room's "
+                                      "network too.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535, help="TCP port followers connect to.")] = 8000,
+    device: Annotated[DeviceChoice | None, typer.Option(help="auto picks cuda, then mps, then cpu.")] = None,
+    paused: Annotated[bool, typer.Option("--paused", help="Open the lesson paused (space starts).")] = False,
+    theme: Annotated[Theme | None, typer.Option(help="Colors: dark (default) or light, e.g. for a bright room.")] = None,
+) -> None:
+    """Teach a lesson to a room: your app as with `run`, streamed live to everyone who runs `nntui follow`; the
+    lesson's questions become polls. The join command and code are on your screen."""
+    from .lecture.server import LectureServer
+
+    sc = load(scenario)
+    dev = device.value if device else None
+    _check_devices(sc, dev)
+    _need_terminal("`nntui run NAME --headless` (a lecture needs the app)")
+    server = LectureServer(host, port)
+    server.start()
+    try:
+        _session(sc, device=dev, autoplay=False if paused else None,
+                 theme=f"textual-{theme.value}" if theme else None, lecture=server)
+    finally:
+        server.stop("the instructor ended the lecture")
+
+
+@app.command()
+def follow(
+    address: Annotated[str, typer.Argument(help="The lecture's HOST:PORT, as the instructor's screen shows it.")],
+    code: Annotated[str | None, typer.Option(help="The join code on the instructor's screen.")] = None,
+    name: Annotated[str, typer.Option(help="Your name, if you want the instructor to see it (answers stay "
+                                      "anonymous).")] = "",
+    theme: Annotated[Theme | None, typer.Option(help="Colors: dark (default) or light.")] = None,
+) -> None:
+    """Follow a lecture: the instructor's run, live, in your terminal; answer its questions. Your keys change
+    only your own view. No PyTorch needed."""
+    from .lecture.client import LectureClient, parse_address
+
+    where = parse_address(address)
+    code = code or where.code
+    if not code:
+        raise typer.BadParameter("give the join code on the instructor's screen: nntui follow HOST:PORT --code CODE",
+                                 param_hint="'--code'")
+    _need_terminal("a terminal (a lecture is followed in the app)")
+    from .ui.follow_app import FollowApp
+
+    client = LectureClient(where, code, name)
+    client.connect()
+    client.start()
+    try:
+        while FollowApp(client, theme=f"textual-{theme.value}" if theme else None).run_or_raise() == "lesson":
+            pass  # the lecture opened another lesson (or edited this one): its screen, on the same connection
+    finally:
+        client.close()
+    if client.ended:
+        print(f"nntui follow: the lecture ended: {client.ended}", file=sys.stderr)
 
 
 def _check_headless(sc: Scenario, out: Path | None, csv: Path | None, neurons: bool) -> None:

@@ -22,6 +22,8 @@ from textual.widget import Widget
 from textual.widgets import Footer
 
 from ..commands import ContinueRun, Release, Reset, RestartRun, SetSpeed, StepOnce, Toggle
+from ..lecture.client import FollowRunner
+from ..lecture.server import LectureServer
 from ..panels import PanelName, panel
 from ..panels.declare import located
 from ..panels.graph.expression import GraphPanel
@@ -29,10 +31,12 @@ from ..panels.lesson.widget import LessonPanel
 from ..runner import Runner, View, next_speed, settle_heap
 from ..scenario import Scenario, list_builtin
 from ..scenario.edit import write as write_scenario
+from ..scenario.spec import Beat
 from ..trainer_process import ProcessRunner, prestart
 from . import STYLESHEET
 from .base import BaseApp
 from .header import RunHeader
+from .lecture_bar import LectureBar
 from .panel import Control, Panel
 from .patches.border_titles import install as install_border_titles
 from .patches.ordered_keys import install as install_ordered_keys
@@ -41,6 +45,7 @@ from .patches.timer_ticks import install as install_timer_ticks
 from .plot_grid import PlotGrid, panel_name
 from .screens.edit import Edit, EditScreen
 from .screens.help import HelpScreen
+from .screens.poll import PollScreen
 from .screens.question import QuestionScreen
 from .viewing import VIEWING_HELP, Viewing
 
@@ -54,6 +59,10 @@ REFRESH_SECONDS = 0.2  # panels redraw at most 5 times a second, never per step
 
 class ViewArrived(Message):
     """The trainer process published a View while the panels had not been refreshed for a timer tick."""
+
+
+class LectureChanged(Message):
+    """A lecture's followers came or went, or answered the open question (posted from the server's thread)."""
 
 HELP_TEXT = {
     **VIEWING_HELP,
@@ -94,11 +103,13 @@ class NNTuiApp(BaseApp, Viewing, App["str | Scenario | None"]):
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("q", "quit", "Quit"),
     ]
+    help_text = HELP_TEXT
 
     def __init__(self, scenario: Scenario, *, device: str | None = None, autoplay: bool | None = None,
                  run_steps: int | None = None, speed: int | str | None = None, home: bool = False,
                  questions: bool = True, theme: str | None = None, trainer_process: bool = False,
-                 answers: dict[int, bool] | None = None):
+                 answers: dict[int, bool] | None = None, lecture: LectureServer | None = None,
+                 runner: FollowRunner | None = None):
         """`run_steps` trains exactly that many steps at full speed, then pauses (tests, snapshots).
 
         `home`: opened from the lesson picker; Escape goes back to it (the app's result is "home").
@@ -106,7 +117,9 @@ class NNTuiApp(BaseApp, Viewing, App["str | Scenario | None"]):
         `answers`: the questions answered already (question step → answered right), not asked again: the edited
         experiment reopens with those of the app it came from.
         `trainer_process`: train in a child process, so the UI never waits for the GIL (the CLI does; tests
-        train on a thread, which spares each app a second import of torch)."""
+        train on a thread, which spares each app a second import of torch).
+        `lecture`: stream what the screen shows to the lecture's followers, and ask its questions of them all.
+        `runner`: what to draw from instead of a trainer of its own (a lecture's follower)."""
         super().__init__()
         if theme is not None:
             self.theme = theme
@@ -115,11 +128,12 @@ class NNTuiApp(BaseApp, Viewing, App["str | Scenario | None"]):
             self.bind("escape", "home", description="Lessons", show=False)
         self.scenario = scenario
         self.title = scenario.title
-        runner = ProcessRunner if trainer_process else Runner
-        self.runner = runner(scenario, device=device,
-                             playing=scenario.view.autoplay if autoplay is None else autoplay,
-                             speed=scenario.view.speed if speed is None else speed, run_steps=run_steps,
-                             questions=questions, answered=tuple(answers or ()))
+        trainer = ProcessRunner if trainer_process else Runner
+        self.runner = runner or trainer(scenario, device=device,
+                                        playing=scenario.view.autoplay if autoplay is None else autoplay,
+                                        speed=scenario.view.speed if speed is None else speed, run_steps=run_steps,
+                                        questions=questions, answered=tuple(answers or ()))
+        self.lecture = lecture
         if isinstance(self.runner, ProcessRunner):
             self.runner.on_view = self._view_arrived
         self.answers: dict[int, bool] = dict(answers or {})  # question step → answered right
@@ -140,6 +154,8 @@ class NNTuiApp(BaseApp, Viewing, App["str | Scenario | None"]):
         if not (text.text.strip() or text.beats):  # a lesson with nothing to say: the panels get its width
             panels.discard("lesson")
         yield RunHeader(self.scenario.title)
+        if self.lecture is not None or isinstance(self.runner, FollowRunner):
+            yield LectureBar()
         if self.scenario.expression is not None:
             lesson = self.scenario.expression
             with Horizontal(id="body"):
@@ -186,6 +202,9 @@ class NNTuiApp(BaseApp, Viewing, App["str | Scenario | None"]):
         for lesson in self._all(LessonPanel):  # (its claims about those steps wait for the answers)
             lesson.open_questions = frozenset(questions - set(self.answers))
         self.call_after_refresh(self._start_training)
+        if self.lecture is not None:
+            self.lecture.set_scenario(self.scenario)
+            self.lecture.on_change = lambda: self.post_message(LectureChanged())
         self.set_interval(REFRESH_SECONDS, self.refresh_panels)
         self.theme_changed_signal.subscribe(self, lambda _theme: self.refresh_panels(force=True))  # new colors
         # not during mount: the lesson's beat box (a Markdown) is still mounting, and updating it then hung
@@ -229,6 +248,8 @@ class NNTuiApp(BaseApp, Viewing, App["str | Scenario | None"]):
         if not self.is_running:  # shutting down: the 5 Hz timer can still fire while panels are removed
             return
         view = self.runner.view()
+        if self.lecture is not None:
+            self.lecture.publish(view)
         for graph in self._all(GraphPanel):
             graph.set_result(view.expression)
             for header in self._all(RunHeader):
@@ -264,6 +285,9 @@ class NNTuiApp(BaseApp, Viewing, App["str | Scenario | None"]):
         due = next((b for b in self.scenario.lesson.beats if b.ask and b.at == waiting), None)
         if due is None or isinstance(self.screen, QuestionScreen):
             return
+        if self.lecture is not None:  # the room answers: a poll, then the reveal
+            self._poll(due)
+            return
 
         def answered(right: bool | None) -> None:
             if right is not None:  # None: skipped (Escape)
@@ -274,6 +298,35 @@ class NNTuiApp(BaseApp, Viewing, App["str | Scenario | None"]):
             self.refresh_panels()
 
         self.push_screen(QuestionScreen(due), answered)
+
+    def _poll(self, due: Beat) -> None:
+        lecture = self.lecture
+        assert lecture is not None  # (lecture mode)
+        lecture.ask(due.at, len(due.choices))
+
+        def closed(_: bool | None) -> None:
+            lecture.close_poll()
+            self._lecture_changed()
+            for lesson in self._all(LessonPanel):
+                lesson.open_questions = lesson.open_questions - {due.at}
+            self.runner.send(Release(due.at, answered=True))  # (asked of the room once: not again after r)
+            self.refresh_panels()
+
+        self.push_screen(PollScreen(due, lecture.reveal), closed)
+        self.call_after_refresh(self._lecture_changed)  # (once the poll's bar is composed)
+
+    @on(LectureChanged)
+    def _lecture_changed(self) -> None:
+        """Followers came or went, or answered: the bar and the open poll say so."""
+        lecture = self.lecture
+        if lecture is None:
+            return
+        poll, following = lecture.poll, lecture.following
+        for bar in self._all(LectureBar):
+            bar.show_lecture(lecture.join, lecture.code, following,
+                             None if poll is None else len(poll.answers))
+        if isinstance(self.screen, PollScreen) and poll is not None:
+            self.screen.show_answers(poll.counts(), following)
 
     def on_control(self, message: Control) -> None:
         """A panel asked the trainer for something (the code panel walks a step)."""
@@ -411,6 +464,8 @@ class NNTuiApp(BaseApp, Viewing, App["str | Scenario | None"]):
             return
         self.scenario = edit.scenario
         self._warned_unsaved = False  # a new edit: warn again before it is lost
+        if self.lecture is not None and edit.kind in ("change", "continue"):  # followers lay out the edited runs
+            self.lecture.set_scenario(edit.scenario)
         if edit.kind == "change":  # only that run starts over; the others go on
             self.runner.send(RestartRun(edit.index, edit.scenario))
             self.notify(f"{edit.scenario.variants[edit.index].label}: restarted from step 0", title="Edited")
@@ -438,7 +493,7 @@ class NNTuiApp(BaseApp, Viewing, App["str | Scenario | None"]):
         return f"nntui-{self.scenario.name}-step{self._shown_step}"
 
     def action_help(self) -> None:
-        rows = [(b.key_display or b.key, HELP_TEXT.get(b.action, b.description)) for b in self.BINDINGS
+        rows = [(b.key_display or b.key, self.help_text.get(b.action, b.description)) for b in self.BINDINGS
                 if isinstance(b, Binding)]  # (all of them: the class lists Bindings only)
         rows += [("tab", "Move focus between panels (↑↓ scroll the lesson)"), ("ctrl+p", "Command palette")]
         for name in dict.fromkeys(self.scenario.view.panels):  # keys that work while a panel has focus

@@ -1,0 +1,118 @@
+"""A follower's app (`nntui follow`): the lesson's screen, drawn from the lecture's Views instead of a trainer.
+
+The follower's keys change only what they see (focus, zoom, scales, smoothing, paging, screenshots); the run
+is the instructor's. The lesson's questions come as the lecture asks them, and are answered to the room. A
+new lesson (or an edit) ends this app with "lesson", and the CLI opens the next one on the same connection;
+the end of the lecture ends it with "ended".
+"""
+
+from __future__ import annotations
+
+from textual import on
+from textual.binding import Binding
+from textual.message import Message
+
+from ..lecture.client import FollowRunner, LectureClient
+from ..runner import View
+from .app import NNTuiApp
+from .header import RunHeader
+from .lecture_bar import LectureBar
+from .panel import Control
+from .screens.poll import FollowerQuestion
+from .viewing import VIEWING_HELP
+
+NOT_YOURS = "The instructor runs the training; your keys change only your own view."
+
+
+class LectureNews(Message):
+    """The lecture sent a lesson, a question, a reveal, or its end (posted from the connection's thread)."""
+
+
+class FollowApp(NNTuiApp, inherit_bindings=False):
+    BINDINGS = [
+        Binding("l", "toggle_log", "Log-y"),
+        Binding("tilde", "toggle_smooth", "Smooth", key_display="~"),
+        Binding("m", "toggle_maximize", "Zoom"),
+        Binding("p", "next_plots", "More plots"),
+        Binding("s", "screenshot", "Screenshot"),
+        Binding("space", "toggle_play", "", show=False),
+        Binding("n", "step_once", "", show=False),
+        Binding("r", "reset", "", show=False),
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("q", "quit", "Quit"),
+    ]
+    help_text = {
+        **VIEWING_HELP,
+        "toggle_play": "The training is the instructor's; in a graph lesson: play the walk through the graph",
+        "step_once": "In a graph lesson: the next node (the walk is your own)",
+        "reset": "In a graph lesson: back to the graph's first node",
+        "quit": "Stop following (the lecture goes on)",
+    }
+
+    def __init__(self, client: LectureClient, theme: str | None = None):
+        scenario = client.scenario
+        assert scenario is not None  # (connect() took the lecture's lesson)
+        super().__init__(scenario, runner=FollowRunner(client, scenario), theme=theme)
+        self.client = client
+        self._lesson = client.lesson
+        self._asked: int | None = None  # the question this app has asked (Esc hides it; it is not asked again)
+        self.where = f"{client.address.host}:{client.address.port}"
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        for header in self._all(RunHeader):
+            header.loading_text = "waiting for the lecture's next step…"
+        self.client.on_change = lambda: self.post_message(LectureNews())
+        self._news()
+
+    @on(LectureNews)
+    def _news(self) -> None:
+        client = self.client
+        if client.ended is not None:
+            self.exit("ended")
+            return
+        if client.lesson != self._lesson:
+            self.exit("lesson")
+            return
+        for bar in self._all(LectureBar):
+            bar.show_following(self.where)
+        asking = self.screen if isinstance(self.screen, FollowerQuestion) else None
+        if client.poll_at is None:
+            if asking is not None:
+                asking.dismiss(None)
+            return
+        if asking is None and self._asked != client.poll_at:
+            beat = next((b for b in self.scenario.lesson.beats if b.ask and b.at == client.poll_at), None)
+            if beat is None:
+                return
+            self._asked = client.poll_at
+            asking = FollowerQuestion(beat, lambda choice: client.answer(beat.at, choice))
+            self.push_screen(asking)
+        reveal = client.reveal
+        if asking is not None and reveal is not None and reveal.at == asking.beat.at and not asking.revealed:
+            asking.show_reveal(reveal.counts)
+
+    def _ask(self, view: View) -> None:
+        """(The lecture asks: _news.)"""
+
+    def on_control(self, message: Control) -> None:
+        self.notify(NOT_YOURS, title="Following")
+
+    # a graph lesson's walk through its graph is drawn here, not trained: it is the follower's own
+    def action_toggle_play(self) -> None:
+        self._graph_only(super().action_toggle_play)
+
+    def action_step_once(self) -> None:
+        self._graph_only(super().action_step_once)
+
+    def action_reset(self) -> None:
+        self._graph_only(super().action_reset)
+
+    def _graph_only(self, action) -> None:
+        if self.scenario.expression is not None:
+            action()
+        else:
+            self.notify(NOT_YOURS, title="Following")
+
+    def screenshot_stem(self) -> str:
+        return f"nntui-follow-{self.scenario.name}-step{self._shown_step}"

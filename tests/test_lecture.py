@@ -1,0 +1,240 @@
+"""The lecture: its wire (views as data, tails of growing histories), its server (join code, polls, a follower
+that only answers) and a follower's app."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import socket
+import struct
+import time
+import zlib
+
+import numpy as np
+import pytest
+
+from nntui.commands import StepOnce
+from nntui.errors import NntuiError
+from nntui.lecture.client import Address, LectureClient, parse_address
+from nntui.lecture.server import LectureServer
+from nntui.lecture.wire import (
+    SERVER_LIMIT,
+    Decoder,
+    Encoder,
+    WireError,
+    follower_message,
+    read_server_message,
+    server_message,
+)
+from nntui.runner import Runner
+from nntui.scenario import load
+
+
+def _same(a, b, place="view") -> None:
+    """Equal as data: arrays by dtype, shape and content (NaN equal to NaN), dataclasses field by field."""
+    if isinstance(a, np.ndarray):
+        assert isinstance(b, np.ndarray) and a.dtype == b.dtype and a.shape == b.shape, place
+        assert np.array_equal(a, b, equal_nan=a.dtype.kind == "f"), place
+    elif dataclasses.is_dataclass(a):
+        assert type(a) is type(b), place
+        for f in dataclasses.fields(a):
+            _same(getattr(a, f.name), getattr(b, f.name), f"{place}.{f.name}")
+    elif isinstance(a, tuple | list):
+        assert type(a) is type(b) and len(a) == len(b), place
+        for i, (x, y) in enumerate(zip(a, b)):
+            _same(x, y, f"{place}.{i}")
+    elif isinstance(a, dict):
+        assert a.keys() == b.keys(), place
+        for k in a:
+            _same(a[k], b[k], f"{place}.{k}")
+    elif isinstance(a, float) and a != a:
+        assert b != b, place
+    else:
+        assert a == b, (place, a, b)
+
+
+def _views(name: str, first: int, more: int):
+    """A lesson's View after `first` steps, then after each of `more` single steps."""
+    runner = Runner(load(name).with_steps(first + more + 10), run_steps=first, questions=False)
+    runner.start()
+    try:
+        for step in range(first, first + more + 1):
+            _until(lambda step=step: runner.view().step == step and runner.idle, 60)
+            yield runner.view()
+            runner.send(StepOnce())
+    finally:
+        runner.stop()
+
+
+def _send(encoder: Encoder, view, keyframe: bool) -> bytes:
+    tree, blobs, arrays = encoder.encode(view, keyframe)
+    if not keyframe:
+        encoder.commit(arrays)
+    return server_message({"kind": "view", "tree": tree}, blobs)
+
+
+def test_views_arrive_whole_and_growing_histories_as_their_tails():
+    encoder, follower, late = Encoder(), Decoder(), Decoder()
+    array_bytes, losses = [], []
+    for view in _views("overfitting", 200, 2):
+        tree, blobs, _ = encoder.encode(view, keyframe=False)
+        array_bytes.append(sum(map(len, blobs)))
+        losses.append(tree["fields"]["runs"]["tuple"][0]["fields"]["losses"]["array"])
+        _same(follower.decode(*_tree(_send(encoder, view, keyframe=False))), view)
+        _same(late.decode(*_tree(_send(encoder, view, keyframe=True))), view)  # a newcomer's whole view
+    # one step on, a history goes as its new tail (what changes whole, e.g. the fitted curve, goes whole)
+    assert "kept" not in losses[0] and losses[1]["kept"] == 200 and losses[1]["size"] == 8
+    assert array_bytes[1] < array_bytes[0] / 5
+
+
+def _tree(message: bytes):
+    header, blobs = read_server_message(message[4:])
+    return header["tree"], blobs
+
+
+def _view_tree():
+    view = Runner(load("lr_sweep"), playing=False).view()
+    tree, blobs, _ = Encoder().encode(view, keyframe=True)
+    return json.loads(json.dumps(tree)), b"".join(blobs)
+
+
+def _nested(depth: int) -> list:
+    value: list = [1]
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+def _first(tree, key):
+    """The first node in `tree` that has `key` (depth first)."""
+    if isinstance(tree, dict):
+        if key in tree:
+            return tree
+        tree = list(tree.values())
+    if isinstance(tree, list):
+        for item in tree:
+            found = _first(item, key)
+            if found is not None:
+                return found
+    return None
+
+
+@pytest.mark.parametrize("spoil, message", [
+    (lambda t: t.update({"class": "Popen"}), "a class this follower does not know"),
+    (lambda t: t["fields"].update({"__init__": 1}), "has no field"),
+    (lambda t: _first(t, "dtype").update({"dtype": "|O"}), "not an array"),
+    (lambda t: _first(t, "dtype").update({"shape": [10**9]}), "do not fit its shape"),
+    (lambda t: _first(t, "dtype").update({"kept": 3}), "does not have"),
+    (lambda t: t["fields"].update({"runs": {"tuple": _nested(30)}}), "nested too deep"),
+    (lambda t: t["fields"].update({"runs": {"float": "1e999"}}), "not a number"),
+])
+def test_a_view_that_is_not_what_the_protocol_allows_is_refused(spoil, message):
+    tree, blobs = _view_tree()
+    spoil(tree)
+    with pytest.raises(WireError, match=message):
+        Decoder().decode(tree, memoryview(blobs))
+
+
+@pytest.mark.parametrize("body", [
+    b"garbage",
+    zlib.compress(b"\x00\x00\x00\x05{bad}"),
+    zlib.compress(struct.pack(">I", 2) + b"[]"),
+    zlib.compress(b"\x00" * (SERVER_LIMIT + 10), 9),  # a small message that unpacks past the limit
+])
+def test_a_server_message_that_is_garbage_is_one_error(body):
+    with pytest.raises(WireError):
+        read_server_message(body)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("10.0.0.5:8000", Address("10.0.0.5", 8000, None)),
+    ("room-12", Address("room-12", 8000, None)),
+    ("nntui://host:9000/K7P2QX", Address("host", 9000, "K7P2QX")),
+    ("[::1]:8001", Address("::1", 8001, None)),
+])
+def test_addresses_are_read_as_the_screen_writes_them(text, expected):
+    assert parse_address(text) == expected
+
+
+@pytest.mark.parametrize("text", ["host:99999", "a b", ""])
+def test_a_bad_address_is_one_line(text):
+    with pytest.raises(NntuiError, match="not a lecture's address"):
+        parse_address(text)
+
+
+@pytest.fixture
+def lecture():
+    server = LectureServer("127.0.0.1", 0, code="ABC234")
+    server.start()
+    scenario = load("lr_sweep")
+    server.set_scenario(scenario)
+    server.publish(Runner(scenario, playing=False).view())
+    yield server
+    server.stop("the test is over")
+
+
+def _client(server: LectureServer, code: str = "ABC234") -> LectureClient:
+    client = LectureClient(Address("127.0.0.1", server.port, None), code, "ann")
+    client.connect()
+    client.start()
+    return client
+
+
+def _until(condition, seconds: float = 5.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+def test_a_follower_gets_the_lesson_the_view_the_poll_the_reveal_and_the_end(lecture):
+    client = _client(lecture)
+    assert client.scenario is not None and client.scenario.name == "lr_sweep"
+    _until(lambda: client.view() is not None)
+    _until(lambda: lecture.following == 1)
+    lecture.ask(0, 4)
+    _until(lambda: client.poll_at == 0)
+    client.answer(0, 3)
+    client.answer(0, 4)  # not a choice: the server closes this follower …
+    _until(lambda: client.ended is not None)
+    assert "one of the question's choices" in client.ended
+    _until(lambda: lecture.following == 0)
+    assert lecture.poll is not None and lecture.poll.counts() == [0, 0, 0, 0]  # … and its answer goes with it
+    second = _client(lecture)
+    _until(lambda: second.poll_at == 0)  # a newcomer is asked the open question too
+    second.answer(0, 2)
+    _until(lambda: lecture.poll is not None and lecture.poll.counts() == [0, 0, 1, 0])
+    lecture.reveal()
+    _until(lambda: second.reveal is not None)
+    assert second.reveal is not None and second.reveal.counts == (0, 0, 1, 0)
+    lecture.close_poll()
+    _until(lambda: second.poll_at is None)
+    lecture.stop("the instructor ended the lecture")
+    _until(lambda: second.ended == "the instructor ended the lecture")
+
+
+def test_a_wrong_join_code_is_one_line(lecture):
+    with pytest.raises(NntuiError, match="wrong join code"):
+        _client(lecture, code="ZZZZZZ")
+
+
+@pytest.mark.parametrize("sent", [
+    follower_message("toggle"),                            # a command: followers only answer
+    b"\x00\x00\x00\x07garbage",                            # not JSON
+    struct.pack(">I", 10**8),                              # more than a follower may send
+    follower_message("hello", protocol=1, code="ABC234") + follower_message("reset"),
+])
+def test_a_follower_that_sends_anything_but_hello_and_answers_is_closed(lecture, sent):
+    with socket.create_connection(("127.0.0.1", lecture.port), 5) as raw:
+        raw.settimeout(5)
+        raw.sendall(sent)
+        received = b""
+        while chunk := raw.recv(1 << 16):
+            received += chunk
+    assert received, "the server says why before it closes"
+    assert lecture.following == 0
+
+
+def test_a_port_in_use_is_one_line(lecture):
+    with pytest.raises(NntuiError, match="in use; choose another with --port"):
+        LectureServer("127.0.0.1", lecture.port).start()
