@@ -3,6 +3,7 @@ that only answers) and a follower's app."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 import socket
@@ -238,3 +239,109 @@ def test_a_follower_that_sends_anything_but_hello_and_answers_is_closed(lecture,
 def test_a_port_in_use_is_one_line(lecture):
     with pytest.raises(NntuiError, match="in use; choose another with --port"):
         LectureServer("127.0.0.1", lecture.port).start()
+
+
+async def _wait(pilot, condition, seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        await pilot.pause(0.05)
+
+
+async def test_the_instructor_polls_the_room_reveals_and_goes_on(lecture):
+    from nntui.ui.app import NNTuiApp
+    from nntui.ui.lecture_bar import LectureBar
+    from nntui.ui.screens.poll import PollScreen
+
+    app = NNTuiApp(load("lr_sweep"), lecture=lecture, autoplay=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _wait(pilot, lambda: isinstance(app.screen, PollScreen))  # lr_sweep asks before step 1
+        client = _client(lecture)
+        _until(lambda: client.poll_at == 0)
+        client.answer(0, 3)
+        await _wait(pilot, lambda: "1 answered" in app.query_one(LectureBar)._text.plain)
+        assert "code ABC234" in app.query_one(LectureBar)._text.plain
+        assert "1 of 1 following answered" in str(app.screen.query_one("#hint").render())
+        await pilot.press("enter")  # the reveal, on every screen
+        _until(lambda: client.reveal is not None and client.reveal.counts == (0, 0, 0, 1))
+        await pilot.press("enter")  # and on
+        _until(lambda: client.poll_at is None)
+        await _wait(pilot, lambda: app.runner.view().step > 0)
+        _until(lambda: (client.view() or app.runner.view()).step > 0)
+
+
+async def test_a_follower_sees_the_lecture_answers_and_cannot_drive_it(lecture):
+    from nntui.ui.follow_app import FollowApp
+    from nntui.ui.lecture_bar import LectureBar
+    from nntui.ui.screens.poll import FollowerQuestion
+
+    client = _client(lecture)
+    app = FollowApp(client)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _wait(pilot, lambda: app.query_one(LectureBar)._text.plain.startswith("Following"))
+        await pilot.press("space", "r", "e")  # the instructor's keys: not a follower's
+        assert not app.runner.view().playing and len(app.screen_stack) == 1
+        lecture.ask(0, 4)
+        await _wait(pilot, lambda: isinstance(app.screen, FollowerQuestion))
+        await pilot.press("2", "4")  # another number changes the answer until the reveal
+        _until(lambda: lecture.poll is not None and lecture.poll.counts() == [0, 0, 0, 1])
+        lecture.reveal()
+        await _wait(pilot, lambda: getattr(app.screen, "revealed", False))
+        assert "Right: 0.03" in str(app.screen.query_one("#verdict").source)
+        lecture.close_poll()
+        await _wait(pilot, lambda: not isinstance(app.screen, FollowerQuestion))
+        lecture.set_scenario(load("overfitting"))  # the instructor opens another lesson: this app makes way
+        await _wait(pilot, lambda: app.return_value == "lesson")
+
+
+async def test_a_browser_follows_after_giving_the_join_code(lecture, tmp_path):
+    """nntui serve --follow: the page asks for the code; given, the tab is a follower like a terminal."""
+    import base64
+    import subprocess
+    import sys
+    import urllib.request
+
+    import aiohttp
+
+    from .test_serve import devtools_caller, devtools_page, free_port, stop
+
+    port, debug_port = free_port(), free_port()
+    server = subprocess.Popen([sys.executable, "-m", "nntui", "serve", "--port", str(port), "--follow",
+                               f"127.0.0.1:{lecture.port}", "--code", "abc234"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path)
+    browser = None
+    try:
+        _until(lambda: _answers(f"http://127.0.0.1:{port}/"), 60)
+        assert b"Type the join code" in urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5).read()
+        browser = subprocess.Popen(["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                                    f"--remote-debugging-port={debug_port}", f"--user-data-dir={tmp_path / 'profile'}",
+                                    "--window-size=1400,900", "about:blank"],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        async with aiohttp.ClientSession() as client:
+            page = await devtools_page(client, debug_port)
+            async with client.ws_connect(page["webSocketDebuggerUrl"], max_msg_size=0) as devtools:
+                call, events = devtools_caller(devtools)
+                await call("Page.navigate", url=f"http://127.0.0.1:{port}/?code=ABC234")
+                deadline = time.monotonic() + 60
+                while lecture.following == 0:
+                    assert time.monotonic() < deadline, "the tab never followed"
+                    await asyncio.sleep(0.5)
+                    await call("Runtime.evaluate", expression="1")
+                await asyncio.sleep(3)  # (its first paint)
+                shot = await call("Page.captureScreenshot", format="png")
+                (tmp_path / "follow.png").write_bytes(base64.b64decode(shot["data"]))
+    finally:
+        if browser is not None:
+            browser.terminate()
+            browser.wait(10)
+        stop(server)
+
+
+def _answers(url: str) -> bool:
+    import urllib.request
+
+    try:
+        urllib.request.urlopen(url, timeout=5).read()
+        return True
+    except OSError:
+        return False

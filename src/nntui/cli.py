@@ -139,6 +139,8 @@ def lecture(
     device: Annotated[DeviceChoice | None, typer.Option(help="auto picks cuda, then mps, then cpu.")] = None,
     paused: Annotated[bool, typer.Option("--paused", help="Open the lesson paused (space starts).")] = False,
     theme: Annotated[Theme | None, typer.Option(help="Colors: dark (default) or light, e.g. for a bright room.")] = None,
+    web: Annotated[int | None, typer.Option(min=1, max=65535, help="Also serve followers to web browsers on this port "
+                                            "(nntui serve --follow), on the same --host.")] = None,
 ) -> None:
     """Teach a lesson to a room: your app as with `run`, streamed live to everyone who runs `nntui follow`; the
     lesson's questions become polls. The join command and code are on your screen."""
@@ -150,11 +152,34 @@ def lecture(
     _need_terminal("`nntui run NAME --headless` (a lecture needs the app)")
     server = LectureServer(host, port)
     server.start()
+    browsers = _serve_followers(server, host, web) if web else None
     try:
         _session(sc, device=dev, autoplay=False if paused else None,
                  theme=f"textual-{theme.value}" if theme else None, lecture=server)
     finally:
+        if browsers is not None:
+            browsers.terminate()  # (its tabs end with it: their app quits like q)
         server.stop("the instructor ended the lecture")
+        if browsers is not None:
+            browsers.wait(10)
+
+
+def _serve_followers(server, host: str, web: int):
+    """`nntui serve --follow` for this lecture, beside it; its address goes in the lecture's bar."""
+    import socket
+    import subprocess
+
+    try:  # (a port in use is one line here, not a server that dies unseen)
+        with socket.create_server((host, web)):
+            pass
+    except OSError as exc:
+        raise typer.BadParameter(f"{host}:{web} cannot be used: {exc.strerror}", param_hint="'--web'") from None
+    local = "127.0.0.1" if host in ("", "0.0.0.0", "::") else host
+    process = subprocess.Popen([sys.executable, "-m", "nntui", "serve", "--host", host, "--port", str(web),
+                                "--follow", f"{local}:{server.port}", "--code", server.code, "--max-sessions", "200"],
+                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server.web = f"http://{server.join.rsplit(':', 1)[0]}:{web}"
+    return process
 
 
 @app.command()
@@ -312,6 +337,9 @@ def serve(
     device: Annotated[DeviceChoice | None, typer.Option(help="Device for the training.")] = None,
     max_sessions: Annotated[int, typer.Option(min=1, max=1000, help="Browser tabs that may run nntui at once "
                                               "(each about 240 MB); one more gets a page saying it is full.")] = 8,
+    follow: Annotated[str | None, typer.Option(help="Each tab follows this lecture (HOST:PORT) instead: no "
+                                               "training, about 60 MB a tab.")] = None,
+    code: Annotated[str | None, typer.Option(help="The lecture's join code (with --follow).")] = None,
 ) -> None:
     """Serve the app to web browsers (textual-serve): every browser tab gets its own nntui."""
     import shlex
@@ -322,6 +350,19 @@ def serve(
     # `exec`: textual-serve runs the command through a shell; without it the session's parent would be
     # that shell, which outlives a killed server
     command = ["exec", "env", f"{ENV}=1", sys.executable, "-m", "nntui"]
+    if follow is not None:
+        from .lecture.client import parse_address
+
+        if scenario is not None:
+            raise typer.BadParameter("a lecture's followers see its lesson; give a lesson or --follow, not both",
+                                     param_hint="'--follow'")
+        where = parse_address(follow)
+        code = code or where.code
+        if not code:
+            raise typer.BadParameter("needs the lecture's join code: --code CODE", param_hint="'--code'")
+        command += ["follow", f"{where.host}:{where.port}", "--code", code]
+    elif code is not None:
+        raise typer.BadParameter("belongs to --follow", param_hint="'--code'")
     if scenario is not None:
         load(scenario)  # a bad name or file is a one-line error now, not in every browser tab
         command += ["run", scenario] + (["--device", device.value] if device else [])
@@ -330,7 +371,7 @@ def serve(
                ("" if host in ("127.0.0.1", "localhost") else f"; anyone who can reach {host}:{port} can open it"),
                err=True)
     NntuiServer(shlex.join(command), host=host, port=port, title="nntui", public_url=url,
-                max_sessions=max_sessions).serve()
+                max_sessions=max_sessions, code=code if follow else None).serve()
 
 
 @app.command("list")

@@ -10,12 +10,15 @@ each session in turn (22 s for three). Here:
   types or a held key repeats); the rest are dropped before they reach the app;
 - SIGTERM or Ctrl+C ends every session at once (each quits like `q`, its trainer with it), then the server;
 - a plain request to /ws (not a websocket) gets one line and 400 (textual-serve logged ~180 lines of
-  traceback for each).
+  traceback for each);
+- serving a lecture's followers (`--follow`), a tab first gives the join code (a cookie carries it to the
+  tab's websocket), as a terminal follower does.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hmac
 import time
 from typing import Any
 
@@ -57,11 +60,29 @@ class KeyBucket:
         return True
 
 
+CODE_PAGE = """<!doctype html>
+<html><head><meta charset="utf-8"><title>Follow the lecture</title></head>
+<body style="font-family: sans-serif; max-width: 40em; margin: 4em auto;">
+<h1>Follow the lecture</h1>
+<form method="get" action="/"><p>{wrong}Type the join code on the instructor's screen:</p>
+<p><input name="code" autofocus autocomplete="off" size="8" style="font-size: 1.5em; text-transform: uppercase;">
+<button type="submit" style="font-size: 1.5em;">Follow</button></p></form>
+</body></html>
+"""
+CODE_COOKIE = "nntui_code"
+
+
 class NntuiServer(Server):
-    def __init__(self, *args: Any, max_sessions: int, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, max_sessions: int, code: str | None = None, **kwargs: Any) -> None:
+        """`code`: a lecture's join code, which a tab must give before it follows (None: any tab may open)."""
         super().__init__(*args, **kwargs)
         self.max_sessions = max_sessions
+        self.code = code.strip().upper() if code else None
         self.services: set[AppService] = set()
+
+    def _admitted(self, given: str | None) -> bool:
+        return self.code is None or (given is not None and hmac.compare_digest(given.strip().upper().encode(),
+                                                                                self.code.encode()))
 
     @property
     def full(self) -> bool:
@@ -73,7 +94,17 @@ class NntuiServer(Server):
     async def handle_index(self, request: web.Request) -> Any:
         if self.full:
             return self._full_page()
-        return await super().handle_index(request)
+        given = request.query.get("code")
+        if not self._admitted(given if given is not None else request.cookies.get(CODE_COOKIE)):
+            wrong = "That is not the code. " if given else ""
+            return web.Response(status=403 if given else 200, content_type="text/html",
+                                text=CODE_PAGE.format(wrong=wrong))
+        if self.code is not None:  # the websocket on the host the page came from, so that the cookie goes with it
+            self.public_url = f"{request.scheme}://{request.host}"
+        response = await super().handle_index(request)
+        if given is not None:  # the page's websocket brings it back
+            response.set_cookie(CODE_COOKIE, given.strip().upper(), httponly=True, samesite="Strict")
+        return response
 
     async def handle_websocket(self, request: web.Request) -> Any:
         """textual-serve's handler, with the session limit and each session kept in `services`."""
@@ -81,6 +112,8 @@ class NntuiServer(Server):
             return web.Response(status=400, text="/ws is the websocket a browser tab opens; open / instead\n")
         if self.full:  # (a page loaded just before the last place was taken)
             return self._full_page()
+        if not self._admitted(request.cookies.get(CODE_COOKIE)):
+            return web.Response(status=403, text="give the lecture's join code on the page first\n")
         websocket = web.WebSocketResponse(heartbeat=15)
         width = to_int(request.query.get("width", "80"), 80)
         height = to_int(request.query.get("height", "24"), 24)

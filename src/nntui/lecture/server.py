@@ -76,6 +76,7 @@ class LectureServer:
     def __init__(self, host: str = "127.0.0.1", port: int = 8000, code: str | None = None):
         self.host, self.port = host, port
         self.code = code or new_code()
+        self.web: str | None = None  # where browsers follow it too (nntui lecture --web)
         self.on_change: Callable[[], object] | None = None  # called (on the server's thread) when followers or answers change
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="nntui-lecture", daemon=True)

@@ -323,8 +323,8 @@ class NNTuiApp(BaseApp, Viewing, App["str | Scenario | None"]):
             return
         poll, following = lecture.poll, lecture.following
         for bar in self._all(LectureBar):
-            bar.show_lecture(lecture.join, lecture.code, following,
-                             None if poll is None else len(poll.answers))
+            bar.show_lecture(lecture.join, lecture.code, following, None if poll is None else len(poll.answers),
+                             lecture.web)
         if isinstance(self.screen, PollScreen) and poll is not None:
             self.screen.show_answers(poll.counts(), following)
 

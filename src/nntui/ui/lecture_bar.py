@@ -14,10 +14,14 @@ class LectureBar(Widget):
         super().__init__(**kwargs)
         self._text = Text()
 
-    def show_lecture(self, join: str, code: str, following: int, answered: int | None = None) -> None:
-        """The instructor's: the command a follower types, and how many follow (and answered the open question)."""
-        text = Text.assemble(("Lecture", "bold"), "  join: ", (f"nntui follow {join} --code {code}", "bold"),
-                             f"  ·  {following} following")
+    def show_lecture(self, join: str, code: str, following: int, answered: int | None = None,
+                     web: str | None = None) -> None:
+        """The instructor's: the command a follower types (or the page), and how many follow (and answered the open
+        question)."""
+        text = Text.assemble(("Lecture", "bold"), "  join: ", (f"nntui follow {join} --code {code}", "bold"))
+        if web:
+            text.append(f"  or {web}")
+        text.append(f"  ·  {following} following")
         if answered is not None:
             text.append(f"  ·  {answered} answered", style="bold")
         self._set(text)
