@@ -175,9 +175,12 @@ def _serve_followers(server, host: str, web: int):
     except OSError as exc:
         raise typer.BadParameter(f"{host}:{web} cannot be used: {exc.strerror}", param_hint="'--web'") from None
     local = "127.0.0.1" if host in ("", "0.0.0.0", "::") else host
+    from .lifetime import ENV
+
     process = subprocess.Popen([sys.executable, "-m", "nntui", "serve", "--host", host, "--port", str(web),
                                 "--follow", f"{local}:{server.port}", "--code", server.code, "--max-sessions", "200"],
-                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               env={**os.environ, ENV: "1"})  # (it ends with the lecture, even a killed one)
     server.web = f"http://{server.join.rsplit(':', 1)[0]}:{web}"
     return process
 
@@ -200,8 +203,11 @@ def follow(
         raise typer.BadParameter("give the join code on the instructor's screen: nntui follow HOST:PORT --code CODE",
                                  param_hint="'--code'")
     _need_terminal("a terminal (a lecture is followed in the app)")
+    from .lifetime import ENV, die_with_parent
     from .ui.follow_app import FollowApp
 
+    if os.environ.get(ENV):  # a browser tab's follower (nntui serve --follow): it ends when the server does
+        die_with_parent()
     client = LectureClient(where, code, name)
     client.connect()
     client.start()
@@ -344,9 +350,11 @@ def serve(
     """Serve the app to web browsers (textual-serve): every browser tab gets its own nntui."""
     import shlex
 
-    from .lifetime import ENV
+    from .lifetime import ENV, die_with_parent
     from .serve import NntuiServer
 
+    if os.environ.get(ENV):  # a lecture's server for browsers: it ends when the lecture does
+        die_with_parent()
     # `exec`: textual-serve runs the command through a shell; without it the session's parent would be
     # that shell, which outlives a killed server
     command = ["exec", "env", f"{ENV}=1", sys.executable, "-m", "nntui"]

@@ -129,7 +129,7 @@ class FollowerQuestion(QuestionScreen):
         else:
             head = f"✗ **Not quite:** you chose {self.chosen}; the answer is **{self.beat.answer}**."
         verdict = self.query_one("#verdict", Markdown)
-        verdict.set_class(right, "-right").set_class(not right, "-wrong")
+        verdict.set_class(right, "-right").set_class(self.chosen is not None and not right, "-wrong")
         verdict.update(f"{head} {self.beat.why}".strip())
         choices = self.query_one("#choices")
         choices.display = False

@@ -30,6 +30,7 @@ class QuestionScreen(ModalScreen[bool | None]):
         Binding("enter,space", "continue", "Continue", show=False),
         Binding("escape", "skip", "Skip", show=False),
         Binding("q", "app.quit", "Quit", show=False),  # q quits at once, a question open or not
+        Binding("s", "app.screenshot", "Screenshot", show=False),  # (the question and the panels it asks about)
     ]
 
     def __init__(self, beat: Beat):
