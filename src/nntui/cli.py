@@ -122,10 +122,7 @@ def run(
         if value is not None:
             raise typer.BadParameter("needs --headless (the app does not write a record)", param_hint=f"'{flag}'")
     _check_devices(sc, dev)
-    # (ASCII digits only: '²'.isdigit() is true, and int('²') fails)
-    if speed is not None and speed != "max" and not (re.fullmatch("[0-9]{1,4}", speed) and 1 <= int(speed) <= 1000):
-        raise typer.BadParameter(f"'{speed}' is not a speed; give 1 to 1000 steps per second, or max",
-                                 param_hint="'--speed'")
+    _check_speed(speed)
     _session(sc, device=dev, autoplay=False if paused else None, theme=f"textual-{theme.value}" if theme else None,
              speed=speed)
 
@@ -141,21 +138,31 @@ def lecture(
     theme: Annotated[Theme | None, typer.Option(help="Colors: dark (default) or light, e.g. for a bright room.")] = None,
     web: Annotated[int | None, typer.Option(min=1, max=65535, help="Also serve followers to web browsers on this port "
                                             "(nntui serve --follow), on the same --host.")] = None,
+    code: Annotated[str | None, typer.Option(help="A join code of your own, 4 to 12 letters or digits (default: a new "
+                                             "random one each lecture).")] = None,
+    steps: Annotated[int | None, typer.Option(min=1, max=10_000_000, help="Train this many steps (overrides the "
+                                              "scenario).")] = None,
+    speed: Annotated[str | None, typer.Option(help="Steps per second at the start (1 to 1000), or max.")] = None,
 ) -> None:
     """Teach a lesson to a room: your app as with `run`, streamed live to everyone who runs `nntui follow`; the
     lesson's questions become polls. The join command and code are on your screen."""
     from .lecture.server import LectureServer
 
     sc = load(scenario)
+    if steps is not None:
+        sc = sc.with_steps(steps)
     dev = device.value if device else None
     _check_devices(sc, dev)
+    _check_speed(speed)
+    if code is not None and not re.fullmatch("[A-Za-z0-9]{4,12}", code):
+        raise typer.BadParameter(f"'{code}' is not a join code; give 4 to 12 letters or digits", param_hint="'--code'")
     _need_terminal("`nntui run NAME --headless` (a lecture needs the app)")
-    server = LectureServer(host, port)
+    server = LectureServer(host, port, code=code.upper() if code else None)
     server.start()
     browsers = _serve_followers(server, host, web) if web else None
     try:
         _session(sc, device=dev, autoplay=False if paused else None,
-                 theme=f"textual-{theme.value}" if theme else None, lecture=server)
+                 theme=f"textual-{theme.value}" if theme else None, speed=speed, lecture=server)
     finally:
         if browsers is not None:
             browsers.terminate()  # (its tabs end with it: their app quits like q)
@@ -218,6 +225,13 @@ def follow(
         client.close()
     if client.ended:
         print(f"nntui follow: the lecture ended: {client.ended}", file=sys.stderr)
+
+
+def _check_speed(speed: str | None) -> None:
+    # (ASCII digits only: '²'.isdigit() is true, and int('²') fails)
+    if speed is not None and speed != "max" and not (re.fullmatch("[0-9]{1,4}", speed) and 1 <= int(speed) <= 1000):
+        raise typer.BadParameter(f"'{speed}' is not a speed; give 1 to 1000 steps per second, or max",
+                                 param_hint="'--speed'")
 
 
 def _check_headless(sc: Scenario, out: Path | None, csv: Path | None, neurons: bool) -> None:

@@ -16,6 +16,7 @@ import hmac
 import secrets
 import socket
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -119,6 +120,8 @@ class LectureServer:
         """A lesson opened (or was edited): followers lay out their screens for it and take views anew."""
         assert scenario.raw is not None
         payload = scenario_payload(scenario.raw, scenario.name, str(scenario.path))
+        with self._lock:
+            self._latest = None  # (a View of the lesson before; the next publish is of this one)
         self._loop.call_soon_threadsafe(self._new_scenario, payload)
 
     def publish(self, view: View) -> None:
@@ -159,6 +162,16 @@ class LectureServer:
         with self._lock:
             return self._poll
 
+    def named_answers(self) -> list[tuple[str, int]]:
+        """(name, choice) of each follower who gave a name and answered the open question (the others stay
+        anonymous)."""
+        with self._lock:
+            poll = self._poll
+            if poll is None:
+                return []
+            return [(follower.name, poll.answers[key]) for key, follower in self._followers.items()
+                    if follower.name and key in poll.answers]
+
     @property
     def following(self) -> int:
         with self._lock:
@@ -173,8 +186,6 @@ class LectureServer:
     def _new_scenario(self, payload: dict[str, Any]) -> None:
         self._scenario = payload
         self._encoder = Encoder()
-        with self._lock:
-            self._latest = None  # (a View of the lesson before)
         self._current, self._sent = None, None
         for follower in self._followers.values():
             follower.synced = False
@@ -193,13 +204,13 @@ class LectureServer:
             self._sent = key
             tree, blobs, arrays = self._encoder.encode(view, keyframe=False)
             self._encoder.commit(arrays)
-            message = server_message({"kind": "view", "key": False, "tree": tree}, blobs)
+            message = server_message({"kind": "view", "key": False, "sent": time.time(), "tree": tree}, blobs)
             for follower in self._followers.values():
                 if follower.synced:
                     self._queue(follower, message, view=True)
         if fresh:
             tree, blobs, _ = self._encoder.encode(view, keyframe=True)
-            whole = server_message({"kind": "view", "key": True, "tree": tree}, blobs)
+            whole = server_message({"kind": "view", "key": True, "sent": time.time(), "tree": tree}, blobs)
             for follower in fresh:
                 follower.synced = True
                 self._queue(follower, whole, view=True)
@@ -240,6 +251,7 @@ class LectureServer:
             poll = self.poll
             if poll is not None:  # a question is open: the newcomer is asked too
                 follower.queue.append((False, server_message({"kind": "poll", "at": poll.at})))
+            follower.wake.set()
             sender = asyncio.ensure_future(self._send(follower))
             self._loop.call_soon(self._send_view)
             self._changed()

@@ -312,7 +312,7 @@ class NNTuiApp(BaseApp, Viewing, App["str | Scenario | None"]):
             self.runner.send(Release(due.at, answered=True))  # (asked of the room once: not again after r)
             self.refresh_panels()
 
-        self.push_screen(PollScreen(due, lecture.reveal), closed)
+        self.push_screen(PollScreen(due, lecture.reveal, lecture.named_answers), closed)
         self.call_after_refresh(self._lecture_changed)  # (once the poll's bar is composed)
 
     @on(LectureChanged)

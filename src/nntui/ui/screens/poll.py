@@ -45,9 +45,11 @@ def tally(beat: Beat, counts: Sequence[int], revealed: bool, width: int = BAR_WI
 class PollScreen(QuestionScreen):
     """The instructor's side: dismissed with None (the poll is not the instructor's own answer)."""
 
-    def __init__(self, beat: Beat, reveal: Callable[[], None]):
+    def __init__(self, beat: Beat, reveal: Callable[[], None], named: Callable[[], list[tuple[str, int]]]):
+        """`reveal()` shows the answer on every screen; `named()` gives the answers of followers who gave a name."""
         super().__init__(beat)
         self._reveal = reveal
+        self._named = named
         self.revealed = False
         self._counts: Sequence[int] = [0] * len(beat.choices)
 
@@ -84,7 +86,11 @@ class PollScreen(QuestionScreen):
         verdict = self.query_one("#verdict", Markdown)
         verdict.set_class(True, "-right")
         verdict.update(f"✓ **The answer: {self.beat.answer}.** {self.beat.why}".strip())
-        self.query_one("#hint", Static).update("Press Enter to go on training.")
+        named = sorted(self._named())
+        names = "  ·  ".join(f"{name}: {'✓' if self.beat.choices[c] == self.beat.answer else '✗'} {self.beat.choices[c]}"
+                             for name, c in named)
+        self.query_one("#hint", Static).update((f"Named answers: {names}\n" if names else "") +
+                                               "Press Enter to go on training.")
 
     def action_skip(self) -> None:
         self.dismiss(None)

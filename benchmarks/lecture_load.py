@@ -1,0 +1,119 @@
+"""A lecture under load: the real `nntui lecture` on a pseudo-terminal, training lr_sweep flat out, with
+simulated followers on this machine.
+
+    python -m benchmarks.lecture_load [--followers 50]
+
+Side by side in one run: the instructor's key → screen p99 with no followers, then with N (target: within
+10 % of none); how late each view reaches a follower, from the server's send stamp (target: p99 ≤ 100 ms);
+and how much the instructor's process grew per follower (target: ≤ 2 MB). A simulated follower reads
+every message and its header, as a real one does before it decodes (the decoding is the follower's
+machine's work, not the instructor's).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import socket
+import statistics
+import struct
+import sys
+import threading
+import time
+import zlib
+
+from nntui.lecture.wire import PROTOCOL, follower_message
+
+from .__main__ import NNTUI
+from .pty_app import PtyApp
+
+CODE = "BENCH1"
+PORT = 8765
+
+
+class Follower(threading.Thread):
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.lags: list[float] = []  # seconds from the server's stamp to arrival, per view
+        self.stop = False
+
+    def run(self) -> None:
+        with socket.create_connection(("127.0.0.1", PORT), 10) as conn:
+            conn.sendall(follower_message("hello", protocol=PROTOCOL, code=CODE, name=""))
+            conn.settimeout(None)
+            reader = conn.makefile("rb")
+            while not self.stop:
+                prefix = reader.read(4)
+                if len(prefix) < 4:
+                    return
+                body = zlib.decompress(reader.read(struct.unpack(">I", prefix)[0]))
+                (length,) = struct.unpack(">I", body[:4])
+                header = json.loads(body[4:4 + length])
+                if header["kind"] == "view":
+                    self.lags.append(time.time() - header["sent"])
+
+
+def rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as fh:
+        return next(int(line.split()[1]) for line in fh if line.startswith("VmRSS")) / 1024
+
+
+def key_p99(app: PtyApp, presses: int) -> float:
+    delays = []
+    for i in range(presses):
+        key, want = (b"-", b"speed 1000") if i % 2 == 0 else (b"+", b"speed max")
+        delays.append(app.press(key, want) * 1000)
+        time.sleep(0.05)
+    delays.sort()
+    return delays[min(len(delays) - 1, math.ceil(0.99 * len(delays)) - 1)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.lecture_load", description=__doc__.splitlines()[0])
+    parser.add_argument("--followers", type=int, default=50)
+    parser.add_argument("--presses", type=int, default=150)
+    args = parser.parse_args()
+    command = [*NNTUI, "lecture", "lr_sweep", "--steps", "10000000", "--speed", "max", "--device", "cpu",
+               "--port", str(PORT), "--code", CODE]
+    with PtyApp(command) as app:
+        app.wait_for(b"Poll", timeout=60)  # lr_sweep asks first: revealed and closed, then it trains flat out
+        for _ in range(2):
+            os.write(app.fd, b"\r")
+            time.sleep(0.3)
+        app.buffer = b""
+        app.wait_for(b"steps/s", timeout=60)
+        time.sleep(3)
+        app.drain()
+        alone = key_p99(app, args.presses)
+        before = rss_mb(app.pid)
+        followers = [Follower() for _ in range(args.followers)]
+        for follower in followers:
+            follower.start()
+        time.sleep(5)  # (all joined, each sent its whole view)
+        for follower in followers:
+            follower.lags.clear()
+        followed = key_p99(app, args.presses)
+        grown = (rss_mb(app.pid) - before) / args.followers
+        for follower in followers:
+            follower.stop = True
+    lags = sorted(lag * 1000 for f in followers for lag in f.lags)
+    p99 = lags[min(len(lags) - 1, math.ceil(0.99 * len(lags)) - 1)] if lags else math.nan
+    rows = [
+        (f"key → screen p99 with {args.followers} followers ÷ with none ({followed:.0f} ÷ {alone:.0f} ms)",
+         followed / alone, 1.1, "{:.2f}"),
+        (f"a view's arrival at a follower, p99 over {len(lags):,} (ms; median {statistics.median(lags):.0f})"
+         if lags else "a view's arrival at a follower, p99 (ms)", p99, 100.0, "{:.0f}"),
+        ("instructor's RSS growth per follower (MB)", grown, 2.0, "{:.2f}"),
+    ]
+    width = max(len(r[0]) for r in rows)
+    print(f"{'figure':<{width}}  {'measured':>9}  {'target':>9}  verdict")
+    for name, value, target, fmt in rows:
+        verdict = "ok" if value <= target else "MISSED"
+        print(f"{name:<{width}}  {fmt.format(value):>9}  {'≤ ' + fmt.format(target):>9}  {verdict}")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
