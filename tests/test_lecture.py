@@ -346,3 +346,31 @@ def _answers(url: str) -> bool:
         return True
     except OSError:
         return False
+
+
+async def test_a_follower_branches_to_its_own_copy_of_the_runs_and_follows_again(lecture):
+    """b: the runs replayed here to the lecture's step, the same to the last digit (CPU, same seed); f: back."""
+    from nntui.ui.follow_app import BranchApp, FollowApp
+
+    scenario = load("lr_sweep")
+    taught = Runner(scenario, run_steps=25, questions=False)
+    taught.start()
+    _until(lambda: taught.view().step == 25 and taught.idle, 60)
+    lecture.publish(taught.view())
+    taught.stop()
+    client = _client(lecture)
+    _until(lambda: client.view() is not None and client.view().step == 25)
+    following = FollowApp(client)
+    async with following.run_test(size=(120, 40)) as pilot:
+        await _wait(pilot, lambda: following.runner.view().step == 25)
+        await pilot.press("b")
+        await _wait(pilot, lambda: following.return_value == "branch")
+    assert following.branched_at is not None and following.branched_at.step == 25
+    said: list[str] = []
+    branch = BranchApp(client, following.branched_at)
+    branch.notify = lambda message, **_: said.append(message)  # type: ignore[method-assign]
+    async with branch.run_test(size=(120, 40)) as pilot:
+        await _wait(pilot, lambda: any("where the lecture's was" in m for m in said), 90)
+        assert branch.runner.view().step == 25 and not branch.runner.view().playing
+        await pilot.press("f")
+        await _wait(pilot, lambda: branch.return_value == "follow")

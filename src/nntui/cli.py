@@ -211,17 +211,28 @@ def follow(
                                  param_hint="'--code'")
     _need_terminal("a terminal (a lecture is followed in the app)")
     from .lifetime import ENV, die_with_parent
-    from .ui.follow_app import FollowApp
+    from .ui.follow_app import BranchApp, FollowApp
 
     if os.environ.get(ENV):  # a browser tab's follower (nntui serve --follow): it ends when the server does
         die_with_parent()
     client = LectureClient(where, code, name)
     client.connect()
     client.start()
+    colors = f"textual-{theme.value}" if theme else None
     try:
-        while FollowApp(client, theme=f"textual-{theme.value}" if theme else None).run_or_raise() == "lesson":
-            pass  # the lecture opened another lesson (or edited this one): its screen, on the same connection
+        while True:
+            following = FollowApp(client, theme=colors)
+            result = following.run_or_raise()
+            if result == "branch" and following.branched_at is not None:
+                result = BranchApp(client, following.branched_at, theme=colors).run_or_raise()
+                if result == "follow" and client.ended is None:
+                    continue  # back to the lecture, where it is now
+            if result != "lesson":  # (a lesson: the lecture opened another, or edited this one; its screen next)
+                break
     finally:
+        from .trainer_process import discard_spare
+
+        discard_spare()
         client.close()
     if client.ended:
         print(f"nntui follow: the lecture ended: {client.ended}", file=sys.stderr)

@@ -104,6 +104,7 @@ class NNTuiApp(BaseApp, Viewing, App["str | Scenario | None"]):
         Binding("q", "quit", "Quit"),
     ]
     help_text = HELP_TEXT
+    lecture_bar = False  # the lecture's line under the header (a lecture's apps: the instructor's, a follower's)
 
     def __init__(self, scenario: Scenario, *, device: str | None = None, autoplay: bool | None = None,
                  run_steps: int | None = None, speed: int | str | None = None, home: bool = False,
@@ -134,6 +135,7 @@ class NNTuiApp(BaseApp, Viewing, App["str | Scenario | None"]):
                                         speed=scenario.view.speed if speed is None else speed, run_steps=run_steps,
                                         questions=questions, answered=tuple(answers or ()))
         self.lecture = lecture
+        self.lecture_bar = self.lecture_bar or lecture is not None
         if isinstance(self.runner, ProcessRunner):
             self.runner.on_view = self._view_arrived
         self.answers: dict[int, bool] = dict(answers or {})  # question step → answered right
@@ -154,7 +156,7 @@ class NNTuiApp(BaseApp, Viewing, App["str | Scenario | None"]):
         if not (text.text.strip() or text.beats):  # a lesson with nothing to say: the panels get its width
             panels.discard("lesson")
         yield RunHeader(self.scenario.title)
-        if self.lecture is not None or isinstance(self.runner, FollowRunner):
+        if self.lecture_bar:
             yield LectureBar()
         if self.scenario.expression is not None:
             lesson = self.scenario.expression

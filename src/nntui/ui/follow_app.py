@@ -1,12 +1,19 @@
-"""A follower's app (`nntui follow`): the lesson's screen, drawn from the lecture's Views instead of a trainer.
+"""A follower's apps (`nntui follow`).
 
-The follower's keys change only what they see (focus, zoom, scales, smoothing, paging, screenshots); the run
-is the instructor's. The lesson's questions come as the lecture asks them, and are answered to the room. A
-new lesson (or an edit) ends this app with "lesson", and the CLI opens the next one on the same connection;
-the end of the lecture ends it with "ended".
+FollowApp: the lesson's screen, drawn from the lecture's Views instead of a trainer. The follower's keys
+change only what they see (focus, zoom, scales, smoothing, paging, screenshots); the run is the instructor's.
+The lesson's questions come as the lecture asks them, and are answered to the room. A new lesson (or an edit)
+ends it with "lesson", and the CLI opens the next one on the same connection; the end of the lecture ends it
+with "ended"; b ends it with "branch".
+
+BranchApp: the follower's own copy of the lecture's runs, trained here from step 0 to the step they branched
+at (same scenario, same seed: on a CPU, the same numbers), then theirs to play, step and edit as in
+`nntui run`. f goes back to following; the lecture goes on meanwhile.
 """
 
 from __future__ import annotations
+
+import importlib.util
 
 from textual import on
 from textual.binding import Binding
@@ -38,6 +45,7 @@ class FollowApp(NNTuiApp, inherit_bindings=False):
         Binding("space", "toggle_play", "", show=False),
         Binding("n", "step_once", "", show=False),
         Binding("r", "reset", "", show=False),
+        Binding("b", "branch", "Branch"),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("q", "quit", "Quit"),
     ]
@@ -47,7 +55,9 @@ class FollowApp(NNTuiApp, inherit_bindings=False):
         "step_once": "In a graph lesson: the next node (the walk is your own)",
         "reset": "In a graph lesson: back to the graph's first node",
         "quit": "Stop following (the lecture goes on)",
+        "branch": "Branch: your own copy of the runs at this step, trained here (needs PyTorch); f follows again",
     }
+    lecture_bar = True
 
     def __init__(self, client: LectureClient, theme: str | None = None):
         scenario = client.scenario
@@ -57,6 +67,7 @@ class FollowApp(NNTuiApp, inherit_bindings=False):
         self._lesson = client.lesson
         self._asked: int | None = None  # the question this app has asked (Esc hides it; it is not asked again)
         self.where = f"{client.address.host}:{client.address.port}"
+        self.branched_at: View | None = None  # the lecture's View when b was pressed
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -114,5 +125,76 @@ class FollowApp(NNTuiApp, inherit_bindings=False):
         else:
             self.notify(NOT_YOURS, title="Following")
 
+    def action_branch(self) -> None:
+        view = self.runner.view()
+        if self.scenario.expression is not None:
+            self.notify("A graph lesson trains nothing to branch: its walk is already yours (n, space, r).",
+                        title="Following")
+        elif importlib.util.find_spec("torch") is None:
+            self.notify("A branch trains here, and this machine has no PyTorch: pip install torch",
+                        title="Cannot branch", severity="error")
+        elif view.state != "ready":
+            self.notify("The lecture has not started training yet.", title="Following")
+        else:
+            self.branched_at = view
+            self.exit("branch")
+
     def screenshot_stem(self) -> str:
         return f"nntui-follow-{self.scenario.name}-step{self._shown_step}"
+
+
+class BranchApp(NNTuiApp):
+    """The follower's own runs, from the lecture's step `view.step`; f follows the lecture again."""
+
+    BINDINGS = [Binding("f", "follow", "Follow")]
+    lecture_bar = True
+
+    def __init__(self, client: LectureClient, view: View, theme: str | None = None):
+        scenario = client.scenario
+        assert scenario is not None  # (a follower has its lesson)
+        super().__init__(scenario, run_steps=view.step, questions=False, trainer_process=True, theme=theme)
+        self.client, self.branched = client, view
+        self._checked = False
+        self.where = f"{client.address.host}:{client.address.port}"
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        for bar in self._all(LectureBar):
+            bar.show_branch(self.where, self.branched.step)
+        self.client.on_change = lambda: self.post_message(LectureNews())
+
+    @on(LectureNews)
+    def _news(self) -> None:
+        client = self.client
+        if client.ended is not None:
+            self.notify(f"The lecture ended ({client.ended}); your branch goes on.", title="Lecture", timeout=15)
+            client.on_change = None
+        elif client.poll_at is not None and client.reveal is None:
+            self.notify("The instructor asks a question: f follows again to answer it.", title="Lecture",
+                        timeout=15)
+
+    def refresh_panels(self, force: bool = False) -> None:
+        super().refresh_panels(force)
+        view = self.runner.view()
+        if not self._checked and view.state == "ready" and view.step >= self.branched.step and not view.playing:
+            self._checked = True
+            self.notify(branch_check(self.branched, view), title=f"Your branch at step {self.branched.step}",
+                        timeout=15)
+
+    def action_follow(self) -> None:
+        self.exit("follow")
+
+    def screenshot_stem(self) -> str:
+        return f"nntui-branch-{self.scenario.name}-step{self._shown_step}"
+
+
+def branch_check(lecture: View, mine: View) -> str:
+    """Whether the branch's runs are where the lecture's were (a CPU replays a seed exactly; a GPU, or runs the
+    instructor edited on the way, may not)."""
+    differ = [run.label for run, theirs in zip(mine.runs, lecture.runs)
+              if run.label != theirs.label or run.step != theirs.step
+              or not (run.loss == theirs.loss or (run.loss != run.loss and theirs.loss != theirs.loss))]
+    if not differ:
+        return "Every run is where the lecture's was, to the last digit: it is yours now (space plays, e edits)."
+    return (f"{', '.join(differ)} differ from the lecture's (it trained on {lecture.device}, or the instructor "
+            "edited a run on the way): the branch is your own replay of the lesson.")

@@ -34,6 +34,11 @@ class LectureBar(Widget):
             self._set(Text.assemble(("Following", "bold"), f" the lecture at {where}: the instructor runs it; "
                                     "tab, m, l, ~ and s change your own view"))
 
+    def show_branch(self, where: str, step: int) -> None:
+        """A follower's branch: their own copy of the runs from the lecture's step."""
+        self._set(Text.assemble(("Your branch", "bold"), f" of the lecture at {where}, from step {step}: it trains "
+                                "here, yours alone (space, n, e…)  ·  f follows the lecture again"))
+
     def _set(self, text: Text) -> None:
         if text != self._text:
             self._text = text
