@@ -288,7 +288,8 @@ async def test_a_follower_sees_the_lecture_answers_and_cannot_drive_it(lecture):
         _until(lambda: lecture.poll is not None and lecture.poll.counts() == [0, 0, 0, 1])
         lecture.reveal()
         await _wait(pilot, lambda: getattr(app.screen, "revealed", False))
-        assert "Right: 0.03" in str(app.screen.query_one("#verdict").source)
+        assert "You were right: 0.03" in str(app.screen.query_one("#verdict").source)
+        assert "← you" in str(app.screen.query_one("#tally").render())
         lecture.close_poll()
         await _wait(pilot, lambda: not isinstance(app.screen, FollowerQuestion))
         lecture.set_scenario(load("overfitting"))  # the instructor opens another lesson: this app makes way
@@ -366,11 +367,44 @@ async def test_a_follower_branches_to_its_own_copy_of_the_runs_and_follows_again
         await pilot.press("b")
         await _wait(pilot, lambda: following.return_value == "branch")
     assert following.branched_at is not None and following.branched_at.step == 25
-    said: list[str] = []
     branch = BranchApp(client, following.branched_at)
-    branch.notify = lambda message, **_: said.append(message)  # type: ignore[method-assign]
     async with branch.run_test(size=(120, 40)) as pilot:
-        await _wait(pilot, lambda: any("where the lecture's was" in m for m in said), 90)
+        await _wait(pilot, lambda: branch.check is not None, 90)
+        assert "every run is where the lecture's was, to the last digit" in branch.check
         assert branch.runner.view().step == 25 and not branch.runner.view().playing
         await pilot.press("f")
         await _wait(pilot, lambda: branch.return_value == "follow")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["follow", "10.0.0.5:8000"], "give the join code on the instructor's screen"),
+    (["follow", "10.0.0.5:99999", "--code", "ABCD"], "not a lecture's address"),
+    (["lecture", "lr_sweep", "--code", "no!"], "not a join code"),
+    (["lecture", "lr_sweep", "--speed", "fast"], "not a speed"),
+    (["serve", "--code", "ABCD"], "belongs to --follow"),
+    (["serve", "lr_sweep", "--follow", "h:1", "--code", "ABCD"], "give a lesson or --follow, not both"),
+])
+def test_the_lecture_commands_bad_arguments_are_one_line(args, message):
+    from .test_cli import cli
+
+    code, _out, err = cli(*args)
+    assert code == 2 and message in err and "Traceback" not in err and len(err.strip().splitlines()) <= 3
+
+
+def test_a_follower_that_stops_reading_loses_its_views_not_the_lecture(lecture):
+    """Its queue stays bounded, and a follower that reads gets every new view meanwhile."""
+    from nntui.lecture.server import BACKLOG_BYTES
+
+    with socket.create_connection(("127.0.0.1", lecture.port), 5) as stalled:
+        stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        stalled.sendall(follower_message("hello", protocol=1, code="ABC234"))
+        reader = _client(lecture)
+        _until(lambda: lecture.following == 2)
+        base = Runner(load("lr_sweep"), playing=False).view()
+        noise = np.random.default_rng(0).random(200_000)  # a view that does not compress: 1.6 MB a time
+        for version in range(1, 40):
+            run = dataclasses.replace(base.runs[0], losses=noise + version, steps=np.arange(noise.size))
+            lecture.publish(dataclasses.replace(base, version=version, runs=(run, *base.runs[1:])))
+            _until(lambda v=version: (reader.view() or base).version == v, 20)
+        queued = [f.queued for f in lecture._followers.values()]
+        assert max(queued) <= BACKLOG_BYTES

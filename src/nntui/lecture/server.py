@@ -45,6 +45,18 @@ MAX_FOLLOWERS = 500
 END_SECONDS = 1.0         # how long the last words to followers may take when the lecture ends
 
 
+def _room_address() -> str:
+    """This machine's address on its network (the interface a packet out would leave by; none is sent), or its
+    name where it has none."""
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(("10.255.255.255", 1))
+            address = probe.getsockname()[0]
+    except OSError:
+        address = ""
+    return address if address and not address.startswith("127.") else socket.gethostname()
+
+
 def new_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
@@ -154,7 +166,7 @@ class LectureServer:
     @property
     def join(self) -> str:
         """The address followers give `nntui follow`: this machine's name where the server listens on every one."""
-        host = socket.gethostname() if self.host in ("", "0.0.0.0", "::") else self.host
+        host = _room_address() if self.host in ("", "0.0.0.0", "::") else self.host
         return f"[{host}]:{self.port}" if ":" in host else f"{host}:{self.port}"
 
     @property

@@ -143,24 +143,24 @@ class FollowApp(NNTuiApp, inherit_bindings=False):
         return f"nntui-follow-{self.scenario.name}-step{self._shown_step}"
 
 
-class BranchApp(NNTuiApp):
+class BranchApp(NNTuiApp, inherit_bindings=False):
     """The follower's own runs, from the lecture's step `view.step`; f follows the lecture again."""
 
-    BINDINGS = [Binding("f", "follow", "Follow")]
+    BINDINGS = [Binding("f", "follow", "Follow"), *NNTuiApp.BINDINGS]  # (f first: the 80-column footer ends early)
     lecture_bar = True
 
     def __init__(self, client: LectureClient, view: View, theme: str | None = None):
         scenario = client.scenario
         assert scenario is not None  # (a follower has its lesson)
-        super().__init__(scenario, run_steps=view.step, questions=False, trainer_process=True, theme=theme)
+        super().__init__(scenario, run_steps=view.step, questions=False, trainer_process=True, theme=theme,
+                         speed=view.speed or "max")  # (the lecture's speed, once it goes on from there)
         self.client, self.branched = client, view
-        self._checked = False
-        self.where = f"{client.address.host}:{client.address.port}"
+        self.check: str | None = None  # whether the replayed runs match the lecture's, once they are there
 
     def on_mount(self) -> None:
         super().on_mount()
         for bar in self._all(LectureBar):
-            bar.show_branch(self.where, self.branched.step)
+            bar.show_branch(self.branched.step, None)
         self.client.on_change = lambda: self.post_message(LectureNews())
 
     @on(LectureNews)
@@ -176,10 +176,10 @@ class BranchApp(NNTuiApp):
     def refresh_panels(self, force: bool = False) -> None:
         super().refresh_panels(force)
         view = self.runner.view()
-        if not self._checked and view.state == "ready" and view.step >= self.branched.step and not view.playing:
-            self._checked = True
-            self.notify(branch_check(self.branched, view), title=f"Your branch at step {self.branched.step}",
-                        timeout=15)
+        if self.check is None and view.state == "ready" and view.step >= self.branched.step and not view.playing:
+            self.check = branch_check(self.branched, view)  # (kept in the bar: the evidence stays on screen)
+            for bar in self._all(LectureBar):
+                bar.show_branch(self.branched.step, self.check)
 
     def action_follow(self) -> None:
         self.exit("follow")
@@ -195,6 +195,6 @@ def branch_check(lecture: View, mine: View) -> str:
               if run.label != theirs.label or run.step != theirs.step
               or not (run.loss == theirs.loss or (run.loss != run.loss and theirs.loss != theirs.loss))]
     if not differ:
-        return "Every run is where the lecture's was, to the last digit: it is yours now (space plays, e edits)."
+        return "every run is where the lecture's was, to the last digit (space plays, e edits)"
     return (f"{', '.join(differ)} differ from the lecture's (it trained on {lecture.device}, or the instructor "
-            "edited a run on the way): the branch is your own replay of the lesson.")
+            "edited a run on the way)")

@@ -8,7 +8,7 @@ from textual.widget import Widget
 
 
 class LectureBar(Widget):
-    DEFAULT_CSS = "LectureBar { height: 1; background: $boost; padding: 0 1; }"
+    DEFAULT_CSS = "LectureBar { height: auto; max-height: 2; background: $boost; padding: 0 1; }"
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -18,33 +18,30 @@ class LectureBar(Widget):
                      web: str | None = None) -> None:
         """The instructor's: the command a follower types (or the page), and how many follow (and answered the open
         question)."""
-        text = Text.assemble(("Lecture", "bold"), "  join: ", (f"nntui follow {join} --code {code}", "bold"))
+        text = Text.assemble(("Lecture", "bold"), "  ", (f"nntui follow {join} --code {code}", "bold"))
         if web:
-            text.append(f"  or {web}")
-        text.append(f"  ·  {following} following")
+            text.append(f" or {web}")
+        if join.startswith(("127.", "localhost", "[::1]")):
+            text.append(" (this machine only: --host 0.0.0.0 for the room)", style="dim")
+        text.append(f" · {following} following")
         if answered is not None:
-            text.append(f"  ·  {answered} answered", style="bold")
+            text.append(f" · {answered} answered", style="bold")
         self._set(text)
 
-    def show_following(self, where: str, ended: str | None = None) -> None:
-        """A follower's: the lecture it follows, or why it ended."""
-        if ended:
-            self._set(Text.assemble(("Lecture ended", "bold red"), f": {ended}.  q quits"))
-        else:
-            self._set(Text.assemble(("Following", "bold"), f" the lecture at {where}: the instructor runs it; "
-                                    "tab, m, l, ~ and s change your own view"))
+    def show_following(self, where: str) -> None:
+        """A follower's: the lecture it follows, and the one key that is more than their own view."""
+        self._set(Text.assemble(("Following", "bold"), f" {where} (the instructor's run) · ", ("b", "bold"),
+                                ": your own branch · ? keys"))
 
-    def show_branch(self, where: str, step: int) -> None:
-        """A follower's branch: their own copy of the runs from the lecture's step."""
-        self._set(Text.assemble(("Your branch", "bold"), f" of the lecture at {where}, from step {step}: it trains "
-                                "here, yours alone (space, n, e…)  ·  f follows the lecture again"))
+    def show_branch(self, step: int, check: str | None) -> None:
+        """A follower's branch: their own copy of the runs from the lecture's step, and whether it matches."""
+        self._set(Text.assemble(("f", "bold"), ": back to the lecture  ·  ", ("Your branch", "bold"),
+                                f" from step {step}, trained here: " + (check or "replaying the lecture's steps…")))
 
     def _set(self, text: Text) -> None:
         if text != self._text:
             self._text = text
-            self.refresh()
+            self.refresh(layout=True)
 
     def render(self) -> Text:
-        text = self._text.copy()
-        text.truncate(max(self.size.width, 1), overflow="ellipsis")
-        return text
+        return self._text  # (two rows where one is too narrow: the branch's check, the join line at 80 columns)

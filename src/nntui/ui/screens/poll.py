@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import Markdown, Static
+from textual.widgets import Markdown, OptionList, Static
 
 from ...panels.lesson.widget import LessonMarkdown
 from ...scenario.spec import Beat
@@ -22,9 +22,9 @@ from .question import QuestionScreen
 BAR_WIDTH = 24  # cells for the most chosen answer's bar
 
 
-def tally(beat: Beat, counts: Sequence[int], revealed: bool, width: int = BAR_WIDTH) -> Text:
+def tally(beat: Beat, counts: Sequence[int], revealed: bool, yours: str | None = None, width: int = BAR_WIDTH) -> Text:
     """One row a choice: its number and text, a bar as long as its share of the answers, the count; after the
-    reveal the right one is marked ✓."""
+    reveal the right one is marked ✓ (and on a follower's screen, their own answer "← you")."""
     total = sum(counts)
     label_width = min(max(len(c) for c in beat.choices) + 4, 40)
     out = Text()
@@ -37,7 +37,8 @@ def tally(beat: Beat, counts: Sequence[int], revealed: bool, width: int = BAR_WI
         cells = round(width * count / max(max(counts), 1))
         out.append("█" * cells, style="green" if right else "cyan")
         share = f"{100 * count / total:.0f} %" if total else "–"
-        out.append(f"{' ' * (width - cells)} {count:>3}  {share}\n")
+        out.append(f"{' ' * (width - cells)} {count:>3}  {share:>5}")
+        out.append("  ← you\n" if choice == yours else "\n", style="bold")
     out.rstrip()
     return out
 
@@ -89,6 +90,9 @@ class PollScreen(QuestionScreen):
         named = sorted(self._named())
         names = "  ·  ".join(f"{name}: {'✓' if self.beat.choices[c] == self.beat.answer else '✗'} {self.beat.choices[c]}"
                              for name, c in named)
+        anonymous = sum(self._counts) - len(named)
+        if names and anonymous:
+            names += f"  ·  {anonymous} more without a name"
         self.query_one("#hint", Static).update((f"Named answers: {names}\n" if names else "") +
                                                "Press Enter to go on training.")
 
@@ -109,9 +113,10 @@ class FollowerQuestion(QuestionScreen):
             return
         self.chosen = self.beat.choices[index]
         self._send(index)
+        self.query_one("#choices", OptionList).highlighted = index
         self.query_one("#verdict", Markdown).update(
-            f"You answered **{self.chosen}**. The instructor reveals the answer; until then another number "
-            "changes yours.")
+            f"You answered **{self.chosen}**. Until the instructor reveals the answer, 1–{len(self.beat.choices)} "
+            "change yours.")
         self.query_one("#hint", Static).update("Waiting for the reveal…")
 
     def on_option_list_option_selected(self, event) -> None:
@@ -131,15 +136,15 @@ class FollowerQuestion(QuestionScreen):
         if self.chosen is None:
             head = f"The answer: **{self.beat.answer}**."
         elif right:
-            head = f"✓ **Right: {self.chosen}.**"
+            head = f"✓ **You were right: {self.chosen}.**"
         else:
-            head = f"✗ **Not quite:** you chose {self.chosen}; the answer is **{self.beat.answer}**."
+            head = f"✗ **Not quite:** you answered {self.chosen}; the answer is **{self.beat.answer}**."
         verdict = self.query_one("#verdict", Markdown)
         verdict.set_class(right, "-right").set_class(self.chosen is not None and not right, "-wrong")
         verdict.update(f"{head} {self.beat.why}".strip())
         choices = self.query_one("#choices")
         choices.display = False
-        tallied = Static(tally(self.beat, counts, True), id="tally")
+        tallied = Static(tally(self.beat, counts, True, yours=self.chosen), id="tally")
         self.query_one("#question", Vertical).mount(tallied, before=verdict)
         answers = f"{sum(counts)} answer{'s' * (sum(counts) != 1)}"
         self.query_one("#hint", Static).update(f"How the room answered ({answers}). Training goes on when the "
