@@ -329,7 +329,16 @@ async def test_a_browser_follows_after_giving_the_join_code(lecture, tmp_path):
                     assert time.monotonic() < deadline, "the tab never followed"
                     await asyncio.sleep(0.5)
                     await call("Runtime.evaluate", expression="1")
-                await asyncio.sleep(3)  # (its first paint)
+                lecture.ask(0, 4)  # the question, asked of the tab too: it answers 3 with a key
+                await asyncio.sleep(3)
+                await call("Runtime.evaluate", expression="document.querySelector('.xterm-helper-textarea').focus()")
+                for kind in ("keyDown", "keyUp"):
+                    await call("Input.dispatchKeyEvent", type=kind, key="3", code="Digit3", windowsVirtualKeyCode=51,
+                               **({"text": "3"} if kind == "keyDown" else {}))
+                while lecture.poll is None or lecture.poll.counts() != [0, 0, 1, 0]:
+                    assert time.monotonic() < deadline, "the tab's answer never came"
+                    await asyncio.sleep(0.3)
+                    await call("Runtime.evaluate", expression="1")
                 shot = await call("Page.captureScreenshot", format="png")
                 (tmp_path / "follow.png").write_bytes(base64.b64decode(shot["data"]))
     finally:
