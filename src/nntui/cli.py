@@ -201,7 +201,7 @@ def follow(
     theme: Annotated[Theme | None, typer.Option(help="Colors: dark (default) or light.")] = None,
 ) -> None:
     """Follow a lecture: the instructor's run, live, in your terminal; answer its questions. Your keys change
-    only your own view. No PyTorch needed."""
+    only your own view; b branches to your own copy of the runs (this needs PyTorch; following does not)."""
     from .lecture.client import LectureClient, parse_address
 
     where = parse_address(address)
