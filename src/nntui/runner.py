@@ -110,6 +110,22 @@ class View:
         return replace(self, runs=self.held.get(step, self.runs))
 
 
+class RemoteView:
+    """A runner whose trainer is elsewhere (another process, another machine): its play state and speed are what
+    its latest View says."""
+
+    def view(self) -> View:
+        raise NotImplementedError
+
+    @property
+    def playing(self) -> bool:
+        return self.view().playing
+
+    @property
+    def speed(self) -> int | None:
+        return self.view().speed
+
+
 class Runner:
     """Trains on a thread of its own; the UI sends it commands and reads its latest View."""
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 
 from .commands import Command, ContinueRun, Release, Reset, RestartRun, predict
-from .runner import Runner, View, answered_question, settle_heap
+from .runner import RemoteView, Runner, View, answered_question, settle_heap
 from .scenario import Scenario
 
 PUBLISH_SECONDS = 0.1  # the child publishes at most this often unless a control asks for a view at once …
@@ -44,7 +44,7 @@ class Published:
     acknowledged: int  # controls applied so far
 
 
-class ProcessRunner:
+class ProcessRunner(RemoteView):
     """`Runner`'s `send` and `view()`, with the trainer in a child process."""
 
     def __init__(self, scenario: Scenario, **options):
@@ -137,14 +137,6 @@ class ProcessRunner:
         if pending:  # the child has not caught up with the last key yet: show what it will do
             return dataclasses.replace(published.view, playing=self._predicted[0], speed=self._predicted[1])
         return published.view
-
-    @property
-    def playing(self) -> bool:
-        return self.view().playing
-
-    @property
-    def speed(self) -> int | None:
-        return self.view().speed
 
     @property
     def waiting_at(self) -> int | None:

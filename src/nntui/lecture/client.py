@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import NntuiError
-from ..runner import Runner, View
+from ..runner import RemoteView, Runner, View
 from ..scenario import Scenario
 from ..scenario.loader import load_raw
 from .wire import PROTOCOL, SERVER_LIMIT, Decoder, WireError, follower_message, frame_length, read_server_message
@@ -186,7 +186,7 @@ def _step(header: dict[str, Any], key: str) -> int:
     return value
 
 
-class FollowRunner:
+class FollowRunner(RemoteView):
     """What a lesson's app reads from its Runner, read from the lecture instead: the follower trains nothing."""
 
     def __init__(self, client: LectureClient, scenario: Scenario):
@@ -199,14 +199,6 @@ class FollowRunner:
     @property
     def waiting_at(self) -> int | None:
         return self.client.poll_at
-
-    @property
-    def playing(self) -> bool:
-        return self.view().playing
-
-    @property
-    def speed(self) -> int | None:
-        return self.view().speed
 
     def start(self) -> None:
         """(The lecture's connection outlives the app: a new lesson opens a new app on it.)"""
