@@ -417,3 +417,33 @@ def test_a_follower_that_stops_reading_loses_its_views_not_the_lecture(lecture):
             _until(lambda v=version: (reader.view() or base).version == v, 20)
         queued = [f.queued for f in lecture._followers.values()]
         assert max(queued) <= BACKLOG_BYTES
+
+
+async def test_a_graph_lessons_walk_follows_the_instructors_until_the_follower_takes_it(lecture):
+    from nntui.panels.graph.expression import GraphPanel
+    from nntui.ui.follow_app import FollowApp
+
+    scenario = load("computation_graph")
+    taught = Runner(scenario)
+    taught.start()
+    _until(lambda: taught.view().expression is not None, 60)
+    lecture.set_scenario(scenario)
+    lecture.publish(taught.view())
+    taught.stop()
+    lecture.walk(3)
+    client = _client(lecture)
+    _until(lambda: client.scenario is not None and client.scenario.expression is not None and client.stage == 3)
+    app = FollowApp(client)
+    async with app.run_test(size=(120, 40)) as pilot:
+        graph = app.query_one(GraphPanel)
+        await _wait(pilot, lambda: graph.stage == 3)
+        lecture.walk(4)
+        await _wait(pilot, lambda: graph.stage == 4)
+        await pilot.press("n")  # the follower's own walk now: the instructor's no longer moves it
+        assert graph.stage == 5 and app.own_walk
+        lecture.walk(2)
+        _until(lambda: client.stage == 2)
+        await pilot.pause(0.2)
+        assert graph.stage == 5
+        await pilot.press("f")  # following the instructor's walk again
+        await _wait(pilot, lambda: graph.stage == 2)

@@ -58,6 +58,7 @@ class LectureClient:
         self.poll_at: int | None = None     # the step of the question open now
         self.reveal: Reveal | None = None   # its answer, once the instructor revealed it
         self.ended: str | None = None       # why the lecture ended (the connection is gone)
+        self.stage = 0                      # a graph lesson: how far the instructor's walk through it is
         self._view: View | None = None
         self._socket: socket.socket | None = None
         self._decoder = Decoder()
@@ -155,6 +156,8 @@ class LectureClient:
             if not (isinstance(counts, list) and all(type(c) is int and c >= 0 for c in counts)):
                 raise WireError("a reveal's counts are not counts")
             self.reveal = Reveal(_step(header, "at"), tuple(counts))
+        elif kind == "walk":
+            self.stage = _step(header, "stage")
         elif kind == "resume":
             self.poll_at, self.reveal = None, None
         elif kind in ("end", "refused"):
@@ -172,7 +175,7 @@ class LectureClient:
         with self._lock:
             self.scenario, self._view, self._decoder = scenario, None, Decoder()
             self.lesson += 1
-            self.poll_at, self.reveal = None, None
+            self.poll_at, self.reveal, self.stage = None, None, 0
 
     def _changed(self) -> None:
         if self.on_change is not None:

@@ -101,6 +101,7 @@ class LectureServer:
         self._sent: tuple | None = None    # what the last sent View was (version, step, playing, speed, state)
         self._scenario: dict[str, Any] | None = None
         self._poll: Poll | None = None
+        self._stage: int | None = None     # a graph lesson: how far the instructor's walk through it is
         self._lock = threading.Lock()      # guards _poll and the follower count as the app reads them
 
     # ------------------------------------------------------------------ the app's side (any thread)
@@ -142,6 +143,12 @@ class LectureServer:
             first, self._latest = self._latest is None, view
         if first:
             self._loop.call_soon_threadsafe(self._send_view)
+
+    def walk(self, stage: int) -> None:
+        """A graph lesson's walk is at `stage` on the instructor's screen: followers' walks go there too."""
+        if stage != self._stage:
+            self._stage = stage
+            self._loop.call_soon_threadsafe(self._broadcast, {"kind": "walk", "stage": stage})
 
     def ask(self, at: int, choices: int) -> None:
         with self._lock:
@@ -198,7 +205,7 @@ class LectureServer:
     def _new_scenario(self, payload: dict[str, Any]) -> None:
         self._scenario = payload
         self._encoder = Encoder()
-        self._current, self._sent = None, None
+        self._current, self._sent, self._stage = None, None, None
         for follower in self._followers.values():
             follower.synced = False
         self._broadcast({"kind": "scenario", **payload})
@@ -260,6 +267,8 @@ class LectureServer:
                 self._followers[key] = follower
             assert self._scenario is not None  # (refused above otherwise)
             follower.queue.append((False, server_message({"kind": "welcome", "protocol": PROTOCOL, **self._scenario})))
+            if self._stage is not None:  # a graph lesson: the newcomer's walk starts where the instructor's is
+                follower.queue.append((False, server_message({"kind": "walk", "stage": self._stage})))
             poll = self.poll
             if poll is not None:  # a question is open: the newcomer is asked too
                 follower.queue.append((False, server_message({"kind": "poll", "at": poll.at})))

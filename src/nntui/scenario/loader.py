@@ -532,7 +532,7 @@ def _expression_scenario(spec: ScenarioFile, expr: ExpressionSpec, raw: dict, *,
     if training:
         raise fail(f"'{training[0]}' needs training; an expression scenario shows 'graph' and 'lesson'", "view.panels")
     return Scenario(name, Path(source), spec.scenario, spec.lesson, (), view, (),
-                    ExpressionLesson(graph, dict(expr.values), expr.output))
+                    ExpressionLesson(graph, dict(expr.values), expr.output), raw=raw)  # (raw: a lecture sends it)
 
 
 def _manual_problems(resolved: dict[str, Any], source: str, text: str, idx: int | None) -> list[Problem]:

@@ -254,6 +254,8 @@ class NNTuiApp(BaseApp, Viewing, App["str | Scenario | None"]):
             self.lecture.publish(view)
         for graph in self._all(GraphPanel):
             graph.set_result(view.expression)
+            if self.lecture is not None:
+                self.lecture.walk(graph.stage)
             for header in self._all(RunHeader):
                 header.show_stage(view, graph.stage, graph.stages, graph.phase)
             for lesson in self._all(LessonPanel):

@@ -20,6 +20,7 @@ from textual.binding import Binding
 from textual.message import Message
 
 from ..lecture.client import FollowRunner, LectureClient
+from ..panels.graph.expression import GraphPanel
 from ..runner import View
 from .app import NNTuiApp
 from .header import RunHeader
@@ -46,6 +47,7 @@ class FollowApp(NNTuiApp, inherit_bindings=False):
         Binding("n", "step_once", "", show=False),
         Binding("r", "reset", "", show=False),
         Binding("b", "branch", "Branch"),
+        Binding("f", "follow_walk", "", show=False),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("q", "quit", "Quit"),
     ]
@@ -56,6 +58,7 @@ class FollowApp(NNTuiApp, inherit_bindings=False):
         "reset": "In a graph lesson: back to the graph's first node",
         "quit": "Stop following (the lecture goes on)",
         "branch": "Branch: your own copy of the runs at this step, trained here (needs PyTorch); f follows again",
+        "follow_walk": "In a graph lesson: follow the instructor's walk again (after n, space or r made it yours)",
     }
     lecture_bar = True
 
@@ -68,6 +71,7 @@ class FollowApp(NNTuiApp, inherit_bindings=False):
         self._asked: int | None = None  # the question this app has asked (Esc hides it; it is not asked again)
         self.where = f"{client.address.host}:{client.address.port}"
         self.branched_at: View | None = None  # the lecture's View when b was pressed
+        self.own_walk = False  # a graph lesson: the follower walks the graph themselves (n, space, r) until f
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -86,7 +90,9 @@ class FollowApp(NNTuiApp, inherit_bindings=False):
             self.exit("lesson")
             return
         for bar in self._all(LectureBar):
-            bar.show_following(self.where)
+            bar.show_following(self.where, self.scenario.expression is not None, self.own_walk)
+        if self.scenario.expression is not None:
+            self.refresh_panels()  # (the instructor's walk, at once)
         asking = self.screen if isinstance(self.screen, FollowerQuestion) else None
         if client.poll_at is None:
             if asking is not None:
@@ -106,6 +112,12 @@ class FollowApp(NNTuiApp, inherit_bindings=False):
     def _ask(self, view: View) -> None:
         """(The lecture asks: _news.)"""
 
+    def refresh_panels(self, force: bool = False) -> None:
+        super().refresh_panels(force)
+        if not self.own_walk:  # a graph lesson: where the instructor's walk is (once the graph has its numbers)
+            for graph in self._all(GraphPanel):
+                graph.walk_to(self.client.stage)
+
     def on_control(self, message: Control) -> None:
         self.notify(NOT_YOURS, title="Following")
 
@@ -120,10 +132,21 @@ class FollowApp(NNTuiApp, inherit_bindings=False):
         self._graph_only(super().action_reset)
 
     def _graph_only(self, action) -> None:
-        if self.scenario.expression is not None:
-            action()
-        else:
+        if self.scenario.expression is None:
             self.notify(NOT_YOURS, title="Following")
+            return
+        if not self.own_walk:
+            self.own_walk = True
+            self._news()  # (the lecture's line says so)
+        action()
+
+    def action_follow_walk(self) -> None:
+        if self.own_walk:
+            self.own_walk = False
+            if self._graph_timer is not None:  # (the follower's own play through the graph stops)
+                self._graph_timer.stop()
+                self._graph_timer = None
+            self._news()
 
     def action_branch(self) -> None:
         view = self.runner.view()

@@ -28,10 +28,18 @@ class LectureBar(Widget):
             text.append(f" · {answered} answered", style="bold")
         self._set(text)
 
-    def show_following(self, where: str) -> None:
-        """A follower's: the lecture it follows, and the one key that is more than their own view."""
-        self._set(Text.assemble(("Following", "bold"), f" {where} (the instructor's run) · ", ("b", "bold"),
-                                ": your own branch · ? keys"))
+    def show_following(self, where: str, graph: bool = False, own_walk: bool = False) -> None:
+        """A follower's: the lecture it follows, and the keys that are more than their own view (a graph lesson's:
+        whose walk through the graph this is)."""
+        if not graph:
+            self._set(Text.assemble(("Following", "bold"), f" {where} (the instructor's run) · ", ("b", "bold"),
+                                    ": your own branch · ? keys"))
+        elif own_walk:
+            self._set(Text.assemble(("Following", "bold"), f" {where} · the walk through the graph is yours · ",
+                                    ("f", "bold"), ": follow the instructor's again"))
+        else:
+            self._set(Text.assemble(("Following", "bold"), f" {where} (the instructor's walk) · ", ("n", "bold"),
+                                    ": walk it yourself · ? keys"))
 
     def show_branch(self, step: int, check: str | None) -> None:
         """A follower's branch: their own copy of the runs from the lecture's step, and whether it matches."""

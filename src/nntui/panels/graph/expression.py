@@ -84,6 +84,13 @@ class GraphPanel(ScrollableContainer, can_focus=True):
         self.stage = 0
         self._draw()
 
+    def walk_to(self, stage: int) -> None:
+        """Where another screen's walk is (a lecture's instructor): that many nodes in, within this graph."""
+        stage = max(0, min(stage, self.stages if self.result is not None else 0))
+        if stage != self.stage:
+            self.stage = stage
+            self._draw()
+
     # ------------------------------------------------------------------ drawing
 
     def _current(self) -> Node | None:
