@@ -255,6 +255,7 @@ async def test_the_instructor_polls_the_room_reveals_and_goes_on(lecture):
 
     app = NNTuiApp(load("lr_sweep"), lecture=lecture, autoplay=True)
     async with app.run_test(size=(120, 40)) as pilot:
+        await _wait(pilot, lambda: "nntui follow 127.0.0.1:" in app.query_one(LectureBar)._text.plain)  # at once
         await _wait(pilot, lambda: isinstance(app.screen, PollScreen))  # lr_sweep asks before step 1
         client = _client(lecture)
         _until(lambda: client.poll_at == 0)

@@ -74,6 +74,8 @@ def _session(scenario, *, device: str | None, autoplay: bool | None, theme: str 
         while True:
             if scenario is None:
                 prestart()  # the trainer process loads torch while the user picks a lesson
+                if lecture is not None:
+                    lecture.say("the instructor is choosing the next lesson")
                 name = HomeApp(selected=last).run_or_raise()
                 if not name:
                     return

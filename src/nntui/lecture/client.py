@@ -59,6 +59,7 @@ class LectureClient:
         self.reveal: Reveal | None = None   # its answer, once the instructor revealed it
         self.ended: str | None = None       # why the lecture ended (the connection is gone)
         self.stage = 0                      # a graph lesson: how far the instructor's walk through it is
+        self.status: str | None = None      # what the instructor is doing between lessons
         self._view: View | None = None
         self._socket: socket.socket | None = None
         self._decoder = Decoder()
@@ -156,6 +157,8 @@ class LectureClient:
             if not (isinstance(counts, list) and all(type(c) is int and c >= 0 for c in counts)):
                 raise WireError("a reveal's counts are not counts")
             self.reveal = Reveal(_step(header, "at"), tuple(counts))
+        elif kind == "status":
+            self.status = str(header.get("text", ""))[:120] or None
         elif kind == "walk":
             self.stage = _step(header, "stage")
         elif kind == "resume":
@@ -175,7 +178,7 @@ class LectureClient:
         with self._lock:
             self.scenario, self._view, self._decoder = scenario, None, Decoder()
             self.lesson += 1
-            self.poll_at, self.reveal, self.stage = None, None, 0
+            self.poll_at, self.reveal, self.stage, self.status = None, None, 0, None
 
     def _changed(self) -> None:
         if self.on_change is not None:

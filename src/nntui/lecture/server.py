@@ -144,6 +144,10 @@ class LectureServer:
         if first:
             self._loop.call_soon_threadsafe(self._send_view)
 
+    def say(self, text: str) -> None:
+        """A word to every follower between lessons (their screens keep the last lesson meanwhile)."""
+        self._loop.call_soon_threadsafe(self._broadcast, {"kind": "status", "text": text})
+
     def walk(self, stage: int) -> None:
         """A graph lesson's walk is at `stage` on the instructor's screen: followers' walks go there too."""
         if stage != self._stage:

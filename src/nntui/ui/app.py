@@ -207,6 +207,7 @@ class NNTuiApp(BaseApp, Viewing, App["str | Scenario | None"]):
         if self.lecture is not None:
             self.lecture.set_scenario(self.scenario)
             self.lecture.on_change = lambda: self.post_message(LectureChanged())
+            self.call_after_refresh(self._lecture_changed)  # (the join line, before anyone follows)
         self.set_interval(REFRESH_SECONDS, self.refresh_panels)
         self.theme_changed_signal.subscribe(self, lambda _theme: self.refresh_panels(force=True))  # new colors
         # not during mount: the lesson's beat box (a Markdown) is still mounting, and updating it then hung

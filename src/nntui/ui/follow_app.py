@@ -90,7 +90,7 @@ class FollowApp(NNTuiApp, inherit_bindings=False):
             self.exit("lesson")
             return
         for bar in self._all(LectureBar):
-            bar.show_following(self.where, self.scenario.expression is not None, self.own_walk)
+            bar.show_following(self.where, self.scenario.expression is not None, self.own_walk, client.status)
         if self.scenario.expression is not None:
             self.refresh_panels()  # (the instructor's walk, at once)
         asking = self.screen if isinstance(self.screen, FollowerQuestion) else None

@@ -28,10 +28,13 @@ class LectureBar(Widget):
             text.append(f" · {answered} answered", style="bold")
         self._set(text)
 
-    def show_following(self, where: str, graph: bool = False, own_walk: bool = False) -> None:
+    def show_following(self, where: str, graph: bool = False, own_walk: bool = False, status: str | None = None) -> None:
         """A follower's: the lecture it follows, and the keys that are more than their own view (a graph lesson's:
-        whose walk through the graph this is)."""
-        if not graph:
+        whose walk through the graph this is); or what the instructor is doing between lessons."""
+        if status:
+            self._set(Text.assemble(("Following", "bold"), f" {where} · ", (status, "bold"), " (this lesson stays "
+                                    "meanwhile)"))
+        elif not graph:
             self._set(Text.assemble(("Following", "bold"), f" {where} (the instructor's run) · ", ("b", "bold"),
                                     ": your own branch · ? keys"))
         elif own_walk:
