@@ -135,6 +135,7 @@ class LectureServer:
         payload = scenario_payload(scenario.raw, scenario.name, str(scenario.path))
         with self._lock:
             self._latest = None  # (a View of the lesson before; the next publish is of this one)
+        self._stage = None  # (here, not on the server's thread: a walk told right after is this lesson's)
         self._loop.call_soon_threadsafe(self._new_scenario, payload)
 
     def publish(self, view: View) -> None:
@@ -209,7 +210,7 @@ class LectureServer:
     def _new_scenario(self, payload: dict[str, Any]) -> None:
         self._scenario = payload
         self._encoder = Encoder()
-        self._current, self._sent, self._stage = None, None, None
+        self._current, self._sent = None, None
         for follower in self._followers.values():
             follower.synced = False
         self._broadcast({"kind": "scenario", **payload})

@@ -482,7 +482,7 @@ class NNTuiApp(BaseApp, Viewing, App["str | Scenario | None"]):
             self.exit(edit.scenario)
 
     def action_write(self) -> None:
-        if self.scenario.raw is None:
+        if self.scenario.raw is None or self.scenario.expression is not None:  # (a graph lesson has no runs to edit)
             return
         try:
             path = write_scenario(self.scenario, Path.cwd())
