@@ -155,3 +155,16 @@ def test_malformed_questions_are_one_line_errors(write_scenario, beat, message):
         load_path(write_scenario(MINIMAL + f"[lesson]\nbeats = [{beat}]\n"))
     lines = [str(p) for p in info.value.problems]
     assert any("lesson.beats[0]" in line and message in line for line in lines), lines
+
+
+async def test_a_panel_holds_back_the_number_that_would_answer_the_open_question():
+    """lr_sweep asks which lr diverges: the curvature panel's 'stable if lr < 2/λmax = 0.02977' waits for the
+    answer."""
+    app = NNTuiApp(load("lr_sweep"), autoplay=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(lambda: isinstance(app.screen, QuestionScreen), pilot)
+        curvature = app.query_one("#curvature")
+        await wait_until(lambda: str(curvature.border_subtitle).startswith("stable if lr < 2/λmax")
+                         and "0.02977" not in str(curvature.border_subtitle), pilot)
+        await pilot.press("4")  # answered: the number shows beside the verdict
+        await wait_until(lambda: "= 0.02977" in str(curvature.border_subtitle), pilot)

@@ -300,9 +300,10 @@ class NNTuiApp(BaseApp, Viewing, App["str | Scenario | None"]):
             for lesson in self._all(LessonPanel):  # the claims it would have given away can show now
                 lesson.open_questions = lesson.open_questions - {due.at}
             runner.send(Release(due.at, answered=right is not None))  # answered: not asked again after r
-            self.refresh_panels()
+            self.set_asking(False)  # (after the release: a redraw before it would ask again)
 
-        self.push_screen(QuestionScreen(due), answered)
+        self.set_asking(True)
+        self.push_screen(QuestionScreen(due, on_answer=lambda: self.set_asking(False)), answered)
 
     def _poll(self, due: Beat) -> None:
         lecture = self.lecture
@@ -315,9 +316,14 @@ class NNTuiApp(BaseApp, Viewing, App["str | Scenario | None"]):
             for lesson in self._all(LessonPanel):
                 lesson.open_questions = lesson.open_questions - {due.at}
             self.runner.send(Release(due.at, answered=True))  # (asked of the room once: not again after r)
-            self.refresh_panels()
+            self.set_asking(False)  # (after the release: a redraw before it would ask again)
 
-        self.push_screen(PollScreen(due, lecture.reveal, lecture.named_answers), closed)
+        def reveal() -> None:
+            lecture.reveal()
+            self.set_asking(False)  # (the evidence shows again, with the answer)
+
+        self.set_asking(True)
+        self.push_screen(PollScreen(due, reveal, lecture.named_answers), closed)
         self.call_after_refresh(self._lecture_changed)  # (once the poll's bar is composed)
 
     @on(LectureChanged)
@@ -332,6 +338,15 @@ class NNTuiApp(BaseApp, Viewing, App["str | Scenario | None"]):
                              lecture.web)
         if isinstance(self.screen, PollScreen) and poll is not None:
             self.screen.show_answers(poll.counts(), following)
+
+    def set_asking(self, asking: bool) -> None:
+        """A question opens (or closes): panels hold back (or show again) what would answer it."""
+        for shown in self._panels:
+            shown.asking = asking
+        if asking:
+            self.call_after_refresh(self.refresh_panels, True)
+        else:
+            self.refresh_panels(force=True)
 
     def on_control(self, message: Control) -> None:
         """A panel asked the trainer for something (the code panel walks a step)."""

@@ -97,6 +97,7 @@ class FollowApp(NNTuiApp, inherit_bindings=False):
         if client.poll_at is None:
             if asking is not None:
                 asking.dismiss(None)
+                self.set_asking(False)
             return
         if asking is None and self._asked != client.poll_at:
             beat = next((b for b in self.scenario.lesson.beats if b.ask and b.at == client.poll_at), None)
@@ -104,10 +105,12 @@ class FollowApp(NNTuiApp, inherit_bindings=False):
                 return
             self._asked = client.poll_at
             asking = FollowerQuestion(beat, lambda choice: client.answer(beat.at, choice))
-            self.push_screen(asking)
+            self.set_asking(True)
+            self.push_screen(asking, lambda _: self.set_asking(False))
         reveal = client.reveal
         if asking is not None and reveal is not None and reveal.at == asking.beat.at and not asking.revealed:
             asking.show_reveal(reveal.counts)
+            self.set_asking(False)  # (the reveal: the evidence shows again)
 
     def _ask(self, view: View) -> None:
         """(The lecture asks: _news.)"""

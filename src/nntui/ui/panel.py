@@ -43,6 +43,7 @@ class Panel:
     what it draws from the View and keeps its own state (the run it shows, a scale…)."""
 
     held_at: int | None = None  # the app sets it from view.at: the panel gets its runs as they were at this step
+    asking = False  # the app sets it while a question is open: a panel whose words would answer it holds them back
 
     @classmethod
     def for_scenario(cls, scenario: Scenario, **kwargs):
@@ -161,7 +162,7 @@ class StripPanel(Panel, Widget, can_focus=True):
 
     def state_key(self) -> tuple:
         """The panel's own state that its drawing depends on (besides the data and the size)."""
-        return (self.run_index,)
+        return (self.run_index, self.asking)
 
     def show(self, view: View | None = None) -> None:  # None: draw the last View again
         if view is not None:

@@ -86,7 +86,10 @@ class CurvaturePanel(StripPanel):
         lam_text, limit = fmt_num(lam), fmt_num(2 / lam)
         self.set_titles(title=first_fit([f"Curvature · λmax {lam_text}{owner}", f"Curvature λmax {lam_text}{owner}",
                                          f"λmax {lam_text}{owner}", f"λmax {lam_text}"], room),
-                        subtitle=first_fit([f"stable if lr < 2/λmax = {limit}", f"stable: lr < 2/λmax = {limit}",
+                        # (while a question is open the limit's value waits: "which lr diverges?" was answered there)
+                        subtitle=first_fit(["stable if lr < 2/λmax (its value after the question)",
+                                            "stable if lr < 2/λmax", "lr < 2/λmax"] if self.asking else
+                                           [f"stable if lr < 2/λmax = {limit}", f"stable: lr < 2/λmax = {limit}",
                                             f"stable: lr < {limit}", f"lr < {limit}"], room))
         legend = 2 if height >= 10 else 1 if height >= 8 else 0  # (the marks need their own row at 80x24)
         pw, ph = width - MARGIN, height - 1 - legend

@@ -10,6 +10,8 @@ screen: the panels it asks about stay in view while the learner answers
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -33,10 +35,12 @@ class QuestionScreen(ModalScreen[bool | None]):
         Binding("s", "app.screenshot", "Screenshot", show=False),  # (the question and the panels it asks about)
     ]
 
-    def __init__(self, beat: Beat):
+    def __init__(self, beat: Beat, on_answer: Callable[[], None] | None = None):
+        """`on_answer`: called once the learner has answered (the app shows again what it held back meanwhile)."""
         super().__init__()
         self.beat = beat
         self.chosen: str | None = None
+        self._on_answer = on_answer
 
     def compose(self) -> ComposeResult:
         with Vertical(id="question"):
@@ -79,6 +83,8 @@ class QuestionScreen(ModalScreen[bool | None]):
         choices.display = False  # the verdict names the choice: the bar does not grow over the evidence
         self.query_one("#hint", Static).update("Press Enter to continue training.")
         self.focus()
+        if self._on_answer is not None:
+            self._on_answer()
 
     def action_continue(self) -> None:
         if self.chosen is not None:
