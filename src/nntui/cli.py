@@ -198,8 +198,8 @@ def _serve_followers(server, host: str, web: int):
 def follow(
     address: Annotated[str, typer.Argument(help="The lecture's HOST:PORT, as the instructor's screen shows it.")],
     code: Annotated[str | None, typer.Option(help="The join code on the instructor's screen.")] = None,
-    name: Annotated[str, typer.Option(help="Your name, if you want the instructor to see it (answers stay "
-                                      "anonymous).")] = "",
+    name: Annotated[str, typer.Option(help="Your name: after the reveal, the instructor's screen names those who "
+                                      "answered right (a wrong answer is never named).")] = "",
     theme: Annotated[Theme | None, typer.Option(help="Colors: dark (default) or light.")] = None,
 ) -> None:
     """Follow a lecture: the instructor's run, live, in your terminal; answer its questions. Your keys change

@@ -77,6 +77,7 @@ class FollowApp(NNTuiApp, inherit_bindings=False):
         super().on_mount()
         for header in self._all(RunHeader):
             header.loading_text = "waiting for the lecture's next step…"
+            header.idle = "‖ the instructor paused"
         self.client.on_change = lambda: self.post_message(LectureNews())
         self._news()
 
@@ -204,8 +205,9 @@ class BranchApp(NNTuiApp, inherit_bindings=False):
         view = self.runner.view()
         if self.check is None and view.state == "ready" and view.step >= self.branched.step and not view.playing:
             self.check = branch_check(self.branched, view)  # (kept in the bar: the evidence stays on screen)
-            for bar in self._all(LectureBar):
-                bar.show_branch(self.branched.step, self.check)
+        lecture = self.client.view()
+        for bar in self._all(LectureBar):
+            bar.show_branch(self.branched.step, self.check, None if lecture is None else lecture.step)
 
     def action_follow(self) -> None:
         self.exit("follow")

@@ -8,7 +8,8 @@ from textual.widget import Widget
 
 
 class LectureBar(Widget):
-    DEFAULT_CSS = "LectureBar { height: auto; max-height: 2; background: $boost; padding: 0 1; }"
+    DEFAULT_CSS = """LectureBar { height: auto; max-height: 2; background: $boost; padding: 0 1; }
+                     LectureBar.-branch { background: $warning 30%; }"""
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -44,10 +45,14 @@ class LectureBar(Widget):
             self._set(Text.assemble(("Following", "bold"), f" {where} (the instructor's walk) · ", ("n", "bold"),
                                     ": walk it yourself · ? keys"))
 
-    def show_branch(self, step: int, check: str | None) -> None:
-        """A follower's branch: their own copy of the runs from the lecture's step, and whether it matches."""
-        self._set(Text.assemble(("f", "bold"), ": back to the lecture  ·  ", ("Your branch", "bold"),
-                                f" from step {step}, trained here: " + (check or "replaying the lecture's steps…")))
+    def show_branch(self, step: int, check: str | None, lecture_at: int | None = None) -> None:
+        """A follower's branch: their own copy of the runs from the lecture's step, whether it matches, and where
+        the lecture is meanwhile."""
+        self.add_class("-branch")
+        now = f" (at step {lecture_at} now)" if lecture_at is not None else ""
+        self._set(Text.assemble(("f", "bold"), f": back to the lecture{now}, this branch dropped  ·  ",
+                                ("Your branch", "bold"), f" from step {step}, trained here: " +
+                                (check or "replaying the lecture's steps…")))
 
     def _set(self, text: Text) -> None:
         if text != self._text:

@@ -87,14 +87,14 @@ class PollScreen(QuestionScreen):
         verdict = self.query_one("#verdict", Markdown)
         verdict.set_class(True, "-right")
         verdict.update(f"✓ **The answer: {self.beat.answer}.** {self.beat.why}".strip())
-        named = sorted(self._named())
-        names = "  ·  ".join(f"{name}: {'✓' if self.beat.choices[c] == self.beat.answer else '✗'} {self.beat.choices[c]}"
-                             for name, c in named)
-        anonymous = sum(self._counts) - len(named)
-        if names and anonymous:
-            names += f"  ·  {anonymous} more without a name"
-        self.query_one("#hint", Static).update((f"Named answers: {names}\n" if names else "") +
-                                               "Press Enter to go on training.")
+        # the instructor's screen is on the projector: those right are named (if they gave a name), nobody wrong is
+        answer = self.beat.choices.index(self.beat.answer) if self.beat.answer in self.beat.choices else -1
+        named = sorted(name for name, choice in self._named() if choice == answer)
+        right = self._counts[answer] if answer >= 0 else 0
+        line = f"Right: {', '.join(named)}" if named else ""
+        if named and right > len(named):
+            line += f" and {right - len(named)} more"
+        self.query_one("#hint", Static).update((f"{line}\n" if line else "") + "Press Enter to go on training.")
 
     def action_skip(self) -> None:
         self.dismiss(None)
