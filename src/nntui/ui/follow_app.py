@@ -94,6 +94,11 @@ class FollowApp(NNTuiApp, inherit_bindings=False):
             bar.show_following(self.where, self.scenario.expression is not None, self.own_walk, client.status)
         if self.scenario.expression is not None:
             self.refresh_panels()  # (the instructor's walk, at once)
+        self._poll_news()
+
+    def _poll_news(self) -> None:
+        """The lecture's question: asked (once), revealed, or closed."""
+        client = self.client
         asking = self.screen if isinstance(self.screen, FollowerQuestion) else None
         if client.poll_at is None:
             if asking is not None:
