@@ -448,3 +448,23 @@ async def test_a_graph_lessons_walk_follows_the_instructors_until_the_follower_t
         assert graph.stage == 5
         await pilot.press("f")  # following the instructor's walk again
         await _wait(pilot, lambda: graph.stage == 2)
+
+
+def test_nobody_following_costs_no_encoding(lecture, monkeypatch):
+    """The instructor's app publishes every frame; with no follower the server encodes none of them."""
+    from nntui.lecture import wire
+
+    encoded = []
+    real = wire.Encoder.encode
+    monkeypatch.setattr(wire.Encoder, "encode", lambda self, view, keyframe: encoded.append(view) or real(
+        self, view, keyframe))
+    base = Runner(load("lr_sweep"), playing=False).view()
+    for version in range(1, 6):
+        lecture.publish(dataclasses.replace(base, version=version))
+        time.sleep(0.05)
+    assert encoded == []
+    client = _client(lecture)  # a newcomer gets the newest whole, and then what changes
+    _until(lambda: client.view() is not None and client.view().version == 5)
+    lecture.publish(dataclasses.replace(base, version=6))
+    _until(lambda: client.view().version == 6)
+    assert len(encoded) == 2

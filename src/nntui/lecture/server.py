@@ -216,24 +216,29 @@ class LectureServer:
         self._broadcast({"kind": "scenario", **payload})
 
     def _send_view(self) -> None:
-        """The newest View to the followers that have the last one, as what changed; whole to the others."""
+        """The newest View to the followers that have the last one, as what changed; whole to the others. `_sent`
+        is the View the encoder's arrays are of, the last any follower was sent: with nobody following, nothing is
+        encoded (an instructor alone pays a lock a frame)."""
         with self._lock:
             view, self._latest = self._latest or self._current, None
         if view is None:
             return
         self._current = view
         key = (view.version, view.step, view.playing, view.speed, view.state, view.rate)
+        synced = [f for f in self._followers.values() if f.synced]
         fresh = [f for f in self._followers.values() if not f.synced]
-        if key != self._sent:
-            self._sent = key
+        if key != self._sent and synced:
             tree, blobs, arrays = self._encoder.encode(view, keyframe=False)
             self._encoder.commit(arrays)
+            self._sent = key
             message = server_message({"kind": "view", "key": False, "sent": time.time(), "tree": tree}, blobs)
-            for follower in self._followers.values():
-                if follower.synced:
-                    self._queue(follower, message, view=True)
+            for follower in synced:
+                self._queue(follower, message, view=True)
         if fresh:
-            tree, blobs, _ = self._encoder.encode(view, keyframe=True)
+            tree, blobs, arrays = self._encoder.encode(view, keyframe=True)
+            if key != self._sent:  # nobody had this View: what the next one refers to is this whole one
+                self._encoder.commit(arrays)
+                self._sent = key
             whole = server_message({"kind": "view", "key": True, "sent": time.time(), "tree": tree}, blobs)
             for follower in fresh:
                 follower.synced = True
