@@ -204,13 +204,9 @@ def follow(
 ) -> None:
     """Follow a lecture: the instructor's run, live, in your terminal; answer its questions. Your keys change
     only your own view; b branches to your own copy of the runs (this needs PyTorch; following does not)."""
-    from .lecture.client import LectureClient, parse_address
+    from .lecture.client import LectureClient
 
-    where = parse_address(address)
-    code = code or where.code
-    if not code:
-        raise typer.BadParameter("give the join code on the instructor's screen: nntui follow HOST:PORT --code CODE",
-                                 param_hint="'--code'")
+    where, code = _lecture_address(address, code)
     _need_terminal("a terminal (a lecture is followed in the app)")
     from .lifetime import ENV, die_with_parent
     from .ui.follow_app import BranchApp, FollowApp
@@ -238,6 +234,18 @@ def follow(
         client.close()
     if client.ended:
         print(f"nntui follow: the lecture ended: {client.ended}", file=sys.stderr)
+
+
+def _lecture_address(address: str, code: str | None):
+    """A lecture's address and its join code (given apart, or as HOST:PORT/CODE); one line when either is missing."""
+    from .lecture.client import parse_address
+
+    where = parse_address(address)
+    code = code or where.code
+    if not code:
+        raise typer.BadParameter("give the join code on the instructor's screen: nntui follow HOST:PORT --code CODE",
+                                 param_hint="'--code'")
+    return where, code
 
 
 def _check_speed(speed: str | None) -> None:
@@ -371,7 +379,7 @@ def serve(
     max_sessions: Annotated[int, typer.Option(min=1, max=1000, help="Browser tabs that may run nntui at once "
                                               "(each about 240 MB); one more gets a page saying it is full.")] = 8,
     follow: Annotated[str | None, typer.Option(help="Each tab follows this lecture (HOST:PORT) instead: no "
-                                               "training, about 60 MB a tab.")] = None,
+                                               "training, about 70 MB a tab.")] = None,
     code: Annotated[str | None, typer.Option(help="The lecture's join code (with --follow).")] = None,
 ) -> None:
     """Serve the app to web browsers (textual-serve): every browser tab gets its own nntui."""
@@ -386,15 +394,10 @@ def serve(
     # that shell, which outlives a killed server
     command = ["exec", "env", f"{ENV}=1", sys.executable, "-m", "nntui"]
     if follow is not None:
-        from .lecture.client import parse_address
-
         if scenario is not None:
             raise typer.BadParameter("a lecture's followers see its lesson; give a lesson or --follow, not both",
                                      param_hint="'--follow'")
-        where = parse_address(follow)
-        code = code or where.code
-        if not code:
-            raise typer.BadParameter("needs the lecture's join code: --code CODE", param_hint="'--code'")
+        where, code = _lecture_address(follow, code)
         command += ["follow", f"{where.host}:{where.port}", "--code", code]
     elif code is not None:
         raise typer.BadParameter("belongs to --follow", param_hint="'--code'")
