@@ -19,6 +19,7 @@ from textual.binding import Binding
 
 from nntui import catalog, codegen, schedules
 from nntui.engine import Engine, batched, build, device, manual
+from nntui.errors import ScenarioError
 from nntui.expression import FUNCTIONS, OPERATIONS, operation
 from nntui.panels import PANELS, PanelName, panel_probes, probes_for
 from nntui.panels.histograms.widget import QUANTITIES, QUANTITY_RGB
@@ -85,9 +86,16 @@ def test_every_panel_probe_measures_what_its_panel_declares(write_scenario):
     for name, declared in PANELS.items():
         if declared.probe is None:
             continue
-        text = ('[scenario]\ntitle = "t"\n[data]\nkind = "blobs"\nn = 32\n[model]\nkind = "mlp"\nlayers = [4]\n'
-                f'[train]\nloss = "cross_entropy"\nsteps = 2\n[view]\npanels = ["{name}"]\n')
-        engine = Engine(load_path(write_scenario(text)), "cpu")
+        for data_kind, model in (('kind = "blobs"\nn = 32', 'kind = "mlp"\nlayers = [4]'),  # (a cnn's panels: images)
+                            ('kind = "shapes"\nn = 32', 'kind = "cnn"\nconv = [{ channels = 2, kernel = 3, pool = "max" }]')):
+            text = (f'[scenario]\ntitle = "t"\n[data]\n{data_kind}\n[model]\n{model}\n'
+                    f'[train]\nloss = "cross_entropy"\nsteps = 2\n[view]\npanels = ["{name}"]\n')
+            try:
+                scenario = load_path(write_scenario(text))
+                break
+            except ScenarioError:
+                continue
+        engine = Engine(scenario, "cpu")
         engine.advance(2)
         measured = engine.frame().runs[0].measured or {}
         assert set(measured) == {m.name for m in declared.measures}, name
@@ -134,8 +142,9 @@ def test_every_loss_has_a_batched_form_and_a_hand_written_derivative():
 
 @pytest.mark.parametrize("kind", get_args(spec.ModelSpec.model_fields["kind"].annotation))
 def test_every_model_kind_builds(kind):
-    extra = {"mlp": {"layers": [3]}, "surface": {"surface": "quadratic"}}.get(kind, {})
-    model = build.build_model(spec.ModelSpec(kind=kind, **extra), 2, 1)
+    extra = {"mlp": {"layers": [3]}, "surface": {"surface": "quadratic"},
+             "cnn": {"conv": [{"channels": 2, "kernel": 3}]}}.get(kind, {})
+    model = build.build_model(spec.ModelSpec(kind=kind, **extra), 16, 1, (1, 4, 4))
     assert sum(p.numel() for p in model.parameters()) > 0
 
 

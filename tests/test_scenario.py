@@ -242,7 +242,7 @@ CIRCLES_MLP = HEAD + '[data]\nkind = "circles"\n[model]\nkind = "mlp"\nlayers = 
     (HEAD + '[data]\nkind = "plane"\nweights = [1, 2]\nscales = [1]\n[model]\nkind = "linear"\n', "data",
      "one value per feature"),
     (HEAD + '[data]\nkind = "spiral"\nclasses = 9\n[model]\nkind = "linear"\n', "data.classes", "less than or equal"),
-    (HEAD + '[data]\nkind = "moons"\n[model]\nkind = "linear"\nbatch_norm = true\n', "model", "needs kind = 'mlp'"),
+    (HEAD + '[data]\nkind = "moons"\n[model]\nkind = "linear"\nbatch_norm = true\n', "model", "needs hidden `layers` of an mlp or a cnn"),
     (CIRCLES_MLP.replace('layers = [4]', 'layers = [4]\nactivation = "gelu"') + 'backprop = "manual"\n',
      "train.backprop", "no hand-written derivative"),
     (CIRCLES_MLP.replace('layers = [4]', 'layers = [4]\nbatch_norm = true') + 'backprop = "manual"\n',

@@ -13,8 +13,12 @@ highlight the phase being run.
 
 from __future__ import annotations
 
+import base64
+import zlib
 from dataclasses import dataclass
 from typing import assert_never
+
+import numpy as np
 
 from . import catalog
 from .catalog import entry
@@ -43,7 +47,9 @@ def lines(scenario: Scenario, index: int = 0, *, embed_data: bool = False) -> li
         add(f'"""{scenario.title}: the run \'{v.label}\', as plain PyTorch.\n\n'
             f"Exported by nntui from the scenario '{printable(scenario.name)}' (seed {seed}). On the CPU it prints the loss "
             'of\nevery step, the same numbers as nntui\'s engine."""')
-        add(("import copy\n" if v.train.early_stop else "") + "import math\n\nimport torch\nfrom torch import nn\n")
+        imports = ["import base64", "import zlib"] if _as_bytes(v) else []
+        imports += ["import copy"] if v.train.early_stop else []
+        add("\n".join(sorted([*imports, "import math"])) + "\n\nimport torch\nfrom torch import nn\n")
     add(_data(v, scenario.meta.seed, embed_data))
     add(_model(v, seed))
     add(_optimizer(v))
@@ -84,11 +90,35 @@ def _data(v: Variant, seed: int, embed: bool) -> str:
         return (f"{x_name} = torch.tensor([\n    {x},\n], dtype=torch.float32)\n"
                 f"{y_name} = torch.tensor({y}, dtype={y_type})\n")
 
+    pixels = _as_bytes(v)
+    if pixels:
+        c, h, w = ds.image or (1, 1, 1)
+        head += (f"\n# each row of X is one {h}×{w} image{'' if c == 1 else f' of {c} channels'}, its pixels row by "
+                 f"row, in {pixels}ths of 1 (written as bytes, compressed)")
+        tensors = _pixel_tensors(ds.task, pixels, y_type)
     text = f"{head}\n" + tensors(ds.x_train, ds.y_train, "X", "Y")
     if held_out:
         text += f"# the {len(ds.x_val)} held-out samples: never trained on, only measured\n"
         text += tensors(ds.x_val, ds.y_val, "X_val", "Y_val")
     return text
+
+
+def _as_bytes(v: Variant) -> int:
+    """The pixels' denominator where an image dataset is written as bytes (its pixels whole 255ths or 16ths: the
+    numbers as text would be megabytes), else 0."""
+    ds = v.dataset
+    return ds.pixel_levels if ds.image is not None and ds.pixel_levels and not v.data.standardize else 0
+
+
+def _pixel_tensors(task: str, levels: int, y_type: str):
+    def tensors(x_rows, y_rows, x_name: str, y_name: str) -> str:
+        packed = base64.b64encode(zlib.compress(np.round(x_rows * levels).astype(np.uint8).tobytes(), 9)).decode()
+        lines = "\n    ".join(repr(packed[i:i + 100]) for i in range(0, len(packed), 100))
+        y = repr([int(a) for a in y_rows]) if task == "multiclass" else repr([[float(a) for a in row] for row in y_rows])
+        return (f"{x_name} = torch.frombuffer(bytearray(zlib.decompress(base64.b64decode(\n    {lines}\n))), "
+                f"dtype=torch.uint8).reshape({len(x_rows)}, {x_rows.shape[1]}).float() / {levels}\n"
+                f"{y_name} = torch.tensor({y}, dtype={y_type})\n")
+    return tensors
 
 
 def _model(v: Variant, seed: int) -> str:
@@ -111,25 +141,55 @@ def _model(v: Variant, seed: int) -> str:
     if m.kind == "linear":
         text += f"model = nn.Linear({n_in}, {n_out}{bias})\n"
     elif m.kind == "mlp":
-        rows, width = [], n_in
-        for hidden, rate in zip(m.layers, m.dropout_rates() or (0.0,) * len(m.layers)):
-            rows.append(f"nn.Linear({width}, {hidden}{bias}),")
-            if m.batch_norm:
-                rows.append(f"nn.BatchNorm1d({hidden}),")
-            rows.append(f"nn.{entry(catalog.ACTIVATIONS, m.activation, 'activation')}(),")
-            if rate:
-                rows.append(f"nn.Dropout({rate!r}),  # off under model.eval()")
-            width = hidden
-        rows.append(f"nn.Linear({width}, {n_out}{bias}),")
-        text += "model = nn.Sequential(\n" + "".join(f"    {r}\n" for r in rows) + ")\n"
+        text += "model = nn.Sequential(\n" + "".join(f"    {r}\n" for r in _dense_rows(m, n_in, n_out)) + ")\n"
+    elif m.kind == "cnn":
+        text += "model = nn.Sequential(\n" + "".join(f"    {r}\n" for r in _cnn_rows(v)) + ")\n"
     else:
         assert_never(m.kind)
     init = _init(m)
     if init:
-        layers = "[model]" if m.kind == "linear" else "[m for m in model if isinstance(m, nn.Linear)]"
+        layers = ("[model]" if m.kind == "linear" else "[m for m in model if isinstance(m, nn.Linear | nn.Conv2d)]"
+                  if m.kind == "cnn" else "[m for m in model if isinstance(m, nn.Linear)]")
         text += (f"with torch.no_grad():\n    for layer in {layers}:\n        {init}\n"
                  + ("        layer.bias.zero_()\n" if m.bias else ""))
     return text
+
+
+def _dense_rows(m: ModelSpec, n_in: int, n_out: int) -> list[str]:
+    """An mlp's layers (a cnn's after its conv blocks), one line each."""
+    bias = "" if m.bias else ", bias=False"
+    rows, width = [], n_in
+    for hidden, rate in zip(m.layers, m.dropout_rates() or (0.0,) * len(m.layers)):
+        rows.append(f"nn.Linear({width}, {hidden}{bias}),")
+        if m.batch_norm:
+            rows.append(f"nn.BatchNorm1d({hidden}),")
+        rows.append(f"nn.{entry(catalog.ACTIVATIONS, m.activation, 'activation')}(),")
+        if rate:
+            rows.append(f"nn.Dropout({rate!r}),  # off under model.eval()")
+        width = hidden
+    rows.append(f"nn.Linear({width}, {n_out}{bias}),")
+    return rows
+
+
+def _cnn_rows(v: Variant) -> list[str]:
+    """The image unflattened, each conv block (Conv2d, activation, pooling) with the shape it makes, flattened."""
+    m, ds = v.model, v.dataset
+    bias = "" if m.bias else ", bias=False"
+    c, h, w = ds.image or (1, 1, 1)
+    rows = [f"nn.Unflatten(1, ({c}, {h}, {w})),  # each row of pixels back into its image"]
+    act = entry(catalog.ACTIVATIONS, m.activation, "activation")
+    blocks = v.conv_blocks
+    for b in blocks:
+        extra = (f", stride={b.stride}" if b.stride != 1 else "") + (f", padding={b.padding}" if b.padding else "")
+        rows.append(f"nn.Conv2d({b.into[0]}, {b.conv[0]}, {b.kernel}{extra}{bias}),  # {b.name}: "
+                    f"{b.conv[0]} filters {b.kernel}×{b.kernel} → maps {b.conv[0]}×{b.conv[1]}×{b.conv[2]}")
+        rows.append(f"nn.{act}(),")
+        if b.pool != "none":
+            rows.append(f"nn.{'MaxPool2d' if b.pool == 'max' else 'AvgPool2d'}({b.pool_size}),  # → "
+                        f"{b.out[0]}×{b.out[1]}×{b.out[2]}")
+    flat = v.dense_widths[0]
+    rows.append(f"nn.Flatten(),  # → {flat} numbers")
+    return rows + _dense_rows(m, flat, ds.n_outputs)
 
 
 def _init(m: ModelSpec) -> str:

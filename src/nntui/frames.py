@@ -100,6 +100,30 @@ class Neurons:
 
 
 @dataclass(frozen=True, eq=False)
+class ConvFilters:
+    """A cnn's filters now, block by block (panels/filters/probe.py)."""
+
+    names: tuple[str, ...]                 # conv1, conv2, …
+    weights: tuple[np.ndarray, ...]        # per block: (out channels, in channels, k, k)
+    biases: tuple[np.ndarray | None, ...]  # per block: (out channels,)
+
+
+@dataclass(frozen=True, eq=False)
+class FeatureMaps:
+    """A few held-out images and what each conv block of a cnn makes of them (panels/feature_maps/probe.py)."""
+
+    images: np.ndarray                     # (m, channels, h, w): the images as the model reads them
+    labels: np.ndarray                     # (m,) their true classes
+    predicted: np.ndarray                  # (m,) the classes the model gives them …
+    confidence: np.ndarray                 # (m,) … with this probability
+    names: tuple[str, ...]                 # conv1, conv2, …
+    maps: tuple[np.ndarray, ...]           # per block: (m, channels, h, w) after the activation
+    pooled: tuple[np.ndarray | None, ...]  # per block: (m, channels, h', w') after its pooling (None: no pooling)
+    dead: tuple[np.ndarray, ...]           # per block: (channels,) True where a channel is 0 on every probe image
+    classes: tuple[str, ...] = ()          # the classes' names (shapes: "vertical", …; else their numbers)
+
+
+@dataclass(frozen=True, eq=False)
 class Surface:
     """The loss over a 2-D grid of parameter values, for the contour panel."""
 

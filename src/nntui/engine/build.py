@@ -11,6 +11,8 @@ from torch import nn
 
 from .. import catalog
 from ..catalog import entry
+from ..scenario import conv
+from ..scenario.conv import Shape
 from ..scenario.spec import ModelSpec, TrainSpec
 from ..schedules import lr_factor
 
@@ -21,7 +23,7 @@ def activation(name: str) -> nn.Module:
     return getattr(nn, entry(catalog.ACTIVATIONS, name, "activation"))()
 
 
-def _init_linear(layer: nn.Linear, spec: ModelSpec) -> None:
+def _init_linear(layer: nn.Linear | nn.Conv2d, spec: ModelSpec) -> None:
     init = entry(catalog.INITS, spec.init, "init")
     if init.function is None:
         return
@@ -55,8 +57,9 @@ def surface_loss(output: torch.Tensor, _target: torch.Tensor) -> torch.Tensor:
     return output
 
 
-def build_model(spec: ModelSpec, n_in: int, n_out: int) -> nn.Module:
-    """linear: nn.Linear(n_in, n_out); mlp: Linear → act → … → Linear (in an nn.Sequential)."""
+def build_model(spec: ModelSpec, n_in: int, n_out: int, image: Shape | None = None) -> nn.Module:
+    """linear: nn.Linear(n_in, n_out); mlp: Linear → act → … → Linear (in an nn.Sequential); cnn: the flat
+    pixels unflattened to `image`, conv blocks, flattened, then an mlp's layers."""
     match spec.kind:
         case "surface":
             return SurfaceModel(spec)
@@ -65,12 +68,39 @@ def build_model(spec: ModelSpec, n_in: int, n_out: int) -> nn.Module:
             _init_linear(linear, spec)
             return linear
         case "mlp":
-            return _mlp(spec, n_in, n_out)
+            return _initialized(nn.Sequential(*_dense(spec, n_in, n_out)), spec)
+        case "cnn":
+            assert image is not None  # the loader refuses a cnn without images
+            return _initialized(nn.Sequential(*_convolutions(spec, image), *_dense(spec, conv.flat_size(
+                conv.blocks(spec.conv, image), image), n_out)), spec)
         case _:
             assert_never(spec.kind)
 
 
-def _mlp(spec: ModelSpec, n_in: int, n_out: int) -> nn.Sequential:
+def _initialized(model: nn.Sequential, spec: ModelSpec) -> nn.Sequential:
+    """Every layer built first, then each weight initialized in order: the draws an exported script makes."""
+    for layer in model:
+        if isinstance(layer, nn.Linear | nn.Conv2d):
+            _init_linear(layer, spec)
+    return model
+
+
+POOLS = {"max": nn.MaxPool2d, "avg": nn.AvgPool2d}
+
+
+def _convolutions(spec: ModelSpec, image: Shape) -> list[nn.Module]:
+    """Unflatten → (Conv2d → activation → pooling?) per block → Flatten."""
+    layers: list[nn.Module] = [nn.Unflatten(1, image)]
+    for block in conv.blocks(spec.conv, image):
+        layers += [nn.Conv2d(block.into[0], block.conv[0], block.kernel, block.stride, block.padding, bias=spec.bias),
+                   activation(spec.activation)]
+        if block.pool != "none":
+            layers.append(POOLS[block.pool](block.pool_size))
+    return [*layers, nn.Flatten()]
+
+
+def _dense(spec: ModelSpec, n_in: int, n_out: int) -> list[nn.Module]:
+    """Linear → (batch norm) → activation → (dropout) per hidden layer, then the output Linear."""
     layers: list[nn.Module] = []
     width = n_in
     rates = spec.dropout_rates() or (0.0,) * len(spec.layers)
@@ -83,10 +113,7 @@ def _mlp(spec: ModelSpec, n_in: int, n_out: int) -> nn.Sequential:
             layers.append(nn.Dropout(rate))
         width = hidden
     layers.append(nn.Linear(width, n_out, bias=spec.bias))
-    for layer in layers:
-        if isinstance(layer, nn.Linear):
-            _init_linear(layer, spec)
-    return nn.Sequential(*layers)
+    return layers
 
 
 def build_loss(name: str) -> nn.Module:

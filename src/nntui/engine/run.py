@@ -44,7 +44,7 @@ class RunState:
         # Same seed + same architecture → same initial weights in every variant.
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            self.model = build_model(variant.model, ds.n_features, ds.n_outputs).to(device)
+            self.model = build_model(variant.model, ds.n_features, ds.n_outputs, ds.image).to(device)
             # dropout draws its masks from the stream that follows the initial weights, as the exported script
             # does; each run keeps its own, so what one run draws never changes another's
             self._rng = torch.get_rng_state() if variant.model.dropout_rates() else None

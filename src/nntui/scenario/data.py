@@ -19,6 +19,7 @@ import numpy as np
 from ..errors import Problem, ScenarioError, file_kind, printable
 from ..expression import forward_array as evaluate_formula
 from ..expression import parse as parse_formula
+from . import images
 from .spec import (
     MAX_FEATURES,
     MAX_SAMPLES,
@@ -26,9 +27,11 @@ from .spec import (
     CirclesData,
     CsvData,
     CurveData,
+    DigitsData,
     LinearData,
     MoonsData,
     PlaneData,
+    ShapesData,
     SpiralData,
     XorData,
 )
@@ -56,6 +59,9 @@ class Dataset:
     plane_train: np.ndarray | None = None
     plane_val: np.ndarray | None = None
     plane_names: tuple[str, ...] = ()
+    image: tuple[int, int, int] | None = None  # image data: each sample's features are (channels, height, width)
+    class_names: tuple[str, ...] = ()  # where the classes have names (shapes: "vertical", …), one per class
+    pixel_levels: int = 0  # image data whose pixels are whole multiples of 1/pixel_levels (export-code: bytes)
 
     @property
     def n_train(self) -> int:
@@ -162,6 +168,17 @@ def _spiral(spec: SpiralData, rng: np.random.Generator) -> tuple[np.ndarray, np.
     x = np.stack([r * np.cos(angle), r * np.sin(angle)], 1) + spec.noise * rng.standard_normal((spec.n, 2))
     order = rng.permutation(spec.n)
     return x[order], y[order]
+
+
+def _shapes(spec: ShapesData, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    held_out = int(round(spec.validation * spec.n)) if spec.shift else 0
+    x, y = images.shapes(list(spec.shapes), spec.n, spec.size, spec.length, spec.noise, held_out, rng)
+    return x.reshape(spec.n, -1), y
+
+
+def _digits(spec: DigitsData, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    x, y = images.digits(spec.n, rng)
+    return x.reshape(spec.n, -1), y
 
 
 def computed_inputs(formulas: tuple[str, ...] | list[str], x: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
@@ -322,6 +339,11 @@ class DataGenerator:
     make: Callable[[Any, np.random.Generator], tuple[np.ndarray, np.ndarray]]  # (x (N, F), y (N,))
     features: Callable[[Any], int]
     samples: Callable[[Any], int] = lambda spec: spec.n
+    image: Callable[[Any], tuple[int, int, int]] | None = None  # images: (channels, height, width) of a sample
+    class_names: Callable[[Any], tuple[str, ...]] = lambda spec: ()
+    pixel_levels: int = 0
+    # the generator put the validation samples last (apart from the rest, e.g. shapes at other places)
+    validation_last: Callable[[Any], bool] = lambda spec: False
 
 
 def _linear_samples(spec: LinearData) -> int:
@@ -341,6 +363,10 @@ GENERATORS: dict[type, DataGenerator] = {
     SpiralData: DataGenerator(_spiral, lambda spec: 2),
     CurveData: DataGenerator(_curve, lambda spec: 1),
     PlaneData: DataGenerator(_plane, lambda spec: len(spec.weights)),
+    ShapesData: DataGenerator(_shapes, lambda spec: spec.size ** 2, image=lambda spec: (1, spec.size, spec.size),
+                              class_names=lambda spec: tuple(spec.shapes), validation_last=lambda spec: spec.shift,
+                              pixel_levels=images.SHAPE_LEVELS),
+    DigitsData: DataGenerator(_digits, lambda spec: 64, image=lambda spec: (1, 8, 8), pixel_levels=images.DIGIT_LEVELS),
 }
 
 
@@ -394,12 +420,8 @@ def make_dataset(spec, *, loss: str, seed: int, base_dir: Path, source: str) -> 
     _check_range(x, y, spec, source)
     task = TASKS[loss]
     n_classes = _classes(y, loss, task, source)
-    n = len(x)
-    order = rng.permutation(n)
-    n_val = int(round(spec.validation * n))
-    if spec.validation > 0 and (n_val < 1 or n - n_val < 1):
-        raise ScenarioError([Problem(source, f"a validation split of {spec.validation} leaves no samples on one side", "data.validation")])
-    val_idx, train_idx = np.sort(order[:n_val]), np.sort(order[n_val:])
+    gen = None if isinstance(spec, CsvData) else generator(spec)
+    val_idx, train_idx = _split(spec, len(x), rng, gen is not None and gen.validation_last(spec), source)
 
     stats: dict[str, list[float]] = {}
     if spec.standardize:
@@ -417,7 +439,23 @@ def make_dataset(spec, *, loss: str, seed: int, base_dir: Path, source: str) -> 
     return Dataset(x[train_idx], y[train_idx], x[val_idx], y[val_idx], task, n_classes, names, target, stats,
                    inputs=tuple(spec.inputs or ()), plane_names=plane_names,
                    plane_train=plane[train_idx] if plane is not None else None,
-                   plane_val=plane[val_idx] if plane is not None else None)
+                   plane_val=plane[val_idx] if plane is not None else None,
+                   image=gen.image(spec) if gen is not None and gen.image is not None else None,
+                   class_names=gen.class_names(spec) if gen is not None else (),
+                   pixel_levels=gen.pixel_levels if gen is not None and not spec.standardize else 0)
+
+
+def _split(spec, n: int, rng: np.random.Generator, last: bool, source: str) -> tuple[np.ndarray, np.ndarray]:
+    """The validation and training samples' indices: a random `validation` share held out, or the last ones where
+    the generator made them apart (`last`)."""
+    order = rng.permutation(n)
+    n_val = int(round(spec.validation * n))
+    if spec.validation > 0 and (n_val < 1 or n - n_val < 1):
+        raise ScenarioError([Problem(source, f"a validation split of {spec.validation} leaves no samples on one side",
+                                     "data.validation")])
+    if last:
+        return np.arange(n - n_val, n), np.arange(n - n_val)
+    return np.sort(order[:n_val]), np.sort(order[n_val:])
 
 
 def _samples(spec, rng: np.random.Generator, base_dir: Path, source: str) -> tuple[np.ndarray, np.ndarray,

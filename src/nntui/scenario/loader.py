@@ -24,6 +24,7 @@ from ..errors import Problem, ScenarioError, file_kind
 from ..expression import ExpressionError, Graph
 from ..expression import parse as parse_expression
 from ..panels import GRAPH_LESSON_PANELS, moment_problem, multiples_problem, panel
+from . import conv
 from .data import Dataset, make_dataset, surface_dataset
 from .locate import locate
 from .spec import (
@@ -69,14 +70,41 @@ class Variant:
         return 100
 
     @property
+    def conv_blocks(self) -> tuple[conv.Block, ...]:
+        """A cnn's conv blocks as they apply to its images (() for other models); the loader has checked they fit."""
+        if self.model.kind != "cnn" or self.dataset.image is None:
+            return ()
+        return conv.blocks(self.model.conv, self.dataset.image)
+
+    @property
+    def dense_widths(self) -> list[int]:
+        """The widths the Linear layers join: the inputs (a cnn's flattened maps), the hidden layers, the outputs."""
+        ds, m = self.dataset, self.model
+        first = conv.flat_size(self.conv_blocks, ds.image) if m.kind == "cnn" and ds.image else ds.n_features
+        return [first, *m.layers, ds.n_outputs]
+
+    @property
     def parameter_count(self) -> int:
         """Trainable parameters of the model, computed from its spec (no torch)."""
-        ds, m = self.dataset, self.model
+        m = self.model
         if m.kind == "surface":
             return 2
-        widths = [ds.n_features, *m.layers, ds.n_outputs]
+        widths = self.dense_widths
         norms = 2 * sum(m.layers) if m.batch_norm else 0  # batch norm's scale γ and shift β per hidden unit
-        return sum(a * b + (b if m.bias else 0) for a, b in zip(widths, widths[1:])) + norms
+        filters = sum(b.weights + (b.conv[0] if m.bias else 0) for b in self.conv_blocks)
+        return sum(a * b + (b if m.bias else 0) for a, b in zip(widths, widths[1:])) + norms + filters
+
+    @property
+    def multiply_adds(self) -> int:
+        """One sample's forward pass, in multiply-adds: a weight each, and a filter's at every place it goes."""
+        blocks = self.conv_blocks
+        return self.parameter_count - sum(b.weights for b in blocks) + sum(b.multiply_adds for b in blocks)
+
+    @property
+    def unit_count(self) -> int:
+        """The values one sample's forward pass holds: inputs, every feature map, hidden units and outputs."""
+        maps = sum(math.prod(b.conv) + (math.prod(b.out) if b.pool != "none" else 0) for b in self.conv_blocks)
+        return self.dataset.n_features + maps + sum(self.model.layers) + self.dataset.n_outputs
 
     @property
     def batch_size(self) -> int:
@@ -419,10 +447,24 @@ def _run_problems(v: Variant, source: str, text: str) -> list[Problem]:
         problems.append(Problem(source, f"run '{v.label}': early stopping watches the validation loss, and this "
                                 "data has no validation split; set data.validation (e.g. 0.3)",
                                 "train.early_stop", locate(text, ("train", "early_stop"))))
+    if v.model.kind == "cnn":
+        problems += _cnn_problems(v, source, text)
     if v.train.l1 and v.model.kind == "surface":
         problems.append(Problem(source, f"run '{v.label}': a surface model has no weight matrices for L1 to act "
                                 "on; remove train.l1", "train.l1", locate(text, ("train", "l1"))))
     return problems
+
+
+def _cnn_problems(v: Variant, source: str, text: str) -> list[Problem]:
+    """A cnn reads images, and each of its blocks must fit what the one before leaves."""
+    if v.dataset.image is None:
+        return [Problem(source, f"run '{v.label}': a cnn reads images, and data.kind = '{v.data.kind}' gives none; "
+                        "use image data (shapes, digits) or kind = 'mlp'", "model.kind", locate(text, ("model", "kind")))]
+    try:
+        conv.blocks(v.model.conv, v.dataset.image)
+    except conv.ConvShapeError as exc:
+        return [Problem(source, f"run '{v.label}': {exc}", "model.conv", locate(text, ("model", "conv")))]
+    return []
 
 
 def _view_problem(spec: ScenarioFile, variants: list[Variant], source: str, text: str) -> Problem | None:
@@ -561,14 +603,14 @@ def _size_problems(variants: list[Variant], source: str) -> list[Problem]:
     if weights > MAX_PARAMETERS:
         problems.append(Problem(source, f"the runs have {weights:,} weights together; at most {MAX_PARAMETERS:,} "
                                 "(make the layers narrower or fewer, or train fewer variants)", "model.layers"))
-    work = sum(v.batch_size * v.train.accumulate * v.parameter_count for v in variants)
+    work = sum(v.batch_size * v.train.accumulate * v.multiply_adds for v in variants)
     if work > MAX_STEP_WORK:  # a step cannot be paused, reset or quit in the middle: keep each one short
         many = max(variants, key=lambda v: v.train.accumulate)
         field = "train.accumulate" if many.train.accumulate > 1 else "train.batch_size"
-        problems.append(Problem(source, f"one step computes {work:,} multiply-adds (batch × accumulate × weights × "
-                                f"runs); at most {MAX_STEP_WORK:,}, about a second (lower accumulate or batch_size)",
+        problems.append(Problem(source, f"one step computes {work:,} multiply-adds (batch × accumulate × a sample's "
+                                f"forward pass × runs); at most {MAX_STEP_WORK:,}, about a second (lower accumulate or batch_size)",
                                 field))
-    activations = sum(v.batch_size * (v.dataset.n_features + sum(v.model.layers) + v.dataset.n_outputs) for v in variants)
+    activations = sum(v.batch_size * v.unit_count for v in variants)
     if activations > MAX_ACTIVATIONS:
         problems.append(Problem(source, f"one step holds {activations:,} activations (batch × units × runs); at "
                                 f"most {MAX_ACTIVATIONS:,} (use a smaller batch_size or narrower layers)",

@@ -16,6 +16,7 @@ from ..catalog import ACTIVATIONS, INITS, LOSSES, OPTIMIZERS, SCHEDULES, SURFACE
 from ..claims import parse as parse_claim
 from ..expression import parse as parse_expression
 from ..panels import DEFAULT_PANELS, PanelName
+from .images import DIGIT_COUNT, SHAPES
 
 Device = Literal["auto", "cpu", "cuda", "mps"]
 Backprop = Literal["autograd", "manual"]
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     Loss: TypeAlias = str
     Optimizer: TypeAlias = str
     SurfaceKind: TypeAlias = str
+    ShapeName: TypeAlias = str
 else:
     Activation = Literal[tuple(ACTIVATIONS)]
     Init = Literal[tuple(INITS)]
@@ -36,6 +38,7 @@ else:
     Loss = Literal[tuple(LOSSES)]
     Optimizer = Literal[tuple(OPTIMIZERS)]
     SurfaceKind = Literal[tuple(SURFACES)]
+    ShapeName = Literal[tuple(SHAPES)]
 
 # Limits that keep a typo from asking for a multi-GB run (documented in the README).
 MAX_SAMPLES = 1_000_000
@@ -313,14 +316,81 @@ class PlaneData(DataCommon):
         return self
 
 
-DataSpec = Annotated[LinearData | CsvData | CirclesData | BlobsData | MoonsData | XorData | SpiralData | CurveData | PlaneData, Field(discriminator="kind")]
+class ImageData(DataCommon):
+    """Images: each sample's pixels are its features, row by row; a cnn reads them as an image."""
+
+    @field_validator("inputs")
+    @classmethod
+    def _pixels(cls, formulas: list[str] | None) -> list[str] | None:
+        if formulas is not None:
+            raise ValueError("image data feeds its pixels to the model as they are; remove `inputs`")
+        return formulas
+
+
+class ShapesData(ImageData):
+    """Small greyscale images, each one shape (its class) at a random place, with noise."""
+
+    kind: Literal["shapes"]
+    n: int = Field(600, ge=4, le=100_000)
+    size: int = Field(12, ge=8, le=28, description="Each image is size × size pixels.")
+    shapes: list[ShapeName] = Field(default_factory=lambda: ["vertical", "horizontal"], min_length=2,
+                                    max_length=len(SHAPES), description="The classes: the shapes drawn, one a "
+                                    f"class, in order. Known: {', '.join(SHAPES)}.")
+    length: int = Field(5, ge=2, le=28, description="Each shape spans length × length pixels.")
+    noise: float = Field(0.1, ge=0, le=1, description="Standard deviation of the Gaussian noise on every pixel "
+                         "(pixels are then clipped to [0, 1]).")
+    shift: bool = Field(False, description="Training images have their shape in the left half and validation "
+                        "images in the right half: a test at places training never saw (needs `validation`).")
+
+    @model_validator(mode="after")
+    def _fits(self) -> ShapesData:
+        if len(set(self.shapes)) != len(self.shapes):
+            raise ValueError("a shape is listed twice in `shapes`")
+        room = self.size // 2 if self.shift else self.size
+        if self.length > room:
+            where = "half the image (shift = true)" if self.shift else "the image"
+            raise ValueError(f"a {self.length}-pixel shape does not fit {where}: {room} pixels; lower `length` "
+                             "or raise `size`")
+        if self.shift and not self.validation:
+            raise ValueError("`shift` tests on the right half of the images: set `validation` (e.g. 0.3)")
+        return self
+
+
+class DigitsData(ImageData):
+    """Handwritten digits 0–9 as 8×8 greyscale images (UCI, shipped with nntui: no download)."""
+
+    kind: Literal["digits"]
+    n: int = Field(DIGIT_COUNT, ge=10, le=DIGIT_COUNT, description=f"How many of the {DIGIT_COUNT:,} images.")
+
+
+DataSpec = Annotated[LinearData | CsvData | CirclesData | BlobsData | MoonsData | XorData | SpiralData | CurveData
+                     | PlaneData | ShapesData | DigitsData, Field(discriminator="kind")]
 DATA_KINDS = tuple(get_args(cls.model_fields["kind"].annotation)[0] for cls in get_args(get_args(DataSpec)[0]))
 
 
+MAX_CONV_BLOCKS = 8
+MAX_CHANNELS = 256
+
+
+class ConvLayer(Strict):
+    """One block of a cnn: Conv2d → the model's activation → an optional pooling."""
+
+    channels: int = Field(ge=1, le=MAX_CHANNELS, description="Output channels: the filters of this layer.")
+    kernel: int = Field(3, ge=1, le=15, description="Each filter is kernel × kernel (× the input's channels).")
+    stride: int = Field(1, ge=1, le=8, description="How far the filter moves between outputs.")
+    padding: int = Field(0, ge=0, le=7, description="Zeros added around the input on every side.")
+    pool: Literal["none", "max", "avg"] = Field("none", description="Pooling after the activation.")
+    pool_size: int = Field(2, ge=2, le=8, description="The pooling window and its stride.")
+
+
 class ModelSpec(Strict):
-    kind: Literal["linear", "mlp", "surface"] = Field(
-        description="linear: one Linear layer; mlp: hidden layers + activation; surface: two parameters (x, y) "
-        "whose loss is an analytic function (no data).")
+    kind: Literal["linear", "mlp", "cnn", "surface"] = Field(
+        description="linear: one Linear layer; mlp: hidden layers + activation; cnn: conv blocks, then hidden "
+        "layers as an mlp's (image data); surface: two parameters (x, y) whose loss is an analytic function "
+        "(no data).")
+    conv: list[ConvLayer] = Field(default_factory=list, max_length=MAX_CONV_BLOCKS, description="A cnn's "
+                                  "convolutional blocks, in order, e.g. [{ channels = 6, kernel = 5, pool = \"max\" }]; "
+                                  "their maps are flattened into the hidden `layers`.")
     layers: list[Annotated[int, Field(ge=1, le=MAX_LAYER_WIDTH)]] = Field(
         default_factory=list, max_length=MAX_LAYERS, description="Hidden layer widths of an mlp."
     )
@@ -343,28 +413,36 @@ class ModelSpec(Strict):
 
     @model_validator(mode="after")
     def _shape(self) -> ModelSpec:
-        if self.kind == "surface":
-            if self.surface is None:
-                raise ValueError("a surface model needs `surface`: quadratic, rosenbrock, saddle or himmelblau")
-            if self.layers:
-                raise ValueError("a surface model has no `layers`")
-            return self
-        if self.surface is not None:
-            raise ValueError("`surface` needs kind = 'surface'")
-        if self.dropout_rates() and self.kind != "mlp":
-            raise ValueError("`dropout` needs kind = 'mlp' (it goes after each hidden layer)")
-        if isinstance(self.dropout, list) and len(self.dropout) != len(self.layers):
-            raise ValueError(f"`dropout` lists {len(self.dropout)} rates for {len(self.layers)} hidden layers; "
-                             "give one per layer, or one number for all")
-        if isinstance(self.dropout, float) and not 0 <= self.dropout < 1:
-            raise ValueError("`dropout` must be at least 0 and below 1")
-        if self.batch_norm and self.kind != "mlp":
-            raise ValueError("`batch_norm` needs kind = 'mlp' (it goes between hidden layers)")
-        if self.kind == "linear" and self.layers:
-            raise ValueError("a linear model has no hidden `layers`; use kind = 'mlp'")
-        if self.kind == "mlp" and not self.layers:
-            raise ValueError("an mlp needs at least one hidden layer, e.g. layers = [16]")
+        problem = self._surface_problem() if self.kind == "surface" else self._layers_problem()
+        if problem is not None:
+            raise ValueError(problem)
         return self
+
+    def _surface_problem(self) -> str | None:
+        rules = [(self.surface is None, "a surface model needs `surface`: quadratic, rosenbrock, saddle or himmelblau"),
+                 (bool(self.layers or self.conv), "a surface model has no `layers` or `conv` blocks")]
+        return next((message for broken, message in rules if broken), None)
+
+    def _layers_problem(self) -> str | None:
+        hidden = self.kind in ("mlp", "cnn")
+        rules = [
+            (self.surface is not None, "`surface` needs kind = 'surface'"),
+            (self.kind == "cnn" and not self.conv, "a cnn needs `conv` blocks, e.g. conv = [{ channels = 4, kernel = 3 }]"),
+            (self.kind != "cnn" and bool(self.conv), "`conv` blocks need kind = 'cnn'"),
+            (bool(self.dropout_rates()) and not hidden, "`dropout` needs kind = 'mlp' or 'cnn' (it goes after each "
+             "hidden layer)"),
+            (self.kind == "cnn" and not self.layers and bool(self.dropout), "`dropout` goes after hidden `layers`, "
+             "and this cnn has none; add layers, e.g. [32]"),
+            (isinstance(self.dropout, list) and len(self.dropout) != len(self.layers),
+             f"`dropout` lists {len(self.dropout) if isinstance(self.dropout, list) else 1} rates for "
+             f"{len(self.layers)} hidden layers; give one per layer, or one number for all"),
+            (isinstance(self.dropout, float) and not 0 <= self.dropout < 1, "`dropout` must be at least 0 and below 1"),
+            (self.batch_norm and (not hidden or not self.layers), "`batch_norm` needs hidden `layers` of an mlp or a "
+             "cnn (it goes between them)"),
+            (self.kind == "linear" and bool(self.layers), "a linear model has no hidden `layers`; use kind = 'mlp'"),
+            (self.kind == "mlp" and not self.layers, "an mlp needs at least one hidden layer, e.g. layers = [16]"),
+        ]
+        return next((message for broken, message in rules if broken), None)
 
     def dropout_rates(self) -> tuple[float, ...]:
         """Each hidden layer's dropout probability; () where there is none."""

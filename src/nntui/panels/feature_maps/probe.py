@@ -1,0 +1,65 @@
+"""The feature-maps panel's measurement: a few held-out images (training images where none are held out) through
+the model, each conv block's maps read off the same forward pass that gives the prediction."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from ...engine.build import PROBE_SAMPLES, eval_mode
+from ...engine.run import predictions
+from ...frames import FeatureMaps
+
+IMAGES = 12  # the images a student can step through (← →)
+
+
+class Maps:
+    def __init__(self, run) -> None:
+        ds = run.variant.dataset
+        self.model = run.model
+        held_out = len(run.x_val) > 0
+        x, y = (run.x_val, ds.y_val) if held_out else (run.x, ds.y_train)
+        self.x = x[:IMAGES]
+        self.labels = np.asarray(y[:IMAGES]).reshape(len(self.x), -1)[:, 0].astype(np.int64)
+        self.train = run.x[:PROBE_SAMPLES]  # for dead channels
+        self.image = ds.image
+        self.classes = ds.class_names or tuple(str(k) for k in range(max(ds.n_classes, 2)))
+
+    def before_update(self) -> None:
+        pass
+
+    def _blocks(self, x: torch.Tensor) -> tuple[list[torch.Tensor], list[torch.Tensor | None], torch.Tensor]:
+        """Each block's maps after its activation and after its pooling (None: none), and the model's output."""
+        maps: list[torch.Tensor] = []
+        pooled: list[torch.Tensor | None] = []
+        layers = list(self.model)
+        h = x
+        for k, layer in enumerate(layers):
+            h = layer(h)
+            if k and isinstance(layers[k - 1], nn.Conv2d):  # the activation after a convolution
+                maps.append(h)
+                pooled.append(None)
+            elif isinstance(layer, nn.MaxPool2d | nn.AvgPool2d):
+                pooled[-1] = h
+        return maps, pooled, h
+
+    @torch.no_grad()
+    def measure(self) -> dict[str, FeatureMaps]:
+        with eval_mode(self.model):
+            maps, pooled, out = self._blocks(self.x)
+            seen, _, _ = self._blocks(self.train)
+        probabilities = torch.softmax(out, 1) if out.shape[1] > 1 else torch.cat(
+            [1 - torch.sigmoid(out), torch.sigmoid(out)], 1)
+        predicted = predictions(out)
+
+        def host(t: torch.Tensor) -> np.ndarray:
+            return t.detach().float().cpu().numpy()
+
+        return {"feature_maps": FeatureMaps(
+            images=host(self.x).reshape(len(self.x), *self.image), labels=self.labels,
+            predicted=host(predicted).astype(np.int64),
+            confidence=host(probabilities.gather(1, predicted[:, None])[:, 0]),
+            names=tuple(f"conv{k + 1}" for k in range(len(maps))),
+            maps=tuple(host(m) for m in maps), pooled=tuple(None if p is None else host(p) for p in pooled),
+            dead=tuple(host((s == 0).all(3).all(2).all(0)) for s in seen), classes=self.classes)}

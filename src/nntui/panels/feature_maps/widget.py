@@ -1,0 +1,196 @@
+"""The feature-maps panel's widget: one held-out image and what the cnn makes of it, block by block.
+
+In the order the forward pass goes (left to right, then the next band down): the image, then each conv
+block's maps (one picture per channel: what that filter found where), then the same maps after the block's
+pooling, all at one pixel size, so a map half as wide is drawn half as wide. Each block's pictures share one
+brightness scale, 0 dark to its largest value white, written in its header (≤ 2.8); a channel that is 0 on
+every probe image is dead: ✗. The line on top says what the model answers for this image.
+← → step through the images, `[` / `]` runs.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from rich.segment import Segment
+from rich.style import Style
+from textual.binding import Binding
+from textual.strip import Strip
+
+from ...frames import FeatureMaps
+from ...ui.draw.palette import CLAIM_STYLES
+from ...ui.draw.pixels import TILE_RGB, PixelPainter, size_in_cells
+from ...ui.draw.raster import border_room, centered_message, first_fit
+from ...ui.panel import RUN_BINDINGS, StripPanel, run_name
+
+MAX_ZOOM = 4
+DEAD_STYLE = Style(color="#FF4040", bold=True)
+
+
+class FeatureMapsPanel(StripPanel):
+    BINDINGS = [*RUN_BINDINGS,
+                Binding("left", "image(-1)", "Image ←", show=False),
+                Binding("right", "image(1)", "Image →", show=False)]
+    PAINTS_BACKGROUND = True
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.image = 0
+
+    def state_key(self) -> tuple:
+        return (*super().state_key(), self.image)
+
+    def action_image(self, delta: int) -> None:
+        self.image += delta
+        self.redraw()
+
+    def on_mount(self) -> None:
+        self.set_titles(title="Feature maps")
+
+    def _rebuild(self) -> None:
+        width, height = self.size.width, self.size.height
+        base = self.rich_style
+        run = self.shown_run()
+        maps: FeatureMaps | None = run.measured.get("feature_maps") if run is not None else None
+        if run is None or maps is None or width < 12 or height < 4:
+            self._strips = centered_message("waiting for the first step…", width, height, base)
+            return
+        self.image %= len(maps.images)
+        room = border_room(self.outer_size.width)
+        count = len(maps.images)
+        self.set_titles(title=first_fit([f"Feature maps · {run_name(run)} · image {self.image + 1} of {count}",
+                                         f"Feature maps · {run_name(run)}", run_name(run)], room),
+                        subtitle=first_fit(["← → image · [ / ]: run", "← → image", ""], room))
+        painter = PixelPainter(TILE_RGB)
+        stages = self._stages(maps)
+        zoom, bands = self._layout(stages, width, height - 2)
+        strips = [self._answer(maps, width, base)]
+        for band in bands:
+            strips += self._band([stages[k] for k in band], zoom, painter, base)
+        cut = sum(len(b) for b in bands) < len(stages)
+        key = "each block's own brightness scale: 0 dark … its largest value (≤) white"
+        words = [f"{key} · ✗ dead: 0 on every image", key, "✗: dead channel"]
+        if cut:
+            words = [f"{', '.join(s.name for s in stages[sum(len(b) for b in bands):])} below: m zooms", "m zooms"]
+        strips = strips[:height - 1] + [Strip([Segment(first_fit(words, width), base + Style(dim=True))])]
+        self._strips = [strip.adjust_cell_length(width, base) for strip in strips[:height]]
+
+    def _stages(self, maps: FeatureMaps) -> list[_Stage]:
+        """The input, then each block's maps and, where it pools, its pooled maps."""
+        i = self.image
+        stages = [_Stage("input", maps.images[i], None)]
+        for k, name in enumerate(maps.names):
+            stages.append(_Stage(name, maps.maps[k][i], maps.dead[k]))
+            pooled = maps.pooled[k]
+            if pooled is not None:
+                stages.append(_Stage(f"pool{k + 1}", pooled[i], maps.dead[k]))
+        return stages
+
+    @staticmethod
+    def _layout(stages: list[_Stage], width: int, body: int) -> tuple[int, list[list[int]]]:
+        """The largest pixel size at which every stage fits, and the stages of each band (left to right, then
+        the next band down); at size 1 the bands that do not fit are left out."""
+        for zoom in range(MAX_ZOOM, 0, -1):
+            bands: list[list[int]] = [[]]
+            used_w, used_h, band_h = 0, 0, 0
+            fits = True
+            for k, stage in enumerate(stages):
+                w, h = stage.size(zoom, width, body)
+                if w > width:
+                    fits = False
+                    break
+                if bands[-1] and used_w + ARROW_W + w > width:
+                    used_h += band_h + 1
+                    bands.append([])
+                    used_w, band_h = 0, 0
+                used_w += (ARROW_W if bands[-1] else 0) + w
+                band_h = max(band_h, h)
+                bands[-1].append(k)
+            if fits and used_h + band_h <= body:
+                return zoom, bands
+            if zoom == 1:
+                kept, total = [], 0
+                for band in bands:
+                    h = max(stages[k].size(1, width, body)[1] for k in band)
+                    if total + h > body:
+                        break
+                    kept.append(band)
+                    total += h + 1
+                return 1, kept
+        raise AssertionError("unreachable")
+
+    def _answer(self, maps: FeatureMaps, width: int, base: Style) -> Strip:
+        i = self.image
+        true, said = int(maps.labels[i]), int(maps.predicted[i])
+        name = maps.classes
+        right = true == said
+        verdict = "✓" if right else "✗"
+        text = first_fit([f"true: {name[true]} · the model says: {name[said]} ({maps.confidence[i]:.0%}) {verdict}",
+                          f"true {name[true]} · says {name[said]} {maps.confidence[i]:.0%} {verdict}",
+                          f"{name[true]}→{name[said]} {verdict}"], width)
+        return Strip([Segment(text, base + Style.parse(CLAIM_STYLES["passed" if right else "failed"]))])
+
+    def _band(self, stages: list[_Stage], zoom: int, painter: PixelPainter, base: Style) -> list[Strip]:
+        """Stages side by side, each its name over a grid of its maps, an arrow between them."""
+        blocks = [stage.lines(zoom, painter, base) for stage in stages]
+        height = max(len(b) for b in blocks)
+        strips = []
+        for row in range(height):
+            segments: list[Segment] = []
+            for k, block in enumerate(blocks):
+                if k:
+                    arrow = " → " if row == 1 + (height - 1) // 2 else "   "
+                    segments.append(Segment(arrow, base + Style(dim=True)))
+                w = stages[k].width
+                segments += block[row] if row < len(block) else [Segment(" " * w, base)]
+            strips.append(Strip(segments))
+        strips.append(Strip([Segment(" ", base)]))
+        return strips
+
+
+ARROW_W = 3
+
+
+class _Stage:
+    """One step of the forward pass: its maps (channels, h, w), laid out as a near-square grid under its name."""
+
+    def __init__(self, name: str, pictures: np.ndarray, dead: np.ndarray | None):
+        self.name, self.pictures, self.dead = name, pictures, dead
+        finite = np.abs(pictures[np.isfinite(pictures)])
+        self.scale = float(finite.max()) if len(finite) else 0.0
+        self.signed = bool((pictures < 0).any())
+        self.columns = 1
+        self.width = 0
+
+    def header(self) -> str:
+        count = len(self.pictures)
+        return f"{self.name} ×{count} ≤{self.scale:.2g}" if count > 1 else f"{self.name} ≤{self.scale:.2g}"
+
+    def size(self, zoom: int, room: int, rows: int) -> tuple[int, int]:
+        """(width, rows) of the stage at `zoom`: its grid as square as it can be in `rows` and `room`."""
+        tile_w, tile_h = size_in_cells(self.pictures.shape[1:], zoom)
+        count = len(self.pictures)
+        square = math.ceil(math.sqrt(count * tile_h * 2 / tile_w))
+        low = math.ceil(count / max(1, (rows - 1) // tile_h))  # the fewest columns that fit in `rows`
+        self.columns = max(1, min(count, max(square, low), (room + 1) // (tile_w + 1)))
+        lines = math.ceil(count / self.columns)
+        self.width = max(self.columns * (tile_w + 1) - 1, len(self.header()))
+        return self.width, 1 + lines * tile_h
+
+    def lines(self, zoom: int, painter: PixelPainter, base: Style) -> list[list[Segment]]:
+        tile_w, tile_h = size_in_cells(self.pictures.shape[1:], zoom)
+        out = [[Segment(f"{self.header():<{self.width}}", base + Style(bold=True))]]
+        for first in range(0, len(self.pictures), self.columns):
+            drawn = [painter.rows(p, zoom, self.scale, self.signed) for p in self.pictures[first:first + self.columns]]
+            for line in range(tile_h):
+                segments: list[Segment] = []
+                for c, picture in enumerate(drawn):
+                    cells = picture[line]
+                    if line == 0 and self.dead is not None and self.dead[first + c]:
+                        cells = [Segment("✗", DEAD_STYLE + Style(bgcolor=cells[0].style.bgcolor
+                                                                  if cells[0].style else None)), *cells[1:]]
+                    segments += [*cells, Segment(" ", base)] if c + 1 < len(drawn) else cells
+                used = sum(len(s.text) for s in segments)
+                out.append([*segments, Segment(" " * (self.width - used), base)])
+        return out

@@ -1,0 +1,140 @@
+"""The filters panel's widget: one conv block's kernels, each filter a small image of its weights.
+
+A filter of a block that reads one channel (the image) is one k×k picture; of a deeper block, one picture per
+channel it reads, side by side. Every kernel of the block shares one colour scale (orange above 0, blue below,
+the background at 0; its largest |weight| at full colour), stated under the pictures, so a filter that is
+fainter than another has smaller weights. Where the panel has room, each weight's number is written in its cell.
+← → switch blocks, `[` / `]` runs.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from rich.segment import Segment
+from rich.style import Style
+from textual.binding import Binding
+from textual.strip import Strip
+
+from ...frames import ConvFilters
+from ...ui.draw.pixels import TILE_RGB, PixelPainter, legend, size_in_cells
+from ...ui.draw.raster import border_room, centered_message, first_fit
+from ...ui.panel import RUN_BINDINGS, StripPanel, run_name
+
+NUMBER_W = 6   # a weight written in its cell: " -0.42"
+MAX_ZOOM = 4
+GAP = 2        # columns between filters
+
+
+class FiltersPanel(StripPanel):
+    BINDINGS = [*RUN_BINDINGS,
+                Binding("left", "block(-1)", "Block ←", show=False),
+                Binding("right", "block(1)", "Block →", show=False)]
+    PAINTS_BACKGROUND = True
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.block = 0
+
+    def state_key(self) -> tuple:
+        return (*super().state_key(), self.block)
+
+    def action_block(self, delta: int) -> None:
+        self.block += delta
+        self.redraw()
+
+    def on_mount(self) -> None:
+        self.set_titles(title="Filters")
+
+    def _rebuild(self) -> None:
+        width, height = self.size.width, self.size.height
+        base = self.rich_style
+        run = self.shown_run()
+        filters: ConvFilters | None = run.measured.get("filters") if run is not None else None
+        if run is None or filters is None or width < 8 or height < 3:
+            self._strips = centered_message("waiting for the first step…", width, height, base)
+            return
+        self.block %= len(filters.names)
+        weights = np.asarray(filters.weights[self.block], np.float64)
+        out, into, k, _ = weights.shape
+        name = filters.names[self.block]
+        room = border_room(self.outer_size.width)
+        reads = "the image" if self.block == 0 else f"{into} maps"
+        self.set_titles(
+            title=first_fit([f"Filters · {run_name(run)} · {name}: {out} of {k}×{k}, reading {reads}",
+                             f"Filters · {run_name(run)} · {name}: {out} of {k}×{k}",
+                             f"{run_name(run)} · {name}: {out} of {k}×{k}", name], room),
+            subtitle=first_fit(["← → block · [ / ]: run", "← → block", ""] if len(filters.names) > 1 else
+                               ["[ / ]: run", ""], room))
+        painter = PixelPainter(TILE_RGB)
+        finite = np.abs(weights[np.isfinite(weights)])
+        scale = float(finite.max()) if len(finite) else 0.0
+        self._strips = self._grid(weights, painter, scale, width, height, base)
+
+    def _layout(self, weights: np.ndarray, width: int, height: int) -> tuple[int, int, int]:
+        """(zoom, filters per row, rows of filters) with the largest pictures that fit: zoom 0 writes numbers."""
+        out, into, k, _ = weights.shape
+        body = height - 1  # the scale line
+        for zoom in ([0] if into == 1 else []) + list(range(MAX_ZOOM, 0, -1)):
+            tile_w, tile_h = (NUMBER_W * k, k) if zoom == 0 else size_in_cells((k, k), zoom)
+            tile_w = tile_w * into + (into - 1)
+            per_row = max(1, (width + GAP) // (tile_w + GAP))
+            rows = math.ceil(out / per_row)
+            if tile_w <= width and rows * (tile_h + 1) <= body:
+                return zoom, per_row, rows
+        tile_w = into * k + into - 1
+        per_row = max(1, (width + GAP) // (tile_w + GAP))
+        return 1, per_row, max(1, body // (size_in_cells((k, k), 1)[1] + 1))
+
+    def _grid(self, weights: np.ndarray, painter: PixelPainter, scale: float, width: int, height: int,
+              base: Style) -> list[Strip]:
+        out, into, k, _ = weights.shape
+        zoom, per_row, rows = self._layout(weights, width, height)
+        strips: list[Strip] = []
+        shown = min(out, per_row * rows)
+        for first in range(0, shown, per_row):
+            tiles = [self._tile(weights[f], painter, scale, zoom, base) for f in range(first, min(first + per_row, shown))]
+            tile_w = len(tiles[0][0][0].text)
+            labels = [Segment(f"{'filter ' + str(f + 1) if tile_w >= 8 else f + 1:<{tile_w}}"[:tile_w] + " " * GAP,
+                              base + Style(dim=True)) for f in range(first, first + len(tiles))]
+            strips.append(Strip(labels))
+            for line in range(len(tiles[0]) - 1):
+                segments: list[Segment] = []
+                for tile in tiles:
+                    segments += tile[line + 1] + [Segment(" " * GAP, base)]
+                strips.append(Strip(segments))
+        note = f"  {out - shown} more: m zooms" if shown < out else ""
+        key = legend(painter, scale, True, base)
+        words = first_fit(["  weight: blue < 0 < orange, one scale for the block" + note,
+                           "  blue < 0 < orange" + note, note], width - sum(len(s.text) for s in key))
+        strips = strips[:height - 1] + [Strip([*key, Segment(words, base)])]
+        return [strip.adjust_cell_length(width, base) for strip in strips[:height]]
+
+    def _tile(self, kernels: np.ndarray, painter: PixelPainter, scale: float, zoom: int,
+              base: Style) -> list[list[Segment]]:
+        """One filter: a label row's place, then its kernels (one per channel it reads) side by side."""
+        pictures = [self._numbers(kernel, painter, scale, base) if zoom == 0 else painter.rows(kernel, zoom, scale, True)
+                    for kernel in kernels]
+        lines = [[Segment("", base)]]
+        for row in range(len(pictures[0])):
+            line: list[Segment] = []
+            for c, picture in enumerate(pictures):
+                line += picture[row] + ([Segment(" ", base)] if c + 1 < len(pictures) else [])
+            lines.append(line)
+        width = sum(len(s.text) for s in lines[1])
+        lines[0] = [Segment(" " * width, base)]
+        return lines
+
+    @staticmethod
+    def _numbers(kernel: np.ndarray, painter: PixelPainter, scale: float, base: Style) -> list[list[Segment]]:
+        rows = []
+        for row in kernel.tolist():
+            cells = []
+            for w in row:
+                rgb = painter.colour(w, scale, True)
+                light = 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2] > 140
+                text = f"{w:+.2f}" if abs(w) < 9.995 else f"{w:+.0e}"
+                cells.append(Segment(f"{text:>{NUMBER_W}}", painter.style((0, 0, 0) if light else (255, 255, 255), rgb)))
+            rows.append(cells)
+        return rows

@@ -1,0 +1,73 @@
+"""Small images (kernels, feature maps, input images) drawn two square pixels a cell: '▀' in the upper pixel's
+colour on the lower pixel's. A pixel drawn `zoom` times larger is zoom cells wide and zoom half-rows tall, so an
+image keeps its proportions on a terminal's tall cells.
+
+Signed values (weights) use two hues centred on 0, the neurons panel's: orange above 0, blue below, fading into
+the background at 0; values that are never negative (a ReLU's maps, pixels) go from the background to white.
+Each picture is drawn against a scale its panel chooses and states on screen.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from rich.color import Color
+from rich.segment import Segment
+from rich.style import Style
+
+from .palette import NONFINITE_RGB, blend, class_rgb
+
+LEVELS = 12  # shades of |value| between the background and the full colour
+POSITIVE_RGB, NEGATIVE_RGB = class_rgb(1), class_rgb(0)
+INK_RGB = (240, 240, 240)  # the largest value of a picture that is never negative
+TILE_RGB = (40, 40, 48)    # a picture's 0: a shade apart from the panel, so every picture's extent shows
+
+RGB = tuple[int, int, int]
+
+
+class PixelPainter:
+    """Paints images as rows of '▀' segments over a background colour, keeping one Style per colour pair."""
+
+    def __init__(self, background: RGB):
+        self.background = background
+        self._styles: dict[tuple[RGB, RGB], Style] = {}
+
+    def colour(self, value: float, scale: float, signed: bool) -> RGB:
+        """The colour of `value` on a picture whose largest |value| is drawn at `scale`."""
+        if not math.isfinite(value):
+            return NONFINITE_RGB
+        share = min(abs(value) / scale, 1.0) if scale > 0 else 0.0
+        level = round(share * LEVELS) / LEVELS
+        hue = (POSITIVE_RGB if value > 0 else NEGATIVE_RGB) if signed else INK_RGB
+        return blend(self.background, hue, level)
+
+    def style(self, top: RGB, bottom: RGB) -> Style:
+        key = (top, bottom)
+        style = self._styles.get(key)
+        if style is None:
+            style = self._styles[key] = Style(color=Color.from_rgb(*top), bgcolor=Color.from_rgb(*bottom))
+        return style
+
+    def rows(self, image: np.ndarray, zoom: int, scale: float, signed: bool) -> list[list[Segment]]:
+        """(h, w) values as ceil(h·zoom / 2) rows of w·zoom cells."""
+        pixels = np.repeat(np.repeat(np.asarray(image, np.float64), zoom, 0), zoom, 1)
+        colours = [[self.colour(v, scale, signed) for v in row] for row in pixels.tolist()]
+        if len(colours) % 2:
+            colours.append([self.background] * pixels.shape[1])
+        return [[Segment("▀", self.style(top, bottom)) for top, bottom in zip(up, down)]
+                for up, down in zip(colours[0::2], colours[1::2])]
+
+
+def size_in_cells(shape: tuple[int, int], zoom: int) -> tuple[int, int]:
+    """(width, rows) of an (h, w) picture drawn at `zoom`."""
+    h, w = shape
+    return w * zoom, math.ceil(h * zoom / 2)
+
+
+def legend(painter: PixelPainter, scale: float, signed: bool, base: Style) -> list[Segment]:
+    """A strip of colour from −scale (signed) or 0 to +scale, with its ends' numbers: the picture's key."""
+    steps = np.linspace(-scale if signed else 0.0, scale, 9)
+    swatch = [Segment("█", base + Style(color=Color.from_rgb(*painter.colour(v, scale, signed)))) for v in steps]
+    low = f"{-scale:.2g} " if signed else "0 "
+    return [Segment(low, base), *swatch, Segment(f" {scale:+.2g}" if signed else f" {scale:.2g}", base)]

@@ -1,0 +1,106 @@
+"""Convolutional networks: image data, the conv blocks' arithmetic, and the models the engine builds from them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from nntui.engine import Engine
+from nntui.engine.build import build_model
+from nntui.scenario import conv
+from nntui.scenario.loader import load_path
+
+from .test_scenario import errors_of
+
+CNN = """
+[scenario]
+title = "t"
+seed = 2
+[data]
+kind = "shapes"
+n = 60
+size = 12
+shapes = ["vertical", "horizontal", "ring"]
+validation = 0.25
+[model]
+kind = "cnn"
+conv = [{{ channels = 3, kernel = 3, padding = 1, pool = "max" }}, {{ channels = 4, kernel = {kernel}, stride = 2 }}]
+layers = [5]
+[train]
+loss = "cross_entropy"
+steps = 3
+"""
+
+
+def test_shapes_are_deterministic_8_bit_images_one_class_per_shape(write_scenario):
+    a = load_path(write_scenario(CNN.format(kernel=3))).variants[0].dataset
+    b = load_path(write_scenario(CNN.format(kernel=3), "again.toml")).variants[0].dataset
+    assert np.array_equal(a.x_train, b.x_train) and a.image == (1, 12, 12) and a.n_classes == 3
+    assert a.class_names == ("vertical", "horizontal", "ring")
+    levels = a.x_train * 255
+    assert np.array_equal(levels, np.round(levels)) and a.x_train.min() >= 0 and a.x_train.max() <= 1
+
+
+def test_shift_holds_out_shapes_at_places_training_never_saw(write_scenario):
+    text = CNN.format(kernel=3).replace("validation = 0.25", "validation = 0.25\nshift = true\nnoise = 0.0")
+    ds = load_path(write_scenario(text)).variants[0].dataset
+    train, val = ds.x_train.reshape(-1, 12, 12), ds.x_val.reshape(-1, 12, 12)
+    assert len(val) == 15 and train[:, :, 6:].max() == 0 and val[:, :, :6].max() == 0
+
+
+def test_digits_are_the_shipped_1797_images():
+    from nntui.scenario.images import digits
+    x, y = digits(1797, np.random.default_rng(0))
+    assert x.shape == (1797, 8, 8) and sorted(set(y.tolist())) == list(range(10)) and x.max() == 1.0
+
+
+@pytest.mark.parametrize("kernel, message", [
+    (9, "conv2: a 9×9 kernel does not fit a 6×6 input"),
+])
+def test_a_block_that_does_not_fit_is_named_in_one_line(write_scenario, kernel, message):
+    lines = errors_of(write_scenario(CNN.format(kernel=kernel)))
+    assert len(lines) == 1 and message in lines[0] and "model.conv" in lines[0]
+
+
+def test_a_cnn_without_images_and_conv_without_a_cnn_are_refused(write_scenario):
+    moons = CNN.format(kernel=3).replace('kind = "shapes"', 'kind = "moons"').replace(
+        'shapes = ["vertical", "horizontal", "ring"]\n', "").replace("size = 12\n", "")
+    assert "a cnn reads images" in errors_of(write_scenario(moons))[0]
+    mlp = CNN.format(kernel=3).replace('kind = "cnn"', 'kind = "mlp"')
+    assert "`conv` blocks need kind = 'cnn'" in errors_of(write_scenario(mlp))[0]
+
+
+def test_the_loader_counts_what_torch_builds(write_scenario):
+    v = load_path(write_scenario(CNN.format(kernel=3))).variants[0]
+    model = build_model(v.model, v.dataset.n_features, v.dataset.n_outputs, v.dataset.image)
+    assert sum(p.numel() for p in model.parameters()) == v.parameter_count
+    shapes = []
+    h = torch.zeros(2, v.dataset.n_features)
+    for layer in model:
+        h = layer(h)
+        if isinstance(layer, nn.MaxPool2d | nn.Conv2d):
+            shapes.append(tuple(h.shape[1:]))
+    blocks = v.conv_blocks
+    assert shapes == [blocks[0].conv, blocks[0].out, blocks[1].conv]
+    # each output value of a block is a kernel-sized sum over every input channel
+    assert blocks[1].multiply_adds == (4 * 3 * 3 * 3) * (2 * 2)  # weights × the 2×2 places the filter goes
+
+
+def test_receptive_field_grows_with_kernels_pooling_and_stride(write_scenario):
+    blocks = load_path(write_scenario(CNN.format(kernel=3))).variants[0].conv_blocks
+    assert conv.receptive_field(blocks, 0) == (3, 1)
+    assert conv.receptive_field(blocks, 1) == (3 + 1 + 2 * 2, 4)  # the pooling doubles the jump
+
+
+def test_a_cnn_trains_and_its_panels_measure_every_block(write_scenario):
+    text = CNN.format(kernel=3) + '[view]\npanels = ["filters", "feature_maps", "loss"]\n'
+    engine = Engine(load_path(write_scenario(text)), "cpu")
+    engine.advance(3)
+    measured = engine.frame().runs[0].measured or {}
+    filters, maps = measured["filters"], measured["feature_maps"]
+    assert [w.shape for w in filters.weights] == [(3, 1, 3, 3), (4, 3, 3, 3)]
+    assert [m.shape[1:] for m in maps.maps] == [(3, 12, 12), (4, 2, 2)]
+    assert maps.pooled[0].shape[1:] == (3, 6, 6) and maps.pooled[1] is None
+    assert maps.images.shape[1:] == (1, 12, 12) and len(maps.labels) == len(maps.images)
