@@ -37,6 +37,8 @@ def engine_losses(sc, index: int) -> list[float]:
     ("batch_norm", 2, 20),               # BatchNorm1d
     ("multiclass", 0, 30),               # cross-entropy over class indices
     ("features_vs_depth", 1, 30),        # computed inputs (x1·x2): the script embeds them
+    ("lenet_digits", 0, 20),             # a cnn on images written as bytes
+    ("conv_vs_mlp", 0, 20),              # shapes held out at other places
 ])
 def test_exported_script_prints_the_engines_losses(tmp_path, name, index, steps):
     assert_script_trains_like_the_engine(tmp_path, load(name).with_steps(steps), index, diverges=name == "lr_sweep")

@@ -300,10 +300,10 @@ def test_builtin_lessons_are_grouped_by_topic_in_teaching_order():
     infos = list_builtin()
     topics = list(dict.fromkeys(i.topic for i in infos))
     assert topics == ["Autograd", "Regression", "Gradient descent", "Classification", "Deep networks", "Optimizers",
-                      "Generalization", "Hardware"]
+                      "Generalization", "Convolutional networks", "Hardware"]
     runs = [t for k, t in enumerate(i.topic for i in infos) if k == 0 or infos[k - 1].topic != t]
     assert runs == topics  # each topic is one contiguous group
-    assert len(infos) == 28 and len({i.order for i in infos}) == 28  # an explicit place for every lesson
+    assert len(infos) == 30 and len({i.order for i in infos}) == 30  # an explicit place for every lesson
 
 
 def test_batch_norm_needs_two_samples_per_batch(write_scenario):

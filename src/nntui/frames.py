@@ -121,6 +121,7 @@ class FeatureMaps:
     pooled: tuple[np.ndarray | None, ...]  # per block: (m, channels, h', w') after its pooling (None: no pooling)
     dead: tuple[np.ndarray, ...]           # per block: (channels,) True where a channel is 0 on every probe image
     classes: tuple[str, ...] = ()          # the classes' names (shapes: "vertical", …; else their numbers)
+    held_out: bool = True                  # the images are validation images (else training ones: none held out)
 
 
 @dataclass(frozen=True, eq=False)

@@ -18,7 +18,7 @@ class Maps:
     def __init__(self, run) -> None:
         ds = run.variant.dataset
         self.model = run.model
-        held_out = len(run.x_val) > 0
+        self.held_out = held_out = len(run.x_val) > 0
         x, y = (run.x_val, ds.y_val) if held_out else (run.x, ds.y_train)
         self.x = x[:IMAGES]
         self.labels = np.asarray(y[:IMAGES]).reshape(len(self.x), -1)[:, 0].astype(np.int64)
@@ -33,7 +33,7 @@ class Maps:
         """Each block's maps after its activation and after its pooling (None: none), and the model's output."""
         maps: list[torch.Tensor] = []
         pooled: list[torch.Tensor | None] = []
-        layers = list(self.model)
+        layers = list(self.model) if isinstance(self.model, nn.Sequential) else [self.model]
         h = x
         for k, layer in enumerate(layers):
             h = layer(h)
@@ -62,4 +62,5 @@ class Maps:
             confidence=host(probabilities.gather(1, predicted[:, None])[:, 0]),
             names=tuple(f"conv{k + 1}" for k in range(len(maps))),
             maps=tuple(host(m) for m in maps), pooled=tuple(None if p is None else host(p) for p in pooled),
-            dead=tuple(host((s == 0).all(3).all(2).all(0)) for s in seen), classes=self.classes)}
+            dead=tuple(host((s == 0).all(3).all(2).all(0)) for s in seen), classes=self.classes,
+            held_out=self.held_out)}

@@ -20,7 +20,7 @@ from textual.strip import Strip
 
 from ...frames import FeatureMaps
 from ...ui.draw.palette import CLAIM_STYLES
-from ...ui.draw.pixels import TILE_RGB, PixelPainter, size_in_cells
+from ...ui.draw.pixels import HALF, TILE_RGB, PixelPainter, size_in_cells
 from ...ui.draw.raster import border_room, centered_message, first_fit
 from ...ui.panel import RUN_BINDINGS, StripPanel, run_name
 
@@ -59,7 +59,9 @@ class FeatureMapsPanel(StripPanel):
         self.image %= len(maps.images)
         room = border_room(self.outer_size.width)
         count = len(maps.images)
-        self.set_titles(title=first_fit([f"Feature maps · {run_name(run)} · image {self.image + 1} of {count}",
+        which = "held-out image" if maps.held_out else "training image"
+        self.set_titles(title=first_fit([f"Feature maps · {run_name(run)} · {which} {self.image + 1} of {count}",
+                                         f"Feature maps · {run_name(run)} · image {self.image + 1} of {count}",
                                          f"Feature maps · {run_name(run)}", run_name(run)], room),
                         subtitle=first_fit(["← → image · [ / ]: run", "← → image", ""], room))
         painter = PixelPainter(TILE_RGB)
@@ -69,10 +71,14 @@ class FeatureMapsPanel(StripPanel):
         for band in bands:
             strips += self._band([stages[k] for k in band], zoom, painter, base)
         cut = sum(len(b) for b in bands) < len(stages)
-        key = "each block's own brightness scale: 0 dark … its largest value (≤) white"
-        words = [f"{key} · ✗ dead: 0 on every image", key, "✗: dead channel"]
+        key = "brightness: 0 dark … each block's max white"
+        if not maps.names:
+            key = f"'{run.label}' has no conv blocks: no feature maps, only its answer"
+        half = "½ size (2×2 pixels a pixel) · " if zoom == HALF else ""
+        words = [f"{half}{key} · ✗ dead: 0 on every image", f"{half}{key}", f"{half}✗: dead channel", half]
         if cut:
-            words = [f"{', '.join(s.name for s in stages[sum(len(b) for b in bands):])} below: m zooms", "m zooms"]
+            left_out = ", ".join(s.name for s in stages[sum(len(b) for b in bands):])
+            words = [f"{left_out} not shown: m zooms the panel", f"{left_out}: m zooms", "m zooms"]
         strips = strips[:height - 1] + [Strip([Segment(first_fit(words, width), base + Style(dim=True))])]
         self._strips = [strip.adjust_cell_length(width, base) for strip in strips[:height]]
 
@@ -88,37 +94,20 @@ class FeatureMapsPanel(StripPanel):
         return stages
 
     @staticmethod
-    def _layout(stages: list[_Stage], width: int, body: int) -> tuple[int, list[list[int]]]:
-        """The largest pixel size at which every stage fits, and the stages of each band (left to right, then
-        the next band down); at size 1 the bands that do not fit are left out."""
+    def _layout(stages: list[_Stage], width: int, body: int) -> tuple[float, list[list[int]]]:
+        """The pixel size and the stages of each band (left to right, then the next band down) that show the most
+        stages, the largest such size: every stage where the panel has the room, else the first ones."""
+        most, best = -1, 1.0
         for zoom in range(MAX_ZOOM, 0, -1):
-            bands: list[list[int]] = [[]]
-            used_w, used_h, band_h = 0, 0, 0
-            fits = True
-            for k, stage in enumerate(stages):
-                w, h = stage.size(zoom, width, body)
-                if w > width:
-                    fits = False
-                    break
-                if bands[-1] and used_w + ARROW_W + w > width:
-                    used_h += band_h + 1
-                    bands.append([])
-                    used_w, band_h = 0, 0
-                used_w += (ARROW_W if bands[-1] else 0) + w
-                band_h = max(band_h, h)
-                bands[-1].append(k)
-            if fits and used_h + band_h <= body:
-                return zoom, bands
-            if zoom == 1:
-                kept, total = [], 0
-                for band in bands:
-                    h = max(stages[k].size(1, width, body)[1] for k in band)
-                    if total + h > body:
-                        break
-                    kept.append(band)
-                    total += h + 1
-                return 1, kept
-        raise AssertionError("unreachable")
+            shown = sum(len(b) for b in _bands(stages, zoom, width, body))
+            if shown > most:
+                most, best = shown, zoom
+            if shown == len(stages):
+                break
+        # half size blurs a small image past reading: only where full size leaves out the first block's pooling
+        if most < min(len(stages), MIN_STAGES) and sum(len(b) for b in _bands(stages, HALF, width, body)) > most:
+            best = HALF
+        return best, _bands(stages, best, width, body)  # (again: each stage keeps the grid of the size chosen)
 
     def _answer(self, maps: FeatureMaps, width: int, base: Style) -> Strip:
         i = self.image
@@ -126,12 +115,14 @@ class FeatureMapsPanel(StripPanel):
         name = maps.classes
         right = true == said
         verdict = "✓" if right else "✗"
-        text = first_fit([f"true: {name[true]} · the model says: {name[said]} ({maps.confidence[i]:.0%}) {verdict}",
-                          f"true {name[true]} · says {name[said]} {maps.confidence[i]:.0%} {verdict}",
+        p = f"{maps.confidence[i]:.2f}"
+        text = first_fit([f"true: {name[true]} · the model says: {name[said]}, probability {p} {verdict}",
+                          f"true: {name[true]} · the model says: {name[said]} (p {p}) {verdict}",
+                          f"true {name[true]} · says {name[said]} (p {p}) {verdict}",
                           f"{name[true]}→{name[said]} {verdict}"], width)
         return Strip([Segment(text, base + Style.parse(CLAIM_STYLES["passed" if right else "failed"]))])
 
-    def _band(self, stages: list[_Stage], zoom: int, painter: PixelPainter, base: Style) -> list[Strip]:
+    def _band(self, stages: list[_Stage], zoom: float, painter: PixelPainter, base: Style) -> list[Strip]:
         """Stages side by side, each its name over a grid of its maps, an arrow between them."""
         blocks = [stage.lines(zoom, painter, base) for stage in stages]
         height = max(len(b) for b in blocks)
@@ -150,6 +141,34 @@ class FeatureMapsPanel(StripPanel):
 
 
 ARROW_W = 3
+MIN_STAGES = 3  # the input, the first maps and what comes next: fewer at full size, and half size is tried
+
+
+def _bands(stages: list[_Stage], zoom: float, width: int, body: int) -> list[list[int]]:
+    """The stages laid out at `zoom` as words on lines, as many whole bands as fit in `body` rows."""
+    bands: list[list[int]] = []
+    band: list[int] = []
+    used_w = band_h = 0
+    for k, stage in enumerate(stages):
+        w, h = stage.size(zoom, width, body)
+        if w > width:
+            break
+        if band and used_w + ARROW_W + w > width:
+            bands.append(band)
+            band, used_w, band_h = [], 0, 0
+        used_w += (ARROW_W if band else 0) + w
+        band_h = max(band_h, h)
+        band.append(k)
+    if band:
+        bands.append(band)
+    kept, rows = [], 0
+    for band in bands:
+        h = max(stages[k].size(zoom, width, body)[1] for k in band)
+        if rows + h > body:
+            break
+        kept.append(band)
+        rows += h + 1
+    return kept
 
 
 class _Stage:
@@ -165,23 +184,25 @@ class _Stage:
 
     def header(self) -> str:
         count = len(self.pictures)
-        return f"{self.name} ×{count} ≤{self.scale:.2g}" if count > 1 else f"{self.name} ≤{self.scale:.2g}"
+        return f"{self.name} ×{count} max {self.scale:.2g}" if count > 1 else f"{self.name} max {self.scale:.2g}"
 
-    def size(self, zoom: int, room: int, rows: int) -> tuple[int, int]:
+    def size(self, zoom: float, room: int, rows: int) -> tuple[int, int]:
         """(width, rows) of the stage at `zoom`: its grid as square as it can be in `rows` and `room`."""
         tile_w, tile_h = size_in_cells(self.pictures.shape[1:], zoom)
         count = len(self.pictures)
         square = math.ceil(math.sqrt(count * tile_h * 2 / tile_w))
-        low = math.ceil(count / max(1, (rows - 1) // tile_h))  # the fewest columns that fit in `rows`
+        low = math.ceil(count / max(1, rows // (tile_h + 1)))  # the fewest columns that fit in `rows`
         self.columns = max(1, min(count, max(square, low), (room + 1) // (tile_w + 1)))
         lines = math.ceil(count / self.columns)
         self.width = max(self.columns * (tile_w + 1) - 1, len(self.header()))
-        return self.width, 1 + lines * tile_h
+        return self.width, lines * (tile_h + 1)  # the header, then each line of maps after a blank row
 
-    def lines(self, zoom: int, painter: PixelPainter, base: Style) -> list[list[Segment]]:
+    def lines(self, zoom: float, painter: PixelPainter, base: Style) -> list[list[Segment]]:
         tile_w, tile_h = size_in_cells(self.pictures.shape[1:], zoom)
         out = [[Segment(f"{self.header():<{self.width}}", base + Style(bold=True))]]
         for first in range(0, len(self.pictures), self.columns):
+            if first:  # (maps of neighbouring lines would touch: their 0 is one colour)
+                out.append([Segment(" " * self.width, base)])
             drawn = [painter.rows(p, zoom, self.scale, self.signed) for p in self.pictures[first:first + self.columns]]
             for line in range(tile_h):
                 segments: list[Segment] = []

@@ -6,13 +6,13 @@ from ..declare import Measured, PanelSpec, Variant
 
 
 def needs_cnn(panel: str):
-    """A check for panels that draw a cnn's blocks: every run must be one."""
+    """A check for panels that draw a cnn's blocks: a run must be one (another run, an mlp say, shows that it
+    has none)."""
     def problem(variants: tuple[Variant, ...]) -> str | None:
-        other = next((v for v in variants if v.model.kind != "cnn"), None)
-        if other is None:
+        if any(v.model.kind == "cnn" for v in variants):
             return None
-        return (f"the {panel} panel draws a cnn's conv blocks; run '{other.label}' is model.kind = "
-                f"'{other.model.kind}' (use kind = 'cnn', or remove '{panel}')")
+        return (f"the {panel} panel draws a cnn's conv blocks, and no run is a cnn (use model.kind = 'cnn' with "
+                f"`conv` blocks, or remove '{panel}')")
     return problem
 
 

@@ -55,6 +55,11 @@ class FiltersPanel(StripPanel):
         if run is None or filters is None or width < 8 or height < 3:
             self._strips = centered_message("waiting for the first step…", width, height, base)
             return
+        if not filters.names:
+            self.set_titles(title=f"Filters · {run_name(run)}", subtitle="[ / ]: run")
+            self._strips = centered_message(f"'{run.label}' has no conv blocks: no filters ([ / ]: another run)",
+                                            width, height, base)
+            return
         self.block %= len(filters.names)
         weights = np.asarray(filters.weights[self.block], np.float64)
         out, into, k, _ = weights.shape
@@ -82,7 +87,7 @@ class FiltersPanel(StripPanel):
             per_row = max(1, (width + GAP) // (tile_w + GAP))
             rows = math.ceil(out / per_row)
             if tile_w <= width and rows * (tile_h + 1) <= body:
-                return zoom, per_row, rows
+                return zoom, math.ceil(out / rows), rows  # (rows as even as they can be: 3 + 3, not 5 + 1)
         tile_w = into * k + into - 1
         per_row = max(1, (width + GAP) // (tile_w + GAP))
         return 1, per_row, max(1, body // (size_in_cells((k, k), 1)[1] + 1))

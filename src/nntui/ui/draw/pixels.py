@@ -49,9 +49,13 @@ class PixelPainter:
             style = self._styles[key] = Style(color=Color.from_rgb(*top), bgcolor=Color.from_rgb(*bottom))
         return style
 
-    def rows(self, image: np.ndarray, zoom: int, scale: float, signed: bool) -> list[list[Segment]]:
-        """(h, w) values as ceil(h·zoom / 2) rows of w·zoom cells."""
-        pixels = np.repeat(np.repeat(np.asarray(image, np.float64), zoom, 0), zoom, 1)
+    def rows(self, image: np.ndarray, zoom: float, scale: float, signed: bool) -> list[list[Segment]]:
+        """(h, w) values as `size_in_cells` says: each pixel zoom × zoom, or at HALF each 2×2 block one pixel, its
+        mean."""
+        pixels = np.asarray(image, np.float64)
+        if zoom == HALF:
+            pixels, zoom = halved(pixels), 1
+        pixels = np.repeat(np.repeat(pixels, int(zoom), 0), int(zoom), 1)
         colours = [[self.colour(v, scale, signed) for v in row] for row in pixels.tolist()]
         if len(colours) % 2:
             colours.append([self.background] * pixels.shape[1])
@@ -59,10 +63,24 @@ class PixelPainter:
                 for up, down in zip(colours[0::2], colours[1::2])]
 
 
-def size_in_cells(shape: tuple[int, int], zoom: int) -> tuple[int, int]:
+HALF = 0.5  # a zoom that draws each 2×2 block of pixels as one: a large map in a small panel (said on screen)
+
+
+def halved(image: np.ndarray) -> np.ndarray:
+    """Each 2×2 block of an (h, w) image as its mean (an odd last row or column alone)."""
+    h, w = image.shape
+    padded = np.full((h + h % 2, w + w % 2), np.nan)
+    padded[:h, :w] = image
+    with np.errstate(invalid="ignore"):
+        return np.nanmean(padded.reshape(padded.shape[0] // 2, 2, padded.shape[1] // 2, 2), axis=(1, 3))
+
+
+def size_in_cells(shape: tuple[int, int], zoom: float) -> tuple[int, int]:
     """(width, rows) of an (h, w) picture drawn at `zoom`."""
     h, w = shape
-    return w * zoom, math.ceil(h * zoom / 2)
+    if zoom == HALF:
+        h, w, zoom = math.ceil(h / 2), math.ceil(w / 2), 1
+    return int(w * zoom), math.ceil(h * zoom / 2)
 
 
 def legend(painter: PixelPainter, scale: float, signed: bool, base: Style) -> list[Segment]:
