@@ -104,3 +104,13 @@ def test_a_cnn_trains_and_its_panels_measure_every_block(write_scenario):
     assert [m.shape[1:] for m in maps.maps] == [(3, 12, 12), (4, 2, 2)]
     assert maps.pooled[0].shape[1:] == (3, 6, 6) and maps.pooled[1] is None
     assert maps.images.shape[1:] == (1, 12, 12) and len(maps.labels) == len(maps.images)
+
+
+def test_edge_ratio_reads_a_filters_preference_for_an_orientation():
+    from nntui.claims import edge_responses
+
+    vertical_edge = np.array([[[[1.0, 0.0, -1.0]] * 3]])  # one filter: bright on the left, dark on the right
+    along, across = edge_responses(vertical_edge, "vertical")
+    assert along[0] == 6.0 and across[0] == 0.0
+    along, across = edge_responses(vertical_edge.transpose(0, 1, 3, 2), "vertical")  # the same turned 90°
+    assert along[0] == 0.0 and across[0] == 6.0

@@ -180,6 +180,41 @@ def _sum_error(run: RunHistory) -> float:
     return float(np.max(np.abs(np.asarray(n.grids[-1][0], np.float64) - weighted)))
 
 
+EDGES = ("vertical", "horizontal")
+
+
+def edge_pattern(k: int, orientation: str) -> np.ndarray:
+    """A k×k step from −1 to +1: across the columns (a vertical edge) or across the rows (a horizontal one)."""
+    step = np.zeros((k, k))
+    step[:, :k // 2], step[:, k - k // 2:] = -1.0, 1.0
+    return step if orientation == "vertical" else step.T
+
+
+def edge_responses(kernels: np.ndarray, orientation: str) -> tuple[np.ndarray, np.ndarray]:
+    """Each filter's |response| (its weights · the pattern, summed over the channels it reads) to an edge of this
+    orientation, and to one turned 90°: (filters,) each."""
+    other = EDGES[1 - EDGES.index(orientation)]
+    k = kernels.shape[-1]
+    along = np.abs((kernels * edge_pattern(k, orientation)).sum(axis=(1, 2, 3)))
+    across = np.abs((kernels * edge_pattern(k, other)).sum(axis=(1, 2, 3)))
+    return along, across
+
+
+def _edge_ratio(run: RunHistory, orientation: str) -> float:
+    """For the first conv block's filter that responds most to an edge of `orientation`: that response ÷ its
+    response to an edge turned 90°."""
+    if orientation not in EDGES:
+        raise Unmeasured(f"an edge is 'vertical' or 'horizontal', not '{orientation}'")
+    filters = (run.latest.measured or {}).get("filters") if run.latest is not None else None
+    if filters is None:
+        raise NotYet("no filters measured yet")
+    if not filters.names:
+        raise Unmeasured(f"'{run.label}' has no conv blocks")
+    along, across = edge_responses(np.asarray(filters.weights[0], np.float64), orientation)
+    best = int(np.argmax(along))
+    return float(along[best] / across[best]) if across[best] > 0 else math.inf
+
+
 def _status(name: str) -> Callable[..., float]:
     return lambda run: float(run.status == name)
 
@@ -250,6 +285,10 @@ QUANTITIES: dict[str, Quantity] = {
                           "gradient (runs that start from the same weights)",
                           lambda a, b: a.grad_gaps.get(b.label, math.nan), runs=2,
                           shown="largest gradient gap"),
+    "edge_ratio": Quantity("for the conv1 filter that responds most to a \"vertical\" or \"horizontal\" edge (dark to "
+                           "bright, either way round): that response ÷ its response to an edge turned 90° (1: no "
+                           "preference; the filters panel draws the filter)", _edge_ratio, extra=(str,),
+                           panel="filters", shown="{} edge ÷ turned 90°"),
     "diverged_at": Quantity("the step the run diverged at (inf: it did not)",
                             lambda r: math.inf if r.diverged_at is None else float(r.diverged_at), shown="diverged at step"),
     "diverged": Quantity("yes when the run diverged (its loss hit NaN/Inf or diverge_factor)",

@@ -75,10 +75,10 @@ class FeatureMapsPanel(StripPanel):
         if not maps.names:
             key = f"'{run.label}' has no conv blocks: no feature maps, only its answer"
         half = "½ size (2×2 pixels a pixel) · " if zoom == HALF else ""
-        words = [f"{half}{key} · ✗ dead: 0 on every image", f"{half}{key}", f"{half}✗: dead channel", half]
+        words = [f"{half}{key} · ✗ dead: 0 on every image", f"{half}{key}", f"{half}✗: dead channel", half.rstrip(" ·")]
         if cut:
             left_out = ", ".join(s.name for s in stages[sum(len(b) for b in bands):])
-            words = [f"{left_out} not shown: m zooms the panel", f"{left_out}: m zooms", "m zooms"]
+            words = [f"{half}{left_out} not shown: m zooms the panel", f"{half}{left_out}: m zooms", f"{half}m zooms"]
         strips = strips[:height - 1] + [Strip([Segment(first_fit(words, width), base + Style(dim=True))])]
         self._strips = [strip.adjust_cell_length(width, base) for strip in strips[:height]]
 
@@ -97,17 +97,21 @@ class FeatureMapsPanel(StripPanel):
     def _layout(stages: list[_Stage], width: int, body: int) -> tuple[float, list[list[int]]]:
         """The pixel size and the stages of each band (left to right, then the next band down) that show the most
         stages, the largest such size: every stage where the panel has the room, else the first ones."""
-        most, best = -1, 1.0
+        most, best = -1, (1.0, True)
         for zoom in range(MAX_ZOOM, 0, -1):
-            shown = sum(len(b) for b in _bands(stages, zoom, width, body))
-            if shown > most:
-                most, best = shown, zoom
-            if shown == len(stages):
+            for spaced in (True, False):  # (lines of maps a row apart, or each stage's maps on one line)
+                shown = sum(len(b) for b in _bands(stages, zoom, width, body, spaced))
+                if shown > most:
+                    most, best = shown, (zoom, spaced)
+            if most == len(stages):
                 break
         # half size blurs a small image past reading: only where full size leaves out the first block's pooling
-        if most < min(len(stages), MIN_STAGES) and sum(len(b) for b in _bands(stages, HALF, width, body)) > most:
-            best = HALF
-        return best, _bands(stages, best, width, body)  # (again: each stage keeps the grid of the size chosen)
+        if most < min(len(stages), MIN_STAGES):
+            for spaced in (True, False):
+                shown = sum(len(b) for b in _bands(stages, HALF, width, body, spaced))
+                if shown > most:
+                    most, best = shown, (HALF, spaced)
+        return best[0], _bands(stages, best[0], width, body, best[1])  # (again: each stage keeps the grid of the size chosen)
 
     def _answer(self, maps: FeatureMaps, width: int, base: Style) -> Strip:
         i = self.image
@@ -144,13 +148,13 @@ ARROW_W = 3
 MIN_STAGES = 3  # the input, the first maps and what comes next: fewer at full size, and half size is tried
 
 
-def _bands(stages: list[_Stage], zoom: float, width: int, body: int) -> list[list[int]]:
+def _bands(stages: list[_Stage], zoom: float, width: int, body: int, spaced: bool) -> list[list[int]]:
     """The stages laid out at `zoom` as words on lines, as many whole bands as fit in `body` rows."""
     bands: list[list[int]] = []
     band: list[int] = []
     used_w = band_h = 0
     for k, stage in enumerate(stages):
-        w, h = stage.size(zoom, width, body)
+        w, h = stage.size(zoom, width, spaced)
         if w > width:
             break
         if band and used_w + ARROW_W + w > width:
@@ -163,7 +167,7 @@ def _bands(stages: list[_Stage], zoom: float, width: int, body: int) -> list[lis
         bands.append(band)
     kept, rows = [], 0
     for band in bands:
-        h = max(stages[k].size(zoom, width, body)[1] for k in band)
+        h = max(stages[k].size(zoom, width, spaced)[1] for k in band)
         if rows + h > body:
             break
         kept.append(band)
@@ -181,27 +185,31 @@ class _Stage:
         self.signed = bool((pictures < 0).any())
         self.columns = 1
         self.width = 0
+        self.spaced = True
 
     def header(self) -> str:
         count = len(self.pictures)
         return f"{self.name} ×{count} max {self.scale:.2g}" if count > 1 else f"{self.name} max {self.scale:.2g}"
 
-    def size(self, zoom: float, room: int, rows: int) -> tuple[int, int]:
-        """(width, rows) of the stage at `zoom`: its grid as square as it can be in `rows` and `room`."""
+    def size(self, zoom: float, room: int, spaced: bool) -> tuple[int, int]:
+        """(width, rows) of the stage at `zoom`: its maps on as few lines as `room` allows, a blank row apart;
+        not `spaced`: all on one line."""
+        self.spaced = spaced
         tile_w, tile_h = size_in_cells(self.pictures.shape[1:], zoom)
         count = len(self.pictures)
-        square = math.ceil(math.sqrt(count * tile_h * 2 / tile_w))
-        low = math.ceil(count / max(1, rows // (tile_h + 1)))  # the fewest columns that fit in `rows`
-        self.columns = max(1, min(count, max(square, low), (room + 1) // (tile_w + 1)))
+        fit = (room + 1) // (tile_w + 1)
+        # as few lines as the room allows (the rows are what a panel is short of); maps on lines with no row
+        # between would touch (their 0 is one colour): unspaced, one line or nothing
+        self.columns = max(1, min(count, fit)) if spaced else count
         lines = math.ceil(count / self.columns)
         self.width = max(self.columns * (tile_w + 1) - 1, len(self.header()))
-        return self.width, lines * (tile_h + 1)  # the header, then each line of maps after a blank row
+        return self.width, 1 + lines * tile_h + (lines - 1) * spaced  # the header, then the lines of maps
 
     def lines(self, zoom: float, painter: PixelPainter, base: Style) -> list[list[Segment]]:
         tile_w, tile_h = size_in_cells(self.pictures.shape[1:], zoom)
         out = [[Segment(f"{self.header():<{self.width}}", base + Style(bold=True))]]
         for first in range(0, len(self.pictures), self.columns):
-            if first:  # (maps of neighbouring lines would touch: their 0 is one colour)
+            if first and self.spaced:  # (maps of neighbouring lines would touch: their 0 is one colour)
                 out.append([Segment(" " * self.width, base)])
             drawn = [painter.rows(p, zoom, self.scale, self.signed) for p in self.pictures[first:first + self.columns]]
             for line in range(tile_h):
