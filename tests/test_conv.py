@@ -114,3 +114,46 @@ def test_edge_ratio_reads_a_filters_preference_for_an_orientation():
     assert along[0] == 6.0 and across[0] == 0.0
     along, across = edge_responses(vertical_edge.transpose(0, 1, 3, 2), "vertical")  # the same turned 90°
     assert along[0] == 0.0 and across[0] == 6.0
+
+
+def test_the_step_through_arithmetic_makes_every_value_of_every_map(write_scenario):
+    """The panel's patch × weights + bias, through ReLU, is the model's own map value at every place."""
+    from nntui.panels.conv_step.widget import _Step
+
+    text = CNN.format(kernel=3) + '[view]\npanels = ["conv_step", "loss"]\n'
+    scenario = load_path(write_scenario(text))
+    engine = Engine(scenario, "cpu")
+    engine.advance(3)
+    maps = engine.frame().runs[0].measured["feature_maps"]
+    chain = scenario.variants[0].conv_blocks
+    for k, block in enumerate(chain):
+        for f in range(block.conv[0]):
+            for row in range(block.conv[1]):
+                for col in range(block.conv[2]):
+                    step = _Step(maps, chain, k, f, row, col, "relu")
+                    made = max(float(step.sums.sum()) + step.bias, 0.0)
+                    assert made == pytest.approx(float(step.output[row, col]), rel=1e-4, abs=1e-5)
+    assert maps.fields == (3, 3 + 1 + 2 * 2)
+
+
+def test_a_deeper_unit_sees_the_square_its_field_says(write_scenario):
+    chain = load_path(write_scenario(CNN.format(kernel=3))).variants[0].conv_blocks
+    assert conv.field_of(chain, 0, 0, 0) == (-1, -1, 3)  # the padding's row and column, and two pixels
+    # conv2 (stride 2) over the 6×6 pooled maps: unit (1, 1) starts 2 pooled units (4 pixels) further on
+    top, left, size = conv.field_of(chain, 1, 1, 1)
+    assert size == conv.receptive_field(chain, 1)[0] and (top, left) == (-1 + 4, -1 + 4)
+
+
+def test_a_cnn_s_record_carries_its_filters(write_scenario, tmp_path):
+    import json
+
+    from nntui.cli import main
+
+    path = write_scenario(CNN.format(kernel=3))
+    out = tmp_path / "record.json"
+    with pytest.raises(SystemExit) as done:
+        main(["run", str(path), "--headless", "--out", str(out)])
+    assert done.value.code == 0
+    run = json.loads(out.read_text())["runs"][0]
+    assert list(run["filters"]) == ["conv1", "conv2"]
+    assert np.array(run["filters"]["conv2"]).shape == (4, 3, 3, 3)

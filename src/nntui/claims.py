@@ -215,6 +215,16 @@ def _edge_ratio(run: RunHistory, orientation: str) -> float:
     return float(along[best] / across[best]) if across[best] > 0 else math.inf
 
 
+def _field(run: RunHistory, k: int) -> float:
+    """The width in pixels of the input square a unit of conv block k sees."""
+    maps = (run.latest.measured or {}).get("feature_maps") if run.latest is not None else None
+    if maps is None:
+        raise NotYet("no feature maps measured yet")
+    if not 1 <= k <= len(maps.fields):
+        raise Unmeasured(f"'{run.label}' has {len(maps.fields)} conv blocks, not {k}")
+    return float(maps.fields[k - 1])
+
+
 def _status(name: str) -> Callable[..., float]:
     return lambda run: float(run.status == name)
 
@@ -289,6 +299,9 @@ QUANTITIES: dict[str, Quantity] = {
                            "bright, either way round): that response ÷ its response to an edge turned 90° (1: no "
                            "preference; the filters panel draws the filter)", _edge_ratio, extra=(str,),
                            panel="filters", shown="{} edge ÷ turned 90°"),
+    "field": Quantity("the width in pixels of the input square that one unit of conv block k sees (its receptive "
+                      "field: each kernel widens it, each pooling multiplies what the next kernel adds)", _field,
+                      extra=(int,), panel="feature_maps", shown="conv{} sees"),
     "diverged_at": Quantity("the step the run diverged at (inf: it did not)",
                             lambda r: math.inf if r.diverged_at is None else float(r.diverged_at), shown="diverged at step"),
     "diverged": Quantity("yes when the run diverged (its loss hit NaN/Inf or diverge_factor)",

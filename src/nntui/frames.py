@@ -122,6 +122,17 @@ class FeatureMaps:
     dead: tuple[np.ndarray, ...]           # per block: (channels,) True where a channel is 0 on every probe image
     classes: tuple[str, ...] = ()          # the classes' names (shapes: "vertical", …; else their numbers)
     held_out: bool = True                  # the images are validation images (else training ones: none held out)
+    weights: tuple[np.ndarray, ...] = ()   # per block: (out, in, k, k), the filters that made these maps …
+    biases: tuple[np.ndarray | None, ...] = ()  # … and their biases (the convolution step-through's arithmetic)
+    fields: tuple[int, ...] = ()           # per block: the width of the input square one of its units sees
+
+    def block_input(self, k: int) -> np.ndarray:
+        """What block k reads, for every image: the images, or the maps the block before left (after its
+        pooling)."""
+        if k == 0:
+            return self.images
+        pooled = self.pooled[k - 1]
+        return pooled if pooled is not None else self.maps[k - 1]
 
 
 @dataclass(frozen=True, eq=False)

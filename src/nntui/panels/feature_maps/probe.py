@@ -10,6 +10,7 @@ from torch import nn
 from ...engine.build import PROBE_SAMPLES, eval_mode
 from ...engine.run import predictions
 from ...frames import FeatureMaps
+from ...scenario.conv import receptive_field
 
 IMAGES = 12  # the images a student can step through (← →)
 
@@ -18,6 +19,9 @@ class Maps:
     def __init__(self, run) -> None:
         ds = run.variant.dataset
         self.model = run.model
+        self.convs = [m for m in run.model.modules() if isinstance(m, nn.Conv2d)]
+        chain = run.variant.conv_blocks
+        self.fields = tuple(receptive_field(chain, k)[0] for k in range(len(chain)))
         self.held_out = held_out = len(run.x_val) > 0
         x, y = (run.x_val, ds.y_val) if held_out else (run.x, ds.y_train)
         self.x = x[:IMAGES]
@@ -63,4 +67,6 @@ class Maps:
             names=tuple(f"conv{k + 1}" for k in range(len(maps))),
             maps=tuple(host(m) for m in maps), pooled=tuple(None if p is None else host(p) for p in pooled),
             dead=tuple(host((s == 0).all(3).all(2).all(0)) for s in seen), classes=self.classes,
-            held_out=self.held_out)}
+            held_out=self.held_out,
+            weights=tuple(host(c.weight) for c in self.convs),
+            biases=tuple(None if c.bias is None else host(c.bias) for c in self.convs), fields=self.fields)}

@@ -49,14 +49,21 @@ class PixelPainter:
             style = self._styles[key] = Style(color=Color.from_rgb(*top), bgcolor=Color.from_rgb(*bottom))
         return style
 
-    def rows(self, image: np.ndarray, zoom: float, scale: float, signed: bool) -> list[list[Segment]]:
+    def rows(self, image: np.ndarray, zoom: float, scale: float, signed: bool,
+             marks: tuple[tuple[np.ndarray, RGB, float], ...] = ()) -> list[list[Segment]]:
         """(h, w) values as `size_in_cells` says: each pixel zoom × zoom, or at HALF each 2×2 block one pixel, its
-        mean."""
+        mean. `marks`: (mask (h, w), colour, share) each tints the pixels of its mask that share of the way to
+        its colour (a patch under a kernel, a receptive field), at full size only."""
         pixels = np.asarray(image, np.float64)
         if zoom == HALF:
-            pixels, zoom = halved(pixels), 1
-        pixels = np.repeat(np.repeat(pixels, int(zoom), 0), int(zoom), 1)
+            pixels, zoom, marks = halved(pixels), 1, ()
+        z = int(zoom)
+        pixels = np.repeat(np.repeat(pixels, z, 0), z, 1)
         colours = [[self.colour(v, scale, signed) for v in row] for row in pixels.tolist()]
+        for mask, rgb, share in marks:
+            big = np.repeat(np.repeat(mask, z, 0), z, 1)
+            for y, x in zip(*np.nonzero(big)):
+                colours[y][x] = blend(colours[y][x], rgb, share)
         if len(colours) % 2:
             colours.append([self.background] * pixels.shape[1])
         return [[Segment("▀", self.style(top, bottom)) for top, bottom in zip(up, down)]
