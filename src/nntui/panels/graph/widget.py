@@ -38,6 +38,8 @@ OP_MEANINGS = {
     "Unsqueeze": "unsqueeze", "Neg": "negation", "Exp": "eˣ", "Log": "ln", "MseLoss": "mean squared error",
     "NativeBatchNorm": "batch norm", "NativeDropout": "dropout", "Softmax": "softmax", "LogSoftmax": "log softmax",
     "NllLoss": "negative log-likelihood", "BinaryCrossEntropyWithLogits": "σ then binary cross-entropy",
+    "Convolution": "filters slid over the maps (a Conv2d)", "MaxPool2DWithIndices": "largest of each block",
+    "AvgPool2D": "mean of each block", "UnsafeView": "reshape",
 }
 
 

@@ -74,7 +74,7 @@ class EditScreen(ModalScreen[Edit | None]):
                 yield Label("L1")
                 yield Input(_text(t.l1), id="train-l1", disabled=surface)
                 yield Label("dropout")
-                yield Input(_text(m.dropout), id="model-dropout", disabled=m.kind != "mlp")
+                yield Input(_text(m.dropout), id="model-dropout", disabled=m.kind not in ("mlp", "cnn") or not m.layers)
                 yield Label("patience")
                 yield Input(_text(t.early_stop.patience if t.early_stop else None),
                             placeholder="early stop: steps, or off" if len(v.dataset.x_val) else "(no validation split)",
