@@ -104,6 +104,7 @@ def test_a_cnn_trains_and_its_panels_measure_every_block(write_scenario):
     assert [m.shape[1:] for m in maps.maps] == [(3, 12, 12), (4, 2, 2)]
     assert maps.pooled[0].shape[1:] == (3, 6, 6) and maps.pooled[1] is None
     assert maps.images.shape[1:] == (1, 12, 12) and len(maps.labels) == len(maps.images)
+    assert maps.dead[0].dtype == bool and maps.dead[0].shape == (3,)
 
 
 def test_edge_ratio_reads_a_filters_preference_for_an_orientation():

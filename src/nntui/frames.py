@@ -106,6 +106,7 @@ class ConvFilters:
     names: tuple[str, ...]                 # conv1, conv2, …
     weights: tuple[np.ndarray, ...]        # per block: (out channels, in channels, k, k)
     biases: tuple[np.ndarray | None, ...]  # per block: (out channels,)
+    initial: tuple[np.ndarray, ...] = ()   # per block: the weights before the first step (what training changed)
 
 
 @dataclass(frozen=True, eq=False)

@@ -160,12 +160,17 @@ class _Step:
     def _zoom(self, width: int, body: int) -> int:
         """The largest pixel size at which the pictures fit beside each other and above the arithmetic."""
         for zoom in range(MAX_ZOOM, 0, -1):
-            shapes = [self.padded.shape[1:], self.output.shape] + ([self.image.shape] if self.k else [])
+            shapes = [self.padded.shape[1:], self.output.shape] + ([self._canvas_shape()] if self.k else [])
             sizes = [size_in_cells(shape, zoom) for shape in shapes]
             used = sum(w for w, _ in sizes) + self._kernel_width() + GAP * len(sizes)
             if used <= width and max(h for _, h in sizes) <= body:
                 return zoom
         return 1
+
+    def _canvas_shape(self) -> tuple[int, int]:
+        top, left, size = conv.field_of(self.chain, self.k, self.row, self.col)
+        h, w = self.image.shape
+        return max(h, top + size) - min(top, 0), max(w, left + size) - min(left, 0)
 
     def _kernel_width(self) -> int:
         return 6 * self.block.kernel
@@ -185,7 +190,8 @@ class _Step:
         pictures = [(f"{name} (+{b.padding} padding)" if b.padding else name,
                      painter.rows(channel, zoom, scale, bool((channel < 0).any()),
                                   ((~inside, PADDING_RGB, 1.0), (patch, PATCH_RGB, 0.45))))]
-        pictures.append((f"filter {self.f + 1}", self._kernel_cells(painter, base)))
+        reads = f" · on map {self.channel + 1}" if len(self.kernel) > 1 else ""
+        pictures.append((f"filter {self.f + 1}{reads}", self._kernel_cells(painter, base)))
         cell = np.zeros(self.output.shape, bool)
         cell[self.row, self.col] = True
         out_scale = float(np.abs(self.output).max()) or 1.0
@@ -193,12 +199,23 @@ class _Step:
                                                                   bool((self.output < 0).any()),
                                                                   ((cell, PATCH_RGB, 0.6),))))
         if self.k:
-            top, left, size = conv.field_of(self.chain, self.k, self.row, self.col)
-            field = np.zeros(self.image.shape, bool)
-            field[max(top, 0):top + size, max(left, 0):left + size] = True
-            pictures.append((f"sees {size}×{size}", painter.rows(self.image, zoom, 1.0, False,
-                                                                ((field, FIELD_RGB, 0.5),))))
+            pictures.append(self._field(painter, zoom))
         return pictures
+
+    def _field(self, painter: PixelPainter, zoom: int) -> tuple[str, list[list[Segment]]]:
+        """The image, on a canvas as large as the unit's square where it reaches past the image (over the zero
+        padding, drawn darker), the square tinted."""
+        top, left, size = conv.field_of(self.chain, self.k, self.row, self.col)
+        h, w = self.image.shape
+        y0, x0 = min(top, 0), min(left, 0)
+        canvas = np.zeros((max(h, top + size) - y0, max(w, left + size) - x0))
+        canvas[-y0:-y0 + h, -x0:-x0 + w] = self.image
+        outside = np.ones(canvas.shape, bool)
+        outside[-y0:-y0 + h, -x0:-x0 + w] = False
+        field = np.zeros(canvas.shape, bool)
+        field[top - y0:top - y0 + size, left - x0:left - x0 + size] = True
+        return (f"sees {size}×{size} of the image", painter.rows(canvas, zoom, 1.0, False,
+                                                                ((outside, PADDING_RGB, 1.0), (field, FIELD_RGB, 0.5))))
 
     def _kernel_cells(self, painter: PixelPainter, base: Style) -> list[list[Segment]]:
         kernel = self.kernel[self.channel]
@@ -236,10 +253,12 @@ class _Step:
         after = f" → {self.activation} {act(z):.4g}" if act is not None else f" → {self.activation}"
         others = len(self.sums) - 1
         sum_text = (f"= {float(self.sums[self.channel]):.4g}" + (f" + {float(total - self.sums[self.channel]):.4g} "
-                    f"from the other {others} channel{'s' if others > 1 else ''}" if others else ""))
+                    f"from the other {others} maps" if others else ""))
         check = "✓" if math.isclose(act(z) if act else held, held, rel_tol=1e-3, abs_tol=1e-4) else "≠"
-        words = [f"{sum_text} · + bias {self.bias:+.3f} = {z:.4g}{after} · the map holds {held:.4g} {check}",
-                 f"{sum_text} + bias {self.bias:+.2f} = {z:.3g}{after} {check}",
-                 f"= {z:.3g}{after} {check}"]
+        bias = f"+ bias {self.bias:+.4g}"
+        words = [f"{sum_text} · {bias} = {z:.4g}{after} · the map holds {held:.4g} {check}",
+                 f"{sum_text} {bias} = {z:.4g}{after} · map {held:.4g} {check}",
+                 f"{sum_text} {bias} = {z:.4g}{after} {check}",
+                 f"= {z:.4g}{after} · map {held:.4g} {check}"]
         strips.append(Strip([Segment(first_fit(words, width), base + Style(bold=True))]))
         return strips

@@ -57,8 +57,8 @@ class Maps:
             [1 - torch.sigmoid(out), torch.sigmoid(out)], 1)
         predicted = predictions(out)
 
-        def host(t: torch.Tensor) -> np.ndarray:
-            return t.detach().float().cpu().numpy()
+        def host(t: torch.Tensor) -> np.ndarray:  # (a copy: on the CPU `.numpy()` shares a weight's memory)
+            return t.detach().float().cpu().numpy().copy()
 
         return {"feature_maps": FeatureMaps(
             images=host(self.x).reshape(len(self.x), *self.image), labels=self.labels,
@@ -66,7 +66,7 @@ class Maps:
             confidence=host(probabilities.gather(1, predicted[:, None])[:, 0]),
             names=tuple(f"conv{k + 1}" for k in range(len(maps))),
             maps=tuple(host(m) for m in maps), pooled=tuple(None if p is None else host(p) for p in pooled),
-            dead=tuple(host((s == 0).all(3).all(2).all(0)) for s in seen), classes=self.classes,
+            dead=tuple((s == 0).all(3).all(2).all(0).cpu().numpy() for s in seen), classes=self.classes,
             held_out=self.held_out,
             weights=tuple(host(c.weight) for c in self.convs),
             biases=tuple(None if c.bias is None else host(c.bias) for c in self.convs), fields=self.fields)}

@@ -78,7 +78,9 @@ class FeatureMapsPanel(StripPanel):
         words = [f"{half}{key} · ✗ dead: 0 on every image", f"{half}{key}", f"{half}✗: dead channel", half.rstrip(" ·")]
         if cut:
             left_out = ", ".join(s.name for s in stages[sum(len(b) for b in bands):])
-            words = [f"{half}{left_out} not shown: m zooms the panel", f"{half}{left_out}: m zooms", f"{half}m zooms"]
+            dead = " · ✗ dead" if any(s.dead is not None and s.dead.any() for s in stages) else ""
+            words = [f"{half}{left_out} not shown: m zooms the panel{dead}", f"{half}{left_out}: m zooms{dead}",
+                     f"{half}m zooms{dead}"]
         strips = strips[:height - 1] + [Strip([Segment(first_fit(words, width), base + Style(dim=True))])]
         self._strips = [strip.adjust_cell_length(width, base) for strip in strips[:height]]
 
@@ -188,8 +190,8 @@ class _Stage:
         self.spaced = True
 
     def header(self) -> str:
-        count = len(self.pictures)
-        return f"{self.name} ×{count} max {self.scale:.2g}" if count > 1 else f"{self.name} max {self.scale:.2g}"
+        count, (h, w) = len(self.pictures), self.pictures.shape[1:]
+        return f"{self.name} {f'{count}×' if count > 1 else ''}{h}×{w} max {self.scale:.2g}"
 
     def size(self, zoom: float, room: int, spaced: bool) -> tuple[int, int]:
         """(width, rows) of the stage at `zoom`: its maps on as few lines as `room` allows, a blank row apart;

@@ -11,6 +11,7 @@ from ...frames import ConvFilters
 class Filters:
     def __init__(self, run) -> None:
         self.convs = [m for m in run.model.modules() if isinstance(m, nn.Conv2d)]
+        self.initial = tuple(_copy(c.weight) for c in self.convs)  # (the probe is built before the first step)
 
     def before_update(self) -> None:
         pass
@@ -19,5 +20,12 @@ class Filters:
     def measure(self) -> dict[str, ConvFilters]:
         return {"filters": ConvFilters(
             names=tuple(f"conv{k + 1}" for k in range(len(self.convs))),
-            weights=tuple(c.weight.detach().float().cpu().numpy() for c in self.convs),
-            biases=tuple(c.bias.detach().float().cpu().numpy() if c.bias is not None else None for c in self.convs))}
+            weights=tuple(_copy(c.weight) for c in self.convs),
+            biases=tuple(_copy(c.bias) if c.bias is not None else None for c in self.convs),
+            initial=self.initial)}
+
+
+def _copy(tensor: torch.Tensor):
+    """The values now, in an array of their own (on the CPU, `.numpy()` shares the parameter's memory, and the
+    next step would change the frame's numbers)."""
+    return tensor.detach().float().cpu().numpy().copy()

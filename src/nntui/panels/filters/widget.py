@@ -17,9 +17,10 @@ from rich.style import Style
 from textual.binding import Binding
 from textual.strip import Strip
 
+from ...claims import EDGES, edge_responses
 from ...frames import ConvFilters
 from ...ui.draw.pixels import TILE_RGB, PixelPainter, legend, size_in_cells
-from ...ui.draw.raster import border_room, centered_message, first_fit
+from ...ui.draw.raster import border_room, centered_message, first_fit, shorten
 from ...ui.panel import RUN_BINDINGS, StripPanel, run_name
 
 NUMBER_W = 6   # a weight written in its cell: " -0.42"
@@ -72,49 +73,68 @@ class FiltersPanel(StripPanel):
                              f"{run_name(run)} · {name}: {out} of {k}×{k}", name], room),
             subtitle=first_fit(["← → block · [ / ]: run", "← → block", ""] if len(filters.names) > 1 else
                                ["[ / ]: run", ""], room))
-        painter = PixelPainter(TILE_RGB)
-        finite = np.abs(weights[np.isfinite(weights)])
-        scale = float(finite.max()) if len(finite) else 0.0
-        self._strips = self._grid(weights, painter, scale, width, height, base)
+        self._strips = self._draw(run, filters, width, height, base)
 
-    def _layout(self, weights: np.ndarray, width: int, height: int) -> tuple[int, int, int]:
-        """(zoom, filters per row, rows of filters) with the largest pictures that fit: zoom 0 writes numbers."""
+    def _draw(self, run, filters: ConvFilters, width: int, height: int, base: Style) -> list[Strip]:
+        """The block's filters before training (where there is room) and now, the edges' line and the scale."""
+        weights = np.asarray(filters.weights[self.block], np.float64)
+        out = len(weights)
+        painter = PixelPainter(TILE_RGB)
+        initial = (np.asarray(filters.initial[self.block], np.float64)
+                   if filters.initial and run.step > 0 and run.held_at is None else None)
+        both = weights if initial is None else np.concatenate([weights, initial])
+        finite = np.abs(both[np.isfinite(both)])
+        scale = float(finite.max()) if len(finite) else 0.0  # (one scale for both: a faint start is a small one)
+        maps = run.measured.get("feature_maps")
+        labels, notes = _labels(weights, maps.dead[self.block] if maps is not None and self.block < len(maps.dead)
+                                else None, self.block == 0)
+        sections = [("now", weights)] if initial is None else [("before training", initial),
+                                                                (f"now, step {run.step}", weights)]
+        zoom, per_row, rows = self._layout(weights, width, height, len(sections))
+        if len(sections) > 1 and (per_row * rows < out or zoom == 1):  # (no room for both: the weights now)
+            sections = [("now", weights)]
+            zoom, per_row, rows = self._layout(weights, width, height, 1)
+        strips: list[Strip] = []
+        for title, grid in sections:
+            if len(sections) > 1:
+                strips.append(Strip([Segment(title, base + Style(bold=True))]))
+            strips += self._grid(grid, labels, painter, scale, zoom, per_row, rows, base)
+        footer = _footer(painter, scale, notes, out - min(out, per_row * rows), width, height - len(strips), base)
+        strips = strips[:height - len(footer)] + footer
+        return [strip.adjust_cell_length(width, base) for strip in strips[:height]]
+
+    def _layout(self, weights: np.ndarray, width: int, height: int, copies: int) -> tuple[int, int, int]:
+        """(zoom, filters per row, rows of filters) with the largest pictures that fit `copies` grids of them:
+        zoom 0 writes numbers."""
         out, into, k, _ = weights.shape
-        body = height - 1  # the scale line
+        body = height - 3 - (copies if copies > 1 else 0)  # the scale line, the edges' lines, each grid's heading
         for zoom in ([0] if into == 1 else []) + list(range(MAX_ZOOM, 0, -1)):
             tile_w, tile_h = (NUMBER_W * k, k) if zoom == 0 else size_in_cells((k, k), zoom)
             tile_w = tile_w * into + (into - 1)
             per_row = max(1, (width + GAP) // (tile_w + GAP))
             rows = math.ceil(out / per_row)
-            if tile_w <= width and rows * (tile_h + 1) <= body:
+            if tile_w <= width and copies * rows * (tile_h + 1) <= body:
                 return zoom, math.ceil(out / rows), rows  # (rows as even as they can be: 3 + 3, not 5 + 1)
         tile_w = into * k + into - 1
         per_row = max(1, (width + GAP) // (tile_w + GAP))
-        return 1, per_row, max(1, body // (size_in_cells((k, k), 1)[1] + 1))
+        return 1, per_row, max(1, body // copies // (size_in_cells((k, k), 1)[1] + 1))
 
-    def _grid(self, weights: np.ndarray, painter: PixelPainter, scale: float, width: int, height: int,
-              base: Style) -> list[Strip]:
-        out, into, k, _ = weights.shape
-        zoom, per_row, rows = self._layout(weights, width, height)
+    def _grid(self, weights: np.ndarray, labels: list[str], painter: PixelPainter, scale: float, zoom: int,
+              per_row: int, rows: int, base: Style) -> list[Strip]:
+        out = len(weights)
         strips: list[Strip] = []
         shown = min(out, per_row * rows)
         for first in range(0, shown, per_row):
             tiles = [self._tile(weights[f], painter, scale, zoom, base) for f in range(first, min(first + per_row, shown))]
             tile_w = len(tiles[0][0][0].text)
-            labels = [Segment(f"{'filter ' + str(f + 1) if tile_w >= 8 else f + 1:<{tile_w}}"[:tile_w] + " " * GAP,
-                              base + Style(dim=True)) for f in range(first, first + len(tiles))]
-            strips.append(Strip(labels))
+            strips.append(Strip([Segment(f"{('filter ' if tile_w >= 10 else '') + labels[f]:<{tile_w}}" + " " * GAP,
+                                         base + Style(dim=True)) for f in range(first, first + len(tiles))]))
             for line in range(len(tiles[0]) - 1):
                 segments: list[Segment] = []
                 for tile in tiles:
                     segments += tile[line + 1] + [Segment(" " * GAP, base)]
                 strips.append(Strip(segments))
-        note = f"  {out - shown} more: m zooms" if shown < out else ""
-        key = legend(painter, scale, True, base)
-        words = first_fit(["  weight: blue < 0 < orange, one scale for the block" + note,
-                           "  blue < 0 < orange" + note, note], width - sum(len(s.text) for s in key))
-        strips = strips[:height - 1] + [Strip([*key, Segment(words, base)])]
-        return [strip.adjust_cell_length(width, base) for strip in strips[:height]]
+        return strips
 
     def _tile(self, kernels: np.ndarray, painter: PixelPainter, scale: float, zoom: int,
               base: Style) -> list[list[Segment]]:
@@ -143,3 +163,32 @@ class FiltersPanel(StripPanel):
                 cells.append(Segment(f"{text:>{NUMBER_W}}", painter.style((0, 0, 0) if light else (255, 255, 255), rgb)))
             rows.append(cells)
         return rows
+
+
+def _labels(weights: np.ndarray, dead: np.ndarray | None, image: bool) -> tuple[list[str], str]:
+    """Each filter's label (✗: dead, 0 on every probe image), and a line naming, for a block that reads the
+    image, the filter that responds most to a vertical and to a horizontal edge, and how many times more than to
+    the edge turned 90° (the claims' edge_ratio)."""
+    labels = [f"{f + 1} ✗" if dead is not None and f < len(dead) and dead[f] else f"{f + 1}" for f in range(len(weights))]
+    notes = []
+    if image and weights.shape[1] == 1:
+        for orientation in EDGES:
+            along, across = edge_responses(weights, orientation)
+            best = int(np.argmax(along))
+            ratio = f"×{along[best] / across[best]:.3g}" if across[best] > 0 else "only"
+            notes.append(f"{orientation} edge: filter {best + 1} ({ratio})")
+    if dead is not None and dead.any():
+        notes.append("✗ dead: 0 on every image")
+    return labels, " · ".join(notes)  # (split at " · " where it does not fit one line)
+
+
+def _footer(painter: PixelPainter, scale: float, notes: str, left_out: int, width: int, room: int,
+            base: Style) -> list[Strip]:
+    """The edges' line (split in two where one line is too short) and the colour scale, in `room` rows."""
+    note = f"  {left_out} more: m zooms" if left_out else ""
+    key = legend(painter, scale, True, base)
+    words = first_fit(["  weight: blue < 0 < orange, one scale for the block" + note,
+                       "  blue < 0 < orange" + note, note], width - sum(len(s.text) for s in key))
+    lines = ([notes] if len(notes) <= width else notes.split(" · ")) if notes else []
+    return ([Strip([Segment(shorten(line, width), base + Style(dim=True))]) for line in lines[:max(room - 1, 1)]]
+            + [Strip([*key, Segment(words, base)])])
