@@ -56,12 +56,32 @@ def test_digits_are_the_shipped_1797_images():
     assert x.shape == (1797, 8, 8) and sorted(set(y.tolist())) == list(range(10)) and x.max() == 1.0
 
 
-@pytest.mark.parametrize("kernel, message", [
-    (9, "conv2: a 9×9 kernel does not fit a 6×6 input"),
+@pytest.mark.parametrize("change, message", [
+    ({}, "conv2: a 9×9 kernel does not fit a 6×6 input"),
+    ({'pool = "max" }': 'pool = "max", pool_size = 8 }'}, "conv2: a 9×9 kernel does not fit a 1×1 input"),
+    ({"size = 12": "size = 8", "kernel = 9": "kernel = 3", 'pool = "max" }': 'pool = "max", pool_size = 8 }',
+      "padding = 1, ": ""}, "conv1: a 8×8 pooling does not fit its 6×6 maps"),
 ])
-def test_a_block_that_does_not_fit_is_named_in_one_line(write_scenario, kernel, message):
-    lines = errors_of(write_scenario(CNN.format(kernel=kernel)))
+def test_a_block_that_does_not_fit_is_named_in_one_line(write_scenario, change, message):
+    text = CNN.format(kernel=9)
+    for old, new in change.items():
+        text = text.replace(old, new)
+    lines = errors_of(write_scenario(text))
     assert len(lines) == 1 and message in lines[0] and "model.conv" in lines[0]
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"layers = [5]": "layers = []\ndropout = 0.2"}, "this cnn has none; add layers"),
+    ({"shapes = [": 'inputs = ["x1"]\nshapes = ['}, "image data feeds its pixels to the model as they are"),
+    ({'shapes = ["vertical", "horizontal", "ring"]': 'shapes = ["vertical", "vertical"]'}, "listed twice"),
+    ({"validation = 0.25": "shift = true"}, "`shift` tests on the right half of the images: set `validation`"),
+])
+def test_bad_cnn_and_image_settings_get_one_line_each(write_scenario, change, message):
+    text = CNN.format(kernel=3)
+    for old, new in change.items():
+        text = text.replace(old, new)
+    lines = errors_of(write_scenario(text))
+    assert len(lines) == 1 and message in lines[0], lines
 
 
 def test_a_cnn_without_images_and_conv_without_a_cnn_are_refused(write_scenario):
@@ -158,3 +178,30 @@ def test_a_cnn_s_record_carries_its_filters(write_scenario, tmp_path):
     run = json.loads(out.read_text())["runs"][0]
     assert list(run["filters"]) == ["conv1", "conv2"]
     assert np.array(run["filters"]["conv2"]).shape == (4, 3, 3, 3)
+
+
+async def test_every_panel_a_cnn_can_show_draws_it_and_the_step_through_moves_on_keys(write_scenario):
+    """The panels an mlp's lessons use (histograms, gradient flow, the graph, the code, …) draw a cnn too, beside
+    the cnn's own; the step-through panel starts in the middle of the last block's maps, goes to conv1 on `<` and
+    along its row on →."""
+    from nntui.panels.conv_step.widget import ConvStepPanel
+    from nntui.ui.app import NNTuiApp
+    from nntui.ui.panel import StripPanel
+
+    from .conftest import wait_idle
+
+    panels = ["conv_step", "filters", "feature_maps", "histograms", "gradient_flow", "weight_norms", "confusion",
+              "accuracy", "graph", "code"]
+    text = CNN.format(kernel=3) + f"[view]\npanels = {panels}\n"
+    app = NNTuiApp(load_path(write_scenario(text)), device="cpu", run_steps=3, questions=False)
+    async with app.run_test(size=(160, 60)) as pilot:
+        await wait_idle(app, pilot)
+        for panel in app.query(StripPanel):
+            assert "waiting" not in "".join(s.text for s in panel._strips), type(panel).__name__
+        step = app.query_one(ConvStepPanel)
+        assert (step.block, step.row, step.col) == (1, 1, 1)  # the last block, the middle of its 2×2 maps
+        app.set_focus(step)
+        await pilot.press("less_than_sign", "right")
+        await pilot.pause()
+        assert (step.block, step.row, step.col) == (0, 6, 7)
+        assert "conv1 · filter 1 of 3 · row 7, col 8" in str(step.border_title)

@@ -22,7 +22,7 @@ from textual.strip import Strip
 
 from ...frames import FeatureMaps
 from ...scenario import conv
-from ...ui.draw.pixels import TILE_RGB, PixelPainter, size_in_cells
+from ...ui.draw.pixels import HALF, TILE_RGB, PixelPainter, size_in_cells
 from ...ui.draw.raster import border_room, centered_message, first_fit
 from ...ui.panel import RUN_BINDINGS, StripPanel, run_name
 
@@ -56,7 +56,10 @@ class ConvStepPanel(StripPanel):
         super().__init__(**kwargs)
         self.chains = chains or []        # per run: its conv blocks (the scenario's arithmetic, no torch)
         self.activations = activations or []
-        self.block, self.filter, self.row, self.col = 0, 0, 0, 0
+        # the last block (what the deepest units see), at the middle of its maps, until the keys move them
+        self.block, self.filter = -1, 0
+        self.row: int | None = None
+        self.col: int | None = None
 
     def state_key(self) -> tuple:
         return (*super().state_key(), self.block, self.filter, self.row, self.col)
@@ -64,11 +67,16 @@ class ConvStepPanel(StripPanel):
     def action_move(self, rows: int, cols: int) -> None:
         """One place along the row (wrapping to the next row at its end), or one row up or down."""
         chain = self._chain()
-        if chain:
+        if chain and self.row is not None and self.col is not None:
             _, h, w = chain[self.block % len(chain)].conv
             place = (self.row * w + self.col + cols) % (h * w) if cols else None
             self.row, self.col = (divmod(place, w) if place is not None else ((self.row + rows) % h, self.col))
         self.redraw()
+
+    def action_run(self, delta: int) -> None:
+        """Another run: its maps may be another size, so the middle of them again."""
+        self.row = self.col = None
+        super().action_run(delta)
 
     def action_filter(self, delta: int) -> None:
         self.filter += delta
@@ -76,7 +84,7 @@ class ConvStepPanel(StripPanel):
 
     def action_block(self, delta: int) -> None:
         self.block += delta
-        self.row = self.col = 0
+        self.row = self.col = None
         self.redraw()
 
     def on_mount(self) -> None:
@@ -101,9 +109,11 @@ class ConvStepPanel(StripPanel):
         self.block %= len(chain)
         block = chain[self.block]
         self.filter %= block.conv[0]
-        self.row, self.col = self.row % block.conv[1], self.col % block.conv[2]
+        _, h, w = block.conv
+        self.row = h // 2 if self.row is None else self.row % h
+        self.col = w // 2 if self.col is None else self.col % w
         room = border_room(self.outer_size.width)
-        where = f"{block.name} · filter {self.filter + 1} of {block.conv[0]} · value ({self.row + 1}, {self.col + 1})"
+        where = f"{block.name} · filter {self.filter + 1} of {block.conv[0]} · row {self.row + 1}, col {self.col + 1}"
         self.set_titles(title=first_fit([f"Convolution · {run_name(run)} · {where}", f"{run_name(run)} · {where}",
                                          where], room),
                         subtitle=first_fit(["← → ↑ ↓ move · , . filter · < > block", "←→↑↓ , . < >", ""], room))
@@ -133,17 +143,21 @@ class _Step:
         sums = (self.patch * self.kernel).sum(axis=(1, 2))
         self.channel = int(np.argmax(np.abs(sums)))  # the channel whose products are written out
         self.sums = sums
+        self.rows = 0  # the rows the pictures have (set when drawn)
 
     def draw(self, width: int, height: int, base: Style) -> list[Strip]:
         painter = PixelPainter(TILE_RGB)
         arithmetic = self._arithmetic(width, base)
-        zoom = self._zoom(width, height - 1 - len(arithmetic))
+        self.rows = height - 1 - len(arithmetic)  # what the pictures have above the arithmetic
+        zoom = self._zoom(width, self.rows)
         pictures = self._pictures(painter, zoom, base)
         drawn = [sum(len(s.text) for s in picture[0]) for _, picture in pictures]
         columns = [max(w, len(name)) for (name, _), w in zip(pictures, drawn)]  # (a name wider than its picture)
-        while len(pictures) > 2 and sum(columns) + GAP * (len(columns) - 1) > width:
-            # a narrow panel keeps the input and the filter: the arithmetic's last line says the map's value
-            pictures, drawn, columns = pictures[:-1], drawn[:-1], columns[:-1]
+        # (input, filter, map[, field]): a narrow panel drops the map, then the filter, and keeps the input and what
+        # the unit sees: the arithmetic under them says the map's value and writes out the filter's weights
+        for k in (2, 1):
+            if len(pictures) > 2 and sum(columns) + GAP * (len(columns) - 1) > width:
+                del pictures[k], drawn[k], columns[k]
         tall = max(len(p) for _, p in pictures)
         strips: list[Strip] = []
         strips.append(Strip([Segment(f"{name:<{w}}" + " " * GAP, base + Style(bold=True))
@@ -154,16 +168,18 @@ class _Step:
                 segments += (picture[line] if line < len(picture) else [Segment(" " * w, base)])
                 segments.append(Segment(" " * (column - w + GAP), base))
             strips.append(Strip(segments))
-        strips += arithmetic
+        # too tall: the pictures' bottom rows, then the products go before the result lines (the value made)
+        result = 2 if len(self.sums) > 1 else 1
+        products = arithmetic[:-result][:max(0, height - len(strips) - result)]
+        strips = strips[:height - result - len(products)] + products + arithmetic[-result:]
         return [s.adjust_cell_length(width, base) for s in strips[:height]]
 
     def _zoom(self, width: int, body: int) -> int:
         """The largest pixel size at which the pictures fit beside each other and above the arithmetic."""
         for zoom in range(MAX_ZOOM, 0, -1):
-            shapes = [self.padded.shape[1:], self.output.shape] + ([self._canvas_shape()] if self.k else [])
-            sizes = [size_in_cells(shape, zoom) for shape in shapes]
+            sizes = [size_in_cells(shape, zoom) for shape in (self.padded.shape[1:], self.output.shape)]
             used = sum(w for w, _ in sizes) + self._kernel_width() + GAP * len(sizes)
-            if used <= width and max(h for _, h in sizes) <= body:
+            if used <= width and max(h for _, h in sizes) <= body:  # (the field's picture may halve: _pictures)
                 return zoom
         return 1
 
@@ -187,7 +203,8 @@ class _Step:
         before = self.chain[self.k - 1] if self.k else None
         name = ("image" if before is None else
                 f"{'pool' if before.pool != 'none' else 'conv'}{self.k} map {self.channel + 1}")
-        pictures = [(f"{name} (+{b.padding} padding)" if b.padding else name,
+        pictures = [(f"{name} +{b.padding} padding" if b.padding and self.k == 0 else
+                     f"{name} +{b.padding} pad" if b.padding else name,
                      painter.rows(channel, zoom, scale, bool((channel < 0).any()),
                                   ((~inside, PADDING_RGB, 1.0), (patch, PATCH_RGB, 0.45))))]
         reads = f" · on map {self.channel + 1}" if len(self.kernel) > 1 else ""
@@ -199,10 +216,11 @@ class _Step:
                                                                   bool((self.output < 0).any()),
                                                                   ((cell, PATCH_RGB, 0.6),))))
         if self.k:
-            pictures.append(self._field(painter, zoom))
+            fits = [z for z in range(zoom, 0, -1) if size_in_cells(self._canvas_shape(), z)[1] <= self.rows]
+            pictures.append(self._field(painter, fits[0] if fits else HALF))
         return pictures
 
-    def _field(self, painter: PixelPainter, zoom: int) -> tuple[str, list[list[Segment]]]:
+    def _field(self, painter: PixelPainter, zoom: float) -> tuple[str, list[list[Segment]]]:
         """The image, on a canvas as large as the unit's square where it reaches past the image (over the zero
         padding, drawn darker), the square tinted."""
         top, left, size = conv.field_of(self.chain, self.k, self.row, self.col)
@@ -214,7 +232,9 @@ class _Step:
         outside[-y0:-y0 + h, -x0:-x0 + w] = False
         field = np.zeros(canvas.shape, bool)
         field[top - y0:top - y0 + size, left - x0:left - x0 + size] = True
-        return (f"sees {size}×{size} of the image", painter.rows(canvas, zoom, 1.0, False,
+        past = (field & outside).any()  # (the square reaches into the padding)
+        name = f"sees {size}×{size}" + (" (½ size)" if zoom == HALF else "") + (", dark: padding" if past else "")
+        return (name, painter.rows(canvas, zoom, 1.0, False,
                                                                 ((outside, PADDING_RGB, 1.0), (field, FIELD_RGB, 0.5))))
 
     def _kernel_cells(self, painter: PixelPainter, base: Style) -> list[list[Segment]]:
@@ -246,19 +266,28 @@ class _Step:
                 segments += [Segment(" + " if c else "", base), Segment(f"{p:.2f}", pixel_style),
                              Segment(f"×{w:+.2f}", base)]
             strips.append(Strip(segments))
+        return strips + self._result(width, base)
+
+    def _result(self, width: int, base: Style) -> list[Strip]:
+        """The products' sum (a deeper block's other maps added on a line of their own, so every number on
+        screen adds up), the bias, the activation and the value the model's own map holds."""
         total = float(self.sums.sum())
+        own = float(self.sums[self.channel])
         z = total + self.bias
         held = float(self.output[self.row, self.col])
         act = ACTIVATED.get(self.activation)
         after = f" → {self.activation} {act(z):.4g}" if act is not None else f" → {self.activation}"
-        others = len(self.sums) - 1
-        sum_text = (f"= {float(self.sums[self.channel]):.4g}" + (f" + {float(total - self.sums[self.channel]):.4g} "
-                    f"from the other {others} maps" if others else ""))
         check = "✓" if math.isclose(act(z) if act else held, held, rel_tol=1e-3, abs_tol=1e-4) else "≠"
         bias = f"+ bias {self.bias:+.4g}"
-        words = [f"{sum_text} · {bias} = {z:.4g}{after} · the map holds {held:.4g} {check}",
-                 f"{sum_text} {bias} = {z:.4g}{after} · map {held:.4g} {check}",
-                 f"{sum_text} {bias} = {z:.4g}{after} {check}",
-                 f"= {z:.4g}{after} · map {held:.4g} {check}"]
-        strips.append(Strip([Segment(first_fit(words, width), base + Style(bold=True))]))
-        return strips
+        bold = base + Style(bold=True)
+        others = len(self.sums) - 1
+        lines = []
+        if others:  # the products above are one map's: the other maps' sums are added, not hidden in a total
+            lines.append(first_fit([f"= {own:.4g} (these) + {total - own:.4g} (the same sums on the other {others} "
+                                    f"maps) = {total:.4g}", f"= {own:.4g} + {total - own:.4g} (other {others} maps) "
+                                    f"= {total:.4g}", f"= {own:.4g} + {total - own:.4g} = {total:.4g}"], width))
+        start = f"{total:.4g} " if others else f"= {total:.4g} "
+        lines.append(first_fit([f"{start}{bias} = {z:.4g}{after} · the map holds {held:.4g} {check}",
+                                f"{start}{bias} = {z:.4g}{after} · map {held:.4g} {check}",
+                                f"{bias} = {z:.4g}{after} · map {held:.4g} {check}"], width))
+        return [Strip([Segment(line, bold)]) for line in lines]

@@ -107,8 +107,9 @@ class FeatureMapsPanel(StripPanel):
                     most, best = shown, (zoom, spaced)
             if most == len(stages):
                 break
-        # half size blurs a small image past reading: only where full size leaves out the first block's pooling
-        if most < min(len(stages), MIN_STAGES):
+        # half size blurs a small image past reading: only where full size leaves out the first block's pooling,
+        # and never an image under HALF_FROM pixels (an 8×8 digit drawn 4×4 is no longer a digit)
+        if most < min(len(stages), MIN_STAGES) and min(stages[0].pictures.shape[1:]) >= HALF_FROM:
             for spaced in (True, False):
                 shown = sum(len(b) for b in _bands(stages, HALF, width, body, spaced))
                 if shown > most:
@@ -148,6 +149,7 @@ class FeatureMapsPanel(StripPanel):
 
 ARROW_W = 3
 MIN_STAGES = 3  # the input, the first maps and what comes next: fewer at full size, and half size is tried
+HALF_FROM = 12  # pixels: the smallest image half size may draw
 
 
 def _bands(stages: list[_Stage], zoom: float, width: int, body: int, spaced: bool) -> list[list[int]]:

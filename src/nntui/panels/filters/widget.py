@@ -20,7 +20,7 @@ from textual.strip import Strip
 from ...claims import EDGES, edge_responses
 from ...frames import ConvFilters
 from ...ui.draw.pixels import TILE_RGB, PixelPainter, legend, size_in_cells
-from ...ui.draw.raster import border_room, centered_message, first_fit, shorten
+from ...ui.draw.raster import border_room, centered_message, first_fit
 from ...ui.panel import RUN_BINDINGS, StripPanel, run_name
 
 NUMBER_W = 6   # a weight written in its cell: " -0.42"
@@ -165,30 +165,31 @@ class FiltersPanel(StripPanel):
         return rows
 
 
-def _labels(weights: np.ndarray, dead: np.ndarray | None, image: bool) -> tuple[list[str], str]:
-    """Each filter's label (✗: dead, 0 on every probe image), and a line naming, for a block that reads the
-    image, the filter that responds most to a vertical and to a horizontal edge, and how many times more than to
-    the edge turned 90° (the claims' edge_ratio)."""
+def _labels(weights: np.ndarray, dead: np.ndarray | None, image: bool) -> tuple[list[str], list[list[str]]]:
+    """Each filter's label (✗: dead, 0 on every probe image), and notes in the forms that fit, longest first: for a
+    block that reads the image, the filter that responds most to a vertical and to a horizontal edge, and how many
+    times more than to the edge turned 90° (the claims' edge_ratio, in their words)."""
     labels = [f"{f + 1} ✗" if dead is not None and f < len(dead) and dead[f] else f"{f + 1}" for f in range(len(weights))]
     notes = []
     if image and weights.shape[1] == 1:
         for orientation in EDGES:
             along, across = edge_responses(weights, orientation)
             best = int(np.argmax(along))
-            ratio = f"×{along[best] / across[best]:.3g}" if across[best] > 0 else "only"
-            notes.append(f"{orientation} edge: filter {best + 1} ({ratio})")
+            ratio = f"{along[best] / across[best]:.4g}" if across[best] > 0 else "inf"
+            notes.append([f"filter {best + 1}: {orientation} edge ÷ turned 90° = {ratio}",
+                          f"filter {best + 1}: {orientation} edge ÷ turned = {ratio}",
+                          f"filter {best + 1}: {orientation} edge ×{ratio}", f"filter {best + 1}: {orientation} ×{ratio}"])
     if dead is not None and dead.any():
-        notes.append("✗ dead: 0 on every image")
-    return labels, " · ".join(notes)  # (split at " · " where it does not fit one line)
+        notes.append(["✗ dead: 0 on every image", "✗ dead"])
+    return labels, notes
 
 
-def _footer(painter: PixelPainter, scale: float, notes: str, left_out: int, width: int, room: int,
+def _footer(painter: PixelPainter, scale: float, notes: list[list[str]], left_out: int, width: int, room: int,
             base: Style) -> list[Strip]:
-    """The edges' line (split in two where one line is too short) and the colour scale, in `room` rows."""
+    """The notes, a line each, and the colour scale, in `room` rows."""
     note = f"  {left_out} more: m zooms" if left_out else ""
     key = legend(painter, scale, True, base)
     words = first_fit(["  weight: blue < 0 < orange, one scale for the block" + note,
                        "  blue < 0 < orange" + note, note], width - sum(len(s.text) for s in key))
-    lines = ([notes] if len(notes) <= width else notes.split(" · ")) if notes else []
-    return ([Strip([Segment(shorten(line, width), base + Style(dim=True))]) for line in lines[:max(room - 1, 1)]]
+    return ([Strip([Segment(first_fit(forms, width), base + Style(dim=True))]) for forms in notes[:max(room - 1, 0)]]
             + [Strip([*key, Segment(words, base)])])

@@ -65,6 +65,6 @@ class Units:
         dead = tuple((s == 0).all(0).cpu().numpy() for s in seen[1:-1])  # a unit 0 on every training sample
         return Neurons(
             x_range=self.x_range, y_range=self.y_range, grids=grids,
-            weights=tuple(m.weight.detach().float().cpu().numpy() for m in linears),
-            biases=tuple(m.bias.detach().float().cpu().numpy() if m.bias is not None else None for m in linears),
+            weights=tuple(m.weight.detach().float().cpu().numpy().copy() for m in linears),
+            biases=tuple(m.bias.detach().float().cpu().numpy().copy() if m.bias is not None else None for m in linears),
             dead=dead, inputs=self.names, probability=self.logits and len(grids[-1]) == 1)

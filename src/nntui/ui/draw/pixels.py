@@ -53,10 +53,11 @@ class PixelPainter:
              marks: tuple[tuple[np.ndarray, RGB, float], ...] = ()) -> list[list[Segment]]:
         """(h, w) values as `size_in_cells` says: each pixel zoom × zoom, or at HALF each 2×2 block one pixel, its
         mean. `marks`: (mask (h, w), colour, share) each tints the pixels of its mask that share of the way to
-        its colour (a patch under a kernel, a receptive field), at full size only."""
+        its colour (a patch under a kernel, a receptive field)."""
         pixels = np.asarray(image, np.float64)
-        if zoom == HALF:
-            pixels, zoom, marks = halved(pixels), 1, ()
+        if zoom == HALF:  # (a 2×2 block is marked where any of its pixels is)
+            pixels, zoom = halved(pixels), 1
+            marks = tuple((halved(mask.astype(np.float64)) > 0, rgb, share) for mask, rgb, share in marks)
         z = int(zoom)
         pixels = np.repeat(np.repeat(pixels, z, 0), z, 1)
         colours = [[self.colour(v, scale, signed) for v in row] for row in pixels.tolist()]
