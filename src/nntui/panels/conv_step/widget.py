@@ -22,7 +22,7 @@ from textual.strip import Strip
 
 from ...frames import FeatureMaps
 from ...scenario import conv
-from ...ui.draw.pixels import HALF, TILE_RGB, PixelPainter, size_in_cells
+from ...ui.draw.pixels import HALF, NUMBER_W, TILE_RGB, PixelPainter, number_cells, size_in_cells
 from ...ui.draw.raster import border_room, centered_message, first_fit
 from ...ui.panel import RUN_BINDINGS, StripPanel, run_name
 
@@ -189,7 +189,7 @@ class _Step:
         return max(h, top + size) - min(top, 0), max(w, left + size) - min(left, 0)
 
     def _kernel_width(self) -> int:
-        return 6 * self.block.kernel
+        return NUMBER_W * self.block.kernel
 
     def _pictures(self, painter: PixelPainter, zoom: int, base: Style) -> list[tuple[str, list[list[Segment]]]]:
         b = self.block
@@ -208,7 +208,8 @@ class _Step:
                      painter.rows(channel, zoom, scale, bool((channel < 0).any()),
                                   ((~inside, PADDING_RGB, 1.0), (patch, PATCH_RGB, 0.45))))]
         reads = f" · on map {self.channel + 1}" if len(self.kernel) > 1 else ""
-        pictures.append((f"filter {self.f + 1}{reads}", self._kernel_cells(painter, base)))
+        pictures.append((f"filter {self.f + 1}{reads}", number_cells(painter, self.kernel[self.channel],
+                                                                     float(np.abs(self.kernel).max()) or 1.0)))
         cell = np.zeros(self.output.shape, bool)
         cell[self.row, self.col] = True
         out_scale = float(np.abs(self.output).max()) or 1.0
@@ -237,18 +238,6 @@ class _Step:
         return (name, painter.rows(canvas, zoom, 1.0, False,
                                                                 ((outside, PADDING_RGB, 1.0), (field, FIELD_RGB, 0.5))))
 
-    def _kernel_cells(self, painter: PixelPainter, base: Style) -> list[list[Segment]]:
-        kernel = self.kernel[self.channel]
-        scale = float(np.abs(self.kernel).max()) or 1.0
-        rows = []
-        for row in kernel.tolist():
-            cells = []
-            for w in row:
-                rgb = painter.colour(w, scale, True)
-                light = 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2] > 140
-                cells.append(Segment(f"{w:+6.2f}", painter.style((0, 0, 0) if light else (255, 255, 255), rgb)))
-            rows.append(cells)
-        return rows
 
     def _arithmetic(self, width: int, base: Style) -> list[Strip]:
         """Each pixel × its weight, a row of the patch a line, then the sum, the bias, the activation and the

@@ -19,11 +19,10 @@ from textual.strip import Strip
 
 from ...claims import EDGES, edge_responses
 from ...frames import ConvFilters
-from ...ui.draw.pixels import TILE_RGB, PixelPainter, legend, size_in_cells
+from ...ui.draw.pixels import NUMBER_W, TILE_RGB, PixelPainter, legend, number_cells, size_in_cells
 from ...ui.draw.raster import border_room, centered_message, first_fit
 from ...ui.panel import RUN_BINDINGS, StripPanel, run_name
 
-NUMBER_W = 6   # a weight written in its cell: " -0.42"
 MAX_ZOOM = 4
 GAP = 2        # columns between filters
 
@@ -139,7 +138,7 @@ class FiltersPanel(StripPanel):
     def _tile(self, kernels: np.ndarray, painter: PixelPainter, scale: float, zoom: int,
               base: Style) -> list[list[Segment]]:
         """One filter: a label row's place, then its kernels (one per channel it reads) side by side."""
-        pictures = [self._numbers(kernel, painter, scale, base) if zoom == 0 else painter.rows(kernel, zoom, scale, True)
+        pictures = [number_cells(painter, kernel, scale) if zoom == 0 else painter.rows(kernel, zoom, scale, True)
                     for kernel in kernels]
         lines = [[Segment("", base)]]
         for row in range(len(pictures[0])):
@@ -151,18 +150,6 @@ class FiltersPanel(StripPanel):
         lines[0] = [Segment(" " * width, base)]
         return lines
 
-    @staticmethod
-    def _numbers(kernel: np.ndarray, painter: PixelPainter, scale: float, base: Style) -> list[list[Segment]]:
-        rows = []
-        for row in kernel.tolist():
-            cells = []
-            for w in row:
-                rgb = painter.colour(w, scale, True)
-                light = 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2] > 140
-                text = f"{w:+.2f}" if abs(w) < 9.995 else f"{w:+.0e}"
-                cells.append(Segment(f"{text:>{NUMBER_W}}", painter.style((0, 0, 0) if light else (255, 255, 255), rgb)))
-            rows.append(cells)
-        return rows
 
 
 def _labels(weights: np.ndarray, dead: np.ndarray | None, image: bool) -> tuple[list[str], list[list[str]]]:

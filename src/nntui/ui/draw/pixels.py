@@ -83,6 +83,24 @@ def halved(image: np.ndarray) -> np.ndarray:
         return np.nanmean(padded.reshape(padded.shape[0] // 2, 2, padded.shape[1] // 2, 2), axis=(1, 3))
 
 
+NUMBER_W = 6  # a weight written in its cell: " -0.42"
+
+
+def number_cells(painter: PixelPainter, values: np.ndarray, scale: float) -> list[list[Segment]]:
+    """(h, w) signed values as rows of cells NUMBER_W wide, each its number on its colour (black or white text,
+    whichever reads on it): a kernel with its weights written out."""
+    rows = []
+    for row in np.asarray(values, np.float64).tolist():
+        cells = []
+        for value in row:
+            rgb = painter.colour(value, scale, True)
+            light = 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2] > 140
+            text = f"{value:+.2f}" if abs(value) < 9.995 else f"{value:+.0e}"
+            cells.append(Segment(f"{text:>{NUMBER_W}}", painter.style((0, 0, 0) if light else (255, 255, 255), rgb)))
+        rows.append(cells)
+    return rows
+
+
 def size_in_cells(shape: tuple[int, int], zoom: float) -> tuple[int, int]:
     """(width, rows) of an (h, w) picture drawn at `zoom`."""
     h, w = shape
