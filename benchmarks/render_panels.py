@@ -22,6 +22,7 @@ from pathlib import Path
 
 from textual.app import App, ComposeResult
 
+from nntui.panels import PANELS
 from nntui.panels.accuracy.widget import AccuracyPanel
 from nntui.panels.boundary.widget import BoundaryPanel
 from nntui.panels.confusion.widget import ConfusionPanel
@@ -38,7 +39,6 @@ from nntui.panels.loss.widget import LossPlot
 from nntui.panels.lr.widget import LearningRatePanel
 from nntui.panels.neurons.widget import NeuronsPanel
 from nntui.panels.weight_norms.widget import WeightNormsPanel
-from nntui.panels import PANELS
 from nntui.runner import Runner
 from nntui.scenario import load
 
