@@ -174,14 +174,15 @@ class _Step:
         strips = strips[:height - result - len(products)] + products + arithmetic[-result:]
         return [s.adjust_cell_length(width, base) for s in strips[:height]]
 
-    def _zoom(self, width: int, body: int) -> int:
-        """The largest pixel size at which the pictures fit beside each other and above the arithmetic."""
-        for zoom in range(MAX_ZOOM, 0, -1):
+    def _zoom(self, width: int, body: int) -> float:
+        """The largest pixel size at which the pictures fit beside each other and above the arithmetic (half
+        size where even 1 is too tall: the products under them stay whole, so the sum can be checked)."""
+        for zoom in (*range(MAX_ZOOM, 0, -1), HALF):
             sizes = [size_in_cells(shape, zoom) for shape in (self.padded.shape[1:], self.output.shape)]
             used = sum(w for w, _ in sizes) + self._kernel_width() + GAP * len(sizes)
             if used <= width and max(h for _, h in sizes) <= body:  # (the field's picture may halve: _pictures)
                 return zoom
-        return 1
+        return HALF
 
     def _canvas_shape(self) -> tuple[int, int]:
         top, left, size = conv.field_of(self.chain, self.k, self.row, self.col)
@@ -191,7 +192,7 @@ class _Step:
     def _kernel_width(self) -> int:
         return NUMBER_W * self.block.kernel
 
-    def _pictures(self, painter: PixelPainter, zoom: int, base: Style) -> list[tuple[str, list[list[Segment]]]]:
+    def _pictures(self, painter: PixelPainter, zoom: float, base: Style) -> list[tuple[str, list[list[Segment]]]]:
         b = self.block
         channel = self.padded[self.channel]
         inside = np.zeros(channel.shape, bool)
@@ -203,8 +204,9 @@ class _Step:
         before = self.chain[self.k - 1] if self.k else None
         name = ("image" if before is None else
                 f"{'pool' if before.pool != 'none' else 'conv'}{self.k} map {self.channel + 1}")
-        pictures = [(f"{name} +{b.padding} padding" if b.padding and self.k == 0 else
-                     f"{name} +{b.padding} pad" if b.padding else name,
+        half = " ½ size" if zoom == HALF else ""
+        pictures = [((f"{name} +{b.padding} padding" if b.padding and self.k == 0 else
+                      f"{name} +{b.padding} pad" if b.padding else name) + half,
                      painter.rows(channel, zoom, scale, bool((channel < 0).any()),
                                   ((~inside, PADDING_RGB, 1.0), (patch, PATCH_RGB, 0.45))))]
         reads = f" · on map {self.channel + 1}" if len(self.kernel) > 1 else ""
@@ -213,11 +215,11 @@ class _Step:
         cell = np.zeros(self.output.shape, bool)
         cell[self.row, self.col] = True
         out_scale = float(np.abs(self.output).max()) or 1.0
-        pictures.append((f"{b.name} map {self.f + 1}", painter.rows(self.output, zoom, out_scale,
+        pictures.append((f"{b.name} map {self.f + 1}{half}", painter.rows(self.output, zoom, out_scale,
                                                                   bool((self.output < 0).any()),
                                                                   ((cell, PATCH_RGB, 0.6),))))
         if self.k:
-            fits = [z for z in range(zoom, 0, -1) if size_in_cells(self._canvas_shape(), z)[1] <= self.rows]
+            fits = [z for z in range(int(zoom), 0, -1) if size_in_cells(self._canvas_shape(), z)[1] <= self.rows]
             pictures.append(self._field(painter, fits[0] if fits else HALF))
         return pictures
 
@@ -233,10 +235,11 @@ class _Step:
         outside[-y0:-y0 + h, -x0:-x0 + w] = False
         field = np.zeros(canvas.shape, bool)
         field[top - y0:top - y0 + size, left - x0:left - x0 + size] = True
-        past = (field & outside).any()  # (the square reaches into the padding)
+        past = (field & outside).any()  # (the square reaches into the padding: drawn darker under the tint too)
         name = f"sees {size}×{size}" + (" (½ size)" if zoom == HALF else "") + (", dark: padding" if past else "")
         return (name, painter.rows(canvas, zoom, 1.0, False,
-                                                                ((outside, PADDING_RGB, 1.0), (field, FIELD_RGB, 0.5))))
+                                                                ((outside, PADDING_RGB, 1.0), (field, FIELD_RGB, 0.5),
+                                                              (field & outside, PADDING_RGB, 0.55))))
 
 
     def _arithmetic(self, width: int, base: Style) -> list[Strip]:

@@ -153,25 +153,33 @@ HALF_FROM = 12  # pixels: the smallest image half size may draw
 
 
 def _bands(stages: list[_Stage], zoom: float, width: int, body: int, spaced: bool) -> list[list[int]]:
-    """The stages laid out at `zoom` as words on lines, as many whole bands as fit in `body` rows."""
+    """The stages laid out at `zoom` as words on lines, as many whole bands as fit in `body` rows. A stage too
+    wide for what is left of a band first tries its maps on more lines there (conv1's six maps three by two
+    beside the image), and starts the next band only where that is taller than the panel."""
     bands: list[list[int]] = []
     band: list[int] = []
-    used_w = band_h = 0
+    heights: dict[int, int] = {}
+    used_w = above = 0  # the band's width so far, and the rows of the bands above it
     for k, stage in enumerate(stages):
         w, h = stage.size(zoom, width, spaced)
         if w > width:
             break
-        if band and used_w + ARROW_W + w > width:
-            bands.append(band)
-            band, used_w, band_h = [], 0, 0
+        room = width - used_w - ARROW_W
+        if band and w > room:
+            w, h = stage.size(zoom, room, spaced) if room > 0 else (width + 1, 0)
+            if w > room or h > body - above:
+                bands.append(band)
+                above += max(heights[i] for i in band) + 1
+                band, used_w = [], 0
+                w, h = stage.size(zoom, width, spaced)
         used_w += (ARROW_W if band else 0) + w
-        band_h = max(band_h, h)
+        heights[k] = h
         band.append(k)
     if band:
         bands.append(band)
     kept, rows = [], 0
     for band in bands:
-        h = max(stages[k].size(zoom, width, spaced)[1] for k in band)
+        h = max(heights[k] for k in band)
         if rows + h > body:
             break
         kept.append(band)
