@@ -148,8 +148,8 @@ def _model(v: Variant, seed: int) -> str:
         assert_never(m.kind)
     init = _init(m)
     if init:
-        layers = ("[model]" if m.kind == "linear" else "[m for m in model if isinstance(m, nn.Linear | nn.Conv2d)]"
-                  if m.kind == "cnn" else "[m for m in model if isinstance(m, nn.Linear)]")
+        weighted = "nn.Linear | nn.Conv2d" if m.kind == "cnn" else "nn.Linear"
+        layers = "[model]" if m.kind == "linear" else f"[m for m in model if isinstance(m, {weighted})]"
         text += (f"with torch.no_grad():\n    for layer in {layers}:\n        {init}\n"
                  + ("        layer.bias.zero_()\n" if m.bias else ""))
     return text

@@ -468,7 +468,8 @@ def _run_record(h: RunHistory, parameters: dict[str, list] | None, neurons: bool
         "edited_at": list(h.edits),
         "parameters": _clean(parameters) if parameters else None,
     }
-    kernels = [w for name, w in (parameters or {}).items() if name.endswith("weight") and np.ndim(w) == 4]
+    shapes = dict(zip(latest.param_names, latest.param_shapes)) if latest else {}
+    kernels = [w for name, w in (parameters or {}).items() if len(shapes.get(name, ())) == 4]
     if kernels:  # a cnn's filters by block, as the filters panel draws them: (out channels, in channels, k, k)
         record["filters"] = {f"conv{k + 1}": _clean(w) for k, w in enumerate(kernels)}
     if neurons:

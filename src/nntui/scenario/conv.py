@@ -74,29 +74,27 @@ def flat_size(chain: tuple[Block, ...], image: Shape) -> int:
     return c * h * w
 
 
-def receptive_field(chain: tuple[Block, ...], upto: int) -> tuple[int, int]:
-    """(size, jump) of a unit of block `upto`'s feature maps (before its pooling) on the input: the width of
-    the input square it depends on, and how far apart in the input its neighbours' squares start."""
-    size, jump = 1, 1
-    for k, b in enumerate(chain[:upto + 1]):
-        size += (b.kernel - 1) * jump
-        jump *= b.stride
-        if k < upto and b.pool != "none":
-            size += (b.pool_size - 1) * jump
-            jump *= b.pool_size
-    return size, jump
-
-
-def field_of(chain: tuple[Block, ...], upto: int, row: int, col: int) -> tuple[int, int, int]:
-    """(top, left, size) of the input square that unit (row, col) of block `upto`'s maps (before its pooling)
-    depends on, in the input's pixels: it may reach past the edge into the padding (negative, or past the end).
-
-    Each layer maps a unit to a window of its own input: a convolution unit i to units i·stride − padding …
-    + kernel − 1, a pooling unit to its q×q block; composed down to the image, a unit of its input covers
-    `size` pixels from `start`, its neighbours `jump` apart."""
+def _walk(chain: tuple[Block, ...], upto: int) -> tuple[int, int, int]:
+    """(start, jump, size) of block `upto`'s units (before its pooling) on the input: unit i covers `size` input
+    pixels from start + i·jump. Each layer maps a unit to a window of its own input (a convolution unit i to units
+    i·stride − padding … + kernel − 1, a pooling unit to its q×q block), composed down to the image."""
     start, jump, size = 0, 1, 1
     for k, b in enumerate(chain[:upto + 1]):
         start, size, jump = start - b.padding * jump, size + (b.kernel - 1) * jump, jump * b.stride
         if k < upto and b.pool != "none":
             size, jump = size + (b.pool_size - 1) * jump, jump * b.pool_size
+    return start, jump, size
+
+
+def receptive_field(chain: tuple[Block, ...], upto: int) -> tuple[int, int]:
+    """(size, jump) of a unit of block `upto`'s feature maps (before its pooling) on the input: the width of
+    the input square it depends on, and how far apart in the input its neighbours' squares start."""
+    _, jump, size = _walk(chain, upto)
+    return size, jump
+
+
+def field_of(chain: tuple[Block, ...], upto: int, row: int, col: int) -> tuple[int, int, int]:
+    """(top, left, size) of the input square that unit (row, col) of block `upto`'s maps (before its pooling)
+    depends on, in the input's pixels: it may reach past the edge into the padding (negative, or past the end)."""
+    start, jump, size = _walk(chain, upto)
     return start + row * jump, start + col * jump, size

@@ -24,10 +24,12 @@ class Maps:
         self.fields = tuple(receptive_field(chain, k)[0] for k in range(len(chain)))
         self.held_out = held_out = len(run.x_val) > 0
         x, y = (run.x_val, ds.y_val) if held_out else (run.x, ds.y_train)
-        self.x = x[:IMAGES]
-        self.labels = np.asarray(y[:IMAGES]).reshape(len(self.x), -1)[:, 0].astype(np.int64)
-        self.train = run.x[:PROBE_SAMPLES]  # for dead channels
-        self.image = ds.image
+        shown = x[:IMAGES]
+        self.count = len(shown)
+        self.images = shown.float().cpu().numpy().reshape(self.count, *ds.image)  # (they do not change)
+        self.labels = np.asarray(y[:IMAGES]).reshape(self.count, -1)[:, 0].astype(np.int64)
+        # one forward pass a frame: the images shown, then the training samples that tell a dead channel
+        self.x = torch.cat([shown, run.x[:PROBE_SAMPLES]])
         self.classes = ds.class_names or tuple(str(k) for k in range(max(ds.n_classes, 2)))
 
     def before_update(self) -> None:
@@ -50,9 +52,10 @@ class Maps:
 
     @torch.no_grad()
     def measure(self) -> dict[str, FeatureMaps]:
-        with eval_mode(self.model):
-            maps, pooled, out = self._blocks(self.x)
-            seen, _, _ = self._blocks(self.train)
+        with eval_mode(self.model):  # (no batch statistics: the training samples leave the images' maps alone)
+            every, pooled_every, out_every = self._blocks(self.x)
+        m = self.count
+        maps, pooled, out = [a[:m] for a in every], [None if p is None else p[:m] for p in pooled_every], out_every[:m]
         probabilities = torch.softmax(out, 1) if out.shape[1] > 1 else torch.cat(
             [1 - torch.sigmoid(out), torch.sigmoid(out)], 1)
         predicted = predictions(out)
@@ -61,12 +64,12 @@ class Maps:
             return t.detach().float().cpu().numpy().copy()
 
         return {"feature_maps": FeatureMaps(
-            images=host(self.x).reshape(len(self.x), *self.image), labels=self.labels,
+            images=self.images, labels=self.labels,
             predicted=host(predicted).astype(np.int64),
             confidence=host(probabilities.gather(1, predicted[:, None])[:, 0]),
             names=tuple(f"conv{k + 1}" for k in range(len(maps))),
             maps=tuple(host(m) for m in maps), pooled=tuple(None if p is None else host(p) for p in pooled),
-            dead=tuple((s == 0).all(3).all(2).all(0).cpu().numpy() for s in seen), classes=self.classes,
+            dead=tuple((a[m:] == 0).all(3).all(2).all(0).cpu().numpy() for a in every), classes=self.classes,
             held_out=self.held_out,
             weights=tuple(host(c.weight) for c in self.convs),
             biases=tuple(None if c.bias is None else host(c.bias) for c in self.convs), fields=self.fields)}
