@@ -149,7 +149,7 @@ class FeatureMapsPanel(StripPanel):
 
 ARROW_W = 3
 MIN_STAGES = 3  # the input, the first maps and what comes next: fewer at full size, and half size is tried
-HALF_FROM = 12  # pixels: the smallest image half size may draw
+HALF_FROM = 16  # pixels: the smallest image half size may draw (a 12×12 bar at 6×6 was a smudge)
 
 
 def _bands(stages: list[_Stage], zoom: float, width: int, body: int, spaced: bool) -> list[list[int]]:
