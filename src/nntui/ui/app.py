@@ -22,6 +22,7 @@ from textual.widget import Widget
 from textual.widgets import Footer
 
 from ..commands import ContinueRun, Release, Reset, RestartRun, SetSpeed, StepOnce, Toggle
+from ..errors import NntuiError
 from ..lecture.client import FollowRunner
 from ..lecture.server import LectureServer
 from ..panels import PanelName, panel
@@ -30,6 +31,7 @@ from ..panels.graph.expression import GraphPanel
 from ..panels.lesson.widget import LessonPanel
 from ..runner import Runner, View, next_speed, settle_heap
 from ..scenario import Scenario, list_builtin
+from ..scenario.edit import with_variant
 from ..scenario.edit import write as write_scenario
 from ..scenario.spec import Beat
 from ..trainer_process import ProcessRunner, prestart
@@ -37,7 +39,7 @@ from . import STYLESHEET
 from .base import BaseApp
 from .header import RunHeader
 from .lecture_bar import LectureBar
-from .panel import Control, Panel
+from .panel import Control, EditRun, Panel
 from .patches.border_titles import install as install_border_titles
 from .patches.ordered_keys import install as install_ordered_keys
 from .patches.partial_updates import install as install_partial_updates
@@ -352,6 +354,16 @@ class NNTuiApp(BaseApp, Viewing, App["str | Scenario | None"]):
         """A panel asked the trainer for something (the code panel walks a step)."""
         self.runner.send(message.command)
         self.refresh_panels()
+
+    def on_edit_run(self, message: EditRun) -> None:
+        """A panel asked for a run to start over with new settings (the momentum map's Enter): as the edit form's
+        Apply, checked by the loader the same way."""
+        try:
+            edited = with_variant(self.scenario, message.index, message.changes)
+        except (NntuiError, ValueError) as exc:
+            self.notify(str(exc).splitlines()[0], severity="error")
+            return
+        self.apply_edit(Edit("change", edited, message.index))
 
     # ------------------------------------------------------------------ actions
 

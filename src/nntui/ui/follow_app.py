@@ -25,7 +25,7 @@ from ..runner import View
 from .app import NNTuiApp
 from .header import RunHeader
 from .lecture_bar import LectureBar
-from .panel import Control
+from .panel import Control, EditRun
 from .screens.poll import FollowerQuestion
 from .viewing import VIEWING_HELP
 
@@ -128,6 +128,9 @@ class FollowApp(NNTuiApp, inherit_bindings=False):
                 graph.walk_to(self.client.stage)
 
     def on_control(self, message: Control) -> None:
+        self.notify(NOT_YOURS, title="Following")
+
+    def on_edit_run(self, message: EditRun) -> None:
         self.notify(NOT_YOURS, title="Following")
 
     # a graph lesson's walk through its graph is drawn here, not trained: it is the follower's own

@@ -8,6 +8,7 @@ shows, a layer, a scale…). Between rebuilds, render_line just hands out strips
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from rich.cells import cell_len
 from textual.binding import Binding, BindingType
@@ -34,6 +35,16 @@ class Control(Message):
     def __init__(self, command: Command):
         super().__init__()
         self.command = command
+
+
+class EditRun(Message):
+    """A panel asks for run `index` to start over with changed settings ("train.lr" → 0.16: the edit form's keys),
+    as the edit form's Apply would (messages up): the app edits the scenario and restarts the run."""
+
+    def __init__(self, index: int, changes: dict[str, Any]):
+        super().__init__()
+        self.index = index
+        self.changes = changes
 
 
 class Panel:

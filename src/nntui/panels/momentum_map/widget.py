@@ -1,0 +1,376 @@
+"""The momentum map: every (lr, β) of heavy-ball momentum coloured by how fast it converges on this quadratic.
+
+Each half-block pixel is one (lr, β): its colour is the steps the error takes to shrink 10× (rates.py, exact
+from the Hessian's eigenvalues), bright where it is fast, dark where it crawls, red where it diverges. Thin
+light lines part the regions where the slowest direction moves smoothly, in ripples or in a zig-zag (their
+names are written inside them). Each run of plain SGD sits at its own (lr, β) as a dot in its colour; the
+fastest point (Polyak's) is a star. With the panel focused, a cross moves with the arrow keys and Enter
+restarts the chosen run ([ ]) there: the map's promise is tested by a real run.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from rich.color import Color
+from rich.segment import Segment
+from rich.style import Style
+from textual.binding import Binding
+from textual.strip import Strip
+
+from ...runner import RunView, View
+from ...ui.draw.axis import Scale, scale
+from ...ui.draw.palette import SURFACE_RAMP, blend, ramp, variant_rgb
+from ...ui.draw.raster import MARGIN, border_room, centered_message, first_fit, scaled_strips, scaled_window
+from ...ui.panel import RUN_BINDINGS, EditRun, StripPanel
+from .rates import DIVERGES, KINDS, best, rate, stable_lr, steps_per_tenth
+
+SLOWEST = 1000            # steps per 10×: the darkest colour (and anything slower)
+LEVELS = 24               # shades of the speed ramp (fewer styles, the same picture)
+FAST_TO_SLOW = tuple(reversed(SURFACE_RAMP))  # bright yellow: 1 step per 10×; dark purple: SLOWEST
+DIVERGE_RGB = (150, 30, 40)
+EDGE_RGB = (225, 225, 225)   # the lines between regions
+MARK_RGB = (255, 255, 255)   # the fastest point's star; the cursor's cell
+CURSOR_INK = (0, 0, 0)       # the cursor's cross (or the star under it) on its white cell
+
+
+class MomentumMap(StripPanel):
+    BINDINGS = [
+        *RUN_BINDINGS,
+        Binding("left", "move(-1, 0)", "Move ┼", key_display="←→↑↓", show=False),
+        Binding("right", "move(1, 0)", "Move ┼", show=False),
+        Binding("up", "move(0, -1)", "Move ┼", show=False),
+        Binding("down", "move(0, 1)", "Move ┼", show=False),
+        Binding("enter", "run_here", "Restart the run at ┼", key_display="enter", show=False),
+    ]
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.cursor: tuple[int, int] | None = None  # (column, row) of ┼ on the plot; None: on the chosen run
+        self._axes: tuple[Scale, Scale] | None = None  # as drawn last: the cursor's cell stands for values through them
+        self._styles: dict[tuple, Style] = {}
+
+    def on_mount(self) -> None:
+        self.set_titles(title="Momentum map")
+
+    def state_key(self) -> tuple:
+        return (*super().state_key(), self.cursor, self.has_focus)
+
+    def on_focus(self) -> None:
+        self.redraw()
+
+    def on_blur(self) -> None:
+        self.redraw()
+
+    # ------------------------------------------------------------------ keys
+
+    def action_move(self, dx: int, dy: int) -> None:
+        if self._axes is None:
+            return
+        x_axis, y_axis = self._axes
+        column, row = self.cursor or self._home()
+        self.cursor = (min(max(column + dx, 0), x_axis.cells - 1), min(max(row + dy, 0), y_axis.cells - 1))
+        self.redraw()
+
+    def action_run(self, delta: int) -> None:
+        self.cursor = None  # back on the newly chosen run
+        super().action_run(delta)
+
+    def action_run_here(self) -> None:
+        point = self._cursor_point() if self.cursor is not None else None
+        run = self.shown_run()
+        if point is None or run is None:
+            return
+        lr, beta = point
+        changes: dict = {"train.lr": lr, "train.momentum": beta}
+        if run.settings.get("optimizer") != "sgd":
+            changes["train.optimizer"] = "sgd"
+        self.post_message(EditRun(self.run_index, changes))
+        self.cursor = None
+
+    def _home(self) -> tuple[int, int]:
+        """The cell of the chosen run's (lr, β), or of the fastest point if it is not heavy-ball SGD."""
+        assert self._axes is not None
+        x_axis, y_axis = self._axes
+        run = self.shown_run()
+        point = _point(run) if run is not None else None
+        if point is None:
+            point = self._fastest[:2]
+        return (min(max(round(float(x_axis.position(point[0]))), 0), x_axis.cells - 1),
+                min(max(round(float(y_axis.position(point[1]))), 0), y_axis.cells - 1))
+
+    def _cursor_point(self) -> tuple[float, float] | None:
+        """(lr, β) at the cursor's cell, to three significant digits (what Enter gives the run)."""
+        if self._axes is None:
+            return None
+        x_axis, y_axis = self._axes
+        column, row = self.cursor or self._home()
+        lr, beta = float(x_axis.value_at(column)), float(y_axis.value_at(row))
+        if lr <= 0 or not 0 <= beta < 1:
+            return None
+        return float(f"{lr:.3g}"), round(beta, 3)
+
+    # ------------------------------------------------------------------ drawing
+
+    def _rebuild(self) -> None:
+        width, height = self.size.width, self.size.height
+        view = self._view
+        surface = next((s for s in view.surfaces if s.curvatures is not None), None) if view is not None else None
+        if view is None or surface is None or surface.curvatures is None:
+            message = ("loading PyTorch…" if view is None or view.state == "loading" else
+                       "waiting for the first step…" if not (view.surfaces) else "no minimum found on this surface")
+            self._strips = centered_message(message, width, height, self.rich_style)
+            return
+        curvatures = surface.curvatures
+        self._fastest = best(curvatures)
+        legend = 3 if height >= 12 else 2 if height >= 8 else 1
+        pw, ph = width - MARGIN, height - 1 - legend
+        if pw < 12 or ph < 3:
+            self._strips = centered_message("too small for the map", width, height, self.rich_style)
+            return
+        widest = stable_lr(1.0, curvatures[0])  # at β → 1 every lr up to 4/λmax is stable: past it all diverges
+        runs = [p[0] for r in view.runs if (p := _point(r)) is not None]
+        x_axis = scale(0.0, min(max([1.05 * widest, *(1.05 * lr for lr in runs)]), 2 * widest), pw, label_width=6,
+                       gap=7, most=max(7, pw // 3))
+        y_axis = scale(0.0, 1.0, ph, flip=True, label_width=MARGIN - 2, anchor="middle")
+        self._axes = (x_axis, y_axis)
+        colors, kinds = _pixels(x_axis, y_axis, curvatures, float(steps_per_tenth(self._fastest[2])))
+        marks, shared, off_map = self._marks(view, x_axis, y_axis)
+        marks.update(_region_names(kinds, colors, marks))
+        strips = scaled_strips(x_axis, y_axis, colors, self.rich_style, self._cell_with(marks))
+        # the axes' names where the tick line has room, left of its first label: β up, lr across
+        strips[-1] = Strip.join([Strip([Segment("β↑ lr→ ", self.rich_style)]), strips[-1].crop(7)])
+        room = border_room(self.outer_size.width)
+        self.set_titles(title=first_fit(["Momentum map: how fast each lr and momentum β converge",
+                                         "Momentum map: speed of each (lr, β)", "Momentum map", "(lr, β)"], room),
+                        subtitle=first_fit(self._subtitles(view), room))
+        shown = {char for char, _, _ in marks.values()}
+        self._strips = strips + self._legend(width, legend, curvatures, shown, shared, off_map)
+
+    def _marks(self, view: View, x_axis: Scale, y_axis: Scale) -> tuple[dict, list[str], list[str]]:
+        """{(row, column): (char, fg, None)} for the runs, the fastest point and the cursor; the labels of runs
+        that share a cell with another; the labels of runs the map cannot place (not heavy-ball SGD)."""
+        marks: dict[tuple[int, int], tuple[str, tuple[int, int, int], tuple[int, int, int] | None]] = {}
+        lr, beta, _ = self._fastest
+        star = (round(float(y_axis.position(beta))), round(float(x_axis.position(lr))))
+        marks[star] = ("★", MARK_RGB, None)
+        shared: list[str] = []
+        off_map: list[str] = []
+        owner: dict[tuple[int, int], str] = {}
+        for i, run in enumerate(view.runs):
+            point = _point(run)
+            if point is None:
+                off_map.append(run.label)
+                continue
+            row = min(max(round(float(y_axis.position(point[1]))), 0), y_axis.cells - 1)
+            column = round(float(x_axis.position(point[0])))
+            char = "✗" if run.diverged_at is not None else "★" if (row, column) == star else "●"
+            if column > x_axis.cells - 1:
+                column, char = x_axis.cells - 1, "→"  # past the map's right edge (far into divergence)
+            if (row, column) in owner:
+                shared += [owner[(row, column)], run.label]
+            owner[(row, column)] = run.label
+            marks[(row, column)] = (char, variant_rgb(i), None)
+        if self.has_focus and self.cursor is not None:  # (a white cell: what is under it stays readable)
+            column, row = self.cursor
+            char, fg, _ = marks.get((row, column), ("┼", CURSOR_INK, None))
+            marks[(row, column)] = (char, CURSOR_INK if fg == MARK_RGB else fg, MARK_RGB)
+        return marks, list(dict.fromkeys(shared)), off_map
+
+    def _subtitles(self, view: View) -> list[str]:
+        run = self.shown_run()
+        name = run.label if run is not None else "the run"
+        if not self.has_focus:
+            return ["tab here to try a point: ←→↑↓ and enter", "tab: try a point", ""]
+        if self.cursor is None:
+            return [f"←→↑↓ pick a point · enter: restart {name} there", "←→↑↓: pick a point", ""]
+        return [f"enter: restart {name} at ┼ · [ ] other run", f"enter: restart {name} at ┼", "enter: restart at ┼", ""]
+
+    def _legend(self, width: int, rows: int, curvatures, shown: set[str], shared: list[str],
+                off_map: list[str]) -> list[Strip]:
+        """The speed scale, what the marks are, and what the map leaves out, in the fullest forms that fit."""
+        base = self.rich_style
+        bar = max(6, min(16, width - 40))
+        fastest = float(steps_per_tenth(self._fastest[2]))
+        swatches = [Segment("█", self._style(("fg", _speed_rgb(fastest * (SLOWEST / fastest) ** (k / (bar - 1)),
+                                                                 fastest)))) for k in range(bar)]
+        diverge = Segment("█", self._style(("fg", DIVERGE_RGB)))
+        low = _num(fastest)
+        scale_forms = [(f"error 10× smaller every {low} ", f" {SLOWEST} steps · ", " diverges"),
+                       (f"10× smaller in {low} ", f" {SLOWEST} steps ", " diverges"), (f"10× in {low} ", f" {SLOWEST} ", " diverges")]
+        before, after, last = next((f for f in scale_forms if sum(map(len, f)) + bar + 1 <= width), scale_forms[-1])
+        lines = [[Segment(before, base), *swatches, Segment(after, base), diverge, Segment(last, base)]]
+        lr, beta, rho = self._fastest
+        best_text = _fit_first([f"★ fastest: lr {_num(lr)} β {_num(beta)}, 10× smaller every {_num(steps_per_tenth(rho))} steps",
+                              f"★ fastest lr {_num(lr)} β {_num(beta)}: 10× in {_num(steps_per_tenth(rho))} steps",
+                              f"★ fastest lr {_num(lr)} β {_num(beta)}"], width)
+        marks = [best_text, " · ".join(text for char, text in (("●", "● a run, in its colour"), ("✗", "✗ diverged"),
+                                                              ("→", "→ off the map")) if char in shown)]
+        if self.has_focus and self.cursor is not None and (point := self._cursor_point()) is not None:
+            rho_here, kind = rate(point[0], point[1], curvatures)
+            here = f"┼ lr {_num(point[0])} β {_num(point[1])}"
+            marks = [_fit_first([f"{here}: diverges"] if int(kind) == DIVERGES else
+                                [f"{here}: 10× smaller every {_num(steps_per_tenth(rho_here))} steps, {KINDS[int(kind)]}",
+                                 f"{here}: 10× in {_num(steps_per_tenth(rho_here))} steps, {KINDS[int(kind)]}",
+                                 f"{here}: 10×/{_num(steps_per_tenth(rho_here))} steps"], width), *marks]
+        notes = []
+        if shared:
+            notes.append(f"one cell holds {', '.join(shared)}")
+        if off_map:
+            notes.append(f"not heavy-ball SGD, not on the map: {', '.join(off_map)}")
+        if rows == 2:  # one line for all: the marks (short where they must be), then what the map leaves out
+            short = [marks[0], "● run" + (" ✗ diverged" if "✗" in shown else "") + (" → off" if "→" in shown else "")]
+            texts = [_fit_first([" · ".join(marks[:2] + notes), " · ".join(marks[:2]), " · ".join(short),
+                                 marks[0]], width)]
+        else:
+            texts = [marks[0], *(notes[:1] or marks[1:2])]
+        for text in texts[:rows - 1]:
+            lines.append([Segment(_fit(text, width), base)])
+        return [Strip(line).adjust_cell_length(width, base) for line in lines]
+
+    def _cell_with(self, marks: dict):
+        def cell(r: int, c: int, top, bottom) -> Segment:
+            mark = marks.get((r, c))
+            if mark is not None:
+                char, fg, bg = mark
+                under = bg or _mix(top, bottom)
+                return Segment(char, self._style(("mark", fg, under)))
+            return self._cell(top, bottom)
+
+        return cell
+
+    def _cell(self, top, bottom) -> Segment:
+        if top is None and bottom is None:
+            return Segment(" ")
+        if bottom is None:
+            return Segment("▀", self._style(("fg", top)))
+        if top is None:
+            return Segment("▄", self._style(("fg", bottom)))
+        if top == bottom:
+            return Segment("█", self._style(("fg", top)))
+        return Segment("▀", self._style(("pair", top, bottom)))
+
+    def _style(self, key: tuple) -> Style:
+        style = self._styles.get(key)
+        if style is None:
+            if key[0] == "fg":
+                style = Style(color=Color.from_rgb(*key[1]))
+            elif key[0] == "pair":
+                style = Style(color=Color.from_rgb(*key[1]), bgcolor=Color.from_rgb(*key[2]))
+            else:  # a mark or a region's name on the map: its colour over the cell's
+                under = key[2]
+                style = Style(color=Color.from_rgb(*key[1]), bold=True,
+                              bgcolor=Color.from_rgb(*under) if under is not None else None)
+            self._styles[key] = style
+        return style
+
+
+def _point(run: RunView) -> tuple[float, float] | None:
+    """(lr, β) of a run of heavy-ball SGD (lr as it is now: a schedule moves it), or None for other optimizers."""
+    settings = run.settings
+    if settings.get("optimizer") != "sgd" or settings.get("nesterov"):
+        return None
+    lr = run.lr if math.isfinite(run.lr) else settings.get("lr", math.nan)
+    return float(lr), float(settings.get("momentum") or 0.0)
+
+
+def _pixels(x_axis: Scale, y_axis: Scale, curvatures, fastest: float) -> tuple[list[list], np.ndarray]:
+    """Each pixel's colour (None: off the map, lr ≤ 0 or β ≥ 1), top row first, and its region (-1: off)."""
+    (x0, x1), (y0, y1) = scaled_window(x_axis, y_axis)
+    lrs = np.linspace(x0, x1, x_axis.cells)
+    betas = np.linspace(y1, y0, 2 * y_axis.cells)
+    half_pixel = (y1 - y0) / (2 * y_axis.cells - 1) / 2
+    lr_grid, beta_grid = np.meshgrid(lrs, np.clip(betas, 0.0, 1.0))
+    on_map = (lr_grid > 0) & (betas[:, None] >= -half_pixel) & (betas[:, None] < 1)
+    rho, kinds = rate(lr_grid, beta_grid, curvatures)
+    kinds = np.where(on_map, kinds, -1)
+    steps = steps_per_tenth(rho)
+    edge = np.zeros_like(on_map)
+    edge[:, :-1] |= (kinds[:, :-1] != kinds[:, 1:]) & (kinds[:, 1:] >= 0)
+    edge[:-1, :] |= (kinds[:-1, :] != kinds[1:, :]) & (kinds[1:, :] >= 0)
+    colors: list[list] = []
+    for i in range(kinds.shape[0]):
+        row = []
+        for j in range(kinds.shape[1]):
+            k = kinds[i, j]
+            row.append(None if k < 0 else EDGE_RGB if edge[i, j] and k >= 0 else
+                       DIVERGE_RGB if k == DIVERGES else _speed_rgb(float(steps[i, j]), fastest))
+        colors.append(row)
+    return colors, kinds
+
+
+def _speed_rgb(steps: float, fastest: float) -> tuple[int, int, int]:
+    """The colour of a point whose error shrinks 10× every `steps` steps, on a log scale from the map's fastest
+    point (brightest) to SLOWEST (quantized to LEVELS shades)."""
+    low = math.log10(max(fastest, 1e-9))
+    t = (math.log10(max(steps, fastest, 1e-9)) - low) / max(math.log10(SLOWEST) - low, 1e-9)
+    return ramp(FAST_TO_SLOW, round(min(t, 1.0) * (LEVELS - 1)) / (LEVELS - 1))
+
+
+def _region_names(kinds: np.ndarray, colors: list[list], taken: dict) -> dict:
+    """Each region's name written inside it (_name_places); {(row, column): (char, fg, bg)}."""
+    out: dict = {}
+    for k, (r, c) in _name_places(kinds, taken).items():
+        for d, char in enumerate(KINDS[k]):
+            under = _mix(colors[2 * r][c + d], colors[2 * r + 1][c + d])
+            out[(r, c + d)] = (char, _ink(under), under)
+    return out
+
+
+def _name_places(kinds: np.ndarray, taken: dict) -> dict[int, tuple[int, int]]:
+    """Region → the (row, column) its name starts at: on a row where the whole word and a cell either side have
+    that region under them (both pixels of each cell), clear of the marks in `taken`, as near its middle as fits.
+    A region too small for its name is left out."""
+    rows, columns = kinds.shape[0] // 2, kinds.shape[1]
+    cell_kind = np.where(kinds[0:2 * rows:2] == kinds[1:2 * rows:2], kinds[0:2 * rows:2], -1)
+    places: dict[int, tuple[int, int]] = {}
+    used: set[tuple[int, int]] = set()
+    for k, name in enumerate(KINDS):
+        cells = np.argwhere(cell_kind == k)
+        if not len(cells):
+            continue
+        middle = cells.mean(0)
+        best_at, best_distance = None, math.inf
+        n = len(name) + 2
+        for r in range(rows):
+            for c in range(columns - n + 1):
+                if not (cell_kind[r, c:c + n] == k).all() or any((r, c + d) in taken or (r, c + d) in used
+                                                                  for d in range(n)):
+                    continue
+                distance = (2 * (r - middle[0])) ** 2 + (c + n / 2 - middle[1]) ** 2
+                if distance < best_distance:
+                    best_at, best_distance = (r, c + 1), distance
+        if best_at is not None:
+            places[k] = best_at
+            used.update((best_at[0], best_at[1] + d) for d in range(len(name)))
+    return places
+
+
+def _mix(top, bottom):
+    if top is None:
+        return bottom
+    if bottom is None:
+        return top
+    return blend(top, bottom, 0.5)
+
+
+def _ink(under) -> tuple[int, int, int]:
+    """Black on a light cell, white on a dark one."""
+    if under is None:
+        return (255, 255, 255)
+    r, g, b = under
+    return (0, 0, 0) if 0.299 * r + 0.587 * g + 0.114 * b > 140 else (255, 255, 255)
+
+
+def _num(value) -> str:
+    """Three significant digits: 0.118, 4.51, 27.6."""
+    return f"{float(value):.3g}"
+
+
+def _fit_first(forms: list[str], width: int) -> str:
+    return next((f for f in forms if len(f) <= width), forms[-1])
+
+
+def _fit(text: str, width: int) -> str:
+    return text if len(text) <= width else text[:max(width - 1, 0)] + "…"
