@@ -132,5 +132,5 @@ async def test_the_map_marks_each_run_and_enter_restarts_the_chosen_run_at_the_c
         await wait_idle(app, pilot)
         run = app.runner.view().runs[2]
         assert (run.settings["lr"], run.settings["momentum"]) == (lr, beta)
-        assert run.label == "momentum 0.36 ✎" and run.step == 0  # started over there; the others are where they were
+        assert run.label == f"β={beta:g} lr={lr:g} ✎" and run.step == 0  # started over there; the others are where they were
         assert [r.step for r in app.runner.view().runs] == [5, 5, 0, 5]

@@ -21,18 +21,20 @@ from textual.strip import Strip
 
 from ...runner import RunView, View
 from ...ui.draw.axis import Scale, scale
-from ...ui.draw.palette import SURFACE_RAMP, blend, ramp, variant_rgb
+from ...ui.draw.palette import blend, ramp, variant_rgb
 from ...ui.draw.raster import MARGIN, border_room, centered_message, first_fit, scaled_strips, scaled_window
 from ...ui.panel import RUN_BINDINGS, EditRun, StripPanel
 from .rates import DIVERGES, KINDS, best, rate, stable_lr, steps_per_tenth
 
 SLOWEST = 1000            # steps per 10×: the darkest colour (and anything slower)
 LEVELS = 24               # shades of the speed ramp (fewer styles, the same picture)
-FAST_TO_SLOW = tuple(reversed(SURFACE_RAMP))  # bright yellow: 1 step per 10×; dark purple: SLOWEST
+# pale cyan where fast, deep blue where slow: not the contour's viridis, whose yellow means a high loss
+FAST_TO_SLOW = ((215, 248, 255), (110, 205, 230), (40, 140, 190), (30, 75, 140), (20, 30, 70))
 DIVERGE_RGB = (150, 30, 40)
-EDGE_RGB = (225, 225, 225)   # the lines between regions
+EDGE_DIM = 0.45              # the lines between regions: the colour under them, this much darker
 MARK_RGB = (255, 255, 255)   # the fastest point's star; the cursor's cell
-CURSOR_INK = (0, 0, 0)       # the cursor's cross (or the star under it) on its white cell
+CURSOR_INK = (0, 0, 0)       # the cursor's cross (or the mark under it) on its white cell
+PIN_RGB = (16, 16, 16)       # under a run's dot and the star: a run's sky blue was lost on the map's pale cyan
 
 
 class MomentumMap(StripPanel):
@@ -83,7 +85,8 @@ class MomentumMap(StripPanel):
         if point is None or run is None:
             return
         lr, beta = point
-        changes: dict = {"train.lr": lr, "train.momentum": beta}
+        # (named after its new place: edited_label would keep a "β=0.36 lr=0.16" label's β, now a lie)
+        changes: dict = {"train.lr": lr, "train.momentum": beta, "variant.label": f"β={beta:g} lr={lr:g} ✎"}
         if run.settings.get("optimizer") != "sgd":
             changes["train.optimizer"] = "sgd"
         self.post_message(EditRun(self.run_index, changes))
@@ -136,7 +139,7 @@ class MomentumMap(StripPanel):
         y_axis = scale(0.0, 1.0, ph, flip=True, label_width=MARGIN - 2, anchor="middle")
         self._axes = (x_axis, y_axis)
         colors, kinds = _pixels(x_axis, y_axis, curvatures, float(steps_per_tenth(self._fastest[2])))
-        marks, shared, off_map = self._marks(view, x_axis, y_axis)
+        marks, shared, off_map = self._marks(view, x_axis, y_axis, curvatures)
         marks.update(_region_names(kinds, colors, marks))
         strips = scaled_strips(x_axis, y_axis, colors, self.rich_style, self._cell_with(marks))
         # the axes' names where the tick line has room, left of its first label: β up, lr across
@@ -148,16 +151,24 @@ class MomentumMap(StripPanel):
         shown = {char for char, _, _ in marks.values()}
         self._strips = strips + self._legend(width, legend, curvatures, shown, shared, off_map)
 
-    def _marks(self, view: View, x_axis: Scale, y_axis: Scale) -> tuple[dict, list[str], list[str]]:
-        """{(row, column): (char, fg, None)} for the runs, the fastest point and the cursor; the labels of runs
-        that share a cell with another; the labels of runs the map cannot place (not heavy-ball SGD)."""
+    def _marks(self, view: View, x_axis: Scale, y_axis: Scale, curvatures) -> tuple[dict, list[str], list[str]]:
+        """{(row, column): (char, fg, bg)} for the runs (each named beside its dot where there is room), the fastest
+        point and the cursor, each on the colour of its own (lr, β); the labels of runs that share a cell with
+        another; the labels of runs the map cannot place (not heavy-ball SGD)."""
+        fastest = float(steps_per_tenth(self._fastest[2]))
+
+        def under(lr: float, beta: float) -> tuple[int, int, int]:
+            rho, kind = rate(lr, beta, curvatures)
+            return DIVERGE_RGB if int(kind) == DIVERGES else _speed_rgb(float(steps_per_tenth(rho)), fastest)
+
         marks: dict[tuple[int, int], tuple[str, tuple[int, int, int], tuple[int, int, int] | None]] = {}
         lr, beta, _ = self._fastest
         star = (round(float(y_axis.position(beta))), round(float(x_axis.position(lr))))
-        marks[star] = ("★", MARK_RGB, None)
+        marks[star] = ("★", MARK_RGB, PIN_RGB)
         shared: list[str] = []
         off_map: list[str] = []
         owner: dict[tuple[int, int], str] = {}
+        placed: list[tuple[int, int, str]] = []
         for i, run in enumerate(view.runs):
             point = _point(run)
             if point is None:
@@ -171,7 +182,10 @@ class MomentumMap(StripPanel):
             if (row, column) in owner:
                 shared += [owner[(row, column)], run.label]
             owner[(row, column)] = run.label
-            marks[(row, column)] = (char, variant_rgb(i), None)
+            marks[(row, column)] = (char, variant_rgb(i), PIN_RGB)
+            placed.append((row, column, run.label))
+        for row, column, label in placed:  # each dot named beside it, in its colour, where the words fit
+            _name_beside(marks, row, column, label, x_axis.cells, under, x_axis, y_axis)
         if self.has_focus and self.cursor is not None:  # (a white cell: what is under it stays readable)
             column, row = self.cursor
             char, fg, _ = marks.get((row, column), ("┼", CURSOR_INK, None))
@@ -191,40 +205,45 @@ class MomentumMap(StripPanel):
                 off_map: list[str]) -> list[Strip]:
         """The speed scale, what the marks are, and what the map leaves out, in the fullest forms that fit."""
         base = self.rich_style
-        bar = max(6, min(16, width - 40))
         fastest = float(steps_per_tenth(self._fastest[2]))
-        swatches = [Segment("█", self._style(("fg", _speed_rgb(fastest * (SLOWEST / fastest) ** (k / (bar - 1)),
-                                                                 fastest)))) for k in range(bar)]
         diverge = Segment("█", self._style(("fg", DIVERGE_RGB)))
         low = _num(fastest)
-        scale_forms = [(f"error 10× smaller every {low} ", f" {SLOWEST} steps · ", " diverges"),
-                       (f"10× smaller in {low} ", f" {SLOWEST} steps ", " diverges"), (f"10× in {low} ", f" {SLOWEST} ", " diverges")]
-        before, after, last = next((f for f in scale_forms if sum(map(len, f)) + bar + 1 <= width), scale_forms[-1])
+        # (what shrinks: the distance to the minimum; the loss, its square, falls 10× in half as many steps)
+        scale_forms = [(f"steps to get 10× closer to the minimum: {low} ", f" {SLOWEST} · ", " diverges"),
+                       (f"steps per 10× closer: {low} ", f" {SLOWEST} ", " diverges"),
+                       (f"steps/10× closer {low} ", f" {SLOWEST} ", " diverges"),
+                       (f"steps/10× {low} ", f" {SLOWEST} ", " diverges"), (f"{low} ", f" {SLOWEST} steps ", "")]
+        before, after, last = next((f for f in scale_forms if sum(map(len, f)) + 1 + 6 <= width), scale_forms[-1])
+        bar = max(4, min(16, width - sum(map(len, (before, after, last))) - 1))  # the words first, then the bar
+        swatches = [Segment("█", self._style(("fg", _speed_rgb(fastest * (SLOWEST / fastest) ** (k / (bar - 1)),
+                                                                 fastest)))) for k in range(bar)]
         lines = [[Segment(before, base), *swatches, Segment(after, base), diverge, Segment(last, base)]]
         lr, beta, rho = self._fastest
-        best_text = _fit_first([f"★ fastest: lr {_num(lr)} β {_num(beta)}, 10× smaller every {_num(steps_per_tenth(rho))} steps",
-                              f"★ fastest lr {_num(lr)} β {_num(beta)}: 10× in {_num(steps_per_tenth(rho))} steps",
-                              f"★ fastest lr {_num(lr)} β {_num(beta)}"], width)
-        marks = [best_text, " · ".join(text for char, text in (("●", "● a run, in its colour"), ("✗", "✗ diverged"),
-                                                              ("→", "→ off the map")) if char in shown)]
-        if self.has_focus and self.cursor is not None and (point := self._cursor_point()) is not None:
+        best_text = _fit_first([f"★ fastest: lr {_num(lr)} β {_num(beta)}, 10× closer every {_num(steps_per_tenth(rho))} steps",
+                                f"★ fastest lr {_num(lr)} β {_num(beta)}: 10× in {_num(steps_per_tenth(rho))} steps",
+                                f"★ fastest lr {_num(lr)} β {_num(beta)}", "★ fastest"], width)
+        kinds = [("●", "● a run", "●run"), ("✗", "✗ diverged", "✗"), ("→", "→ off the map", "→off")]
+        runs = " · ".join(full for char, full, _ in kinds if char in shown)
+        marks = [best_text, runs, " ".join(["★ fastest", *(brief for char, _, brief in kinds if char in shown)])]
+        cursor = self.has_focus and self.cursor is not None and self._cursor_point() is not None
+        if cursor and (point := self._cursor_point()) is not None:
             rho_here, kind = rate(point[0], point[1], curvatures)
             here = f"┼ lr {_num(point[0])} β {_num(point[1])}"
+            # (the cursor's own reading first: it answers the key just pressed; the marks' key after it)
             marks = [_fit_first([f"{here}: diverges"] if int(kind) == DIVERGES else
-                                [f"{here}: 10× smaller every {_num(steps_per_tenth(rho_here))} steps, {KINDS[int(kind)]}",
+                                [f"{here}: 10× closer every {_num(steps_per_tenth(rho_here))} steps, {KINDS[int(kind)]}",
                                  f"{here}: 10× in {_num(steps_per_tenth(rho_here))} steps, {KINDS[int(kind)]}",
-                                 f"{here}: 10×/{_num(steps_per_tenth(rho_here))} steps"], width), *marks]
+                                 f"{here}: 10×/{_num(steps_per_tenth(rho_here))} steps"], width), marks[-1], marks[-1]]
         notes = []
         if shared:
             notes.append(f"one cell holds {', '.join(shared)}")
         if off_map:
             notes.append(f"not heavy-ball SGD, not on the map: {', '.join(off_map)}")
         if rows == 2:  # one line for all: the marks (short where they must be), then what the map leaves out
-            short = [marks[0], "● run" + (" ✗ diverged" if "✗" in shown else "") + (" → off" if "→" in shown else "")]
-            texts = [_fit_first([" · ".join(marks[:2] + notes), " · ".join(marks[:2]), " · ".join(short),
-                                 marks[0]], width)]
+            texts = [_fit_first([" · ".join(marks[:2] + notes), " · ".join(marks[:2]), marks[0] if cursor else
+                                 marks[-1]], width)]
         else:
-            texts = [marks[0], *(notes[:1] or marks[1:2])]
+            texts = [marks[0], " · ".join([marks[1], *notes])]
         for text in texts[:rows - 1]:
             lines.append([Segment(_fit(text, width), base)])
         return [Strip(line).adjust_cell_length(width, base) for line in lines]
@@ -294,8 +313,8 @@ def _pixels(x_axis: Scale, y_axis: Scale, curvatures, fastest: float) -> tuple[l
         row = []
         for j in range(kinds.shape[1]):
             k = kinds[i, j]
-            row.append(None if k < 0 else EDGE_RGB if edge[i, j] and k >= 0 else
-                       DIVERGE_RGB if k == DIVERGES else _speed_rgb(float(steps[i, j]), fastest))
+            color = DIVERGE_RGB if k == DIVERGES else _speed_rgb(float(steps[i, j]), fastest)
+            row.append(None if k < 0 else blend(color, (0, 0, 0), EDGE_DIM) if edge[i, j] else color)
         colors.append(row)
     return colors, kinds
 
@@ -312,9 +331,10 @@ def _region_names(kinds: np.ndarray, colors: list[list], taken: dict) -> dict:
     """Each region's name written inside it (_name_places); {(row, column): (char, fg, bg)}."""
     out: dict = {}
     for k, (r, c) in _name_places(kinds, taken).items():
+        unders = [_mix(colors[2 * r][c + d], colors[2 * r + 1][c + d]) for d in range(len(KINDS[k]))]
+        ink = _ink(tuple(sum(u[i] for u in unders) // len(unders) for i in range(3)))  # one ink for the word
         for d, char in enumerate(KINDS[k]):
-            under = _mix(colors[2 * r][c + d], colors[2 * r + 1][c + d])
-            out[(r, c + d)] = (char, _ink(under), under)
+            out[(r, c + d)] = (char, ink, unders[d])
     return out
 
 
@@ -345,6 +365,26 @@ def _name_places(kinds: np.ndarray, taken: dict) -> dict[int, tuple[int, int]]:
             places[k] = best_at
             used.update((best_at[0], best_at[1] + d) for d in range(len(name)))
     return places
+
+
+def _name_beside(marks: dict, row: int, column: int, label: str, columns: int, under, x_axis: Scale,
+                 y_axis: Scale) -> None:
+    """Write a run's label on the map beside its dot (right, left, else centred on the row above or below),
+    each letter on the colour of its own cell's point, black or white as reads best; nothing where the words
+    would cover another mark or leave the map."""
+    centred = min(max(column - len(label) // 2, 0), columns - len(label))
+    for r, start, text in ((row, column + 1, f" {label}"), (row, column - len(label) - 1, f"{label} "),
+                           (row - 1, centred, label), (row + 1, centred, label)):
+        cells = range(start, start + len(text))
+        beta = float(y_axis.value_at(r))
+        if (start < 0 or start + len(text) > columns or not -1e-9 <= beta < 1  # (the bottom row's 0: -1e-17)
+                or any((r, c) in marks for c in cells)):
+            continue
+        unders = [under(max(float(x_axis.value_at(c)), 1e-12), max(beta, 0.0)) for c in cells]
+        ink = _ink(tuple(sum(u[i] for u in unders) // len(unders) for i in range(3)))  # (a run's colour on the
+        for c, char, bg in zip(cells, text, unders):  # map's pale cyan was unreadable: the dot keeps it)
+            marks[(r, c)] = (char, ink, bg)
+        return
 
 
 def _mix(top, bottom):
