@@ -14,6 +14,7 @@ from nntui.engine import Engine
 from nntui.engine.surface import filter_normalized, slice_grid
 from nntui.frames import Surface
 from nntui.panels.contour.widget import ContourPanel
+from nntui.panels.contour.widget import _step_rgb as step_rgb
 from nntui.runner import View
 from nntui.scenario import load
 from nntui.scenario.loader import load_path
@@ -202,7 +203,8 @@ async def test_small_multiples_of_one_surface_draw_each_its_own_run_s_path():
             drawn = {seg.style.color.get_truecolor() for strip in panel._strips for seg in strip
                      if seg.style is not None and seg.style.color is not None
                      and any("\u2801" <= ch <= "\u28ff" for ch in seg.text)}  # the paths' braille dots
-            assert drawn == {variant_rgb(panel.run_index)}
+            # its own path, and its step now (momentum, RMSProp and Adam: a lighter shade of its colour)
+            assert drawn - {step_rgb(panel.run_index)} == {variant_rgb(panel.run_index)}
             label = app.runner.view().runs[panel.run_index].label
             assert str(panel.border_title).startswith((f"Loss surface of {label}", label))
 
@@ -227,3 +229,22 @@ async def test_a_path_drawn_over_in_most_of_its_cells_is_named_under_others(writ
         # RMSProp's short path, drawn over SGD's long one, shows; momentum's last stretch along the valley floor
         # lies under RMSProp's (a path drawn over at its end seems to stop short of where it is)
         assert app.query_one(ContourPanel).under == ["momentum 0.3"]
+
+
+async def test_each_run_s_step_now_is_drawn_from_its_point_and_the_border_says_how_much_longer():
+    """Momentum's velocity and Adam's / RMSProp's step, read from their optimizer state, as lines from the run's
+    point in a lighter shade, with a head; the border says what they are and the factor they are drawn at; plain
+    SGD, which keeps no state, has none."""
+    app = NNTuiApp(load("optimizers"), device="cpu", run_steps=6, questions=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_idle(app, pilot)
+        for panel in app.query(ContourPanel):
+            run = app.runner.view().runs[panel.run_index]
+            heads = [seg.text for strip in panel._strips for seg in strip if seg.text.strip() in "▶◥▲◤◀◣▼◢"
+                     and seg.text.strip()]
+            if run.label == "sgd":
+                assert not heads and "step" not in str(panel.border_subtitle)
+                continue
+            assert len(heads) == 1, run.label
+            assert panel.step_scale == 1 or f"×{panel.step_scale}" in str(panel.border_subtitle), run.label
+            assert ("lr·v" in str(panel.border_subtitle)) == (run.label == "momentum 0.3")

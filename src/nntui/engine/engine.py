@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from ..frames import Frame, RunFrame, Surface
-from ..panels import panel_probes, probes_for
+from ..panels import own_optimizers, panel_probes, probes_for
 from ..panels.declare import located
 from ..scenario import Scenario, Variant
 from . import surface as surfaces
@@ -75,11 +75,13 @@ def _compare_gradients(a: RunState, b: RunState) -> None:
         a.grad_gaps[b.label] = max(a.grad_gaps.get(b.label, 0.0), *gaps)
 
 
-def _batches(runs: list[RunState], scenario: Scenario, devices: list[str]) -> list[BatchedRuns]:
-    """Runs that differ only in SGD's hyper-parameters, trained as one batched computation (engine/batched.py)."""
+def _batches(runs: list[RunState], scenario: Scenario, devices: list[str], own_state: bool) -> list[BatchedRuns]:
+    """Runs that differ only in SGD's hyper-parameters, trained as one batched computation (engine/batched.py).
+    `own_state`: a shown panel reads each run's optimizer state, so a run whose optimizer keeps some (momentum)
+    trains alone: a batch keeps its runs' momentum in one tensor of its own."""
     keys: dict[tuple, list[int]] = {}
     for i, (v, d) in enumerate(zip(scenario.variants, devices)):
-        key = batch_key(v, scenario.run_seed(v), d)
+        key = None if own_state and v.train.momentum else batch_key(v, scenario.run_seed(v), d)
         if key is not None:
             keys.setdefault(key, []).append(i)
     return [BatchedRuns([runs[i] for i in members]) for members in keys.values() if len(members) > 1]
@@ -137,7 +139,7 @@ class Engine:
         self._tensors: dict[tuple, tuple[torch.Tensor, ...]] = {}  # each dataset's tensors on each device
         self.devices = devices
         self.runs = [self._new_run(v, d) for v, d in zip(scenario.variants, devices)]
-        self.batches = _batches(self.runs, scenario, devices) if batched else []
+        self.batches = _batches(self.runs, scenario, devices, own_optimizers(measured)) if batched else []
         self._solo = [r for r in self.runs if not any(r in b.runs for b in self.batches)]
         self.groups = _surface_groups(scenario, self.exact)
         self.surface_members = self.groups[0]

@@ -45,6 +45,7 @@ from . import (
     lr,
     momentum_map,
     neurons,
+    optimizer_state,
     speed,
     val_loss,
     variants,
@@ -74,6 +75,7 @@ PANELS: dict[str, PanelSpec] = {
     "val_loss": val_loss.PANEL,
     "speed": speed.PANEL,
     "weight_norms": weight_norms.PANEL,
+    "optimizer_state": optimizer_state.PANEL,
     "variants": variants.PANEL,
     "lesson": lesson.PANEL,
 }
@@ -95,6 +97,11 @@ def probes_for(names: Iterable[str]) -> frozenset[Probe]:
 def panel_probes(names: Iterable[str]) -> tuple[str, ...]:
     """The probes ("module:Class" under nntui) the engine builds for each run to show these panels, each once."""
     return tuple(dict.fromkeys(p for name in names if (p := panel(name).probe) is not None))
+
+
+def own_optimizers(names: Iterable[str]) -> bool:
+    """Whether a panel among these reads each run's own torch optimizer (its runs cannot be batched)."""
+    return any(panel(name).own_optimizer for name in names)
 
 
 def measured(names: Iterable[str]) -> tuple[Measured, ...]:

@@ -37,6 +37,12 @@ class Variant(Protocol):
     @property
     def parameter_count(self) -> int: ...
 
+    @property
+    def dense_widths(self) -> list[int]: ...
+
+    @property
+    def conv_blocks(self) -> tuple: ...
+
 
 # What the engine itself records for a panel, switched on by name (engine/run.py): the parameter path (the
 # engine frames its loss surfaces around it), the autograd graph (traced once, before the first step) and each
@@ -87,6 +93,8 @@ class PanelSpec:
     check: Callable[[tuple[Variant, ...]], str | None] | None = None  # a problem showing it, or None
     probe: str | None = None                      # "module:Class" under nntui: the engine's side, built per run
     measures: tuple[Measured, ...] = ()           # what that probe adds to each frame
+    own_optimizer: bool = False                   # its probe reads each run's torch optimizer state: a run whose
+    #                                               optimizer keeps some trains alone, never batched
 
     def __post_init__(self) -> None:
         if (self.probe is None) != (not self.measures):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from ..declare import PanelSpec, Variant
+from ..declare import Measured, PanelSpec, Variant
 
 # A contour surface is the loss over the whole training split at every point of its grid (engine/surface.py, which reads these):
 # an exact surface (2 parameters) samples SURFACE_SAMPLES across its focus, on a grid that covers any window
@@ -32,4 +32,8 @@ def _problem(variants: tuple[Variant, ...]) -> str | None:
             f"most {most:,} samples (lower data.n), or remove 'contour'")
 
 
-PANEL = PanelSpec("panels.contour.widget:ContourPanel", frozenset({"path"}), per_run=True, check=_problem)
+PANEL = PanelSpec("panels.contour.widget:ContourPanel", frozenset({"path"}), per_run=True, check=_problem,
+                  # each run's step now, as its optimizer's state sets it (an arrow at its point), and an adaptive
+                  # optimizer's effective lr of each of the two numbers (beside its name)
+                  probe="panels.contour.probe:OptimizerNow", own_optimizer=True,
+                  measures=(Measured("optimizer_step", "now"), Measured("effective_lr", "now")))

@@ -67,6 +67,17 @@ HIDDEN_SHARE = 0.25  # a path showing in under a quarter of its cells is "under 
 TAIL_CELLS = 3  # … or in under a quarter of its last quarter (at least this many cells): it seems to stop short
 UNDER_MARK = "*"  # after a run's name in the legend: its path lies under others' (the border says so)
 STEP_APART = 5  # a step this many dots long or more is marked where it lands (shorter ones would merge)
+STEP_STYLE = 1000  # canvas styles from here: run i's step now (STEP_STYLE + i), apart from its path's (i)
+STEP_DOTS = 4      # a step shorter than this (in dots) is not drawn: a head on a dot says nothing
+SEEN_DOTS = 10     # … and the longest is drawn at least this long, at the smallest of STEP_SCALES that makes it so
+STEP_SCALES = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
+HEADS = "▶◥▲◤◀◣▼◢"  # a step's head, by direction counter-clockwise from east (not the → of a run off the plot)
+STEP_MEANING = {  # what a head's line is, in full and in brief, by the optimizer of the runs drawing one
+    "sgd": ("▶ velocity as a step, lr·v", "▶lr·v"),
+    "adam": ("▶ step now, lr·m̂/(√v̂+ε)", "▶step"), "adamw": ("▶ step now, lr·m̂/(√v̂+ε)", "▶step"),
+    "rmsprop": ("▶ step now, lr·g/(√s+ε)", "▶step"), "adagrad": ("▶ step now, lr·g/(√Σg²+ε)", "▶step"),
+    "": ("▶ each run's step now, from its optimizer's state", "▶step"),
+}
 Window = tuple[tuple[float, float], tuple[float, float]]
 
 
@@ -162,6 +173,8 @@ class ContourPanel(StripPanel):
         self.under: list[str] = []  # the runs whose paths lie under others' in most cells (the border names them)
         self.under_in_legend = False  # … or the legend under the plot marks them "(under)"
         self.at_minimum = 0  # runs whose "now" is the minimum's cell: one ⊕, in the colour of the last drawn
+        self.step_meaning = STEP_MEANING[""]  # what the step heads drawn last are (full, brief) …
+        self.step_scale = 1                   # … and how many times their true length they are drawn
 
     def on_mount(self) -> None:
         self.set_titles(title="Loss surface")
@@ -190,6 +203,7 @@ class ContourPanel(StripPanel):
         pix, lines, values = self._pixels(surface, window, pw, 2 * ph)
         paths = BrailleCanvas(pw, ph)
         markers = self._paint_paths(view, surface, window, paths, pw, 2 * ph)  # (and self.under)
+        self._paint_steps(view, surface, window, paths, markers, pw, 2 * ph)
         if self.under and legend:  # the legend says which runs' paths lie under others, where its rows hold it
             # (the border's "3 under others" named none of batch_size's)
             marked, counted = self._legend(view, surface, width, max_rows=len(legend), under=set(self.under))
@@ -239,6 +253,7 @@ class ContourPanel(StripPanel):
                                        (("◆ start", "◆start"), True), (("+ minimum", "+min"), "+" in shown),
                                        (("● now", "●now"), "●" in shown or "⊕" not in shown), (_at_minimum(self.at_minimum), "⊕" in shown),
                                        (("✗ diverged", "✗"), "✗" in shown),
+                                       (self.step_meaning, bool(shown & set(HEADS))),
                                        ((f"{arrows} off the plot", f"{arrows}off"), bool(arrows)),
                                        # (last: the marks that name runs go first; reviewers asked what 18, 40 were)
                                        (("numbers: the loss on that ring", "numbers: loss"), "123" in shown)) if on]
@@ -367,6 +382,44 @@ class ContourPanel(StripPanel):
         self.under = [view.runs[i].label for i in shown if i in cells and _under(canvas, i, cells[i], tails[i])]
         return markers
 
+    def _paint_steps(self, view: View, s: Surface, window: Window, canvas: BrailleCanvas, markers: dict, pw: int,
+                     py: int) -> None:
+        """Each shown run's step now, as its optimizer's state sets it (momentum's velocity lr·v, Adam's
+        lr·m̂/(√v̂+ε)): a line from its point, in a lighter shade of its colour, with a head where it ends (cut at
+        the edge). Where the longest is too short to see, all are drawn `scale` times as long (1, 2, 5, 10, …:
+        the legend says so); one still under STEP_DOTS dots, or a run whose optimizer keeps no state: none."""
+        drawn: set[str] = set()
+        steps: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        for i in self._shown(view, s):
+            run = view.runs[i]
+            step = run.measured.get("optimizer_step")
+            if step is None or run.position is None or run.diverged_at is not None:
+                continue
+            if np.isfinite(step).all() and np.isfinite(run.position).all():
+                steps[i] = (run.position, step)
+        dots = {i: 2 * math.hypot(*np.diff(np.stack(to_pixels(np.array([at, at + step]), *window, pw, py)), axis=1)
+                                  .ravel()) for i, (at, step) in steps.items()}
+        longest = max(dots.values(), default=0.0)
+        self.step_scale = next((k for k in STEP_SCALES if longest * k >= SEEN_DOTS), STEP_SCALES[-1])
+        for i, (at, step) in steps.items():
+            if dots[i] * self.step_scale < STEP_DOTS:
+                continue
+            px, py_ = to_pixels(np.array([at, at + self.step_scale * step]), *window, pw, py)
+            segments, _ = clip_path(px, py_, pw, py)
+            if not len(segments):
+                continue
+            canvas.paint(*segment_pixels(segments * 2 + 0.5), STEP_STYLE + i)
+            x, y = segments[-1, 2:]  # (clipped to the plot's edge, half a pixel out at most)
+            head = (min(max(int(round(y)), 0), py - 1) // 2, min(max(int(round(x)), 0), pw - 1))
+            if head not in markers:
+                angle = math.atan2(-(py_[1] - py_[0]), px[1] - px[0])
+                markers[head] = (HEADS[round(angle / (math.pi / 4)) % 8], _step_rgb(i))
+            drawn.add(view.runs[i].settings.get("optimizer", ""))
+        # what the heads are, in the words of the optimizers drawn (momentum's velocity, an adaptive step)
+        full, brief = STEP_MEANING.get(drawn.pop(), STEP_MEANING[""]) if len(drawn) == 1 else STEP_MEANING[""]
+        times = f" ×{self.step_scale}" if self.step_scale > 1 else ""
+        self.step_meaning = (full + times, brief + times)
+
     @staticmethod
     def _paint_path(canvas: BrailleCanvas, i: int, px: np.ndarray, py_: np.ndarray, pw: int,
                     py: int) -> tuple[tuple[np.ndarray, np.ndarray], tuple | None]:
@@ -417,8 +470,10 @@ class ContourPanel(StripPanel):
             if mark is not None:  # on the darkest band color: a dot on its own path would vanish
                 return Segment(mark[0], self._style(("m", mark[1], 0)))
             bits = int(paths.bits[r, c])
-            if bits:  # a path's dots in its run's colour, over the surface's (the lower pixel's) colour
-                return Segment(chr(0x2800 + bits), self._style(("m", variant_rgb(int(paths.style[r, c])), bottom)))
+            if bits:  # a path's dots in its run's colour (a step's, lighter), over the surface's (the lower pixel's)
+                style = int(paths.style[r, c])
+                rgb = _step_rgb(style - STEP_STYLE) if style >= STEP_STYLE else variant_rgb(style)
+                return Segment(chr(0x2800 + bits), self._style(("m", rgb, bottom)))
             label = labels.get((r, c))
             if label is not None:
                 return Segment(label, self._style(("t", bottom)))
@@ -435,8 +490,8 @@ class ContourPanel(StripPanel):
         `under`: the runs whose paths lie under others, marked UNDER_MARK (the border says what it means). With the
         rows, how many runs had no room and are counted."""
         base = self.rich_style
-        entries = [(i, view.runs[i].label + (UNDER_MARK if view.runs[i].label in under else ""))
-                   for i in self._shown(view, s)]
+        entries = [(i, view.runs[i].label + (UNDER_MARK if view.runs[i].label in under else "")
+                    + _effective_lr(view.runs[i], s)) for i in self._shown(view, s)]
         for indent in (MARGIN, 0):
             rows = _wrap(entries, width - indent)
             if len(rows) <= max_rows:
@@ -514,6 +569,22 @@ def _wrap(entries: list[tuple[int, str]], width: int) -> list[list[tuple[int, st
         else:
             rows.append([entry])
     return rows
+
+
+def _effective_lr(run, s: Surface) -> str:
+    """An adaptive optimizer's learning rate for each of the two numbers now, lr/(√v̂+ε), after its name: why its
+    step is as long across the valley as along it (nothing for an optimizer that keeps none)."""
+    rates = run.measured.get("effective_lr")
+    if rates is None or not np.isfinite(rates).all():
+        return ""
+    x, y = axis_name(s.x_name), axis_name(s.y_name)
+    what = {"rmsprop": "lr/√s", "adagrad": "lr/√Σg²"}.get(run.settings.get("optimizer", ""), "lr/√v̂")
+    return f"  {what}: {x} {level_text(float(rates[0]))}, {y} {level_text(float(rates[1]))}"
+
+
+def _step_rgb(run: int) -> tuple[int, int, int]:
+    """A run's step now: its colour, lighter (told apart from the path it continues)."""
+    return blend(variant_rgb(run), (255, 255, 255), 0.55)
 
 
 def _rgb(index: int) -> tuple[int, int, int]:

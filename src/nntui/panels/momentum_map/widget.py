@@ -127,7 +127,7 @@ class MomentumMap(StripPanel):
             return
         curvatures = surface.curvatures
         self._fastest = best(curvatures)
-        legend = 3 if height >= 12 else 2 if height >= 8 else 1
+        legend = 4 if height >= 15 else 3 if height >= 12 else 2 if height >= 8 else 1
         pw, ph = width - MARGIN, height - 1 - legend
         if pw < 12 or ph < 3:
             self._strips = centered_message("too small for the map", width, height, self.rich_style)
@@ -145,8 +145,10 @@ class MomentumMap(StripPanel):
         # the axes' names where the tick line has room, left of its first label: β up, lr across
         strips[-1] = Strip.join([Strip([Segment("β↑ lr→ ", self.rich_style)]), strips[-1].crop(7)])
         room = border_room(self.outer_size.width)
-        self.set_titles(title=first_fit(["Momentum map: how fast each lr and momentum β converge",
-                                         "Momentum map: speed of each (lr, β)", "Momentum map", "(lr, β)"], room),
+        lams = f"λ {_num(curvatures[0])}, {_num(curvatures[1])}"
+        self.set_titles(title=first_fit([f"Momentum map: each (lr, β)'s speed, exact from the Hessian's {lams}",
+                                         f"Momentum map · exact from the Hessian's {lams}",
+                                         f"Momentum map · exact from {lams}", "Momentum map", "(lr, β)"], room),
                         subtitle=first_fit(self._subtitles(view), room))
         shown = {char for char, _, _ in marks.values()}
         self._strips = strips + self._legend(width, legend, curvatures, shown, shared, off_map)
@@ -185,7 +187,8 @@ class MomentumMap(StripPanel):
             marks[(row, column)] = (char, variant_rgb(i), PIN_RGB)
             placed.append((row, column, run.label))
         for row, column, label in placed:  # each dot named beside it, in its colour, where the words fit
-            _name_beside(marks, row, column, label, x_axis.cells, under, x_axis, y_axis)
+            _name_beside(marks, row, column, label, x_axis.cells, under,
+                         lambda lr, beta: int(rate(lr, beta, curvatures)[1]), x_axis, y_axis)
         if self.has_focus and self.cursor is not None:  # (a white cell: what is under it stays readable)
             column, row = self.cursor
             char, fg, _ = marks.get((row, column), ("┼", CURSOR_INK, None))
@@ -196,7 +199,8 @@ class MomentumMap(StripPanel):
         run = self.shown_run()
         name = run.label if run is not None else "the run"
         if not self.has_focus:
-            return ["tab here to try a point: ←→↑↓ and enter", "tab: try a point", ""]
+            return ["regions: how the slowest direction moves · tab here to try a point",
+                    "regions: how the slowest direction moves", "tab: try a point", ""]
         if self.cursor is None:
             return [f"←→↑↓ pick a point · enter: restart {name} there", "←→↑↓: pick a point", ""]
         return [f"enter: restart {name} at ┼ · [ ] other run", f"enter: restart {name} at ┼", "enter: restart at ┼", ""]
@@ -217,14 +221,30 @@ class MomentumMap(StripPanel):
         bar = max(4, min(16, width - sum(map(len, (before, after, last))) - 1))  # the words first, then the bar
         swatches = [Segment("█", self._style(("fg", _speed_rgb(fastest * (SLOWEST / fastest) ** (k / (bar - 1)),
                                                                  fastest)))) for k in range(bar)]
-        lines = [[Segment(before, base), *swatches, Segment(after, base), diverge, Segment(last, base)]]
+        bar_line = [Segment(before, base), *swatches, Segment(after, base), diverge, Segment(last, base)]
+        if rows >= 4:  # the key's words on a line of their own, the bar under them with its two ends
+            words = _fit_first(["colour: steps to get 10× closer to the minimum (log scale)",
+                                "colour: steps to 10× closer to the minimum (log)",
+                                "colour: steps to 10× closer (log)"], width)
+            bar = max(4, min(24, width - len(f"{low}  {SLOWEST}  diverges") - 2))
+            swatches = [Segment("█", self._style(("fg", _speed_rgb(fastest * (SLOWEST / fastest) ** (k / (bar - 1)),
+                                                                     fastest)))) for k in range(bar)]
+            lines = [[Segment(words, base)],
+                     [Segment(f"{low} ", base), *swatches, Segment(f" {SLOWEST}  ", base), diverge,
+                      Segment(" diverges", base)]]
+            rows -= 1
+        else:
+            lines = [bar_line]
         lr, beta, rho = self._fastest
         best_text = _fit_first([f"★ fastest: lr {_num(lr)} β {_num(beta)}, 10× closer every {_num(steps_per_tenth(rho))} steps",
                                 f"★ fastest lr {_num(lr)} β {_num(beta)}: 10× in {_num(steps_per_tenth(rho))} steps",
                                 f"★ fastest lr {_num(lr)} β {_num(beta)}", "★ fastest"], width)
         kinds = [("●", "● a run", "●run"), ("✗", "✗ diverged", "✗"), ("→", "→ off the map", "→off")]
-        runs = " · ".join(full for char, full, _ in kinds if char in shown)
-        marks = [best_text, runs, " ".join(["★ fastest", *(brief for char, _, brief in kinds if char in shown)])]
+        present = [(full, brief) for char, full, brief in kinds if char in shown]
+        runs = _fit_first([" · ".join([*(f for f, _ in present), "dark line: a region's edge"]),
+                           " · ".join([*(f for f, _ in present), "dark line: edge"]),
+                           " ".join([*(b for _, b in present), "dark: edge"])], width)
+        marks = [best_text, runs, " ".join(["★ fastest", *(brief for _, brief in present)])]
         cursor = self.has_focus and self.cursor is not None and self._cursor_point() is not None
         if cursor and (point := self._cursor_point()) is not None:
             rho_here, kind = rate(point[0], point[1], curvatures)
@@ -306,8 +326,10 @@ def _pixels(x_axis: Scale, y_axis: Scale, curvatures, fastest: float) -> tuple[l
     kinds = np.where(on_map, kinds, -1)
     steps = steps_per_tenth(rho)
     edge = np.zeros_like(on_map)
-    edge[:, :-1] |= (kinds[:, :-1] != kinds[:, 1:]) & (kinds[:, 1:] >= 0)
-    edge[:-1, :] |= (kinds[:-1, :] != kinds[1:, :]) & (kinds[1:, :] >= 0)
+    # (only between regions that converge: red against blue is its own edge, and dark cells there read as glitches)
+    converging = (kinds >= 0) & (kinds != DIVERGES)
+    edge[:, :-1] |= (kinds[:, :-1] != kinds[:, 1:]) & converging[:, 1:] & converging[:, :-1]
+    edge[:-1, :] |= (kinds[:-1, :] != kinds[1:, :]) & converging[1:, :] & converging[:-1, :]
     colors: list[list] = []
     for i in range(kinds.shape[0]):
         row = []
@@ -367,24 +389,31 @@ def _name_places(kinds: np.ndarray, taken: dict) -> dict[int, tuple[int, int]]:
     return places
 
 
-def _name_beside(marks: dict, row: int, column: int, label: str, columns: int, under, x_axis: Scale,
+def _name_beside(marks: dict, row: int, column: int, label: str, columns: int, under, kind_of, x_axis: Scale,
                  y_axis: Scale) -> None:
     """Write a run's label on the map beside its dot (right, left, else centred on the row above or below),
     each letter on the colour of its own cell's point, black or white as reads best; nothing where the words
-    would cover another mark or leave the map."""
+    would cover another mark or leave the map. A place inside the dot's own region first: the fastest run's name
+    written into the red beside it read as "diverges β=0.36 lr=0.16"."""
     centred = min(max(column - len(label) // 2, 0), columns - len(label))
-    for r, start, text in ((row, column + 1, f" {label}"), (row, column - len(label) - 1, f"{label} "),
-                           (row - 1, centred, label), (row + 1, centred, label)):
-        cells = range(start, start + len(text))
-        beta = float(y_axis.value_at(r))
-        if (start < 0 or start + len(text) > columns or not -1e-9 <= beta < 1  # (the bottom row's 0: -1e-17)
-                or any((r, c) in marks for c in cells)):
-            continue
-        unders = [under(max(float(x_axis.value_at(c)), 1e-12), max(beta, 0.0)) for c in cells]
-        ink = _ink(tuple(sum(u[i] for u in unders) // len(unders) for i in range(3)))  # (a run's colour on the
-        for c, char, bg in zip(cells, text, unders):  # map's pale cyan was unreadable: the dot keeps it)
-            marks[(r, c)] = (char, ink, bg)
-        return
+    own = kind_of(max(float(x_axis.value_at(column)), 1e-12), max(float(y_axis.value_at(row)), 0.0))
+    places = ((row, column + 1, f" {label}"), (row, column - len(label) - 1, f"{label} "),
+              (row - 1, centred, label), (row + 1, centred, label))
+    for same_region in (True, False):
+        for r, start, text in places:
+            cells = range(start, start + len(text))
+            beta = float(y_axis.value_at(r))
+            if (start < 0 or start + len(text) > columns or not -1e-9 <= beta < 1  # (the bottom row's 0: -1e-17)
+                    or any((r, c) in marks for c in cells)):
+                continue
+            points = [(max(float(x_axis.value_at(c)), 1e-12), max(beta, 0.0)) for c in cells]
+            if same_region and any(kind_of(*p) != own for p in points):
+                continue
+            unders = [under(*p) for p in points]
+            ink = _ink(tuple(sum(u[i] for u in unders) // len(unders) for i in range(3)))  # (a run's colour on
+            for c, char, bg in zip(cells, text, unders):  # the map's pale cyan was unreadable: the dot keeps it)
+                marks[(r, c)] = (char, ink, bg)
+            return
 
 
 def _mix(top, bottom):
