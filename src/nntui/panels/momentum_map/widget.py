@@ -209,32 +209,50 @@ class MomentumMap(StripPanel):
                 off_map: list[str]) -> list[Strip]:
         """The speed scale, what the marks are, and what the map leaves out, in the fullest forms that fit."""
         base = self.rich_style
+        lines = self._colour_key(width, two_lines=rows >= 4)
+        cursor, marks = self._mark_texts(width, curvatures, shown)
+        notes = [*([f"one cell holds {', '.join(shared)}"] if shared else []),
+                 *([f"not heavy-ball SGD, not on the map: {', '.join(off_map)}"] if off_map else [])]
+        room = rows - len(lines)
+        if room == 1:  # one line for all: the marks (short where they must be), then what the map leaves out
+            texts = [_fit_first([" · ".join(marks[:2] + notes), " · ".join(marks[:2]), marks[0] if cursor else
+                                 marks[-1]], width)]
+        else:
+            texts = [marks[0], " · ".join([marks[1], *notes])]
+        lines += [[Segment(_fit(text, width), base)] for text in texts[:max(room, 0)]]
+        return [Strip(line).adjust_cell_length(width, base) for line in lines]
+
+    def _colour_key(self, width: int, two_lines: bool) -> list[list[Segment]]:
+        """The colours' key: steps to get 10× closer, from the fastest point's (brightest) to SLOWEST, and red;
+        on two lines (the words, then the bar between its ends) where there is room."""
+        base = self.rich_style
         fastest = float(steps_per_tenth(self._fastest[2]))
-        diverge = Segment("█", self._style(("fg", DIVERGE_RGB)))
         low = _num(fastest)
-        # (what shrinks: the distance to the minimum; the loss, its square, falls 10× in half as many steps)
-        scale_forms = [(f"steps to get 10× closer to the minimum: {low} ", f" {SLOWEST} · ", " diverges"),
-                       (f"steps per 10× closer: {low} ", f" {SLOWEST} ", " diverges"),
-                       (f"steps/10× closer {low} ", f" {SLOWEST} ", " diverges"),
-                       (f"steps/10× {low} ", f" {SLOWEST} ", " diverges"), (f"{low} ", f" {SLOWEST} steps ", "")]
-        before, after, last = next((f for f in scale_forms if sum(map(len, f)) + 1 + 6 <= width), scale_forms[-1])
-        bar = max(4, min(16, width - sum(map(len, (before, after, last))) - 1))  # the words first, then the bar
-        swatches = [Segment("█", self._style(("fg", _speed_rgb(fastest * (SLOWEST / fastest) ** (k / (bar - 1)),
-                                                                 fastest)))) for k in range(bar)]
-        bar_line = [Segment(before, base), *swatches, Segment(after, base), diverge, Segment(last, base)]
-        if rows >= 4:  # the key's words on a line of their own, the bar under them with its two ends
+
+        def bar(cells: int) -> list[Segment]:
+            return [Segment("█", self._style(("fg", _speed_rgb(fastest * (SLOWEST / fastest) ** (k / (cells - 1)),
+                                                                 fastest)))) for k in range(cells)]
+
+        diverge = Segment("█", self._style(("fg", DIVERGE_RGB)))
+        if two_lines:
             words = _fit_first(["colour: steps to get 10× closer to the minimum (log scale)",
                                 "colour: steps to 10× closer to the minimum (log)",
                                 "colour: steps to 10× closer (log)"], width)
-            bar = max(4, min(24, width - len(f"{low}  {SLOWEST}  diverges") - 2))
-            swatches = [Segment("█", self._style(("fg", _speed_rgb(fastest * (SLOWEST / fastest) ** (k / (bar - 1)),
-                                                                     fastest)))) for k in range(bar)]
-            lines = [[Segment(words, base)],
-                     [Segment(f"{low} ", base), *swatches, Segment(f" {SLOWEST}  ", base), diverge,
-                      Segment(" diverges", base)]]
-            rows -= 1
-        else:
-            lines = [bar_line]
+            cells = max(4, min(24, width - len(f"{low}  {SLOWEST}  diverges") - 2))
+            return [[Segment(words, base)], [Segment(f"{low} ", base), *bar(cells), Segment(f" {SLOWEST}  ", base),
+                                             diverge, Segment(" diverges", base)]]
+        # (what shrinks: the distance to the minimum; the loss, its square, falls 10× in half as many steps)
+        forms = [(f"steps to get 10× closer to the minimum: {low} ", f" {SLOWEST} · ", " diverges"),
+                 (f"steps per 10× closer: {low} ", f" {SLOWEST} ", " diverges"),
+                 (f"steps/10× closer {low} ", f" {SLOWEST} ", " diverges"),
+                 (f"steps/10× {low} ", f" {SLOWEST} ", " diverges"), (f"{low} ", f" {SLOWEST} steps ", "")]
+        before, after, last = next((f for f in forms if sum(map(len, f)) + 1 + 6 <= width), forms[-1])
+        cells = max(4, min(16, width - sum(map(len, (before, after, last))) - 1))  # the words first, then the bar
+        return [[Segment(before, base), *bar(cells), Segment(after, base), diverge, Segment(last, base)]]
+
+    def _mark_texts(self, width: int, curvatures, shown: set[str]) -> tuple[bool, list[str]]:
+        """(whether the cursor is out, [what the first line says, the second's, the briefest]): the cursor's
+        reading where it is out (it answers the key just pressed), else the fastest point; then the marks."""
         lr, beta, rho = self._fastest
         best_text = _fit_first([f"★ fastest: lr {_num(lr)} β {_num(beta)}, 10× closer every {_num(steps_per_tenth(rho))} steps",
                                 f"★ fastest lr {_num(lr)} β {_num(beta)}: 10× in {_num(steps_per_tenth(rho))} steps",
@@ -244,29 +262,16 @@ class MomentumMap(StripPanel):
         runs = _fit_first([" · ".join([*(f for f, _ in present), "dark line: a region's edge"]),
                            " · ".join([*(f for f, _ in present), "dark line: edge"]),
                            " ".join([*(b for _, b in present), "dark: edge"])], width)
-        marks = [best_text, runs, " ".join(["★ fastest", *(brief for _, brief in present)])]
-        cursor = self.has_focus and self.cursor is not None and self._cursor_point() is not None
-        if cursor and (point := self._cursor_point()) is not None:
-            rho_here, kind = rate(point[0], point[1], curvatures)
-            here = f"┼ lr {_num(point[0])} β {_num(point[1])}"
-            # (the cursor's own reading first: it answers the key just pressed; the marks' key after it)
-            marks = [_fit_first([f"{here}: diverges"] if int(kind) == DIVERGES else
-                                [f"{here}: 10× closer every {_num(steps_per_tenth(rho_here))} steps, {KINDS[int(kind)]}",
-                                 f"{here}: 10× in {_num(steps_per_tenth(rho_here))} steps, {KINDS[int(kind)]}",
-                                 f"{here}: 10×/{_num(steps_per_tenth(rho_here))} steps"], width), marks[-1], marks[-1]]
-        notes = []
-        if shared:
-            notes.append(f"one cell holds {', '.join(shared)}")
-        if off_map:
-            notes.append(f"not heavy-ball SGD, not on the map: {', '.join(off_map)}")
-        if rows == 2:  # one line for all: the marks (short where they must be), then what the map leaves out
-            texts = [_fit_first([" · ".join(marks[:2] + notes), " · ".join(marks[:2]), marks[0] if cursor else
-                                 marks[-1]], width)]
-        else:
-            texts = [marks[0], " · ".join([marks[1], *notes])]
-        for text in texts[:rows - 1]:
-            lines.append([Segment(_fit(text, width), base)])
-        return [Strip(line).adjust_cell_length(width, base) for line in lines]
+        brief = " ".join(["★ fastest", *(b for _, b in present)])
+        point = self._cursor_point() if self.has_focus and self.cursor is not None else None
+        if point is None:
+            return False, [best_text, runs, brief]
+        rho_here, kind = rate(point[0], point[1], curvatures)
+        here, steps = f"┼ lr {_num(point[0])} β {_num(point[1])}", _num(steps_per_tenth(rho_here))
+        reading = _fit_first([f"{here}: diverges"] if int(kind) == DIVERGES else
+                             [f"{here}: 10× closer every {steps} steps, {KINDS[int(kind)]}",
+                              f"{here}: 10× in {steps} steps, {KINDS[int(kind)]}", f"{here}: 10×/{steps} steps"], width)
+        return True, [reading, brief, brief]
 
     def _cell_with(self, marks: dict):
         def cell(r: int, c: int, top, bottom) -> Segment:
