@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
 
@@ -24,19 +22,25 @@ def iterate(lr: float, beta: float, curvatures: tuple[float, ...], steps: int = 
     return np.array(errors)
 
 
+def _moves(e: np.ndarray) -> str:
+    """How one direction's error moves over a stretch of steps: its sign flips every step (zig-zag), now and then
+    (ripples: a spiral's sign turns every half period), or never (smooth)."""
+    signs = np.sign(e[np.abs(e) > 0])
+    flips = np.mean(signs[1:] != signs[:-1]) if len(signs) > 1 else 0.0
+    return "zig-zag" if flips > 0.95 else "ripples" if flips > 0 else "smooth"
+
+
 def observed(lr: float, beta: float, curvatures: tuple[float, ...]) -> tuple[float, str]:
-    """(rate, kind) read off an iterated run: the slowest direction's error over its last steps."""
+    """(rate, kind) read off an iterated run: the slowest direction's shrinking over its last steps; how the path
+    moves, from every direction's signs over its first 60 steps (before the fast ones underflow)."""
     errors = iterate(lr, beta, curvatures)
     slowest = int(np.argmax(np.abs(errors[-1])))
-    e = errors[:, slowest]
-    late = e[200:]
+    late = errors[200:, slowest]
     rho = (np.abs(late[-1]) / np.abs(late[0])) ** (1 / (len(late) - 1)) if late[0] != 0 else 0.0
     if rho >= 1:
         return rho, "diverges"
-    signs = np.sign(late[np.abs(late) > 0])
-    flips = np.mean(signs[1:] != signs[:-1]) if len(signs) > 1 else 0.0
-    # every step flips: zig-zag; some steps flip: ripples (a spiral's sign turns every period/2 steps); none: smooth
-    return rho, "zig-zag" if flips > 0.95 else "ripples" if flips > 0 else "smooth"
+    kinds = {_moves(errors[5:60, d]) for d in range(errors.shape[1])}
+    return rho, next(k for k in ("ripples", "zig-zag", "smooth") if k in kinds)
 
 
 @pytest.mark.parametrize("lr", [0.01, 0.05, 0.1, 0.16, 0.2, 0.23])
@@ -48,7 +52,9 @@ def test_map_rates_and_regions_match_iterated_runs(lr, beta):
         assert seen_kind == "diverges"
         return
     assert seen_rho == pytest.approx(float(rho), rel=0.02)
-    if abs(float(rho) - math.sqrt(beta)) > 1e-3 or KINDS[int(kind)] != "ripples":  # (a root on the border: either)
+    # (a direction on a border, a double root, may be read either way)
+    on_border = any(abs((1 - lr * lam + beta) ** 2 - 4 * beta) < 1e-6 for lam in CURVATURES)
+    if not on_border:
         assert seen_kind == KINDS[int(kind)], (lr, beta)
 
 
@@ -94,7 +100,7 @@ def test_region_names_lie_inside_their_regions():
     x_axis, y_axis = scale(0.0, 0.26, 60, label_width=6, gap=7), scale(0.0, 1.0, 14, flip=True, anchor="middle")
     _, kinds = _pixels(x_axis, y_axis, CURVATURES, 4.5)
     places = _name_places(kinds, {})
-    assert {KINDS[k] for k in places} >= {"smooth", "ripples", "diverges"}
+    assert {KINDS[k] for k in places} >= {"ripples", "diverges"}  # (the others: where they have room)
     for k, (row, column) in places.items():
         under = kinds[2 * row:2 * row + 2, column:column + len(KINDS[k])]
         assert (under == k).all(), KINDS[k]

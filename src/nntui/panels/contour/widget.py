@@ -68,15 +68,16 @@ TAIL_CELLS = 3  # … or in under a quarter of its last quarter (at least this m
 UNDER_MARK = "*"  # after a run's name in the legend: its path lies under others' (the border says so)
 STEP_APART = 5  # a step this many dots long or more is marked where it lands (shorter ones would merge)
 STEP_STYLE = 1000  # canvas styles from here: run i's step now (STEP_STYLE + i), apart from its path's (i)
-STEP_DOTS = 4      # a step shorter than this (in dots) is not drawn: a head on a dot says nothing
-SEEN_DOTS = 10     # … and the longest is drawn at least this long, at the smallest of STEP_SCALES that makes it so
-STEP_SCALES = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
+STEP_DOTS = 8        # a step's direction is drawn this long (four cells across)
+STEP_SHARE = 1e-3    # … where the step is at least this share of the picture (one at its minimum points nowhere)
 HEADS = "▶◥▲◤◀◣▼◢"  # a step's head, by direction counter-clockwise from east (not the → of a run off the plot)
 STEP_MEANING = {  # what a head's line is, in full and in brief, by the optimizer of the runs drawing one
-    "sgd": ("▶ velocity as a step, lr·v", "▶lr·v"),
-    "adam": ("▶ step now, lr·m̂/(√v̂+ε)", "▶step"), "adamw": ("▶ step now, lr·m̂/(√v̂+ε)", "▶step"),
-    "rmsprop": ("▶ step now, lr·g/(√s+ε)", "▶step"), "adagrad": ("▶ step now, lr·g/(√Σg²+ε)", "▶step"),
-    "": ("▶ each run's step now, from its optimizer's state", "▶step"),
+    "sgd": ("▶ which way its velocity lr·v goes", "▶velocity"),
+    "adam": ("▶ which way its step lr·m̂/(√v̂+ε) goes", "▶its step"),
+    "adamw": ("▶ which way its step lr·m̂/(√v̂+ε) goes", "▶its step"),
+    "rmsprop": ("▶ which way its step lr·g/(√s+ε) goes", "▶its step"),
+    "adagrad": ("▶ which way its step lr·g/(√Σg²+ε) goes", "▶its step"),
+    "": ("▶ which way each run's optimizer state steps now", "▶its step"),
 }
 Window = tuple[tuple[float, float], tuple[float, float]]
 
@@ -173,8 +174,7 @@ class ContourPanel(StripPanel):
         self.under: list[str] = []  # the runs whose paths lie under others' in most cells (the border names them)
         self.under_in_legend = False  # … or the legend under the plot marks them "(under)"
         self.at_minimum = 0  # runs whose "now" is the minimum's cell: one ⊕, in the colour of the last drawn
-        self.step_meaning = STEP_MEANING[""]  # what the step heads drawn last are (full, brief) …
-        self.step_scale = 1                   # … and how many times their true length they are drawn
+        self.step_meaning = STEP_MEANING[""]  # what the step heads drawn last are (full, brief)
 
     def on_mount(self) -> None:
         self.set_titles(title="Loss surface")
@@ -384,27 +384,29 @@ class ContourPanel(StripPanel):
 
     def _paint_steps(self, view: View, s: Surface, window: Window, canvas: BrailleCanvas, markers: dict, pw: int,
                      py: int) -> None:
-        """Each shown run's step now, as its optimizer's state sets it (momentum's velocity lr·v, Adam's
-        lr·m̂/(√v̂+ε)): a line from its point, in a lighter shade of its colour, with a head where it ends (cut at
-        the edge). Where the longest is too short to see, all are drawn `scale` times as long (1, 2, 5, 10, …:
-        the legend says so); one still under STEP_DOTS dots, or a run whose optimizer keeps no state: none."""
+        """Which way each shown run's optimizer state steps now (momentum's velocity lr·v, Adam's lr·m̂/(√v̂+ε)): a
+        line of STEP_DOTS dots from its point, in a lighter shade of its colour, with a head (cut at the edge).
+        A direction, not a length: the steps are a pixel or two on the picture, and drawn ×N in each panel (N
+        its own) they were compared across panels and misread. None where the step has shrunk under a
+        thousandth of the picture (a run at its minimum points nowhere) or the optimizer keeps no state."""
         drawn: set[str] = set()
-        steps: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        (x0, x1), (y0, y1) = window
         for i in self._shown(view, s):
             run = view.runs[i]
             step = run.measured.get("optimizer_step")
             if step is None or run.position is None or run.diverged_at is not None:
                 continue
-            if np.isfinite(step).all() and np.isfinite(run.position).all():
-                steps[i] = (run.position, step)
-        dots = {i: 2 * math.hypot(*np.diff(np.stack(to_pixels(np.array([at, at + step]), *window, pw, py)), axis=1)
-                                  .ravel()) for i, (at, step) in steps.items()}
-        longest = max(dots.values(), default=0.0)
-        self.step_scale = next((k for k in STEP_SCALES if longest * k >= SEEN_DOTS), STEP_SCALES[-1])
-        for i, (at, step) in steps.items():
-            if dots[i] * self.step_scale < STEP_DOTS:
+            if not (np.isfinite(step).all() and np.isfinite(run.position).all()):
                 continue
-            px, py_ = to_pixels(np.array([at, at + self.step_scale * step]), *window, pw, py)
+            if math.hypot(step[0] / (x1 - x0), step[1] / (y1 - y0)) < STEP_SHARE:
+                continue
+            px, py_ = to_pixels(np.array([run.position, run.position + step]), *window, pw, py)
+            dx, dy = px[1] - px[0], py_[1] - py_[0]
+            length = math.hypot(dx, dy)
+            if length == 0:
+                continue
+            reach = STEP_DOTS / 2 / length  # (a pixel is two dots across)
+            px, py_ = np.array([px[0], px[0] + dx * reach]), np.array([py_[0], py_[0] + dy * reach])
             segments, _ = clip_path(px, py_, pw, py)
             if not len(segments):
                 continue
@@ -412,13 +414,10 @@ class ContourPanel(StripPanel):
             x, y = segments[-1, 2:]  # (clipped to the plot's edge, half a pixel out at most)
             head = (min(max(int(round(y)), 0), py - 1) // 2, min(max(int(round(x)), 0), pw - 1))
             if head not in markers:
-                angle = math.atan2(-(py_[1] - py_[0]), px[1] - px[0])
-                markers[head] = (HEADS[round(angle / (math.pi / 4)) % 8], _step_rgb(i))
-            drawn.add(view.runs[i].settings.get("optimizer", ""))
+                markers[head] = (HEADS[round(math.atan2(-dy, dx) / (math.pi / 4)) % 8], _step_rgb(i))
+            drawn.add(run.settings.get("optimizer", ""))
         # what the heads are, in the words of the optimizers drawn (momentum's velocity, an adaptive step)
-        full, brief = STEP_MEANING.get(drawn.pop(), STEP_MEANING[""]) if len(drawn) == 1 else STEP_MEANING[""]
-        times = f" ×{self.step_scale}" if self.step_scale > 1 else ""
-        self.step_meaning = (full + times, brief + times)
+        self.step_meaning = STEP_MEANING.get(drawn.pop(), STEP_MEANING[""]) if len(drawn) == 1 else STEP_MEANING[""]
 
     @staticmethod
     def _paint_path(canvas: BrailleCanvas, i: int, px: np.ndarray, py_: np.ndarray, pw: int,
@@ -578,7 +577,7 @@ def _effective_lr(run, s: Surface) -> str:
     if rates is None or not np.isfinite(rates).all():
         return ""
     x, y = axis_name(s.x_name), axis_name(s.y_name)
-    what = {"rmsprop": "lr/√s", "adagrad": "lr/√Σg²"}.get(run.settings.get("optimizer", ""), "lr/√v̂")
+    what = {"rmsprop": "lr/(√s+ε)", "adagrad": "lr/(√Σg²+ε)"}.get(run.settings.get("optimizer", ""), "lr/(√v̂+ε)")
     return f"  {what}: {x} {level_text(float(rates[0]))}, {y} {level_text(float(rates[1]))}"
 
 

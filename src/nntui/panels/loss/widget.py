@@ -204,7 +204,7 @@ class LossPlot(StripPanel):
             (("━ training", "━ train"), held_out),
             (validation_entry(marks), held_out),
             (("✗ diverged", "✗ diverged"), "✗" in marks), (("↑ off the top", "↑ off top"), "↑" in marks),
-            ((f"↓ below {tick_label(FLOOR, 5)}", "↓ below"), "↓" in marks),
+            ((f"↓ below {tick_label(FLOOR, 5)}", f"↓ <{tick_label(FLOOR, 5)}"), "↓" in marks),  # (bare "↓ below" said not what)
             (("▼N: lowest val, at step N", "▼N: val min, step N"), "▼" in marks), (("■ stopped early: back to ▼'s weights", "■ stopped, ▼ kept"), "■" in marks),
             (("✎ edited", "✎ edit"), "✎" in marks),
             (("faint: before smoothing", "faint: raw") if self._raw_trace else

@@ -13,7 +13,8 @@ whose eigenvalues z are the roots of z² − (1 − αλ + β)·z + β = 0 (Goh,
 2017). After k steps the error shrinks like |z|^k, for the larger root: its modulus ρ is the direction's rate.
 The roots also say how the error moves: real and positive, it shrinks smoothly; complex (|z| = √β), it
 spirals in, overshooting and coming back (ripples); real and negative, it flips sign every step (zig-zag);
-ρ ≥ 1, it grows (diverges). The run's rate is its slowest direction's ρ, and that direction sets the kind.
+ρ ≥ 1, it grows (diverges). The run's rate is its slowest direction's ρ; its path shows every direction's kind
+(rate() says which wins).
 """
 
 from __future__ import annotations
@@ -46,18 +47,15 @@ def direction(lr, beta, lam: float) -> tuple[np.ndarray, np.ndarray]:
 
 
 def rate(lr, beta, curvatures: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray]:
-    """(ρ, kind) of the whole quadratic: its slowest eigen-direction's (a tie: the steeper one's kind, whose
-    swings are the ones a path shows)."""
-    best_rho, best_kind = None, None
-    for lam in sorted(curvatures, reverse=True):
-        rho, kind = direction(lr, beta, lam)
-        if best_rho is None or best_kind is None:
-            best_rho, best_kind = rho, kind
-        else:
-            slower = rho > best_rho * (1 + 1e-9)
-            best_rho, best_kind = np.where(slower, rho, best_rho), np.where(slower, kind, best_kind)
-    assert best_rho is not None and best_kind is not None
-    return best_rho, best_kind
+    """(ρ, kind) of the whole quadratic: the slowest eigen-direction's ρ (it sets the speed), and how the path
+    moves, which every direction shows: it diverges if one grows; it ripples if one spirals; it zig-zags if one
+    flips sign every step; else it slides in smoothly. (Named after the slowest direction alone, plain SGD at
+    its best lr sat in "smooth" while its path zig-zagged across the valley.)"""
+    rhos, kinds = zip(*(direction(lr, beta, lam) for lam in curvatures))
+    kinds_now = np.stack(np.broadcast_arrays(*kinds))
+    visible = np.select([(kinds_now == DIVERGES).any(0), (kinds_now == RIPPLES).any(0), (kinds_now == ZIGZAG).any(0)],
+                        [DIVERGES, RIPPLES, ZIGZAG], SMOOTH)
+    return np.max(np.stack(np.broadcast_arrays(*rhos)), axis=0), visible
 
 
 def steps_per_tenth(rho: np.ndarray | float) -> np.ndarray:

@@ -140,7 +140,10 @@ class MomentumMap(StripPanel):
         self._axes = (x_axis, y_axis)
         colors, kinds = _pixels(x_axis, y_axis, curvatures, float(steps_per_tenth(self._fastest[2])))
         marks, shared, off_map = self._marks(view, x_axis, y_axis, curvatures)
-        marks.update(_region_names(kinds, colors, marks))
+        places = _name_places(kinds, marks)
+        marks.update(_region_names(places, colors))
+        # a region on the map too thin for its name is named in the legend (plain SGD's zig-zag band, at the bottom)
+        unnamed = [KINDS[k] for k in sorted(set(np.unique(kinds).tolist()) - {-1} - set(places))]
         strips = scaled_strips(x_axis, y_axis, colors, self.rich_style, self._cell_with(marks))
         # the axes' names where the tick line has room, left of its first label: β up, lr across
         strips[-1] = Strip.join([Strip([Segment("β↑ lr→ ", self.rich_style)]), strips[-1].crop(7)])
@@ -148,10 +151,11 @@ class MomentumMap(StripPanel):
         lams = f"λ {_num(curvatures[0])}, {_num(curvatures[1])}"
         self.set_titles(title=first_fit([f"Momentum map: each (lr, β)'s speed, exact from the Hessian's {lams}",
                                          f"Momentum map · exact from the Hessian's {lams}",
+                                         f"Momentum map · from the Hessian ({lams})",
                                          f"Momentum map · exact from {lams}", "Momentum map", "(lr, β)"], room),
                         subtitle=first_fit(self._subtitles(view), room))
         shown = {char for char, _, _ in marks.values()}
-        self._strips = strips + self._legend(width, legend, curvatures, shown, shared, off_map)
+        self._strips = strips + self._legend(width, legend, curvatures, shown, shared, off_map, unnamed)
 
     def _marks(self, view: View, x_axis: Scale, y_axis: Scale, curvatures) -> tuple[dict, list[str], list[str]]:
         """{(row, column): (char, fg, bg)} for the runs (each named beside its dot where there is room), the fastest
@@ -199,19 +203,20 @@ class MomentumMap(StripPanel):
         run = self.shown_run()
         name = run.label if run is not None else "the run"
         if not self.has_focus:
-            return ["regions: how the slowest direction moves · tab here to try a point",
-                    "regions: how the slowest direction moves", "tab: try a point", ""]
+            return ["regions: how the path moves · tab here to try a point", "regions: how the path moves",
+                    "tab: try a point", ""]
         if self.cursor is None:
             return [f"←→↑↓ pick a point · enter: restart {name} there", "←→↑↓: pick a point", ""]
         return [f"enter: restart {name} at ┼ · [ ] other run", f"enter: restart {name} at ┼", "enter: restart at ┼", ""]
 
     def _legend(self, width: int, rows: int, curvatures, shown: set[str], shared: list[str],
-                off_map: list[str]) -> list[Strip]:
+                off_map: list[str], unnamed: list[str]) -> list[Strip]:
         """The speed scale, what the marks are, and what the map leaves out, in the fullest forms that fit."""
         base = self.rich_style
         lines = self._colour_key(width, two_lines=rows >= 4)
         cursor, marks = self._mark_texts(width, curvatures, shown)
-        notes = [*([f"one cell holds {', '.join(shared)}"] if shared else []),
+        notes = [*([f"{' and '.join(unnamed)}: regions too thin to name"] if unnamed else []),
+                 *([f"one cell holds {', '.join(shared)}"] if shared else []),
                  *([f"not heavy-ball SGD, not on the map: {', '.join(off_map)}"] if off_map else [])]
         room = rows - len(lines)
         if room == 1:  # one line for all: the marks (short where they must be), then what the map leaves out
@@ -354,10 +359,10 @@ def _speed_rgb(steps: float, fastest: float) -> tuple[int, int, int]:
     return ramp(FAST_TO_SLOW, round(min(t, 1.0) * (LEVELS - 1)) / (LEVELS - 1))
 
 
-def _region_names(kinds: np.ndarray, colors: list[list], taken: dict) -> dict:
-    """Each region's name written inside it (_name_places); {(row, column): (char, fg, bg)}."""
+def _region_names(places: dict[int, tuple[int, int]], colors: list[list]) -> dict:
+    """Each region's name written where _name_places put it; {(row, column): (char, fg, bg)}."""
     out: dict = {}
-    for k, (r, c) in _name_places(kinds, taken).items():
+    for k, (r, c) in places.items():
         unders = [_mix(colors[2 * r][c + d], colors[2 * r + 1][c + d]) for d in range(len(KINDS[k]))]
         ink = _ink(tuple(sum(u[i] for u in unders) // len(unders) for i in range(3)))  # one ink for the word
         for d, char in enumerate(KINDS[k]):

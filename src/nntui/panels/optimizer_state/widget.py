@@ -18,9 +18,10 @@ from ...ui.panel import RUN_BINDINGS, StripPanel, cut_run_name
 from ..loss.widget import x_extent
 from .probe import FIELDS
 
-# a colour per parameter tensor: blue, orange, green, pink, yellow, cyan, red, grey (told apart on a dark ground)
-TENSOR_RGB = ((90, 160, 255), (250, 150, 50), (80, 210, 110), (230, 120, 200), (230, 220, 60), (60, 210, 230),
-              (240, 70, 80), (180, 180, 180))
+# a colour per parameter tensor, none a run's (x in blue and y in orange read as the sgd and momentum runs):
+# white, magenta, lime, salmon, violet, cyan, tan, grey
+TENSOR_RGB = ((240, 240, 240), (230, 70, 230), (170, 240, 60), (255, 150, 120), (150, 110, 255), (0, 225, 225),
+              (200, 160, 100), (140, 140, 140))
 
 # what each optimizer keeps and how it steps, for the heading (the catalog's names)
 RULES = {
@@ -65,8 +66,9 @@ class OptimizerStatePanel(StripPanel):
         # plain SGD's (its velocity against the gradient); plain SGD's, 1 throughout, says it keeps nothing
         if np.isfinite(effective).any():
             values, guide = effective, (run.lr if np.isfinite(run.lr) else None)
-            heading = ["effective lr of each parameter: lr/(√v̂+ε) (log) · ┄ the lr",
-                       "effective lr, lr/(√v̂+ε) (log) · ┄ lr", "effective lr (log) · ┄ lr", "effective lr"]
+            lr = f" {run.lr:.3g}" if guide is not None else ""
+            heading = [f"effective lr of each parameter: lr/(√v̂+ε) (log) · ┄ the lr{lr}",
+                       f"effective lr, lr/(√v̂+ε) (log) · ┄ lr{lr}", f"effective lr (log) · ┄ lr{lr}", "effective lr"]
         else:
             values, guide = ratios, 1.0
             heading = ["each parameter's step ÷ plain SGD's lr·g (log) · ┄ 1: the same",
