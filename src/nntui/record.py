@@ -288,10 +288,18 @@ class History:
     @classmethod
     def for_scenario(cls, scenario) -> History:
         """An empty history of the scenario's runs, which judges its claims."""
-        return cls([v.label for v in scenario.variants], [v.settings() for v in scenario.variants],
-                   scenario.view.smoothing or 0.9, scenario.checks, frozenset(scenario.view.at.values()),
-                   linear=not scenario.view.log_y, above_floor=scenario.view.above_floor,
-                   measures=measured(scenario.view.panels))
+        history = cls([v.label for v in scenario.variants], [v.settings() for v in scenario.variants],
+                      scenario.view.smoothing or 0.9, scenario.checks, frozenset(scenario.view.at.values()),
+                      linear=not scenario.view.log_y, above_floor=scenario.view.above_floor,
+                      measures=measured(scenario.view.panels))
+        for index, variant in enumerate(scenario.variants):
+            history.mark_branch(index, variant)
+        return history
+
+    def mark_branch(self, index: int, variant) -> None:
+        """A branch (from = "label@step") takes its own settings at its step: marked there, as an edit is (✎)."""
+        if variant.branch is not None:
+            self.runs[index].edits.append(variant.branch[1])
 
     def add(self, frame: Frame) -> None:
         for k, rf in enumerate(frame.runs):

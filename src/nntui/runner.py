@@ -346,6 +346,7 @@ class Runner:
                 with self._lock:
                     self.scenario = scenario
                     self.history.restart(index, variant.label, variant.settings(), scenario.checks)
+                    self.history.mark_branch(index, variant)
                 self._publish(engine)
             case ContinueRun(index=index, scenario=scenario):
                 variant = scenario.variants[index]

@@ -81,7 +81,8 @@ def _batches(runs: list[RunState], scenario: Scenario, devices: list[str], own_s
     trains alone: a batch keeps its runs' momentum in one tensor of its own."""
     keys: dict[tuple, list[int]] = {}
     for i, (v, d) in enumerate(zip(scenario.variants, devices)):
-        key = None if own_state and v.train.momentum else batch_key(v, scenario.run_seed(v), d)
+        # (a branch changes its settings mid-run: it trains alone)
+        key = None if (own_state and v.train.momentum) or v.branch else batch_key(v, scenario.run_seed(v), d)
         if key is not None:
             keys.setdefault(key, []).append(i)
     return [BatchedRuns([runs[i] for i in members]) for members in keys.values() if len(members) > 1]
@@ -149,7 +150,13 @@ class Engine:
             self._slice = SliceState(self.runs[0].params, scenario.meta.seed, self.surface_members)
 
     def _new_run(self, variant: Variant, device: str) -> RunState:
-        return RunState(variant, device, self.scenario.run_seed(variant), self._tensors, **self._options)
+        if variant.branch is None:
+            return RunState(variant, device, self.scenario.run_seed(variant), self._tensors, **self._options)
+        # a branch is its parent, step for step, until it takes its own settings (RunState.branch_to)
+        parent = next(v for v in self.scenario.variants if v.label == variant.branch[0])
+        run = RunState(parent, device, self.scenario.run_seed(parent), self._tensors, **self._options)
+        run.label, run.branch_to = variant.label, variant
+        return run
 
     def restart_run(self, index: int, variant: Variant) -> None:
         """An edited variant starts over from step 0 (same seed: the same initial weights); the others go on."""

@@ -35,6 +35,7 @@ class RunState:
                  checkpoints: frozenset[int] = frozenset(), panel_probes: tuple[type, ...] = ()):
         self.variant = variant
         self.label = variant.label
+        self.branch_to: Variant | None = None  # a branch: the settings it takes at its step (Engine._new_run)
         ds = variant.dataset
         key = (id(ds), device)
         if key not in tensors:  # variants on the same data share its tensors
@@ -174,8 +175,20 @@ class RunState:
         return torch.cat([p.detach().reshape(-1) for p in self.params]).clone()
 
     def train_step(self) -> None:
+        at = self.branch_to.branch if self.branch_to is not None else None
+        if at is not None and self.step >= at[1]:
+            self._branch()
         with self._random():
             self._train_step()
+
+    def _branch(self) -> None:
+        """A branch leaves its parent here: its own settings from this step on (another optimizer: a new one,
+        its state empty); the weights and the batch order go on."""
+        assert self.branch_to is not None
+        variant, self.branch_to = self.branch_to, None
+        if variant.train.optimizer != self.variant.train.optimizer:
+            self.optimizer = build_optimizer(variant.train, self.params)
+        self.retune(variant)
 
     def _train_step(self) -> None:
         started, evaluating = clock(), self.eval_seconds

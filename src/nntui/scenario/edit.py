@@ -18,6 +18,7 @@ import tomli_w
 from ..claims import parse as parse_claim
 from ..claims import renamed
 from ..files import write_atomically
+from .live import LIVE_FIELDS, changed_fields
 from .loader import _DATA, Scenario, Variant, load_raw
 from .spec import ModelSpec, TrainSpec
 
@@ -38,11 +39,15 @@ def explicit_raw(scenario: Scenario) -> dict[str, Any]:
     variants = []
     for v in scenario.variants:
         entry: dict[str, Any] = {"label": v.label}
+        parent = None
+        if v.branch is not None:  # what it changes from its parent: the loader lays that over the parent's entry
+            entry["from"] = f"{v.branch[0]}@{v.branch[1]}"
+            parent = next(p for p in scenario.variants if p.label == v.branch[0])
         for section, spec in (("data", v.data), ("model", v.model), ("train", v.train)):
             if spec is None:
                 continue
             now = spec.model_dump(mode="json")
-            base = bases[section]
+            base = bases[section] if parent is None else getattr(parent, section).model_dump(mode="json")
             if section == "data" and now.get("kind") != base.get("kind"):
                 diff = now  # another kind of data: the whole table
             else:
@@ -71,34 +76,14 @@ def with_variant(scenario: Scenario, index: int, changes: dict[str, Any]) -> Sce
     return _reload(scenario, raw)
 
 
-# settings a run can take mid-run, keeping its weights, its optimizer's state and its batch order (the engine's
-# RunState.retune); anything else (data, architecture, optimizer, batch size, length, seed) starts it over
-LIVE_FIELDS = frozenset({
-    "train.lr", "train.momentum", "train.nesterov", "train.weight_decay", "train.betas", "train.eps", "train.alpha",
-    "train.schedule", "train.gamma", "train.step_size", "train.power", "train.lr_min",
-    "train.l1", "train.early_stop", "train.eval_mode", "model.dropout"})
-
-
 def live_problem(before: Variant, after: Variant) -> str | None:
     """Why run `before` cannot go on as `after` without starting over, as a one-line hint; None: it can."""
-    fields = [f"{section}.{name}" for section in ("data", "model", "train")
-              for name in _fields(getattr(before, section)) | _fields(getattr(after, section))
-              if _value(before, section, name) != _value(after, section, name)]
-    fixed = [f for f in fields if f not in LIVE_FIELDS]
+    fixed = [f for f in changed_fields(before, after) if f not in LIVE_FIELDS]
     if fixed:
         return f"{fixed[0]} cannot change mid-run (press Apply to restart the run with it)"
     if after.model.dropout_rates() and not before.model.dropout_rates():
         return "dropout can change mid-run only where the model already has it (press Apply to restart)"
     return None
-
-
-def _fields(spec: Any) -> set[str]:
-    return set(type(spec).model_fields) if spec is not None else set()
-
-
-def _value(variant: Variant, section: str, name: str) -> Any:
-    spec = getattr(variant, section)
-    return getattr(spec, name, None) if spec is not None else None
 
 
 def edited_label(label: str, changes: dict[str, Any]) -> str:
@@ -110,6 +95,21 @@ def edited_label(label: str, changes: dict[str, Any]) -> str:
         key = next((k for k in changes if k.rpartition(".")[2] == name), None) if eq else None
         parts.append(f"{name}={changes[key]}" if key else part)
     return ", ".join(parts) + " ✎"
+
+
+def with_branch(scenario: Scenario, index: int, step: int, changes: dict[str, Any], label: str) -> Scenario:
+    """A new run: run `index` up to `step`, then with `changes` ("section.field" → value); appended (the others
+    keep their places) under `label`. Validated: only what can change mid-run, and the optimizer, may change."""
+    raw = explicit_raw(scenario)
+    parent = raw["variant"][index]
+    if "from" in parent:  # a branch of a branch: from the run it came from, at the later step
+        raise ValueError(f"'{parent['label']}' is a branch itself: branch its parent, '{parent['from']}'")
+    entry: dict[str, Any] = {"label": label, "from": f"{parent['label']}@{step}"}
+    for key, value in changes.items():
+        section, _, field = key.partition(".")
+        entry.setdefault(section, {})[field] = value
+    raw["variant"].append(entry)
+    return _reload(scenario, raw)
 
 
 def with_copy(scenario: Scenario, index: int, label: str) -> Scenario:
@@ -182,6 +182,12 @@ def _refocus(raw: dict[str, Any], old: str, new: str | None) -> None:
                 del beat["focus"]
             else:
                 beat["focus"] = new
+    for variant in raw.get("variant", []):  # a branch names its parent: the new name, or (parent gone) none
+        parent, at, step = variant.get("from", "").rpartition("@")
+        if at and parent == old:
+            if new is None:
+                raise ValueError(f"'{old}' has a branch, '{variant['label']}': remove the branch first")
+            variant["from"] = f"{new}@{step}"
     for name, labels in raw.get("view", {}).get("runs", {}).items():  # small multiples name their runs too
         raw["view"]["runs"][name] = [new if label == old else label for label in labels if label != old or new]
     if "check" in raw:

@@ -26,6 +26,7 @@ from ..expression import parse as parse_expression
 from ..panels import GRAPH_LESSON_PANELS, moment_problem, multiples_problem, panel
 from . import conv
 from .data import Dataset, make_dataset, surface_dataset
+from .live import BRANCH_FIELDS, changed_fields
 from .locate import locate
 from .spec import (
     DATA_KINDS,
@@ -59,6 +60,7 @@ class Variant:
     train: TrainSpec
     dataset: Dataset
     changed: tuple[str, ...] = ()  # fields this variant sets, e.g. ("train.lr",)
+    branch: tuple[str, int] | None = None  # from = "label@step": run `label` up to `step`, then its own settings
 
     @property
     def steps(self) -> int:
@@ -380,8 +382,13 @@ def _variants(spec: ScenarioFile, raw: dict[str, Any], sweeps: list, *, source: 
     variants: list[Variant] = []
     problems: list[Problem] = []
     rows = list(enumerate(explicit)) if explicit else [(None, None)]
+    branch_problems = _branch_problems(explicit, sweeps, source, text)
+    if branch_problems:
+        return [], branch_problems
+    parents = {o.label: o for o in explicit if o.label}
     for (idx, override), combo in itertools.product(rows, itertools.product(*(v for _, _, v in sweeps))):
-        sections, changed, labels = _variant_sections(bases, override, sweeps, combo)
+        branch = _branch_of(override)
+        sections, changed, labels = _variant_sections(bases, _over_parent(override, parents), sweeps, combo)
         resolved, found = _resolved(sections, idx, override is not None, source, text)
         problems += found if found or problems else _manual_problems(resolved, source, text, idx)
         if problems:
@@ -394,8 +401,63 @@ def _variants(spec: ScenarioFile, raw: dict[str, Any], sweeps: list, *, source: 
                 source=source)
         label = ", ".join(labels) or (f"variant {idx + 1}" if idx is not None else "run")
         variants.append(Variant(label, resolved["data"], resolved["model"], resolved["train"],
-                                datasets[data_key], tuple(dict.fromkeys(changed))))
+                                datasets[data_key], tuple(dict.fromkeys(changed)), branch))
+    if not problems:
+        problems += [p for v in variants if (p := _branch_fit(v, variants, source, text)) is not None]
     return variants, problems
+
+
+def _over_parent(override, parents: dict):
+    """A branch's [[variant]]: its parent's settings, then its own over them (any other: as it is)."""
+    branch = _branch_of(override)
+    if branch is None:
+        return override
+    parent = parents[branch[0]]
+    return override.model_copy(update={s: _merge(getattr(parent, s), getattr(override, s)) for s in _SECTIONS})
+
+
+def _branch_of(override) -> tuple[str, int] | None:
+    """(parent label, step) of a [[variant]] with `from = "label@step"`, or None."""
+    if override is None or override.from_ is None:
+        return None
+    label, _, step = override.from_.rpartition("@")
+    return label, int(step)
+
+
+def _branch_problems(explicit: list, sweeps: list, source: str, text: str) -> list[Problem]:
+    """A branch names one explicit run, itself no branch, and has a label of its own."""
+    labels = [o.label for o in explicit]
+    problems = []
+    for idx, override in enumerate(explicit):
+        branch = _branch_of(override)
+        if branch is None:
+            continue
+        where = locate(text, ("variant", idx, "from"))
+        parent = next((o for o in explicit if o.label == branch[0]), None)
+        problem = ("a branch names one run, and [sweep] makes several of each: write the sweep as [[variant]]s"
+                   if sweeps else "a branch needs a label of its own" if not override.label else
+                   f"from = '{override.from_}' names no run; the labelled runs are: "
+                   f"{', '.join(label for label in labels if label)}" if parent is None else
+                   f"from = '{override.from_}' names a branch; branch from the run it came from"
+                   if parent.from_ is not None else None)
+        if problem is not None:
+            problems.append(Problem(source, f"variant {idx + 1}: {problem}", f"variant.{idx + 1}.from", where))
+    return problems
+
+
+def _branch_fit(v: Variant, variants: list[Variant], source: str, text: str) -> Problem | None:
+    """A branch leaves its parent inside its run, changing only what can change mid-run."""
+    if v.branch is None:
+        return None
+    parent = next(p for p in variants if p.label == v.branch[0])
+    step = v.branch[1]
+    problem = (f"its parent runs {parent.steps} steps: branch at a step from 1 to {parent.steps - 1}"
+               if not 0 < step < parent.steps else None)
+    fixed = [f for f in changed_fields(parent, v) if f not in BRANCH_FIELDS]
+    if problem is None and fixed:
+        problem = (f"{fixed[0]} cannot change at a branch (the run goes on with its weights and batch order); "
+                   f"what can: {', '.join(sorted(f.partition('.')[2] for f in BRANCH_FIELDS))}")
+    return None if problem is None else Problem(source, f"run '{v.label}': {problem}", "variant.from")
 
 
 def _variant_sections(bases: dict[str, dict], override, sweeps: list,

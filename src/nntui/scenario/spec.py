@@ -527,6 +527,11 @@ class VariantOverride(Strict):
     data: dict[str, Any] = Field(default_factory=dict)
     model: dict[str, Any] = Field(default_factory=dict)
     train: dict[str, Any] = Field(default_factory=dict)
+    from_: str | None = Field(
+        None, alias="from", pattern=r"^.+@[0-9]+$",
+        description="A branch: 'label@step' — this run is run 'label' up to that step (same weights, optimizer "
+                    "state and batch order), then goes on with its own settings: those that can change mid-run "
+                    "(lr, momentum, schedule, …) and the optimizer (a new one). It needs a label.")
 
 
 class ExpressionSpec(Strict):

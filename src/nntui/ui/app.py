@@ -99,6 +99,7 @@ class NNTuiApp(BaseApp, Viewing, App["str | Scenario | None"]):
         Binding("tilde", "toggle_smooth", "Smooth", key_display="~", show=False),  # the footer fits 80 columns
         Binding("s", "screenshot", "Screenshot", show=False),
         Binding("e", "edit", "Edit", show=False),
+        Binding("b", "branch", "Branch", show=False),
         Binding("w", "write", "Write", show=False),
         Binding("m", "toggle_maximize", "Zoom"),
         Binding("p", "next_plots", "More plots", show=False),  # (a short screen shows one row of plots)
@@ -471,14 +472,20 @@ class NNTuiApp(BaseApp, Viewing, App["str | Scenario | None"]):
         """A run was edited (its label has ✎) since the experiment was last written with w."""
         return self.scenario is not self._written and any(v.label.endswith("✎") for v in self.scenario.variants)
 
-    def action_edit(self, index: int | None = None) -> None:
-        """The edit form, for the run the focused panel shows (or the first)."""
+    def action_edit(self, index: int | None = None, branching: bool = False) -> None:
+        """The edit form, for the run the focused panel shows (or the first); `branching`: to branch it here (b)."""
         if self.scenario.expression is not None:
             return
         if index is None:
             index = getattr(self.focused, "run_index", 0) % len(self.scenario.variants)
         self._prepare_next_lesson()
-        self.push_screen(EditScreen(self.scenario, index, self.action_edit, self._ended(index)), self.apply_edit)
+        step = self.runner.view().runs[index].step
+        self.push_screen(EditScreen(self.scenario, index, self.action_edit, self._ended(index), step, branching),
+                         self.apply_edit)
+
+    def action_branch(self) -> None:
+        """Branch the focused run where it is: the edit form, its Branch button ready."""
+        self.action_edit(branching=True)
 
     def _ended(self, index: int) -> str | None:
         """Why run `index` has nothing to go on from (Continue would do nothing), in words; None: it trains on."""

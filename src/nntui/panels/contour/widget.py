@@ -571,14 +571,13 @@ def _wrap(entries: list[tuple[int, str]], width: int) -> list[list[tuple[int, st
 
 
 def _effective_lr(run, s: Surface) -> str:
-    """An adaptive optimizer's learning rate for each of the two numbers now, lr/(√v̂+ε), after its name: why its
-    step is as long across the valley as along it (nothing for an optimizer that keeps none)."""
+    """An adaptive optimizer's learning rate for each of the two numbers now (lr/(√v̂+ε), the optimizer-state
+    panel's), after its name: why its step is as long across the valley as along it (none: it keeps none)."""
     rates = run.measured.get("effective_lr")
     if rates is None or not np.isfinite(rates).all():
         return ""
     x, y = axis_name(s.x_name), axis_name(s.y_name)
-    what = {"rmsprop": "lr/(√s+ε)", "adagrad": "lr/(√Σg²+ε)"}.get(run.settings.get("optimizer", ""), "lr/(√v̂+ε)")
-    return f"  {what}: {x} {level_text(float(rates[0]))}, {y} {level_text(float(rates[1]))}"
+    return f"  eff. lr {x} {level_text(float(rates[0]))} {y} {level_text(float(rates[1]))}"
 
 
 def _step_rgb(run: int) -> tuple[int, int, int]:

@@ -383,19 +383,21 @@ def _name_places(kinds: np.ndarray, taken: dict) -> dict[int, tuple[int, int]]:
         if not len(cells):
             continue
         middle = cells.mean(0)
-        best_at, best_distance = None, math.inf
-        n = len(name) + 2
-        for r in range(rows):
-            for c in range(columns - n + 1):
-                if not (cell_kind[r, c:c + n] == k).all() or any((r, c + d) in taken or (r, c + d) in used
-                                                                  for d in range(n)):
-                    continue
-                distance = (2 * (r - middle[0])) ** 2 + (c + n / 2 - middle[1]) ** 2
-                if distance < best_distance:
-                    best_at, best_distance = (r, c + 1), distance
-        if best_at is not None:
-            places[k] = best_at
-            used.update((best_at[0], best_at[1] + d) for d in range(len(name)))
+        for margin in (1, 0):  # a cell of the region either side where it has them; else the word alone
+            best_at, best_distance = None, math.inf
+            n = len(name) + 2 * margin
+            for r in range(rows):
+                for c in range(columns - n + 1):
+                    if not (cell_kind[r, c:c + n] == k).all() or any((r, c + d) in taken or (r, c + d) in used
+                                                                      for d in range(n)):
+                        continue
+                    distance = (2 * (r - middle[0])) ** 2 + (c + n / 2 - middle[1]) ** 2
+                    if distance < best_distance:
+                        best_at, best_distance = (r, c + margin), distance
+            if best_at is not None:
+                places[k] = best_at
+                used.update((best_at[0], best_at[1] + d) for d in range(len(name)))
+                break
     return places
 
 
@@ -403,13 +405,21 @@ def _name_beside(marks: dict, row: int, column: int, label: str, columns: int, u
                  y_axis: Scale) -> None:
     """Write a run's label on the map beside its dot (right, left, else centred on the row above or below),
     each letter on the colour of its own cell's point, black or white as reads best; nothing where the words
-    would cover another mark or leave the map. A place inside the dot's own region first: the fastest run's name
-    written into the red beside it read as "diverges β=0.36 lr=0.16"."""
+    would cover another mark or leave the map. A place inside the dot's own region first, then one on its side
+    of the line between converging and diverging, then any."""
     centred = min(max(column - len(label) // 2, 0), columns - len(label))
     own = kind_of(max(float(x_axis.value_at(column)), 1e-12), max(float(y_axis.value_at(row)), 0.0))
     places = ((row, column + 1, f" {label}"), (row, column - len(label) - 1, f"{label} "),
               (row - 1, centred, label), (row + 1, centred, label))
-    for same_region in (True, False):
+    def fits(points, rule: int) -> bool:
+        kinds = [kind_of(*p) for p in points]
+        if rule == 0:
+            return all(k == own for k in kinds)
+        if rule == 1:  # (the fastest run's name written into the red read as "diverges β=0.36 lr=0.16")
+            return all((k == DIVERGES) == (own == DIVERGES) for k in kinds)
+        return True
+
+    for rule in (0, 1, 2):
         for r, start, text in places:
             cells = range(start, start + len(text))
             beta = float(y_axis.value_at(r))
@@ -417,7 +427,7 @@ def _name_beside(marks: dict, row: int, column: int, label: str, columns: int, u
                     or any((r, c) in marks for c in cells)):
                 continue
             points = [(max(float(x_axis.value_at(c)), 1e-12), max(beta, 0.0)) for c in cells]
-            if same_region and any(kind_of(*p) != own for p in points):
+            if not fits(points, rule):
                 continue
             unders = [under(*p) for p in points]
             ink = _ink(tuple(sum(u[i] for u in unders) // len(unders) for i in range(3)))  # (a run's colour on

@@ -20,7 +20,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 from ... import catalog
 from ...errors import NntuiError
 from ...scenario import Scenario
-from ...scenario.edit import live_problem, with_copy, with_variant, without
+from ...scenario.edit import live_problem, with_branch, with_copy, with_variant, without
 
 
 @dataclass(frozen=True)
@@ -40,14 +40,18 @@ def _text(value: Any) -> str:
 class EditScreen(ModalScreen[Edit | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, scenario: Scenario, index: int, edit_run: Callable[[int], None], ended: str | None = None):
+    def __init__(self, scenario: Scenario, index: int, edit_run: Callable[[int], None], ended: str | None = None,
+                 step: int = 0, branching: bool = False):
         """`edit_run` opens the form for another run (the app's edit action), when the run picker changes;
-        `ended`: why the run cannot go on (it diverged, stopped or finished), which refuses Continue."""
+        `ended`: why the run cannot go on (it diverged, stopped or finished), which refuses Continue; `step`: where
+        the run is, where a branch leaves it; `branching`: opened to branch (b), the Branch button focused."""
         super().__init__()
         self.scenario = scenario
         self.index = index
         self.edit_run = edit_run
         self.ended = ended
+        self.step = step
+        self.branching = branching
 
     def compose(self) -> ComposeResult:
         v = self.scenario.variants[self.index]
@@ -55,7 +59,9 @@ class EditScreen(ModalScreen[Edit | None]):
         surface = m.kind == "surface"
         with Vertical():
             yield Static("[b]Edit a run[/b] · Apply restarts it from the same initial weights; Continue keeps its "
-                         "weights and goes on from here (lr, momentum, L2, L1, dropout, patience)", id="head")
+                         "weights and goes on from here (lr, momentum, L2, L1, dropout, patience); Branch keeps it "
+                         f"as it is and adds a run that is it up to step {self.step}, then takes these settings "
+                         "(and may take another optimizer)", id="head")
             with VerticalScroll(id="fields"), Grid():  # scrolls where the screen is short (80x24)
                 yield Label("run")
                 yield Select([(x.label, i) for i, x in enumerate(self.scenario.variants)], value=self.index,
@@ -93,9 +99,18 @@ class EditScreen(ModalScreen[Edit | None]):
             with Horizontal():
                 yield Button("Apply", variant="primary", id="apply")
                 yield Button("Continue", variant="success", id="continue")
+                yield Button(f"Branch at {self.step}", id="branch", disabled=not self._can_branch())
                 yield Button("Add a copy", id="add")
                 yield Button("Remove", variant="error", id="remove", disabled=len(self.scenario.variants) < 2)
                 yield Button("Cancel", id="cancel")
+
+    def _can_branch(self) -> bool:
+        v = self.scenario.variants[self.index]
+        return v.branch is None and 0 < self.step < v.steps
+
+    def on_mount(self) -> None:
+        if self.branching and self._can_branch():
+            self.query_one("#branch", Button).focus()
 
     def on_select_changed(self, event: Select.Changed) -> None:
         if event.select.id == "run" and event.value != self.index:
@@ -122,6 +137,9 @@ class EditScreen(ModalScreen[Edit | None]):
                         self.query_one("#error", Static).update(problem)
                         return
                 result = Edit("change" if kind == "apply" else "continue", edited, self.index)
+            elif kind == "branch":
+                result = Edit("add", with_branch(self.scenario, self.index, self.step, self._changes(),
+                                                 self._branch_label()), len(self.scenario.variants))
             elif kind == "add":
                 label = f"{self.scenario.variants[self.index].label.removesuffix(' ✎')} (copy) ✎"
                 result = Edit("add", with_copy(self.scenario, self.index, label), len(self.scenario.variants))
@@ -131,6 +149,16 @@ class EditScreen(ModalScreen[Edit | None]):
             self.query_one("#error", Static).update(str(exc).splitlines()[0])
             return
         self.dismiss(result)
+
+    def _branch_label(self) -> str:
+        """"sgd @40 ✎": the run it leaves and where (as `from` says it: label@step; numbered where that is
+        taken), marked as an edit."""
+        taken = {v.label for v in self.scenario.variants}
+        base = f"{self.scenario.variants[self.index].label.removesuffix(' ✎')} @{self.step}"
+        label, k = f"{base} ✎", 2
+        while label in taken:
+            label, k = f"{base} ({k}) ✎", k + 1
+        return label
 
     def _changes(self) -> dict[str, Any]:
         """The fields that differ from the run's current settings, typed as the scenario format wants them."""
