@@ -59,7 +59,7 @@ LESSON_SNAPSHOTS = [
     ("grad_accumulation", 40), ("devices", 3), ("overfitting", 700), ("regularization", 700),
     ("early_stopping", 600), ("data_size", 700), ("features_vs_depth", 150), ("hidden_units", 600),
     ("conv_filters", 150), ("pooling_receptive_field", 150), ("conv_vs_mlp", 200), ("lenet_digits", 300),
-    ("momentum", 50),
+    ("momentum", 50), ("edge_of_stability", 300),
 ]
 
 

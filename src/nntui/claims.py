@@ -225,6 +225,14 @@ def _field(run: RunHistory, k: int) -> float:
     return float(maps.fields[k - 1])
 
 
+def _sharpness(run: RunHistory) -> float:
+    """λmax now: the top eigenvalue of the Hessian of the training split's loss, at the last estimate."""
+    series = run.over_time.get("sharpness")
+    if series is None or not len(series):
+        raise NotYet("no sharpness estimated yet")
+    return float(series.view()[1][-1, 0])
+
+
 def _status(name: str) -> Callable[..., float]:
     return lambda run: float(run.status == name)
 
@@ -302,6 +310,9 @@ QUANTITIES: dict[str, Quantity] = {
     "field": Quantity("the width in pixels of the input square that one unit of conv block k sees (its receptive "
                       "field: each kernel widens it, each pooling multiplies what the next kernel adds)", _field,
                       extra=(int,), panel="feature_maps", shown="conv{} sees"),
+    "sharpness": Quantity("λmax, the top eigenvalue of the Hessian of the training split's loss, at its last "
+                          "estimate (every 10 steps): gradient descent is stable along it while λmax < 2/lr",
+                          _sharpness, panel="sharpness", shown="λmax"),
     "diverged_at": Quantity("the step the run diverged at (inf: it did not)",
                             lambda r: math.inf if r.diverged_at is None else float(r.diverged_at), shown="diverged at step"),
     "diverged": Quantity("yes when the run diverged (its loss hit NaN/Inf or diverge_factor)",
