@@ -125,9 +125,12 @@ class Variant:
     def settings(self) -> dict[str, Any]:
         """The settings a record or a table shows for this run."""
         t = self.train
-        return {"lr": t.lr, "batch_size": t.batch_size, "optimizer": t.optimizer, "loss": t.loss,
-                "momentum": t.momentum, "model": self.model.kind, "activation": self.model.activation,
-                "init": self.model.init, "steps": self.steps, "step_noise": self.step_noise}
+        settings = {"lr": t.lr, "batch_size": t.batch_size, "optimizer": t.optimizer, "loss": t.loss,
+                    "momentum": t.momentum, "model": self.model.kind, "activation": self.model.activation,
+                    "init": self.model.init, "steps": self.steps, "step_noise": self.step_noise}
+        if self.branch is not None:  # (the record says where it came from, as the file does)
+            settings["from"] = f"{self.branch[0]}@{self.branch[1]}"
+        return settings
 
 
 @dataclass(frozen=True, eq=False)
