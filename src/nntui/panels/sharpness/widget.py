@@ -30,8 +30,8 @@ class SharpnessPanel(StripPanel):
         room = border_room(self.outer_size.width)
         self.set_titles(title=first_fit(["Sharpness: λmax, the Hessian's top eigenvalue", "Sharpness λmax",
                                          "λmax"], room),
-                        subtitle=first_fit(["━ λmax · darker: 2/lr, where a step starts to overshoot",
-                                            "━ λmax · darker: 2/lr", "darker: 2/lr"], room))
+                        subtitle=first_fit(["bright: λmax · darker: its run's 2/lr, where steps overshoot",
+                                            "bright: λmax · darker: 2/lr", "darker: 2/lr"], room))
         series = _series(view) if view is not None else []
         if view is None or not series or height < 5 or width < MARGIN + 8:
             self._strips = centered_message("waiting for the first estimate…" if height >= 5 else "too small",
