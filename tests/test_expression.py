@@ -230,9 +230,10 @@ def test_headless_json_holds_the_graph(tmp_path):
     assert (nodes["x"]["grad"], nodes["y"]["grad"], nodes["z"]["grad"]) == (-4, -4, 3)
 
 
-@pytest.mark.parametrize("size, presses", [((80, 24), 4), ((120, 40), 8)])
-def test_graph_snapshots(snap_compare, size, presses):
-    app = NNTuiApp(load("computation_graph"), device="cpu")
+@pytest.mark.parametrize("name, size, presses", [("computation_graph", (80, 24), 4),
+                                                 ("computation_graph", (120, 40), 8), ("backprop_order", (120, 40), 8)])
+def test_graph_snapshots(snap_compare, name, size, presses):
+    app = NNTuiApp(load(name), device="cpu")
 
     async def run_before(pilot):
         await wait_idle(pilot.app, pilot)
@@ -263,3 +264,39 @@ async def test_the_backward_walk_keeps_its_current_step_in_view_in_a_small_windo
         await pilot.pause()
         walk = str(panel.query_one("#explain").render())
         assert panel.stage == 10 and "▶ ∂f/∂x" in walk and "not shown" in walk and panel.max_scroll_y == 0
+
+
+async def test_a_variable_used_twice_gathers_both_gradients_and_the_claims_say_so():
+    """backprop_order: a in a·b + a gets 1 from f and b = −2 through q1; the walk reaches it last, says it is used
+    twice and adds both; the lesson's claims about ∂f/∂a and ∂f/∂b are judged on torch's values, passed."""
+    app = NNTuiApp(load("backprop_order"), device="cpu")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_idle(app, pilot)
+        panel = app.query_one(GraphPanel)
+        await pilot.press(*"n" * panel.stages)
+        walk = str(panel.query_one("#explain").render())
+        assert "▶ ∂f/∂a = ∂f/∂q1·∂q1/∂a + ∂f/∂f·∂(q1 + a)/∂a = (1)·(-2) + (1)·(1) = -1" in walk
+        assert "a is used 2 times" in walk
+        verdicts = app.runner.view().verdicts
+        assert len(verdicts) == 2 and all(v is not None and v.passed for v in verdicts)
+
+
+@pytest.mark.parametrize("check, message", [
+    ('that = \'derivative("w") > 0\'', r"'w' is not a variable of the expression"),
+    ('that = \'loss("x") > 0\'', r"loss is measured on training runs, and a graph lesson has none"),
+    ('at = 3\nthat = \'derivative("x") > 0\'', r"a graph lesson trains nothing: its claims are judged once"),
+])
+def test_a_graph_lesson_s_claims_are_about_its_variables(write_scenario, check, message):
+    text = ('[scenario]\ntitle = "g"\n[expression]\ntext = "x * y"\nvalues = { x = 2, y = 3 }\n'
+            f'[[check]]\nsay = "s"\n{check}\n')
+    with pytest.raises(ScenarioError, match=message):
+        load_path(write_scenario(text))
+
+
+def test_a_wrong_claim_about_a_derivative_fails_with_the_value(write_scenario):
+    from nntui.headless import judge
+
+    text = ('[scenario]\ntitle = "g"\n[expression]\ntext = "x * y"\nvalues = { x = 2, y = 3 }\n'
+            '[[check]]\nsay = "wrong"\nthat = \'derivative("x") < 0\'\n')
+    lines, passed = judge(load_path(write_scenario(text)), "cpu")
+    assert not passed and lines == ["✗ end: wrong (∂/∂x: 3 < 0)  [derivative(\"x\") < 0]"]

@@ -72,7 +72,7 @@ def test_lesson_snapshots(snap_compare, monkeypatch, name, steps):
 
 
 def test_every_builtin_lesson_has_a_snapshot():
-    assert {name for name, _ in LESSON_SNAPSHOTS} | {"lr_sweep", "computation_graph", "mlp_graph"} == {
+    assert {name for name, _ in LESSON_SNAPSHOTS} | {"lr_sweep", "computation_graph", "mlp_graph", "backprop_order"} == {
         info.name for info in list_builtin()}
 
 

@@ -303,7 +303,7 @@ def test_builtin_lessons_are_grouped_by_topic_in_teaching_order():
                       "Generalization", "Convolutional networks", "Hardware"]
     runs = [t for k, t in enumerate(i.topic for i in infos) if k == 0 or infos[k - 1].topic != t]
     assert runs == topics  # each topic is one contiguous group
-    assert len(infos) == 34 and len({i.order for i in infos}) == 34  # an explicit place for every lesson
+    assert len(infos) == 35 and len({i.order for i in infos}) == 35  # an explicit place for every lesson
 
 
 def test_batch_norm_needs_two_samples_per_batch(write_scenario):

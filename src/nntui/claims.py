@@ -233,6 +233,14 @@ def _sharpness(run: RunHistory) -> float:
     return float(series.view()[1][-1, 0])
 
 
+EXPRESSION = ""  # the key a graph lesson's evaluated expression goes under in `runs` (its quantities name no run)
+
+
+def _grad(expression, name: str) -> float:
+    """∂output/∂name of a graph lesson's expression (an object with `grad(name)`: runner.ExpressionValues)."""
+    return float(expression.grad(name))
+
+
 def _status(name: str) -> Callable[..., float]:
     return lambda run: float(run.status == name)
 
@@ -246,6 +254,7 @@ class Quantity:
     panel: str | None = None     # the panel whose probe measures it: the engine runs that probe, shown or not
     truth: bool = False          # yes (1) or no (0): may stand alone, `diverged("x")`
     shown: str = ""              # how a verdict names it, {} for its argument ("‖∇W{}‖"); "": its name in words
+    expression: bool = False     # a graph lesson's: read from its evaluated expression (runs[EXPRESSION]), no run
 
 
 QUANTITIES: dict[str, Quantity] = {
@@ -313,6 +322,9 @@ QUANTITIES: dict[str, Quantity] = {
     "sharpness": Quantity("λmax, the top eigenvalue of the Hessian of the training split's loss, at its last "
                           "estimate (every 10 steps): gradient descent is stable along it while λmax < 2/lr",
                           _sharpness, panel="sharpness", shown="λmax"),
+    "derivative": Quantity("a graph lesson's ∂output/∂variable, as autograd leaves it in the variable's .grad "
+                           "(all its uses added up: a variable used twice gathers both)", _grad, runs=0, extra=(str,),
+                           expression=True, shown="∂/∂{}"),
     "diverged_at": Quantity("the step the run diverged at (inf: it did not)",
                             lambda r: math.inf if r.diverged_at is None else float(r.diverged_at), shown="diverged at step"),
     "diverged": Quantity("yes when the run diverged (its loss hit NaN/Inf or diverge_factor)",
@@ -397,7 +409,7 @@ def parse(text: str) -> Claim:
     if op is not None and negated:
         raise ClaimError("'not' goes before a yes/no quantity only; flip the comparison instead")
     claim = Claim(text, left, op, right, negated)
-    if not claim.runs:  # '1 > 0' is true of no training at all
+    if not claim.runs and not any(QUANTITIES[m.name].expression for m in claim.measures):  # ('1 > 0': of nothing)
         raise ClaimError("the claim measures no run; name one, e.g. loss(\"a\") < 0.1")
     return claim
 
@@ -625,7 +637,9 @@ def _value(term: Term, runs: dict[str, RunHistory], digits: int | None = None) -
     if isinstance(term, Number):
         return term.value
     if isinstance(term, Measure):
-        value = float(QUANTITIES[term.name].read(*(runs[label] for label in term.runs), *term.extra))
+        quantity = QUANTITIES[term.name]
+        sources = [runs[EXPRESSION]] if quantity.expression else [runs[label] for label in term.runs]
+        value = float(quantity.read(*sources, *term.extra))
         return float(f"{value:.{digits}g}") if digits is not None and math.isfinite(value) else value
     values = [_value(arg, runs, digits) for arg in term.args]
     with np.errstate(all="ignore"):

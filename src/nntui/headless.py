@@ -28,6 +28,7 @@ from rich.table import Table
 from .errors import NntuiError, printable
 from .files import write_atomically
 from .record import History, dumps, json_number
+from .runner import judge_expression
 from .scenario import Scenario
 
 PLAIN_MARKERS = "ox+*#@%=~^sdvhak"
@@ -56,17 +57,29 @@ def train(scenario: Scenario, device: str | None, progress: Progress | None = No
 
 
 def judge(scenario: Scenario, device: str | None) -> tuple[list[str], bool]:
-    """Train the scenario headless and judge its claims: one line per claim, and whether all passed."""
+    """Train the scenario headless (a graph lesson: evaluate its expression) and judge its claims: one line per
+    claim, and whether all passed."""
+    if scenario.expression is not None:
+        from .engine import resolve_device
+        from .engine.expression import evaluate
+
+        lesson = scenario.expression
+        result = evaluate(lesson.graph, lesson.values, resolve_device(device or scenario.meta.device))
+        return _verdict_lines(scenario.checks, judge_expression(scenario, result))
     _, history, complete = train(scenario, device)
     if not complete:
         raise KeyboardInterrupt
+    return _verdict_lines(history.checks, history.verdicts)
+
+
+def _verdict_lines(checks, verdicts) -> tuple[list[str], bool]:
     lines = []
-    for check, verdict in zip(history.checks, history.verdicts):
+    for check, verdict in zip(checks, verdicts):
         when = "end" if check.at is None else f"step {check.at}"
         mark = "?" if verdict is None else "✓" if verdict.passed else "✗"
         lines.append(f"{mark} {when}: {check.say} ({'not judged' if verdict is None else verdict.shown})"
                      + ("" if verdict is None or verdict.passed else f"  [{check.claim.text}]"))
-    return lines, all(v is not None and v.passed for v in history.verdicts)
+    return lines, all(v is not None and v.passed for v in verdicts)
 
 
 def record_of(scenario: Scenario, engine, history: History, complete: bool, neurons: bool = False,

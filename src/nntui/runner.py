@@ -22,7 +22,8 @@ from typing import Any, assert_never
 
 import numpy as np
 
-from .claims import Verdict
+from .claims import EXPRESSION, Verdict
+from .claims import evaluate as judge
 from .commands import Command, ContinueRun, Pause, Release, Reset, RestartRun, SetSpeed, StepOnce, Toggle, predict
 from .errors import NntuiError
 from .frames import ExpressionResult, ModelGraph, RunFrame, Surface
@@ -32,6 +33,26 @@ from .scenario import ExpressionLesson, Scenario
 SPEEDS: tuple[int | None, ...] = (1, 2, 5, 10, 20, 30, 60, 120, 250, 500, 1000, None)  # steps/s; None = max
 FRAME_SECONDS = 0.05  # at full speed, publish a frame about every 50 ms
 LAG_FORGIVEN = 0.5  # a set speed more than this many seconds behind (Ctrl+Z, a stall) goes on from now
+
+
+
+@dataclass(frozen=True)
+class ExpressionValues:
+    """A graph lesson's evaluated expression, as its claims read it (claims' `derivative`)."""
+
+    lesson: ExpressionLesson
+    result: ExpressionResult
+
+    def grad(self, name: str) -> float:
+        node = next(n for n in self.lesson.graph.nodes if n.op == "var" and n.name == name)
+        return self.result.grads[node.id]
+
+
+def judge_expression(scenario: Scenario, result: ExpressionResult) -> tuple[Verdict | None, ...]:
+    """A graph lesson's claims, judged on the values and gradients torch gave its expression."""
+    assert scenario.expression is not None
+    runs: dict = {EXPRESSION: ExpressionValues(scenario.expression, result)}
+    return tuple(judge(check.claim, runs, 0) for check in scenario.checks)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -284,6 +305,8 @@ class Runner:
 
         self.device = resolve_device(self.requested_device or self.scenario.meta.device)
         self.expression = evaluate(lesson.graph, lesson.values, self.device)
+        with self._lock:  # its claims are about the values autograd gave: judged now, once
+            self.history.verdicts = list(judge_expression(self.scenario, self.expression))
         self.state = "ready"
         self._touch()
 

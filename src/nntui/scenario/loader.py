@@ -18,7 +18,7 @@ from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from ..claims import Check
+from ..claims import QUANTITIES, Check
 from ..claims import parse as parse_claim
 from ..errors import Problem, ScenarioError, file_kind
 from ..expression import ExpressionError, Graph
@@ -596,6 +596,9 @@ def _check(spec: ScenarioFile, k: int, variants: list[Variant], source: str, tex
         if label not in by_label:
             raise fail(f"no run is labelled '{label}'; the runs are: {', '.join(repr(v.label) for v in variants)}")
     for m in claim.measures:
+        if QUANTITIES[m.name].expression:
+            raise fail(f"{m.name} reads a graph lesson's expression, and this scenario trains runs; compare them "
+                       "with the quantities of runs (nntui check --help lists them)")
         for label in m.runs:
             ds = by_label[label].dataset
             if m.name.endswith("accuracy") and ds.task == "regression":
@@ -638,8 +641,30 @@ def _expression_scenario(spec: ScenarioFile, expr: ExpressionSpec, raw: dict, *,
     training = [p for p in view.panels if panel(p).training]
     if training:
         raise fail(f"'{training[0]}' needs training; an expression scenario shows 'graph' and 'lesson'", "view.panels")
+    checks = tuple(_expression_check(spec, k, graph, source, text) for k in range(len(spec.check)))
     return Scenario(name, Path(source), spec.scenario, spec.lesson, (), view, (),
-                    ExpressionLesson(graph, dict(expr.values), expr.output), raw=raw)  # (raw: a lecture sends it)
+                    ExpressionLesson(graph, dict(expr.values), expr.output), raw=raw,  # (raw: a lecture sends it)
+                    checks=checks)
+
+
+def _expression_check(spec: ScenarioFile, k: int, graph: Graph, source: str, text: str) -> Check:
+    """A graph lesson's [[check]]: about its expression's variables (grad("a")), judged once it is evaluated."""
+    entry = spec.check[k]
+    claim = parse_claim(entry.that)
+
+    def fail(message: str, fld: str = "that") -> ScenarioError:
+        return ScenarioError([Problem(source, message, f"check[{k}].{fld}", locate(text, ("check", k, fld)))])
+
+    if entry.at is not None:
+        raise fail("a graph lesson trains nothing: its claims are judged once; remove `at`", "at")
+    for m in claim.measures:
+        if not QUANTITIES[m.name].expression:
+            known = ", ".join(n for n, q in QUANTITIES.items() if q.expression)
+            raise fail(f"{m.name} is measured on training runs, and a graph lesson has none; it can check: {known}")
+        name = m.extra[0]
+        if name not in graph.variables:
+            raise fail(f"'{name}' is not a variable of the expression{_close(name, list(graph.variables))}")
+    return Check(entry.say, None, claim)
 
 
 def _manual_problems(resolved: dict[str, Any], source: str, text: str, idx: int | None) -> list[Problem]:

@@ -609,7 +609,6 @@ class ScenarioFile(Strict):
         if self.expression is None and (self.model is None or (self.data is None and not surface)):
             missing = " and ".join(t for t, v in (("[data]", self.data or surface), ("[model]", self.model)) if not v)
             raise ValueError(f"the {missing} table is missing; add it (or an [expression] table for a graph lesson)")
-        if self.expression is not None and (self.data or self.model or self.sweep or self.variant or self.check):
-            raise ValueError("an [expression] scenario has no [data], [model], [sweep], [[variant]] or [[check]]; "
-                             "remove them")
+        if self.expression is not None and (self.data or self.model or self.sweep or self.variant):
+            raise ValueError("an [expression] scenario has no [data], [model], [sweep] or [[variant]]; remove them")
         return self

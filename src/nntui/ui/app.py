@@ -264,6 +264,9 @@ class NNTuiApp(BaseApp, Viewing, App["str | Scenario | None"]):
                 header.show_stage(view, graph.stage, graph.stages, graph.phase)
             for lesson in self._all(LessonPanel):
                 lesson.show_step(graph.stage)
+                # its claims once the walk has shown every gradient (before, they would answer the walk's steps)
+                done = graph.stage >= graph.stages
+                lesson.show_verdicts(view.verdicts if done else (None,) * len(view.verdicts))
             if view.error and view.error != self._shown_error:
                 self._shown_error = view.error
                 self.notify(view.error, title="Evaluation failed", severity="error", timeout=30)

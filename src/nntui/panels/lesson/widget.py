@@ -192,6 +192,11 @@ class LessonPanel(Panel, VerticalScroll):
         if self.checks:  # claims judged at or after an open question would answer it: they wait for it
             self.query_one(ClaimList).show(view.verdicts, self._next_question(view.step))
 
+    def show_verdicts(self, verdicts) -> None:
+        """A graph lesson's claims, judged (or waiting: None each) as its walk stands."""
+        if self.checks:
+            self.query_one(ClaimList).show(tuple(verdicts))
+
     def _next_question(self, step: int) -> int | None:
         """The step of the next question still to be asked (one that training passed without asking, as a run
         of a fixed number of steps does, is not waited for)."""
