@@ -208,12 +208,13 @@ class GraphPanel(ScrollableContainer, can_focus=True):
         line, local, shown = self._backward_step(node)
         out.append("\n▶ ", style="bold")
         out.append(line, style="bold")
-        if local:
-            out.append(f"\n    local derivatives: {local}", style="dim")
         uses = sum(u.inputs.count(node.id) for u in self.graph.nodes)
-        if uses > 1:  # (the walk's order is the reason: every use comes later in the graph, so it is walked first)
+        if uses > 1:  # (the walk's order is the reason: every use comes later in the graph, so it is walked first;
+            # before the local derivatives: at 80x24 the last line is the one a short panel loses)
             out.append(f"\n    {name} is used {uses} times: each use sent its part back first (reverse order), "
                        f"and {name}'s gradient is their sum", style="italic")
+        if local:
+            out.append(f"\n    local derivatives: {local}", style="dim")
         return _note_non_finite(out, shown)
 
     def _backward_step(self, node: Node) -> tuple[str, str, list[float]]:
