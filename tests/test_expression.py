@@ -299,4 +299,23 @@ def test_a_wrong_claim_about_a_derivative_fails_with_the_value(write_scenario):
     text = ('[scenario]\ntitle = "g"\n[expression]\ntext = "x * y"\nvalues = { x = 2, y = 3 }\n'
             '[[check]]\nsay = "wrong"\nthat = \'derivative("x") < 0\'\n')
     lines, passed = judge(load_path(write_scenario(text)), "cpu")
-    assert not passed and lines == ["✗ end: wrong (∂/∂x: 3 < 0)  [derivative(\"x\") < 0]"]
+    assert not passed and lines == ["✗ end: wrong (x.grad: 3 < 0)  [derivative(\"x\") < 0]"]
+
+
+async def test_mid_walk_a_variable_used_twice_shows_what_it_has_so_far_and_what_it_waits_for():
+    """backprop_order after f's gradient: a's box holds "so far: 1" (grey) and the walk says it waits for q1; after
+    q1's, it holds both, −1, and then its own step puts −1 in .grad. 120x40 keeps its boxed layout."""
+    app = NNTuiApp(load("backprop_order"), device="cpu")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_idle(app, pilot)
+        panel = app.query_one(GraphPanel)
+        await pilot.press(*"n" * 5)  # forward (4 nodes), then f's gradient
+        assert "so far: 1" in str(panel.query_one("#canvas").render())
+        assert "a is used more than once and has 1 so far; it waits for q1" in str(panel.query_one("#explain").render())
+        await pilot.press("n")  # q1 sends its part
+        assert "so far: -1" in str(panel.query_one("#canvas").render())
+        assert "a is used more than once and has -1 so far: all its uses are in" in str(
+            panel.query_one("#explain").render())
+        await pilot.press("n", "n")  # b, then a itself: the gradient in .grad
+        canvas = str(panel.query_one("#canvas").render())
+        assert "∂f/∂a = -1" in canvas and "┌" in canvas  # (boxes: the graph still fits left to right)

@@ -324,7 +324,7 @@ QUANTITIES: dict[str, Quantity] = {
                           _sharpness, panel="sharpness", shown="λmax"),
     "derivative": Quantity("a graph lesson's ∂output/∂variable, as autograd leaves it in the variable's .grad "
                            "(all its uses added up: a variable used twice gathers both)", _grad, runs=0, extra=(str,),
-                           expression=True, shown="∂/∂{}"),
+                           expression=True, shown="{}.grad"),
     "diverged_at": Quantity("the step the run diverged at (inf: it did not)",
                             lambda r: math.inf if r.diverged_at is None else float(r.diverged_at), shown="diverged at step"),
     "diverged": Quantity("yes when the run diverged (its loss hit NaN/Inf or diverge_factor)",

@@ -156,13 +156,43 @@ class GraphPanel(ScrollableContainer, can_focus=True):
         r = self.result
         title = _formula(node, self.graph, self.output_name)
         value = f"= {fmt(r.values[node.id])}" if r is not None and value_shown else ""
-        if r is None or not grad_shown:
+        if r is None or (not grad_shown and r.constant[node.id]):
             grad = ""
+        elif not grad_shown:
+            grad = self._gathering(node)
         elif r.constant[node.id]:
             grad = "(constant)"
         else:
             grad = f"∂{self.output_name}/∂{_name(node, self.graph, self.output_name)} = {fmt(r.grads[node.id])}"
-        return [(title, None), (value, VALUE_STYLE), (grad, GRAD_STYLE)]
+        # (a gradient still gathering is grey: not yet the one that goes in .grad)
+        return [(title, None), (value, VALUE_STYLE), (grad, GRAD_STYLE if grad_shown else CONST_STYLE)]
+
+    def _gathering(self, node: Node) -> str:
+        """A node used more than once, mid-walk: what its walked uses have sent back so far, grey: the gradient is
+        complete only when every use has sent its part, which is why the walk goes in
+        reverse order ("so far: 1" while it waits). "" for a node with one use, or none sent yet."""
+        parts = self._parts(node)
+        if parts is None:
+            return ""
+        total, waiting = parts
+        # (short, in the box's own width: one column more sent 120x40's graph into its boxless layout; the walk's
+        # text says whose part it waits for)
+        return f"so far: {fmt(total)}"
+
+    def _parts(self, node: Node) -> tuple[float, list[str]] | None:
+        """(what node's walked uses have sent back so far, the uses it still waits for), for a node used more than
+        once whose first part has come; None otherwise."""
+        r = self.result
+        assert r is not None
+        uses = list(dict.fromkeys(u for u in self.graph.nodes for i in u.inputs if i == node.id))
+        if len(uses) < 2 or self.phase != "backward":
+            return None
+        sent = [u for u in uses if self._shown(u)[1]]
+        if not sent:
+            return None
+        total = sum(r.grads[u.id] * g for u in sent
+                    for i, g in zip(u.inputs, local_gradients(u, list(r.values))) if i == node.id)
+        return total, [_name(u, self.graph, self.output_name) for u in uses if u not in sent]
 
     def _explain(self, rows: int, width: int) -> None:
         """The explanation under the graph in `rows` rows where it can: the earlier backward steps go first,
@@ -208,6 +238,13 @@ class GraphPanel(ScrollableContainer, can_focus=True):
         line, local, shown = self._backward_step(node)
         out.append("\n▶ ", style="bold")
         out.append(line, style="bold")
+        for i in dict.fromkeys(node.inputs):  # a part just sent to a node that gathers: what it has, what it waits for
+            parts = self._parts(self.graph.nodes[i])
+            if parts is not None and not self._shown(self.graph.nodes[i])[1]:
+                other = _name(self.graph.nodes[i], self.graph, f)
+                waits = f"; it waits for {', '.join(parts[1])}" if parts[1] else ": all its uses are in"
+                out.append(f"\n    {other} is used more than once and has {fmt(parts[0])} so far{waits}",
+                           style="italic")
         uses = sum(u.inputs.count(node.id) for u in self.graph.nodes)
         if uses > 1:  # (the walk's order is the reason: every use comes later in the graph, so it is walked first;
             # before the local derivatives: at 80x24 the last line is the one a short panel loses)
@@ -275,7 +312,15 @@ def _layout(graph: Graph, output: str, result: ExpressionResult | None):
     def box_width(n: Node) -> int:
         grad = fmt(result.grads[n.id]) if result is not None else "-0.0000"  # before torch answers: a guess
         value = fmt(result.values[n.id]) if result is not None else ""
-        lines = (_formula(n, graph, output), f"= {value}", f"∂{output}/∂{_name(n, graph, output)} = {grad}")
+        name = _name(n, graph, output)
+        lines = [_formula(n, graph, output), f"= {value}", f"∂{output}/∂{name} = {grad}"]
+        users = sorted(dict.fromkeys(u for u in graph.nodes for i in u.inputs if i == n.id), key=lambda u: -u.id)
+        if len(users) > 1 and result is not None:  # mid-walk, what it has so far (_gathering), each partial sum
+            values, total = list(result.values), 0.0
+            for user in users[:-1]:  # (the walk sends the parts in reverse order: the last user first)
+                total += sum(g for i, g in zip(user.inputs, local_gradients(user, values)) if i == n.id) \
+                    * result.grads[user.id]
+                lines.append(f"so far: {fmt(total)}")
         return max(len(line) for line in lines) + 4
 
     boxes = [Box(n.id, n.inputs, [], OP_STYLE) for n in graph.nodes]
