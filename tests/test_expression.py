@@ -311,10 +311,11 @@ async def test_mid_walk_a_variable_used_twice_shows_what_it_has_so_far_and_what_
         panel = app.query_one(GraphPanel)
         await pilot.press(*"n" * 5)  # forward (4 nodes), then f's gradient
         assert "so far: 1" in str(panel.query_one("#canvas").render())
-        assert "a is used more than once and has 1 so far; it waits for q1" in str(panel.query_one("#explain").render())
+        assert "→ f sends 1 to a, used more than once: a has 1 so far; it waits for q1" in str(
+            panel.query_one("#explain").render())
         await pilot.press("n")  # q1 sends its part
         assert "so far: -1" in str(panel.query_one("#canvas").render())
-        assert "a is used more than once and has -1 so far: all its uses are in" in str(
+        assert "→ q1 sends -2 to a, used more than once: a has -1 so far: every use is in" in str(
             panel.query_one("#explain").render())
         await pilot.press("n", "n")  # b, then a itself: the gradient in .grad
         canvas = str(panel.query_one("#canvas").render())

@@ -242,9 +242,11 @@ class GraphPanel(ScrollableContainer, can_focus=True):
             parts = self._parts(self.graph.nodes[i])
             if parts is not None and not self._shown(self.graph.nodes[i])[1]:
                 other = _name(self.graph.nodes[i], self.graph, f)
-                waits = f"; it waits for {', '.join(parts[1])}" if parts[1] else ": all its uses are in"
-                out.append(f"\n    {other} is used more than once and has {fmt(parts[0])} so far{waits}",
-                           style="italic")
+                part = r.grads[node.id] * sum((g for j, g in zip(node.inputs, local_gradients(node, list(r.values)))
+                                               if j == i), -0.0)
+                waits = f"; it waits for {', '.join(parts[1])}" if parts[1] else ": every use is in"
+                out.append(f"\n    → {name} sends {fmt(part)} to {other}, used more than once: {other} has "
+                           f"{fmt(parts[0])} so far{waits}", style="italic")
         uses = sum(u.inputs.count(node.id) for u in self.graph.nodes)
         if uses > 1:  # (the walk's order is the reason: every use comes later in the graph, so it is walked first;
             # before the local derivatives: at 80x24 the last line is the one a short panel loses)
@@ -275,7 +277,9 @@ class GraphPanel(ScrollableContainer, can_focus=True):
             terms.append(f"∂{f}/∂{uname}·∂{local_of}/∂{name}")
             parts.append(f"({fmt(r.grads[user.id])})·({fmt(local)})")
             shown += [r.grads[user.id], local]
-        rules = "; ".join(local_rule(u, self.graph, {self.graph.output: f}) for u in users)
+        # (the output's local derivative by its formula: "∂f/∂a = 1" beside a's ∂f/∂a = −1 named two things alike)
+        output = f"({_formula(self.graph.nodes[self.graph.output], self.graph, f).split(' = ', 1)[1]})"
+        rules = "; ".join(local_rule(u, self.graph, {self.graph.output: output}) for u in users)
         return f"∂{f}/∂{name} = {' + '.join(terms)} = {' + '.join(parts)} = {fmt(r.grads[node.id])}", rules, shown
 
 
