@@ -142,8 +142,8 @@ def test_a_wide_plot_takes_a_row_of_its_own_in_the_app_and_the_preview():
     assert plot_rows(3) == [[0], [1, 2]]  # an odd first plot: a row of its own
     assert plot_rows(2, wide=[0]) == [[0], [1]]  # a wide plot over another: each its own row
     assert plot_rows(4, wide=[1]) == [[0], [1], [2, 3]]  # a plot left alone in its row takes the row
-    entry = next(e for e in entries() if e.info.name == "optimizers")
+    entry = next(e for e in entries() if e.info.name == "momentum")
     text = layout_preview(entry.panels, wide=entry.wide).plain.splitlines()
-    # the four valleys two by two, the loss alone across the row under them (the lesson beside them)
-    assert text[0].count("┌ contour") == 2 and text[3].count("┌ contour") == 2
-    assert "loss" in text[6] and text[6].count("┌") == 1
+    # the map beside the contour, the loss alone across the row under them (the lesson beside them)
+    assert "┌ momentum_ma" in text[0] and "┌ contour" in text[0]
+    assert "loss" in text[3] and text[3].count("┌") == 1

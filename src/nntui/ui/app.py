@@ -74,6 +74,7 @@ HELP_TEXT = {
     "faster": "Faster: 1 … 1000 steps/s, then max",
     "slower": "Slower",
     "edit": "Edit a run: lr, batch size, optimizer, momentum, activation, init, seed, steps; add or remove runs",
+    "branch": "Branch a run where it is: a new run, the same up to this step, then with the settings you give",
     "write": "Write the experiment, with your edits, as a scenario file in the current folder",
     "next_plots": "On a screen too short for every plot: show the next ones (the variants table says which)",
 }

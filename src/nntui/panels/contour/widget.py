@@ -489,9 +489,12 @@ class ContourPanel(StripPanel):
         `under`: the runs whose paths lie under others, marked UNDER_MARK (the border says what it means). With the
         rows, how many runs had no room and are counted."""
         base = self.rich_style
-        entries = [(i, view.runs[i].label + (UNDER_MARK if view.runs[i].label in under else "")
-                    + _effective_lr(view.runs[i], s)) for i in self._shown(view, s)]
-        for indent in (MARGIN, 0):
+        names = [(i, view.runs[i].label + (UNDER_MARK if view.runs[i].label in under else ""))
+                 for i in self._shown(view, s)]
+        # with each adaptive run's effective lr where every name still fits: a small legend names its runs first
+        # (at 80x24 the lr of rmsprop pushed adam's name out)
+        rated = [(i, label + _effective_lr(view.runs[i], s)) for i, label in names]
+        for entries, indent in ((rated, MARGIN), (rated, 0), (names, MARGIN), (names, 0)):
             rows = _wrap(entries, width - indent)
             if len(rows) <= max_rows:
                 break
