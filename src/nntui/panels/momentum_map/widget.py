@@ -52,6 +52,7 @@ class MomentumMap(StripPanel):
         self.cursor: tuple[int, int] | None = None  # (column, row) of ┼ on the plot; None: on the chosen run
         self._axes: tuple[Scale, Scale] | None = None  # as drawn last: the cursor's cell stands for values through them
         self._styles: dict[tuple, Style] = {}
+        self._picture: tuple | None = None  # (what it was drawn for, pixel colours, regions, region names' places)
 
     def on_mount(self) -> None:
         self.set_titles(title="Momentum map")
@@ -138,9 +139,14 @@ class MomentumMap(StripPanel):
                        gap=7, most=max(7, pw // 3))
         y_axis = scale(0.0, 1.0, ph, flip=True, label_width=MARGIN - 2, anchor="middle")
         self._axes = (x_axis, y_axis)
-        colors, kinds = _pixels(x_axis, y_axis, curvatures, float(steps_per_tenth(self._fastest[2])))
         marks, shared, off_map = self._marks(view, x_axis, y_axis, curvatures)
-        places = _name_places(kinds, marks)
+        # the map changes only with the curvatures, the axes and where the marks are: not every frame (its pixels
+        # and the search for its names' places took 7 ms of the UI's time a frame)
+        key = (tuple(curvatures), x_axis, y_axis, tuple(sorted(marks)))
+        if self._picture is None or self._picture[0] != key:
+            colors, kinds = _pixels(x_axis, y_axis, curvatures, float(steps_per_tenth(self._fastest[2])))
+            self._picture = (key, colors, kinds, _name_places(kinds, marks))
+        _, colors, kinds, places = self._picture
         marks.update(_region_names(places, colors))
         # a region on the map too thin for its name is named in the legend (plain SGD's zig-zag band, at the bottom)
         unnamed = [KINDS[k] for k in sorted(set(np.unique(kinds).tolist()) - {-1} - set(places))]
