@@ -140,13 +140,7 @@ class MomentumMap(StripPanel):
         y_axis = scale(0.0, 1.0, ph, flip=True, label_width=MARGIN - 2, anchor="middle")
         self._axes = (x_axis, y_axis)
         marks, shared, off_map = self._marks(view, x_axis, y_axis, curvatures)
-        # the map changes only with the curvatures, the axes and where the marks are: not every frame (its pixels
-        # and the search for its names' places took 7 ms of the UI's time a frame)
-        key = (tuple(curvatures), x_axis, y_axis, tuple(sorted(marks)))
-        if self._picture is None or self._picture[0] != key:
-            colors, kinds = _pixels(x_axis, y_axis, curvatures, float(steps_per_tenth(self._fastest[2])))
-            self._picture = (key, colors, kinds, _name_places(kinds, marks))
-        _, colors, kinds, places = self._picture
+        colors, kinds, places = self._picture_for(x_axis, y_axis, curvatures, marks)
         marks.update(_region_names(places, colors))
         # a region on the map too thin for its name is named in the legend (plain SGD's zig-zag band, at the bottom)
         unnamed = [KINDS[k] for k in sorted(set(np.unique(kinds).tolist()) - {-1} - set(places))]
@@ -162,6 +156,15 @@ class MomentumMap(StripPanel):
                         subtitle=first_fit(self._subtitles(view), room))
         shown = {char for char, _, _ in marks.values()}
         self._strips = strips + self._legend(width, legend, curvatures, shown, shared, off_map, unnamed)
+
+    def _picture_for(self, x_axis: Scale, y_axis: Scale, curvatures, marks: dict) -> tuple[list[list], np.ndarray, dict]:
+        """(pixel colours, regions, region names' places), worked out again only when the curvatures, the axes or
+        where the marks are change: not every frame (they took 7 ms of the UI's time a frame)."""
+        key = (tuple(curvatures), x_axis, y_axis, tuple(sorted(marks)))
+        if self._picture is None or self._picture[0] != key:
+            colors, kinds = _pixels(x_axis, y_axis, curvatures, float(steps_per_tenth(self._fastest[2])))
+            self._picture = (key, colors, kinds, _name_places(kinds, marks))
+        return self._picture[1:]
 
     def _marks(self, view: View, x_axis: Scale, y_axis: Scale, curvatures) -> tuple[dict, list[str], list[str]]:
         """{(row, column): (char, fg, bg)} for the runs (each named beside its dot where there is room), the fastest
