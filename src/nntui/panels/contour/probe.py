@@ -4,10 +4,11 @@ and the effective learning rate of each of the two, read from the torch optimize
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 
 import numpy as np
 import torch
+
+from ..optimizer_state.probe import effective_root, step_direction
 
 NONE = np.full(2, math.nan)
 
@@ -26,54 +27,15 @@ class OptimizerNow:
     @torch.no_grad()
     def measure(self) -> dict:
         optimizer = self.run.optimizer
-        read = READERS.get(type(optimizer).__name__)
-        if not self.pairs or read is None:
-            return {"optimizer_step": NONE, "effective_lr": NONE}
-        group = optimizer.param_groups[0]
+        group, kind = optimizer.param_groups[0], type(optimizer).__name__
         states = [optimizer.state.get(p, {}) for p in self.params]
-        grads = [p.grad for p in self.params]
-        found = read(states, grads, group)
-        if found is None:  # no state yet (before the first step), or a variant of the rule this does not follow
+        if not self.pairs or not all(states):  # plain SGD keeps nothing (no line), and nothing before a first step
             return {"optimizer_step": NONE, "effective_lr": NONE}
-        direction, roots = found
+        directions = [step_direction(kind, s, group, p.grad) for s, p in zip(states, self.params)]
+        roots = [effective_root(s, group) for s in states]
         lr = float(group["lr"])
-        return {"optimizer_step": -lr * direction, "effective_lr": NONE if roots is None else lr / roots}
-
-
-Found = tuple[np.ndarray, np.ndarray | None] | None  # (the step ÷ −lr, √v̂ + ε where the optimizer keeps it)
-
-
-def _adam(states, grads, group) -> Found:
-    """lr·m̂/(√v̂+ε), m̂ and v̂ the bias-corrected exp_avg and exp_avg_sq."""
-    if not all("exp_avg_sq" in s for s in states):
-        return None
-    beta1, beta2 = group["betas"]
-    t = float(states[0]["step"])
-    roots = _flat([(s["exp_avg_sq"] / (1 - beta2 ** t)).sqrt() + group["eps"] for s in states])
-    return _flat([s["exp_avg"] / (1 - beta1 ** t) for s in states]) / roots, roots
-
-
-def _scaled(key: str):
-    """RMSProp (square_avg) and Adagrad (sum): lr·g/(√s+ε), g the gradient of the step just taken."""
-    def read(states, grads, group) -> Found:
-        if group.get("momentum") or not all(key in s for s in states) or any(g is None for g in grads):
-            return None
-        roots = _flat([s[key].sqrt() + group["eps"] for s in states])
-        return _flat(grads) / roots, roots
-
-    return read
-
-
-def _momentum(states, grads, group) -> Found:
-    """lr·v, v the momentum_buffer (heavy ball; Nesterov's step is another)."""
-    if not group.get("momentum") or group.get("nesterov") or any(s.get("momentum_buffer") is None for s in states):
-        return None
-    return _flat([s["momentum_buffer"] for s in states]), None
-
-
-# the torch optimizers whose step this reads, by class; plain SGD keeps nothing (no momentum_buffer: none drawn)
-READERS: dict[str, Callable[..., Found]] = {"Adam": _adam, "AdamW": _adam, "RMSprop": _scaled("square_avg"),
-                                            "Adagrad": _scaled("sum"), "SGD": _momentum}
+        return {"optimizer_step": NONE if any(d is None for d in directions) else -lr * _flat(directions),
+                "effective_lr": NONE if any(r is None for r in roots) else lr / _flat(roots)}
 
 
 def _flat(tensors) -> np.ndarray:

@@ -33,20 +33,21 @@ class OptimizerState:
             return
         step, grads, lr = self.pending
         self.pending = None
-        group = self.run.optimizer.param_groups[0]
+        optimizer = self.run.optimizer
+        group, kind = optimizer.param_groups[0], type(optimizer).__name__
+        device = self.params[0].device  # (the rows stay there: one transfer a frame)
+        nan, one = torch.tensor(float("nan"), device=device), torch.tensor(1.0, device=device)
         values = []
         for p, g in zip(self.params, grads):
-            state = self.run.optimizer.state.get(p, {})
+            state = optimizer.state.get(p, {})
             if not state and not group.get("momentum"):  # plain SGD keeps nothing: its step is lr·g exactly (a
-                values += [torch.tensor(1.0, device=p.device), torch.tensor(float("nan"), device=p.device)]
-                continue  # batched run books its loss before its backward pass: no gradient to read yet)
-            if g is None:
-                values += [torch.tensor(float("nan"), device=p.device)] * FIELDS
-                continue
-            direction, effective = _scaling(state, group, g, lr)
-            # ‖the optimizer's step‖ ÷ ‖lr·g‖ (both per unit lr): 1 for plain SGD
-            values += [torch.linalg.vector_norm(direction.float()) / torch.linalg.vector_norm(g.float()),
-                       effective]
+                values += [one, nan]                      # batched run books its loss before its backward pass:
+                continue                                  # no gradient to read yet)
+            direction, root = step_direction(kind, state, group, g), effective_root(state, group)
+            # ‖the optimizer's step‖ ÷ ‖lr·g‖ (both per unit lr), and the median effective lr, lr/(√v̂+ε)
+            values += [nan if direction is None or g is None else
+                       torch.linalg.vector_norm(direction.float()) / torch.linalg.vector_norm(g.float()),
+                       nan if root is None else (lr / root).median()]
         self.rows.append(torch.stack([v.float().reshape(()) for v in values]))
         self.steps.append(step)
 
@@ -60,24 +61,30 @@ class OptimizerState:
         return {"optimizer_state": (steps, rows)}
 
 
-def _scaling(state: dict, group: dict, g: torch.Tensor, lr: float) -> tuple[torch.Tensor, torch.Tensor]:
-    """(the step the optimizer took ÷ lr, as a tensor like g; its median effective lr, NaN where it keeps none),
-    from the state it left: SGD's momentum_buffer, Adam's exp_avg / exp_avg_sq (bias-corrected with its step
-    count), RMSProp's square_avg, Adagrad's sum."""
-    nan = torch.tensor(float("nan"), device=g.device)
+def effective_root(state: dict, group: dict) -> torch.Tensor | None:
+    """√v̂ + ε: what an adaptive optimizer divides each gradient by, from its state (Adam and its kin's
+    exp_avg_sq, bias-corrected with its step count; RMSProp's square_avg; Adagrad's sum); None where it keeps none.
+    The effective learning rate is lr over it."""
     eps = group.get("eps", 0.0)
-    if "exp_avg_sq" in state:  # Adam and its kin: lr · m̂ / (√v̂ + ε)
-        t = float(state["step"])
-        beta1, beta2 = group["betas"]
-        root = (state["exp_avg_sq"] / (1 - beta2 ** t)).sqrt() + eps
-        return (state["exp_avg"] / (1 - beta1 ** t)) / root, (lr / root).median()
-    if "square_avg" in state:  # RMSProp: lr · g / (√s + ε), or its momentum buffer of those
-        root = state["square_avg"].sqrt() + eps
-        step = state["momentum_buffer"] if "momentum_buffer" in state else g / root
-        return step, (lr / root).median()
-    if "sum" in state:  # Adagrad: lr · g / (√Σg² + ε)
-        root = state["sum"].sqrt() + eps
-        return g / root, (lr / root).median()
-    if state.get("momentum_buffer") is not None:  # SGD with momentum: lr · v
-        return state["momentum_buffer"], nan
-    return g, nan  # plain SGD keeps nothing: lr · g
+    if "exp_avg_sq" in state:
+        return (state["exp_avg_sq"] / (1 - group["betas"][1] ** float(state["step"]))).sqrt() + eps
+    for key in ("square_avg", "sum"):
+        if key in state:
+            return state[key].sqrt() + eps
+    return None
+
+
+def step_direction(kind: str, state: dict, group: dict, grad: torch.Tensor | None) -> torch.Tensor | None:
+    """The step ÷ −lr that optimizer `kind` (torch's class name) took from `state` for one tensor, `grad` its last
+    gradient: momentum's v, Adam's m̂/(√v̂+ε), RMSProp's g/(√s+ε) (or its momentum buffer of those), Adagrad's
+    g/(√Σg²+ε), plain SGD's g. None where the rule is another (Nesterov, NAdam, RAdam) or the state is not there."""
+    root = effective_root(state, group)
+    if kind in ("Adam", "AdamW") and root is not None:
+        return (state["exp_avg"] / (1 - group["betas"][0] ** float(state["step"]))) / root
+    if kind == "RMSprop" and root is not None:
+        return state["momentum_buffer"] if "momentum_buffer" in state else None if grad is None else grad / root
+    if kind == "Adagrad" and root is not None:
+        return None if grad is None else grad / root
+    if kind == "SGD" and not group.get("nesterov"):
+        return state.get("momentum_buffer") if group.get("momentum") else grad
+    return None
