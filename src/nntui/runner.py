@@ -35,7 +35,6 @@ FRAME_SECONDS = 0.05  # at full speed, publish a frame about every 50 ms
 LAG_FORGIVEN = 0.5  # a set speed more than this many seconds behind (Ctrl+Z, a stall) goes on from now
 
 
-
 @dataclass(frozen=True)
 class ExpressionValues:
     """A graph lesson's evaluated expression, as its claims read it (claims' `derivative`)."""

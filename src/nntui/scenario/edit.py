@@ -100,11 +100,8 @@ def edited_label(label: str, changes: dict[str, Any]) -> str:
 def with_branch(scenario: Scenario, index: int, step: int, changes: dict[str, Any], label: str) -> Scenario:
     """A new run: run `index` up to `step`, then with `changes` ("section.field" → value); appended (the others
     keep their places) under `label`. Validated: only what can change mid-run, and the optimizer, may change."""
-    raw = explicit_raw(scenario)
-    parent = raw["variant"][index]
-    if "from" in parent:  # a branch of a branch: from the run it came from, at the later step
-        raise ValueError(f"'{parent['label']}' is a branch itself: branch its parent, '{parent['from']}'")
-    entry: dict[str, Any] = {"label": label, "from": f"{parent['label']}@{step}"}
+    raw = explicit_raw(scenario)  # (the loader refuses what cannot be: a branch of a branch, a fixed field)
+    entry: dict[str, Any] = {"label": label, "from": f"{raw['variant'][index]['label']}@{step}"}
     for key, value in changes.items():
         section, _, field = key.partition(".")
         entry.setdefault(section, {})[field] = value

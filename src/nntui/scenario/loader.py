@@ -406,7 +406,7 @@ def _variants(spec: ScenarioFile, raw: dict[str, Any], sweeps: list, *, source: 
         variants.append(Variant(label, resolved["data"], resolved["model"], resolved["train"],
                                 datasets[data_key], tuple(dict.fromkeys(changed)), branch))
     if not problems:
-        problems += [p for v in variants if (p := _branch_fit(v, variants, source, text)) is not None]
+        problems += [p for v in variants if (p := _branch_fit(v, variants, source)) is not None]
     return variants, problems
 
 
@@ -448,7 +448,7 @@ def _branch_problems(explicit: list, sweeps: list, source: str, text: str) -> li
     return problems
 
 
-def _branch_fit(v: Variant, variants: list[Variant], source: str, text: str) -> Problem | None:
+def _branch_fit(v: Variant, variants: list[Variant], source: str) -> Problem | None:
     """A branch leaves its parent inside its run, changing only what can change mid-run."""
     if v.branch is None:
         return None
@@ -648,7 +648,8 @@ def _expression_scenario(spec: ScenarioFile, expr: ExpressionSpec, raw: dict, *,
 
 
 def _expression_check(spec: ScenarioFile, k: int, graph: Graph, source: str, text: str) -> Check:
-    """A graph lesson's [[check]]: about its expression's variables (grad("a")), judged once it is evaluated."""
+    """A graph lesson's [[check]]: about its expression's variables (derivative("a")), judged once it is
+    evaluated."""
     entry = spec.check[k]
     claim = parse_claim(entry.that)
 

@@ -174,24 +174,22 @@ class GraphPanel(ScrollableContainer, can_focus=True):
         parts = self._parts(node)
         if parts is None:
             return ""
-        total, waiting = parts
         # (short, in the box's own width: one column more sent 120x40's graph into its boxless layout; the walk's
         # text says whose part it waits for)
-        return f"so far: {fmt(total)}"
+        return f"so far: {fmt(parts[0])}"
 
     def _parts(self, node: Node) -> tuple[float, list[str]] | None:
         """(what node's walked uses have sent back so far, the uses it still waits for), for a node used more than
         once whose first part has come; None otherwise."""
         r = self.result
         assert r is not None
-        uses = list(dict.fromkeys(u for u in self.graph.nodes for i in u.inputs if i == node.id))
+        uses = _users(self.graph, node.id)
         if len(uses) < 2 or self.phase != "backward":
             return None
         sent = [u for u in uses if self._shown(u)[1]]
         if not sent:
             return None
-        total = sum(r.grads[u.id] * g for u in sent
-                    for i, g in zip(u.inputs, local_gradients(u, list(r.values))) if i == node.id)
+        total = sum(r.grads[u.id] * _local(u, node.id, r) for u in sent)
         return total, [_name(u, self.graph, self.output_name) for u in uses if u not in sent]
 
     def _explain(self, rows: int, width: int) -> None:
@@ -242,8 +240,7 @@ class GraphPanel(ScrollableContainer, can_focus=True):
             parts = self._parts(self.graph.nodes[i])
             if parts is not None and not self._shown(self.graph.nodes[i])[1]:
                 other = _name(self.graph.nodes[i], self.graph, f)
-                part = r.grads[node.id] * sum((g for j, g in zip(node.inputs, local_gradients(node, list(r.values)))
-                                               if j == i), -0.0)
+                part = r.grads[node.id] * _local(node, i, r)
                 waits = f"; it waits for {', '.join(parts[1])}" if parts[1] else ": every use is in"
                 out.append(f"\n    → {name} sends {fmt(part)} to {other}, used more than once: {other} has "
                            f"{fmt(parts[0])} so far{waits}", style="italic")
@@ -266,10 +263,9 @@ class GraphPanel(ScrollableContainer, can_focus=True):
         if r.constant[node.id]:
             return f"{name} = {fmt(r.values[node.id])} is a constant: autograd does not track it", "", []
         terms, parts, shown = [], [], [r.grads[node.id]]
-        users = [u for u in self.graph.nodes if node.id in u.inputs]
+        users = _users(self.graph, node.id)
         for user in users:
-            # -0.0 starts the sum so that a single term keeps its sign (0 + -0.0 would print 0)
-            local = sum((g for i, g in zip(user.inputs, local_gradients(user, list(r.values))) if i == node.id), -0.0)
+            local = _local(user, node.id, r)
             uname = _name(user, self.graph, f)
             # the local factor by its formula where the user is the output: ∂f/∂f·∂(q1 × z)/∂z, not ∂f/∂f·∂f/∂z,
             # which wrote ∂f/∂z in terms of itself
@@ -281,6 +277,17 @@ class GraphPanel(ScrollableContainer, can_focus=True):
         output = f"({_formula(self.graph.nodes[self.graph.output], self.graph, f).split(' = ', 1)[1]})"
         rules = "; ".join(local_rule(u, self.graph, {self.graph.output: output}) for u in users)
         return f"∂{f}/∂{name} = {' + '.join(terms)} = {' + '.join(parts)} = {fmt(r.grads[node.id])}", rules, shown
+
+
+def _users(graph: Graph, node: int) -> list[Node]:
+    """The nodes that take `node` as an input, each once, in graph order."""
+    return [u for u in graph.nodes if node in u.inputs]
+
+
+def _local(user: Node, node: int, result: ExpressionResult) -> float:
+    """∂user/∂node at the expression's values (summed where `node` is more than one of its inputs: a + a)."""
+    # -0.0 starts the sum so that a single term keeps its sign (0 + -0.0 would print 0)
+    return sum((g for i, g in zip(user.inputs, local_gradients(user, list(result.values))) if i == node), -0.0)
 
 
 def _note_non_finite(out: Text, numbers: list[float]) -> Text:
@@ -318,12 +325,11 @@ def _layout(graph: Graph, output: str, result: ExpressionResult | None):
         value = fmt(result.values[n.id]) if result is not None else ""
         name = _name(n, graph, output)
         lines = [_formula(n, graph, output), f"= {value}", f"∂{output}/∂{name} = {grad}"]
-        users = sorted(dict.fromkeys(u for u in graph.nodes for i in u.inputs if i == n.id), key=lambda u: -u.id)
+        users = _users(graph, n.id)
         if len(users) > 1 and result is not None:  # mid-walk, what it has so far (_gathering), each partial sum
-            values, total = list(result.values), 0.0
-            for user in users[:-1]:  # (the walk sends the parts in reverse order: the last user first)
-                total += sum(g for i, g in zip(user.inputs, local_gradients(user, values)) if i == n.id) \
-                    * result.grads[user.id]
+            total = 0.0
+            for user in users[:0:-1]:  # (the walk sends the parts in reverse order: the last user first)
+                total += result.grads[user.id] * _local(user, n.id, result)
                 lines.append(f"so far: {fmt(total)}")
         return max(len(line) for line in lines) + 4
 
