@@ -224,7 +224,7 @@ class MomentumMap(StripPanel):
         base = self.rich_style
         lines = self._colour_key(width, two_lines=rows >= 4)
         cursor, marks = self._mark_texts(width, curvatures, shown)
-        notes = [*([f"{' and '.join(unnamed)}: regions too thin to name"] if unnamed else []),
+        notes = [*([f"also {', '.join(unnamed)}: too thin to name"] if unnamed else []),
                  *([f"one cell holds {', '.join(shared)}"] if shared else []),
                  *([f"not heavy-ball SGD, not on the map: {', '.join(off_map)}"] if off_map else [])]
         room = rows - len(lines)
@@ -232,7 +232,10 @@ class MomentumMap(StripPanel):
             texts = [_fit_first([" · ".join(marks[:2] + notes), " · ".join(marks[:2]), marks[0] if cursor else
                                  marks[-1]], width)]
         else:
-            texts = [marks[0], " · ".join([marks[1], *notes])]
+            # (the notes before the full marks: "smooth and zig-zag: regions too thin to name" was cut off at 80x24)
+            # (then the notes alone: each dot has its name beside it, a region too thin for its name has none)
+            texts = [marks[0], _fit_first([" · ".join([marks[1], *notes]), " · ".join([marks[3], *notes]),
+                                           *([" · ".join(notes)] if notes else []), marks[1]], width)]
         lines += [[Segment(_fit(text, width), base)] for text in texts[:max(room, 0)]]
         return [Strip(line).adjust_cell_length(width, base) for line in lines]
 
@@ -265,8 +268,9 @@ class MomentumMap(StripPanel):
         return [[Segment(before, base), *bar(cells), Segment(after, base), diverge, Segment(last, base)]]
 
     def _mark_texts(self, width: int, curvatures, shown: set[str]) -> tuple[bool, list[str]]:
-        """(whether the cursor is out, [what the first line says, the second's, the briefest]): the cursor's
-        reading where it is out (it answers the key just pressed), else the fastest point; then the marks."""
+        """(whether the cursor is out, [the first line, the second, the briefest, the second in brief]): the
+        cursor's reading where it is out (it answers the key just pressed), else the fastest point; then the
+        marks."""
         lr, beta, rho = self._fastest
         best_text = _fit_first([f"★ fastest: lr {_num(lr)} β {_num(beta)}, 10× closer every {_num(steps_per_tenth(rho))} steps",
                                 f"★ fastest lr {_num(lr)} β {_num(beta)}: 10× in {_num(steps_per_tenth(rho))} steps",
@@ -277,15 +281,16 @@ class MomentumMap(StripPanel):
                            " · ".join([*(f for f, _ in present), "dark line: edge"]),
                            " ".join([*(b for _, b in present), "dark: edge"])], width)
         brief = " ".join(["★ fastest", *(b for _, b in present)])
+        runs_brief = " ".join(b for _, b in present)
         point = self._cursor_point() if self.has_focus and self.cursor is not None else None
         if point is None:
-            return False, [best_text, runs, brief]
+            return False, [best_text, runs, brief, runs_brief]
         rho_here, kind = rate(point[0], point[1], curvatures)
         here, steps = f"┼ lr {_num(point[0])} β {_num(point[1])}", _num(steps_per_tenth(rho_here))
         reading = _fit_first([f"{here}: diverges"] if int(kind) == DIVERGES else
                              [f"{here}: 10× closer every {steps} steps, {KINDS[int(kind)]}",
                               f"{here}: 10× in {steps} steps, {KINDS[int(kind)]}", f"{here}: 10×/{steps} steps"], width)
-        return True, [reading, brief, brief]
+        return True, [reading, brief, brief, brief]
 
     def _cell_with(self, marks: dict):
         def cell(r: int, c: int, top, bottom) -> Segment:
